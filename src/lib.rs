@@ -1,0 +1,46 @@
+//! Pyrogram's session storage, specified, implemented and checked.
+//!
+//! Pyrogram, the Python Telegram MTProto client, keeps each login's session (data-center id,
+//! API id, test-mode flag, 2048-bit auth key, user id, bot flag) in a storage engine, and can
+//! pack it into a *session string*. This crate reads and writes those strings byte for byte as
+//! Pyrogram 2.0.106 does, and tells you exactly where a string departs from the canonical form.
+//!
+//! ```
+//! use pyrosession::string::{decode_compat, decode_strict, encode, Format};
+//!
+//! # let s = std::fs::read_to_string("spec/examples/v2.txt").unwrap();
+//! # let s = s.trim_end();
+//! // `s` is a session string exported by Pyrogram 2.x.
+//! let decoded = decode_strict(s)?;
+//! assert_eq!(decoded.format, Format::V2);
+//! assert_eq!(decoded.session.dc_id, 2);
+//! println!("{:?}", decoded.session); // the auth key shows only as its auth_key_id
+//!
+//! // Pyrogram itself is more lenient: it takes padding, the standard alphabet, stray
+//! // characters. `decode_compat` accepts exactly what Pyrogram accepts and lists the departures.
+//! let lenient = decode_compat(&format!("{s}=="))?;
+//! assert_eq!(lenient.session, decoded.session);
+//! assert_eq!(lenient.warnings.len(), 1);
+//!
+//! // Encoding gives the canonical string back.
+//! assert_eq!(encode(&lenient.session, Format::V2)?, s);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Scope of this crate
+//!
+//! - Session strings in all three layouts Pyrogram has written (`v2`, `legacy64`, `legacy32`):
+//!   [`string`], specified in `spec/session-string.md`.
+//! - The auth key as a type that cannot leak: [`AuthKey`].
+//! - The `pyrosession` command, a thin layer over this library.
+//!
+//! The specification in `spec/` is normative; each public function names the section it
+//! implements.
+
+pub mod auth_key;
+pub mod inspect;
+pub mod session;
+pub mod string;
+
+pub use auth_key::{AuthKey, AuthKeyId, AuthKeyLengthError};
+pub use session::Session;

@@ -1,0 +1,234 @@
+//! Recognising what a rejected string is instead (spec/session-string.md §7.3).
+
+use std::fmt;
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::{alphabet, Engine as _};
+
+use super::compat::decode_compat_undiagnosed;
+use super::strict::decode_strict_undiagnosed;
+use super::Format;
+
+/// What a rejected string recognisably is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Diagnosis {
+    /// A Telethon `StringSession`: `1` and the URL-safe base64 of dc id, packed IP address, port
+    /// and key.
+    Telethon {
+        /// Whether the address is IPv6.
+        ipv6: bool,
+        /// The data center in it.
+        dc_id: u8,
+    },
+    /// A GramJS `StringSession`: `1` and the standard base64 of dc id, address as text, port and
+    /// key.
+    GramJs {
+        /// The data center in it.
+        dc_id: u8,
+        /// The server address in it.
+        server: String,
+        /// The port in it.
+        port: i16,
+    },
+    /// A Pyrogram session string with whitespace in it (a line break from copying, say);
+    /// without the whitespace Pyrogram would accept it.
+    Whitespace {
+        /// How many whitespace characters.
+        count: usize,
+        /// The offset of the first.
+        first_offset: usize,
+    },
+    /// A legacy string whose `=` padding was kept: its length no longer selects its layout.
+    PaddedLegacy {
+        /// The layout it has without the padding.
+        format: Format,
+    },
+    /// A canonical string followed by more characters.
+    TooLong {
+        /// The layout of the canonical prefix.
+        format: Format,
+        /// The number of extra characters.
+        extra: usize,
+    },
+    /// Characters of the URL-safe alphabet, fewer than a session string has.
+    Truncated {
+        /// The length found.
+        found: usize,
+    },
+}
+
+impl fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Diagnosis::Telethon { ipv6, dc_id } => write!(
+                f,
+                "this is a Telethon string session (DC {dc_id}, {}), not a Pyrogram one",
+                if *ipv6 { "IPv6" } else { "IPv4" }
+            ),
+            Diagnosis::GramJs { dc_id, server, port } => write!(
+                f,
+                "this is a GramJS string session (DC {dc_id}, {server}:{port}), not a Pyrogram one"
+            ),
+            Diagnosis::Whitespace { count, first_offset } => write!(
+                f,
+                "the string holds {count} whitespace character(s), the first at offset {first_offset}; without them it is a valid session string"
+            ),
+            Diagnosis::PaddedLegacy { format } => write!(
+                f,
+                "this is a {format} string with its '=' padding kept; without the padding it is valid"
+            ),
+            Diagnosis::TooLong { format, extra } => write!(
+                f,
+                "a valid {format} string followed by {extra} more character(s)"
+            ),
+            Diagnosis::Truncated { found } => write!(
+                f,
+                "the string looks truncated: {found} characters, fewer than the 362 of a v2 session string"
+            ),
+        }
+    }
+}
+
+/// Says what a string that is not a session string recognisably is, if anything
+/// (spec/session-string.md §7.3). Both decoders attach this to their errors.
+#[must_use]
+pub fn diagnose(input: &str) -> Option<Diagnosis> {
+    whitespace(input)
+        .or_else(|| gramjs(input))
+        .or_else(|| telethon(input))
+        .or_else(|| padded_legacy(input))
+        .or_else(|| too_long(input))
+        .or_else(|| truncated(input))
+}
+
+fn whitespace(input: &str) -> Option<Diagnosis> {
+    let (first_offset, _) = input.chars().enumerate().find(|(_, c)| c.is_whitespace())?;
+    let stripped: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    decode_compat_undiagnosed(&stripped).ok()?;
+    Some(Diagnosis::Whitespace {
+        count: input.chars().filter(|c| c.is_whitespace()).count(),
+        first_offset,
+    })
+}
+
+const ANY_PADDING: GeneralPurposeConfig =
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+
+fn telethon(input: &str) -> Option<Diagnosis> {
+    let body = input.strip_prefix('1')?;
+    let bytes = GeneralPurpose::new(&alphabet::URL_SAFE, ANY_PADDING)
+        .decode(body)
+        .ok()?;
+    let ipv6 = match bytes.len() {
+        263 => false,
+        275 => true,
+        _ => return None,
+    };
+    Some(Diagnosis::Telethon {
+        ipv6,
+        dc_id: bytes[0],
+    })
+}
+
+/// GramJS's own reader takes a 352-character body for Telethon's, and an address length over
+/// 100 for Telethon's IPv6; so does this.
+fn gramjs(input: &str) -> Option<Diagnosis> {
+    let body = input.strip_prefix('1')?;
+    if body.len() == 352 {
+        return None;
+    }
+    let bytes = GeneralPurpose::new(&alphabet::STANDARD, ANY_PADDING)
+        .decode(body)
+        .ok()?;
+    let len = usize::try_from(i16::from_be_bytes([*bytes.get(1)?, *bytes.get(2)?])).ok()?;
+    if len > 100 || bytes.len() != 1 + 2 + len + 2 + 256 {
+        return None;
+    }
+    let address = &bytes[3..3 + len];
+    if !address.iter().all(u8::is_ascii_graphic) {
+        return None;
+    }
+    let server = String::from_utf8_lossy(address).into_owned();
+    let port = i16::from_be_bytes([bytes[3 + len], bytes[4 + len]]);
+    Some(Diagnosis::GramJs {
+        dc_id: bytes[0],
+        server,
+        port,
+    })
+}
+
+fn padded_legacy(input: &str) -> Option<Diagnosis> {
+    let trimmed = input.trim_end_matches('=');
+    if trimmed.len() == input.len() {
+        return None;
+    }
+    let decoded = decode_strict_undiagnosed(trimmed).ok()?;
+    (decoded.format != Format::V2).then_some(Diagnosis::PaddedLegacy {
+        format: decoded.format,
+    })
+}
+
+fn too_long(input: &str) -> Option<Diagnosis> {
+    Format::ALL.into_iter().find_map(|format| {
+        let prefix = input.get(..format.char_len())?;
+        let extra = input.chars().count() - format.char_len();
+        (extra > 0 && decode_strict_undiagnosed(prefix).is_ok())
+            .then_some(Diagnosis::TooLong { format, extra })
+    })
+}
+
+fn truncated(input: &str) -> Option<Diagnosis> {
+    let url_safe = input
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let found = input.len();
+    (url_safe
+        && found > 0
+        && found < Format::V2.char_len()
+        && Format::from_char_len(found).is_none())
+    .then_some(Diagnosis::Truncated { found })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+
+    #[test]
+    fn telethon_and_gramjs_shapes() {
+        let mut t = vec![2u8, 149, 154, 167, 51, 1, 187];
+        t.extend_from_slice(&[9; 256]);
+        let s = format!("1{}", URL_SAFE.encode(&t));
+        assert_eq!(s.len(), 353);
+        assert_eq!(
+            diagnose(&s),
+            Some(Diagnosis::Telethon {
+                ipv6: false,
+                dc_id: 2
+            })
+        );
+
+        let addr = b"149.154.167.51";
+        let mut g = vec![4u8, 0, addr.len() as u8];
+        g.extend_from_slice(addr);
+        g.extend_from_slice(&443i16.to_be_bytes());
+        g.extend_from_slice(&[9; 256]);
+        let s = format!("1{}", STANDARD.encode(&g));
+        assert_eq!(
+            diagnose(&s),
+            Some(Diagnosis::GramJs {
+                dc_id: 4,
+                server: "149.154.167.51".into(),
+                port: 443
+            })
+        );
+    }
+
+    #[test]
+    fn nothing_to_say_about_noise() {
+        assert_eq!(diagnose("hello world!"), None);
+        assert_eq!(diagnose(""), None);
+    }
+}
