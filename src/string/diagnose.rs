@@ -99,8 +99,8 @@ pub fn diagnose(input: &str) -> Option<Diagnosis> {
         .or_else(|| gramjs(input))
         .or_else(|| telethon(input))
         .or_else(|| padded_legacy(input))
-        .or_else(|| too_long(input))
         .or_else(|| truncated(input))
+        .or_else(|| too_long(input))
 }
 
 fn whitespace(input: &str) -> Option<Diagnosis> {
