@@ -172,9 +172,10 @@ fn padded_legacy(input: &str) -> Option<Diagnosis> {
 
 fn too_long(input: &str) -> Option<Diagnosis> {
     Format::ALL.into_iter().find_map(|format| {
-        let prefix = input.get(..format.char_len())?;
-        let extra = input.chars().count() - format.char_len();
-        (extra > 0 && decode_strict_undiagnosed(prefix).is_ok())
+        let (end, _) = input.char_indices().nth(format.char_len())?;
+        let extra = input[end..].chars().count();
+        decode_strict_undiagnosed(&input[..end])
+            .is_ok()
             .then_some(Diagnosis::TooLong { format, extra })
     })
 }
