@@ -15,7 +15,7 @@ fn format() -> impl Strategy<Value = Format> {
     ]
 }
 
-/// A session valid for the given layout: legacy layouts carry no api_id, and the user id fits.
+/// A session valid for the given layout: legacy layouts carry no `api_id`, and the user id fits.
 fn session_for(format: Format) -> impl Strategy<Value = Session> {
     (
         any::<u8>(),

@@ -170,7 +170,12 @@ fn padded_legacy(input: &str) -> Option<Diagnosis> {
     })
 }
 
+/// Only past the longest layout: a shorter string's prefix may be a canonical legacy string by
+/// chance (a quarter of truncated or damaged v2 strings have one).
 fn too_long(input: &str) -> Option<Diagnosis> {
+    if input.chars().count() <= Format::V2.char_len() {
+        return None;
+    }
     Format::ALL.into_iter().find_map(|format| {
         let (end, _) = input.char_indices().nth(format.char_len())?;
         let extra = input[end..].chars().count();

@@ -1,0 +1,207 @@
+//! The `pyrosession` command, run as a user runs it.
+
+mod util;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(args)
+        .current_dir(util::root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pyrosession");
+    let mut pipe = child.stdin.take().expect("stdin");
+    pipe.write_all(stdin.unwrap_or("").as_bytes())
+        .expect("write stdin");
+    drop(pipe);
+    child.wait_with_output().expect("wait")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+fn example(name: &str) -> String {
+    let s = std::fs::read_to_string(util::root().join("spec/examples").join(name)).unwrap();
+    s.trim_end_matches('\n').to_owned()
+}
+
+/// The key of the examples, bytes 0..=255, in hex.
+fn example_key_hex() -> String {
+    let mut bytes = [0u8; 256];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    pyrosession::AuthKey::new(bytes).to_hex()
+}
+
+/// No output may hold the key, in hex or as any long piece of the session string.
+#[track_caller]
+fn assert_no_key_material(out: &Output, input: &str) {
+    let key_hex = example_key_hex();
+    for stream in [text(&out.stdout), text(&out.stderr)] {
+        assert!(
+            !stream.contains(&key_hex[64..96]),
+            "key bytes in output: {stream}"
+        );
+        let chars: Vec<char> = input.chars().collect();
+        for window in chars.windows(24) {
+            let piece: String = window.iter().collect();
+            assert!(
+                !stream.contains(&piece),
+                "a piece of the session string in output: {stream}"
+            );
+        }
+    }
+}
+
+#[test]
+fn inspect_a_file_for_people() {
+    let out = run(&["inspect", "spec/examples/v2.txt"], None);
+    assert!(out.status.success());
+    insta::assert_snapshot!("inspect_v2_text", text(&out.stdout));
+    assert_eq!(text(&out.stderr), "");
+    assert_no_key_material(&out, &example("v2.txt"));
+}
+
+#[test]
+fn inspect_json_has_every_field_and_no_key() {
+    for (file, format, api_id) in [
+        ("v2.txt", "v2", serde_json::json!(12345)),
+        ("legacy64.txt", "legacy64", serde_json::Value::Null),
+        ("legacy32.txt", "legacy32", serde_json::Value::Null),
+    ] {
+        let out = run(
+            &["inspect", "--json", &format!("spec/examples/{file}")],
+            None,
+        );
+        assert!(out.status.success(), "{file}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["format"], format);
+        assert_eq!(v["api_id"], api_id);
+        assert_eq!(v["dc_id"], 2);
+        assert_eq!(v["user_id"], 123_456_789);
+        assert_eq!(v["test_mode"], false);
+        assert_eq!(v["is_bot"], false);
+        assert_eq!(v["auth_key_id"], "c8df57a46e58d132");
+        assert_eq!(v["warnings"], serde_json::json!([]));
+        assert!(v.get("auth_key").is_none());
+        assert_no_key_material(&out, &example(file));
+    }
+}
+
+#[test]
+fn reveal_key_shows_the_key_in_hex() {
+    let out = run(
+        &["inspect", "--json", "--reveal-key", "spec/examples/v2.txt"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key_hex = example_key_hex();
+    assert_eq!(v["auth_key"], key_hex);
+    let out = run(&["inspect", "--reveal-key", "spec/examples/v2.txt"], None);
+    assert!(text(&out.stdout).contains(&format!("auth_key     {key_hex}\n")));
+}
+
+#[test]
+fn compatible_by_default_strict_on_request() {
+    let out = run(&["inspect", "--json", "spec/examples/v2-padded.txt"], None);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!(["2 padding character(s) '=', the first at offset 362; canonical strings have no padding"])
+    );
+
+    let out = run(
+        &["inspect", "--strict", "spec/examples/v2-padded.txt"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: invalid character '=' at offset 362 (canonical strings have no padding); a valid v2 string followed by 2 more character(s)\n"
+    );
+}
+
+#[test]
+fn rejection_is_one_line_on_stderr_and_an_object_with_json() {
+    let out = run(&["inspect", "--json", "spec/examples/telethon.txt"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1);
+    assert_eq!(
+        stderr,
+        "pyrosession: decoded 264 bytes where the v2 layout (chosen by the string's length) needs 271 (Pyrogram 2.0.106: struct.error: unpack requires a buffer of 271 bytes); this is a Telethon string session (DC 2, IPv4), not a Pyrogram one\n"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["pyrogram_error"],
+        "struct.error: unpack requires a buffer of 271 bytes"
+    );
+    assert_eq!(
+        v["diagnosis"],
+        "this is a Telethon string session (DC 2, IPv4), not a Pyrogram one"
+    );
+    assert_eq!(
+        format!("pyrosession: {}\n", v["error"].as_str().unwrap()),
+        stderr
+    );
+    assert_no_key_material(&out, &example("telethon.txt"));
+}
+
+#[test]
+fn strings_as_arguments_and_on_stdin() {
+    let s = example("v2.txt");
+    let by_arg = run(&["inspect", "--json", &s], None);
+    assert!(by_arg.status.success());
+    let by_stdin = run(&["inspect", "--json", "-"], Some(&format!("{s}\n")));
+    assert!(by_stdin.status.success());
+    assert_eq!(by_arg.stdout, by_stdin.stdout);
+    // An argument is taken exactly as given: a trailing newline is Pyrogram's padding error.
+    let with_newline = run(&["inspect", &format!("{s}\n")], None);
+    assert_eq!(with_newline.status.code(), Some(1));
+    assert!(text(&with_newline.stderr).contains("binascii.Error: Incorrect padding"));
+}
+
+#[test]
+fn a_string_beginning_with_a_dash_follows_double_dash() {
+    // dc_id 250 makes the first character '-'.
+    let session = pyrosession::Session {
+        dc_id: 250,
+        api_id: Some(1),
+        test_mode: false,
+        auth_key: pyrosession::AuthKey::new([7; 256]),
+        user_id: 1,
+        is_bot: false,
+    };
+    let s = pyrosession::string::encode(&session, pyrosession::string::Format::V2).unwrap();
+    assert!(s.starts_with('-'));
+    let out = run(&["inspect", "--json", "--", &s], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dc_id"], 250);
+}
+
+#[test]
+fn unreadable_file_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("pyrosession-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("latin1.txt");
+    std::fs::write(&bad, b"\xe9\xe9\n").unwrap();
+    let out = run(&["inspect", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "pyrosession: cannot read {}: stream did not contain valid UTF-8\n",
+            bad.display()
+        )
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
