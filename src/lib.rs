@@ -44,3 +44,8 @@ pub mod string;
 
 pub use auth_key::{AuthKey, AuthKeyId, AuthKeyLengthError};
 pub use session::Session;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
