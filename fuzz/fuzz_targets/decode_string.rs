@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(st) = &strict {
         // Whatever strict accepts, compat accepts with the same fields and no warnings.
-        assert_eq!(compat.as_ref().ok(), Some(st), "strict accepted, compat differs");
+        assert_eq!(
+            compat.as_ref().ok(),
+            Some(st),
+            "strict accepted, compat differs"
+        );
         // encode(decode(s)) == s for canonical strings.
         assert_eq!(encode(&st.session, st.format).unwrap(), s);
     }
