@@ -5,6 +5,7 @@ use std::fmt;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine as _};
+use zeroize::Zeroizing;
 
 use super::compat::decode_compat_undiagnosed;
 use super::strict::decode_strict_undiagnosed;
@@ -85,7 +86,7 @@ impl fmt::Display for Diagnosis {
             ),
             Diagnosis::Truncated { found } => write!(
                 f,
-                "the string looks truncated: {found} characters, fewer than the 362 of a v2 session string"
+                "the string looks truncated: {found} characters of the URL-safe alphabet, where a session string has 351, 356 or 362"
             ),
         }
     }
@@ -105,7 +106,8 @@ pub fn diagnose(input: &str) -> Option<Diagnosis> {
 
 fn whitespace(input: &str) -> Option<Diagnosis> {
     let (first_offset, _) = input.chars().enumerate().find(|(_, c)| c.is_whitespace())?;
-    let stripped: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    let stripped: Zeroizing<String> =
+        Zeroizing::new(input.chars().filter(|c| !c.is_whitespace()).collect());
     decode_compat_undiagnosed(&stripped).ok()?;
     Some(Diagnosis::Whitespace {
         count: input.chars().filter(|c| c.is_whitespace()).count(),
@@ -118,9 +120,11 @@ const ANY_PADDING: GeneralPurposeConfig =
 
 fn telethon(input: &str) -> Option<Diagnosis> {
     let body = input.strip_prefix('1')?;
-    let bytes = GeneralPurpose::new(&alphabet::URL_SAFE, ANY_PADDING)
-        .decode(body)
-        .ok()?;
+    let bytes = Zeroizing::new(
+        GeneralPurpose::new(&alphabet::URL_SAFE, ANY_PADDING)
+            .decode(body)
+            .ok()?,
+    );
     let ipv6 = match bytes.len() {
         263 => false,
         275 => true,
@@ -139,9 +143,11 @@ fn gramjs(input: &str) -> Option<Diagnosis> {
     if body.len() == 352 {
         return None;
     }
-    let bytes = GeneralPurpose::new(&alphabet::STANDARD, ANY_PADDING)
-        .decode(body)
-        .ok()?;
+    let bytes = Zeroizing::new(
+        GeneralPurpose::new(&alphabet::STANDARD, ANY_PADDING)
+            .decode(body)
+            .ok()?,
+    );
     let len = usize::try_from(i16::from_be_bytes([*bytes.get(1)?, *bytes.get(2)?])).ok()?;
     if len > 100 || bytes.len() != 1 + 2 + len + 2 + 256 {
         return None;

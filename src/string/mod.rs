@@ -132,7 +132,8 @@ pub struct Decoded {
     pub format: Format,
     /// The session it holds.
     pub session: Session,
-    /// Departures from canonical form, in the order they were found. Always empty from
+    /// Departures from canonical form, at most one of each kind, in the order of [`Warning`]'s
+    /// variants (spec/session-string.md §6.4). Always empty from
     /// [`decode_strict`]; empty from [`decode_compat`] exactly when the string is canonical.
     pub warnings: Vec<Warning>,
 }
