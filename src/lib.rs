@@ -39,7 +39,9 @@
 
 pub mod auth_key;
 pub mod inspect;
+pub mod peer;
 pub mod session;
+pub mod storage;
 pub mod string;
 
 pub use auth_key::{AuthKey, AuthKeyId, AuthKeyLengthError};

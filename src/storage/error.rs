@@ -1,0 +1,280 @@
+//! Errors of the storage engines (spec/storage.md §9).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::Dialect;
+use crate::peer::PeerType;
+use crate::string::DecodeError;
+
+/// Which lookup missed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotFound {
+    /// No peer with this id (Pyrogram: `KeyError: 'ID not found: …'`).
+    Id(i64),
+    /// No peer with this username (`Username not found: …`).
+    Username(String),
+    /// No peer with this phone number (`Phone number not found: …`).
+    PhoneNumber(String),
+}
+
+/// What went wrong in a storage engine. Every variant that concerns a file names it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// SQLite failed.
+    Sqlite {
+        /// The file, or `None` for a memory storage.
+        path: Option<PathBuf>,
+        /// What was being done.
+        doing: &'static str,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The file system failed.
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// What was being done.
+        doing: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The session's directory does not exist (Pyrogram does not create it either).
+    NoSuchDirectory {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The path is a directory, not a session file.
+    IsADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file is empty (0 bytes): a session file that was never written.
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is a JSON session of Pyrogram 0.14 or earlier.
+    LegacyJsonSession {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is not an SQLite database.
+    NotSqlite {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is a Telethon session, not a Pyrogram one.
+    TelethonSession {
+        /// The file.
+        path: PathBuf,
+        /// Telethon's schema version, if readable.
+        version: Option<i64>,
+    },
+    /// The database holds no Pyrogram session schema.
+    NotASession {
+        /// The file, or `None` for a memory storage.
+        path: Option<PathBuf>,
+        /// The tables it has, sorted.
+        tables: Vec<String>,
+    },
+    /// The schema's version is newer than this crate knows for its dialect.
+    NewerVersion {
+        /// The file.
+        path: Option<PathBuf>,
+        /// The dialect recognised from the schema, at the newest version known.
+        dialect: Dialect,
+        /// The version number found.
+        found: i64,
+    },
+    /// The schema's shape and its version number do not fit together.
+    InconsistentSchema {
+        /// The file.
+        path: Option<PathBuf>,
+        /// What does not fit.
+        detail: String,
+    },
+    /// `version` holds no row, or more than one (Pyrogram crashes on none).
+    VersionRows {
+        /// The file.
+        path: Option<PathBuf>,
+        /// How many rows it holds.
+        found: usize,
+    },
+    /// `sessions` holds no row, or more than one.
+    SessionRows {
+        /// The file.
+        path: Option<PathBuf>,
+        /// How many rows it holds.
+        found: usize,
+    },
+    /// A column holds a value of the wrong type or range.
+    InvalidValue {
+        /// `table.column`.
+        column: &'static str,
+        /// What it should hold.
+        expected: &'static str,
+        /// What it holds (a description, never key material).
+        found: String,
+    },
+    /// `peers.type` holds a type this crate does not know.
+    UnknownPeerType {
+        /// The peer.
+        id: i64,
+        /// The text found.
+        found: String,
+    },
+    /// A user, bot or channel peer without an access hash.
+    MissingAccessHash {
+        /// The peer.
+        id: i64,
+        /// Its type.
+        peer_type: PeerType,
+    },
+    /// A lookup found nothing.
+    NotFound(NotFound),
+    /// The username is cached but older than 8 hours (either way), so Telegram must be asked again.
+    UsernameExpired {
+        /// The username.
+        username: String,
+        /// How old the entry is, in seconds (negative when dated in the future).
+        age: i64,
+    },
+    /// A session string cannot be exported: a field it needs is unset.
+    MissingField {
+        /// The field.
+        field: &'static str,
+    },
+    /// A session string cannot be exported: a field is out of the string's range.
+    FieldOutOfRange {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: i64,
+    },
+    /// The session string given to open a memory storage was rejected.
+    SessionString(DecodeError),
+    /// This write would leave the file invalid for the library that made it.
+    UnsupportedWrite {
+        /// The file's dialect.
+        dialect: Dialect,
+        /// What was refused.
+        what: String,
+    },
+    /// The file already exists and may not be overwritten.
+    AlreadyExists {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+fn place(path: Option<&PathBuf>) -> String {
+    path.map_or_else(|| "memory storage".to_owned(), |p| p.display().to_string())
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageError::Sqlite { path, doing, source } => {
+                write!(f, "{}: sqlite error while {doing}: {source}", place(path.as_ref()))
+            }
+            StorageError::Io { path, doing, source } => {
+                write!(f, "{}: {doing}: {source}", path.display())
+            }
+            StorageError::NoSuchDirectory { path } => {
+                write!(f, "{}: no such directory", path.display())
+            }
+            StorageError::IsADirectory { path } => {
+                write!(f, "{}: is a directory, not a session file", path.display())
+            }
+            StorageError::EmptyFile { path } => write!(f, "{}: the file is empty", path.display()),
+            StorageError::LegacyJsonSession { path } => write!(
+                f,
+                "{}: a JSON session of Pyrogram 0.14 or earlier, which Pyrogram 2 cannot open; convert it first",
+                path.display()
+            ),
+            StorageError::NotSqlite { path } => {
+                write!(f, "{}: not an SQLite database", path.display())
+            }
+            StorageError::TelethonSession { path, version } => {
+                write!(f, "{}: a Telethon session file", path.display())?;
+                if let Some(v) = version {
+                    write!(f, " (version {v})")?;
+                }
+                f.write_str(", not a Pyrogram one; convert it first")
+            }
+            StorageError::NotASession { path, tables } => write!(
+                f,
+                "{}: no Pyrogram session schema (tables: {})",
+                place(path.as_ref()),
+                if tables.is_empty() { "none".to_owned() } else { tables.join(", ") }
+            ),
+            StorageError::NewerVersion { path, dialect, found } => write!(
+                f,
+                "{}: schema version {found} is newer than this crate knows for {} (at most {})",
+                place(path.as_ref()),
+                dialect.family_name(),
+                dialect.version()
+            ),
+            StorageError::InconsistentSchema { path, detail } => {
+                write!(f, "{}: inconsistent schema: {detail}", place(path.as_ref()))
+            }
+            StorageError::VersionRows { path, found } => write!(
+                f,
+                "{}: the version table holds {found} rows, not 1",
+                place(path.as_ref())
+            ),
+            StorageError::SessionRows { path, found } => write!(
+                f,
+                "{}: the sessions table holds {found} rows, not 1",
+                place(path.as_ref())
+            ),
+            StorageError::InvalidValue { column, expected, found } => {
+                write!(f, "{column} holds {found}, expected {expected}")
+            }
+            StorageError::UnknownPeerType { id, found } => {
+                write!(f, "peer {id} has unknown type {found:?}")
+            }
+            StorageError::MissingAccessHash { id, peer_type } => {
+                write!(f, "{peer_type} peer {id} has no access hash")
+            }
+            StorageError::NotFound(NotFound::Id(id)) => write!(f, "peer id not found: {id}"),
+            StorageError::NotFound(NotFound::Username(u)) => write!(f, "username not found: {u}"),
+            StorageError::NotFound(NotFound::PhoneNumber(p)) => {
+                write!(f, "phone number not found: {p}")
+            }
+            StorageError::UsernameExpired { username, age } => write!(
+                f,
+                "username expired: {username} (cached {age} s ago, the limit is 28800 s)"
+            ),
+            StorageError::MissingField { field } => write!(
+                f,
+                "cannot export a session string: {field} is not set"
+            ),
+            StorageError::FieldOutOfRange { field, value } => write!(
+                f,
+                "cannot export a session string: {field} {value} is out of range"
+            ),
+            StorageError::SessionString(e) => write!(f, "invalid session string: {e}"),
+            StorageError::UnsupportedWrite { dialect, what } => {
+                write!(f, "refused to {what}: the {dialect} file would no longer be valid for it")
+            }
+            StorageError::AlreadyExists { path } => {
+                write!(f, "{}: already exists; not overwritten", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StorageError::Sqlite { source, .. } => Some(source),
+            StorageError::Io { source, .. } => Some(source),
+            StorageError::SessionString(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! The file and memory storage engines, byte-compatible with Pyrogram 2.0.106 (spec/storage.md).
+//!
+//! A [`Storage`] is one SQLite database with Pyrogram's schema: a `<name>.session` file, or a
+//! database in memory. Both engines behave alike; only where the data lives differs.
+//!
+//! ```
+//! use pyrosession::peer::{InputPeer, Peer, PeerType};
+//! use pyrosession::storage::Storage;
+//!
+//! let mut storage = Storage::memory()?;
+//! storage.update_peers(&[Peer {
+//!     id: 777,
+//!     access_hash: Some(-5),
+//!     peer_type: PeerType::User,
+//!     username: Some("alice".into()),
+//!     phone_number: None,
+//! }])?;
+//! assert_eq!(
+//!     storage.get_peer_by_username("alice")?,
+//!     InputPeer::User { user_id: 777, access_hash: -5 }
+//! );
+//! # Ok::<(), pyrosession::storage::StorageError>(())
+//! ```
+
+mod error;
+mod fields;
+mod open;
+mod peers;
+pub mod schema;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+pub use error::{NotFound, StorageError};
+pub use fields::SessionFields;
+pub use peers::StoredPeer;
+pub use schema::Dialect;
+
+/// Seconds after which a cached username is stale, either way (`USERNAME_TTL`, spec/storage.md §6.4).
+pub const USERNAME_TTL: i64 = 8 * 60 * 60;
+
+/// The extension of session files.
+pub const FILE_EXTENSION: &str = ".session";
+
+/// Where time comes from: `save()` dates the session with it, `update_peers` stamps peers with
+/// it, and username expiry is measured against it. Tests inject their own.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// Now, in Unix seconds.
+    fn now(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    }
+}
+
+/// A clock that says what it is told, for tests.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock stopped at `now`.
+    #[must_use]
+    pub fn new(now: i64) -> Self {
+        ManualClock(AtomicI64::new(now))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, now: i64) {
+        self.0.store(now, Ordering::SeqCst);
+    }
+
+    /// Moves the time by `seconds` (either way).
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Where a session named on the command line or to a client lives (spec/storage.md §2.1).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// `:memory:`: a memory storage.
+    Memory,
+    /// A session string given as the name: a memory storage loaded from it (whitespace removed).
+    SessionString(String),
+    /// A file `<workdir>/<name>.session`.
+    File(PathBuf),
+}
+
+impl fmt::Debug for Location {
+    /// Never prints a session string, which holds the key.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Memory => f.write_str("Memory"),
+            Location::SessionString(s) => {
+                write!(f, "SessionString({} characters)", s.chars().count())
+            }
+            Location::File(p) => f.debug_tuple("File").field(p).finish(),
+        }
+    }
+}
+
+/// The seed's naming rule as Pyrogram 1.x applied it (spec/storage.md §2.1): `:memory:` is a
+/// memory storage; a name of 351 characters or more is a session string, with all whitespace
+/// removed after the length test; anything else names the file `<workdir>/<name>.session`.
+#[must_use]
+pub fn locate(name: &str, workdir: &Path) -> Location {
+    if name == ":memory:" {
+        Location::Memory
+    } else if name.chars().count() >= 351 {
+        Location::SessionString(name.chars().filter(|c| !c.is_whitespace()).collect())
+    } else {
+        Location::File(workdir.join(format!("{name}{FILE_EXTENSION}")))
+    }
+}
+
+/// The engine behind a storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// A session file.
+    File(PathBuf),
+    /// A database in memory.
+    Memory,
+}
+
+/// A Pyrogram session storage: session fields and the peer cache in one SQLite database.
+///
+/// Every write commits before it returns, peers included (spec/storage.md §8.1).
+pub struct Storage {
+    conn: Connection,
+    engine: Engine,
+    dialect: Dialect,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Storage")
+            .field("engine", &self.engine)
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Storage {
+    /// Opens the storage a name designates (see [`locate`]): a memory storage, a memory storage
+    /// loaded from a session string, or the file `<workdir>/<name>.session`, created if missing.
+    pub fn open(name: &str, workdir: &Path) -> Result<Storage, StorageError> {
+        match locate(name, workdir) {
+            Location::Memory => Storage::memory(),
+            Location::SessionString(s) => Storage::from_session_string(&s),
+            Location::File(path) => Storage::open_file(path),
+        }
+    }
+
+    /// The engine.
+    #[must_use]
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The file, for a file storage.
+    #[must_use]
+    pub fn path(&self) -> Option<&Path> {
+        match &self.engine {
+            Engine::File(p) => Some(p),
+            Engine::Memory => None,
+        }
+    }
+
+    /// The schema's dialect and version.
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Replaces the clock.
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// Now, by the storage's clock.
+    #[must_use]
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Renders the schema (see [`schema::render`]).
+    pub fn render_schema(&self) -> Result<String, StorageError> {
+        schema::render(&self.conn).map_err(|e| self.sqlite("reading the schema", e))
+    }
+
+    /// Sets `date` to now and commits (spec/storage.md §7.3).
+    pub fn save(&mut self) -> Result<(), StorageError> {
+        let now = self.clock.now();
+        self.set_date(now)
+    }
+
+    /// Closes the database.
+    pub fn close(self) -> Result<(), StorageError> {
+        let path = self.path().map(Path::to_path_buf);
+        self.conn
+            .close()
+            .map_err(|(_, source)| StorageError::Sqlite {
+                path,
+                doing: "closing",
+                source,
+            })
+    }
+
+    /// Deletes the session: the file engine closes and removes its file and any `-journal`,
+    /// `-wal` and `-shm` side files; the memory engine only closes (spec/storage.md §7.4).
+    pub fn delete(self) -> Result<(), StorageError> {
+        let path = self.path().map(Path::to_path_buf);
+        self.close()?;
+        let Some(path) = path else { return Ok(()) };
+        let mut names = vec![path.clone()];
+        for suffix in ["-journal", "-wal", "-shm"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            names.push(PathBuf::from(side));
+        }
+        for (i, p) in names.into_iter().enumerate() {
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if i > 0 && e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(StorageError::Io {
+                        path: p,
+                        doing: "deleting the session",
+                        source,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sqlite(&self, doing: &'static str, source: rusqlite::Error) -> StorageError {
+        StorageError::Sqlite {
+            path: self.path().map(Path::to_path_buf),
+            doing,
+            source,
+        }
+    }
+}

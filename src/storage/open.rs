@@ -1,0 +1,313 @@
+//! Creating and opening storages (spec/storage.md §2–§5).
+//!
+//! An existing file is first examined read-only: what it is, its dialect and version, its
+//! `version` and `sessions` rows. Only a file that passes is opened for writing (and migrated),
+//! so an open that fails never changes the file.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::fields::read_fields;
+use super::schema::{self, Dialect, Shape};
+use super::{Engine, Storage, StorageError, SystemClock};
+use crate::string::decode_compat;
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// How long a connection waits for another's lock before failing (Pyrogram: 1 s).
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn sqlite_err<'a>(
+    path: Option<&'a Path>,
+    doing: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> StorageError + 'a {
+    move |source| StorageError::Sqlite {
+        path: path.map(Path::to_path_buf),
+        doing,
+        source,
+    }
+}
+
+/// Writes Pyrogram 2.0.106's schema, version row and initial session row in one transaction
+/// (spec/storage.md §3.1).
+fn create(conn: &mut Connection, path: Option<&Path>) -> Result<(), StorageError> {
+    let tx = conn
+        .transaction()
+        .map_err(sqlite_err(path, "creating the schema"))?;
+    tx.execute_batch(schema::SCHEMA_V3)
+        .and_then(|()| tx.execute("INSERT INTO version VALUES (?1)", [schema::VERSION]))
+        .and_then(|_| {
+            tx.execute(
+                "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rusqlite::params![
+                    2,
+                    None::<i64>,
+                    None::<i64>,
+                    None::<Vec<u8>>,
+                    0,
+                    None::<i64>,
+                    None::<i64>
+                ],
+            )
+        })
+        .map_err(sqlite_err(path, "creating the schema"))?;
+    tx.commit().map_err(sqlite_err(path, "creating the schema"))
+}
+
+/// What the first bytes of an existing file say it is.
+fn sniff(path: &Path) -> Result<(), StorageError> {
+    let io = |doing: &'static str| {
+        move |source| StorageError::Io {
+            path: path.to_path_buf(),
+            doing,
+            source,
+        }
+    };
+    let meta = std::fs::metadata(path).map_err(io("reading the file's metadata"))?;
+    if meta.is_dir() {
+        return Err(StorageError::IsADirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() == 0 {
+        return Err(StorageError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut head = [0u8; 16];
+    let mut file = std::fs::File::open(path).map_err(io("opening the file"))?;
+    let n = file.read(&mut head).map_err(io("reading the file"))?;
+    if n == 16 && &head == SQLITE_MAGIC {
+        return Ok(());
+    }
+    if head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && meta.len() < (1 << 24)
+    {
+        let text = std::fs::read(path).map_err(io("reading the file"))?;
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text) {
+            if map.contains_key("auth_key") && map.contains_key("dc_id") {
+                return Err(StorageError::LegacyJsonSession {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+    }
+    Err(StorageError::NotSqlite {
+        path: path.to_path_buf(),
+    })
+}
+
+/// Recognises the dialect of an open database and checks its `version` and `sessions` rows.
+pub(crate) fn examine(conn: &Connection, path: Option<&Path>) -> Result<Dialect, StorageError> {
+    let owned = || path.map(Path::to_path_buf);
+    let shape = match Shape::read(conn) {
+        Ok(s) => s,
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(StorageError::NotSqlite {
+                path: owned().unwrap_or_default(),
+            });
+        }
+        Err(e) => return Err(sqlite_err(path, "reading the schema")(e)),
+    };
+    if shape.is_telethon() {
+        let version = conn
+            .query_row("SELECT version FROM version", [], |r| r.get(0))
+            .ok();
+        return Err(StorageError::TelethonSession {
+            path: owned().unwrap_or_default(),
+            version,
+        });
+    }
+    if !shape.is_pyrogram_family() {
+        return Err(StorageError::NotASession {
+            path: owned(),
+            tables: shape.tables,
+        });
+    }
+    let versions: Vec<rusqlite::types::Value> = conn
+        .prepare("SELECT number FROM version")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(sqlite_err(path, "reading the version"))?;
+    let version = match versions.as_slice() {
+        [rusqlite::types::Value::Integer(v)] => *v,
+        [other] => {
+            return Err(StorageError::InvalidValue {
+                column: "version.number",
+                expected: "an integer",
+                found: super::fields::describe(other.into()),
+            })
+        }
+        rows => {
+            return Err(StorageError::VersionRows {
+                path: owned(),
+                found: rows.len(),
+            })
+        }
+    };
+    let dialect = shape.family(version);
+    let (min, max) = dialect.known_versions();
+    if version > max {
+        let newest = match dialect {
+            Dialect::Pyrogram(_) => Dialect::Pyrogram(max),
+            Dialect::Pyrofork(_) => Dialect::Pyrofork(max),
+            Dialect::Kurigram(_) => Dialect::Kurigram(max),
+            Dialect::Pyrotgfork(_) => Dialect::Pyrotgfork(max),
+        };
+        return Err(StorageError::NewerVersion {
+            path: owned(),
+            dialect: newest,
+            found: version,
+        });
+    }
+    if version < min {
+        return Err(StorageError::InconsistentSchema {
+            path: owned(),
+            detail: format!("{} tables with version {version}", dialect.family_name()),
+        });
+    }
+    shape
+        .check(dialect)
+        .map_err(|detail| StorageError::InconsistentSchema {
+            path: owned(),
+            detail,
+        })?;
+    read_fields(conn, dialect, path)?;
+    Ok(dialect)
+}
+
+impl Storage {
+    /// Opens the session file at `path`, creating it with Pyrogram 2.0.106's schema if it does
+    /// not exist (spec/storage.md §2.2). An existing file is recognised and checked before it is
+    /// opened for writing; a Pyrogram file of version 1 or 2 is then migrated to 3. When opening
+    /// fails, the file is left as it was.
+    pub fn open_file(path: impl AsRef<Path>) -> Result<Storage, StorageError> {
+        let path = path.as_ref().to_path_buf();
+        let dir = match path.parent() {
+            Some(d) if d.as_os_str().is_empty() => Path::new("."),
+            Some(d) => d,
+            None => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(StorageError::NoSuchDirectory {
+                path: dir.to_path_buf(),
+            });
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(_) => Self::open_existing(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create_file(path),
+            Err(source) => Err(StorageError::Io {
+                path,
+                doing: "reading the file's metadata",
+                source,
+            }),
+        }
+    }
+
+    fn open_existing(path: PathBuf) -> Result<Storage, StorageError> {
+        sniff(&path)?;
+        let ro = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_err(Some(&path), "opening the file read-only"))?;
+        ro.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+        let dialect = examine(&ro, Some(&path))?;
+        drop(ro);
+
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_err(Some(&path), "opening the file"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+        let dialect = match dialect {
+            Dialect::Pyrogram(v) if v < schema::VERSION => {
+                let tx = conn
+                    .transaction()
+                    .map_err(sqlite_err(Some(&path), "migrating"))?;
+                schema::migrate_to_v3(&tx, v).map_err(sqlite_err(Some(&path), "migrating"))?;
+                tx.commit().map_err(sqlite_err(Some(&path), "migrating"))?;
+                Dialect::Pyrogram(schema::VERSION)
+            }
+            d => d,
+        };
+        Ok(Storage {
+            conn,
+            engine: Engine::File(path),
+            dialect,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    fn create_file(path: PathBuf) -> Result<Storage, StorageError> {
+        // Created here, with mode 0600 where the platform has modes, so that no other user can
+        // read the key even for a moment.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(&path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                StorageError::AlreadyExists { path: path.clone() }
+            } else {
+                StorageError::Io {
+                    path: path.clone(),
+                    doing: "creating the file",
+                    source,
+                }
+            }
+        })?;
+        let result = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_err(Some(&path), "opening the new file"))
+        .and_then(|mut conn| {
+            conn.busy_timeout(BUSY_TIMEOUT)
+                .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+            create(&mut conn, Some(&path))?;
+            Ok(conn)
+        });
+        match result {
+            Ok(conn) => Ok(Storage {
+                conn,
+                engine: Engine::File(path),
+                dialect: Dialect::Pyrogram(schema::VERSION),
+                clock: Arc::new(SystemClock),
+            }),
+            Err(e) => {
+                // The file is ours and unfinished: remove it.
+                let _ = std::fs::remove_file(&path);
+                Err(e)
+            }
+        }
+    }
+
+    /// A new, empty memory storage (spec/storage.md §2.3).
+    pub fn memory() -> Result<Storage, StorageError> {
+        let mut conn = Connection::open_in_memory().map_err(sqlite_err(None, "opening memory"))?;
+        create(&mut conn, None)?;
+        Ok(Storage {
+            conn,
+            engine: Engine::Memory,
+            dialect: Dialect::Pyrogram(schema::VERSION),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// A memory storage loaded from a session string, accepted by Pyrogram 2.0.106's rules
+    /// ([`decode_compat`]); `date` is 0 and a legacy string leaves `api_id` unset
+    /// (spec/storage.md §2.3).
+    pub fn from_session_string(s: &str) -> Result<Storage, StorageError> {
+        let decoded = decode_compat(s).map_err(StorageError::SessionString)?;
+        let mut storage = Storage::memory()?;
+        storage.set_session(&decoded.session)?;
+        Ok(storage)
+    }
+}

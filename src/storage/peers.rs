@@ -1,0 +1,388 @@
+//! The peer cache: upserts and lookups (spec/storage.md §6).
+
+use rusqlite::types::ValueRef;
+
+use super::fields::describe;
+use super::schema::Dialect;
+use super::{NotFound, Storage, StorageError, USERNAME_TTL};
+use crate::peer::{id, InputPeer, Peer, PeerType};
+
+/// A cached peer as stored, with when it was last written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredPeer {
+    /// The peer. Its `username` is `peers.username`, or the first of `usernames` where the
+    /// dialect keeps usernames in their own table.
+    pub peer: Peer,
+    /// Every username cached for the peer: kurigram's and pyrotgfork's `usernames` rows, or
+    /// pyrofork's extra usernames. Empty where the dialect has none.
+    pub usernames: Vec<String>,
+    /// `last_update_on`, Unix seconds.
+    pub last_update_on: i64,
+}
+
+fn peer_type(id: i64, v: ValueRef<'_>) -> Result<PeerType, StorageError> {
+    match v {
+        ValueRef::Text(t) => {
+            let text = String::from_utf8_lossy(t);
+            text.parse().map_err(|_| StorageError::UnknownPeerType {
+                id,
+                found: text.into_owned(),
+            })
+        }
+        other => Err(StorageError::InvalidValue {
+            column: "peers.type",
+            expected: "the text of a peer type",
+            found: describe(other),
+        }),
+    }
+}
+
+fn int(v: ValueRef<'_>, column: &'static str) -> Result<Option<i64>, StorageError> {
+    match v {
+        ValueRef::Integer(i) => Ok(Some(i)),
+        ValueRef::Null => Ok(None),
+        other => Err(StorageError::InvalidValue {
+            column,
+            expected: "an integer",
+            found: describe(other),
+        }),
+    }
+}
+
+fn text(v: ValueRef<'_>, column: &'static str) -> Result<Option<String>, StorageError> {
+    match v {
+        ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
+        ValueRef::Null => Ok(None),
+        other => Err(StorageError::InvalidValue {
+            column,
+            expected: "text",
+            found: describe(other),
+        }),
+    }
+}
+
+/// Pyrogram's `get_input_peer` (spec/storage.md §6.2).
+pub(crate) fn input_peer(
+    peer_id: i64,
+    access_hash: Option<i64>,
+    t: PeerType,
+) -> Result<InputPeer, StorageError> {
+    let hash = || {
+        access_hash.ok_or(StorageError::MissingAccessHash {
+            id: peer_id,
+            peer_type: t,
+        })
+    };
+    Ok(match t {
+        PeerType::User | PeerType::Bot => InputPeer::User {
+            user_id: peer_id,
+            access_hash: hash()?,
+        },
+        PeerType::Group => InputPeer::Chat { chat_id: -peer_id },
+        PeerType::Channel
+        | PeerType::Supergroup
+        | PeerType::Forum
+        | PeerType::Direct
+        | PeerType::Community => InputPeer::Channel {
+            channel_id: id::mark_channel(peer_id),
+            access_hash: hash()?,
+        },
+    })
+}
+
+impl Storage {
+    /// Caches peers with Pyrogram's upsert meaning: each peer's whole row is replaced and its
+    /// `last_update_on` set to now. The batch is one transaction, committed when this returns
+    /// (spec/storage.md §6.3; Pyrogram leaves it uncommitted, §8.1).
+    ///
+    /// In a kurigram or pyrotgfork file the username goes to their `usernames` table, as they
+    /// write it. Kurigram's own peer types are refused where the file's library does not know
+    /// them.
+    pub fn update_peers(&mut self, peers: &[Peer]) -> Result<(), StorageError> {
+        let dialect = self.dialect;
+        if !matches!(dialect, Dialect::Kurigram(_)) {
+            if let Some(p) = peers.iter().find(|p| !p.peer_type.is_pyrogram()) {
+                return Err(StorageError::UnsupportedWrite {
+                    dialect,
+                    what: format!("cache peer {} of type {}", p.id, p.peer_type),
+                });
+            }
+        }
+        let now = self.clock.now();
+        let path = self.path().map(std::path::Path::to_path_buf);
+        let sqlite = |source| StorageError::Sqlite {
+            path: path.clone(),
+            doing: "caching peers",
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sqlite)?;
+        {
+            if dialect.usernames_by_peer() {
+                let mut upsert = tx
+                    .prepare_cached(
+                        "REPLACE INTO peers (id, access_hash, type, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )
+                    .map_err(sqlite)?;
+                let mut forget = tx
+                    .prepare_cached("DELETE FROM usernames WHERE id = ?1")
+                    .map_err(sqlite)?;
+                let mut name = tx
+                    .prepare_cached("INSERT INTO usernames (id, username) VALUES (?1, ?2)")
+                    .map_err(sqlite)?;
+                for p in peers {
+                    upsert
+                        .execute(rusqlite::params![
+                            p.id,
+                            p.access_hash,
+                            p.peer_type.as_str(),
+                            p.phone_number,
+                            now
+                        ])
+                        .map_err(sqlite)?;
+                    forget.execute([p.id]).map_err(sqlite)?;
+                    if let Some(u) = &p.username {
+                        name.execute(rusqlite::params![p.id, u]).map_err(sqlite)?;
+                    }
+                }
+            } else {
+                let mut upsert = tx
+                    .prepare_cached(
+                        "REPLACE INTO peers (id, access_hash, type, username, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .map_err(sqlite)?;
+                for p in peers {
+                    upsert
+                        .execute(rusqlite::params![
+                            p.id,
+                            p.access_hash,
+                            p.peer_type.as_str(),
+                            p.username,
+                            p.phone_number,
+                            now
+                        ])
+                        .map_err(sqlite)?;
+                }
+            }
+        }
+        tx.commit().map_err(sqlite)
+    }
+
+    fn lookup(
+        &self,
+        sql: &str,
+        key: &dyn rusqlite::ToSql,
+    ) -> Result<Option<(InputPeer, Option<i64>)>, StorageError> {
+        let sqlite = |e| self.sqlite("looking up a peer", e);
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite)?;
+        let mut rows = stmt.query([key]).map_err(sqlite)?;
+        let Some(row) = rows.next().map_err(sqlite)? else {
+            return Ok(None);
+        };
+        let get = |i| {
+            row.get_ref(i)
+                .map_err(|e| self.sqlite("looking up a peer", e))
+        };
+        let peer_id = int(get(0)?, "peers.id")?.unwrap_or_default();
+        let t = peer_type(peer_id, get(2)?)?;
+        let input = input_peer(peer_id, int(get(1)?, "peers.access_hash")?, t)?;
+        let updated = if row.as_ref().column_count() > 3 {
+            int(get(3)?, "peers.last_update_on")?
+        } else {
+            None
+        };
+        Ok(Some((input, updated)))
+    }
+
+    /// The input peer cached under this marked id (spec/storage.md §6.4).
+    pub fn get_peer_by_id(&self, peer_id: i64) -> Result<InputPeer, StorageError> {
+        self.lookup(
+            "SELECT id, access_hash, type FROM peers WHERE id = ?1",
+            &peer_id,
+        )?
+        .map(|(p, _)| p)
+        .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))
+    }
+
+    /// The input peer cached under this phone number, matched exactly (spec/storage.md §6.4).
+    pub fn get_peer_by_phone_number(&self, phone_number: &str) -> Result<InputPeer, StorageError> {
+        self.lookup(
+            "SELECT id, access_hash, type FROM peers WHERE phone_number = ?1",
+            &phone_number,
+        )?
+        .map(|(p, _)| p)
+        .ok_or_else(|| StorageError::NotFound(NotFound::PhoneNumber(phone_number.to_owned())))
+    }
+
+    /// The input peer cached under this username, matched exactly; the most recently written
+    /// row wins, and one written more than 8 hours from now, either way, has expired
+    /// (spec/storage.md §6.4).
+    pub fn get_peer_by_username(&self, username: &str) -> Result<InputPeer, StorageError> {
+        let not_found = || StorageError::NotFound(NotFound::Username(username.to_owned()));
+        let found = match self.dialect {
+            Dialect::Kurigram(_) | Dialect::Pyrotgfork(_) => self.lookup(
+                "SELECT p.id, p.access_hash, p.type, p.last_update_on FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1 ORDER BY p.last_update_on DESC",
+                &username,
+            )?,
+            Dialect::Pyrogram(_) | Dialect::Pyrofork(_) => {
+                let direct = self.lookup(
+                    "SELECT id, access_hash, type, last_update_on FROM peers WHERE username = ?1 ORDER BY last_update_on DESC",
+                    &username,
+                )?;
+                match direct {
+                    Some(found) => Some(found),
+                    None if matches!(self.dialect, Dialect::Pyrofork(_)) => self.pyrofork_username(username)?,
+                    None => None,
+                }
+            }
+        };
+        let (peer, updated) = found.ok_or_else(not_found)?;
+        self.check_fresh(username, updated)?;
+        Ok(peer)
+    }
+
+    fn check_fresh(&self, username: &str, updated: Option<i64>) -> Result<(), StorageError> {
+        let updated = updated.ok_or_else(|| StorageError::InvalidValue {
+            column: "peers.last_update_on",
+            expected: "an integer",
+            found: "NULL".to_owned(),
+        })?;
+        let age = self.clock.now().saturating_sub(updated);
+        if age.saturating_abs() > USERNAME_TTL {
+            return Err(StorageError::UsernameExpired {
+                username: username.to_owned(),
+                age,
+            });
+        }
+        Ok(())
+    }
+
+    /// pyrofork's second place for usernames: `usernames(id = username, peer_id)`, with its own
+    /// expiry, then the peer's row.
+    fn pyrofork_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<(InputPeer, Option<i64>)>, StorageError> {
+        let has_table = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usernames'",
+                [],
+                |_| Ok(()),
+            )
+            .map(|()| true)
+            .or_else(|e| {
+                if e == rusqlite::Error::QueryReturnedNoRows {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            })
+            .map_err(|e| self.sqlite("looking up a peer", e))?;
+        if !has_table {
+            return Ok(None);
+        }
+        let row: Option<(Option<i64>, Option<i64>)> = self
+            .conn
+            .prepare_cached("SELECT peer_id, last_update_on FROM usernames WHERE id = ?1 ORDER BY last_update_on DESC")
+            .and_then(|mut s| {
+                let mut rows = s.query([username])?;
+                rows.next()?.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
+            })
+            .map_err(|e| self.sqlite("looking up a peer", e))?;
+        let Some((Some(peer_id), updated)) = row else {
+            return Ok(None);
+        };
+        self.check_fresh(username, updated)?;
+        self.lookup(
+            "SELECT id, access_hash, type, last_update_on FROM peers WHERE id = ?1",
+            &peer_id,
+        )
+    }
+
+    /// Every cached peer, by id.
+    pub fn peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
+        let sqlite = |e| self.sqlite("listing peers", e);
+        let username_col = if self.dialect.usernames_by_peer() {
+            "NULL"
+        } else {
+            "username"
+        };
+        let sql = format!("SELECT id, access_hash, type, {username_col}, phone_number, last_update_on FROM peers ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql).map_err(sqlite)?;
+        let mut rows = stmt.query([]).map_err(sqlite)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            let get = |i| row.get_ref(i).map_err(|e| self.sqlite("listing peers", e));
+            let peer_id = int(get(0)?, "peers.id")?.unwrap_or_default();
+            out.push(StoredPeer {
+                peer: Peer {
+                    id: peer_id,
+                    access_hash: int(get(1)?, "peers.access_hash")?,
+                    peer_type: peer_type(peer_id, get(2)?)?,
+                    username: text(get(3)?, "peers.username")?,
+                    phone_number: text(get(4)?, "peers.phone_number")?,
+                },
+                usernames: Vec::new(),
+                last_update_on: int(get(5)?, "peers.last_update_on")?.unwrap_or_default(),
+            });
+        }
+        drop(rows);
+        drop(stmt);
+        self.attach_usernames(&mut out)?;
+        Ok(out)
+    }
+
+    fn attach_usernames(&self, peers: &mut [StoredPeer]) -> Result<(), StorageError> {
+        let sql = match self.dialect {
+            Dialect::Kurigram(_) | Dialect::Pyrotgfork(_) => {
+                "SELECT id, username FROM usernames ORDER BY rowid"
+            }
+            Dialect::Pyrofork(_) => "SELECT peer_id, id FROM usernames ORDER BY rowid",
+            Dialect::Pyrogram(_) => return Ok(()),
+        };
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usernames'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.sqlite("listing usernames", e))?;
+        if !exists {
+            return Ok(());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .map_err(|e| self.sqlite("listing usernames", e))?;
+        let mut rows = stmt
+            .query([])
+            .map_err(|e| self.sqlite("listing usernames", e))?;
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| self.sqlite("listing usernames", e))?
+        {
+            let peer_id = int(
+                row.get_ref(0)
+                    .map_err(|e| self.sqlite("listing usernames", e))?,
+                "usernames.id",
+            )?;
+            let name = text(
+                row.get_ref(1)
+                    .map_err(|e| self.sqlite("listing usernames", e))?,
+                "usernames.username",
+            )?;
+            if let (Some(peer_id), Some(name)) = (peer_id, name) {
+                if let Ok(i) = peers.binary_search_by_key(&peer_id, |p| p.peer.id) {
+                    let p = &mut peers[i];
+                    if p.peer.username.is_none() && self.dialect.usernames_by_peer() {
+                        p.peer.username = Some(name.clone());
+                    }
+                    p.usernames.push(name);
+                }
+            }
+        }
+        Ok(())
+    }
+}

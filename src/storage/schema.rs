@@ -1,0 +1,297 @@
+//! Schemas: Pyrogram's exact SQL, dialect recognition and migrations (spec/storage.md §3–§5).
+
+use std::fmt::{self, Write as _};
+
+use rusqlite::{Connection, OptionalExtension};
+
+/// Pyrogram 2.0.106's schema, version 3, statement by statement exactly as its `SCHEMA` text, so
+/// that `sqlite_master.sql` of a new file is byte-identical to Pyrogram's (spec/storage.md §3.1).
+pub const SCHEMA_V3: &str = "
+CREATE TABLE sessions
+(
+    dc_id     INTEGER PRIMARY KEY,
+    api_id    INTEGER,
+    test_mode INTEGER,
+    auth_key  BLOB,
+    date      INTEGER NOT NULL,
+    user_id   INTEGER,
+    is_bot    INTEGER
+);
+
+CREATE TABLE peers
+(
+    id             INTEGER PRIMARY KEY,
+    access_hash    INTEGER,
+    type           INTEGER NOT NULL,
+    username       TEXT,
+    phone_number   TEXT,
+    last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER))
+);
+
+CREATE TABLE version
+(
+    number INTEGER PRIMARY KEY
+);
+
+CREATE INDEX idx_peers_id ON peers (id);
+CREATE INDEX idx_peers_username ON peers (username);
+CREATE INDEX idx_peers_phone_number ON peers (phone_number);
+
+CREATE TRIGGER trg_peers_last_update_on
+    AFTER UPDATE
+    ON peers
+BEGIN
+    UPDATE peers
+    SET last_update_on = CAST(STRFTIME('%s', 'now') AS INTEGER)
+    WHERE id = NEW.id;
+END;
+";
+
+/// The version a new file gets.
+pub const VERSION: i64 = 3;
+
+/// The library family whose schema a file has, with its schema version (spec/dialects.md).
+///
+/// The version number alone is ambiguous (version 4 means one schema in pyrofork and another in
+/// kurigram and pyrotgfork), so the family is recognised from the tables and columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// Pyrogram's own schema: version 1 (0.15), 2 (0.16–1.4) or 3 (2.x; hydrogram writes the
+    /// same).
+    Pyrogram(i64),
+    /// pyrofork: version 4, with `update_state` and a `usernames` table keyed by username.
+    Pyrofork(i64),
+    /// kurigram: versions 4–7, with a `usernames` table keyed by peer id and, from 7,
+    /// `sessions.server_address` and `port`.
+    Kurigram(i64),
+    /// pyrotgfork: versions 4–6, kurigram's tables with `CREATE INDEX IF NOT EXISTS`.
+    Pyrotgfork(i64),
+}
+
+impl Dialect {
+    /// The schema version.
+    #[must_use]
+    pub const fn version(self) -> i64 {
+        match self {
+            Dialect::Pyrogram(v)
+            | Dialect::Pyrofork(v)
+            | Dialect::Kurigram(v)
+            | Dialect::Pyrotgfork(v) => v,
+        }
+    }
+
+    /// The family's name: `pyrogram`, `pyrofork`, `kurigram`, `pyrotgfork`.
+    #[must_use]
+    pub const fn family_name(self) -> &'static str {
+        match self {
+            Dialect::Pyrogram(_) => "pyrogram",
+            Dialect::Pyrofork(_) => "pyrofork",
+            Dialect::Kurigram(_) => "kurigram",
+            Dialect::Pyrotgfork(_) => "pyrotgfork",
+        }
+    }
+
+    /// The versions this crate knows for the family.
+    #[must_use]
+    pub const fn known_versions(self) -> (i64, i64) {
+        match self {
+            Dialect::Pyrogram(_) => (1, 3),
+            Dialect::Pyrofork(_) => (4, 4),
+            Dialect::Kurigram(_) => (4, 7),
+            Dialect::Pyrotgfork(_) => (4, 6),
+        }
+    }
+
+    /// Whether usernames live in a `usernames` table keyed by peer id (kurigram, pyrotgfork)
+    /// rather than in `peers.username`.
+    #[must_use]
+    pub const fn usernames_by_peer(self) -> bool {
+        matches!(self, Dialect::Kurigram(_) | Dialect::Pyrotgfork(_))
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} v{}", self.family_name(), self.version())
+    }
+}
+
+/// What the schema of a database looks like, read from `sqlite_master` and `PRAGMA table_info`.
+#[derive(Debug, Default)]
+pub(crate) struct Shape {
+    pub tables: Vec<String>,
+    pub session_columns: Vec<String>,
+    pub peer_columns: Vec<String>,
+    pub version_columns: Vec<String>,
+    pub username_columns: Vec<String>,
+    pub if_not_exists_indexes: bool,
+}
+
+fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    names.collect()
+}
+
+impl Shape {
+    pub(crate) fn read(conn: &Connection) -> rusqlite::Result<Shape> {
+        let mut stmt =
+            conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
+        let tables = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let if_not_exists_indexes = conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND sql LIKE 'CREATE INDEX IF NOT EXISTS%' LIMIT 1",
+                [],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        Ok(Shape {
+            session_columns: columns(conn, "sessions")?,
+            peer_columns: columns(conn, "peers")?,
+            version_columns: columns(conn, "version")?,
+            username_columns: columns(conn, "usernames")?,
+            tables,
+            if_not_exists_indexes,
+        })
+    }
+
+    pub(crate) fn has_table(&self, t: &str) -> bool {
+        self.tables.iter().any(|x| x == t)
+    }
+
+    pub(crate) fn session_has(&self, c: &str) -> bool {
+        self.session_columns.iter().any(|x| x == c)
+    }
+
+    pub(crate) fn peers_have(&self, c: &str) -> bool {
+        self.peer_columns.iter().any(|x| x == c)
+    }
+
+    /// Telethon's schema: `version(version)` and `entities`.
+    pub(crate) fn is_telethon(&self) -> bool {
+        self.version_columns.iter().any(|c| c == "version") && self.has_table("entities")
+    }
+
+    /// Whether this is a Pyrogram-family schema at all.
+    pub(crate) fn is_pyrogram_family(&self) -> bool {
+        self.version_columns.iter().any(|c| c == "number")
+            && self.has_table("sessions")
+            && self.has_table("peers")
+    }
+
+    /// The family of a Pyrogram-family schema (spec/dialects.md §2), before the version is
+    /// checked against it.
+    pub(crate) fn family(&self, version: i64) -> Dialect {
+        let by_peer = self.username_columns.iter().any(|c| c == "username");
+        let pyrofork_usernames = self.username_columns.iter().any(|c| c == "peer_id");
+        if pyrofork_usernames {
+            Dialect::Pyrofork(version)
+        } else if by_peer || self.session_has("server_address") {
+            if self.if_not_exists_indexes && version <= 6 {
+                Dialect::Pyrotgfork(version)
+            } else {
+                Dialect::Kurigram(version)
+            }
+        } else if version >= 4 && self.has_table("update_state") && self.peers_have("username") {
+            // pyrofork creates its usernames table lazily.
+            Dialect::Pyrofork(version)
+        } else {
+            Dialect::Pyrogram(version)
+        }
+    }
+
+    /// Checks that the schema is what the dialect's version should have.
+    pub(crate) fn check(&self, dialect: Dialect) -> Result<(), String> {
+        let v = dialect.version();
+        let need = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{dialect} without {what}"))
+            }
+        };
+        need(
+            self.session_has("auth_key") && self.session_has("date"),
+            "sessions.auth_key and date",
+        )?;
+        need(
+            self.peers_have("access_hash") && self.peers_have("type"),
+            "peers.access_hash and type",
+        )?;
+        match dialect {
+            Dialect::Pyrogram(_) => {
+                need(v < 3 || self.session_has("api_id"), "sessions.api_id")?;
+                if v < 3 && self.session_has("api_id") {
+                    return Err(format!(
+                        "{dialect} with sessions.api_id, which version 3 added"
+                    ));
+                }
+                need(self.peers_have("username"), "peers.username")
+            }
+            Dialect::Pyrofork(_) => {
+                need(self.session_has("api_id"), "sessions.api_id")?;
+                need(self.has_table("update_state"), "update_state")
+            }
+            Dialect::Kurigram(_) | Dialect::Pyrotgfork(_) => {
+                need(self.session_has("api_id"), "sessions.api_id")?;
+                need(self.has_table("usernames"), "the usernames table")?;
+                need(v < 5 || self.has_table("update_state"), "update_state")?;
+                need(
+                    v < 7 || self.session_has("server_address"),
+                    "sessions.server_address",
+                )
+            }
+        }
+    }
+}
+
+/// Migrates a Pyrogram schema of version 1 or 2 to version 3, as Pyrogram 2.0.106 does
+/// (spec/storage.md §5): version 1 drops the cached peers, version 2 gains `sessions.api_id`
+/// (appended last). Runs inside the caller's transaction.
+pub(crate) fn migrate_to_v3(conn: &Connection, from: i64) -> rusqlite::Result<()> {
+    if from <= 1 {
+        conn.execute("DELETE FROM peers", [])?;
+    }
+    if from <= 2 {
+        conn.execute("ALTER TABLE sessions ADD api_id INTEGER", [])?;
+    }
+    conn.execute("UPDATE version SET number = ?1", [VERSION])?;
+    Ok(())
+}
+
+/// Renders a database's schema for people and snapshots: every `sqlite_master` row in rowid
+/// order (type, name, exact SQL, indented), then the columns of `sessions` in order and the
+/// version row.
+pub fn render(conn: &Connection) -> rusqlite::Result<String> {
+    let mut out = String::new();
+    let mut stmt = conn.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY rowid")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (kind, name, sql) = row?;
+        let _ = writeln!(out, "{kind} {name}");
+        for line in sql.unwrap_or_else(|| "(no sql)".to_owned()).lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "sessions columns: {}",
+        columns(conn, "sessions")?.join(", ")
+    );
+    let versions: Vec<String> = conn
+        .prepare("SELECT number FROM version")?
+        .query_map([], |r| r.get::<_, rusqlite::types::Value>(0))?
+        .map(|v| v.map(|v| format!("{v:?}")))
+        .collect::<Result<_, _>>()?;
+    let _ = writeln!(out, "version rows: {}", versions.join(", "));
+    Ok(out)
+}

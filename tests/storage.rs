@@ -1,0 +1,539 @@
+//! The storage engines (spec/storage.md): schema, fields, peers, lookups, strings, naming,
+//! deletion, and files that are not what they should be.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pyrosession::peer::{InputPeer, Peer, PeerType};
+use pyrosession::storage::{
+    locate, Engine, Location, ManualClock, NotFound, Storage, StorageError,
+};
+use pyrosession::AuthKey;
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "pyrosession-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn peer(
+    id: i64,
+    access_hash: i64,
+    t: PeerType,
+    username: Option<&str>,
+    phone: Option<&str>,
+) -> Peer {
+    Peer {
+        id,
+        access_hash: Some(access_hash),
+        peer_type: t,
+        username: username.map(str::to_owned),
+        phone_number: phone.map(str::to_owned),
+    }
+}
+
+fn sample_peers() -> Vec<Peer> {
+    vec![
+        peer(777, -5, PeerType::User, Some("alice"), Some("15550001")),
+        peer(888, 42, PeerType::Bot, Some("somebot"), None),
+        peer(-123_456, 0, PeerType::Group, None, None),
+        peer(
+            -1_001_234_567_890,
+            99,
+            PeerType::Channel,
+            Some("news"),
+            None,
+        ),
+        peer(-1_002_234_567_890, -99, PeerType::Supergroup, None, None),
+    ]
+}
+
+fn key() -> AuthKey {
+    let mut b = [0u8; 256];
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = i as u8;
+    }
+    AuthKey::new(b)
+}
+
+fn with_clock(storage: &mut Storage, now: i64) -> Arc<ManualClock> {
+    let clock = Arc::new(ManualClock::new(now));
+    storage.set_clock(clock.clone());
+    clock
+}
+
+#[test]
+fn a_new_file_has_pyrogram_2_0_106_schema() {
+    let dir = TempDir::new("schema");
+    let storage = Storage::open_file(dir.join("s.session")).unwrap();
+    insta::assert_snapshot!("schema_fresh_v3", storage.render_schema().unwrap());
+    let f = storage.session().unwrap();
+    assert_eq!(
+        (
+            f.dc_id,
+            f.api_id,
+            f.test_mode,
+            f.auth_key.is_none(),
+            f.date,
+            f.user_id,
+            f.is_bot
+        ),
+        (2, None, None, true, 0, None, None)
+    );
+}
+
+#[test]
+fn fields_persist_across_close_and_reopen() {
+    let dir = TempDir::new("fields");
+    let path = dir.join("me.session");
+    let mut s = Storage::open_file(&path).unwrap();
+    s.set_dc_id(4).unwrap();
+    s.set_api_id(Some(12345)).unwrap();
+    s.set_test_mode(Some(true)).unwrap();
+    s.set_auth_key(Some(&key())).unwrap();
+    s.set_user_id(Some(123_456_789)).unwrap();
+    s.set_is_bot(Some(false)).unwrap();
+    with_clock(&mut s, 1_700_000_000);
+    s.save().unwrap();
+    s.close().unwrap();
+    let s = Storage::open_file(&path).unwrap();
+    let f = s.session().unwrap();
+    assert_eq!(f.dc_id, 4);
+    assert_eq!(f.api_id, Some(12345));
+    assert_eq!(f.test_mode, Some(true));
+    assert_eq!(f.auth_key, Some(key()));
+    assert_eq!(f.user_id, Some(123_456_789));
+    assert_eq!(f.is_bot, Some(false));
+    assert_eq!(f.date, 1_700_000_000);
+}
+
+#[test]
+fn peers_of_every_type_give_pyrogram_input_peers() {
+    let mut s = Storage::memory().unwrap();
+    s.update_peers(&sample_peers()).unwrap();
+    assert_eq!(
+        s.get_peer_by_id(777).unwrap(),
+        InputPeer::User {
+            user_id: 777,
+            access_hash: -5
+        }
+    );
+    assert_eq!(
+        s.get_peer_by_id(888).unwrap(),
+        InputPeer::User {
+            user_id: 888,
+            access_hash: 42
+        }
+    );
+    assert_eq!(
+        s.get_peer_by_id(-123_456).unwrap(),
+        InputPeer::Chat { chat_id: 123_456 }
+    );
+    assert_eq!(
+        s.get_peer_by_id(-1_001_234_567_890).unwrap(),
+        InputPeer::Channel {
+            channel_id: 1_234_567_890,
+            access_hash: 99
+        }
+    );
+    assert_eq!(
+        s.get_peer_by_id(-1_002_234_567_890).unwrap(),
+        InputPeer::Channel {
+            channel_id: 2_234_567_890,
+            access_hash: -99
+        }
+    );
+    assert_eq!(
+        s.get_peer_by_username("news").unwrap(),
+        s.get_peer_by_id(-1_001_234_567_890).unwrap()
+    );
+    assert_eq!(
+        s.get_peer_by_phone_number("15550001").unwrap(),
+        s.get_peer_by_id(777).unwrap()
+    );
+    util::assert_message(&s.get_peer_by_id(1).unwrap_err(), "peer id not found: 1");
+    util::assert_message(
+        &s.get_peer_by_username("ALICE").unwrap_err(),
+        "username not found: ALICE",
+    );
+    util::assert_message(
+        &s.get_peer_by_phone_number("+15550001").unwrap_err(),
+        "phone number not found: +15550001",
+    );
+    assert!(matches!(
+        s.get_peer_by_id(1),
+        Err(StorageError::NotFound(NotFound::Id(1)))
+    ));
+}
+
+#[test]
+fn upsert_replaces_the_whole_row() {
+    let mut s = Storage::memory().unwrap();
+    let clock = with_clock(&mut s, 1_000_000);
+    s.update_peers(&[peer(777, 1, PeerType::User, Some("alice"), Some("1555"))])
+        .unwrap();
+    clock.advance(10);
+    s.update_peers(&[peer(777, 2, PeerType::Bot, None, None)])
+        .unwrap();
+    let all = s.peers().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].peer, peer(777, 2, PeerType::Bot, None, None));
+    assert_eq!(all[0].last_update_on, 1_000_010);
+    assert!(matches!(
+        s.get_peer_by_username("alice"),
+        Err(StorageError::NotFound(_))
+    ));
+}
+
+#[test]
+fn usernames_expire_after_eight_hours_either_way_and_the_newest_wins() {
+    let mut s = Storage::memory().unwrap();
+    let clock = with_clock(&mut s, 1_000_000);
+    s.update_peers(&[peer(1, 11, PeerType::User, Some("dup"), None)])
+        .unwrap();
+    clock.advance(5);
+    s.update_peers(&[peer(2, 22, PeerType::User, Some("dup"), None)])
+        .unwrap();
+    assert_eq!(
+        s.get_peer_by_username("dup").unwrap(),
+        InputPeer::User {
+            user_id: 2,
+            access_hash: 22
+        }
+    );
+    clock.advance(28_800);
+    assert!(
+        s.get_peer_by_username("dup").is_ok(),
+        "exactly 28800 s is not expired"
+    );
+    clock.advance(1);
+    util::assert_message(
+        &s.get_peer_by_username("dup").unwrap_err(),
+        "username expired: dup (cached 28801 s ago, the limit is 28800 s)",
+    );
+    clock.set(1_000_005 - 28_801);
+    assert!(matches!(
+        s.get_peer_by_username("dup"),
+        Err(StorageError::UsernameExpired { age: -28_801, .. })
+    ));
+    // Lookups by id do not expire.
+    assert!(s.get_peer_by_id(2).is_ok());
+}
+
+#[test]
+fn kurigram_types_are_refused_in_pyrogram_files() {
+    let mut s = Storage::memory().unwrap();
+    let err = s
+        .update_peers(&[peer(-1_001, 1, PeerType::Forum, None, None)])
+        .unwrap_err();
+    util::assert_message(
+        &err,
+        "refused to cache peer -1001 of type forum: the pyrogram v3 file would no longer be valid for it",
+    );
+    assert!(s.peers().unwrap().is_empty());
+}
+
+#[test]
+fn session_strings_round_trip_through_a_memory_storage() {
+    let s = std::fs::read_to_string(util::root().join("spec/examples/v2.txt")).unwrap();
+    let storage = Storage::from_session_string(s.trim_end()).unwrap();
+    assert_eq!(storage.engine(), &Engine::Memory);
+    let f = storage.session().unwrap();
+    assert_eq!(
+        (f.dc_id, f.api_id, f.user_id, f.date),
+        (2, Some(12345), Some(123_456_789), 0)
+    );
+    assert_eq!(storage.export_session_string().unwrap(), s.trim_end());
+
+    let legacy = std::fs::read_to_string(util::root().join("spec/examples/legacy32.txt")).unwrap();
+    let storage = Storage::from_session_string(legacy.trim_end()).unwrap();
+    assert_eq!(storage.session().unwrap().api_id, None);
+    util::assert_message(
+        &storage.export_session_string().unwrap_err(),
+        "cannot export a session string: api_id is not set",
+    );
+    let fresh = Storage::memory().unwrap();
+    util::assert_message(
+        &fresh.export_session_string().unwrap_err(),
+        "cannot export a session string: api_id is not set",
+    );
+    let mut fresh = fresh;
+    fresh.set_api_id(Some(1)).unwrap();
+    util::assert_message(
+        &fresh.export_session_string().unwrap_err(),
+        "cannot export a session string: user_id is not set",
+    );
+    assert!(matches!(
+        Storage::from_session_string("nope"),
+        Err(StorageError::SessionString(_))
+    ));
+}
+
+#[test]
+fn the_naming_rule() {
+    let wd = Path::new("/work/dir");
+    assert_eq!(locate(":memory:", wd), Location::Memory);
+    assert_eq!(
+        locate("my_account", wd),
+        Location::File(PathBuf::from("/work/dir/my_account.session"))
+    );
+    let s = std::fs::read_to_string(util::root().join("spec/examples/legacy32.txt")).unwrap();
+    let s = s.trim_end();
+    let wrapped = format!("{}\n  {}", &s[..200], &s[200..]);
+    assert_eq!(locate(&wrapped, wd), Location::SessionString(s.to_owned()));
+    assert_eq!(
+        locate(&"x".repeat(350), wd),
+        Location::File(PathBuf::from(format!(
+            "/work/dir/{}.session",
+            "x".repeat(350)
+        )))
+    );
+    assert_eq!(
+        format!("{:?}", locate(s, wd)),
+        "SessionString(351 characters)"
+    );
+    let storage = Storage::open(&wrapped, wd).unwrap();
+    assert_eq!(storage.session().unwrap().user_id, Some(123_456_789));
+}
+
+#[test]
+fn delete_removes_the_file_and_its_side_files() {
+    let dir = TempDir::new("delete");
+    let path = dir.join("gone.session");
+    let s = Storage::open_file(&path).unwrap();
+    std::fs::write(dir.join("gone.session-journal"), b"").unwrap();
+    s.delete().unwrap();
+    assert!(!path.exists());
+    assert!(!dir.join("gone.session-journal").exists());
+    Storage::memory().unwrap().delete().unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn new_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("mode");
+    let path = dir.join("p.session");
+    Storage::open_file(&path).unwrap().close().unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+/// Opening a file that is not a usable session gives a typed error and leaves it unchanged.
+#[track_caller]
+fn refused(path: &Path, expected: &str) {
+    let before = std::fs::read(path).ok();
+    let err = Storage::open_file(path).unwrap_err();
+    util::assert_message(
+        &err,
+        &expected.replace("{path}", &path.display().to_string()),
+    );
+    assert_eq!(std::fs::read(path).ok(), before, "the file changed");
+    let parent = path.parent().unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("-journal") || n.contains("-wal"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn sqlite_file(path: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+fn pyrogram_v3(path: &Path) {
+    let mut s = Storage::open_file(path).unwrap();
+    s.set_api_id(Some(1)).unwrap();
+    s.close().unwrap();
+}
+
+#[test]
+fn files_that_are_not_sessions_are_named_and_left_alone() {
+    let dir = TempDir::new("hostile");
+    let p = dir.join("empty.session");
+    std::fs::write(&p, b"").unwrap();
+    refused(&p, "{path}: the file is empty");
+
+    let p = dir.join("json.session");
+    std::fs::write(
+        &p,
+        br#"{"dc_id": 2, "test_mode": false, "auth_key": ["AAAA"], "user_id": 1}"#,
+    )
+    .unwrap();
+    refused(&p, "{path}: a JSON session of Pyrogram 0.14 or earlier, which Pyrogram 2 cannot open; convert it first");
+
+    let p = dir.join("text.session");
+    std::fs::write(&p, b"hello, this is not a database at all, not even close").unwrap();
+    refused(&p, "{path}: not an SQLite database");
+
+    let p = dir.join("dir.session");
+    std::fs::create_dir(&p).unwrap();
+    let err = Storage::open_file(&p).unwrap_err();
+    util::assert_message(
+        &err,
+        &format!("{}: is a directory, not a session file", p.display()),
+    );
+
+    let p = dir.join("telethon.session");
+    sqlite_file(&p, "CREATE TABLE version (version integer primary key); INSERT INTO version VALUES (7);
+        CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer);
+        CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer);");
+    refused(
+        &p,
+        "{path}: a Telethon session file (version 7), not a Pyrogram one; convert it first",
+    );
+
+    let p = dir.join("other.session");
+    sqlite_file(&p, "CREATE TABLE t (x); CREATE TABLE a (y);");
+    refused(&p, "{path}: no Pyrogram session schema (tables: a, t)");
+
+    let missing = dir.join("nowhere").join("x.session");
+    util::assert_message(
+        &Storage::open_file(&missing).unwrap_err(),
+        &format!("{}: no such directory", dir.join("nowhere").display()),
+    );
+}
+
+#[test]
+fn damaged_rows_are_typed_errors_and_the_file_is_left_alone() {
+    let dir = TempDir::new("damaged");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "newer",
+            "UPDATE version SET number = 9",
+            "{path}: schema version 9 is newer than this crate knows for pyrogram (at most 3)",
+        ),
+        (
+            "noversion",
+            "DELETE FROM version",
+            "{path}: the version table holds 0 rows, not 1",
+        ),
+        (
+            "twoversions",
+            "INSERT INTO version VALUES (4)",
+            "{path}: the version table holds 2 rows, not 1",
+        ),
+        (
+            "nosession",
+            "DELETE FROM sessions",
+            "{path}: the sessions table holds 0 rows, not 1",
+        ),
+        (
+            "twosessions",
+            "INSERT INTO sessions VALUES (3, 1, 0, NULL, 0, NULL, NULL)",
+            "{path}: the sessions table holds 2 rows, not 1",
+        ),
+        (
+            "shortkey",
+            "UPDATE sessions SET auth_key = zeroblob(255)",
+            "sessions.auth_key holds a blob of 255 bytes, expected a blob of 256 bytes",
+        ),
+        (
+            "textkey",
+            "UPDATE sessions SET auth_key = 'secret'",
+            "sessions.auth_key holds the text \"secret\", expected a blob of 256 bytes",
+        ),
+        (
+            "textuser",
+            "UPDATE sessions SET user_id = 'me'",
+            "sessions.user_id holds the text \"me\", expected an integer or NULL",
+        ),
+        (
+            "nodate",
+            "UPDATE sessions SET date = 'today'",
+            "sessions.date holds the text \"today\", expected an integer",
+        ),
+    ];
+    for (name, damage, expected) in cases {
+        let p = dir.join(&format!("{name}.session"));
+        pyrogram_v3(&p);
+        sqlite_file(&p, damage);
+        refused(&p, expected);
+    }
+}
+
+#[test]
+fn damaged_peer_rows_are_typed_errors() {
+    let dir = TempDir::new("peers");
+    let p = dir.join("p.session");
+    let mut s = Storage::open_file(&p).unwrap();
+    s.update_peers(&sample_peers()).unwrap();
+    s.close().unwrap();
+    sqlite_file(
+        &p,
+        "UPDATE peers SET type = 'wizard' WHERE id = 777; UPDATE peers SET type = 5 WHERE id = 888;
+        UPDATE peers SET access_hash = NULL WHERE id = -1001234567890",
+    );
+    let s = Storage::open_file(&p).unwrap();
+    util::assert_message(
+        &s.get_peer_by_id(777).unwrap_err(),
+        "peer 777 has unknown type \"wizard\"",
+    );
+    util::assert_message(
+        &s.get_peer_by_id(888).unwrap_err(),
+        "peers.type holds the integer 5, expected the text of a peer type",
+    );
+    util::assert_message(
+        &s.get_peer_by_id(-1_001_234_567_890).unwrap_err(),
+        "channel peer -1001234567890 has no access hash",
+    );
+    assert_eq!(
+        s.get_peer_by_id(-123_456).unwrap(),
+        InputPeer::Chat { chat_id: 123_456 }
+    );
+}
+
+#[test]
+fn pyrogram_v2_files_are_migrated_as_pyrogram_does() {
+    let dir = TempDir::new("migrate");
+    for (from, peers_kept) in [(2, true), (1, false)] {
+        let p = dir.join(&format!("v{from}.session"));
+        let v2 = pyrosession::storage::schema::SCHEMA_V3.replace("    api_id    INTEGER,\n", "");
+        sqlite_file(&p, &format!("{v2} INSERT INTO version VALUES ({from}); INSERT INTO sessions VALUES (2, 0, NULL, 0, 5, 0);
+            INSERT INTO peers (id, access_hash, type) VALUES (1, 2, 'user');"));
+        let s = Storage::open_file(&p).unwrap();
+        assert_eq!(s.dialect(), pyrosession::storage::Dialect::Pyrogram(3));
+        insta::assert_snapshot!(
+            format!("schema_migrated_from_v{from}"),
+            s.render_schema().unwrap()
+        );
+        assert_eq!(s.session().unwrap().user_id, Some(5));
+        assert_eq!(s.session().unwrap().api_id, None);
+        assert_eq!(s.get_peer_by_id(1).is_ok(), peers_kept);
+    }
+}
+
+#[test]
+fn storage_types_are_send() {
+    fn check<T: Send>() {}
+    check::<Storage>();
+    check::<StorageError>();
+}
