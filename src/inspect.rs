@@ -1,4 +1,5 @@
-//! What `pyrosession inspect` reports about a session string, for people and as JSON.
+//! What the `pyrosession` command reports, for people and as JSON: session strings, session
+//! files, their peers, and resolved queries. The command only parses arguments and calls these.
 
 use std::fmt::Write as _;
 use std::io::{self, Read};
@@ -6,7 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use std::collections::BTreeMap;
+
+use crate::peer::{InputPeer, PeerType};
+use crate::storage::{Dialect, SessionFields, Storage, StorageError, StoredPeer};
 use crate::string::{decode_compat, decode_strict, DecodeError, Decoded};
+use crate::AuthKey;
 
 /// Where a session comes from, as named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,19 +21,31 @@ pub enum Source {
     Literal(String),
     /// A text file holding the session string.
     File(PathBuf),
+    /// An SQLite session file.
+    SessionFile(PathBuf),
     /// Standard input holds the session string.
     Stdin,
 }
 
 impl Source {
-    /// Names the source of an argument: `-` is standard input, the path of an existing file is
-    /// that file, anything else is the string itself.
+    /// Names the source of an argument: `-` is standard input; the path of an existing file is a
+    /// session file when it begins like an SQLite database or is named `*.session`, and a text
+    /// file otherwise; anything else is the string itself.
     #[must_use]
     pub fn from_arg(arg: &str) -> Source {
+        let path = Path::new(arg);
         if arg == "-" {
             Source::Stdin
-        } else if Path::new(arg).is_file() {
-            Source::File(PathBuf::from(arg))
+        } else if path.is_file() {
+            let mut head = [0u8; 16];
+            let sqlite = std::fs::File::open(path)
+                .and_then(|mut f| f.read_exact(&mut head))
+                .is_ok_and(|()| &head == b"SQLite format 3\0");
+            if sqlite || path.extension().is_some_and(|e| e == "session") {
+                Source::SessionFile(path.to_path_buf())
+            } else {
+                Source::File(path.to_path_buf())
+            }
         } else {
             Source::Literal(arg.to_owned())
         }
@@ -38,7 +56,7 @@ impl Source {
     pub fn read(&self) -> io::Result<String> {
         let mut text = match self {
             Source::Literal(s) => return Ok(s.clone()),
-            Source::File(path) => std::fs::read_to_string(path)?,
+            Source::File(path) | Source::SessionFile(path) => std::fs::read_to_string(path)?,
             Source::Stdin => {
                 let mut s = String::new();
                 io::stdin().read_to_string(&mut s)?;
@@ -128,4 +146,210 @@ pub fn error_json(error: &DecodeError) -> Value {
         "pyrogram_error": error.pyrogram_error(),
         "diagnosis": error.diagnosis().map(ToString::to_string),
     })
+}
+
+/// What `inspect` says about a session file.
+#[derive(Debug)]
+pub struct FileReport {
+    /// The file's dialect and version.
+    pub dialect: Dialect,
+    /// Its session fields.
+    pub fields: SessionFields,
+    /// How many peers of each type it caches.
+    pub peer_counts: BTreeMap<PeerType, usize>,
+}
+
+/// Reads what `inspect` reports about a session file, opened read-only.
+pub fn file_report(storage: &Storage) -> Result<FileReport, StorageError> {
+    let mut peer_counts = BTreeMap::new();
+    for p in storage.peers()? {
+        *peer_counts.entry(p.peer.peer_type).or_insert(0) += 1;
+    }
+    Ok(FileReport {
+        dialect: storage.dialect(),
+        fields: storage.session()?,
+        peer_counts,
+    })
+}
+
+fn or_none<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "none".to_owned(), |v| v.to_string())
+}
+
+/// The plain-text report on a session file. The auth key is shown only with `reveal_key`.
+#[must_use]
+pub fn file_to_text(r: &FileReport, reveal_key: bool) -> String {
+    let f = &r.fields;
+    let mut out = String::new();
+    let _ = writeln!(out, "dialect      {}", r.dialect);
+    let _ = writeln!(out, "dc_id        {}", f.dc_id);
+    let _ = writeln!(out, "api_id       {}", or_none(f.api_id));
+    let _ = writeln!(out, "test_mode    {}", or_none(f.test_mode));
+    let _ = writeln!(out, "user_id      {}", or_none(f.user_id));
+    let _ = writeln!(out, "is_bot       {}", or_none(f.is_bot));
+    let _ = writeln!(out, "date         {}", f.date);
+    if let (Some(a), Some(p)) = (&f.server_address, f.port) {
+        let _ = writeln!(out, "server       {a}:{p}");
+    }
+    let _ = writeln!(
+        out,
+        "auth_key_id  {}",
+        or_none(f.auth_key.as_ref().map(AuthKey::id))
+    );
+    if reveal_key {
+        let _ = writeln!(
+            out,
+            "auth_key     {}",
+            or_none(f.auth_key.as_ref().map(AuthKey::to_hex))
+        );
+    }
+    let total: usize = r.peer_counts.values().sum();
+    let by_type: Vec<String> = r
+        .peer_counts
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
+    if by_type.is_empty() {
+        let _ = writeln!(out, "peers        0");
+    } else {
+        let _ = writeln!(out, "peers        {total} ({})", by_type.join(", "));
+    }
+    out
+}
+
+/// The JSON report on a session file: the string report's fields (`dc_id`, `api_id`,
+/// `test_mode`, `user_id`, `is_bot`, `auth_key_id`, null where unset) and `dialect`, `version`,
+/// `date`, `peers` (a count) and `peers_by_type`; `auth_key` only with `reveal_key`.
+#[must_use]
+pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
+    let f = &r.fields;
+    let mut v = json!({
+        "dialect": r.dialect.family_name(),
+        "version": r.dialect.version(),
+        "dc_id": f.dc_id,
+        "api_id": f.api_id,
+        "test_mode": f.test_mode,
+        "user_id": f.user_id,
+        "is_bot": f.is_bot,
+        "date": f.date,
+        "auth_key_id": f.auth_key.as_ref().map(|k| k.id().to_string()),
+        "peers": r.peer_counts.values().sum::<usize>(),
+        "peers_by_type": r.peer_counts.iter().map(|(t, n)| (t.as_str().to_owned(), json!(n))).collect::<serde_json::Map<_, _>>(),
+    });
+    if f.server_address.is_some() {
+        v["server_address"] = json!(f.server_address);
+        v["port"] = json!(f.port);
+    }
+    if reveal_key {
+        v["auth_key"] = json!(f.auth_key.as_ref().map(AuthKey::to_hex));
+    }
+    v
+}
+
+/// The peers as JSON: one object each, with `id`, `type`, `access_hash`, `username`,
+/// `usernames`, `phone_number` and `last_update_on`.
+#[must_use]
+pub fn peers_to_json(peers: &[StoredPeer]) -> Value {
+    Value::Array(
+        peers
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": p.peer.id,
+                    "type": p.peer.peer_type.as_str(),
+                    "access_hash": p.peer.access_hash,
+                    "username": p.peer.username,
+                    "usernames": p.usernames,
+                    "phone_number": p.peer.phone_number,
+                    "last_update_on": p.last_update_on,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The peers as a table for people.
+#[must_use]
+pub fn peers_to_text(peers: &[StoredPeer]) -> String {
+    let mut out = format!(
+        "{:<16} {:<10} {:<21} {:<20} {:<14} {}\n",
+        "id", "type", "access_hash", "username", "phone", "last_update_on"
+    );
+    for p in peers {
+        let names = if p.usernames.len() > 1 {
+            p.usernames.join(",")
+        } else {
+            or_none(p.peer.username.as_ref())
+        };
+        let _ = writeln!(
+            out,
+            "{:<16} {:<10} {:<21} {:<20} {:<14} {}",
+            p.peer.id,
+            p.peer.peer_type.as_str(),
+            or_none(p.peer.access_hash),
+            names,
+            or_none(p.peer.phone_number.as_ref()),
+            p.last_update_on
+        );
+    }
+    out
+}
+
+/// What `resolve` looks up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// A marked peer id.
+    Id(i64),
+    /// A username, without `@`, lower-cased as Pyrogram's `resolve_peer` does.
+    Username(String),
+    /// A phone number, digits only.
+    PhoneNumber(String),
+}
+
+impl Query {
+    /// Parses `123`, `-1001234567890`, `@name` (or a bare name) or `+15550001`. Like Pyrogram's
+    /// `resolve_peer`, usernames are lower-cased and `@`, `+` and whitespace are dropped.
+    #[must_use]
+    pub fn parse(q: &str) -> Query {
+        if let Ok(id) = q.trim().parse::<i64>() {
+            if !q.trim().starts_with('+') {
+                return Query::Id(id);
+            }
+        }
+        let cleaned: String = q
+            .to_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, '@' | '+') && !c.is_whitespace())
+            .collect();
+        if !cleaned.is_empty() && cleaned.chars().all(|c| c.is_ascii_digit()) {
+            Query::PhoneNumber(cleaned)
+        } else {
+            Query::Username(cleaned)
+        }
+    }
+
+    /// Looks the query up in a storage.
+    pub fn resolve(&self, storage: &Storage) -> Result<InputPeer, StorageError> {
+        match self {
+            Query::Id(id) => storage.get_peer_by_id(*id),
+            Query::Username(u) => storage.get_peer_by_username(u),
+            Query::PhoneNumber(p) => storage.get_peer_by_phone_number(p),
+        }
+    }
+}
+
+/// An input peer as JSON: `kind` (`user`, `chat`, `channel`) and its fields.
+#[must_use]
+pub fn input_peer_to_json(p: &InputPeer) -> Value {
+    match *p {
+        InputPeer::User {
+            user_id,
+            access_hash,
+        } => json!({"kind": "user", "user_id": user_id, "access_hash": access_hash}),
+        InputPeer::Chat { chat_id } => json!({"kind": "chat", "chat_id": chat_id}),
+        InputPeer::Channel {
+            channel_id,
+            access_hash,
+        } => json!({"kind": "channel", "channel_id": channel_id, "access_hash": access_hash}),
+    }
 }

@@ -1,15 +1,18 @@
 //! The `pyrosession` command: a thin layer over the library.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pyrosession::inspect::{self, Source};
+use pyrosession::inspect::{self, Query, Source};
+use pyrosession::storage::Storage;
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(
     name = "pyrosession",
     version,
-    about = "Inspect and check Pyrogram session strings"
+    about = "Inspect, check, export and import Pyrogram session strings and session files"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -18,7 +21,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode a session string and show its fields (never the auth key unless asked).
+    /// Show a session string's or session file's fields (never the auth key unless asked).
     Inspect {
         /// Print one JSON object instead of text.
         #[arg(long)]
@@ -29,39 +32,129 @@ enum Command {
         /// Show the auth key itself (in hex).
         #[arg(long)]
         reveal_key: bool,
-        /// A session string, the path of a text file holding one, or - for standard input.
+        /// A session string, a text file holding one, a session file, or - for standard input.
         /// A string that begins with '-' goes after '--'.
         session: String,
     },
+    /// Print a session file's session string (which holds the auth key).
+    Export {
+        /// The session file.
+        file: PathBuf,
+    },
+    /// Write a new Pyrogram session file from a session string; never overwrites.
+    Import {
+        /// A session string, a text file holding one, or - for standard input.
+        session: String,
+        /// The session file to create.
+        file: PathBuf,
+    },
+    /// List the peers a session file caches.
+    Peers {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The session file.
+        file: PathBuf,
+    },
+    /// Print the input peer Pyrogram would use for an id, @username or +phone.
+    Resolve {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The session file.
+        file: PathBuf,
+        /// A marked peer id, @username or +phone number.
+        #[arg(allow_hyphen_values = true)]
+        query: String,
+    },
+}
+
+/// Reports a failure: one line on standard error and, with `--json`, an object on standard
+/// output.
+fn fail(json: bool, message: &str, extra: Option<serde_json::Value>) -> ExitCode {
+    eprintln!("pyrosession: {message}");
+    if json {
+        println!("{}", extra.unwrap_or_else(|| json!({ "error": message })));
+    }
+    ExitCode::FAILURE
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    match Cli::parse().command {
         Command::Inspect {
             json,
             strict,
             reveal_key,
             session,
         } => inspect_cmd(&session, json, strict, reveal_key),
+        Command::Export { file } => {
+            match Storage::open_file_read_only(&file).and_then(|s| s.export_session_string()) {
+                Ok(s) => {
+                    println!("{s}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(false, &e.to_string(), None),
+            }
+        }
+        Command::Import { session, file } => import_cmd(&session, &file),
+        Command::Peers { json, file } => {
+            match Storage::open_file_read_only(&file).and_then(|s| s.peers()) {
+                Ok(peers) if json => {
+                    println!("{}", inspect::peers_to_json(&peers));
+                    ExitCode::SUCCESS
+                }
+                Ok(peers) => {
+                    print!("{}", inspect::peers_to_text(&peers));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(json, &e.to_string(), None),
+            }
+        }
+        Command::Resolve { json, file, query } => {
+            let q = Query::parse(&query);
+            match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
+                Ok(peer) if json => {
+                    println!("{}", inspect::input_peer_to_json(&peer));
+                    ExitCode::SUCCESS
+                }
+                Ok(peer) => {
+                    println!("{peer}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(json, &e.to_string(), None),
+            }
+        }
     }
+}
+
+fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
+    source.read().map_err(|e| {
+        let msg = match source {
+            Source::File(p) | Source::SessionFile(p) => format!("cannot read {}: {e}", p.display()),
+            _ => format!("cannot read standard input: {e}"),
+        };
+        fail(json, &msg, None)
+    })
 }
 
 fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCode {
     let source = Source::from_arg(arg);
-    let text = match source.read() {
-        Ok(t) => t,
-        Err(e) => {
-            let msg = match &source {
-                Source::File(p) => format!("cannot read {}: {e}", p.display()),
-                _ => format!("cannot read standard input: {e}"),
-            };
-            eprintln!("pyrosession: {msg}");
-            if json {
-                println!("{}", serde_json::json!({ "error": msg }));
+    if let Source::SessionFile(path) = &source {
+        return match Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)) {
+            Ok(r) if json => {
+                println!("{}", inspect::file_to_json(&r, reveal_key));
+                ExitCode::SUCCESS
             }
-            return ExitCode::FAILURE;
-        }
+            Ok(r) => {
+                print!("{}", inspect::file_to_text(&r, reveal_key));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(json, &e.to_string(), None),
+        };
+    }
+    let text = match read(&source, json) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     match inspect::decode(&text, strict) {
         Ok(decoded) => {
@@ -72,12 +165,33 @@ fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCod
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("pyrosession: {e}");
-            if json {
-                println!("{}", inspect::error_json(&e));
-            }
-            ExitCode::FAILURE
+        Err(e) => fail(json, &e.to_string(), Some(inspect::error_json(&e))),
+    }
+}
+
+fn import_cmd(arg: &str, file: &std::path::Path) -> ExitCode {
+    let source = Source::from_arg(arg);
+    let text = match read(&source, false) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let decoded = match pyrosession::string::decode_compat(&text) {
+        Ok(d) => d,
+        Err(e) => return fail(false, &e.to_string(), None),
+    };
+    for w in &decoded.warnings {
+        eprintln!("pyrosession: warning: {w}");
+    }
+    match Storage::create_file_from_session(file, &decoded.session) {
+        Ok(()) => {
+            eprintln!(
+                "pyrosession: wrote {} ({} session, dc {})",
+                file.display(),
+                decoded.format,
+                decoded.session.dc_id
+            );
+            ExitCode::SUCCESS
         }
+        Err(e) => fail(false, &e.to_string(), None),
     }
 }

@@ -4,41 +4,15 @@
 mod util;
 
 use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
+use util::TempDir;
 
 use pyrosession::peer::{InputPeer, Peer, PeerType};
 use pyrosession::storage::{
     locate, Engine, Location, ManualClock, NotFound, Storage, StorageError,
 };
 use pyrosession::AuthKey;
-
-/// A fresh directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "pyrosession-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn peer(
     id: i64,

@@ -40,7 +40,7 @@ pub use fields::SessionFields;
 pub use peers::StoredPeer;
 pub use schema::Dialect;
 
-/// Seconds after which a cached username is stale, either way (`USERNAME_TTL`, spec/storage.md §6.4).
+/// Seconds after which a cached username is stale, either way (`USERNAME_TTL`, spec/storage.md §6.5).
 pub const USERNAME_TTL: i64 = 8 * 60 * 60;
 
 /// The extension of session files.

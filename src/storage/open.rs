@@ -155,7 +155,6 @@ pub(crate) fn examine(conn: &Connection, path: Option<&Path>) -> Result<Dialect,
             Dialect::Pyrogram(_) => Dialect::Pyrogram(max),
             Dialect::Pyrofork(_) => Dialect::Pyrofork(max),
             Dialect::Kurigram(_) => Dialect::Kurigram(max),
-            Dialect::Pyrotgfork(_) => Dialect::Pyrotgfork(max),
         };
         return Err(StorageError::NewerVersion {
             path: owned(),
@@ -309,5 +308,76 @@ impl Storage {
         let mut storage = Storage::memory()?;
         storage.set_session(&decoded.session)?;
         Ok(storage)
+    }
+}
+
+impl Storage {
+    /// Opens an existing session file read-only, for looking only: it is recognised and checked
+    /// as by [`Storage::open_file`], but never migrated or written (spec/storage.md §2.2).
+    /// Writes through it fail with SQLite's read-only error.
+    pub fn open_file_read_only(path: impl AsRef<Path>) -> Result<Storage, StorageError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Err(StorageError::Io {
+                path,
+                doing: "opening the file",
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        sniff(&path)?;
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_err(Some(&path), "opening the file read-only"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+        let dialect = examine(&conn, Some(&path))?;
+        Ok(Storage {
+            conn,
+            engine: Engine::File(path),
+            dialect,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Writes a new Pyrogram 2.0.106 session file holding `session` (`date` 0, no peers), as
+    /// importing a session string into a file does (spec/storage.md §2.4).
+    ///
+    /// The file is built under a temporary name in the same directory and then linked into
+    /// place, which fails if `path` exists: an existing file is never overwritten, and a crash
+    /// leaves no half-written session at `path`.
+    pub fn create_file_from_session(
+        path: impl AsRef<Path>,
+        session: &crate::Session,
+    ) -> Result<(), StorageError> {
+        let path = path.as_ref().to_path_buf();
+        if path.exists() {
+            return Err(StorageError::AlreadyExists { path });
+        }
+        let name = path
+            .file_name()
+            .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
+        let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        let built = Storage::create_file(tmp.clone()).and_then(|mut s| {
+            s.set_session(session)?;
+            s.close()
+        });
+        let linked = built.and_then(|()| {
+            std::fs::hard_link(&tmp, &path).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::AlreadyExists {
+                    StorageError::AlreadyExists { path: path.clone() }
+                } else {
+                    StorageError::Io {
+                        path: path.clone(),
+                        doing: "moving the new file into place",
+                        source,
+                    }
+                }
+            })
+        });
+        let _ = std::fs::remove_file(&tmp);
+        linked
     }
 }

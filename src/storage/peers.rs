@@ -93,7 +93,7 @@ pub(crate) fn input_peer(
 impl Storage {
     /// Caches peers with Pyrogram's upsert meaning: each peer's whole row is replaced and its
     /// `last_update_on` set to now. The batch is one transaction, committed when this returns
-    /// (spec/storage.md §6.3; Pyrogram leaves it uncommitted, §8.1).
+    /// (spec/storage.md §6.4; Pyrogram leaves it uncommitted, §8.1).
     ///
     /// In a kurigram or pyrotgfork file the username goes to their `usernames` table, as they
     /// write it. Kurigram's own peer types are refused where the file's library does not know
@@ -193,7 +193,7 @@ impl Storage {
         Ok(Some((input, updated)))
     }
 
-    /// The input peer cached under this marked id (spec/storage.md §6.4).
+    /// The input peer cached under this marked id (spec/storage.md §6.5).
     pub fn get_peer_by_id(&self, peer_id: i64) -> Result<InputPeer, StorageError> {
         self.lookup(
             "SELECT id, access_hash, type FROM peers WHERE id = ?1",
@@ -203,7 +203,7 @@ impl Storage {
         .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))
     }
 
-    /// The input peer cached under this phone number, matched exactly (spec/storage.md §6.4).
+    /// The input peer cached under this phone number, matched exactly (spec/storage.md §6.5).
     pub fn get_peer_by_phone_number(&self, phone_number: &str) -> Result<InputPeer, StorageError> {
         self.lookup(
             "SELECT id, access_hash, type FROM peers WHERE phone_number = ?1",
@@ -215,11 +215,11 @@ impl Storage {
 
     /// The input peer cached under this username, matched exactly; the most recently written
     /// row wins, and one written more than 8 hours from now, either way, has expired
-    /// (spec/storage.md §6.4).
+    /// (spec/storage.md §6.5).
     pub fn get_peer_by_username(&self, username: &str) -> Result<InputPeer, StorageError> {
         let not_found = || StorageError::NotFound(NotFound::Username(username.to_owned()));
         let found = match self.dialect {
-            Dialect::Kurigram(_) | Dialect::Pyrotgfork(_) => self.lookup(
+            Dialect::Kurigram(_) => self.lookup(
                 "SELECT p.id, p.access_hash, p.type, p.last_update_on FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1 ORDER BY p.last_update_on DESC",
                 &username,
             )?,
@@ -334,9 +334,7 @@ impl Storage {
 
     fn attach_usernames(&self, peers: &mut [StoredPeer]) -> Result<(), StorageError> {
         let sql = match self.dialect {
-            Dialect::Kurigram(_) | Dialect::Pyrotgfork(_) => {
-                "SELECT id, username FROM usernames ORDER BY rowid"
-            }
+            Dialect::Kurigram(_) => "SELECT id, username FROM usernames ORDER BY rowid",
             Dialect::Pyrofork(_) => "SELECT peer_id, id FROM usernames ORDER BY rowid",
             Dialect::Pyrogram(_) => return Ok(()),
         };

@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Write as _};
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 /// Pyrogram 2.0.106's schema, version 3, statement by statement exactly as its `SCHEMA` text, so
 /// that `sqlite_master.sql` of a new file is byte-identical to Pyrogram's (spec/storage.md §3.1).
@@ -61,11 +61,13 @@ pub enum Dialect {
     Pyrogram(i64),
     /// pyrofork: version 4, with `update_state` and a `usernames` table keyed by username.
     Pyrofork(i64),
-    /// kurigram: versions 4–7, with a `usernames` table keyed by peer id and, from 7,
-    /// `sessions.server_address` and `port`.
+    /// kurigram (versions 4–7) or pyrotgfork (4–6): a `usernames` table keyed by peer id and,
+    /// from 7 (kurigram only), `sessions.server_address` and `port`.
+    ///
+    /// Up to version 6 the two libraries write byte-identical schemas (pyrotgfork's
+    /// `CREATE INDEX IF NOT EXISTS` is stored by SQLite without `IF NOT EXISTS`), and each reads
+    /// and writes the other's files alike, so a file of version 4–6 may be either's.
     Kurigram(i64),
-    /// pyrotgfork: versions 4–6, kurigram's tables with `CREATE INDEX IF NOT EXISTS`.
-    Pyrotgfork(i64),
 }
 
 impl Dialect {
@@ -73,21 +75,19 @@ impl Dialect {
     #[must_use]
     pub const fn version(self) -> i64 {
         match self {
-            Dialect::Pyrogram(v)
-            | Dialect::Pyrofork(v)
-            | Dialect::Kurigram(v)
-            | Dialect::Pyrotgfork(v) => v,
+            Dialect::Pyrogram(v) | Dialect::Pyrofork(v) | Dialect::Kurigram(v) => v,
         }
     }
 
-    /// The family's name: `pyrogram`, `pyrofork`, `kurigram`, `pyrotgfork`.
+    /// The family's name: `pyrogram`, `pyrofork`, `kurigram/pyrotgfork` (versions 4–6, which
+    /// may be either's) or `kurigram` (version 7).
     #[must_use]
     pub const fn family_name(self) -> &'static str {
         match self {
             Dialect::Pyrogram(_) => "pyrogram",
             Dialect::Pyrofork(_) => "pyrofork",
+            Dialect::Kurigram(v) if v <= 6 => "kurigram/pyrotgfork",
             Dialect::Kurigram(_) => "kurigram",
-            Dialect::Pyrotgfork(_) => "pyrotgfork",
         }
     }
 
@@ -98,7 +98,6 @@ impl Dialect {
             Dialect::Pyrogram(_) => (1, 3),
             Dialect::Pyrofork(_) => (4, 4),
             Dialect::Kurigram(_) => (4, 7),
-            Dialect::Pyrotgfork(_) => (4, 6),
         }
     }
 
@@ -106,7 +105,7 @@ impl Dialect {
     /// rather than in `peers.username`.
     #[must_use]
     pub const fn usernames_by_peer(self) -> bool {
-        matches!(self, Dialect::Kurigram(_) | Dialect::Pyrotgfork(_))
+        matches!(self, Dialect::Kurigram(_))
     }
 }
 
@@ -124,7 +123,6 @@ pub(crate) struct Shape {
     pub peer_columns: Vec<String>,
     pub version_columns: Vec<String>,
     pub username_columns: Vec<String>,
-    pub if_not_exists_indexes: bool,
 }
 
 fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
@@ -140,21 +138,12 @@ impl Shape {
         let tables = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
-        let if_not_exists_indexes = conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND sql LIKE 'CREATE INDEX IF NOT EXISTS%' LIMIT 1",
-                [],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
         Ok(Shape {
             session_columns: columns(conn, "sessions")?,
             peer_columns: columns(conn, "peers")?,
             version_columns: columns(conn, "version")?,
             username_columns: columns(conn, "usernames")?,
             tables,
-            if_not_exists_indexes,
         })
     }
 
@@ -190,11 +179,7 @@ impl Shape {
         if pyrofork_usernames {
             Dialect::Pyrofork(version)
         } else if by_peer || self.session_has("server_address") {
-            if self.if_not_exists_indexes && version <= 6 {
-                Dialect::Pyrotgfork(version)
-            } else {
-                Dialect::Kurigram(version)
-            }
+            Dialect::Kurigram(version)
         } else if version >= 4 && self.has_table("update_state") && self.peers_have("username") {
             // pyrofork creates its usernames table lazily.
             Dialect::Pyrofork(version)
@@ -235,7 +220,7 @@ impl Shape {
                 need(self.session_has("api_id"), "sessions.api_id")?;
                 need(self.has_table("update_state"), "update_state")
             }
-            Dialect::Kurigram(_) | Dialect::Pyrotgfork(_) => {
+            Dialect::Kurigram(_) => {
                 need(self.session_has("api_id"), "sessions.api_id")?;
                 need(self.has_table("usernames"), "the usernames table")?;
                 need(v < 5 || self.has_table("update_state"), "update_state")?;
