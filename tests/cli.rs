@@ -205,3 +205,214 @@ fn unreadable_file_is_a_clear_error() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn fixture_copy(dir: &util::TempDir, name: &str) -> String {
+    let to = dir.join(name);
+    std::fs::copy(util::root().join("spec/fixtures").join(name), &to).unwrap();
+    to.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn inspect_a_session_file() {
+    let out = run(&["inspect", "spec/fixtures/pyrogram-2.0.106.session"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    insta::assert_snapshot!("inspect_file_text", text(&out.stdout));
+    let out = run(
+        &["inspect", "--json", "spec/fixtures/kurigram-2.2.26.session"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dialect"], "kurigram");
+    assert_eq!(v["version"], 7);
+    assert_eq!(v["peers"], 13);
+    assert_eq!(v["server_address"], "149.154.167.51");
+    assert_eq!(v["auth_key_id"], "c8df57a46e58d132");
+    assert!(v.get("auth_key").is_none());
+    let key_hex = example_key_hex();
+    assert!(!text(&out.stdout).contains(&key_hex[..64]));
+}
+
+#[test]
+fn inspect_never_changes_a_file() {
+    let dir = util::TempDir::new("cli-ro");
+    let path = fixture_copy(&dir, "pyrogram-1.4.16.session");
+    let before = std::fs::read(&path).unwrap();
+    let out = run(&["inspect", "--json", &path], None);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["dialect"].as_str(), v["version"].as_i64(), &v["api_id"]),
+        (Some("pyrogram"), Some(2), &serde_json::Value::Null)
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "inspect migrated or changed the file"
+    );
+}
+
+#[test]
+fn export_and_import_round_trip_and_import_never_overwrites() {
+    let dir = util::TempDir::new("cli-import");
+    let out = run(&["export", "spec/fixtures/pyrogram-2.0.106.session"], None);
+    assert!(out.status.success());
+    let exported = text(&out.stdout);
+    assert_eq!(
+        exported.trim_end(),
+        example("v2.txt"),
+        "the fixture holds the worked example's session"
+    );
+
+    let target = dir.join("new.session");
+    let target = target.to_str().unwrap();
+    let out = run(&["import", "-", target], Some(&exported));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = run(&["export", target], None);
+    assert_eq!(again.stdout, exported.as_bytes());
+
+    let before = std::fs::read(target).unwrap();
+    let out = run(&["import", "spec/examples/legacy32.txt", target], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!("pyrosession: {target}: already exists; not overwritten\n")
+    );
+    assert_eq!(std::fs::read(target).unwrap(), before);
+
+    let out = run(&["export", "spec/fixtures/pyrogram-1.4.16.session"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot export a session string: api_id is not set\n"
+    );
+}
+
+#[test]
+fn peers_and_resolve() {
+    let out = run(
+        &[
+            "peers",
+            "--json",
+            "spec/fixtures/pyrotgfork-2.2.24.1.session",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 10);
+    let news = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == -1_001_234_567_890_i64)
+        .unwrap();
+    assert_eq!(
+        news["usernames"],
+        serde_json::json!(["news_channel", "news_alt"])
+    );
+
+    let out = run(
+        &[
+            "resolve",
+            "spec/fixtures/pyrogram-2.0.106.session",
+            "-1001234567890",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "InputPeerChannel(channel_id=1234567890, access_hash=7777777777777777777)\n"
+    );
+    let out = run(
+        &[
+            "resolve",
+            "--json",
+            "spec/fixtures/pyrogram-2.0.106.session",
+            "+15550001",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"kind": "user", "user_id": 111_111_111, "access_hash": 1_234_567_890_123_456_789_i64})
+    );
+    // A username cached now is usable; one cached long ago has expired.
+    let dir = util::TempDir::new("cli-resolve");
+    for (name, clock) in [("fresh.session", None), ("stale.session", Some(1_000_000))] {
+        let mut s = pyrosession::storage::Storage::open_file(dir.join(name)).unwrap();
+        if let Some(t) = clock {
+            s.set_clock(std::sync::Arc::new(pyrosession::storage::ManualClock::new(
+                t,
+            )));
+        }
+        let alice = pyrosession::peer::Peer {
+            id: 111,
+            access_hash: Some(-1),
+            peer_type: pyrosession::peer::PeerType::User,
+            username: Some("alice".into()),
+            phone_number: None,
+        };
+        s.update_peers(&[alice]).unwrap();
+        s.close().unwrap();
+    }
+    let out = run(
+        &[
+            "resolve",
+            dir.join("fresh.session").to_str().unwrap(),
+            "@Alice",
+        ],
+        None,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "InputPeerUser(user_id=111, access_hash=-1)\n",
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &[
+            "resolve",
+            dir.join("stale.session").to_str().unwrap(),
+            "@Alice",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("pyrosession: username expired: alice (cached "),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &["resolve", "spec/fixtures/pyrogram-2.0.106.session", "42"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "pyrosession: peer id not found: 42\n");
+}
+
+#[test]
+fn files_that_are_not_sessions() {
+    let out = run(&["inspect", "spec/fixtures/telethon-1.45.0.session"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: spec/fixtures/telethon-1.45.0.session: a Telethon session file (version 8), not a Pyrogram one; convert it first\n"
+    );
+    let out = run(
+        &[
+            "inspect",
+            "--json",
+            "spec/fixtures/pyrogram-json-0.14.session",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["error"]
+        .as_str()
+        .unwrap()
+        .contains("a JSON session of Pyrogram 0.14 or earlier"));
+}
