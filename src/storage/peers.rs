@@ -61,6 +61,20 @@ fn text(v: ValueRef<'_>, column: &'static str) -> Result<Option<String>, Storage
     }
 }
 
+/// A peer row found by a lookup.
+struct Row {
+    peer_id: i64,
+    access_hash: Option<i64>,
+    peer_type: PeerType,
+    updated: Option<i64>,
+}
+
+impl Row {
+    fn input_peer(&self) -> Result<InputPeer, StorageError> {
+        input_peer(self.peer_id, self.access_hash, self.peer_type)
+    }
+}
+
 /// Pyrogram's `get_input_peer` (spec/storage.md §6.2).
 pub(crate) fn input_peer(
     peer_id: i64,
@@ -167,11 +181,10 @@ impl Storage {
         tx.commit().map_err(sqlite)
     }
 
-    fn lookup(
-        &self,
-        sql: &str,
-        key: &dyn rusqlite::ToSql,
-    ) -> Result<Option<(InputPeer, Option<i64>)>, StorageError> {
+    /// The first row a lookup query returns: id, access hash, type and, where the query asks for
+    /// it, `last_update_on`. The input peer is built later, after any expiry check, in
+    /// Pyrogram's order.
+    fn lookup(&self, sql: &str, key: &dyn rusqlite::ToSql) -> Result<Option<Row>, StorageError> {
         let sqlite = |e| self.sqlite("looking up a peer", e);
         let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite)?;
         let mut rows = stmt.query([key]).map_err(sqlite)?;
@@ -183,14 +196,19 @@ impl Storage {
                 .map_err(|e| self.sqlite("looking up a peer", e))
         };
         let peer_id = int(get(0)?, "peers.id")?.unwrap_or_default();
-        let t = peer_type(peer_id, get(2)?)?;
-        let input = input_peer(peer_id, int(get(1)?, "peers.access_hash")?, t)?;
+        let peer_type = peer_type(peer_id, get(2)?)?;
+        let access_hash = int(get(1)?, "peers.access_hash")?;
         let updated = if row.as_ref().column_count() > 3 {
             int(get(3)?, "peers.last_update_on")?
         } else {
             None
         };
-        Ok(Some((input, updated)))
+        Ok(Some(Row {
+            peer_id,
+            access_hash,
+            peer_type,
+            updated,
+        }))
     }
 
     /// The input peer cached under this marked id (spec/storage.md §6.5).
@@ -199,8 +217,8 @@ impl Storage {
             "SELECT id, access_hash, type FROM peers WHERE id = ?1",
             &peer_id,
         )?
-        .map(|(p, _)| p)
-        .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))
+        .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))?
+        .input_peer()
     }
 
     /// The input peer cached under this phone number, matched exactly (spec/storage.md §6.5).
@@ -209,8 +227,8 @@ impl Storage {
             "SELECT id, access_hash, type FROM peers WHERE phone_number = ?1",
             &phone_number,
         )?
-        .map(|(p, _)| p)
-        .ok_or_else(|| StorageError::NotFound(NotFound::PhoneNumber(phone_number.to_owned())))
+        .ok_or_else(|| StorageError::NotFound(NotFound::PhoneNumber(phone_number.to_owned())))?
+        .input_peer()
     }
 
     /// The input peer cached under this username, matched exactly; the most recently written
@@ -235,9 +253,9 @@ impl Storage {
                 }
             }
         };
-        let (peer, updated) = found.ok_or_else(not_found)?;
-        self.check_fresh(username, updated)?;
-        Ok(peer)
+        let row = found.ok_or_else(not_found)?;
+        self.check_fresh(username, row.updated)?;
+        row.input_peer()
     }
 
     fn check_fresh(&self, username: &str, updated: Option<i64>) -> Result<(), StorageError> {
@@ -258,10 +276,7 @@ impl Storage {
 
     /// pyrofork's second place for usernames: `usernames(id = username, peer_id)`, with its own
     /// expiry, then the peer's row.
-    fn pyrofork_username(
-        &self,
-        username: &str,
-    ) -> Result<Option<(InputPeer, Option<i64>)>, StorageError> {
+    fn pyrofork_username(&self, username: &str) -> Result<Option<Row>, StorageError> {
         let has_table = self
             .conn
             .query_row(
