@@ -165,6 +165,7 @@ fn pyrogram_reads_what_the_crate_writes() {
     s.close().unwrap();
 
     let theirs = oracle("read", &path, &queries(), &dir);
+    assert_eq!(theirs["library"], "pyrogram 2.0.106");
     assert_eq!(theirs["version"], 3);
     assert_eq!(theirs["dc_id"], 4);
     assert_eq!(theirs["api_id"], 12345);

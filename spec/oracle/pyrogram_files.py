@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""Real Pyrogram 2.0.106 reading and writing session files: the interop oracle of spec/storage.md.
+"""Real Pyrogram (or a fork) reading and writing session files: the interop oracle of
+spec/storage.md and spec/dialects.md.
 
-Usage (in a venv holding pyrogram==2.0.106; nothing touches the network):
+Works with pyrogram 2.0.106 and, for `read`, with pyrofork, kurigram, pyrotgfork and hydrogram:
+whichever is installed in the venv running it. The output names the library and its version.
+
+Usage (in a venv holding one of them; nothing touches the network):
     python pyrogram_files.py read FILE QUERIES.json   # opens FILE with FileStorage, prints JSON
     python pyrogram_files.py write FILE SPEC.json     # writes FILE with FileStorage from SPEC
 
@@ -20,9 +24,17 @@ import json
 import sys
 from pathlib import Path
 
-import pyrogram
-from pyrogram.raw.types import InputPeerChannel, InputPeerChat, InputPeerUser
-from pyrogram.storage import FileStorage
+try:
+    import hydrogram as library
+    from hydrogram.raw.types import InputPeerChannel, InputPeerChat, InputPeerUser
+    from hydrogram.storage import SQLiteStorage as StorageClass
+    LIBRARY = "hydrogram"
+except ImportError:
+    import pyrogram as library
+    from pyrogram.raw.types import InputPeerChannel, InputPeerChat, InputPeerUser
+    import pyrogram.storage as storages
+    StorageClass = getattr(storages, "FileStorage", None) or storages.SQLiteStorage
+    LIBRARY = "pyrogram"
 
 
 def error_text(e):
@@ -51,7 +63,22 @@ async def attempt(coro):
 
 def storage_for(path):
     path = Path(path)
-    return FileStorage(path.name[: -len(".session")], path.parent)
+    return StorageClass(path.name[: -len(".session")], workdir=path.parent)
+
+
+async def peer_rows(s):
+    """Every peers row (a fork without peers.username reports NULL there)."""
+    columns = [r[1] for r in await rows(s, "PRAGMA table_info(peers)")]
+    username = "username" if "username" in columns else "NULL"
+    return await rows(s, f"SELECT id, access_hash, type, {username}, phone_number, last_update_on FROM peers ORDER BY id")
+
+
+async def rows(s, sql):
+    cursor = s.conn.execute(sql)
+    if asyncio.iscoroutine(cursor) or hasattr(cursor, "__await__"):
+        cursor = await cursor  # aiosqlite (hydrogram)
+        return [list(r) for r in await cursor.fetchall()]
+    return [list(r) for r in cursor.fetchall()]
 
 
 async def read(path, queries):
@@ -59,6 +86,7 @@ async def read(path, queries):
     await s.open()
     key = await s.auth_key()
     out = {
+        "library": f"{LIBRARY} {library.__version__}",
         "dc_id": await s.dc_id(),
         "api_id": await s.api_id(),
         "test_mode": None if await s.test_mode() is None else bool(await s.test_mode()),
@@ -66,10 +94,9 @@ async def read(path, queries):
         "user_id": await s.user_id(),
         "is_bot": None if await s.is_bot() is None else bool(await s.is_bot()),
         "date": await s.date(),
-        "version": s.version(),
+        "version": await s.version() if asyncio.iscoroutinefunction(s.version) else s.version(),
         "export": await attempt(s.export_session_string()),
-        "peers": [list(r) for r in s.conn.execute(
-            "SELECT id, access_hash, type, username, phone_number, last_update_on FROM peers ORDER BY id")],
+        "peers": await peer_rows(s),
         "by_id": {}, "by_username": {}, "by_phone": {},
     }
     for i in queries.get("ids", []):
@@ -101,8 +128,6 @@ async def write(path, spec):
 
 
 if __name__ == "__main__":
-    if pyrogram.__version__ != "2.0.106":
-        sys.exit(f"this oracle is for pyrogram 2.0.106, found {pyrogram.__version__}")
     if len(sys.argv) != 4 or sys.argv[1] not in ("read", "write"):
         sys.exit(__doc__)
     arg = json.loads(Path(sys.argv[3]).read_text())
