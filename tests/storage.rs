@@ -511,3 +511,38 @@ fn storage_types_are_send() {
     check::<Storage>();
     check::<StorageError>();
 }
+
+/// Looking at a WAL-mode file (hydrogram's, pyrotgfork's) leaves nothing beside it, and neither
+/// does a failed open.
+#[test]
+fn read_only_opens_leave_no_side_files() {
+    let dir = TempDir::new("wal");
+    let p = dir.join("h.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/hydrogram-0.2.0.session"),
+        &p,
+    )
+    .unwrap();
+    let s = Storage::open_file_read_only(&p).unwrap();
+    assert_eq!(s.dialect(), pyrosession::storage::Dialect::Pyrogram(3));
+    assert_eq!(s.peers().unwrap().len(), 10);
+    s.close().unwrap();
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(), ["h.session"]);
+    // A WAL file whose version row is gone: refused, and nothing is left.
+    sqlite_file(&p, "DELETE FROM version");
+    let before = std::fs::read(&p).unwrap();
+    assert!(matches!(
+        Storage::open_file(&p),
+        Err(StorageError::VersionRows { found: 0, .. })
+    ));
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+    assert_eq!(names(), ["h.session"]);
+}

@@ -99,6 +99,47 @@ fn sniff(path: &Path) -> Result<(), StorageError> {
     })
 }
 
+/// Opens an existing file read-only without leaving anything beside it.
+///
+/// A read-only connection to a WAL-mode file creates `-shm` and `-wal` files and leaves them.
+/// When such a file has no `-wal` beside it (it was closed cleanly), the main file holds every
+/// committed page, so it is opened `immutable`, which creates nothing. Otherwise the side files
+/// exist already.
+fn open_read_only(path: &Path) -> Result<Connection, StorageError> {
+    let mut header = [0u8; 20];
+    let wal_mode = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| header[18] == 2 && header[19] == 2);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if wal_mode && !Path::new(&wal).exists() {
+        let uri = format!("file:{}?immutable=1", uri_path(path));
+        Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
+    .map_err(sqlite_err(Some(path), "opening the file read-only"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
+    Ok(conn)
+}
+
+/// A path as the path part of an SQLite `file:` URI: absolute, with every byte outside the
+/// unreserved set and `/` percent-encoded.
+fn uri_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for &b in absolute.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Recognises the dialect of an open database and checks its `version` and `sessions` rows.
 pub(crate) fn examine(conn: &Connection, path: Option<&Path>) -> Result<Dialect, StorageError> {
     let owned = || path.map(Path::to_path_buf);
@@ -208,13 +249,7 @@ impl Storage {
 
     fn open_existing(path: PathBuf) -> Result<Storage, StorageError> {
         sniff(&path)?;
-        let ro = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sqlite_err(Some(&path), "opening the file read-only"))?;
-        ro.busy_timeout(BUSY_TIMEOUT)
-            .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+        let ro = open_read_only(&path)?;
         let dialect = examine(&ro, Some(&path))?;
         drop(ro);
 
@@ -325,13 +360,7 @@ impl Storage {
             });
         }
         sniff(&path)?;
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sqlite_err(Some(&path), "opening the file read-only"))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+        let conn = open_read_only(&path)?;
         let dialect = examine(&conn, Some(&path))?;
         Ok(Storage {
             conn,
