@@ -38,6 +38,7 @@
 //! implements.
 
 pub mod auth_key;
+pub mod conform;
 pub mod inspect;
 pub mod peer;
 pub mod session;

@@ -56,6 +56,15 @@ enum Command {
         /// The session file.
         file: PathBuf,
     },
+    /// Run the conformance suite against this crate or, with --driver, another implementation.
+    Conform {
+        /// The driver's command line, split as a shell would (default: this crate, in process).
+        #[arg(long)]
+        driver: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the input peer Pyrogram would use for an id, @username or +phone.
     Resolve {
         /// Print JSON instead of text.
@@ -110,6 +119,7 @@ fn main() -> ExitCode {
                 Err(e) => fail(json, &e.to_string(), None),
             }
         }
+        Command::Conform { driver, json } => conform_cmd(driver.as_deref(), json),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
             match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
@@ -193,5 +203,28 @@ fn import_cmd(arg: &str, file: &std::path::Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(false, &e.to_string(), None),
+    }
+}
+
+fn conform_cmd(driver: Option<&str>, json: bool) -> ExitCode {
+    use pyrosession::conform::{run, ExternalDriver, LocalDriver};
+    let report = match driver {
+        None => run(&mut LocalDriver::new()),
+        Some(command) => ExternalDriver::spawn(command).and_then(|mut d| run(&mut d)),
+    };
+    match report {
+        Ok(r) => {
+            if json {
+                println!("{}", r.to_json());
+            } else {
+                print!("{}", r.to_text());
+            }
+            if r.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => fail(json, &e.to_string(), None),
     }
 }

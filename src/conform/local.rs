@@ -1,0 +1,313 @@
+//! The in-process driver: this crate's engines behind the protocol (spec/conformance.md §3).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::driver::{Driver, DriverError, Failure};
+use crate::inspect::input_peer_to_json;
+use crate::peer::Peer;
+use crate::storage::{Clock, ManualClock, Storage, StorageError, SystemClock};
+use crate::AuthKey;
+
+/// This crate's storage engines as a driver. Every storage it opens shares one clock, which
+/// starts at the system's time and moves only by `advance_clock` or as real time passes.
+#[derive(Debug)]
+pub struct LocalDriver {
+    storages: HashMap<u64, Storage>,
+    next_handle: u64,
+    offset: i64,
+    clock: Arc<LocalClock>,
+}
+
+/// The system clock shifted by an offset.
+#[derive(Debug, Default)]
+struct LocalClock(ManualClock);
+
+impl Clock for LocalClock {
+    fn now(&self) -> i64 {
+        SystemClock.now() + self.0.now()
+    }
+}
+
+impl Default for LocalDriver {
+    fn default() -> Self {
+        LocalDriver {
+            storages: HashMap::new(),
+            next_handle: 1,
+            offset: 0,
+            clock: Arc::new(LocalClock::default()),
+        }
+    }
+}
+
+impl LocalDriver {
+    /// A driver with nothing open.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// The protocol's error kind for a storage error (spec/conformance.md §3.3).
+fn failure(e: &StorageError, opening: &str) -> Failure {
+    let kind = match e {
+        StorageError::NotFound(_) => "not_found",
+        StorageError::UsernameExpired { .. } => "expired",
+        StorageError::UnknownPeerType { .. } | StorageError::MissingAccessHash { .. } => {
+            "invalid_peer"
+        }
+        StorageError::InvalidValue { column, .. } if column.starts_with("peers.") => "invalid_peer",
+        StorageError::MissingField { .. } | StorageError::FieldOutOfRange { .. } => "missing_field",
+        StorageError::SessionString(_) => "invalid_string",
+        StorageError::UnsupportedWrite { .. } => "unsupported",
+        _ if !opening.is_empty() => opening,
+        _ => "other",
+    };
+    Failure {
+        kind: kind.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn arg<'a>(args: &'a Value, name: &str) -> Result<&'a Value, DriverError> {
+    args.get(name)
+        .ok_or_else(|| DriverError::Protocol(format!("missing argument {name}")))
+}
+
+fn str_arg<'a>(args: &'a Value, name: &str) -> Result<&'a str, DriverError> {
+    arg(args, name)?
+        .as_str()
+        .ok_or_else(|| DriverError::Protocol(format!("{name} must be a string")))
+}
+
+fn bad(what: &str) -> DriverError {
+    DriverError::Protocol(what.to_owned())
+}
+
+fn peer_from_json(v: &Value) -> Result<Result<Peer, Failure>, DriverError> {
+    let row = v
+        .as_array()
+        .filter(|a| a.len() == 5)
+        .ok_or_else(|| bad("a peer is [id, access_hash, type, username, phone_number]"))?;
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let type_text = row[2]
+        .as_str()
+        .ok_or_else(|| bad("peer type must be a string"))?;
+    let Ok(peer_type) = type_text.parse() else {
+        return Ok(Err(Failure {
+            kind: "invalid_peer".into(),
+            message: format!("unknown peer type {type_text:?}"),
+        }));
+    };
+    Ok(Ok(Peer {
+        id: row[0]
+            .as_i64()
+            .ok_or_else(|| bad("peer id must be an integer"))?,
+        access_hash: row[1].as_i64(),
+        peer_type,
+        username: text(&row[3]),
+        phone_number: text(&row[4]),
+    }))
+}
+
+impl LocalDriver {
+    fn handle(&mut self, args: &Value) -> Result<&mut Storage, DriverError> {
+        let h = arg(args, "handle")?
+            .as_u64()
+            .ok_or_else(|| bad("handle must be a number"))?;
+        self.storages
+            .get_mut(&h)
+            .ok_or_else(|| bad(&format!("no open handle {h}")))
+    }
+
+    fn opened(&mut self, storage: Result<Storage, StorageError>) -> Result<Value, Failure> {
+        let mut storage = storage.map_err(|e| failure(&e, "invalid_file"))?;
+        storage.set_clock(self.clock.clone());
+        let h = self.next_handle;
+        self.next_handle += 1;
+        self.storages.insert(h, storage);
+        Ok(json!({ "handle": h }))
+    }
+
+    fn get(s: &Storage, field: &str) -> Result<Value, Failure> {
+        let f = s.session().map_err(|e| failure(&e, ""))?;
+        Ok(match field {
+            "dc_id" => json!(f.dc_id),
+            "api_id" => json!(f.api_id),
+            "test_mode" => json!(f.test_mode),
+            "auth_key" => json!(f.auth_key.as_ref().map(AuthKey::to_hex)),
+            "date" => json!(f.date),
+            "user_id" => json!(f.user_id),
+            "is_bot" => json!(f.is_bot),
+            other => {
+                return Err(Failure {
+                    kind: "unsupported".into(),
+                    message: format!("no field {other}"),
+                })
+            }
+        })
+    }
+
+    fn set(
+        s: &mut Storage,
+        field: &str,
+        v: &Value,
+    ) -> Result<Result<(), StorageError>, DriverError> {
+        let int = || {
+            if v.is_null() {
+                Ok(None)
+            } else {
+                v.as_i64()
+                    .map(Some)
+                    .ok_or_else(|| bad("expected an integer or null"))
+            }
+        };
+        let boolean = || {
+            if v.is_null() {
+                Ok(None)
+            } else {
+                v.as_bool()
+                    .map(Some)
+                    .ok_or_else(|| bad("expected a boolean or null"))
+            }
+        };
+        Ok(match field {
+            "dc_id" => s.set_dc_id(int()?.ok_or_else(|| bad("dc_id cannot be null"))?),
+            "api_id" => s.set_api_id(int()?),
+            "test_mode" => s.set_test_mode(boolean()?),
+            "auth_key" => {
+                let key = match v.as_str() {
+                    None => None,
+                    Some(hex) => {
+                        let bytes: Option<Vec<u8>> = (0..hex.len())
+                            .step_by(2)
+                            .map(|i| {
+                                hex.get(i..i + 2)
+                                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+                            })
+                            .collect();
+                        let bytes = bytes.ok_or_else(|| bad("auth_key must be hex"))?;
+                        Some(AuthKey::from_slice(&bytes).map_err(|e| bad(&e.to_string()))?)
+                    }
+                };
+                s.set_auth_key(key.as_ref())
+            }
+            "date" => s.set_date(int()?.ok_or_else(|| bad("date cannot be null"))?),
+            "user_id" => s.set_user_id(int()?),
+            "is_bot" => s.set_is_bot(boolean()?),
+            other => return Err(bad(&format!("no field {other}"))),
+        })
+    }
+}
+
+impl Driver for LocalDriver {
+    // One arm per protocol operation: the protocol reads best as one table.
+    #[allow(clippy::too_many_lines)]
+    fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
+        let done =
+            |r: Result<(), StorageError>| r.map(|()| Value::Null).map_err(|e| failure(&e, ""));
+        Ok(match op {
+            "hello" => Ok(
+                json!({ "implementation": format!("pyrosession {}", env!("CARGO_PKG_VERSION")), "protocol": 1 }),
+            ),
+            "open_file" => {
+                let path = str_arg(&args, "path")?.to_owned();
+                let storage = Storage::open_file(&path);
+                self.opened(storage)
+            }
+            "open_named" => {
+                let (name, workdir) = (
+                    str_arg(&args, "name")?.to_owned(),
+                    str_arg(&args, "workdir")?.to_owned(),
+                );
+                let storage = Storage::open(&name, Path::new(&workdir));
+                self.opened(storage)
+            }
+            "open_memory" => {
+                let storage = Storage::memory();
+                self.opened(storage)
+            }
+            "open_string" => {
+                let storage = Storage::from_session_string(str_arg(&args, "session_string")?);
+                self.opened(storage)
+            }
+            "get" => {
+                let field = str_arg(&args, "field")?.to_owned();
+                Self::get(self.handle(&args)?, &field)
+            }
+            "set" => {
+                let field = str_arg(&args, "field")?.to_owned();
+                let value = arg(&args, "value")?.clone();
+                done(Self::set(self.handle(&args)?, &field, &value)?)
+            }
+            "update_peers" => {
+                let rows = arg(&args, "peers")?
+                    .as_array()
+                    .ok_or_else(|| bad("peers must be a list"))?
+                    .clone();
+                let mut peers = Vec::new();
+                for row in &rows {
+                    match peer_from_json(row)? {
+                        Ok(p) => peers.push(p),
+                        Err(f) => return Ok(Err(f)),
+                    }
+                }
+                done(self.handle(&args)?.update_peers(&peers))
+            }
+            "get_peer_by_id" => {
+                let id = arg(&args, "peer_id")?
+                    .as_i64()
+                    .ok_or_else(|| bad("peer_id must be an integer"))?;
+                self.handle(&args)?
+                    .get_peer_by_id(id)
+                    .map(|p| input_peer_to_json(&p))
+                    .map_err(|e| failure(&e, ""))
+            }
+            "get_peer_by_username" => {
+                let u = str_arg(&args, "username")?.to_owned();
+                self.handle(&args)?
+                    .get_peer_by_username(&u)
+                    .map(|p| input_peer_to_json(&p))
+                    .map_err(|e| failure(&e, ""))
+            }
+            "get_peer_by_phone_number" => {
+                let p = str_arg(&args, "phone_number")?.to_owned();
+                self.handle(&args)?
+                    .get_peer_by_phone_number(&p)
+                    .map(|p| input_peer_to_json(&p))
+                    .map_err(|e| failure(&e, ""))
+            }
+            "export" => self
+                .handle(&args)?
+                .export_session_string()
+                .map(Value::String)
+                .map_err(|e| failure(&e, "")),
+            "save" => done(self.handle(&args)?.save()),
+            "close" | "delete" => {
+                let h = arg(&args, "handle")?
+                    .as_u64()
+                    .ok_or_else(|| bad("handle must be a number"))?;
+                let s = self
+                    .storages
+                    .remove(&h)
+                    .ok_or_else(|| bad(&format!("no open handle {h}")))?;
+                done(if op == "close" { s.close() } else { s.delete() })
+            }
+            "advance_clock" => {
+                let seconds = arg(&args, "seconds")?
+                    .as_i64()
+                    .ok_or_else(|| bad("seconds must be an integer"))?;
+                self.offset += seconds;
+                self.clock.0.set(self.offset);
+                Ok(Value::Null)
+            }
+            other => Err(Failure {
+                kind: "unsupported".into(),
+                message: format!("unknown operation {other}"),
+            }),
+        })
+    }
+}
