@@ -546,3 +546,58 @@ fn read_only_opens_leave_no_side_files() {
     assert_eq!(std::fs::read(&p).unwrap(), before);
     assert_eq!(names(), ["h.session"]);
 }
+
+/// A write interrupted by a crash leaves a hot `-journal`; opening rolls it back, as Pyrogram's
+/// open does, and the last committed state is what is read (spec/storage.md §2.2).
+#[test]
+fn a_hot_journal_is_rolled_back_on_open() {
+    let dir = TempDir::new("hot");
+    let p = dir.join("crashed.session");
+    let mut s = Storage::open_file(&p).unwrap();
+    s.update_peers(&sample_peers()).unwrap();
+    s.close().unwrap();
+    // A writer that spills an uncommitted transaction to the file, then dies without cleaning up.
+    let script = format!(
+        "import os, sqlite3\nc = sqlite3.connect({:?})\nc.execute('PRAGMA cache_size=1')\nc.execute('BEGIN')\n\
+         for i in range(3000): c.execute(\"INSERT INTO peers (id, access_hash, type) VALUES (?, 1, 'user')\", (10000 + i,))\n\
+         os._exit(0)\n",
+        p.to_str().unwrap()
+    );
+    let status = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    let journal = dir.join("crashed.session-journal");
+    assert!(
+        std::fs::metadata(&journal).unwrap().len() > 0,
+        "the crash left no journal"
+    );
+
+    let s = Storage::open_file_read_only(&p).unwrap();
+    assert_eq!(s.peers().unwrap().len(), sample_peers().len());
+    s.close().unwrap();
+    let s = Storage::open_file(&p).unwrap();
+    assert_eq!(s.peers().unwrap().len(), sample_peers().len());
+    let ok: String = rusqlite::Connection::open(&p)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn kurigram_types_only_in_kurigram_v7_files() {
+    let dir = TempDir::new("types");
+    for (fixture, allowed) in [
+        ("kurigram-2.2.26.session", true),
+        ("kurigram-2.2.9.session", false),
+        ("pyrotgfork-2.2.24.1.session", false),
+    ] {
+        let p = dir.join(fixture);
+        std::fs::copy(util::root().join("spec/fixtures").join(fixture), &p).unwrap();
+        let mut s = Storage::open_file(&p).unwrap();
+        let forum = peer(-1_003_000_000_001, 1, PeerType::Forum, Some("f"), None);
+        assert_eq!(s.update_peers(&[forum]).is_ok(), allowed, "{fixture}");
+    }
+}

@@ -154,6 +154,11 @@ pub enum StorageError {
         /// Its value.
         value: i64,
     },
+    /// A session's user id does not fit SQLite's signed 64-bit INTEGER.
+    UserIdOutOfRange {
+        /// The user id.
+        user_id: u64,
+    },
     /// The session string given to open a memory storage was rejected.
     SessionString(DecodeError),
     /// This write would leave the file invalid for the library that made it.
@@ -256,6 +261,11 @@ impl fmt::Display for StorageError {
             StorageError::FieldOutOfRange { field, value } => write!(
                 f,
                 "cannot export a session string: {field} {value} is out of range"
+            ),
+            StorageError::UserIdOutOfRange { user_id } => write!(
+                f,
+                "user id {user_id} does not fit SQLite's signed 64-bit INTEGER (at most {})",
+                i64::MAX
             ),
             StorageError::SessionString(e) => write!(f, "invalid session string: {e}"),
             StorageError::UnsupportedWrite { dialect, what } => {

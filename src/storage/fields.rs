@@ -236,9 +236,8 @@ impl Storage {
             });
         }
         let user_id =
-            i64::try_from(session.user_id).map_err(|_| StorageError::FieldOutOfRange {
-                field: "user_id",
-                value: i64::MAX,
+            i64::try_from(session.user_id).map_err(|_| StorageError::UserIdOutOfRange {
+                user_id: session.user_id,
             })?;
         let tx = self.conn.transaction().map_err(|e| StorageError::Sqlite {
             path: None,

@@ -107,6 +107,7 @@ fn sniff(path: &Path) -> Result<(), StorageError> {
 /// committed page, so it is opened `immutable`, which creates nothing. Otherwise the side files
 /// exist already.
 fn open_read_only(path: &Path) -> Result<Connection, StorageError> {
+    recover_hot_journal(path)?;
     let mut header = [0u8; 20];
     let wal_mode = std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut header))
@@ -124,6 +125,38 @@ fn open_read_only(path: &Path) -> Result<Connection, StorageError> {
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
     Ok(conn)
+}
+
+/// Rolls back a hot journal, as any SQLite reader must before it can read the file.
+///
+/// A crash in the middle of a write leaves a `-journal` beside the file; the next connection
+/// that reads restores the last committed state from it (Pyrogram's open does this too), but a
+/// read-only connection cannot, and fails. So when a non-empty `-journal` is there, the file is
+/// opened for writing once, read, and closed: SQLite rolls the journal back if it is hot and
+/// leaves it alone otherwise. Nothing else is written.
+fn recover_hot_journal(path: &Path) -> Result<(), StorageError> {
+    let mut journal = path.as_os_str().to_owned();
+    journal.push("-journal");
+    if std::fs::metadata(&journal).map_or(true, |m| m.len() == 0) {
+        return Ok(());
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite_err(
+        Some(path),
+        "recovering from an interrupted write",
+    ))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
+    // Any read rolls a hot journal back; a file that is not a database just fails here, and is
+    // then refused by the examination that follows.
+    let _ = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    drop(conn);
+    Ok(())
 }
 
 /// A path as the path part of an SQLite `file:` URI: absolute, with every byte outside the
@@ -384,6 +417,15 @@ impl Storage {
         let path = path.as_ref().to_path_buf();
         if path.exists() {
             return Err(StorageError::AlreadyExists { path });
+        }
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(StorageError::NoSuchDirectory {
+                path: dir.to_path_buf(),
+            });
         }
         let name = path
             .file_name()

@@ -114,7 +114,9 @@ impl Storage {
     /// them.
     pub fn update_peers(&mut self, peers: &[Peer]) -> Result<(), StorageError> {
         let dialect = self.dialect;
-        if !matches!(dialect, Dialect::Kurigram(_)) {
+        // Only kurigram's own version 7 is sure to know its extra types: a file of version 4-6
+        // may be pyrotgfork's or an older kurigram's, which raise "Invalid peer type".
+        if !matches!(dialect, Dialect::Kurigram(7)) {
             if let Some(p) = peers.iter().find(|p| !p.peer_type.is_pyrogram()) {
                 return Err(StorageError::UnsupportedWrite {
                     dialect,
