@@ -601,3 +601,55 @@ fn kurigram_types_only_in_kurigram_v7_files() {
         assert_eq!(s.update_peers(&[forum]).is_ok(), allowed, "{fixture}");
     }
 }
+
+/// The newest-row lookup by `max(last_update_on)` returns the row Pyrogram's
+/// `ORDER BY last_update_on DESC` returns first, ties included (spec/storage.md §6.5).
+#[test]
+fn max_and_order_by_pick_the_same_row_even_on_ties() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(pyrosession::storage::schema::SCHEMA_V3)
+        .unwrap();
+    let mut rng = util::mutate::Rng::new(7);
+    let mut ids: Vec<i64> = (0..4000)
+        .map(|_| (rng.next_u64() >> 20) as i64 - (1 << 43))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in &ids {
+        let name = format!("u{}", rng.below(300));
+        let when = 1_000 + rng.below(4) as i64; // few timestamps: many ties
+        conn.execute(
+            "REPLACE INTO peers (id, access_hash, type, username, last_update_on) VALUES (?1, 1, 'user', ?2, ?3)",
+            rusqlite::params![id, name, when],
+        )
+        .unwrap();
+    }
+    let mut ties = 0;
+    for u in 0..300 {
+        let name = format!("u{u}");
+        let sorted: Option<i64> = conn
+            .query_row(
+                "SELECT id FROM peers WHERE username = ?1 ORDER BY last_update_on DESC",
+                [&name],
+                |r| r.get(0),
+            )
+            .ok();
+        let max: Option<i64> = conn
+            .query_row(
+                "SELECT id, max(last_update_on) FROM peers WHERE username = ?1",
+                [&name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(sorted, max, "{name}");
+        let top: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM peers WHERE username = ?1 AND last_update_on = (SELECT max(last_update_on) FROM peers WHERE username = ?1)",
+                [&name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        ties += usize::from(top > 1);
+    }
+    assert!(ties > 100, "only {ties} usernames with tied newest rows");
+}

@@ -197,7 +197,11 @@ impl Storage {
             row.get_ref(i)
                 .map_err(|e| self.sqlite("looking up a peer", e))
         };
-        let peer_id = int(get(0)?, "peers.id")?.unwrap_or_default();
+        // The newest-row queries aggregate with max(), which yields one row of NULLs when
+        // nothing matches.
+        let Some(peer_id) = int(get(0)?, "peers.id")? else {
+            return Ok(None);
+        };
         let peer_type = peer_type(peer_id, get(2)?)?;
         let access_hash = int(get(1)?, "peers.access_hash")?;
         let updated = if row.as_ref().column_count() > 3 {
@@ -236,16 +240,20 @@ impl Storage {
     /// The input peer cached under this username, matched exactly; the most recently written
     /// row wins, and one written more than 8 hours from now, either way, has expired
     /// (spec/storage.md §6.5).
+    ///
+    /// Pyrogram sorts the matching rows (`ORDER BY last_update_on DESC`) and takes the first;
+    /// this takes the row holding `max(last_update_on)`: the same row (on a tie, the first in
+    /// index order, in both), without building a temporary B-tree for the sort.
     pub fn get_peer_by_username(&self, username: &str) -> Result<InputPeer, StorageError> {
         let not_found = || StorageError::NotFound(NotFound::Username(username.to_owned()));
         let found = match self.dialect {
             Dialect::Kurigram(_) => self.lookup(
-                "SELECT p.id, p.access_hash, p.type, p.last_update_on FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1 ORDER BY p.last_update_on DESC",
+                "SELECT p.id, p.access_hash, p.type, max(p.last_update_on) FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1",
                 &username,
             )?,
             Dialect::Pyrogram(_) | Dialect::Pyrofork(_) => {
                 let direct = self.lookup(
-                    "SELECT id, access_hash, type, last_update_on FROM peers WHERE username = ?1 ORDER BY last_update_on DESC",
+                    "SELECT id, access_hash, type, max(last_update_on) FROM peers WHERE username = ?1",
                     &username,
                 )?;
                 match direct {
