@@ -579,6 +579,7 @@ fn a_hot_journal_is_rolled_back_on_open() {
     s.close().unwrap();
     let s = Storage::open_file(&p).unwrap();
     assert_eq!(s.peers().unwrap().len(), sample_peers().len());
+    s.close().unwrap();
     let ok: String = rusqlite::Connection::open(&p)
         .unwrap()
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -652,4 +653,38 @@ fn max_and_order_by_pick_the_same_row_even_on_ties() {
         ties += usize::from(top > 1);
     }
     assert!(ties > 100, "only {ties} usernames with tied newest rows");
+}
+
+/// A session file serves one client at a time: a second opener gets a typed "in use" error
+/// naming the file, after the busy timeout, and the first keeps working (spec/storage.md §2.5).
+#[test]
+fn a_second_opener_is_told_the_session_is_in_use() {
+    let dir = TempDir::new("inuse");
+    let p = dir.join("busy.session");
+    let mut first = Storage::open_file(&p).unwrap();
+    first.update_peers(&sample_peers()).unwrap();
+    let started = std::time::Instant::now();
+    let err = Storage::open_file(&p).unwrap_err();
+    assert!(matches!(err, StorageError::InUse { .. }), "{err:?}");
+    util::assert_message(
+        &err,
+        &format!(
+            "{}: the session is in use: another client has it open (close that client first)",
+            p.display()
+        ),
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "no wait for the lock"
+    );
+    assert!(matches!(
+        Storage::open_file_read_only(&p),
+        Err(StorageError::InUse { .. })
+    ));
+    first
+        .update_peers(&[peer(1, 1, PeerType::User, None, None)])
+        .unwrap();
+    first.close().unwrap();
+    let again = Storage::open_file(&p).unwrap();
+    assert_eq!(again.peers().unwrap().len(), sample_peers().len() + 1);
 }

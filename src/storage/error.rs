@@ -46,6 +46,12 @@ pub enum StorageError {
         /// The directory.
         path: PathBuf,
     },
+    /// Another connection has the session open for writing and holds its lock (spec/storage.md
+    /// §2.5): one session file serves one client at a time.
+    InUse {
+        /// The file.
+        path: PathBuf,
+    },
     /// The path is a directory, not a session file.
     IsADirectory {
         /// The path.
@@ -191,6 +197,11 @@ impl fmt::Display for StorageError {
             StorageError::NoSuchDirectory { path } => {
                 write!(f, "{}: no such directory", path.display())
             }
+            StorageError::InUse { path } => write!(
+                f,
+                "{}: the session is in use: another client has it open (close that client first)",
+                path.display()
+            ),
             StorageError::IsADirectory { path } => {
                 write!(f, "{}: is a directory, not a session file", path.display())
             }

@@ -25,10 +25,22 @@ fn sqlite_err<'a>(
     path: Option<&'a Path>,
     doing: &'static str,
 ) -> impl FnOnce(rusqlite::Error) -> StorageError + 'a {
-    move |source| StorageError::Sqlite {
-        path: path.map(Path::to_path_buf),
-        doing,
-        source,
+    move |source| match (&source, path) {
+        (rusqlite::Error::SqliteFailure(e, _), Some(p))
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StorageError::InUse {
+                path: p.to_path_buf(),
+            }
+        }
+        _ => StorageError::Sqlite {
+            path: path.map(Path::to_path_buf),
+            doing,
+            source,
+        },
     }
 }
 
@@ -125,6 +137,28 @@ fn open_read_only(path: &Path) -> Result<Connection, StorageError> {
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
     Ok(conn)
+}
+
+/// How much of a session file is memory-mapped: reads then copy nothing.
+const MMAP_SIZE: i64 = 256 << 20;
+
+/// Makes a read-write connection the file's only writer for as long as it is open
+/// (spec/storage.md §2.5).
+///
+/// `locking_mode = EXCLUSIVE` keeps every lock the connection takes until it closes, so no
+/// statement pays for taking and releasing the file's lock and checking whether another
+/// process changed it; with the file memory-mapped, a lookup on a file costs what it costs in
+/// memory. `BEGIN IMMEDIATE` then takes the write lock at once: if another connection has the
+/// session open for writing, this fails after the busy timeout with
+/// [`StorageError::InUse`], instead of at some later write. Other processes can still read
+/// the file until this connection first writes.
+fn claim(conn: &Connection, path: &Path) -> Result<(), StorageError> {
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+        .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
+    conn.pragma_update(None, "mmap_size", MMAP_SIZE)
+        .map_err(sqlite_err(Some(path), "setting the mmap size"))?;
+    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
+        .map_err(sqlite_err(Some(path), "taking the session's lock"))
 }
 
 /// Rolls back a hot journal, as any SQLite reader must before it can read the file.
@@ -294,6 +328,7 @@ impl Storage {
         .map_err(sqlite_err(Some(&path), "opening the file"))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+        claim(&conn, &path)?;
         let dialect = match dialect {
             Dialect::Pyrogram(v) if v < schema::VERSION => {
                 let tx = conn
@@ -339,6 +374,7 @@ impl Storage {
         .and_then(|mut conn| {
             conn.busy_timeout(BUSY_TIMEOUT)
                 .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+            claim(&conn, &path)?;
             create(&mut conn, Some(&path))?;
             Ok(conn)
         });
