@@ -28,7 +28,7 @@ fn sizes() -> Vec<usize> {
 
 /// The i-th peer: a mix of every type, each with a unique username and most with a phone.
 fn peer(i: usize) -> Peer {
-    let n = i as i64;
+    let n = i64::try_from(i).expect("a small index");
     let (id, peer_type) = match i % 5 {
         0 | 1 => (
             1_000_000 + n,
