@@ -612,13 +612,13 @@ fn max_and_order_by_pick_the_same_row_even_on_ties() {
         .unwrap();
     let mut rng = util::mutate::Rng::new(7);
     let mut ids: Vec<i64> = (0..4000)
-        .map(|_| (rng.next_u64() >> 20) as i64 - (1 << 43))
+        .map(|_| i64::try_from(rng.next_u64() >> 20).unwrap() - (1 << 43))
         .collect();
     ids.sort_unstable();
     ids.dedup();
     for id in &ids {
         let name = format!("u{}", rng.below(300));
-        let when = 1_000 + rng.below(4) as i64; // few timestamps: many ties
+        let when = 1_000 + i64::try_from(rng.below(4)).unwrap(); // few timestamps: many ties
         conn.execute(
             "REPLACE INTO peers (id, access_hash, type, username, last_update_on) VALUES (?1, 1, 'user', ?2, ?3)",
             rusqlite::params![id, name, when],
