@@ -688,3 +688,32 @@ fn a_second_opener_is_told_the_session_is_in_use() {
     let again = Storage::open_file(&p).unwrap();
     assert_eq!(again.peers().unwrap().len(), sample_peers().len() + 1);
 }
+
+/// Caching peers again unchanged stores exactly what a plain upsert stores, the time refreshed
+/// included (spec/storage.md §6.4).
+#[test]
+fn re_seen_peers_are_stored_as_a_plain_upsert_would_store_them() {
+    let mut seen = Storage::memory().unwrap();
+    let clock = with_clock(&mut seen, 1_000_000);
+    let mut peers = sample_peers();
+    seen.update_peers(&peers).unwrap();
+    clock.advance(30_000);
+    // The same peers again, one of them changed, and one new one.
+    peers[1].access_hash = Some(43);
+    peers.push(peer(999, 9, PeerType::User, Some("new"), None));
+    seen.update_peers(&peers).unwrap();
+
+    let mut plain = Storage::memory().unwrap();
+    with_clock(&mut plain, 1_030_000);
+    plain.update_peers(&peers).unwrap();
+    assert_eq!(seen.peers().unwrap(), plain.peers().unwrap());
+    assert!(seen
+        .peers()
+        .unwrap()
+        .iter()
+        .all(|p| p.last_update_on == 1_030_000));
+    assert!(
+        seen.get_peer_by_username("alice").is_ok(),
+        "the refreshed username did not expire"
+    );
+}

@@ -139,6 +139,21 @@ fn open_read_only(path: &Path) -> Result<Connection, StorageError> {
     Ok(conn)
 }
 
+/// Turns the schema's triggers off for this connection (spec/storage.md §6.4).
+///
+/// The only trigger, `trg_peers_last_update_on`, fires on `UPDATE peers`, which Pyrogram never
+/// issues and this crate issues only to refresh a re-seen peer's `last_update_on`, where the
+/// trigger would overwrite the storage clock's time with SQLite's own. The schema keeps the
+/// trigger, and every other connection (Pyrogram's) still runs it.
+fn triggers_off(conn: &Connection, path: Option<&Path>) -> Result<(), StorageError> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER,
+        false,
+    )
+    .map(drop)
+    .map_err(sqlite_err(path, "configuring the connection"))
+}
+
 /// How much of a session file is memory-mapped: reads then copy nothing.
 const MMAP_SIZE: i64 = 256 << 20;
 
@@ -329,6 +344,7 @@ impl Storage {
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
         claim(&conn, &path)?;
+        triggers_off(&conn, Some(&path))?;
         let dialect = match dialect {
             Dialect::Pyrogram(v) if v < schema::VERSION => {
                 let tx = conn
@@ -375,6 +391,7 @@ impl Storage {
             conn.busy_timeout(BUSY_TIMEOUT)
                 .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
             claim(&conn, &path)?;
+            triggers_off(&conn, Some(&path))?;
             create(&mut conn, Some(&path))?;
             Ok(conn)
         });
@@ -396,6 +413,7 @@ impl Storage {
     /// A new, empty memory storage (spec/storage.md §2.3).
     pub fn memory() -> Result<Storage, StorageError> {
         let mut conn = Connection::open_in_memory().map_err(sqlite_err(None, "opening memory"))?;
+        triggers_off(&conn, None)?;
         create(&mut conn, None)?;
         Ok(Storage {
             conn,
