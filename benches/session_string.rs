@@ -5,6 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use pyrosession::storage::Storage;
 use pyrosession::string::{decode_compat, decode_strict, encode, Format};
 
 fn example() -> String {
@@ -52,5 +53,28 @@ fn codec(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, codec);
+/// Pyrogram's two storage-level operations on strings: `export_session_string` from a memory
+/// storage and opening a memory storage from a string (`import_session_string`).
+fn storage(c: &mut Criterion) {
+    let canonical = example();
+    let mut g = c.benchmark_group("memory");
+    let storage = Storage::from_session_string(&canonical).expect("imports");
+    g.bench_function("export_session_string", |b| {
+        b.iter(|| {
+            let s = storage.export_session_string().expect("exports");
+            assert_eq!(s.len(), 362);
+            s
+        });
+    });
+    g.bench_function("import_session_string", |b| {
+        b.iter(|| {
+            let s = Storage::from_session_string(black_box(&canonical)).expect("imports");
+            assert_eq!(s.session().expect("fields").user_id, Some(123_456_789));
+            s
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codec, storage);
 criterion_main!(benches);
