@@ -8,6 +8,23 @@ use pyrosession::inspect::{self, Query, Source};
 use pyrosession::storage::Storage;
 use serde_json::json;
 
+/// Writes a line to standard output. A closed stdout (`| head`) is not an error worth a panic:
+/// the rest is dropped.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// Writes text to standard output as it is, like [`out!`] without the line break.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "pyrosession",
@@ -83,7 +100,7 @@ enum Command {
 fn fail(json: bool, message: &str, extra: Option<serde_json::Value>) -> ExitCode {
     eprintln!("pyrosession: {message}");
     if json {
-        println!("{}", extra.unwrap_or_else(|| json!({ "error": message })));
+        out!("{}", extra.unwrap_or_else(|| json!({ "error": message })));
     }
     ExitCode::FAILURE
 }
@@ -99,7 +116,7 @@ fn main() -> ExitCode {
         Command::Export { file } => {
             match Storage::open_file_read_only(&file).and_then(|s| s.export_session_string()) {
                 Ok(s) => {
-                    println!("{s}");
+                    out!("{s}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(false, &e.to_string(), None),
@@ -109,11 +126,11 @@ fn main() -> ExitCode {
         Command::Peers { json, file } => {
             match Storage::open_file_read_only(&file).and_then(|s| s.peers()) {
                 Ok(peers) if json => {
-                    println!("{}", inspect::peers_to_json(&peers));
+                    out!("{}", inspect::peers_to_json(&peers));
                     ExitCode::SUCCESS
                 }
                 Ok(peers) => {
-                    print!("{}", inspect::peers_to_text(&peers));
+                    out_raw!("{}", inspect::peers_to_text(&peers));
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(json, &e.to_string(), None),
@@ -124,11 +141,11 @@ fn main() -> ExitCode {
             let q = Query::parse(&query);
             match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
                 Ok(peer) if json => {
-                    println!("{}", inspect::input_peer_to_json(&peer));
+                    out!("{}", inspect::input_peer_to_json(&peer));
                     ExitCode::SUCCESS
                 }
                 Ok(peer) => {
-                    println!("{peer}");
+                    out!("{peer}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(json, &e.to_string(), None),
@@ -152,11 +169,11 @@ fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCod
     if let Source::SessionFile(path) = &source {
         return match Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)) {
             Ok(r) if json => {
-                println!("{}", inspect::file_to_json(&r, reveal_key));
+                out!("{}", inspect::file_to_json(&r, reveal_key));
                 ExitCode::SUCCESS
             }
             Ok(r) => {
-                print!("{}", inspect::file_to_text(&r, reveal_key));
+                out_raw!("{}", inspect::file_to_text(&r, reveal_key));
                 ExitCode::SUCCESS
             }
             Err(e) => fail(json, &e.to_string(), None),
@@ -169,9 +186,9 @@ fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCod
     match inspect::decode(&text, strict) {
         Ok(decoded) => {
             if json {
-                println!("{}", inspect::to_json(&decoded, reveal_key));
+                out!("{}", inspect::to_json(&decoded, reveal_key));
             } else {
-                print!("{}", inspect::to_text(&decoded, reveal_key));
+                out_raw!("{}", inspect::to_text(&decoded, reveal_key));
             }
             ExitCode::SUCCESS
         }
@@ -215,9 +232,9 @@ fn conform_cmd(driver: Option<&str>, json: bool) -> ExitCode {
     match report {
         Ok(r) => {
             if json {
-                println!("{}", r.to_json());
+                out!("{}", r.to_json());
             } else {
-                print!("{}", r.to_text());
+                out_raw!("{}", r.to_text());
             }
             if r.ok() {
                 ExitCode::SUCCESS

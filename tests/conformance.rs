@@ -90,6 +90,38 @@ fn checks_of_the_checker() -> Vec<Trial> {
             }
             Ok(())
         }),
+        Trial::test("divergences::every_scenario_entry_is_read", || {
+            let text = std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/spec/divergences.json"
+            ))
+            .map_err(|e| e.to_string())?;
+            let all: Value =
+                serde_json::from_str(&text).map_err(|e| format!("spec/divergences.json: {e}"))?;
+            let entries = all.as_array().ok_or("not an array")?;
+            let scenario_entries = entries
+                .iter()
+                .filter(|e| e.get("scenario").is_some())
+                .count();
+            let read = conform::known_divergences();
+            if read.len() != scenario_entries || read.is_empty() {
+                return Err(
+                    format!("{scenario_entries} scenario entries, {} read", read.len()).into(),
+                );
+            }
+            let mut ids: Vec<&str> = entries
+                .iter()
+                .skip(1)
+                .filter_map(|e| e["id"].as_str())
+                .collect();
+            let n = ids.len();
+            ids.sort_unstable();
+            ids.dedup();
+            if ids.len() != n || n + 1 != entries.len() {
+                return Err("every entry needs an id of its own".into());
+            }
+            Ok(())
+        }),
         Trial::test("divergences::every_entry_names_a_scenario", || {
             for d in conform::known_divergences() {
                 if !ALL.iter().any(|s| s.id == d.scenario) {

@@ -46,20 +46,19 @@ VERSION = library.__version__
 
 
 def distribution():
-    """Which distribution provides the module: the forks install as `pyrogram`."""
-    if NAME == "hydrogram":
-        return "hydrogram"
+    """Which distribution provides the module, and its version: the forks install as
+    `pyrogram`, and some report a module version of their own (pyrotgfork 2.1.18 says
+    2.1.18-TL-177), so the installed distribution's metadata decides."""
     from importlib import metadata
-    for dist in ("pyrofork", "kurigram", "pyrotgfork", "pyrogram"):
+    for dist in ("hydrogram", "pyrofork", "kurigram", "pyrotgfork", "pyrogram"):
         try:
-            if metadata.version(dist) == VERSION:
-                return dist
+            return dist, metadata.version(dist)
         except metadata.PackageNotFoundError:
             continue
-    return "pyrogram"
+    return NAME, VERSION
 
 
-DIST = distribution()
+DIST, DIST_VERSION = distribution()
 
 # The clock: the storage module reads time.time(); give it a shifted one. Rows are still stamped
 # by SQLite's own clock, so a shift moves "now" away from when peers were cached.
@@ -155,7 +154,7 @@ class Driver:
         return {"handle": h}
 
     async def op_hello(self, req):
-        return {"implementation": f"{DIST} {VERSION}", "protocol": 1}
+        return {"implementation": f"{DIST} {DIST_VERSION}", "protocol": 1}
 
     async def op_open_file(self, req):
         path = Path(req["path"])

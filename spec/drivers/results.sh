@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENVS="${VENVS:-target/ci-venvs}"
-IMPLEMENTATIONS=(pyrogram==2.0.106 pyrofork==2.3.69 kurigram==2.2.26 kurigram==2.2.9 pyrotgfork==2.2.24.1 hydrogram==0.2.0)
+IMPLEMENTATIONS=(pyrogram==2.0.106 pyrofork==2.3.69 kurigram==2.2.26 kurigram==2.2.9 pyrotgfork==2.2.24.1 pyrotgfork==2.1.18 hydrogram==0.2.0)
 
 cargo build -q --bin pyrosession
 out="$(mktemp -d)"
