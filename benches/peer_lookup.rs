@@ -1,7 +1,9 @@
-//! Peer-cache benchmarks (spec/storage.md §6), ids `{engine}/{operation}/{peers}` for the
-//! engines `memory` and `file`, and `floor/{medium}/{operation}/{peers}`: the same queries
-//! through a bare rusqlite connection with cached prepared statements, on the same schema and
-//! data, measured in the same run. Every timed closure checks its result.
+//! Peer-cache benchmarks (spec/storage.md §6), ids `{engine}/{operation}` (lookups also
+//! `/{peers}`, the size of the cache) for the engines `memory` and `file`, and
+//! `floor/{medium}/...`: the same queries through a bare rusqlite connection with cached
+//! prepared statements, on the same schema and data, measured in the same run.
+//! `benches/pyrogram_anchor.py` runs the same workload on real Pyrogram with the same ids.
+//! Every timed closure checks its result.
 //!
 //! `PYROSESSION_BENCH_SIZES=1000,100000` limits the cache sizes (default 1000, 100000, 1000000).
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
@@ -130,11 +132,20 @@ fn expected(p: &Peer) -> InputPeer {
     }
 }
 
-fn lookups(c: &mut Criterion) {
-    let mut g = c.benchmark_group("lookup");
+fn group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    seconds: u64,
+    samples: usize,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
     g.warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30);
+        .measurement_time(Duration::from_secs(seconds))
+        .sample_size(samples);
+    g
+}
+
+fn lookups(c: &mut Criterion) {
     for n in sizes() {
         let all = peers(n);
         let ks = keys(n);
@@ -145,18 +156,19 @@ fn lookups(c: &mut Criterion) {
         let mut memory = Storage::memory().unwrap();
         fill(&mut memory, n);
         for (engine, s) in [("memory", &memory), ("file", &file)] {
+            let mut g = group(c, engine, 2, 30);
             let mut i = 0;
-            g.bench_function(format!("{engine}/get_peer_by_id/{n}"), |b| {
+            g.bench_function(format!("get_peer_by_id/{n}"), |b| {
                 b.iter(|| {
                     i = (i + 1) % ks.len();
                     let p = &all[ks[i]];
                     assert_eq!(s.get_peer_by_id(black_box(p.id)).unwrap(), expected(p));
                 });
             });
-            g.bench_function(format!("{engine}/get_peer_by_id_miss/{n}"), |b| {
+            g.bench_function(format!("get_peer_by_id_miss/{n}"), |b| {
                 b.iter(|| assert!(s.get_peer_by_id(black_box(42)).is_err()));
             });
-            g.bench_function(format!("{engine}/get_peer_by_username/{n}"), |b| {
+            g.bench_function(format!("get_peer_by_username/{n}"), |b| {
                 b.iter(|| {
                     i = (i + 1) % ks.len();
                     let p = &all[ks[i]];
@@ -167,7 +179,7 @@ fn lookups(c: &mut Criterion) {
                     );
                 });
             });
-            g.bench_function(format!("{engine}/get_peer_by_phone_number/{n}"), |b| {
+            g.bench_function(format!("get_peer_by_phone_number/{n}"), |b| {
                 b.iter(|| {
                     i = (i + 1) % ks.len();
                     let p = &all[ks[i] / 5 * 5];
@@ -187,9 +199,10 @@ fn lookups(c: &mut Criterion) {
             ("memory", floor_memory(n)),
             ("file", Connection::open(&floor_path).unwrap()),
         ];
+        let mut g = group(c, "floor", 2, 30);
         for (medium, conn) in &floors {
             let mut i = 0;
-            g.bench_function(format!("floor/{medium}/get_peer_by_id/{n}"), |b| {
+            g.bench_function(format!("{medium}/get_peer_by_id/{n}"), |b| {
                 b.iter(|| {
                     i = (i + 1) % ks.len();
                     let p = &all[ks[i]];
@@ -201,7 +214,7 @@ fn lookups(c: &mut Criterion) {
                     assert_eq!(row.0, p.id);
                 });
             });
-            g.bench_function(format!("floor/{medium}/get_peer_by_username/{n}"), |b| {
+            g.bench_function(format!("{medium}/get_peer_by_username/{n}"), |b| {
                 b.iter(|| {
                     i = (i + 1) % ks.len();
                     let p = &all[ks[i]];
@@ -213,34 +226,28 @@ fn lookups(c: &mut Criterion) {
                     assert_eq!(row.0, p.id);
                 });
             });
-            g.bench_function(
-                format!("floor/{medium}/get_peer_by_phone_number/{n}"),
-                |b| {
-                    b.iter(|| {
-                        i = (i + 1) % ks.len();
-                        let p = &all[ks[i] / 5 * 5];
-                        let row = floor_lookup(
-                            conn,
-                            "SELECT id, access_hash, type FROM peers WHERE phone_number = ?1",
-                            &black_box(p.phone_number.as_deref().unwrap()),
-                        );
-                        assert_eq!(row.0, p.id);
-                    });
-                },
-            );
+            g.bench_function(format!("{medium}/get_peer_by_phone_number/{n}"), |b| {
+                b.iter(|| {
+                    i = (i + 1) % ks.len();
+                    let p = &all[ks[i] / 5 * 5];
+                    let row = floor_lookup(
+                        conn,
+                        "SELECT id, access_hash, type FROM peers WHERE phone_number = ?1",
+                        &black_box(p.phone_number.as_deref().unwrap()),
+                    );
+                    assert_eq!(row.0, p.id);
+                });
+            });
         }
+        g.finish();
     }
-    g.finish();
 }
 
 fn updates(c: &mut Criterion) {
     const N: usize = 100_000;
-    let mut g = c.benchmark_group("update");
-    g.warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(4))
-        .sample_size(10);
     let batch = peers(N);
     for engine in ["memory", "file"] {
+        let mut g = group(c, engine, 4, 10);
         let open = |tag: &str| -> Storage {
             if engine == "memory" {
                 Storage::memory().unwrap()
@@ -250,7 +257,7 @@ fn updates(c: &mut Criterion) {
                 Storage::open_file(&p).unwrap()
             }
         };
-        g.bench_function(format!("{engine}/update_peers_100000"), |b| {
+        g.bench_function("update_peers_100000", |b| {
             b.iter_batched_ref(
                 || open("new"),
                 |s| {
@@ -262,13 +269,15 @@ fn updates(c: &mut Criterion) {
         });
         let mut seen = open("seen");
         seen.update_peers(&batch).unwrap();
-        g.bench_function(format!("{engine}/update_peers_seen_100000"), |b| {
+        g.bench_function("update_peers_seen_100000", |b| {
             b.iter(|| {
                 seen.update_peers(black_box(&batch)).unwrap();
                 assert!(seen.get_peer_by_id(batch[N - 1].id).is_ok());
             });
         });
+        g.finish();
         // The floor: the same upserts in one transaction through bare rusqlite.
+        let mut g = group(c, "floor", 4, 10);
         let floor_open = |tag: &str| -> Connection {
             let conn = if engine == "memory" {
                 Connection::open_in_memory().unwrap()
@@ -280,7 +289,7 @@ fn updates(c: &mut Criterion) {
             conn.execute_batch(SCHEMA_V3).unwrap();
             conn
         };
-        g.bench_function(format!("floor/{engine}/update_peers_100000"), |b| {
+        g.bench_function(format!("{engine}/update_peers_100000"), |b| {
             b.iter_batched_ref(
                 || floor_open("new"),
                 |conn| floor_insert(conn, black_box(&batch), 1_800_000_000),
@@ -289,11 +298,11 @@ fn updates(c: &mut Criterion) {
         });
         let seen_floor = floor_open("seen");
         floor_insert(&seen_floor, &batch, 1_800_000_000);
-        g.bench_function(format!("floor/{engine}/update_peers_seen_100000"), |b| {
+        g.bench_function(format!("{engine}/update_peers_seen_100000"), |b| {
             b.iter(|| floor_insert(&seen_floor, black_box(&batch), 1_800_000_000));
         });
+        g.finish();
     }
-    g.finish();
 }
 
 fn cleanup(_: &mut Criterion) {
