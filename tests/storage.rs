@@ -677,10 +677,16 @@ fn a_second_opener_is_told_the_session_is_in_use() {
         started.elapsed() >= std::time::Duration::from_millis(900),
         "no wait for the lock"
     );
+    let started = std::time::Instant::now();
     assert!(matches!(
         Storage::open_file_read_only(&p),
         Err(StorageError::InUse { .. })
     ));
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_millis(1800),
+        "waited twice: {waited:?}"
+    );
     first
         .update_peers(&[peer(1, 1, PeerType::User, None, None)])
         .unwrap();

@@ -181,6 +181,34 @@ pub enum StorageError {
     },
 }
 
+impl StorageError {
+    /// An SQLite error while doing something with a storage: `InUse` when it says another
+    /// connection holds the file's lock, `Sqlite` otherwise.
+    pub(crate) fn from_sqlite(
+        path: Option<&std::path::Path>,
+        doing: &'static str,
+        source: rusqlite::Error,
+    ) -> Self {
+        match (&source, path) {
+            (rusqlite::Error::SqliteFailure(e, _), Some(p))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StorageError::InUse {
+                    path: p.to_path_buf(),
+                }
+            }
+            _ => StorageError::Sqlite {
+                path: path.map(std::path::Path::to_path_buf),
+                doing,
+                source,
+            },
+        }
+    }
+}
+
 fn place(path: Option<&PathBuf>) -> String {
     path.map_or_else(|| "memory storage".to_owned(), |p| p.display().to_string())
 }

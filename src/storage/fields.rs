@@ -85,11 +85,7 @@ pub(crate) fn read_fields(
     dialect: Dialect,
     path: Option<&Path>,
 ) -> Result<SessionFields, StorageError> {
-    let sqlite = |source| StorageError::Sqlite {
-        path: path.map(Path::to_path_buf),
-        doing: "reading the session",
-        source,
-    };
+    let sqlite = |source| StorageError::from_sqlite(path, "reading the session", source);
     let api_id = if matches!(dialect, Dialect::Pyrogram(v) if v < 3) {
         "NULL"
     } else {
@@ -239,11 +235,11 @@ impl Storage {
             i64::try_from(session.user_id).map_err(|_| StorageError::UserIdOutOfRange {
                 user_id: session.user_id,
             })?;
-        let tx = self.conn.transaction().map_err(|e| StorageError::Sqlite {
-            path: None,
-            doing: "writing the session",
-            source: e,
-        })?;
+        let path = self.path().map(Path::to_path_buf);
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| StorageError::from_sqlite(path.as_deref(), "writing the session", e))?;
         tx.execute(
             "UPDATE sessions SET dc_id = ?1, api_id = ?2, test_mode = ?3, auth_key = ?4, date = 0, user_id = ?5, is_bot = ?6",
             rusqlite::params![

@@ -254,10 +254,6 @@ impl Storage {
     }
 
     fn sqlite(&self, doing: &'static str, source: rusqlite::Error) -> StorageError {
-        StorageError::Sqlite {
-            path: self.path().map(Path::to_path_buf),
-            doing,
-            source,
-        }
+        StorageError::from_sqlite(self.path(), doing, source)
     }
 }

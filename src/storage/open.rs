@@ -25,23 +25,7 @@ fn sqlite_err<'a>(
     path: Option<&'a Path>,
     doing: &'static str,
 ) -> impl FnOnce(rusqlite::Error) -> StorageError + 'a {
-    move |source| match (&source, path) {
-        (rusqlite::Error::SqliteFailure(e, _), Some(p))
-            if matches!(
-                e.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            ) =>
-        {
-            StorageError::InUse {
-                path: p.to_path_buf(),
-            }
-        }
-        _ => StorageError::Sqlite {
-            path: path.map(Path::to_path_buf),
-            doing,
-            source,
-        },
-    }
+    move |source| StorageError::from_sqlite(path, doing, source)
 }
 
 /// Writes Pyrogram 2.0.106's schema, version row and initial session row in one transaction
@@ -172,16 +156,16 @@ fn triggers_off(conn: &Connection, path: Option<&Path>) -> Result<(), StorageErr
 /// How much of a session file is memory-mapped: reads then copy nothing.
 const MMAP_SIZE: i64 = 256 << 20;
 
-/// Makes a read-write connection the file's only writer for as long as it is open
+/// Makes a read-write connection the file's only user for as long as it is open
 /// (spec/storage.md §2.5).
 ///
 /// `locking_mode = EXCLUSIVE` keeps every lock the connection takes until it closes, so no
 /// statement pays for taking and releasing the file's lock and checking whether another
 /// process changed it; with the file memory-mapped, a lookup on a file costs what it costs in
-/// memory. `BEGIN IMMEDIATE` then takes the write lock at once: if another connection has the
-/// session open for writing, this fails after the busy timeout with
-/// [`StorageError::InUse`], instead of at some later write. Other processes can still read
-/// the file until this connection first writes.
+/// memory. `BEGIN IMMEDIATE` then takes the lock at once, and in this mode keeps it: another
+/// connection that has the session open makes this fail after the busy timeout with
+/// [`StorageError::InUse`], and while this connection is open every other one, reader or
+/// writer, this crate's or Pyrogram's, gets the same refusal.
 fn claim(conn: &Connection, path: &Path) -> Result<(), StorageError> {
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
         .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
@@ -212,7 +196,9 @@ fn recover_hot_journal(path: &Path) -> Result<(), StorageError> {
         Some(path),
         "recovering from an interrupted write",
     ))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
+    // No waiting: a journal whose file someone holds a lock on is not hot, it is in use, and
+    // the examination that follows reports that after its own wait.
+    conn.busy_timeout(std::time::Duration::ZERO)
         .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
     // Any read rolls a hot journal back; a file that is not a database just fails here, and is
     // then refused by the examination that follows.

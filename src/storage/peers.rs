@@ -126,11 +126,7 @@ impl Storage {
         }
         let now = self.clock.now();
         let path = self.path().map(std::path::Path::to_path_buf);
-        let sqlite = |source| StorageError::Sqlite {
-            path: path.clone(),
-            doing: "caching peers",
-            source,
-        };
+        let sqlite = |source| StorageError::from_sqlite(path.as_deref(), "caching peers", source);
         let tx = self.conn.transaction().map_err(sqlite)?;
         {
             if dialect.usernames_by_peer() {
