@@ -603,19 +603,21 @@ fn kurigram_types_only_in_kurigram_v7_files() {
     }
 }
 
-/// The newest-row lookup by `max(last_update_on)` returns the row Pyrogram's
+/// The crate's username lookup returns the row Pyrogram's
 /// `ORDER BY last_update_on DESC` returns first, ties included (spec/storage.md §6.5).
 #[test]
-fn max_and_order_by_pick_the_same_row_even_on_ties() {
-    let conn = rusqlite::Connection::open_in_memory().unwrap();
-    conn.execute_batch(pyrosession::storage::schema::SCHEMA_V3)
-        .unwrap();
+fn username_lookup_picks_pyrogram_row_even_on_ties() {
+    let dir = TempDir::new("ties");
+    let p = dir.join("ties.session");
+    Storage::open_file(&p).unwrap().close().unwrap();
+    let conn = rusqlite::Connection::open(&p).unwrap();
     let mut rng = util::mutate::Rng::new(7);
     let mut ids: Vec<i64> = (0..4000)
         .map(|_| i64::try_from(rng.next_u64() >> 20).unwrap() - (1 << 43))
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    conn.execute_batch("BEGIN").unwrap();
     for id in &ids {
         let name = format!("u{}", rng.below(300));
         let when = 1_000 + i64::try_from(rng.below(4)).unwrap(); // few timestamps: many ties
@@ -625,24 +627,18 @@ fn max_and_order_by_pick_the_same_row_even_on_ties() {
         )
         .unwrap();
     }
+    conn.execute_batch("COMMIT").unwrap();
     let mut ties = 0;
+    let mut expected = Vec::new();
     for u in 0..300 {
         let name = format!("u{u}");
-        let sorted: Option<i64> = conn
+        let first: Option<i64> = conn
             .query_row(
                 "SELECT id FROM peers WHERE username = ?1 ORDER BY last_update_on DESC",
                 [&name],
                 |r| r.get(0),
             )
             .ok();
-        let max: Option<i64> = conn
-            .query_row(
-                "SELECT id, max(last_update_on) FROM peers WHERE username = ?1",
-                [&name],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(sorted, max, "{name}");
         let top: i64 = conn
             .query_row(
                 "SELECT count(*) FROM peers WHERE username = ?1 AND last_update_on = (SELECT max(last_update_on) FROM peers WHERE username = ?1)",
@@ -651,6 +647,17 @@ fn max_and_order_by_pick_the_same_row_even_on_ties() {
             )
             .unwrap();
         ties += usize::from(top > 1);
+        expected.push((name, first));
+    }
+    drop(conn);
+    let mut s = Storage::open_file_read_only(&p).unwrap();
+    with_clock(&mut s, 1_000);
+    for (name, first) in expected {
+        let ours = s.get_peer_by_username(&name).ok().map(|p| match p {
+            InputPeer::User { user_id, .. } => user_id,
+            other => panic!("{other:?}"),
+        });
+        assert_eq!(ours, first, "{name}");
     }
     assert!(ties > 100, "only {ties} usernames with tied newest rows");
 }

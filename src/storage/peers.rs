@@ -197,38 +197,48 @@ impl Storage {
         tx.commit().map_err(sqlite)
     }
 
-    /// The first row a lookup query returns: id, access hash, type and, where the query asks for
-    /// it, `last_update_on`. The input peer is built later, after any expiry check, in
-    /// Pyrogram's order.
-    fn lookup(&self, sql: &str, key: &dyn rusqlite::ToSql) -> Result<Option<Row>, StorageError> {
+    /// A row a lookup query returns: id, access hash, type and, where the query asks for it,
+    /// `last_update_on`. With `newest`, every matching row is read and the first one with the
+    /// greatest `last_update_on` is kept; otherwise the first row. The input peer is built
+    /// later, after any expiry check, in Pyrogram's order.
+    fn lookup(
+        &self,
+        sql: &str,
+        key: &dyn rusqlite::ToSql,
+        newest: bool,
+    ) -> Result<Option<Row>, StorageError> {
         let sqlite = |e| self.sqlite("looking up a peer", e);
         let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite)?;
         let mut rows = stmt.query([key]).map_err(sqlite)?;
-        let Some(row) = rows.next().map_err(sqlite)? else {
-            return Ok(None);
-        };
-        let get = |i| {
-            row.get_ref(i)
-                .map_err(|e| self.sqlite("looking up a peer", e))
-        };
-        // The newest-row queries aggregate with max(), which yields one row of NULLs when
-        // nothing matches.
-        let Some(peer_id) = int(get(0)?, "peers.id")? else {
-            return Ok(None);
-        };
-        let peer_type = peer_type(peer_id, get(2)?)?;
-        let access_hash = int(get(1)?, "peers.access_hash")?;
-        let updated = if row.as_ref().column_count() > 3 {
-            int(get(3)?, "peers.last_update_on")?
-        } else {
-            None
-        };
-        Ok(Some(Row {
-            peer_id,
-            access_hash,
-            peer_type,
-            updated,
-        }))
+        let mut found: Option<Row> = None;
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            let get = |i| {
+                row.get_ref(i)
+                    .map_err(|e| self.sqlite("looking up a peer", e))
+            };
+            let updated = if row.as_ref().column_count() > 3 {
+                int(get(3)?, "peers.last_update_on")?
+            } else {
+                None
+            };
+            // Only a strictly newer row replaces the one kept: on a tie the first stays.
+            if found.as_ref().is_some_and(|f| updated <= f.updated) {
+                continue;
+            }
+            let peer_id = int(get(0)?, "peers.id")?.unwrap_or_default();
+            let peer_type = peer_type(peer_id, get(2)?)?;
+            let access_hash = int(get(1)?, "peers.access_hash")?;
+            found = Some(Row {
+                peer_id,
+                access_hash,
+                peer_type,
+                updated,
+            });
+            if !newest {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     /// The input peer cached under this marked id (spec/storage.md §6.5).
@@ -236,6 +246,7 @@ impl Storage {
         self.lookup(
             "SELECT id, access_hash, type FROM peers WHERE id = ?1",
             &peer_id,
+            false,
         )?
         .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))?
         .input_peer()
@@ -246,6 +257,7 @@ impl Storage {
         self.lookup(
             "SELECT id, access_hash, type FROM peers WHERE phone_number = ?1",
             &phone_number,
+            false,
         )?
         .ok_or_else(|| StorageError::NotFound(NotFound::PhoneNumber(phone_number.to_owned())))?
         .input_peer()
@@ -256,19 +268,22 @@ impl Storage {
     /// (spec/storage.md §6.5).
     ///
     /// Pyrogram sorts the matching rows (`ORDER BY last_update_on DESC`) and takes the first;
-    /// this takes the row holding `max(last_update_on)`: the same row (on a tie, the first in
-    /// index order, in both), without building a temporary B-tree for the sort.
+    /// this reads them in index order and keeps the first with the greatest `last_update_on`:
+    /// the same row, ties included, without the sort, which costs SQLite about 8 µs a call
+    /// whatever the number of rows (as does `max()`).
     pub fn get_peer_by_username(&self, username: &str) -> Result<InputPeer, StorageError> {
         let not_found = || StorageError::NotFound(NotFound::Username(username.to_owned()));
         let found = match self.dialect {
             Dialect::Kurigram(_) => self.lookup(
-                "SELECT p.id, p.access_hash, p.type, max(p.last_update_on) FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1",
+                "SELECT p.id, p.access_hash, p.type, p.last_update_on FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1",
                 &username,
+                true,
             )?,
             Dialect::Pyrogram(_) | Dialect::Pyrofork(_) => {
                 let direct = self.lookup(
-                    "SELECT id, access_hash, type, max(last_update_on) FROM peers WHERE username = ?1",
+                    "SELECT id, access_hash, type, last_update_on FROM peers WHERE username = ?1",
                     &username,
+                    true,
                 )?;
                 match direct {
                     Some(found) => Some(found),
@@ -335,6 +350,7 @@ impl Storage {
         self.lookup(
             "SELECT id, access_hash, type, last_update_on FROM peers WHERE id = ?1",
             &peer_id,
+            false,
         )
     }
 
