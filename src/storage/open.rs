@@ -54,19 +54,16 @@ fn create(conn: &mut Connection, path: Option<&Path>) -> Result<(), StorageError
     tx.commit().map_err(sqlite_err(path, "creating the schema"))
 }
 
-/// The image of a new database: Pyrogram 2.0.106's schema and initial rows, made once.
-fn fresh_image() -> Result<&'static [u8], StorageError> {
-    static IMAGE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    if let Some(image) = IMAGE.get() {
-        return Ok(image);
+/// A database fresh from `create`, kept once per process, that new memory storages are copied
+/// from.
+fn template() -> Result<&'static std::sync::Mutex<Connection>, StorageError> {
+    static TEMPLATE: std::sync::OnceLock<std::sync::Mutex<Connection>> = std::sync::OnceLock::new();
+    if let Some(t) = TEMPLATE.get() {
+        return Ok(t);
     }
     let mut conn = Connection::open_in_memory().map_err(sqlite_err(None, "opening memory"))?;
     create(&mut conn, None)?;
-    let image = conn
-        .serialize(rusqlite::MAIN_DB)
-        .map_err(sqlite_err(None, "making the memory image"))?
-        .to_vec();
-    Ok(IMAGE.get_or_init(|| image))
+    Ok(TEMPLATE.get_or_init(|| std::sync::Mutex::new(conn)))
 }
 
 /// What the first bytes of an existing file say it is.
@@ -413,14 +410,19 @@ impl Storage {
 
     /// A new, empty memory storage (spec/storage.md §2.3).
     ///
-    /// It starts as a copy of an image of a freshly created database, made once per process,
+    /// It is a page-by-page copy (SQLite's backup) of a database created once per process,
     /// instead of running the schema's statements again: the same database, in a fraction of
-    /// the time.
+    /// the time, in an ordinary in-memory database.
     pub fn memory() -> Result<Storage, StorageError> {
-        let image = fresh_image()?;
         let mut conn = Connection::open_in_memory().map_err(sqlite_err(None, "opening memory"))?;
-        conn.deserialize_read_exact(rusqlite::MAIN_DB, image, image.len(), false)
-            .map_err(sqlite_err(None, "opening memory"))?;
+        {
+            let template = template()?
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            rusqlite::backup::Backup::new(&template, &mut conn)
+                .and_then(|b| b.step(-1))
+                .map_err(sqlite_err(None, "copying the new database"))?;
+        }
         triggers_off(&conn, None)?;
         Ok(Storage {
             conn,
