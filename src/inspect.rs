@@ -15,7 +15,7 @@ use crate::string::{decode_compat, decode_strict, DecodeError, Decoded};
 use crate::AuthKey;
 
 /// Where a session comes from, as named on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Source {
     /// The argument itself is the session string, taken exactly as given.
     Literal(String),
@@ -25,6 +25,18 @@ pub enum Source {
     SessionFile(PathBuf),
     /// Standard input holds the session string.
     Stdin,
+}
+
+impl std::fmt::Debug for Source {
+    /// Never prints a session string, which holds the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Literal(s) => write!(f, "Literal({} characters)", s.chars().count()),
+            Source::File(p) => f.debug_tuple("File").field(p).finish(),
+            Source::SessionFile(p) => f.debug_tuple("SessionFile").field(p).finish(),
+            Source::Stdin => f.write_str("Stdin"),
+        }
+    }
 }
 
 impl Source {

@@ -18,7 +18,6 @@ use crate::AuthKey;
 pub struct LocalDriver {
     storages: HashMap<u64, Storage>,
     next_handle: u64,
-    offset: i64,
     clock: Arc<LocalClock>,
 }
 
@@ -37,7 +36,6 @@ impl Default for LocalDriver {
         LocalDriver {
             storages: HashMap::new(),
             next_handle: 1,
-            offset: 0,
             clock: Arc::new(LocalClock::default()),
         }
     }
@@ -300,8 +298,7 @@ impl Driver for LocalDriver {
                 let seconds = arg(&args, "seconds")?
                     .as_i64()
                     .ok_or_else(|| bad("seconds must be an integer"))?;
-                self.offset += seconds;
-                self.clock.0.set(self.offset);
+                self.clock.0.advance(seconds);
                 Ok(Value::Null)
             }
             other => Err(Failure {

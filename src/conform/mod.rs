@@ -44,9 +44,14 @@ pub struct Divergence {
     pub note: String,
 }
 
-/// Every scenario divergence listed in `spec/divergences.json`.
+/// Every scenario divergence listed in `spec/divergences.json`, read once.
 #[must_use]
 pub fn known_divergences() -> Vec<Divergence> {
+    static LIST: std::sync::OnceLock<Vec<Divergence>> = std::sync::OnceLock::new();
+    LIST.get_or_init(parse_divergences).clone()
+}
+
+fn parse_divergences() -> Vec<Divergence> {
     let Ok(Value::Array(items)) = serde_json::from_str::<Value>(DIVERGENCES) else {
         return Vec::new();
     };
@@ -57,12 +62,7 @@ pub fn known_divergences() -> Vec<Divergence> {
                 id: d["id"].as_str()?.to_owned(),
                 implementation: d["implementation"].as_str()?.to_owned(),
                 scenario: d["scenario"].as_str()?.to_owned(),
-                note: d[d
-                    .get("implementation_does")
-                    .map_or("pyrogram", |_| "implementation_does")]
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
+                note: d["implementation_does"].as_str().unwrap_or("").to_owned(),
             })
         })
         .collect()

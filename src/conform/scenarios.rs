@@ -171,17 +171,23 @@ fn expect_failure(what: &str, seen: Result<Value, Failure>, kind: &str) -> Resul
     }
 }
 
-/// The worked example of spec/session-string.md §4.3.
-pub const EXAMPLE_V2: &str = "AgAAMDkAAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn-AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq-wsbKztLW2t7i5uru8vb6_wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t_g4eLj5OXm5-jp6uvs7e7v8PHy8_T19vf4-fr7_P3-_wAAAAAHW80VAA";
-/// The same session in the legacy32 layout.
-pub const EXAMPLE_LEGACY32: &str = "AgAAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4_QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl9gYWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoOEhYaHiImKi4yNjo-QkZKTlJWWl5iZmpucnZ6foKGio6SlpqeoqaqrrK2ur7CxsrO0tba3uLm6u7y9vr_AwcLDxMXGx8jJysvMzc7P0NHS09TV1tfY2drb3N3e3-Dh4uPk5ebn6Onq6-zt7u_w8fLz9PX29_j5-vv8_f7_B1vNFQA";
+/// The worked example of spec/session-string.md §4.3 (spec/examples/v2.txt).
+fn example_v2() -> &'static str {
+    include_str!("../../spec/examples/v2.txt").trim_end()
+}
 
+/// The same session in the legacy32 layout (spec/examples/legacy32.txt).
+fn example_legacy32() -> &'static str {
+    include_str!("../../spec/examples/legacy32.txt").trim_end()
+}
+
+/// The examples' key, bytes 0..=255, in hex.
 fn example_key_hex() -> String {
-    (0u8..=255).fold(String::new(), |mut s, b| {
-        use std::fmt::Write as _;
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    let mut key = [0u8; crate::AuthKey::LEN];
+    for (b, v) in key.iter_mut().zip(0u8..=255) {
+        *b = v;
+    }
+    crate::AuthKey::new(key).to_hex()
 }
 
 fn sample_peers() -> Value {
@@ -269,26 +275,26 @@ impl std::fmt::Debug for Scenario {
 
 scenarios! {
     "string.import_export_v2", "session-string §6, storage §2.3, §7.2", "a v2 string opens a memory storage with its fields and exports back unchanged", |ctx| {
-        let h = ctx.open("open_string", json!({ "session_string": EXAMPLE_V2 }))?;
+        let h = ctx.open("open_string", json!({ "session_string": example_v2() }))?;
         expect("fields", &all_fields(ctx, h)?, &json!({"dc_id": 2, "api_id": 12345, "test_mode": false, "auth_key": example_key_hex(), "date": 0, "user_id": 123_456_789, "is_bot": false}))?;
         let s = ctx.ok("export", json!({ "handle": h }))?;
-        expect("export", &s, &json!(EXAMPLE_V2))
+        expect("export", &s, &json!(example_v2()))
     };
     "string.import_legacy32", "session-string §6.1, storage §2.3", "a legacy32 string imports without an api_id, so it cannot be exported", |ctx| {
-        let h = ctx.open("open_string", json!({ "session_string": EXAMPLE_LEGACY32 }))?;
+        let h = ctx.open("open_string", json!({ "session_string": example_legacy32() }))?;
         expect("api_id", &ctx.get(h, "api_id")?, &Value::Null)?;
         expect("user_id", &ctx.get(h, "user_id")?, &json!(123_456_789))?;
         ctx.fails_with("missing_field", "export", json!({ "handle": h }))
     };
     "string.import_noncanonical", "session-string §6.2", "a v2 string with padding and the standard alphabet imports; export gives the canonical string", |ctx| {
-        let lenient = format!("{}==", EXAMPLE_V2.replace('-', "+").replace('_', "/"));
+        let lenient = format!("{}==", example_v2().replace('-', "+").replace('_', "/"));
         let h = ctx.open("open_string", json!({ "session_string": lenient }))?;
         let s = ctx.ok("export", json!({ "handle": h }))?;
-        expect("export", &s, &json!(EXAMPLE_V2))
+        expect("export", &s, &json!(example_v2()))
     };
     "string.rejects_garbage", "session-string §6", "a string that is no session string is refused", |ctx| {
         ctx.fails_with("invalid_string", "open_string", json!({ "session_string": "hello world" }))?;
-        ctx.fails_with("invalid_string", "open_string", json!({ "session_string": &EXAMPLE_V2[..361] }))
+        ctx.fails_with("invalid_string", "open_string", json!({ "session_string": &example_v2()[..361] }))
     };
     "file.new_schema", "storage §3.1, §3.2", "a new file has Pyrogram 2.0.106's schema text, version 3 and initial session row", |ctx| {
         let h = ctx.open_file("new.session")?;

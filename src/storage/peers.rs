@@ -313,25 +313,22 @@ impl Storage {
         Ok(())
     }
 
+    /// Whether the file has a `usernames` table (pyrofork creates its own lazily).
+    fn has_usernames_table(&self, doing: &'static str) -> Result<bool, StorageError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usernames'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.sqlite(doing, e))
+    }
+
     /// pyrofork's second place for usernames: `usernames(id = username, peer_id)`, with its own
     /// expiry, then the peer's row.
     fn pyrofork_username(&self, username: &str) -> Result<Option<Row>, StorageError> {
-        let has_table = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usernames'",
-                [],
-                |_| Ok(()),
-            )
-            .map(|()| true)
-            .or_else(|e| {
-                if e == rusqlite::Error::QueryReturnedNoRows {
-                    Ok(false)
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(|e| self.sqlite("looking up a peer", e))?;
+        let has_table = self.has_usernames_table("looking up a peer")?;
         if !has_table {
             return Ok(None);
         }
@@ -393,15 +390,7 @@ impl Storage {
             Dialect::Pyrofork(_) => "SELECT peer_id, id FROM usernames ORDER BY rowid",
             Dialect::Pyrogram(_) => return Ok(()),
         };
-        let exists: bool = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usernames'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n > 0)
-            .map_err(|e| self.sqlite("listing usernames", e))?;
+        let exists = self.has_usernames_table("listing usernames")?;
         if !exists {
             return Ok(());
         }
