@@ -51,6 +51,34 @@ pub enum StorageError {
     InUse {
         /// The file.
         path: PathBuf,
+        /// How long this open waited for the lock before giving up.
+        waited: std::time::Duration,
+    },
+    /// SQLite found the file damaged: its pages or indexes do not hold together (an integrity
+    /// check at open, or SQLite's own corruption error later).
+    Corrupt {
+        /// The file, or `None` for a memory storage.
+        path: Option<PathBuf>,
+        /// What SQLite reported, first problems first.
+        detail: String,
+    },
+    /// The file cannot be written: no write permission, or a read-only file system.
+    ReadOnly {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file or its directory may not be read or written by this user.
+    PermissionDenied {
+        /// The path concerned.
+        path: PathBuf,
+        /// What was being done.
+        doing: &'static str,
+    },
+    /// The disk (or the file size this process may write) is full; the write did not happen,
+    /// and every write that returned before it is in the file.
+    DiskFull {
+        /// The file, or `None` for a memory storage.
+        path: Option<PathBuf>,
     },
     /// The path is a directory, not a session file.
     IsADirectory {
@@ -182,24 +210,68 @@ pub enum StorageError {
 }
 
 impl StorageError {
-    /// An SQLite error while doing something with a storage: `InUse` when it says another
-    /// connection holds the file's lock, `Sqlite` otherwise.
+    /// An SQLite error while doing something with a storage, as the typed error that says what
+    /// to do about it: `InUse`, `Corrupt`, `ReadOnly`, `PermissionDenied` or `DiskFull` where
+    /// SQLite's code says so, `Sqlite` otherwise.
     pub(crate) fn from_sqlite(
         path: Option<&std::path::Path>,
         doing: &'static str,
         source: rusqlite::Error,
     ) -> Self {
-        match (&source, path) {
-            (rusqlite::Error::SqliteFailure(e, _), Some(p))
-                if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                StorageError::InUse {
+        Self::from_sqlite_waited(path, doing, source, std::time::Duration::ZERO)
+    }
+
+    /// A file-system error: `PermissionDenied` or `DiskFull` where the error says so, `Io`
+    /// otherwise.
+    pub(crate) fn io(path: &std::path::Path, doing: &'static str, source: std::io::Error) -> Self {
+        match source.kind() {
+            std::io::ErrorKind::PermissionDenied => StorageError::PermissionDenied {
+                path: path.to_path_buf(),
+                doing,
+            },
+            std::io::ErrorKind::StorageFull => StorageError::DiskFull {
+                path: Some(path.to_path_buf()),
+            },
+            _ => StorageError::Io {
+                path: path.to_path_buf(),
+                doing,
+                source,
+            },
+        }
+    }
+
+    /// [`StorageError::from_sqlite`] for a statement that waited up to `waited` for a lock.
+    pub(crate) fn from_sqlite_waited(
+        path: Option<&std::path::Path>,
+        doing: &'static str,
+        source: rusqlite::Error,
+        waited: std::time::Duration,
+    ) -> Self {
+        use rusqlite::ErrorCode as C;
+        let code = match &source {
+            rusqlite::Error::SqliteFailure(e, _) => Some(e.code),
+            _ => None,
+        };
+        let owned = || path.map(std::path::Path::to_path_buf);
+        match (code, path) {
+            (Some(C::DatabaseBusy | C::DatabaseLocked), Some(p)) => StorageError::InUse {
+                path: p.to_path_buf(),
+                waited,
+            },
+            (Some(C::DatabaseCorrupt | C::NotADatabase), _) => StorageError::Corrupt {
+                path: owned(),
+                detail: source.to_string(),
+            },
+            (Some(C::ReadOnly), Some(p)) => StorageError::ReadOnly {
+                path: p.to_path_buf(),
+            },
+            (Some(C::PermissionDenied | C::AuthorizationForStatementDenied), Some(p)) => {
+                StorageError::PermissionDenied {
                     path: p.to_path_buf(),
+                    doing,
                 }
             }
+            (Some(C::DiskFull), _) => StorageError::DiskFull { path: owned() },
             _ => StorageError::Sqlite {
                 path: path.map(std::path::Path::to_path_buf),
                 doing,
@@ -214,6 +286,8 @@ fn place(path: Option<&PathBuf>) -> String {
 }
 
 impl fmt::Display for StorageError {
+    // One arm per variant: every message of spec/storage.md §9 in one place.
+    #[allow(clippy::too_many_lines)]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StorageError::Sqlite { path, doing, source } => {
@@ -225,10 +299,29 @@ impl fmt::Display for StorageError {
             StorageError::NoSuchDirectory { path } => {
                 write!(f, "{}: no such directory", path.display())
             }
-            StorageError::InUse { path } => write!(
+            StorageError::InUse { path, waited } => write!(
                 f,
-                "{}: the session is in use: another client has it open (close that client first)",
+                "{}: the session is in use: another client has it open (waited {} ms; close that client first)",
+                path.display(),
+                waited.as_millis()
+            ),
+            StorageError::Corrupt { path, detail } => write!(
+                f,
+                "{}: the database is damaged ({detail}); restore a backup or log in again",
+                place(path.as_ref())
+            ),
+            StorageError::ReadOnly { path } => write!(
+                f,
+                "{}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
                 path.display()
+            ),
+            StorageError::PermissionDenied { path, doing } => {
+                write!(f, "{}: permission denied while {doing}", path.display())
+            }
+            StorageError::DiskFull { path } => write!(
+                f,
+                "{}: the disk is full; the last write did not happen, earlier ones are kept",
+                place(path.as_ref())
             ),
             StorageError::IsADirectory { path } => {
                 write!(f, "{}: is a directory, not a session file", path.display())

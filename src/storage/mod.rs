@@ -37,6 +37,7 @@ use rusqlite::Connection;
 
 pub use error::{NotFound, StorageError};
 pub use fields::SessionFields;
+pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::StoredPeer;
 pub use schema::Dialect;
 

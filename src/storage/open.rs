@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -18,8 +19,75 @@ use crate::string::decode_compat;
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// How long a connection waits for another's lock before failing (Pyrogram: 1 s).
-pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long opening a file waits for another client to let go of it before failing with
+/// [`StorageError::InUse`], unless [`OpenOptions::wait`] says otherwise (spec/storage.md §2.5).
+/// Pyrogram waits 1 s; Python's `sqlite3` and Telethon wait 5 s.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+/// How a session file is opened (spec/storage.md §2.2, §2.5).
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("pyrosession-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// use std::time::Duration;
+/// use pyrosession::storage::OpenOptions;
+///
+/// let path = dir.join("alice.session");
+/// let first = OpenOptions::new().open(&path)?;
+/// // A second open of the same file waits (here 100 ms) for the first to close, then gives up.
+/// let err = OpenOptions::new().wait(Duration::from_millis(100)).open(&path).unwrap_err();
+/// assert!(err.to_string().contains("the session is in use"));
+/// drop(first);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), pyrosession::storage::StorageError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    wait: Duration,
+    read_only: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            wait: DEFAULT_WAIT,
+            read_only: false,
+        }
+    }
+}
+
+impl OpenOptions {
+    /// Read-write, creating a missing file, waiting [`DEFAULT_WAIT`] for a busy one.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How long to wait for another client to close the file before failing with
+    /// [`StorageError::InUse`]. Zero fails at once.
+    #[must_use]
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Opens an existing file for reading only: never created, migrated or written
+    /// (see [`Storage::open_file_read_only`]).
+    #[must_use]
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// Opens the file at `path` with these options.
+    pub fn open(&self, path: impl AsRef<Path>) -> Result<Storage, StorageError> {
+        if self.read_only {
+            Storage::read_only_with(path.as_ref().to_path_buf(), self.wait)
+        } else {
+            Storage::open_with(path.as_ref().to_path_buf(), self.wait)
+        }
+    }
+}
 
 fn sqlite_err<'a>(
     path: Option<&'a Path>,
@@ -68,13 +136,7 @@ fn template() -> Result<&'static std::sync::Mutex<Connection>, StorageError> {
 
 /// What the first bytes of an existing file say it is.
 fn sniff(path: &Path) -> Result<(), StorageError> {
-    let io = |doing: &'static str| {
-        move |source| StorageError::Io {
-            path: path.to_path_buf(),
-            doing,
-            source,
-        }
-    };
+    let io = |doing: &'static str| move |source| StorageError::io(path, doing, source);
     let meta = std::fs::metadata(path).map_err(io("reading the file's metadata"))?;
     if meta.is_dir() {
         return Err(StorageError::IsADirectory {
@@ -114,7 +176,7 @@ fn sniff(path: &Path) -> Result<(), StorageError> {
 /// When such a file has no `-wal` beside it (it was closed cleanly), the main file holds every
 /// committed page, so it is opened `immutable`, which creates nothing. Otherwise the side files
 /// exist already.
-fn open_read_only(path: &Path) -> Result<Connection, StorageError> {
+fn open_read_only(path: &Path, wait: Duration) -> Result<Connection, StorageError> {
     recover_hot_journal(path)?;
     let mut header = [0u8; 20];
     let wal_mode = std::fs::File::open(path)
@@ -130,8 +192,29 @@ fn open_read_only(path: &Path) -> Result<Connection, StorageError> {
         Connection::open_with_flags(path, flags)
     }
     .map_err(sqlite_err(Some(path), "opening the file read-only"))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
+    conn.busy_timeout(wait)
         .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
+    // Reading the schema takes the file's shared lock: a busy file is reported here, after
+    // the wait, as in use.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StorageError::from_sqlite_waited(Some(path), "reading the schema", e, wait)
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+            StorageError::NotSqlite {
+                path: path.to_path_buf(),
+            }
+        }
+        e => StorageError::from_sqlite(Some(path), "reading the schema", e),
+    })?;
     Ok(conn)
 }
 
@@ -163,13 +246,16 @@ const MMAP_SIZE: i64 = 256 << 20;
 /// connection that has the session open makes this fail after the busy timeout with
 /// [`StorageError::InUse`], and while this connection is open every other one, reader or
 /// writer, this crate's or Pyrogram's, gets the same refusal.
-fn claim(conn: &Connection, path: &Path) -> Result<(), StorageError> {
+fn claim(conn: &Connection, path: &Path, wait: Duration) -> Result<(), StorageError> {
+    conn.busy_timeout(wait)
+        .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
         .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
     conn.pragma_update(None, "mmap_size", MMAP_SIZE)
         .map_err(sqlite_err(Some(path), "setting the mmap size"))?;
-    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
-        .map_err(sqlite_err(Some(path), "taking the session's lock"))
+    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(|e| {
+        StorageError::from_sqlite_waited(Some(path), "taking the session's lock", e, wait)
+    })
 }
 
 /// Rolls back a hot journal, as any SQLite reader must before it can read the file.
@@ -221,6 +307,26 @@ fn uri_path(path: &Path) -> String {
     out
 }
 
+/// Checks that the file's pages hold together (`PRAGMA quick_check`) before anything reads or
+/// writes its rows (spec/storage.md §2.2).
+///
+/// SQLite does not notice most damage on its own until a statement walks into it, and a write
+/// into a damaged b-tree can return success and yet be lost. The check reads every page once: on
+/// a session file of 100,000 peers a few milliseconds, paid once per open.
+fn check_integrity(conn: &Connection, path: Option<&Path>) -> Result<(), StorageError> {
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check(4)")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(sqlite_err(path, "checking the file's integrity"))?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(StorageError::Corrupt {
+        path: path.map(Path::to_path_buf),
+        detail: problems.join("; ").replace('\n', " "),
+    })
+}
+
 /// Recognises the dialect of an open database and checks its `version` and `sessions` rows.
 pub(crate) fn examine(conn: &Connection, path: Option<&Path>) -> Result<Dialect, StorageError> {
     let owned = || path.map(Path::to_path_buf);
@@ -249,6 +355,9 @@ pub(crate) fn examine(conn: &Connection, path: Option<&Path>) -> Result<Dialect,
             path: owned(),
             tables: shape.tables,
         });
+    }
+    if path.is_some() {
+        check_integrity(conn, path)?;
     }
     let versions: Vec<rusqlite::types::Value> = conn
         .prepare("SELECT number FROM version")
@@ -305,8 +414,14 @@ impl Storage {
     /// not exist (spec/storage.md §2.2). An existing file is recognised and checked before it is
     /// opened for writing; a Pyrogram file of version 1 or 2 is then migrated to 3. When opening
     /// fails, the file is left as it was.
+    ///
+    /// It waits up to [`DEFAULT_WAIT`] for another client to close the file; see
+    /// [`OpenOptions`] to wait longer or not at all.
     pub fn open_file(path: impl AsRef<Path>) -> Result<Storage, StorageError> {
-        let path = path.as_ref().to_path_buf();
+        OpenOptions::new().open(path)
+    }
+
+    fn open_with(path: PathBuf, wait: Duration) -> Result<Storage, StorageError> {
         let dir = match path.parent() {
             Some(d) if d.as_os_str().is_empty() => Path::new("."),
             Some(d) => d,
@@ -318,19 +433,19 @@ impl Storage {
             });
         }
         match std::fs::symlink_metadata(&path) {
-            Ok(_) => Self::open_existing(path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create_file(path),
-            Err(source) => Err(StorageError::Io {
-                path,
-                doing: "reading the file's metadata",
+            Ok(_) => Self::open_existing(path, wait),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create_file(path, wait),
+            Err(source) => Err(StorageError::io(
+                &path,
+                "reading the file's metadata",
                 source,
-            }),
+            )),
         }
     }
 
-    fn open_existing(path: PathBuf) -> Result<Storage, StorageError> {
+    fn open_existing(path: PathBuf, wait: Duration) -> Result<Storage, StorageError> {
         sniff(&path)?;
-        let ro = open_read_only(&path)?;
+        let ro = open_read_only(&path, wait)?;
         let dialect = examine(&ro, Some(&path))?;
         drop(ro);
 
@@ -339,9 +454,7 @@ impl Storage {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sqlite_err(Some(&path), "opening the file"))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
-        claim(&conn, &path)?;
+        claim(&conn, &path, wait)?;
         triggers_off(&conn, Some(&path))?;
         let dialect = match dialect {
             Dialect::Pyrogram(v) if v < schema::VERSION => {
@@ -362,7 +475,7 @@ impl Storage {
         })
     }
 
-    fn create_file(path: PathBuf) -> Result<Storage, StorageError> {
+    fn create_file(path: PathBuf, wait: Duration) -> Result<Storage, StorageError> {
         // Created here, with mode 0600 where the platform has modes, so that no other user can
         // read the key even for a moment.
         let mut options = std::fs::OpenOptions::new();
@@ -373,11 +486,7 @@ impl Storage {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
                 StorageError::AlreadyExists { path: path.clone() }
             } else {
-                StorageError::Io {
-                    path: path.clone(),
-                    doing: "creating the file",
-                    source,
-                }
+                StorageError::io(&path, "creating the file", source)
             }
         })?;
         let result = Connection::open_with_flags(
@@ -386,9 +495,7 @@ impl Storage {
         )
         .map_err(sqlite_err(Some(&path), "opening the new file"))
         .and_then(|mut conn| {
-            conn.busy_timeout(BUSY_TIMEOUT)
-                .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
-            claim(&conn, &path)?;
+            claim(&conn, &path, wait)?;
             triggers_off(&conn, Some(&path))?;
             create(&mut conn, Some(&path))?;
             Ok(conn)
@@ -448,7 +555,10 @@ impl Storage {
     /// as by [`Storage::open_file`], but never migrated or written (spec/storage.md §2.2).
     /// Writes through it fail with SQLite's read-only error.
     pub fn open_file_read_only(path: impl AsRef<Path>) -> Result<Storage, StorageError> {
-        let path = path.as_ref().to_path_buf();
+        OpenOptions::new().read_only(true).open(path)
+    }
+
+    fn read_only_with(path: PathBuf, wait: Duration) -> Result<Storage, StorageError> {
         if !path.exists() {
             return Err(StorageError::Io {
                 path,
@@ -457,7 +567,7 @@ impl Storage {
             });
         }
         sniff(&path)?;
-        let conn = open_read_only(&path)?;
+        let conn = open_read_only(&path, wait)?;
         let dialect = examine(&conn, Some(&path))?;
         Ok(Storage {
             conn,
@@ -495,7 +605,7 @@ impl Storage {
             .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
         let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
-        let built = Storage::create_file(tmp.clone()).and_then(|mut s| {
+        let built = Storage::create_file(tmp.clone(), Duration::ZERO).and_then(|mut s| {
             s.set_session(session)?;
             s.close()
         });
@@ -504,11 +614,7 @@ impl Storage {
                 if source.kind() == std::io::ErrorKind::AlreadyExists {
                     StorageError::AlreadyExists { path: path.clone() }
                 } else {
-                    StorageError::Io {
-                        path: path.clone(),
-                        doing: "moving the new file into place",
-                        source,
-                    }
+                    StorageError::io(&path, "moving the new file into place", source)
                 }
             })
         });

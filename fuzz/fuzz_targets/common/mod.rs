@@ -1,0 +1,131 @@
+//! What the storage fuzz targets share: a scratch directory, and opening a session file and
+//! using it the way a client does, with the laws of spec/storage.md checked along the way.
+
+use std::path::{Path, PathBuf};
+
+use pyrosession::peer::{Peer, PeerType};
+use pyrosession::storage::{Storage, StorageError};
+
+/// A directory of this process's own under the system's temporary directory, emptied per input.
+pub fn scratch() -> PathBuf {
+    let base = if Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join(format!("pyrosession-fuzz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// Every file in `dir` with its bytes, sorted by name.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("read scratch")
+        .map(|e| {
+            let e = e.expect("entry");
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            (e.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every error must say something and name the file when it concerns one.
+fn check_error(e: &StorageError) {
+    let text = e.to_string();
+    assert!(!text.is_empty());
+    let debug = format!("{e:?}");
+    assert!(!debug.is_empty());
+}
+
+/// Opens `path` read-only and then for writing, and uses whatever opens: fields, peers,
+/// lookups, export, a write. When an open fails, the directory must be exactly as it was,
+/// side files included.
+pub fn open_and_use(dir: &Path, path: &Path) {
+    let before = snapshot(dir);
+    match Storage::open_file_read_only(path) {
+        Ok(s) => use_read_only(&s),
+        Err(e) => check_error(&e),
+    }
+    match Storage::open_file(path) {
+        Ok(mut s) => {
+            use_read_only(&s);
+            let peer = Peer {
+                id: 4242,
+                access_hash: Some(7),
+                peer_type: PeerType::User,
+                username: Some("fuzz".into()),
+                phone_number: Some("4242".into()),
+            };
+            match s.update_peers(std::slice::from_ref(&peer)) {
+                Ok(()) => {
+                    // A write that returned is there.
+                    assert!(s.get_peer_by_id(4242).is_ok());
+                }
+                Err(e) => check_error(&e),
+            }
+            if let Err(e) = s.save() {
+                check_error(&e);
+            }
+            if let Err(e) = s.close() {
+                check_error(&e);
+            }
+        }
+        Err(e) => {
+            check_error(&e);
+            assert_eq!(
+                snapshot(dir),
+                before,
+                "a failed open changed the directory: {e}"
+            );
+        }
+    }
+}
+
+fn use_read_only(s: &Storage) {
+    match s.session() {
+        Ok(fields) => {
+            let _ = format!("{fields:?}");
+        }
+        Err(e) => check_error(&e),
+    }
+    match s.peers() {
+        Ok(peers) => {
+            for p in peers.iter().take(16) {
+                match s.get_peer_by_id(p.peer.id) {
+                    Ok(_) => {}
+                    Err(e) => check_error(&e),
+                }
+                if let Some(u) = &p.peer.username {
+                    if let Err(e) = s.get_peer_by_username(u) {
+                        check_error(&e);
+                    }
+                }
+                if let Some(n) = &p.peer.phone_number {
+                    if let Err(e) = s.get_peer_by_phone_number(n) {
+                        check_error(&e);
+                    }
+                }
+            }
+        }
+        Err(e) => check_error(&e),
+    }
+    for id in [0, 1, -1, i64::MIN, i64::MAX, -1_000_000_000_001] {
+        if let Err(e) = s.get_peer_by_id(id) {
+            check_error(&e);
+        }
+    }
+    match s.export_session_string() {
+        Ok(string) => {
+            // What the storage exports, a fresh memory storage imports.
+            Storage::from_session_string(&string).expect("exported string imports");
+        }
+        Err(e) => check_error(&e),
+    }
+    if let Err(e) = s.render_schema() {
+        check_error(&e);
+    }
+}
