@@ -689,7 +689,10 @@ fn a_second_opener_is_told_the_session_is_in_use() {
     assert!(waited < wait * 3, "waited more than asked: {waited:?}");
     let started = Instant::now();
     assert!(matches!(
-        OpenOptions::new().wait(Duration::ZERO).read_only(true).open(&p),
+        OpenOptions::new()
+            .wait(Duration::ZERO)
+            .read_only(true)
+            .open(&p),
         Err(StorageError::InUse { .. })
     ));
     assert!(started.elapsed() < wait, "a zero wait waited");

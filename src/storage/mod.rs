@@ -27,6 +27,7 @@ mod fields;
 mod open;
 mod peers;
 pub mod schema;
+mod shared;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub use fields::SessionFields;
 pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::StoredPeer;
 pub use schema::Dialect;
+pub use shared::SharedStorage;
 
 /// Seconds after which a cached username is stale, either way (`USERNAME_TTL`, spec/storage.md §6.5).
 pub const USERNAME_TTL: i64 = 8 * 60 * 60;

@@ -181,7 +181,9 @@ fn open_read_only(path: &Path, wait: Duration) -> Result<Connection, StorageErro
     let mut header = [0u8; 20];
     let wal_mode = std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut header))
-        .is_ok_and(|()| header[18] == 2 && header[19] == 2);
+        // Bytes 18 and 19 are the write and read versions; 2 in the read version makes SQLite
+        // use the WAL, whatever the write version says.
+        .is_ok_and(|()| header[18] >= 2 || header[19] >= 2);
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -253,9 +255,38 @@ fn claim(conn: &Connection, path: &Path, wait: Duration) -> Result<(), StorageEr
         .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
     conn.pragma_update(None, "mmap_size", MMAP_SIZE)
         .map_err(sqlite_err(Some(path), "setting the mmap size"))?;
-    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(|e| {
+    conn.execute_batch("BEGIN EXCLUSIVE").map_err(|e| {
         StorageError::from_sqlite_waited(Some(path), "taking the session's lock", e, wait)
-    })
+    })?;
+    // SQLite opens a file it may not write read-only without saying so, and creates the
+    // rollback journal beside the file only at the first write. Both are found now, by a write
+    // that is rolled back, instead of at the client's first write: a file this process cannot
+    // write (no permission on it or its directory, a read-only file system) is refused with
+    // `ReadOnly`, unchanged.
+    let probe = if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+        Err(StorageError::ReadOnly {
+            path: path.to_path_buf(),
+        })
+    } else {
+        conn.execute_batch("UPDATE version SET number = number")
+            .map_err(|e| match &e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if matches!(
+                        f.code,
+                        rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
+                    ) =>
+                {
+                    StorageError::ReadOnly {
+                        path: path.to_path_buf(),
+                    }
+                }
+                _ => StorageError::from_sqlite(Some(path), "checking the file can be written", e),
+            })
+    };
+    let rollback = conn
+        .execute_batch("ROLLBACK")
+        .map_err(sqlite_err(Some(path), "checking the file can be written"));
+    probe.and(rollback)
 }
 
 /// Rolls back a hot journal, as any SQLite reader must before it can read the file.
@@ -475,44 +506,16 @@ impl Storage {
         })
     }
 
+    /// Creates a new session file at `path` and opens it.
+    ///
+    /// The database is built whole under a temporary name in the same directory, created with
+    /// mode 0600 (no other user can read the key even for a moment), and then linked into place,
+    /// which fails if `path` appeared meanwhile: a crash at any point leaves either no file at
+    /// `path` or a complete one, never an empty or half-written session (which is what an
+    /// interrupted SQLite creation in place leaves, and what every later open then refuses).
     fn create_file(path: PathBuf, wait: Duration) -> Result<Storage, StorageError> {
-        // Created here, with mode 0600 where the platform has modes, so that no other user can
-        // read the key even for a moment.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options.open(&path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AlreadyExists {
-                StorageError::AlreadyExists { path: path.clone() }
-            } else {
-                StorageError::io(&path, "creating the file", source)
-            }
-        })?;
-        let result = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sqlite_err(Some(&path), "opening the new file"))
-        .and_then(|mut conn| {
-            claim(&conn, &path, wait)?;
-            triggers_off(&conn, Some(&path))?;
-            create(&mut conn, Some(&path))?;
-            Ok(conn)
-        });
-        match result {
-            Ok(conn) => Ok(Storage {
-                conn,
-                engine: Engine::File(path),
-                dialect: Dialect::Pyrogram(schema::VERSION),
-                clock: Arc::new(SystemClock),
-            }),
-            Err(e) => {
-                // The file is ours and unfinished: remove it.
-                let _ = std::fs::remove_file(&path);
-                Err(e)
-            }
-        }
+        publish_new_file(&path, None)?;
+        Self::open_existing(path, wait)
     }
 
     /// A new, empty memory storage (spec/storage.md §2.3).
@@ -600,25 +603,75 @@ impl Storage {
                 path: dir.to_path_buf(),
             });
         }
-        let name = path
-            .file_name()
-            .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
-        let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
-        let built = Storage::create_file(tmp.clone(), Duration::ZERO).and_then(|mut s| {
-            s.set_session(session)?;
-            s.close()
-        });
-        let linked = built.and_then(|()| {
-            std::fs::hard_link(&tmp, &path).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::AlreadyExists {
-                    StorageError::AlreadyExists { path: path.clone() }
-                } else {
-                    StorageError::io(&path, "moving the new file into place", source)
-                }
-            })
-        });
-        let _ = std::fs::remove_file(&tmp);
-        linked
+        publish_new_file(&path, Some(session))
     }
+}
+
+/// A name for a file being built, beside its final place: hidden, unique to this process and
+/// call, and recognisable (`.<name>.<pid>.<n>.tmp`).
+fn temporary_name(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Builds a complete session file (Pyrogram 2.0.106's schema, its version row and the session
+/// row, holding `session` if given) under a temporary name and links it to `path`, failing with
+/// [`StorageError::AlreadyExists`] if `path` exists (spec/storage.md §2.4).
+pub(crate) fn publish_new_file(
+    path: &Path,
+    session: Option<&crate::Session>,
+) -> Result<(), StorageError> {
+    let tmp = temporary_name(path);
+    let result = build_new_file(&tmp, path, session).and_then(|()| {
+        std::fs::hard_link(&tmp, path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                StorageError::AlreadyExists {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                StorageError::io(path, "moving the new file into place", source)
+            }
+        })
+    });
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+/// Builds the file at `tmp`; errors name `shown`, the file the caller asked for.
+fn build_new_file(
+    tmp: &Path,
+    shown: &Path,
+    session: Option<&crate::Session>,
+) -> Result<(), StorageError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(tmp)
+        .map_err(|source| StorageError::io(shown, "creating the file", source))?;
+    let mut conn = Connection::open_with_flags(
+        tmp,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite_err(Some(shown), "opening the new file"))?;
+    create(&mut conn, Some(shown))?;
+    let mut storage = Storage {
+        conn,
+        engine: Engine::File(tmp.to_path_buf()),
+        dialect: Dialect::Pyrogram(schema::VERSION),
+        clock: Arc::new(SystemClock),
+    };
+    if let Some(session) = session {
+        storage.set_session(session)?;
+    }
+    storage.close()
 }

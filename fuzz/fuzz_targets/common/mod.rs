@@ -19,14 +19,17 @@ pub fn scratch() -> PathBuf {
     dir
 }
 
-/// Every file in `dir` with its bytes, sorted by name.
-pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+/// Every file in `dir`: its name, length and a hash of its bytes, sorted by name.
+pub fn snapshot(dir: &Path) -> Vec<(String, usize, u64)> {
+    use std::hash::{Hash, Hasher};
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("read scratch")
         .map(|e| {
             let e = e.expect("entry");
             let bytes = std::fs::read(e.path()).unwrap_or_default();
-            (e.file_name().to_string_lossy().into_owned(), bytes)
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut h);
+            (e.file_name().to_string_lossy().into_owned(), bytes.len(), h.finish())
         })
         .collect();
     files.sort();

@@ -1,0 +1,775 @@
+//! Faults, proven by running them (spec/storage.md §2.5–§2.6, spec/damaged-inputs.md): two
+//! processes on one file, threads sharing a storage, a load test, SIGKILL at random points of
+//! writes, a full disk, missing permissions.
+//!
+//! The child processes are this test binary itself, started again with
+//! `PYROSESSION_FAULT_ROLE` set: `main` then plays that role instead of running the tests.
+//!
+//! `PYROSESSION_KILLS` sets the number of kills of the crash test (default 300);
+//! `PYROSESSION_LOAD_MS` the load test's duration (default 3000).
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use pyrosession::peer::{Peer, PeerType};
+use pyrosession::storage::{OpenOptions, SharedStorage, Storage, StorageError, DEFAULT_WAIT};
+use util::mutate::Rng;
+use util::TempDir;
+
+const ROLE: &str = "PYROSESSION_FAULT_ROLE";
+const PATH: &str = "PYROSESSION_FAULT_PATH";
+
+fn main() {
+    if let Ok(role) = std::env::var(ROLE) {
+        let path = PathBuf::from(std::env::var(PATH).expect("PYROSESSION_FAULT_PATH"));
+        child(&role, &path);
+        return;
+    }
+    let args = Arguments::from_args();
+    let trials = vec![
+        Trial::test(
+            "second_process_is_told_in_use_after_the_wait",
+            two_processes,
+        ),
+        Trial::test("threads_share_one_storage", threads_share_one_storage),
+        Trial::test("load_threads_and_two_processes", load_test),
+        Trial::test("sigkill_during_writes_loses_no_returned_write", crash_test),
+        Trial::test("full_disk_keeps_every_returned_write", full_disk),
+        Trial::test("permissions_give_typed_errors", permissions),
+        Trial::test("modes_are_never_widened", modes),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Children
+
+/// A peer whose fields all derive from its id, so that a reader can check what it finds.
+fn peer(id: i64) -> Peer {
+    Peer {
+        id,
+        access_hash: Some(id.wrapping_mul(7919) ^ 0x5bd1_e995),
+        peer_type: PeerType::User,
+        username: Some(format!("user{id}")),
+        phone_number: (id % 3 == 0).then(|| format!("1555{id}")),
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One line per returned call, written before the next call starts; stdout is line-buffered,
+/// so a line the parent reads is a call that returned.
+fn ack(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+fn child(role: &str, path: &Path) {
+    match role {
+        // Opens the file and keeps it until stdin closes.
+        "hold" => {
+            let s = Storage::open_file(path).expect("hold: open");
+            ack("ready");
+            let _ = std::io::stdin().lines().count();
+            s.close().expect("hold: close");
+        }
+        // Opens with the wait given (or the default) and reports what happened and when.
+        "open" => {
+            let options = match std::env::var("PYROSESSION_FAULT_WAIT_MS") {
+                Ok(ms) => OpenOptions::new().wait(Duration::from_millis(ms.parse().unwrap())),
+                Err(_) => OpenOptions::new(),
+            };
+            let options = options.read_only(std::env::var_os("PYROSESSION_FAULT_RO").is_some());
+            let started = Instant::now();
+            let result = options.open(path);
+            let ms = started.elapsed().as_millis();
+            match result {
+                Ok(s) => {
+                    let fields = s.session().map(|f| f.dc_id);
+                    ack(&format!("ok {ms} {fields:?}"));
+                }
+                Err(e) => ack(&format!("err {ms} {}", error_kind(&e))),
+            }
+        }
+        // Writes until the file system refuses, then reports the error.
+        "fill" => {
+            let mut s = Storage::open_file(path).expect("fill: open");
+            for batch in 0.. {
+                let peers: Vec<Peer> = (0..50).map(|i| peer(batch * 50 + i + 1)).collect();
+                match s.update_peers(&peers) {
+                    Ok(()) => ack(&format!("peers {} {}", peers[0].id, peers[49].id)),
+                    Err(e) => {
+                        ack(&format!("err {}", error_kind(&e)));
+                        ack(&format!("text {e}"));
+                        break;
+                    }
+                }
+            }
+        }
+        "crash" => crash_child(path),
+        "load" => load_child(path),
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// The variant's name, then its message: what a parent asserts on.
+fn error_kind(e: &StorageError) -> String {
+    let debug = format!("{e:?}");
+    let name = debug.split([' ', '(', '{']).next().unwrap_or("").to_owned();
+    format!("{name} {e}")
+}
+
+/// Writes peers and session fields forever, acknowledging each returned call.
+fn crash_child(path: &Path) {
+    let mut s = OpenOptions::new()
+        .wait(Duration::from_secs(10))
+        .open(path)
+        .expect("crash: open");
+    ack("ready");
+    let mut rng = Rng::new(env_u64("PYROSESSION_FAULT_SEED", 1));
+    let first = i64::try_from(env_u64("PYROSESSION_FAULT_FIRST", 1)).unwrap();
+    let mut next = first;
+    let mut date = s.session().expect("crash: fields").date;
+    loop {
+        let n = 1 + i64::try_from(rng.below(40)).unwrap();
+        let peers: Vec<Peer> = (next..next + n).map(peer).collect();
+        s.update_peers(&peers).expect("crash: update_peers");
+        ack(&format!("peers {next} {}", next + n - 1));
+        next += n;
+        // Re-seen peers: the in-place refresh path.
+        let again: Vec<Peer> = (0..3)
+            .map(|_| {
+                peer(
+                    first
+                        + i64::try_from(rng.below(usize::try_from(next - first).unwrap())).unwrap(),
+                )
+            })
+            .collect();
+        s.update_peers(&again).expect("crash: update_peers again");
+        date += 1;
+        s.set_date(date).expect("crash: set_date");
+        ack(&format!("date {date}"));
+        if rng.below(4) == 0 {
+            s.set_user_id(Some(date)).expect("crash: set_user_id");
+            ack(&format!("user {date}"));
+        }
+    }
+}
+
+/// Two writer and two reader threads on one shared storage, for a few rounds per open, opening
+/// again and again until the deadline: the two processes of the load test take turns with the
+/// file this way.
+fn load_child(path: &Path) {
+    let tag = i64::try_from(env_u64("PYROSESSION_FAULT_TAG", 1)).unwrap();
+    let deadline = Instant::now() + Duration::from_millis(env_u64("PYROSESSION_FAULT_MS", 1000));
+    let next = Arc::new(AtomicUsize::new(0));
+    let written: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let mut opens = 0;
+    while Instant::now() < deadline {
+        let storage = OpenOptions::new()
+            .wait(Duration::from_secs(30))
+            .open(path)
+            .expect("load: open");
+        opens += 1;
+        let shared = Arc::new(SharedStorage::new(storage));
+        let mut threads = Vec::new();
+        for _ in 0..2 {
+            let (shared, next, written) = (shared.clone(), next.clone(), written.clone());
+            threads.push(std::thread::spawn(move || {
+                for _ in 0..10 {
+                    let n = i64::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap();
+                    let first = tag * 1_000_000_000 + n * 10;
+                    let peers: Vec<Peer> = (first..first + 10).map(peer).collect();
+                    shared.lock().update_peers(&peers).expect("load: write");
+                    written.lock().unwrap().push(first);
+                    ack(&format!("peers {first} {}", first + 9));
+                }
+            }));
+        }
+        for r in 0..2u64 {
+            let (shared, written) = (shared.clone(), written.clone());
+            threads.push(std::thread::spawn(move || {
+                let mut rng = Rng::new(r + 7);
+                for _ in 0..200 {
+                    let known = written.lock().unwrap().clone();
+                    if known.is_empty() {
+                        std::thread::yield_now();
+                        continue;
+                    }
+                    let id = *rng.pick(&known);
+                    let found = shared.lock().get_peer_by_id(id);
+                    assert!(found.is_ok(), "load: a returned write is missing: {id}");
+                    let name = format!("user{id}");
+                    assert!(shared.lock().get_peer_by_username(&name).is_ok());
+                }
+            }));
+        }
+        for t in threads {
+            t.join().expect("load: thread");
+        }
+        let storage = Arc::try_unwrap(shared)
+            .expect("load: one owner")
+            .into_inner();
+        storage.close().expect("load: close");
+    }
+    ack(&format!("opens {opens}"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent's side
+
+fn spawn(role: &str, path: &Path, env: &[(&str, String)]) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env(ROLE, role)
+        .env(PATH, path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("spawn child")
+}
+
+/// Every line a child printed, once it has exited; with its status.
+fn lines(child: Child) -> (Vec<String>, std::process::ExitStatus, String) {
+    let out = child.wait_with_output().expect("child output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    (
+        stdout.lines().map(str::to_owned).collect(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `PRAGMA integrity_check` through a plain connection of its own.
+fn integrity(path: &Path) -> Result<(), Failed> {
+    let conn = rusqlite::Connection::open(path).map_err(|e| format!("{e}"))?;
+    let result: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| format!("{e}"))?;
+    if result == "ok" {
+        Ok(())
+    } else {
+        Err(format!("{}: integrity_check: {result}", path.display()).into())
+    }
+}
+
+/// The peers the acknowledgement lines name, by id.
+fn acked_peers(lines: &[String]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for l in lines {
+        if let Some(rest) = l.strip_prefix("peers ") {
+            let (a, b) = rest.split_once(' ').unwrap();
+            ids.extend(a.parse::<i64>().unwrap()..=b.parse::<i64>().unwrap());
+        }
+    }
+    ids
+}
+
+/// Every acknowledged peer is in the storage, with the fields it was written with.
+fn check_peers(s: &Storage, ids: &[i64]) -> Result<(), Failed> {
+    let stored: BTreeMap<i64, Peer> = s
+        .peers()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|p| (p.peer.id, p.peer))
+        .collect();
+    for id in ids {
+        match stored.get(id) {
+            Some(p) if *p == peer(*id) => {}
+            Some(p) => return Err(format!("peer {id} changed: {p:?}").into()),
+            None => return Err(format!("peer {id} was acknowledged and is missing").into()),
+        }
+    }
+    Ok(())
+}
+
+fn two_processes() -> Result<(), Failed> {
+    let dir = TempDir::new("two-processes");
+    let path = dir.join("shared.session");
+    let mut holder = spawn("hold", &path, &[]);
+    let mut out = BufReader::new(holder.stdout.take().unwrap());
+    let mut line = String::new();
+    let checked = out
+        .read_line(&mut line)
+        .map_err(Failed::from)
+        .and_then(|_| {
+            assert_eq!(line.trim(), "ready");
+            while_held(&path)
+        });
+    // Closing the holder lets the next one in, and nothing was damaged.
+    drop(holder.stdin.take());
+    let status = holder.wait()?;
+    checked?;
+    assert!(status.success());
+    let (l, _, _) = lines(spawn("open", &path, &[]));
+    assert!(l[0].starts_with("ok ") && l[0].ends_with("Ok(2)"), "{l:?}");
+    integrity(&path)
+}
+
+/// What other processes get while one holds the file.
+fn while_held(path: &Path) -> Result<(), Failed> {
+    let path = path.to_path_buf();
+
+    // Waits as long as asked, then fails with the typed error naming the file.
+    let (l, _, _) = lines(spawn(
+        "open",
+        &path,
+        &[("PYROSESSION_FAULT_WAIT_MS", "400".into())],
+    ));
+    let expected = format!(
+        "InUse {}: the session is in use: another client has it open (waited 400 ms; close that client first)",
+        path.display()
+    );
+    let (ms, rest) = l[0].strip_prefix("err ").unwrap().split_once(' ').unwrap();
+    assert_eq!(rest, expected);
+    let ms: u64 = ms.parse()?;
+    assert!((400..1200).contains(&ms), "waited {ms} ms for 400");
+
+    // The default wait, and a read-only opener, get the same.
+    let (l, _, _) = lines(spawn("open", &path, &[]));
+    let ms: u64 = l[0].split(' ').nth(1).unwrap().parse()?;
+    let default = u64::try_from(DEFAULT_WAIT.as_millis())?;
+    assert!(l[0].contains("InUse"), "{l:?}");
+    assert!(
+        (default..default + 1500).contains(&ms),
+        "waited {ms} ms by default"
+    );
+    let (l, _, _) = lines(spawn(
+        "open",
+        &path,
+        &[
+            ("PYROSESSION_FAULT_WAIT_MS", "0".into()),
+            ("PYROSESSION_FAULT_RO", "1".into()),
+        ],
+    ));
+    assert!(l[0].starts_with("err ") && l[0].contains("InUse"), "{l:?}");
+    Ok(())
+}
+
+fn threads_share_one_storage() -> Result<(), Failed> {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SharedStorage>();
+
+    let dir = TempDir::new("threads");
+    let path = dir.join("threads.session");
+    let shared = Arc::new(SharedStorage::new(Storage::open_file(&path)?));
+    let acked: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let done = Arc::new(AtomicBool::new(false));
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (shared, acked) = (shared.clone(), acked.clone());
+        std::thread::spawn(move || {
+            for batch in 0..200i64 {
+                let peers: Vec<Peer> = (batch * 20 + 1..=batch * 20 + 20).map(peer).collect();
+                shared.lock().update_peers(&peers).unwrap();
+                acked.lock().unwrap().extend(peers.iter().map(|p| p.id));
+            }
+        })
+    };
+    let readers: Vec<_> = (0..4u64)
+        .map(|r| {
+            let (shared, acked, done, lookups) =
+                (shared.clone(), acked.clone(), done.clone(), lookups.clone());
+            std::thread::spawn(move || -> Result<(), String> {
+                let mut rng = Rng::new(r);
+                while !done.load(Ordering::SeqCst) {
+                    let id = {
+                        let known = acked.lock().unwrap();
+                        if known.is_empty() {
+                            continue;
+                        }
+                        known[rng.below(known.len())]
+                    };
+                    let s = shared.lock();
+                    s.get_peer_by_id(id).map_err(|e| format!("{id}: {e}"))?;
+                    s.get_peer_by_username(&format!("user{id}"))
+                        .map_err(|e| format!("{id}: {e}"))?;
+                    lookups.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    writer.join().map_err(|_| "writer panicked")?;
+    done.store(true, Ordering::SeqCst);
+    for r in readers {
+        r.join().map_err(|_| "reader panicked")??;
+    }
+    assert!(lookups.load(Ordering::SeqCst) > 100, "readers barely ran");
+    let storage = Arc::try_unwrap(shared).map_err(|_| "shared")?.into_inner();
+    check_peers(&storage, &acked.lock().unwrap())?;
+    assert_eq!(storage.peers()?.len(), 4000);
+    storage.close()?;
+    integrity(&path)
+}
+
+fn load_test() -> Result<(), Failed> {
+    let dir = TempDir::new("load");
+    let path = dir.join("load.session");
+    Storage::open_file(&path)?.close()?;
+    let ms = env_u64("PYROSESSION_LOAD_MS", 3000);
+    let children: Vec<Child> = (1..=2)
+        .map(|tag| {
+            spawn(
+                "load",
+                &path,
+                &[
+                    ("PYROSESSION_FAULT_TAG", tag.to_string()),
+                    ("PYROSESSION_FAULT_MS", ms.to_string()),
+                ],
+            )
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut opens = Vec::new();
+    for c in children {
+        let (l, status, stderr) = lines(c);
+        assert!(status.success(), "a load process failed: {stderr}");
+        opens.push(l.last().cloned().unwrap_or_default());
+        all.extend(acked_peers(&l));
+    }
+    let s = Storage::open_file(&path)?;
+    check_peers(&s, &all)?;
+    assert_eq!(s.peers()?.len(), all.len());
+    s.close()?;
+    integrity(&path)?;
+    eprintln!(
+        "load: {} peers written by 2 processes x (2 writers + 2 readers) in {ms} ms; {}",
+        all.len(),
+        opens.join(", ")
+    );
+    assert!(all.len() >= 400, "too little load: {}", all.len());
+    Ok(())
+}
+
+// One scenario, read top to bottom: fresh files, a child killed at random, the checks.
+#[allow(clippy::too_many_lines)]
+fn crash_test() -> Result<(), Failed> {
+    let kills = env_u64("PYROSESSION_KILLS", 300);
+    let dir = TempDir::new("crash");
+    let migrated = util::root().join("spec/fixtures/pyrogram-1.4.16.session");
+    let mut rng = Rng::new(kills);
+    let (mut mid_write, mut mid_open, mut migrations) = (0, 0, 0);
+    let mut path = PathBuf::new();
+    let mut acked: Vec<i64> = Vec::new();
+    let mut last_date = 0;
+    let mut last_user: Option<i64> = None;
+    for kill in 0..kills {
+        if kill % 25 == 0 {
+            // A fresh file: every other one a version-2 file that the first open migrates.
+            path = dir.join(&format!("crash-{kill}.session"));
+            if kill % 50 == 25 {
+                std::fs::copy(&migrated, &path)?;
+                migrations += 1;
+            }
+            acked.clear();
+            last_user = None;
+            last_date = if path.exists() {
+                let s = Storage::open_file_read_only(&path)?;
+                let date = s.session()?.date;
+                s.close()?;
+                date
+            } else {
+                0
+            };
+        }
+        let before = if path.exists() {
+            let s = Storage::open_file_read_only(&path)?;
+            let peers = s.peers()?.len();
+            s.close()?;
+            peers
+        } else {
+            0
+        };
+        let first = acked
+            .iter()
+            .max()
+            .map_or(1_000_000, |m| m + 1)
+            .max(1_000_000);
+        let mut child = spawn(
+            "crash",
+            &path,
+            &[
+                ("PYROSESSION_FAULT_SEED", kill.to_string()),
+                ("PYROSESSION_FAULT_FIRST", first.to_string()),
+            ],
+        );
+        std::thread::sleep(Duration::from_micros(rng.next_u64() % 40_000));
+        if child.try_wait()?.is_some() {
+            let (_, status, stderr) = lines(child);
+            return Err(format!("the writer stopped by itself ({status}): {stderr}").into());
+        }
+        child.kill()?;
+        let (l, _, _) = lines(child);
+        if l.iter().any(|l| l == "ready") {
+            mid_write += 1;
+        } else {
+            mid_open += 1;
+        }
+        acked.extend(acked_peers(&l));
+        // The child counts on from the date it found in the file.
+        let mut expected = last_date;
+        for line in &l {
+            if let Some(d) = line.strip_prefix("date ") {
+                expected = d.parse()?;
+            }
+            if let Some(u) = line.strip_prefix("user ") {
+                last_user = Some(u.parse()?);
+            }
+        }
+        // Reopen as a client would: it opens, holds every returned write, and is whole.
+        let s = Storage::open_file(&path).map_err(|e| format!("kill {kill}: reopen: {e}"))?;
+        check_peers(&s, &acked)
+            .map_err(|e| format!("kill {kill}: {}", e.message().unwrap_or("")))?;
+        let fields = s.session()?;
+        // The call after the last acknowledged one may have committed before the kill.
+        assert!(
+            fields.date == expected || fields.date == expected + 1,
+            "kill {kill}: date {} after {expected} was acknowledged",
+            fields.date
+        );
+        if let Some(u) = last_user {
+            let now = fields.user_id.ok_or("user id lost")?;
+            // The user id is set to the date of its call: at least the last acknowledged one,
+            // at most the date now in the file.
+            assert!(
+                now >= u && now <= fields.date,
+                "kill {kill}: user id {now} after {u} (date {})",
+                fields.date
+            );
+        }
+        last_date = fields.date;
+        let after = s.peers()?.len();
+        assert!(
+            after >= before,
+            "kill {kill}: peers went from {before} to {after}"
+        );
+        s.close()?;
+        integrity(&path).map_err(|e| format!("kill {kill}: {}", e.message().unwrap_or("")))?;
+    }
+    eprintln!(
+        "crash: {kills} SIGKILLs survived ({mid_write} while writing, {mid_open} while opening; {migrations} files migrated from version 2 under fire)"
+    );
+    assert!(
+        mid_write > kills / 2,
+        "most kills must land in writes: {mid_write}"
+    );
+    Ok(())
+}
+
+fn full_disk() -> Result<(), Failed> {
+    let dir = TempDir::new("full");
+    let disk = dir.join("disk");
+    std::fs::create_dir(&disk)?;
+    // A 256 KiB file system of the child's own: a tmpfs mounted in a new mount namespace
+    // (`unshare -rm` works unprivileged where user namespaces are allowed). The child fills it
+    // with peers; the session file and any journal are then copied out for the parent to check,
+    // and `import` is tried on the full disk.
+    let script = r#"
+        mount -t tmpfs -o size=256k tmpfs "$1" || exit 90
+        PYROSESSION_FAULT_ROLE=fill PYROSESSION_FAULT_PATH="$1/full.session" "$0" > "$2/fill.out" || exit 91
+        cp "$1"/full.session* "$2/" || exit 92
+        cat /dev/zero > "$1/padding" 2> /dev/null
+        "$3" import "$4" "$1/imported.session" 2> "$2/import.err"; echo "$?" > "$2/import.rc"
+        ls -A "$1" > "$2/left.txt"
+    "#;
+    let v2 = std::fs::read_to_string(util::root().join("spec/examples/v2.txt"))?;
+    let out = Command::new("unshare")
+        .args(["-rm", "sh", "-c", script])
+        .arg(std::env::current_exe()?)
+        .arg(&disk)
+        .arg(&dir.0)
+        .arg(env!("CARGO_BIN_EXE_pyrosession"))
+        .arg(v2.trim())
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "simulating a full disk failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let shown = disk.join("full.session");
+    let l: Vec<String> = std::fs::read_to_string(dir.join("fill.out"))?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let err = l
+        .iter()
+        .find(|l| l.starts_with("err "))
+        .ok_or_else(|| format!("the child never failed: {:?}", l.last()))?;
+    assert_eq!(
+        err,
+        &format!(
+            "err DiskFull {}: the disk is full; the last write did not happen, earlier ones are kept",
+            shown.display()
+        )
+    );
+    let ids = acked_peers(&l);
+    assert!(ids.len() > 100, "the disk took too little: {}", ids.len());
+    let copy = dir.join("full.session");
+    let s = Storage::open_file(&copy)?;
+    check_peers(&s, &ids)?;
+    assert_eq!(
+        s.peers()?.len(),
+        ids.len(),
+        "the refused batch is not there"
+    );
+    s.close()?;
+    integrity(&copy)?;
+
+    // `import` on the full disk fails with the typed error and leaves nothing behind.
+    assert_eq!(std::fs::read_to_string(dir.join("import.rc"))?.trim(), "1");
+    let stderr = std::fs::read_to_string(dir.join("import.err"))?;
+    assert!(
+        stderr.contains("imported.session: the disk is full"),
+        "{stderr}"
+    );
+    let left = std::fs::read_to_string(dir.join("left.txt"))?;
+    assert!(!left.contains("imported"), "import left {left}");
+    eprintln!(
+        "full disk: {} peers kept, the next batch refused",
+        ids.len()
+    );
+    Ok(())
+}
+
+/// Runs the `open` role as user `nobody` (through `setpriv`) when the tests run as root, who
+/// may read anything; as the current user otherwise.
+fn open_as_unprivileged(path: &Path, read_only: bool) -> Result<String, Failed> {
+    let exe = std::env::current_exe()?;
+    let root =
+        std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)?;
+    let mut cmd = if root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    };
+    cmd.env(ROLE, "open")
+        .env(PATH, path)
+        .env("PYROSESSION_FAULT_WAIT_MS", "0");
+    if read_only {
+        cmd.env("PYROSESSION_FAULT_RO", "1");
+    }
+    let out = cmd.output()?;
+    if !out.status.success() {
+        return Err(format!("child failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn permissions() -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
+    if Command::new("setpriv").arg("--help").output().is_err() {
+        return Err("setpriv (util-linux) is needed to drop root's privileges".into());
+    }
+    let dir = TempDir::new("perm");
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o777))?;
+    let fixture = util::root().join("spec/fixtures/pyrogram-2.0.106.session");
+    let strip = |s: String| -> String {
+        // "err <ms> <kind> <message>" without the time.
+        let mut parts = s.splitn(3, ' ');
+        let (verdict, _, rest) = (parts.next(), parts.next(), parts.next());
+        format!("{} {}", verdict.unwrap_or(""), rest.unwrap_or(""))
+    };
+
+    // Not readable.
+    let unreadable = dir.join("unreadable.session");
+    std::fs::copy(&fixture, &unreadable)?;
+    std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000))?;
+    let bytes = std::fs::read(&unreadable)?;
+    assert_eq!(
+        strip(open_as_unprivileged(&unreadable, false)?),
+        format!(
+            "err PermissionDenied {}: permission denied while opening the file",
+            unreadable.display()
+        )
+    );
+
+    // Readable, not writable: a typed refusal to write, the file untouched; read-only works.
+    let read_only = dir.join("read-only.session");
+    std::fs::copy(&fixture, &read_only)?;
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444))?;
+    assert_eq!(
+        strip(open_as_unprivileged(&read_only, false)?),
+        format!(
+            "err ReadOnly {}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
+            read_only.display()
+        )
+    );
+    assert!(open_as_unprivileged(&read_only, true)?.starts_with("ok "));
+    assert_eq!(std::fs::read(&read_only)?, std::fs::read(&fixture)?);
+
+    // A directory where the file may not be created.
+    let closed = dir.join("closed");
+    std::fs::create_dir(&closed)?;
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o555))?;
+    let new = closed.join("new.session");
+    assert_eq!(
+        strip(open_as_unprivileged(&new, false)?),
+        format!(
+            "err PermissionDenied {}: permission denied while creating the file",
+            new.display()
+        )
+    );
+    assert!(!new.exists());
+
+    // A writable file in a directory where the journal cannot be created.
+    let in_closed = closed.join("kept.session");
+    std::fs::copy(&fixture, &in_closed)?;
+    std::fs::set_permissions(&in_closed, std::fs::Permissions::from_mode(0o666))?;
+    assert_eq!(
+        strip(open_as_unprivileged(&in_closed, false)?),
+        format!(
+            "err ReadOnly {}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
+            in_closed.display()
+        )
+    );
+    assert_eq!(std::fs::read(&in_closed)?, std::fs::read(&fixture)?);
+    drop(bytes);
+    Ok(())
+}
+
+fn modes() -> Result<(), Failed> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("modes");
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+
+    // New files are 0600 from their first byte: created with that mode, not chmodded after.
+    let new = dir.join("new.session");
+    Storage::open_file(&new)?.close()?;
+    assert_eq!(mode(&new)?, 0o600);
+
+    // An existing file keeps its mode, narrower or wider, through opens and writes.
+    for wanted in [0o400 | 0o200, 0o640, 0o644] {
+        let p = dir.join(&format!("kept-{wanted:o}.session"));
+        Storage::open_file(&p)?.close()?;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(wanted))?;
+        let mut s = Storage::open_file(&p)?;
+        s.update_peers(&[peer(5)])?;
+        s.save()?;
+        s.close()?;
+        assert_eq!(mode(&p)?, wanted, "{}", p.display());
+    }
+    Ok(())
+}
