@@ -428,22 +428,22 @@ fn damaged_rows_are_typed_errors_and_the_file_is_left_alone() {
         (
             "shortkey",
             "UPDATE sessions SET auth_key = zeroblob(255)",
-            "sessions.auth_key holds a blob of 255 bytes, expected a blob of 256 bytes",
+            "{path}: sessions.auth_key holds a blob of 255 bytes, expected a blob of 256 bytes",
         ),
         (
             "textkey",
             "UPDATE sessions SET auth_key = 'secret'",
-            "sessions.auth_key holds the text \"secret\", expected a blob of 256 bytes",
+            "{path}: sessions.auth_key holds the text \"secret\", expected a blob of 256 bytes",
         ),
         (
             "textuser",
             "UPDATE sessions SET user_id = 'me'",
-            "sessions.user_id holds the text \"me\", expected an integer or NULL",
+            "{path}: sessions.user_id holds the text \"me\", expected an integer or NULL",
         ),
         (
             "nodate",
             "UPDATE sessions SET date = 'today'",
-            "sessions.date holds the text \"today\", expected an integer",
+            "{path}: sessions.date holds the text \"today\", expected an integer",
         ),
     ];
     for (name, damage, expected) in cases {
@@ -469,15 +469,21 @@ fn damaged_peer_rows_are_typed_errors() {
     let s = Storage::open_file(&p).unwrap();
     util::assert_message(
         &s.get_peer_by_id(777).unwrap_err(),
-        "peer 777 has unknown type \"wizard\"",
+        &format!("{}: peer 777 has unknown type \"wizard\"", p.display()),
     );
     util::assert_message(
         &s.get_peer_by_id(888).unwrap_err(),
-        "peers.type holds the integer 5, expected the text of a peer type",
+        &format!(
+            "{}: peers.type holds the integer 5, expected the text of a peer type",
+            p.display()
+        ),
     );
     util::assert_message(
         &s.get_peer_by_id(-1_001_234_567_890).unwrap_err(),
-        "channel peer -1001234567890 has no access hash",
+        &format!(
+            "{}: channel peer -1001234567890 has no access hash",
+            p.display()
+        ),
     );
     assert_eq!(
         s.get_peer_by_id(-123_456).unwrap(),

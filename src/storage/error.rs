@@ -80,6 +80,18 @@ pub enum StorageError {
         /// The file, or `None` for a memory storage.
         path: Option<PathBuf>,
     },
+    /// An existing session file was asked for, and there is none.
+    NoSuchFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The path is a symbolic link to nothing. A new session is never created through a link.
+    DanglingSymlink {
+        /// The link.
+        path: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+    },
     /// The path is a directory, not a session file.
     IsADirectory {
         /// The path.
@@ -146,6 +158,8 @@ pub enum StorageError {
     },
     /// A column holds a value of the wrong type or range.
     InvalidValue {
+        /// The file, once known (`None` for a memory storage).
+        path: Option<PathBuf>,
         /// `table.column`.
         column: &'static str,
         /// What it should hold.
@@ -155,6 +169,8 @@ pub enum StorageError {
     },
     /// `peers.type` holds a type this crate does not know.
     UnknownPeerType {
+        /// The file, once known (`None` for a memory storage).
+        path: Option<PathBuf>,
         /// The peer.
         id: i64,
         /// The text found.
@@ -162,6 +178,8 @@ pub enum StorageError {
     },
     /// A user, bot or channel peer without an access hash.
     MissingAccessHash {
+        /// The file, once known (`None` for a memory storage).
+        path: Option<PathBuf>,
         /// The peer.
         id: i64,
         /// Its type.
@@ -219,6 +237,19 @@ impl StorageError {
         source: rusqlite::Error,
     ) -> Self {
         Self::from_sqlite_waited(path, doing, source, std::time::Duration::ZERO)
+    }
+
+    /// Names the file in an error about one of its rows, where the error does not yet.
+    pub(crate) fn at(mut self, file: Option<&std::path::Path>) -> Self {
+        if let StorageError::InvalidValue { path, .. }
+        | StorageError::UnknownPeerType { path, .. }
+        | StorageError::MissingAccessHash { path, .. } = &mut self
+        {
+            if path.is_none() {
+                *path = file.map(std::path::Path::to_path_buf);
+            }
+        }
+        self
     }
 
     /// A file-system error: `PermissionDenied` or `DiskFull` where the error says so, `Io`
@@ -279,6 +310,11 @@ impl StorageError {
             },
         }
     }
+}
+
+/// `"<file>: "` for an error about a row of a file, nothing for a memory storage.
+fn prefix(path: Option<&PathBuf>) -> String {
+    path.map_or_else(String::new, |p| format!("{}: ", p.display()))
 }
 
 fn place(path: Option<&PathBuf>) -> String {
@@ -368,15 +404,35 @@ impl fmt::Display for StorageError {
                 "{}: the sessions table holds {found} rows, not 1",
                 place(path.as_ref())
             ),
-            StorageError::InvalidValue { column, expected, found } => {
-                write!(f, "{column} holds {found}, expected {expected}")
+            StorageError::InvalidValue {
+                path,
+                column,
+                expected,
+                found,
+            } => {
+                write!(f, "{}{column} holds {found}, expected {expected}", prefix(path.as_ref()))
             }
-            StorageError::UnknownPeerType { id, found } => {
-                write!(f, "peer {id} has unknown type {found:?}")
+            StorageError::UnknownPeerType { path, id, found } => {
+                write!(f, "{}peer {id} has unknown type {found:?}", prefix(path.as_ref()))
             }
-            StorageError::MissingAccessHash { id, peer_type } => {
-                write!(f, "{peer_type} peer {id} has no access hash")
+            StorageError::MissingAccessHash {
+                path,
+                id,
+                peer_type,
+            } => write!(
+                f,
+                "{}{peer_type} peer {id} has no access hash",
+                prefix(path.as_ref())
+            ),
+            StorageError::NoSuchFile { path } => {
+                write!(f, "{}: no such session file", path.display())
             }
+            StorageError::DanglingSymlink { path, target } => write!(
+                f,
+                "{}: a symbolic link to {}, which does not exist",
+                path.display(),
+                target.display()
+            ),
             StorageError::NotFound(NotFound::Id(id)) => write!(f, "peer id not found: {id}"),
             StorageError::NotFound(NotFound::Username(u)) => write!(f, "username not found: {u}"),
             StorageError::NotFound(NotFound::PhoneNumber(p)) => {

@@ -64,6 +64,7 @@ fn integer(
         ValueRef::Integer(i) => Ok(Some(i)),
         ValueRef::Null if nullable => Ok(None),
         other => Err(StorageError::InvalidValue {
+            path: None,
             column,
             expected: if nullable {
                 "an integer or NULL"
@@ -81,6 +82,14 @@ fn boolean(v: ValueRef<'_>, column: &'static str) -> Result<Option<bool>, Storag
 
 /// Reads and checks the one row of `sessions`.
 pub(crate) fn read_fields(
+    conn: &Connection,
+    dialect: Dialect,
+    path: Option<&Path>,
+) -> Result<SessionFields, StorageError> {
+    read_session_row(conn, dialect, path).map_err(|e| e.at(path))
+}
+
+fn read_session_row(
     conn: &Connection,
     dialect: Dialect,
     path: Option<&Path>,
@@ -112,6 +121,7 @@ pub(crate) fn read_fields(
         ValueRef::Blob(b) => {
             Some(
                 AuthKey::from_slice(b).map_err(|e| StorageError::InvalidValue {
+                    path: None,
                     column: "sessions.auth_key",
                     expected: "a blob of 256 bytes",
                     found: format!("a blob of {} bytes", e.found),
@@ -120,6 +130,7 @@ pub(crate) fn read_fields(
         }
         other => {
             return Err(StorageError::InvalidValue {
+                path: None,
                 column: "sessions.auth_key",
                 expected: "a blob of 256 bytes",
                 found: describe(other),
@@ -131,6 +142,7 @@ pub(crate) fn read_fields(
         ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         other => {
             return Err(StorageError::InvalidValue {
+                path: None,
                 column: "sessions.server_address",
                 expected: "text or NULL",
                 found: describe(other),

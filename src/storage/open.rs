@@ -354,7 +354,10 @@ fn check_integrity(conn: &Connection, path: Option<&Path>) -> Result<(), Storage
     }
     Err(StorageError::Corrupt {
         path: path.map(Path::to_path_buf),
-        detail: problems.join("; ").replace('\n', " "),
+        detail: problems
+            .join("; ")
+            .replace("*** in database main ***\n", "")
+            .replace('\n', "; "),
     })
 }
 
@@ -398,6 +401,7 @@ pub(crate) fn examine(conn: &Connection, path: Option<&Path>) -> Result<Dialect,
         [rusqlite::types::Value::Integer(v)] => *v,
         [other] => {
             return Err(StorageError::InvalidValue {
+                path: owned(),
                 column: "version.number",
                 expected: "an integer",
                 found: super::fields::describe(other.into()),
@@ -464,6 +468,12 @@ impl Storage {
             });
         }
         match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() && !path.exists() => {
+                Err(StorageError::DanglingSymlink {
+                    target: std::fs::read_link(&path).unwrap_or_default(),
+                    path,
+                })
+            }
             Ok(_) => Self::open_existing(path, wait),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create_file(path, wait),
             Err(source) => Err(StorageError::io(
@@ -563,10 +573,9 @@ impl Storage {
 
     fn read_only_with(path: PathBuf, wait: Duration) -> Result<Storage, StorageError> {
         if !path.exists() {
-            return Err(StorageError::Io {
-                path,
-                doing: "opening the file",
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            return Err(match std::fs::read_link(&path) {
+                Ok(target) => StorageError::DanglingSymlink { path, target },
+                Err(_) => StorageError::NoSuchFile { path },
             });
         }
         sniff(&path)?;

@@ -25,11 +25,13 @@ fn peer_type(id: i64, v: ValueRef<'_>) -> Result<PeerType, StorageError> {
         ValueRef::Text(t) => {
             let text = String::from_utf8_lossy(t);
             text.parse().map_err(|_| StorageError::UnknownPeerType {
+                path: None,
                 id,
                 found: text.into_owned(),
             })
         }
         other => Err(StorageError::InvalidValue {
+            path: None,
             column: "peers.type",
             expected: "the text of a peer type",
             found: describe(other),
@@ -42,6 +44,7 @@ fn int(v: ValueRef<'_>, column: &'static str) -> Result<Option<i64>, StorageErro
         ValueRef::Integer(i) => Ok(Some(i)),
         ValueRef::Null => Ok(None),
         other => Err(StorageError::InvalidValue {
+            path: None,
             column,
             expected: "an integer",
             found: describe(other),
@@ -54,6 +57,7 @@ fn text(v: ValueRef<'_>, column: &'static str) -> Result<Option<String>, Storage
         ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
         ValueRef::Null => Ok(None),
         other => Err(StorageError::InvalidValue {
+            path: None,
             column,
             expected: "text",
             found: describe(other),
@@ -83,6 +87,7 @@ pub(crate) fn input_peer(
 ) -> Result<InputPeer, StorageError> {
     let hash = || {
         access_hash.ok_or(StorageError::MissingAccessHash {
+            path: None,
             id: peer_id,
             peer_type: t,
         })
@@ -207,6 +212,16 @@ impl Storage {
         key: &dyn rusqlite::ToSql,
         newest: bool,
     ) -> Result<Option<Row>, StorageError> {
+        self.lookup_rows(sql, key, newest)
+            .map_err(|e| e.at(self.path()))
+    }
+
+    fn lookup_rows(
+        &self,
+        sql: &str,
+        key: &dyn rusqlite::ToSql,
+        newest: bool,
+    ) -> Result<Option<Row>, StorageError> {
         let sqlite = |e| self.sqlite("looking up a peer", e);
         let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite)?;
         let mut rows = stmt.query([key]).map_err(sqlite)?;
@@ -250,6 +265,7 @@ impl Storage {
         )?
         .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))?
         .input_peer()
+        .map_err(|e| e.at(self.path()))
     }
 
     /// The input peer cached under this phone number, matched exactly (spec/storage.md §6.5).
@@ -261,6 +277,7 @@ impl Storage {
         )?
         .ok_or_else(|| StorageError::NotFound(NotFound::PhoneNumber(phone_number.to_owned())))?
         .input_peer()
+        .map_err(|e| e.at(self.path()))
     }
 
     /// The input peer cached under this username, matched exactly; the most recently written
@@ -293,12 +310,14 @@ impl Storage {
             }
         };
         let row = found.ok_or_else(not_found)?;
-        self.check_fresh(username, row.updated)?;
-        row.input_peer()
+        self.check_fresh(username, row.updated)
+            .and_then(|()| row.input_peer())
+            .map_err(|e| e.at(self.path()))
     }
 
     fn check_fresh(&self, username: &str, updated: Option<i64>) -> Result<(), StorageError> {
         let updated = updated.ok_or_else(|| StorageError::InvalidValue {
+            path: None,
             column: "peers.last_update_on",
             expected: "an integer",
             found: "NULL".to_owned(),
@@ -353,6 +372,10 @@ impl Storage {
 
     /// Every cached peer, by id.
     pub fn peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
+        self.all_peers().map_err(|e| e.at(self.path()))
+    }
+
+    fn all_peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
         let sqlite = |e| self.sqlite("listing peers", e);
         let username_col = if self.dialect.usernames_by_peer() {
             "NULL"

@@ -1,0 +1,222 @@
+//! The damaged inputs of spec/damaged-inputs.md, each made and opened, against the table: what
+//! `open_file` and `open_file_read_only` give, in the table's words, and that a failed open
+//! leaves the directory as it was. The rows the table marks as tested in `tests/faults.rs`
+//! (permissions, a full disk, a file in use, a crash) need other processes and are run there.
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use pyrosession::storage::{Storage, StorageError};
+use util::TempDir;
+
+fn fixture(name: &str) -> PathBuf {
+    util::root().join("spec/fixtures").join(name)
+}
+
+/// A copy of Pyrogram 2.0.106's fixture with `sql` run on it.
+fn edited(dir: &Path, sql: &str) -> PathBuf {
+    let p = dir.join("damaged.session");
+    std::fs::copy(fixture("pyrogram-2.0.106.session"), &p).unwrap();
+    let conn = rusqlite::Connection::open(&p).unwrap();
+    conn.execute_batch(sql).unwrap();
+    drop(conn);
+    p
+}
+
+fn with_bytes(dir: &Path, bytes: &[u8]) -> PathBuf {
+    let p = dir.join("damaged.session");
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// Makes the input a row of the table names, in `dir`, and returns the path to open.
+fn make(id: &str, dir: &Path) -> PathBuf {
+    let valid = || std::fs::read(fixture("pyrogram-2.0.106.session")).unwrap();
+    match id {
+        "empty" => with_bytes(dir, b""),
+        "not-sqlite" => with_bytes(dir, b"hello, this is not a database\n"),
+        "header-only" => with_bytes(dir, &valid()[..100]),
+        "truncated" => with_bytes(dir, &valid()[..4096 * 3]),
+        "json" => {
+            let p = dir.join("damaged.session");
+            std::fs::copy(fixture("pyrogram-json-0.14.session"), &p).unwrap();
+            p
+        }
+        "telethon" => {
+            let p = dir.join("damaged.session");
+            std::fs::copy(fixture("telethon-1.45.0.session"), &p).unwrap();
+            p
+        }
+        "no-tables" => {
+            let p = dir.join("damaged.session");
+            let conn = rusqlite::Connection::open(&p).unwrap();
+            conn.execute_batch("PRAGMA user_version = 1").unwrap();
+            p
+        }
+        "short-key" => edited(dir, "UPDATE sessions SET auth_key = zeroblob(255)"),
+        "text-key" => edited(dir, "UPDATE sessions SET auth_key = 'secret'"),
+        "two-session-rows" => edited(
+            dir,
+            "INSERT INTO sessions SELECT dc_id + 1, api_id, test_mode, auth_key, date, user_id, is_bot FROM sessions",
+        ),
+        "no-session-row" => edited(dir, "DELETE FROM sessions"),
+        "no-version-row" => edited(dir, "DELETE FROM version"),
+        "two-version-rows" => edited(dir, "INSERT INTO version VALUES (4)"),
+        "newer-version" => edited(dir, "UPDATE version SET number = 9"),
+        "text-version" => edited(
+            dir,
+            "DROP TABLE version; CREATE TABLE version (number INTEGER); INSERT INTO version VALUES ('three')",
+        ),
+        "text-date" => edited(dir, "UPDATE sessions SET date = 'yesterday'"),
+        "text-user-id" => edited(dir, "UPDATE sessions SET user_id = 'me'"),
+        "no-peers-table" => edited(dir, "DROP TABLE peers"),
+        "text-access-hash" => edited(dir, "UPDATE peers SET access_hash = 'x' WHERE rowid = (SELECT min(rowid) FROM peers)"),
+        "unknown-peer-type" => edited(dir, "UPDATE peers SET type = 'robot' WHERE rowid = (SELECT min(rowid) FROM peers)"),
+        "btree-out-of-order" => with_bytes(
+            dir,
+            &std::fs::read(util::root().join("tests/regressions/btree-rowid-out-of-order.bin"))
+                .unwrap(),
+        ),
+        "wal-read-version" => with_bytes(
+            dir,
+            &std::fs::read(util::root().join("tests/regressions/wal-read-version-only.bin"))
+                .unwrap(),
+        ),
+        "directory" => {
+            let p = dir.join("damaged.session");
+            std::fs::create_dir(&p).unwrap();
+            p
+        }
+        "symlink" => {
+            let target = dir.join("real.session");
+            std::fs::copy(fixture("pyrogram-2.0.106.session"), &target).unwrap();
+            let p = dir.join("link.session");
+            std::os::unix::fs::symlink(&target, &p).unwrap();
+            p
+        }
+        "dangling-symlink" => {
+            let p = dir.join("link.session");
+            std::os::unix::fs::symlink(dir.join("gone.session"), &p).unwrap();
+            p
+        }
+        "missing-directory" => dir.join("no/such/dir/a.session"),
+        other => panic!("no maker for table row {other}"),
+    }
+}
+
+/// The table's rows: id, what `open_file` gives, what `open_file_read_only` gives.
+fn table() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(util::root().join("spec/damaged-inputs.md")).unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert!(cells.len() >= 5, "a row with {} cells: {l}", cells.len());
+            let unquote = |c: &str| c.trim_matches('`').to_owned();
+            (unquote(cells[0]), unquote(cells[2]), unquote(cells[3]))
+        })
+        .collect()
+}
+
+/// Every file under `dir`, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        if meta.is_dir() {
+            out.extend(snapshot(&p));
+            out.insert(p, None);
+        } else if meta.file_type().is_symlink() {
+            out.insert(
+                p.clone(),
+                Some(
+                    std::fs::read_link(&p)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                ),
+            );
+        } else {
+            out.insert(p.clone(), Some(std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+/// The outcome in the table's words: `ok` and the session's dc, or the error's variant and text
+/// with the directory written as `{dir}`.
+fn outcome(result: Result<Storage, StorageError>, dir: &Path) -> String {
+    match result {
+        Ok(s) => {
+            let fields = s.session().map(|f| f.dc_id);
+            let peers = s.peers().map(|p| p.len());
+            s.close().unwrap();
+            let fields = fields.map_or_else(|e| describe(&e, dir), |d| format!("dc {d}"));
+            let peers = peers.map_or_else(|e| describe(&e, dir), |n| format!("{n} peers"));
+            format!("ok; session(): {fields}; peers(): {peers}")
+        }
+        Err(e) => describe(&e, dir),
+    }
+}
+
+/// `Variant: message`, with the directory written as `{dir}`.
+fn describe(e: &StorageError, dir: &Path) -> String {
+    let debug = format!("{e:?}");
+    let name = debug.split([' ', '(', '{']).next().unwrap_or("").to_owned();
+    format!(
+        "{name}: {}",
+        e.to_string().replace(&dir.display().to_string(), "{dir}")
+    )
+}
+
+#[test]
+fn every_damaged_input_gets_what_the_table_says() {
+    let rows = table();
+    assert!(rows.len() >= 20, "the table has {} rows", rows.len());
+    let mut failures = Vec::new();
+    for (id, want_rw, want_ro) in &rows {
+        if want_rw.starts_with("see tests/faults.rs") {
+            continue;
+        }
+        for (read_only, want) in [(false, want_rw), (true, want_ro)] {
+            let dir = TempDir::new("damaged");
+            let path = make(id, &dir.0);
+            let before = snapshot(&dir.0);
+            let result = if read_only {
+                Storage::open_file_read_only(&path)
+            } else {
+                Storage::open_file(&path)
+            };
+            let failed = result.is_err();
+            let got = outcome(result, &dir.0);
+            if &got != want {
+                failures.push(format!(
+                    "{id} ({}):\n  table: {want}\n  got:   {got}",
+                    if read_only { "read-only" } else { "read-write" }
+                ));
+            }
+            if failed && snapshot(&dir.0) != before {
+                failures.push(format!("{id}: a failed open changed the directory"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every row of the table has a maker, and every maker a row.
+#[test]
+fn the_table_and_the_makers_agree() {
+    let dir = TempDir::new("damaged-ids");
+    for (id, want_rw, _) in table() {
+        if want_rw.starts_with("see tests/faults.rs") {
+            continue;
+        }
+        // Panics for a row without a maker.
+        let sub = dir.join(&id);
+        std::fs::create_dir_all(&sub).unwrap();
+        make(&id, &sub);
+    }
+}
