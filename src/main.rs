@@ -116,7 +116,9 @@ fn main() -> ExitCode {
         Command::Export { file } => {
             match Storage::open_file_read_only(&file).and_then(|s| s.export_session_string()) {
                 Ok(s) => {
-                    out!("{s}");
+                    // The string holds the key: wiped once printed.
+                    let s = zeroize::Zeroizing::new(s);
+                    out!("{}", *s);
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(false, &e.to_string(), None),
@@ -180,7 +182,7 @@ fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCod
         };
     }
     let text = match read(&source, json) {
-        Ok(t) => t,
+        Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code,
     };
     match inspect::decode(&text, strict) {
@@ -199,7 +201,7 @@ fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCod
 fn import_cmd(arg: &str, file: &std::path::Path) -> ExitCode {
     let source = Source::from_arg(arg);
     let text = match read(&source, false) {
-        Ok(t) => t,
+        Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code,
     };
     let decoded = match pyrosession::string::decode_compat(&text) {
