@@ -39,6 +39,7 @@
 
 pub mod auth_key;
 pub mod conform;
+pub mod convert;
 pub mod inspect;
 pub mod peer;
 pub mod session;
