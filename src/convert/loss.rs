@@ -81,6 +81,14 @@ pub enum Loss {
     },
 }
 
+fn rows(n: usize) -> String {
+    if n == 1 {
+        "1 row".to_owned()
+    } else {
+        format!("{n} rows")
+    }
+}
+
 impl fmt::Display for Loss {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -130,11 +138,14 @@ impl fmt::Display for Loss {
                 sent_files,
             } => write!(
                 f,
-                "Telethon's update state ({update_state} rows) and sent-file cache ({sent_files} rows) are left behind"
+                "Telethon's update state ({}) and sent-file cache ({}) are left behind",
+                rows(*update_state),
+                rows(*sent_files)
             ),
             Loss::UpdateState { count } => write!(
                 f,
-                "the update state ({count} rows) is left behind"
+                "the update state ({}) is left behind",
+                rows(*count)
             ),
         }
     }

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod dc;
+pub mod describe;
 pub mod detect;
 mod error;
 pub mod gramjs;
@@ -42,7 +43,7 @@ use std::path::Path;
 pub use detect::{detect_file, detect_text, Detected};
 pub use error::ConvertError;
 pub use loss::Loss;
-pub use write::write_file;
+pub use write::{write_file, write_string_file};
 
 use crate::peer::PeerType;
 use crate::AuthKey;

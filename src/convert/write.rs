@@ -74,15 +74,7 @@ pub fn write_file(
         });
     }
     let mut losses = account.losses.clone();
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
-    let tmp: PathBuf = dir.join(format!(".{name}.{}.convert.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
+    let tmp = temporary(path);
     let built = if target == Target::PyrogramFile {
         let session = pyrogram::session(account, target, options, &mut losses)?;
         let peers = pyrogram::peers(account, &mut losses);
@@ -105,26 +97,7 @@ pub fn write_file(
             )
         }
     };
-    let published = built.and_then(|()| {
-        let result = if force {
-            std::fs::rename(&tmp, path)
-        } else {
-            std::fs::hard_link(&tmp, path)
-        };
-        result.map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AlreadyExists {
-                ConvertError::AlreadyExists {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                ConvertError::Io {
-                    path: path.to_path_buf(),
-                    doing: "moving the new file into place",
-                    source,
-                }
-            }
-        })
-    });
+    let published = built.and_then(|()| publish(&tmp, path, force));
     let _ = std::fs::remove_file(&tmp);
     published.map(|()| {
         // The losses were found on the way to a Telethon string; the target is the file.
@@ -135,4 +108,70 @@ pub fn write_file(
         }
         losses
     })
+}
+
+/// A temporary name beside `path`, cleared of any leftover.
+fn temporary(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.convert.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    tmp
+}
+
+/// Puts the finished temporary file at `path`: a hard link, which fails if `path` exists, or
+/// with `force` a rename over it.
+fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
+    let result = if force {
+        std::fs::rename(tmp, path)
+    } else {
+        std::fs::hard_link(tmp, path)
+    };
+    result.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            ConvertError::AlreadyExists {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ConvertError::Io {
+                path: path.to_path_buf(),
+                doing: "moving the new file into place",
+                source,
+            }
+        }
+    })
+}
+
+/// Writes a converted string, and a line break, to a new file at `path` with mode 0600, the
+/// way [`write_file`] writes session files (spec/conversions.md §5.5).
+pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), ConvertError> {
+    use std::io::Write as _;
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(ConvertError::AlreadyExists {
+            path: path.to_path_buf(),
+        });
+    }
+    let tmp = temporary(path);
+    create_private(&tmp)?;
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.write_all(b"\n")?;
+            f.sync_all()
+        })
+        .map_err(|source| ConvertError::Io {
+            path: tmp.clone(),
+            doing: "writing the file",
+            source,
+        });
+    let published = written.and_then(|()| publish(&tmp, path, force));
+    let _ = std::fs::remove_file(&tmp);
+    published
 }
