@@ -12,6 +12,9 @@
 
 mod util;
 
+#[path = "convert_support/telethon_versions.rs"]
+mod telethon_versions;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -32,7 +35,11 @@ fn telethon(args: &[&str]) -> Value {
         .args(args)
         .output()
         .expect("run Telethon");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON from the oracle")
 }
 
@@ -44,7 +51,11 @@ fn gramjs(args: &[&str]) -> Value {
         .args(args)
         .output()
         .expect("run node");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON from the oracle")
 }
 
@@ -84,7 +95,10 @@ fn telethon_reads_the_strings_the_crate_makes() {
         let entry = dc::lookup(s.dc_id, s.test_mode).unwrap();
         for (ipv6, address) in [(false, entry.ipv4), (true, entry.ipv6)] {
             let account = read_text(&encode(&s, Format::V2).unwrap()).unwrap();
-            let options = Options { ipv6, ..Options::default() };
+            let options = Options {
+                ipv6,
+                ..Options::default()
+            };
             let t = render(&account, Target::Telethon, &options).unwrap();
             let v = telethon(&["read", &t.text]);
             expect(&v["telethon"], s.dc_id, address, 443, &s.auth_key);
@@ -99,7 +113,10 @@ fn gramjs_reads_the_strings_the_crate_makes() {
         let entry = dc::lookup(s.dc_id, s.test_mode).unwrap();
         for (ipv6, address) in [(false, entry.ipv4), (true, entry.ipv6)] {
             let account = read_text(&encode(&s, Format::V2).unwrap()).unwrap();
-            let options = Options { ipv6, ..Options::default() };
+            let options = Options {
+                ipv6,
+                ..Options::default()
+            };
             for target in [Target::Gramjs, Target::Telethon] {
                 // GramJS reads Telethon strings too.
                 let g = render(&account, target, &options).unwrap();
@@ -140,7 +157,11 @@ fn the_crate_reads_what_the_libraries_make() {
 
 fn check_entities(v: &Value, account: &Account) {
     let got = v["entities"].as_array().unwrap();
-    let want: Vec<_> = account.peers.iter().filter(|p| p.access_hash.is_some()).collect();
+    let want: Vec<_> = account
+        .peers
+        .iter()
+        .filter(|p| p.access_hash.is_some())
+        .collect();
     assert_eq!(got.len(), want.len());
     for (e, p) in got.iter().zip(want) {
         assert_eq!(e["id"], p.id);
@@ -160,7 +181,11 @@ fn check_entities(v: &Value, account: &Account) {
 #[ignore = "needs real Telethon 1.45.0: PYROSESSION_TELETHON_PYTHON"]
 fn telethon_reads_the_files_the_crate_makes() {
     let dir = util::TempDir::new("convert-interop");
-    for fixture in ["pyrogram-2.0.106.session", "kurigram-2.2.26.session", "pyrogram-json-0.14.session"] {
+    for fixture in [
+        "pyrogram-2.0.106.session",
+        "kurigram-2.2.26.session",
+        "pyrogram-json-0.14.session",
+    ] {
         let source = util::root().join("spec/fixtures").join(fixture);
         let account = read_path(&source).unwrap();
         for version in [7u8, 8] {
@@ -169,7 +194,15 @@ fn telethon_reads_the_files_the_crate_makes() {
                 telethon_version: version,
                 ..Options::default()
             };
-            write_file(&account, Target::TelethonFile, &options, &path, false, Some(&source)).unwrap();
+            write_file(
+                &account,
+                Target::TelethonFile,
+                &options,
+                &path,
+                false,
+                Some(&source),
+            )
+            .unwrap();
             let v = telethon(&["read-file", path.to_str().unwrap()]);
             assert_eq!(v["version_before_open"], version);
             let server = render(&account, Target::Telethon, &Options::default()).unwrap();
@@ -178,5 +211,22 @@ fn telethon_reads_the_files_the_crate_makes() {
             expect(&v, account.dc_id, &s.address, s.port, &account.auth_key);
             check_entities(&v, &account);
         }
+    }
+}
+
+#[test]
+#[ignore = "needs real Telethon 1.45.0: PYROSESSION_TELETHON_PYTHON"]
+fn telethon_and_the_crate_read_files_of_every_version_alike() {
+    let dir = util::TempDir::new("convert-interop-versions");
+    for version in 1..=8 {
+        let path = dir.join(&format!("v{version}.session"));
+        telethon_versions::build(&path, version);
+        let v = telethon(&["read-file", path.to_str().unwrap()]);
+        assert_eq!(v["version_before_open"], version);
+        let account = read_path(&path).unwrap();
+        let s = account.server.clone().unwrap();
+        expect(&v, account.dc_id, &s.address, s.port, &account.auth_key);
+        assert_eq!(v["takeout_id"].as_i64(), (version >= 5).then_some(99));
+        check_entities(&v, &account);
     }
 }

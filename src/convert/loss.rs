@@ -74,6 +74,14 @@ pub enum Loss {
         /// `sent_files` rows.
         sent_files: usize,
     },
+    /// Entities of a Telethon file older than version 6, which Telethon itself deletes when it
+    /// opens the file (its 5→6 migration: their access hashes may be wrong).
+    StaleEntities {
+        /// The file's version.
+        version: i64,
+        /// How many entities.
+        count: usize,
+    },
     /// Rows of a fork's `update_state` table.
     UpdateState {
         /// How many rows.
@@ -141,6 +149,10 @@ impl fmt::Display for Loss {
                 "Telethon's update state ({}) and sent-file cache ({}) are left behind",
                 rows(*update_state),
                 rows(*sent_files)
+            ),
+            Loss::StaleEntities { version, count } => write!(
+                f,
+                "{count} entities of this version {version} file are left behind: Telethon deletes them when it upgrades a file to version 6, as their access hashes may be wrong"
             ),
             Loss::UpdateState { count } => write!(
                 f,

@@ -124,6 +124,14 @@ pub(super) fn session(
         account.is_bot.as_ref(),
         options.is_bot.as_ref(),
     )?;
+    // Pyrogram stores no server, but an option that contradicts the source is still an error.
+    let server = account.server.as_ref();
+    super::pick(
+        Field::Server,
+        server.map(|s| &s.address),
+        options.server.as_ref(),
+    )?;
+    super::pick(Field::Port, server.map(|s| &s.port), options.port.as_ref())?;
     let test_mode = match account.test_mode(options, target) {
         Ok(t) => Some(t),
         Err(ConvertError::Missing { .. }) => None,

@@ -211,6 +211,13 @@ pub fn read(path: &Path) -> Result<TelethonFile, ConvertError> {
             });
         }
     }
+    if version < 6 && !entities.is_empty() {
+        losses.push(Loss::StaleEntities {
+            version,
+            count: entities.len(),
+        });
+        entities.clear();
+    }
     let update_state = r.count(&conn, "update_state")?;
     let sent_files = r.count(&conn, "sent_files")?;
     if update_state + sent_files > 0 {
@@ -239,6 +246,13 @@ fn read_session(
     conn: &Connection,
     losses: &mut Vec<Loss>,
 ) -> Result<(u8, Option<Server>, AuthKey), ConvertError> {
+    let rows = r.count(conn, "sessions")?;
+    if rows != 1 {
+        return Err(ConvertError::SessionRows {
+            path: r.path.to_path_buf(),
+            found: rows,
+        });
+    }
     let session_columns = r.columns(conn, "sessions")?;
     let has = |c: &str| session_columns.iter().any(|x| x == c);
     let extra = format!(
