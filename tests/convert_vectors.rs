@@ -73,9 +73,8 @@ fn check_telethon(v: &Value) -> Result<(), Failed> {
         }
         return Ok(());
     }
-    let e = match decoded {
-        Ok(_) => return Err("accepted a string the crate must reject".into()),
-        Err(e) => e,
+    let Err(e) = decoded else {
+        return Err("accepted a string the crate must reject".into());
     };
     let ok = match name.as_str() {
         "empty" => matches!(e, ConvertError::Version { found: None, .. }),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::{render, Account, ConvertError, Detected, Options, Target};
+use super::{render, Account, Detected, Options, Target};
 
 /// The targets `inspect` reports on: one per library (the file targets need what the strings
 /// need).
@@ -15,11 +15,9 @@ const TARGETS: [Target; 3] = [Target::Pyrogram, Target::Telethon, Target::Gramjs
 /// the message the conversion would stop with.
 #[must_use]
 pub fn needs(account: &Account, target: Target) -> Option<String> {
-    match render(account, target, &Options::default()) {
-        Ok(_) => None,
-        Err(e @ ConvertError::Missing { .. }) => Some(e.to_string()),
-        Err(e) => Some(e.to_string()),
-    }
+    render(account, target, &Options::default())
+        .err()
+        .map(|e| e.to_string())
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {

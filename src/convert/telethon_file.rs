@@ -172,7 +172,39 @@ pub fn read(path: &Path) -> Result<TelethonFile, ConvertError> {
     }
     let mut losses = Vec::new();
     let (dc_id, server, auth_key) = read_session(&r, &conn, &mut losses)?;
-    let entity_columns = r.columns(&conn, "entities")?;
+    let mut entities = read_entities(&r, &conn)?;
+    if version < 6 && !entities.is_empty() {
+        losses.push(Loss::StaleEntities {
+            version,
+            count: entities.len(),
+        });
+        entities.clear();
+    }
+    let update_state = r.count(&conn, "update_state")?;
+    let sent_files = r.count(&conn, "sent_files")?;
+    if update_state + sent_files > 0 {
+        losses.push(Loss::TelethonTables {
+            update_state,
+            sent_files,
+        });
+    }
+    let names = entities.iter().filter(|e| e.name.is_some()).count();
+    if names > 0 {
+        losses.push(Loss::NamesNotHeld { count: names });
+    }
+    Ok(TelethonFile {
+        version,
+        dc_id,
+        server,
+        auth_key,
+        entities,
+        losses,
+    })
+}
+
+/// Reads `entities`, by id; `date` only where the version has the column.
+fn read_entities(r: &Reader<'_>, conn: &Connection) -> Result<Vec<Entity>, ConvertError> {
+    let entity_columns = r.columns(conn, "entities")?;
     let date = if entity_columns.iter().any(|c| c == "date") {
         "date"
     } else {
@@ -211,33 +243,7 @@ pub fn read(path: &Path) -> Result<TelethonFile, ConvertError> {
             });
         }
     }
-    if version < 6 && !entities.is_empty() {
-        losses.push(Loss::StaleEntities {
-            version,
-            count: entities.len(),
-        });
-        entities.clear();
-    }
-    let update_state = r.count(&conn, "update_state")?;
-    let sent_files = r.count(&conn, "sent_files")?;
-    if update_state + sent_files > 0 {
-        losses.push(Loss::TelethonTables {
-            update_state,
-            sent_files,
-        });
-    }
-    let names = entities.iter().filter(|e| e.name.is_some()).count();
-    if names > 0 {
-        losses.push(Loss::NamesNotHeld { count: names });
-    }
-    Ok(TelethonFile {
-        version,
-        dc_id,
-        server,
-        auth_key,
-        entities,
-        losses,
-    })
+    Ok(entities)
 }
 
 /// Reads the one row of `sessions`: dc, server and key; a takeout id or temporary key is a loss.
@@ -268,90 +274,63 @@ fn read_session(
             "NULL"
         }
     );
-    let session = {
-        let sql = format!("SELECT dc_id, server_address, port, auth_key, {extra} FROM sessions");
-        let mut stmt = conn
-            .prepare(&sql)
-            .map_err(r.sqlite("reading the session"))?;
-        let mut rows = stmt.query([]).map_err(r.sqlite("reading the session"))?;
-        let mut found = 0;
-        let mut first = None;
-        while let Some(row) = rows.next().map_err(r.sqlite("reading the session"))? {
-            found += 1;
-            if found > 1 {
-                continue;
-            }
-            let get = |i| row.get_ref(i).map_err(r.sqlite("reading the session"));
-            let dc_raw = int(get(0)?, "sessions.dc_id")?;
-            let dc_id = dc_raw.and_then(|d| u8::try_from(d).ok()).ok_or_else(|| {
-                Reader::invalid(
-                    "sessions.dc_id",
-                    get(0).unwrap_or(ValueRef::Null),
-                    "an integer from 0 to 255",
-                )
-            })?;
-            let address = text(get(1)?, "sessions.server_address")?;
-            let port = match int(get(2)?, "sessions.port")? {
-                None => None,
-                Some(p) => Some(u16::try_from(p).map_err(|_| {
-                    Reader::invalid(
-                        "sessions.port",
-                        ValueRef::Integer(p),
-                        "a port from 0 to 65535",
-                    )
-                })?),
-            };
-            let key = match get(3)? {
-                ValueRef::Blob(b) if b.len() == AuthKey::LEN => {
-                    if b.iter().all(|&x| x == 0) {
-                        return Err(ConvertError::NoAuthKey {
-                            kind: Kind::TelethonFile,
-                        });
-                    }
-                    AuthKey::from_slice(b).map_err(|_| {
-                        Reader::invalid(
-                            "sessions.auth_key",
-                            ValueRef::Blob(b),
-                            "a blob of 256 bytes",
-                        )
-                    })?
-                }
-                ValueRef::Null => {
-                    return Err(ConvertError::NoAuthKey {
-                        kind: Kind::TelethonFile,
-                    })
-                }
-                other => {
-                    return Err(Reader::invalid(
-                        "sessions.auth_key",
-                        other,
-                        "a blob of 256 bytes",
-                    ))
-                }
-            };
-            if int(get(4)?, "sessions.takeout_id")?.is_some() {
-                losses.push(Loss::TakeoutId);
-            }
-            if matches!(get(5)?, ValueRef::Blob(b) if !b.is_empty()) {
-                losses.push(Loss::TmpAuthKey);
-            }
-            let server = match (address, port) {
-                (Some(address), Some(port)) => Some(Server { address, port }),
-                _ => None,
-            };
-            first = Some((dc_id, server, key));
-        }
-        match first {
-            Some(f) if found == 1 => f,
-            _ => {
-                return Err(ConvertError::SessionRows {
-                    path: r.path.to_path_buf(),
-                    found,
-                })
-            }
+    let sql = format!("SELECT dc_id, server_address, port, auth_key, {extra} FROM sessions");
+    let mut stmt = conn
+        .prepare(&sql)
+        .map_err(r.sqlite("reading the session"))?;
+    let mut rows = stmt.query([]).map_err(r.sqlite("reading the session"))?;
+    let row = rows
+        .next()
+        .map_err(r.sqlite("reading the session"))?
+        .ok_or_else(|| ConvertError::SessionRows {
+            path: r.path.to_path_buf(),
+            found: 0,
+        })?;
+    let get = |i| row.get_ref(i).map_err(r.sqlite("reading the session"));
+    let dc_value = get(0)?;
+    let dc_id = match dc_value {
+        ValueRef::Integer(d) => u8::try_from(d).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| Reader::invalid("sessions.dc_id", dc_value, "an integer from 0 to 255"))?;
+    let address = text(get(1)?, "sessions.server_address")?;
+    let port = match int(get(2)?, "sessions.port")? {
+        None => None,
+        Some(p) => Some(u16::try_from(p).map_err(|_| {
+            Reader::invalid(
+                "sessions.port",
+                ValueRef::Integer(p),
+                "a port from 0 to 65535",
+            )
+        })?),
+    };
+    let key = match get(3)? {
+        ValueRef::Null => None,
+        ValueRef::Blob(b) if b.len() == AuthKey::LEN => AuthKey::from_slice(b).ok(),
+        other => {
+            return Err(Reader::invalid(
+                "sessions.auth_key",
+                other,
+                "a blob of 256 bytes",
+            ))
         }
     };
-    Ok(session)
+    let key =
+        key.filter(|k| k.as_bytes().iter().any(|&x| x != 0))
+            .ok_or(ConvertError::NoAuthKey {
+                kind: Kind::TelethonFile,
+            })?;
+    if int(get(4)?, "sessions.takeout_id")?.is_some() {
+        losses.push(Loss::TakeoutId);
+    }
+    if matches!(get(5)?, ValueRef::Blob(b) if !b.is_empty()) {
+        losses.push(Loss::TmpAuthKey);
+    }
+    let server = match (address, port) {
+        (Some(address), Some(port)) => Some(Server { address, port }),
+        _ => None,
+    };
+    Ok((dc_id, server, key))
 }
 
 impl TelethonFile {

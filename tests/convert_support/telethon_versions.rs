@@ -1,6 +1,6 @@
 //! Telethon session files of every schema version 1 to 8, built with the columns each version
 //! had (spec/conversions.md §2.4, from Telethon 1.45's `_upgrade_database`). Real Telethon
-//! 1.45 opens each and upgrades it (tests/convert_interop.rs checks that it reads the same
+//! 1.45 opens each and upgrades it (`tests/convert_interop.rs` checks that it reads the same
 //! values as the crate).
 #![allow(dead_code)]
 
@@ -11,8 +11,18 @@ pub fn key() -> Vec<u8> {
     (0..=255u8).rev().collect()
 }
 
-/// Entities as `(id, hash, username, phone, name, date)`; `date` is written from version 7.
-pub const ENTITIES: [(i64, i64, Option<&str>, Option<i64>, Option<&str>, i64); 3] = [
+/// An entity row: `(id, hash, username, phone, name, date)`.
+pub type Row = (
+    i64,
+    i64,
+    Option<&'static str>,
+    Option<i64>,
+    Option<&'static str>,
+    i64,
+);
+
+/// The entities; `date` is written from version 7.
+pub const ENTITIES: [Row; 3] = [
     (
         -1_001_234_567_890,
         77,
