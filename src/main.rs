@@ -333,6 +333,10 @@ fn convert_cmd(
     force: bool,
 ) -> ExitCode {
     let file = std::path::Path::new(arg);
+    let looks_like_a_path = arg.ends_with(".session") || arg.ends_with(".txt") || arg.contains('/');
+    if looks_like_a_path && !file.exists() && arg.chars().count() < 300 {
+        return fail(false, &format!("cannot read {arg}: no such file"), None);
+    }
     let account = if arg != "-" && file.is_file() {
         convert::read_path(file)
     } else {
@@ -374,7 +378,7 @@ fn convert_cmd(
                 eprintln!("pyrosession: note: {loss}");
             }
             match (text, path) {
-                (Some(t), _) => out!("{t}"),
+                (Some(t), _) => out!("{}", t.as_str()),
                 (None, Some(p)) => eprintln!(
                     "pyrosession: wrote {} ({target}, dc {}, {} peers)",
                     p.display(),

@@ -198,6 +198,11 @@ fn convert_stops_and_names_the_options_to_pass() {
         text(&out.stderr),
         "pyrosession: --to telethon-file writes a file: name the TARGET file after SOURCE\n"
     );
+    let out = run(&["convert", "--to", "telethon", "missing.session"]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot read missing.session: no such file\n"
+    );
     let out = run(&["convert", "--to", "pyrogram", "not a session"]);
     assert_eq!(
         text(&out.stderr),

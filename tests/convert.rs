@@ -336,3 +336,38 @@ fn debug_never_shows_the_key() {
         assert!(!shown.contains(&r.text[10..40]));
     }
 }
+
+#[test]
+fn kurigram_types_become_supergroups_pyrogram_knows() {
+    let source = fixture("kurigram-2.2.26.session");
+    let a = read_path(&source).unwrap();
+    let dir = util::TempDir::new("convert-kurigram");
+    let out = dir.join("pyrogram.session");
+    let options = Options {
+        api_id: Some(12345),
+        ..Options::default()
+    };
+    let losses = write_file(
+        &a,
+        Target::PyrogramFile,
+        &options,
+        &out,
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    assert!(
+        losses.contains(&Loss::KurigramTypes { count: 3 }),
+        "{losses:?}"
+    );
+    let storage = pyrosession::storage::Storage::open_file_read_only(&out).unwrap();
+    for p in storage.peers().unwrap() {
+        assert!(p.peer.peer_type.is_pyrogram(), "{:?}", p.peer);
+        // Every peer resolves as Pyrogram 2.0.106 would resolve it.
+        storage.get_peer_by_id(p.peer.id).unwrap();
+    }
+    assert_eq!(
+        Loss::KurigramTypes { count: 3 }.to_string(),
+        "Pyrogram 2.0.106 knows no forum, direct or community peers: 3 are stored as supergroups"
+    );
+}

@@ -36,6 +36,13 @@ pub enum Loss {
         /// Supergroups and kurigram's forums, monoforums and communities.
         supergroups: usize,
     },
+    /// kurigram's `forum`, `direct` and `community` types, which Pyrogram 2.0.106 does not
+    /// know (its `get_input_peer` raises on them): written as `supergroup`, which gives the
+    /// same `InputPeerChannel`.
+    KurigramTypes {
+        /// How many peers.
+        count: usize,
+    },
     /// Telethon's display names, which the hub does not carry (Pyrogram stores none).
     NamesNotHeld {
         /// How many peers had one.
@@ -118,6 +125,10 @@ impl fmt::Display for Loss {
             Loss::PeerTypesNotHeld { bots, supergroups } => write!(
                 f,
                 "Telethon records no peer types: {bots} bots will read back as users and {supergroups} supergroups as channels"
+            ),
+            Loss::KurigramTypes { count } => write!(
+                f,
+                "Pyrogram 2.0.106 knows no forum, direct or community peers: {count} are stored as supergroups"
             ),
             Loss::NamesNotHeld { count } => write!(
                 f,

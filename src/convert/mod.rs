@@ -336,8 +336,8 @@ impl Default for Options {
 /// A converted string and what did not carry over.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Rendered {
-    /// The session string (it holds the auth key).
-    pub text: String,
+    /// The session string (it holds the auth key, and is wiped from memory when dropped).
+    pub text: zeroize::Zeroizing<String>,
     /// What the target cannot hold.
     pub losses: Vec<Loss>,
 }
@@ -418,7 +418,10 @@ pub fn render(
             count: account.peers.len(),
         });
     }
-    Ok(Rendered { text, losses })
+    Ok(Rendered {
+        text: zeroize::Zeroizing::new(text),
+        losses,
+    })
 }
 
 /// Resolves one value: the source's, else the option's; both and different is an error.

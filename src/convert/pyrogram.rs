@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{dc, Account, CachedPeer, ConvertError, Field, Kind, Loss, Options, Server, Target};
-use crate::peer::Peer;
+use crate::peer::{Peer, PeerType};
 use crate::storage::{ManualClock, Storage};
 use crate::string::decode_compat;
 use crate::Session;
@@ -195,15 +195,22 @@ pub(super) fn session(
 /// Pyrogram peers from the hub's, with their dates (0 where the source has none), and the
 /// loss of inferring types from ids where the source records none (spec/conversions.md §7.2).
 pub(super) fn peers(account: &Account, losses: &mut Vec<Loss>) -> Vec<(Peer, i64)> {
-    let mut inferred = 0;
+    let (mut inferred, mut kurigram) = (0, 0);
     let out = account
         .peers
         .iter()
         .map(|p| {
-            let peer_type = p.peer_type.unwrap_or_else(|| {
-                inferred += 1;
-                CachedPeer::type_from_id(p.id)
-            });
+            let peer_type = match p.peer_type {
+                Some(t) if t.is_pyrogram() => t,
+                Some(_) => {
+                    kurigram += 1;
+                    PeerType::Supergroup
+                }
+                None => {
+                    inferred += 1;
+                    CachedPeer::type_from_id(p.id)
+                }
+            };
             (
                 Peer {
                     id: p.id,
@@ -218,6 +225,9 @@ pub(super) fn peers(account: &Account, losses: &mut Vec<Loss>) -> Vec<(Peer, i64
         .collect();
     if inferred > 0 {
         losses.push(Loss::PeerTypesInferred { count: inferred });
+    }
+    if kurigram > 0 {
+        losses.push(Loss::KurigramTypes { count: kurigram });
     }
     out
 }
