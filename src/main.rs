@@ -333,7 +333,10 @@ fn convert_cmd(
     force: bool,
 ) -> ExitCode {
     let file = std::path::Path::new(arg);
-    let looks_like_a_path = arg.ends_with(".session") || arg.ends_with(".txt") || arg.contains('/');
+    let looks_like_a_path = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
+        || arg.contains('/');
     if looks_like_a_path && !file.exists() && arg.chars().count() < 300 {
         return fail(false, &format!("cannot read {arg}: no such file"), None);
     }
