@@ -1,12 +1,14 @@
 //! The real libraries read what the crate makes (spec/conversions.md §10.3): Telethon 1.45.0
 //! reads its strings and files, GramJS 2.26.22 its strings, and each yields the same key, dc,
-//! address and port (and, for files, entities).
+//! address and port (and, for files, entities); Pyrogram 2.0.106 reads the Pyrogram files the
+//! crate converts from the other formats.
 //!
 //! Ignored by default; run with the libraries installed (see .ci/run):
 //!
 //! ```text
 //! PYROSESSION_TELETHON_PYTHON=/path/to/venv/bin/python \
 //! PYROSESSION_GRAMJS_DIR=/path/with/node_modules \
+//! PYROSESSION_PYTHON=/path/to/pyrogram-venv/bin/python \
 //!     cargo test --test convert_interop -- --ignored
 //! ```
 
@@ -228,5 +230,79 @@ fn telethon_and_the_crate_read_files_of_every_version_alike() {
         expect(&v, account.dc_id, &s.address, s.port, &account.auth_key);
         assert_eq!(v["takeout_id"].as_i64(), (version >= 5).then_some(99));
         check_entities(&v, &account);
+    }
+}
+
+#[test]
+#[ignore = "needs real Pyrogram 2.0.106: PYROSESSION_PYTHON"]
+fn pyrogram_reads_the_files_the_crate_converts() {
+    let python = env("PYROSESSION_PYTHON");
+    let dir = util::TempDir::new("convert-interop-pyrogram");
+    let options = Options {
+        api_id: Some(12345),
+        user_id: Some(123_456_789),
+        is_bot: Some(false),
+        ..Options::default()
+    };
+    for fixture in [
+        "telethon-1.45.0.session",
+        "kurigram-2.2.26.session",
+        "pyrogram-json-0.14.session",
+    ] {
+        let source = util::root().join("spec/fixtures").join(fixture);
+        let account = read_path(&source).unwrap();
+        let path = dir.join(&format!("from-{fixture}"));
+        write_file(
+            &account,
+            Target::PyrogramFile,
+            &options,
+            &path,
+            false,
+            Some(&source),
+        )
+        .unwrap();
+        let string = render(&account, Target::Pyrogram, &options).unwrap();
+        let ids: Vec<i64> = account.peers.iter().map(|p| p.id).collect();
+        let queries = dir.join("queries.json");
+        std::fs::write(&queries, serde_json::json!({ "ids": ids }).to_string()).unwrap();
+        let out = Command::new(&python)
+            .arg(util::root().join("spec/oracle/pyrogram_files.py"))
+            .arg("read")
+            .arg(&path)
+            .arg(&queries)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["auth_key"],
+            account.auth_key.to_hex().as_str(),
+            "{fixture}"
+        );
+        assert_eq!(
+            (
+                v["dc_id"].as_u64(),
+                v["api_id"].as_u64(),
+                v["user_id"].as_u64()
+            ),
+            (Some(2), Some(12345), Some(123_456_789))
+        );
+        assert_eq!(
+            (v["test_mode"].as_bool(), v["is_bot"].as_bool()),
+            (Some(false), Some(false))
+        );
+        // Pyrogram exports the very string the crate converts to.
+        assert_eq!(v["export"]["ok"], string.text.as_str(), "{fixture}");
+        for id in ids {
+            assert!(
+                v["by_id"][id.to_string()].get("ok").is_some(),
+                "{fixture}: {id}: {}",
+                v["by_id"][id.to_string()]
+            );
+        }
     }
 }
