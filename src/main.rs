@@ -386,10 +386,15 @@ fn convert_cmd(
                     "pyrosession: wrote {} ({target}, dc {}, {} peers)",
                     p.display(),
                     account.dc_id,
-                    if target.is_file() {
-                        account.peers.len()
-                    } else {
-                        0
+                    match target {
+                        // Telethon cannot hold a peer without an access hash (a note says so).
+                        Target::TelethonFile => account
+                            .peers
+                            .iter()
+                            .filter(|p| p.access_hash.is_some())
+                            .count(),
+                        Target::PyrogramFile => account.peers.len(),
+                        _ => 0,
                     }
                 ),
                 (None, None) => {}
