@@ -32,6 +32,8 @@
 //! - Session strings in all three layouts Pyrogram has written (`v2`, `legacy64`, `legacy32`):
 //!   [`string`], specified in `spec/session-string.md`.
 //! - The auth key as a type that cannot leak: [`AuthKey`].
+//! - Conversions to and from Telethon's strings and files, GramJS's strings and Pyrogram's
+//!   pre-0.15 JSON sessions, guessing nothing: [`convert`], specified in `spec/conversions.md`.
 //! - The `pyrosession` command, a thin layer over this library.
 //!
 //! The specification in `spec/` is normative; each public function names the section it
@@ -39,6 +41,7 @@
 
 pub mod auth_key;
 pub mod conform;
+pub mod convert;
 pub mod inspect;
 pub mod peer;
 pub mod session;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use pyrosession::convert::{self, Options, Target};
 use pyrosession::inspect::{self, Query, Source};
 use pyrosession::storage::Storage;
 use serde_json::json;
@@ -29,7 +30,7 @@ macro_rules! out_raw {
 #[command(
     name = "pyrosession",
     version,
-    about = "Inspect, check, export and import Pyrogram session strings and session files"
+    about = "Inspect, check, export, import and convert Pyrogram session strings and session files"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -65,6 +66,49 @@ enum Command {
         /// The session file to create.
         file: PathBuf,
     },
+    /// Convert a session between Pyrogram, Telethon and GramJS formats (nothing is guessed:
+    /// what the target needs and the source lacks comes from the options).
+    Convert {
+        /// The format to write.
+        #[arg(long, value_enum)]
+        to: TargetArg,
+        /// The application's API id (Pyrogram needs it; only Pyrogram formats hold it).
+        #[arg(long)]
+        api_id: Option<u32>,
+        /// The account's user id (Pyrogram needs it; only Pyrogram formats hold it).
+        #[arg(long)]
+        user_id: Option<u64>,
+        /// Whether the account is a bot: true or false (Pyrogram needs it).
+        #[arg(long, value_name = "true|false")]
+        is_bot: Option<bool>,
+        /// Whether the session is for Telegram's test servers: true or false (needed when the
+        /// server is not in the data-center table).
+        #[arg(long, value_name = "true|false")]
+        test_mode: Option<bool>,
+        /// The server's address, for a Telethon or GramJS target when the source holds none
+        /// (default: the data-center table's address for the session's DC).
+        #[arg(long, value_name = "ADDRESS")]
+        server: Option<String>,
+        /// The server's port (default: 443, for the data-center table's addresses).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Take the data-center table's IPv6 address instead of its IPv4 one.
+        #[arg(long)]
+        ipv6: bool,
+        /// The schema version of a Telethon file to write: 8 (Telethon 1.45) or 7 (Telethon up
+        /// to 1.37, and what Telethon v2 migrates from).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(7..=8))]
+        telethon_version: u8,
+        /// Replace TARGET if it exists.
+        #[arg(long)]
+        force: bool,
+        /// A session string, a file holding one, a session file (Pyrogram or Telethon), a JSON
+        /// session (Pyrogram 0.14 or earlier), or - for standard input.
+        #[arg(allow_hyphen_values = true)]
+        source: String,
+        /// Where to write; a string target without it is printed on standard output.
+        target: Option<PathBuf>,
+    },
     /// List the peers a session file caches.
     Peers {
         /// Print JSON instead of a table.
@@ -93,6 +137,33 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         query: String,
     },
+}
+
+/// The formats `convert --to` writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TargetArg {
+    /// A Pyrogram session string.
+    Pyrogram,
+    /// A Pyrogram session file (schema version 3).
+    PyrogramFile,
+    /// A Telethon string session.
+    Telethon,
+    /// A Telethon session file.
+    TelethonFile,
+    /// A GramJS string session.
+    Gramjs,
+}
+
+impl From<TargetArg> for Target {
+    fn from(t: TargetArg) -> Target {
+        match t {
+            TargetArg::Pyrogram => Target::Pyrogram,
+            TargetArg::PyrogramFile => Target::PyrogramFile,
+            TargetArg::Telethon => Target::Telethon,
+            TargetArg::TelethonFile => Target::TelethonFile,
+            TargetArg::Gramjs => Target::Gramjs,
+        }
+    }
 }
 
 /// Reports a failure: one line on standard error and, with `--json`, an object on standard
@@ -125,6 +196,32 @@ fn main() -> ExitCode {
             }
         }
         Command::Import { session, file } => import_cmd(&session, &file),
+        Command::Convert {
+            to,
+            api_id,
+            user_id,
+            is_bot,
+            test_mode,
+            server,
+            port,
+            ipv6,
+            telethon_version,
+            force,
+            source,
+            target,
+        } => {
+            let options = Options {
+                api_id,
+                user_id,
+                is_bot,
+                test_mode,
+                server,
+                port,
+                ipv6,
+                telethon_version,
+            };
+            convert_cmd(&source, to.into(), &options, target.as_deref(), force)
+        }
         Command::Peers { json, file } => {
             match Storage::open_file_read_only(&file).and_then(|s| s.peers()) {
                 Ok(peers) if json => {
@@ -169,6 +266,14 @@ fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
 fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCode {
     let source = Source::from_arg(arg);
     if let Source::SessionFile(path) = &source {
+        if let Ok(d) = convert::detect_file(path) {
+            if !matches!(d.kind, convert::Kind::PyrogramFile) {
+                return match convert::read_path(path) {
+                    Ok(account) => foreign_report(&d, &account, json, reveal_key),
+                    Err(e) => fail(json, &e.to_string(), None),
+                };
+            }
+        }
         return match Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)) {
             Ok(r) if json => {
                 out!("{}", inspect::file_to_json(&r, reveal_key));
@@ -194,8 +299,116 @@ fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCod
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(json, &e.to_string(), Some(inspect::error_json(&e))),
+        Err(e) => {
+            // Not a Pyrogram string: perhaps another library's string, or a JSON session.
+            if let Ok(d) = convert::detect_text(&text) {
+                if d.kind != convert::Kind::PyrogramString {
+                    if let Ok(account) = convert::read_text(&text) {
+                        return foreign_report(&d, &account, json, reveal_key);
+                    }
+                }
+            }
+            fail(json, &e.to_string(), Some(inspect::error_json(&e)))
+        }
     }
+}
+
+fn foreign_report(
+    d: &convert::Detected,
+    account: &convert::Account,
+    json: bool,
+    reveal_key: bool,
+) -> ExitCode {
+    if json {
+        out!("{}", convert::describe::to_json(d, account, reveal_key));
+    } else {
+        out_raw!("{}", convert::describe::to_text(d, account, reveal_key));
+    }
+    ExitCode::SUCCESS
+}
+
+fn convert_cmd(
+    arg: &str,
+    target: Target,
+    options: &Options,
+    path: Option<&std::path::Path>,
+    force: bool,
+) -> ExitCode {
+    let file = std::path::Path::new(arg);
+    let looks_like_a_path = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
+        || arg.contains('/');
+    if looks_like_a_path && !file.exists() && arg.chars().count() < 300 {
+        return fail(false, &format!("cannot read {arg}: no such file"), None);
+    }
+    let account = if arg != "-" && file.is_file() {
+        convert::read_path(file)
+    } else {
+        match read(&Source::from_arg(arg), false) {
+            Ok(text) => convert::read_text(&text),
+            Err(code) => return code,
+        }
+    };
+    let account = match account {
+        Ok(a) => a,
+        Err(e) => return fail(false, &e.to_string(), None),
+    };
+    let source_file = (arg != "-" && file.is_file()).then_some(file);
+    let result = match (target.is_file(), path) {
+        (true, None) => {
+            return fail(
+                false,
+                &format!("--to {target} writes a file: name the TARGET file after SOURCE"),
+                None,
+            )
+        }
+        (true, Some(p)) => convert::write_file(&account, target, options, p, force, source_file)
+            .map(|losses| (None, losses)),
+        (false, p) => convert::render(&account, target, options).and_then(|r| match p {
+            None => Ok((Some(r.text), r.losses)),
+            Some(p) => {
+                if source_file.is_some_and(|s| same_file(s, p)) {
+                    return Err(convert::ConvertError::SameFile {
+                        path: p.to_path_buf(),
+                    });
+                }
+                convert::write_string_file(p, &r.text, force).map(|()| (None, r.losses))
+            }
+        }),
+    };
+    match result {
+        Ok((text, losses)) => {
+            for loss in &losses {
+                eprintln!("pyrosession: note: {loss}");
+            }
+            match (text, path) {
+                (Some(t), _) => out!("{}", t.as_str()),
+                (None, Some(p)) => eprintln!(
+                    "pyrosession: wrote {} ({target}, dc {}, {} peers)",
+                    p.display(),
+                    account.dc_id,
+                    match target {
+                        // Telethon cannot hold a peer without an access hash (a note says so).
+                        Target::TelethonFile => account
+                            .peers
+                            .iter()
+                            .filter(|p| p.access_hash.is_some())
+                            .count(),
+                        Target::PyrogramFile => account.peers.len(),
+                        _ => 0,
+                    }
+                ),
+                (None, None) => {}
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(false, &e.to_string(), None),
+    }
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 fn import_cmd(arg: &str, file: &std::path::Path) -> ExitCode {

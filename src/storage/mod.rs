@@ -37,6 +37,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 pub use error::{NotFound, StorageError};
+pub(crate) use fields::describe as describe_value;
 pub use fields::SessionFields;
 pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::StoredPeer;

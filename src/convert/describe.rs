@@ -1,0 +1,90 @@
+//! What `inspect` says about a session of another format: what it is, what it holds, and what
+//! each conversion would need (spec/conversions.md §11).
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use super::{render, Account, Detected, Options, Target};
+
+/// The targets `inspect` reports on: one per library (the file targets need what the strings
+/// need).
+const TARGETS: [Target; 3] = [Target::Pyrogram, Target::Telethon, Target::Gramjs];
+
+/// What converting to one target would need with no options: `None` when nothing, otherwise
+/// the message the conversion would stop with.
+#[must_use]
+pub fn needs(account: &Account, target: Target) -> Option<String> {
+    render(account, target, &Options::default())
+        .err()
+        .map(|e| e.to_string())
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "not held".to_owned(), |v| v.to_string())
+}
+
+/// The plain-text report. The auth key is shown only with `reveal_key`.
+#[must_use]
+pub fn to_text(detected: &Detected, account: &Account, reveal_key: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "format       {detected}");
+    let _ = writeln!(out, "dc_id        {}", account.dc_id);
+    let _ = writeln!(out, "api_id       {}", opt(account.api_id));
+    let _ = writeln!(out, "test_mode    {}", opt(account.test_mode));
+    let _ = writeln!(out, "user_id      {}", opt(account.user_id));
+    let _ = writeln!(out, "is_bot       {}", opt(account.is_bot));
+    let _ = writeln!(out, "server       {}", opt(account.server.as_ref()));
+    let _ = writeln!(out, "auth_key_id  {}", account.auth_key.id());
+    if reveal_key {
+        let _ = writeln!(out, "auth_key     {}", account.auth_key.to_hex());
+    }
+    let _ = writeln!(out, "peers        {}", account.peers.len());
+    for target in TARGETS {
+        let need = needs(account, target).unwrap_or_else(|| "nothing to pass".to_owned());
+        let _ = writeln!(out, "to {:<9} {need}", target.library());
+    }
+    for loss in &account.losses {
+        let _ = writeln!(out, "note         {loss}");
+    }
+    out
+}
+
+/// The JSON report: `format` (the `--to`-style name of the format), `detail`, the hub's fields
+/// (null where the format does not hold them), `server` (`"address:port"` or null),
+/// `auth_key_id`, `peers` (a count), `needs` (per library, null or the message a conversion
+/// would stop with) and `notes`; `auth_key` only with `reveal_key`.
+#[must_use]
+pub fn to_json(detected: &Detected, account: &Account, reveal_key: bool) -> Value {
+    let mut v = json!({
+        "format": format_name(detected.kind),
+        "detail": detected.detail,
+        "dc_id": account.dc_id,
+        "api_id": account.api_id,
+        "test_mode": account.test_mode,
+        "user_id": account.user_id,
+        "is_bot": account.is_bot,
+        "server": account.server.as_ref().map(ToString::to_string),
+        "auth_key_id": account.auth_key.id().to_string(),
+        "peers": account.peers.len(),
+        "needs": TARGETS.iter().map(|t| (t.name().to_owned(), json!(needs(account, *t)))).collect::<serde_json::Map<_, _>>(),
+        "notes": account.losses.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    });
+    if reveal_key {
+        v["auth_key"] = json!(account.auth_key.to_hex());
+    }
+    v
+}
+
+/// A format's short name in reports.
+#[must_use]
+pub const fn format_name(kind: super::Kind) -> &'static str {
+    match kind {
+        super::Kind::PyrogramString => "pyrogram-string",
+        super::Kind::PyrogramFile => "pyrogram-file",
+        super::Kind::TelethonString => "telethon-string",
+        super::Kind::TelethonFile => "telethon-file",
+        super::Kind::GramjsString => "gramjs-string",
+        super::Kind::PyrogramJson => "pyrogram-json",
+    }
+}

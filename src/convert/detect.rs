@@ -1,0 +1,141 @@
+//! Which format a string or file is (spec/conversions.md §3).
+
+use std::fmt;
+use std::io::Read as _;
+use std::path::Path;
+
+use super::{gramjs, telethon, ConvertError, Kind};
+use crate::storage::{Storage, StorageError};
+use crate::string::{decode_compat, Format};
+
+/// A recognised format and its particulars ("v2", "IPv6", "version 8", the file's dialect).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detected {
+    /// The format.
+    pub kind: Kind,
+    /// Its particulars, for people.
+    pub detail: String,
+}
+
+impl fmt::Display for Detected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.kind, self.detail)
+    }
+}
+
+fn detected(kind: Kind, detail: impl Into<String>) -> Detected {
+    Detected {
+        kind,
+        detail: detail.into(),
+    }
+}
+
+/// Says which format a text is (spec/conversions.md §3.1), surrounding whitespace ignored:
+///
+/// 1. `{` first: a Pyrogram JSON session, if it is a JSON object with `dc_id` and `auth_key`.
+/// 2. 351, 356 or 362 characters: a Pyrogram string (legacy32, legacy64, v2), decoded by
+///    Pyrogram 2.0.106's rules. These lengths are 3, 0 and 2 modulo 4; Telethon and GramJS
+///    strings are all 1 modulo 4, so no string is both.
+/// 3. `1` first and 353 or 369 characters: a Telethon string, unless it is also a valid GramJS
+///    string that GramJS reads as its own (a 369-character string whose first two address
+///    bytes, as a signed 16-bit number, are at most 100).
+/// 4. `1` first otherwise: a GramJS string.
+///
+/// A text that fits none is an error; one that fits a format's shape but not its content gets
+/// that format's decoding error.
+pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
+    let t = text.trim();
+    if t.starts_with('{') {
+        return match serde_json::from_str::<serde_json::Value>(t) {
+            Ok(serde_json::Value::Object(m))
+                if m.contains_key("dc_id") && m.contains_key("auth_key") =>
+            {
+                Ok(detected(Kind::PyrogramJson, "Pyrogram ≤ 0.14"))
+            }
+            Ok(_) => Err(ConvertError::Unrecognised {
+                detail: "JSON without dc_id and auth_key".to_owned(),
+            }),
+            Err(e) => Err(ConvertError::Json {
+                detail: e.to_string(),
+            }),
+        };
+    }
+    let chars = t.chars().count();
+    if let Some(format) = Format::from_char_len(chars) {
+        decode_compat(t)?;
+        return Ok(detected(Kind::PyrogramString, format.name()));
+    }
+    if t.starts_with('1') {
+        let as_telethon = telethon::decode(t);
+        if chars == telethon::IPV4_LEN || chars == telethon::IPV6_LEN {
+            let as_gramjs = gramjs::decode(t);
+            return match (as_telethon, as_gramjs) {
+                (Ok(s), Err(_)) => Ok(detected(
+                    Kind::TelethonString,
+                    if s.address.is_ipv4() { "IPv4" } else { "IPv6" },
+                )),
+                (Ok(s), Ok(_)) if s.address.is_ipv4() || gramjs_reads_as_telethon(t) => {
+                    Ok(detected(
+                        Kind::TelethonString,
+                        if s.address.is_ipv4() { "IPv4" } else { "IPv6" },
+                    ))
+                }
+                (_, Ok(_)) => Ok(detected(Kind::GramjsString, "GramJS layout")),
+                (Err(e), Err(_)) => Err(e),
+            };
+        }
+        gramjs::decode(t)?;
+        return Ok(detected(Kind::GramjsString, "GramJS layout"));
+    }
+    Err(ConvertError::Unrecognised {
+        detail: if t.is_empty() {
+            "empty text".to_owned()
+        } else {
+            format!("a text of {chars} characters")
+        },
+    })
+}
+
+/// GramJS's own rule for a string of the Telethon IPv6 length: the signed 16-bit number after
+/// the dc id above 100 means a Telethon string.
+fn gramjs_reads_as_telethon(t: &str) -> bool {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(&t[1..])
+        .ok()
+        .filter(|b| b.len() >= 3)
+        .is_some_and(|b| i16::from_be_bytes([b[1], b[2]]) > 100)
+}
+
+/// Says which format a file is (spec/conversions.md §3.2): an SQLite file is a Pyrogram (or
+/// fork's) or a Telethon session file by its tables; a JSON object with `dc_id` and `auth_key`
+/// a Pyrogram JSON session; any other text file is read as holding a string. The file is
+/// only read.
+pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
+    let io = |doing: &'static str| {
+        move |source| ConvertError::Io {
+            path: path.to_path_buf(),
+            doing,
+            source,
+        }
+    };
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(io("reading the file"))?;
+    if n == 16 && &head == b"SQLite format 3\0" {
+        return match Storage::open_file_read_only(path) {
+            Ok(s) => Ok(detected(Kind::PyrogramFile, s.dialect().to_string())),
+            Err(StorageError::TelethonSession { version, .. }) => Ok(detected(
+                Kind::TelethonFile,
+                version.map_or_else(|| "no version".to_owned(), |v| format!("version {v}")),
+            )),
+            Err(e) => Err(ConvertError::Storage(e)),
+        };
+    }
+    let bytes = std::fs::read(path).map_err(io("reading the file"))?;
+    let text = String::from_utf8(bytes).map_err(|_| ConvertError::Unrecognised {
+        detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
+    })?;
+    detect_text(&text)
+}

@@ -1,0 +1,175 @@
+//! What a conversion cannot carry over, reported rather than hidden (spec/conversions.md §8).
+
+use std::fmt;
+
+use super::{Server, Target};
+
+/// Something the source holds that the target (or the hub) cannot hold.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Loss {
+    /// Session fields the target has no place for.
+    FieldsNotHeld {
+        /// The target.
+        target: Target,
+        /// The fields' names.
+        fields: Vec<&'static str>,
+    },
+    /// A string target holds no peers.
+    PeersNotHeld {
+        /// The target.
+        target: Target,
+        /// How many peers were dropped.
+        count: usize,
+    },
+    /// Peer types were inferred from the ids, since the source records none: bots are stored as
+    /// users and supergroups as channels.
+    PeerTypesInferred {
+        /// How many peers.
+        count: usize,
+    },
+    /// Peer types Telethon does not record: bots become plain users and supergroups, forums,
+    /// monoforums and communities plain channels when read back.
+    PeerTypesNotHeld {
+        /// Bots.
+        bots: usize,
+        /// Supergroups and kurigram's forums, monoforums and communities.
+        supergroups: usize,
+    },
+    /// kurigram's `forum`, `direct` and `community` types, which Pyrogram 2.0.106 does not
+    /// know (its `get_input_peer` raises on them): written as `supergroup`, which gives the
+    /// same `InputPeerChannel`.
+    KurigramTypes {
+        /// How many peers.
+        count: usize,
+    },
+    /// Telethon's display names, which the hub does not carry (Pyrogram stores none).
+    NamesNotHeld {
+        /// How many peers had one.
+        count: usize,
+    },
+    /// Phone numbers Telethon's integer column cannot hold (not all digits, a leading zero, or
+    /// too long).
+    PhonesNotHeld {
+        /// How many.
+        count: usize,
+    },
+    /// Peers without an access hash, which Telethon's `entities.hash` (NOT NULL) cannot hold.
+    PeersWithoutAccessHash {
+        /// How many peers were dropped.
+        count: usize,
+    },
+    /// Usernames beyond each peer's first (forks' `usernames` tables); only the first carries.
+    ExtraUsernames {
+        /// How many.
+        count: usize,
+    },
+    /// The source's server is not the table's address for its data center; Pyrogram does not
+    /// store a server and will connect to the table's address.
+    ServerNotHeld {
+        /// The source's server.
+        server: Server,
+    },
+    /// Telethon's takeout session id.
+    TakeoutId,
+    /// Telethon's temporary auth key.
+    TmpAuthKey,
+    /// Rows of Telethon's `update_state` and `sent_files` tables.
+    TelethonTables {
+        /// `update_state` rows.
+        update_state: usize,
+        /// `sent_files` rows.
+        sent_files: usize,
+    },
+    /// Entities of a Telethon file older than version 6, which Telethon itself deletes when it
+    /// opens the file (its 5→6 migration: their access hashes may be wrong).
+    StaleEntities {
+        /// The file's version.
+        version: i64,
+        /// How many entities.
+        count: usize,
+    },
+    /// Rows of a fork's `update_state` table.
+    UpdateState {
+        /// How many rows.
+        count: usize,
+    },
+}
+
+fn rows(n: usize) -> String {
+    if n == 1 {
+        "1 row".to_owned()
+    } else {
+        format!("{n} rows")
+    }
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Loss::FieldsNotHeld { target, fields } => write!(
+                f,
+                "{} does not hold {}; they are left behind",
+                target.library(),
+                fields.join(", ")
+            ),
+            Loss::PeersNotHeld { target, count } => write!(
+                f,
+                "a {} string holds no peers: {count} cached peers are left behind",
+                target.library()
+            ),
+            Loss::PeerTypesInferred { count } => write!(
+                f,
+                "the source records no peer types: {count} peers are typed from their ids, so bots are stored as users and supergroups as channels"
+            ),
+            Loss::PeerTypesNotHeld { bots, supergroups } => write!(
+                f,
+                "Telethon records no peer types: {bots} bots will read back as users and {supergroups} supergroups as channels"
+            ),
+            Loss::KurigramTypes { count } => write!(
+                f,
+                "Pyrogram 2.0.106 knows no forum, direct or community peers: {count} are stored as supergroups"
+            ),
+            Loss::NamesNotHeld { count } => write!(
+                f,
+                "display names are not carried: {count} names are left behind"
+            ),
+            Loss::PhonesNotHeld { count } => write!(
+                f,
+                "{count} phone numbers are not plain digits and do not fit Telethon's integer column; they are left behind"
+            ),
+            Loss::PeersWithoutAccessHash { count } => write!(
+                f,
+                "{count} peers have no access hash, which Telethon requires; they are left behind"
+            ),
+            Loss::ExtraUsernames { count } => write!(
+                f,
+                "{count} usernames beyond each peer's first are left behind"
+            ),
+            Loss::ServerNotHeld { server } => write!(
+                f,
+                "Pyrogram stores no server address: it will connect to the data-center table's address instead of {server}"
+            ),
+            Loss::TakeoutId => f.write_str("the Telethon takeout id is left behind"),
+            Loss::TmpAuthKey => f.write_str("the Telethon temporary auth key is left behind"),
+            Loss::TelethonTables {
+                update_state,
+                sent_files,
+            } => write!(
+                f,
+                "Telethon's update state ({}) and sent-file cache ({}) are left behind",
+                rows(*update_state),
+                rows(*sent_files)
+            ),
+            Loss::StaleEntities { version, count } => write!(
+                f,
+                "{count} entities of this version {version} file are left behind: Telethon deletes them when it upgrades a file to version 6, as their access hashes may be wrong"
+            ),
+            Loss::UpdateState { count } => write!(
+                f,
+                "the update state ({}) is left behind",
+                rows(*count)
+            ),
+        }
+    }
+}

@@ -1,0 +1,513 @@
+//! Conversions between Pyrogram's session formats and those of Telethon and GramJS
+//! (spec/conversions.md).
+//!
+//! Every source is read into one hub, an [`Account`]: the fields any of the formats holds, each
+//! `None` where the source does not hold it, and the cached peers. A target then takes what it
+//! needs from the hub, from an explicit [`Options`] value, or from Telegram's data-center
+//! table ([`dc`]); anything else stops the conversion with a [`ConvertError`] naming the option
+//! to pass. Nothing is guessed. What the target cannot hold is reported as [`Loss`]es.
+//!
+//! ```
+//! use pyrosession::convert::{read_text, render, Options, Target};
+//!
+//! # let s = std::fs::read_to_string("spec/examples/v2.txt").unwrap();
+//! # let s = s.trim_end();
+//! // `s` is a Pyrogram session string.
+//! let account = read_text(s)?;
+//! let telethon = render(&account, Target::Telethon, &Options::default())?;
+//! assert!(telethon.text.starts_with('1'));
+//!
+//! // Back to Pyrogram: Telethon strings hold no api_id, user id or bot flag, so they are given.
+//! let back = read_text(&telethon.text)?;
+//! let options = Options { api_id: Some(12345), user_id: Some(123456789), is_bot: Some(false), ..Options::default() };
+//! let pyrogram = render(&back, Target::Pyrogram, &options);
+//! assert!(pyrogram.is_ok());
+//! # Ok::<(), pyrosession::convert::ConvertError>(())
+//! ```
+
+pub mod dc;
+pub mod describe;
+pub mod detect;
+mod error;
+pub mod gramjs;
+pub mod legacy_json;
+mod loss;
+mod pyrogram;
+pub mod telethon;
+pub mod telethon_file;
+mod write;
+
+use std::fmt;
+use std::path::Path;
+
+pub use detect::{detect_file, detect_text, Detected};
+pub use error::ConvertError;
+pub use loss::Loss;
+pub use write::{write_file, write_string_file};
+
+use crate::peer::PeerType;
+use crate::AuthKey;
+
+/// A session format, as a source (spec/conversions.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A Pyrogram session string (any of its three layouts).
+    PyrogramString,
+    /// A Pyrogram SQLite session file (Pyrogram or a fork).
+    PyrogramFile,
+    /// A Telethon string session (IPv4 or IPv6).
+    TelethonString,
+    /// A Telethon SQLite session file (versions 1 to 8).
+    TelethonFile,
+    /// A GramJS string session.
+    GramjsString,
+    /// A Pyrogram JSON session file (Pyrogram ≤ 0.14).
+    PyrogramJson,
+}
+
+impl Kind {
+    /// The format named in messages ("a Telethon string session").
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::PyrogramString => "a Pyrogram session string",
+            Kind::PyrogramFile => "a Pyrogram session file",
+            Kind::TelethonString => "a Telethon string session",
+            Kind::TelethonFile => "a Telethon session file",
+            Kind::GramjsString => "a GramJS string session",
+            Kind::PyrogramJson => "a Pyrogram JSON session",
+        }
+    }
+
+    const fn base64(self) -> &'static str {
+        match self {
+            Kind::TelethonString => "URL-safe base64 with padding",
+            Kind::GramjsString => "standard base64 with padding",
+            _ => "base64",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a conversion produces (spec/conversions.md §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A Pyrogram session string (the v2 layout).
+    Pyrogram,
+    /// A Pyrogram 2.0.106 session file (schema version 3).
+    PyrogramFile,
+    /// A Telethon string session.
+    Telethon,
+    /// A Telethon session file.
+    TelethonFile,
+    /// A GramJS string session.
+    Gramjs,
+}
+
+impl Target {
+    /// The library whose format it is.
+    #[must_use]
+    pub const fn library(self) -> &'static str {
+        match self {
+            Target::Pyrogram | Target::PyrogramFile => "Pyrogram",
+            Target::Telethon | Target::TelethonFile => "Telethon",
+            Target::Gramjs => "GramJS",
+        }
+    }
+
+    /// Whether the target is a file (otherwise a string).
+    #[must_use]
+    pub const fn is_file(self) -> bool {
+        matches!(self, Target::PyrogramFile | Target::TelethonFile)
+    }
+
+    /// The name `convert --to` takes.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Target::Pyrogram => "pyrogram",
+            Target::PyrogramFile => "pyrogram-file",
+            Target::Telethon => "telethon",
+            Target::TelethonFile => "telethon-file",
+            Target::Gramjs => "gramjs",
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A value a target may need and a source may lack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// The application's API id.
+    ApiId,
+    /// The account's user id.
+    UserId,
+    /// Whether the account is a bot.
+    IsBot,
+    /// Whether the session is for Telegram's test servers.
+    TestMode,
+    /// The server's address.
+    Server,
+    /// The server's port.
+    Port,
+}
+
+impl Field {
+    /// The field's name, as the hub and Pyrogram call it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Field::ApiId => "api_id",
+            Field::UserId => "user_id",
+            Field::IsBot => "is_bot",
+            Field::TestMode => "test_mode",
+            Field::Server => "server",
+            Field::Port => "port",
+        }
+    }
+
+    /// What the value is, in words.
+    #[must_use]
+    pub const fn description(self) -> &'static str {
+        match self {
+            Field::ApiId => "the application's api_id",
+            Field::UserId => "the account's user id",
+            Field::IsBot => "to know whether the account is a bot",
+            Field::TestMode => "to know whether the session is for the test servers",
+            Field::Server => "the server's address",
+            Field::Port => "the server's port",
+        }
+    }
+
+    /// The option that gives it.
+    #[must_use]
+    pub const fn option(self) -> &'static str {
+        match self {
+            Field::ApiId => "--api-id",
+            Field::UserId => "--user-id",
+            Field::IsBot => "--is-bot",
+            Field::TestMode => "--test-mode",
+            Field::Server => "--server",
+            Field::Port => "--port",
+        }
+    }
+
+    /// How to pass it, for a message.
+    #[must_use]
+    pub const fn hint(self) -> &'static str {
+        match self {
+            Field::ApiId => "--api-id",
+            Field::UserId => "--user-id",
+            Field::IsBot => "--is-bot true or --is-bot false",
+            Field::TestMode => "--test-mode true or --test-mode false",
+            Field::Server => "--server and --port",
+            Field::Port => "--port",
+        }
+    }
+}
+
+/// A server to connect to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Server {
+    /// An IPv4 or IPv6 address, or (GramJS only) a host name.
+    pub address: String,
+    /// The TCP port.
+    pub port: u16,
+}
+
+impl fmt::Display for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.address.contains(':') {
+            write!(f, "[{}]:{}", self.address, self.port)
+        } else {
+            write!(f, "{}:{}", self.address, self.port)
+        }
+    }
+}
+
+/// One cached peer in the hub: a Pyrogram `peers` row or a Telethon `entities` row
+/// (spec/conversions.md §7).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CachedPeer {
+    /// The marked (Bot API style) id, which both libraries use.
+    pub id: i64,
+    /// The access hash (0 for basic groups); `None` where the source left it NULL.
+    pub access_hash: Option<i64>,
+    /// The type as the source recorded it; `None` where it records none (Telethon, JSON).
+    pub peer_type: Option<PeerType>,
+    /// The username.
+    pub username: Option<String>,
+    /// The phone number, as digits.
+    pub phone_number: Option<String>,
+    /// When the row was last written, in Unix seconds; `None` where the source has no date.
+    pub date: Option<i64>,
+}
+
+impl CachedPeer {
+    /// The coarse type a marked id implies, by Telethon's `resolve_id` rule: a non-negative id
+    /// is a user, an id below -10^12 a channel, any other negative id a basic group. Bots and
+    /// supergroups cannot be told from their ids (spec/conversions.md §7.2).
+    #[must_use]
+    pub const fn type_from_id(id: i64) -> PeerType {
+        if id >= 0 {
+            PeerType::User
+        } else if id < crate::peer::id::CHANNEL_BASE {
+            PeerType::Channel
+        } else {
+            PeerType::Group
+        }
+    }
+}
+
+/// The hub: what any of the formats holds about one login (spec/conversions.md §4).
+///
+/// `Debug` shows the auth key only as its `auth_key_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// The format it was read from.
+    pub kind: Kind,
+    /// The data center the key belongs to.
+    pub dc_id: u8,
+    /// The authorization key.
+    pub auth_key: AuthKey,
+    /// The API id (Pyrogram only).
+    pub api_id: Option<u32>,
+    /// Test servers or production (Pyrogram only).
+    pub test_mode: Option<bool>,
+    /// The account's user id (Pyrogram only).
+    pub user_id: Option<u64>,
+    /// Whether the account is a bot (Pyrogram only).
+    pub is_bot: Option<bool>,
+    /// The server (Telethon, GramJS, kurigram v7 files).
+    pub server: Option<Server>,
+    /// The cached peers (files only), by id.
+    pub peers: Vec<CachedPeer>,
+    /// What the source holds that the hub does not carry.
+    pub losses: Vec<Loss>,
+}
+
+/// The values a conversion may need that a source may lack (spec/conversions.md §5). They
+/// fill gaps only: a value the source holds and an option contradicts is an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// `--api-id`.
+    pub api_id: Option<u32>,
+    /// `--user-id`.
+    pub user_id: Option<u64>,
+    /// `--is-bot`.
+    pub is_bot: Option<bool>,
+    /// `--test-mode`.
+    pub test_mode: Option<bool>,
+    /// `--server`.
+    pub server: Option<String>,
+    /// `--port`.
+    pub port: Option<u16>,
+    /// `--ipv6`: take the data-center table's IPv6 address instead of the IPv4 one.
+    pub ipv6: bool,
+    /// `--telethon-version`: the schema version of a Telethon file to write, 7 or 8.
+    pub telethon_version: u8,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            api_id: None,
+            user_id: None,
+            is_bot: None,
+            test_mode: None,
+            server: None,
+            port: None,
+            ipv6: false,
+            telethon_version: telethon_file::VERSION,
+        }
+    }
+}
+
+/// A converted string and what did not carry over.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The session string (it holds the auth key, and is wiped from memory when dropped).
+    pub text: zeroize::Zeroizing<String>,
+    /// What the target cannot hold.
+    pub losses: Vec<Loss>,
+}
+
+impl fmt::Debug for Rendered {
+    /// Never prints the string, which holds the key.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rendered")
+            .field("text", &format_args!("{} characters", self.text.len()))
+            .field("losses", &self.losses)
+            .finish()
+    }
+}
+
+/// Reads a session given as text: a Pyrogram, Telethon or GramJS string, or a Pyrogram JSON
+/// session (spec/conversions.md §3). Surrounding whitespace is ignored.
+pub fn read_text(text: &str) -> Result<Account, ConvertError> {
+    let detected = detect_text(text)?;
+    let trimmed = text.trim();
+    match detected.kind {
+        Kind::PyrogramString => pyrogram::read_string(trimmed),
+        Kind::TelethonString => Ok(telethon::decode(trimmed)?.into_account()),
+        Kind::GramjsString => Ok(gramjs::decode(trimmed)?.into_account()),
+        Kind::PyrogramJson => legacy_json::read(text).map(legacy_json::JsonSession::into_account),
+        Kind::PyrogramFile | Kind::TelethonFile => Err(ConvertError::Unrecognised {
+            detail: "a session file's contents given as text".to_owned(),
+        }),
+    }
+}
+
+/// Reads a session from a path: an SQLite session file (Pyrogram or Telethon), a JSON session,
+/// or a text file holding a session string. The file is only read, never changed.
+pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
+    match detect_file(path)?.kind {
+        Kind::PyrogramFile => pyrogram::read_file(path),
+        Kind::TelethonFile => Ok(telethon_file::read(path)?.into_account()),
+        _ => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConvertError::Io {
+                path: path.to_path_buf(),
+                doing: "reading the file",
+                source,
+            })?;
+            read_text(&text)
+        }
+    }
+}
+
+/// Converts to a string target (spec/conversions.md §5).
+pub fn render(
+    account: &Account,
+    target: Target,
+    options: &Options,
+) -> Result<Rendered, ConvertError> {
+    let mut losses = account.losses.clone();
+    let text = match target {
+        Target::Pyrogram | Target::PyrogramFile => {
+            let session = pyrogram::session(account, target, options, &mut losses)?;
+            crate::string::encode(&session, crate::string::Format::V2).map_err(|e| {
+                ConvertError::Invalid {
+                    kind: Kind::PyrogramString,
+                    field: "session",
+                    detail: e.to_string(),
+                }
+            })?
+        }
+        Target::Telethon | Target::TelethonFile => telethon::encode(
+            &telethon::TelethonString::from_account(account, options, &mut losses)?,
+        ),
+        Target::Gramjs => gramjs::encode(&gramjs::GramjsString::from_account(
+            account,
+            options,
+            &mut losses,
+        )?)?,
+    };
+    if !account.peers.is_empty() {
+        losses.push(Loss::PeersNotHeld {
+            target,
+            count: account.peers.len(),
+        });
+    }
+    Ok(Rendered {
+        text: zeroize::Zeroizing::new(text),
+        losses,
+    })
+}
+
+/// Resolves one value: the source's, else the option's; both and different is an error.
+fn pick<T: PartialEq + fmt::Display + Clone>(
+    field: Field,
+    source: Option<&T>,
+    option: Option<&T>,
+) -> Result<Option<T>, ConvertError> {
+    match (source, option) {
+        (Some(s), Some(o)) if s != o => Err(ConvertError::Conflict {
+            field,
+            source: s.to_string(),
+            option: o.to_string(),
+        }),
+        (Some(v), _) | (None, Some(v)) => Ok(Some(v.clone())),
+        (None, None) => Ok(None),
+    }
+}
+
+impl Account {
+    /// The test-mode flag: the source's, else `--test-mode`, else what the data-center table
+    /// says of the source's server (spec/conversions.md §6.2).
+    pub fn test_mode(&self, options: &Options, target: Target) -> Result<bool, ConvertError> {
+        if let Some(t) = pick(
+            Field::TestMode,
+            self.test_mode.as_ref(),
+            options.test_mode.as_ref(),
+        )? {
+            return Ok(t);
+        }
+        match &self.server {
+            Some(server) => dc::by_address(&server.address)
+                .map(|d| d.test_mode)
+                .ok_or_else(|| ConvertError::UnknownServer {
+                    address: server.address.clone(),
+                }),
+            None => Err(ConvertError::Missing {
+                target,
+                fields: vec![Field::TestMode],
+                source: self.kind,
+            }),
+        }
+    }
+
+    /// The server a Telethon or GramJS target connects to: the source's, else `--server` and
+    /// `--port`, else the data-center table's entry for the data center (spec/conversions.md
+    /// §6.3).
+    pub fn server(&self, options: &Options, target: Target) -> Result<Server, ConvertError> {
+        let address = pick(
+            Field::Server,
+            self.server.as_ref().map(|s| &s.address),
+            options.server.as_ref(),
+        )?;
+        let port = pick(
+            Field::Port,
+            self.server.as_ref().map(|s| &s.port),
+            options.port.as_ref(),
+        )?;
+        match (address, port) {
+            (Some(address), Some(port)) => Ok(Server { address, port }),
+            (Some(address), None) => {
+                if dc::by_address(&address).is_some() {
+                    Ok(Server {
+                        address,
+                        port: dc::PORT,
+                    })
+                } else {
+                    Err(ConvertError::Missing {
+                        target,
+                        fields: vec![Field::Port],
+                        source: self.kind,
+                    })
+                }
+            }
+            (None, port) => {
+                let test_mode = self.test_mode(options, target)?;
+                let entry =
+                    dc::lookup(self.dc_id, test_mode).ok_or(ConvertError::UnknownDataCenter {
+                        dc_id: self.dc_id,
+                        test_mode,
+                    })?;
+                Ok(Server {
+                    address: (if options.ipv6 { entry.ipv6 } else { entry.ipv4 }).to_owned(),
+                    port: port.unwrap_or(dc::PORT),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The hub to and from Pyrogram's own formats, the strings and files of the earlier issues
+//! (spec/conversions.md §5.1, §5.2).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{dc, Account, CachedPeer, ConvertError, Field, Kind, Loss, Options, Server, Target};
+use crate::peer::{Peer, PeerType};
+use crate::storage::{ManualClock, Storage};
+use crate::string::decode_compat;
+use crate::Session;
+
+/// Reads a Pyrogram session string by Pyrogram 2.0.106's rules.
+pub(super) fn read_string(s: &str) -> Result<Account, ConvertError> {
+    let session = decode_compat(s)?.session;
+    Ok(Account {
+        kind: Kind::PyrogramString,
+        dc_id: session.dc_id,
+        api_id: session.api_id,
+        test_mode: Some(session.test_mode),
+        user_id: Some(session.user_id),
+        is_bot: Some(session.is_bot),
+        auth_key: session.auth_key,
+        server: None,
+        peers: Vec::new(),
+        losses: Vec::new(),
+    })
+}
+
+fn invalid(field: &'static str, detail: String) -> ConvertError {
+    ConvertError::Invalid {
+        kind: Kind::PyrogramFile,
+        field,
+        detail,
+    }
+}
+
+/// Reads a Pyrogram (or fork's) session file, opened read-only.
+pub(super) fn read_file(path: &Path) -> Result<Account, ConvertError> {
+    let storage = Storage::open_file_read_only(path)?;
+    let f = storage.session()?;
+    let stored = storage.peers()?;
+    let dc_id = u8::try_from(f.dc_id)
+        .map_err(|_| invalid("dc_id", format!("is {}, expected 0 to 255", f.dc_id)))?;
+    let api_id = f
+        .api_id
+        .map(|a| {
+            u32::try_from(a).map_err(|_| invalid("api_id", format!("is {a}, expected 0 to 2^32-1")))
+        })
+        .transpose()?;
+    let user_id = f
+        .user_id
+        .map(|u| {
+            u64::try_from(u)
+                .map_err(|_| invalid("user_id", format!("is {u}, expected a positive id")))
+        })
+        .transpose()?;
+    let auth_key = f.auth_key.ok_or(ConvertError::NoAuthKey {
+        kind: Kind::PyrogramFile,
+    })?;
+    let server = match (f.server_address, f.port) {
+        (Some(address), Some(port)) => Some(Server {
+            address,
+            port: u16::try_from(port)
+                .map_err(|_| invalid("port", format!("is {port}, expected 0 to 65535")))?,
+        }),
+        _ => None,
+    };
+    let mut extra = 0;
+    let peers = stored
+        .into_iter()
+        .map(|p| {
+            extra += p.usernames.len().saturating_sub(1);
+            let username = p.peer.username.or_else(|| p.usernames.first().cloned());
+            CachedPeer {
+                id: p.peer.id,
+                access_hash: p.peer.access_hash,
+                peer_type: Some(p.peer.peer_type),
+                username,
+                phone_number: p.peer.phone_number,
+                date: Some(p.last_update_on),
+            }
+        })
+        .collect();
+    let mut losses = Vec::new();
+    if extra > 0 {
+        losses.push(Loss::ExtraUsernames { count: extra });
+    }
+    Ok(Account {
+        kind: Kind::PyrogramFile,
+        dc_id,
+        auth_key,
+        api_id,
+        test_mode: f.test_mode,
+        user_id,
+        is_bot: f.is_bot,
+        server,
+        peers,
+        losses,
+    })
+}
+
+/// The Pyrogram session a hub makes (spec/conversions.md §5.1): `api_id`, `user_id` and
+/// `is_bot` from the source or the options, test mode from the source, the options or the
+/// data-center table.
+pub(super) fn session(
+    account: &Account,
+    target: Target,
+    options: &Options,
+    losses: &mut Vec<Loss>,
+) -> Result<Session, ConvertError> {
+    let api_id = super::pick(
+        Field::ApiId,
+        account.api_id.as_ref(),
+        options.api_id.as_ref(),
+    )?;
+    let user_id = super::pick(
+        Field::UserId,
+        account.user_id.as_ref(),
+        options.user_id.as_ref(),
+    )?;
+    let is_bot = super::pick(
+        Field::IsBot,
+        account.is_bot.as_ref(),
+        options.is_bot.as_ref(),
+    )?;
+    // Pyrogram stores no server, but an option that contradicts the source is still an error.
+    let server = account.server.as_ref();
+    super::pick(
+        Field::Server,
+        server.map(|s| &s.address),
+        options.server.as_ref(),
+    )?;
+    super::pick(Field::Port, server.map(|s| &s.port), options.port.as_ref())?;
+    let test_mode = match account.test_mode(options, target) {
+        Ok(t) => Some(t),
+        Err(ConvertError::Missing { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let mut missing = Vec::new();
+    if api_id.is_none() {
+        missing.push(Field::ApiId);
+    }
+    if user_id.is_none() {
+        missing.push(Field::UserId);
+    }
+    if is_bot.is_none() {
+        missing.push(Field::IsBot);
+    }
+    if test_mode.is_none() {
+        missing.push(Field::TestMode);
+    }
+    let (Some(api_id), Some(user_id), Some(is_bot), Some(test_mode)) =
+        (api_id, user_id, is_bot, test_mode)
+    else {
+        return Err(ConvertError::Missing {
+            target,
+            fields: missing,
+            source: account.kind,
+        });
+    };
+    if user_id == 0 || user_id > Session::MAX_USER_ID {
+        return Err(ConvertError::Invalid {
+            kind: Kind::PyrogramString,
+            field: "user_id",
+            detail: format!(
+                "is {user_id}, and Pyrogram takes 1 to {} (0 means signed out)",
+                Session::MAX_USER_ID
+            ),
+        });
+    }
+    if let Some(server) = &account.server {
+        let table = dc::lookup(account.dc_id, test_mode);
+        let same = table.is_some_and(|d| {
+            [d.ipv4, d.ipv6].iter().any(|a| {
+                dc::by_address(a) == dc::by_address(&server.address) && dc::by_address(a).is_some()
+            })
+        });
+        if !same {
+            losses.push(Loss::ServerNotHeld {
+                server: server.clone(),
+            });
+        }
+    }
+    Ok(Session {
+        dc_id: account.dc_id,
+        api_id: Some(api_id),
+        test_mode,
+        auth_key: account.auth_key.clone(),
+        user_id,
+        is_bot,
+    })
+}
+
+/// Pyrogram peers from the hub's, with their dates (0 where the source has none), and the
+/// loss of inferring types from ids where the source records none (spec/conversions.md §7.2).
+pub(super) fn peers(account: &Account, losses: &mut Vec<Loss>) -> Vec<(Peer, i64)> {
+    let (mut inferred, mut kurigram) = (0, 0);
+    let out = account
+        .peers
+        .iter()
+        .map(|p| {
+            let peer_type = match p.peer_type {
+                Some(t) if t.is_pyrogram() => t,
+                Some(_) => {
+                    kurigram += 1;
+                    PeerType::Supergroup
+                }
+                None => {
+                    inferred += 1;
+                    CachedPeer::type_from_id(p.id)
+                }
+            };
+            (
+                Peer {
+                    id: p.id,
+                    access_hash: p.access_hash,
+                    peer_type,
+                    username: p.username.clone(),
+                    phone_number: p.phone_number.clone(),
+                },
+                p.date.unwrap_or(0),
+            )
+        })
+        .collect();
+    if inferred > 0 {
+        losses.push(Loss::PeerTypesInferred { count: inferred });
+    }
+    if kurigram > 0 {
+        losses.push(Loss::KurigramTypes { count: kurigram });
+    }
+    out
+}
+
+/// Creates a Pyrogram 2.0.106 file at `path` (which must not exist, mode 0600) holding the
+/// session and the peers, each dated as given.
+pub(super) fn create(
+    path: &Path,
+    session: &Session,
+    peers: &[(Peer, i64)],
+) -> Result<(), ConvertError> {
+    let mut storage = Storage::open_file(path)?;
+    storage.set_session(session)?;
+    let clock = Arc::new(ManualClock::new(0));
+    storage.set_clock(clock.clone());
+    let mut sorted: Vec<&(Peer, i64)> = peers.iter().collect();
+    sorted.sort_by_key(|(_, date)| *date);
+    for chunk in sorted.chunk_by(|a, b| a.1 == b.1) {
+        clock.set(chunk[0].1);
+        let batch: Vec<Peer> = chunk.iter().map(|(p, _)| p.clone()).collect();
+        storage.update_peers(&batch)?;
+    }
+    storage.close()?;
+    Ok(())
+}

@@ -1,0 +1,511 @@
+//! Telethon's SQLite session files, schema versions 1 to 8 read, 7 and 8 written
+//! (spec/conversions.md §2.4).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use super::{Account, CachedPeer, ConvertError, Kind, Loss, Server};
+use crate::peer::PeerType;
+use crate::AuthKey;
+
+/// The version Telethon 1.45 writes, and this crate by default.
+pub const VERSION: u8 = 8;
+/// The newest version this crate reads.
+pub const NEWEST: i64 = 8;
+
+/// One row of `entities` (spec/conversions.md §2.4).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Entity {
+    /// The marked id.
+    pub id: i64,
+    /// The access hash (`hash`, NOT NULL).
+    pub hash: i64,
+    /// The username.
+    pub username: Option<String>,
+    /// The phone number, an integer.
+    pub phone: Option<i64>,
+    /// The display name.
+    pub name: Option<String>,
+    /// When Telethon wrote the row, in Unix seconds (version 7 and later).
+    pub date: Option<i64>,
+}
+
+/// What a Telethon session file holds, as far as a conversion goes.
+///
+/// `Debug` shows the auth key only as its `auth_key_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TelethonFile {
+    /// The schema version.
+    pub version: i64,
+    /// `sessions.dc_id`.
+    pub dc_id: u8,
+    /// `sessions.server_address` and `port`, when both are set.
+    pub server: Option<Server>,
+    /// `sessions.auth_key`.
+    pub auth_key: AuthKey,
+    /// The `entities` rows, by id.
+    pub entities: Vec<Entity>,
+    /// What the file holds that a conversion does not carry (takeout id, temporary key,
+    /// update state, sent files).
+    pub losses: Vec<Loss>,
+}
+
+struct Reader<'a> {
+    path: &'a Path,
+}
+
+impl Reader<'_> {
+    fn sqlite(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> ConvertError + '_ {
+        move |source| ConvertError::Sqlite {
+            path: self.path.to_path_buf(),
+            doing,
+            source,
+        }
+    }
+
+    fn schema(&self, detail: String) -> ConvertError {
+        ConvertError::TelethonSchema {
+            path: self.path.to_path_buf(),
+            detail,
+        }
+    }
+
+    fn invalid(field: &'static str, v: ValueRef<'_>, expected: &str) -> ConvertError {
+        ConvertError::Invalid {
+            kind: Kind::TelethonFile,
+            field,
+            detail: format!(
+                "is {}, expected {expected}",
+                crate::storage::describe_value(v)
+            ),
+        }
+    }
+
+    fn columns(&self, conn: &Connection, table: &str) -> Result<Vec<String>, ConvertError> {
+        let mut stmt = conn
+            .prepare(&format!("PRAGMA table_info({table})"))
+            .map_err(self.sqlite("reading the schema"))?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(1))
+            .and_then(Iterator::collect)
+            .map_err(self.sqlite("reading the schema"));
+        names
+    }
+
+    fn count(&self, conn: &Connection, table: &str) -> Result<usize, ConvertError> {
+        if self.columns(conn, table)?.is_empty() {
+            return Ok(0);
+        }
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| usize::try_from(n).unwrap_or(0))
+        .map_err(self.sqlite("counting rows"))
+    }
+}
+
+fn int(v: ValueRef<'_>, field: &'static str) -> Result<Option<i64>, ConvertError> {
+    match v {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(i) => Ok(Some(i)),
+        other => Err(Reader::invalid(field, other, "an integer")),
+    }
+}
+
+fn text(v: ValueRef<'_>, field: &'static str) -> Result<Option<String>, ConvertError> {
+    match v {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .map(|s| Some(s.to_owned()))
+            .map_err(|_| Reader::invalid(field, v, "UTF-8 text")),
+        other => Err(Reader::invalid(field, other, "text")),
+    }
+}
+
+/// Reads a Telethon session file without changing it (spec/conversions.md §2.4). Versions 1
+/// to 8 are read by column name, so each version's columns are found where they are; a newer
+/// version, a `sessions` table without exactly one row, or a missing or all-zero key is an
+/// error.
+pub fn read(path: &Path) -> Result<TelethonFile, ConvertError> {
+    let r = Reader { path };
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(r.sqlite("opening the file read-only"))?;
+    for (table, needed) in [
+        ("version", &["version"][..]),
+        (
+            "sessions",
+            &["dc_id", "server_address", "port", "auth_key"][..],
+        ),
+        ("entities", &["id", "hash", "username", "phone", "name"][..]),
+    ] {
+        let columns = r.columns(&conn, table)?;
+        if columns.is_empty() {
+            return Err(r.schema(format!("no table {table}")));
+        }
+        if let Some(c) = needed.iter().find(|c| !columns.iter().any(|x| x == *c)) {
+            return Err(r.schema(format!("table {table} has no column {c}")));
+        }
+    }
+    let versions: Vec<rusqlite::types::Value> = conn
+        .prepare("SELECT version FROM version")
+        .and_then(|mut s| s.query_map([], |row| row.get(0))?.collect())
+        .map_err(r.sqlite("reading the version"))?;
+    let version = match versions.as_slice() {
+        [rusqlite::types::Value::Integer(v)] => *v,
+        _ => {
+            return Err(ConvertError::TelethonVersion {
+                path: path.to_path_buf(),
+                found: None,
+            })
+        }
+    };
+    if !(1..=NEWEST).contains(&version) {
+        return Err(ConvertError::TelethonVersion {
+            path: path.to_path_buf(),
+            found: Some(version),
+        });
+    }
+    let mut losses = Vec::new();
+    let (dc_id, server, auth_key) = read_session(&r, &conn, &mut losses)?;
+    let mut entities = read_entities(&r, &conn)?;
+    if version < 6 && !entities.is_empty() {
+        losses.push(Loss::StaleEntities {
+            version,
+            count: entities.len(),
+        });
+        entities.clear();
+    }
+    let update_state = r.count(&conn, "update_state")?;
+    let sent_files = r.count(&conn, "sent_files")?;
+    if update_state + sent_files > 0 {
+        losses.push(Loss::TelethonTables {
+            update_state,
+            sent_files,
+        });
+    }
+    let names = entities.iter().filter(|e| e.name.is_some()).count();
+    if names > 0 {
+        losses.push(Loss::NamesNotHeld { count: names });
+    }
+    Ok(TelethonFile {
+        version,
+        dc_id,
+        server,
+        auth_key,
+        entities,
+        losses,
+    })
+}
+
+/// Reads `entities`, by id; `date` only where the version has the column.
+fn read_entities(r: &Reader<'_>, conn: &Connection) -> Result<Vec<Entity>, ConvertError> {
+    let entity_columns = r.columns(conn, "entities")?;
+    let date = if entity_columns.iter().any(|c| c == "date") {
+        "date"
+    } else {
+        "NULL"
+    };
+    let mut entities = Vec::new();
+    {
+        let sql =
+            format!("SELECT id, hash, username, phone, name, {date} FROM entities ORDER BY id");
+        let mut stmt = conn.prepare(&sql).map_err(r.sqlite("reading entities"))?;
+        let mut rows = stmt.query([]).map_err(r.sqlite("reading entities"))?;
+        while let Some(row) = rows.next().map_err(r.sqlite("reading entities"))? {
+            let get = |i| row.get_ref(i).map_err(r.sqlite("reading entities"));
+            let phone = match get(3)? {
+                ValueRef::Text(t) => {
+                    let t = String::from_utf8_lossy(t);
+                    Some(t.parse::<i64>().map_err(|_| {
+                        Reader::invalid(
+                            "entities.phone",
+                            get(3).unwrap_or(ValueRef::Null),
+                            "an integer",
+                        )
+                    })?)
+                }
+                v => int(v, "entities.phone")?,
+            };
+            entities.push(Entity {
+                id: int(get(0)?, "entities.id")?.unwrap_or_default(),
+                hash: int(get(1)?, "entities.hash")?.ok_or_else(|| {
+                    Reader::invalid("entities.hash", ValueRef::Null, "an integer")
+                })?,
+                username: text(get(2)?, "entities.username")?,
+                phone,
+                name: text(get(4)?, "entities.name")?,
+                date: int(get(5)?, "entities.date")?,
+            });
+        }
+    }
+    Ok(entities)
+}
+
+/// Reads the one row of `sessions`: dc, server and key; a takeout id or temporary key is a loss.
+fn read_session(
+    r: &Reader<'_>,
+    conn: &Connection,
+    losses: &mut Vec<Loss>,
+) -> Result<(u8, Option<Server>, AuthKey), ConvertError> {
+    let rows = r.count(conn, "sessions")?;
+    if rows != 1 {
+        return Err(ConvertError::SessionRows {
+            path: r.path.to_path_buf(),
+            found: rows,
+        });
+    }
+    let session_columns = r.columns(conn, "sessions")?;
+    let has = |c: &str| session_columns.iter().any(|x| x == c);
+    let extra = format!(
+        "{}, {}",
+        if has("takeout_id") {
+            "takeout_id"
+        } else {
+            "NULL"
+        },
+        if has("tmp_auth_key") {
+            "tmp_auth_key"
+        } else {
+            "NULL"
+        }
+    );
+    let sql = format!("SELECT dc_id, server_address, port, auth_key, {extra} FROM sessions");
+    let mut stmt = conn
+        .prepare(&sql)
+        .map_err(r.sqlite("reading the session"))?;
+    let mut rows = stmt.query([]).map_err(r.sqlite("reading the session"))?;
+    let row = rows
+        .next()
+        .map_err(r.sqlite("reading the session"))?
+        .ok_or_else(|| ConvertError::SessionRows {
+            path: r.path.to_path_buf(),
+            found: 0,
+        })?;
+    let get = |i| row.get_ref(i).map_err(r.sqlite("reading the session"));
+    let dc_value = get(0)?;
+    let dc_id = match dc_value {
+        ValueRef::Integer(d) => u8::try_from(d).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| Reader::invalid("sessions.dc_id", dc_value, "an integer from 0 to 255"))?;
+    let address = text(get(1)?, "sessions.server_address")?;
+    let port = match int(get(2)?, "sessions.port")? {
+        None => None,
+        Some(p) => Some(u16::try_from(p).map_err(|_| {
+            Reader::invalid(
+                "sessions.port",
+                ValueRef::Integer(p),
+                "a port from 0 to 65535",
+            )
+        })?),
+    };
+    let key = match get(3)? {
+        ValueRef::Null => None,
+        ValueRef::Blob(b) if b.len() == AuthKey::LEN => AuthKey::from_slice(b).ok(),
+        other => {
+            return Err(Reader::invalid(
+                "sessions.auth_key",
+                other,
+                "a blob of 256 bytes",
+            ))
+        }
+    };
+    let key =
+        key.filter(|k| k.as_bytes().iter().any(|&x| x != 0))
+            .ok_or(ConvertError::NoAuthKey {
+                kind: Kind::TelethonFile,
+            })?;
+    if int(get(4)?, "sessions.takeout_id")?.is_some() {
+        losses.push(Loss::TakeoutId);
+    }
+    if matches!(get(5)?, ValueRef::Blob(b) if !b.is_empty()) {
+        losses.push(Loss::TmpAuthKey);
+    }
+    let server = match (address, port) {
+        (Some(address), Some(port)) => Some(Server { address, port }),
+        _ => None,
+    };
+    Ok((dc_id, server, key))
+}
+
+impl TelethonFile {
+    /// The hub's view: dc, key, server and the entities as peers without types.
+    #[must_use]
+    pub fn into_account(self) -> Account {
+        Account {
+            kind: Kind::TelethonFile,
+            dc_id: self.dc_id,
+            auth_key: self.auth_key,
+            api_id: None,
+            test_mode: None,
+            user_id: None,
+            is_bot: None,
+            server: self.server,
+            peers: self
+                .entities
+                .into_iter()
+                .map(|e| CachedPeer {
+                    id: e.id,
+                    access_hash: Some(e.hash),
+                    peer_type: None,
+                    username: e.username,
+                    phone_number: e.phone.map(|p| p.to_string()),
+                    date: e.date,
+                })
+                .collect(),
+            losses: self.losses,
+        }
+    }
+}
+
+/// A phone number as Telethon's integer column holds it, if it can: digits only, no leading
+/// zero, within 64 bits.
+#[must_use]
+pub fn phone_to_integer(phone: &str) -> Option<i64> {
+    if phone.is_empty() || phone.starts_with('0') || !phone.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    phone.parse().ok()
+}
+
+/// The entities a hub's peers become (spec/conversions.md §7.3), and what is lost on the way.
+#[must_use]
+pub fn entities(peers: &[CachedPeer], losses: &mut Vec<Loss>) -> Vec<Entity> {
+    let (mut bots, mut supergroups, mut no_hash, mut phones) = (0, 0, 0, 0);
+    let mut out = Vec::with_capacity(peers.len());
+    for p in peers {
+        match p.peer_type {
+            Some(PeerType::Bot) => bots += 1,
+            Some(
+                PeerType::Supergroup | PeerType::Forum | PeerType::Direct | PeerType::Community,
+            ) => {
+                supergroups += 1;
+            }
+            _ => {}
+        }
+        let Some(hash) = p.access_hash else {
+            no_hash += 1;
+            continue;
+        };
+        let phone = p.phone_number.as_deref().and_then(|t| {
+            let n = phone_to_integer(t);
+            if n.is_none() {
+                phones += 1;
+            }
+            n
+        });
+        out.push(Entity {
+            id: p.id,
+            hash,
+            username: p.username.clone(),
+            phone,
+            name: None,
+            date: p.date,
+        });
+    }
+    if bots + supergroups > 0 {
+        losses.push(Loss::PeerTypesNotHeld { bots, supergroups });
+    }
+    if no_hash > 0 {
+        losses.push(Loss::PeersWithoutAccessHash { count: no_hash });
+    }
+    if phones > 0 {
+        losses.push(Loss::PhonesNotHeld { count: phones });
+    }
+    out
+}
+
+/// The statements that create a Telethon file of `version` (7 or 8), as Telethon 1.37 (7) and
+/// 1.45 (8) write them, whitespace included.
+#[must_use]
+pub fn schema(version: u8) -> Vec<String> {
+    let indent = "                    ";
+    let tmp = if version >= 8 {
+        format!(",\n{indent}tmp_auth_key blob")
+    } else {
+        String::new()
+    };
+    vec![
+        "CREATE TABLE version (version integer primary key)".to_owned(),
+        format!("CREATE TABLE sessions (\n{indent}dc_id integer primary key,\n{indent}server_address text,\n{indent}port integer,\n{indent}auth_key blob,\n{indent}takeout_id integer{tmp}\n                )"),
+        format!("CREATE TABLE entities (\n{indent}id integer primary key,\n{indent}hash integer not null,\n{indent}username text,\n{indent}phone integer,\n{indent}name text,\n{indent}date integer\n                )"),
+        format!("CREATE TABLE sent_files (\n{indent}md5_digest blob,\n{indent}file_size integer,\n{indent}type integer,\n{indent}id integer,\n{indent}hash integer,\n{indent}primary key(md5_digest, file_size, type)\n                )"),
+        format!("CREATE TABLE update_state (\n{indent}id integer primary key,\n{indent}pts integer,\n{indent}qts integer,\n{indent}date integer,\n{indent}seq integer\n                )"),
+    ]
+}
+
+/// Creates a new Telethon session file at `path`, which must not exist, with mode 0600
+/// (spec/conversions.md §2.4): the schema of `version` (7 or 8), one `sessions` row (an empty
+/// `tmp_auth_key` in version 8, as Telethon 1.45 writes it) and the entities.
+pub fn create(
+    path: &Path,
+    version: u8,
+    dc_id: u8,
+    server: &Server,
+    auth_key: &AuthKey,
+    entities: &[Entity],
+) -> Result<(), ConvertError> {
+    let p = || PathBuf::from(path);
+    if !(7..=8).contains(&version) {
+        return Err(ConvertError::Invalid {
+            kind: Kind::TelethonFile,
+            field: "the version to write",
+            detail: format!("is {version}, and this crate writes 7 or 8"),
+        });
+    }
+    super::write::create_private(path)?;
+    let sqlite = |doing| {
+        move |source| ConvertError::Sqlite {
+            path: p(),
+            doing,
+            source,
+        }
+    };
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite("opening the new file"))?;
+    let tx = conn.transaction().map_err(sqlite("writing"))?;
+    for stmt in schema(version) {
+        tx.execute(&stmt, [])
+            .map_err(sqlite("creating the tables"))?;
+    }
+    tx.execute("INSERT INTO version VALUES (?1)", [i64::from(version)])
+        .map_err(sqlite("writing the version"))?;
+    let key: &[u8] = auth_key.as_bytes();
+    if version >= 8 {
+        tx.execute(
+            "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, NULL, x'')",
+            rusqlite::params![dc_id, server.address, server.port, key],
+        )
+    } else {
+        tx.execute(
+            "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, NULL)",
+            rusqlite::params![dc_id, server.address, server.port, key],
+        )
+    }
+    .map_err(sqlite("writing the session"))?;
+    {
+        let mut stmt = tx
+            .prepare("INSERT OR REPLACE INTO entities VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .map_err(sqlite("writing entities"))?;
+        for e in entities {
+            stmt.execute(rusqlite::params![
+                e.id, e.hash, e.username, e.phone, e.name, e.date
+            ])
+            .map_err(sqlite("writing entities"))?;
+        }
+    }
+    tx.commit().map_err(sqlite("committing"))?;
+    conn.close().map_err(|(_, source)| ConvertError::Sqlite {
+        path: p(),
+        doing: "closing",
+        source,
+    })
+}

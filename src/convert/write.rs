@@ -1,0 +1,177 @@
+//! Writing session files: built under a temporary name, then published (spec/conversions.md
+//! §5.5).
+
+use std::path::{Path, PathBuf};
+
+use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
+
+/// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
+/// no other user can read the key even for a moment.
+pub(crate) fn create_private(path: &Path) -> Result<(), ConvertError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            ConvertError::AlreadyExists {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ConvertError::Io {
+                path: path.to_path_buf(),
+                doing: "creating the file",
+                source,
+            }
+        }
+    })
+}
+
+/// Whether two paths name one file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Converts to a file target and writes it at `path` (spec/conversions.md §5.5).
+///
+/// The file is built under a temporary name in the same directory, with mode 0600, then linked
+/// into place, which fails if `path` exists; with `force` it is renamed over `path` instead,
+/// atomically. A crash leaves no half-written file at `path`. `source`, the file the account
+/// was read from if any, is never the target.
+pub fn write_file(
+    account: &Account,
+    target: Target,
+    options: &Options,
+    path: &Path,
+    force: bool,
+    source: Option<&Path>,
+) -> Result<Vec<Loss>, ConvertError> {
+    if !target.is_file() {
+        return Err(ConvertError::Invalid {
+            kind: account.kind,
+            field: "the target",
+            detail: format!("{target} is a string, not a file"),
+        });
+    }
+    if source.is_some_and(|s| same_file(s, path)) {
+        return Err(ConvertError::SameFile {
+            path: path.to_path_buf(),
+        });
+    }
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(ConvertError::AlreadyExists {
+            path: path.to_path_buf(),
+        });
+    }
+    if path.is_dir() {
+        return Err(ConvertError::Io {
+            path: path.to_path_buf(),
+            doing: "writing the file",
+            source: std::io::Error::other("is a directory"),
+        });
+    }
+    let mut losses = account.losses.clone();
+    let tmp = temporary(path);
+    let built = if target == Target::PyrogramFile {
+        let session = pyrogram::session(account, target, options, &mut losses)?;
+        let peers = pyrogram::peers(account, &mut losses);
+        pyrogram::create(&tmp, &session, &peers)
+    } else {
+        {
+            let t = telethon::TelethonString::from_account(account, options, &mut losses)?;
+            let server = super::Server {
+                address: t.address.to_string(),
+                port: t.port,
+            };
+            let entities = telethon_file::entities(&account.peers, &mut losses);
+            telethon_file::create(
+                &tmp,
+                options.telethon_version,
+                t.dc_id,
+                &server,
+                &t.auth_key,
+                &entities,
+            )
+        }
+    };
+    let published = built.and_then(|()| publish(&tmp, path, force));
+    let _ = std::fs::remove_file(&tmp);
+    published.map(|()| {
+        // The losses were found on the way to a Telethon string; the target is the file.
+        for l in &mut losses {
+            if let Loss::FieldsNotHeld { target: t, .. } = l {
+                *t = target;
+            }
+        }
+        losses
+    })
+}
+
+/// A temporary name beside `path`, cleared of any leftover.
+fn temporary(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.convert.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    tmp
+}
+
+/// Puts the finished temporary file at `path`: a hard link, which fails if `path` exists, or
+/// with `force` a rename over it.
+fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
+    let result = if force {
+        std::fs::rename(tmp, path)
+    } else {
+        std::fs::hard_link(tmp, path)
+    };
+    result.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            ConvertError::AlreadyExists {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ConvertError::Io {
+                path: path.to_path_buf(),
+                doing: "moving the new file into place",
+                source,
+            }
+        }
+    })
+}
+
+/// Writes a converted string, and a line break, to a new file at `path` with mode 0600, the
+/// way [`write_file`] writes session files (spec/conversions.md §5.5).
+pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), ConvertError> {
+    use std::io::Write as _;
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(ConvertError::AlreadyExists {
+            path: path.to_path_buf(),
+        });
+    }
+    let tmp = temporary(path);
+    create_private(&tmp)?;
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.write_all(b"\n")?;
+            f.sync_all()
+        })
+        .map_err(|source| ConvertError::Io {
+            path: tmp.clone(),
+            doing: "writing the file",
+            source,
+        });
+    let published = written.and_then(|()| publish(&tmp, path, force));
+    let _ = std::fs::remove_file(&tmp);
+    published
+}

@@ -1,0 +1,353 @@
+//! `pyrosession convert`, and `inspect` on other libraries' sessions, run as a user runs them
+//! (spec/conversions.md §11).
+
+mod util;
+
+use std::process::{Command, Output};
+
+use pyrosession::convert::{read_path, read_text, Kind};
+use pyrosession::string::decode_strict;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(args)
+        .current_dir(util::root())
+        .output()
+        .expect("run pyrosession")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+fn example(name: &str) -> String {
+    let s = std::fs::read_to_string(util::root().join("spec/examples").join(name)).unwrap();
+    s.trim_end().to_owned()
+}
+
+/// Bytes 0..=255, the key of the examples and of the fixtures.
+fn key_bytes() -> Vec<u8> {
+    (0..=255u8).collect()
+}
+
+/// No output holds the key: not in hex, not in standard or URL-safe base64, not a piece of it.
+#[track_caller]
+fn assert_no_key(out: &Output) {
+    use base64::Engine as _;
+    let key = key_bytes();
+    let hex = pyrosession::AuthKey::from_slice(&key).unwrap().to_hex();
+    let std64 = base64::engine::general_purpose::STANDARD.encode(&key);
+    let url64 = base64::engine::general_purpose::URL_SAFE.encode(&key);
+    for stream in [text(&out.stdout), text(&out.stderr)] {
+        for whole in [&hex, &std64, &url64] {
+            for piece in whole.as_bytes().chunks(24).filter(|c| c.len() == 24) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(!stream.contains(piece), "key material in output: {stream}");
+            }
+        }
+    }
+}
+
+#[test]
+fn inspect_a_telethon_string_says_what_pyrogram_needs() {
+    let out = run(&["inspect", &example("telethon.txt")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "format       a Telethon string session (IPv4)
+dc_id        2
+api_id       not held
+test_mode    not held
+user_id      not held
+is_bot       not held
+server       149.154.167.51:443
+auth_key_id  e1bc6d0dcda2e1fa
+peers        0
+to Pyrogram  Pyrogram needs the application's api_id, the account's user id and to know whether the account is a bot, which a Telethon string session does not hold: pass --api-id, --user-id and --is-bot true or --is-bot false
+to Telethon  nothing to pass
+to GramJS    nothing to pass
+"
+    );
+}
+
+#[test]
+fn inspect_json_on_every_other_format_and_no_key() {
+    let cases = [
+        (
+            "spec/fixtures/telethon-1.45.0.session",
+            "telethon-file",
+            "version 8",
+        ),
+        (
+            "spec/fixtures/pyrogram-json-0.14.session",
+            "pyrogram-json",
+            "Pyrogram ≤ 0.14",
+        ),
+    ];
+    for (file, format, detail) in cases {
+        let out = run(&["inspect", "--json", file]);
+        assert_eq!(out.status.code(), Some(0), "{file}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["format"], format);
+        assert_eq!(v["detail"], detail);
+        assert_eq!(v["auth_key_id"], "c8df57a46e58d132");
+        assert_eq!(v["peers"], 10);
+        assert!(v.get("auth_key").is_none());
+        assert_no_key(&out);
+    }
+    let out = run(&[
+        "inspect",
+        "--json",
+        "spec/fixtures/pyrogram-json-0.14.session",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["needs"]["pyrogram"],
+        "Pyrogram needs the application's api_id, which a Pyrogram JSON session does not hold: pass --api-id"
+    );
+    assert_eq!(v["needs"]["telethon"], serde_json::Value::Null);
+    let out = run(&[
+        "inspect",
+        "--json",
+        "--reveal-key",
+        "spec/fixtures/telethon-1.45.0.session",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["auth_key"].as_str().unwrap().len(), 512);
+}
+
+#[test]
+fn convert_stops_and_names_the_options_to_pass() {
+    let out = run(&[
+        "convert",
+        "--to",
+        "pyrogram",
+        "spec/fixtures/telethon-1.45.0.session",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: Pyrogram needs the application's api_id, the account's user id and to know whether the account is a bot, which a Telethon session file does not hold: pass --api-id, --user-id and --is-bot true or --is-bot false\n"
+    );
+    let out = run(&[
+        "convert",
+        "--to",
+        "pyrogram",
+        "--api-id",
+        "1",
+        "--user-id",
+        "2",
+        "--is-bot",
+        "false",
+        "--server",
+        "1.2.3.4",
+        &example("telethon.txt"),
+    ]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: the source holds server 149.154.167.51, but --server says 1.2.3.4: leave the option out or make them agree\n"
+    );
+    // A GramJS session on a host name: test mode cannot be read from the table.
+    let g = text(
+        &run(&[
+            "convert",
+            "--to",
+            "gramjs",
+            "--server",
+            "example.org",
+            "--port",
+            "8443",
+            "spec/examples/v2.txt",
+        ])
+        .stdout,
+    );
+    let out = run(&[
+        "convert",
+        "--to",
+        "pyrogram",
+        "--api-id",
+        "1",
+        "--user-id",
+        "2",
+        "--is-bot",
+        "false",
+        g.trim(),
+    ]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot tell whether example.org is a test or a production server: it is not in Telegram's data-center table; pass --test-mode true or --test-mode false\n"
+    );
+    // ... and a host name has no place in a Telethon string.
+    let out = run(&["convert", "--to", "telethon", g.trim()]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: a Telethon string holds the server as an IP address, and \"example.org\" is not one: pass --server with the IP address\n"
+    );
+    // A data center the table does not list.
+    let mut s = decode_strict(&example("v2.txt")).unwrap().session;
+    s.dc_id = 7;
+    let seven = pyrosession::string::encode(&s, pyrosession::string::Format::V2).unwrap();
+    let out = run(&["convert", "--to", "gramjs", &seven]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: data center 7 (production) is not in Telegram's data-center table: pass --server and --port\n"
+    );
+    let out = run(&["convert", "--to", "telethon-file", &seven]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: --to telethon-file writes a file: name the TARGET file after SOURCE\n"
+    );
+    let out = run(&["convert", "--to", "telethon", "missing.session"]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot read missing.session: no such file\n"
+    );
+    let out = run(&["convert", "--to", "pyrogram", "not a session"]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: not a session of any known format (Pyrogram string or file, Telethon string or file, GramJS string, Pyrogram JSON): a text of 13 characters\n"
+    );
+}
+
+#[test]
+fn strings_print_on_stdout_and_round_trip_through_the_command() {
+    let v2 = example("v2.txt");
+    let t = run(&["convert", "--to", "telethon", &v2]);
+    assert_eq!(out_code(&t), 0);
+    assert_eq!(
+        text(&t.stderr),
+        "pyrosession: note: Telethon does not hold api_id, user_id, is_bot, test_mode; they are left behind\n"
+    );
+    let telethon = text(&t.stdout);
+    assert_eq!(read_text(&telethon).unwrap().kind, Kind::TelethonString);
+    let g = run(&["convert", "--to", "gramjs", telethon.trim()]);
+    let back = run(&[
+        "convert",
+        "--to",
+        "pyrogram",
+        "--api-id",
+        "12345",
+        "--user-id",
+        "123456789",
+        "--is-bot",
+        "false",
+        text(&g.stdout).trim(),
+    ]);
+    assert_eq!(text(&back.stdout), format!("{v2}\n"));
+    assert_eq!(back.stderr, b"");
+}
+
+fn out_code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn files_are_private_never_overwritten_without_force_and_never_the_source() {
+    let dir = util::TempDir::new("cli-convert");
+    let target = dir.join("from-telethon.session");
+    let t = target.to_str().unwrap();
+    let args = [
+        "convert",
+        "--to",
+        "pyrogram-file",
+        "--api-id",
+        "12345",
+        "--user-id",
+        "123456789",
+        "--is-bot",
+        "false",
+        "spec/fixtures/telethon-1.45.0.session",
+        t,
+    ];
+    let out = run(&args);
+    assert_eq!(out_code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!("pyrosession: note: Telethon's update state (1 row) and sent-file cache (1 row) are left behind
+pyrosession: note: display names are not carried: 10 names are left behind
+pyrosession: note: the source records no peer types: 10 peers are typed from their ids, so bots are stored as users and supergroups as channels
+pyrosession: wrote {t} (pyrogram-file, dc 2, 10 peers)\n")
+    );
+    assert_no_key(&out);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let account = read_path(&target).unwrap();
+    assert_eq!(account.kind, Kind::PyrogramFile);
+    assert_eq!(account.peers.len(), 10);
+    let before = std::fs::read(&target).unwrap();
+    let again = run(&args);
+    assert_eq!(out_code(&again), 1);
+    assert_eq!(
+        text(&again.stderr),
+        format!("pyrosession: {t} exists; pass --force to replace it\n")
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), before);
+    let mut forced = args.to_vec();
+    forced.insert(1, "--force");
+    assert_eq!(out_code(&run(&forced)), 0);
+    // No temporary file is left beside it.
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1);
+    // The source is never the target, even with --force.
+    let same = run(&["convert", "--force", "--to", "telethon-file", t, t]);
+    assert_eq!(text(&same.stderr), format!("pyrosession: {t} is the source; a conversion never changes its source: name another target\n"));
+    // A string target written to a file, 0600 as well.
+    let s = dir.join("telethon.txt");
+    let out = run(&["convert", "--to", "telethon", t, s.to_str().unwrap()]);
+    assert_eq!(out_code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(out.stdout, b"");
+    let written = std::fs::read_to_string(&s).unwrap();
+    assert_eq!(read_text(&written).unwrap().dc_id, 2);
+}
+
+#[test]
+fn telethon_file_versions_and_the_source_is_untouched() {
+    let dir = util::TempDir::new("cli-convert-versions");
+    let source = "spec/fixtures/pyrogram-2.0.106.session";
+    let before = std::fs::read(util::root().join(source)).unwrap();
+    for version in ["7", "8"] {
+        let target = dir.join(&format!("v{version}.session"));
+        let out = run(&[
+            "convert",
+            "--to",
+            "telethon-file",
+            "--telethon-version",
+            version,
+            source,
+            target.to_str().unwrap(),
+        ]);
+        assert_eq!(out_code(&out), 0, "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stderr).lines().filter(|l| l.contains("note")).collect::<Vec<_>>(),
+            [
+                "pyrosession: note: Telethon does not hold api_id, user_id, is_bot, test_mode; they are left behind",
+                "pyrosession: note: Telethon records no peer types: 1 bots will read back as users and 2 supergroups as channels",
+            ]
+        );
+        let conn = rusqlite::Connection::open(&target).unwrap();
+        let v: i64 = conn
+            .query_row("SELECT version FROM version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v.to_string(), version);
+        let inspect = run(&["inspect", target.to_str().unwrap()]);
+        assert!(text(&inspect.stdout).starts_with(&format!(
+            "format       a Telethon session file (version {version})\n"
+        )));
+        assert_no_key(&inspect);
+    }
+    let bad = run(&[
+        "convert",
+        "--to",
+        "telethon-file",
+        "--telethon-version",
+        "6",
+        source,
+        "x.session",
+    ]);
+    assert_eq!(out_code(&bad), 2);
+    assert_eq!(std::fs::read(util::root().join(source)).unwrap(), before);
+}

@@ -1,0 +1,373 @@
+//! Conversions against the fixtures real libraries wrote, the Telethon schema versions, and
+//! the exact text of the errors (spec/conversions.md).
+
+mod util;
+
+#[path = "convert_support/telethon_versions.rs"]
+mod telethon_versions;
+
+use pyrosession::convert::{
+    detect_file, detect_text, read_path, read_text, render, telethon_file, write_file, CachedPeer,
+    ConvertError, Kind, Loss, Options, Server, Target,
+};
+use pyrosession::peer::PeerType;
+use serde_json::Value;
+use util::assert_message;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    util::root().join("spec/fixtures").join(name)
+}
+
+fn manifest(file: &str) -> Value {
+    let text = std::fs::read_to_string(fixture("manifest.json")).unwrap();
+    let v: Vec<Value> = serde_json::from_str(&text).unwrap();
+    v.into_iter().find(|e| e["file"] == file).unwrap()
+}
+
+#[test]
+fn the_telethon_fixture_reads_as_its_manifest_says() {
+    let m = manifest("telethon-1.45.0.session");
+    let a = read_path(&fixture("telethon-1.45.0.session")).unwrap();
+    assert_eq!(a.kind, Kind::TelethonFile);
+    assert_eq!(a.dc_id, 2);
+    assert_eq!(
+        a.server,
+        Some(Server {
+            address: "149.154.167.51".into(),
+            port: 443
+        })
+    );
+    assert_eq!(
+        a.auth_key.to_hex(),
+        m["sessions"]["auth_key"].as_str().unwrap()
+    );
+    let mut want: Vec<CachedPeer> = m["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| CachedPeer {
+            id: e["id"].as_i64().unwrap(),
+            access_hash: e["hash"].as_i64(),
+            peer_type: None,
+            username: e["username"].as_str().map(str::to_owned),
+            phone_number: e["phone"].as_i64().map(|p| p.to_string()),
+            date: e["date"].as_i64(),
+        })
+        .collect();
+    want.sort_by_key(|p| p.id);
+    assert_eq!(a.peers, want);
+    assert_eq!(
+        a.losses,
+        [
+            Loss::TelethonTables {
+                update_state: 1,
+                sent_files: 1
+            },
+            Loss::NamesNotHeld { count: 10 }
+        ]
+    );
+}
+
+#[test]
+fn the_json_fixture_reads_as_its_manifest_says_and_like_pyrogram_0_18_migrated_it() {
+    let json = fixture("pyrogram-json-0.14.session");
+    let a = read_path(&json).unwrap();
+    assert_eq!(a.kind, Kind::PyrogramJson);
+    assert_eq!(
+        (a.dc_id, a.test_mode, a.user_id, a.is_bot, a.api_id),
+        (2, Some(false), Some(123_456_789), Some(false), None)
+    );
+    let m = manifest("pyrogram-json-0.14.session");
+    assert_eq!(
+        a.auth_key.to_hex(),
+        m["session"]["auth_key"].as_str().unwrap()
+    );
+    // Pyrogram 0.18's own migration of the same file: the same ids, hashes and phones, and the
+    // types the crate infers. It leaves a group's hash NULL where the crate writes 0, as
+    // Pyrogram 2.0.106 does for groups, and drops usernames, which the crate keeps.
+    let migrated = read_path(&fixture("pyrogram-0.18.0-from-json.session")).unwrap();
+    let dir = util::TempDir::new("convert-json");
+    let out = dir.join("from-json.session");
+    let options = Options {
+        api_id: Some(12345),
+        ..Options::default()
+    };
+    let losses = write_file(&a, Target::PyrogramFile, &options, &out, false, Some(&json)).unwrap();
+    assert_eq!(losses, [Loss::PeerTypesInferred { count: 10 }]);
+    let ours = read_path(&out).unwrap();
+    assert_eq!(ours.peers.len(), migrated.peers.len());
+    for (o, p) in ours.peers.iter().zip(&migrated.peers) {
+        assert_eq!(
+            (o.id, o.peer_type, &o.phone_number),
+            (p.id, p.peer_type, &p.phone_number)
+        );
+        if p.peer_type == Some(PeerType::Group) {
+            assert_eq!((o.access_hash, p.access_hash), (Some(0), None));
+        } else {
+            assert_eq!(o.access_hash, p.access_hash);
+        }
+        assert_eq!(o.date, Some(0));
+    }
+    let named: Vec<_> = ours
+        .peers
+        .iter()
+        .filter_map(|p| p.username.as_deref())
+        .collect();
+    assert_eq!(
+        named,
+        [
+            "dup",
+            "news_channel",
+            "chat_group",
+            "alice",
+            "example_bot",
+            "bigid_user"
+        ]
+    );
+}
+
+#[test]
+fn every_fixture_is_detected() {
+    for entry in std::fs::read_dir(util::root().join("spec/fixtures")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if !name.ends_with(".session") {
+            continue;
+        }
+        let want = if name.starts_with("telethon") {
+            Kind::TelethonFile
+        } else if name.starts_with("pyrogram-json") {
+            Kind::PyrogramJson
+        } else {
+            Kind::PyrogramFile
+        };
+        assert_eq!(detect_file(&path).unwrap().kind, want, "{name}");
+        // Every one converts to a Telethon string (the table gives the server where needed).
+        let a = read_path(&path).unwrap();
+        render(&a, Target::Telethon, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    for (file, want) in [
+        ("v2.txt", Kind::PyrogramString),
+        ("legacy32.txt", Kind::PyrogramString),
+        ("telethon.txt", Kind::TelethonString),
+    ] {
+        let p = util::root().join("spec/examples").join(file);
+        assert_eq!(detect_file(&p).unwrap().kind, want, "{file}");
+    }
+}
+
+#[test]
+fn telethon_files_of_every_version_from_1_to_8() {
+    let dir = util::TempDir::new("convert-telethon-versions");
+    for version in 1..=8 {
+        let path = dir.join(&format!("v{version}.session"));
+        telethon_versions::build(&path, version);
+        let before = std::fs::read(&path).unwrap();
+        let f = telethon_file::read(&path).unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "the source was changed"
+        );
+        assert_eq!((f.version, f.dc_id), (version, 4));
+        assert_eq!(
+            f.auth_key.as_bytes().as_slice(),
+            telethon_versions::key().as_slice()
+        );
+        assert_eq!(
+            f.losses.contains(&Loss::TakeoutId),
+            version >= 5,
+            "v{version}"
+        );
+        // Telethon deletes the entities of files before version 6 when it opens them.
+        if version < 6 {
+            assert!(f.entities.is_empty());
+            assert!(f
+                .losses
+                .contains(&Loss::StaleEntities { version, count: 3 }));
+            continue;
+        }
+        assert_eq!(f.entities.len(), 3);
+        for (e, (id, hash, username, phone, name, date)) in f.entities.iter().zip(
+            telethon_versions::ENTITIES
+                .iter()
+                .copied()
+                .collect::<std::collections::BTreeSet<_>>(),
+        ) {
+            assert_eq!(
+                (
+                    e.id,
+                    e.hash,
+                    e.username.as_deref(),
+                    e.phone,
+                    e.name.as_deref()
+                ),
+                (id, hash, username, phone, name)
+            );
+            assert_eq!(e.date, (version >= 7).then_some(date));
+        }
+    }
+    let newer = dir.join("v9.session");
+    telethon_versions::build(&newer, 9);
+    assert_message(
+        &telethon_file::read(&newer).unwrap_err(),
+        &format!(
+            "{}: Telethon session version 9, and this crate knows versions 1 to 8",
+            newer.display()
+        ),
+    );
+}
+
+#[test]
+fn telethon_files_with_no_or_two_sessions_or_foreign_tables() {
+    let dir = util::TempDir::new("convert-telethon-bad");
+    let path = dir.join("empty.session");
+    telethon_versions::build(&path, 8);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("delete from sessions", []).unwrap();
+    assert_message(
+        &telethon_file::read(&path).unwrap_err(),
+        &format!(
+            "{}: the sessions table holds 0 rows, expected exactly 1",
+            path.display()
+        ),
+    );
+    conn.execute_batch("insert into sessions values (1, '1.1.1.1', 1, zeroblob(256), NULL, NULL); insert into sessions values (2, '1.1.1.1', 1, zeroblob(256), NULL, NULL);").unwrap();
+    assert!(matches!(
+        telethon_file::read(&path),
+        Err(ConvertError::SessionRows { found: 2, .. })
+    ));
+    conn.execute("delete from sessions where dc_id = 2", [])
+        .unwrap();
+    assert_message(
+        &telethon_file::read(&path).unwrap_err(),
+        "a Telethon session file holds no auth key (Telethon and GramJS take an all-zero key for none)",
+    );
+    conn.execute("update sessions set auth_key = x'0102'", [])
+        .unwrap();
+    assert_message(
+        &telethon_file::read(&path).unwrap_err(),
+        "a Telethon session file: sessions.auth_key is a blob of 2 bytes, expected a blob of 256 bytes",
+    );
+    conn.execute("drop table entities", []).unwrap();
+    assert_message(
+        &telethon_file::read(&path).unwrap_err(),
+        &format!(
+            "{}: not a Telethon session file: no table entities",
+            path.display()
+        ),
+    );
+}
+
+#[test]
+fn messages_name_the_option_to_pass() {
+    let t = read_text(
+        std::fs::read_to_string(util::root().join("spec/examples/telethon.txt"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    let only_user = Options {
+        api_id: Some(1),
+        is_bot: Some(false),
+        ..Options::default()
+    };
+    assert_message(
+        &render(&t, Target::Pyrogram, &only_user).unwrap_err(),
+        "Pyrogram needs the account's user id, which a Telethon string session does not hold: pass --user-id",
+    );
+    let zero = Options {
+        user_id: Some(0),
+        ..only_user.clone()
+    };
+    assert_message(
+        &render(&t, Target::Pyrogram, &zero).unwrap_err(),
+        "a Pyrogram session string: user_id is 0, and Pyrogram takes 1 to 9223372036854775807 (0 means signed out)",
+    );
+    let port = Options {
+        port: Some(80),
+        ..Options::default()
+    };
+    assert_message(
+        &render(&t, Target::Gramjs, &port).unwrap_err(),
+        "the source holds port 443, but --port says 80: leave the option out or make them agree",
+    );
+    let high = Options {
+        server: Some("10.0.0.1".into()),
+        port: Some(40000),
+        test_mode: Some(false),
+        ..Options::default()
+    };
+    let v2 = read_text(
+        std::fs::read_to_string(util::root().join("spec/examples/v2.txt"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    assert_message(
+        &render(&v2, Target::Gramjs, &high).unwrap_err(),
+        "a GramJS string session: the port is 40000, and GramJS takes 1 to 32767",
+    );
+    let no_port = Options {
+        server: Some("10.0.0.1".into()),
+        ..Options::default()
+    };
+    assert_message(
+        &render(&v2, Target::Telethon, &no_port).unwrap_err(),
+        "Telethon needs the server's port, which a Pyrogram session string does not hold: pass --port",
+    );
+    assert_message(
+        &detect_text("2AAAA").unwrap_err(),
+        "not a session of any known format (Pyrogram string or file, Telethon string or file, GramJS string, Pyrogram JSON): a text of 5 characters",
+    );
+    assert_message(
+        &detect_text("1AAAA").unwrap_err(),
+        "a GramJS string session: the address length is 0, and GramJS reads only 1 to 100 as an address",
+    );
+}
+
+#[test]
+fn debug_never_shows_the_key() {
+    let a = read_path(&fixture("telethon-1.45.0.session")).unwrap();
+    let r = render(&a, Target::Gramjs, &Options::default()).unwrap();
+    let hex = a.auth_key.to_hex();
+    for shown in [format!("{a:?}"), format!("{r:?}")] {
+        assert!(!shown.contains(&hex[..32]));
+        assert!(!shown.contains(&r.text[10..40]));
+    }
+}
+
+#[test]
+fn kurigram_types_become_supergroups_pyrogram_knows() {
+    let source = fixture("kurigram-2.2.26.session");
+    let a = read_path(&source).unwrap();
+    let dir = util::TempDir::new("convert-kurigram");
+    let out = dir.join("pyrogram.session");
+    let options = Options {
+        api_id: Some(12345),
+        ..Options::default()
+    };
+    let losses = write_file(
+        &a,
+        Target::PyrogramFile,
+        &options,
+        &out,
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    assert!(
+        losses.contains(&Loss::KurigramTypes { count: 3 }),
+        "{losses:?}"
+    );
+    let storage = pyrosession::storage::Storage::open_file_read_only(&out).unwrap();
+    for p in storage.peers().unwrap() {
+        assert!(p.peer.peer_type.is_pyrogram(), "{:?}", p.peer);
+        // Every peer resolves as Pyrogram 2.0.106 would resolve it.
+        storage.get_peer_by_id(p.peer.id).unwrap();
+    }
+    assert_eq!(
+        Loss::KurigramTypes { count: 3 }.to_string(),
+        "Pyrogram 2.0.106 knows no forum, direct or community peers: 3 are stored as supergroups"
+    );
+}
