@@ -574,6 +574,16 @@ fn crash_test() -> Result<(), Failed> {
 }
 
 fn full_disk() -> Result<(), Failed> {
+    // The issue asks for a full disk "where it can be simulated": here that takes a mount
+    // namespace. Where user namespaces are not allowed, say so loudly instead of pretending.
+    let can = Command::new("unshare")
+        .args(["-rm", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !can {
+        eprintln!("full disk NOT SIMULATED: `unshare -rm` is not allowed on this machine");
+        return Ok(());
+    }
     let dir = TempDir::new("full");
     let disk = dir.join("disk");
     std::fs::create_dir(&disk)?;
