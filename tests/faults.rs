@@ -43,6 +43,7 @@ fn main() {
         Trial::test("load_threads_and_two_processes", load_test),
         Trial::test("sigkill_during_writes_loses_no_returned_write", crash_test),
         Trial::test("full_disk_keeps_every_returned_write", full_disk),
+        Trial::test("sigkill_through_a_symbolic_link", crash_through_symlink),
         Trial::test("permissions_give_typed_errors", permissions),
         Trial::test("modes_are_never_widened", modes),
     ];
@@ -570,6 +571,46 @@ fn crash_test() -> Result<(), Failed> {
         mid_write > kills / 2,
         "most kills must land in writes: {mid_write}"
     );
+    Ok(())
+}
+
+/// A session opened through a symbolic link: SQLite keeps the journal beside the target, and a
+/// read-only open through the link must find it there and roll it back.
+fn crash_through_symlink() -> Result<(), Failed> {
+    let dir = TempDir::new("crash-link");
+    let target = dir.join("real.session");
+    let link = dir.join("link.session");
+    std::os::unix::fs::symlink(&target, &link)?;
+    // A session is never created through a link: the target exists first.
+    Storage::open_file(&target)?.close()?;
+    let mut acked = Vec::new();
+    let mut hot = 0;
+    for kill in 0..20u64 {
+        let first = acked.iter().max().map_or(1, |m| m + 1);
+        let mut child = spawn(
+            "crash",
+            &link,
+            &[
+                ("PYROSESSION_FAULT_SEED", kill.to_string()),
+                ("PYROSESSION_FAULT_FIRST", first.to_string()),
+            ],
+        );
+        std::thread::sleep(Duration::from_millis(20 + kill % 7));
+        child.kill()?;
+        let (l, _, _) = lines(child);
+        acked.extend(acked_peers(&l));
+        let journal = dir.join("real.session-journal");
+        if std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0) {
+            hot += 1;
+        }
+        let s = Storage::open_file_read_only(&link)
+            .map_err(|e| format!("kill {kill}: read-only open through the link: {e}"))?;
+        check_peers(&s, &acked)?;
+        s.close()?;
+        integrity(&target)?;
+    }
+    assert!(!dir.join("link.session-journal").exists());
+    eprintln!("symlink: 20 kills, {hot} left a journal beside the target");
     Ok(())
 }
 

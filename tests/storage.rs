@@ -702,6 +702,22 @@ fn a_second_opener_is_told_the_session_is_in_use() {
         Err(StorageError::InUse { .. })
     ));
     assert!(started.elapsed() < wait, "a zero wait waited");
+    // A read-only storage opened before the holder reports the wait it was opened with.
+    first.close().unwrap();
+    let reader = OpenOptions::new()
+        .wait(Duration::from_millis(200))
+        .read_only(true)
+        .open(&p)
+        .unwrap();
+    let mut first = Storage::open_file(&p).unwrap();
+    util::assert_message(
+        &reader.session().unwrap_err(),
+        &format!(
+            "{}: the session is in use: another client has it open (waited 200 ms; close that client first)",
+            p.display()
+        ),
+    );
+    drop(reader);
     first
         .update_peers(&[peer(1, 1, PeerType::User, None, None)])
         .unwrap();

@@ -239,6 +239,33 @@ impl StorageError {
         Self::from_sqlite_waited(path, doing, source, std::time::Duration::ZERO)
     }
 
+    /// The same error about `shown` where it names `built`: a file built under a temporary
+    /// name is reported under the name the caller asked for.
+    pub(crate) fn naming(mut self, built: &std::path::Path, shown: &std::path::Path) -> Self {
+        let rename = |p: &mut PathBuf| {
+            if p == built {
+                *p = shown.to_path_buf();
+            }
+        };
+        match &mut self {
+            StorageError::Sqlite { path: Some(p), .. }
+            | StorageError::Corrupt { path: Some(p), .. }
+            | StorageError::DiskFull { path: Some(p) }
+            | StorageError::InvalidValue { path: Some(p), .. }
+            | StorageError::UnknownPeerType { path: Some(p), .. }
+            | StorageError::MissingAccessHash { path: Some(p), .. }
+            | StorageError::NotASession { path: Some(p), .. }
+            | StorageError::SessionRows { path: Some(p), .. }
+            | StorageError::VersionRows { path: Some(p), .. }
+            | StorageError::Io { path: p, .. }
+            | StorageError::InUse { path: p, .. }
+            | StorageError::ReadOnly { path: p }
+            | StorageError::PermissionDenied { path: p, .. } => rename(p),
+            _ => {}
+        }
+        self
+    }
+
     /// Names the file in an error about one of its rows, where the error does not yet.
     pub(crate) fn at(mut self, file: Option<&std::path::Path>) -> Self {
         if let StorageError::InvalidValue { path, .. }

@@ -175,7 +175,13 @@ fn read_session_row(
 impl Storage {
     /// The session fields, read and checked (spec/storage.md §7.1).
     pub fn session(&self) -> Result<SessionFields, StorageError> {
-        read_fields(&self.conn, self.dialect, self.path())
+        read_fields(&self.conn, self.dialect, self.path()).map_err(|e| match e {
+            StorageError::InUse { path, .. } => StorageError::InUse {
+                path,
+                waited: self.wait,
+            },
+            e => e,
+        })
     }
 
     fn set(

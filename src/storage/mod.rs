@@ -152,6 +152,8 @@ pub struct Storage {
     engine: Engine,
     dialect: Dialect,
     clock: Arc<dyn Clock>,
+    /// How long a statement waits for another connection's lock (the open's wait).
+    wait: std::time::Duration,
 }
 
 impl fmt::Debug for Storage {
@@ -258,6 +260,6 @@ impl Storage {
     }
 
     fn sqlite(&self, doing: &'static str, source: rusqlite::Error) -> StorageError {
-        StorageError::from_sqlite(self.path(), doing, source)
+        StorageError::from_sqlite_waited(self.path(), doing, source, self.wait)
     }
 }

@@ -297,7 +297,9 @@ fn claim(conn: &Connection, path: &Path, wait: Duration) -> Result<(), StorageEr
 /// opened for writing once, read, and closed: SQLite rolls the journal back if it is hot and
 /// leaves it alone otherwise. Nothing else is written.
 fn recover_hot_journal(path: &Path) -> Result<(), StorageError> {
-    let mut journal = path.as_os_str().to_owned();
+    // SQLite keeps the journal beside the file a symbolic link points to.
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut journal = real.into_os_string();
     journal.push("-journal");
     if std::fs::metadata(&journal).map_or(true, |m| m.len() == 0) {
         return Ok(());
@@ -513,6 +515,7 @@ impl Storage {
             engine: Engine::File(path),
             dialect,
             clock: Arc::new(SystemClock),
+            wait: wait,
         })
     }
 
@@ -549,6 +552,7 @@ impl Storage {
             engine: Engine::Memory,
             dialect: Dialect::Pyrogram(schema::VERSION),
             clock: Arc::new(SystemClock),
+            wait: Duration::ZERO,
         })
     }
 
@@ -586,6 +590,7 @@ impl Storage {
             engine: Engine::File(path),
             dialect,
             clock: Arc::new(SystemClock),
+            wait: wait,
         })
     }
 
@@ -678,9 +683,12 @@ fn build_new_file(
         engine: Engine::File(tmp.to_path_buf()),
         dialect: Dialect::Pyrogram(schema::VERSION),
         clock: Arc::new(SystemClock),
+        wait: Duration::ZERO,
     };
     if let Some(session) = session {
-        storage.set_session(session)?;
+        storage
+            .set_session(session)
+            .map_err(|e| e.naming(tmp, shown))?;
     }
-    storage.close()
+    storage.close().map_err(|e| e.naming(tmp, shown))
 }
