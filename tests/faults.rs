@@ -596,8 +596,9 @@ fn crash_through_symlink() -> Result<(), Failed> {
             ],
         );
         std::thread::sleep(Duration::from_millis(20 + kill % 7));
-        child.kill()?;
+        let killed = child.kill();
         let (l, _, _) = lines(child);
+        killed?;
         acked.extend(acked_peers(&l));
         let journal = dir.join("real.session-journal");
         if std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0) {

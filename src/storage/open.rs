@@ -515,7 +515,7 @@ impl Storage {
             engine: Engine::File(path),
             dialect,
             clock: Arc::new(SystemClock),
-            wait: wait,
+            wait,
         })
     }
 
@@ -590,7 +590,7 @@ impl Storage {
             engine: Engine::File(path),
             dialect,
             clock: Arc::new(SystemClock),
-            wait: wait,
+            wait,
         })
     }
 

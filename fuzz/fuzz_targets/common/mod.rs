@@ -29,7 +29,11 @@ pub fn snapshot(dir: &Path) -> Vec<(String, usize, u64)> {
             let bytes = std::fs::read(e.path()).unwrap_or_default();
             let mut h = std::collections::hash_map::DefaultHasher::new();
             bytes.hash(&mut h);
-            (e.file_name().to_string_lossy().into_owned(), bytes.len(), h.finish())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                bytes.len(),
+                h.finish(),
+            )
         })
         .collect();
     files.sort();
