@@ -220,3 +220,22 @@ fn the_table_and_the_makers_agree() {
         make(&id, &sub);
     }
 }
+
+/// The integrity check can be turned off, and then the damage it finds goes unnoticed at open:
+/// the check, not something else, is what refuses `btree-out-of-order`.
+#[test]
+fn the_integrity_check_is_what_finds_a_damaged_btree() {
+    use pyrosession::storage::OpenOptions;
+    let dir = TempDir::new("no-check");
+    let path = make("btree-out-of-order", &dir.0);
+    assert!(matches!(
+        Storage::open_file_read_only(&path),
+        Err(StorageError::Corrupt { .. })
+    ));
+    let unchecked = OpenOptions::new()
+        .read_only(true)
+        .check_integrity(false)
+        .open(&path)
+        .expect("opens without the check");
+    assert_eq!(unchecked.session().unwrap().dc_id, 2);
+}
