@@ -451,9 +451,13 @@ fn load_test() -> Result<(), Failed> {
     s.close()?;
     integrity(&path)?;
     eprintln!(
-        "load: {} peers written by 2 processes x (2 writers + 2 readers) in {ms} ms; {}",
+        "load: {} peers written by 2 processes x (2 writers + 2 readers) in {ms} ms, taking turns with the file (times each process opened it: {})",
         all.len(),
-        opens.join(", ")
+        opens
+            .iter()
+            .map(|o| o.trim_start_matches("opens "))
+            .collect::<Vec<_>>()
+            .join(" and ")
     );
     assert!(all.len() >= 400, "too little load: {}", all.len());
     Ok(())
