@@ -451,7 +451,7 @@ fn load_test() -> Result<(), Failed> {
     s.close()?;
     integrity(&path)?;
     eprintln!(
-        "load: {} peers written by 2 processes x (2 writers + 2 readers) in {ms} ms, taking turns with the file (times each process opened it: {})",
+        "load: {} peers written by 2 processes x (2 writers + 2 readers) in {ms} ms, one owner of the file at a time (times each process opened it: {})",
         all.len(),
         opens
             .iter()
