@@ -242,6 +242,25 @@ fn out_code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
+/// A file the conversion wrote is readable and writable by its owner only (0600).
+#[track_caller]
+fn assert_private(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "{} has mode {:o}",
+            path.display(),
+            mode & 0o777
+        );
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 #[test]
 fn files_are_private_never_overwritten_without_force_and_never_the_source() {
     let dir = util::TempDir::new("cli-convert");
@@ -270,12 +289,7 @@ pyrosession: note: the source records no peer types: 10 peers are typed from the
 pyrosession: wrote {t} (pyrogram-file, dc 2, 10 peers)\n")
     );
     assert_no_key(&out);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_private(&target);
     let account = read_path(&target).unwrap();
     assert_eq!(account.kind, Kind::PyrogramFile);
     assert_eq!(account.peers.len(), 10);
@@ -300,6 +314,7 @@ pyrosession: wrote {t} (pyrogram-file, dc 2, 10 peers)\n")
     let out = run(&["convert", "--to", "telethon", t, s.to_str().unwrap()]);
     assert_eq!(out_code(&out), 0, "{}", text(&out.stderr));
     assert_eq!(out.stdout, b"");
+    assert_private(&s);
     let written = std::fs::read_to_string(&s).unwrap();
     assert_eq!(read_text(&written).unwrap().dc_id, 2);
 }
@@ -339,6 +354,9 @@ fn telethon_file_versions_and_the_source_is_untouched() {
         )));
         assert_no_key(&inspect);
     }
+    // The refused target lies in the temp dir, so a regression that wrote it anyway could
+    // not write into the repository, and is caught here.
+    let refused = dir.join("x.session");
     let bad = run(&[
         "convert",
         "--to",
@@ -346,8 +364,9 @@ fn telethon_file_versions_and_the_source_is_untouched() {
         "--telethon-version",
         "6",
         source,
-        "x.session",
+        refused.to_str().unwrap(),
     ]);
     assert_eq!(out_code(&bad), 2);
+    assert!(!refused.exists(), "{} was written", refused.display());
     assert_eq!(std::fs::read(util::root().join(source)).unwrap(), before);
 }

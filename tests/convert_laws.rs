@@ -315,6 +315,9 @@ proptest! {
         let back = read_path(&t2).unwrap();
         prop_assert_eq!((back.dc_id, &back.server, &back.auth_key), (start.dc_id, &start.server, &start.auth_key));
         let strip = |a: &Account| a.peers.iter().map(|p| CachedPeer { peer_type: None, ..p.clone() }).collect::<Vec<_>>();
+        // The first Telethon file holds the generated peers, so a writer that dropped or changed
+        // them cannot pass by losing them on both legs alike.
+        prop_assert_eq!(strip(&start), strip(&account));
         prop_assert_eq!(strip(&back), strip(&start));
     }
 }

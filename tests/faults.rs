@@ -616,6 +616,10 @@ fn crash_through_symlink() -> Result<(), Failed> {
     }
     assert!(!dir.join("link.session-journal").exists());
     eprintln!("symlink: 20 kills, {hot} left a journal beside the target");
+    assert!(
+        hot > 0,
+        "no kill left a journal beside the target: the test did not exercise the hot-journal path"
+    );
     Ok(())
 }
 
@@ -753,7 +757,6 @@ fn permissions() -> Result<(), Failed> {
     let unreadable = dir.join("unreadable.session");
     std::fs::copy(&fixture, &unreadable)?;
     std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000))?;
-    let bytes = std::fs::read(&unreadable)?;
     assert_eq!(
         strip(open_as_unprivileged(&unreadable, false)?),
         format!(
@@ -761,6 +764,8 @@ fn permissions() -> Result<(), Failed> {
             unreadable.display()
         )
     );
+    // The refused open left the file as it was (read back here as root, who may read it).
+    assert_eq!(std::fs::read(&unreadable)?, std::fs::read(&fixture)?);
 
     // Readable, not writable: a typed refusal to write, the file untouched; read-only works.
     let read_only = dir.join("read-only.session");
@@ -802,7 +807,6 @@ fn permissions() -> Result<(), Failed> {
         )
     );
     assert_eq!(std::fs::read(&in_closed)?, std::fs::read(&fixture)?);
-    drop(bytes);
     Ok(())
 }
 

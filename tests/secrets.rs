@@ -337,7 +337,7 @@ fn damaged_files_carry_no_key() {
         "UPDATE version SET number = 9",
         "UPDATE sessions SET date = 'x'",
         "UPDATE sessions SET user_id = 'me'",
-        "UPDATE sessions SET auth_key = auth_key || x'00'",
+        LONG_KEY,
         "UPDATE sessions SET auth_key = substr(auth_key, 1, 255)",
         "UPDATE sessions SET auth_key = hex(auth_key)",
         "UPDATE sessions SET auth_key = CAST(auth_key AS TEXT)",
@@ -345,14 +345,23 @@ fn damaged_files_carry_no_key() {
         "DROP TABLE peers",
     ];
     for (i, sql) in damage.iter().enumerate() {
-        let p = dir.join(&format!("damaged-{i}.session"));
-        std::fs::copy(&file, &p).unwrap();
-        let conn = rusqlite::Connection::open(&p).unwrap();
-        conn.execute_batch(sql).unwrap();
-        drop(conn);
+        let p = damaged_copy(&dir, &file, i, sql);
         check_file(&mut scan, &p);
     }
     assert!(scan.scanned > 0, "nothing scanned");
+}
+
+/// Damage that keeps the whole key in the file: a key one byte too long.
+const LONG_KEY: &str = "UPDATE sessions SET auth_key = auth_key || x'00'";
+
+/// A copy of the canary file at `damaged-{i}.session` in `dir`, damaged by `sql`.
+fn damaged_copy(dir: &TempDir, file: &Path, i: usize, sql: &str) -> PathBuf {
+    let p = dir.join(&format!("damaged-{i}.session"));
+    std::fs::copy(file, &p).unwrap();
+    let conn = rusqlite::Connection::open(&p).unwrap();
+    conn.execute_batch(sql).unwrap();
+    drop(conn);
+    p
 }
 
 /// Every command on the canary file and strings, successes and failures.
@@ -363,7 +372,9 @@ fn commands_print_no_key() {
     // Every command on the canary file and strings.
     let missing = dir.join("missing.session");
     let target = dir.join("imported.session");
-    let damaged = dir.join("damaged-0.session");
+    // This test's own damaged file: the export must refuse a file that exists and holds the key.
+    let damaged = damaged_copy(&dir, &file, 0, LONG_KEY);
+    assert!(damaged.exists());
     let runs: Vec<Vec<&str>> = vec![
         vec!["inspect", f],
         vec!["inspect", "--json", f],
@@ -388,6 +399,17 @@ fn commands_print_no_key() {
             [out.stdout, out.stderr].concat(),
         );
     }
+    // The export of the damaged file is refused for its damage, not for a missing file.
+    let refused = cli(&["export", damaged.to_str().unwrap()]);
+    scan.clean(
+        "`pyrosession export` of the damaged file",
+        [&refused.stdout[..], &refused.stderr[..]].concat(),
+    );
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && !said.contains("no such session file"),
+        "export of the damaged file: {said}"
+    );
     eprintln!(
         "{} texts scanned for {} fragments of the key",
         scan.scanned, scan.count
