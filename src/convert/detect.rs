@@ -68,19 +68,18 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
     if t.starts_with('1') {
         let as_telethon = telethon::decode(t);
         if chars == telethon::IPV4_LEN || chars == telethon::IPV6_LEN {
+            // GramJS's own rule: its layout when the number after the dc id is an address
+            // length it takes (1 to 100), Telethon's otherwise. At the IPv4 length its layout
+            // never decodes (the address would have 3 bytes); at the IPv6 length it decodes only
+            // with an address of 15 bytes, which GramJS itself then reads. So a string both
+            // decode is GramJS's.
             let as_gramjs = gramjs::decode(t);
             return match (as_telethon, as_gramjs) {
+                (_, Ok(_)) => Ok(detected(Kind::GramjsString, "GramJS layout")),
                 (Ok(s), Err(_)) => Ok(detected(
                     Kind::TelethonString,
                     if s.address.is_ipv4() { "IPv4" } else { "IPv6" },
                 )),
-                (Ok(s), Ok(_)) if s.address.is_ipv4() || gramjs_reads_as_telethon(t) => {
-                    Ok(detected(
-                        Kind::TelethonString,
-                        if s.address.is_ipv4() { "IPv4" } else { "IPv6" },
-                    ))
-                }
-                (_, Ok(_)) => Ok(detected(Kind::GramjsString, "GramJS layout")),
                 (Err(e), Err(_)) => Err(e),
             };
         }
@@ -94,17 +93,6 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
             format!("a text of {chars} characters")
         },
     })
-}
-
-/// GramJS's own rule for a string of the Telethon IPv6 length: the signed 16-bit number after
-/// the dc id above 100 means a Telethon string.
-fn gramjs_reads_as_telethon(t: &str) -> bool {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(&t[1..])
-        .ok()
-        .filter(|b| b.len() >= 3)
-        .is_some_and(|b| i16::from_be_bytes([b[1], b[2]]) > 100)
 }
 
 /// Says which format a file is (spec/conversions.md §3.2): an SQLite file is a Pyrogram (or

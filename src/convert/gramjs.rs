@@ -165,19 +165,11 @@ impl GramjsString {
     #[must_use]
     pub fn into_account(self) -> Account {
         Account {
-            kind: Kind::GramjsString,
-            dc_id: self.dc_id,
-            auth_key: self.auth_key,
-            api_id: None,
-            test_mode: None,
-            user_id: None,
-            is_bot: None,
             server: Some(Server {
                 address: self.address,
                 port: self.port,
             }),
-            peers: Vec::new(),
-            losses: Vec::new(),
+            ..Account::keyed(Kind::GramjsString, self.dc_id, self.auth_key)
         }
     }
 

@@ -442,6 +442,24 @@ fn pick<T: PartialEq + fmt::Display + Clone>(
 }
 
 impl Account {
+    /// An account holding only a data center and a key, to be filled in by the reader of a
+    /// format that holds more.
+    #[must_use]
+    pub(crate) fn keyed(kind: Kind, dc_id: u8, auth_key: AuthKey) -> Account {
+        Account {
+            kind,
+            dc_id,
+            auth_key,
+            api_id: None,
+            test_mode: None,
+            user_id: None,
+            is_bot: None,
+            server: None,
+            peers: Vec::new(),
+            losses: Vec::new(),
+        }
+    }
+
     /// The test-mode flag: the source's, else `--test-mode`, else what the data-center table
     /// says of the source's server (spec/conversions.md §6.2).
     pub fn test_mode(&self, options: &Options, target: Target) -> Result<bool, ConvertError> {

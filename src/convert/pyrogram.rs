@@ -2,11 +2,10 @@
 //! (spec/conversions.md §5.1, §5.2).
 
 use std::path::Path;
-use std::sync::Arc;
 
 use super::{dc, Account, CachedPeer, ConvertError, Field, Kind, Loss, Options, Server, Target};
 use crate::peer::{Peer, PeerType};
-use crate::storage::{ManualClock, Storage};
+use crate::storage::Storage;
 use crate::string::decode_compat;
 use crate::Session;
 
@@ -241,15 +240,12 @@ pub(super) fn create(
 ) -> Result<(), ConvertError> {
     let mut storage = Storage::open_file(path)?;
     storage.set_session(session)?;
-    let clock = Arc::new(ManualClock::new(0));
-    storage.set_clock(clock.clone());
+    // Oldest first, so that of two rows for one id the newer is kept; one transaction, each
+    // peer with its own date.
     let mut sorted: Vec<&(Peer, i64)> = peers.iter().collect();
     sorted.sort_by_key(|(_, date)| *date);
-    for chunk in sorted.chunk_by(|a, b| a.1 == b.1) {
-        clock.set(chunk[0].1);
-        let batch: Vec<Peer> = chunk.iter().map(|(p, _)| p.clone()).collect();
-        storage.update_peers(&batch)?;
-    }
+    let batch: Vec<Peer> = sorted.iter().map(|(p, _)| p.clone()).collect();
+    storage.cache_peers(&batch, |i| sorted[i].1)?;
     storage.close()?;
     Ok(())
 }

@@ -161,19 +161,11 @@ impl TelethonString {
     #[must_use]
     pub fn into_account(self) -> Account {
         Account {
-            kind: Kind::TelethonString,
-            dc_id: self.dc_id,
-            auth_key: self.auth_key,
-            api_id: None,
-            test_mode: None,
-            user_id: None,
-            is_bot: None,
             server: Some(Server {
                 address: self.address.to_string(),
                 port: self.port,
             }),
-            peers: Vec::new(),
-            losses: Vec::new(),
+            ..Account::keyed(Kind::TelethonString, self.dc_id, self.auth_key)
         }
     }
 

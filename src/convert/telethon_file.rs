@@ -338,13 +338,6 @@ impl TelethonFile {
     #[must_use]
     pub fn into_account(self) -> Account {
         Account {
-            kind: Kind::TelethonFile,
-            dc_id: self.dc_id,
-            auth_key: self.auth_key,
-            api_id: None,
-            test_mode: None,
-            user_id: None,
-            is_bot: None,
             server: self.server,
             peers: self
                 .entities
@@ -359,6 +352,7 @@ impl TelethonFile {
                 })
                 .collect(),
             losses: self.losses,
+            ..Account::keyed(Kind::TelethonFile, self.dc_id, self.auth_key)
         }
     }
 }
@@ -458,7 +452,7 @@ pub fn create(
             detail: format!("is {version}, and this crate writes 7 or 8"),
         });
     }
-    super::write::create_private(path)?;
+    drop(super::write::create_private(path)?);
     let sqlite = |doing| {
         move |source| ConvertError::Sqlite {
             path: p(),

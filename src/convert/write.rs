@@ -1,18 +1,19 @@
 //! Writing session files: built under a temporary name, then published (spec/conversions.md
 //! §5.5).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
+use crate::storage::temporary_name;
 
 /// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
 /// no other user can read the key even for a moment.
-pub(crate) fn create_private(path: &Path) -> Result<(), ConvertError> {
+pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map(drop).map_err(|source| {
+    options.open(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ConvertError::AlreadyExists {
                 path: path.to_path_buf(),
@@ -74,7 +75,7 @@ pub fn write_file(
         });
     }
     let mut losses = account.losses.clone();
-    let tmp = temporary(path);
+    let tmp = temporary_name(path);
     let built = if target == Target::PyrogramFile {
         let session = pyrogram::session(account, target, options, &mut losses)?;
         let peers = pyrogram::peers(account, &mut losses);
@@ -110,20 +111,6 @@ pub fn write_file(
     })
 }
 
-/// A temporary name beside `path`, cleared of any leftover.
-fn temporary(path: &Path) -> PathBuf {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.convert.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    tmp
-}
-
 /// Puts the finished temporary file at `path`: a hard link, which fails if `path` exists, or
 /// with `force` a rename over it.
 fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
@@ -156,21 +143,17 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
             path: path.to_path_buf(),
         });
     }
-    let tmp = temporary(path);
-    create_private(&tmp)?;
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&tmp)
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.write_all(b"\n")?;
-            f.sync_all()
-        })
-        .map_err(|source| ConvertError::Io {
-            path: tmp.clone(),
-            doing: "writing the file",
-            source,
-        });
+    let tmp = temporary_name(path);
+    let written = create_private(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())
+            .and_then(|()| f.write_all(b"\n"))
+            .and_then(|()| f.sync_all())
+            .map_err(|source| ConvertError::Io {
+                path: tmp.clone(),
+                doing: "writing the file",
+                source,
+            })
+    });
     let published = written.and_then(|()| publish(&tmp, path, force));
     let _ = std::fs::remove_file(&tmp);
     published

@@ -640,7 +640,7 @@ impl Storage {
 
 /// A name for a file being built, beside its final place: hidden, unique to this process and
 /// call, and recognisable (`.<name>.<pid>.<n>.tmp`).
-fn temporary_name(path: &Path) -> PathBuf {
+pub(crate) fn temporary_name(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let name = path

@@ -118,6 +118,17 @@ impl Storage {
     /// write it. Kurigram's own peer types are refused where the file's library does not know
     /// them.
     pub fn update_peers(&mut self, peers: &[Peer]) -> Result<(), StorageError> {
+        let now = self.clock.now();
+        self.cache_peers(peers, |_| now)
+    }
+
+    /// [`Storage::update_peers`] with each peer's `last_update_on` given by `date` (called with
+    /// the peer's index), in one transaction: for conversions, which carry the source's dates.
+    pub(crate) fn cache_peers(
+        &mut self,
+        peers: &[Peer],
+        date: impl Fn(usize) -> i64,
+    ) -> Result<(), StorageError> {
         let dialect = self.dialect;
         // Only kurigram's own version 7 is sure to know its extra types: a file of version 4-6
         // may be pyrotgfork's or an older kurigram's, which raise "Invalid peer type".
@@ -129,7 +140,6 @@ impl Storage {
                 });
             }
         }
-        let now = self.clock.now();
         let path = self.path().map(std::path::Path::to_path_buf);
         let sqlite = |source| StorageError::from_sqlite(path.as_deref(), "caching peers", source);
         let tx = self.conn.transaction().map_err(sqlite)?;
@@ -146,14 +156,14 @@ impl Storage {
                 let mut name = tx
                     .prepare_cached("INSERT INTO usernames (id, username) VALUES (?1, ?2)")
                     .map_err(sqlite)?;
-                for p in peers {
+                for (i, p) in peers.iter().enumerate() {
                     upsert
                         .execute(rusqlite::params![
                             p.id,
                             p.access_hash,
                             p.peer_type.as_str(),
                             p.phone_number,
-                            now
+                            date(i)
                         ])
                         .map_err(sqlite)?;
                     forget.execute([p.id]).map_err(sqlite)?;
@@ -187,7 +197,7 @@ impl Storage {
                         p.peer_type.as_str(),
                         p.username,
                         p.phone_number,
-                        now
+                        date(i)
                     ];
                     if refreshing || i % 64 == 0 {
                         refreshing = refresh.execute(params).map_err(sqlite)? == 1;
@@ -304,7 +314,9 @@ impl Storage {
                 )?;
                 match direct {
                     Some(found) => Some(found),
-                    None if matches!(self.dialect, Dialect::Pyrofork(_)) => self.pyrofork_username(username)?,
+                    None if matches!(self.dialect, Dialect::Pyrofork(_)) => self
+                        .pyrofork_username(username)
+                        .map_err(|e| e.at(self.path()))?,
                     None => None,
                 }
             }
