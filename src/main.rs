@@ -346,7 +346,8 @@ fn convert_cmd(
         convert::read_path(file)
     } else {
         match read(&Source::from_arg(arg), false) {
-            Ok(text) => convert::read_text(&text),
+            // The text may hold a key: wiped once read.
+            Ok(text) => convert::read_text(&zeroize::Zeroizing::new(text)),
             Err(code) => return code,
         }
     };
