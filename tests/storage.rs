@@ -754,3 +754,109 @@ fn re_seen_peers_are_stored_as_a_plain_upsert_would_store_them() {
         "the refreshed username did not expire"
     );
 }
+
+/// Every row of `table` with its rowid, in rowid order, as SQLite holds it.
+fn raw_rows(path: &Path, table: &str) -> Vec<Vec<rusqlite::types::Value>> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare(&format!("SELECT rowid, * FROM {table} ORDER BY rowid"))
+        .unwrap();
+    let columns = stmt.column_count();
+    let rows = stmt
+        .query_map([], |r| (0..columns).map(|i| r.get(i)).collect())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows
+}
+
+/// What Pyrogram's upsert stores, done the plain way through bare SQLite: each peer `REPLACE`d
+/// in order, in a kurigram file with its usernames rewritten (spec/storage.md §6.4).
+fn replace_plainly(path: &Path, batch: &[Peer], now: i64, kurigram: bool) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for p in batch {
+        if kurigram {
+            conn.execute(
+                "REPLACE INTO peers (id, access_hash, type, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![p.id, p.access_hash, p.peer_type.as_str(), p.phone_number, now],
+            )
+            .unwrap();
+            conn.execute("DELETE FROM usernames WHERE id = ?1", [p.id])
+                .unwrap();
+            if let Some(u) = &p.username {
+                conn.execute(
+                    "INSERT INTO usernames (id, username) VALUES (?1, ?2)",
+                    rusqlite::params![p.id, u],
+                )
+                .unwrap();
+            }
+        } else {
+            conn.execute(
+                "REPLACE INTO peers (id, access_hash, type, username, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![p.id, p.access_hash, p.peer_type.as_str(), p.username, p.phone_number, now],
+            )
+            .unwrap();
+        }
+    }
+}
+
+fn any_peer() -> impl proptest::strategy::Strategy<Value = Peer> {
+    use proptest::prelude::*;
+    (
+        // Fixture peers and new ones, few enough that a batch meets them again.
+        prop::sample::select(vec![
+            111_111_111_i64,
+            444_444_444,
+            -123_456,
+            -1_001_555_555_555,
+            7,
+            8,
+            -9,
+        ]),
+        prop::option::weighted(0.9, prop::sample::select(vec![1_i64, 2])),
+        prop::sample::select(PeerType::ALL[..5].to_vec()),
+        prop::option::of(prop::sample::select(vec!["alice", "dup", "x"])),
+        prop::option::of(prop::sample::select(vec!["1555", "1666"])),
+    )
+        .prop_map(|(id, access_hash, peer_type, username, phone)| Peer {
+            id,
+            access_hash,
+            peer_type,
+            username: username.map(str::to_owned),
+            phone_number: phone.map(str::to_owned),
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever mix of new, changed, unchanged and repeated peers the batches hold, and whichever
+    /// statements `update_peers` picks for them, the file ends holding exactly what a plain
+    /// `REPLACE` of every peer in order leaves: the same rows, rowids and times, in Pyrogram's
+    /// dialect and in kurigram's (spec/storage.md §6.4).
+    #[test]
+    fn update_peers_stores_what_replace_stores(
+        batches in proptest::collection::vec(proptest::collection::vec(any_peer(), 0..10), 1..5),
+        kurigram in proptest::prelude::any::<bool>(),
+    ) {
+        let fixture = if kurigram { "kurigram-2.2.26" } else { "pyrogram-2.0.106" };
+        let dir = TempDir::new("replace-law");
+        let (ours, plain) = (dir.join("ours.session"), dir.join("plain.session"));
+        let source = util::root().join(format!("spec/fixtures/{fixture}.session"));
+        std::fs::copy(&source, &ours).unwrap();
+        std::fs::copy(&source, &plain).unwrap();
+        let mut s = Storage::open_file(&ours).unwrap();
+        let clock = with_clock(&mut s, 1_900_000_000);
+        for (k, batch) in batches.iter().enumerate() {
+            let now = 1_900_000_000 + i64::try_from(k).unwrap();
+            clock.set(now);
+            s.update_peers(batch).unwrap();
+            replace_plainly(&plain, batch, now, kurigram);
+        }
+        s.close().unwrap();
+        proptest::prop_assert_eq!(raw_rows(&ours, "peers"), raw_rows(&plain, "peers"));
+        if kurigram {
+            proptest::prop_assert_eq!(raw_rows(&ours, "usernames"), raw_rows(&plain, "usernames"));
+        }
+    }
+}

@@ -109,6 +109,29 @@ pub(crate) fn input_peer(
     })
 }
 
+/// Runs `insert`, a plain `INSERT` of a peer row, and says whether it stored the row; `false`
+/// when it met a constraint, above all a peer with that `id` already cached, and changed nothing.
+///
+/// Where it succeeds it stores what `REPLACE` with the same values would: with no conflict,
+/// `REPLACE` is that insert. It is tried first because `REPLACE`, which may delete rows, keeps a
+/// statement journal of every page it touches, which costs as much again as the insert (twice
+/// the time in memory, three times on a file, for a batch of new peers). A constraint it meets
+/// is left to the `REPLACE` that follows, which resolves it as it always does.
+fn inserted(
+    insert: &mut rusqlite::Statement<'_>,
+    params: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<bool> {
+    match insert.execute(params) {
+        Ok(_) => Ok(true),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl Storage {
     /// Caches peers with Pyrogram's upsert meaning: each peer's whole row is replaced and its
     /// `last_update_on` set to now. The batch is one transaction, committed when this returns
@@ -145,10 +168,12 @@ impl Storage {
         let tx = self.conn.transaction().map_err(sqlite)?;
         {
             if dialect.usernames_by_peer() {
-                let mut upsert = tx
-                    .prepare_cached(
-                        "REPLACE INTO peers (id, access_hash, type, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )
+                let columns = "peers (id, access_hash, type, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5)";
+                let mut insert = tx
+                    .prepare_cached(&format!("INSERT INTO {columns}"))
+                    .map_err(sqlite)?;
+                let mut replace = tx
+                    .prepare_cached(&format!("REPLACE INTO {columns}"))
                     .map_err(sqlite)?;
                 let mut forget = tx
                     .prepare_cached("DELETE FROM usernames WHERE id = ?1")
@@ -157,25 +182,28 @@ impl Storage {
                     .prepare_cached("INSERT INTO usernames (id, username) VALUES (?1, ?2)")
                     .map_err(sqlite)?;
                 for (i, p) in peers.iter().enumerate() {
-                    upsert
-                        .execute(rusqlite::params![
-                            p.id,
-                            p.access_hash,
-                            p.peer_type.as_str(),
-                            p.phone_number,
-                            date(i)
-                        ])
-                        .map_err(sqlite)?;
+                    let params = rusqlite::params![
+                        p.id,
+                        p.access_hash,
+                        p.peer_type.as_str(),
+                        p.phone_number,
+                        date(i)
+                    ];
+                    if !inserted(&mut insert, params).map_err(sqlite)? {
+                        replace.execute(params).map_err(sqlite)?;
+                    }
                     forget.execute([p.id]).map_err(sqlite)?;
                     if let Some(u) = &p.username {
                         name.execute(rusqlite::params![p.id, u]).map_err(sqlite)?;
                     }
                 }
             } else {
-                let mut upsert = tx
-                    .prepare_cached(
-                        "REPLACE INTO peers (id, access_hash, type, username, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    )
+                let columns = "peers (id, access_hash, type, username, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+                let mut insert = tx
+                    .prepare_cached(&format!("INSERT INTO {columns}"))
+                    .map_err(sqlite)?;
+                let mut replace = tx
+                    .prepare_cached(&format!("REPLACE INTO {columns}"))
                     .map_err(sqlite)?;
                 // A peer cached before and unchanged only needs its time refreshed: the same
                 // stored row as replacing it, without deleting and re-inserting it and its three
@@ -187,9 +215,10 @@ impl Storage {
                     )
                     .map_err(sqlite)?;
                 // Which to try first adapts to the batch: Pyrogram's clients write back mostly
-                // peers they have seen, while a new cache fills with new ones. While refreshes
-                // miss, one in 64 peers still tries one, to notice when the stream turns.
-                let mut refreshing = true;
+                // peers they have cached, while a new cache fills with new ones. Each peer
+                // starts with the statement that fitted the one before it; a wrong guess costs
+                // one statement that changes nothing.
+                let mut seen = true;
                 for (i, p) in peers.iter().enumerate() {
                     let params = rusqlite::params![
                         p.id,
@@ -199,13 +228,19 @@ impl Storage {
                         p.phone_number,
                         date(i)
                     ];
-                    if refreshing || i % 64 == 0 {
-                        refreshing = refresh.execute(params).map_err(sqlite)? == 1;
-                        if refreshing {
-                            continue;
-                        }
+                    let refreshed_first = seen;
+                    if seen && refresh.execute(params).map_err(sqlite)? == 1 {
+                        continue;
                     }
-                    upsert.execute(params).map_err(sqlite)?;
+                    if inserted(&mut insert, params).map_err(sqlite)? {
+                        seen = false;
+                        continue;
+                    }
+                    seen = true;
+                    if !refreshed_first && refresh.execute(params).map_err(sqlite)? == 1 {
+                        continue;
+                    }
+                    replace.execute(params).map_err(sqlite)?;
                 }
             }
         }
