@@ -253,24 +253,21 @@ impl Storage {
             i64::try_from(session.user_id).map_err(|_| StorageError::UserIdOutOfRange {
                 user_id: session.user_id,
             })?;
-        let path = self.path().map(Path::to_path_buf);
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|e| StorageError::from_sqlite(path.as_deref(), "writing the session", e))?;
-        tx.execute(
-            "UPDATE sessions SET dc_id = ?1, api_id = ?2, test_mode = ?3, auth_key = ?4, date = 0, user_id = ?5, is_bot = ?6",
-            rusqlite::params![
-                session.dc_id,
-                session.api_id,
-                session.test_mode,
-                session.auth_key.as_bytes().as_slice(),
-                user_id,
-                session.is_bot
-            ],
-        )
-        .and_then(|_| tx.commit())
-        .map_err(|e| self.sqlite("writing the session", e))
+        // One statement, so atomic on its own: no transaction around it.
+        self.conn
+            .execute(
+                "UPDATE sessions SET dc_id = ?1, api_id = ?2, test_mode = ?3, auth_key = ?4, date = 0, user_id = ?5, is_bot = ?6",
+                rusqlite::params![
+                    session.dc_id,
+                    session.api_id,
+                    session.test_mode,
+                    session.auth_key.as_bytes().as_slice(),
+                    user_id,
+                    session.is_bot
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.sqlite("writing the session", e))
     }
 
     /// The session as a `v2` session string, as Pyrogram's `export_session_string` makes it
