@@ -108,20 +108,21 @@ fn floor_insert(conn: &Connection, peers: &[Peer], now: i64) {
     conn.execute_batch("COMMIT").unwrap();
 }
 
-fn floor_lookup(
-    conn: &Connection,
-    sql: &str,
-    key: &dyn rusqlite::ToSql,
-) -> (i64, Option<i64>, String) {
+/// The floor's row: id, access hash, and the type's text, read in place (no copy).
+type FloorRow = (i64, Option<i64>, usize);
+
+fn floor_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FloorRow> {
+    let peer_type = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+    Ok((r.get(0)?, r.get(1)?, peer_type.len()))
+}
+
+fn floor_lookup(conn: &Connection, sql: &str, key: &dyn rusqlite::ToSql) -> FloorRow {
     let mut stmt = conn.prepare_cached(sql).unwrap();
-    stmt.query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
+    stmt.query_row([key], floor_row).unwrap()
 }
 
 /// The floor's username lookup: the same query as the crate's, every matching row read and the
 /// first with the greatest `last_update_on` kept.
-type FloorRow = (i64, Option<i64>, String);
-
 fn floor_newest(conn: &Connection, username: &str) -> FloorRow {
     let mut stmt = conn
         .prepare_cached(
@@ -133,7 +134,7 @@ fn floor_newest(conn: &Connection, username: &str) -> FloorRow {
     while let Some(r) = rows.next().unwrap() {
         let t: i64 = r.get(3).unwrap();
         if best.as_ref().map_or(true, |(_, bt)| t > *bt) {
-            best = Some(((r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap()), t));
+            best = Some((floor_row(r).unwrap(), t));
         }
     }
     best.unwrap().0

@@ -2,7 +2,7 @@
 """The benchmarks of benches/peer_lookup.rs and benches/session_string.rs, on real Pyrogram.
 
 Same workload, same sizes, same peers, same ids, on pyrogram 2.0.106's MemoryStorage and
-FileStorage. Prints one JSON object per line: {"id": ..., "ns": <mean time per call>}, then
+FileStorage. Prints one JSON object per line: {"id": ..., "ns": <median time per call>}, then
 {"id": "memory/peak_rss_1000000", "bytes": ...}. Run it in a venv holding pyrogram==2.0.106:
 
     python benches/pyrogram_anchor.py [SIZES]     # SIZES like 1000,100000,1000000
@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -49,15 +50,22 @@ def emit(id, seconds, calls):
 
 
 async def timed(id, fn, min_seconds=1.0):
-    """Mean time of an async call, repeated for at least min_seconds."""
-    calls, start = 0, time.perf_counter()
-    while True:
-        await fn(calls)
-        calls += 1
+    """Time per call of an async call: the median, over samples of at least 20 ms each taken for
+    at least min_seconds, of each sample's mean (criterion's median, which the report reads, is
+    the same statistic), so that a stall of the machine moves it as little as it moves ours."""
+    calls, per_sample, samples, total = 0, 1, [], 0.0
+    while total < min_seconds or len(samples) < 5:
+        start = time.perf_counter()
+        for _ in range(per_sample):
+            await fn(calls)
+            calls += 1
         elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds and calls >= 3:
-            emit(id, elapsed, calls)
-            return
+        total += elapsed
+        if elapsed < 0.02:
+            per_sample *= 2
+            continue
+        samples.append(elapsed / per_sample)
+    emit(id, statistics.median(samples), 1)
 
 
 async def fill(s, n):
@@ -99,8 +107,8 @@ async def lookups(engine, n, workdir):
 async def updates(engine, workdir):
     batch = [peer(i) for i in range(100_000)]
     for label in ("update_peers_100000", "update_peers_seen_100000"):
-        total, runs = 0.0, 3
-        for r in range(runs):
+        times = []
+        for r in range(5):
             s = MemoryStorage("anchor") if engine == "memory" else FileStorage(f"update-{label}-{r}", workdir)
             await s.open()
             if label.startswith("update_peers_seen"):
@@ -109,9 +117,9 @@ async def updates(engine, workdir):
             start = time.perf_counter()
             await s.update_peers(batch)
             await s.save()  # Pyrogram commits cached peers only here
-            total += time.perf_counter() - start
+            times.append(time.perf_counter() - start)
             await s.close()
-        emit(f"{engine}/{label}", total, runs)
+        emit(f"{engine}/{label}", statistics.median(times), 1)
 
 
 async def strings():
