@@ -184,10 +184,7 @@ fn load_child(path: &Path) {
         // Waiting for the lock is not fair (spec/storage.md §2.5): the other process may take
         // the file back every time it lets it go, until this one's wait runs out. That is the
         // documented `InUse`, and this process tries again.
-        let storage = match OpenOptions::new()
-            .wait(Duration::from_secs(1))
-            .open(path)
-        {
+        let storage = match OpenOptions::new().wait(Duration::from_secs(1)).open(path) {
             Ok(s) => s,
             Err(StorageError::InUse { .. }) => {
                 refused += 1;
