@@ -285,7 +285,7 @@ fn files_are_private_never_overwritten_without_force_and_never_the_source() {
         text(&out.stderr),
         format!("pyrosession: note: Telethon's update state (1 row) and sent-file cache (1 row) are left behind
 pyrosession: note: display names are not carried: 10 names are left behind
-pyrosession: note: the source records no peer types: 10 peers are typed from their ids, so bots are stored as users and supergroups as channels
+pyrosession: note: the source records no peer types: 10 peers are typed by id, so bots are stored as users and supergroups as channels
 pyrosession: wrote {t} (pyrogram-file, dc 2, 10 peers)\n")
     );
     assert_no_key(&out);
@@ -340,7 +340,7 @@ fn telethon_file_versions_and_the_source_is_untouched() {
             text(&out.stderr).lines().filter(|l| l.contains("note")).collect::<Vec<_>>(),
             [
                 "pyrosession: note: Telethon does not hold api_id, user_id, is_bot, test_mode; they are left behind",
-                "pyrosession: note: Telethon records no peer types: 1 bots will read back as users and 2 supergroups as channels",
+                "pyrosession: note: Telethon records no peer types: bots will read back as users (1) and supergroups as channels (2)",
             ]
         );
         let conn = rusqlite::Connection::open(&target).unwrap();

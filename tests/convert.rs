@@ -371,3 +371,102 @@ fn kurigram_types_become_supergroups_pyrogram_knows() {
         "Pyrogram 2.0.106 knows no forum, direct or community peers: 3 are stored as supergroups"
     );
 }
+
+#[test]
+fn a_forks_update_state_is_reported_left_behind() {
+    // The manifest lists the update states each library wrote into its fixture; every Pyrogram
+    // file among them (Telethon's has its own loss) reports as many rows left behind, and only those.
+    let text = std::fs::read_to_string(fixture("manifest.json")).unwrap();
+    let entries: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let mut forks = 0;
+    for e in entries.iter().skip(1) {
+        let name = e["file"].as_str().unwrap();
+        let a = read_path(&fixture(name)).unwrap();
+        if a.kind != Kind::PyrogramFile {
+            continue;
+        }
+        let count = e["update_state"].as_array().map_or(0, Vec::len);
+        forks += usize::from(count > 0);
+        let reported: Vec<_> = a
+            .losses
+            .iter()
+            .filter(|l| matches!(l, Loss::UpdateState { .. }))
+            .collect();
+        if count == 0 {
+            assert!(reported.is_empty(), "{name}: {reported:?}");
+        } else {
+            assert_eq!(reported, [&Loss::UpdateState { count }], "{name}");
+        }
+        // Carried into what a conversion reports (an api_id for the files too old to hold one).
+        let options = Options {
+            api_id: Some(12345),
+            ..Options::default()
+        };
+        let r = render(&a, Target::Pyrogram, &options).unwrap();
+        assert_eq!(
+            r.losses.contains(&Loss::UpdateState { count }),
+            count > 0,
+            "{name}: {:?}",
+            r.losses
+        );
+    }
+    assert_eq!(forks, 5, "fixtures with update states");
+    assert_eq!(
+        Loss::UpdateState { count: 2 }.to_string(),
+        "the update state (2 rows) is left behind"
+    );
+}
+
+#[test]
+fn loss_notes_read_right_for_one_and_for_many() {
+    for (loss, one, many) in [
+        (
+            Loss::ExtraUsernames { count: 1 },
+            "1 username beyond each peer's first is left behind",
+            "2 usernames beyond each peer's first are left behind",
+        ),
+        (
+            Loss::NamesNotHeld { count: 1 },
+            "display names are not carried: 1 name is left behind",
+            "display names are not carried: 2 names are left behind",
+        ),
+        (
+            Loss::PeersWithoutAccessHash { count: 1 },
+            "1 peer has no access hash, which Telethon requires; it is left behind",
+            "2 peers have no access hash, which Telethon requires; they are left behind",
+        ),
+        (
+            Loss::PhonesNotHeld { count: 1 },
+            "1 phone number is not plain digits and does not fit Telethon's integer column; it is left behind",
+            "2 phone numbers are not plain digits and do not fit Telethon's integer column; they are left behind",
+        ),
+        (
+            Loss::KurigramTypes { count: 1 },
+            "Pyrogram 2.0.106 knows no forum, direct or community peers: 1 is stored as a supergroup",
+            "Pyrogram 2.0.106 knows no forum, direct or community peers: 2 are stored as supergroups",
+        ),
+        (
+            Loss::PeerTypesInferred { count: 1 },
+            "the source records no peer types: 1 peer is typed by id, so bots are stored as users and supergroups as channels",
+            "the source records no peer types: 2 peers are typed by id, so bots are stored as users and supergroups as channels",
+        ),
+        (
+            Loss::UpdateState { count: 1 },
+            "the update state (1 row) is left behind",
+            "the update state (2 rows) is left behind",
+        ),
+    ] {
+        assert_eq!(loss.to_string(), one);
+        let two = match loss {
+            Loss::ExtraUsernames { .. } => Loss::ExtraUsernames { count: 2 },
+            Loss::NamesNotHeld { .. } => Loss::NamesNotHeld { count: 2 },
+            Loss::PeersWithoutAccessHash { .. } => Loss::PeersWithoutAccessHash { count: 2 },
+            Loss::PhonesNotHeld { .. } => Loss::PhonesNotHeld { count: 2 },
+            Loss::KurigramTypes { .. } => Loss::KurigramTypes { count: 2 },
+            Loss::PeerTypesInferred { .. } => Loss::PeerTypesInferred { count: 2 },
+            Loss::UpdateState { .. } => Loss::UpdateState { count: 2 },
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(two.to_string(), many);
+    }
+}

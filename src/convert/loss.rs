@@ -96,6 +96,23 @@ pub enum Loss {
     },
 }
 
+/// "1 peer", "2 peers".
+fn some(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn are(n: usize) -> &'static str {
+    if n == 1 {
+        "is"
+    } else {
+        "are"
+    }
+}
+
 fn rows(n: usize) -> String {
     if n == 1 {
         "1 row".to_owned()
@@ -115,36 +132,54 @@ impl fmt::Display for Loss {
             ),
             Loss::PeersNotHeld { target, count } => write!(
                 f,
-                "a {} string holds no peers: {count} cached peers are left behind",
-                target.library()
+                "a {} string holds no peers: {} {} left behind",
+                target.library(),
+                some(*count, "cached peer", "cached peers"),
+                are(*count)
             ),
             Loss::PeerTypesInferred { count } => write!(
                 f,
-                "the source records no peer types: {count} peers are typed from their ids, so bots are stored as users and supergroups as channels"
+                "the source records no peer types: {} {} typed by id, so bots are stored as users and supergroups as channels",
+                some(*count, "peer", "peers"),
+                are(*count)
             ),
             Loss::PeerTypesNotHeld { bots, supergroups } => write!(
                 f,
-                "Telethon records no peer types: {bots} bots will read back as users and {supergroups} supergroups as channels"
+                "Telethon records no peer types: bots will read back as users ({bots}) and supergroups as channels ({supergroups})"
             ),
             Loss::KurigramTypes { count } => write!(
                 f,
-                "Pyrogram 2.0.106 knows no forum, direct or community peers: {count} are stored as supergroups"
+                "Pyrogram 2.0.106 knows no forum, direct or community peers: {}",
+                if *count == 1 {
+                    "1 is stored as a supergroup".to_owned()
+                } else {
+                    format!("{count} are stored as supergroups")
+                }
             ),
             Loss::NamesNotHeld { count } => write!(
                 f,
-                "display names are not carried: {count} names are left behind"
+                "display names are not carried: {} {} left behind",
+                some(*count, "name", "names"),
+                are(*count)
             ),
             Loss::PhonesNotHeld { count } => write!(
                 f,
-                "{count} phone numbers are not plain digits and do not fit Telethon's integer column; they are left behind"
+                "{} not plain digits and {} not fit Telethon's integer column; {} left behind",
+                if *count == 1 { "1 phone number is".to_owned() } else { format!("{count} phone numbers are") },
+                if *count == 1 { "does" } else { "do" },
+                if *count == 1 { "it is" } else { "they are" }
             ),
             Loss::PeersWithoutAccessHash { count } => write!(
                 f,
-                "{count} peers have no access hash, which Telethon requires; they are left behind"
+                "{}, which Telethon requires; {} left behind",
+                if *count == 1 { "1 peer has no access hash".to_owned() } else { format!("{count} peers have no access hash") },
+                if *count == 1 { "it is" } else { "they are" }
             ),
             Loss::ExtraUsernames { count } => write!(
                 f,
-                "{count} usernames beyond each peer's first are left behind"
+                "{} beyond each peer's first {} left behind",
+                some(*count, "username", "usernames"),
+                are(*count)
             ),
             Loss::ServerNotHeld { server } => write!(
                 f,

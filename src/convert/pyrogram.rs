@@ -39,6 +39,7 @@ pub(super) fn read_file(path: &Path) -> Result<Account, ConvertError> {
     let storage = Storage::open_file_read_only(path)?;
     let f = storage.session()?;
     let stored = storage.peers()?;
+    let update_state = storage.update_state_rows()?;
     let dc_id = u8::try_from(f.dc_id)
         .map_err(|_| invalid("dc_id", format!("is {}, expected 0 to 255", f.dc_id)))?;
     let api_id = f
@@ -84,6 +85,11 @@ pub(super) fn read_file(path: &Path) -> Result<Account, ConvertError> {
     let mut losses = Vec::new();
     if extra > 0 {
         losses.push(Loss::ExtraUsernames { count: extra });
+    }
+    if update_state > 0 {
+        losses.push(Loss::UpdateState {
+            count: update_state,
+        });
     }
     Ok(Account {
         kind: Kind::PyrogramFile,

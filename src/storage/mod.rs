@@ -214,6 +214,29 @@ impl Storage {
         schema::render(&self.conn).map_err(|e| self.sqlite("reading the schema", e))
     }
 
+    /// How many rows a fork's `update_state` table holds (pyrofork; kurigram and pyrotgfork
+    /// from version 5); 0 where the file has no such table. Conversions report them as left
+    /// behind (spec/conversions.md §8).
+    pub(crate) fn update_state_rows(&self) -> Result<usize, StorageError> {
+        let sqlite = |e| self.sqlite("counting the update state", e);
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'update_state'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sqlite)?;
+        if !exists {
+            return Ok(0);
+        }
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM update_state", [], |r| r.get(0))
+            .map_err(sqlite)?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
     /// Sets `date` to now and commits (spec/storage.md §7.3).
     pub fn save(&mut self) -> Result<(), StorageError> {
         let now = self.clock.now();
