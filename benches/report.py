@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes BENCHMARKS.md from one run of the Rust benchmarks (target/criterion) and of
-benches/pyrogram_anchor.py (target/pyrogram_anchor.jsonl), made by benches/report.sh."""
+"""Writes BENCHMARKS.md from the passes benches/report.sh made in one directory (argv[1]): per
+pass, the Rust benchmarks (criterion-N/) and benches/pyrogram_anchor.py (pyrogram_anchor-N.jsonl).
+Each id's time is its fastest median over the passes, on every side alike."""
 
 import glob
 import json
@@ -10,13 +11,33 @@ import subprocess
 import sys
 
 
-def ours():
-    out = {}
-    for f in glob.glob("target/criterion/**/new/benchmark.json", recursive=True):
-        bench = json.load(open(f))
-        est = json.load(open(os.path.join(os.path.dirname(f), "estimates.json")))
-        out[bench["full_id"]] = est["median"]["point_estimate"]
-    return out
+def fastest(passes):
+    """{id: fastest median} and {id: slowest / fastest} over a list of {id: median}."""
+    ids = set().union(*passes) if passes else set()
+    best = {i: min(p[i] for p in passes if i in p) for i in ids}
+    spread = {i: max(p[i] for p in passes if i in p) / best[i] for i in ids}
+    return best, spread
+
+
+def ours(directory):
+    passes = []
+    for d in sorted(glob.glob(os.path.join(directory, "criterion-*"))):
+        out = {}
+        for f in glob.glob(os.path.join(d, "**/new/benchmark.json"), recursive=True):
+            bench = json.load(open(f))
+            est = json.load(open(os.path.join(os.path.dirname(f), "estimates.json")))
+            out[bench["full_id"]] = est["median"]["point_estimate"]
+        passes.append(out)
+    return passes
+
+
+def pyrogram(directory):
+    passes, peak = [], None
+    for f in sorted(glob.glob(os.path.join(directory, "pyrogram_anchor-*.jsonl"))):
+        anchor = [json.loads(l) for l in open(f) if l.strip()]
+        passes.append({a["id"]: a["ns"] for a in anchor if "ns" in a})
+        peak = peak or next((a for a in anchor if "bytes" in a), None)
+    return passes, peak
 
 
 def fmt(ns):
@@ -33,30 +54,39 @@ def ratio(a, b):
 
 
 def main():
-    mine = ours()
-    anchor = [json.loads(l) for l in open("target/pyrogram_anchor.jsonl") if l.strip()]
-    theirs = {a["id"]: a["ns"] for a in anchor if "ns" in a}
-    their_peak = next((a for a in anchor if "bytes" in a), None)
-    our_peak = json.load(open("target/peak_memory.json"))
+    directory = sys.argv[1] if len(sys.argv) > 1 else "target/bench-passes"
+    our_passes = ours(directory)
+    their_passes, their_peak = pyrogram(directory)
+    if not our_passes or len(our_passes) != len(their_passes):
+        sys.exit(f"{directory}: {len(our_passes)} criterion passes and {len(their_passes)} Pyrogram passes")
+    mine, our_spread = fastest(our_passes)
+    theirs, their_spread = fastest(their_passes)
+    our_peak = json.load(open(os.path.join(directory, "peak_memory.json")))
     ids = sorted({i for i in mine if not i.startswith(("floor/", "session_string/"))} | set(theirs))
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
     print("# Benchmarks\n")
     print("Written by `benches/report.sh` from one run on one machine: the Rust benchmarks")
     print("(`benches/peer_lookup.rs`, `benches/session_string.rs`, criterion, median per call) and the same")
     print("workload on real Pyrogram 2.0.106 (`benches/pyrogram_anchor.py`), with the bare-rusqlite floor")
-    print("measured in the same run. Ids are `{engine}/{operation}`; lookups end in the number of cached")
-    print("peers. *floor* is the same query or upserts through a bare rusqlite connection with cached")
-    print("prepared statements on the same schema and data (for `file`: default connection settings).\n")
+    n = len(our_passes)
+    print(f"measured in the same run, in {n} {'pass' if n == 1 else 'passes'} (ours and Pyrogram's alternating). Each")
+    print("time is the fastest of the passes' medians, for every side alike; *spread* is the slowest pass")
+    print("over the fastest, how much the machine drifted. Ids are `{engine}/{operation}`; lookups end in")
+    print("the number of cached peers. *floor* is the same query or upserts through a bare rusqlite")
+    print("connection with cached prepared statements on the same schema and data (for `file`: default")
+    print("connection settings).\n")
     print(f"Machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; "
           f"{subprocess.run(['rustc', '--version'], capture_output=True, text=True).stdout.strip()}.\n")
-    print("| id | Pyrogram 2.0.106 | pyrosession | floor | pyrosession / floor | Pyrogram / pyrosession |")
-    print("|---|---|---|---|---|---|")
+    def spread(table, i):
+        return f"{table[i]:.2f}" if i in table else ""
+
+    print("| id | Pyrogram 2.0.106 | pyrosession | floor | pyrosession / floor | Pyrogram / pyrosession | spread: Pyrogram, ours, floor |")
+    print("|---|---|---|---|---|---|---|")
     for i in ids:
         ours_ns = mine.get(i)
         floor = mine.get("floor/" + i)
-        if floor is None and i.startswith("file/"):
-            floor = None
-        print(f"| `{i}` | {fmt(theirs.get(i))} | {fmt(ours_ns)} | {fmt(floor)} | {ratio(ours_ns, floor)} | {ratio(theirs.get(i), ours_ns)} |")
+        spreads = ", ".join(x for x in (spread(their_spread, i), spread(our_spread, i), spread(our_spread, "floor/" + i)) if x)
+        print(f"| `{i}` | {fmt(theirs.get(i))} | {fmt(ours_ns)} | {fmt(floor)} | {ratio(ours_ns, floor)} | {ratio(theirs.get(i), ours_ns)} | {spreads} |")
     print("\nThe codec alone (no storage):\n")
     print("| id | pyrosession |\n|---|---|")
     for i in sorted(k for k in mine if k.startswith("session_string/")):
@@ -124,7 +154,7 @@ def targets(mine, theirs):
     i = "memory/import_session_string"
     add(f"Pyrogram / `{i}`", r(theirs.get(i), mine.get(i)), 100, False, r(theirs.get(i), mine.get("floor/" + i)))
     met = sum(1 for row in rows if row[3] == "yes")
-    print(f"\nTargets: {met} of {len(rows)} met in this run. *Floor* is the same ratio for the bare-rusqlite")
+    print(f"\nTargets: {met} of {len(rows)} met in this run (fastest medians). *Floor* is the same ratio for the bare-rusqlite")
     print("floor where there is one (for a ratio to Pyrogram: how far the floor itself gets; for growth: the")
     print("floor's own growth):\n")
     print("| target | measured | bound | met | floor |\n|---|---|---|---|---|")
