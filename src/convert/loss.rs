@@ -113,6 +113,14 @@ fn are(n: usize) -> &'static str {
     }
 }
 
+fn they_are(n: usize) -> &'static str {
+    if n == 1 {
+        "it is"
+    } else {
+        "they are"
+    }
+}
+
 fn rows(n: usize) -> String {
     if n == 1 {
         "1 row".to_owned()
@@ -167,13 +175,13 @@ impl fmt::Display for Loss {
                 "{} not plain digits and {} not fit Telethon's integer column; {} left behind",
                 if *count == 1 { "1 phone number is".to_owned() } else { format!("{count} phone numbers are") },
                 if *count == 1 { "does" } else { "do" },
-                if *count == 1 { "it is" } else { "they are" }
+                they_are(*count)
             ),
             Loss::PeersWithoutAccessHash { count } => write!(
                 f,
                 "{}, which Telethon requires; {} left behind",
                 if *count == 1 { "1 peer has no access hash".to_owned() } else { format!("{count} peers have no access hash") },
-                if *count == 1 { "it is" } else { "they are" }
+                they_are(*count)
             ),
             Loss::ExtraUsernames { count } => write!(
                 f,

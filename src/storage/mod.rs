@@ -218,22 +218,14 @@ impl Storage {
     /// from version 5); 0 where the file has no such table. Conversions report them as left
     /// behind (spec/conversions.md §8).
     pub(crate) fn update_state_rows(&self) -> Result<usize, StorageError> {
-        let sqlite = |e| self.sqlite("counting the update state", e);
-        let exists: bool = self
-            .conn
-            .query_row(
-                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'update_state'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(sqlite)?;
-        if !exists {
+        const DOING: &str = "counting the update state";
+        if !self.has_table("update_state", DOING)? {
             return Ok(0);
         }
         let n: i64 = self
             .conn
             .query_row("SELECT count(*) FROM update_state", [], |r| r.get(0))
-            .map_err(sqlite)?;
+            .map_err(|e| self.sqlite(DOING, e))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 

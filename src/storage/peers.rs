@@ -168,12 +168,15 @@ impl Storage {
         let tx = self.conn.transaction().map_err(sqlite)?;
         {
             if dialect.usernames_by_peer() {
-                let columns = "peers (id, access_hash, type, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5)";
                 let mut insert = tx
-                    .prepare_cached(&format!("INSERT INTO {columns}"))
+                    .prepare_cached(
+                        "INSERT INTO peers (id, access_hash, type, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )
                     .map_err(sqlite)?;
                 let mut replace = tx
-                    .prepare_cached(&format!("REPLACE INTO {columns}"))
+                    .prepare_cached(
+                        "REPLACE INTO peers (id, access_hash, type, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )
                     .map_err(sqlite)?;
                 let mut forget = tx
                     .prepare_cached("DELETE FROM usernames WHERE id = ?1")
@@ -198,12 +201,15 @@ impl Storage {
                     }
                 }
             } else {
-                let columns = "peers (id, access_hash, type, username, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
                 let mut insert = tx
-                    .prepare_cached(&format!("INSERT INTO {columns}"))
+                    .prepare_cached(
+                        "INSERT INTO peers (id, access_hash, type, username, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
                     .map_err(sqlite)?;
                 let mut replace = tx
-                    .prepare_cached(&format!("REPLACE INTO {columns}"))
+                    .prepare_cached(
+                        "REPLACE INTO peers (id, access_hash, type, username, phone_number, last_update_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
                     .map_err(sqlite)?;
                 // A peer cached before and unchanged only needs its time refreshed: the same
                 // stored row as replacing it, without deleting and re-inserting it and its three
@@ -379,12 +385,13 @@ impl Storage {
         Ok(())
     }
 
-    /// Whether the file has a `usernames` table (pyrofork creates its own lazily).
-    fn has_usernames_table(&self, doing: &'static str) -> Result<bool, StorageError> {
+    /// Whether the file has the table `name` now: pyrofork creates its `usernames` lazily, and
+    /// the forks' `update_state` is optional in some of their versions.
+    pub(crate) fn has_table(&self, name: &str, doing: &'static str) -> Result<bool, StorageError> {
         self.conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usernames'",
-                [],
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n > 0)
@@ -394,7 +401,7 @@ impl Storage {
     /// pyrofork's second place for usernames: `usernames(id = username, peer_id)`, with its own
     /// expiry, then the peer's row.
     fn pyrofork_username(&self, username: &str) -> Result<Option<Row>, StorageError> {
-        let has_table = self.has_usernames_table("looking up a peer")?;
+        let has_table = self.has_table("usernames", "looking up a peer")?;
         if !has_table {
             return Ok(None);
         }
@@ -460,7 +467,7 @@ impl Storage {
             Dialect::Pyrofork(_) => "SELECT peer_id, id FROM usernames ORDER BY rowid",
             Dialect::Pyrogram(_) => return Ok(()),
         };
-        let exists = self.has_usernames_table("listing usernames")?;
+        let exists = self.has_table("usernames", "listing usernames")?;
         if !exists {
             return Ok(());
         }
