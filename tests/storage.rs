@@ -860,3 +860,125 @@ proptest::proptest! {
         }
     }
 }
+
+/// Lookups on a read-write storage keep a read transaction open until the next write
+/// (spec/storage.md §2.5). Every write still commits before it returns: each kind of write,
+/// done right after lookups and followed by dropping the storage without `close`, is in the
+/// file when it is opened again.
+#[test]
+fn a_write_after_lookups_is_committed_when_it_returns() {
+    type Write = fn(&mut Storage) -> Result<(), StorageError>;
+    type Check = fn(&Storage) -> bool;
+    let writes: [(&str, Write, Check); 9] = [
+        (
+            "set_dc_id",
+            |s| s.set_dc_id(4),
+            |s| s.session().unwrap().dc_id == 4,
+        ),
+        (
+            "set_api_id",
+            |s| s.set_api_id(Some(99)),
+            |s| s.session().unwrap().api_id == Some(99),
+        ),
+        (
+            "set_test_mode",
+            |s| s.set_test_mode(Some(true)),
+            |s| s.session().unwrap().test_mode == Some(true),
+        ),
+        (
+            "set_auth_key",
+            |s| s.set_auth_key(Some(&key())),
+            |s| s.session().unwrap().auth_key == Some(key()),
+        ),
+        (
+            "set_date",
+            |s| s.set_date(1_234),
+            |s| s.session().unwrap().date == 1_234,
+        ),
+        (
+            "set_user_id",
+            |s| s.set_user_id(Some(5)),
+            |s| s.session().unwrap().user_id == Some(5),
+        ),
+        (
+            "set_is_bot",
+            |s| s.set_is_bot(Some(true)),
+            |s| s.session().unwrap().is_bot == Some(true),
+        ),
+        (
+            "set_session",
+            |s| {
+                s.set_session(&pyrosession::Session {
+                    dc_id: 5,
+                    api_id: Some(777),
+                    test_mode: true,
+                    auth_key: key(),
+                    user_id: 4242,
+                    is_bot: true,
+                })
+            },
+            |s| s.session().unwrap().user_id == Some(4242),
+        ),
+        (
+            "update_peers",
+            |s| s.update_peers(&[peer(31, 7, PeerType::User, Some("late"), Some("1"))]),
+            |s| s.get_peer_by_username("late").is_ok(),
+        ),
+    ];
+    let dir = TempDir::new("held-read");
+    for (name, write, check) in writes {
+        let path = dir.join(&format!("{name}.session"));
+        let mut s = Storage::open_file(&path).unwrap();
+        s.update_peers(&sample_peers()).unwrap();
+        s.close().unwrap();
+        let mut s = Storage::open_file(&path).unwrap();
+        assert!(s.get_peer_by_id(777).is_ok());
+        assert!(s.get_peer_by_username("news").is_ok());
+        assert!(s.get_peer_by_phone_number("15550001").is_ok());
+        assert!(s.get_peer_by_id(1).is_err());
+        write(&mut s).unwrap();
+        drop(s);
+        let s = Storage::open_file(&path).unwrap();
+        assert!(check(&s), "{name} after lookups was not committed");
+        // Lookups after the write see it, in memory as on a file.
+        let mut m = Storage::memory().unwrap();
+        m.update_peers(&sample_peers()).unwrap();
+        assert!(m.get_peer_by_id(777).is_ok());
+        write(&mut m).unwrap();
+        assert!(check(&m), "{name} after lookups is not seen in memory");
+        assert!(m.get_peer_by_id(-123_456).is_ok());
+    }
+}
+
+/// A read-only storage holds nothing between its reads: a client that opens the file to write
+/// after it has looked something up is not refused, and the reader's next lookup sees what was
+/// written (spec/storage.md §2.5).
+#[test]
+fn a_read_only_storage_neither_holds_the_writer_back_nor_reads_stale_rows() {
+    use pyrosession::storage::OpenOptions;
+    use std::time::Duration;
+    let dir = TempDir::new("ro-held");
+    let p = dir.join("shared.session");
+    let mut s = Storage::open_file(&p).unwrap();
+    s.update_peers(&sample_peers()).unwrap();
+    s.close().unwrap();
+    let reader = Storage::open_file_read_only(&p).unwrap();
+    assert!(reader.get_peer_by_id(777).is_ok());
+    assert!(reader.get_peer_by_username("alice").is_ok());
+    assert!(matches!(
+        reader.get_peer_by_id(31),
+        Err(StorageError::NotFound(NotFound::Id(31)))
+    ));
+    let mut writer = OpenOptions::new().wait(Duration::ZERO).open(&p).unwrap();
+    writer
+        .update_peers(&[peer(31, 7, PeerType::User, None, None)])
+        .unwrap();
+    writer.close().unwrap();
+    assert_eq!(
+        reader.get_peer_by_id(31).unwrap(),
+        InputPeer::User {
+            user_id: 31,
+            access_hash: 7
+        }
+    );
+}

@@ -195,6 +195,7 @@ impl Storage {
                 what: format!("set {column} without the matching server_address and port"),
             });
         }
+        self.end_reads()?;
         let sql = format!("UPDATE sessions SET {column} = ?1");
         let mut stmt = self
             .conn
@@ -253,6 +254,7 @@ impl Storage {
             i64::try_from(session.user_id).map_err(|_| StorageError::UserIdOutOfRange {
                 user_id: session.user_id,
             })?;
+        self.end_reads()?;
         // One statement, so atomic on its own: no transaction around it.
         self.conn
             .execute(

@@ -155,6 +155,10 @@ pub struct Storage {
     clock: Arc<dyn Clock>,
     /// How long a statement waits for another connection's lock (the open's wait).
     wait: std::time::Duration,
+    /// Whether lookups keep a read transaction open until the next write (spec/storage.md
+    /// §2.5): a memory storage and a read-write file, which no other connection can use
+    /// meanwhile; never a read-only file, whose reads must not hold the writer back.
+    hold_reads: bool,
 }
 
 impl fmt::Debug for Storage {
@@ -275,7 +279,79 @@ impl Storage {
         Ok(())
     }
 
+    /// Opens the read transaction lookups run in, where the storage holds one and none is open:
+    /// each lookup then skips beginning and ending a transaction of its own, about a sixth of
+    /// its cost (spec/storage.md §2.5).
+    fn begin_reads(&self) -> Result<(), StorageError> {
+        if self.hold_reads && self.conn.is_autocommit() {
+            self.conn
+                .prepare_cached("BEGIN")
+                .and_then(|mut begin| begin.execute([]))
+                .map_err(|e| self.sqlite("beginning to read", e))?;
+        }
+        Ok(())
+    }
+
+    /// Ends the read transaction lookups hold, before a write: the write then runs and commits
+    /// on its own, as if no read had come before it.
+    fn end_reads(&mut self) -> Result<(), StorageError> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| self.sqlite("ending a read", e))?;
+        }
+        Ok(())
+    }
+
     fn sqlite(&self, doing: &'static str, source: rusqlite::Error) -> StorageError {
         StorageError::from_sqlite_waited(self.path(), doing, source, self.wait)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Storage;
+    use crate::peer::{Peer, PeerType};
+
+    fn one_peer(storage: &mut Storage) {
+        let peer = Peer {
+            id: 42,
+            access_hash: Some(7),
+            peer_type: PeerType::User,
+            username: Some("answer".to_owned()),
+            phone_number: None,
+        };
+        storage.update_peers(&[peer]).unwrap();
+    }
+
+    /// Where the storage holds its reads, a lookup leaves its read transaction open and the
+    /// next write ends it; a read-only file never keeps one (spec/storage.md §2.5).
+    #[test]
+    fn lookups_hold_a_read_until_the_next_write_except_read_only() {
+        let dir = std::env::temp_dir().join(format!("pyrosession-held-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("held.session");
+        let _ = std::fs::remove_file(&path);
+        let mut file = Storage::open_file(&path).unwrap();
+        let mut memory = Storage::memory().unwrap();
+        for s in [&mut file, &mut memory] {
+            one_peer(s);
+            assert!(s.conn.is_autocommit(), "a write left a transaction open");
+            s.get_peer_by_username("answer").unwrap();
+            assert!(!s.conn.is_autocommit(), "the lookup's read was not held");
+            s.get_peer_by_id(42).unwrap();
+            assert!(!s.conn.is_autocommit());
+            s.set_dc_id(3).unwrap();
+            assert!(s.conn.is_autocommit(), "the write did not end the read");
+        }
+        file.close().unwrap();
+        let reader = Storage::open_file_read_only(&path).unwrap();
+        reader.get_peer_by_id(42).unwrap();
+        assert!(
+            reader.conn.is_autocommit(),
+            "a read-only file held its read"
+        );
+        drop(reader);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -533,6 +533,7 @@ impl Storage {
             dialect,
             clock: Arc::new(SystemClock),
             wait,
+            hold_reads: true,
         })
     }
 
@@ -570,6 +571,7 @@ impl Storage {
             dialect: Dialect::Pyrogram(schema::VERSION),
             clock: Arc::new(SystemClock),
             wait: Duration::ZERO,
+            hold_reads: true,
         })
     }
 
@@ -608,6 +610,7 @@ impl Storage {
             dialect,
             clock: Arc::new(SystemClock),
             wait,
+            hold_reads: false,
         })
     }
 
@@ -701,6 +704,7 @@ fn build_new_file(
         dialect: Dialect::Pyrogram(schema::VERSION),
         clock: Arc::new(SystemClock),
         wait: Duration::ZERO,
+        hold_reads: false,
     };
     if let Some(session) = session {
         storage

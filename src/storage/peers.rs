@@ -163,6 +163,7 @@ impl Storage {
                 });
             }
         }
+        self.end_reads()?;
         let path = self.path().map(std::path::Path::to_path_buf);
         let sqlite = |source| StorageError::from_sqlite(path.as_deref(), "caching peers", source);
         let tx = self.conn.transaction().map_err(sqlite)?;
@@ -263,7 +264,8 @@ impl Storage {
         key: &dyn rusqlite::ToSql,
         newest: bool,
     ) -> Result<Option<Row>, StorageError> {
-        self.lookup_rows(sql, key, newest)
+        self.begin_reads()
+            .and_then(|()| self.lookup_rows(sql, key, newest))
             .map_err(|e| e.at(self.path()))
     }
 
