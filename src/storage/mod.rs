@@ -344,8 +344,14 @@ mod tests {
             s.set_dc_id(3).unwrap();
             assert!(s.conn.is_autocommit(), "the write did not end the read");
         }
+        // Closing, or deleting, with the read still open ends it.
+        file.get_peer_by_id(42).unwrap();
+        assert!(!file.conn.is_autocommit());
         file.close().unwrap();
+        memory.get_peer_by_id(42).unwrap();
+        memory.delete().unwrap();
         let reader = Storage::open_file_read_only(&path).unwrap();
+        assert_eq!(reader.session().unwrap().dc_id, 3);
         reader.get_peer_by_id(42).unwrap();
         assert!(
             reader.conn.is_autocommit(),
