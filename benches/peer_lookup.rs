@@ -5,7 +5,8 @@
 //! `benches/pyrogram_anchor.py` runs the same workload on real Pyrogram with the same ids.
 //! Every timed closure checks its result.
 //!
-//! `PYROSESSION_BENCH_SIZES=1000,100000` limits the cache sizes (default 1000, 100000, 1000000).
+//! `PYROSESSION_BENCH_SIZES=1000,100000` limits the cache sizes (default 1000, 100000, 1000000);
+//! an empty list runs no lookups. `benches/report.sh` runs each size in a process of its own.
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 
 use std::hint::black_box;
@@ -22,6 +23,7 @@ fn sizes() -> Vec<usize> {
         |_| vec![1_000, 100_000, 1_000_000],
         |v| {
             v.split(',')
+                .filter(|n| !n.trim().is_empty())
                 .map(|n| n.trim().parse().expect("a size"))
                 .collect()
         },

@@ -74,7 +74,8 @@ def main():
     print("over the fastest, how much the machine drifted. Ids are `{engine}/{operation}`; lookups end in")
     print("the number of cached peers. *floor* is the same query or upserts through a bare rusqlite")
     print("connection with cached prepared statements on the same schema and data (for `file`: default")
-    print("connection settings).\n")
+    print("connection settings). Each cache size's lookups run in a process of their own, ours and the")
+    print("floor's together.\n")
     print(f"Machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; "
           f"{subprocess.run(['rustc', '--version'], capture_output=True, text=True).stdout.strip()}.\n")
     def spread(table, i):
