@@ -20,7 +20,7 @@ for pass in $(seq 1 "$passes"); do
   echo "=== pass $pass of $passes" >&2
   # Each size's lookups in a process of their own: after the smaller sizes' databases were built
   # and dropped in the same process, lookups at 1,000,000 ran at either of two speeds, 2x apart,
-  # from one process to the next, the crate's and the floor's alike, with the same code.
+  # from one process to the next, with the same build (the code before reads were held as well).
   IFS=, read -ra each <<< "$PYROSESSION_BENCH_SIZES"
   for n in "${each[@]}"; do
     PYROSESSION_BENCH_SIZES="$n" cargo bench --bench peer_lookup -- get_peer_by

@@ -121,14 +121,6 @@ fn they_are(n: usize) -> &'static str {
     }
 }
 
-fn rows(n: usize) -> String {
-    if n == 1 {
-        "1 row".to_owned()
-    } else {
-        format!("{n} rows")
-    }
-}
-
 impl fmt::Display for Loss {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -158,11 +150,7 @@ impl fmt::Display for Loss {
             Loss::KurigramTypes { count } => write!(
                 f,
                 "Pyrogram 2.0.106 knows no forum, direct or community peers: {}",
-                if *count == 1 {
-                    "1 is stored as a supergroup".to_owned()
-                } else {
-                    format!("{count} are stored as supergroups")
-                }
+                some(*count, "is stored as a supergroup", "are stored as supergroups")
             ),
             Loss::NamesNotHeld { count } => write!(
                 f,
@@ -173,14 +161,14 @@ impl fmt::Display for Loss {
             Loss::PhonesNotHeld { count } => write!(
                 f,
                 "{} not plain digits and {} not fit Telethon's integer column; {} left behind",
-                if *count == 1 { "1 phone number is".to_owned() } else { format!("{count} phone numbers are") },
+                some(*count, "phone number is", "phone numbers are"),
                 if *count == 1 { "does" } else { "do" },
                 they_are(*count)
             ),
             Loss::PeersWithoutAccessHash { count } => write!(
                 f,
                 "{}, which Telethon requires; {} left behind",
-                if *count == 1 { "1 peer has no access hash".to_owned() } else { format!("{count} peers have no access hash") },
+                some(*count, "peer has no access hash", "peers have no access hash"),
                 they_are(*count)
             ),
             Loss::ExtraUsernames { count } => write!(
@@ -201,8 +189,8 @@ impl fmt::Display for Loss {
             } => write!(
                 f,
                 "Telethon's update state ({}) and sent-file cache ({}) are left behind",
-                rows(*update_state),
-                rows(*sent_files)
+                some(*update_state, "row", "rows"),
+                some(*sent_files, "row", "rows")
             ),
             Loss::StaleEntities { version, count } => write!(
                 f,
@@ -211,7 +199,7 @@ impl fmt::Display for Loss {
             Loss::UpdateState { count } => write!(
                 f,
                 "the update state ({}) is left behind",
-                rows(*count)
+                some(*count, "row", "rows")
             ),
         }
     }
