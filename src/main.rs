@@ -266,15 +266,19 @@ fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
 fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCode {
     let source = Source::from_arg(arg);
     if let Source::SessionFile(path) = &source {
-        if let Ok(d) = convert::detect_file(path) {
-            if !matches!(d.kind, convert::Kind::PyrogramFile) {
+        let report = match convert::detect_and_open(path) {
+            // Detection opened and checked the file: reported as it is, not opened again.
+            Ok((_, Some(storage))) => inspect::file_report(&storage),
+            Ok((d, None)) => {
                 return match convert::read_path(path) {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
                     Err(e) => fail(json, &e.to_string(), None),
                 };
             }
-        }
-        return match Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)) {
+            // Said as the storage says it: why this is not a session file it can open.
+            Err(_) => Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)),
+        };
+        return match report {
             Ok(r) if json => {
                 out!("{}", inspect::file_to_json(&r, reveal_key));
                 ExitCode::SUCCESS

@@ -7,10 +7,11 @@ mod util;
 mod telethon_versions;
 
 use pyrosession::convert::{
-    detect_file, detect_text, read_path, read_text, render, telethon_file, write_file, CachedPeer,
-    ConvertError, Kind, Loss, Options, Server, Target,
+    detect_and_open, detect_file, detect_text, read_path, read_text, render, telethon_file,
+    write_file, CachedPeer, ConvertError, Kind, Loss, Options, Server, Target,
 };
 use pyrosession::peer::PeerType;
+use pyrosession::storage::Storage;
 use serde_json::Value;
 use util::assert_message;
 
@@ -142,6 +143,19 @@ fn every_fixture_is_detected() {
             Kind::PyrogramFile
         };
         assert_eq!(detect_file(&path).unwrap().kind, want, "{name}");
+        // Detection hands back the Pyrogram files it opened, and only those, as they read.
+        let (detected, opened) = detect_and_open(&path).unwrap();
+        assert_eq!(detected, detect_file(&path).unwrap(), "{name}");
+        assert_eq!(opened.is_some(), want == Kind::PyrogramFile, "{name}");
+        if let Some(storage) = opened {
+            let fresh = Storage::open_file_read_only(&path).unwrap();
+            assert_eq!(
+                storage.session().unwrap(),
+                fresh.session().unwrap(),
+                "{name}"
+            );
+            assert_eq!(storage.peers().unwrap(), fresh.peers().unwrap(), "{name}");
+        }
         // Every one converts to a Telethon string (the table gives the server where needed).
         let a = read_path(&path).unwrap();
         render(&a, Target::Telethon, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -153,6 +167,7 @@ fn every_fixture_is_detected() {
     ] {
         let p = util::root().join("spec/examples").join(file);
         assert_eq!(detect_file(&p).unwrap().kind, want, "{file}");
+        assert!(detect_and_open(&p).unwrap().1.is_none(), "{file}");
     }
 }
 

@@ -100,6 +100,14 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
 /// a Pyrogram JSON session; any other text file is read as holding a string. The file is
 /// only read.
 pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
+    detect_and_open(path).map(|(detected, _)| detected)
+}
+
+/// [`detect_file`], also giving back a Pyrogram (or fork's) session file opened read-only
+/// as detection opened it: reading it then needs no second open, which would recognise
+/// and check the whole file again (about 0.6 s for 1,000,000 peers). Other formats give
+/// `None`.
+pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), ConvertError> {
     let io = |doing: &'static str| {
         move |source| ConvertError::Io {
             path: path.to_path_buf(),
@@ -113,10 +121,16 @@ pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
         .map_err(io("reading the file"))?;
     if n == 16 && &head == b"SQLite format 3\0" {
         return match Storage::open_file_read_only(path) {
-            Ok(s) => Ok(detected(Kind::PyrogramFile, s.dialect().to_string())),
-            Err(StorageError::TelethonSession { version, .. }) => Ok(detected(
-                Kind::TelethonFile,
-                version.map_or_else(|| "no version".to_owned(), |v| format!("version {v}")),
+            Ok(s) => Ok((
+                detected(Kind::PyrogramFile, s.dialect().to_string()),
+                Some(s),
+            )),
+            Err(StorageError::TelethonSession { version, .. }) => Ok((
+                detected(
+                    Kind::TelethonFile,
+                    version.map_or_else(|| "no version".to_owned(), |v| format!("version {v}")),
+                ),
+                None,
             )),
             Err(e) => Err(ConvertError::Storage(e)),
         };
@@ -125,5 +139,5 @@ pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
     let text = String::from_utf8(bytes).map_err(|_| ConvertError::Unrecognised {
         detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
     })?;
-    detect_text(&text)
+    detect_text(&text).map(|d| (d, None))
 }

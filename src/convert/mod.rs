@@ -40,7 +40,7 @@ mod write;
 use std::fmt;
 use std::path::Path;
 
-pub use detect::{detect_file, detect_text, Detected};
+pub use detect::{detect_and_open, detect_file, detect_text, Detected};
 pub use error::ConvertError;
 pub use loss::Loss;
 pub use write::{write_file, write_string_file};
@@ -371,10 +371,10 @@ pub fn read_text(text: &str) -> Result<Account, ConvertError> {
 /// Reads a session from a path: an SQLite session file (Pyrogram or Telethon), a JSON session,
 /// or a text file holding a session string. The file is only read, never changed.
 pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
-    match detect_file(path)?.kind {
-        Kind::PyrogramFile => pyrogram::read_file(path),
-        Kind::TelethonFile => Ok(telethon_file::read(path)?.into_account()),
-        _ => {
+    match detect_and_open(path)? {
+        (_, Some(storage)) => pyrogram::read_storage(&storage),
+        (d, None) if d.kind == Kind::TelethonFile => Ok(telethon_file::read(path)?.into_account()),
+        (_, None) => {
             let text = std::fs::read_to_string(path).map_err(|source| ConvertError::Io {
                 path: path.to_path_buf(),
                 doing: "reading the file",

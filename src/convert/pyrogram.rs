@@ -34,9 +34,8 @@ fn invalid(field: &'static str, detail: String) -> ConvertError {
     }
 }
 
-/// Reads a Pyrogram (or fork's) session file, opened read-only.
-pub(super) fn read_file(path: &Path) -> Result<Account, ConvertError> {
-    let storage = Storage::open_file_read_only(path)?;
+/// Reads a Pyrogram (or fork's) session file, as opened (read-only) by detection.
+pub(super) fn read_storage(storage: &Storage) -> Result<Account, ConvertError> {
     let f = storage.session()?;
     let stored = storage.peers()?;
     let update_state = storage.update_state_rows()?;

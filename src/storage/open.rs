@@ -494,7 +494,9 @@ impl Storage {
                 })
             }
             Ok(_) => Self::open_existing(path, wait, check),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create_file(path, wait),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Self::create_file(path, wait, check)
+            }
             Err(source) => Err(StorageError::io(
                 &path,
                 "reading the file's metadata",
@@ -544,9 +546,9 @@ impl Storage {
     /// which fails if `path` appeared meanwhile: a crash at any point leaves either no file at
     /// `path` or a complete one, never an empty or half-written session (which is what an
     /// interrupted SQLite creation in place leaves, and what every later open then refuses).
-    fn create_file(path: PathBuf, wait: Duration) -> Result<Storage, StorageError> {
+    fn create_file(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
         publish_new_file(&path, None)?;
-        Self::open_existing(path, wait, true)
+        Self::open_existing(path, wait, check)
     }
 
     /// A new, empty memory storage (spec/storage.md §2.3).
