@@ -270,7 +270,7 @@ fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCod
             // Detection opened and checked the file: reported as it is, not opened again.
             Ok((_, Some(storage))) => inspect::file_report(&storage),
             Ok((d, None)) => {
-                return match convert::read_path(path) {
+                return match convert::read_detected(path, &d, None) {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
                     Err(e) => fail(json, &e.to_string(), None),
                 };

@@ -104,9 +104,8 @@ pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
 }
 
 /// [`detect_file`], also giving back a Pyrogram (or fork's) session file opened read-only
-/// as detection opened it: reading it then needs no second open, which would recognise
-/// and check the whole file again (about 0.6 s for 1,000,000 peers). Other formats give
-/// `None`.
+/// as detection opened it: reading it ([`super::read_detected`]) then needs no second open,
+/// which would recognise and check the whole file again. Other formats give `None`.
 pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), ConvertError> {
     let io = |doing: &'static str| {
         move |source| ConvertError::Io {

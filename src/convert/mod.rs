@@ -40,6 +40,8 @@ mod write;
 use std::fmt;
 use std::path::Path;
 
+use crate::storage::Storage;
+
 pub use detect::{detect_and_open, detect_file, detect_text, Detected};
 pub use error::ConvertError;
 pub use loss::Loss;
@@ -371,9 +373,20 @@ pub fn read_text(text: &str) -> Result<Account, ConvertError> {
 /// Reads a session from a path: an SQLite session file (Pyrogram or Telethon), a JSON session,
 /// or a text file holding a session string. The file is only read, never changed.
 pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
-    match detect_and_open(path)? {
-        (_, Some(storage)) => pyrogram::read_storage(&storage),
-        (d, None) if d.kind == Kind::TelethonFile => Ok(telethon_file::read(path)?.into_account()),
+    let (detected, storage) = detect_and_open(path)?;
+    read_detected(path, &detected, storage.as_ref())
+}
+
+/// [`read_path`] for a file [`detect_and_open`] has already detected, with the storage it
+/// gave back: the file is not detected, opened or checked again.
+pub fn read_detected(
+    path: &Path,
+    detected: &Detected,
+    storage: Option<&Storage>,
+) -> Result<Account, ConvertError> {
+    match (detected.kind, storage) {
+        (_, Some(storage)) => pyrogram::read_storage(storage),
+        (Kind::TelethonFile, None) => Ok(telethon_file::read(path)?.into_account()),
         (_, None) => {
             let text = std::fs::read_to_string(path).map_err(|source| ConvertError::Io {
                 path: path.to_path_buf(),

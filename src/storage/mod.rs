@@ -297,7 +297,8 @@ impl Storage {
     fn end_reads(&mut self) -> Result<(), StorageError> {
         if !self.conn.is_autocommit() {
             self.conn
-                .execute_batch("COMMIT")
+                .prepare_cached("COMMIT")
+                .and_then(|mut commit| commit.execute([]))
                 .map_err(|e| self.sqlite("ending a read", e))?;
         }
         Ok(())
