@@ -210,17 +210,20 @@ pub mod id {
         user_id
     }
 
-    /// The marked id of a basic group: `-chat_id`.
+    /// The marked id of a basic group: `-chat_id`. Also maps a marked id back to the raw one.
+    /// `None` where the result does not fit in 64 bits (only for `i64::MIN`).
     #[must_use]
-    pub const fn mark_chat(chat_id: i64) -> i64 {
-        -chat_id
+    pub const fn mark_chat(chat_id: i64) -> Option<i64> {
+        chat_id.checked_neg()
     }
 
     /// The marked id of a channel: `-1000000000000 - channel_id` (printed `-100…`). Also maps a
     /// marked id back to the raw one (Pyrogram's `get_channel_id`), being its own inverse.
+    /// `None` where the result does not fit in 64 bits (a `channel_id` above
+    /// `2^63 - 10^12`).
     #[must_use]
-    pub const fn mark_channel(channel_id: i64) -> i64 {
-        CHANNEL_BASE - channel_id
+    pub const fn mark_channel(channel_id: i64) -> Option<i64> {
+        CHANNEL_BASE.checked_sub(channel_id)
     }
 
     /// The kind of a marked id within the given ranges (Pyrogram's `get_peer_type`), or `None`
@@ -245,8 +248,8 @@ pub mod id {
     pub fn unmark(marked: i64, ranges: Ranges) -> Option<(Kind, i64)> {
         Some(match kind(marked, ranges)? {
             Kind::User => (Kind::User, marked),
-            Kind::Chat => (Kind::Chat, -marked),
-            Kind::Channel => (Kind::Channel, mark_channel(marked)),
+            Kind::Chat => (Kind::Chat, mark_chat(marked)?),
+            Kind::Channel => (Kind::Channel, mark_channel(marked)?),
         })
     }
 }
@@ -258,9 +261,21 @@ mod tests {
 
     #[test]
     fn marking_round_trips() {
-        assert_eq!(mark_channel(1_234_567_890), -1_001_234_567_890);
-        assert_eq!(mark_channel(-1_001_234_567_890), 1_234_567_890);
-        assert_eq!(mark_chat(123), -123);
+        assert_eq!(mark_channel(1_234_567_890), Some(-1_001_234_567_890));
+        assert_eq!(mark_channel(-1_001_234_567_890), Some(1_234_567_890));
+        assert_eq!(mark_chat(123), Some(-123));
+        // Where the result does not fit, no result and no overflow.
+        assert_eq!(mark_chat(i64::MIN), None);
+        assert_eq!(mark_chat(i64::MAX), Some(-i64::MAX));
+        assert_eq!(mark_channel(i64::MAX - 999_999_999_999), Some(i64::MIN));
+        assert_eq!(mark_channel(i64::MAX - 999_999_999_998), None);
+        assert_eq!(mark_channel(i64::MIN), Some(i64::MAX - 999_999_999_999));
+        let everything = Ranges {
+            max_user_id: i64::MAX,
+            min_chat_id: i64::MIN,
+            min_channel_id: i64::MIN,
+        };
+        assert_eq!(unmark(i64::MIN, everything), None);
         assert_eq!(
             unmark(-1_001_234_567_890, PYROGRAM_2_0_106),
             Some((Kind::Channel, 1_234_567_890))
@@ -272,7 +287,7 @@ mod tests {
     #[test]
     fn ranges_of_pyrogram_and_of_current_ids() {
         // A channel with a raw id above 2^31: Pyrogram 2.0.106 rejects it, current ranges do not.
-        let new_channel = mark_channel(2_164_990_312);
+        let new_channel = mark_channel(2_164_990_312).unwrap();
         assert_eq!(kind(new_channel, PYROGRAM_2_0_106), None);
         assert_eq!(kind(new_channel, CURRENT), Some(Kind::Channel));
         assert_eq!(

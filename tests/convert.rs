@@ -476,3 +476,40 @@ fn loss_notes_read_right_for_one_and_for_many() {
         assert_eq!(loss(2).to_string(), many);
     }
 }
+
+/// A Telethon file whose tables run code when read (a view, a generated column) is refused
+/// before anything reads them, and left as it was (spec/conversions.md §2.4).
+#[test]
+fn telethon_tables_that_run_code_are_refused() {
+    let dir = util::TempDir::new("telethon-computed");
+    for (sql, detail) in [
+        (
+            "DROP TABLE version; CREATE VIEW version AS SELECT 8 AS version",
+            "version is a view, not a table",
+        ),
+        (
+            "CREATE TABLE s2 (dc_id integer primary key, server_address text,
+                 port integer GENERATED ALWAYS AS (443) VIRTUAL, auth_key blob, takeout_id integer,
+                 tmp_auth_key blob);
+             INSERT INTO s2 (dc_id, server_address, auth_key, takeout_id, tmp_auth_key)
+                 SELECT dc_id, server_address, auth_key, takeout_id, tmp_auth_key FROM sessions;
+             DROP TABLE sessions; ALTER TABLE s2 RENAME TO sessions",
+            "sessions.port is a generated column, not a stored one",
+        ),
+    ] {
+        let p = dir.join("t.session");
+        std::fs::copy(fixture("telethon-1.45.0.session"), &p).unwrap();
+        rusqlite::Connection::open(&p)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+        let before = std::fs::read(&p).unwrap();
+        let err = read_path(&p).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{}: not a Telethon session file: {detail}", p.display())
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+        std::fs::remove_file(&p).unwrap();
+    }
+}

@@ -102,6 +102,51 @@ fn make(id: &str, dir: &Path) -> PathBuf {
             p
         }
         "missing-directory" => dir.join("no/such/dir/a.session"),
+        other => make_hostile(other, dir),
+    }
+}
+
+/// The rows of files made to run code or to hide what they hold.
+fn make_hostile(id: &str, dir: &Path) -> PathBuf {
+    match id {
+        "null-peer-id" => edited(
+            dir,
+            "CREATE TABLE p2 (id, access_hash, type, username, phone_number, last_update_on);
+             INSERT INTO p2 SELECT id, access_hash, type, username, phone_number, last_update_on FROM peers;
+             DROP TABLE peers; ALTER TABLE p2 RENAME TO peers;
+             UPDATE peers SET id = NULL WHERE rowid = (SELECT min(rowid) FROM peers)",
+        ),
+        "trigger-on-version" => edited(
+            dir,
+            "CREATE TRIGGER evil BEFORE UPDATE ON version BEGIN SELECT RAISE(ABORT, (SELECT hex(auth_key) FROM sessions)); END",
+        ),
+        "version-view" => edited(
+            dir,
+            "DROP TABLE version; CREATE VIEW version AS SELECT 3 AS number",
+        ),
+        "generated-column" => edited(
+            dir,
+            "CREATE TABLE s2 (dc_id INTEGER PRIMARY KEY, api_id INTEGER, test_mode INTEGER, auth_key BLOB,
+                 date INTEGER NOT NULL, user_id INTEGER GENERATED ALWAYS AS (123) VIRTUAL, is_bot INTEGER);
+             INSERT INTO s2 (dc_id, api_id, test_mode, auth_key, date, is_bot)
+                 SELECT dc_id, api_id, test_mode, auth_key, date, is_bot FROM sessions;
+             DROP TABLE sessions; ALTER TABLE s2 RENAME TO sessions",
+        ),
+        "many-tables" => {
+            let p = dir.join("damaged.session");
+            let conn = rusqlite::Connection::open(&p).unwrap();
+            for i in 0..30 {
+                conn.execute_batch(&format!("CREATE TABLE t{i:02} (x)"))
+                    .unwrap();
+            }
+            p
+        }
+        "garbage-journal" => {
+            let p = dir.join("damaged.session");
+            std::fs::copy(fixture("pyrogram-2.0.106.session"), &p).unwrap();
+            std::fs::write(dir.join("damaged.session-journal"), [b'A'; 3000]).unwrap();
+            p
+        }
         other => panic!("no maker for table row {other}"),
     }
 }

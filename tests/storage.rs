@@ -433,7 +433,7 @@ fn damaged_rows_are_typed_errors_and_the_file_is_left_alone() {
         (
             "textkey",
             "UPDATE sessions SET auth_key = 'secret'",
-            "{path}: sessions.auth_key holds the text \"secret\", expected a blob of 256 bytes",
+            "{path}: sessions.auth_key holds a text of 6 bytes, expected a blob of 256 bytes",
         ),
         (
             "textuser",
@@ -488,6 +488,94 @@ fn damaged_peer_rows_are_typed_errors() {
     assert_eq!(
         s.get_peer_by_id(-123_456).unwrap(),
         InputPeer::Chat { chat_id: 123_456 }
+    );
+    drop(s);
+
+    // Ids whose input peer does not fit in 64 bits (Pyrogram computes it with Python's integers
+    // and fails later, serializing it), a NULL id (possible once id is not the INTEGER PRIMARY
+    // KEY), and a type too long to show: errors, never a panic, a wrapped id or peer 0.
+    let q = dir.join("q.session");
+    std::fs::copy(&p, &q).unwrap();
+    sqlite_file(
+        &q,
+        &format!(
+            "INSERT INTO peers VALUES ({}, 1, 'channel', 'maxchan', NULL, strftime('%s', 'now'));
+            INSERT INTO peers VALUES ({}, 1, 'group', 'mingroup', NULL, strftime('%s', 'now'));
+            INSERT INTO peers VALUES (5, 1, '{}', NULL, NULL, 0);
+            CREATE TABLE p2 (id, access_hash, type, username, phone_number, last_update_on);
+            INSERT INTO p2 SELECT * FROM peers; DROP TABLE peers; ALTER TABLE p2 RENAME TO peers;
+            INSERT INTO peers VALUES (NULL, 1, 'user', 'nobody', '555', CAST(strftime('%s', 'now') AS INTEGER))",
+            i64::MAX,
+            i64::MIN,
+            "x".repeat(100)
+        ),
+    );
+    let s = Storage::open_file(&q).unwrap();
+    let max = format!(
+        "{}: peers.id holds the integer {}, expected a channel's marked id, at most 2^63 - 10^12",
+        q.display(),
+        i64::MAX
+    );
+    util::assert_message(&s.get_peer_by_id(i64::MAX).unwrap_err(), &max);
+    util::assert_message(&s.get_peer_by_username("maxchan").unwrap_err(), &max);
+    let min = format!(
+        "{}: peers.id holds the integer {}, expected a group's marked id, above -2^63",
+        q.display(),
+        i64::MIN
+    );
+    util::assert_message(&s.get_peer_by_id(i64::MIN).unwrap_err(), &min);
+    util::assert_message(&s.get_peer_by_username("mingroup").unwrap_err(), &min);
+    let null = format!("{}: peers.id holds NULL, expected an integer", q.display());
+    util::assert_message(&s.get_peer_by_username("nobody").unwrap_err(), &null);
+    util::assert_message(&s.get_peer_by_phone_number("555").unwrap_err(), &null);
+    util::assert_message(
+        &s.get_peer_by_id(5).unwrap_err(),
+        &format!(
+            "{}: peer 5 has unknown type \"{}…\"",
+            q.display(),
+            "x".repeat(32)
+        ),
+    );
+}
+
+/// pyrofork's second place for usernames, `usernames(id, peer_id, last_update_on)`: its values
+/// are checked like a peer row's, and an error names its own columns.
+#[test]
+fn pyrofork_username_rows_are_typed_errors() {
+    let dir = TempDir::new("pyrofork-usernames");
+    let p = dir.join("p.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/pyrofork-2.3.69.session"),
+        &p,
+    )
+    .unwrap();
+    sqlite_file(
+        &p,
+        "CREATE TABLE IF NOT EXISTS usernames (id TEXT PRIMARY KEY, peer_id INTEGER NOT NULL, last_update_on INTEGER);
+        DELETE FROM usernames;
+        CREATE TABLE u2 (id, peer_id, last_update_on);
+        INSERT INTO u2 VALUES ('bobby', (SELECT min(id) FROM peers), 'soon'), ('carl', 'x', 1),
+            ('eve', (SELECT min(id) FROM peers), NULL);
+        DROP TABLE usernames; ALTER TABLE u2 RENAME TO usernames",
+    );
+    let s = Storage::open_file(&p).unwrap();
+    let message = |column: &str, found: &str| {
+        format!(
+            "{}: usernames.{column} holds {found}, expected an integer",
+            p.display()
+        )
+    };
+    util::assert_message(
+        &s.get_peer_by_username("bobby").unwrap_err(),
+        &message("last_update_on", "the text \"soon\""),
+    );
+    util::assert_message(
+        &s.get_peer_by_username("carl").unwrap_err(),
+        &message("peer_id", "the text \"x\""),
+    );
+    util::assert_message(
+        &s.get_peer_by_username("eve").unwrap_err(),
+        &message("last_update_on", "NULL"),
     );
 }
 

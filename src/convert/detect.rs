@@ -98,7 +98,8 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
 /// Says which format a file is (spec/conversions.md §3.2): an SQLite file is a Pyrogram (or
 /// fork's) or a Telethon session file by its tables; a JSON object with `dc_id` and `auth_key`
 /// a Pyrogram JSON session; any other text file is read as holding a string. The file is
-/// only read.
+/// only read; a hot journal beside an SQLite file is first rolled back, as by any SQLite reader
+/// (spec/storage.md §2.2).
 pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
     detect_and_open(path).map(|(detected, _)| detected)
 }

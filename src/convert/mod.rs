@@ -371,7 +371,8 @@ pub fn read_text(text: &str) -> Result<Account, ConvertError> {
 }
 
 /// Reads a session from a path: an SQLite session file (Pyrogram or Telethon), a JSON session,
-/// or a text file holding a session string. The file is only read, never changed.
+/// or a text file holding a session string. The file is only read; a hot journal beside an
+/// SQLite file is first rolled back, as by any SQLite reader (spec/storage.md §2.2).
 pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
     let (detected, storage) = detect_and_open(path)?;
     read_detected(path, &detected, storage.as_ref())

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::{Account, CachedPeer, ConvertError, Kind, Loss, Server};
 use crate::peer::PeerType;
+use crate::storage::schema::{Shape, TELETHON_TABLES};
 use crate::AuthKey;
 
 /// The version Telethon 1.45 writes, and this crate by default.
@@ -135,6 +136,12 @@ pub fn read(path: &Path) -> Result<TelethonFile, ConvertError> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(r.sqlite("opening the file read-only"))?;
+    // Nothing is read from a view, a virtual table or a generated column: each runs code the
+    // file holds, for as long as that code likes.
+    let shape = Shape::read(&conn).map_err(r.sqlite("reading the schema"))?;
+    if let Some(what) = shape.computed_in(&TELETHON_TABLES) {
+        return Err(r.schema(what.to_owned()));
+    }
     for (table, needed) in [
         ("version", &["version"][..]),
         (
@@ -152,7 +159,7 @@ pub fn read(path: &Path) -> Result<TelethonFile, ConvertError> {
         }
     }
     let versions: Vec<rusqlite::types::Value> = conn
-        .prepare("SELECT version FROM version")
+        .prepare("SELECT version FROM version LIMIT 2")
         .and_then(|mut s| s.query_map([], |row| row.get(0))?.collect())
         .map_err(r.sqlite("reading the version"))?;
     let version = match versions.as_slice() {

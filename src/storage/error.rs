@@ -405,12 +405,17 @@ impl fmt::Display for StorageError {
                 }
                 f.write_str(", not a Pyrogram one; convert it first")
             }
-            StorageError::NotASession { path, tables } => write!(
-                f,
-                "{}: no Pyrogram session schema (tables: {})",
-                place(path.as_ref()),
-                if tables.is_empty() { "none".to_owned() } else { tables.join(", ") }
-            ),
+            StorageError::NotASession { path, tables } => {
+                // A file made to have thousands of tables gets a line, not a page.
+                const SHOWN: usize = 20;
+                write!(f, "{}: no Pyrogram session schema (tables: ", place(path.as_ref()))?;
+                match tables.len() {
+                    0 => f.write_str("none")?,
+                    n if n <= SHOWN => f.write_str(&tables.join(", "))?,
+                    n => write!(f, "{} and {} more", tables[..SHOWN].join(", "), n - SHOWN)?,
+                }
+                f.write_str(")")
+            }
             StorageError::NewerVersion { path, dialect, found } => write!(
                 f,
                 "{}: schema version {found} is newer than this crate knows for {} (at most {})",

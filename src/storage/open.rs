@@ -2,7 +2,8 @@
 //!
 //! An existing file is first examined read-only: what it is, its dialect and version, its
 //! `version` and `sessions` rows. Only a file that passes is opened for writing (and migrated),
-//! so an open that fails never changes the file.
+//! so an open that fails never changes the file (apart from rolling back a hot journal beside
+//! it, which any SQLite reader must do first).
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -395,9 +396,12 @@ pub(crate) fn examine(
         Err(e) => return Err(sqlite_err(path, "reading the schema")(e)),
     };
     if shape.is_telethon() {
-        let version = conn
-            .query_row("SELECT version FROM version", [], |r| r.get(0))
-            .ok();
+        let version = if shape.computed_in(&["version"]).is_none() {
+            conn.query_row("SELECT version FROM version", [], |r| r.get(0))
+                .ok()
+        } else {
+            None
+        };
         return Err(StorageError::TelethonSession {
             path: owned().unwrap_or_default(),
             version,
@@ -409,30 +413,18 @@ pub(crate) fn examine(
             tables: shape.tables,
         });
     }
+    // Nothing is read from a view, a virtual table or a generated column: each runs code the
+    // file holds, for as long as that code likes.
+    if let Some(what) = shape.computed_in(&schema::PYROGRAM_TABLES) {
+        return Err(StorageError::InconsistentSchema {
+            path: owned(),
+            detail: what.to_owned(),
+        });
+    }
     if check && path.is_some() {
         check_integrity(conn, path)?;
     }
-    let versions: Vec<rusqlite::types::Value> = conn
-        .prepare("SELECT number FROM version")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(sqlite_err(path, "reading the version"))?;
-    let version = match versions.as_slice() {
-        [rusqlite::types::Value::Integer(v)] => *v,
-        [other] => {
-            return Err(StorageError::InvalidValue {
-                path: owned(),
-                column: "version.number",
-                expected: "an integer",
-                found: super::fields::describe(other.into()),
-            })
-        }
-        rows => {
-            return Err(StorageError::VersionRows {
-                path: owned(),
-                found: rows.len(),
-            })
-        }
-    };
+    let version = read_version(conn, path)?;
     let dialect = shape.family(version);
     let (min, max) = dialect.known_versions();
     if version > max {
@@ -461,6 +453,39 @@ pub(crate) fn examine(
         })?;
     read_fields(conn, dialect, path)?;
     Ok(dialect)
+}
+
+/// The one `version.number`, an integer; two rows are told apart from more by counting them,
+/// never by reading them all.
+fn read_version(conn: &Connection, path: Option<&Path>) -> Result<i64, StorageError> {
+    let sqlite = |e| StorageError::from_sqlite(path, "reading the version", e);
+    let owned = || path.map(Path::to_path_buf);
+    let versions: Vec<rusqlite::types::Value> = conn
+        .prepare("SELECT number FROM version LIMIT 2")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(sqlite)?;
+    match versions.as_slice() {
+        [rusqlite::types::Value::Integer(v)] => Ok(*v),
+        [other] => Err(StorageError::InvalidValue {
+            path: owned(),
+            column: "version.number",
+            expected: "an integer",
+            found: super::fields::describe(other.into()),
+        }),
+        [] => Err(StorageError::VersionRows {
+            path: owned(),
+            found: 0,
+        }),
+        _ => {
+            let found: i64 = conn
+                .query_row("SELECT count(*) FROM version", [], |r| r.get(0))
+                .map_err(sqlite)?;
+            Err(StorageError::VersionRows {
+                path: owned(),
+                found: usize::try_from(found).unwrap_or(usize::MAX),
+            })
+        }
+    }
 }
 
 impl Storage {
@@ -516,8 +541,10 @@ impl Storage {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sqlite_err(Some(&path), "opening the file"))?;
-        claim(&conn, &path, wait)?;
+        // Before the claim's probe, the first statement that writes: a trigger the file holds
+        // never runs in this connection (spec/storage.md §2.2).
         triggers_off(&conn, Some(&path))?;
+        claim(&conn, &path, wait)?;
         let dialect = match dialect {
             Dialect::Pyrogram(v) if v < schema::VERSION => {
                 let tx = conn

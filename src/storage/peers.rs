@@ -27,7 +27,13 @@ fn peer_type(id: i64, v: ValueRef<'_>) -> Result<PeerType, StorageError> {
             text.parse().map_err(|_| StorageError::UnknownPeerType {
                 path: None,
                 id,
-                found: text.into_owned(),
+                // What a file holds is shown, not all of it: a type is a short word.
+                found: if text.chars().count() <= 32 {
+                    text.into_owned()
+                } else {
+                    let head: String = text.chars().take(32).collect();
+                    format!("{head}…")
+                },
             })
         }
         other => Err(StorageError::InvalidValue {
@@ -50,6 +56,16 @@ fn int(v: ValueRef<'_>, column: &'static str) -> Result<Option<i64>, StorageErro
             found: describe(other),
         }),
     }
+}
+
+/// `peers.id`: an integer, never NULL (spec/storage.md §3.3).
+fn peer_id(v: ValueRef<'_>) -> Result<i64, StorageError> {
+    int(v, "peers.id")?.ok_or_else(|| StorageError::InvalidValue {
+        path: None,
+        column: "peers.id",
+        expected: "an integer",
+        found: describe(ValueRef::Null),
+    })
 }
 
 fn text(v: ValueRef<'_>, column: &'static str) -> Result<Option<String>, StorageError> {
@@ -85,6 +101,17 @@ pub(crate) fn input_peer(
     access_hash: Option<i64>,
     t: PeerType,
 ) -> Result<InputPeer, StorageError> {
+    // Pyrogram's arithmetic is Python's, without bounds; its result then fails to serialize.
+    let out_of_range = |kind: &str| StorageError::InvalidValue {
+        path: None,
+        column: "peers.id",
+        expected: if kind == "a group" {
+            "a group's marked id, above -2^63"
+        } else {
+            "a channel's marked id, at most 2^63 - 10^12"
+        },
+        found: describe(ValueRef::Integer(peer_id)),
+    };
     let hash = || {
         access_hash.ok_or(StorageError::MissingAccessHash {
             path: None,
@@ -97,13 +124,15 @@ pub(crate) fn input_peer(
             user_id: peer_id,
             access_hash: hash()?,
         },
-        PeerType::Group => InputPeer::Chat { chat_id: -peer_id },
+        PeerType::Group => InputPeer::Chat {
+            chat_id: id::mark_chat(peer_id).ok_or_else(|| out_of_range("a group"))?,
+        },
         PeerType::Channel
         | PeerType::Supergroup
         | PeerType::Forum
         | PeerType::Direct
         | PeerType::Community => InputPeer::Channel {
-            channel_id: id::mark_channel(peer_id),
+            channel_id: id::mark_channel(peer_id).ok_or_else(|| out_of_range("a channel"))?,
             access_hash: hash()?,
         },
     })
@@ -293,7 +322,7 @@ impl Storage {
             if found.as_ref().is_some_and(|f| updated <= f.updated) {
                 continue;
             }
-            let peer_id = int(get(0)?, "peers.id")?.unwrap_or_default();
+            let peer_id = peer_id(get(0)?)?;
             let peer_type = peer_type(peer_id, get(2)?)?;
             let access_hash = int(get(1)?, "peers.access_hash")?;
             found = Some(Row {
@@ -365,15 +394,20 @@ impl Storage {
             }
         };
         let row = found.ok_or_else(not_found)?;
-        self.check_fresh(username, row.updated)
+        self.check_fresh(username, row.updated, "peers.last_update_on")
             .and_then(|()| row.input_peer())
             .map_err(|e| e.at(self.path()))
     }
 
-    fn check_fresh(&self, username: &str, updated: Option<i64>) -> Result<(), StorageError> {
+    fn check_fresh(
+        &self,
+        username: &str,
+        updated: Option<i64>,
+        column: &'static str,
+    ) -> Result<(), StorageError> {
         let updated = updated.ok_or_else(|| StorageError::InvalidValue {
             path: None,
-            column: "peers.last_update_on",
+            column,
             expected: "an integer",
             found: "NULL".to_owned(),
         })?;
@@ -404,18 +438,23 @@ impl Storage {
         if !has_table {
             return Ok(None);
         }
-        let row: Option<(Option<i64>, Option<i64>)> = self
+        let sqlite = |e| self.sqlite("looking up a peer", e);
+        let mut stmt = self
             .conn
             .prepare_cached("SELECT peer_id, last_update_on FROM usernames WHERE id = ?1 ORDER BY last_update_on DESC")
-            .and_then(|mut s| {
-                let mut rows = s.query([username])?;
-                rows.next()?.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
-            })
-            .map_err(|e| self.sqlite("looking up a peer", e))?;
-        let Some((Some(peer_id), updated)) = row else {
+            .map_err(sqlite)?;
+        let mut rows = stmt.query([username]).map_err(sqlite)?;
+        let Some(row) = rows.next().map_err(sqlite)? else {
             return Ok(None);
         };
-        self.check_fresh(username, updated)?;
+        let peer_id = int(row.get_ref(0).map_err(sqlite)?, "usernames.peer_id")?;
+        let updated = int(row.get_ref(1).map_err(sqlite)?, "usernames.last_update_on")?;
+        drop(rows);
+        drop(stmt);
+        let Some(peer_id) = peer_id else {
+            return Ok(None);
+        };
+        self.check_fresh(username, updated, "usernames.last_update_on")?;
         self.lookup(
             "SELECT id, access_hash, type, last_update_on FROM peers WHERE id = ?1",
             &peer_id,
@@ -441,7 +480,7 @@ impl Storage {
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sqlite)? {
             let get = |i| row.get_ref(i).map_err(|e| self.sqlite("listing peers", e));
-            let peer_id = int(get(0)?, "peers.id")?.unwrap_or_default();
+            let peer_id = peer_id(get(0)?)?;
             out.push(StoredPeer {
                 peer: Peer {
                     id: peer_id,

@@ -115,36 +115,119 @@ impl fmt::Display for Dialect {
     }
 }
 
-/// What the schema of a database looks like, read from `sqlite_master` and `PRAGMA table_info`.
+/// What the schema of a database looks like, read from `sqlite_master` and
+/// `PRAGMA table_xinfo`.
 #[derive(Debug, Default)]
 pub(crate) struct Shape {
+    /// The tables that store their rows (views and virtual tables excluded), sorted.
     pub tables: Vec<String>,
     pub session_columns: Vec<String>,
     pub peer_columns: Vec<String>,
     pub version_columns: Vec<String>,
     pub username_columns: Vec<String>,
+    /// What stands where a session file stores values but runs code when read: a view or a
+    /// virtual table under the name of a table this crate reads, or a generated column in one,
+    /// each with the table's name. No library writes these; a file holding them was made to,
+    /// and is refused before anything reads from them.
+    pub computed: Vec<(&'static str, String)>,
 }
 
-fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
-    let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    names.collect()
+/// The tables of the Pyrogram family this crate reads.
+pub(crate) const PYROGRAM_TABLES: [&str; 5] =
+    ["sessions", "peers", "version", "usernames", "update_state"];
+
+/// The tables of a Telethon file this crate reads.
+pub(crate) const TELETHON_TABLES: [&str; 5] = [
+    "sessions",
+    "version",
+    "entities",
+    "update_state",
+    "sent_files",
+];
+
+/// The stored columns of `table`, in order, and its generated ones.
+fn columns(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT name, hidden FROM pragma_table_xinfo('{table}')"
+    ))?;
+    let mut stored = Vec::new();
+    let mut generated = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let name: String = r.get(0)?;
+        // 0: an ordinary column; 1: hidden, of a virtual table; 2 and 3: generated.
+        match r.get::<_, i64>(1)? {
+            0 => stored.push(name),
+            1 => {}
+            _ => generated.push(name),
+        }
+    }
+    Ok((stored, generated))
 }
 
 impl Shape {
     pub(crate) fn read(conn: &Connection) -> rusqlite::Result<Shape> {
-        let mut stmt =
-            conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
-        let tables = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Shape {
-            session_columns: columns(conn, "sessions")?,
-            peer_columns: columns(conn, "peers")?,
-            version_columns: columns(conn, "version")?,
-            username_columns: columns(conn, "usernames")?,
-            tables,
-        })
+        let mut stmt = conn.prepare(
+            "SELECT type, name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut shape = Shape::default();
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(0)?;
+            let name: String = r.get(1)?;
+            let is_virtual: Option<bool> = r.get(2)?;
+            let computed = if kind == "view" {
+                Some("a view")
+            } else if is_virtual == Some(true) {
+                Some("a virtual table")
+            } else {
+                None
+            };
+            let known = PYROGRAM_TABLES
+                .iter()
+                .chain(&TELETHON_TABLES)
+                .find(|t| **t == name)
+                .copied();
+            match (computed, known) {
+                (None, _) => shape.tables.push(name),
+                (Some(what), Some(table)) => {
+                    shape
+                        .computed
+                        .push((table, format!("{name} is {what}, not a table")));
+                }
+                (Some(_), None) => {}
+            }
+        }
+        let mut read = |table: &'static str| -> rusqlite::Result<Vec<String>> {
+            let (stored, generated) = columns(conn, table)?;
+            shape.computed.extend(generated.into_iter().map(|c| {
+                (
+                    table,
+                    format!("{table}.{c} is a generated column, not a stored one"),
+                )
+            }));
+            Ok(stored)
+        };
+        let session_columns = read("sessions")?;
+        let peer_columns = read("peers")?;
+        let version_columns = read("version")?;
+        let username_columns = read("usernames")?;
+        for table in ["update_state", "entities", "sent_files"] {
+            read(table)?;
+        }
+        shape.session_columns = session_columns;
+        shape.peer_columns = peer_columns;
+        shape.version_columns = version_columns;
+        shape.username_columns = username_columns;
+        Ok(shape)
+    }
+
+    /// The first of `tables` that runs code when read (see [`Shape::computed`]), described.
+    pub(crate) fn computed_in(&self, tables: &[&str]) -> Option<&str> {
+        self.computed
+            .iter()
+            .find(|(t, _)| tables.contains(t))
+            .map(|(_, what)| what.as_str())
     }
 
     pub(crate) fn has_table(&self, t: &str) -> bool {
@@ -198,14 +281,12 @@ impl Shape {
                 Err(format!("{dialect} without {what}"))
             }
         };
-        need(
-            self.session_has("auth_key") && self.session_has("date"),
-            "sessions.auth_key and date",
-        )?;
-        need(
-            self.peers_have("access_hash") && self.peers_have("type"),
-            "peers.access_hash and type",
-        )?;
+        for column in ["auth_key", "date"] {
+            need(self.session_has(column), &format!("sessions.{column}"))?;
+        }
+        for column in ["access_hash", "type"] {
+            need(self.peers_have(column), &format!("peers.{column}"))?;
+        }
         match dialect {
             Dialect::Pyrogram(_) => {
                 need(v < 3 || self.session_has("api_id"), "sessions.api_id")?;
@@ -270,7 +351,7 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
     let _ = writeln!(
         out,
         "sessions columns: {}",
-        columns(conn, "sessions")?.join(", ")
+        columns(conn, "sessions")?.0.join(", ")
     );
     let versions: Vec<String> = conn
         .prepare("SELECT number FROM version")?
