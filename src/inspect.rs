@@ -66,15 +66,19 @@ impl Source {
     /// Reads the session string. Text read from a file or standard input loses one final line
     /// ending (`\n` or `\r\n`), as a text editor or `echo` adds it; nothing else is changed.
     pub fn read(&self) -> io::Result<String> {
-        let mut text = match self {
+        let bytes = match self {
             Source::Literal(s) => return Ok(s.clone()),
-            Source::File(path) | Source::SessionFile(path) => std::fs::read_to_string(path)?,
-            Source::Stdin => {
-                let mut s = String::new();
-                io::stdin().read_to_string(&mut s)?;
-                s
+            Source::File(path) | Source::SessionFile(path) => {
+                std::fs::File::open(path).and_then(crate::convert::read_text_bytes)?
             }
+            Source::Stdin => crate::convert::read_text_bytes(io::stdin().lock())?,
         };
+        let mut text = String::from_utf8(bytes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not UTF-8 text ({})", e.utf8_error()),
+            )
+        })?;
         if text.ends_with('\n') {
             text.pop();
             if text.ends_with('\r') {

@@ -9,21 +9,72 @@ use pyrosession::inspect::{self, Query, Source};
 use pyrosession::storage::Storage;
 use serde_json::json;
 
-/// Writes a line to standard output. A closed stdout (`| head`) is not an error worth a panic:
-/// the rest is dropped.
+/// Writes a line to standard output (see [`emit`]).
 macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        emit(&format!($($arg)*), true)
+    };
 }
 
 /// Writes text to standard output as it is, like [`out!`] without the line break.
 macro_rules! out_raw {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        emit(&format!($($arg)*), false)
+    };
+}
+
+/// The first error writing standard output met, other than a closed pipe; `main` reports it
+/// and fails, so that `export > backup.txt` on a full disk does not pass for a backup.
+static OUTPUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+
+fn output_failed(e: std::io::Error) {
+    // A closed stdout (`| head`) is not a failure: the rest is not wanted.
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        let mut first = OUTPUT_ERROR
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        first.get_or_insert(e);
+    }
+}
+
+/// Writes to standard output with control characters a file may hold (an escape sequence in a
+/// username) shown escaped, never sent to the terminal.
+fn emit(text: &str, newline: bool) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(terminal_safe(text).as_bytes())
+        .and_then(|()| {
+            if newline {
+                stdout.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        });
+    if let Err(e) = written {
+        output_failed(e);
+    }
+}
+
+/// `text` with every control character but line breaks and tabs, and the invisible characters
+/// that reorder or hide text, written as Rust escapes (`\u{1b}`).
+fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[derive(Parser)]
@@ -168,8 +219,11 @@ impl From<TargetArg> for Target {
 
 /// Reports a failure: one line on standard error and, with `--json`, an object on standard
 /// output.
+/// Reports a failure: one line on standard error (a message that holds line breaks, such as
+/// SQLite's quoting a damaged schema, is joined with spaces), and with `json` the error as JSON.
 fn fail(json: bool, message: &str, extra: Option<serde_json::Value>) -> ExitCode {
-    eprintln!("pyrosession: {message}");
+    let one_line = message.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    eprintln!("pyrosession: {}", terminal_safe(&one_line));
     if json {
         out!("{}", extra.unwrap_or_else(|| json!({ "error": message })));
     }
@@ -177,7 +231,25 @@ fn fail(json: bool, message: &str, extra: Option<serde_json::Value>) -> ExitCode
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let code = run(Cli::parse().command);
+    if let Err(e) = std::io::Write::flush(&mut std::io::stdout()) {
+        output_failed(e);
+    }
+    let failed = OUTPUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match failed {
+        Some(e) => {
+            eprintln!("pyrosession: cannot write the output: {e}");
+            ExitCode::FAILURE
+        }
+        None => code,
+    }
+}
+
+fn run(command: Command) -> ExitCode {
+    match command {
         Command::Inspect {
             json,
             strict,
@@ -238,6 +310,13 @@ fn main() -> ExitCode {
         Command::Conform { driver, json } => conform_cmd(driver.as_deref(), json),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
+            if q == Query::Username(String::new()) {
+                return fail(
+                    json,
+                    &format!("{query:?} names no peer: give an id, a @username or a +phone number"),
+                    None,
+                );
+            }
             match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
                 Ok(peer) if json => {
                     out!("{}", inspect::input_peer_to_json(&peer));
@@ -263,7 +342,46 @@ fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
     })
 }
 
+/// Why an argument that names a path cannot be read as a session's file, where it would
+/// otherwise be taken for a session string and fail to decode with a message about base64:
+/// a directory, a FIFO or device, a broken symbolic link, or a path that does not exist but
+/// looks like one (it holds a `/`, or ends in `.session` or `.txt`; no session string of under
+/// 300 characters has any of these, and a longer one may hold a `/`).
+fn unusable_path(arg: &str) -> Option<String> {
+    let path = std::path::Path::new(arg);
+    if arg == "-" || arg.is_empty() {
+        return None;
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) if m.is_dir() => Some(format!("{arg}: is a directory, not a session file")),
+        Ok(_) => Some(format!(
+            "{arg}: not a regular file (a FIFO, a device or a socket), not a session file"
+        )),
+        Err(e) => match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
+                let target = std::fs::read_link(path).unwrap_or_default();
+                Some(format!(
+                    "{arg}: a symbolic link to {}, which does not exist",
+                    target.display()
+                ))
+            }
+            Ok(_) => Some(format!("cannot read {arg}: {e}")),
+            Err(_) => {
+                let looks_like_a_path = path.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
+                }) || arg.contains('/');
+                (looks_like_a_path && arg.chars().count() < 300)
+                    .then(|| format!("cannot read {arg}: no such file"))
+            }
+        },
+    }
+}
+
 fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCode {
+    if let Some(why) = unusable_path(arg) {
+        return fail(json, &why, None);
+    }
     let source = Source::from_arg(arg);
     if let Source::SessionFile(path) = &source {
         let report = match convert::detect_and_open(path) {
@@ -272,10 +390,14 @@ fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCod
             Ok((d, None)) => {
                 return match convert::read_detected(path, &d, None) {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
-                    Err(e) => fail(json, &e.to_string(), None),
+                    Err(e) => fail(json, &naming_source(&e, Some(path), None), None),
                 };
             }
-            // Said as the storage says it: why this is not a session file it can open.
+            // A file that begins like JSON is said to be a broken JSON session, as detection
+            // says it; anything else as the storage says it: why it cannot open it.
+            Err(e) if begins_with_brace(path) => {
+                return fail(json, &naming_source(&e, Some(path), None), None);
+            }
             Err(_) => Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)),
         };
         return match report {
@@ -338,14 +460,10 @@ fn convert_cmd(
     path: Option<&std::path::Path>,
     force: bool,
 ) -> ExitCode {
-    let file = std::path::Path::new(arg);
-    let looks_like_a_path = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
-        || arg.contains('/');
-    if looks_like_a_path && !file.exists() && arg.chars().count() < 300 {
-        return fail(false, &format!("cannot read {arg}: no such file"), None);
+    if let Some(why) = unusable_path(arg) {
+        return fail(false, &why, None);
     }
+    let file = std::path::Path::new(arg);
     let account = if arg != "-" && file.is_file() {
         convert::read_path(file)
     } else {
@@ -355,11 +473,11 @@ fn convert_cmd(
             Err(code) => return code,
         }
     };
+    let source_file = (arg != "-" && file.is_file()).then_some(file);
     let account = match account {
         Ok(a) => a,
-        Err(e) => return fail(false, &e.to_string(), None),
+        Err(e) => return fail(false, &naming_source(&e, source_file, path), None),
     };
-    let source_file = (arg != "-" && file.is_file()).then_some(file);
     let result = match (target.is_file(), path) {
         (true, None) => {
             return fail(
@@ -408,7 +526,46 @@ fn convert_cmd(
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(false, &e.to_string(), None),
+        Err(e) => fail(false, &naming_source(&e, source_file, path), None),
+    }
+}
+
+/// Whether the file's first byte other than white space is `{`.
+fn begins_with_brace(path: &std::path::Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 256];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .is_ok_and(|n| head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
+}
+
+/// An error's message, beginning with the source file's name where the error is about what
+/// the file holds (a value out of range, a missing key, broken JSON) and names no file. An
+/// error about options to pass, or one that names a file already, is left as it is.
+fn naming_source(
+    e: &convert::ConvertError,
+    source: Option<&std::path::Path>,
+    target: Option<&std::path::Path>,
+) -> String {
+    use convert::ConvertError as E;
+    let message = e.to_string();
+    let about_content = matches!(
+        e,
+        E::Invalid { .. }
+            | E::NoAuthKey { .. }
+            | E::Json { .. }
+            | E::Length { .. }
+            | E::Version { .. }
+            | E::Base64 { .. }
+            | E::Unrecognised { .. }
+            | E::PyrogramString(_)
+    );
+    let named = |p: &std::path::Path| message.contains(&p.display().to_string());
+    match source {
+        Some(s) if about_content && !named(s) && !target.is_some_and(named) => {
+            format!("{}: {message}", s.display())
+        }
+        _ => message,
     }
 }
 
@@ -417,7 +574,20 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 }
 
 fn import_cmd(arg: &str, file: &std::path::Path) -> ExitCode {
+    if let Some(why) = unusable_path(arg) {
+        return fail(false, &why, None);
+    }
     let source = Source::from_arg(arg);
+    if let Source::SessionFile(p) = &source {
+        return fail(
+            false,
+            &format!(
+                "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
+                p.display()
+            ),
+            None,
+        );
+    }
     let text = match read(&source, false) {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code,

@@ -202,7 +202,7 @@ fn unreadable_file_is_a_clear_error() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "pyrosession: cannot read {}: stream did not contain valid UTF-8\n",
+            "pyrosession: cannot read {}: not UTF-8 text (invalid utf-8 sequence of 1 bytes from index 0)\n",
             bad.display()
         )
     );
@@ -413,5 +413,163 @@ fn files_of_other_formats_are_recognised() {
         let out = run(&["inspect", file], None);
         assert_eq!(out.status.code(), Some(0), "{file}");
         assert_eq!(text(&out.stdout).lines().next(), Some(first));
+    }
+}
+
+/// Paths that cannot be a session's file are said to be so, naming them, and are never decoded
+/// as session strings (which gave messages about base64); a session file given to `import`,
+/// which takes a string, is named as such.
+#[test]
+fn paths_that_are_not_session_files_are_named() {
+    let dir = util::TempDir::new("cli-paths");
+    let d = dir.0.display().to_string();
+    let fifo = format!("{d}/fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::symlink(dir.join("gone.session"), dir.join("dangling.session")).unwrap();
+    let cases = [
+        (vec!["inspect", "nosuch.session"], "cannot read nosuch.session: no such file".to_owned()),
+        (vec!["inspect", d.as_str()], format!("{d}: is a directory, not a session file")),
+        (
+            vec!["inspect", fifo.as_str()],
+            format!("{fifo}: not a regular file (a FIFO, a device or a socket), not a session file"),
+        ),
+        (
+            vec!["export", fifo.as_str()],
+            format!("{fifo}: not a regular file (a FIFO, a device or a socket), not a session file"),
+        ),
+        (
+            vec!["convert", "--to", "telethon", fifo.as_str()],
+            format!("{fifo}: not a regular file (a FIFO, a device or a socket), not a session file"),
+        ),
+        (
+            vec!["import", "nosuch.session", "out.session"],
+            "cannot read nosuch.session: no such file".to_owned(),
+        ),
+        (
+            vec!["import", "spec/fixtures/pyrogram-2.0.106.session", "out.session"],
+            "spec/fixtures/pyrogram-2.0.106.session is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)".to_owned(),
+        ),
+    ];
+    for (args, message) in cases {
+        let out = run(&args, None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            text(&out.stderr),
+            format!("pyrosession: {message}\n"),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let dangling = format!("{d}/dangling.session");
+    let out = run(&["inspect", &dangling], None);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "pyrosession: {dangling}: a symbolic link to {d}/gone.session, which does not exist\n"
+        )
+    );
+    assert!(!std::path::Path::new(&util::root().join("out.session")).exists());
+}
+
+/// Output that cannot be written is a failure, not a success with a lost backup; a closed pipe
+/// (`| head`) is not.
+#[test]
+fn a_failed_write_to_standard_output_fails() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(["export", "spec/fixtures/pyrogram-2.0.106.session"])
+        .current_dir(util::root())
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot write the output: No space left on device (os error 28)\n"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(["peers", "spec/fixtures/pyrogram-2.0.106.session"])
+        .current_dir(util::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// What a file holds never reaches the terminal as control characters (an escape sequence in
+/// a username), and an error is one line even where SQLite's message quotes a damaged schema
+/// over several.
+#[test]
+fn file_text_is_shown_escaped_and_errors_on_one_line() {
+    let dir = util::TempDir::new("cli-escapes");
+    let p = fixture_copy(&dir, "pyrogram-2.0.106.session");
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute_batch(
+            "UPDATE peers SET username = 'evil' || char(27) || '[2J' || char(10) || 'x' || char(8238)
+             WHERE rowid = (SELECT min(rowid) FROM peers)",
+        )
+        .unwrap();
+    let out = run(&["peers", &p], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{202e}'),
+        "{shown}"
+    );
+    assert!(shown.contains("evil\\u{1b}[2J"), "{shown}");
+    assert!(shown.contains("x\\u{202e}"), "{shown}");
+
+    let mut bytes =
+        std::fs::read(util::root().join("spec/fixtures/pyrogram-0.15.1.session")).unwrap();
+    let table = bytes
+        .windows(20)
+        .position(|w| w == b"CREATE TABLE version")
+        .unwrap();
+    let paren = table + bytes[table..].iter().position(|b| *b == b'(').unwrap();
+    bytes[paren] = b'`';
+    let damaged = dir.join("multiline.session");
+    std::fs::write(&damaged, bytes).unwrap();
+    let out = run(&["inspect", damaged.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("the database is damaged"), "{err}");
+}
+
+/// A text input larger than any session is refused after reading a little past the limit, not
+/// read whole; `resolve` with a query naming nothing says so.
+#[test]
+fn huge_text_and_empty_queries_are_refused() {
+    let dir = util::TempDir::new("cli-huge");
+    let big = dir.join("big.txt");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(1 << 30).unwrap();
+    let out = run(&["inspect", big.to_str().unwrap()], None);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "pyrosession: cannot read {}: more than 16 MiB, too much for a session string or a JSON session\n",
+            big.display()
+        )
+    );
+    for q in ["", "@", "+"] {
+        let out = run(
+            &["resolve", "spec/fixtures/pyrogram-2.0.106.session", q],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "pyrosession: {q:?} names no peer: give an id, a @username or a +phone number\n"
+            )
+        );
     }
 }

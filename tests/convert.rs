@@ -513,3 +513,37 @@ fn telethon_tables_that_run_code_are_refused() {
         std::fs::remove_file(&p).unwrap();
     }
 }
+
+/// A target that cannot be written is named in the error, never the temporary file the
+/// conversion builds beside it.
+#[test]
+fn write_errors_name_the_target_not_the_temporary_file() {
+    let dir = util::TempDir::new("convert-target-errors");
+    let a = read_path(&fixture("pyrogram-2.0.106.session")).unwrap();
+    let missing = dir.join("no/such");
+    for target in [Target::TelethonFile, Target::PyrogramFile] {
+        let p = missing.join("t.session");
+        let err =
+            pyrosession::convert::write_file(&a, target, &Options::default(), &p, false, None)
+                .unwrap_err()
+                .to_string();
+        // The target, or for a Pyrogram file the directory it names, which does not exist.
+        assert!(
+            err.starts_with(&format!("{}: ", p.display()))
+                || err == format!("{}: no such directory", missing.display()),
+            "{target}: {err}"
+        );
+        assert!(!err.contains(".tmp"), "{target}: {err}");
+    }
+    let p = missing.join("t.txt");
+    let err = pyrosession::convert::write_string_file(&p, "text", false)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: creating the file: No such file or directory (os error 2)",
+            p.display()
+        )
+    );
+}

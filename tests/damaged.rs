@@ -102,6 +102,19 @@ fn make(id: &str, dir: &Path) -> PathBuf {
             p
         }
         "missing-directory" => dir.join("no/such/dir/a.session"),
+        "fifo" => {
+            let p = dir.join("damaged.session");
+            let made = std::process::Command::new("mkfifo").arg(&p).status().unwrap();
+            assert!(made.success());
+            p
+        }
+        "symlink-loop" => {
+            std::os::unix::fs::symlink(dir.join("loop2"), dir.join("loop1")).unwrap();
+            std::os::unix::fs::symlink(dir.join("loop1"), dir.join("loop2")).unwrap();
+            let p = dir.join("link.session");
+            std::os::unix::fs::symlink(dir.join("loop1"), &p).unwrap();
+            p
+        }
         other => make_hostile(other, dir),
     }
 }
@@ -184,6 +197,9 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
                         .into_encoded_bytes(),
                 ),
             );
+        } else if !meta.is_file() {
+            // A FIFO: reading it would wait for a writer. Its presence is what counts.
+            out.insert(p.clone(), Some(b"(not a regular file)".to_vec()));
         } else {
             out.insert(p.clone(), Some(std::fs::read(&p).unwrap()));
         }

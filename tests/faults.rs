@@ -823,6 +823,28 @@ fn permissions() -> Result<(), Failed> {
         )
     );
     assert_eq!(std::fs::read(&in_closed)?, std::fs::read(&fixture)?);
+
+    // A readable file that may not be written, with a -journal beside it (a crash's, or any
+    // bytes): nobody here may roll it back, and the error says so rather than suggesting to
+    // open it read-only, which is what failed. Both stay as they were.
+    let stuck = dir.join("stuck");
+    std::fs::create_dir(&stuck)?;
+    let with_journal = stuck.join("a.session");
+    std::fs::copy(&fixture, &with_journal)?;
+    let journal = stuck.join("a.session-journal");
+    std::fs::write(&journal, [0xA5u8; 1000])?;
+    std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o555))?;
+    for read_only in [false, true] {
+        assert_eq!(
+            strip(open_as_unprivileged(&with_journal, read_only)?),
+            format!(
+                "err NeedsRecovery {}: a write to it was interrupted, and the -journal beside it must be rolled back before it can be read, which takes write permission on the file and its directory; open it once as its owner (any client's open does it)",
+                with_journal.display()
+            )
+        );
+    }
+    assert_eq!(std::fs::read(&with_journal)?, std::fs::read(&fixture)?);
+    assert_eq!(std::fs::read(&journal)?, vec![0xA5u8; 1000]);
     Ok(())
 }
 

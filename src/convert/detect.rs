@@ -95,6 +95,27 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
     })
 }
 
+/// The most a text input may hold: a session string is under 1 KiB, and a JSON session is
+/// recognised up to 16 MiB (spec/storage.md §4 step 5).
+pub const MAX_TEXT: u64 = 1 << 24;
+
+/// Everything `reader` holds, up to [`MAX_TEXT`] bytes; more is an error (`InvalidData`)
+/// found after reading one byte past the limit, never the whole of a huge file.
+///
+/// # Errors
+/// Reading fails, or there is more than [`MAX_TEXT`].
+pub fn read_text_bytes(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_TEXT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_TEXT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "more than 16 MiB, too much for a session string or a JSON session",
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Says which format a file is (spec/conversions.md §3.2): an SQLite file is a Pyrogram (or
 /// fork's) or a Telethon session file by its tables; a JSON object with `dc_id` and `auth_key`
 /// a Pyrogram JSON session; any other text file is read as holding a string. The file is
@@ -135,7 +156,9 @@ pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), Conve
             Err(e) => Err(ConvertError::Storage(e)),
         };
     }
-    let bytes = std::fs::read(path).map_err(io("reading the file"))?;
+    let bytes = std::fs::File::open(path)
+        .and_then(read_text_bytes)
+        .map_err(io("reading the file"))?;
     let text = String::from_utf8(bytes).map_err(|_| ConvertError::Unrecognised {
         detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
     })?;

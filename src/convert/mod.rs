@@ -42,7 +42,7 @@ use std::path::Path;
 
 use crate::storage::Storage;
 
-pub use detect::{detect_and_open, detect_file, detect_text, Detected};
+pub use detect::{detect_and_open, detect_file, detect_text, read_text_bytes, Detected, MAX_TEXT};
 pub use error::ConvertError;
 pub use loss::Loss;
 pub use write::{write_file, write_string_file};
@@ -389,12 +389,19 @@ pub fn read_detected(
         (_, Some(storage)) => pyrogram::read_storage(storage),
         (Kind::TelethonFile, None) => Ok(telethon_file::read(path)?.into_account()),
         (_, None) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ConvertError::Io {
-                path: path.to_path_buf(),
-                doing: "reading the file",
-                source,
-            })?;
-            read_text(&text)
+            let text = std::fs::File::open(path)
+                .and_then(detect::read_text_bytes)
+                .and_then(|b| {
+                    String::from_utf8(b).map_err(|e| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error())
+                    })
+                })
+                .map_err(|source| ConvertError::Io {
+                    path: path.to_path_buf(),
+                    doing: "reading the file",
+                    source,
+                })?;
+            read_text(&zeroize::Zeroizing::new(text))
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Writing session files: built under a temporary name, then published (spec/conversions.md
 //! §5.5).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
 use crate::storage::temporary_name;
@@ -26,6 +26,35 @@ pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError>
             }
         }
     })
+}
+
+/// The same error about `shown` where it names `built`: a file built under a temporary name is
+/// reported under the name the caller asked for.
+fn naming(e: ConvertError, built: &Path, shown: &Path) -> ConvertError {
+    let rename = |p: PathBuf| if p == built { shown.to_path_buf() } else { p };
+    match e {
+        ConvertError::Storage(e) => ConvertError::Storage(e.naming(built, shown)),
+        ConvertError::Sqlite {
+            path,
+            doing,
+            source,
+        } => ConvertError::Sqlite {
+            path: rename(path),
+            doing,
+            source,
+        },
+        ConvertError::Io {
+            path,
+            doing,
+            source,
+        } => ConvertError::Io {
+            path: rename(path),
+            doing,
+            source,
+        },
+        ConvertError::AlreadyExists { path } => ConvertError::AlreadyExists { path: rename(path) },
+        other => other,
+    }
 }
 
 /// Whether two paths name one file.
@@ -98,7 +127,9 @@ pub fn write_file(
             )
         }
     };
-    let published = built.and_then(|()| publish(&tmp, path, force));
+    let published = built
+        .map_err(|e| naming(e, &tmp, path))
+        .and_then(|()| publish(&tmp, path, force));
     let _ = std::fs::remove_file(&tmp);
     published.map(|()| {
         // The losses were found on the way to a Telethon string; the target is the file.
@@ -154,7 +185,9 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
                 source,
             })
     });
-    let published = written.and_then(|()| publish(&tmp, path, force));
+    let published = written
+        .map_err(|e| naming(e, &tmp, path))
+        .and_then(|()| publish(&tmp, path, force));
     let _ = std::fs::remove_file(&tmp);
     published
 }

@@ -67,6 +67,13 @@ pub enum StorageError {
         /// The file.
         path: PathBuf,
     },
+    /// A write to the file was interrupted, and the `-journal` it left must be rolled back
+    /// before anyone can read the file, which this process may not do (it cannot write the file
+    /// or its directory).
+    NeedsRecovery {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file or its directory may not be read or written by this user.
     PermissionDenied {
         /// The path concerned.
@@ -94,6 +101,11 @@ pub enum StorageError {
     },
     /// The path is a directory, not a session file.
     IsADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The path is a FIFO, a device or a socket, not a session file.
+    NotAFile {
         /// The path.
         path: PathBuf,
     },
@@ -260,6 +272,7 @@ impl StorageError {
             | StorageError::Io { path: p, .. }
             | StorageError::InUse { path: p, .. }
             | StorageError::ReadOnly { path: p }
+            | StorageError::NeedsRecovery { path: p }
             | StorageError::PermissionDenied { path: p, .. } => rename(p),
             _ => {}
         }
@@ -306,9 +319,10 @@ impl StorageError {
         waited: std::time::Duration,
     ) -> Self {
         use rusqlite::ErrorCode as C;
-        let code = match &source {
-            rusqlite::Error::SqliteFailure(e, _) => Some(e.code),
-            _ => None,
+        const ROLLBACK: std::ffi::c_int = 8 | (3 << 8);
+        let (code, extended) = match &source {
+            rusqlite::Error::SqliteFailure(e, _) => (Some(e.code), Some(e.extended_code)),
+            _ => (None, None),
         };
         let owned = || path.map(std::path::Path::to_path_buf);
         match (code, path) {
@@ -320,6 +334,12 @@ impl StorageError {
                 path: owned(),
                 detail: source.to_string(),
             },
+            // SQLITE_READONLY_ROLLBACK: a hot journal this connection cannot roll back.
+            (Some(C::ReadOnly), Some(p)) if extended == Some(ROLLBACK) => {
+                StorageError::NeedsRecovery {
+                    path: p.to_path_buf(),
+                }
+            }
             (Some(C::ReadOnly), Some(p)) => StorageError::ReadOnly {
                 path: p.to_path_buf(),
             },
@@ -378,6 +398,11 @@ impl fmt::Display for StorageError {
                 "{}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
                 path.display()
             ),
+            StorageError::NeedsRecovery { path } => write!(
+                f,
+                "{}: a write to it was interrupted, and the -journal beside it must be rolled back before it can be read, which takes write permission on the file and its directory; open it once as its owner (any client's open does it)",
+                path.display()
+            ),
             StorageError::PermissionDenied { path, doing } => {
                 write!(f, "{}: permission denied while {doing}", path.display())
             }
@@ -389,6 +414,11 @@ impl fmt::Display for StorageError {
             StorageError::IsADirectory { path } => {
                 write!(f, "{}: is a directory, not a session file", path.display())
             }
+            StorageError::NotAFile { path } => write!(
+                f,
+                "{}: not a regular file (a FIFO, a device or a socket), not a session file",
+                path.display()
+            ),
             StorageError::EmptyFile { path } => write!(f, "{}: the file is empty", path.display()),
             StorageError::LegacyJsonSession { path } => write!(
                 f,

@@ -147,12 +147,31 @@ fn template() -> Result<&'static std::sync::Mutex<Connection>, StorageError> {
     Ok(TEMPLATE.get_or_init(|| std::sync::Mutex::new(conn)))
 }
 
+/// Why a symbolic link that leads to no file cannot be followed: it points to nothing
+/// (`DanglingSymlink`), or following it fails, as in a loop of links (`Io`).
+fn broken_link(path: PathBuf) -> StorageError {
+    match std::fs::metadata(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            StorageError::io(&path, "following the symbolic link", e)
+        }
+        _ => StorageError::DanglingSymlink {
+            target: std::fs::read_link(&path).unwrap_or_default(),
+            path,
+        },
+    }
+}
+
 /// What the first bytes of an existing file say it is.
 fn sniff(path: &Path) -> Result<(), StorageError> {
     let io = |doing: &'static str| move |source| StorageError::io(path, doing, source);
     let meta = std::fs::metadata(path).map_err(io("reading the file's metadata"))?;
     if meta.is_dir() {
         return Err(StorageError::IsADirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    if !meta.is_file() {
+        return Err(StorageError::NotAFile {
             path: path.to_path_buf(),
         });
     }
@@ -512,12 +531,7 @@ impl Storage {
             });
         }
         match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() && !path.exists() => {
-                Err(StorageError::DanglingSymlink {
-                    target: std::fs::read_link(&path).unwrap_or_default(),
-                    path,
-                })
-            }
+            Ok(meta) if meta.file_type().is_symlink() && !path.exists() => Err(broken_link(path)),
             Ok(_) => Self::open_existing(path, wait, check),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Self::create_file(path, wait, check)
@@ -625,9 +639,10 @@ impl Storage {
 
     fn read_only_with(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
         if !path.exists() {
-            return Err(match std::fs::read_link(&path) {
-                Ok(target) => StorageError::DanglingSymlink { path, target },
-                Err(_) => StorageError::NoSuchFile { path },
+            return Err(if path.is_symlink() {
+                broken_link(path)
+            } else {
+                StorageError::NoSuchFile { path }
             });
         }
         sniff(&path)?;
