@@ -57,7 +57,8 @@ fn emit(text: &str, newline: bool) {
 }
 
 /// `text` with every control character but line breaks and tabs, and the invisible characters
-/// that reorder or hide text, written as Rust escapes (`\u{1b}`).
+/// that reorder or hide text, written as `\u001b`: in JSON output (whose strings serde has
+/// already escaped below U+0020) the same escape is valid JSON and reads back as the character.
 fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| {
         (c.is_control() && c != '\n' && c != '\t')
@@ -69,7 +70,8 @@ fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         if unsafe_char(c) {
-            out.extend(c.escape_unicode());
+            // Every such character is in the Basic Multilingual Plane: four digits suffice.
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{:04x}", u32::from(c)));
         } else {
             out.push(c);
         }

@@ -523,8 +523,17 @@ fn file_text_is_shown_escaped_and_errors_on_one_line() {
         !shown.contains('\u{1b}') && !shown.contains('\u{202e}'),
         "{shown}"
     );
-    assert!(shown.contains("evil\\u{1b}[2J"), "{shown}");
-    assert!(shown.contains("x\\u{202e}"), "{shown}");
+    assert!(shown.contains("evil\\u001b[2J"), "{shown}");
+    assert!(shown.contains("x\\u202e"), "{shown}");
+    // In JSON the escapes are JSON's own: the output parses, and holds the username as stored.
+    let out = run(&["peers", "--json", &p], None);
+    assert!(!text(&out.stdout).contains('\u{202e}'));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["username"] == "evil\u{1b}[2J\nx\u{202e}"));
 
     let mut bytes =
         std::fs::read(util::root().join("spec/fixtures/pyrogram-0.15.1.session")).unwrap();
