@@ -135,7 +135,7 @@ fn make_hostile(id: &str, dir: &Path) -> PathBuf {
         ),
         "version-view" => edited(
             dir,
-            "DROP TABLE version; CREATE VIEW version AS SELECT 3 AS number",
+            "DROP TABLE version; CREATE VIEW Version AS SELECT 3 AS number",
         ),
         "generated-column" => edited(
             dir,

@@ -168,7 +168,7 @@ fn columns(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<String>, Vec
 impl Shape {
     pub(crate) fn read(conn: &Connection) -> rusqlite::Result<Shape> {
         let mut stmt = conn.prepare(
-            "SELECT type, name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
+            "SELECT type, name, rootpage = 0 OR sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
         )?;
         let mut rows = stmt.query([])?;
         let mut shape = Shape::default();
@@ -183,10 +183,11 @@ impl Shape {
             } else {
                 None
             };
+            // SQL names tables in any case: `version` reads a view named `Version`.
             let known = PYROGRAM_TABLES
                 .iter()
                 .chain(&TELETHON_TABLES)
-                .find(|t| **t == name)
+                .find(|t| t.eq_ignore_ascii_case(&name))
                 .copied();
             match (computed, known) {
                 (None, _) => shape.tables.push(name),
