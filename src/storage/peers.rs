@@ -102,14 +102,10 @@ pub(crate) fn input_peer(
     t: PeerType,
 ) -> Result<InputPeer, StorageError> {
     // Pyrogram's arithmetic is Python's, without bounds; its result then fails to serialize.
-    let out_of_range = |kind: &str| StorageError::InvalidValue {
+    let out_of_range = |expected| StorageError::InvalidValue {
         path: None,
         column: "peers.id",
-        expected: if kind == "a group" {
-            "a group's marked id, above -2^63"
-        } else {
-            "a channel's marked id, at most 2^63 - 10^12"
-        },
+        expected,
         found: describe(ValueRef::Integer(peer_id)),
     };
     let hash = || {
@@ -125,14 +121,16 @@ pub(crate) fn input_peer(
             access_hash: hash()?,
         },
         PeerType::Group => InputPeer::Chat {
-            chat_id: id::mark_chat(peer_id).ok_or_else(|| out_of_range("a group"))?,
+            chat_id: id::mark_chat(peer_id)
+                .ok_or_else(|| out_of_range("a group's marked id, above -2^63"))?,
         },
         PeerType::Channel
         | PeerType::Supergroup
         | PeerType::Forum
         | PeerType::Direct
         | PeerType::Community => InputPeer::Channel {
-            channel_id: id::mark_channel(peer_id).ok_or_else(|| out_of_range("a channel"))?,
+            channel_id: id::mark_channel(peer_id)
+                .ok_or_else(|| out_of_range("a channel's marked id, at most 2^63 - 10^12"))?,
             access_hash: hash()?,
         },
     })
