@@ -579,6 +579,14 @@ fn import_cmd(arg: &str, file: &std::path::Path) -> ExitCode {
     if let Some(why) = unusable_path(arg) {
         return fail(false, &why, None);
     }
+    // `-` is standard input or output everywhere else: never a file of that name.
+    if file.as_os_str() == "-" {
+        return fail(
+            false,
+            "import writes a session file: name it (- is not a file name here)",
+            None,
+        );
+    }
     let source = Source::from_arg(arg);
     if let Source::SessionFile(p) = &source {
         return fail(

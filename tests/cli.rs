@@ -582,3 +582,26 @@ fn huge_text_and_empty_queries_are_refused() {
         );
     }
 }
+
+/// `-` is never taken as a file to create, and an empty driver command line is called empty.
+#[test]
+fn dash_is_not_a_file_and_an_empty_driver_is_named() {
+    let dir = util::TempDir::new("cli-dash");
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(["import", &example("v2.txt"), "-"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: import writes a session file: name it (- is not a file name here)\n"
+    );
+    assert!(!dir.join("-").exists());
+    let out = run(&["conform", "--driver", ""], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: the driver command line is empty: name a program to run\n"
+    );
+}

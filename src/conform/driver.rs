@@ -50,6 +50,9 @@ impl fmt::Display for DriverError {
             }
             DriverError::Io(e) => write!(f, "driver i/o failed: {e}"),
             DriverError::Protocol(m) => write!(f, "driver broke the protocol: {m}"),
+            DriverError::BadCommandLine(c) if c.trim().is_empty() => {
+                f.write_str("the driver command line is empty: name a program to run")
+            }
             DriverError::BadCommandLine(c) => {
                 write!(f, "cannot split the driver command line {c:?}")
             }
