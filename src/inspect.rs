@@ -173,6 +173,30 @@ pub struct FileReport {
     pub fields: SessionFields,
     /// How many peers of each type it caches.
     pub peer_counts: BTreeMap<PeerType, usize>,
+    /// Values the file holds that Pyrogram cannot put into a session string: its
+    /// `export_session_string` (and this crate's, and `export`) fails on them.
+    pub warnings: Vec<String>,
+}
+
+/// What in the session fields no session string can hold (the ranges of spec/storage.md §7.2).
+fn export_warnings(f: &SessionFields) -> Vec<String> {
+    let mut out = Vec::new();
+    let why = "no session string can hold it, so export fails";
+    if u8::try_from(f.dc_id).is_err() {
+        out.push(format!(
+            "dc_id {} is out of range (0 to 255): {why}",
+            f.dc_id
+        ));
+    }
+    if let Some(v) = f.api_id.filter(|v| u32::try_from(*v).is_err()) {
+        out.push(format!(
+            "api_id {v} is out of range (0 to 4294967295): {why}"
+        ));
+    }
+    if let Some(v) = f.user_id.filter(|v| *v < 0) {
+        out.push(format!("user_id {v} is negative: {why}"));
+    }
+    out
 }
 
 /// Reads what `inspect` reports about a session file, opened read-only.
@@ -181,9 +205,11 @@ pub fn file_report(storage: &Storage) -> Result<FileReport, StorageError> {
     for p in storage.peers()? {
         *peer_counts.entry(p.peer.peer_type).or_insert(0) += 1;
     }
+    let fields = storage.session()?;
     Ok(FileReport {
         dialect: storage.dialect(),
-        fields: storage.session()?,
+        warnings: export_warnings(&fields),
+        fields,
         peer_counts,
     })
 }
@@ -230,12 +256,16 @@ pub fn file_to_text(r: &FileReport, reveal_key: bool) -> String {
     } else {
         let _ = writeln!(out, "peers        {total} ({})", by_type.join(", "));
     }
+    for w in &r.warnings {
+        let _ = writeln!(out, "warning      {w}");
+    }
     out
 }
 
 /// The JSON report on a session file: the string report's fields (`dc_id`, `api_id`,
 /// `test_mode`, `user_id`, `is_bot`, `auth_key_id`, null where unset) and `dialect`, `version`,
-/// `date`, `peers` (a count) and `peers_by_type`; `auth_key` only with `reveal_key`.
+/// `date`, `peers` (a count), `peers_by_type` and `warnings` (what no session string can
+/// hold); `auth_key` only with `reveal_key`.
 #[must_use]
 pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
     let f = &r.fields;
@@ -251,6 +281,7 @@ pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
         "auth_key_id": f.auth_key.as_ref().map(|k| k.id().to_string()),
         "peers": r.peer_counts.values().sum::<usize>(),
         "peers_by_type": r.peer_counts.iter().map(|(t, n)| (t.as_str().to_owned(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "warnings": r.warnings,
     });
     if f.server_address.is_some() {
         v["server_address"] = json!(f.server_address);

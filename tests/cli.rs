@@ -605,3 +605,34 @@ fn dash_is_not_a_file_and_an_empty_driver_is_named() {
         "pyrosession: the driver command line is empty: name a program to run\n"
     );
 }
+
+/// A file whose values no session string can hold is reported with a warning for each, in text
+/// and JSON, where `export` fails; a file without such values has none.
+#[test]
+fn inspect_warns_of_what_export_refuses() {
+    let dir = util::TempDir::new("cli-warnings");
+    let p = fixture_copy(&dir, "pyrogram-2.0.106.session");
+    let out = run(&["inspect", "--json", &p], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute_batch("UPDATE sessions SET dc_id = -5, api_id = 4294967296, user_id = -7")
+        .unwrap();
+    let want = [
+        "dc_id -5 is out of range (0 to 255): no session string can hold it, so export fails",
+        "api_id 4294967296 is out of range (0 to 4294967295): no session string can hold it, so export fails",
+        "user_id -7 is negative: no session string can hold it, so export fails",
+    ];
+    let out = run(&["inspect", &p], None);
+    assert!(out.status.success());
+    let shown = text(&out.stdout);
+    for w in want {
+        assert!(shown.contains(&format!("warning      {w}\n")), "{shown}");
+    }
+    let out = run(&["inspect", "--json", &p], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["warnings"], serde_json::json!(want));
+    let out = run(&["export", &p], None);
+    assert_eq!(out.status.code(), Some(1));
+}
