@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 use pyrosession::inspect::{self, Query, Source};
-use pyrosession::storage::Storage;
+use pyrosession::storage::{Storage, StorageError};
 use serde_json::json;
 
 /// Writes a line to standard output (see [`emit`]).
@@ -354,19 +354,22 @@ fn unusable_path(arg: &str) -> Option<String> {
     if arg == "-" || arg.is_empty() {
         return None;
     }
+    // The storage's own errors, so that the command says it in the storage's words.
+    let owned = || path.to_path_buf();
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => None,
-        Ok(m) if m.is_dir() => Some(format!("{arg}: is a directory, not a session file")),
-        Ok(_) => Some(format!(
-            "{arg}: not a regular file (a FIFO, a device or a socket), not a session file"
-        )),
+        Ok(m) if m.is_dir() => Some(StorageError::IsADirectory { path: owned() }.to_string()),
+        Ok(_) => Some(StorageError::NotAFile { path: owned() }.to_string()),
         Err(e) => match std::fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
                 let target = std::fs::read_link(path).unwrap_or_default();
-                Some(format!(
-                    "{arg}: a symbolic link to {}, which does not exist",
-                    target.display()
-                ))
+                Some(
+                    StorageError::DanglingSymlink {
+                        path: owned(),
+                        target,
+                    }
+                    .to_string(),
+                )
             }
             Ok(_) => Some(format!("cannot read {arg}: {e}")),
             Err(_) => {
