@@ -42,9 +42,11 @@ impl std::fmt::Debug for Source {
 impl Source {
     /// Names the source of an argument: `-` is standard input; the path of an existing file is a
     /// session file when it begins like an SQLite database or is named `*.session`, and a text
-    /// file otherwise; anything else is the string itself.
+    /// file otherwise; anything else is the string itself (an argument that is not UTF-8, which
+    /// no session string is, kept as its lossy text, which then fails to decode).
     #[must_use]
-    pub fn from_arg(arg: &str) -> Source {
+    pub fn from_arg(arg: impl AsRef<std::ffi::OsStr>) -> Source {
+        let arg = arg.as_ref();
         let path = Path::new(arg);
         if arg == "-" {
             Source::Stdin
@@ -59,7 +61,7 @@ impl Source {
                 Source::File(path.to_path_buf())
             }
         } else {
-            Source::Literal(arg.to_owned())
+            Source::Literal(arg.to_string_lossy().into_owned())
         }
     }
 

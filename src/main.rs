@@ -1,5 +1,6 @@
 //! The `pyrosession` command: a thin layer over the library.
 
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -105,7 +106,7 @@ enum Command {
         reveal_key: bool,
         /// A session string, a text file holding one, a session file, or - for standard input.
         /// A string that begins with '-' goes after '--'.
-        session: String,
+        session: OsString,
     },
     /// Print a session file's session string (which holds the auth key).
     Export {
@@ -115,7 +116,7 @@ enum Command {
     /// Write a new Pyrogram session file from a session string; never overwrites.
     Import {
         /// A session string, a text file holding one, or - for standard input.
-        session: String,
+        session: OsString,
         /// The session file to create.
         file: PathBuf,
     },
@@ -158,7 +159,7 @@ enum Command {
         /// A session string, a file holding one, a session file (Pyrogram or Telethon), a JSON
         /// session (Pyrogram 0.14 or earlier), or - for standard input.
         #[arg(allow_hyphen_values = true)]
-        source: String,
+        source: OsString,
         /// Where to write; a string target without it is printed on standard output.
         target: Option<PathBuf>,
     },
@@ -347,9 +348,9 @@ fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
 /// Why an argument that names a path cannot be read as a session's file, where it would
 /// otherwise be taken for a session string and fail to decode with a message about base64:
 /// a directory, a FIFO or device, a broken symbolic link, or a path that does not exist but
-/// looks like one (it holds a `/`, or ends in `.session` or `.txt`; no session string of under
-/// 300 characters has any of these, and a longer one may hold a `/`).
-fn unusable_path(arg: &str) -> Option<String> {
+/// looks like one (it holds a `/`, ends in `.session` or `.txt`, or is not UTF-8; no session
+/// string of under 300 characters has any of these, and a longer one may hold a `/`).
+fn unusable_path(arg: &OsStr) -> Option<String> {
     let path = std::path::Path::new(arg);
     if arg == "-" || arg.is_empty() {
         return None;
@@ -371,19 +372,25 @@ fn unusable_path(arg: &str) -> Option<String> {
                     .to_string(),
                 )
             }
-            Ok(_) => Some(format!("cannot read {arg}: {e}")),
+            Ok(_) => Some(format!("cannot read {}: {e}", path.display())),
             Err(_) => {
-                let looks_like_a_path = path.extension().is_some_and(|e| {
-                    e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
-                }) || arg.contains('/');
-                (looks_like_a_path && arg.chars().count() < 300)
-                    .then(|| format!("cannot read {arg}: no such file"))
+                let looks_like_a_path = match arg.to_str() {
+                    // Every session string is ASCII.
+                    None => true,
+                    Some(arg) => {
+                        (path.extension().is_some_and(|e| {
+                            e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
+                        }) || arg.contains('/'))
+                            && arg.chars().count() < 300
+                    }
+                };
+                looks_like_a_path.then(|| format!("cannot read {}: no such file", path.display()))
             }
         },
     }
 }
 
-fn inspect_cmd(arg: &str, json: bool, strict: bool, reveal_key: bool) -> ExitCode {
+fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitCode {
     if let Some(why) = unusable_path(arg) {
         return fail(json, &why, None);
     }
@@ -459,7 +466,7 @@ fn foreign_report(
 }
 
 fn convert_cmd(
-    arg: &str,
+    arg: &OsStr,
     target: Target,
     options: &Options,
     path: Option<&std::path::Path>,
@@ -578,7 +585,7 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
-fn import_cmd(arg: &str, file: &std::path::Path) -> ExitCode {
+fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
     if let Some(why) = unusable_path(arg) {
         return fail(false, &why, None);
     }

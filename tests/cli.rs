@@ -636,3 +636,61 @@ fn inspect_warns_of_what_export_refuses() {
     let out = run(&["export", &p], None);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A file name that is not UTF-8 (which Linux allows) is taken as the file it names by every
+/// command that takes a file or a string, and a missing one is named, not decoded as a string.
+#[test]
+fn file_names_that_are_not_utf8_are_files() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = util::TempDir::new("cli-non-utf8");
+    let run_in = |args: &[&OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(args)
+            .current_dir(&dir.0)
+            .output()
+            .unwrap()
+    };
+    let os = |s: &str| OsStr::new(s).to_owned();
+    let session = OsStr::from_bytes(b"caf\xe9.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/pyrogram-2.0.106.session"),
+        dir.0.join(session),
+    )
+    .unwrap();
+    let out = run_in(&[&os("inspect"), &os("--json"), session]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dialect"], "pyrogram");
+
+    // The string convert prints is the one export prints, and import reads it from a text
+    // file whose name is not UTF-8 either.
+    let out = run_in(&[&os("convert"), &os("--to"), &os("pyrogram"), session]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported = run_in(&[&os("export"), session]);
+    assert_eq!(text(&out.stdout), text(&exported.stdout));
+    let string_file = OsStr::from_bytes(b"s\xff.txt");
+    std::fs::write(dir.0.join(string_file), &out.stdout).unwrap();
+    let out = run_in(&[&os("import"), string_file, &os("new.session")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.join("new.session").is_file());
+
+    // A missing one is a missing file, named as the file system has it (lossily shown).
+    let missing = OsStr::from_bytes(b"gone\xff");
+    for command in ["inspect", "convert --to pyrogram", "import"] {
+        let mut args: Vec<std::ffi::OsString> = command.split(' ').map(os).collect();
+        args.push(missing.to_owned());
+        if command == "import" {
+            args.push(os("other.session"));
+        }
+        let refs: Vec<&OsStr> = args.iter().map(std::ffi::OsString::as_os_str).collect();
+        let out = run_in(&refs);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        assert_eq!(
+            text(&out.stderr),
+            "pyrosession: cannot read gone\u{fffd}: no such file\n",
+            "{command}"
+        );
+    }
+    assert!(!dir.join("other.session").exists());
+}
