@@ -116,13 +116,23 @@ def targets(mine, theirs):
     Pyrogram is shown too: no implementation on the same SQLite can be expected to pass it."""
     rows = []
 
-    def add(name, value, bound, at_most, floor_value=None):
+    floor_misses = []
+
+    def add(name, value, bound, at_most, floor_value=None, memory_floor=None):
+        """`memory_floor`: for a file lookup's ratio to Pyrogram, the same ratio for the memory
+        floor, the speed the file engine is held to (within 1.2x of the memory engine)."""
         if value is None:
             return
-        ok = value <= bound if at_most else value >= bound
+        holds = (lambda v: v <= bound) if at_most else (lambda v: v >= bound)
+        ok = holds(value)
         sign = "≤" if at_most else "≥"
-        rows.append((name, f"{value:.2f}x", f"{sign} {bound}x", "yes" if ok else "**no**",
-                     "" if floor_value is None else f"{floor_value:.2f}x"))
+        shown = "" if floor_value is None else f"{floor_value:.2f}x"
+        if memory_floor is not None:
+            shown += f"; memory floor {memory_floor:.2f}x"
+        best = memory_floor if memory_floor is not None else floor_value
+        if not ok and best is not None and not holds(best):
+            floor_misses.append(name)
+        rows.append((name, f"{value:.2f}x", f"{sign} {bound}x", "yes" if ok else "**no**", shown))
 
     def r(a, b):
         return a / b if a and b else None
@@ -139,7 +149,8 @@ def targets(mine, theirs):
             for n in sizes:
                 i = f"{engine}/{op}/{n}"
                 add(f"Pyrogram / `{i}`", r(theirs.get(i), mine.get(i)), bound, False,
-                    r(theirs.get(i), mine.get(f"floor/{i}")))
+                    r(theirs.get(i), mine.get(f"floor/{i}")),
+                    r(theirs.get(i), mine.get(f"floor/memory/{op}/{n}")) if engine == "file" else None)
     if sizes and sizes[0] == 1000 and sizes[-1] == 1_000_000:
         for engine in ("memory", "file"):
             for op in LOOKUPS + ("get_peer_by_id_miss",):
@@ -157,7 +168,13 @@ def targets(mine, theirs):
     met = sum(1 for row in rows if row[3] == "yes")
     print(f"\nTargets: {met} of {len(rows)} met in this run (fastest medians). *Floor* is the same ratio for the bare-rusqlite")
     print("floor where there is one (for a ratio to Pyrogram: how far the floor itself gets; for growth: the")
-    print("floor's own growth):\n")
+    print("floor's own growth; for a file lookup's ratio to Pyrogram, also the memory floor's, the speed the")
+    print("file engine is held to by the target of 1.2x the memory engine).")
+    missed = len(rows) - met
+    if missed:
+        print(f"Of the {missed} targets missed, {len(floor_misses)} are missed by the floor as well (for a file")
+        print("lookup, by the memory floor).")
+    print()
     print("| target | measured | bound | met | floor |\n|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
