@@ -25,6 +25,20 @@ fn edited(dir: &Path, sql: &str) -> PathBuf {
     p
 }
 
+/// A copy of the fixture with an index ordered by `reverse`, a collation defined only in the
+/// connection that made it, as a program with its own comparison function would leave a file.
+fn collated(dir: &Path) -> PathBuf {
+    let p = dir.join("damaged.session");
+    std::fs::copy(fixture("pyrogram-2.0.106.session"), &p).unwrap();
+    let conn = rusqlite::Connection::open(&p).unwrap();
+    conn.create_collation("reverse", |a: &str, b: &str| b.cmp(a))
+        .unwrap();
+    conn.execute_batch("CREATE INDEX idx_rev ON peers(username COLLATE reverse)")
+        .unwrap();
+    drop(conn);
+    p
+}
+
 fn with_bytes(dir: &Path, bytes: &[u8]) -> PathBuf {
     let p = dir.join("damaged.session");
     std::fs::write(&p, bytes).unwrap();
@@ -145,6 +159,7 @@ fn make_hostile(id: &str, dir: &Path) -> PathBuf {
                  SELECT dc_id, api_id, test_mode, auth_key, date, is_bot FROM sessions;
              DROP TABLE sessions; ALTER TABLE s2 RENAME TO sessions",
         ),
+        "unknown-collation" => collated(dir),
         "many-tables" => {
             let p = dir.join("damaged.session");
             let conn = rusqlite::Connection::open(&p).unwrap();
@@ -299,4 +314,64 @@ fn the_integrity_check_is_what_finds_a_damaged_btree() {
         .open(&path)
         .expect("opens without the check");
     assert_eq!(unchecked.session().unwrap().dc_id, 2);
+}
+
+/// With the integrity check off, a file whose index needs a collation SQLite does not know opens,
+/// reads, and refuses the first write that would update that index, with the same typed error
+/// naming what was being done; the refused write leaves the file as it was (spec/storage.md §9).
+#[test]
+fn an_unknown_collation_is_named_by_the_first_statement_that_needs_it() {
+    use pyrosession::peer::{Peer, PeerType};
+    use pyrosession::storage::OpenOptions;
+    let dir = TempDir::new("collation");
+    let path = make("unknown-collation", &dir.0);
+    let mut s = OpenOptions::new()
+        .check_integrity(false)
+        .open(&path)
+        .expect("opens without the check");
+    assert_eq!(s.session().unwrap().dc_id, 2);
+    assert_eq!(s.peers().unwrap().len(), 10);
+    let before = std::fs::read(&path).unwrap();
+    let err = s
+        .update_peers(&[Peer {
+            id: 5,
+            access_hash: Some(1),
+            peer_type: PeerType::User,
+            username: Some("zed".to_owned()),
+            phone_number: None,
+        }])
+        .unwrap_err();
+    assert_eq!(
+        describe(&err, &dir.0),
+        "UnknownCollation: {dir}/damaged.session: the schema compares text by the collation \"reverse\", which SQLite does not know (only the program that made the file defined it), while caching peers"
+    );
+    s.close().unwrap();
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the refused write changed the file"
+    );
+}
+
+/// A collation's name comes from the file: an error shows 32 characters of it at most.
+#[test]
+fn a_long_collation_name_is_cut() {
+    let dir = TempDir::new("collation-long");
+    let p = dir.join("damaged.session");
+    std::fs::copy(fixture("pyrogram-2.0.106.session"), &p).unwrap();
+    let name = "c".repeat(5000);
+    let conn = rusqlite::Connection::open(&p).unwrap();
+    conn.create_collation(name.as_str(), |a: &str, b: &str| a.cmp(b))
+        .unwrap();
+    conn.execute_batch(&format!(
+        "CREATE INDEX idx_long ON peers(username COLLATE {name})"
+    ))
+    .unwrap();
+    drop(conn);
+    let err = Storage::open_file_read_only(&p).unwrap_err();
+    let StorageError::UnknownCollation { name: shown, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(shown, &format!("{}…", "c".repeat(32)));
+    assert!(err.to_string().len() < 300, "{err}");
 }

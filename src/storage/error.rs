@@ -154,6 +154,17 @@ pub enum StorageError {
         /// What does not fit.
         detail: String,
     },
+    /// The schema orders or compares text by a collation sequence SQLite does not know: one the
+    /// program that wrote the file defined in its own connection. Any statement that needs it
+    /// fails, the integrity check at open among them (spec/storage.md §9).
+    UnknownCollation {
+        /// The file, or `None` for a memory storage.
+        path: Option<PathBuf>,
+        /// The collation's name, as the schema gives it (at most 32 characters shown).
+        name: String,
+        /// What was being done.
+        doing: &'static str,
+    },
     /// `version` holds no row, or more than one (Pyrogram crashes on none).
     VersionRows {
         /// The file.
@@ -261,6 +272,7 @@ impl StorageError {
         };
         match &mut self {
             StorageError::Sqlite { path: Some(p), .. }
+            | StorageError::UnknownCollation { path: Some(p), .. }
             | StorageError::Corrupt { path: Some(p), .. }
             | StorageError::DiskFull { path: Some(p) }
             | StorageError::InvalidValue { path: Some(p), .. }
@@ -325,6 +337,15 @@ impl StorageError {
             _ => (None, None),
         };
         let owned = || path.map(std::path::Path::to_path_buf);
+        if let rusqlite::Error::SqliteFailure(_, Some(message)) = &source {
+            if let Some(name) = message.strip_prefix("no such collation sequence: ") {
+                return StorageError::UnknownCollation {
+                    path: owned(),
+                    name: shown_name(name),
+                    doing,
+                };
+            }
+        }
         match (code, path) {
             (Some(C::DatabaseBusy | C::DatabaseLocked), Some(p)) => StorageError::InUse {
                 path: p.to_path_buf(),
@@ -359,6 +380,16 @@ impl StorageError {
     }
 }
 
+/// A name the file gave, as an error shows it: at most 32 characters, the rest marked as cut.
+fn shown_name(name: &str) -> String {
+    if name.chars().count() <= 32 {
+        name.to_owned()
+    } else {
+        let head: String = name.chars().take(32).collect();
+        format!("{head}…")
+    }
+}
+
 /// `"<file>: "` for an error about a row of a file, nothing for a memory storage.
 fn prefix(path: Option<&PathBuf>) -> String {
     path.map_or_else(String::new, |p| format!("{}: ", p.display()))
@@ -376,6 +407,11 @@ impl fmt::Display for StorageError {
             StorageError::Sqlite { path, doing, source } => {
                 write!(f, "{}: sqlite error while {doing}: {source}", place(path.as_ref()))
             }
+            StorageError::UnknownCollation { path, name, doing } => write!(
+                f,
+                "{}: the schema compares text by the collation {name:?}, which SQLite does not know (only the program that made the file defined it), while {doing}",
+                place(path.as_ref())
+            ),
             StorageError::Io { path, doing, source } => {
                 write!(f, "{}: {doing}: {source}", path.display())
             }
