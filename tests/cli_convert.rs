@@ -184,6 +184,19 @@ fn convert_stops_and_names_the_options_to_pass() {
         text(&out.stderr),
         "pyrosession: a Telethon string holds the server as an IP address, and \"example.org\" is not one: pass --server with the IP address\n"
     );
+    // An address that is no IP address is said so before the port it lacks.
+    let out = run(&[
+        "convert",
+        "--to",
+        "telethon",
+        "--server",
+        "999.1.1.1",
+        "spec/fixtures/pyrogram-2.0.106.session",
+    ]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: a Telethon string holds the server as an IP address, and \"999.1.1.1\" is not one: pass --server with the IP address\n"
+    );
     // A data center the table does not list.
     let mut s = decode_strict(&example("v2.txt")).unwrap().session;
     s.dc_id = 7;

@@ -514,6 +514,14 @@ impl Account {
             self.server.as_ref().map(|s| &s.address),
             options.server.as_ref(),
         )?;
+        // What is wrong with the address is said before what is missing beside it.
+        if let Some(address) = address.as_ref().filter(|_| target == Target::Telethon) {
+            if address.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConvertError::NotAnIpAddress {
+                    address: address.clone(),
+                });
+            }
+        }
         let port = pick(
             Field::Port,
             self.server.as_ref().map(|s| &s.port),
