@@ -547,3 +547,34 @@ fn write_errors_name_the_target_not_the_temporary_file() {
         )
     );
 }
+
+/// Whatever a Telethon file's key column holds may be key material: an error about it gives
+/// the value's kind and size, never the value (found by an API audit: text and integers there
+/// were quoted).
+#[test]
+fn a_telethon_key_column_of_the_wrong_kind_is_described_not_shown() {
+    let dir = util::TempDir::new("telethon-key-kind");
+    for (value, shown) in [
+        ("'00112233445566778899aabbccddeeff'", "a text of 32 bytes"),
+        ("123456789", "an integer"),
+        ("x'0011223344'", "a blob of 5 bytes"),
+    ] {
+        let p = dir.join("t.session");
+        std::fs::copy(fixture("telethon-1.45.0.session"), &p).unwrap();
+        rusqlite::Connection::open(&p)
+            .unwrap()
+            .execute_batch(&format!("UPDATE sessions SET auth_key = {value}"))
+            .unwrap();
+        let err = read_path(&p).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "a Telethon session file: sessions.auth_key is {shown}, expected a blob of 256 bytes"
+            )
+        );
+        for secret in ["00112233", "123456789", "0011223344"] {
+            assert!(!err.contains(secret), "{err}");
+        }
+        std::fs::remove_file(&p).unwrap();
+    }
+}

@@ -577,6 +577,26 @@ fn pyrofork_username_rows_are_typed_errors() {
         &s.get_peer_by_username("eve").unwrap_err(),
         &message("last_update_on", "NULL"),
     );
+    // Listing reads the same rows and names the same columns: pyrofork's `usernames.id` is the
+    // username, its `peer_id` the peer (an audit found the listing calling them `id` and
+    // `username`).
+    util::assert_message(
+        &s.peers().unwrap_err(),
+        &message("peer_id", "the text \"x\""),
+    );
+    s.close().unwrap();
+    sqlite_file(
+        &p,
+        "DELETE FROM usernames; INSERT INTO usernames VALUES (x'01', (SELECT min(id) FROM peers), 1)",
+    );
+    let s = Storage::open_file(&p).unwrap();
+    util::assert_message(
+        &s.peers().unwrap_err(),
+        &format!(
+            "{}: usernames.id holds a blob of 1 bytes, expected text",
+            p.display()
+        ),
+    );
 }
 
 #[test]

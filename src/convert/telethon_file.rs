@@ -314,12 +314,17 @@ fn read_session(
     let key = match get(3)? {
         ValueRef::Null => None,
         ValueRef::Blob(b) if b.len() == AuthKey::LEN => AuthKey::from_slice(b).ok(),
+        // Whatever the key's column holds may be key material: its kind and size are shown,
+        // never its value (spec/conversions.md §9).
         other => {
-            return Err(Reader::invalid(
-                "sessions.auth_key",
-                other,
-                "a blob of 256 bytes",
-            ))
+            return Err(ConvertError::Invalid {
+                kind: Kind::TelethonFile,
+                field: "sessions.auth_key",
+                detail: format!(
+                    "is {}, expected a blob of 256 bytes",
+                    crate::storage::describe_kind(other)
+                ),
+            })
         }
     };
     let key =

@@ -38,6 +38,7 @@ use rusqlite::Connection;
 
 pub use error::{NotFound, StorageError};
 pub(crate) use fields::describe as describe_value;
+pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;
 pub(crate) use open::temporary_name;
 pub use open::{OpenOptions, DEFAULT_WAIT};

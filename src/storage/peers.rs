@@ -498,9 +498,18 @@ impl Storage {
     }
 
     fn attach_usernames(&self, peers: &mut [StoredPeer]) -> Result<(), StorageError> {
-        let sql = match self.dialect {
-            Dialect::Kurigram(_) => "SELECT id, username FROM usernames ORDER BY rowid",
-            Dialect::Pyrofork(_) => "SELECT peer_id, id FROM usernames ORDER BY rowid",
+        // The query, and the names of its two columns (the peer, the username) for errors.
+        let (sql, peer_column, name_column) = match self.dialect {
+            Dialect::Kurigram(_) => (
+                "SELECT id, username FROM usernames ORDER BY rowid",
+                "usernames.id",
+                "usernames.username",
+            ),
+            Dialect::Pyrofork(_) => (
+                "SELECT peer_id, id FROM usernames ORDER BY rowid",
+                "usernames.peer_id",
+                "usernames.id",
+            ),
             Dialect::Pyrogram(_) => return Ok(()),
         };
         let exists = self.has_table("usernames", "listing usernames")?;
@@ -521,12 +530,12 @@ impl Storage {
             let peer_id = int(
                 row.get_ref(0)
                     .map_err(|e| self.sqlite("listing usernames", e))?,
-                "usernames.id",
+                peer_column,
             )?;
             let name = text(
                 row.get_ref(1)
                     .map_err(|e| self.sqlite("listing usernames", e))?,
-                "usernames.username",
+                name_column,
             )?;
             if let (Some(peer_id), Some(name)) = (peer_id, name) {
                 if let Ok(i) = peers.binary_search_by_key(&peer_id, |p| p.peer.id) {
