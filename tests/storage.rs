@@ -1090,3 +1090,117 @@ fn a_read_only_storage_neither_holds_the_writer_back_nor_reads_stale_rows() {
         }
     );
 }
+
+/// A read-only storage is for looking only: its writes and its `delete()` are refused with
+/// `ReadOnlyStorage`, before SQLite is asked, and change nothing, while a writer holds the file
+/// too (found by an API audit: `delete()` removed a file another client was writing, journal
+/// included, and that client's later writes returned Ok and were lost; writes were told the
+/// file had no write permission, and to open it read-only) (spec/storage.md §2.2).
+#[test]
+fn a_read_only_storage_refuses_writes_and_deletion() {
+    let dir = TempDir::new("read-only-refuses");
+    for fixture in ["pyrogram-2.0.106.session", "hydrogram-0.2.0.session"] {
+        let p = dir.join(fixture);
+        std::fs::copy(util::root().join("spec/fixtures").join(fixture), &p).unwrap();
+        let refused = |what: &str| {
+            format!(
+                "{}: this storage was opened read-only, for looking only; open the file for writing to {what}",
+                p.display()
+            )
+        };
+        let mut ro = Storage::open_file_read_only(&p).unwrap();
+        let before = std::fs::read(&p).unwrap();
+        util::assert_message(&ro.set_dc_id(4).unwrap_err(), &refused("change it"));
+        util::assert_message(&ro.save().unwrap_err(), &refused("change it"));
+        util::assert_message(
+            &ro.update_peers(&sample_peers()).unwrap_err(),
+            &refused("change it"),
+        );
+        assert!(matches!(
+            ro.set_user_id(Some(1)),
+            Err(StorageError::ReadOnlyStorage { .. })
+        ));
+        assert_eq!(std::fs::read(&p).unwrap(), before, "{fixture}");
+        util::assert_message(&ro.delete().unwrap_err(), &refused("delete it"));
+        assert!(p.exists(), "{fixture}: deleted through a read-only storage");
+
+        // With a writer holding the file: the reader's delete() leaves the writer's file and
+        // its journal alone, and every write the writer makes afterwards is in the file.
+        let ro = Storage::open_file_read_only(&p).unwrap();
+        let mut writer = Storage::open_file(&p).unwrap();
+        writer.update_peers(&sample_peers()[..1]).unwrap();
+        let side: Vec<_> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(matches!(
+            ro.delete(),
+            Err(StorageError::ReadOnlyStorage { .. })
+        ));
+        let still: Vec<_> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(side, still, "{fixture}: a side file went away");
+        writer.update_peers(&sample_peers()[1..2]).unwrap();
+        writer.close().unwrap();
+        let reopened = Storage::open_file_read_only(&p).unwrap();
+        reopened.get_peer_by_id(sample_peers()[0].id).unwrap();
+        reopened.get_peer_by_id(sample_peers()[1].id).unwrap();
+        drop(reopened);
+        std::fs::remove_file(&p).unwrap();
+    }
+}
+
+/// A WAL-mode file without a `-wal` is read `immutable`, without locks (it then creates no side
+/// file); such a storage checks before and after every read that the file is as it was, and
+/// says so once another client has written it, instead of answering from a stale snapshot (found
+/// by an API audit: it kept returning the rows of the open, while the writer was in and after)
+/// (spec/storage.md §2.2).
+#[test]
+fn a_read_only_wal_file_written_by_another_client_is_said_to_have_changed() {
+    let dir = TempDir::new("read-only-wal-changed");
+    let p = dir.join("h.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/hydrogram-0.2.0.session"),
+        &p,
+    )
+    .unwrap();
+    let changed = format!(
+        "{}: written by another client since this read-only storage opened it (a WAL-mode file, read without locks); open it again to read it",
+        p.display()
+    );
+    let ro = Storage::open_file_read_only(&p).unwrap();
+    // Unchanged, it reads as often as asked.
+    for _ in 0..3 {
+        assert_eq!(ro.session().unwrap().dc_id, 2);
+        assert_eq!(ro.peers().unwrap().len(), 10);
+    }
+    let mut writer = Storage::open_file(&p).unwrap();
+    writer.update_peers(&sample_peers()).unwrap();
+    writer.set_dc_id(5).unwrap();
+    // While the writer is in, and after it has gone: every kind of read.
+    util::assert_message(&ro.get_peer_by_id(777).unwrap_err(), &changed);
+    writer.close().unwrap();
+    util::assert_message(&ro.get_peer_by_id(777).unwrap_err(), &changed);
+    util::assert_message(&ro.get_peer_by_username("alice").unwrap_err(), &changed);
+    util::assert_message(
+        &ro.get_peer_by_phone_number("15550001").unwrap_err(),
+        &changed,
+    );
+    util::assert_message(&ro.session().unwrap_err(), &changed);
+    util::assert_message(&ro.peers().unwrap_err(), &changed);
+    util::assert_message(&ro.export_session_string().unwrap_err(), &changed);
+    util::assert_message(&ro.render_schema().unwrap_err(), &changed);
+    drop(ro);
+    // Opened again, it reads what the writer wrote.
+    let again = Storage::open_file_read_only(&p).unwrap();
+    assert_eq!(again.session().unwrap().dc_id, 5);
+    assert_eq!(
+        again.get_peer_by_id(777).unwrap(),
+        InputPeer::User {
+            user_id: 777,
+            access_hash: -5
+        }
+    );
+}

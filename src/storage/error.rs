@@ -67,6 +67,21 @@ pub enum StorageError {
         /// The file.
         path: PathBuf,
     },
+    /// A write or a deletion through a storage opened read-only (spec/storage.md §2.2): the
+    /// file may be writable, but this storage is for looking only.
+    ReadOnlyStorage {
+        /// The file.
+        path: PathBuf,
+        /// What was asked: `change it` or `delete it`.
+        what: &'static str,
+    },
+    /// A read-only storage of a WAL-mode file, read without locks (`immutable`), whose file has
+    /// been written since it was opened: what it would read may be stale or half-written
+    /// (spec/storage.md §2.2).
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
     /// A write to the file was interrupted, and the `-journal` it left must be rolled back
     /// before anyone can read the file, which this process may not do (it cannot write the file
     /// or its directory).
@@ -284,6 +299,8 @@ impl StorageError {
             | StorageError::Io { path: p, .. }
             | StorageError::InUse { path: p, .. }
             | StorageError::ReadOnly { path: p }
+            | StorageError::ReadOnlyStorage { path: p, .. }
+            | StorageError::Changed { path: p }
             | StorageError::NeedsRecovery { path: p }
             | StorageError::PermissionDenied { path: p, .. } => rename(p),
             _ => {}
@@ -432,6 +449,16 @@ impl fmt::Display for StorageError {
             StorageError::ReadOnly { path } => write!(
                 f,
                 "{}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
+                path.display()
+            ),
+            StorageError::ReadOnlyStorage { path, what } => write!(
+                f,
+                "{}: this storage was opened read-only, for looking only; open the file for writing to {what}",
+                path.display()
+            ),
+            StorageError::Changed { path } => write!(
+                f,
+                "{}: written by another client since this read-only storage opened it (a WAL-mode file, read without locks); open it again to read it",
                 path.display()
             ),
             StorageError::NeedsRecovery { path } => write!(

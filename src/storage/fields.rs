@@ -187,12 +187,14 @@ fn read_session_row(
 impl Storage {
     /// The session fields, read and checked (spec/storage.md §7.1).
     pub fn session(&self) -> Result<SessionFields, StorageError> {
-        read_fields(&self.conn, self.dialect, self.path()).map_err(|e| match e {
-            StorageError::InUse { path, .. } => StorageError::InUse {
-                path,
-                waited: self.wait,
-            },
-            e => e,
+        self.reading(|| {
+            read_fields(&self.conn, self.dialect, self.path()).map_err(|e| match e {
+                StorageError::InUse { path, .. } => StorageError::InUse {
+                    path,
+                    waited: self.wait,
+                },
+                e => e,
+            })
         })
     }
 
@@ -207,7 +209,7 @@ impl Storage {
                 what: format!("set {column} without the matching server_address and port"),
             });
         }
-        self.end_reads()?;
+        self.begin_write()?;
         let sql = format!("UPDATE sessions SET {column} = ?1");
         let mut stmt = self
             .conn
@@ -266,7 +268,7 @@ impl Storage {
             i64::try_from(session.user_id).map_err(|_| StorageError::UserIdOutOfRange {
                 user_id: session.user_id,
             })?;
-        self.end_reads()?;
+        self.begin_write()?;
         // One statement, so atomic on its own: no transaction around it.
         self.conn
             .execute(

@@ -160,6 +160,51 @@ pub struct Storage {
     /// §2.5): a memory storage and a read-write file, which no other connection can use
     /// meanwhile; never a read-only file, whose reads must not hold the writer back.
     hold_reads: bool,
+    /// How the file was opened read-only, for a read-only storage (spec/storage.md §2.2).
+    read_only: Option<ReadOnly>,
+}
+
+/// How a read-only storage reads its file (spec/storage.md §2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReadOnly {
+    /// With SQLite's ordinary locks: every statement sees the file as it is.
+    Locked,
+    /// `immutable` (a WAL-mode file without a `-wal`): SQLite reads without locks and assumes
+    /// the file never changes, so every read checks that it is still as it was at the open.
+    Immutable(FileState),
+}
+
+/// What tells whether a file has been written since: the main file's size, time of change and
+/// identity, and whether a `-wal` is beside it (a writer of a WAL-mode file creates one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileState {
+    wal: PathBuf,
+    main: Option<(u64, Option<std::time::SystemTime>, u64)>,
+    wal_exists: bool,
+}
+
+impl FileState {
+    /// The state of `path` now; `wal` is where SQLite keeps its `-wal` (beside the file a
+    /// symbolic link points to).
+    pub(crate) fn read(path: &Path, wal: PathBuf) -> FileState {
+        let main = std::fs::metadata(path).ok().map(|m| {
+            #[cfg(unix)]
+            let id = std::os::unix::fs::MetadataExt::ino(&m);
+            #[cfg(not(unix))]
+            let id = 0;
+            (m.len(), m.modified().ok(), id)
+        });
+        let wal_exists = wal.exists();
+        FileState {
+            wal,
+            main,
+            wal_exists,
+        }
+    }
+
+    fn changed(&self, path: &Path) -> bool {
+        *self != FileState::read(path, self.wal.clone())
+    }
 }
 
 impl fmt::Debug for Storage {
@@ -216,7 +261,9 @@ impl Storage {
 
     /// Renders the schema (see [`schema::render`]).
     pub fn render_schema(&self) -> Result<String, StorageError> {
-        schema::render(&self.conn).map_err(|e| self.sqlite("reading the schema", e))
+        self.reading(|| {
+            schema::render(&self.conn).map_err(|e| self.sqlite("reading the schema", e))
+        })
     }
 
     /// How many rows a fork's `update_state` table holds (pyrofork; kurigram and pyrotgfork
@@ -224,14 +271,16 @@ impl Storage {
     /// behind (spec/conversions.md §8).
     pub(crate) fn update_state_rows(&self) -> Result<usize, StorageError> {
         const DOING: &str = "counting the update state";
-        if !self.has_table("update_state", DOING)? {
-            return Ok(0);
-        }
-        let n: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM update_state", [], |r| r.get(0))
-            .map_err(|e| self.sqlite(DOING, e))?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        self.reading(|| {
+            if !self.has_table("update_state", DOING)? {
+                return Ok(0);
+            }
+            let n: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM update_state", [], |r| r.get(0))
+                .map_err(|e| self.sqlite(DOING, e))?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
     }
 
     /// Sets `date` to now and commits (spec/storage.md §7.3).
@@ -253,8 +302,11 @@ impl Storage {
     }
 
     /// Deletes the session: the file engine closes and removes its file and any `-journal`,
-    /// `-wal` and `-shm` side files; the memory engine only closes (spec/storage.md §7.4).
+    /// `-wal` and `-shm` side files; the memory engine only closes (spec/storage.md §7.4). A
+    /// read-only storage refuses (`ReadOnlyStorage`) and removes nothing: another client may be
+    /// writing the file.
     pub fn delete(self) -> Result<(), StorageError> {
+        self.writable("delete it")?;
         let path = self.path().map(Path::to_path_buf);
         self.close()?;
         let Some(path) = path else { return Ok(()) };
@@ -278,6 +330,49 @@ impl Storage {
             }
         }
         Ok(())
+    }
+
+    /// Refuses a write or a deletion through a read-only storage, before SQLite is asked: its
+    /// answer would be that the file cannot be written, which is not so.
+    fn writable(&self, what: &'static str) -> Result<(), StorageError> {
+        match (&self.read_only, self.path()) {
+            (Some(_), Some(path)) => Err(StorageError::ReadOnlyStorage {
+                path: path.to_path_buf(),
+                what,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// What every write does first: refuses a read-only storage, then ends the read lookups
+    /// hold.
+    fn begin_write(&mut self) -> Result<(), StorageError> {
+        self.writable("change it")?;
+        self.end_reads()
+    }
+
+    /// Runs a read; for an `immutable` read-only storage, only while the file is as it was at
+    /// the open, checked before and after, so that neither a stale nor a torn read is returned
+    /// (spec/storage.md §2.2).
+    fn reading<T>(
+        &self,
+        read: impl FnOnce() -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let Some(ReadOnly::Immutable(state)) = &self.read_only else {
+            return read();
+        };
+        let path = self.path().unwrap_or(Path::new(""));
+        let changed = || StorageError::Changed {
+            path: path.to_path_buf(),
+        };
+        if state.changed(path) {
+            return Err(changed());
+        }
+        let result = read();
+        if state.changed(path) {
+            return Err(changed());
+        }
+        result
     }
 
     /// Opens the read transaction lookups run in, where the storage holds one and none is open:

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::fields::read_fields;
 use super::schema::{self, Dialect, Shape};
-use super::{Engine, Storage, StorageError, SystemClock};
+use super::{Engine, FileState, ReadOnly, Storage, StorageError, SystemClock};
 use crate::string::decode_compat;
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -208,7 +208,10 @@ fn sniff(path: &Path) -> Result<(), StorageError> {
 /// When such a file has no `-wal` beside it (it was closed cleanly), the main file holds every
 /// committed page, so it is opened `immutable`, which creates nothing. Otherwise the side files
 /// exist already.
-fn open_read_only(path: &Path, wait: Duration) -> Result<Connection, StorageError> {
+///
+/// Returns the connection and how it reads: an `immutable` one with the file's state as it was
+/// just before it opened, which its reads then check (spec/storage.md §2.2).
+fn open_read_only(path: &Path, wait: Duration) -> Result<(Connection, ReadOnly), StorageError> {
     recover_hot_journal(path)?;
     let mut header = [0u8; 20];
     let wal_mode = std::fs::File::open(path)
@@ -216,16 +219,24 @@ fn open_read_only(path: &Path, wait: Duration) -> Result<Connection, StorageErro
         // Bytes 18 and 19 are the write and read versions; 2 in the read version makes SQLite
         // use the WAL, whatever the write version says.
         .is_ok_and(|()| header[18] >= 2 || header[19] >= 2);
-    let mut wal = path.as_os_str().to_owned();
+    // SQLite keeps the WAL beside the file a symbolic link points to.
+    let mut wal = std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .into_os_string();
     wal.push("-wal");
+    let wal = PathBuf::from(wal);
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = if wal_mode && !Path::new(&wal).exists() {
+    let (conn, reads) = if wal_mode && !wal.exists() {
+        let state = FileState::read(path, wal);
         let uri = format!("file:{}?immutable=1", uri_path(path));
-        Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+        (
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI),
+            ReadOnly::Immutable(state),
+        )
     } else {
-        Connection::open_with_flags(path, flags)
-    }
-    .map_err(sqlite_err(Some(path), "opening the file read-only"))?;
+        (Connection::open_with_flags(path, flags), ReadOnly::Locked)
+    };
+    let conn = conn.map_err(sqlite_err(Some(path), "opening the file read-only"))?;
     conn.busy_timeout(wait)
         .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
     // Reading the schema takes the file's shared lock: a busy file is reported here, after
@@ -249,7 +260,7 @@ fn open_read_only(path: &Path, wait: Duration) -> Result<Connection, StorageErro
         }
         e => StorageError::from_sqlite(Some(path), "reading the schema", e),
     })?;
-    Ok(conn)
+    Ok((conn, reads))
 }
 
 /// Turns the schema's triggers off for this connection (spec/storage.md §6.4).
@@ -546,7 +557,7 @@ impl Storage {
 
     fn open_existing(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
         sniff(&path)?;
-        let ro = open_read_only(&path, wait)?;
+        let (ro, _) = open_read_only(&path, wait)?;
         let dialect = examine(&ro, Some(&path), check)?;
         drop(ro);
 
@@ -577,6 +588,7 @@ impl Storage {
             clock: Arc::new(SystemClock),
             wait,
             hold_reads: true,
+            read_only: None,
         })
     }
 
@@ -615,6 +627,7 @@ impl Storage {
             clock: Arc::new(SystemClock),
             wait: Duration::ZERO,
             hold_reads: true,
+            read_only: None,
         })
     }
 
@@ -632,7 +645,8 @@ impl Storage {
 impl Storage {
     /// Opens an existing session file read-only, for looking only: it is recognised and checked
     /// as by [`Storage::open_file`], but never migrated or written (spec/storage.md §2.2).
-    /// Writes through it fail with SQLite's read-only error.
+    /// Writes and [`Storage::delete`] through it fail with `ReadOnlyStorage`; a WAL-mode file
+    /// read without locks answers `Changed` once another client has written it.
     pub fn open_file_read_only(path: impl AsRef<Path>) -> Result<Storage, StorageError> {
         OpenOptions::new().read_only(true).open(path)
     }
@@ -646,16 +660,20 @@ impl Storage {
             });
         }
         sniff(&path)?;
-        let conn = open_read_only(&path, wait)?;
+        let (conn, reads) = open_read_only(&path, wait)?;
         let dialect = examine(&conn, Some(&path), check)?;
-        Ok(Storage {
+        let storage = Storage {
             conn,
             engine: Engine::File(path),
             dialect,
             clock: Arc::new(SystemClock),
             wait,
             hold_reads: false,
-        })
+            read_only: Some(reads),
+        };
+        // The examination read the file: it must not have changed meanwhile.
+        storage.reading(|| Ok(()))?;
+        Ok(storage)
     }
 
     /// Writes a new Pyrogram 2.0.106 session file holding `session` (`date` 0, no peers), as
@@ -749,6 +767,7 @@ fn build_new_file(
         clock: Arc::new(SystemClock),
         wait: Duration::ZERO,
         hold_reads: false,
+        read_only: None,
     };
     if let Some(session) = session {
         storage

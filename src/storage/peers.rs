@@ -190,7 +190,7 @@ impl Storage {
                 });
             }
         }
-        self.end_reads()?;
+        self.begin_write()?;
         let path = self.path().map(std::path::Path::to_path_buf);
         let sqlite = |source| StorageError::from_sqlite(path.as_deref(), "caching peers", source);
         let tx = self.conn.transaction().map_err(sqlite)?;
@@ -338,26 +338,30 @@ impl Storage {
 
     /// The input peer cached under this marked id (spec/storage.md §6.5).
     pub fn get_peer_by_id(&self, peer_id: i64) -> Result<InputPeer, StorageError> {
-        self.lookup(
-            "SELECT id, access_hash, type FROM peers WHERE id = ?1",
-            &peer_id,
-            false,
-        )?
-        .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))?
-        .input_peer()
-        .map_err(|e| e.at(self.path()))
+        self.reading(|| {
+            self.lookup(
+                "SELECT id, access_hash, type FROM peers WHERE id = ?1",
+                &peer_id,
+                false,
+            )?
+            .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))?
+            .input_peer()
+            .map_err(|e| e.at(self.path()))
+        })
     }
 
     /// The input peer cached under this phone number, matched exactly (spec/storage.md §6.5).
     pub fn get_peer_by_phone_number(&self, phone_number: &str) -> Result<InputPeer, StorageError> {
-        self.lookup(
-            "SELECT id, access_hash, type FROM peers WHERE phone_number = ?1",
-            &phone_number,
-            false,
-        )?
-        .ok_or_else(|| StorageError::NotFound(NotFound::PhoneNumber(phone_number.to_owned())))?
-        .input_peer()
-        .map_err(|e| e.at(self.path()))
+        self.reading(|| {
+            self.lookup(
+                "SELECT id, access_hash, type FROM peers WHERE phone_number = ?1",
+                &phone_number,
+                false,
+            )?
+            .ok_or_else(|| StorageError::NotFound(NotFound::PhoneNumber(phone_number.to_owned())))?
+            .input_peer()
+            .map_err(|e| e.at(self.path()))
+        })
     }
 
     /// The input peer cached under this username, matched exactly; the most recently written
@@ -369,32 +373,34 @@ impl Storage {
     /// the same row, ties included, without the sort, which costs SQLite about 8 µs a call
     /// whatever the number of rows (as does `max()`).
     pub fn get_peer_by_username(&self, username: &str) -> Result<InputPeer, StorageError> {
-        let not_found = || StorageError::NotFound(NotFound::Username(username.to_owned()));
-        let found = match self.dialect {
-            Dialect::Kurigram(_) => self.lookup(
-                "SELECT p.id, p.access_hash, p.type, p.last_update_on FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1",
-                &username,
-                true,
-            )?,
-            Dialect::Pyrogram(_) | Dialect::Pyrofork(_) => {
-                let direct = self.lookup(
-                    "SELECT id, access_hash, type, last_update_on FROM peers WHERE username = ?1",
+        self.reading(|| {
+            let not_found = || StorageError::NotFound(NotFound::Username(username.to_owned()));
+            let found = match self.dialect {
+                Dialect::Kurigram(_) => self.lookup(
+                    "SELECT p.id, p.access_hash, p.type, p.last_update_on FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1",
                     &username,
                     true,
-                )?;
-                match direct {
-                    Some(found) => Some(found),
-                    None if matches!(self.dialect, Dialect::Pyrofork(_)) => self
-                        .pyrofork_username(username)
-                        .map_err(|e| e.at(self.path()))?,
-                    None => None,
+                )?,
+                Dialect::Pyrogram(_) | Dialect::Pyrofork(_) => {
+                    let direct = self.lookup(
+                        "SELECT id, access_hash, type, last_update_on FROM peers WHERE username = ?1",
+                        &username,
+                        true,
+                    )?;
+                    match direct {
+                        Some(found) => Some(found),
+                        None if matches!(self.dialect, Dialect::Pyrofork(_)) => self
+                            .pyrofork_username(username)
+                            .map_err(|e| e.at(self.path()))?,
+                        None => None,
+                    }
                 }
-            }
-        };
-        let row = found.ok_or_else(not_found)?;
-        self.check_fresh(username, row.updated, "peers.last_update_on")
-            .and_then(|()| row.input_peer())
-            .map_err(|e| e.at(self.path()))
+            };
+            let row = found.ok_or_else(not_found)?;
+            self.check_fresh(username, row.updated, "peers.last_update_on")
+                .and_then(|()| row.input_peer())
+                .map_err(|e| e.at(self.path()))
+        })
     }
 
     fn check_fresh(
@@ -462,7 +468,7 @@ impl Storage {
 
     /// Every cached peer, by id.
     pub fn peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
-        self.all_peers().map_err(|e| e.at(self.path()))
+        self.reading(|| self.all_peers().map_err(|e| e.at(self.path())))
     }
 
     fn all_peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
