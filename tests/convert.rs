@@ -578,3 +578,23 @@ fn a_telethon_key_column_of_the_wrong_kind_is_described_not_shown() {
         std::fs::remove_file(&p).unwrap();
     }
 }
+
+/// A non-ASCII character in a Telethon or GramJS string is named as the character it is, at its
+/// offset in characters, and a Telethon string's length is counted in characters, as its error
+/// says (an audit found 353 characters called "353 characters, expected 353", and the decoder's
+/// byte of a character named instead of the character).
+#[test]
+fn a_non_ascii_character_is_named_where_it_is() {
+    use pyrosession::convert::{gramjs, telethon};
+    let telethon_string = format!("1{}é", "A".repeat(351));
+    assert_eq!(telethon_string.chars().count(), 353);
+    assert_eq!(
+        telethon::decode(&telethon_string).unwrap_err().to_string(),
+        "a Telethon string session is not valid URL-safe base64 with padding: 'é' at offset 352"
+    );
+    let gramjs_string = format!("1{}é{}", "A".repeat(100), "A".repeat(300));
+    assert_eq!(
+        gramjs::decode(&gramjs_string).unwrap_err().to_string(),
+        "a GramJS string session is not valid standard base64 with padding: 'é' at offset 101"
+    );
+}

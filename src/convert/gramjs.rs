@@ -91,7 +91,7 @@ pub fn decode(s: &str) -> Result<GramjsString, ConvertError> {
     let bytes = Zeroizing::new(
         STANDARD
             .decode(text)
-            .map_err(|e| base64_error(kind, &e, 1))?,
+            .map_err(|e| base64_error(kind, &e, text, 1))?,
     );
     if bytes.len() < 3 {
         return Err(ConvertError::Length {

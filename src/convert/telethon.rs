@@ -43,10 +43,27 @@ pub struct TelethonString {
 
 /// Maps a base64 decoding error to the offset and character in the whole string, which has
 /// `prefix` characters before the base64 text.
-pub(crate) fn base64_error(kind: Kind, e: &base64::DecodeError, prefix: usize) -> ConvertError {
-    let (offset, found) = match *e {
-        base64::DecodeError::InvalidByte(o, b) | base64::DecodeError::InvalidLastSymbol(o, b) => {
-            (Some(o + prefix), Some(char::from(b)))
+///
+/// The decoder counts bytes of `text`, which follows `prefix` characters of the string; the
+/// error names the character holding that byte, at its offset in characters (a non-ASCII
+/// character is one character, not the byte of it the decoder stopped at).
+pub(crate) fn base64_error(
+    kind: Kind,
+    error: &base64::DecodeError,
+    text: &str,
+    prefix: usize,
+) -> ConvertError {
+    let (offset, found) = match *error {
+        base64::DecodeError::InvalidByte(byte_at, byte)
+        | base64::DecodeError::InvalidLastSymbol(byte_at, byte) => {
+            let holding = text
+                .char_indices()
+                .enumerate()
+                .find(|(_, (start, ch))| *start <= byte_at && byte_at < start + ch.len_utf8());
+            match holding {
+                Some((chars_before, (_, ch))) => (Some(chars_before + prefix), Some(ch)),
+                None => (Some(byte_at + prefix), Some(char::from(byte))),
+            }
         }
         _ => (None, None),
     };
@@ -71,7 +88,9 @@ pub(crate) fn body(kind: Kind, s: &str) -> Result<&str, ConvertError> {
 pub fn decode(s: &str) -> Result<TelethonString, ConvertError> {
     let kind = Kind::TelethonString;
     let text = body(kind, s)?;
-    let ip_len = match s.len() {
+    // Counted in characters, as the error reports it: a character outside the alphabet is then
+    // the base64 decoder's to name.
+    let ip_len = match s.chars().count() {
         IPV4_LEN => 4,
         IPV6_LEN => 16,
         _ => {
@@ -86,7 +105,7 @@ pub fn decode(s: &str) -> Result<TelethonString, ConvertError> {
     let bytes = Zeroizing::new(
         URL_SAFE
             .decode(text)
-            .map_err(|e| base64_error(kind, &e, 1))?,
+            .map_err(|e| base64_error(kind, &e, text, 1))?,
     );
     let expected = 1 + ip_len + 2 + AuthKey::LEN;
     if bytes.len() != expected {
