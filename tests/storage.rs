@@ -1204,3 +1204,53 @@ fn a_read_only_wal_file_written_by_another_client_is_said_to_have_changed() {
         }
     );
 }
+
+/// SQL names tables and columns in any case, and so does the crate: a file whose tables are
+/// `Sessions` and `Peers`, with columns `DC_ID` and `UserName`, is the same session to Pyrogram's
+/// queries and is read, looked up and written like the original (an audit found it refused as
+/// "no Pyrogram session schema", while `SELECT count(*) FROM sessions` read it)
+/// (spec/storage.md §4 step 7).
+#[test]
+fn table_and_column_names_are_compared_in_any_case() {
+    let dir = TempDir::new("names-any-case");
+    let p = dir.join("c.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/pyrogram-2.0.106.session"),
+        &p,
+    )
+    .unwrap();
+    let original =
+        Storage::open_file_read_only(util::root().join("spec/fixtures/pyrogram-2.0.106.session"))
+            .unwrap();
+    sqlite_file(
+        &p,
+        // SQLite refuses a rename to the same name in another case: through another name.
+        "ALTER TABLE sessions RENAME TO s_tmp; ALTER TABLE s_tmp RENAME TO Sessions;
+         ALTER TABLE peers RENAME TO p_tmp; ALTER TABLE p_tmp RENAME TO Peers;
+         ALTER TABLE Sessions RENAME COLUMN dc_id TO d_tmp;
+         ALTER TABLE Sessions RENAME COLUMN d_tmp TO DC_ID;
+         ALTER TABLE Peers RENAME COLUMN username TO u_tmp;
+         ALTER TABLE Peers RENAME COLUMN u_tmp TO UserName",
+    );
+    let mut s = Storage::open_file(&p).unwrap();
+    assert_eq!(s.dialect(), original.dialect());
+    assert_eq!(s.session().unwrap(), original.session().unwrap());
+    assert_eq!(s.peers().unwrap(), original.peers().unwrap());
+    let first = original.peers().unwrap()[0].peer.clone();
+    assert_eq!(
+        s.get_peer_by_id(first.id).unwrap(),
+        original.get_peer_by_id(first.id).unwrap()
+    );
+    s.update_peers(&sample_peers()).unwrap();
+    s.set_dc_id(4).unwrap();
+    s.close().unwrap();
+    let s = Storage::open_file_read_only(&p).unwrap();
+    assert_eq!(s.session().unwrap().dc_id, 4);
+    assert_eq!(
+        s.get_peer_by_username("alice").unwrap(),
+        InputPeer::User {
+            user_id: 777,
+            access_hash: -5
+        }
+    );
+}

@@ -212,7 +212,7 @@ pub fn read(path: &Path) -> Result<TelethonFile, ConvertError> {
 /// Reads `entities`, by id; `date` only where the version has the column.
 fn read_entities(r: &Reader<'_>, conn: &Connection) -> Result<Vec<Entity>, ConvertError> {
     let entity_columns = r.columns(conn, "entities")?;
-    let date = if entity_columns.iter().any(|c| c == "date") {
+    let date = if crate::storage::schema::named(&entity_columns, "date") {
         "date"
     } else {
         "NULL"
@@ -267,7 +267,7 @@ fn read_session(
         });
     }
     let session_columns = r.columns(conn, "sessions")?;
-    let has = |c: &str| session_columns.iter().any(|x| x == c);
+    let has = |c: &str| crate::storage::schema::named(&session_columns, c);
     let extra = format!(
         "{}, {}",
         if has("takeout_id") {

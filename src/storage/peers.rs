@@ -429,7 +429,9 @@ impl Storage {
     /// the forks' `update_state` is optional in some of their versions.
     pub(crate) fn has_table(&self, name: &str, doing: &'static str) -> Result<bool, StorageError> {
         self.conn
-            .prepare_cached("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1")
+            .prepare_cached(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+            )
             .and_then(|mut s| s.query_row([name], |r| r.get::<_, i64>(0)))
             .map(|n| n > 0)
             .map_err(|e| self.sqlite(doing, e))

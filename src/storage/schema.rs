@@ -145,6 +145,13 @@ pub(crate) const TELETHON_TABLES: [&str; 5] = [
     "sent_files",
 ];
 
+/// Whether `names` holds `name` as SQL compares names: in any case (ASCII letters), so that a
+/// table `Sessions` or a column `DC_ID` is the one SQL reads for `sessions` and `dc_id`
+/// (spec/storage.md §4 step 7).
+pub(crate) fn named(names: &[String], name: &str) -> bool {
+    names.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
 /// The stored columns of `table`, in order, and its generated ones.
 fn columns(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
     let mut stmt = conn.prepare(&format!(
@@ -232,25 +239,25 @@ impl Shape {
     }
 
     pub(crate) fn has_table(&self, t: &str) -> bool {
-        self.tables.iter().any(|x| x == t)
+        named(&self.tables, t)
     }
 
     pub(crate) fn session_has(&self, c: &str) -> bool {
-        self.session_columns.iter().any(|x| x == c)
+        named(&self.session_columns, c)
     }
 
     pub(crate) fn peers_have(&self, c: &str) -> bool {
-        self.peer_columns.iter().any(|x| x == c)
+        named(&self.peer_columns, c)
     }
 
     /// Telethon's schema: `version(version)` and `entities`.
     pub(crate) fn is_telethon(&self) -> bool {
-        self.version_columns.iter().any(|c| c == "version") && self.has_table("entities")
+        named(&self.version_columns, "version") && self.has_table("entities")
     }
 
     /// Whether this is a Pyrogram-family schema at all.
     pub(crate) fn is_pyrogram_family(&self) -> bool {
-        self.version_columns.iter().any(|c| c == "number")
+        named(&self.version_columns, "number")
             && self.has_table("sessions")
             && self.has_table("peers")
     }
@@ -258,8 +265,8 @@ impl Shape {
     /// The family of a Pyrogram-family schema (spec/dialects.md §2), before the version is
     /// checked against it.
     pub(crate) fn family(&self, version: i64) -> Dialect {
-        let by_peer = self.username_columns.iter().any(|c| c == "username");
-        let pyrofork_usernames = self.username_columns.iter().any(|c| c == "peer_id");
+        let by_peer = named(&self.username_columns, "username");
+        let pyrofork_usernames = named(&self.username_columns, "peer_id");
         if pyrofork_usernames {
             Dialect::Pyrofork(version)
         } else if by_peer || self.session_has("server_address") {
