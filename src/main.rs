@@ -381,6 +381,8 @@ fn unusable_path(arg: &OsStr) -> Option<String> {
                         (path.extension().is_some_and(|e| {
                             e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
                         }) || arg.contains('/'))
+                            // Below the shortest session string (351), with room for one
+                            // cut short to be diagnosed as a string (spec/conversions.md §11).
                             && arg.chars().count() < 300
                     }
                 };

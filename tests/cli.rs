@@ -454,6 +454,35 @@ fn paths_that_are_not_session_files_are_named() {
             "spec/fixtures/pyrogram-2.0.106.session is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)".to_owned(),
         ),
     ];
+    // A path-like argument of 299 characters that names nothing is a missing file; from 300 on
+    // it is taken as a string, so that a string cut short is diagnosed as one (spec/conversions.md
+    // §11): here a real GramJS string (standard base64, so it may hold `/`), cut to 340
+    // characters.
+    let long_path = format!("x/{}.session", "y".repeat(289));
+    assert_eq!(long_path.chars().count(), 299);
+    let out = run(&["inspect", &long_path], None);
+    assert_eq!(
+        text(&out.stderr),
+        format!("pyrosession: cannot read {long_path}: no such file\n")
+    );
+    let vectors: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(util::root().join("spec/vectors/gramjs_strings.json")).unwrap(),
+    )
+    .unwrap();
+    let cut: String = vectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["string"].as_str())
+        .map(|s| s.chars().take(340).collect::<String>())
+        .find(|s| s.contains('/'))
+        .expect("a GramJS vector holding / in its first 340 characters");
+    let out = run(&["inspect", &cut], None);
+    let said = text(&out.stderr);
+    assert!(
+        said.starts_with("pyrosession: ") && !said.contains("cannot read"),
+        "{said}"
+    );
     for (args, message) in cases {
         let out = run(&args, None);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
