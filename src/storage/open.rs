@@ -287,7 +287,7 @@ const MMAP_SIZE: i64 = 256 << 20;
 /// `locking_mode = EXCLUSIVE` keeps every lock the connection takes until it closes, so no
 /// statement pays for taking and releasing the file's lock and checking whether another
 /// process changed it; with the file memory-mapped, a lookup on a file costs what it costs in
-/// memory. `BEGIN IMMEDIATE` then takes the lock at once, and in this mode keeps it: another
+/// memory. `BEGIN EXCLUSIVE` then takes the lock at once, and in this mode keeps it: another
 /// connection that has the session open makes this fail after the busy timeout with
 /// [`StorageError::InUse`], and while this connection is open every other one, reader or
 /// writer, this crate's or Pyrogram's, gets the same refusal.
