@@ -1254,3 +1254,36 @@ fn table_and_column_names_are_compared_in_any_case() {
         }
     );
 }
+
+/// A path that cannot name a file, empty or ending in `/`, is refused as such by every open and
+/// by creation, before anything is built (an audit found `open_file("")` failing with `: moving
+/// the new file into place: No such file or directory`); a directory there is still a directory
+/// (spec/storage.md §2.2).
+#[test]
+fn a_path_that_names_no_file_is_said_so() {
+    let dir = TempDir::new("no-file-name");
+    let session = pyrosession::string::decode_strict(
+        std::fs::read_to_string(util::root().join("spec/examples/v2.txt"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap()
+    .session;
+    let missing = format!("{}/nodir/", dir.0.display());
+    for path in ["", missing.as_str()] {
+        let said = format!("{path:?}: not the path of a file (it is empty, or ends in /)");
+        util::assert_message(&Storage::open_file(path).unwrap_err(), &said);
+        util::assert_message(&Storage::open_file_read_only(path).unwrap_err(), &said);
+        util::assert_message(
+            &Storage::create_file_from_session(path, &session).unwrap_err(),
+            &said,
+        );
+    }
+    let existing = format!("{}/", dir.0.display());
+    util::assert_message(
+        &Storage::open_file(&existing).unwrap_err(),
+        &format!("{existing}: is a directory, not a session file"),
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

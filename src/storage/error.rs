@@ -114,6 +114,11 @@ pub enum StorageError {
         /// Where it points.
         target: PathBuf,
     },
+    /// The path cannot name a file: it is empty, or ends in `/`, and no directory is there.
+    NotAFilePath {
+        /// The path.
+        path: PathBuf,
+    },
     /// The path is a directory, not a session file.
     IsADirectory {
         /// The path.
@@ -473,6 +478,11 @@ impl fmt::Display for StorageError {
                 f,
                 "{}: the disk is full; the last write did not happen, earlier ones are kept",
                 place(path.as_ref())
+            ),
+            StorageError::NotAFilePath { path } => write!(
+                f,
+                "{:?}: not the path of a file (it is empty, or ends in /)",
+                path.as_os_str()
             ),
             StorageError::IsADirectory { path } => {
                 write!(f, "{}: is a directory, not a session file", path.display())

@@ -94,12 +94,26 @@ impl OpenOptions {
 
     /// Opens the file at `path` with these options.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<Storage, StorageError> {
+        names_a_file(path.as_ref())?;
         if self.read_only {
             Storage::read_only_with(path.as_ref().to_path_buf(), self.wait, self.check)
         } else {
             Storage::open_with(path.as_ref().to_path_buf(), self.wait, self.check)
         }
     }
+}
+
+/// Refuses a path that cannot name a file, an empty one or one ending in `/`, unless a
+/// directory is there, which the open then calls a directory (spec/storage.md §2.2). Without
+/// this, creating a file at `nodir/` failed late, at moving the built file into place.
+fn names_a_file(path: &Path) -> Result<(), StorageError> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    if (bytes.is_empty() || bytes.ends_with(b"/")) && !path.is_dir() {
+        return Err(StorageError::NotAFilePath {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 fn sqlite_err<'a>(
@@ -687,6 +701,7 @@ impl Storage {
         session: &crate::Session,
     ) -> Result<(), StorageError> {
         let path = path.as_ref().to_path_buf();
+        names_a_file(&path)?;
         if path.exists() {
             return Err(StorageError::AlreadyExists { path });
         }
