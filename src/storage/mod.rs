@@ -354,13 +354,23 @@ impl Storage {
     /// Runs a read; for an `immutable` read-only storage, only while the file is as it was at
     /// the open, checked before and after, so that neither a stale nor a torn read is returned
     /// (spec/storage.md §2.2).
+    #[inline]
     fn reading<T>(
         &self,
         read: impl FnOnce() -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let Some(ReadOnly::Immutable(state)) = &self.read_only else {
-            return read();
-        };
+        match &self.read_only {
+            Some(ReadOnly::Immutable(state)) => self.reading_immutable(state, read),
+            _ => read(),
+        }
+    }
+
+    #[cold]
+    fn reading_immutable<T>(
+        &self,
+        state: &FileState,
+        read: impl FnOnce() -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
         let path = self.path().unwrap_or(Path::new(""));
         let changed = || StorageError::Changed {
             path: path.to_path_buf(),

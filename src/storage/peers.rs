@@ -109,7 +109,7 @@ pub(crate) fn input_peer(
         found: describe(ValueRef::Integer(peer_id)),
     };
     let hash = || {
-        access_hash.ok_or(StorageError::MissingAccessHash {
+        access_hash.ok_or_else(|| StorageError::MissingAccessHash {
             path: None,
             id: peer_id,
             peer_type: t,
@@ -344,7 +344,7 @@ impl Storage {
                 &peer_id,
                 false,
             )?
-            .ok_or(StorageError::NotFound(NotFound::Id(peer_id)))?
+            .ok_or_else(|| StorageError::NotFound(NotFound::Id(peer_id)))?
             .input_peer()
             .map_err(|e| e.at(self.path()))
         })
