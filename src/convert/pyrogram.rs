@@ -243,8 +243,10 @@ pub(super) fn create(
     session: &Session,
     peers: &[(Peer, i64)],
 ) -> Result<(), ConvertError> {
+    // `path` is an empty file the caller made: the schema and the session are built in it,
+    // then the peers are written through a storage opened on it.
+    crate::storage::build_new_file(path, path, Some(session))?;
     let mut storage = Storage::open_file(path)?;
-    storage.set_session(session)?;
     // Oldest first, so that of two rows for one id the newer is kept; one transaction, each
     // peer with its own date.
     let mut sorted: Vec<&(Peer, i64)> = peers.iter().collect();

@@ -456,15 +456,34 @@ pub fn create(
     auth_key: &AuthKey,
     entities: &[Entity],
 ) -> Result<(), ConvertError> {
-    let p = || PathBuf::from(path);
-    if !(7..=8).contains(&version) {
-        return Err(ConvertError::Invalid {
+    check_version(version)?;
+    drop(super::write::create_private(path)?);
+    fill(path, version, dc_id, server, auth_key, entities)
+}
+
+fn check_version(version: u8) -> Result<(), ConvertError> {
+    if (7..=8).contains(&version) {
+        Ok(())
+    } else {
+        Err(ConvertError::Invalid {
             kind: Kind::TelethonFile,
             field: "the version to write",
             detail: format!("is {version}, and this crate writes 7 or 8"),
-        });
+        })
     }
-    drop(super::write::create_private(path)?);
+}
+
+/// Writes what [`create`] writes into `path`, an empty file that exists.
+pub(crate) fn fill(
+    path: &Path,
+    version: u8,
+    dc_id: u8,
+    server: &Server,
+    auth_key: &AuthKey,
+    entities: &[Entity],
+) -> Result<(), ConvertError> {
+    let p = || PathBuf::from(path);
+    check_version(version)?;
     let sqlite = |doing| {
         move |source| ConvertError::Sqlite {
             path: p(),

@@ -4,7 +4,17 @@
 use std::path::{Path, PathBuf};
 
 use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
-use crate::storage::temporary_name;
+use crate::storage::create_temporary;
+
+/// A new empty file beside `path`, made by this call (see [`create_temporary`]); its errors
+/// name `path`.
+fn temporary(path: &Path) -> Result<PathBuf, ConvertError> {
+    create_temporary(path).map_err(|source| ConvertError::Io {
+        path: path.to_path_buf(),
+        doing: "creating the file",
+        source,
+    })
+}
 
 /// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
 /// no other user can read the key even for a moment.
@@ -104,7 +114,7 @@ pub fn write_file(
         });
     }
     let mut losses = account.losses.clone();
-    let tmp = temporary_name(path);
+    let tmp = temporary(path)?;
     let built = if target == Target::PyrogramFile {
         let session = pyrogram::session(account, target, options, &mut losses)?;
         let peers = pyrogram::peers(account, &mut losses);
@@ -117,7 +127,7 @@ pub fn write_file(
                 port: t.port,
             };
             let entities = telethon_file::entities(&account.peers, &mut losses);
-            telethon_file::create(
+            telethon_file::fill(
                 &tmp,
                 options.telethon_version,
                 t.dc_id,
@@ -174,17 +184,25 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
             path: path.to_path_buf(),
         });
     }
-    let tmp = temporary_name(path);
-    let written = create_private(&tmp).and_then(|mut f| {
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.write_all(b"\n"))
-            .and_then(|()| f.sync_all())
-            .map_err(|source| ConvertError::Io {
-                path: tmp.clone(),
-                doing: "writing the file",
-                source,
-            })
-    });
+    let tmp = temporary(path)?;
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&tmp)
+        .map_err(|source| ConvertError::Io {
+            path: tmp.clone(),
+            doing: "writing the file",
+            source,
+        })
+        .and_then(|mut f| {
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.write_all(b"\n"))
+                .and_then(|()| f.sync_all())
+                .map_err(|source| ConvertError::Io {
+                    path: tmp.clone(),
+                    doing: "writing the file",
+                    source,
+                })
+        });
     let published = written
         .map_err(|e| naming(e, &tmp, path))
         .and_then(|()| publish(&tmp, path, force));
