@@ -598,3 +598,161 @@ fn a_non_ascii_character_is_named_where_it_is() {
         "a GramJS string session is not valid standard base64 with padding: 'é' at offset 101"
     );
 }
+
+/// The audit of conversions: no loss silent, no loss counted that did not happen, errors that
+/// name the source.
+mod conversion_audit {
+    use super::*;
+    use base64::Engine as _;
+
+    fn options() -> Options {
+        Options {
+            api_id: Some(1),
+            user_id: Some(5),
+            is_bot: Some(false),
+            ..Options::default()
+        }
+    }
+
+    fn telethon_string(port: u16) -> String {
+        let mut b = vec![2u8, 149, 154, 167, 51];
+        b.extend_from_slice(&port.to_be_bytes());
+        b.extend((0..=255u8).collect::<Vec<_>>());
+        format!("1{}", base64::engine::general_purpose::URL_SAFE.encode(b))
+    }
+
+    /// A server on another port than the table's is a server Pyrogram will not use: reported
+    /// (found: port 80 went silently, and a Telethon string made back from it said 443).
+    #[test]
+    fn a_port_that_is_not_the_tables_is_reported() {
+        let at = |port| {
+            render(
+                &read_text(&telethon_string(port)).unwrap(),
+                Target::Pyrogram,
+                &options(),
+            )
+            .unwrap()
+            .losses
+        };
+        let lost = at(80);
+        assert_eq!(
+            lost.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["Pyrogram stores no server address: it will connect to the data-center table's address instead of 149.154.167.51:80"]
+        );
+        assert!(at(443).is_empty(), "{:?}", at(443));
+    }
+
+    /// A JSON session's second phone number for one peer is reported like a second username;
+    /// an id key written otherwise than Python writes ids is refused, since "+5" and "05" would
+    /// name one peer twice (found: the phone went silently, and such keys made "12 peers" of 10).
+    #[test]
+    fn json_extra_phones_are_reported_and_ids_are_canonical() {
+        let text = std::fs::read_to_string(fixture("pyrogram-json-0.14.session")).unwrap();
+        let mut json: Value = serde_json::from_str(&text).unwrap();
+        let (id, _) = json["peers_by_phone"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .next()
+            .map(|(k, v)| (v.clone(), k.clone()))
+            .unwrap();
+        json["peers_by_phone"]["15550009"] = id;
+        let account = read_text(&json.to_string()).unwrap();
+        assert!(
+            account.losses.contains(&Loss::ExtraPhones { count: 1 }),
+            "{:?}",
+            account.losses
+        );
+        assert_eq!(
+            Loss::ExtraPhones { count: 2 }.to_string(),
+            "2 phone numbers beyond each peer's first are left behind"
+        );
+        let mut json: Value = serde_json::from_str(&text).unwrap();
+        let first = json["peers_by_id"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap()
+            .clone();
+        json["peers_by_id"][format!("+{first}")] = Value::from(999);
+        assert_eq!(
+            read_text(&json.to_string()).unwrap_err().to_string(),
+            format!("not a Pyrogram JSON session (≤ 0.14): peers_by_id has the key \"+{first}\", not an id")
+        );
+    }
+
+    /// Peers left behind for want of an access hash are not counted among the types Telethon
+    /// loses; a basic group without one is written with 0, which both libraries hold for a
+    /// group (found: the note counted a bot never written, and the group was dropped).
+    #[test]
+    fn telethon_entities_count_what_is_written_and_keep_hashless_groups() {
+        let dir = util::TempDir::new("telethon-hashless");
+        let p = dir.join("nh.session");
+        std::fs::copy(fixture("pyrogram-2.0.106.session"), &p).unwrap();
+        let conn = rusqlite::Connection::open(&p).unwrap();
+        // The only bot, one of the two supergroups, and the basic group.
+        let bot: i64 = conn
+            .query_row("SELECT id FROM peers WHERE type = 'bot'", [], |r| r.get(0))
+            .unwrap();
+        let supergroup: i64 = conn
+            .query_row(
+                "SELECT min(id) FROM peers WHERE type = 'supergroup'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        conn.execute(
+            "UPDATE peers SET access_hash = NULL WHERE id IN (?1, ?2) OR type = 'group'",
+            [bot, supergroup],
+        )
+        .unwrap();
+        drop(conn);
+        let account = read_path(&p).unwrap();
+        let mut losses = Vec::new();
+        let entities = telethon_file::entities(&account.peers, &mut losses);
+        assert_eq!(
+            losses
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "Telethon records no peer types: bots will read back as users (0) and supergroups as channels (1)",
+                "2 peers have no access hash, which Telethon requires; they are left behind",
+            ]
+        );
+        assert_eq!(entities.len(), account.peers.len() - 2);
+        let group = account
+            .peers
+            .iter()
+            .find(|p| p.peer_type == Some(PeerType::Group))
+            .unwrap();
+        assert_eq!(
+            entities.iter().find(|e| e.id == group.id).map(|e| e.hash),
+            Some(0)
+        );
+    }
+
+    /// "Holds no auth key" is said of the source, whatever the target (found: a Pyrogram file
+    /// with a zero key was called "a Telethon string session").
+    #[test]
+    fn no_auth_key_names_the_source() {
+        let dir = util::TempDir::new("zero-key");
+        let p = dir.join("z.session");
+        std::fs::copy(fixture("pyrogram-2.0.106.session"), &p).unwrap();
+        rusqlite::Connection::open(&p)
+            .unwrap()
+            .execute_batch("UPDATE sessions SET auth_key = zeroblob(256)")
+            .unwrap();
+        let account = read_path(&p).unwrap();
+        for target in [Target::Telethon, Target::Gramjs] {
+            assert_eq!(
+                render(&account, target, &Options::default())
+                    .unwrap_err()
+                    .to_string(),
+                "a Pyrogram session file holds no auth key (Telethon and GramJS take an all-zero key for none)",
+                "{target}"
+            );
+        }
+    }
+}

@@ -179,10 +179,9 @@ impl GramjsString {
         options: &Options,
         losses: &mut Vec<Loss>,
     ) -> Result<GramjsString, ConvertError> {
+        // The source holds no key (spec/conversions.md §9 names the source).
         if account.auth_key.as_bytes().iter().all(|&b| b == 0) {
-            return Err(ConvertError::NoAuthKey {
-                kind: Kind::GramjsString,
-            });
+            return Err(ConvertError::NoAuthKey { kind: account.kind });
         }
         let server = account.server(options, Target::Gramjs)?;
         check_address(&server.address)?;

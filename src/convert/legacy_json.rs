@@ -30,6 +30,8 @@ pub struct JsonSession {
     pub peers: Vec<CachedPeer>,
     /// Usernames beyond a peer's first.
     pub extra_usernames: usize,
+    /// Phone numbers beyond a peer's first.
+    pub extra_phones: usize,
 }
 
 fn err(detail: impl Into<String>) -> ConvertError {
@@ -107,7 +109,7 @@ pub fn read(text: &str) -> Result<JsonSession, ConvertError> {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_bool().ok_or_else(|| err("is_bot is not a boolean"))?),
     };
-    let (peers, extra_usernames) = read_peers(&map)?;
+    let (peers, extra_usernames, extra_phones) = read_peers(&map)?;
     Ok(JsonSession {
         dc_id,
         test_mode,
@@ -117,18 +119,22 @@ pub fn read(text: &str) -> Result<JsonSession, ConvertError> {
         is_bot,
         peers,
         extra_usernames,
+        extra_phones,
     })
 }
 
 /// The peers of `peers_by_id`, with the names and phones of the other two maps, by id; and
 /// how many usernames were beyond a peer's first.
-fn read_peers(map: &Map<String, Value>) -> Result<(Vec<CachedPeer>, usize), ConvertError> {
+fn read_peers(map: &Map<String, Value>) -> Result<(Vec<CachedPeer>, usize, usize), ConvertError> {
     let mut peers = Vec::new();
     if let Some(by_id) = object(map, "peers_by_id")? {
         for (k, v) in by_id {
+            // Only an id as Python writes one: "+5" and "05" would name the same peer twice.
             let id: i64 = k
                 .parse()
-                .map_err(|_| err(format!("peers_by_id has the key {k:?}, not an id")))?;
+                .ok()
+                .filter(|id: &i64| id.to_string() == *k)
+                .ok_or_else(|| err(format!("peers_by_id has the key {k:?}, not an id")))?;
             let access_hash = match v {
                 Value::Null => None,
                 v => Some(
@@ -151,7 +157,7 @@ fn read_peers(map: &Map<String, Value>) -> Result<(Vec<CachedPeer>, usize), Conv
         }
     }
     peers.sort_by_key(|p| p.id);
-    let mut extra_usernames = 0;
+    let (mut extra_usernames, mut extra_phones) = (0, 0);
     for (key, field) in [("peers_by_username", 0), ("peers_by_phone", 1)] {
         if let Some(m) = object(map, key)? {
             for (name, id) in m {
@@ -168,12 +174,14 @@ fn read_peers(map: &Map<String, Value>) -> Result<(Vec<CachedPeer>, usize), Conv
                         *slot = Some(name.clone());
                     } else if field == 0 {
                         extra_usernames += 1;
+                    } else {
+                        extra_phones += 1;
                     }
                 }
             }
         }
     }
-    Ok((peers, extra_usernames))
+    Ok((peers, extra_usernames, extra_phones))
 }
 
 impl JsonSession {
@@ -184,6 +192,11 @@ impl JsonSession {
         if self.extra_usernames > 0 {
             losses.push(Loss::ExtraUsernames {
                 count: self.extra_usernames,
+            });
+        }
+        if self.extra_phones > 0 {
+            losses.push(Loss::ExtraPhones {
+                count: self.extra_phones,
             });
         }
         Account {

@@ -64,6 +64,12 @@ pub enum Loss {
         /// How many.
         count: usize,
     },
+    /// Phone numbers beyond a peer's first (a JSON session's `peers_by_phone` can name one
+    /// peer several times; every target holds one).
+    ExtraPhones {
+        /// How many.
+        count: usize,
+    },
     /// The source's server is not the table's address for its data center; Pyrogram does not
     /// store a server and will connect to the table's address.
     ServerNotHeld {
@@ -175,6 +181,12 @@ impl fmt::Display for Loss {
                 f,
                 "{} beyond each peer's first {} left behind",
                 some(*count, "username", "usernames"),
+                are(*count)
+            ),
+            Loss::ExtraPhones { count } => write!(
+                f,
+                "{} beyond each peer's first {} left behind",
+                some(*count, "phone number", "phone numbers"),
                 are(*count)
             ),
             Loss::ServerNotHeld { server } => write!(

@@ -175,11 +175,15 @@ pub(super) fn session(
     }
     if let Some(server) = &account.server {
         let table = dc::lookup(account.dc_id, test_mode);
-        let same = table.is_some_and(|d| {
-            [d.ipv4, d.ipv6].iter().any(|a| {
-                dc::by_address(a) == dc::by_address(&server.address) && dc::by_address(a).is_some()
-            })
-        });
+        // The table's server is its address (either spelling) and its port: another port is
+        // a server Pyrogram will not use either.
+        let same = server.port == dc::PORT
+            && table.is_some_and(|d| {
+                [d.ipv4, d.ipv6].iter().any(|a| {
+                    dc::by_address(a) == dc::by_address(&server.address)
+                        && dc::by_address(a).is_some()
+                })
+            });
         if !same {
             losses.push(Loss::ServerNotHeld {
                 server: server.clone(),

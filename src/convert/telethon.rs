@@ -195,10 +195,9 @@ impl TelethonString {
         options: &Options,
         losses: &mut Vec<Loss>,
     ) -> Result<TelethonString, ConvertError> {
+        // The source holds no key (spec/conversions.md §9 names the source).
         if account.auth_key.as_bytes().iter().all(|&b| b == 0) {
-            return Err(ConvertError::NoAuthKey {
-                kind: Kind::TelethonString,
-            });
+            return Err(ConvertError::NoAuthKey { kind: account.kind });
         }
         let server = account.server(options, Target::Telethon)?;
         let address = server

@@ -385,6 +385,21 @@ pub fn entities(peers: &[CachedPeer], losses: &mut Vec<Loss>) -> Vec<Entity> {
     let (mut bots, mut supergroups, mut no_hash, mut phones) = (0, 0, 0, 0);
     let mut out = Vec::with_capacity(peers.len());
     for p in peers {
+        // A basic group has no access hash: both libraries hold 0 for it (§7.1), so a source
+        // that left it NULL loses nothing.
+        let group = p
+            .peer_type
+            .unwrap_or_else(|| CachedPeer::type_from_id(p.id))
+            == PeerType::Group;
+        let hash = match p.access_hash {
+            Some(hash) => hash,
+            None if group => 0,
+            None => {
+                no_hash += 1;
+                continue;
+            }
+        };
+        // Counted among the peers written only: one left behind is not read back at all.
         match p.peer_type {
             Some(PeerType::Bot) => bots += 1,
             Some(
@@ -394,10 +409,6 @@ pub fn entities(peers: &[CachedPeer], losses: &mut Vec<Loss>) -> Vec<Entity> {
             }
             _ => {}
         }
-        let Some(hash) = p.access_hash else {
-            no_hash += 1;
-            continue;
-        };
         let phone = p.phone_number.as_deref().and_then(|t| {
             let n = phone_to_integer(t);
             if n.is_none() {
