@@ -477,6 +477,18 @@ fn convert_cmd(
     if let Some(why) = unusable_path(arg) {
         return fail(false, &why, None);
     }
+    // `-` is standard output for a string, as no TARGET is; never a file of that name.
+    let path = match path {
+        Some(p) if p.as_os_str() == "-" && target.is_file() => {
+            return fail(
+                false,
+                &format!("--to {target} writes a file: name it (- is not a file name here)"),
+                None,
+            )
+        }
+        Some(p) if p.as_os_str() == "-" => None,
+        p => p,
+    };
     let file = std::path::Path::new(arg);
     let account = if arg != "-" && file.is_file() {
         convert::read_path(file)
@@ -521,21 +533,22 @@ fn convert_cmd(
             }
             match (text, path) {
                 (Some(t), _) => out!("{}", t.as_str()),
-                (None, Some(p)) => eprintln!(
-                    "pyrosession: wrote {} ({target}, dc {}, {} peers)",
-                    p.display(),
-                    account.dc_id,
-                    match target {
-                        // Telethon cannot hold a peer without an access hash (a note says so).
-                        Target::TelethonFile => account
-                            .peers
-                            .iter()
-                            .filter(|p| p.access_hash.is_some())
-                            .count(),
+                (None, Some(p)) => {
+                    let peers = match target {
+                        // What Telethon holds: a note has said what it cannot.
+                        Target::TelethonFile => {
+                            convert::telethon_file::entities(&account.peers, &mut Vec::new()).len()
+                        }
                         Target::PyrogramFile => account.peers.len(),
                         _ => 0,
-                    }
-                ),
+                    };
+                    eprintln!(
+                        "pyrosession: wrote {} ({target}, dc {}, {peers} {})",
+                        p.display(),
+                        account.dc_id,
+                        if peers == 1 { "peer" } else { "peers" }
+                    );
+                }
                 (None, None) => {}
             }
             ExitCode::SUCCESS

@@ -383,3 +383,34 @@ fn telethon_file_versions_and_the_source_is_untouched() {
     assert!(!refused.exists(), "{} was written", refused.display());
     assert_eq!(std::fs::read(util::root().join(source)).unwrap(), before);
 }
+
+/// A TARGET of `-` is standard output for a string, as no TARGET is, and refused for a file
+/// target: never a file named `-` (found by a conversions audit; `import` already refused it).
+#[test]
+fn a_dash_target_is_standard_output_or_refused() {
+    let dir = util::TempDir::new("convert-dash");
+    let run_in = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(args)
+            .current_dir(&dir.0)
+            .output()
+            .unwrap()
+    };
+    let v2 = util::root().join("spec/examples/v2.txt");
+    let v2 = v2.to_str().unwrap();
+    let to_stdout = run_in(&["convert", "--to", "telethon", v2]);
+    let dashed = run_in(&["convert", "--to", "telethon", v2, "-"]);
+    assert!(dashed.status.success());
+    assert_eq!(dashed.stdout, to_stdout.stdout);
+    assert!(text(&dashed.stdout).starts_with('1'));
+    let refused = run_in(&["convert", "--to", "telethon-file", v2, "-"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        text(&refused.stderr),
+        "pyrosession: --to telethon-file writes a file: name it (- is not a file name here)\n"
+    );
+    assert!(
+        std::fs::read_dir(&dir.0).unwrap().next().is_none(),
+        "a file was written"
+    );
+}
