@@ -176,6 +176,9 @@ enum Command {
         /// The driver's command line, split as a shell would (default: this crate, in process).
         #[arg(long)]
         driver: Option<String>,
+        /// Seconds to wait for the driver's answer to each request before stopping it.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+        timeout: u64,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -310,7 +313,11 @@ fn run(command: Command) -> ExitCode {
                 Err(e) => fail(json, &e.to_string(), None),
             }
         }
-        Command::Conform { driver, json } => conform_cmd(driver.as_deref(), json),
+        Command::Conform {
+            driver,
+            timeout,
+            json,
+        } => conform_cmd(driver.as_deref(), timeout, json),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
             if q == Query::Username(String::new()) {
@@ -648,11 +655,12 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn conform_cmd(driver: Option<&str>, json: bool) -> ExitCode {
+fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
     use pyrosession::conform::{run, ExternalDriver, LocalDriver};
     let report = match driver {
         None => run(&mut LocalDriver::new()),
-        Some(command) => ExternalDriver::spawn(command).and_then(|mut d| run(&mut d)),
+        Some(command) => ExternalDriver::spawn(command)
+            .and_then(|d| run(&mut d.with_timeout(std::time::Duration::from_secs(timeout)))),
     };
     match report {
         Ok(r) => {

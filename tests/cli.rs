@@ -723,3 +723,68 @@ fn file_names_that_are_not_utf8_are_files() {
     }
     assert!(!dir.join("other.session").exists());
 }
+
+/// The conformance runner against drivers that break the protocol (tests/drivers/broken.py):
+/// each run ends, soon, with a driver error that says what happened, and exit status 1; no hang,
+/// no unbounded memory, no panic (found by an audit that wrote drivers from the spec: a hanging
+/// driver hung the run, and an endless line aborted it out of memory) (spec/conformance.md §2.1,
+/// §3.1).
+#[test]
+fn conform_survives_broken_drivers() {
+    let python = std::env::var("PYROSESSION_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = util::root().join("tests/drivers/broken.py");
+    for (mode, first, later) in [
+        (
+            "hang",
+            "the driver did not answer open_string within 1 s and was stopped",
+            "not sent: the driver did not answer open_string within 1 s and was stopped",
+        ),
+        (
+            "endless",
+            "the answer to open_string is longer than 1048576 bytes",
+            "within 1 s and was stopped",
+        ),
+        (
+            "not-utf8",
+            "the answer to open_string is not UTF-8 (at byte 0)",
+            "is not UTF-8",
+        ),
+        (
+            "exit",
+            "the driver exited during open_string (exit status: 3)",
+            "not sent: the driver exited during open_string (exit status: 3)",
+        ),
+        (
+            "unknown-kind",
+            "has the error kind \"NOT_FOUND\", which is none of not_found, expired",
+            "which is none of",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let driver = format!("{python} {} {mode}", script.display());
+        let out = run(&["conform", "--timeout", "1", "--driver", &driver], None);
+        let said = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {said}");
+        assert!(
+            said.contains(&format!("implementation: broken ({mode})")),
+            "{mode}: {said}"
+        );
+        let errors: Vec<&str> = said
+            .lines()
+            .filter(|l| l.contains("DRIVER ERROR"))
+            .collect();
+        assert!(errors.len() > 10, "{mode}: {said}");
+        assert!(errors[0].contains(first), "{mode}: {}", errors[0]);
+        assert!(errors.last().unwrap().contains(later), "{mode}: {said}");
+        assert!(
+            said.len() < 100_000,
+            "{mode}: a report of {} bytes",
+            said.len()
+        );
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "{mode}: {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -135,18 +135,30 @@ fn checks_of_the_checker() -> Vec<Trial> {
     ]
 }
 
+/// A driver that cannot start, or cannot say hello, is said so in one line, as the command
+/// says it, not with a panic.
+fn stop(e: &conform::DriverError) -> ! {
+    eprintln!("conformance: {e}");
+    std::process::exit(1)
+}
+
 fn main() {
     let args = Arguments::from_args();
     let command = std::env::var("PYROSESSION_DRIVER")
         .ok()
         .filter(|c| !c.trim().is_empty());
     let driver: Box<dyn Driver + Send> = match &command {
-        Some(c) => Box::new(ExternalDriver::spawn(c).unwrap_or_else(|e| panic!("{e}"))),
+        Some(c) => match ExternalDriver::spawn(c) {
+            Ok(d) => Box::new(d),
+            Err(e) => stop(&e),
+        },
         None => Box::new(LocalDriver::new()),
     };
     let driver = Arc::new(Mutex::new(driver));
-    let implementation = conform::implementation(&mut **driver.lock().expect("driver"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let implementation = match conform::implementation(&mut **driver.lock().expect("driver")) {
+        Ok(i) => i,
+        Err(e) => stop(&e),
+    };
     eprintln!("conformance: {implementation}");
     let mut trials: Vec<Trial> = ALL
         .iter()

@@ -1,8 +1,10 @@
 //! Drivers: how the conformance suite talks to an implementation (spec/conformance.md §2).
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -40,6 +42,13 @@ pub enum DriverError {
     Protocol(String),
     /// The command line could not be split.
     BadCommandLine(String),
+    /// The driver did not answer an operation within the time allowed, and was stopped.
+    Timeout {
+        /// The operation.
+        op: String,
+        /// How long the runner waited.
+        waited: Duration,
+    },
 }
 
 impl fmt::Display for DriverError {
@@ -56,6 +65,11 @@ impl fmt::Display for DriverError {
             DriverError::BadCommandLine(c) => {
                 write!(f, "cannot split the driver command line {c:?}")
             }
+            DriverError::Timeout { op, waited } => write!(
+                f,
+                "the driver did not answer {op} within {} s and was stopped",
+                waited.as_secs()
+            ),
         }
     }
 }
@@ -76,14 +90,106 @@ pub trait Driver {
     fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError>;
 }
 
+/// How long the runner waits for the answer to one request, unless told otherwise
+/// (spec/conformance.md §2.1).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest answer line the runner reads (spec/conformance.md §3.1).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// What the reader thread saw on the driver's standard output.
+#[derive(Debug)]
+enum Line {
+    /// A line, without its line break (bytes: UTF-8 is checked by the caller).
+    Text(Vec<u8>),
+    /// A line longer than [`MAX_LINE`], skipped to its end.
+    TooLong,
+    /// Standard output closed.
+    End,
+    /// Reading failed.
+    Failed(std::io::Error),
+}
+
+/// Reads lines of at most [`MAX_LINE`] bytes from the driver until its output ends.
+fn read_lines(stdout: impl Read, lines: &mpsc::Sender<Line>) {
+    let mut reader = BufReader::new(stdout);
+    loop {
+        let mut line = Vec::new();
+        let mut too_long = false;
+        let ended = loop {
+            let buf = match reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = lines.send(Line::Failed(e));
+                    return;
+                }
+            };
+            if buf.is_empty() {
+                break true;
+            }
+            let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            if !too_long {
+                let room = MAX_LINE.saturating_sub(line.len());
+                line.extend_from_slice(&buf[..take.min(room + 1)]);
+                if line.len() > MAX_LINE {
+                    // Said at once, not at the line's end, which may never come; the rest of
+                    // the line is then read and dropped.
+                    too_long = true;
+                    line = Vec::new();
+                    if lines.send(Line::TooLong).is_err() {
+                        return;
+                    }
+                }
+            }
+            reader.consume(take);
+            if done {
+                break false;
+            }
+        };
+        if ended && line.is_empty() && !too_long {
+            let _ = lines.send(Line::End);
+            return;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        let sent = if too_long {
+            Ok(())
+        } else {
+            lines.send(Line::Text(line))
+        };
+        if sent.is_err() || ended {
+            let _ = lines.send(Line::End);
+            return;
+        }
+    }
+}
+
+/// At most `n` characters of a driver's text, for a report.
+fn shown(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        text.to_owned()
+    } else {
+        let head: String = text.chars().take(n).collect();
+        format!("{head}… ({} characters)", text.chars().count())
+    }
+}
+
 /// A driver that is a separate program speaking the protocol on its standard input and output.
 #[derive(Debug)]
 pub struct ExternalDriver {
     command: String,
     child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<Line>,
     next_id: u64,
+    timeout: Duration,
+    /// Why the driver can no longer be asked anything, once it cannot.
+    gone: Option<String>,
 }
 
 impl ExternalDriver {
@@ -108,19 +214,45 @@ impl ExternalDriver {
             .stdin
             .take()
             .ok_or_else(|| DriverError::Protocol("no stdin".into()))?;
-        let stdout = BufReader::new(
-            child
-                .stdout
-                .take()
-                .ok_or_else(|| DriverError::Protocol("no stdout".into()))?,
-        );
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| DriverError::Protocol("no stdout".into()))?;
+        let (send, lines) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("conform-driver-output".into())
+            .spawn(move || read_lines(stdout, &send))
+            .map_err(DriverError::Io)?;
         Ok(ExternalDriver {
             command: command_line.to_owned(),
             child,
-            stdin,
-            stdout,
+            stdin: Some(stdin),
+            lines,
             next_id: 1,
+            timeout: DEFAULT_TIMEOUT,
+            gone: None,
         })
+    }
+
+    /// Sets how long to wait for the answer to each request (default [`DEFAULT_TIMEOUT`]).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How the driver ended, if it has: its exit status, for a report.
+    fn exit_status(&mut self) -> String {
+        match self.child.try_wait() {
+            Ok(Some(status)) => format!(" ({status})"),
+            _ => String::new(),
+        }
+    }
+
+    /// Marks the driver as gone for every later request, and says why.
+    fn gone(&mut self, why: String) -> DriverError {
+        self.gone = Some(why.clone());
+        DriverError::Protocol(why)
     }
 
     /// The command line it was started with.
@@ -131,7 +263,17 @@ impl ExternalDriver {
 }
 
 impl Drop for ExternalDriver {
+    /// Closes the driver's standard input, so that it can end on its own, and stops it if it
+    /// has not ended a second later (spec/conformance.md §2.1).
     fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        while std::time::Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -150,18 +292,58 @@ impl Driver for ExternalDriver {
                 )))
             }
         };
+        if let Some(why) = &self.gone {
+            return Err(DriverError::Protocol(format!("{op} not sent: {why}")));
+        }
         request.insert("id".into(), json!(id));
         request.insert("op".into(), json!(op));
-        writeln!(self.stdin, "{}", Value::Object(request)).map_err(DriverError::Io)?;
-        self.stdin.flush().map_err(DriverError::Io)?;
-        let mut line = String::new();
-        if self.stdout.read_line(&mut line).map_err(DriverError::Io)? == 0 {
+        let Some(stdin) = self.stdin.as_mut() else {
             return Err(DriverError::Protocol(format!(
-                "the driver exited during {op}"
+                "{op} not sent: stdin closed"
             )));
+        };
+        let written = writeln!(stdin, "{}", Value::Object(request)).and_then(|()| stdin.flush());
+        if let Err(e) = written {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                let status = self.exit_status();
+                return Err(self.gone(format!("the driver has exited{status}, before {op}")));
+            }
+            return Err(DriverError::Io(e));
         }
-        let response: Value = serde_json::from_str(&line)
-            .map_err(|e| DriverError::Protocol(format!("not JSON ({e}): {}", line.trim_end())))?;
+        let line = match self.lines.recv_timeout(self.timeout) {
+            Ok(Line::Text(bytes)) => bytes,
+            Ok(Line::TooLong) => {
+                return Err(DriverError::Protocol(format!(
+                    "the answer to {op} is longer than {MAX_LINE} bytes"
+                )))
+            }
+            Ok(Line::End) | Err(RecvTimeoutError::Disconnected) => {
+                // Its output closed: it has exited, or soon will.
+                let _ = self.child.wait();
+                let status = self.exit_status();
+                return Err(self.gone(format!("the driver exited during {op}{status}")));
+            }
+            Ok(Line::Failed(e)) => return Err(DriverError::Io(e)),
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let error = DriverError::Timeout {
+                    op: op.to_owned(),
+                    waited: self.timeout,
+                };
+                self.gone = Some(error.to_string());
+                return Err(error);
+            }
+        };
+        let line = String::from_utf8(line).map_err(|e| {
+            DriverError::Protocol(format!(
+                "the answer to {op} is not UTF-8 (at byte {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        let response: Value = serde_json::from_str(&line).map_err(|e| {
+            DriverError::Protocol(format!("not JSON ({e}): {}", shown(line.trim_end(), 200)))
+        })?;
         if response["id"] != json!(id) {
             return Err(DriverError::Protocol(format!(
                 "answer to {op} has id {}, expected {id}",
@@ -171,6 +353,18 @@ impl Driver for ExternalDriver {
         parse_response(op, &response)
     }
 }
+
+/// The error kinds of the protocol (spec/conformance.md §3.3).
+pub const KINDS: [&str; 8] = [
+    "not_found",
+    "expired",
+    "invalid_peer",
+    "missing_field",
+    "invalid_string",
+    "invalid_file",
+    "unsupported",
+    "other",
+];
 
 /// Reads `{"ok": value}` or `{"error": {"kind", "message"}}`.
 pub(crate) fn parse_response(
@@ -188,6 +382,13 @@ pub(crate) fn parse_response(
     let kind = error["kind"]
         .as_str()
         .ok_or_else(|| DriverError::Protocol(format!("error without a kind: {error}")))?;
+    if !KINDS.contains(&kind) {
+        return Err(DriverError::Protocol(format!(
+            "answer to {op} has the error kind {:?}, which is none of {}",
+            shown(kind, 40),
+            KINDS.join(", ")
+        )));
+    }
     Ok(Err(Failure {
         kind: kind.to_owned(),
         message: error["message"].as_str().unwrap_or("").to_owned(),

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-pub use driver::{Driver, DriverError, ExternalDriver, Failure};
+pub use driver::{Driver, DriverError, ExternalDriver, Failure, DEFAULT_TIMEOUT, KINDS, MAX_LINE};
 pub use local::LocalDriver;
 pub use scenarios::{Scenario, ALL};
 
@@ -131,7 +131,11 @@ impl Report {
     /// The table for people: scenario, section, result and what was seen.
     #[must_use]
     pub fn to_text(&self) -> String {
-        let mut out = format!("implementation: {}\n", self.implementation);
+        // One line, whatever the driver called itself.
+        let mut out = format!(
+            "implementation: {}\n",
+            self.implementation.replace(['\n', '\r'], " ")
+        );
         let _ = writeln!(out, "{:<30} {:<40} result", "scenario", "section");
         for (s, o) in &self.results {
             let detail = o.detail().replace('\n', " ");
@@ -197,7 +201,9 @@ pub fn implementation(driver: &mut dyn Driver) -> Result<String, DriverError> {
 pub fn run_one(driver: &mut dyn Driver, implementation: &str, scenario: &Scenario) -> Outcome {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir: PathBuf = std::env::temp_dir().join(format!(
+    // Absolute, as every path sent to a driver is, even where TMPDIR is relative.
+    let tmp = std::env::temp_dir();
+    let dir: PathBuf = std::path::absolute(&tmp).unwrap_or(tmp).join(format!(
         "pyrosession-conform-{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)

@@ -470,7 +470,10 @@ scenarios! {
         let h = ctx.open("open_memory", json!({}))?;
         ctx.advance(1_000_000)?;
         ctx.ok("save", json!({ "handle": h }))?;
-        let date = ctx.get(h, "date")?.as_i64().unwrap_or_default();
+        let value = ctx.get(h, "date")?;
+        let Some(date) = value.as_i64() else {
+            return differs(format!("date {value}, expected an integer"));
+        };
         let expected = crate::storage::Clock::now(&crate::storage::SystemClock) + 1_000_000;
         if (date - expected).abs() > 5 {
             return differs(format!("date {date}, expected about {expected}"));
@@ -491,7 +494,10 @@ scenarios! {
         let h = ctx.open_file("x.session")?;
         set_all(ctx, h)?;
         let s = ctx.ok("export", json!({ "handle": h }))?;
-        let d = decode_strict(s.as_str().unwrap_or_default()).or_else(|e| differs(format!("export is not canonical: {e}")))?;
+        let Some(s) = s.as_str() else {
+            return differs(format!("export gave {s}, not a string"));
+        };
+        let d = decode_strict(s).or_else(|e| differs(format!("export is not canonical: {e}")))?;
         let f = &d.session;
         if (f.dc_id, f.api_id, f.test_mode, f.user_id, f.is_bot) != (4, Some(12345), true, 5_000_000_001, false)
             || f.auth_key.to_hex() != example_key_hex()
