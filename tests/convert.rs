@@ -733,6 +733,53 @@ mod conversion_audit {
         );
     }
 
+    /// An IP address given in another spelling is the same server, not a conflict; `--ipv6`
+    /// with a source's IPv4 server from the table takes that data center's IPv6 address, and
+    /// with one the table lacks is an error (found: a conflict, and `--ipv6` ignored).
+    #[test]
+    fn addresses_compare_as_addresses_and_ipv6_is_honoured() {
+        let source = read_text(&telethon_string(443)).unwrap();
+        let gramjs = |options: &Options| {
+            render(&source, Target::Gramjs, options).map(|r| {
+                pyrosession::convert::gramjs::decode(&r.text)
+                    .unwrap()
+                    .address
+            })
+        };
+        let same = Options {
+            server: Some("149.154.167.051".to_owned()),
+            ..Options::default()
+        };
+        assert!(gramjs(&same).is_err(), "not an IP address: a conflict");
+        let v6 = Options {
+            ipv6: true,
+            ..Options::default()
+        };
+        assert_eq!(gramjs(&v6).unwrap(), "2001:67c:4e8:f002::a");
+        let v6_source = read_text(&render(&source, Target::Gramjs, &v6).unwrap().text).unwrap();
+        let respelled = Options {
+            server: Some("2001:067c:04e8:f002:0:0:0:a".to_owned()),
+            ..Options::default()
+        };
+        assert_eq!(gramjs_of(&v6_source, &respelled), "2001:67c:4e8:f002::a");
+        let mut foreign = source.clone();
+        foreign.server = Some(Server {
+            address: "10.0.0.1".to_owned(),
+            port: 443,
+        });
+        assert_eq!(
+            render(&foreign, Target::Gramjs, &Options { test_mode: Some(false), ..v6 })
+                .unwrap_err()
+                .to_string(),
+            "a Telethon string session: --ipv6 takes the data-center table's IPv6 address, and the server 10.0.0.1 is not in the table: leave --ipv6 out, or pass --server with the IPv6 address"
+        );
+    }
+
+    fn gramjs_of(account: &pyrosession::convert::Account, options: &Options) -> String {
+        let text = render(account, Target::Gramjs, options).unwrap().text;
+        pyrosession::convert::gramjs::decode(&text).unwrap().address
+    }
+
     /// "Holds no auth key" is said of the source, whatever the target (found: a Pyrogram file
     /// with a zero key was called "a Telethon string session").
     #[test]

@@ -462,6 +462,20 @@ fn pick<T: PartialEq + fmt::Display + Clone>(
     }
 }
 
+/// [`pick`] for a server address: an IP address is the same in any spelling
+/// (`2001:67c:4e8:f002::a` is `2001:067c:04e8:f002:0:0:0:a`), as spec/conversions.md §6.2 compares
+/// addresses; a host name is compared as written. The source's spelling is kept.
+pub(crate) fn pick_address(
+    source: Option<&String>,
+    option: Option<&String>,
+) -> Result<Option<String>, ConvertError> {
+    let ip = |a: &String| a.parse::<std::net::IpAddr>().ok();
+    match (source, option) {
+        (Some(s), Some(o)) if ip(s).is_some() && ip(s) == ip(o) => Ok(Some(s.clone())),
+        _ => pick(Field::Server, source, option),
+    }
+}
+
 impl Account {
     /// An account holding only a data center and a key, to be filled in by the reader of a
     /// format that holds more.
@@ -509,11 +523,29 @@ impl Account {
     /// `--port`, else the data-center table's entry for the data center (spec/conversions.md
     /// §6.3).
     pub fn server(&self, options: &Options, target: Target) -> Result<Server, ConvertError> {
-        let address = pick(
-            Field::Server,
+        let mut address = pick_address(
             self.server.as_ref().map(|s| &s.address),
             options.server.as_ref(),
         )?;
+        // `--ipv6` with an IPv4 server from the source: the same data center's IPv6 address
+        // where the table knows the server, else an error (it was ignored without a word).
+        if let Some(a) = address
+            .as_mut()
+            .filter(|a| options.ipv6 && a.parse::<std::net::Ipv4Addr>().is_ok())
+        {
+            match dc::by_address(a) {
+                Some(entry) => *a = entry.ipv6.to_owned(),
+                None => {
+                    return Err(ConvertError::Invalid {
+                        kind: self.kind,
+                        field: "--ipv6",
+                        detail: format!(
+                            "takes the data-center table's IPv6 address, and the server {a} is not in the table: leave --ipv6 out, or pass --server with the IPv6 address"
+                        ),
+                    })
+                }
+            }
+        }
         // What is wrong with the address is said before what is missing beside it.
         if let Some(address) = address.as_ref().filter(|_| target == Target::Telethon) {
             if address.parse::<std::net::IpAddr>().is_err() {

@@ -130,11 +130,7 @@ pub(super) fn session(
     )?;
     // Pyrogram stores no server, but an option that contradicts the source is still an error.
     let server = account.server.as_ref();
-    super::pick(
-        Field::Server,
-        server.map(|s| &s.address),
-        options.server.as_ref(),
-    )?;
+    super::pick_address(server.map(|s| &s.address), options.server.as_ref())?;
     super::pick(Field::Port, server.map(|s| &s.port), options.port.as_ref())?;
     let test_mode = match account.test_mode(options, target) {
         Ok(t) => Some(t),
