@@ -474,6 +474,16 @@ fn foreign_report(
     ExitCode::SUCCESS
 }
 
+/// A Pyrogram string's departures from canonical form, said as `import` says them; nothing for
+/// another format's text (spec/conversions.md §11).
+fn warn_if_not_canonical(text: &str) {
+    if let Ok(decoded) = pyrosession::string::decode_compat(text.trim()) {
+        for w in &decoded.warnings {
+            eprintln!("pyrosession: warning: {w}");
+        }
+    }
+}
+
 fn convert_cmd(
     arg: &OsStr,
     target: Target,
@@ -498,11 +508,31 @@ fn convert_cmd(
     };
     let file = std::path::Path::new(arg);
     let account = if arg != "-" && file.is_file() {
-        convert::read_path(file)
+        let account = convert::read_path(file);
+        if account
+            .as_ref()
+            .is_ok_and(|a| a.kind == convert::Kind::PyrogramString)
+        {
+            if let Ok(bytes) = std::fs::File::open(file).and_then(convert::read_text_bytes) {
+                let text = zeroize::Zeroizing::new(bytes);
+                warn_if_not_canonical(&String::from_utf8_lossy(&text));
+            }
+        }
+        account
     } else {
         match read(&Source::from_arg(arg), false) {
             // The text may hold a key: wiped once read.
-            Ok(text) => convert::read_text(&zeroize::Zeroizing::new(text)),
+            Ok(text) => {
+                let text = zeroize::Zeroizing::new(text);
+                let account = convert::read_text(&text);
+                if account
+                    .as_ref()
+                    .is_ok_and(|a| a.kind == convert::Kind::PyrogramString)
+                {
+                    warn_if_not_canonical(&text);
+                }
+                account
+            }
             Err(code) => return code,
         }
     };

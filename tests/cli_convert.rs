@@ -414,3 +414,34 @@ fn a_dash_target_is_standard_output_or_refused() {
         "a file was written"
     );
 }
+
+/// A Pyrogram string that Pyrogram takes at another length, its padding kept, is converted as
+/// `inspect` and `import` read it, with the same warning (found by a conversions audit:
+/// `convert` called it "not a session of any known format").
+#[test]
+fn a_padded_pyrogram_string_is_converted_with_its_warning() {
+    let padded = util::root().join("spec/examples/v2-padded.txt");
+    let canonical = run(&["convert", "--to", "telethon", "spec/examples/v2.txt"]);
+    assert!(canonical.status.success());
+    for source in [
+        padded.to_str().unwrap().to_owned(),
+        std::fs::read_to_string(&padded).unwrap().trim().to_owned(),
+    ] {
+        let out = run(&["convert", "--to", "telethon", &source]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(out.stdout, canonical.stdout);
+        assert!(
+            text(&out.stderr).starts_with(
+                "pyrosession: warning: 2 padding character(s) '=', the first at offset 362; canonical strings have no padding\n"
+            ),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // A canonical one gets no warning.
+    assert!(
+        !text(&canonical.stderr).contains("warning"),
+        "{}",
+        text(&canonical.stderr)
+    );
+}

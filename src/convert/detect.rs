@@ -30,6 +30,15 @@ fn detected(kind: Kind, detail: impl Into<String>) -> Detected {
     }
 }
 
+/// A Pyrogram string at a length other than the three canonical ones, which Pyrogram 2.0.106
+/// still takes, as `inspect` and `import` do: read as v2 once its padding is restored
+/// (spec/session-string.md §6), a padded string among them.
+fn pyrogram_at_any_length(t: &str) -> Option<Result<Detected, ConvertError>> {
+    decode_compat(t)
+        .ok()
+        .map(|d| Ok(detected(Kind::PyrogramString, d.format.name())))
+}
+
 /// Says which format a text is (spec/conversions.md §3.1), surrounding whitespace ignored:
 ///
 /// 1. `{` first: a Pyrogram JSON session, if it is a JSON object with `dc_id` and `auth_key`.
@@ -40,6 +49,8 @@ fn detected(kind: Kind, detail: impl Into<String>) -> Detected {
 ///    string that GramJS reads as its own (a 369-character string whose first two address
 ///    bytes, as a signed 16-bit number, are at most 100).
 /// 4. `1` first otherwise: a GramJS string.
+/// 5. Any text Pyrogram 2.0.106 takes at another length (a v2 string with its padding, say),
+///    when 3 and 4 do not decode it: a Pyrogram string, as `inspect` and `import` read it.
 ///
 /// A text that fits none is an error; one that fits a format's shape but not its content gets
 /// that format's decoding error.
@@ -83,8 +94,14 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
                 (Err(e), Err(_)) => Err(e),
             };
         }
-        gramjs::decode(t)?;
-        return Ok(detected(Kind::GramjsString, "GramJS layout"));
+        return match gramjs::decode(t) {
+            Ok(_) => Ok(detected(Kind::GramjsString, "GramJS layout")),
+            // Neither: one Pyrogram takes at another length (padded, say) is still its.
+            Err(e) => pyrogram_at_any_length(t).unwrap_or(Err(e)),
+        };
+    }
+    if let Some(found) = pyrogram_at_any_length(t) {
+        return found;
     }
     Err(ConvertError::Unrecognised {
         detail: if t.is_empty() {
