@@ -775,6 +775,30 @@ mod conversion_audit {
         );
     }
 
+    /// Every missing value is named in one error, test mode among them when the server is one
+    /// the table lacks; alone, that server is said so (found: the unknown server came first,
+    /// and the rest only on the next run).
+    #[test]
+    fn all_missing_values_are_named_at_once() {
+        let mut account = read_text(&telethon_string(443)).unwrap();
+        account.server = Some(Server {
+            address: "10.0.0.1".to_owned(),
+            port: 443,
+        });
+        assert_eq!(
+            render(&account, Target::Pyrogram, &Options::default())
+                .unwrap_err()
+                .to_string(),
+            "Pyrogram needs the application's api_id, the account's user id, to know whether the account is a bot and to know whether the session is for the test servers, which a Telethon string session does not hold: pass --api-id, --user-id, --is-bot true or --is-bot false and --test-mode true or --test-mode false"
+        );
+        assert_eq!(
+            render(&account, Target::Pyrogram, &options())
+                .unwrap_err()
+                .to_string(),
+            "cannot tell whether 10.0.0.1 is a test or a production server: it is not in Telegram's data-center table; pass --test-mode true or --test-mode false"
+        );
+    }
+
     fn gramjs_of(account: &pyrosession::convert::Account, options: &Options) -> String {
         let text = render(account, Target::Gramjs, options).unwrap().text;
         pyrosession::convert::gramjs::decode(&text).unwrap().address

@@ -132,9 +132,16 @@ pub(super) fn session(
     let server = account.server.as_ref();
     super::pick_address(server.map(|s| &s.address), options.server.as_ref())?;
     super::pick(Field::Port, server.map(|s| &s.port), options.port.as_ref())?;
+    // An unknown server leaves test mode to be given, like a missing one: said alone when it
+    // is all that is missing, otherwise among the rest, so that one error names them all.
+    let mut unknown_server = None;
     let test_mode = match account.test_mode(options, target) {
         Ok(t) => Some(t),
         Err(ConvertError::Missing { .. }) => None,
+        Err(e @ ConvertError::UnknownServer { .. }) => {
+            unknown_server = Some(e);
+            None
+        }
         Err(e) => return Err(e),
     };
     let mut missing = Vec::new();
@@ -149,6 +156,9 @@ pub(super) fn session(
     }
     if test_mode.is_none() {
         missing.push(Field::TestMode);
+    }
+    if let (Some(e), [Field::TestMode]) = (unknown_server, missing.as_slice()) {
+        return Err(e);
     }
     let (Some(api_id), Some(user_id), Some(is_bot), Some(test_mode)) =
         (api_id, user_id, is_bot, test_mode)
