@@ -466,11 +466,16 @@ fn loss_notes_read_right_for_one_and_for_many() {
             "the source records no peer types: 2 peers are typed by id, so bots are stored as users and supergroups as channels",
         ),
         (
+            |count| Loss::StaleEntities { version: 5, count },
+            "1 entity of this version 5 file is left behind: Telethon deletes them when it upgrades a file to version 6, as their access hashes may be wrong",
+            "2 entities of this version 5 file are left behind: Telethon deletes them when it upgrades a file to version 6, as their access hashes may be wrong",
+        ),
+        (
             |count| Loss::UpdateState { count },
             "the update state (1 row) is left behind",
             "the update state (2 rows) is left behind",
         ),
-    ] as [(fn(usize) -> Loss, &str, &str); 7]
+    ] as [(fn(usize) -> Loss, &str, &str); 8]
     {
         assert_eq!(loss(1).to_string(), one);
         assert_eq!(loss(2).to_string(), many);

@@ -206,7 +206,9 @@ impl fmt::Display for Loss {
             ),
             Loss::StaleEntities { version, count } => write!(
                 f,
-                "{count} entities of this version {version} file are left behind: Telethon deletes them when it upgrades a file to version 6, as their access hashes may be wrong"
+                "{} of this version {version} file {} left behind: Telethon deletes them when it upgrades a file to version 6, as their access hashes may be wrong",
+                some(*count, "entity", "entities"),
+                are(*count)
             ),
             Loss::UpdateState { count } => write!(
                 f,
