@@ -52,9 +52,12 @@ impl Source {
             Source::Stdin
         } else if path.is_file() {
             let mut head = [0u8; 16];
-            let sqlite = std::fs::File::open(path)
-                .and_then(|mut f| f.read_exact(&mut head))
-                .is_ok_and(|()| &head == b"SQLite format 3\0");
+            // A file a storage of this process holds is SQLite, and is not opened outside
+            // SQLite while held (crate::storage::held).
+            let sqlite = crate::storage::held::held(path).is_some()
+                || std::fs::File::open(path)
+                    .and_then(|mut f| f.read_exact(&mut head))
+                    .is_ok_and(|()| &head == b"SQLite format 3\0");
             if sqlite || path.extension().is_some_and(|e| e == "session") {
                 Source::SessionFile(path.to_path_buf())
             } else {
@@ -71,6 +74,11 @@ impl Source {
         let bytes = match self {
             Source::Literal(s) => return Ok(s.clone()),
             Source::File(path) | Source::SessionFile(path) => {
+                if crate::storage::held::held(path).is_some() {
+                    return Err(io::Error::other(
+                        "an SQLite session file this process has open, not text",
+                    ));
+                }
                 std::fs::File::open(path).and_then(crate::convert::read_text_bytes)?
             }
             Source::Stdin => crate::convert::read_text_bytes(io::stdin().lock())?,

@@ -39,6 +39,10 @@ fn main() {
             "second_process_is_told_in_use_after_the_wait",
             two_processes,
         ),
+        Trial::test(
+            "a_failed_second_open_in_the_process_keeps_the_claim",
+            failed_second_open_keeps_the_claim,
+        ),
         Trial::test("threads_share_one_storage", threads_share_one_storage),
         Trial::test("load_threads_and_two_processes", load_test),
         Trial::test("sigkill_during_writes_loses_no_returned_write", crash_test),
@@ -369,6 +373,53 @@ fn while_held(path: &Path) -> Result<(), Failed> {
         ],
     ));
     assert!(l[0].starts_with("err ") && l[0].contains("InUse"), "{l:?}");
+    Ok(())
+}
+
+/// On Unix a process's locks on a file go with any descriptor of it that closes: a second open
+/// in the same process that read the file's first bytes itself, then failed with `InUse`, used
+/// to drop the first storage's claim, and another process could then open and write the file
+/// under it (found by an audit: lost writes, and an index that no longer matched its table)
+/// (spec/storage.md §2.5). After every kind of second look in this process, a child process is
+/// still refused.
+fn failed_second_open_keeps_the_claim() -> Result<(), Failed> {
+    for fixture in ["pyrogram-2.0.106.session", "hydrogram-0.2.0.session"] {
+        let dir = TempDir::new("second-open");
+        let path = dir.join("held.session");
+        std::fs::copy(util::root().join("spec/fixtures").join(fixture), &path)?;
+        let mut first = Storage::open_file(&path)?;
+        first.update_peers(&[peer(1)])?;
+        let quick = OpenOptions::new().wait(Duration::ZERO);
+        for read_only in [false, true] {
+            let second = quick.clone().read_only(read_only).open(&path);
+            assert!(
+                matches!(second, Err(StorageError::InUse { .. })),
+                "{fixture}: {second:?}"
+            );
+        }
+        assert!(pyrosession::convert::detect_and_open(&path).is_err());
+        assert!(matches!(
+            pyrosession::inspect::Source::from_arg(&path),
+            pyrosession::inspect::Source::SessionFile(_)
+        ));
+        let (l, _, _) = lines(spawn(
+            "open",
+            &path,
+            &[("PYROSESSION_FAULT_WAIT_MS", "0".into())],
+        ));
+        assert!(
+            l[0].starts_with("err ") && l[0].contains("InUse"),
+            "{fixture}: another process opened the claimed file: {l:?}"
+        );
+        first.update_peers(&[peer(2)])?;
+        first.close()?;
+        let (l, _, _) = lines(spawn("open", &path, &[]));
+        assert!(l[0].starts_with("ok "), "{fixture}: {l:?}");
+        let s = Storage::open_file_read_only(&path)?;
+        check_peers(&s, &[1, 2])?;
+        drop(s);
+        integrity(&path)?;
+    }
     Ok(())
 }
 

@@ -1287,3 +1287,24 @@ fn a_path_that_names_no_file_is_said_so() {
     let left: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Any wait is taken, the longest too: SQLite's is capped at about 24.8 days (found by an
+/// audit: rusqlite panicked "too big" beyond) (spec/storage.md §2.2).
+#[test]
+fn a_wait_of_any_length_is_taken() {
+    let dir = TempDir::new("long-wait");
+    let path = dir.join("w.session");
+    for wait in [
+        std::time::Duration::from_secs(3_000_000),
+        std::time::Duration::MAX,
+    ] {
+        let options = pyrosession::storage::OpenOptions::new().wait(wait);
+        options.open(&path).unwrap().close().unwrap();
+        options
+            .read_only(true)
+            .open(&path)
+            .unwrap()
+            .close()
+            .unwrap();
+    }
+}

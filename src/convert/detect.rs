@@ -153,11 +153,16 @@ pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), Conve
             source,
         }
     };
-    let mut head = [0u8; 16];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(io("reading the file"))?;
-    if n == 16 && &head == b"SQLite format 3\0" {
+    // A file a storage of this process holds is SQLite, and is not read outside SQLite: that
+    // would drop the storage's lock (crate::storage::held).
+    let sqlite = crate::storage::held::held(path).is_some() || {
+        let mut head = [0u8; 16];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(io("reading the file"))?;
+        n == 16 && &head == b"SQLite format 3\0"
+    };
+    if sqlite {
         return match Storage::open_file_read_only(path) {
             Ok(s) => Ok((
                 detected(Kind::PyrogramFile, s.dialect().to_string()),

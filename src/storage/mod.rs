@@ -24,6 +24,7 @@
 
 mod error;
 mod fields;
+pub(crate) mod held;
 mod open;
 mod peers;
 pub mod schema;
@@ -162,6 +163,14 @@ pub struct Storage {
     hold_reads: bool,
     /// How the file was opened read-only, for a read-only storage (spec/storage.md §2.2).
     read_only: Option<ReadOnly>,
+    /// The storage's hold on its file, which keeps this process from reading the file's bytes
+    /// outside SQLite while it is open (see [`held`]). Declared after `conn`, so that it is let
+    /// go after the connection has closed.
+    _hold: Option<held::Hold>,
+    /// The file itself, as the open found it: absolute, symbolic links followed. `delete()`
+    /// removes this, not the path as given, which a change of working directory or of a link's
+    /// target would make another file.
+    real: Option<PathBuf>,
 }
 
 /// How a read-only storage reads its file (spec/storage.md §2.2).
@@ -307,15 +316,24 @@ impl Storage {
     /// writing the file.
     pub fn delete(self) -> Result<(), StorageError> {
         self.writable("delete it")?;
-        let path = self.path().map(Path::to_path_buf);
+        let given = self.path().map(Path::to_path_buf);
+        let real = self.real.clone().or_else(|| given.clone());
         self.close()?;
-        let Some(path) = path else { return Ok(()) };
+        let (Some(given), Some(path)) = (given, real) else {
+            return Ok(());
+        };
+        // A symbolic link to the session goes too, if it still points at it.
+        let link = (given != path
+            && std::fs::symlink_metadata(&given).is_ok_and(|m| m.file_type().is_symlink())
+            && std::fs::canonicalize(&given).is_ok_and(|t| t == path))
+        .then_some(given);
         let mut names = vec![path.clone()];
         for suffix in ["-journal", "-wal", "-shm"] {
             let mut side = path.clone().into_os_string();
             side.push(suffix);
             names.push(PathBuf::from(side));
         }
+        names.extend(link);
         for (i, p) in names.into_iter().enumerate() {
             match std::fs::remove_file(&p) {
                 Ok(()) => {}

@@ -116,6 +116,12 @@ fn names_a_file(path: &Path) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// The wait as SQLite can take it: at most `i32::MAX` milliseconds, about 24.8 days (rusqlite
+/// panics beyond; a longer wait is that long, spec/storage.md §2.2).
+fn sqlite_wait(wait: Duration) -> Duration {
+    wait.min(Duration::from_millis(i32::MAX.unsigned_abs().into()))
+}
+
 fn sqlite_err<'a>(
     path: Option<&'a Path>,
     doing: &'static str,
@@ -176,7 +182,12 @@ fn broken_link(path: PathBuf) -> StorageError {
 }
 
 /// What the first bytes of an existing file say it is.
-fn sniff(path: &Path) -> Result<(), StorageError> {
+///
+/// Returns whether the file's header says WAL mode (byte 18 or 19, the write and read versions,
+/// 2 or more: SQLite uses the WAL when the read version is 2, whatever the write version says).
+/// A file a storage of this process holds is not read at all (see [`super::held`]): it is an
+/// SQLite session file, and its header's answer is the one kept when it was first held.
+fn sniff(path: &Path) -> Result<bool, StorageError> {
     let io = |doing: &'static str| move |source| StorageError::io(path, doing, source);
     let meta = std::fs::metadata(path).map_err(io("reading the file's metadata"))?;
     if meta.is_dir() {
@@ -194,11 +205,23 @@ fn sniff(path: &Path) -> Result<(), StorageError> {
             path: path.to_path_buf(),
         });
     }
-    let mut head = [0u8; 16];
+    if let Some(wal) = super::held::held(path) {
+        return Ok(wal);
+    }
+    let mut head = [0u8; 20];
     let mut file = std::fs::File::open(path).map_err(io("opening the file"))?;
-    let n = file.read(&mut head).map_err(io("reading the file"))?;
-    if n == 16 && &head == SQLITE_MAGIC {
-        return Ok(());
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io("reading the file")(e)),
+        }
+    }
+    drop(file);
+    if n >= 16 && &head[..16] == SQLITE_MAGIC {
+        return Ok(n == 20 && (head[18] >= 2 || head[19] >= 2));
     }
     if head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && meta.len() < (1 << 24)
     {
@@ -224,15 +247,14 @@ fn sniff(path: &Path) -> Result<(), StorageError> {
 /// exist already.
 ///
 /// Returns the connection and how it reads: an `immutable` one with the file's state as it was
-/// just before it opened, which its reads then check (spec/storage.md §2.2).
-fn open_read_only(path: &Path, wait: Duration) -> Result<(Connection, ReadOnly), StorageError> {
+/// just before it opened, which its reads then check (spec/storage.md §2.2). `wal_mode` is what
+/// [`sniff`] found.
+fn open_read_only(
+    path: &Path,
+    wait: Duration,
+    wal_mode: bool,
+) -> Result<(Connection, ReadOnly), StorageError> {
     recover_hot_journal(path)?;
-    let mut header = [0u8; 20];
-    let wal_mode = std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        // Bytes 18 and 19 are the write and read versions; 2 in the read version makes SQLite
-        // use the WAL, whatever the write version says.
-        .is_ok_and(|()| header[18] >= 2 || header[19] >= 2);
     // SQLite keeps the WAL beside the file a symbolic link points to.
     let mut wal = std::fs::canonicalize(path)
         .unwrap_or_else(|_| path.to_path_buf())
@@ -251,7 +273,7 @@ fn open_read_only(path: &Path, wait: Duration) -> Result<(Connection, ReadOnly),
         (Connection::open_with_flags(path, flags), ReadOnly::Locked)
     };
     let conn = conn.map_err(sqlite_err(Some(path), "opening the file read-only"))?;
-    conn.busy_timeout(wait)
+    conn.busy_timeout(sqlite_wait(wait))
         .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
     // Reading the schema takes the file's shared lock: a busy file is reported here, after
     // the wait, as in use.
@@ -306,7 +328,7 @@ const MMAP_SIZE: i64 = 256 << 20;
 /// [`StorageError::InUse`], and while this connection is open every other one, reader or
 /// writer, this crate's or Pyrogram's, gets the same refusal.
 fn claim(conn: &Connection, path: &Path, wait: Duration) -> Result<(), StorageError> {
-    conn.busy_timeout(wait)
+    conn.busy_timeout(sqlite_wait(wait))
         .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
         .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
@@ -570,8 +592,11 @@ impl Storage {
     }
 
     fn open_existing(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
-        sniff(&path)?;
-        let (ro, _) = open_read_only(&path, wait)?;
+        let wal = sniff(&path)?;
+        // Held from before the first connection: no read of this file's bytes by this process
+        // may drop the claim from here on (spec/storage.md §2.5).
+        let hold = super::held::hold(&path, wal);
+        let (ro, _) = open_read_only(&path, wait, wal)?;
         let dialect = examine(&ro, Some(&path), check)?;
         drop(ro);
 
@@ -595,6 +620,7 @@ impl Storage {
             }
             d => d,
         };
+        let real = std::fs::canonicalize(&path).ok();
         Ok(Storage {
             conn,
             engine: Engine::File(path),
@@ -603,6 +629,8 @@ impl Storage {
             wait,
             hold_reads: true,
             read_only: None,
+            _hold: hold,
+            real,
         })
     }
 
@@ -642,6 +670,8 @@ impl Storage {
             wait: Duration::ZERO,
             hold_reads: true,
             read_only: None,
+            _hold: None,
+            real: None,
         })
     }
 
@@ -673,9 +703,11 @@ impl Storage {
                 StorageError::NoSuchFile { path }
             });
         }
-        sniff(&path)?;
-        let (conn, reads) = open_read_only(&path, wait)?;
+        let wal = sniff(&path)?;
+        let hold = super::held::hold(&path, wal);
+        let (conn, reads) = open_read_only(&path, wait, wal)?;
         let dialect = examine(&conn, Some(&path), check)?;
+        let real = std::fs::canonicalize(&path).ok();
         let storage = Storage {
             conn,
             engine: Engine::File(path),
@@ -684,6 +716,8 @@ impl Storage {
             wait,
             hold_reads: false,
             read_only: Some(reads),
+            _hold: hold,
+            real,
         };
         // The examination read the file: it must not have changed meanwhile.
         storage.reading(|| Ok(()))?;
@@ -808,6 +842,8 @@ pub(crate) fn build_new_file(
         wait: Duration::ZERO,
         hold_reads: false,
         read_only: None,
+        _hold: None,
+        real: None,
     };
     if let Some(session) = session {
         storage

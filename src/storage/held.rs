@@ -1,0 +1,87 @@
+//! The session files this process holds through its storages (spec/storage.md §2.5).
+//!
+//! On Unix, a process's locks on a file (POSIX advisory locks, which SQLite uses) belong to the
+//! process and the file, not to a descriptor: closing *any* descriptor of the file releases them
+//! all. SQLite's own connections know this and keep one descriptor per file between them; a
+//! `std::fs::File` opened and closed beside them does not. The crate reads a file's first bytes
+//! itself, to tell its format and whether it is in WAL mode; done on a file that a storage of
+//! this process has claimed, that read would drop the claim, and another process could then
+//! write the file under the claimed connection (an audit lost writes and damaged an index this
+//! way). So the crate asks here first: a file a storage of this process holds is an SQLite
+//! session file already, is never opened outside SQLite while it is held, and what its header
+//! said is kept here.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
+/// A file, whatever the path to it: its device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+/// How many storages hold a file, and whether its header says WAL mode.
+#[derive(Debug)]
+struct Entry {
+    holders: usize,
+    wal: bool,
+}
+
+static HELD: LazyLock<Mutex<HashMap<FileId, Entry>>> = LazyLock::new(Mutex::default);
+
+/// The file at `path` (following symbolic links), where files have an identity to hold by.
+fn id(path: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        // Elsewhere locks belong to handles, and a read beside them releases nothing.
+        let _ = path;
+        None
+    }
+}
+
+/// A storage's hold on its file, let go when dropped (after the storage's connection, which
+/// is declared before it).
+#[derive(Debug)]
+pub(crate) struct Hold {
+    id: FileId,
+}
+
+/// Holds the file at `path`, whose header said `wal`; `None` where files have no identity.
+pub(crate) fn hold(path: &Path, wal: bool) -> Option<Hold> {
+    let id = id(path)?;
+    let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+    held.entry(id)
+        .and_modify(|e| e.holders += 1)
+        .or_insert(Entry { holders: 1, wal });
+    Some(Hold { id })
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = held.get_mut(&self.id) {
+            e.holders -= 1;
+            if e.holders == 0 {
+                held.remove(&self.id);
+            }
+        }
+    }
+}
+
+/// Whether a storage of this process holds the file at `path`: `Some(wal)` with what its header
+/// said when it was first held, `None` if no storage holds it (its bytes may then be read).
+pub(crate) fn held(path: &Path) -> Option<bool> {
+    let id = id(path)?;
+    let held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+    held.get(&id).map(|e| e.wal)
+}
