@@ -225,7 +225,22 @@ pub fn file_report(storage: &Storage) -> Result<FileReport, StorageError> {
 }
 
 fn or_none<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(|| "none".to_owned(), |v| v.to_string())
+    v.map_or_else(
+        || "none".to_owned(),
+        |v| one_line(&v.to_string()).into_owned(),
+    )
+}
+
+/// A value a file holds, kept on its line of a text report: line breaks in it are written as
+/// `\u000a` and `\u000d`, the escape the command uses for other control characters, so that no
+/// file can add lines of its own to a report (the command escapes the rest).
+#[must_use]
+pub fn one_line(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains(['\n', '\r']) {
+        std::borrow::Cow::Owned(value.replace('\n', "\\u000a").replace('\r', "\\u000d"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
 }
 
 /// The plain-text report on a session file. The auth key is shown only with `reveal_key`.
@@ -241,7 +256,7 @@ pub fn file_to_text(r: &FileReport, reveal_key: bool) -> String {
     let _ = writeln!(out, "is_bot       {}", or_none(f.is_bot));
     let _ = writeln!(out, "date         {}", f.date);
     if let (Some(a), Some(p)) = (&f.server_address, f.port) {
-        let _ = writeln!(out, "server       {a}:{p}");
+        let _ = writeln!(out, "server       {}:{p}", one_line(a));
     }
     let _ = writeln!(
         out,
@@ -334,7 +349,7 @@ pub fn peers_to_text(peers: &[StoredPeer]) -> String {
     );
     for p in peers {
         let names = if p.usernames.len() > 1 {
-            p.usernames.join(",")
+            one_line(&p.usernames.join(",")).into_owned()
         } else {
             or_none(p.peer.username.as_ref())
         };

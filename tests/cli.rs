@@ -552,8 +552,24 @@ fn file_text_is_shown_escaped_and_errors_on_one_line() {
         !shown.contains('\u{1b}') && !shown.contains('\u{202e}'),
         "{shown}"
     );
-    assert!(shown.contains("evil\\u001b[2J"), "{shown}");
-    assert!(shown.contains("x\\u202e"), "{shown}");
+    // The line break in it too: no file adds lines of its own to a report (an audit found a
+    // username, and a Telethon server address, printing a fake line).
+    assert!(shown.contains("evil\\u001b[2J\\u000ax\\u202e "), "{shown}");
+    assert_eq!(shown.lines().count(), 11, "{shown}");
+    let t = fixture_copy(&dir, "telethon-1.45.0.session");
+    rusqlite::Connection::open(&t)
+        .unwrap()
+        .execute_batch(
+            "UPDATE sessions SET server_address = '1.2.3.4' || char(10) || 'dc_id        9'",
+        )
+        .unwrap();
+    let out = run(&["inspect", &t], None);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("server       1.2.3.4\\u000adc_id        9:443\n"),
+        "{shown}"
+    );
+    assert!(!shown.contains("\ndc_id        9"), "{shown}");
     // In JSON the escapes are JSON's own: the output parses, and holds the username as stored.
     let out = run(&["peers", "--json", &p], None);
     assert!(!text(&out.stdout).contains('\u{202e}'));

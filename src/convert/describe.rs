@@ -34,7 +34,8 @@ pub fn to_text(detected: &Detected, account: &Account, reveal_key: bool) -> Stri
     let _ = writeln!(out, "test_mode    {}", opt(account.test_mode));
     let _ = writeln!(out, "user_id      {}", opt(account.user_id));
     let _ = writeln!(out, "is_bot       {}", opt(account.is_bot));
-    let _ = writeln!(out, "server       {}", opt(account.server.as_ref()));
+    let server = opt(account.server.as_ref());
+    let _ = writeln!(out, "server       {}", crate::inspect::one_line(&server));
     let _ = writeln!(out, "auth_key_id  {}", account.auth_key.id());
     if reveal_key {
         let _ = writeln!(out, "auth_key     {}", account.auth_key.to_hex());
