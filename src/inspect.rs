@@ -39,6 +39,32 @@ impl std::fmt::Debug for Source {
     }
 }
 
+/// What a file's first bytes say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Head {
+    /// The SQLite header.
+    Sqlite,
+    /// Nothing, or a JSON object (`{` after any whitespace), or bytes it cannot read.
+    Other,
+    /// Anything else: text, such as a session string.
+    Text,
+}
+
+fn head(path: &Path) -> Head {
+    let mut head = [0u8; 16];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) else {
+        return Head::Other;
+    };
+    if n == 16 && &head == b"SQLite format 3\0" {
+        Head::Sqlite
+    } else {
+        match head[..n].iter().find(|b| !b.is_ascii_whitespace()) {
+            None | Some(b'{') => Head::Other,
+            Some(_) => Head::Text,
+        }
+    }
+}
+
 impl Source {
     /// Names the source of an argument: `-` is standard input; the path of an existing file is a
     /// session file when it begins like an SQLite database or is named `*.session`, and a text
@@ -51,14 +77,18 @@ impl Source {
         if arg == "-" {
             Source::Stdin
         } else if path.is_file() {
-            let mut head = [0u8; 16];
             // A file a storage of this process holds is SQLite, and is not opened outside
             // SQLite while held (crate::storage::held).
-            let sqlite = crate::storage::held::held(path).is_some()
-                || std::fs::File::open(path)
-                    .and_then(|mut f| f.read_exact(&mut head))
-                    .is_ok_and(|()| &head == b"SQLite format 3\0");
-            if sqlite || path.extension().is_some_and(|e| e == "session") {
+            let kind = if crate::storage::held::held(path).is_some() {
+                Head::Sqlite
+            } else {
+                head(path)
+            };
+            // By its content: a string saved in a `.session` file is a string, and gets the
+            // string's verdict; a JSON session or an empty file named so is a session file,
+            // which the storage then names for what it is.
+            let session_named = path.extension().is_some_and(|e| e == "session");
+            if kind == Head::Sqlite || (session_named && kind != Head::Text) {
                 Source::SessionFile(path.to_path_buf())
             } else {
                 Source::File(path.to_path_buf())

@@ -804,3 +804,32 @@ fn conform_survives_broken_drivers() {
         );
     }
 }
+
+/// A string saved in a file named `*.session` is a string: it gets Pyrogram's verdict, `--strict`
+/// and the warnings, as in any other file (found by an audit: the name made it a session file,
+/// which read it leniently); a JSON session or an empty file named so is still a session file.
+#[test]
+fn a_string_in_a_session_named_file_gets_the_strings_verdict() {
+    let dir = util::TempDir::new("cli-string-session");
+    let v2 = std::fs::read_to_string(util::root().join("spec/examples/v2.txt")).unwrap();
+    let lead = dir.join("lead.session");
+    std::fs::write(&lead, format!(" {}", v2.trim())).unwrap();
+    let out = run(&["inspect", lead.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("(Pyrogram 2.0.106: binascii.Error: Incorrect padding)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let padded = dir.join("padded.session");
+    std::fs::copy(util::root().join("spec/examples/v2-padded.txt"), &padded).unwrap();
+    let out = run(&["inspect", "--strict", padded.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let empty = dir.join("empty.session");
+    std::fs::write(&empty, b"").unwrap();
+    let out = run(&["inspect", empty.to_str().unwrap()], None);
+    assert_eq!(
+        text(&out.stderr),
+        format!("pyrosession: {}: the file is empty\n", empty.display())
+    );
+}
