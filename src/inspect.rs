@@ -397,47 +397,109 @@ pub fn peers_to_text(peers: &[StoredPeer]) -> String {
     out
 }
 
-/// What `resolve` looks up.
+/// What `resolve` looks up, in Pyrogram 2.0.106's `resolve_peer` order for a text
+/// (spec/storage.md §6.5, its note on `resolve_peer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Query {
-    /// A marked peer id.
-    Id(i64),
-    /// A username, without `@`, lower-cased as Pyrogram's `resolve_peer` does.
-    Username(String),
-    /// A phone number, digits only.
-    PhoneNumber(String),
+pub struct Query {
+    /// The id the text is to SQLite, which Pyrogram asks `get_peer_by_id` for first: `peers.id`
+    /// has INTEGER affinity, so the text `+111111111` (or ` 42 `, or `42.0`) is the id.
+    id: Option<i64>,
+    /// `me` or `self`: the account itself, when no peer has that id.
+    me: bool,
+    /// The text lower-cased, with `@`, `+` and whitespace (Python's `\s`) removed.
+    cleaned: String,
+}
+
+/// What `resolve` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    /// A cached peer.
+    Peer(InputPeer),
+    /// The account itself (`InputPeerSelf`), for `me` and `self`: nothing to look up.
+    Me,
 }
 
 impl Query {
-    /// Parses `123`, `-1001234567890`, `@name` (or a bare name) or `+15550001`. Like Pyrogram's
-    /// `resolve_peer`, usernames are lower-cased and `@`, `+` and whitespace are dropped.
+    /// Reads a query as Pyrogram's `resolve_peer` reads a `str`.
     #[must_use]
     pub fn parse(q: &str) -> Query {
-        if let Ok(id) = q.trim().parse::<i64>() {
-            if !q.trim().starts_with('+') {
-                return Query::Id(id);
-            }
-        }
-        let cleaned: String = q
-            .to_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, '@' | '+') && !c.is_whitespace())
-            .collect();
-        if !cleaned.is_empty() && cleaned.chars().all(|c| c.is_ascii_digit()) {
-            Query::PhoneNumber(cleaned)
-        } else {
-            Query::Username(cleaned)
+        Query {
+            id: sqlite_integer(q),
+            me: matches!(q, "me" | "self"),
+            cleaned: q
+                .to_lowercase()
+                .chars()
+                .filter(|&c| !matches!(c, '@' | '+') && !python_space(c))
+                .collect(),
         }
     }
 
-    /// Looks the query up in a storage.
-    pub fn resolve(&self, storage: &Storage) -> Result<InputPeer, StorageError> {
-        match self {
-            Query::Id(id) => storage.get_peer_by_id(*id),
-            Query::Username(u) => storage.get_peer_by_username(u),
-            Query::PhoneNumber(p) => storage.get_peer_by_phone_number(p),
+    /// Whether the query names nothing at all: no id, not `me`, and nothing left to look up.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none() && !self.me && self.cleaned.is_empty()
+    }
+
+    /// Looks the query up as `resolve_peer` does: by id first; then `me`; then by phone number
+    /// if what is left is an integer to Python, else by username. Where every lookup misses,
+    /// the first one's `NotFound` is the answer.
+    pub fn resolve(&self, storage: &Storage) -> Result<Resolved, StorageError> {
+        let mut missed = None;
+        if let Some(id) = self.id {
+            match storage.get_peer_by_id(id) {
+                Ok(p) => return Ok(Resolved::Peer(p)),
+                Err(e @ StorageError::NotFound(_)) => missed = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        if self.me {
+            return Ok(Resolved::Me);
+        }
+        let found = if python_int(&self.cleaned) {
+            storage.get_peer_by_phone_number(&self.cleaned)
+        } else {
+            storage.get_peer_by_username(&self.cleaned)
+        };
+        match (found, missed) {
+            (Err(StorageError::NotFound(_)), Some(first)) => Err(first),
+            (found, _) => found.map(Resolved::Peer),
         }
     }
+}
+
+/// The integer SQLite compares a text with, in a column of INTEGER affinity: surrounding
+/// whitespace, a sign, and a real literal without a fraction count; anything else is no number.
+fn sqlite_integer(q: &str) -> Option<i64> {
+    let t = q.trim_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
+        return None;
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(i);
+    }
+    let r: f64 = t.parse().ok()?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    (r.fract() == 0.0 && r.abs() < 9.2e18).then_some(r as i64)
+}
+
+/// Python's `\s` in a `str` pattern: Unicode whitespace, and the separators U+001C to U+001F.
+fn python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Whether Python's `int()` takes the text (signs and whitespace are already gone but `-`):
+/// ASCII digits, with single underscores between them.
+fn python_int(t: &str) -> bool {
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
 }
 
 /// An input peer as JSON: `kind` (`user`, `chat`, `channel`) and its fields.

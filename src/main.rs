@@ -320,7 +320,7 @@ fn run(command: Command) -> ExitCode {
         } => conform_cmd(driver.as_deref(), timeout, json),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
-            if q == Query::Username(String::new()) {
+            if q.is_empty() {
                 return fail(
                     json,
                     &format!("{query:?} names no peer: give an id, a @username or a +phone number"),
@@ -328,12 +328,20 @@ fn run(command: Command) -> ExitCode {
                 );
             }
             match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
-                Ok(peer) if json => {
+                Ok(inspect::Resolved::Peer(peer)) if json => {
                     out!("{}", inspect::input_peer_to_json(&peer));
                     ExitCode::SUCCESS
                 }
-                Ok(peer) => {
+                Ok(inspect::Resolved::Peer(peer)) => {
                     out!("{peer}");
+                    ExitCode::SUCCESS
+                }
+                Ok(inspect::Resolved::Me) if json => {
+                    out!("{}", json!({"kind": "self"}));
+                    ExitCode::SUCCESS
+                }
+                Ok(inspect::Resolved::Me) => {
+                    out!("InputPeerSelf()");
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(json, &e.to_string(), None),

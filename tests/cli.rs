@@ -395,7 +395,6 @@ fn peers_and_resolve() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stderr), "pyrosession: peer id not found: 42\n");
 }
-
 #[test]
 fn files_of_other_formats_are_recognised() {
     // What inspect says about them is tests/cli_convert.rs's; here only that they are no
@@ -831,5 +830,59 @@ fn a_string_in_a_session_named_file_gets_the_strings_verdict() {
     assert_eq!(
         text(&out.stderr),
         format!("pyrosession: {}: the file is empty\n", empty.display())
+    );
+}
+
+/// `resolve` answers in `resolve_peer`'s order, as real Pyrogram 2.0.106 answered each text
+/// (found by an audit that ran it): the text as an id first (SQLite reads "+111111111" as the
+/// integer), then me/self, then a phone number; Python's whitespace includes U+001F
+/// (spec/storage.md §6.5).
+#[test]
+fn resolve_follows_resolve_peers_order() {
+    let dir = util::TempDir::new("cli-resolve-order");
+    let mut s = pyrosession::storage::Storage::open_file(dir.join("fresh.session")).unwrap();
+    s.update_peers(&[pyrosession::peer::Peer {
+        id: 111,
+        access_hash: Some(-1),
+        peer_type: pyrosession::peer::PeerType::User,
+        username: Some("alice".into()),
+        phone_number: None,
+    }])
+    .unwrap();
+    s.close().unwrap();
+    for (q, answer) in [
+        (
+            "+111111111",
+            "InputPeerUser(user_id=111111111, access_hash=1234567890123456789)",
+        ),
+        (
+            "15550001",
+            "InputPeerUser(user_id=111111111, access_hash=1234567890123456789)",
+        ),
+        ("me", "InputPeerSelf()"),
+        ("self", "InputPeerSelf()"),
+    ] {
+        let out = run(
+            &["resolve", "spec/fixtures/pyrogram-2.0.106.session", q],
+            None,
+        );
+        assert_eq!(
+            text(&out.stdout),
+            format!("{answer}\n"),
+            "{q}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(
+        &[
+            "resolve",
+            dir.join("fresh.session").to_str().unwrap(),
+            "@ali\u{1f}ce",
+        ],
+        None,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "InputPeerUser(user_id=111, access_hash=-1)\n"
     );
 }
