@@ -1308,3 +1308,43 @@ fn a_wait_of_any_length_is_taken() {
             .unwrap();
     }
 }
+
+/// A read-only storage opened by path reads the file its path names: once another file is
+/// renamed over it, or it is deleted, every read says so instead of answering from the old file
+/// (found by an audit: it went on answering dc 5 from a file replaced by one saying dc 4)
+/// (spec/storage.md §2.2).
+#[test]
+fn a_read_only_storage_whose_file_is_replaced_says_so() {
+    let dir = TempDir::new("read-only-replaced");
+    let p = dir.join("r.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/pyrogram-2.0.106.session"),
+        &p,
+    )
+    .unwrap();
+    let other = dir.join("other.session");
+    std::fs::copy(&p, &other).unwrap();
+    let replaced = format!(
+        "{}: replaced or deleted since this read-only storage opened it; open it again to read what is there now",
+        p.display()
+    );
+    let ro = Storage::open_file_read_only(&p).unwrap();
+    let mut writer = Storage::open_file(&p).unwrap();
+    writer.set_dc_id(5).unwrap();
+    writer.close().unwrap();
+    assert_eq!(ro.session().unwrap().dc_id, 5, "a write in place is read");
+    std::fs::rename(&other, &p).unwrap();
+    util::assert_message(&ro.session().unwrap_err(), &replaced);
+    util::assert_message(&ro.get_peer_by_id(1).unwrap_err(), &replaced);
+    assert_eq!(
+        Storage::open_file_read_only(&p)
+            .unwrap()
+            .session()
+            .unwrap()
+            .dc_id,
+        2
+    );
+    let again = Storage::open_file_read_only(&p).unwrap();
+    std::fs::remove_file(&p).unwrap();
+    util::assert_message(&again.peers().unwrap_err(), &replaced);
+}

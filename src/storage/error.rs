@@ -82,6 +82,12 @@ pub enum StorageError {
         /// The file.
         path: PathBuf,
     },
+    /// The file a read-only storage opened by path was renamed over or deleted since the open:
+    /// the connection would go on reading the old file (spec/storage.md §2.2).
+    Replaced {
+        /// The file.
+        path: PathBuf,
+    },
     /// A write to the file was interrupted, and the `-journal` it left must be rolled back
     /// before anyone can read the file, which this process may not do (it cannot write the file
     /// or its directory).
@@ -306,6 +312,7 @@ impl StorageError {
             | StorageError::ReadOnly { path: p }
             | StorageError::ReadOnlyStorage { path: p, .. }
             | StorageError::Changed { path: p }
+            | StorageError::Replaced { path: p }
             | StorageError::NeedsRecovery { path: p }
             | StorageError::PermissionDenied { path: p, .. } => rename(p),
             _ => {}
@@ -464,6 +471,11 @@ impl fmt::Display for StorageError {
             StorageError::Changed { path } => write!(
                 f,
                 "{}: written by another client since this read-only storage opened it (a WAL-mode file, read without locks); open it again to read it",
+                path.display()
+            ),
+            StorageError::Replaced { path } => write!(
+                f,
+                "{}: replaced or deleted since this read-only storage opened it; open it again to read what is there now",
                 path.display()
             ),
             StorageError::NeedsRecovery { path } => write!(

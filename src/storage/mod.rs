@@ -176,8 +176,11 @@ pub struct Storage {
 /// How a read-only storage reads its file (spec/storage.md §2.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ReadOnly {
-    /// With SQLite's ordinary locks: every statement sees the file as it is.
-    Locked,
+    /// With SQLite's ordinary locks: every statement sees the file's content as it is; which
+    /// file the path names is checked around every read (the identity of the file the open
+    /// found, where files have one): a file renamed over it, or its deletion, is not followed by
+    /// the connection, which would go on reading the old one.
+    Locked(Option<(u64, u64)>),
     /// `immutable` (a WAL-mode file without a `-wal`): SQLite reads without locks and assumes
     /// the file never changes, so every read checks that it is still as it was at the open.
     Immutable(FileState),
@@ -190,6 +193,21 @@ pub(crate) struct FileState {
     wal: PathBuf,
     main: Option<(u64, Option<std::time::SystemTime>, u64)>,
     wal_exists: bool,
+}
+
+/// The device and inode of the file at `path`, following links; `None` where it is gone, or
+/// where files have no such identity.
+pub(crate) fn identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 impl FileState {
@@ -379,8 +397,30 @@ impl Storage {
     ) -> Result<T, StorageError> {
         match &self.read_only {
             Some(ReadOnly::Immutable(state)) => self.reading_immutable(state, read),
+            Some(ReadOnly::Locked(Some(id))) => self.reading_same_file(*id, read),
             _ => read(),
         }
+    }
+
+    /// A read through a read-only storage opened by path, while its path names the file the
+    /// open found.
+    fn reading_same_file<T>(
+        &self,
+        id: (u64, u64),
+        read: impl FnOnce() -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let path = self.path().unwrap_or(Path::new(""));
+        let replaced = || StorageError::Replaced {
+            path: path.to_path_buf(),
+        };
+        if identity(path) != Some(id) {
+            return Err(replaced());
+        }
+        let result = read();
+        if identity(path) != Some(id) {
+            return Err(replaced());
+        }
+        result
     }
 
     #[cold]

@@ -270,7 +270,12 @@ fn open_read_only(
             ReadOnly::Immutable(state),
         )
     } else {
-        (Connection::open_with_flags(path, flags), ReadOnly::Locked)
+        // The file's identity from before the connection: one that changes after is caught.
+        let id = super::identity(path);
+        (
+            Connection::open_with_flags(path, flags),
+            ReadOnly::Locked(id),
+        )
     };
     let conn = conn.map_err(sqlite_err(Some(path), "opening the file read-only"))?;
     conn.busy_timeout(sqlite_wait(wait))
