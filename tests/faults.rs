@@ -847,6 +847,21 @@ fn permissions() -> Result<(), Failed> {
     );
     assert!(open_as_unprivileged(&read_only, true)?.starts_with("ok "));
     assert_eq!(std::fs::read(&read_only)?, std::fs::read(&fixture)?);
+    // The same for a WAL-mode file, whose lock once failed creating its -wal with a bare
+    // "disk I/O error" (found by an audit).
+    let wal_fixture = util::root().join("spec/fixtures/hydrogram-0.2.0.session");
+    let wal_read_only = dir.join("wal-read-only.session");
+    std::fs::copy(&wal_fixture, &wal_read_only)?;
+    std::fs::set_permissions(&wal_read_only, std::fs::Permissions::from_mode(0o444))?;
+    assert_eq!(
+        strip(open_as_unprivileged(&wal_read_only, false)?),
+        format!(
+            "err ReadOnly {}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
+            wal_read_only.display()
+        )
+    );
+    assert!(open_as_unprivileged(&wal_read_only, true)?.starts_with("ok "));
+    assert_eq!(std::fs::read(&wal_read_only)?, std::fs::read(&wal_fixture)?);
 
     // A directory where the file may not be created.
     let closed = dir.join("closed");

@@ -339,19 +339,21 @@ fn claim(conn: &Connection, path: &Path, wait: Duration) -> Result<(), StorageEr
         .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
     conn.pragma_update(None, "mmap_size", MMAP_SIZE)
         .map_err(sqlite_err(Some(path), "setting the mmap size"))?;
+    // SQLite opens a file it may not write read-only without saying so: asked before the lock,
+    // whose transaction on a WAL-mode file would otherwise fail creating the -wal with a bare
+    // "disk I/O error" (an audit found that on a read-only file and a read-only mount).
+    if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+        return Err(StorageError::ReadOnly {
+            path: path.to_path_buf(),
+        });
+    }
     conn.execute_batch("BEGIN EXCLUSIVE").map_err(|e| {
         StorageError::from_sqlite_waited(Some(path), "taking the session's lock", e, wait)
     })?;
-    // SQLite opens a file it may not write read-only without saying so, and creates the
-    // rollback journal beside the file only at the first write. Both are found now, by a write
-    // that is rolled back, instead of at the client's first write: a file this process cannot
-    // write (no permission on it or its directory, a read-only file system) is refused with
-    // `ReadOnly`, unchanged.
-    let probe = if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
-        Err(StorageError::ReadOnly {
-            path: path.to_path_buf(),
-        })
-    } else {
+    // SQLite creates the rollback journal beside the file only at the first write: found now,
+    // by a write that is rolled back, instead of at the client's first write, so that a file
+    // whose directory this process cannot write is refused with `ReadOnly`, unchanged.
+    let probe = {
         conn.execute_batch("UPDATE version SET number = number")
             .map_err(|e| match &e {
                 rusqlite::Error::SqliteFailure(f, _)
