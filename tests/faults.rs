@@ -834,34 +834,29 @@ fn permissions() -> Result<(), Failed> {
     // The refused open left the file as it was (read back here as root, who may read it).
     assert_eq!(std::fs::read(&unreadable)?, std::fs::read(&fixture)?);
 
-    // Readable, not writable: a typed refusal to write, the file untouched; read-only works.
-    let read_only = dir.join("read-only.session");
-    std::fs::copy(&fixture, &read_only)?;
-    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444))?;
-    assert_eq!(
-        strip(open_as_unprivileged(&read_only, false)?),
-        format!(
-            "err ReadOnly {}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
-            read_only.display()
-        )
-    );
-    assert!(open_as_unprivileged(&read_only, true)?.starts_with("ok "));
-    assert_eq!(std::fs::read(&read_only)?, std::fs::read(&fixture)?);
-    // The same for a WAL-mode file, whose lock once failed creating its -wal with a bare
-    // "disk I/O error" (found by an audit).
-    let wal_fixture = util::root().join("spec/fixtures/hydrogram-0.2.0.session");
-    let wal_read_only = dir.join("wal-read-only.session");
-    std::fs::copy(&wal_fixture, &wal_read_only)?;
-    std::fs::set_permissions(&wal_read_only, std::fs::Permissions::from_mode(0o444))?;
-    assert_eq!(
-        strip(open_as_unprivileged(&wal_read_only, false)?),
-        format!(
-            "err ReadOnly {}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
-            wal_read_only.display()
-        )
-    );
-    assert!(open_as_unprivileged(&wal_read_only, true)?.starts_with("ok "));
-    assert_eq!(std::fs::read(&wal_read_only)?, std::fs::read(&wal_fixture)?);
+    // Readable, not writable: a typed refusal to write, the file untouched; read-only works. A
+    // WAL-mode file's lock once failed creating its -wal with a bare "disk I/O error" instead
+    // (found by an audit).
+    for (name, source) in [
+        ("read-only.session", fixture.clone()),
+        (
+            "wal-read-only.session",
+            util::root().join("spec/fixtures/hydrogram-0.2.0.session"),
+        ),
+    ] {
+        let read_only = dir.join(name);
+        std::fs::copy(&source, &read_only)?;
+        std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444))?;
+        assert_eq!(
+            strip(open_as_unprivileged(&read_only, false)?),
+            format!(
+                "err ReadOnly {}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
+                read_only.display()
+            )
+        );
+        assert!(open_as_unprivileged(&read_only, true)?.starts_with("ok "));
+        assert_eq!(std::fs::read(&read_only)?, std::fs::read(&source)?);
+    }
 
     // A directory where the file may not be created.
     let closed = dir.join("closed");
