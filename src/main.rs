@@ -482,16 +482,6 @@ fn foreign_report(
     ExitCode::SUCCESS
 }
 
-/// A Pyrogram string's departures from canonical form, said as `import` says them; nothing for
-/// another format's text (spec/conversions.md §11).
-fn warn_if_not_canonical(text: &str) {
-    if let Ok(decoded) = pyrosession::string::decode_compat(text.trim()) {
-        for w in &decoded.warnings {
-            eprintln!("pyrosession: warning: {w}");
-        }
-    }
-}
-
 fn convert_cmd(
     arg: &OsStr,
     target: Target,
@@ -516,31 +506,11 @@ fn convert_cmd(
     };
     let file = std::path::Path::new(arg);
     let account = if arg != "-" && file.is_file() {
-        let account = convert::read_path(file);
-        if account
-            .as_ref()
-            .is_ok_and(|a| a.kind == convert::Kind::PyrogramString)
-        {
-            if let Ok(bytes) = std::fs::File::open(file).and_then(convert::read_text_bytes) {
-                let text = zeroize::Zeroizing::new(bytes);
-                warn_if_not_canonical(&String::from_utf8_lossy(&text));
-            }
-        }
-        account
+        convert::read_path(file)
     } else {
         match read(&Source::from_arg(arg), false) {
             // The text may hold a key: wiped once read.
-            Ok(text) => {
-                let text = zeroize::Zeroizing::new(text);
-                let account = convert::read_text(&text);
-                if account
-                    .as_ref()
-                    .is_ok_and(|a| a.kind == convert::Kind::PyrogramString)
-                {
-                    warn_if_not_canonical(&text);
-                }
-                account
-            }
+            Ok(text) => convert::read_text(&zeroize::Zeroizing::new(text)),
             Err(code) => return code,
         }
     };
@@ -549,6 +519,10 @@ fn convert_cmd(
         Ok(a) => a,
         Err(e) => return fail(false, &naming_source(&e, source_file, path), None),
     };
+    // A Pyrogram string's departures from canonical form, as import says them.
+    for w in &account.warnings {
+        eprintln!("pyrosession: warning: {w}");
+    }
     let result = match (target.is_file(), path) {
         (true, None) => {
             return fail(

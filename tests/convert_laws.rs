@@ -137,6 +137,7 @@ fn pyrogram_account(s: &Session, peers: Vec<CachedPeer>) -> Account {
         server: None,
         peers,
         losses: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

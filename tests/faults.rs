@@ -397,7 +397,12 @@ fn failed_second_open_keeps_the_claim() -> Result<(), Failed> {
                 "{fixture}: {second:?}"
             );
         }
-        assert!(pyrosession::convert::detect_and_open(&path).is_err());
+        assert!(matches!(
+            pyrosession::convert::detect_and_open(&path),
+            Err(pyrosession::convert::ConvertError::Storage(
+                StorageError::InUse { .. }
+            ))
+        ));
         assert!(matches!(
             pyrosession::inspect::Source::from_arg(&path),
             pyrosession::inspect::Source::SessionFile(_)

@@ -110,62 +110,51 @@ enum Line {
     Failed(std::io::Error),
 }
 
-/// Reads lines of at most [`MAX_LINE`] bytes from the driver until its output ends.
+/// Reads lines of at most [`MAX_LINE`] bytes (without the line break) from the driver until
+/// its output ends. A longer line is said at once, not at its end, which may never come; the
+/// rest of it is then read and dropped.
 fn read_lines(stdout: impl Read, lines: &mpsc::Sender<Line>) {
     let mut reader = BufReader::new(stdout);
     loop {
         let mut line = Vec::new();
-        let mut too_long = false;
-        let ended = loop {
-            let buf = match reader.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let _ = lines.send(Line::Failed(e));
-                    return;
-                }
-            };
-            if buf.is_empty() {
-                break true;
+        let limit = u64::try_from(MAX_LINE).unwrap_or(u64::MAX) + 1;
+        let message = match (&mut reader).take(limit).read_until(b'\n', &mut line) {
+            Err(e) => Line::Failed(e),
+            Ok(0) => Line::End,
+            Ok(_) if line.last() == Some(&b'\n') => {
+                line.pop();
+                Line::Text(line)
             }
-            let (take, done) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (buf.len(), false),
-            };
-            if !too_long {
-                let room = MAX_LINE.saturating_sub(line.len());
-                line.extend_from_slice(&buf[..take.min(room + 1)]);
-                if line.len() > MAX_LINE {
-                    // Said at once, not at the line's end, which may never come; the rest of
-                    // the line is then read and dropped.
-                    too_long = true;
-                    line = Vec::new();
-                    if lines.send(Line::TooLong).is_err() {
-                        return;
-                    }
-                }
-            }
-            reader.consume(take);
-            if done {
-                break false;
-            }
+            Ok(n) if n > MAX_LINE => Line::TooLong,
+            // The last line, without a line break: its end of file follows.
+            Ok(_) => Line::Text(line),
         };
-        if ended && line.is_empty() && !too_long {
+        let last = matches!(message, Line::Failed(_) | Line::End);
+        let too_long = matches!(message, Line::TooLong);
+        if lines.send(message).is_err() || last {
+            return;
+        }
+        if too_long && !skip_line(&mut reader) {
             let _ = lines.send(Line::End);
             return;
         }
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        let sent = if too_long {
-            Ok(())
-        } else {
-            lines.send(Line::Text(line))
+    }
+}
+
+/// Reads to the end of the current line; `false` if the output ended first.
+fn skip_line(reader: &mut impl BufRead) -> bool {
+    loop {
+        let buf = match reader.fill_buf() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Ok([]) | Err(_) => return false,
+            Ok(buf) => buf,
         };
-        if sent.is_err() || ended {
-            let _ = lines.send(Line::End);
-            return;
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            reader.consume(i + 1);
+            return true;
         }
+        let n = buf.len();
+        reader.consume(n);
     }
 }
 
@@ -393,4 +382,44 @@ pub(crate) fn parse_response(
         kind: kind.to_owned(),
         message: error["message"].as_str().unwrap_or("").to_owned(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{read_lines, Line, MAX_LINE};
+
+    fn lines(output: Vec<u8>) -> Vec<String> {
+        let (send, receive) = std::sync::mpsc::channel();
+        read_lines(std::io::Cursor::new(output), &send);
+        drop(send);
+        receive
+            .iter()
+            .map(|l| match l {
+                Line::Text(t) => format!("text {}", t.len()),
+                Line::TooLong => "too long".to_owned(),
+                Line::End => "end".to_owned(),
+                Line::Failed(e) => format!("failed {e}"),
+            })
+            .collect()
+    }
+
+    /// A line of exactly `MAX_LINE` bytes is taken, its line break aside; one byte more is too
+    /// long, and the line after it is read as usual (spec/conformance.md §3.1).
+    #[test]
+    fn lines_are_taken_up_to_max_line_bytes() {
+        let mut output = vec![b'x'; MAX_LINE];
+        output.push(b'\n');
+        output.extend(vec![b'y'; MAX_LINE + 1]);
+        output.extend(b"\n{}\nlast");
+        assert_eq!(
+            lines(output),
+            [
+                format!("text {MAX_LINE}"),
+                "too long".to_owned(),
+                "text 2".to_owned(),
+                "text 4".to_owned(),
+                "end".to_owned(),
+            ]
+        );
+    }
 }

@@ -210,6 +210,7 @@ impl JsonSession {
             server: None,
             peers: self.peers,
             losses,
+            warnings: Vec::new(),
         }
     }
 }

@@ -296,6 +296,9 @@ pub struct Account {
     pub peers: Vec<CachedPeer>,
     /// What the source holds that the hub does not carry.
     pub losses: Vec<Loss>,
+    /// A Pyrogram string's departures from canonical form, as its decoder found them
+    /// (spec/session-string.md §6.4); empty for every other source.
+    pub warnings: Vec<crate::string::Warning>,
 }
 
 /// The values a conversion may need that a source may lack (spec/conversions.md §5). They
@@ -492,6 +495,7 @@ impl Account {
             server: None,
             peers: Vec::new(),
             losses: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

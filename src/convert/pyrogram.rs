@@ -11,7 +11,8 @@ use crate::Session;
 
 /// Reads a Pyrogram session string by Pyrogram 2.0.106's rules.
 pub(super) fn read_string(s: &str) -> Result<Account, ConvertError> {
-    let session = decode_compat(s)?.session;
+    let decoded = decode_compat(s)?;
+    let session = decoded.session;
     Ok(Account {
         kind: Kind::PyrogramString,
         dc_id: session.dc_id,
@@ -23,6 +24,7 @@ pub(super) fn read_string(s: &str) -> Result<Account, ConvertError> {
         server: None,
         peers: Vec::new(),
         losses: Vec::new(),
+        warnings: decoded.warnings,
     })
 }
 
@@ -101,6 +103,7 @@ pub(super) fn read_storage(storage: &Storage) -> Result<Account, ConvertError> {
         server,
         peers,
         losses,
+        warnings: Vec::new(),
     })
 }
 

@@ -410,7 +410,7 @@ impl StorageError {
 }
 
 /// A name the file gave, as an error shows it: at most 32 characters, the rest marked as cut.
-fn shown_name(name: &str) -> String {
+pub(crate) fn shown_name(name: &str) -> String {
     if name.chars().count() <= 32 {
         name.to_owned()
     } else {

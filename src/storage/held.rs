@@ -15,12 +15,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
-/// A file, whatever the path to it: its device and inode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct FileId {
-    dev: u64,
-    ino: u64,
-}
+/// A file, whatever the path to it: its device and inode ([`super::identity`]).
+type FileId = (u64, u64);
 
 /// How many storages hold a file, and whether its header says WAL mode.
 #[derive(Debug)]
@@ -31,24 +27,6 @@ struct Entry {
 
 static HELD: LazyLock<Mutex<HashMap<FileId, Entry>>> = LazyLock::new(Mutex::default);
 
-/// The file at `path` (following symbolic links), where files have an identity to hold by.
-fn id(path: &Path) -> Option<FileId> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        std::fs::metadata(path).ok().map(|m| FileId {
-            dev: m.dev(),
-            ino: m.ino(),
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        // Elsewhere locks belong to handles, and a read beside them releases nothing.
-        let _ = path;
-        None
-    }
-}
-
 /// A storage's hold on its file, let go when dropped (after the storage's connection, which
 /// is declared before it).
 #[derive(Debug)]
@@ -57,8 +35,9 @@ pub(crate) struct Hold {
 }
 
 /// Holds the file at `path`, whose header said `wal`; `None` where files have no identity.
+/// (Elsewhere than Unix locks belong to handles, and a read beside them releases nothing.)
 pub(crate) fn hold(path: &Path, wal: bool) -> Option<Hold> {
-    let id = id(path)?;
+    let id = super::identity(path)?;
     let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     held.entry(id)
         .and_modify(|e| e.holders += 1)
@@ -81,7 +60,7 @@ impl Drop for Hold {
 /// Whether a storage of this process holds the file at `path`: `Some(wal)` with what its header
 /// said when it was first held, `None` if no storage holds it (its bytes may then be read).
 pub(crate) fn held(path: &Path) -> Option<bool> {
-    let id = id(path)?;
+    let id = super::identity(path)?;
     let held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     held.get(&id).map(|e| e.wal)
 }

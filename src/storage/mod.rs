@@ -157,11 +157,10 @@ pub struct Storage {
     clock: Arc<dyn Clock>,
     /// How long a statement waits for another connection's lock (the open's wait).
     wait: std::time::Duration,
-    /// Whether lookups keep a read transaction open until the next write (spec/storage.md
-    /// §2.5): a memory storage and a read-write file, which no other connection can use
-    /// meanwhile; never a read-only file, whose reads must not hold the writer back.
-    hold_reads: bool,
-    /// How the file was opened read-only, for a read-only storage (spec/storage.md §2.2).
+    /// How the file was opened read-only, for a read-only storage (spec/storage.md §2.2). Every
+    /// other storage (memory, a claimed file) is one no other connection can use, and its
+    /// lookups keep a read transaction open until the next write (§2.5); a read-only storage's
+    /// reads must not hold the writer back.
     read_only: Option<ReadOnly>,
     /// The storage's hold on its file, which keeps this process from reading the file's bytes
     /// outside SQLite while it is open (see [`held`]). Declared after `conn`, so that it is let
@@ -396,50 +395,37 @@ impl Storage {
         read: impl FnOnce() -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         match &self.read_only {
-            Some(ReadOnly::Immutable(state)) => self.reading_immutable(state, read),
-            Some(ReadOnly::Locked(Some(id))) => self.reading_same_file(*id, read),
+            Some(reads @ (ReadOnly::Immutable(_) | ReadOnly::Locked(Some(_)))) => {
+                self.reading_checked(reads, read)
+            }
             _ => read(),
         }
     }
 
-    /// A read through a read-only storage opened by path, while its path names the file the
-    /// open found.
-    fn reading_same_file<T>(
-        &self,
-        id: (u64, u64),
-        read: impl FnOnce() -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
-        let path = self.path().unwrap_or(Path::new(""));
-        let replaced = || StorageError::Replaced {
-            path: path.to_path_buf(),
-        };
-        if identity(path) != Some(id) {
-            return Err(replaced());
-        }
-        let result = read();
-        if identity(path) != Some(id) {
-            return Err(replaced());
-        }
-        result
-    }
-
+    /// A read through a read-only storage, between two checks that its path still names the
+    /// file the open found: unchanged for an `immutable` one (else `Changed`), the same file for
+    /// one opened by path (else `Replaced`).
     #[cold]
-    fn reading_immutable<T>(
+    fn reading_checked<T>(
         &self,
-        state: &FileState,
+        reads: &ReadOnly,
         read: impl FnOnce() -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let path = self.path().unwrap_or(Path::new(""));
-        let changed = || StorageError::Changed {
-            path: path.to_path_buf(),
+        let check = || match reads {
+            ReadOnly::Immutable(state) if state.changed(path) => Err(StorageError::Changed {
+                path: path.to_path_buf(),
+            }),
+            ReadOnly::Locked(Some(id)) if identity(path) != Some(*id) => {
+                Err(StorageError::Replaced {
+                    path: path.to_path_buf(),
+                })
+            }
+            _ => Ok(()),
         };
-        if state.changed(path) {
-            return Err(changed());
-        }
+        check()?;
         let result = read();
-        if state.changed(path) {
-            return Err(changed());
-        }
+        check()?;
         result
     }
 
@@ -447,7 +433,7 @@ impl Storage {
     /// each lookup then skips beginning and ending a transaction of its own, about a sixth of
     /// its cost (spec/storage.md §2.5).
     fn begin_reads(&self) -> Result<(), StorageError> {
-        if self.hold_reads && self.conn.is_autocommit() {
+        if self.read_only.is_none() && self.conn.is_autocommit() {
             self.conn
                 .prepare_cached("BEGIN")
                 .and_then(|mut begin| begin.execute([]))

@@ -28,12 +28,7 @@ fn peer_type(id: i64, v: ValueRef<'_>) -> Result<PeerType, StorageError> {
                 path: None,
                 id,
                 // What a file holds is shown, not all of it: a type is a short word.
-                found: if text.chars().count() <= 32 {
-                    text.into_owned()
-                } else {
-                    let head: String = text.chars().take(32).collect();
-                    format!("{head}…")
-                },
+                found: super::error::shown_name(&text),
             })
         }
         other => Err(StorageError::InvalidValue {
