@@ -1,12 +1,14 @@
 //! Faults, proven by running them (spec/storage.md §2.5–§2.6, spec/damaged-inputs.md): two
-//! processes on one file, threads sharing a storage, a load test, SIGKILL at random points of
+//! processes on one file, openers racing for an idle file, threads sharing a storage, a load test, SIGKILL at random points of
 //! writes, a full disk, missing permissions.
 //!
 //! The child processes are this test binary itself, started again with
 //! `PYROSESSION_FAULT_ROLE` set: `main` then plays that role instead of running the tests.
 //!
 //! `PYROSESSION_KILLS` sets the number of kills of the crash test (default 300);
-//! `PYROSESSION_LOAD_MS` the load test's duration (default 3000).
+//! `PYROSESSION_LOAD_MS` the load test's duration (default 3000); `PYROSESSION_RACE_ROUNDS` the
+//! racing openers' rounds per kind of file (default 300), `PYROSESSION_RACE_ONLY` one kind
+//! (`rollback`, `wal` or `created`).
 
 mod util;
 
@@ -42,6 +44,10 @@ fn main() {
         Trial::test(
             "a_failed_second_open_in_the_process_keeps_the_claim",
             failed_second_open_keeps_the_claim,
+        ),
+        Trial::test(
+            "racing_openers_each_get_the_file_within_their_wait",
+            racing_openers,
         ),
         Trial::test("threads_share_one_storage", threads_share_one_storage),
         Trial::test("load_threads_and_two_processes", load_test),
@@ -127,6 +133,7 @@ fn child(role: &str, path: &Path) {
                 }
             }
         }
+        "race" => race_child(path),
         "crash" => crash_child(path),
         "load" => load_child(path),
         other => panic!("unknown role {other}"),
@@ -138,6 +145,23 @@ fn error_kind(e: &StorageError) -> String {
     let debug = format!("{e:?}");
     let name = debug.split([' ', '(', '{']).next().unwrap_or("").to_owned();
     format!("{name} {e}")
+}
+
+/// At each line on stdin (`rw` or `ro`), opens the file so, at once closes it, and reports
+/// `ok MS` or `err MS KIND` (a round of the racing-openers test).
+fn race_child(path: &Path) {
+    let wait = Duration::from_millis(env_u64("PYROSESSION_FAULT_WAIT_MS", 2000));
+    for line in std::io::stdin().lines() {
+        let Ok(line) = line else { break };
+        let options = OpenOptions::new().wait(wait).read_only(line.trim() == "ro");
+        let started = Instant::now();
+        let result = options.open(path).and_then(Storage::close);
+        let ms = started.elapsed().as_millis();
+        match result {
+            Ok(()) => ack(&format!("ok {ms}")),
+            Err(e) => ack(&format!("err {ms} {}", error_kind(&e))),
+        }
+    }
 }
 
 /// Writes peers and session fields forever, acknowledging each returned call.
@@ -483,6 +507,95 @@ fn threads_share_one_storage() -> Result<(), Failed> {
     assert_eq!(storage.peers()?.len(), 4000);
     storage.close()?;
     integrity(&path)
+}
+
+/// Processes that open an idle file at the same moment, each for a few milliseconds, all get it
+/// within their wait (spec/storage.md §2.5): rounds of 2 to 4 processes released together,
+/// over a rollback-journal file, a WAL-mode file and a file that does not exist yet (they race
+/// to create it), read-write openers mixed with read-only ones. Every refusal is counted; the
+/// run stops early after a few, so that a deadlocking claim fails in seconds, not minutes.
+fn racing_openers() -> Result<(), Failed> {
+    let rounds = env_u64("PYROSESSION_RACE_ROUNDS", 300);
+    let dir = TempDir::new("race");
+    let mut refusals = Vec::new();
+    let only = std::env::var("PYROSESSION_RACE_ONLY").ok();
+    for (kind, wal) in [("rollback", false), ("wal", true), ("created", false)] {
+        if only.as_deref().is_some_and(|o| o != kind) {
+            continue;
+        }
+        let path = dir.join(&format!("{kind}.session"));
+        let wait = 2000;
+        let mut children: Vec<(Child, BufReader<std::process::ChildStdout>)> = (0..4)
+            .map(|_| {
+                let mut c = spawn(
+                    "race",
+                    &path,
+                    &[("PYROSESSION_FAULT_WAIT_MS", wait.to_string())],
+                );
+                let out = BufReader::new(c.stdout.take().unwrap());
+                (c, out)
+            })
+            .collect();
+        let mut rng = Rng::new(0x5eed ^ rounds ^ u64::from(wal));
+        for round in 0..rounds {
+            if kind == "created" {
+                let _ = std::fs::remove_file(&path);
+            } else if round == 0 {
+                let s = Storage::open_file(&path)?;
+                s.close()?;
+                if wal {
+                    let conn = rusqlite::Connection::open(&path)?;
+                    conn.pragma_update(None, "journal_mode", "WAL")?;
+                }
+            }
+            let racers = 2 + rng.below(3);
+            let modes: Vec<&str> = (0..racers)
+                .map(|i| {
+                    // A new file cannot be opened read-only; the first racer always writes.
+                    if i == 0 || kind == "created" || rng.below(3) != 0 {
+                        "rw"
+                    } else {
+                        "ro"
+                    }
+                })
+                .collect();
+            for ((c, _), mode) in children.iter_mut().zip(&modes) {
+                let stdin = c.stdin.as_mut().unwrap();
+                writeln!(stdin, "{mode}")?;
+            }
+            for ((_, out), mode) in children.iter_mut().zip(&modes) {
+                let mut line = String::new();
+                out.read_line(&mut line)?;
+                if !line.starts_with("ok ") {
+                    refusals.push(format!(
+                        "{kind} round {round}, {racers} racers, {mode}: {}",
+                        line.trim()
+                    ));
+                }
+            }
+            if refusals.len() >= 4 {
+                break;
+            }
+        }
+        for (mut c, _) in children {
+            drop(c.stdin.take());
+            c.wait()?;
+        }
+        if refusals.len() >= 4 {
+            break;
+        }
+        integrity(&path)?;
+    }
+    if refusals.is_empty() {
+        eprintln!("race: {rounds} rounds each of 2 to 4 openers on a rollback, a WAL and a new file: no refusal");
+        Ok(())
+    } else {
+        Err(format!(
+            "openers racing for an idle file were refused:\n{}",
+            refusals.join("\n")
+        )
+        .into())
+    }
 }
 
 fn load_test() -> Result<(), Failed> {

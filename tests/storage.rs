@@ -1348,3 +1348,70 @@ fn a_read_only_storage_whose_file_is_replaced_says_so() {
     std::fs::remove_file(&p).unwrap();
     util::assert_message(&again.peers().unwrap_err(), &replaced);
 }
+
+/// The names and bytes of every file in `dir`.
+fn directory(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A WAL-mode file with the `-wal` a crash left beside it, whose open fails once the file is
+/// claimed (its version table has a CHECK that every write of the row breaks), is left as it
+/// was: the `-wal` is neither copied into the file nor removed (spec/storage.md §2.2, §2.5).
+/// The claimed connection's close used to checkpoint it.
+#[test]
+fn a_failed_open_leaves_a_wal_file_and_its_wal_as_they_were() {
+    let dir = TempDir::new("failed-wal");
+    let p = dir.join("crashed.session");
+    let schema = "CREATE TABLE sessions (dc_id INTEGER PRIMARY KEY, api_id INTEGER, \
+                  test_mode INTEGER, auth_key BLOB, date INTEGER NOT NULL, user_id INTEGER, \
+                  is_bot INTEGER);
+                  CREATE TABLE peers (id INTEGER PRIMARY KEY, access_hash INTEGER, \
+                  type INTEGER NOT NULL, username TEXT, phone_number TEXT, \
+                  last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER)));
+                  CREATE TABLE version (number INTEGER PRIMARY KEY, CHECK (number < 0));
+                  CREATE INDEX idx_peers_id ON peers (id);
+                  CREATE INDEX idx_peers_username ON peers (username);
+                  CREATE INDEX idx_peers_phone_number ON peers (phone_number);
+                  PRAGMA ignore_check_constraints = ON;
+                  INSERT INTO version VALUES (3);
+                  PRAGMA ignore_check_constraints = OFF;";
+    let conn = rusqlite::Connection::open(&p).unwrap();
+    conn.execute_batch(schema).unwrap();
+    conn.execute(
+        "INSERT INTO sessions VALUES (2, 1, 0, ?1, 0, 123, 0)",
+        [key().as_bytes().to_vec()],
+    )
+    .unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.execute("UPDATE sessions SET dc_id = 4", []).unwrap();
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .unwrap();
+    drop(conn);
+    let mut wal = p.clone().into_os_string();
+    wal.push("-wal");
+    assert!(
+        std::fs::metadata(&wal).unwrap().len() > 0,
+        "the crash's -wal is there"
+    );
+    let before = directory(&dir.0);
+    assert!(Storage::open_file(&p).is_err());
+    assert_eq!(
+        directory(&dir.0),
+        before,
+        "a failed open changed the directory"
+    );
+}

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -30,7 +30,7 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// ```
 /// # let dir = std::env::temp_dir().join(format!("pyrosession-doc-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use pyrosession::storage::OpenOptions;
 ///
 /// let path = dir.join("alice.session");
@@ -322,53 +322,217 @@ fn triggers_off(conn: &Connection, path: Option<&Path>) -> Result<(), StorageErr
 /// How much of a session file is memory-mapped: reads then copy nothing.
 const MMAP_SIZE: i64 = 256 << 20;
 
-/// Makes a read-write connection the file's only user for as long as it is open
-/// (spec/storage.md §2.5).
+/// When an open that started now must have its answer: `None` for a wait too long to count
+/// (the open then waits as long as it takes).
+fn deadline(wait: Duration) -> Option<Instant> {
+    Instant::now().checked_add(wait)
+}
+
+/// What is left of an open's wait at its deadline.
+fn remaining(deadline: Option<Instant>) -> Duration {
+    deadline.map_or(Duration::MAX, |d| {
+        d.saturating_duration_since(Instant::now())
+    })
+}
+
+/// A small random number below `n` (at least 1), for spreading the retries of racing openers;
+/// not for secrets.
+fn jitter(n: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    h.finish() % n.max(1)
+}
+
+/// One attempt's longest wait for the lock in SQLite's busy handler, in milliseconds, where the
+/// attempt waits there at all; each attempt draws its own between the two, so that of two
+/// attempts that block each other one gives up first and the other goes on.
+const ATTEMPT_MS: (u64, u64) = (20, 80);
+
+/// The longest pause between two attempts, in milliseconds: a pause is drawn at random up to a
+/// bound that doubles from 2 ms with each failed attempt, up to this.
+const PAUSE_MS: u64 = 32;
+
+/// Opens a read-write connection to `path` and makes it the file's only user for as long as it
+/// is open (spec/storage.md §2.5), trying until `deadline`.
 ///
 /// `locking_mode = EXCLUSIVE` keeps every lock the connection takes until it closes, so no
 /// statement pays for taking and releasing the file's lock and checking whether another
 /// process changed it; with the file memory-mapped, a lookup on a file costs what it costs in
-/// memory. `BEGIN EXCLUSIVE` then takes the lock at once, and in this mode keeps it: another
-/// connection that has the session open makes this fail after the busy timeout with
-/// [`StorageError::InUse`], and while this connection is open every other one, reader or
-/// writer, this crate's or Pyrogram's, gets the same refusal.
-fn claim(conn: &Connection, path: &Path, wait: Duration) -> Result<(), StorageError> {
-    conn.busy_timeout(sqlite_wait(wait))
-        .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
-    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
-        .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
-    conn.pragma_update(None, "mmap_size", MMAP_SIZE)
-        .map_err(sqlite_err(Some(path), "setting the mmap size"))?;
-    // SQLite opens a file it may not write read-only without saying so: asked before the lock,
-    // whose transaction on a WAL-mode file would otherwise fail creating the -wal with a bare
-    // "disk I/O error" (an audit found that on a read-only file and a read-only mount).
-    if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
-        return Err(StorageError::ReadOnly {
-            path: path.to_path_buf(),
-        });
-    }
-    conn.execute_batch("BEGIN EXCLUSIVE").map_err(|e| {
-        StorageError::from_sqlite_waited(Some(path), "taking the session's lock", e, wait)
-    })?;
-    // SQLite creates the rollback journal beside the file only at the first write: found now,
-    // by a write that is rolled back, instead of at the client's first write, so that a file
-    // whose directory this process cannot write is refused with `ReadOnly`, unchanged.
-    let probe = {
-        conn.execute_batch("UPDATE version SET number = number")
-            .map_err(|e| match &e {
+/// memory. `BEGIN EXCLUSIVE` then takes the lock, and in this mode keeps it: while this
+/// connection is open every other one, reader or writer, this crate's or Pyrogram's, is
+/// refused.
+///
+/// In exclusive locking mode a connection that fails to take the exclusive lock keeps the
+/// shared lock it took on the way, so two such connections waiting for each other's shared lock
+/// would both wait until their busy timeouts ran out (an audit saw two racing openers of an
+/// idle file both refused after their whole wait). So each attempt waits in SQLite's busy
+/// handler for a short, random time only, and one that fails closes its connection, which
+/// lets every lock go, before the next attempt opens a new one. Another client that holds the
+/// file until after `deadline` makes the open fail with [`StorageError::InUse`], naming `wait`.
+fn claim<T>(
+    path: &Path,
+    wait: Duration,
+    deadline: Option<Instant>,
+    wal: &SideWal,
+    mut examine: impl FnMut(&Connection) -> Result<T, StorageError>,
+) -> Result<(Connection, T), StorageError> {
+    // In exclusive locking mode, a WAL-mode connection that fails to take the exclusive lock
+    // keeps its shared lock while SQLite's busy handler waits, and gives up the pending lock
+    // that keeps newcomers out: racing claimers that wait there hold each other off until all
+    // but one give up, and the one that gave up first is back before the others have (a race
+    // test saw four openers take 2 s). So a claim of a WAL-mode file never waits in SQLite: it
+    // fails at once and tries again after a pause. A rollback-journal file's claim waits there
+    // briefly, holding the pending lock that keeps new readers out while it does.
+    attempts(wait, deadline, !wal.mode, |slice| {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_err(Some(path), "opening the file"))?;
+        // Before the probe, the first statement that writes: a trigger the file holds never
+        // runs in this connection (spec/storage.md §2.2).
+        triggers_off(&conn, Some(path))?;
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
+        conn.pragma_update(None, "mmap_size", MMAP_SIZE)
+            .map_err(sqlite_err(Some(path), "setting the mmap size"))?;
+        // SQLite opens a file it may not write read-only without saying so: asked before the
+        // lock, whose transaction on a WAL-mode file would otherwise fail creating the -wal
+        // with a bare "disk I/O error".
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+            return Err(StorageError::ReadOnly {
+                path: path.to_path_buf(),
+            });
+        }
+        let claimed = conn
+            .busy_timeout(sqlite_wait(slice))
+            .and_then(|()| conn.execute_batch("BEGIN EXCLUSIVE"))
+            .map_err(|e| match e {
+                // A WAL-mode file is first read here (SQLite's "not a database", as in §4).
                 rusqlite::Error::SqliteFailure(f, _)
-                    if matches!(
-                        f.code,
-                        rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
-                    ) =>
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
                 {
-                    StorageError::ReadOnly {
+                    StorageError::NotSqlite {
                         path: path.to_path_buf(),
                     }
                 }
-                _ => StorageError::from_sqlite(Some(path), "checking the file can be written", e),
+                e => StorageError::from_sqlite(Some(path), "taking the session's lock", e),
             })
-    };
+            .and_then(|()| examine(&conn))
+            .and_then(|found| probe(&conn, path).map(|()| found))
+            .and_then(|found| {
+                conn.busy_timeout(sqlite_wait(wait))
+                    .map_err(sqlite_err(Some(path), "setting the busy timeout"))
+                    .map(|()| found)
+            });
+        match claimed {
+            Ok(found) => Ok((conn, found)),
+            Err(e) => {
+                wal.give_up(conn);
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Runs `attempt` until it succeeds, fails otherwise than with [`StorageError::InUse`], or
+/// `deadline` passes, pausing a random time between attempts (up to [`PAUSE_MS`], the bound
+/// growing with each failure); the last `InUse` names `wait`, the whole wait (spec/storage.md
+/// §2.5). `attempt` is given its busy timeout: a short random one (see [`ATTEMPT_MS`]) where
+/// `in_sqlite`, otherwise none, for connections that must not wait inside SQLite at all.
+///
+/// Every wait of an open is made of such attempts, and an attempt that fails lets go of every
+/// lock it took (its connection is closed) before the next: no opener waits long while holding
+/// a lock that another opener waits for, so racing openers cannot wait for each other until
+/// both give up.
+fn attempts<T>(
+    wait: Duration,
+    deadline: Option<Instant>,
+    in_sqlite: bool,
+    mut attempt: impl FnMut(Duration) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    let mut bound = 2;
+    loop {
+        let slice = if in_sqlite {
+            Duration::from_millis(ATTEMPT_MS.0 + jitter(ATTEMPT_MS.1 - ATTEMPT_MS.0))
+        } else {
+            Duration::ZERO
+        };
+        match attempt(slice.min(remaining(deadline))) {
+            Err(StorageError::InUse { .. }) if remaining(deadline) > Duration::ZERO => {
+                let pause = Duration::from_millis(1 + jitter(bound)).min(remaining(deadline));
+                bound = (bound * 2).min(PAUSE_MS);
+                std::thread::sleep(pause);
+            }
+            Err(StorageError::InUse { path, .. }) => {
+                return Err(StorageError::InUse { path, waited: wait })
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether a WAL-mode file had a `-wal` beside it when its open began: what a failed open
+/// must leave there (spec/storage.md §2.2, §2.5).
+struct SideWal {
+    /// Whether the file's header says WAL mode.
+    mode: bool,
+    existed: bool,
+}
+
+impl SideWal {
+    /// Looks beside `path` (beside the file a symbolic link points to, where SQLite keeps it).
+    fn of(path: &Path, mode: bool) -> SideWal {
+        let mut wal = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .into_os_string();
+        wal.push("-wal");
+        SideWal {
+            mode,
+            existed: Path::new(&wal).exists(),
+        }
+    }
+
+    /// Closes the read-write connection of an open that failed, leaving the file as it was.
+    ///
+    /// Closing the last connection of a WAL-mode file copies the WAL into the file and removes
+    /// it. A `-wal` that was there before (a crash left it) must stay as it was, unread into the
+    /// file: the connection closes without that checkpoint. One that this connection created
+    /// holds nothing committed (the open wrote nothing that was not rolled back): the ordinary
+    /// close removes it.
+    fn give_up(&self, conn: Connection) {
+        if self.existed {
+            let _ = conn.set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            );
+        }
+        drop(conn);
+    }
+}
+
+/// The write probe of a claimed connection (spec/storage.md §2.5 steps 5–6).
+///
+/// SQLite creates the rollback journal beside the file only at the first write: found now, by
+/// a write that is rolled back, instead of at the client's first write, so that a file whose
+/// directory this process cannot write is refused with `ReadOnly`, unchanged.
+fn probe(conn: &Connection, path: &Path) -> Result<(), StorageError> {
+    let probe = conn
+        .execute_batch("UPDATE version SET number = number")
+        .map_err(|e| match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
+                ) =>
+            {
+                StorageError::ReadOnly {
+                    path: path.to_path_buf(),
+                }
+            }
+            _ => StorageError::from_sqlite(Some(path), "checking the file can be written", e),
+        });
     let rollback = conn
         .execute_batch("ROLLBACK")
         .map_err(sqlite_err(Some(path), "checking the file can be written"));
@@ -586,7 +750,7 @@ impl Storage {
         }
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() && !path.exists() => Err(broken_link(path)),
-            Ok(_) => Self::open_existing(path, wait, check),
+            Ok(_) => Self::open_existing(path, wait, deadline(wait), check),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Self::create_file(path, wait, check)
             }
@@ -598,31 +762,47 @@ impl Storage {
         }
     }
 
-    fn open_existing(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
+    /// Opens an existing file for writing; `deadline` is when the open's `wait` runs out.
+    fn open_existing(
+        path: PathBuf,
+        wait: Duration,
+        deadline: Option<Instant>,
+        check: bool,
+    ) -> Result<Storage, StorageError> {
         let wal = sniff(&path)?;
         // Held from before the first connection: no read of this file's bytes by this process
         // may drop the claim from here on (spec/storage.md §2.5).
         let hold = super::held::hold(&path, wal);
-        let (ro, _) = open_read_only(&path, wait, wal)?;
-        let dialect = examine(&ro, Some(&path), check)?;
-        drop(ro);
-
-        let mut conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sqlite_err(Some(&path), "opening the file"))?;
-        // Before the claim's probe, the first statement that writes: a trigger the file holds
-        // never runs in this connection (spec/storage.md §2.2).
-        triggers_off(&conn, Some(&path))?;
-        claim(&conn, &path, wait)?;
+        let side = SideWal::of(&path, wal);
+        let (mut conn, dialect) = if wal {
+            // A WAL-mode file is examined by the claimed connection itself, which reads it with
+            // the lock held: a read-only connection would read it through the shared-memory WAL
+            // index, whose readers can hold the file's shared lock for seconds inside SQLite
+            // while claimed connections (which keep their WAL index in their own memory) come
+            // and go (spec/storage.md §2.5).
+            claim(&path, wait, deadline, &side, |conn| {
+                examine(conn, Some(&path), check)
+            })?
+        } else {
+            let dialect = attempts(wait, deadline, true, |slice| {
+                let (ro, _) = open_read_only(&path, slice, wal)?;
+                examine(&ro, Some(&path), check)
+            })?;
+            claim(&path, wait, deadline, &side, |_| Ok(dialect))?
+        };
         let dialect = match dialect {
             Dialect::Pyrogram(v) if v < schema::VERSION => {
-                let tx = conn
+                let migrated = conn
                     .transaction()
-                    .map_err(sqlite_err(Some(&path), "migrating"))?;
-                schema::migrate_to_v3(&tx, v).map_err(sqlite_err(Some(&path), "migrating"))?;
-                tx.commit().map_err(sqlite_err(Some(&path), "migrating"))?;
+                    .and_then(|tx| {
+                        schema::migrate_to_v3(&tx, v)?;
+                        tx.commit()
+                    })
+                    .map_err(sqlite_err(Some(&path), "migrating"));
+                if let Err(e) = migrated {
+                    side.give_up(conn);
+                    return Err(e);
+                }
                 Dialect::Pyrogram(schema::VERSION)
             }
             d => d,
@@ -647,9 +827,16 @@ impl Storage {
     /// which fails if `path` appeared meanwhile: a crash at any point leaves either no file at
     /// `path` or a complete one, never an empty or half-written session (which is what an
     /// interrupted SQLite creation in place leaves, and what every later open then refuses).
+    ///
+    /// Another opener that creates the file first wins the race: the file it put in place is
+    /// then opened as any existing file is (spec/storage.md §2.5).
     fn create_file(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
-        publish_new_file(&path, None)?;
-        Self::open_existing(path, wait, check)
+        let deadline = deadline(wait);
+        match publish_new_file(&path, None) {
+            Ok(()) | Err(StorageError::AlreadyExists { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        Self::open_existing(path, wait, deadline, check)
     }
 
     /// A new, empty memory storage (spec/storage.md §2.3).
@@ -710,22 +897,38 @@ impl Storage {
         }
         let wal = sniff(&path)?;
         let hold = super::held::hold(&path, wal);
-        let (conn, reads) = open_read_only(&path, wait, wal)?;
-        let dialect = examine(&conn, Some(&path), check)?;
         let real = std::fs::canonicalize(&path).ok();
-        let storage = Storage {
-            conn,
-            engine: Engine::File(path),
-            dialect,
-            clock: Arc::new(SystemClock),
-            wait,
-            read_only: Some(reads),
+        // A writer that changes the file during the examination (an `immutable` connection's
+        // file, `Changed`) is waited for like one that holds it.
+        let (storage, hold) = attempts(wait, deadline(wait), true, move |slice| {
+            let (conn, reads) = open_read_only(&path, slice, wal)?;
+            let dialect = examine(&conn, Some(&path), check)?;
+            conn.busy_timeout(sqlite_wait(wait))
+                .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
+            let storage = Storage {
+                conn,
+                engine: Engine::File(path.clone()),
+                dialect,
+                clock: Arc::new(SystemClock),
+                wait,
+                read_only: Some(reads),
+                _hold: None,
+                real: real.clone(),
+            };
+            // The examination read the file: it must not have changed meanwhile.
+            match storage.reading(|| Ok(())) {
+                Ok(()) => Ok(storage),
+                Err(StorageError::Changed { path }) => {
+                    Err(StorageError::InUse { path, waited: wait })
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .map(|s| (s, hold))?;
+        Ok(Storage {
             _hold: hold,
-            real,
-        };
-        // The examination read the file: it must not have changed meanwhile.
-        storage.reading(|| Ok(()))?;
-        Ok(storage)
+            ..storage
+        })
     }
 
     /// Writes a new Pyrogram 2.0.106 session file holding `session` (`date` 0, no peers), as
