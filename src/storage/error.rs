@@ -665,3 +665,39 @@ impl std::error::Error for StorageError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fixed_text;
+
+    fn failure(code: i32, message: &str) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_owned()))
+    }
+
+    /// A message SQLite built from a function's arguments is replaced by its code's text; fixed
+    /// texts and messages that name only columns and tables are kept (spec/storage.md §9).
+    #[test]
+    fn only_messages_without_values_are_kept() {
+        let shown = |code, message| fixed_text(failure(code, message)).to_string();
+        assert_eq!(shown(1, "bad JSON path: 'ABCDEF0123'"), "SQL logic error");
+        assert_eq!(shown(1, "malformed JSON"), "SQL logic error");
+        assert_eq!(
+            shown(19, "CHECK constraint failed: k"),
+            "CHECK constraint failed: k"
+        );
+        assert_eq!(
+            shown(19, "UNIQUE constraint failed: peers.username"),
+            "UNIQUE constraint failed: peers.username"
+        );
+        assert_eq!(
+            shown(1, "no such column: user_id"),
+            "no such column: user_id"
+        );
+        assert_eq!(
+            shown(11, "database disk image is malformed"),
+            "database disk image is malformed"
+        );
+        let other = rusqlite::Error::QueryReturnedNoRows;
+        assert_eq!(fixed_text(other).to_string(), "Query returned no rows");
+    }
+}

@@ -579,3 +579,65 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
     let _ = writeln!(out, "version rows: {}", versions.join(", "));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{bare_words, constant_default, PYROGRAM_DEFAULT};
+
+    /// Literals are constants; anything that calls a function or computes is code
+    /// (spec/storage.md §4.1).
+    #[test]
+    fn only_literals_and_pyrogram_s_default_are_constant_defaults() {
+        for constant in [
+            "0",
+            "-1",
+            "+1.5e3",
+            ".5",
+            "1e-3",
+            "0x10",
+            "1_000",
+            "(0)",
+            "( 'a' )",
+            "'x''y'",
+            "'a'' || hex(x) || ''b'",
+            "X'00ff'",
+            "NULL",
+            "true",
+            "CURRENT_TIMESTAMP",
+            PYROGRAM_DEFAULT,
+        ] {
+            assert!(constant_default(constant), "{constant} is a constant");
+        }
+        for code in [
+            "1+1",
+            "1-1",
+            "(1)-(2)",
+            "'a' || 'b'",
+            "'a'||'b'",
+            "zeroblob(500000000)",
+            "(randomblob(16))",
+            "X'0g'",
+            "e5",
+            "0x",
+            ".",
+            "CAST(STRFTIME('%s', 'now') AS TEXT)",
+        ] {
+            assert!(!constant_default(code), "{code} is code");
+        }
+    }
+
+    /// Names and values in quotes, and comments, hide no keyword; a keyword outside them is
+    /// found in any case.
+    #[test]
+    fn bare_words_skip_quotes_and_comments() {
+        let sql = "CREATE TABLE t (\"check\" TEXT DEFAULT 'CHECK', [check] INT, `check` INT, \
+                   'it''s' -- CHECK here\n, x /* CHECK */ INT cHeCk (x > 0))";
+        let checks: Vec<&str> = bare_words(sql)
+            .into_iter()
+            .filter(|w| w.eq_ignore_ascii_case("check"))
+            .collect();
+        assert_eq!(checks, ["cHeCk"]);
+        assert_eq!(bare_words("a \"unterminated"), ["a"]);
+        assert_eq!(bare_words("a /* unterminated"), ["a"]);
+    }
+}
