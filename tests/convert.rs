@@ -482,8 +482,9 @@ fn loss_notes_read_right_for_one_and_for_many() {
     }
 }
 
-/// A Telethon file whose tables run code when read (a view, a generated column) is refused
-/// before anything reads them, and left as it was (spec/conversions.md §2.4).
+/// A Telethon file whose tables hold code (a view, a generated column, a CHECK constraint, an
+/// index on an expression, a partial index, a default that is an expression) is refused before
+/// anything reads them, and left as it was (spec/conversions.md §2.4, storage.md §4.1).
 #[test]
 fn telethon_tables_that_run_code_are_refused() {
     let dir = util::TempDir::new("telethon-computed");
@@ -500,6 +501,29 @@ fn telethon_tables_that_run_code_are_refused() {
                  SELECT dc_id, server_address, auth_key, takeout_id, tmp_auth_key FROM sessions;
              DROP TABLE sessions; ALTER TABLE s2 RENAME TO sessions",
             "sessions.port is a generated column, not a stored one",
+        ),
+        (
+            "CREATE TABLE s2 (dc_id integer primary key, server_address text, port integer,
+                 auth_key blob CHECK (json_extract('{}', hex(auth_key)) IS NULL), takeout_id integer,
+                 tmp_auth_key blob);
+             PRAGMA ignore_check_constraints = ON;
+             INSERT INTO s2 SELECT * FROM sessions;
+             DROP TABLE sessions; ALTER TABLE s2 RENAME TO sessions",
+            "sessions has a CHECK constraint, which runs code the file holds on every write",
+        ),
+        (
+            "CREATE INDEX idx_name ON entities (lower(name))",
+            "index idx_name on entities is on an expression, which runs code the file holds on every write",
+        ),
+        (
+            "CREATE INDEX idx_named ON entities (id) WHERE name IS NOT NULL",
+            "index idx_named on entities is partial (WHERE …), which runs code the file holds on every write",
+        ),
+        (
+            "CREATE TABLE v2 (version integer primary key, note blob DEFAULT (randomblob(16)));
+             INSERT INTO v2 (version) SELECT version FROM version;
+             DROP TABLE version; ALTER TABLE v2 RENAME TO version",
+            "version.note defaults to an expression, which runs code the file holds on every write",
         ),
     ] {
         let p = dir.join("t.session");

@@ -175,6 +175,78 @@ fn make_hostile(id: &str, dir: &Path) -> PathBuf {
             std::fs::write(dir.join("damaged.session-journal"), [b'A'; 3000]).unwrap();
             p
         }
+        other => make_schema_code(other, dir),
+    }
+}
+
+/// `sessions` re-created with `key_column` in place of `auth_key  BLOB` and the rows copied.
+const REBUILT_SESSIONS: &str = "UPDATE sessions SET auth_key = NULL;
+     CREATE TABLE s2 (dc_id INTEGER PRIMARY KEY, api_id INTEGER, test_mode INTEGER, {key_column},
+         date INTEGER NOT NULL, user_id INTEGER, is_bot INTEGER);
+     INSERT INTO s2 SELECT * FROM sessions; DROP TABLE sessions; ALTER TABLE s2 RENAME TO sessions";
+
+/// What would fail with the hex of a key written to `sessions.auth_key` in its message: a JSON
+/// path that is not one. NULL for no key, so that the file opens and inspects cleanly.
+const KEY_IN_AN_ERROR: &str = "iif(auth_key IS NULL, NULL, json_extract('{}', hex(auth_key)))";
+
+/// A table `notes` of no library, holding `secret-note`, whose SQL is then made `columns`
+/// (with `writable_schema`, as a file's maker may): code that fails quoting the note.
+fn elsewhere(columns: &str) -> String {
+    format!(
+        "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('secret-note');
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET sql = 'CREATE TABLE notes ({})' WHERE name = 'notes';",
+        columns.replace('\'', "''")
+    )
+}
+
+/// A table `spy` whose rows follow `sessions.auth_key` through a foreign key `ON UPDATE
+/// CASCADE`, with a CHECK that fails quoting the key it is given.
+pub const FOREIGN_KEY_CASCADE: &str = "CREATE UNIQUE INDEX idx_sessions_key ON sessions (auth_key);
+     CREATE TABLE spy (k BLOB REFERENCES sessions (auth_key) ON UPDATE CASCADE
+         CHECK (json_extract('{}', hex(k)) IS NULL));
+     PRAGMA ignore_check_constraints = ON;
+     INSERT INTO spy SELECT auth_key FROM sessions;";
+
+/// The rows of files whose schema runs code on the crate's reads and writes of a table it uses
+/// (spec/storage.md §4 step 9), and of files whose schema holds code where the crate never
+/// runs it.
+fn make_schema_code(id: &str, dir: &Path) -> PathBuf {
+    let sessions = |key_column: &str| REBUILT_SESSIONS.replace("{key_column}", key_column);
+    match id {
+        "check-constraint" => edited(
+            dir,
+            &sessions(&format!("auth_key BLOB CHECK ({KEY_IN_AN_ERROR} IS NULL)")),
+        ),
+        "expression-index" => edited(
+            dir,
+            &format!("UPDATE sessions SET auth_key = NULL; CREATE INDEX idx_key ON sessions ({KEY_IN_AN_ERROR})"),
+        ),
+        "partial-index" => edited(
+            dir,
+            &format!("UPDATE sessions SET auth_key = NULL; CREATE INDEX idx_part ON sessions (dc_id) WHERE {KEY_IN_AN_ERROR} IS NULL"),
+        ),
+        "expression-default" => edited(
+            dir,
+            "CREATE TABLE p2 (id INTEGER PRIMARY KEY, access_hash INTEGER, type INTEGER NOT NULL,
+                 username TEXT, phone_number TEXT,
+                 last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER)),
+                 note BLOB DEFAULT (zeroblob(500000000)));
+             INSERT INTO p2 SELECT *, NULL FROM peers; DROP TABLE peers; ALTER TABLE p2 RENAME TO peers",
+        ),
+        "conflict-clause" => edited(
+            dir,
+            "CREATE TABLE p2 (id INTEGER PRIMARY KEY ON CONFLICT IGNORE, access_hash INTEGER,
+                 type INTEGER NOT NULL, username TEXT, phone_number TEXT,
+                 last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER)));
+             INSERT INTO p2 SELECT * FROM peers; DROP TABLE peers; ALTER TABLE p2 RENAME TO peers",
+        ),
+        "foreign-key-cascade" => edited(dir, FOREIGN_KEY_CASCADE),
+        "check-elsewhere" => edited(dir, &elsewhere("x TEXT CHECK (json_extract('{}', x) IS NULL)")),
+        "generated-elsewhere" => edited(
+            dir,
+            &elsewhere("x TEXT, g TEXT GENERATED ALWAYS AS (json_extract('{}', x)) VIRTUAL NOT NULL"),
+        ),
         other => panic!("no maker for table row {other}"),
     }
 }
@@ -374,4 +446,27 @@ fn a_long_collation_name_is_cut() {
     };
     assert_eq!(shown, &format!("{}…", "c".repeat(32)));
     assert!(err.to_string().len() < 300, "{err}");
+}
+
+/// Foreign keys are off in the crate's connections, as in Pyrogram's (the SQLite this crate
+/// builds turns them on by default): writing the key cascades into no table the crate never
+/// reads, whose code would run on it (spec/storage.md §2.2).
+#[test]
+fn a_write_never_cascades_through_a_foreign_key() {
+    let dir = TempDir::new("foreign-key");
+    let path = make("foreign-key-cascade", &dir.0);
+    let mut s = Storage::open_file(&path).expect("opens");
+    let old = s.session().unwrap().auth_key.unwrap();
+    let new = pyrosession::AuthKey::new([0xab; 256]);
+    s.set_auth_key(Some(&new)).expect("writes the key");
+    s.close().unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let key: Vec<u8> = conn
+        .query_row("SELECT auth_key FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    let spy: Vec<u8> = conn
+        .query_row("SELECT k FROM spy", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(key, new.as_bytes().to_vec());
+    assert_eq!(spy, old.as_bytes().to_vec(), "the write cascaded into spy");
 }

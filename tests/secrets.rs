@@ -453,3 +453,74 @@ fn check_file(scan: &mut Scanner, p: &Path) {
         );
     }
 }
+
+/// Code a file's schema holds that would run on the key: a CHECK constraint, an index on an
+/// expression, a partial index (each refused at open), a foreign key that carries a write of
+/// the key into another table's CHECK (harmless: foreign keys are off), each with the canary
+/// key in the file and without it (the file of issue 17, which opened and inspected cleanly and
+/// then failed `set_auth_key` with the new key in hex). Every refusal, every write of the key,
+/// and `inspect`, `peers`, `resolve`, `export` and `convert` on each file (spec/storage.md §4.1).
+#[test]
+fn schema_code_carries_no_key() {
+    const LEAK: &str = "json_extract(''{}'', hex(auth_key))";
+    let (canary, mut scan, dir, file) = setup();
+    let rewrite = |name: &str, sql: &str| {
+        format!(
+            "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '{sql}' WHERE name = '{name}'; PRAGMA writable_schema = OFF;"
+        )
+    };
+    let code = [
+        rewrite(
+            "sessions",
+            &format!("CREATE TABLE sessions (dc_id INTEGER PRIMARY KEY, api_id INTEGER, test_mode INTEGER, auth_key BLOB CHECK (auth_key IS NULL OR {LEAK} IS NULL), date INTEGER NOT NULL, user_id INTEGER, is_bot INTEGER)"),
+        ),
+        format!(
+            "CREATE INDEX idx_key ON sessions (dc_id); {}",
+            rewrite("idx_key", &format!("CREATE INDEX idx_key ON sessions (iif(auth_key IS NULL, NULL, {LEAK}))"))
+        ),
+        format!(
+            "CREATE INDEX idx_part ON sessions (dc_id); {}",
+            rewrite("idx_part", &format!("CREATE INDEX idx_part ON sessions (dc_id) WHERE auth_key IS NULL OR {LEAK} IS NULL"))
+        ),
+        "CREATE UNIQUE INDEX idx_sessions_key ON sessions (auth_key);
+         CREATE TABLE spy (k BLOB REFERENCES sessions (auth_key) ON UPDATE CASCADE
+             CHECK (json_extract('{}', hex(k)) IS NULL));
+         PRAGMA ignore_check_constraints = ON;
+         INSERT INTO spy SELECT auth_key FROM sessions;"
+            .to_owned(),
+    ];
+    let mut refused = 0;
+    for (i, sql) in code.iter().enumerate() {
+        for without_key in [false, true] {
+            let sql = if without_key {
+                format!("UPDATE sessions SET auth_key = NULL; {sql}")
+            } else {
+                sql.clone()
+            };
+            let p = damaged_copy(&dir, &file, 100 + 2 * i + usize::from(without_key), &sql);
+            check_file(&mut scan, &p);
+            match Storage::open_file(&p) {
+                Ok(mut s) => {
+                    if let Err(e) = s.set_auth_key(Some(&canary.session().auth_key)) {
+                        scan.clean("set_auth_key's error", format!("{e} | {e:?}"));
+                    }
+                    if let Err(e) = s.set_session(&canary.session()) {
+                        scan.clean("set_session's error", format!("{e} | {e:?}"));
+                    }
+                    s.close().unwrap();
+                }
+                Err(e) => {
+                    refused += 1;
+                    scan.clean("a refusal", format!("{e} | {e:?}"));
+                }
+            }
+            let f = p.to_str().unwrap();
+            for args in [vec!["export", f], vec!["convert", "--to", "telethon", f]] {
+                // Their output is the key on purpose; what they say about the file is scanned.
+                let out = cli(&args);
+                scan.clean(&format!("`pyrosession {}`", args.join(" ")), out.stderr);
+            }
+        }
+    }
+    assert_eq!(refused, 6, "the CHECK and index files are refused at open");
+}

@@ -62,7 +62,7 @@ impl Reader<'_> {
         move |source| ConvertError::Sqlite {
             path: self.path.to_path_buf(),
             doing,
-            source,
+            source: crate::storage::fixed_text(source),
         }
     }
 
@@ -499,7 +499,7 @@ pub(crate) fn fill(
         move |source| ConvertError::Sqlite {
             path: p(),
             doing,
-            source,
+            source: crate::storage::fixed_text(source),
         }
     };
     let mut conn = Connection::open_with_flags(
@@ -542,6 +542,6 @@ pub(crate) fn fill(
     conn.close().map_err(|(_, source)| ConvertError::Sqlite {
         path: p(),
         doing: "closing",
-        source,
+        source: crate::storage::fixed_text(source),
     })
 }

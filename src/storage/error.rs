@@ -382,7 +382,7 @@ impl StorageError {
             },
             (Some(C::DatabaseCorrupt | C::NotADatabase), _) => StorageError::Corrupt {
                 path: owned(),
-                detail: source.to_string(),
+                detail: fixed_text(source).to_string(),
             },
             // SQLITE_READONLY_ROLLBACK: a hot journal this connection cannot roll back.
             (Some(C::ReadOnly), Some(p)) if extended == Some(ROLLBACK) => {
@@ -403,9 +403,51 @@ impl StorageError {
             _ => StorageError::Sqlite {
                 path: path.map(std::path::Path::to_path_buf),
                 doing,
-                source,
+                source: fixed_text(source),
             },
         }
+    }
+}
+
+/// SQLite's message in words that hold no value (spec/storage.md §9): the error as it is when
+/// its message is one of SQLite's fixed texts, or one whose variable part is only names from SQL
+/// or the schema (`no such column: …`, `UNIQUE constraint failed: …`); otherwise the same error
+/// with its code's text (SQLite's `sqlite3_errstr`, such as `SQL logic error`) as its message.
+///
+/// An SQL function that fails builds its message from its arguments: `json_extract` quotes a
+/// bad path whole, and a file's schema could pass it the auth key being written. A message this
+/// does not know is never shown.
+pub(crate) fn fixed_text(source: rusqlite::Error) -> rusqlite::Error {
+    /// Messages whose text after the prefix is names, types or numbers from SQL or the schema.
+    const NAMES_ONLY: [&str; 17] = [
+        "no such table: ",
+        "no such column: ",
+        "no such function: ",
+        "no such index: ",
+        "no such collation sequence: ",
+        "table ",
+        "UNIQUE constraint failed: ",
+        "NOT NULL constraint failed: ",
+        "CHECK constraint failed: ",
+        "FOREIGN KEY constraint failed",
+        "foreign key mismatch - ",
+        "cannot store ",
+        "malformed database schema (",
+        "near \"",
+        "unsafe use of ",
+        "cannot commit - no transaction is active",
+        "cannot start a transaction within a transaction",
+    ];
+    match source {
+        rusqlite::Error::SqliteFailure(e, Some(message)) => {
+            let code = rusqlite::ffi::code_to_str(e.extended_code);
+            if message == code || NAMES_ONLY.iter().any(|p| message.starts_with(p)) {
+                rusqlite::Error::SqliteFailure(e, Some(message))
+            } else {
+                rusqlite::Error::SqliteFailure(e, Some(code.to_owned()))
+            }
+        }
+        other => other,
     }
 }
 
@@ -621,5 +663,41 @@ impl std::error::Error for StorageError {
             StorageError::SessionString(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed_text;
+
+    fn failure(code: i32, message: &str) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_owned()))
+    }
+
+    /// A message SQLite built from a function's arguments is replaced by its code's text; fixed
+    /// texts and messages that name only columns and tables are kept (spec/storage.md §9).
+    #[test]
+    fn only_messages_without_values_are_kept() {
+        let shown = |code, message| fixed_text(failure(code, message)).to_string();
+        assert_eq!(shown(1, "bad JSON path: 'ABCDEF0123'"), "SQL logic error");
+        assert_eq!(shown(1, "malformed JSON"), "SQL logic error");
+        assert_eq!(
+            shown(19, "CHECK constraint failed: k"),
+            "CHECK constraint failed: k"
+        );
+        assert_eq!(
+            shown(19, "UNIQUE constraint failed: peers.username"),
+            "UNIQUE constraint failed: peers.username"
+        );
+        assert_eq!(
+            shown(1, "no such column: user_id"),
+            "no such column: user_id"
+        );
+        assert_eq!(
+            shown(11, "database disk image is malformed"),
+            "database disk image is malformed"
+        );
+        let other = rusqlite::Error::QueryReturnedNoRows;
+        assert_eq!(fixed_text(other).to_string(), "Query returned no rows");
     }
 }

@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+pub(crate) use error::fixed_text;
 pub use error::{NotFound, StorageError};
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
@@ -323,7 +324,7 @@ impl Storage {
             .map_err(|(_, source)| StorageError::Sqlite {
                 path,
                 doing: "closing",
-                source,
+                source: fixed_text(source),
             })
     }
 

@@ -280,6 +280,11 @@ fn open_read_only(
     let conn = conn.map_err(sqlite_err(Some(path), "opening the file read-only"))?;
     conn.busy_timeout(sqlite_wait(wait))
         .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
+    // The integrity check (§4 step 9a) evaluates CHECK constraints where SQLite keeps them:
+    // code the file holds, on values it holds. SQLite 3.54 keeps none in a read-only
+    // connection; this makes that hold whatever SQLite's version.
+    conn.pragma_update(None, "ignore_check_constraints", true)
+        .map_err(sqlite_err(Some(path), "configuring the connection"))?;
     // Reading the schema takes the file's shared lock: a busy file is reported here, after
     // the wait, as in use.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -304,19 +309,24 @@ fn open_read_only(
     Ok((conn, reads))
 }
 
-/// Turns the schema's triggers off for this connection (spec/storage.md §6.4).
+/// Turns the schema's triggers and foreign keys off for this connection (spec/storage.md §2.2,
+/// §6.4).
 ///
 /// The only trigger, `trg_peers_last_update_on`, fires on `UPDATE peers`, which Pyrogram never
 /// issues and this crate issues only to refresh a re-seen peer's `last_update_on`, where the
 /// trigger would overwrite the storage clock's time with SQLite's own. The schema keeps the
 /// trigger, and every other connection (Pyrogram's) still runs it.
+///
+/// Foreign keys are off in Pyrogram's connections (Python's SQLite leaves them off) but on by
+/// default in the SQLite this crate builds: enforced, a file's `REFERENCES … ON UPDATE CASCADE`
+/// carried the crate's writes into tables it never reads, and the code there (an index on an
+/// expression) ran on the new auth key.
 fn triggers_off(conn: &Connection, path: Option<&Path>) -> Result<(), StorageError> {
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER,
-        false,
-    )
-    .map(drop)
-    .map_err(sqlite_err(path, "configuring the connection"))
+    use rusqlite::config::DbConfig;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
+        .and_then(|_| conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY, false))
+        .map(drop)
+        .map_err(sqlite_err(path, "configuring the connection"))
 }
 
 /// How much of a session file is memory-mapped: reads then copy nothing.

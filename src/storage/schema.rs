@@ -125,10 +125,13 @@ pub(crate) struct Shape {
     pub peer_columns: Vec<String>,
     pub version_columns: Vec<String>,
     pub username_columns: Vec<String>,
-    /// What stands where a session file stores values but runs code when read: a view or a
-    /// virtual table under the name of a table this crate reads, or a generated column in one,
-    /// each with the table's name. No library writes these; a file holding them was made to,
-    /// and is refused before anything reads from them.
+    /// Code the file holds that the crate's reads or writes of a table it uses would run, each
+    /// with the table's name (spec/storage.md §4 step 9): a view or a virtual table under the
+    /// name of such a table, a generated column, a CHECK constraint, an index on an expression
+    /// or a partial one, a default that is an expression other than Pyrogram's own; and a
+    /// conflict clause other than `ABORT`, which changes what the crate's writes do. No
+    /// library writes these; a file holding them was made to, and is refused before anything
+    /// reads from or writes to them.
     pub computed: Vec<(&'static str, String)>,
 }
 
@@ -152,24 +155,213 @@ pub(crate) fn named(names: &[String], name: &str) -> bool {
     names.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
-/// The stored columns of `table`, in order, and its generated ones.
-fn columns(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+/// The columns of one table: the stored ones in order, the generated ones, and the stored ones
+/// whose default is an expression that runs code (see [`constant_default`]).
+#[derive(Default)]
+struct Columns {
+    stored: Vec<String>,
+    generated: Vec<String>,
+    coded_defaults: Vec<String>,
+}
+
+/// The columns of `table`.
+fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Columns> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT name, hidden FROM pragma_table_xinfo('{table}')"
+        "SELECT name, hidden, dflt_value FROM pragma_table_xinfo('{table}')"
     ))?;
-    let mut stored = Vec::new();
-    let mut generated = Vec::new();
+    let mut out = Columns::default();
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let name: String = r.get(0)?;
         // 0: an ordinary column; 1: hidden, of a virtual table; 2 and 3: generated.
         match r.get::<_, i64>(1)? {
-            0 => stored.push(name),
+            0 => {
+                if r.get::<_, Option<String>>(2)?
+                    .is_some_and(|d| !constant_default(&d))
+                {
+                    out.coded_defaults.push(name.clone());
+                }
+                out.stored.push(name);
+            }
             1 => {}
-            _ => generated.push(name),
+            _ => out.generated.push(name),
         }
     }
-    Ok((stored, generated))
+    Ok(out)
+}
+
+/// The default Pyrogram and every fork give `peers.last_update_on` (and pyrofork
+/// `usernames.last_update_on`), as `pragma_table_xinfo` gives it: the time, computed from no
+/// value, in no time and without a way to fail.
+const PYROGRAM_DEFAULT: &str = "CAST(STRFTIME('%s', 'now') AS INTEGER)";
+
+/// Whether a column's default (its text, as `pragma_table_xinfo.dflt_value` gives it) runs no
+/// code the file chose (spec/storage.md §4 step 9): a literal (a number with an optional sign, a
+/// string, a blob, `NULL`, `TRUE`, `FALSE`), optionally in parentheses, SQLite's
+/// `CURRENT_TIME`, `CURRENT_DATE` or `CURRENT_TIMESTAMP`, or Pyrogram's own default. Any other
+/// expression is evaluated on every insert that leaves the column out, and may take as long
+/// and as much memory as it likes (`hex(zeroblob(500000000))`).
+fn constant_default(text: &str) -> bool {
+    let mut t = text.trim();
+    if t == PYROGRAM_DEFAULT {
+        return true;
+    }
+    while let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        t = inner.trim();
+    }
+    let keyword = [
+        "NULL",
+        "TRUE",
+        "FALSE",
+        "CURRENT_TIME",
+        "CURRENT_DATE",
+        "CURRENT_TIMESTAMP",
+    ]
+    .iter()
+    .any(|k| t.eq_ignore_ascii_case(k));
+    let quoted = |t: &str| {
+        t.len() >= 2
+            && t.starts_with('\'')
+            && t.ends_with('\'')
+            && !t[1..t.len() - 1].replace("''", "").contains('\'')
+    };
+    let blob = (t.starts_with("X'") || t.starts_with("x'"))
+        && t.len() >= 3
+        && t.ends_with('\'')
+        && t[2..t.len() - 1].bytes().all(|b| b.is_ascii_hexdigit());
+    keyword || quoted(t) || blob || number(t.strip_prefix(['+', '-']).unwrap_or(t))
+}
+
+/// Whether `t` is a numeric literal: `0x` and hex digits, or digits with an optional fraction
+/// and exponent (`_` may separate digits).
+fn number(t: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit() || b == b'_');
+    }
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(at) => (&t[..at], Some(&t[at + 1..])),
+        None => (t, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, fraction)) => {
+            (whole.is_empty() || digits(whole))
+                && (fraction.is_empty() || digits(fraction))
+                && !(whole.is_empty() && fraction.is_empty())
+        }
+        None => digits(mantissa),
+    };
+    mantissa_ok && exponent.map_or(true, |e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
+}
+
+/// The words of an SQL text outside its string literals, quoted names and comments, in order.
+///
+/// A keyword such as `CHECK` can appear in a table's SQL only as one of these words: inside
+/// quotes it is a name or a value, and SQLite does not take `CHECK` as a bare name.
+fn bare_words(sql: &str) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let close = match b {
+            b'\'' => Some(b'\''),
+            b'"' => Some(b'"'),
+            b'`' => Some(b'`'),
+            b'[' => Some(b']'),
+            _ => None,
+        };
+        if let Some(close) = close {
+            // A doubled closing quote is part of the text; `]` has no escape.
+            i += 1;
+            while i < bytes.len() {
+                if bytes[i] == close {
+                    if close != b']' && bytes.get(i + 1) == Some(&close) {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            i += 1;
+        } else if sql[i..].starts_with("--") {
+            i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+        } else if sql[i..].starts_with("/*") {
+            i = sql[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |n| i + 2 + n + 2);
+        } else if word(b) {
+            let start = i;
+            while i < bytes.len() && word(bytes[i]) {
+                i += 1;
+            }
+            words.push(&sql[start..i]);
+        } else {
+            i += 1;
+        }
+    }
+    words
+}
+
+/// What in `table`'s own SQL and indexes runs code on the crate's writes, or changes what they
+/// do (see [`Shape::computed`]), described.
+fn code_in(conn: &Connection, table: &'static str) -> rusqlite::Result<Vec<String>> {
+    let mut found = Vec::new();
+    let sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+            [table],
+            |r| r.get(0),
+        )
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    let words = sql.as_deref().map(bare_words).unwrap_or_default();
+    if words.iter().any(|w| w.eq_ignore_ascii_case("CHECK")) {
+        found.push(format!(
+            "{table} has a CHECK constraint, which runs code the file holds on every write"
+        ));
+    }
+    for w in words.windows(3) {
+        if w[0].eq_ignore_ascii_case("ON")
+            && w[1].eq_ignore_ascii_case("CONFLICT")
+            && !w[2].eq_ignore_ascii_case("ABORT")
+        {
+            found.push(format!(
+                "{table} has a conflict clause (ON CONFLICT {}), which changes what the crate's writes do",
+                super::error::shown_name(&w[2].to_ascii_uppercase())
+            ));
+            break;
+        }
+    }
+    let mut stmt = conn.prepare("SELECT name, partial FROM pragma_index_list(?1)")?;
+    let indexes: Vec<(String, bool)> = stmt
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (name, partial) in indexes {
+        let shown = super::error::shown_name(&name);
+        if partial {
+            found.push(format!(
+                "index {shown} on {table} is partial (WHERE …), which runs code the file holds on every write"
+            ));
+            continue;
+        }
+        // An expression is a key column whose column number is -2.
+        let expressions: i64 = conn.query_row(
+            "SELECT count(*) FROM pragma_index_xinfo(?1) WHERE cid = -2",
+            [&name],
+            |r| r.get(0),
+        )?;
+        if expressions > 0 {
+            found.push(format!(
+                "index {shown} on {table} is on an expression, which runs code the file holds on every write"
+            ));
+        }
+    }
+    Ok(found)
 }
 
 impl Shape {
@@ -207,13 +399,31 @@ impl Shape {
             }
         }
         let mut read = |table: &'static str| -> rusqlite::Result<Vec<String>> {
-            let (stored, generated) = columns(conn, table)?;
+            let Columns {
+                stored,
+                generated,
+                coded_defaults,
+            } = columns(conn, table)?;
             shape.computed.extend(generated.into_iter().map(|c| {
                 (
                     table,
                     format!("{table}.{c} is a generated column, not a stored one"),
                 )
             }));
+            shape.computed.extend(coded_defaults.into_iter().map(|c| {
+                (
+                    table,
+                    format!(
+                        "{table}.{} defaults to an expression, which runs code the file holds on every write",
+                        super::error::shown_name(&c)
+                    ),
+                )
+            }));
+            if !stored.is_empty() {
+                shape
+                    .computed
+                    .extend(code_in(conn, table)?.into_iter().map(|what| (table, what)));
+            }
             Ok(stored)
         };
         let session_columns = read("sessions")?;
@@ -359,7 +569,7 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
     let _ = writeln!(
         out,
         "sessions columns: {}",
-        columns(conn, "sessions")?.0.join(", ")
+        columns(conn, "sessions")?.stored.join(", ")
     );
     let versions: Vec<String> = conn
         .prepare("SELECT number FROM version")?
@@ -368,4 +578,66 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
         .collect::<Result<_, _>>()?;
     let _ = writeln!(out, "version rows: {}", versions.join(", "));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bare_words, constant_default, PYROGRAM_DEFAULT};
+
+    /// Literals are constants; anything that calls a function or computes is code
+    /// (spec/storage.md §4.1).
+    #[test]
+    fn only_literals_and_pyrogram_s_default_are_constant_defaults() {
+        for constant in [
+            "0",
+            "-1",
+            "+1.5e3",
+            ".5",
+            "1e-3",
+            "0x10",
+            "1_000",
+            "(0)",
+            "( 'a' )",
+            "'x''y'",
+            "'a'' || hex(x) || ''b'",
+            "X'00ff'",
+            "NULL",
+            "true",
+            "CURRENT_TIMESTAMP",
+            PYROGRAM_DEFAULT,
+        ] {
+            assert!(constant_default(constant), "{constant} is a constant");
+        }
+        for code in [
+            "1+1",
+            "1-1",
+            "(1)-(2)",
+            "'a' || 'b'",
+            "'a'||'b'",
+            "zeroblob(500000000)",
+            "(randomblob(16))",
+            "X'0g'",
+            "e5",
+            "0x",
+            ".",
+            "CAST(STRFTIME('%s', 'now') AS TEXT)",
+        ] {
+            assert!(!constant_default(code), "{code} is code");
+        }
+    }
+
+    /// Names and values in quotes, and comments, hide no keyword; a keyword outside them is
+    /// found in any case.
+    #[test]
+    fn bare_words_skip_quotes_and_comments() {
+        let sql = "CREATE TABLE t (\"check\" TEXT DEFAULT 'CHECK', [check] INT, `check` INT, \
+                   'it''s' -- CHECK here\n, x /* CHECK */ INT cHeCk (x > 0))";
+        let checks: Vec<&str> = bare_words(sql)
+            .into_iter()
+            .filter(|w| w.eq_ignore_ascii_case("check"))
+            .collect();
+        assert_eq!(checks, ["cHeCk"]);
+        assert_eq!(bare_words("a \"unterminated"), ["a"]);
+        assert_eq!(bare_words("a /* unterminated"), ["a"]);
+    }
 }
