@@ -41,7 +41,7 @@ pub use error::{NotFound, StorageError};
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;
-pub(crate) use open::{build_new_file, create_temporary};
+pub(crate) use open::build_new_file;
 pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::StoredPeer;
 pub use schema::Dialect;
