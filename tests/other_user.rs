@@ -62,6 +62,11 @@ fn main() {
             "scenario_folders_are_fresh_private_and_removed",
             scenario_folders,
         ),
+        // Runs everywhere, so the table is checked even where the trial it describes cannot run.
+        Trial::test("the_damaged_inputs_row_is_what_is_checked", || {
+            assert_eq!(table_row("taken-temporary-names")?, ROW);
+            Ok(())
+        }),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
@@ -248,6 +253,30 @@ fn conform_against_other_user() -> Result<(), Failed> {
     check_unharmed(&stage, &[])?;
     assert!(out.status.success(), "{}", show(&out));
     Ok(())
+}
+
+/// What spec/damaged-inputs.md says of the row this file checks, word for word: the
+/// `open_file`, `open_file_read_only` and "afterwards" cells of `taken-temporary-names`, each of
+/// which `new_files_against_other_user` asserts.
+const ROW: [&str; 3] = [
+    "see tests/other_user.rs: ok; the new file is this user's, mode 0600, built under a name nobody could guess (spec/storage.md §2.7)",
+    "(in the same test)",
+    "the links and the file they point at unchanged; no temporary file left",
+];
+
+/// The cells after the description of row `id` of spec/damaged-inputs.md.
+fn table_row(id: &str) -> Result<Vec<String>, Failed> {
+    let text = std::fs::read_to_string(util::root().join("spec/damaged-inputs.md"))?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("| `{id}` |")))
+        .ok_or_else(|| format!("no row {id} in spec/damaged-inputs.md"))?;
+    let cells: Vec<String> = line
+        .trim_matches('|')
+        .split(" | ")
+        .map(|c| c.trim().to_owned())
+        .collect();
+    Ok(cells[2..].to_vec())
 }
 
 /// The other user makes, before each command runs, a symbolic link to the user's own file at
