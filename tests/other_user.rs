@@ -62,6 +62,14 @@ fn main() {
             "scenario_folders_are_fresh_private_and_removed",
             scenario_folders,
         ),
+        Trial::test(
+            "a_folder_that_cannot_be_made_is_a_driver_error",
+            folder_cannot_be_made,
+        ),
+        Trial::test(
+            "a_folder_that_cannot_be_removed_is_a_driver_error",
+            folder_cannot_be_removed,
+        ),
         // Runs everywhere, so the table is checked even where the trial it describes cannot run.
         Trial::test("the_damaged_inputs_row_is_what_is_checked", || {
             assert_eq!(table_row("taken-temporary-names")?, ROW);
@@ -425,5 +433,72 @@ fn scenario_folders() -> Result<(), Failed> {
             folder.display()
         );
     }
+    Ok(())
+}
+
+/// Where the temporary directory does not exist, every scenario is a driver error that says
+/// which folder could not be made, and `conform` fails.
+fn folder_cannot_be_made() -> Result<(), Failed> {
+    let dir = TempDir::new("no-temp");
+    let missing = dir.join("missing");
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(["conform", "--json"])
+        .env("TMPDIR", &missing)
+        .output()?;
+    assert!(!out.status.success(), "{}", show(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    let scenarios = report["scenarios"].as_array().ok_or("no scenarios")?;
+    assert_eq!(scenarios.len(), pyrosession::conform::ALL.len());
+    for s in scenarios {
+        assert_eq!(s["result"], "driver_error", "{s}");
+        util::assert_message(
+            &s["detail"].as_str().unwrap_or_default(),
+            &format!(
+                "cannot make a folder in {}: No such file or directory (os error 2)",
+                missing.display()
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// A driver that is the crate's own, and removes the scenario's folder as it is asked to open a
+/// memory storage in it.
+struct Remover {
+    inner: LocalDriver,
+    removed: Option<PathBuf>,
+}
+
+impl Driver for Remover {
+    fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
+        if let Some(workdir) = args["workdir"].as_str() {
+            std::fs::remove_dir_all(workdir).map_err(DriverError::Io)?;
+            self.removed = Some(PathBuf::from(workdir));
+        }
+        self.inner.call(op, args)
+    }
+}
+
+/// A scenario folder the runner cannot remove (here: another hand removed it first) makes the
+/// scenario a driver error naming the folder, though the scenario itself passed.
+fn folder_cannot_be_removed() -> Result<(), Failed> {
+    let scenario = pyrosession::conform::ALL
+        .iter()
+        .find(|s| s.id == "naming.memory")
+        .ok_or("no scenario naming.memory")?;
+    let mut remover = Remover {
+        inner: LocalDriver::new(),
+        removed: None,
+    };
+    let implementation = pyrosession::conform::implementation(&mut remover)?;
+    let outcome = pyrosession::conform::run_one(&mut remover, &implementation, scenario);
+    let folder = remover.removed.ok_or("the scenario sent no workdir")?;
+    assert_eq!(
+        outcome,
+        pyrosession::conform::Outcome::DriverError(format!(
+            "cannot remove {}: No such file or directory (os error 2)",
+            folder.display()
+        ))
+    );
     Ok(())
 }
