@@ -68,10 +68,34 @@ fn keys(n: usize) -> Vec<usize> {
     (0..1024).map(|k| (k * 7_919 + 13) % n).collect()
 }
 
+/// The benchmark's own directory, made once: `pyrosession-bench-` and 16 hexadecimal digits
+/// nobody can guess, new (`mkdir`, never one that exists, which another local user could have
+/// filled with links to the user's own session files), mode 0700 (spec/storage.md §2.7).
+fn bench_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        for n in 0..8u8 {
+            // SipHash under keys std draws from the system's random source.
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(std::process::id());
+            h.write_u8(n);
+            let dir = std::env::temp_dir().join(format!("pyrosession-bench-{:016x}", h.finish()));
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            match builder.create(&dir) {
+                Ok(()) => return dir,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => panic!("cannot make {}: {e}", dir.display()),
+            }
+        }
+        panic!("every name tried for the benchmark's directory was taken")
+    })
+}
+
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pyrosession-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    bench_dir().join(name)
 }
 
 fn fill(storage: &mut Storage, n: usize) {
@@ -326,8 +350,10 @@ fn updates(c: &mut Criterion) {
 }
 
 fn cleanup(_: &mut Criterion) {
-    let dir = std::env::temp_dir().join(format!("pyrosession-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(Path::new(&dir));
+    let dir = bench_dir();
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        panic!("cannot remove {}: {e}", dir.display());
+    }
 }
 
 criterion_group!(benches, lookups, updates, cleanup);

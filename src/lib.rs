@@ -47,6 +47,7 @@ pub mod peer;
 pub mod session;
 pub mod storage;
 pub mod string;
+mod temporary;
 
 pub use auth_key::{AuthKey, AuthKeyId, AuthKeyLengthError};
 pub use session::Session;

@@ -1,6 +1,6 @@
-//! New files are built under temporary names beside their place (spec/storage.md §2.2,
-//! spec/conversions.md §5.5). These tests run in a process of their own, since the names count
-//! up per process.
+//! New files are built under temporary names beside their place (spec/storage.md §2.2, §2.7,
+//! spec/conversions.md §5.5). The names are unpredictable now; `tests/other_user.rs` has another
+//! user make them first.
 
 mod util;
 
@@ -14,8 +14,8 @@ fn fixture(name: &str) -> std::path::PathBuf {
     util::root().join("spec/fixtures").join(name)
 }
 
-/// Files at the temporary names this process would take next, as a process that had its pid
-/// might have left them (in a container every first process is pid 1).
+/// Files at the temporary names this process took when they were `.{name}.{pid}.{n}.tmp`, as a
+/// process that had its pid might have left them (in a container every first process is pid 1).
 fn decoys(dir: &Path, name: &str) -> Vec<std::path::PathBuf> {
     (0..64)
         .map(|n| {

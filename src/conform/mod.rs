@@ -199,23 +199,43 @@ pub fn implementation(driver: &mut dyn Driver) -> Result<String, DriverError> {
 /// Runs one scenario in a fresh folder, judged against the divergences listed for the
 /// implementation.
 pub fn run_one(driver: &mut dyn Driver, implementation: &str, scenario: &Scenario) -> Outcome {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    // Absolute, as every path sent to a driver is, even where TMPDIR is relative.
+    // Absolute, as every path sent to a driver is, even where TMPDIR is relative. A new folder
+    // of an unpredictable name, mode 0700, never one that exists (spec/conformance.md §2.3).
     let tmp = std::env::temp_dir();
-    let dir: PathBuf = std::path::absolute(&tmp).unwrap_or(tmp).join(format!(
-        "pyrosession-conform-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return Outcome::DriverError(format!("cannot make {}: {e}", dir.display()));
-    }
+    let tmp = std::path::absolute(&tmp).unwrap_or(tmp);
+    let dir: PathBuf = match crate::temporary::create_dir(&tmp, "pyrosession-conform-") {
+        Ok(dir) => dir,
+        Err(e) => {
+            return Outcome::DriverError(format!("cannot make a folder in {}: {e}", tmp.display()))
+        }
+    };
     let mut ctx = Ctx::new(driver, dir.clone());
     let result = (scenario.run)(&mut ctx);
     let reset = ctx.reset_clock();
-    let _ = std::fs::remove_dir_all(&dir);
+    let outcome = judge(implementation, scenario, result, reset);
+    match crate::temporary::remove_dir(&dir) {
+        Ok(()) => outcome,
+        Err(e) => Outcome::DriverError(match outcome {
+            Outcome::Pass => format!("cannot remove {}: {e}", dir.display()),
+            o => format!(
+                "cannot remove {}: {e} (the scenario: {}{}{})",
+                dir.display(),
+                o.label(),
+                if o.detail().is_empty() { "" } else { ": " },
+                o.detail()
+            ),
+        }),
+    }
+}
+
+/// The outcome of a scenario that ran, judged against the divergences listed for the
+/// implementation.
+fn judge(
+    implementation: &str,
+    scenario: &Scenario,
+    result: Result<(), Fail>,
+    reset: Result<(), DriverError>,
+) -> Outcome {
     let listed = known_divergences()
         .into_iter()
         .find(|d| d.implementation == implementation && d.scenario == scenario.id);

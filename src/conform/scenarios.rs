@@ -69,6 +69,17 @@ impl<'a> Ctx<'a> {
         self.dir.join(name)
     }
 
+    /// A new file `name` in the scenario's folder holding `bytes`, created by this call (mode
+    /// 0600, never through a link: spec/conformance.md §2.3); its path.
+    fn new_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, Fail> {
+        use std::io::Write as _;
+        let path = self.path(name);
+        crate::temporary::create_new(&path)
+            .and_then(|mut f| f.write_all(bytes))
+            .or_else(|e| differs(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path)
+    }
+
     fn ok(&mut self, op: &str, args: Value) -> Result<Value, Fail> {
         match self.driver.call(op, args)? {
             Ok(v) => Ok(v),
@@ -533,22 +544,19 @@ scenarios! {
         Ok(())
     };
     "open.empty_file", "storage §4", "an empty file is refused and left empty", |ctx| {
-        let p = ctx.path("empty.session");
-        std::fs::write(&p, b"").or_else(|e| differs(e.to_string()))?;
+        let p = ctx.new_file("empty.session", b"")?;
         refused_unchanged(ctx, &p)
     };
     "open.json_session", "storage §4", "a Pyrogram 0.14 JSON session is refused and left alone", |ctx| {
-        let p = ctx.path("json.session");
-        std::fs::write(&p, br#"{"dc_id": 2, "test_mode": false, "auth_key": ["AAAA"], "user_id": 1, "date": 0}"#).or_else(|e| differs(e.to_string()))?;
+        let p = ctx.new_file("json.session", br#"{"dc_id": 2, "test_mode": false, "auth_key": ["AAAA"], "user_id": 1, "date": 0}"#)?;
         refused_unchanged(ctx, &p)
     };
     "open.not_sqlite", "storage §4", "a file that is not SQLite is refused and left alone", |ctx| {
-        let p = ctx.path("text.session");
-        std::fs::write(&p, b"this is a text file and no database at all, nothing to see here").or_else(|e| differs(e.to_string()))?;
+        let p = ctx.new_file("text.session", b"this is a text file and no database at all, nothing to see here")?;
         refused_unchanged(ctx, &p)
     };
     "open.telethon", "storage §4", "a Telethon session file is refused and left alone", |ctx| {
-        let p = ctx.path("telethon.session");
+        let p = ctx.new_file("telethon.session", b"")?;
         let conn = rusqlite::Connection::open(&p).or_else(|e| differs(e.to_string()))?;
         conn.execute_batch("CREATE TABLE version (version integer primary key); INSERT INTO version VALUES (8);
             CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer, tmp_auth_key blob);
@@ -570,7 +578,7 @@ scenarios! {
         refused_unchanged(ctx, &p)
     };
     "open.migrates_v2", "storage §5", "a version 2 file is migrated to 3 with api_id appended and its session kept", |ctx| {
-        let p = ctx.path("v2.session");
+        let p = ctx.new_file("v2.session", b"")?;
         let v2 = crate::storage::schema::SCHEMA_V3.replace("    api_id    INTEGER,\n", "");
         rusqlite::Connection::open(&p)
             .and_then(|c| c.execute_batch(&format!("{v2} INSERT INTO version VALUES (2); INSERT INTO sessions VALUES (3, 0, zeroblob(256), 0, 4242, 0);")))

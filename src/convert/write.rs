@@ -4,26 +4,35 @@
 use std::path::{Path, PathBuf};
 
 use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
-use crate::storage::create_temporary;
-
-/// A new empty file beside `path`, made by this call (see [`create_temporary`]); its errors
-/// name `path`.
-fn temporary(path: &Path) -> Result<PathBuf, ConvertError> {
-    create_temporary(path).map_err(|source| ConvertError::Io {
+/// A new empty file beside `path`, made by this call (see [`crate::temporary::create_beside`]),
+/// and its name; its errors name `path`.
+fn temporary(path: &Path) -> Result<(PathBuf, std::fs::File), ConvertError> {
+    crate::temporary::create_beside(path).map_err(|source| ConvertError::Io {
         path: path.to_path_buf(),
         doing: "creating the file",
         source,
     })
 }
 
+/// Removes the temporary file `tmp` whatever happened, unless [`publish`] renamed it into
+/// place; failing that is reported, naming it, unless an earlier error is (spec/conversions.md
+/// §5.5).
+fn finish<T>(result: Result<T, ConvertError>, tmp: &Path, force: bool) -> Result<T, ConvertError> {
+    if force && result.is_ok() {
+        return result;
+    }
+    let removed = crate::temporary::remove_file(tmp).map_err(|source| ConvertError::Io {
+        path: tmp.to_path_buf(),
+        doing: "removing the temporary file",
+        source,
+    });
+    result.and_then(|v| removed.map(|()| v))
+}
+
 /// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
-/// no other user can read the key even for a moment.
+/// no other user can read the key even for a moment (see [`crate::temporary::create_new`]).
 pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map_err(|source| {
+    crate::temporary::create_new(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ConvertError::AlreadyExists {
                 path: path.to_path_buf(),
@@ -114,7 +123,8 @@ pub fn write_file(
         });
     }
     let mut losses = account.losses.clone();
-    let tmp = temporary(path)?;
+    let (tmp, file) = temporary(path)?;
+    drop(file);
     let built = if target == Target::PyrogramFile {
         let session = pyrogram::session(account, target, options, &mut losses)?;
         let peers = pyrogram::peers(account, &mut losses);
@@ -140,8 +150,7 @@ pub fn write_file(
     let published = built
         .map_err(|e| naming(e, &tmp, path))
         .and_then(|()| publish(&tmp, path, force));
-    let _ = std::fs::remove_file(&tmp);
-    published.map(|()| {
+    finish(published, &tmp, force).map(|()| {
         // The losses were found on the way to a Telethon string; the target is the file.
         for l in &mut losses {
             if let Loss::FieldsNotHeld { target: t, .. } = l {
@@ -184,28 +193,20 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
             path: path.to_path_buf(),
         });
     }
-    let tmp = temporary(path)?;
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&tmp)
+    let (tmp, mut file) = temporary(path)?;
+    // Written through the descriptor `temporary` opened, never by the name again.
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
         .map_err(|source| ConvertError::Io {
             path: tmp.clone(),
             doing: "writing the file",
             source,
-        })
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())
-                .and_then(|()| f.write_all(b"\n"))
-                .and_then(|()| f.sync_all())
-                .map_err(|source| ConvertError::Io {
-                    path: tmp.clone(),
-                    doing: "writing the file",
-                    source,
-                })
         });
+    drop(file);
     let published = written
         .map_err(|e| naming(e, &tmp, path))
         .and_then(|()| publish(&tmp, path, force));
-    let _ = std::fs::remove_file(&tmp);
-    published
+    finish(published, &tmp, force)
 }

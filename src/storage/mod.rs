@@ -42,7 +42,7 @@ pub use error::{NotFound, StorageError};
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;
-pub(crate) use open::{build_new_file, create_temporary};
+pub(crate) use open::build_new_file;
 pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::StoredPeer;
 pub use schema::Dialect;
@@ -480,10 +480,8 @@ mod tests {
     /// next write ends it; a read-only file never keeps one (spec/storage.md §2.5).
     #[test]
     fn lookups_hold_a_read_until_the_next_write_except_read_only() {
-        let dir = std::env::temp_dir().join(format!("pyrosession-held-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::temporary::create_dir(&std::env::temp_dir(), "pyrosession-held-").unwrap();
         let path = dir.join("held.session");
-        let _ = std::fs::remove_file(&path);
         let mut file = Storage::open_file(&path).unwrap();
         let mut memory = Storage::memory().unwrap();
         for s in [&mut file, &mut memory] {

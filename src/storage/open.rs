@@ -969,51 +969,6 @@ impl Storage {
     }
 }
 
-/// A name for a file being built, beside its final place: hidden, unique to this process and
-/// call, and recognisable (`.<name>.<pid>.<n>.tmp`).
-///
-/// The name's part from `path` is cut to 120 bytes (at a character), so that a file name near
-/// the file system's limit (255 bytes) still has a temporary name.
-fn temporary_name(path: &Path) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let full = path
-        .file_name()
-        .map_or_else(|| "session".into(), |n| n.to_string_lossy().into_owned());
-    let mut name = String::new();
-    for c in full.chars() {
-        if name.len() + c.len_utf8() > 120 {
-            break;
-        }
-        name.push(c);
-    }
-    path.with_file_name(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
-
-/// Creates a new, empty file beside `path` with mode 0600 under a temporary name that no file
-/// had, and returns that name: while a file of the name tried exists (left by a process that
-/// had this pid, or another process's), the next one is tried. Only a file this returned is
-/// ever removed by its caller, so nothing it did not create is deleted (spec/storage.md §2.2).
-pub(crate) fn create_temporary(path: &Path) -> std::io::Result<PathBuf> {
-    let mut tries = 0;
-    loop {
-        let tmp = temporary_name(path);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&tmp) {
-            Ok(_) => return Ok(tmp),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// Builds a complete session file (Pyrogram 2.0.106's schema, its version row and the session
 /// row, holding `session` if given) under a temporary name and links it to `path`, failing with
 /// [`StorageError::AlreadyExists`] if `path` exists (spec/storage.md §2.4).
@@ -1021,8 +976,9 @@ pub(crate) fn publish_new_file(
     path: &Path,
     session: Option<&crate::Session>,
 ) -> Result<(), StorageError> {
-    let tmp = create_temporary(path)
+    let (tmp, file) = crate::temporary::create_beside(path)
         .map_err(|source| StorageError::io(path, "creating the file", source))?;
+    drop(file);
     let result = build_new_file(&tmp, path, session).and_then(|()| {
         std::fs::hard_link(&tmp, path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
@@ -1034,11 +990,14 @@ pub(crate) fn publish_new_file(
             }
         })
     });
-    let _ = std::fs::remove_file(&tmp);
-    result
+    // The temporary name goes whatever happened; failing that is reported, naming it, unless
+    // an earlier error is (spec/storage.md §2.7).
+    let removed = crate::temporary::remove_file(&tmp)
+        .map_err(|source| StorageError::io(&tmp, "removing the temporary file", source));
+    result.and(removed)
 }
 
-/// Builds a session file in `tmp`, an empty file [`create_temporary`] made; errors name
+/// Builds a session file in `tmp`, an empty file [`crate::temporary::create_beside`] made; errors name
 /// `shown`, the file the caller asked for.
 pub(crate) fn build_new_file(
     tmp: &Path,

@@ -121,21 +121,29 @@ pub fn format_named(name: &str) -> Format {
     Format::from_name(name).unwrap_or_else(|| panic!("unknown format {name}"))
 }
 
-/// A fresh directory under the system's temporary directory, removed on drop.
+/// A new directory under the system's temporary directory, removed on drop: `pyrosession-{tag}-`
+/// and 16 hexadecimal digits nobody can guess, made with `mkdir` (never one that exists, which
+/// another local user could have made), as spec/storage.md §2.7 asks of the crate.
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
+        use std::hash::{BuildHasher, Hasher};
         use std::sync::atomic::{AtomicUsize, Ordering};
         static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "pyrosession-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+        for _ in 0..8 {
+            // SipHash under keys std draws from the system's random source.
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(std::process::id());
+            h.write_usize(N.fetch_add(1, Ordering::SeqCst));
+            let dir = std::env::temp_dir().join(format!("pyrosession-{tag}-{:016x}", h.finish()));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return TempDir(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => panic!("cannot make {}: {e}", dir.display()),
+            }
+        }
+        panic!("every name tried for a {tag} directory was taken");
     }
 
     pub fn join(&self, name: &str) -> PathBuf {
