@@ -279,3 +279,115 @@ fn no_output_quotes_a_damaged_session_string() {
         examples.join("\n")
     );
 }
+
+/// Makes the input a row of spec/damaged-inputs.md §3 names, in `dir`, and returns the
+/// arguments to give and what to pipe to standard input.
+fn make_argument(id: &str, dir: &Path) -> (Vec<String>, Option<Vec<u8>>) {
+    let example = |name: &str| {
+        std::fs::read_to_string(util::root().join("spec/examples").join(name))
+            .unwrap()
+            .trim_end()
+            .to_owned()
+    };
+    let fixture = util::root().join("spec/fixtures/pyrogram-2.0.106.session");
+    let d = dir.display();
+    let args = |a: &[&str]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
+    match id {
+        "cut-string-with-slash" => {
+            let cut = example("v2.txt").replace('-', "+").replace('_', "/")[..280].to_owned();
+            assert!(cut.contains('/'));
+            (args(&["inspect", &cut]), None)
+        }
+        "quoted-string" => (
+            args(&["inspect", &format!("b'{}'", example("v2.txt"))]),
+            None,
+        ),
+        "name-without-session" => {
+            std::fs::copy(&fixture, dir.join("my_account.session")).unwrap();
+            (args(&["export", &format!("{d}/my_account")]), None)
+        }
+        "string-as-file" => (args(&["export", &example("v2.txt")]), None),
+        "cut-string-as-file" => (args(&["peers", &example("v2.txt")[..100]]), None),
+        "sqlite-on-stdin" => (
+            args(&["inspect", "-"]),
+            Some(std::fs::read(&fixture).unwrap()),
+        ),
+        "telethon-string-to-import" => (
+            args(&[
+                "import",
+                &example("telethon.txt"),
+                &format!("{d}/new.session"),
+            ]),
+            None,
+        ),
+        "directory-as-target" => (
+            args(&[
+                "convert",
+                "--to",
+                "telethon-file",
+                "--force",
+                &example("v2.txt"),
+                &d.to_string(),
+            ]),
+            None,
+        ),
+        "missing-directory-as-target" => (
+            args(&[
+                "convert",
+                "--to",
+                "telethon",
+                &example("v2.txt"),
+                &format!("{d}/no/such/t.txt"),
+            ]),
+            None,
+        ),
+        other => panic!("no maker for argument row {other}"),
+    }
+}
+
+/// spec/damaged-inputs.md §3, word for word: each argument's one line on standard error, with
+/// its directory written `{dir}`, and exit status 1.
+#[test]
+fn every_argument_row_gets_what_the_table_says() {
+    use std::io::Write as _;
+    let text = std::fs::read_to_string(util::root().join("spec/damaged-inputs.md")).unwrap();
+    let rows: Vec<(String, String)> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("## 3."))
+        .take_while(|l| !l.starts_with("## 4."))
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 4, "{l}");
+            (
+                cells[0].trim_matches('`').to_owned(),
+                cells[3].trim_matches('`').to_owned(),
+            )
+        })
+        .collect();
+    assert!(rows.len() >= 9, "the table has {} rows", rows.len());
+    let mut failures = Vec::new();
+    for (id, want) in rows {
+        let dir = util::TempDir::new("argument-rows");
+        let (args, stdin) = make_argument(&id, &dir.0);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(&args)
+            .current_dir(&dir.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(&stdin.unwrap_or_default()).unwrap();
+        drop(pipe);
+        let out = child.wait_with_output().unwrap();
+        let got = String::from_utf8(out.stderr)
+            .unwrap()
+            .replace(&dir.0.display().to_string(), "{dir}");
+        if out.status.code() != Some(1) || got != format!("pyrosession: {want}\n") {
+            failures.push(format!("{id}:\n  table: {want}\n  got:   {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
