@@ -113,6 +113,13 @@ impl Source {
             }
             Source::Stdin => crate::convert::read_text_bytes(io::stdin().lock())?,
         };
+        if bytes.starts_with(b"SQLite format 3\0") {
+            // A session file piped in (`< my.session`): named, it is read as one.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "an SQLite database (a session file?), not a session string: give the file's name as the argument instead",
+            ));
+        }
         let mut text = String::from_utf8(bytes).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -165,7 +172,7 @@ pub fn to_text(decoded: &Decoded, reveal_key: bool) -> String {
         let _ = writeln!(out, "warnings     none");
     } else {
         for w in &decoded.warnings {
-            let _ = writeln!(out, "warning      {w}");
+            let _ = writeln!(out, "warning      {}", one_line(&w.to_string()));
         }
     }
     out
@@ -261,16 +268,69 @@ fn or_none<T: std::fmt::Display>(v: Option<T>) -> String {
     )
 }
 
-/// A value a file holds, kept on its line of a text report: line breaks in it are written as
-/// `\u000a` and `\u000d`, the escape the command uses for other control characters, so that no
-/// file can add lines of its own to a report (the command escapes the rest).
+/// A value from outside the program (a file, an argument, a driver's answer) as it may be
+/// shown on a terminal, on one line: every control character (line breaks and tabs included)
+/// and every invisible character that reorders or hides text (U+200B-U+200F, U+202A-U+202E,
+/// U+2066-U+2069) is written as `\u` and four hex digits, so that no value can move the cursor,
+/// clear the screen, add lines of its own to a report or hide what follows it
+/// (spec/conversions.md §11.2). The one escaping rule of the command: [`terminal_safe`] is the
+/// same rule for whole reports, whose line breaks are the report's own.
 #[must_use]
 pub fn one_line(value: &str) -> std::borrow::Cow<'_, str> {
-    if value.contains(['\n', '\r']) {
-        std::borrow::Cow::Owned(value.replace('\n', "\\u000a").replace('\r', "\\u000d"))
-    } else {
-        std::borrow::Cow::Borrowed(value)
+    escape(value, false)
+}
+
+/// A whole report or message for the terminal: [`one_line`]'s escaping, except for the line
+/// breaks and tabs that lay the report out (every value in it went through [`one_line`]). In
+/// JSON, whose strings serde has escaped below U+0020, the escapes are valid JSON and read back
+/// as the characters.
+#[must_use]
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_layout && matches!(c, '\n' | '\t')))
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            // Every such character is in the Basic Multilingual Plane: four digits suffice.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether a command-line argument that names no file could be a session string, whole or
+/// damaged (spec/conversions.md §11.1): at least 12 characters, of which, set aside white
+/// space, `=` and one pair of quotes around them all (see the `Quoted` diagnosis), at most two
+/// are outside the two base64 alphabets; and not named
+/// `*.session` or `*.txt`. The command takes such an argument for a string and never quotes it
+/// in a message: a string cut short holds most of its key.
+#[must_use]
+pub fn could_be_session_string(arg: &str) -> bool {
+    let trimmed = arg.trim();
+    let body = crate::string::inside_quotes(trimmed).unwrap_or(trimmed);
+    let named_like_a_file = Path::new(body)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"));
+    let outside = body
+        .chars()
+        .filter(|&c| {
+            !(c.is_ascii_alphanumeric()
+                || c.is_whitespace()
+                || matches!(c, '-' | '_' | '+' | '/' | '='))
+        })
+        .count();
+    arg.chars().count() >= 12 && outside <= 2 && !named_like_a_file
 }
 
 /// The plain-text report on a session file. The auth key is shown only with `reveal_key`.
@@ -312,7 +372,7 @@ pub fn file_to_text(r: &FileReport, reveal_key: bool) -> String {
         let _ = writeln!(out, "peers        {total} ({})", by_type.join(", "));
     }
     for w in &r.warnings {
-        let _ = writeln!(out, "warning      {w}");
+        let _ = writeln!(out, "warning      {}", one_line(w));
     }
     out
 }

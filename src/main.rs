@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
-use pyrosession::inspect::{self, Query, Source};
+// Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
+use pyrosession::inspect::{self, terminal_safe, Query, Source};
 use pyrosession::storage::{Storage, StorageError};
 use serde_json::json;
 
@@ -57,27 +58,11 @@ fn emit(text: &str, newline: bool) {
     }
 }
 
-/// `text` with every control character but line breaks and tabs, and the invisible characters
-/// that reorder or hide text, written as `\u001b`: in JSON output (whose strings serde has
-/// already escaped below U+0020) the same escape is valid JSON and reads back as the character.
-fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            // Every such character is in the Basic Multilingual Plane: four digits suffice.
-            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{:04x}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+/// A line on standard error: `pyrosession: `, a kind (`warning: `, `note: ` or nothing) and the
+/// message, escaped on one line (spec/conversions.md §11.2): a line break in it, from an
+/// argument or a file (or SQLite quoting a damaged schema), is written `\u000a`.
+fn say(kind: &str, message: &str) {
+    eprintln!("pyrosession: {kind}{}", inspect::one_line(message));
 }
 
 #[derive(Parser)]
@@ -223,13 +208,10 @@ impl From<TargetArg> for Target {
     }
 }
 
-/// Reports a failure: one line on standard error and, with `--json`, an object on standard
-/// output.
-/// Reports a failure: one line on standard error (a message that holds line breaks, such as
-/// SQLite's quoting a damaged schema, is joined with spaces), and with `json` the error as JSON.
+/// Reports a failure: one line on standard error (see [`say`]), and with `json` the error as
+/// JSON.
 fn fail(json: bool, message: &str, extra: Option<serde_json::Value>) -> ExitCode {
-    let one_line = message.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-    eprintln!("pyrosession: {}", terminal_safe(&one_line));
+    say("", message);
     if json {
         out!("{}", extra.unwrap_or_else(|| json!({ "error": message })));
     }
@@ -247,13 +229,15 @@ fn main() -> ExitCode {
         .take();
     match failed {
         Some(e) => {
-            eprintln!("pyrosession: cannot write the output: {e}");
+            say("", &format!("cannot write the output: {e}"));
             ExitCode::FAILURE
         }
         None => code,
     }
 }
 
+// One arm per command: splitting the match would only scatter the commands.
+#[allow(clippy::too_many_lines)]
 fn run(command: Command) -> ExitCode {
     match command {
         Command::Inspect {
@@ -263,6 +247,9 @@ fn run(command: Command) -> ExitCode {
             session,
         } => inspect_cmd(&session, json, strict, reveal_key),
         Command::Export { file } => {
+            if let Some(why) = missing_session_file(&file) {
+                return fail(false, &why, None);
+            }
             match Storage::open_file_read_only(&file).and_then(|s| s.export_session_string()) {
                 Ok(s) => {
                     // The string holds the key: wiped once printed.
@@ -301,6 +288,9 @@ fn run(command: Command) -> ExitCode {
             convert_cmd(&source, to.into(), &options, target.as_deref(), force)
         }
         Command::Peers { json, file } => {
+            if let Some(why) = missing_session_file(&file) {
+                return fail(json, &why, None);
+            }
             match Storage::open_file_read_only(&file).and_then(|s| s.peers()) {
                 Ok(peers) if json => {
                     out!("{}", inspect::peers_to_json(&peers));
@@ -323,9 +313,14 @@ fn run(command: Command) -> ExitCode {
             if q.is_empty() {
                 return fail(
                     json,
-                    &format!("{query:?} names no peer: give an id, a @username or a +phone number"),
+                    &format!(
+                        "\"{query}\" names no peer: give an id, a @username or a +phone number"
+                    ),
                     None,
                 );
+            }
+            if let Some(why) = missing_session_file(&file) {
+                return fail(json, &why, None);
             }
             match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
                 Ok(inspect::Resolved::Peer(peer)) if json => {
@@ -344,6 +339,23 @@ fn run(command: Command) -> ExitCode {
                     out!("InputPeerSelf()");
                     ExitCode::SUCCESS
                 }
+                // A query that may be a session string is not quoted unless it reads like a
+                // username typed by hand: at most 32 characters, none of them upper case
+                // (spec/conversions.md §11.1).
+                Err(StorageError::NotFound(_))
+                    if inspect::could_be_session_string(&query)
+                        && (query.chars().count() > 32
+                            || query.chars().any(|c| c.is_ascii_uppercase())) =>
+                {
+                    fail(
+                        json,
+                        &format!(
+                            "no peer found for the query (of {} characters, not shown: it may be a session string)",
+                            query.chars().count()
+                        ),
+                        None,
+                    )
+                }
                 Err(e) => fail(json, &e.to_string(), None),
             }
         }
@@ -361,10 +373,11 @@ fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
 }
 
 /// Why an argument that names a path cannot be read as a session's file, where it would
-/// otherwise be taken for a session string and fail to decode with a message about base64:
-/// a directory, a FIFO or device, a broken symbolic link, or a path that does not exist but
-/// looks like one (it holds a `/`, ends in `.session` or `.txt`, or is not UTF-8; no session
-/// string of under 300 characters has any of these, and a longer one may hold a `/`).
+/// otherwise be taken for a session string and fail to decode with a message about base64
+/// (spec/conversions.md §11.1): a directory, a FIFO or device, a broken symbolic link, or a
+/// path that does not exist but looks like one (it holds a `/`, ends in `.session` or `.txt`,
+/// or is not UTF-8) and cannot be a session string. An argument that could be one
+/// ([`inspect::could_be_session_string`]) is a string, and no message quotes it.
 fn unusable_path(arg: &OsStr) -> Option<String> {
     let path = std::path::Path::new(arg);
     if arg == "-" || arg.is_empty() {
@@ -389,22 +402,92 @@ fn unusable_path(arg: &OsStr) -> Option<String> {
             }
             Ok(_) => Some(format!("cannot read {}: {e}", path.display())),
             Err(_) => {
-                let looks_like_a_path = match arg.to_str() {
-                    // Every session string is ASCII.
-                    None => true,
-                    Some(arg) => {
-                        (path.extension().is_some_and(|e| {
-                            e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
-                        }) || arg.contains('/'))
-                            // Below the shortest session string (351), with room for one
-                            // cut short to be diagnosed as a string (spec/conversions.md §11).
-                            && arg.chars().count() < 300
-                    }
+                // Every session string is UTF-8.
+                let Some(text) = arg.to_str() else {
+                    return Some(format!("cannot read {}: no such file", path.display()));
                 };
-                looks_like_a_path.then(|| format!("cannot read {}: no such file", path.display()))
+                if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
+                    return Some(format!(
+                        "cannot read {}: no such file; did you mean {}?",
+                        path.display(),
+                        file.display()
+                    ));
+                }
+                let looks_like_a_path = path.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
+                }) || text.contains('/');
+                (looks_like_a_path && !inspect::could_be_session_string(text))
+                    .then(|| format!("cannot read {}: no such file", path.display()))
             }
         },
     }
+}
+
+/// `NAME.session` for an argument `NAME` that names nothing, where that file exists: what
+/// Pyrogram's `Client("NAME")` opens (spec/conversions.md §11.1).
+fn did_you_mean(path: &std::path::Path) -> Option<PathBuf> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".session");
+    let file = PathBuf::from(name);
+    (path.extension().is_none() && std::fs::symlink_metadata(path).is_err() && file.is_file())
+        .then_some(file)
+}
+
+/// Whether a text is a session of a format the crate reads (a string of any library, or a JSON
+/// session).
+fn is_a_session(text: &str) -> bool {
+    pyrosession::string::decode_compat(text).is_ok() || convert::read_text(text).is_ok()
+}
+
+/// A string's error, for an argument that holds a `/` as a path does and names no file: it is
+/// neither, and the argument, which may be a session string cut short, is not quoted
+/// (spec/conversions.md §11.1).
+fn neither(arg: &OsStr, message: String) -> String {
+    if arg.to_str().is_some_and(|a| a.contains('/')) && !std::path::Path::new(arg).exists() {
+        format!("no file of that name, and not a session string: {message}")
+    } else {
+        message
+    }
+}
+
+/// Why the session file that `export`, `peers` or `resolve` reads is not there, where the
+/// storage's message would quote an argument that may be a session string, or where the
+/// operator left out `.session` (spec/conversions.md §11.1).
+fn missing_session_file(file: &std::path::Path) -> Option<String> {
+    if std::fs::symlink_metadata(file).is_ok() {
+        return None;
+    }
+    if let Some(hint) = did_you_mean(file) {
+        return Some(format!(
+            "{}: no such session file; did you mean {}?",
+            file.display(),
+            hint.display()
+        ));
+    }
+    let text = file.to_str()?;
+    if !inspect::could_be_session_string(text) {
+        return None;
+    }
+    Some(if is_a_session(text) {
+        "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned()
+    } else {
+        format!(
+            "no such session file (the argument, of {} characters, is not shown: it may be a session string)",
+            text.chars().count()
+        )
+    })
+}
+
+/// Why a file to write cannot be named by this argument: it is a session string (SESSION and
+/// FILE swapped), which would then be quoted as the file written.
+fn string_as_target(file: &std::path::Path) -> Option<String> {
+    let text = file.to_str()?;
+    (std::fs::symlink_metadata(file).is_err()
+        && inspect::could_be_session_string(text)
+        && is_a_session(text))
+    .then(|| {
+        "the file to write is named by a session string (not shown): give the session first, then the file".to_owned()
+    })
 }
 
 fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitCode {
@@ -463,7 +546,10 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
                     }
                 }
             }
-            fail(json, &e.to_string(), Some(inspect::error_json(&e)))
+            let mut report = inspect::error_json(&e);
+            let message = neither(arg, e.to_string());
+            report["error"] = json!(message);
+            fail(json, &message, Some(report))
         }
     }
 }
@@ -517,11 +603,15 @@ fn convert_cmd(
     let source_file = (arg != "-" && file.is_file()).then_some(file);
     let account = match account {
         Ok(a) => a,
+        Err(e) if source_file.is_none() => return fail(false, &neither(arg, e.to_string()), None),
         Err(e) => return fail(false, &naming_source(&e, source_file, path), None),
     };
+    if let Some(why) = path.and_then(string_as_target) {
+        return fail(false, &why, None);
+    }
     // A Pyrogram string's departures from canonical form, as import says them.
     for w in &account.warnings {
-        eprintln!("pyrosession: warning: {w}");
+        say("warning: ", &w.to_string());
     }
     let result = match (target.is_file(), path) {
         (true, None) => {
@@ -548,7 +638,7 @@ fn convert_cmd(
     match result {
         Ok((text, losses)) => {
             for loss in &losses {
-                eprintln!("pyrosession: note: {loss}");
+                say("note: ", &loss.to_string());
             }
             match (text, path) {
                 (Some(t), _) => out!("{}", t.as_str()),
@@ -561,11 +651,14 @@ fn convert_cmd(
                         Target::PyrogramFile => account.peers.len(),
                         _ => 0,
                     };
-                    eprintln!(
-                        "pyrosession: wrote {} ({target}, dc {}, {peers} {})",
-                        p.display(),
-                        account.dc_id,
-                        if peers == 1 { "peer" } else { "peers" }
+                    say(
+                        "",
+                        &format!(
+                            "wrote {} ({target}, dc {}, {peers} {})",
+                            p.display(),
+                            account.dc_id,
+                            if peers == 1 { "peer" } else { "peers" }
+                        ),
                     );
                 }
                 (None, None) => {}
@@ -631,6 +724,20 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             None,
         );
     }
+    if let Some(why) = string_as_target(file) {
+        return fail(false, &why, None);
+    }
+    if file.is_dir() {
+        return fail(
+            false,
+            &format!(
+                "{}: is a directory; name the session file to create (in it, as {}/NAME.session)",
+                file.display(),
+                file.display()
+            ),
+            None,
+        );
+    }
     let source = Source::from_arg(arg);
     if let Source::SessionFile(p) = &source {
         return fail(
@@ -648,22 +755,50 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
     };
     let decoded = match pyrosession::string::decode_compat(&text) {
         Ok(d) => d,
-        Err(e) => return fail(false, &e.to_string(), None),
+        // Another library's session: convert writes a Pyrogram file from it.
+        Err(e) if convert::read_text(&text).is_ok() => {
+            return fail(
+                false,
+                &format!("{e}; import takes Pyrogram's strings: convert --to pyrogram-file writes a Pyrogram session file from this one"),
+                None,
+            )
+        }
+        Err(e) => return fail(false, &neither(arg, e.to_string()), None),
     };
     for w in &decoded.warnings {
-        eprintln!("pyrosession: warning: {w}");
+        say("warning: ", &w.to_string());
     }
     match Storage::create_file_from_session(file, &decoded.session) {
         Ok(()) => {
-            eprintln!(
-                "pyrosession: wrote {} ({} session, dc {})",
-                file.display(),
-                decoded.format,
-                decoded.session.dc_id
+            say(
+                "",
+                &format!(
+                    "wrote {} ({} session, dc {})",
+                    file.display(),
+                    decoded.format,
+                    decoded.session.dc_id
+                ),
             );
+            client_name_note(file);
             ExitCode::SUCCESS
         }
         Err(e) => fail(false, &e.to_string(), None),
+    }
+}
+
+/// Pyrogram's `Client("NAME")` opens `NAME.session` in its working directory: a file named
+/// otherwise is found by no client, which a note says (spec/conversions.md §11.1).
+fn client_name_note(file: &std::path::Path) {
+    let named_session = file.extension().is_some_and(|e| e == "session");
+    if let (false, Some(stem), Some(name)) = (named_session, file.file_stem(), file.file_name()) {
+        let stem = stem.to_string_lossy();
+        say(
+            "note: ",
+            &format!(
+                "Pyrogram's Client(\"{stem}\") opens {stem}.session, not {}: rename the file to {stem}.session for Pyrogram to find it",
+                name.to_string_lossy()
+            ),
+        );
     }
 }
 

@@ -44,7 +44,7 @@ fn strict_errors_name_what_and_where() {
     );
     assert_message(
         &decode_strict(&s[..300]).unwrap_err(),
-        "invalid length 300: a session string has 362 (v2), 356 (legacy64) or 351 (legacy32) characters; the string looks truncated: 300 characters of the URL-safe alphabet, where a session string has 351, 356 or 362",
+        "invalid length 300: a session string has 362 (v2), 356 (legacy64) or 351 (legacy32) characters; the string looks truncated: 300 base64 characters, where a session string has 351, 356 or 362",
     );
     assert_message(
         &decode_strict(&format!("{}B", &s[..361])).unwrap_err(),
@@ -81,7 +81,7 @@ fn compatible_errors_name_pyrogram_error_and_diagnosis() {
     );
     assert_message(
         &decode_compat(&s[..361]).unwrap_err(),
-        "the base64 data ends one character into a group of four (361 data characters) (Pyrogram 2.0.106: binascii.Error: Invalid base64-encoded string: number of data characters (361) cannot be 1 more than a multiple of 4); the string looks truncated: 361 characters of the URL-safe alphabet, where a session string has 351, 356 or 362",
+        "the base64 data ends one character into a group of four (361 data characters) (Pyrogram 2.0.106: binascii.Error: Invalid base64-encoded string: number of data characters (361) cannot be 1 more than a multiple of 4); the string looks truncated: 361 base64 characters, where a session string has 351, 356 or 362",
     );
     assert_message(
         &decode_compat(&format!("{s}\u{1f511}")).unwrap_err(),

@@ -134,11 +134,11 @@ impl Report {
         // One line, whatever the driver called itself.
         let mut out = format!(
             "implementation: {}\n",
-            self.implementation.replace(['\n', '\r'], " ")
+            crate::inspect::one_line(&self.implementation)
         );
         let _ = writeln!(out, "{:<30} {:<40} result", "scenario", "section");
         for (s, o) in &self.results {
-            let detail = o.detail().replace('\n', " ");
+            let detail = crate::inspect::one_line(o.detail());
             let _ = writeln!(
                 out,
                 "{:<30} {:<40} {}{}{}",

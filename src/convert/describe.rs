@@ -28,14 +28,15 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 #[must_use]
 pub fn to_text(detected: &Detected, account: &Account, reveal_key: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "format       {detected}");
+    let one_line = crate::inspect::one_line;
+    let _ = writeln!(out, "format       {}", one_line(&detected.to_string()));
     let _ = writeln!(out, "dc_id        {}", account.dc_id);
     let _ = writeln!(out, "api_id       {}", opt(account.api_id));
     let _ = writeln!(out, "test_mode    {}", opt(account.test_mode));
     let _ = writeln!(out, "user_id      {}", opt(account.user_id));
     let _ = writeln!(out, "is_bot       {}", opt(account.is_bot));
     let server = opt(account.server.as_ref());
-    let _ = writeln!(out, "server       {}", crate::inspect::one_line(&server));
+    let _ = writeln!(out, "server       {}", one_line(&server));
     let _ = writeln!(out, "auth_key_id  {}", account.auth_key.id());
     if reveal_key {
         let _ = writeln!(out, "auth_key     {}", account.auth_key.to_hex());
@@ -43,10 +44,10 @@ pub fn to_text(detected: &Detected, account: &Account, reveal_key: bool) -> Stri
     let _ = writeln!(out, "peers        {}", account.peers.len());
     for target in TARGETS {
         let need = needs(account, target).unwrap_or_else(|| "nothing to pass".to_owned());
-        let _ = writeln!(out, "to {:<9} {need}", target.library());
+        let _ = writeln!(out, "to {:<9} {}", target.library(), one_line(&need));
     }
     for loss in &account.losses {
-        let _ = writeln!(out, "note         {loss}");
+        let _ = writeln!(out, "note         {}", one_line(&loss.to_string()));
     }
     out
 }

@@ -107,7 +107,12 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
         detail: if t.is_empty() {
             "empty text".to_owned()
         } else {
-            format!("a text of {chars} characters")
+            // What it recognisably is, as the string decoders say it (a string in quotes, one
+            // cut short): spec/session-string.md §7.3.
+            match crate::string::diagnose(t) {
+                Some(d) => format!("a text of {chars} characters; {d}"),
+                None => format!("a text of {chars} characters"),
+            }
         },
     })
 }

@@ -76,6 +76,27 @@ fn naming(e: ConvertError, built: &Path, shown: &Path) -> ConvertError {
     }
 }
 
+/// Why nothing can be written at `path`: it is a directory, or its directory does not exist
+/// (spec/conversions.md §5.5). Asked first, so that `--force` is not asked for in vain.
+fn check_target(path: &Path) -> Result<(), ConvertError> {
+    if path.is_dir() {
+        return Err(ConvertError::Io {
+            path: path.to_path_buf(),
+            doing: "writing the file",
+            source: std::io::Error::other("is a directory"),
+        });
+    }
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && std::fs::metadata(dir).is_err() => {
+            Err(crate::storage::StorageError::NoSuchDirectory {
+                path: dir.to_path_buf(),
+            }
+            .into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether two paths name one file.
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
@@ -110,16 +131,10 @@ pub fn write_file(
             path: path.to_path_buf(),
         });
     }
+    check_target(path)?;
     if !force && std::fs::symlink_metadata(path).is_ok() {
         return Err(ConvertError::AlreadyExists {
             path: path.to_path_buf(),
-        });
-    }
-    if path.is_dir() {
-        return Err(ConvertError::Io {
-            path: path.to_path_buf(),
-            doing: "writing the file",
-            source: std::io::Error::other("is a directory"),
         });
     }
     let mut losses = account.losses.clone();
@@ -188,6 +203,7 @@ fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
 /// way [`write_file`] writes session files (spec/conversions.md §5.5).
 pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), ConvertError> {
     use std::io::Write as _;
+    check_target(path)?;
     if !force && std::fs::symlink_metadata(path).is_ok() {
         return Err(ConvertError::AlreadyExists {
             path: path.to_path_buf(),

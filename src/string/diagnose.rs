@@ -53,10 +53,18 @@ pub enum Diagnosis {
         /// The number of extra characters.
         extra: usize,
     },
-    /// Characters of the URL-safe alphabet, fewer than a session string has.
+    /// Characters of base64 (the URL-safe alphabet, or the standard one, which Pyrogram reads
+    /// alike), fewer than a session string has.
     Truncated {
         /// The length found.
         found: usize,
+    },
+    /// The string wrapped in quotes (`"…"`, `'…'`, `` `…` ``, typographic `“…”` and `‘…’`, or
+    /// Python's `b'…'` and `b"…"`), as copied from source code, a shell or a chat; the quotes
+    /// are no part of it.
+    Quoted {
+        /// What the string inside the quotes is: `None` when it is a valid session string.
+        inside: Option<Box<Diagnosis>>,
     },
 }
 
@@ -86,7 +94,16 @@ impl fmt::Display for Diagnosis {
             ),
             Diagnosis::Truncated { found } => write!(
                 f,
-                "the string looks truncated: {found} characters of the URL-safe alphabet, where a session string has 351, 356 or 362"
+                "the string looks truncated: {found} base64 characters, where a session string has 351, 356 or 362"
+            ),
+            Diagnosis::Quoted { inside: None } => f.write_str(
+                "the string is wrapped in quotes, which are no part of it; without them it is a valid session string",
+            ),
+            Diagnosis::Quoted {
+                inside: Some(inside),
+            } => write!(
+                f,
+                "the string is wrapped in quotes, which are no part of it; without them: {inside}"
             ),
         }
     }
@@ -96,6 +113,11 @@ impl fmt::Display for Diagnosis {
 /// (spec/session-string.md §7.3). Both decoders attach this to their errors.
 #[must_use]
 pub fn diagnose(input: &str) -> Option<Diagnosis> {
+    quoted(input).or_else(|| unquoted(input))
+}
+
+/// What a string that is not wrapped in quotes is.
+fn unquoted(input: &str) -> Option<Diagnosis> {
     whitespace(input)
         .or_else(|| gramjs(input))
         .or_else(|| telethon(input))
@@ -112,6 +134,35 @@ fn whitespace(input: &str) -> Option<Diagnosis> {
     Some(Diagnosis::Whitespace {
         count: input.chars().filter(|c| c.is_whitespace()).count(),
         first_offset,
+    })
+}
+
+/// The text inside one pair of quotes around the whole string, if it has them.
+#[must_use]
+pub(crate) fn inside_quotes(input: &str) -> Option<&str> {
+    let body = input.strip_prefix('b').unwrap_or(input);
+    [
+        ('"', '"'),
+        ('\'', '\''),
+        ('`', '`'),
+        ('\u{201c}', '\u{201d}'),
+        ('\u{2018}', '\u{2019}'),
+    ]
+    .into_iter()
+    .find_map(|(open, close)| {
+        body.strip_prefix(open)?
+            .strip_suffix(close)
+            .filter(|inner| !inner.is_empty() && !inner.contains([open, close]))
+    })
+}
+
+fn quoted(input: &str) -> Option<Diagnosis> {
+    let inner = inside_quotes(input.trim())?;
+    if decode_compat_undiagnosed(inner).is_ok() {
+        return Some(Diagnosis::Quoted { inside: None });
+    }
+    Some(Diagnosis::Quoted {
+        inside: Some(Box::new(unquoted(inner)?)),
     })
 }
 
@@ -192,9 +243,10 @@ fn too_long(input: &str) -> Option<Diagnosis> {
 }
 
 fn truncated(input: &str) -> Option<Diagnosis> {
+    // Pyrogram reads `+` and `/` as `-` and `_`: a string in either alphabet is cut short alike.
     let url_safe = input
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/'));
     let found = input.len();
     (url_safe
         && found > 0

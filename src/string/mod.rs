@@ -23,6 +23,7 @@ use zeroize::Zeroizing;
 use crate::Session;
 
 pub use compat::decode_compat;
+pub(crate) use diagnose::inside_quotes;
 pub use diagnose::{diagnose, Diagnosis};
 pub use error::{BoolField, DecodeError, DecodeErrorKind, EncodeError};
 pub use strict::decode_strict;

@@ -1,0 +1,260 @@
+//! Text from a file or an argument reaches the terminal escaped, by every command
+//! (spec/conversions.md §11.2): an escape sequence, line breaks, a tab, other C0 and C1 control
+//! characters, DEL and a character that reverses text, put where each command shows outside
+//! text, all arrive as `\u` and four hex digits, and no value adds a line of its own.
+
+mod util;
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt as _;
+use std::process::{Command, Output, Stdio};
+
+/// The hostile text, and how the command must show it.
+const HOSTILE: &str = "a\u{1b}[2Jb\nc\rd\te\u{7}f\u{7f}g\u{9b}h\u{202e}i";
+const SHOWN: &str = "a\\u001b[2Jb\\u000ac\\u000dd\\u0009e\\u0007f\\u007fg\\u009bh\\u202ei";
+
+fn run<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(args)
+        .current_dir(util::root())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run pyrosession")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// Neither stream holds a character that acts on a terminal, but the line breaks that end the
+/// report's own lines; every line of standard error is one of the command's.
+#[track_caller]
+fn assert_clean(out: &Output) -> (String, String) {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    for stream in [&stdout, &stderr] {
+        let bad = stream.chars().find(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        });
+        assert_eq!(bad, None, "a raw character in: {stream:?}");
+    }
+    for line in stderr.lines() {
+        assert!(line.starts_with("pyrosession: "), "{stderr:?}");
+    }
+    (stdout, stderr)
+}
+
+fn fixture(dir: &util::TempDir, name: &str) -> String {
+    let p = dir.join(name);
+    std::fs::copy(util::root().join("spec/fixtures").join(name), &p).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+fn telethon_with_hostile_server(dir: &util::TempDir) -> String {
+    let t = fixture(dir, "telethon-1.45.0.session");
+    rusqlite::Connection::open(&t)
+        .unwrap()
+        .execute("UPDATE sessions SET server_address = ?1", [HOSTILE])
+        .unwrap();
+    t
+}
+
+#[test]
+fn inspect_escapes_a_file_and_an_argument() {
+    let dir = util::TempDir::new("escapes-inspect");
+    let t = telethon_with_hostile_server(&dir);
+    let out = run(&["inspect", &t]);
+    let (stdout, _) = assert_clean(&out);
+    assert!(
+        stdout.contains(&format!("server       {SHOWN}:443\n")),
+        "{stdout}"
+    );
+    // No line more than the report of the file as it was.
+    let plain = run(&["inspect", "spec/fixtures/telethon-1.45.0.session"]);
+    assert_eq!(
+        stdout.lines().count(),
+        text(&plain.stdout).lines().count(),
+        "{stdout}"
+    );
+    let out = run(&["inspect", "--json", &t]);
+    let (stdout, _) = assert_clean(&out);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["server"], format!("{HOSTILE}:443"));
+
+    let arg = format!("{}/{HOSTILE}.session", dir.0.display());
+    let out = run(&["inspect", &arg]);
+    let (_, stderr) = assert_clean(&out);
+    assert_eq!(
+        stderr,
+        format!(
+            "pyrosession: cannot read {}/{SHOWN}.session: no such file\n",
+            dir.0.display()
+        )
+    );
+}
+
+#[test]
+fn export_and_peers_escape_their_file_argument() {
+    let dir = util::TempDir::new("escapes-export");
+    let arg = format!("{}/{HOSTILE}.session", dir.0.display());
+    for command in ["export", "peers"] {
+        let out = run(&[command, &arg]);
+        let (_, stderr) = assert_clean(&out);
+        assert_eq!(
+            stderr,
+            format!(
+                "pyrosession: {}/{SHOWN}.session: no such session file\n",
+                dir.0.display()
+            ),
+            "{command}"
+        );
+    }
+}
+
+#[test]
+fn peers_escapes_what_the_file_holds() {
+    let dir = util::TempDir::new("escapes-peers");
+    let p = fixture(&dir, "pyrogram-2.0.106.session");
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute(
+            "UPDATE peers SET username = ?1 WHERE rowid = (SELECT min(rowid) FROM peers)",
+            [HOSTILE],
+        )
+        .unwrap();
+    let out = run(&["peers", &p]);
+    let (stdout, _) = assert_clean(&out);
+    assert!(stdout.contains(&format!(" {SHOWN} ")), "{stdout}");
+    assert_eq!(stdout.lines().count(), 11, "{stdout}");
+    let out = run(&["peers", "--json", &p]);
+    let (stdout, _) = assert_clean(&out);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["username"] == HOSTILE));
+}
+
+#[test]
+fn import_escapes_the_file_it_names() {
+    let dir = util::TempDir::new("escapes-import");
+    let string = std::fs::read_to_string(util::root().join("spec/examples/v2.txt")).unwrap();
+    let file = format!("{}/{HOSTILE}", dir.0.display());
+    let out = run(&["import", string.trim_end(), &file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (_, stderr) = assert_clean(&out);
+    let d = dir.0.display();
+    assert_eq!(
+        stderr,
+        format!(
+            "pyrosession: wrote {d}/{SHOWN} (v2 session, dc 2)\n\
+             pyrosession: note: Pyrogram's Client(\"{SHOWN}\") opens {SHOWN}.session, not {SHOWN}: rename the file to {SHOWN}.session for Pyrogram to find it\n"
+        )
+    );
+}
+
+#[test]
+fn convert_escapes_its_notes_and_the_file_it_names() {
+    let dir = util::TempDir::new("escapes-convert");
+    let t = telethon_with_hostile_server(&dir);
+    let target = format!("{}/{HOSTILE}", dir.0.display());
+    let out = run(&[
+        "convert",
+        "--to",
+        "pyrogram",
+        "--api-id",
+        "1",
+        "--user-id",
+        "2",
+        "--is-bot",
+        "false",
+        "--test-mode",
+        "false",
+        &t,
+        &target,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (_, stderr) = assert_clean(&out);
+    assert!(
+        stderr.contains(&format!(
+            "the data-center table's address instead of {SHOWN}:443\n"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(&format!(
+            "pyrosession: wrote {}/{SHOWN} (pyrogram, dc 2, 0 peers)\n",
+            dir.0.display()
+        )),
+        "{stderr}"
+    );
+    // A Telethon string cannot hold it: the error quotes it, on one line.
+    let out = run(&["convert", "--to", "telethon", &t]);
+    let (stdout, stderr) = assert_clean(&out);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // An error that quotes it.
+    let out = run(&[
+        "convert",
+        "--to",
+        "pyrogram",
+        "--api-id",
+        "1",
+        "--user-id",
+        "2",
+        "--is-bot",
+        "false",
+        &t,
+    ]);
+    let (_, stderr) = assert_clean(&out);
+    assert!(
+        stderr.contains(&format!("cannot tell whether {SHOWN} is a test")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn resolve_escapes_its_query() {
+    let fixture = util::root().join("spec/fixtures/pyrogram-2.0.106.session");
+    let fixture = fixture.to_str().unwrap();
+    // Whitespace is dropped from a username as Pyrogram drops it; the rest is shown escaped.
+    let query = "x\u{1b}[2jy\u{7}z\u{7f}\u{9b}\u{202e}";
+    let out = run(&["resolve", fixture, query]);
+    let (_, stderr) = assert_clean(&out);
+    assert_eq!(
+        stderr,
+        "pyrosession: username not found: x\\u001b[2jy\\u0007z\\u007f\\u009b\\u202e\n"
+    );
+    let out = run(&["resolve", fixture, " \n\t\r "]);
+    let (_, stderr) = assert_clean(&out);
+    assert_eq!(
+        stderr,
+        "pyrosession: \" \\u000a\\u0009\\u000d \" names no peer: give an id, a @username or a +phone number\n"
+    );
+}
+
+#[test]
+fn conform_escapes_the_driver_it_names() {
+    let out = run(&["conform", "--driver", &format!("./no-such-{HOSTILE}")]);
+    let (_, stderr) = assert_clean(&out);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no-such-a"), "{stderr}");
+}
+
+/// A file name that is not UTF-8 is shown with U+FFFD, and its control characters escaped.
+#[test]
+fn a_file_name_that_is_not_utf8_is_escaped_too() {
+    let dir = util::TempDir::new("escapes-bytes");
+    let mut name = dir.0.as_os_str().as_bytes().to_vec();
+    name.extend_from_slice(b"/\xff\x1b[2J.session");
+    let out = run(&[OsStr::from_bytes(b"inspect"), OsStr::from_bytes(&name)]);
+    let (_, stderr) = assert_clean(&out);
+    assert_eq!(
+        stderr,
+        format!(
+            "pyrosession: cannot read {}/\u{fffd}\\u001b[2J.session: no such file\n",
+            dir.0.display()
+        )
+    );
+}
