@@ -320,13 +320,6 @@ fn run(command: Command) -> ExitCode {
         } => conform_cmd(driver.as_deref(), timeout, json),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
-            if q.is_empty() {
-                return fail(
-                    json,
-                    &format!("{query:?} names no peer: give an id, a @username or a +phone number"),
-                    None,
-                );
-            }
             match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
                 Ok(inspect::Resolved::Peer(peer)) if json => {
                     out!("{}", inspect::input_peer_to_json(&peer));
