@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 use crate::peer::{InputPeer, PeerType};
-use crate::storage::{Dialect, SessionFields, Storage, StorageError, StoredPeer};
+use crate::storage::{Dialect, SessionFields, Storage, StorageError, StoredPeer, UnreadablePeer};
 use crate::string::{decode_compat, decode_strict, DecodeError, Decoded};
 use crate::AuthKey;
 
@@ -216,6 +216,9 @@ pub struct FileReport {
     /// Values the file holds that Pyrogram cannot put into a session string: its
     /// `export_session_string` (and this crate's, and `export`) fails on them.
     pub warnings: Vec<String>,
+    /// Rows of `peers` that cannot be read as peers, not counted in `peer_counts`: Pyrogram
+    /// uses the file, and fails only on a lookup of such a peer (spec/storage.md §6.6).
+    pub unreadable_peers: Vec<UnreadablePeer>,
 }
 
 /// What in the session fields no session string can hold (the ranges of spec/storage.md §7.2).
@@ -242,7 +245,8 @@ fn export_warnings(f: &SessionFields) -> Vec<String> {
 /// Reads what `inspect` reports about a session file, opened read-only.
 pub fn file_report(storage: &Storage) -> Result<FileReport, StorageError> {
     let mut peer_counts = BTreeMap::new();
-    for p in storage.peers()? {
+    let (peers, unreadable_peers) = storage.readable_peers()?;
+    for p in peers {
         *peer_counts.entry(p.peer.peer_type).or_insert(0) += 1;
     }
     let fields = storage.session()?;
@@ -251,6 +255,7 @@ pub fn file_report(storage: &Storage) -> Result<FileReport, StorageError> {
         warnings: export_warnings(&fields),
         fields,
         peer_counts,
+        unreadable_peers,
     })
 }
 
@@ -314,13 +319,21 @@ pub fn file_to_text(r: &FileReport, reveal_key: bool) -> String {
     for w in &r.warnings {
         let _ = writeln!(out, "warning      {w}");
     }
+    for u in &r.unreadable_peers {
+        let _ = writeln!(
+            out,
+            "warning      peer row not read: {}",
+            one_line(&u.to_string())
+        );
+    }
     out
 }
 
 /// The JSON report on a session file: the string report's fields (`dc_id`, `api_id`,
 /// `test_mode`, `user_id`, `is_bot`, `auth_key_id`, null where unset) and `dialect`, `version`,
-/// `date`, `peers` (a count), `peers_by_type` and `warnings` (what no session string can
-/// hold); `auth_key` only with `reveal_key`.
+/// `date`, `peers` (a count), `peers_by_type`, `warnings` (what no session string can
+/// hold) and `unreadable_peers` (rows not read: `id` or null, `column`, `expected`, `found`);
+/// `auth_key` only with `reveal_key`.
 #[must_use]
 pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
     let f = &r.fields;
@@ -337,6 +350,7 @@ pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
         "peers": r.peer_counts.values().sum::<usize>(),
         "peers_by_type": r.peer_counts.iter().map(|(t, n)| (t.as_str().to_owned(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "warnings": r.warnings,
+        "unreadable_peers": unreadable_to_json(&r.unreadable_peers),
     });
     if f.server_address.is_some() {
         v["server_address"] = json!(f.server_address);
@@ -364,6 +378,24 @@ pub fn peers_to_json(peers: &[StoredPeer]) -> Value {
                     "usernames": p.usernames,
                     "phone_number": p.peer.phone_number,
                     "last_update_on": p.last_update_on,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Rows of `peers` that cannot be read, as JSON: one object each, with `id` (null where it is
+/// not an integer), `column`, `expected` and `found`.
+#[must_use]
+pub fn unreadable_to_json(rows: &[UnreadablePeer]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|u| {
+                json!({
+                    "id": u.id,
+                    "column": u.column,
+                    "expected": u.expected,
+                    "found": u.found,
                 })
             })
             .collect(),

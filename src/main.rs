@@ -301,13 +301,17 @@ fn run(command: Command) -> ExitCode {
             convert_cmd(&source, to.into(), &options, target.as_deref(), force)
         }
         Command::Peers { json, file } => {
-            match Storage::open_file_read_only(&file).and_then(|s| s.peers()) {
-                Ok(peers) if json => {
-                    out!("{}", inspect::peers_to_json(&peers));
-                    ExitCode::SUCCESS
-                }
-                Ok(peers) => {
-                    out_raw!("{}", inspect::peers_to_text(&peers));
+            match Storage::open_file_read_only(&file).and_then(|s| s.readable_peers()) {
+                Ok((peers, unreadable)) => {
+                    // Rows that cannot be read are named on standard error; the rest is listed.
+                    for u in &unreadable {
+                        eprintln!("pyrosession: warning: peer row not read: {u}");
+                    }
+                    if json {
+                        out!("{}", inspect::peers_to_json(&peers));
+                    } else {
+                        out_raw!("{}", inspect::peers_to_text(&peers));
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(json, &e.to_string(), None),

@@ -898,3 +898,88 @@ fn resolve_follows_resolve_peers_order() {
         "InputPeerUser(user_id=111, access_hash=-1)\n"
     );
 }
+
+/// One bad peer row does not lock the user out (spec/storage.md §6.6): `inspect` shows the
+/// session and names the rows it could not read, a string is made (it holds no peers), a file
+/// target says which peers it left behind, and `peers` lists the others and names the rest.
+#[test]
+fn bad_peer_rows_do_not_lock_the_user_out() {
+    let dir = util::TempDir::new("cli-bad-peers");
+    let path = dir.join("bad.session");
+    std::fs::copy("spec/fixtures/pyrogram-2.0.106.session", &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE peers SET type = 'USER' WHERE id = 111111111;
+         UPDATE peers SET access_hash = 1.5 WHERE id = 222222222;
+         UPDATE peers SET username = x'616263' WHERE id = 444444444;",
+    )
+    .unwrap();
+    drop(conn);
+    let file = path.to_str().unwrap();
+    let not_read = [
+        "peer 111111111: peers.type is the text \"USER\", expected a known peer type",
+        "peer 222222222: peers.access_hash is the real 1.5, expected an integer",
+        "peer 444444444: peers.username is a blob of 3 bytes, expected text",
+    ];
+
+    let out = run(&["inspect", file], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("\npeers        7 (user 1, bot 1, group 1, channel 2, supergroup 2)\n"),
+        "{report}"
+    );
+    let warnings: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("warning"))
+        .collect();
+    let want: Vec<String> = not_read
+        .iter()
+        .map(|r| format!("warning      peer row not read: {r}"))
+        .collect();
+    assert_eq!(warnings, want);
+    let out = run(&["inspect", "--json", file], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["unreadable_peers"][0],
+        serde_json::json!({"id": 111_111_111, "column": "peers.type", "expected": "a known peer type", "found": "the text \"USER\""})
+    );
+
+    let out = run(&["convert", "--to", "pyrogram", file], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: note: a Pyrogram string holds no peers: 10 cached peers are left behind\n"
+    );
+    let target = dir.join("copy.session");
+    let out = run(
+        &[
+            "convert",
+            "--to",
+            "pyrogram-file",
+            file,
+            target.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "pyrosession: note: 3 peer rows cannot be read and are left behind: {}\n",
+            not_read.join("; ")
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run(&["peers", file], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 1 + 7);
+    let want: String = not_read
+        .iter()
+        .map(|r| format!("pyrosession: warning: peer row not read: {r}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    assert_eq!(text(&out.stderr), want);
+}
