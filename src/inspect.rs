@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 use crate::peer::{InputPeer, PeerType};
-use crate::storage::{Dialect, SessionFields, Storage, StorageError, StoredPeer};
+use crate::storage::{Dialect, SessionFields, Storage, StorageError, StoredPeer, UnreadablePeer};
 use crate::string::{decode_compat, decode_strict, DecodeError, Decoded};
 use crate::AuthKey;
 
@@ -223,6 +223,9 @@ pub struct FileReport {
     /// Values the file holds that Pyrogram cannot put into a session string: its
     /// `export_session_string` (and this crate's, and `export`) fails on them.
     pub warnings: Vec<String>,
+    /// Rows of `peers` that cannot be read as peers, not counted in `peer_counts`: Pyrogram
+    /// uses the file, and fails only on a lookup of such a peer (spec/storage.md §6.6).
+    pub unreadable_peers: Vec<UnreadablePeer>,
 }
 
 /// What in the session fields no session string can hold (the ranges of spec/storage.md §7.2).
@@ -249,7 +252,8 @@ fn export_warnings(f: &SessionFields) -> Vec<String> {
 /// Reads what `inspect` reports about a session file, opened read-only.
 pub fn file_report(storage: &Storage) -> Result<FileReport, StorageError> {
     let mut peer_counts = BTreeMap::new();
-    for p in storage.peers()? {
+    let (peers, unreadable_peers) = storage.readable_peers()?;
+    for p in peers {
         *peer_counts.entry(p.peer.peer_type).or_insert(0) += 1;
     }
     let fields = storage.session()?;
@@ -258,6 +262,7 @@ pub fn file_report(storage: &Storage) -> Result<FileReport, StorageError> {
         warnings: export_warnings(&fields),
         fields,
         peer_counts,
+        unreadable_peers,
     })
 }
 
@@ -374,13 +379,21 @@ pub fn file_to_text(r: &FileReport, reveal_key: bool) -> String {
     for w in &r.warnings {
         let _ = writeln!(out, "warning      {}", one_line(w));
     }
+    for u in &r.unreadable_peers {
+        let _ = writeln!(
+            out,
+            "warning      peer row not read: {}",
+            one_line(&u.to_string())
+        );
+    }
     out
 }
 
 /// The JSON report on a session file: the string report's fields (`dc_id`, `api_id`,
 /// `test_mode`, `user_id`, `is_bot`, `auth_key_id`, null where unset) and `dialect`, `version`,
-/// `date`, `peers` (a count), `peers_by_type` and `warnings` (what no session string can
-/// hold); `auth_key` only with `reveal_key`.
+/// `date`, `peers` (a count), `peers_by_type`, `warnings` (what no session string can
+/// hold) and `unreadable_peers` (rows not read: `id` or null, `column`, `expected`, `found`);
+/// `auth_key` only with `reveal_key`.
 #[must_use]
 pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
     let f = &r.fields;
@@ -397,6 +410,7 @@ pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
         "peers": r.peer_counts.values().sum::<usize>(),
         "peers_by_type": r.peer_counts.iter().map(|(t, n)| (t.as_str().to_owned(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "warnings": r.warnings,
+        "unreadable_peers": unreadable_to_json(&r.unreadable_peers),
     });
     if f.server_address.is_some() {
         v["server_address"] = json!(f.server_address);
@@ -424,6 +438,24 @@ pub fn peers_to_json(peers: &[StoredPeer]) -> Value {
                     "usernames": p.usernames,
                     "phone_number": p.peer.phone_number,
                     "last_update_on": p.last_update_on,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Rows of `peers` that cannot be read, as JSON: one object each, with `id` (null where it is
+/// not an integer), `column`, `expected` and `found`.
+#[must_use]
+pub fn unreadable_to_json(rows: &[UnreadablePeer]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|u| {
+                json!({
+                    "id": u.id,
+                    "column": u.column,
+                    "expected": u.expected,
+                    "found": u.found,
                 })
             })
             .collect(),
@@ -479,8 +511,19 @@ pub enum Resolved {
     Me,
 }
 
+/// The lookup `resolve_peer` makes of a text that is no cached id and not `me` or `self`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// Python's `int()` takes the cleaned text: `get_peer_by_phone_number`, and where it
+    /// misses Pyrogram raises `PeerIdInvalid`.
+    PhoneNumber(&'a str),
+    /// Anything else, the empty text included: `get_peer_by_username`, and where it misses (or
+    /// the username has expired) Pyrogram asks Telegram (`contacts.ResolveUsername`).
+    Username(&'a str),
+}
+
 impl Query {
-    /// Reads a query as Pyrogram's `resolve_peer` reads a `str`.
+    /// Reads a query as Pyrogram's `resolve_peer` reads a `str` (spec/storage.md §6.5).
     #[must_use]
     pub fn parse(q: &str) -> Query {
         Query {
@@ -494,10 +537,29 @@ impl Query {
         }
     }
 
-    /// Whether the query names nothing at all: no id, not `me`, and nothing left to look up.
+    /// The id `get_peer_by_id` is asked for: the integer SQLite compares the text as with
+    /// `peers.id`, if any.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.id.is_none() && !self.me && self.cleaned.is_empty()
+    pub fn id(&self) -> Option<i64> {
+        self.id
+    }
+
+    /// Whether the text is `me` or `self`, the account itself when no peer has that id.
+    #[must_use]
+    pub fn is_me(&self) -> bool {
+        self.me
+    }
+
+    /// What is looked up after the id, unless the text is `me` or `self`: the text lower-cased,
+    /// with `@`, `+` and Python's whitespace removed, as a phone number if Python's `int()`
+    /// takes it, else as a username (the empty text too: Pyrogram looks up the username `''`).
+    #[must_use]
+    pub fn lookup(&self) -> Lookup<'_> {
+        if python_int(&self.cleaned) {
+            Lookup::PhoneNumber(&self.cleaned)
+        } else {
+            Lookup::Username(&self.cleaned)
+        }
     }
 
     /// Looks the query up as `resolve_peer` does: by id first; then `me`; then by phone number
@@ -515,10 +577,9 @@ impl Query {
         if self.me {
             return Ok(Resolved::Me);
         }
-        let found = if python_int(&self.cleaned) {
-            storage.get_peer_by_phone_number(&self.cleaned)
-        } else {
-            storage.get_peer_by_username(&self.cleaned)
+        let found = match self.lookup() {
+            Lookup::PhoneNumber(p) => storage.get_peer_by_phone_number(p),
+            Lookup::Username(u) => storage.get_peer_by_username(u),
         };
         match (found, missed) {
             (Err(StorageError::NotFound(_)), Some(first)) => Err(first),
@@ -527,8 +588,11 @@ impl Query {
     }
 }
 
-/// The integer SQLite compares a text with, in a column of INTEGER affinity: surrounding
-/// whitespace, a sign, and a real literal without a fraction count; anything else is no number.
+/// The integer SQLite compares a text with in `peers.id = ?`, the rowid: SQLite gives the text
+/// numeric affinity (surrounding ASCII whitespace, a sign, a real literal), and a real counts
+/// only if it is whole and strictly between -2^63 and 2^63 (`sqlite3VdbeIntegerAffinity`). Where
+/// an in-memory SQLite cannot be opened to read a real, Rust reads it, rounding where SQLite
+/// truncates.
 fn sqlite_integer(q: &str) -> Option<i64> {
     let t = q.trim_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     if t.is_empty()
@@ -541,9 +605,17 @@ fn sqlite_integer(q: &str) -> Option<i64> {
     if let Ok(i) = t.parse::<i64>() {
         return Some(i);
     }
+    // A real literal (Rust's grammar for one is SQLite's, without `inf` and `nan`): its value
+    // is SQLite's own, which keeps 19 significant digits of a longer number, so that
+    // `9007199254740993.00001` is 9007199254740992 to SQLite and ...994 to Rust.
     let r: f64 = t.parse().ok()?;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-    (r.fract() == 0.0 && r.abs() < 9.2e18).then_some(r as i64)
+    let r = rusqlite::Connection::open_in_memory()
+        .and_then(|c| c.query_row("SELECT CAST(?1 AS REAL)", [t], |row| row.get(0)))
+        .unwrap_or(r);
+    // 2^63 exactly; both bounds are excluded, so `as` converts exactly.
+    let limit = 9_223_372_036_854_775_808.0_f64;
+    #[allow(clippy::cast_possible_truncation)]
+    (r.fract() == 0.0 && r > -limit && r < limit).then_some(r as i64)
 }
 
 /// Python's `\s` in a `str` pattern: Unicode whitespace, and the separators U+001C to U+001F.
@@ -551,15 +623,28 @@ fn python_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// Python's limit on the digits `int()` converts from a text (`sys.int_info`'s
+/// `default_max_str_digits`, Python 3.11, and 3.10.7 on): a longer number is a `ValueError`.
+const PYTHON_INT_MAX_STR_DIGITS: usize = 4300;
+
 /// Whether Python's `int()` takes the text (signs and whitespace are already gone but `-`):
-/// ASCII digits, with single underscores between them.
+/// decimal digits of any script (Unicode's Nd, `crate::python_digits`), with single
+/// underscores between them, at most 4300 of them.
 fn python_int(t: &str) -> bool {
     let digits = t.strip_prefix('-').unwrap_or(t);
-    !digits.is_empty()
-        && !digits.starts_with('_')
-        && !digits.ends_with('_')
-        && !digits.contains("__")
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+    let mut count = 0;
+    let mut after_digit = false;
+    for c in digits.chars() {
+        if crate::python_digits::is_decimal(c) {
+            count += 1;
+            after_digit = true;
+        } else if c == '_' && after_digit {
+            after_digit = false;
+        } else {
+            return false;
+        }
+    }
+    after_digit && count <= PYTHON_INT_MAX_STR_DIGITS
 }
 
 /// An input peer as JSON: `kind` (`user`, `chat`, `channel`) and its fields.

@@ -44,6 +44,7 @@ pub mod conform;
 pub mod convert;
 pub mod inspect;
 pub mod peer;
+mod python_digits;
 pub mod session;
 pub mod storage;
 pub mod string;

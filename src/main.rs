@@ -291,13 +291,17 @@ fn run(command: Command) -> ExitCode {
             if let Some(why) = missing_session_file(&file) {
                 return fail(json, &why, None);
             }
-            match Storage::open_file_read_only(&file).and_then(|s| s.peers()) {
-                Ok(peers) if json => {
-                    out!("{}", inspect::peers_to_json(&peers));
-                    ExitCode::SUCCESS
-                }
-                Ok(peers) => {
-                    out_raw!("{}", inspect::peers_to_text(&peers));
+            match Storage::open_file_read_only(&file).and_then(|s| s.readable_peers()) {
+                Ok((peers, unreadable)) => {
+                    // Rows that cannot be read are named on standard error; the rest is listed.
+                    for u in &unreadable {
+                        say("warning: ", &format!("peer row not read: {u}"));
+                    }
+                    if json {
+                        out!("{}", inspect::peers_to_json(&peers));
+                    } else {
+                        out_raw!("{}", inspect::peers_to_text(&peers));
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(json, &e.to_string(), None),
@@ -310,15 +314,6 @@ fn run(command: Command) -> ExitCode {
         } => conform_cmd(driver.as_deref(), timeout, json),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
-            if q.is_empty() {
-                return fail(
-                    json,
-                    &format!(
-                        "\"{query}\" names no peer: give an id, a @username or a +phone number"
-                    ),
-                    None,
-                );
-            }
             if let Some(why) = missing_session_file(&file) {
                 return fail(json, &why, None);
             }

@@ -597,9 +597,9 @@ fn file_text_is_shown_escaped_and_errors_on_one_line() {
 }
 
 /// A text input larger than any session is refused after reading a little past the limit, not
-/// read whole; `resolve` with a query naming nothing says so.
+/// read whole; `resolve` looks a query that cleans to nothing up as the username `''`.
 #[test]
-fn huge_text_and_empty_queries_are_refused() {
+fn huge_text_is_refused_and_empty_queries_are_the_empty_username() {
     let dir = util::TempDir::new("cli-huge");
     let big = dir.join("big.txt");
     let f = std::fs::File::create(&big).unwrap();
@@ -612,17 +612,29 @@ fn huge_text_and_empty_queries_are_refused() {
             big.display()
         )
     );
-    for q in ["", "@", "+"] {
+    // A query that cleans to nothing is the username '', which Pyrogram's resolve_peer looks up
+    // and a file can hold (spec/storage.md §6.5).
+    let dir = util::TempDir::new("cli-empty-username");
+    let mut s = pyrosession::storage::Storage::open_file(dir.join("empty.session")).unwrap();
+    s.update_peers(&[pyrosession::peer::Peer {
+        id: 111,
+        access_hash: Some(-1),
+        peer_type: pyrosession::peer::PeerType::User,
+        username: Some(String::new()),
+        phone_number: None,
+    }])
+    .unwrap();
+    s.close().unwrap();
+    for q in ["", "@", "+", " \u{1c}\u{a0}"] {
         let out = run(
-            &["resolve", "spec/fixtures/pyrogram-2.0.106.session", q],
+            &["resolve", dir.join("empty.session").to_str().unwrap(), q],
             None,
         );
-        assert_eq!(out.status.code(), Some(1));
         assert_eq!(
-            text(&out.stderr),
-            format!(
-                "pyrosession: {q:?} names no peer: give an id, a @username or a +phone number\n"
-            )
+            text(&out.stdout),
+            "InputPeerUser(user_id=111, access_hash=-1)\n",
+            "{q:?}: {}",
+            text(&out.stderr)
         );
     }
 }
@@ -885,4 +897,89 @@ fn resolve_follows_resolve_peers_order() {
         text(&out.stdout),
         "InputPeerUser(user_id=111, access_hash=-1)\n"
     );
+}
+
+/// One bad peer row does not lock the user out (spec/storage.md §6.6): `inspect` shows the
+/// session and names the rows it could not read, a string is made (it holds no peers), a file
+/// target says which peers it left behind, and `peers` lists the others and names the rest.
+#[test]
+fn bad_peer_rows_do_not_lock_the_user_out() {
+    let dir = util::TempDir::new("cli-bad-peers");
+    let path = dir.join("bad.session");
+    std::fs::copy("spec/fixtures/pyrogram-2.0.106.session", &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE peers SET type = 'USER' WHERE id = 111111111;
+         UPDATE peers SET access_hash = 1.5 WHERE id = 222222222;
+         UPDATE peers SET username = x'616263' WHERE id = 444444444;",
+    )
+    .unwrap();
+    drop(conn);
+    let file = path.to_str().unwrap();
+    let not_read = [
+        "peer 111111111: peers.type is the text \"USER\", expected a known peer type",
+        "peer 222222222: peers.access_hash is the real 1.5, expected an integer",
+        "peer 444444444: peers.username is a blob of 3 bytes, expected text",
+    ];
+
+    let out = run(&["inspect", file], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("\npeers        7 (user 1, bot 1, group 1, channel 2, supergroup 2)\n"),
+        "{report}"
+    );
+    let warnings: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("warning"))
+        .collect();
+    let want: Vec<String> = not_read
+        .iter()
+        .map(|r| format!("warning      peer row not read: {r}"))
+        .collect();
+    assert_eq!(warnings, want);
+    let out = run(&["inspect", "--json", file], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["unreadable_peers"][0],
+        serde_json::json!({"id": 111_111_111, "column": "peers.type", "expected": "a known peer type", "found": "the text \"USER\""})
+    );
+
+    let out = run(&["convert", "--to", "pyrogram", file], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: note: a Pyrogram string holds no peers: 10 cached peers are left behind\n"
+    );
+    let target = dir.join("copy.session");
+    let out = run(
+        &[
+            "convert",
+            "--to",
+            "pyrogram-file",
+            file,
+            target.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "pyrosession: note: 3 peer rows cannot be read and are left behind: {}\n",
+            not_read.join("; ")
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run(&["peers", file], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 1 + 7);
+    let want: String = not_read
+        .iter()
+        .map(|r| format!("pyrosession: warning: peer row not read: {r}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    assert_eq!(text(&out.stderr), want);
 }

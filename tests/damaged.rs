@@ -89,6 +89,12 @@ fn make(id: &str, dir: &Path) -> PathBuf {
         "no-peers-table" => edited(dir, "DROP TABLE peers"),
         "text-access-hash" => edited(dir, "UPDATE peers SET access_hash = 'x' WHERE rowid = (SELECT min(rowid) FROM peers)"),
         "unknown-peer-type" => edited(dir, "UPDATE peers SET type = 'robot' WHERE rowid = (SELECT min(rowid) FROM peers)"),
+        "user-peer-type" => edited(dir, "UPDATE peers SET type = 'USER' WHERE rowid = (SELECT min(rowid) FROM peers)"),
+        "integer-peer-type" => edited(dir, "UPDATE peers SET type = 5 WHERE rowid = (SELECT min(rowid) FROM peers)"),
+        "real-access-hash" => edited(dir, "UPDATE peers SET access_hash = 1.5 WHERE rowid = (SELECT min(rowid) FROM peers)"),
+        "blob-username" => edited(dir, "UPDATE peers SET username = x'616263' WHERE rowid = (SELECT min(rowid) FROM peers)"),
+        "blob-phone-number" => edited(dir, "UPDATE peers SET phone_number = x'3132' WHERE rowid = (SELECT min(rowid) FROM peers)"),
+        "text-last-update-on" => edited(dir, "DROP TRIGGER trg_peers_last_update_on; UPDATE peers SET last_update_on = 'yesterday' WHERE rowid = (SELECT min(rowid) FROM peers)"),
         "btree-out-of-order" => with_bytes(
             dir,
             &std::fs::read(util::root().join("tests/regressions/btree-rowid-out-of-order.bin"))
@@ -143,6 +149,20 @@ fn make_hostile(id: &str, dir: &Path) -> PathBuf {
              INSERT INTO p2 SELECT id, access_hash, type, username, phone_number, last_update_on FROM peers;
              DROP TABLE peers; ALTER TABLE p2 RENAME TO peers;
              UPDATE peers SET id = NULL WHERE rowid = (SELECT min(rowid) FROM peers)",
+        ),
+        "null-peer-type" | "text-peer-id" | "huge-peer-id" => edited(
+            dir,
+            &format!(
+                "CREATE TABLE p2 (id, access_hash, type, username, phone_number, last_update_on);
+                 INSERT INTO p2 SELECT id, access_hash, type, username, phone_number, last_update_on FROM peers;
+                 DROP TABLE peers; ALTER TABLE p2 RENAME TO peers;
+                 UPDATE peers SET {} WHERE rowid = (SELECT min(rowid) FROM peers)",
+                match id {
+                    "null-peer-type" => "type = NULL",
+                    "text-peer-id" => "id = 'abc'",
+                    _ => "id = 100000000000000000000",
+                }
+            ),
         ),
         "trigger-on-version" => edited(
             dir,
@@ -304,10 +324,24 @@ fn outcome(result: Result<Storage, StorageError>, dir: &Path) -> String {
         Ok(s) => {
             let fields = s.session().map(|f| f.dc_id);
             let peers = s.peers().map(|p| p.len());
+            let readable = s.readable_peers();
             s.close().unwrap();
             let fields = fields.map_or_else(|e| describe(&e, dir), |d| format!("dc {d}"));
+            // Where peers() fails, what readable_peers() lists and which rows it leaves out.
+            let readable = match (&peers, readable) {
+                (Ok(_), _) => String::new(),
+                (Err(_), Ok((p, bad))) => format!(
+                    "; readable_peers(): {} peers, not read: {}",
+                    p.len(),
+                    bad.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                (Err(_), Err(e)) => format!("; readable_peers(): {}", describe(&e, dir)),
+            };
             let peers = peers.map_or_else(|e| describe(&e, dir), |n| format!("{n} peers"));
-            format!("ok; session(): {fields}; peers(): {peers}")
+            format!("ok; session(): {fields}; peers(): {peers}{readable}")
         }
         Err(e) => describe(&e, dir),
     }

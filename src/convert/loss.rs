@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::{Server, Target};
+use crate::storage::UnreadablePeer;
 
 /// Something the source holds that the target (or the hub) cannot hold.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -95,6 +96,12 @@ pub enum Loss {
         /// How many entities.
         count: usize,
     },
+    /// Rows of a Pyrogram file's `peers` that cannot be read as peers (a wrong type of value,
+    /// an unknown peer type): a file target does not get them (spec/conversions.md §8).
+    UnreadablePeers {
+        /// The rows, with why each cannot be read.
+        rows: Vec<UnreadablePeer>,
+    },
     /// Rows of a fork's `update_state` table.
     UpdateState {
         /// How many rows.
@@ -125,6 +132,26 @@ fn they_are(n: usize) -> &'static str {
     } else {
         "they are"
     }
+}
+
+/// "3 peer rows cannot be read and are left behind: ...", naming the first three.
+fn unreadable(f: &mut fmt::Formatter<'_>, rows: &[UnreadablePeer]) -> fmt::Result {
+    write!(
+        f,
+        "{} cannot be read and {} left behind: ",
+        some(rows.len(), "peer row", "peer rows"),
+        are(rows.len())
+    )?;
+    for (i, row) in rows.iter().take(3).enumerate() {
+        if i > 0 {
+            f.write_str("; ")?;
+        }
+        write!(f, "{row}")?;
+    }
+    if rows.len() > 3 {
+        write!(f, "; and {} more", rows.len() - 3)?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Loss {
@@ -210,6 +237,7 @@ impl fmt::Display for Loss {
                 some(*count, "entity", "entities"),
                 are(*count)
             ),
+            Loss::UnreadablePeers { rows } => unreadable(f, rows),
             Loss::UpdateState { count } => write!(
                 f,
                 "the update state ({}) is left behind",

@@ -436,10 +436,19 @@ pub fn render(
             &mut losses,
         )?)?,
     };
-    if !account.peers.is_empty() {
+    // A string holds no peers: rows that could not be read are left behind with the others.
+    let mut unreadable = 0;
+    losses.retain(|l| match l {
+        Loss::UnreadablePeers { rows } => {
+            unreadable += rows.len();
+            false
+        }
+        _ => true,
+    });
+    if !account.peers.is_empty() || unreadable > 0 {
         losses.push(Loss::PeersNotHeld {
             target,
-            count: account.peers.len(),
+            count: account.peers.len() + unreadable,
         });
     }
     Ok(Rendered {

@@ -39,7 +39,7 @@ fn invalid(field: &'static str, detail: String) -> ConvertError {
 /// Reads a Pyrogram (or fork's) session file, as opened (read-only) by detection.
 pub(super) fn read_storage(storage: &Storage) -> Result<Account, ConvertError> {
     let f = storage.session()?;
-    let stored = storage.peers()?;
+    let (stored, unreadable) = storage.readable_peers()?;
     let update_state = storage.update_state_rows()?;
     let dc_id = u8::try_from(f.dc_id)
         .map_err(|_| invalid("dc_id", format!("is {}, expected 0 to 255", f.dc_id)))?;
@@ -86,6 +86,9 @@ pub(super) fn read_storage(storage: &Storage) -> Result<Account, ConvertError> {
     let mut losses = Vec::new();
     if extra > 0 {
         losses.push(Loss::ExtraUsernames { count: extra });
+    }
+    if !unreadable.is_empty() {
+        losses.push(Loss::UnreadablePeers { rows: unreadable });
     }
     if update_state > 0 {
         losses.push(Loss::UpdateState {

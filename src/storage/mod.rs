@@ -44,7 +44,7 @@ pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;
 pub(crate) use open::build_new_file;
 pub use open::{OpenOptions, DEFAULT_WAIT};
-pub use peers::StoredPeer;
+pub use peers::{StoredPeer, UnreadablePeer};
 pub use schema::Dialect;
 pub use shared::SharedStorage;
 

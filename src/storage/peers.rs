@@ -20,6 +20,59 @@ pub struct StoredPeer {
     pub last_update_on: i64,
 }
 
+/// A row of `peers` that cannot be read as a peer, and why (spec/storage.md §6.6).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UnreadablePeer {
+    /// The row's `peers.id`, where that is an integer.
+    pub id: Option<i64>,
+    /// The column that cannot be read, such as `peers.type`.
+    pub column: &'static str,
+    /// What the column must hold.
+    pub expected: &'static str,
+    /// What it holds: its type and, for a short text or a number, its value.
+    pub found: String,
+}
+
+impl UnreadablePeer {
+    /// The row's error as an unreadable row; any other error is given back.
+    fn from_error(id: Option<i64>, e: StorageError) -> Result<UnreadablePeer, StorageError> {
+        match e {
+            StorageError::InvalidValue {
+                column,
+                expected,
+                found,
+                ..
+            } => Ok(UnreadablePeer {
+                id,
+                column,
+                expected,
+                found,
+            }),
+            StorageError::UnknownPeerType { found, .. } => Ok(UnreadablePeer {
+                id,
+                column: "peers.type",
+                expected: "a known peer type",
+                found: format!("the text {found:?}"),
+            }),
+            other => Err(other),
+        }
+    }
+}
+
+impl std::fmt::Display for UnreadablePeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.id {
+            Some(id) => write!(f, "peer {id}")?,
+            None => f.write_str("a peer row")?,
+        }
+        write!(
+            f,
+            ": {} is {}, expected {}",
+            self.column, self.found, self.expected
+        )
+    }
+}
+
 fn peer_type(id: i64, v: ValueRef<'_>) -> Result<PeerType, StorageError> {
     match v {
         ValueRef::Text(t) => {
@@ -463,12 +516,31 @@ impl Storage {
         )
     }
 
-    /// Every cached peer, by id.
+    /// Every cached peer, by id. A row that cannot be read as a peer (a wrong type of value,
+    /// an unknown peer type) is an error; [`Storage::readable_peers`] lists the others.
     pub fn peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
-        self.reading(|| self.all_peers().map_err(|e| e.at(self.path())))
+        self.reading(|| self.all_peers(None).map_err(|e| e.at(self.path())))
     }
 
-    fn all_peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
+    /// Every cached peer that can be read, by id, and the rows that cannot, with why
+    /// (spec/storage.md §6.6): Pyrogram uses such a file, and fails only on a lookup of that
+    /// peer. Errors of the file itself (SQLite's) are still errors.
+    pub fn readable_peers(&self) -> Result<(Vec<StoredPeer>, Vec<UnreadablePeer>), StorageError> {
+        self.reading(|| {
+            let mut unreadable = Vec::new();
+            let peers = self
+                .all_peers(Some(&mut unreadable))
+                .map_err(|e| e.at(self.path()))?;
+            Ok((peers, unreadable))
+        })
+    }
+
+    /// The peers, by id; with `unreadable`, a row that cannot be read goes there instead of
+    /// failing the listing.
+    fn all_peers(
+        &self,
+        mut unreadable: Option<&mut Vec<UnreadablePeer>>,
+    ) -> Result<Vec<StoredPeer>, StorageError> {
         let sqlite = |e| self.sqlite("listing peers", e);
         let username_col = if self.dialect.usernames_by_peer() {
             "NULL"
@@ -481,18 +553,32 @@ impl Storage {
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sqlite)? {
             let get = |i| row.get_ref(i).map_err(|e| self.sqlite("listing peers", e));
-            let peer_id = peer_id(get(0)?)?;
-            out.push(StoredPeer {
-                peer: Peer {
-                    id: peer_id,
-                    access_hash: int(get(1)?, "peers.access_hash")?,
-                    peer_type: peer_type(peer_id, get(2)?)?,
-                    username: text(get(3)?, "peers.username")?,
-                    phone_number: text(get(4)?, "peers.phone_number")?,
-                },
-                usernames: Vec::new(),
-                last_update_on: int(get(5)?, "peers.last_update_on")?.unwrap_or_default(),
-            });
+            let id = get(0)?;
+            let read = || -> Result<StoredPeer, StorageError> {
+                let peer_id = peer_id(id)?;
+                Ok(StoredPeer {
+                    peer: Peer {
+                        id: peer_id,
+                        access_hash: int(get(1)?, "peers.access_hash")?,
+                        peer_type: peer_type(peer_id, get(2)?)?,
+                        username: text(get(3)?, "peers.username")?,
+                        phone_number: text(get(4)?, "peers.phone_number")?,
+                    },
+                    usernames: Vec::new(),
+                    last_update_on: int(get(5)?, "peers.last_update_on")?.unwrap_or_default(),
+                })
+            };
+            match (read(), unreadable.as_deref_mut()) {
+                (Ok(p), _) => out.push(p),
+                (Err(e), Some(list)) => {
+                    let id = match id {
+                        ValueRef::Integer(i) => Some(i),
+                        _ => None,
+                    };
+                    list.push(UnreadablePeer::from_error(id, e)?);
+                }
+                (Err(e), None) => return Err(e),
+            }
         }
         drop(rows);
         drop(stmt);
