@@ -211,7 +211,7 @@ fn without_a_readable_index_the_loss_is_a_range() {
         assert_eq!(index.present, !drop_index);
         assert!(!index.complete && index.lost.is_empty());
         let expected = if drop_index {
-            "peers lost: unknown (no index idx_peers_id lists the unreadable rowids)"
+            "peers lost: unknown (no index idx_peers_id lists the rows)"
         } else {
             "peers lost: unknown (idx_peers_id is damaged too)"
         };
@@ -391,7 +391,7 @@ fn the_command_saves_reports_and_fails_as_every_command_does() {
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         format!(
-            "source: {}\ndialect: pyrogram v3\nsession: read whole (dc 2)\npeers saved: {saved}\npeers unreadable: rowids {from} to {to}\npeers lost: {} (idx_peers_id lists them in the unreadable rowids)\ntarget: {} (Pyrogram 2.0.106, schema version 3, {saved} peers)\n",
+            "source: {}\ndialect: pyrogram v3\nsession: read whole (dc 2)\npeers saved: {saved}\npeers unreadable: rowids {from} to {to}\npeers lost: {} (idx_peers_id lists them, and they cannot be read)\ntarget: {} (Pyrogram 2.0.106, schema version 3, {saved} peers)\n",
             path.display(),
             lost.len(),
             target.display()

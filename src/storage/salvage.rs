@@ -59,7 +59,8 @@ pub struct TableReport {
     pub unreadable: Vec<RowidRange>,
 }
 
-/// What the index on `peers.id` says about the rows of the unreadable ranges.
+/// What the index on `peers.id` says about the rows the scan did not read: those of the
+/// unreadable ranges, and any a damaged page put out of rowid order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IndexReport {
@@ -68,9 +69,10 @@ pub struct IndexReport {
     /// Whether all of it could be read; if not, `lost` lists only what the entries read before
     /// the damage name, and more may be lost.
     pub complete: bool,
-    /// Rows of the unreadable ranges read through the index's rowids, counted in the saved.
+    /// Rows the scan did not read that were read through the index's rowids, counted in the
+    /// saved (or the rejected, where they fail the checks).
     pub recovered: usize,
-    /// The peer ids the index lists in the unreadable ranges whose rows could not be read.
+    /// The peer ids the index lists whose rows could not be read, in the index's order.
     pub lost: Vec<i64>,
 }
 
@@ -136,7 +138,8 @@ pub struct SalvageReport {
     pub side_files: Vec<&'static str>,
     /// The scan of `peers`.
     pub peers: TableReport,
-    /// What the index on `peers.id` says of the unreadable ranges; `None` where there are none.
+    /// What the index on `peers.id` says of the rows the scan did not read; `None` where the
+    /// scan met no damage.
     pub index: Option<IndexReport>,
     /// The scan of a fork's `usernames` table, where the file has one.
     pub usernames: Option<TableReport>,
@@ -626,8 +629,8 @@ impl Reader<'_> {
         Ok((peers, scan.report, index))
     }
 
-    /// Looks up, through the index on `peers.id`, the rows of the ranges the scan could not
-    /// read: each entry in such a range is read by its rowid, a seek of its own, which gets to
+    /// Looks up, through the index on `peers.id`, the rows the scan did not read: each entry
+    /// whose rowid the scan did not meet is read by its rowid, a seek of its own, which gets to
     /// a row the scan stepped over with its neighbours; what cannot be read is lost.
     fn through_index(
         &self,
@@ -648,8 +651,13 @@ impl Reader<'_> {
             return Ok(report);
         }
         report.present = true;
-        let ranges = scan.report.unreadable.clone();
-        let unread = |rowid: i64| ranges.iter().any(|r| (r.first..=r.last).contains(&rowid));
+        let met: std::collections::HashSet<i64> = scan
+            .rows
+            .iter()
+            .map(|(rowid, _)| *rowid)
+            .chain(scan.report.rejected.iter().map(|r| r.rowid))
+            .collect();
+        let unread = |rowid: i64| !met.contains(&rowid);
         // Every entry that can be read, in the index's order, until its damage if any.
         let mut entries = Vec::new();
         report.complete = match self.conn.prepare(&format!(
@@ -818,7 +826,7 @@ impl SalvageReport {
                 }
                 if index.complete {
                     line(format!(
-                        "peers lost: {} ({ID_INDEX} lists them in the unreadable rowids)",
+                        "peers lost: {} ({ID_INDEX} lists them, and they cannot be read)",
                         index.lost.len()
                     ));
                 } else if index.lost.is_empty() {
@@ -831,7 +839,7 @@ impl SalvageReport {
                 }
             } else {
                 line(format!(
-                    "peers lost: unknown (no index {ID_INDEX} lists the unreadable rowids)"
+                    "peers lost: unknown (no index {ID_INDEX} lists the rows)"
                 ));
             }
         }
