@@ -443,3 +443,23 @@ fn the_command_saves_reports_and_fails_as_every_command_does() {
         )
     );
 }
+
+/// What salvage returns can cross threads, and its `Debug` never shows the key.
+#[test]
+fn salvaged_is_send_sync_and_keeps_the_key_out_of_debug() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<pyrosession::storage::Salvaged>();
+    check::<pyrosession::storage::SalvageReport>();
+    let _serial = serial();
+    let path = util::root().join("spec/fixtures/pyrogram-2.0.106.session");
+    let salvaged = Storage::salvage(&path).unwrap();
+    let key = salvaged.session().auth_key.clone().unwrap();
+    let hex = key.as_bytes().iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    let debug = format!("{salvaged:?}").to_lowercase();
+    assert!(!debug.contains(&hex[..32]), "{debug}");
+    assert!(!debug.contains(&format!("{:?}", &key.as_bytes()[..16])));
+}
