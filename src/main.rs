@@ -156,6 +156,19 @@ enum Command {
         /// The session file.
         file: PathBuf,
     },
+    /// Save what a damaged session file still holds: a new Pyrogram 2.0.106 session file (or,
+    /// with -, the session string) from its session row and the peers that can be read, with a
+    /// report of what was lost. The damaged file is only read.
+    Salvage {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The damaged session file.
+        damaged: PathBuf,
+        /// The session file to create (never overwritten), or - for the session string on
+        /// standard output (the report then goes to standard error).
+        target: PathBuf,
+    },
     /// Run the conformance suite against this crate or, with --driver, another implementation.
     Conform {
         /// The driver's command line, split as a shell would (default: this crate, in process).
@@ -307,6 +320,11 @@ fn run(command: Command) -> ExitCode {
                 Err(e) => fail(json, &e.to_string(), None),
             }
         }
+        Command::Salvage {
+            json,
+            damaged,
+            target,
+        } => salvage_cmd(&damaged, &target, json),
         Command::Conform {
             driver,
             timeout,
@@ -819,4 +837,59 @@ fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
         }
         Err(e) => fail(json, &e.to_string(), None),
     }
+}
+
+/// `salvage`: the report on standard output with a file target; with `-`, the string there and
+/// the report on standard error. Exit status 0 whenever something was saved.
+fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) -> ExitCode {
+    let salvaged = match Storage::salvage(damaged) {
+        Ok(s) => s,
+        Err(e) => return fail(json, &e.to_string(), None),
+    };
+    let report = salvaged.report();
+    let to_stdout = target.as_os_str() == "-";
+    let written = if to_stdout {
+        salvaged
+            .session_string()
+            .map(|s| Some(zeroize::Zeroizing::new(s)))
+    } else {
+        salvaged.write_file(target).map(|()| None)
+    };
+    let string = match written {
+        Ok(s) => s,
+        Err(e) => return fail(json, &e.to_string(), None),
+    };
+    let peers = if to_stdout { 0 } else { report.peers.saved };
+    let rendered = if json {
+        let mut value = report.to_json();
+        value["target"] = json!(if to_stdout {
+            "-".to_owned()
+        } else {
+            target.display().to_string()
+        });
+        value["peers_written"] = json!(peers);
+        format!("{value}\n")
+    } else if to_stdout {
+        format!(
+            "{}target: standard output (a session string holds no peers)\n",
+            report.to_text()
+        )
+    } else {
+        format!(
+            "{}target: {} (Pyrogram 2.0.106, schema version 3, {peers} {})\n",
+            report.to_text(),
+            target.display(),
+            if peers == 1 { "peer" } else { "peers" }
+        )
+    };
+    match string {
+        Some(s) => {
+            for line in rendered.lines() {
+                eprintln!("pyrosession: {}", terminal_safe(line));
+            }
+            out!("{}", *s);
+        }
+        None => out_raw!("{rendered}"),
+    }
+    ExitCode::SUCCESS
 }

@@ -190,6 +190,22 @@ fn make_hostile(id: &str, dir: &Path) -> PathBuf {
             }
             p
         }
+        "peers-leaf" | "peers-root" | "sessions-page" => {
+            let p = util::btree::many_peers(dir, 2000);
+            let (table, leaf) = match id {
+                "peers-leaf" => ("peers", true),
+                "peers-root" => ("peers", false),
+                _ => ("sessions", false),
+            };
+            let tree = util::btree::tree(&p, table);
+            let page = if leaf {
+                tree.leaves[tree.leaves.len() / 2].0
+            } else {
+                tree.root
+            };
+            util::btree::zero_page(&p, tree.page_size, page);
+            p
+        }
         "garbage-journal" => {
             let p = dir.join("damaged.session");
             std::fs::copy(fixture("pyrogram-2.0.106.session"), &p).unwrap();
@@ -272,18 +288,35 @@ fn make_schema_code(id: &str, dir: &Path) -> PathBuf {
     }
 }
 
-/// The table's rows: id, what `open_file` gives, what `open_file_read_only` gives.
-fn table() -> Vec<(String, String, String)> {
+/// The rows of the table under the heading `## {number}.`, cut into cells.
+fn rows(number: &str) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(util::root().join("spec/damaged-inputs.md")).unwrap();
-    // Section 2's table; section 3's rows are command-line arguments (tests/arguments.rs).
+    let heading = format!("## {number}. ");
     text.lines()
-        .take_while(|l| !l.starts_with("## 3."))
+        .skip_while(|l| !l.starts_with(&heading))
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
         .filter(|l| l.starts_with("| `"))
         .map(|l| {
-            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
-            assert!(cells.len() >= 5, "a row with {} cells: {l}", cells.len());
-            let unquote = |c: &str| c.trim_matches('`').to_owned();
-            (unquote(cells[0]), unquote(cells[2]), unquote(cells[3]))
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().trim_matches('`').to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// The table's rows: id, what `open_file` gives, what `open_file_read_only` gives.
+fn table() -> Vec<(String, String, String)> {
+    rows("2")
+        .into_iter()
+        .map(|cells| {
+            assert!(
+                cells.len() >= 5,
+                "a row with {} cells: {cells:?}",
+                cells.len()
+            );
+            (cells[0].clone(), cells[2].clone(), cells[3].clone())
         })
         .collect()
 }
@@ -506,4 +539,61 @@ fn a_write_never_cascades_through_a_foreign_key() {
         .unwrap();
     assert_eq!(key, new.as_bytes().to_vec());
     assert_eq!(spy, old.as_bytes().to_vec(), "the write cascaded into spy");
+}
+
+/// What salvage gives, in the table's words: `saved`, the session's dc, the peers saved and
+/// what was lost; or the error.
+fn salvaged(path: &Path, dir: &Path) -> String {
+    use std::fmt::Write as _;
+    let report = match Storage::salvage(path) {
+        Ok(s) => s.report().clone(),
+        Err(e) => return describe(&e, dir),
+    };
+    let mut out = format!(
+        "saved; session: dc {}; peers: {} saved",
+        report.dc_id, report.peers.saved
+    );
+    for side in &report.side_files {
+        let _ = write!(out, "; read with its {side}");
+    }
+    for r in &report.peers.rejected {
+        let _ = write!(out, "; rejected rowid {}: {}", r.rowid, r.reason);
+    }
+    for r in &report.peers.unreadable {
+        let _ = write!(out, "; unreadable rowids {} to {}", r.first, r.last);
+    }
+    if let Some(index) = &report.index {
+        if index.recovered > 0 {
+            let _ = write!(out, "; {} recovered through the index", index.recovered);
+        }
+        let _ = write!(out, "; {} lost by the index", index.lost.len());
+    }
+    out
+}
+
+/// Every row of the salvage table (section 4): `Storage::salvage` gives what it says, and
+/// leaves the directory byte for byte as it was, whether it saves or fails.
+#[test]
+fn every_salvage_gets_what_the_table_says() {
+    let rows = rows("4");
+    assert!(
+        rows.len() >= 10,
+        "the salvage table has {} rows",
+        rows.len()
+    );
+    let mut failures = Vec::new();
+    for row in &rows {
+        let (id, want) = (&row[0], &row[1]);
+        let dir = TempDir::new("salvage-table");
+        let path = make(id, &dir.0);
+        let before = snapshot(&dir.0);
+        let got = salvaged(&path, &dir.0);
+        if &got != want {
+            failures.push(format!("{id}:\n  table: {want}\n  got:   {got}"));
+        }
+        if snapshot(&dir.0) != before {
+            failures.push(format!("{id}: salvage changed the directory"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -274,6 +274,15 @@ pub enum StorageError {
         /// The file.
         path: PathBuf,
     },
+    /// Salvage could not read the session row of a damaged file, without which nothing is
+    /// worth saving (spec/storage.md §11). `cause` says why; its message is part of this one's,
+    /// so it is not also a `source()`.
+    NothingSaved {
+        /// The damaged file.
+        path: PathBuf,
+        /// Why the session row cannot be read: `Corrupt`, `SessionRows`, `InvalidValue`, ...
+        cause: Box<StorageError>,
+    },
 }
 
 impl StorageError {
@@ -650,6 +659,16 @@ impl fmt::Display for StorageError {
             }
             StorageError::AlreadyExists { path } => {
                 write!(f, "{}: already exists; not overwritten", path.display())
+            }
+            StorageError::NothingSaved { path, cause } => {
+                // The cause names the same file: said once.
+                let named = format!("{}: ", path.display());
+                let cause = cause.to_string();
+                write!(
+                    f,
+                    "{named}the session row cannot be read, so nothing can be saved: {}",
+                    cause.strip_prefix(&named).unwrap_or(&cause)
+                )
             }
         }
     }

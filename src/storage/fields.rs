@@ -290,19 +290,23 @@ impl Storage {
     /// (spec/storage.md §7.2). A field the string needs that is unset, or out of its range, is
     /// an error naming the field (Pyrogram raises a bare `struct.error`).
     pub fn export_session_string(&self) -> Result<String, StorageError> {
-        let f = self.session()?;
-        let need = |field| StorageError::MissingField { field };
-        let range = |field, value| StorageError::FieldOutOfRange { field, value };
-        let api_id = f.api_id.ok_or_else(|| need("api_id"))?;
-        let user_id = f.user_id.ok_or_else(|| need("user_id"))?;
-        let session = Session {
-            dc_id: u8::try_from(f.dc_id).map_err(|_| range("dc_id", f.dc_id))?,
-            api_id: Some(u32::try_from(api_id).map_err(|_| range("api_id", api_id))?),
-            test_mode: f.test_mode.ok_or_else(|| need("test_mode"))?,
-            auth_key: f.auth_key.ok_or_else(|| need("auth_key"))?,
-            user_id: u64::try_from(user_id).map_err(|_| range("user_id", user_id))?,
-            is_bot: f.is_bot.ok_or_else(|| need("is_bot"))?,
-        };
-        encode(&session, Format::V2).map_err(|_| range("user_id", user_id))
+        export(&self.session()?)
     }
+}
+
+/// The `v2` session string of a session row (spec/storage.md §7.2), or the field it lacks.
+pub(crate) fn export(f: &SessionFields) -> Result<String, StorageError> {
+    let need = |field| StorageError::MissingField { field };
+    let range = |field, value| StorageError::FieldOutOfRange { field, value };
+    let api_id = f.api_id.ok_or_else(|| need("api_id"))?;
+    let user_id = f.user_id.ok_or_else(|| need("user_id"))?;
+    let session = Session {
+        dc_id: u8::try_from(f.dc_id).map_err(|_| range("dc_id", f.dc_id))?,
+        api_id: Some(u32::try_from(api_id).map_err(|_| range("api_id", api_id))?),
+        test_mode: f.test_mode.ok_or_else(|| need("test_mode"))?,
+        auth_key: f.auth_key.clone().ok_or_else(|| need("auth_key"))?,
+        user_id: u64::try_from(user_id).map_err(|_| range("user_id", user_id))?,
+        is_bot: f.is_bot.ok_or_else(|| need("is_bot"))?,
+    };
+    encode(&session, Format::V2).map_err(|_| range("user_id", user_id))
 }

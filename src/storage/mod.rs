@@ -27,6 +27,7 @@ mod fields;
 pub(crate) mod held;
 mod open;
 mod peers;
+mod salvage;
 pub mod schema;
 mod shared;
 
@@ -45,6 +46,9 @@ pub use fields::SessionFields;
 pub(crate) use open::build_new_file;
 pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::{StoredPeer, UnreadablePeer};
+pub use salvage::{
+    IndexReport, LeftBehind, Rejected, RowidRange, SalvageReport, Salvaged, TableReport,
+};
 pub use schema::Dialect;
 pub use shared::SharedStorage;
 

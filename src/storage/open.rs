@@ -106,7 +106,7 @@ impl OpenOptions {
 /// Refuses a path that cannot name a file, an empty one or one ending in `/`, unless a
 /// directory is there, which the open then calls a directory (spec/storage.md §2.2). Without
 /// this, creating a file at `nodir/` failed late, at moving the built file into place.
-fn names_a_file(path: &Path) -> Result<(), StorageError> {
+pub(super) fn names_a_file(path: &Path) -> Result<(), StorageError> {
     let bytes = path.as_os_str().as_encoded_bytes();
     if (bytes.is_empty() || bytes.ends_with(b"/")) && !path.is_dir() {
         return Err(StorageError::NotAFilePath {
@@ -169,7 +169,7 @@ fn template() -> Result<&'static std::sync::Mutex<Connection>, StorageError> {
 
 /// Why a symbolic link that leads to no file cannot be followed: it points to nothing
 /// (`DanglingSymlink`), or following it fails, as in a loop of links (`Io`).
-fn broken_link(path: PathBuf) -> StorageError {
+pub(super) fn broken_link(path: PathBuf) -> StorageError {
     match std::fs::metadata(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             StorageError::io(&path, "following the symbolic link", e)
@@ -187,7 +187,7 @@ fn broken_link(path: PathBuf) -> StorageError {
 /// 2 or more: SQLite uses the WAL when the read version is 2, whatever the write version says).
 /// A file a storage of this process holds is not read at all (see [`super::held`]): it is an
 /// SQLite session file, and its header's answer is the one kept when it was first held.
-fn sniff(path: &Path) -> Result<bool, StorageError> {
+pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
     let io = |doing: &'static str| move |source| StorageError::io(path, doing, source);
     let meta = std::fs::metadata(path).map_err(io("reading the file's metadata"))?;
     if meta.is_dir() {
@@ -630,6 +630,18 @@ pub(crate) fn examine(
     path: Option<&Path>,
     check: bool,
 ) -> Result<Dialect, StorageError> {
+    let dialect = recognise(conn, path, check)?;
+    read_fields(conn, dialect, path)?;
+    Ok(dialect)
+}
+
+/// [`examine`] up to the `sessions` row: what the database is, its dialect and its `version`
+/// row. Salvage reads the session row itself (spec/storage.md §11).
+pub(super) fn recognise(
+    conn: &Connection,
+    path: Option<&Path>,
+    check: bool,
+) -> Result<Dialect, StorageError> {
     let owned = || path.map(Path::to_path_buf);
     let shape = match Shape::read(conn) {
         Ok(s) => s,
@@ -698,7 +710,6 @@ pub(crate) fn examine(
             path: owned(),
             detail,
         })?;
-    read_fields(conn, dialect, path)?;
     Ok(dialect)
 }
 
@@ -791,7 +802,16 @@ impl Storage {
             // while claimed connections (which keep their WAL index in their own memory) come
             // and go (spec/storage.md §2.5).
             claim(&path, wait, deadline, &side, |conn| {
-                examine(conn, Some(&path), check)
+                // As on the read-only connection: the integrity check runs no CHECK the file
+                // holds (§4 step 9a); the crate's own writes meet none (§4.1).
+                let set = |on: bool| {
+                    conn.pragma_update(None, "ignore_check_constraints", on)
+                        .map_err(sqlite_err(Some(&path), "configuring the connection"))
+                };
+                set(true)?;
+                let dialect = examine(conn, Some(&path), check)?;
+                set(false)?;
+                Ok(dialect)
             })?
         } else {
             let dialect = attempts(wait, deadline, true, |slice| {
@@ -952,21 +972,30 @@ impl Storage {
         session: &crate::Session,
     ) -> Result<(), StorageError> {
         let path = path.as_ref().to_path_buf();
-        names_a_file(&path)?;
-        if path.exists() {
-            return Err(StorageError::AlreadyExists { path });
-        }
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            return Err(StorageError::NoSuchDirectory {
-                path: dir.to_path_buf(),
-            });
-        }
+        new_file_place(&path)?;
         publish_new_file(&path, Some(session))
     }
+}
+
+/// Refuses a place a new file cannot take: a path that names no file, an existing file
+/// (`AlreadyExists`), a missing directory (spec/storage.md §2.4).
+pub(super) fn new_file_place(path: &Path) -> Result<(), StorageError> {
+    names_a_file(path)?;
+    if path.exists() {
+        return Err(StorageError::AlreadyExists {
+            path: path.to_path_buf(),
+        });
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(StorageError::NoSuchDirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 /// Builds a complete session file (Pyrogram 2.0.106's schema, its version row and the session
@@ -976,10 +1005,20 @@ pub(crate) fn publish_new_file(
     path: &Path,
     session: Option<&crate::Session>,
 ) -> Result<(), StorageError> {
+    publish_built(path, |tmp| build_new_file(tmp, path, session))
+}
+
+/// Runs `build` on an empty file [`crate::temporary::create_beside`] made beside `path`, then
+/// links the file to `path`, failing with [`StorageError::AlreadyExists`] if `path` exists; the
+/// temporary name is removed whatever happens.
+pub(super) fn publish_built(
+    path: &Path,
+    build: impl FnOnce(&Path) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
     let (tmp, file) = crate::temporary::create_beside(path)
         .map_err(|source| StorageError::io(path, "creating the file", source))?;
     drop(file);
-    let result = build_new_file(&tmp, path, session).and_then(|()| {
+    let result = build(&tmp).and_then(|()| {
         std::fs::hard_link(&tmp, path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
                 StorageError::AlreadyExists {

@@ -93,7 +93,7 @@ fn peer_type(id: i64, v: ValueRef<'_>) -> Result<PeerType, StorageError> {
     }
 }
 
-fn int(v: ValueRef<'_>, column: &'static str) -> Result<Option<i64>, StorageError> {
+pub(crate) fn int(v: ValueRef<'_>, column: &'static str) -> Result<Option<i64>, StorageError> {
     match v {
         ValueRef::Integer(i) => Ok(Some(i)),
         ValueRef::Null => Ok(None),
@@ -116,7 +116,7 @@ fn peer_id(v: ValueRef<'_>) -> Result<i64, StorageError> {
     })
 }
 
-fn text(v: ValueRef<'_>, column: &'static str) -> Result<Option<String>, StorageError> {
+pub(crate) fn text(v: ValueRef<'_>, column: &'static str) -> Result<Option<String>, StorageError> {
     match v {
         ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
         ValueRef::Null => Ok(None),
@@ -127,6 +127,28 @@ fn text(v: ValueRef<'_>, column: &'static str) -> Result<Option<String>, Storage
             found: describe(other),
         }),
     }
+}
+
+/// A `peers` row as listing reads and checks it: `id, access_hash, type, username,
+/// phone_number, last_update_on` from column `first` on (spec/storage.md §6.6).
+pub(crate) fn stored_peer(
+    row: &rusqlite::Row<'_>,
+    first: usize,
+    sqlite: impl Fn(rusqlite::Error) -> StorageError,
+) -> Result<StoredPeer, StorageError> {
+    let get = |i| row.get_ref(first + i).map_err(&sqlite);
+    let peer_id = peer_id(get(0)?)?;
+    Ok(StoredPeer {
+        peer: Peer {
+            id: peer_id,
+            access_hash: int(get(1)?, "peers.access_hash")?,
+            peer_type: peer_type(peer_id, get(2)?)?,
+            username: text(get(3)?, "peers.username")?,
+            phone_number: text(get(4)?, "peers.phone_number")?,
+        },
+        usernames: Vec::new(),
+        last_update_on: int(get(5)?, "peers.last_update_on")?.unwrap_or_default(),
+    })
 }
 
 /// A peer row found by a lookup.
@@ -552,26 +574,10 @@ impl Storage {
         let mut rows = stmt.query([]).map_err(sqlite)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sqlite)? {
-            let get = |i| row.get_ref(i).map_err(|e| self.sqlite("listing peers", e));
-            let id = get(0)?;
-            let read = || -> Result<StoredPeer, StorageError> {
-                let peer_id = peer_id(id)?;
-                Ok(StoredPeer {
-                    peer: Peer {
-                        id: peer_id,
-                        access_hash: int(get(1)?, "peers.access_hash")?,
-                        peer_type: peer_type(peer_id, get(2)?)?,
-                        username: text(get(3)?, "peers.username")?,
-                        phone_number: text(get(4)?, "peers.phone_number")?,
-                    },
-                    usernames: Vec::new(),
-                    last_update_on: int(get(5)?, "peers.last_update_on")?.unwrap_or_default(),
-                })
-            };
-            match (read(), unreadable.as_deref_mut()) {
+            match (stored_peer(row, 0, sqlite), unreadable.as_deref_mut()) {
                 (Ok(p), _) => out.push(p),
                 (Err(e), Some(list)) => {
-                    let id = match id {
+                    let id = match row.get_ref(0).map_err(sqlite)? {
                         ValueRef::Integer(i) => Some(i),
                         _ => None,
                     };

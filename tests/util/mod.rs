@@ -3,6 +3,7 @@
 //! and message assertions.
 #![allow(dead_code)]
 
+pub mod btree;
 pub mod mutate;
 
 use std::path::{Path, PathBuf};
