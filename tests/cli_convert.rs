@@ -445,3 +445,105 @@ fn a_padded_pyrogram_string_is_converted_with_its_warning() {
         text(&canonical.stderr)
     );
 }
+
+/// `convert --force` onto a session that another client holds waits for it, as every write
+/// does, and then says it is in use: the holder's writes are not lost to an unlinked file
+/// (spec/conversions.md §5.5; it replaced the file at once). Two holders: a storage of this
+/// crate, and a client in the middle of a write transaction as Pyrogram leaves one open.
+#[test]
+fn force_onto_a_held_session_is_in_use() {
+    use pyrosession::peer::{Peer, PeerType};
+    let dir = util::TempDir::new("force-held");
+    let target = dir.join("held.session");
+    let t = target.to_str().unwrap();
+    let source = util::root().join("spec/examples/v2.txt");
+    let args = [
+        "convert",
+        "--force",
+        "--to",
+        "pyrogram-file",
+        source.to_str().unwrap(),
+        t,
+    ];
+    let expected = format!(
+        "pyrosession: {t}: the session is in use: another client has it open (waited 5000 ms; close that client first)\n"
+    );
+
+    let mut held = pyrosession::storage::Storage::open_file(&target).unwrap();
+    let out = run(&args);
+    assert_eq!(text(&out.stderr), expected);
+    assert_eq!(out.status.code(), Some(1));
+    let peer = Peer {
+        id: 5,
+        access_hash: Some(9),
+        peer_type: PeerType::User,
+        username: None,
+        phone_number: None,
+    };
+    held.update_peers(std::slice::from_ref(&peer)).unwrap();
+    held.close().unwrap();
+    let s = pyrosession::storage::Storage::open_file(&target).unwrap();
+    assert_eq!(s.peers().unwrap().len(), 1, "the holder's write was lost");
+    s.close().unwrap();
+
+    let conn = rusqlite::Connection::open(&target).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE; UPDATE sessions SET dc_id = 4")
+        .unwrap();
+    let out = run(&args);
+    assert_eq!(text(&out.stderr), expected);
+    conn.execute_batch("COMMIT").unwrap();
+    drop(conn);
+    let s = pyrosession::storage::Storage::open_file(&target).unwrap();
+    assert_eq!(
+        s.session().unwrap().dc_id,
+        4,
+        "the writer's commit was lost"
+    );
+    s.close().unwrap();
+
+    // Free, it is replaced.
+    assert_eq!(run(&args).status.code(), Some(0));
+    let s = pyrosession::storage::Storage::open_file(&target).unwrap();
+    assert_eq!(s.peers().unwrap().len(), 0);
+    assert_eq!(s.session().unwrap().dc_id, 2);
+}
+
+/// `convert --force` onto a WAL-mode session that a crash left with its `-wal` takes the old
+/// file's side files with it: the new file is read as written, not with the old WAL's pages
+/// (spec/conversions.md §5.5).
+#[test]
+fn force_onto_a_wal_file_leaves_no_old_wal_beside_the_new_one() {
+    let dir = util::TempDir::new("force-wal");
+    let target = dir.join("old.session");
+    let t = target.to_str().unwrap();
+    pyrosession::storage::Storage::open_file(&target)
+        .unwrap()
+        .close()
+        .unwrap();
+    let conn = rusqlite::Connection::open(&target).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.execute_batch("UPDATE sessions SET dc_id = 5, user_id = 1")
+        .unwrap();
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .unwrap();
+    drop(conn);
+    let wal = dir.join("old.session-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    let source = util::root().join("spec/examples/v2.txt");
+    let out = run(&[
+        "convert",
+        "--force",
+        "--to",
+        "pyrogram-file",
+        source.to_str().unwrap(),
+        t,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!wal.exists(), "the old -wal is beside the new file");
+    let s = pyrosession::storage::Storage::open_file(&target).unwrap();
+    let session = s.session().unwrap();
+    assert_eq!((session.dc_id, session.user_id), (2, Some(123_456_789)));
+}

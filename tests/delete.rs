@@ -63,3 +63,37 @@ fn delete_through_a_link_removes_the_session_and_the_link() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A file renamed over the session's path after the open is not deleted: `delete()` says so,
+/// and the new file stays (spec/storage.md §7.4; it removed whatever was at the path).
+#[test]
+fn delete_of_a_replaced_session_deletes_nothing_and_says_so() {
+    let dir = TempDir::new("delete-replaced");
+    let path = dir.join("me.session");
+    let other = dir.join("other.session");
+    Storage::open_file(&other).unwrap().close().unwrap();
+    let s = Storage::open_file(&path).unwrap();
+    std::fs::rename(&other, &path).unwrap();
+    let new = std::fs::read(&path).unwrap();
+    let err = s.delete().unwrap_err();
+    util::assert_message(
+        &err,
+        &format!(
+            "{}: not deleted: the file there now is not the one this storage opened (another was put at its path since); delete it by hand if it should go",
+            path.display()
+        ),
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        new,
+        "the new file was touched"
+    );
+
+    // The same after the session was removed by hand and a new one made in its place.
+    let s = Storage::open_file(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    Storage::open_file(&other).unwrap().close().unwrap();
+    std::fs::rename(&other, &path).unwrap();
+    assert!(s.delete().is_err());
+    assert!(path.exists(), "the new session was deleted");
+}

@@ -178,9 +178,22 @@ pub fn write_file(
 
 /// Puts the finished temporary file at `path`: a hard link, which fails if `path` exists, or
 /// with `force` a rename over it.
+///
+/// A session file at `path` is replaced only with its lock held: a client that holds it (a
+/// storage of this crate, a Pyrogram process in the middle of a write) makes this fail with
+/// `InUse` after [`DEFAULT_WAIT`](crate::storage::DEFAULT_WAIT), as every other write does, and
+/// none can begin to write the old file while it is replaced; its `-wal`, `-shm` and `-journal`
+/// go with it, so that no old WAL is read into the new file (spec/conversions.md §5.5,
+/// spec/storage.md §2.8).
 fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
     let result = if force {
-        std::fs::rename(tmp, path)
+        let lock = crate::storage::lock_for_replacement(path, crate::storage::DEFAULT_WAIT)?;
+        let renamed = std::fs::rename(tmp, path);
+        if renamed.is_ok() {
+            lock.remove_side_files(path)?;
+        }
+        drop(lock);
+        renamed
     } else {
         std::fs::hard_link(tmp, path)
     };

@@ -88,6 +88,12 @@ pub enum StorageError {
         /// The file.
         path: PathBuf,
     },
+    /// `delete()` found another file at the path than the one its storage opened (renamed over
+    /// it, or put there after it was removed): nothing was deleted (spec/storage.md §7.4).
+    DeleteReplaced {
+        /// The path.
+        path: PathBuf,
+    },
     /// A write to the file was interrupted, and the `-journal` it left must be rolled back
     /// before anyone can read the file, which this process may not do (it cannot write the file
     /// or its directory).
@@ -322,6 +328,7 @@ impl StorageError {
             | StorageError::ReadOnlyStorage { path: p, .. }
             | StorageError::Changed { path: p }
             | StorageError::Replaced { path: p }
+            | StorageError::DeleteReplaced { path: p }
             | StorageError::NeedsRecovery { path: p }
             | StorageError::PermissionDenied { path: p, .. } => rename(p),
             _ => {}
@@ -527,6 +534,11 @@ impl fmt::Display for StorageError {
             StorageError::Replaced { path } => write!(
                 f,
                 "{}: replaced or deleted since this read-only storage opened it; open it again to read what is there now",
+                path.display()
+            ),
+            StorageError::DeleteReplaced { path } => write!(
+                f,
+                "{}: not deleted: the file there now is not the one this storage opened (another was put at its path since); delete it by hand if it should go",
                 path.display()
             ),
             StorageError::NeedsRecovery { path } => write!(

@@ -34,6 +34,13 @@ pub(crate) struct Hold {
     id: FileId,
 }
 
+impl Hold {
+    /// The held file's device and inode.
+    pub(crate) fn id(&self) -> FileId {
+        self.id
+    }
+}
+
 /// Holds the file at `path`, whose header said `wal`; `None` where files have no identity.
 /// (Elsewhere than Unix locks belong to handles, and a read beside them releases nothing.)
 pub(crate) fn hold(path: &Path, wal: bool) -> Option<Hold> {

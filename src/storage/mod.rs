@@ -43,7 +43,7 @@ pub use error::{NotFound, StorageError};
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;
-pub(crate) use open::build_new_file;
+pub(crate) use open::{build_new_file, lock_for_replacement};
 pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::{StoredPeer, UnreadablePeer};
 pub use salvage::{
@@ -170,7 +170,7 @@ pub struct Storage {
     /// The storage's hold on its file, which keeps this process from reading the file's bytes
     /// outside SQLite while it is open (see [`held`]). Declared after `conn`, so that it is let
     /// go after the connection has closed.
-    _hold: Option<held::Hold>,
+    hold: Option<held::Hold>,
     /// The file itself, as the open found it: absolute, symbolic links followed. `delete()`
     /// removes this, not the path as given, which a change of working directory or of a link's
     /// target would make another file.
@@ -340,34 +340,50 @@ impl Storage {
         self.writable("delete it")?;
         let given = self.path().map(Path::to_path_buf);
         let real = self.real.clone().or_else(|| given.clone());
-        self.close()?;
         let (Some(given), Some(path)) = (given, real) else {
-            return Ok(());
+            return self.close();
         };
+        // Only the file this storage opened is deleted: another put at its path since (renamed
+        // over it, or a new file after it was removed) is not (spec/storage.md §7.4).
+        let opened = self.hold.as_ref().map(held::Hold::id);
+        if opened.is_some() && identity(&path) != opened {
+            let _ = self.close();
+            return Err(StorageError::DeleteReplaced { path: given });
+        }
         // A symbolic link to the session goes too, if it still points at it.
         let link = (given != path
             && std::fs::symlink_metadata(&given).is_ok_and(|m| m.file_type().is_symlink())
             && std::fs::canonicalize(&given).is_ok_and(|t| t == path))
         .then_some(given);
-        let mut names = vec![path.clone()];
+        let remove = |p: PathBuf, missing_ok: bool| match std::fs::remove_file(&p) {
+            Ok(()) => Ok(()),
+            Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(StorageError::Io {
+                path: p,
+                doing: "deleting the session",
+                source,
+            }),
+        };
+        // On Unix the file is removed while the connection still holds its lock, so that no
+        // client of this crate can have put another file there between the check and the
+        // removal (their replacements wait for the lock, spec/conversions.md §5.5).
+        if cfg!(unix) {
+            if let Err(e) = remove(path.clone(), false) {
+                let _ = self.close();
+                return Err(e);
+            }
+            self.close()?;
+        } else {
+            self.close()?;
+            remove(path.clone(), false)?;
+        }
         for suffix in ["-journal", "-wal", "-shm"] {
             let mut side = path.clone().into_os_string();
             side.push(suffix);
-            names.push(PathBuf::from(side));
+            remove(PathBuf::from(side), true)?;
         }
-        names.extend(link);
-        for (i, p) in names.into_iter().enumerate() {
-            match std::fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if i > 0 && e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => {
-                    return Err(StorageError::Io {
-                        path: p,
-                        doing: "deleting the session",
-                        source,
-                    })
-                }
-            }
+        if let Some(link) = link {
+            remove(link, true)?;
         }
         Ok(())
     }

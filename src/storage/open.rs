@@ -845,7 +845,7 @@ impl Storage {
             clock: Arc::new(SystemClock),
             wait,
             read_only: None,
-            _hold: hold,
+            hold,
             real,
         })
     }
@@ -892,7 +892,7 @@ impl Storage {
             clock: Arc::new(SystemClock),
             wait: Duration::ZERO,
             read_only: None,
-            _hold: None,
+            hold: None,
             real: None,
         })
     }
@@ -942,7 +942,7 @@ impl Storage {
                 clock: Arc::new(SystemClock),
                 wait,
                 read_only: Some(reads),
-                _hold: None,
+                hold: None,
                 real: real.clone(),
             };
             // The examination read the file: it must not have changed meanwhile.
@@ -955,10 +955,7 @@ impl Storage {
             }
         })
         .map(|s| (s, hold))?;
-        Ok(Storage {
-            _hold: hold,
-            ..storage
-        })
+        Ok(Storage { hold, ..storage })
     }
 
     /// Writes a new Pyrogram 2.0.106 session file holding `session` (`date` 0, no peers), as
@@ -1056,7 +1053,7 @@ pub(crate) fn build_new_file(
         clock: Arc::new(SystemClock),
         wait: Duration::ZERO,
         read_only: None,
-        _hold: None,
+        hold: None,
         real: None,
     };
     if let Some(session) = session {
@@ -1065,4 +1062,110 @@ pub(crate) fn build_new_file(
             .map_err(|e| e.naming(tmp, shown))?;
     }
     storage.close().map_err(|e| e.naming(tmp, shown))
+}
+
+/// The lock of a file about to be replaced, held until it is dropped (spec/storage.md §2.8).
+#[derive(Debug)]
+pub(crate) struct Replacing {
+    conn: Option<Connection>,
+    /// Whether `path` is a symbolic link: a rename replaces the link, and the file it points to
+    /// stays, with its side files.
+    link: bool,
+}
+
+impl Replacing {
+    /// Removes the old file's `-wal`, `-shm` and `-journal` once another file has been renamed
+    /// over `path`: with the lock held, nobody else uses them, and an old `-wal` left beside
+    /// the new file would be read into it by the next connection. Where `path` was a symbolic
+    /// link, the rename replaced the link and the file it points to keeps its side files.
+    pub(crate) fn remove_side_files(&self, path: &Path) -> Result<(), StorageError> {
+        if self.conn.is_none() || self.link {
+            return Ok(());
+        }
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut side = path.to_path_buf().into_os_string();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StorageError::io(
+                        Path::new(&side),
+                        "removing the old side file",
+                        e,
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Takes the exclusive lock of the SQLite database at `path` before another file is renamed
+/// over it, waiting up to `wait` in attempts as an open does (spec/storage.md §2.5, §2.8): a
+/// client that holds the file (a storage of this crate, in this process or another, or a
+/// Pyrogram process in the middle of a write transaction) makes this fail with
+/// [`StorageError::InUse`], and while the returned lock is held no client can begin to write
+/// the old file. Nothing is written to it. A path that holds no SQLite database (no file, an
+/// empty file, a text file) has no lock to take: `Replacing` holds nothing then.
+pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replacing, StorageError> {
+    let nothing = Replacing {
+        conn: None,
+        link: false,
+    };
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(nothing);
+    };
+    if !meta.is_file() || meta.len() == 0 {
+        return Ok(nothing);
+    }
+    // A file a storage of this process holds is an SQLite session file, and is never read
+    // outside SQLite (§2.5).
+    if super::held::held(path).is_none() {
+        let mut head = [0u8; 16];
+        let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
+        if read.is_err() || &head != SQLITE_MAGIC {
+            return Ok(nothing);
+        }
+    }
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let deadline = deadline(wait);
+    attempts(wait, deadline, true, |slice| {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_err(Some(path), "opening the file"))?;
+        triggers_off(&conn, Some(path))?;
+        // The replaced file is left as it was: no checkpoint into it as the lock closes (its
+        // side files are removed with it, `remove_side_files`). A file a replaced symbolic
+        // link pointed to stays in use: it is closed as any client closes it.
+        if !link {
+            conn.set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            )
+            .map_err(sqlite_err(Some(path), "configuring the connection"))?;
+        }
+        conn.busy_timeout(sqlite_wait(slice))
+            .map_err(sqlite_err(Some(path), "setting the busy timeout"))?;
+        let locked = if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+            // A file this process may not write: a shared lock still proves that no writer
+            // of a rollback-journal file is in.
+            conn.execute_batch("BEGIN").and_then(|()| {
+                conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+            })
+        } else {
+            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+                .and_then(|()| conn.execute_batch("BEGIN EXCLUSIVE"))
+                .map(|()| 0)
+        };
+        locked.map_err(sqlite_err(Some(path), "taking the session's lock"))?;
+        Ok(Replacing {
+            conn: Some(conn),
+            link,
+        })
+    })
 }
