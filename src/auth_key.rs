@@ -98,9 +98,15 @@ impl fmt::Display for AuthKey {
 /// every encrypted message.
 ///
 /// It identifies a key without revealing it. `Display` prints it as 16 lowercase hexadecimal
-/// digits of that integer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// digits of that integer, and `Debug` as `AuthKeyId(` those digits `)`: the same number in both.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AuthKeyId(pub u64);
+
+impl fmt::Debug for AuthKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuthKeyId({self})")
+    }
+}
 
 impl AuthKeyId {
     /// Computes the identifier of the given key bytes.
@@ -168,6 +174,17 @@ mod tests {
         let expect = u64::from_le_bytes([0x32, 0xd1, 0x58, 0x6e, 0xa4, 0x57, 0xdf, 0xc8]);
         assert_eq!(k.id(), AuthKeyId(expect));
         assert_eq!(k.id().to_string(), format!("{expect:016x}"));
+    }
+
+    /// `Debug` shows the id in the hexadecimal `Display` uses (it showed the decimal integer).
+    #[test]
+    fn an_id_s_debug_shows_its_display() {
+        let id = key().id();
+        assert_eq!(format!("{id:?}"), format!("AuthKeyId({id})"));
+        assert_eq!(
+            format!("{:?}", AuthKeyId(0xab)),
+            "AuthKeyId(00000000000000ab)"
+        );
     }
 
     #[test]

@@ -182,21 +182,48 @@ pub struct ExternalDriver {
 }
 
 impl ExternalDriver {
-    /// Starts the program named by a command line, split as a shell would split it.
+    /// Starts the program named by a command line, split as a shell would split it (with the
+    /// default `cli` feature, which brings the splitter; [`ExternalDriver::start`] takes the
+    /// words themselves).
+    #[cfg(feature = "cli")]
     pub fn spawn(command_line: &str) -> Result<ExternalDriver, DriverError> {
         let words = shlex::split(command_line)
             .ok_or_else(|| DriverError::BadCommandLine(command_line.to_owned()))?;
         let (program, args) = words
             .split_first()
             .ok_or_else(|| DriverError::BadCommandLine(command_line.to_owned()))?;
-        let mut child = Command::new(program)
-            .args(args)
+        match Self::start(program, args) {
+            Ok(mut driver) => {
+                command_line.clone_into(&mut driver.command);
+                Ok(driver)
+            }
+            Err(DriverError::Spawn { source, .. }) => Err(DriverError::Spawn {
+                command: command_line.to_owned(),
+                source,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Starts `program` with `args`.
+    pub fn start(
+        program: impl AsRef<std::ffi::OsStr>,
+        args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>,
+    ) -> Result<ExternalDriver, DriverError> {
+        let args: Vec<std::ffi::OsString> =
+            args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let command_line = std::iter::once(program.as_ref().to_string_lossy().into_owned())
+            .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut child = Command::new(program.as_ref())
+            .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|source| DriverError::Spawn {
-                command: command_line.to_owned(),
+                command: command_line.clone(),
                 source,
             })?;
         let stdin = child
@@ -213,7 +240,7 @@ impl ExternalDriver {
             .spawn(move || read_lines(stdout, &send))
             .map_err(DriverError::Io)?;
         Ok(ExternalDriver {
-            command: command_line.to_owned(),
+            command: command_line,
             child,
             stdin: Some(stdin),
             lines,
