@@ -509,11 +509,13 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
     }
     let source = Source::from_arg(arg);
     if let Source::SessionFile(path) = &source {
+        // One wait in all, from here: detection's, and a Telethon file's read after it.
+        let started = std::time::Instant::now();
         let report = match convert::detect_and_open(path) {
             // Detection opened and checked the file: reported as it is, not opened again.
             Ok((_, Some(storage))) => inspect::file_report(&storage),
             Ok((d, None)) => {
-                return match convert::read_detected(path, &d, None) {
+                return match convert::read_detected_since(path, &d, None, started) {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
                     Err(e) => fail(json, &naming_source(&e, Some(path), None), None),
                 };
@@ -523,6 +525,9 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
             Err(e) if begins_with_brace(path) => {
                 return fail(json, &naming_source(&e, Some(path), None), None);
             }
+            // The storage's own answer, from the open detection made: opening again would wait
+            // again for a file another client holds (spec/storage.md §2.5).
+            Err(convert::ConvertError::Storage(e)) => Err(e),
             Err(_) => Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)),
         };
         return match report {

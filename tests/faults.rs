@@ -58,6 +58,10 @@ fn main() {
         Trial::test("sigkill_through_a_symbolic_link", crash_through_symlink),
         Trial::test("permissions_give_typed_errors", permissions),
         Trial::test("modes_are_never_widened", modes),
+        Trial::test(
+            "a_held_file_is_waited_for_once_by_every_command",
+            held_file_waited_for_once,
+        ),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
@@ -99,6 +103,15 @@ fn child(role: &str, path: &Path) {
             ack("ready");
             let _ = std::io::stdin().lines().count();
             s.close().expect("hold: close");
+        }
+        // Takes the file's lock with a plain SQLite connection, as Telethon's or any client's
+        // write does, and keeps it until stdin closes: for files this crate does not open.
+        "lock" => {
+            let conn = rusqlite::Connection::open(path).expect("lock: open");
+            conn.execute_batch("BEGIN EXCLUSIVE").expect("lock: lock");
+            ack("ready");
+            let _ = std::io::stdin().lines().count();
+            drop(conn);
         }
         // Opens with the wait given (or the default) and reports what happened and when.
         "open" => {
@@ -1048,5 +1061,161 @@ fn modes() -> Result<(), Failed> {
         s.close()?;
         assert_eq!(mode(&p)?, wanted, "{}", p.display());
     }
+    Ok(())
+}
+
+/// Every command and library call waits for a held file at most the wait it reports, counted
+/// from when it started, whatever it does on the way (spec/storage.md §2.5): `inspect` used to
+/// open the file again after detection had waited and failed, and waited twice (10 s, saying
+/// "waited 5000 ms"); a Telethon file's read waited rusqlite's own 5 s and said "database is
+/// locked". The wait is the default, 5 s; the calls run side by side.
+fn held_file_waited_for_once() -> Result<(), Failed> {
+    let dir = TempDir::new("held-once");
+    let pyrogram = dir.join("p.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/pyrogram-2.0.106.session"),
+        &pyrogram,
+    )?;
+    let telethon = dir.join("t.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/telethon-1.45.0.session"),
+        &telethon,
+    )?;
+    let before = [std::fs::read(&pyrogram)?, std::fs::read(&telethon)?];
+    let holders = [held_by("hold", &pyrogram)?, held_by("lock", &telethon)?];
+    let wait = DEFAULT_WAIT;
+    let in_use = |path: &Path| {
+        format!(
+            "{}: the session is in use: another client has it open (waited {} ms; close that client first)",
+            path.display(),
+            wait.as_millis()
+        )
+    };
+    let bin = env!("CARGO_BIN_EXE_pyrosession");
+    let commands: Vec<Vec<String>> = [&pyrogram, &telethon]
+        .iter()
+        .flat_map(|p| {
+            let p = p.display().to_string();
+            vec![
+                vec!["inspect".to_owned(), p.clone()],
+                vec!["inspect".to_owned(), "--json".to_owned(), p.clone()],
+                vec![
+                    "convert".to_owned(),
+                    p.clone(),
+                    "--to".to_owned(),
+                    "telethon".to_owned(),
+                ],
+                vec!["export".to_owned(), p.clone()],
+                vec!["peers".to_owned(), p],
+            ]
+        })
+        .collect();
+    let checked = std::thread::scope(|scope| -> Result<(), Failed> {
+        let runs: Vec<_> = commands
+            .iter()
+            .map(|args| {
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    let out = Command::new(bin).args(args).output().expect("run");
+                    (args, started.elapsed(), out)
+                })
+            })
+            .collect();
+        let library = scope.spawn(|| {
+            let started = Instant::now();
+            let read = pyrosession::convert::telethon_file::read(&telethon).map(drop);
+            let path = pyrosession::convert::read_path(&telethon).map(drop);
+            (started.elapsed(), read, path)
+        });
+        for run in runs {
+            let (args, took, out) = run.join().unwrap();
+            // `convert` names its source first, the others their only file last.
+            let path = Path::new(if args[0] == "convert" {
+                &args[1]
+            } else {
+                &args[args.len() - 1]
+            });
+            said_in_use_once(args, took, &out, &in_use(path), wait)?;
+        }
+        // Each of the two calls waits once: together twice the wait, not more.
+        let (took, read, path) = library.join().unwrap();
+        for result in [read, path] {
+            assert_eq!(result.unwrap_err().to_string(), in_use(&telethon));
+        }
+        assert!(took < wait * 5 / 2, "two library calls took {took:?}");
+        Ok(())
+    });
+    for mut holder in holders {
+        drop(holder.stdin.take());
+        holder.wait()?;
+    }
+    checked?;
+    assert!(
+        before == [std::fs::read(&pyrogram)?, std::fs::read(&telethon)?],
+        "a file changed"
+    );
+    in_use_row_says(wait)
+}
+
+/// A child playing `role` on `path` that has said it is ready.
+fn held_by(role: &str, path: &Path) -> Result<Child, Failed> {
+    let mut holder = spawn(role, path, &[]);
+    let mut line = String::new();
+    let read = BufReader::new(holder.stdout.take().unwrap()).read_line(&mut line);
+    if read.is_err() || line.trim() != "ready" {
+        let _ = holder.kill();
+        let _ = holder.wait();
+        return Err(format!("{role}: {read:?} {line:?}").into());
+    }
+    Ok(holder)
+}
+
+/// A command that failed saying `expected` (on stderr, or in its JSON with `--json`) after
+/// waiting `wait` once: at least `wait`, well under twice it.
+fn said_in_use_once(
+    args: &[String],
+    took: Duration,
+    out: &std::process::Output,
+    expected: &str,
+    wait: Duration,
+) -> Result<(), Failed> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = if args.iter().any(|a| a == "--json") {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        v["error"].as_str().unwrap_or_default().to_owned()
+    } else {
+        let s = stderr.trim_end();
+        s.strip_prefix("pyrosession: ").unwrap_or(s).to_owned()
+    };
+    assert!(!out.status.success(), "{args:?}");
+    assert_eq!(said, expected, "{args:?}");
+    assert!(
+        took >= wait && took < wait * 3 / 2,
+        "{args:?} took {took:?} for a wait of {wait:?}"
+    );
+    Ok(())
+}
+
+/// The row of spec/damaged-inputs.md that says what a held file gets, word for word.
+fn in_use_row_says(wait: Duration) -> Result<(), Failed> {
+    let text = std::fs::read_to_string(util::root().join("spec/damaged-inputs.md"))?;
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("| `in-use-by-a-command` |"))
+        .ok_or("no row in-use-by-a-command in spec/damaged-inputs.md")?;
+    let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+    assert_eq!(
+        cells[2..],
+        [
+            "see tests/faults.rs: `InUse: {path}: the session is in use: another client has it open (waited 5000 ms; close that client first)` after one wait, counted from the start of the call (spec/storage.md §2.5)",
+            "(in the same test)",
+            "unchanged",
+        ]
+    );
+    assert_eq!(
+        wait,
+        Duration::from_secs(5),
+        "the row names the default wait"
+    );
     Ok(())
 }

@@ -39,8 +39,9 @@ mod write;
 
 use std::fmt;
 use std::path::Path;
+use std::time::Instant;
 
-use crate::storage::Storage;
+use crate::storage::{Storage, DEFAULT_WAIT};
 
 pub use detect::{detect_and_open, detect_file, detect_text, read_text_bytes, Detected, MAX_TEXT};
 pub use error::ConvertError;
@@ -376,21 +377,44 @@ pub fn read_text(text: &str) -> Result<Account, ConvertError> {
 /// Reads a session from a path: an SQLite session file (Pyrogram or Telethon), a JSON session,
 /// or a text file holding a session string. The file is only read; a hot journal beside an
 /// SQLite file is first rolled back, as by any SQLite reader (spec/storage.md §2.2).
+///
+/// A file another client holds is waited for up to [`DEFAULT_WAIT`] in all, detection and
+/// reading together, then refused with `InUse` (spec/storage.md §2.5).
 pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
+    let started = Instant::now();
     let (detected, storage) = detect_and_open(path)?;
-    read_detected(path, &detected, storage.as_ref())
+    read_detected_since(path, &detected, storage.as_ref(), started)
 }
 
 /// [`read_path`] for a file [`detect_and_open`] has already detected, with the storage it
-/// gave back: the file is not detected, opened or checked again.
+/// gave back: the file is not detected, opened or checked again. A Telethon file, read now,
+/// is waited for up to [`DEFAULT_WAIT`] (see [`read_detected_since`] to wait less).
 pub fn read_detected(
     path: &Path,
     detected: &Detected,
     storage: Option<&Storage>,
 ) -> Result<Account, ConvertError> {
+    read_detected_since(path, detected, storage, Instant::now())
+}
+
+/// [`read_detected`] within a wait that began at `started`, when the detection began: a
+/// Telethon file, read now, is waited for only until [`DEFAULT_WAIT`] after `started`, so that
+/// detection and reading together wait no longer than the `InUse` they fail with reports
+/// (spec/storage.md §2.5).
+pub fn read_detected_since(
+    path: &Path,
+    detected: &Detected,
+    storage: Option<&Storage>,
+    started: Instant,
+) -> Result<Account, ConvertError> {
     match (detected.kind, storage) {
         (_, Some(storage)) => pyrogram::read_storage(storage),
-        (Kind::TelethonFile, None) => Ok(telethon_file::read(path)?.into_account()),
+        (Kind::TelethonFile, None) => {
+            Ok(
+                telethon_file::read_until(path, DEFAULT_WAIT, started.checked_add(DEFAULT_WAIT))?
+                    .into_account(),
+            )
+        }
         (_, None) => {
             let text = std::fs::File::open(path)
                 .and_then(detect::read_text_bytes)

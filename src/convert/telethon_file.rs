@@ -2,6 +2,7 @@
 //! (spec/conversions.md §2.4).
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -9,6 +10,7 @@ use rusqlite::{Connection, OpenFlags};
 use super::{Account, CachedPeer, ConvertError, Kind, Loss, Server};
 use crate::peer::PeerType;
 use crate::storage::schema::{Shape, TELETHON_TABLES};
+use crate::storage::DEFAULT_WAIT;
 use crate::AuthKey;
 
 /// The version Telethon 1.45 writes, and this crate by default.
@@ -55,14 +57,31 @@ pub struct TelethonFile {
 
 struct Reader<'a> {
     path: &'a Path,
+    /// The whole wait of the call, as its `InUse` reports it.
+    wait: Duration,
 }
 
 impl Reader<'_> {
+    /// SQLite's error; a lock another client holds past the wait is `InUse`, naming the wait
+    /// (spec/storage.md §2.5).
     fn sqlite(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> ConvertError + '_ {
-        move |source| ConvertError::Sqlite {
-            path: self.path.to_path_buf(),
-            doing,
-            source: crate::storage::fixed_text(source),
+        move |source| match &source {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                ConvertError::Storage(crate::storage::StorageError::InUse {
+                    path: self.path.to_path_buf(),
+                    waited: self.wait,
+                })
+            }
+            _ => ConvertError::Sqlite {
+                path: self.path.to_path_buf(),
+                doing,
+                source: crate::storage::fixed_text(source),
+            },
         }
     }
 
@@ -129,13 +148,38 @@ fn text(v: ValueRef<'_>, field: &'static str) -> Result<Option<String>, ConvertE
 /// to 8 are read by column name, so each version's columns are found where they are; a newer
 /// version, a `sessions` table without exactly one row, or a missing or all-zero key is an
 /// error.
+///
+/// A file another client holds is waited for up to [`DEFAULT_WAIT`], then refused with
+/// `InUse` (spec/storage.md §2.5).
 pub fn read(path: &Path) -> Result<TelethonFile, ConvertError> {
-    let r = Reader { path };
+    read_until(path, DEFAULT_WAIT, Instant::now().checked_add(DEFAULT_WAIT))
+}
+
+/// [`read`] within a wait that began earlier: SQLite waits only until `deadline` (`None`: as
+/// long as it takes) for another client's lock, and an `InUse` names `wait`, the whole wait
+/// (spec/storage.md §2.5).
+pub(crate) fn read_until(
+    path: &Path,
+    wait: Duration,
+    deadline: Option<Instant>,
+) -> Result<TelethonFile, ConvertError> {
+    let r = Reader { path, wait };
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(r.sqlite("opening the file read-only"))?;
+    // Not rusqlite's own 5 s on every statement: what is left of this call's wait, at most
+    // what SQLite can take (`i32::MAX` ms).
+    let left = deadline.map_or(Duration::MAX, |d| {
+        d.saturating_duration_since(Instant::now())
+    });
+    conn.busy_timeout(left.min(Duration::from_millis(i32::MAX.unsigned_abs().into())))
+        .map_err(r.sqlite("setting the busy timeout"))?;
+    // One read transaction: the first statement's shared lock is kept to the end, so no later
+    // statement waits again, and every statement reads the same state of the file.
+    conn.execute_batch("BEGIN")
+        .map_err(r.sqlite("beginning to read"))?;
     // Nothing is read from a view, a virtual table or a generated column: each runs code the
     // file holds, for as long as that code likes.
     let shape = Shape::read(&conn).map_err(r.sqlite("reading the schema"))?;
@@ -544,4 +588,44 @@ pub(crate) fn fill(
         doing: "closing",
         source: crate::storage::fixed_text(source),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read that begins when its wait has run out (detection spent it) waits no more: the
+    /// lock another client holds is `InUse` at once, naming the whole wait (spec/storage.md
+    /// §2.5).
+    #[test]
+    fn a_read_waits_only_what_is_left_of_the_wait() {
+        let dir = crate::temporary::create_dir(&std::env::temp_dir(), "pyrosession-unit-")
+            .expect("folder");
+        let path = dir.join("t.session");
+        let server = Server {
+            address: "149.154.167.51".to_owned(),
+            port: 443,
+        };
+        create(&path, 8, 2, &server, &AuthKey::new([7; AuthKey::LEN]), &[]).expect("create");
+        let holder = Connection::open(&path).expect("open");
+        holder.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+        let started = Instant::now();
+        let wait = Duration::from_secs(5);
+        let err = read_until(&path, wait, Some(started)).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: the session is in use: another client has it open (waited 5000 ms; close that client first)",
+                path.display()
+            )
+        );
+        drop(holder);
+        assert!(read_until(&path, wait, Some(started)).is_ok());
+        crate::temporary::remove_dir(&dir).expect("remove");
+    }
 }

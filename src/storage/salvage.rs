@@ -409,11 +409,18 @@ fn private_dir() -> Result<PathBuf, StorageError> {
 }
 
 /// Copies `from` (the damaged file `shown`, or a side file of it) to a new file `to`, mode 0600.
+/// Every error names `shown`, the file the caller asked for, never the private copy
+/// (spec/storage.md §2.7); one at the copy says where it was being made.
 fn copy_private(shown: &Path, from: &Path, to: &Path) -> Result<(), StorageError> {
     let mut source =
         std::fs::File::open(from).map_err(|e| StorageError::io(shown, "copying the file", e))?;
-    let mut dest = crate::temporary::create_new(to)
-        .map_err(|e| StorageError::io(to, "copying the file", e))?;
+    let mut dest = crate::temporary::create_new(to).map_err(|e| {
+        StorageError::io(
+            shown,
+            "making a private copy of the file in the temporary directory",
+            e,
+        )
+    })?;
     std::io::copy(&mut source, &mut dest)
         .map(drop)
         .map_err(|e| StorageError::io(shown, "copying the file", e))
@@ -855,5 +862,30 @@ impl SalvageReport {
             "usernames": self.usernames.as_ref().map(table),
             "left_behind": self.left_behind.iter().map(ToString::to_string).collect::<Vec<_>>(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A private copy that cannot be made is said of the damaged file, never of the copy's
+    /// temporary name (spec/storage.md §2.7).
+    #[test]
+    fn a_copy_that_cannot_be_made_names_the_damaged_file() {
+        let dir = crate::temporary::create_dir(&std::env::temp_dir(), "pyrosession-unit-")
+            .expect("folder");
+        let damaged = dir.join("damaged.session");
+        std::fs::write(&damaged, b"bytes").expect("write");
+        let to = dir.join("gone").join("salvage.session");
+        let err = copy_private(&damaged, &damaged, &to).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: making a private copy of the file in the temporary directory: No such file or directory (os error 2)",
+                damaged.display()
+            )
+        );
+        crate::temporary::remove_dir(&dir).expect("remove");
     }
 }
