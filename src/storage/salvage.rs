@@ -320,7 +320,7 @@ impl Storage {
             left_behind,
         };
         drop(conn);
-        drop(copy);
+        copy.remove()?;
         Ok(Salvaged {
             session,
             peers,
@@ -337,9 +337,23 @@ struct PrivateCopy {
     side_files: Vec<&'static str>,
 }
 
+impl PrivateCopy {
+    /// Removes the copy, its key with it; a failure is reported, naming the folder
+    /// (spec/storage.md §2.7).
+    fn remove(mut self) -> Result<(), StorageError> {
+        let dir = std::mem::take(&mut self.dir);
+        crate::temporary::remove_dir(&dir)
+            .map_err(|source| StorageError::io(&dir, "removing the temporary folder", source))
+    }
+}
+
 impl Drop for PrivateCopy {
+    /// A salvage that failed on the way removes its copy here; the error it returns is the one
+    /// that counts.
     fn drop(&mut self) {
-        let _ = crate::temporary::remove_dir(&self.dir);
+        if !self.dir.as_os_str().is_empty() {
+            let _ = crate::temporary::remove_dir(&self.dir);
+        }
     }
 }
 
