@@ -410,8 +410,9 @@ fn private_dir() -> Result<PathBuf, StorageError> {
 
 /// Copies `from` (the damaged file `shown`, or a side file of it) to a new file `to`, mode 0600.
 fn copy_private(shown: &Path, from: &Path, to: &Path) -> Result<(), StorageError> {
-    let mut source =
-        std::fs::File::open(from).map_err(|e| StorageError::io(shown, "copying the file", e))?;
+    // Never waited on: a FIFO put there since the side files were checked is an error.
+    let mut source = super::side::open_regular(from)
+        .map_err(|e| StorageError::io(shown, "copying the file", e))?;
     let mut dest = crate::temporary::create_new(to)
         .map_err(|e| StorageError::io(to, "copying the file", e))?;
     std::io::copy(&mut source, &mut dest)
