@@ -5,7 +5,8 @@
 //!
 //! Each open runs in a child process that is killed after [`LIMIT`]: an open that would wait
 //! forever (a FIFO `-journal` did) fails the test instead of hanging it. The library's opens
-//! run in this test binary, started again with `PYROSESSION_SIDE_OPEN` set to the file; the
+//! and `Storage::salvage` run in this test binary, started again with `PYROSESSION_SIDE_OPEN`
+//! set to the file; the
 //! commands `inspect` and `export` run the `pyrosession` binary. Rows that need other users are
 //! played with `setpriv` where the tests run as root (user 64123 owns the file, 65534 is the
 //! other user), and reported as ignored otherwise.
@@ -26,6 +27,7 @@ use util::TempDir;
 const LIMIT: Duration = Duration::from_secs(20);
 const OPEN: &str = "PYROSESSION_SIDE_OPEN";
 const READ_ONLY: &str = "PYROSESSION_SIDE_RO";
+const SALVAGE: &str = "PYROSESSION_SIDE_SALVAGE";
 /// The user who owns the session file in the rows played by two users.
 const USER: u32 = 64_123;
 /// Another local user (`nobody`).
@@ -34,12 +36,14 @@ const MARK: &str = "see tests/side_files.rs: ";
 
 fn main() {
     if let Some(path) = std::env::var_os(OPEN) {
-        let result = if std::env::var_os(READ_ONLY).is_some() {
-            Storage::open_file_read_only(&path)
+        let result = if std::env::var_os(SALVAGE).is_some() {
+            Storage::salvage(&path).map(drop)
+        } else if std::env::var_os(READ_ONLY).is_some() {
+            Storage::open_file_read_only(&path).and_then(Storage::close)
         } else {
-            Storage::open_file(&path)
+            Storage::open_file(&path).and_then(Storage::close)
         };
-        match result.and_then(Storage::close) {
+        match result {
             Ok(()) => println!("ok"),
             Err(e) => {
                 let debug = format!("{e:?}");
@@ -339,6 +343,20 @@ fn check_row(id: &str, rw: &str, ro: &str, root: bool) -> Result<(), Failed> {
             }
             Err(e) => failures.push(format!("{opener}: {e}")),
         }
+    }
+    // Salvage refuses the side file as the opens do, before it copies anything; the file whose
+    // -wal cannot be read in place is read in salvage's private copy.
+    let mut cmd = runner.command(&exe);
+    cmd.env(OPEN, &path).env(SALVAGE, "1");
+    let want = if id == "wal-closed-directory" {
+        "ok"
+    } else {
+        ro
+    };
+    match run_bounded(cmd) {
+        Ok((got, _)) if shown(got.clone()) == want => {}
+        Ok((got, _)) => failures.push(format!("salvage:\n  want: {want}\n  got:  {}", shown(got))),
+        Err(e) => failures.push(format!("salvage: {e}")),
     }
     // The commands say what the read-only open says, word for word.
     let message = ro.split_once(": ").map_or(ro, |(_, m)| m);
