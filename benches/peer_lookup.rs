@@ -36,7 +36,7 @@ fn peer(i: usize) -> Peer {
     let (id, peer_type) = match i % 5 {
         0 | 1 => (
             1_000_000 + n,
-            if i % 5 == 0 {
+            if i.is_multiple_of(5) {
                 PeerType::User
             } else {
                 PeerType::Bot
@@ -159,7 +159,7 @@ fn floor_newest(conn: &Connection, username: &str) -> FloorRow {
     let mut best: Option<(FloorRow, i64)> = None;
     while let Some(r) = rows.next().unwrap() {
         let t: i64 = r.get(3).unwrap();
-        if best.as_ref().map_or(true, |(_, bt)| t > *bt) {
+        if best.as_ref().is_none_or(|(_, bt)| t > *bt) {
             best = Some((floor_row(r).unwrap(), t));
         }
     }

@@ -184,7 +184,7 @@ pub fn write_file(
 /// `InUse` after [`DEFAULT_WAIT`](crate::storage::DEFAULT_WAIT), as every other write does, and
 /// none can begin to write the old file while it is replaced; its `-wal`, `-shm` and `-journal`
 /// go with it, so that no old WAL is read into the new file (spec/conversions.md §5.5,
-/// spec/storage.md §2.8).
+/// spec/storage.md §2.9).
 fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
     let result = if force {
         let lock = crate::storage::lock_for_replacement(path, crate::storage::DEFAULT_WAIT)?;

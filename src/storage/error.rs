@@ -19,6 +19,37 @@ pub enum NotFound {
     PhoneNumber(String),
 }
 
+/// What is wrong with a side file of a session file ([`StorageError::SideFile`],
+/// spec/storage.md §2.8).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SideFileProblem {
+    /// It is not a regular file: `kind` says what it is (`a FIFO`, `a directory`, `a symbolic
+    /// link`, `a character device`…).
+    NotAFile {
+        /// What it is.
+        kind: &'static str,
+    },
+    /// It belongs to another user than the session file's owner, this process's user or root.
+    Owner {
+        /// Its owner's user id.
+        owner: u32,
+        /// The session file's owner's user id.
+        file_owner: u32,
+    },
+    /// Its mode lets other users (its group, or everyone) do what the session file's does not.
+    Mode {
+        /// Its mode.
+        mode: u32,
+        /// The session file's mode.
+        file_mode: u32,
+    },
+    /// It cannot be opened for reading.
+    Unreadable(std::io::Error),
+    /// Its name led to another file while it was checked: something is changing it.
+    Replaced,
+}
+
 /// What went wrong in a storage engine. Every variant that concerns a file names it.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -275,6 +306,27 @@ pub enum StorageError {
         /// What was refused.
         what: String,
     },
+    /// A file SQLite keeps beside the session file (`-journal`, `-wal`, `-shm`) is not one that
+    /// SQLite made for this file, and SQLite would wait on it, read it into the file or write the
+    /// session's pages into it (spec/storage.md §2.8). Nothing was opened: the file and the side
+    /// file are as they were.
+    SideFile {
+        /// The session file.
+        path: PathBuf,
+        /// The side file.
+        side: PathBuf,
+        /// What is wrong with it.
+        problem: SideFileProblem,
+    },
+    /// A WAL-mode file whose `-wal` holds writes not yet in the file, with no `-shm` beside it,
+    /// where this process cannot create one (spec/storage.md §2.8): SQLite reads a `-wal`
+    /// only through that index.
+    WalIndexUnavailable {
+        /// The session file.
+        path: PathBuf,
+        /// Where SQLite would create the index.
+        shm: PathBuf,
+    },
     /// The file already exists and may not be overwritten.
     AlreadyExists {
         /// The file.
@@ -486,6 +538,39 @@ fn place(path: Option<&PathBuf>) -> String {
     path.map_or_else(|| "memory storage".to_owned(), |p| p.display().to_string())
 }
 
+/// The message of [`StorageError::SideFile`]: no advice about permissions unless the side file's
+/// own permissions are the problem.
+fn side_file(
+    f: &mut fmt::Formatter<'_>,
+    path: &std::path::Path,
+    side: &std::path::Path,
+    problem: &SideFileProblem,
+) -> fmt::Result {
+    let (path, side) = (path.display(), side.display());
+    match problem {
+        SideFileProblem::NotAFile { kind } => write!(
+            f,
+            "{path}: not opened: its side file {side} is {kind}, not a regular file as SQLite makes (SQLite would wait on it, or write the session's pages into it); remove it"
+        ),
+        SideFileProblem::Owner { owner, file_owner } => write!(
+            f,
+            "{path}: not opened: its side file {side} belongs to user {owner}, not to the file's owner (user {file_owner}) or to this user; another local user may have made it to change the session or to read its key; find out who made it, and remove it"
+        ),
+        SideFileProblem::Mode { mode, file_mode } => write!(
+            f,
+            "{path}: not opened: its side file {side} (mode {mode:04o}) lets other users do more than the file itself (mode {file_mode:04o}), and SQLite would write the session's pages, its key among them, into it; give it the file's mode"
+        ),
+        SideFileProblem::Unreadable(e) => write!(
+            f,
+            "{path}: not opened: its side file {side} cannot be read ({e}), and SQLite must read it to open the file"
+        ),
+        SideFileProblem::Replaced => write!(
+            f,
+            "{path}: not opened: its side file {side} was replaced while it was checked; another program is changing it"
+        ),
+    }
+}
+
 impl fmt::Display for StorageError {
     // One arm per variant: every message of spec/storage.md §9 in one place.
     #[allow(clippy::too_many_lines)]
@@ -554,6 +639,8 @@ impl fmt::Display for StorageError {
                 "{}: the disk is full; the last write did not happen, earlier ones are kept",
                 place(path.as_ref())
             ),
+            // Quoted, so that an empty path shows as `""`.
+            #[allow(clippy::unnecessary_debug_formatting)]
             StorageError::NotAFilePath { path } => write!(
                 f,
                 "{:?}: not the path of a file (it is empty, or ends in /)",
@@ -672,6 +759,17 @@ impl fmt::Display for StorageError {
             StorageError::AlreadyExists { path } => {
                 write!(f, "{}: already exists; not overwritten", path.display())
             }
+            StorageError::SideFile {
+                path,
+                side,
+                problem,
+            } => side_file(f, path, side, problem),
+            StorageError::WalIndexUnavailable { path, shm } => write!(
+                f,
+                "{}: a WAL-mode file whose -wal holds writes not yet in the file, which SQLite reads only through an index it must create at {}, and it cannot (the directory cannot be written by this user, or is on a read-only file system); open it once where that can be done (any client's open copies the -wal into the file), or copy the file and its -wal to such a directory",
+                path.display(),
+                shm.display()
+            ),
             StorageError::NothingSaved { path, cause } => {
                 // The cause names the same file: said once.
                 let named = format!("{}: ", path.display());

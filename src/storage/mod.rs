@@ -30,6 +30,7 @@ mod peers;
 mod salvage;
 pub mod schema;
 mod shared;
+mod side;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -39,7 +40,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 pub(crate) use error::fixed_text;
-pub use error::{NotFound, StorageError};
+pub use error::{NotFound, SideFileProblem, StorageError};
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;

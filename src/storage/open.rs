@@ -200,16 +200,14 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
             path: path.to_path_buf(),
         });
     }
-    if meta.len() == 0 {
-        return Err(StorageError::EmptyFile {
-            path: path.to_path_buf(),
-        });
-    }
     if let Some(wal) = super::held::held(path) {
+        super::side::check(path)?;
         return Ok(wal);
     }
+    // The size is not asked: a file of /proc or /sys says 0 and holds bytes, or cannot be read
+    // at all (`/proc/self/mem`); what reading it gives is what it is.
     let mut head = [0u8; 20];
-    let mut file = std::fs::File::open(path).map_err(io("opening the file"))?;
+    let mut file = super::side::open_regular(path).map_err(io("opening the file"))?;
     let mut n = 0;
     while n < head.len() {
         match file.read(&mut head[n..]) {
@@ -220,12 +218,22 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
         }
     }
     drop(file);
+    if n == 0 {
+        return Err(StorageError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
     if n >= 16 && &head[..16] == SQLITE_MAGIC {
+        // Checked before any connection of the crate opens the file (§2.8).
+        super::side::check(path)?;
         return Ok(n == 20 && (head[18] >= 2 || head[19] >= 2));
     }
     if head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && meta.len() < (1 << 24)
     {
-        let text = std::fs::read(path).map_err(io("reading the file"))?;
+        let mut text = Vec::new();
+        super::side::open_regular(path)
+            .and_then(|f| f.take(1 << 24).read_to_end(&mut text))
+            .map_err(io("reading the file"))?;
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text) {
             if map.contains_key("auth_key") && map.contains_key("dc_id") {
                 return Err(StorageError::LegacyJsonSession {
@@ -254,6 +262,8 @@ fn open_read_only(
     wait: Duration,
     wal_mode: bool,
 ) -> Result<(Connection, ReadOnly), StorageError> {
+    // Before every attempt's connections: a side file may have appeared meanwhile (§2.8).
+    super::side::check(path)?;
     recover_hot_journal(path)?;
     // SQLite keeps the WAL beside the file a symbolic link points to.
     let mut wal = std::fs::canonicalize(path)
@@ -263,7 +273,7 @@ fn open_read_only(
     let wal = PathBuf::from(wal);
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let (conn, reads) = if wal_mode && !wal.exists() {
-        let state = FileState::read(path, wal);
+        let state = FileState::read(path, wal.clone());
         let uri = format!("file:{}?immutable=1", uri_path(path));
         (
             Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI),
@@ -302,6 +312,17 @@ fn open_read_only(
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
             StorageError::NotSqlite {
                 path: path.to_path_buf(),
+            }
+        }
+        // A -wal is read through a -shm index, which SQLite could not create (§2.8).
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::CannotOpen
+                && wal.exists()
+                && !super::side::side_path(path, "-shm").exists() =>
+        {
+            StorageError::WalIndexUnavailable {
+                path: path.to_path_buf(),
+                shm: super::side::side_path(path, "-shm"),
             }
         }
         e => StorageError::from_sqlite(Some(path), "reading the schema", e),
@@ -395,6 +416,8 @@ fn claim<T>(
     // fails at once and tries again after a pause. A rollback-journal file's claim waits there
     // briefly, holding the pending lock that keeps new readers out while it does.
     attempts(wait, deadline, !wal.mode, |slice| {
+        // Before every attempt's connection: a side file may have appeared meanwhile (§2.8).
+        super::side::check(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -773,6 +796,9 @@ impl Storage {
             Ok(meta) if meta.file_type().is_symlink() && !path.exists() => Err(broken_link(path)),
             Ok(_) => Self::open_existing(path, wait, deadline(wait), check),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Side files another user made for the file before it exists are refused
+                // before it is created (§2.8).
+                super::side::check(&path)?;
                 Self::create_file(path, wait, check)
             }
             Err(source) => Err(StorageError::io(
@@ -1064,7 +1090,7 @@ pub(crate) fn build_new_file(
     storage.close().map_err(|e| e.naming(tmp, shown))
 }
 
-/// The lock of a file about to be replaced, held until it is dropped (spec/storage.md §2.8).
+/// The lock of a file about to be replaced, held until it is dropped (spec/storage.md §2.9).
 #[derive(Debug)]
 pub(crate) struct Replacing {
     conn: Option<Connection>,
@@ -1102,7 +1128,7 @@ impl Replacing {
 }
 
 /// Takes the exclusive lock of the SQLite database at `path` before another file is renamed
-/// over it, waiting up to `wait` in attempts as an open does (spec/storage.md §2.5, §2.8): a
+/// over it, waiting up to `wait` in attempts as an open does (spec/storage.md §2.5, §2.9): a
 /// client that holds the file (a storage of this crate, in this process or another, or a
 /// Pyrogram process in the middle of a write transaction) makes this fail with
 /// [`StorageError::InUse`], and while the returned lock is held no client can begin to write

@@ -426,8 +426,9 @@ fn private_dir() -> Result<PathBuf, StorageError> {
 /// Every error names `shown`, the file the caller asked for, never the private copy
 /// (spec/storage.md §2.7); one at the copy says where it was being made.
 fn copy_private(shown: &Path, from: &Path, to: &Path) -> Result<(), StorageError> {
-    let mut source =
-        std::fs::File::open(from).map_err(|e| StorageError::io(shown, "copying the file", e))?;
+    // Never waited on: a FIFO put there since the side files were checked is an error.
+    let mut source = super::side::open_regular(from)
+        .map_err(|e| StorageError::io(shown, "copying the file", e))?;
     let mut dest = crate::temporary::create_new(to).map_err(|e| {
         StorageError::io(
             shown,

@@ -251,7 +251,7 @@ fn number(t: &str) -> bool {
         }
         None => digits(mantissa),
     };
-    mantissa_ok && exponent.map_or(true, |e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
+    mantissa_ok && exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
 }
 
 /// The words of an SQL text outside its string literals, quoted names and comments, in order.

@@ -69,7 +69,7 @@ pub(crate) fn urlsafe_b64decode(
     let chars = input
         .iter()
         .copied()
-        .chain(std::iter::repeat(b'=').take(appended));
+        .chain(std::iter::repeat_n(b'=', appended));
     for (i, c) in chars.enumerate() {
         let in_input = i < input.len();
         if c == b'=' {
