@@ -56,6 +56,12 @@ fn main() {
         Trial::test("full_disk_keeps_every_returned_write", full_disk)
             .with_ignored_flag(!can_simulate_full_disk()),
         Trial::test("sigkill_through_a_symbolic_link", crash_through_symlink),
+        // Where a read-only mount cannot be made the trial is reported as ignored, not passed.
+        Trial::test(
+            "a_read_only_file_system_is_named_as_such",
+            read_only_file_system,
+        )
+        .with_ignored_flag(!can_simulate_full_disk()),
         Trial::test("permissions_give_typed_errors", permissions),
         Trial::test("modes_are_never_widened", modes),
         Trial::test(
@@ -829,6 +835,46 @@ fn can_simulate_full_disk() -> bool {
     can
 }
 
+/// A session on a read-only file system, opened for writing by the mount's root (a bind mount
+/// remounted read-only in a namespace of the child's own): the error names the file system and
+/// gives no advice about permissions, which root has (spec/storage.md §9, `ReadOnlyCause`; it
+/// said "no write permission or a read-only file system; ... fix its permissions").
+fn read_only_file_system() -> Result<(), Failed> {
+    let dir = TempDir::new("ro-mount");
+    let mount = dir.join("mount");
+    std::fs::create_dir(&mount)?;
+    let path = mount.join("s.session");
+    Storage::open_file(&path)?.close()?;
+    let before = std::fs::read(&path)?;
+    let script = r#"
+        mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 90
+        PYROSESSION_FAULT_ROLE=open PYROSESSION_FAULT_PATH="$1/s.session" PYROSESSION_FAULT_WAIT_MS=100 "$0"
+    "#;
+    let out = Command::new("unshare")
+        .args(["-rm", "sh", "-c", script])
+        .arg(std::env::current_exe()?)
+        .arg(&mount)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().next().unwrap_or_default();
+    let line = line.split_once(' ').map_or(line, |(_, rest)| rest);
+    let line = line.split_once(' ').map_or(line, |(_, rest)| rest);
+    assert_eq!(
+        line,
+        format!(
+            "ReadOnly {}: cannot write the file: it is on a read-only file system; open it read-only, or copy it to a writable one",
+            path.display()
+        )
+    );
+    assert_eq!(std::fs::read(&path)?, before);
+    Ok(())
+}
+
 fn full_disk() -> Result<(), Failed> {
     // The issue asks for a full disk "where it can be simulated": here that takes a mount
     // namespace (see `can_simulate_full_disk`).
@@ -981,7 +1027,7 @@ fn permissions() -> Result<(), Failed> {
         assert_eq!(
             strip(open_as_unprivileged(&read_only, false)?),
             format!(
-                "err ReadOnly {}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
+                "err ReadOnly {}: cannot write the file: this user has no write permission on it; open it read-only, or give this user write permission",
                 read_only.display()
             )
         );
@@ -1010,7 +1056,7 @@ fn permissions() -> Result<(), Failed> {
     assert_eq!(
         strip(open_as_unprivileged(&in_closed, false)?),
         format!(
-            "err ReadOnly {}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
+            "err ReadOnly {}: cannot write the file: this user may not write its directory, where SQLite must make the journal of every write; open it read-only, or move the file to a directory this user may write",
             in_closed.display()
         )
     );

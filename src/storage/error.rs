@@ -93,10 +93,13 @@ pub enum StorageError {
         /// What SQLite reported, first problems first.
         detail: String,
     },
-    /// The file cannot be written: no write permission, or a read-only file system.
+    /// The file cannot be written: no write permission, a directory that may not be written, a
+    /// read-only file system.
     ReadOnly {
         /// The file.
         path: PathBuf,
+        /// Why, as far as the open could tell.
+        cause: ReadOnlyCause,
     },
     /// A write or a deletion through a storage opened read-only (spec/storage.md §2.2): the
     /// file may be writable, but this storage is for looking only.
@@ -343,6 +346,24 @@ pub enum StorageError {
     },
 }
 
+/// Why a file cannot be written, as far as the open could tell ([`StorageError::ReadOnly`],
+/// spec/storage.md §2.5): asked of the system by opening the file for writing once the open's
+/// own connection is closed, and never while another storage of this process holds the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReadOnlyCause {
+    /// This user has no write permission on the file (`EACCES`).
+    File,
+    /// The file may be written, but not its directory, where SQLite makes the journal.
+    Directory,
+    /// The file is on a read-only file system (`EROFS`).
+    FileSystem,
+    /// The system refuses even to this user (`EPERM`: an immutable or append-only file).
+    Refused,
+    /// Not asked (another storage of this process holds the file), or no answer fits.
+    Unknown,
+}
+
 impl StorageError {
     /// An SQLite error while doing something with a storage, as the typed error that says what
     /// to do about it: `InUse`, `Corrupt`, `ReadOnly`, `PermissionDenied` or `DiskFull` where
@@ -376,7 +397,7 @@ impl StorageError {
             | StorageError::VersionRows { path: Some(p), .. }
             | StorageError::Io { path: p, .. }
             | StorageError::InUse { path: p, .. }
-            | StorageError::ReadOnly { path: p }
+            | StorageError::ReadOnly { path: p, .. }
             | StorageError::ReadOnlyStorage { path: p, .. }
             | StorageError::Changed { path: p }
             | StorageError::Replaced { path: p }
@@ -460,6 +481,7 @@ impl StorageError {
             }
             (Some(C::ReadOnly), Some(p)) => StorageError::ReadOnly {
                 path: p.to_path_buf(),
+                cause: ReadOnlyCause::Unknown,
             },
             (Some(C::PermissionDenied | C::AuthorizationForStatementDenied), Some(p)) => {
                 StorageError::PermissionDenied {
@@ -601,11 +623,31 @@ impl fmt::Display for StorageError {
                 "{}: the database is damaged ({detail}); restore a backup or log in again",
                 place(path.as_ref())
             ),
-            StorageError::ReadOnly { path } => write!(
-                f,
-                "{}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions",
-                path.display()
-            ),
+            StorageError::ReadOnly { path, cause } => {
+                let path = path.display();
+                match cause {
+                    ReadOnlyCause::File => write!(
+                        f,
+                        "{path}: cannot write the file: this user has no write permission on it; open it read-only, or give this user write permission"
+                    ),
+                    ReadOnlyCause::Directory => write!(
+                        f,
+                        "{path}: cannot write the file: this user may not write its directory, where SQLite must make the journal of every write; open it read-only, or move the file to a directory this user may write"
+                    ),
+                    ReadOnlyCause::FileSystem => write!(
+                        f,
+                        "{path}: cannot write the file: it is on a read-only file system; open it read-only, or copy it to a writable one"
+                    ),
+                    ReadOnlyCause::Refused => write!(
+                        f,
+                        "{path}: cannot write the file: the system refuses to, even to this user (an immutable or append-only file?); open it read-only"
+                    ),
+                    ReadOnlyCause::Unknown => write!(
+                        f,
+                        "{path}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions"
+                    ),
+                }
+            }
             StorageError::ReadOnlyStorage { path, what } => write!(
                 f,
                 "{}: this storage was opened read-only, for looking only; open the file for writing to {what}",

@@ -71,3 +71,12 @@ pub(crate) fn held(path: &Path) -> Option<bool> {
     let held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     held.get(&id).map(|e| e.wal)
 }
+
+/// How many storages of this process (an open under way included) hold the file at `path`.
+pub(crate) fn holders(path: &Path) -> usize {
+    let Some(id) = super::identity(path) else {
+        return 0;
+    };
+    let held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+    held.get(&id).map_or(0, |e| e.holders)
+}

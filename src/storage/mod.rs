@@ -40,7 +40,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 pub(crate) use error::fixed_text;
-pub use error::{NotFound, SideFileProblem, StorageError};
+pub use error::{NotFound, ReadOnlyCause, SideFileProblem, StorageError};
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;

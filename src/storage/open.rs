@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::fields::read_fields;
 use super::schema::{self, Dialect, Shape};
-use super::{Engine, FileState, ReadOnly, Storage, StorageError, SystemClock};
+use super::{Engine, FileState, ReadOnly, ReadOnlyCause, Storage, StorageError, SystemClock};
 use crate::string::decode_compat;
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -434,8 +434,10 @@ fn claim<T>(
         // lock, whose transaction on a WAL-mode file would otherwise fail creating the -wal
         // with a bare "disk I/O error".
         if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+            drop(conn);
             return Err(StorageError::ReadOnly {
                 path: path.to_path_buf(),
+                cause: read_only_cause(path),
             });
         }
         let claimed = conn
@@ -461,6 +463,11 @@ fn claim<T>(
             });
         match claimed {
             Ok(found) => Ok((conn, found)),
+            Err(StorageError::ReadOnly { path, .. }) => {
+                wal.give_up(conn);
+                let cause = read_only_cause(&path);
+                Err(StorageError::ReadOnly { path, cause })
+            }
             Err(e) => {
                 wal.give_up(conn);
                 Err(e)
@@ -545,6 +552,25 @@ impl SideWal {
     }
 }
 
+/// Why `path` cannot be written (spec/storage.md §2.5, `ReadOnly`): the system's answer to
+/// opening it for writing (nothing is written, nothing created). Asked only where no storage of
+/// this process but the failing open holds the file, and after that open's connection is
+/// closed: closing a descriptor of a file drops every lock the process holds on it (§2.5).
+fn read_only_cause(path: &Path) -> ReadOnlyCause {
+    if super::held::holders(path) > 1 {
+        return ReadOnlyCause::Unknown;
+    }
+    match super::side::open_for_writing(path) {
+        Ok(_) => ReadOnlyCause::Directory,
+        Err(e) => match e.raw_os_error() {
+            Some(13) => ReadOnlyCause::File,
+            Some(30) => ReadOnlyCause::FileSystem,
+            Some(1) => ReadOnlyCause::Refused,
+            _ => ReadOnlyCause::Unknown,
+        },
+    }
+}
+
 /// The write probe of a claimed connection (spec/storage.md §2.5 steps 5–6).
 ///
 /// SQLite creates the rollback journal beside the file only at the first write: found now, by
@@ -562,6 +588,7 @@ fn probe(conn: &Connection, path: &Path) -> Result<(), StorageError> {
             {
                 StorageError::ReadOnly {
                     path: path.to_path_buf(),
+                    cause: ReadOnlyCause::Unknown,
                 }
             }
             _ => StorageError::from_sqlite(Some(path), "checking the file can be written", e),

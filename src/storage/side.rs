@@ -204,6 +204,25 @@ pub(crate) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     }
 }
 
+/// Opens the file at `path` for writing, without waiting (a FIFO put there is not waited on),
+/// without creating or truncating it: to ask the system whether this process may write it.
+#[cfg(unix)]
+pub(crate) fn open_for_writing(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if let Some(flag) = O_NONBLOCK {
+        options.custom_flags(flag);
+    }
+    options.open(path)
+}
+
+/// [`open_for_writing`] where files have no types to wait on.
+#[cfg(not(unix))]
+pub(crate) fn open_for_writing(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).open(path)
+}
+
 /// [`open_regular`] where files have no types to wait on.
 #[cfg(not(unix))]
 pub(crate) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
