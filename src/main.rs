@@ -25,13 +25,21 @@ macro_rules! out_raw {
     };
 }
 
-/// The first error writing standard output met, other than a closed pipe; `main` reports it
-/// and fails, so that `export > backup.txt` on a full disk does not pass for a backup.
+/// The first error writing standard output met, other than a closed pipe where the output is a
+/// report; `main` reports it and fails, so that `export > backup.txt` on a full disk does not
+/// pass for a backup (spec/conversions.md §11.3).
 static OUTPUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
 
+/// Whether standard output carries a session string (`export`, `convert` without TARGET,
+/// `salvage -`): cut short it is no session, so a closed pipe is then a failure too.
+static SESSION_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn output_failed(e: std::io::Error) {
-    // A closed stdout (`| head`) is not a failure: the rest is not wanted.
-    if e.kind() != std::io::ErrorKind::BrokenPipe {
+    // A closed stdout (`| head`) is not a failure for a report: the rest is not wanted. A
+    // session string that did not all arrive is.
+    if e.kind() != std::io::ErrorKind::BrokenPipe
+        || SESSION_OUTPUT.load(std::sync::atomic::Ordering::Relaxed)
+    {
         let mut first = OUTPUT_ERROR
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -58,11 +66,29 @@ fn emit(text: &str, newline: bool) {
     }
 }
 
+/// Writes a session string, and its line break, to standard output: a closed pipe is then a
+/// failure, as any other error writing it (spec/conversions.md §11.3).
+fn emit_session(string: &str) {
+    SESSION_OUTPUT.store(true, std::sync::atomic::Ordering::Relaxed);
+    emit(string, true);
+}
+
 /// A line on standard error: `pyrosession: `, a kind (`warning: `, `note: ` or nothing) and the
 /// message, escaped on one line (spec/conversions.md §11.2): a line break in it, from an
 /// argument or a file (or SQLite quoting a damaged schema), is written `\u000a`.
 fn say(kind: &str, message: &str) {
-    eprintln!("pyrosession: {kind}{}", inspect::one_line(message));
+    to_stderr(&format!(
+        "pyrosession: {kind}{}\n",
+        inspect::one_line(message)
+    ));
+}
+
+/// Writes to standard error, never panicking: an error writing there (a full disk, a closed
+/// pipe) is ignored, as there is nowhere left to report it, and the exit status stays the
+/// work's (spec/conversions.md §11.3).
+fn to_stderr(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 #[derive(Parser)]
@@ -267,7 +293,7 @@ fn run(command: Command) -> ExitCode {
                 Ok(s) => {
                     // The string holds the key: wiped once printed.
                     let s = zeroize::Zeroizing::new(s);
-                    out!("{}", *s);
+                    emit_session(&s);
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(false, &e.to_string(), None),
@@ -659,7 +685,7 @@ fn convert_cmd(
                 say("note: ", &loss.to_string());
             }
             match (text, path) {
-                (Some(t), _) => out!("{}", t.as_str()),
+                (Some(t), _) => emit_session(t.as_str()),
                 (None, Some(p)) => {
                     let peers = match target {
                         // What Telethon holds: a note has said what it cannot.
@@ -890,9 +916,9 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
     match string {
         Some(s) => {
             for line in rendered.lines() {
-                eprintln!("pyrosession: {}", terminal_safe(line));
+                to_stderr(&format!("pyrosession: {}\n", terminal_safe(line)));
             }
-            out!("{}", *s);
+            emit_session(&s);
         }
         None => out_raw!("{rendered}"),
     }

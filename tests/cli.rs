@@ -530,6 +530,101 @@ fn a_failed_write_to_standard_output_fails() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
+/// A session string that did not all reach its reader is a failure: `export`, `convert` to a
+/// string and `salvage -` into a closed pipe exit 1 with the one line (spec/conversions.md §11.3);
+/// a report into a closed pipe does not (see above).
+#[test]
+fn a_session_string_into_a_closed_pipe_fails() {
+    let dir = util::TempDir::new("cli-closed-pipe");
+    let fixture = "spec/fixtures/pyrogram-2.0.106.session";
+    let v2 = example("v2.txt");
+    for args in [
+        vec!["export", fixture],
+        vec!["convert", "--to", "telethon", v2.as_str()],
+        vec!["salvage", fixture, "-"],
+    ] {
+        // The reading end is closed before the command starts: every write meets EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(&args)
+            .current_dir(util::root())
+            .env("TMPDIR", &dir.0)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr)
+                .ends_with("pyrosession: cannot write the output: Broken pipe (os error 32)\n"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// A failed write to standard error never panics (exit status 101) and never changes the exit
+/// status, which is the work's: 1 for a failure, 0 for a file written (spec/conversions.md
+/// §11.3). Standard error on a full device, and on a closed pipe.
+#[test]
+fn a_failed_write_to_standard_error_keeps_the_work_status() {
+    let dir = util::TempDir::new("cli-stderr-full");
+    let target = dir.join("o.session");
+    let target = target.to_str().unwrap();
+    let telethon = "spec/fixtures/telethon-1.45.0.session";
+    let cases: [(&[&str], i32); 3] = [
+        (&["inspect", "nosuch.session"], 1),
+        (&["peers", "--json", "nosuch.session"], 1),
+        (
+            &[
+                "convert",
+                "--to",
+                "pyrogram-file",
+                "--api-id",
+                "1",
+                "--user-id",
+                "5",
+                "--is-bot",
+                "false",
+                telethon,
+                target,
+            ],
+            0,
+        ),
+    ];
+    for (args, code) in cases {
+        for closed_pipe in [false, true] {
+            let _ = std::fs::remove_file(target);
+            let stderr: Stdio = if closed_pipe {
+                let (reader, writer) = std::io::pipe().unwrap();
+                drop(reader);
+                writer.into()
+            } else {
+                std::fs::File::create("/dev/full").unwrap().into()
+            };
+            let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+                .args(args)
+                .current_dir(util::root())
+                .stderr(stderr)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "{args:?}, closed pipe {closed_pipe}"
+            );
+        }
+        if code == 0 {
+            assert!(std::path::Path::new(target).is_file());
+        }
+    }
+}
+
 /// What a file holds never reaches the terminal as control characters (an escape sequence in
 /// a username), and an error is one line even where SQLite's message quotes a damaged schema
 /// over several.
