@@ -489,7 +489,7 @@ fn neither(arg: &OsStr, message: String) -> String {
     }
 }
 
-/// Why the session file that `export`, `peers` or `resolve` reads is not there, where the
+/// Why the session file that `export`, `peers`, `resolve` or `salvage` reads is not there, where the
 /// storage's message would quote an argument that may be a session string, or where the
 /// operator left out `.session` (spec/conversions.md §11.1).
 fn missing_session_file(file: &std::path::Path) -> Option<String> {
@@ -873,6 +873,11 @@ fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
 /// `salvage`: the report on standard output with a file target; with `-`, the string there and
 /// the report on standard error. Exit status 0 whenever something was saved.
 fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) -> ExitCode {
+    // DAMAGED is a FILE and TARGET a file to write: neither is quoted where it could be a
+    // session string (spec/conversions.md §11.1).
+    if let Some(why) = missing_session_file(damaged).or_else(|| string_as_target(target)) {
+        return fail(json, &why, None);
+    }
     let salvaged = match Storage::salvage(damaged) {
         Ok(s) => s,
         Err(e) => return fail(json, &e.to_string(), None),
