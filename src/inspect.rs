@@ -274,12 +274,14 @@ fn or_none<T: std::fmt::Display>(v: Option<T>) -> String {
 }
 
 /// A value from outside the program (a file, an argument, a driver's answer) as it may be
-/// shown on a terminal, on one line: every control character (line breaks and tabs included)
-/// and every invisible character that reorders or hides text (U+200B-U+200F, U+202A-U+202E,
-/// U+2066-U+2069) is written as `\u` and four hex digits, so that no value can move the cursor,
-/// clear the screen, add lines of its own to a report or hide what follows it
-/// (spec/conversions.md §11.2). The one escaping rule of the command: [`terminal_safe`] is the
-/// same rule for whole reports, whose line breaks are the report's own.
+/// shown on a terminal, on one line: every character of general category Cc (controls, line
+/// breaks and tabs included), Cf (format: bidi controls, zero-width characters, U+FEFF, tags),
+/// Zl or Zp (U+2028, U+2029), and every default-ignorable one (variation selectors, fillers) is
+/// written as `\u` and four hex digits (a character beyond U+FFFF as its UTF-16 surrogate pair,
+/// as JSON writes it), so that no value can move the cursor, clear the screen, add lines of its
+/// own to a report or hide or reorder what follows it (spec/conversions.md §11.2). The one
+/// escaping rule of the command: [`terminal_safe`] is the same rule for whole reports, whose
+/// line breaks are the report's own.
 #[must_use]
 pub fn one_line(value: &str) -> std::borrow::Cow<'_, str> {
     escape(value, false)
@@ -295,18 +297,18 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn escape(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && !(keep_layout && matches!(c, '\n' | '\t')))
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let unsafe_char =
+        |c: char| crate::escaped_chars::escaped(c) && !(keep_layout && matches!(c, '\n' | '\t'));
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         if unsafe_char(c) {
-            // Every such character is in the Basic Multilingual Plane: four digits suffice.
-            let _ = write!(out, "\\u{:04x}", u32::from(c));
+            // Four digits a unit: beyond U+FFFF, the two units of UTF-16, as in JSON.
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
         } else {
             out.push(c);
         }
