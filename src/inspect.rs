@@ -44,31 +44,44 @@ impl std::fmt::Debug for Source {
 enum Head {
     /// The SQLite header.
     Sqlite,
-    /// Nothing, or a JSON object (`{` after any whitespace), or bytes it cannot read.
+    /// A JSON object: `{` after any white space.
+    Json,
+    /// Nothing, or bytes it cannot read.
     Other,
     /// Anything else: text, such as a session string.
     Text,
 }
 
+/// The first bytes of the file at `path`, read through a non-blocking open of a regular file
+/// (a FIFO put there is not waited on: it cannot be read, [`Head::Other`]).
 fn head(path: &Path) -> Head {
-    let mut head = [0u8; 16];
-    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) else {
+    let mut head = [0u8; 256];
+    let Ok(n) = crate::storage::open_regular(path).and_then(|mut f| f.read(&mut head)) else {
         return Head::Other;
     };
-    if n == 16 && &head == b"SQLite format 3\0" {
+    if n >= 16 && &head[..16] == b"SQLite format 3\0" {
         Head::Sqlite
     } else {
         match head[..n].iter().find(|b| !b.is_ascii_whitespace()) {
-            None | Some(b'{') => Head::Other,
+            None => Head::Other,
+            Some(b'{') => Head::Json,
             Some(_) => Head::Text,
         }
     }
 }
 
+/// Whether the file at `path` begins, after any white space, with `{`, as a JSON session does.
+/// The file is opened without waiting and only if it is a regular file: a FIFO or device is
+/// not JSON (spec/conversions.md §11).
+#[must_use]
+pub fn begins_like_json(path: &Path) -> bool {
+    head(path) == Head::Json
+}
+
 impl Source {
     /// Names the source of an argument: `-` is standard input; the path of an existing file is a
-    /// session file when it begins like an SQLite database or is named `*.session`, and a text
-    /// file otherwise; anything else is the string itself (an argument that is not UTF-8, which
+    /// session file when it begins like an SQLite database or a JSON object, or is named
+    /// `*.session` and is empty, and a text file otherwise; anything else is the string itself (an argument that is not UTF-8, which
     /// no session string is, kept as its lossy text, which then fails to decode).
     #[must_use]
     pub fn from_arg(arg: impl AsRef<std::ffi::OsStr>) -> Source {
@@ -85,10 +98,11 @@ impl Source {
                 head(path)
             };
             // By its content: a string saved in a `.session` file is a string, and gets the
-            // string's verdict; a JSON session or an empty file named so is a session file,
-            // which the storage then names for what it is.
+            // string's verdict; a JSON object, whatever its name, is a JSON session (broken, it
+            // gets the JSON session's diagnosis, never a string's), and an empty file named
+            // `*.session` a session file, which the storage then names for what it is.
             let session_named = path.extension().is_some_and(|e| e == "session");
-            if kind == Head::Sqlite || (session_named && kind != Head::Text) {
+            if matches!(kind, Head::Sqlite | Head::Json) || (session_named && kind == Head::Other) {
                 Source::SessionFile(path.to_path_buf())
             } else {
                 Source::File(path.to_path_buf())
@@ -109,7 +123,7 @@ impl Source {
                         "an SQLite session file this process has open, not text",
                     ));
                 }
-                std::fs::File::open(path).and_then(crate::convert::read_text_bytes)?
+                crate::storage::open_regular(path).and_then(crate::convert::read_text_bytes)?
             }
             Source::Stdin => crate::convert::read_text_bytes(io::stdin().lock())?,
         };

@@ -548,7 +548,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
-            Err(e) if begins_with_brace(path) => {
+            Err(e) if inspect::begins_like_json(path) => {
                 return fail(json, &naming_source(&e, Some(path), None), None);
             }
             // The storage's own answer, from the open detection made: opening again would wait
@@ -711,15 +711,6 @@ fn convert_cmd(
         }
         Err(e) => fail(false, &naming_source(&e, source_file, path), None),
     }
-}
-
-/// Whether the file's first byte other than white space is `{`.
-fn begins_with_brace(path: &std::path::Path) -> bool {
-    use std::io::Read as _;
-    let mut head = [0u8; 256];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .is_ok_and(|n| head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
 }
 
 /// An error's message, beginning with the source file's name where the error is about what

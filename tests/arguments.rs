@@ -357,6 +357,17 @@ fn make_argument(id: &str, dir: &Path) -> (Vec<String>, Option<Vec<u8>>) {
             args(&["salvage", fixture.to_str().unwrap(), &example("v2.txt")]),
             None,
         ),
+        "broken-json-not-named-session" => {
+            let json = std::fs::read_to_string(
+                util::root().join("spec/fixtures/pyrogram-json-0.14.session"),
+            )
+            .unwrap();
+            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            // The key is a list of base64 lines: its last line lost.
+            v["auth_key"].as_array_mut().unwrap().pop();
+            std::fs::write(dir.join("short.json"), v.to_string()).unwrap();
+            (args(&["inspect", &format!("{d}/short.json")]), None)
+        }
         other => panic!("no maker for argument row {other}"),
     }
 }

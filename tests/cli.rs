@@ -191,6 +191,76 @@ fn a_string_beginning_with_a_dash_follows_double_dash() {
     assert_eq!(v["dc_id"], 250);
 }
 
+/// Runs `read` on a FIFO, which must return at once: a read that waits for a writer is failed
+/// after 5 seconds (the FIFO is then opened for writing, to let it go).
+#[track_caller]
+fn returns_on_a_fifo<T: Send + 'static>(
+    what: &str,
+    read: impl FnOnce(std::path::PathBuf) -> T + Send + 'static,
+) -> T {
+    let dir = util::TempDir::new("cli-fifo");
+    let fifo = dir.join("swapped.txt");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(read(path));
+    });
+    if let Ok(v) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        return v;
+    }
+    let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    panic!("{what} waited on a FIFO");
+}
+
+/// A file an argument names that is swapped for a FIFO after the check (another user can do
+/// it in a shared directory) is refused, never waited on: every read of it opens without
+/// waiting and checks the descriptor (spec/conversions.md §11). Each read is given the FIFO
+/// as the check would have let it through.
+#[test]
+fn a_file_swapped_for_a_fifo_is_never_waited_on() {
+    use pyrosession::inspect::Source;
+    let err = returns_on_a_fifo("Source::read of a text file", |p| {
+        Source::File(p).read().unwrap_err().to_string()
+    });
+    assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
+    let err = returns_on_a_fifo("Source::read of a session file", |p| {
+        Source::SessionFile(p).read().unwrap_err().to_string()
+    });
+    assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
+    let err = returns_on_a_fifo("detect_and_open", |p| {
+        pyrosession::convert::detect_and_open(&p)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    });
+    assert!(
+        err.ends_with("reading the file: not a regular file (a FIFO, a device or a socket)"),
+        "{err}"
+    );
+    let json =
+        std::fs::read_to_string(util::root().join("spec/fixtures/pyrogram-json-0.14.session"))
+            .unwrap();
+    let detected = pyrosession::convert::detect_text(&json).unwrap();
+    let err = returns_on_a_fifo("read_detected", move |p| {
+        pyrosession::convert::read_detected(&p, &detected, None)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    });
+    assert!(
+        err.ends_with("reading the file: not a regular file (a FIFO, a device or a socket)"),
+        "{err}"
+    );
+    assert!(!returns_on_a_fifo("begins_like_json", |p| {
+        pyrosession::inspect::begins_like_json(&p)
+    }));
+}
+
 #[test]
 fn unreadable_file_is_a_clear_error() {
     let dir = std::env::temp_dir().join(format!("pyrosession-cli-{}", std::process::id()));
