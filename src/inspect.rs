@@ -330,6 +330,22 @@ fn escape(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A path as a message shows it: UTF-8 as it is, and each byte that is not UTF-8 as `\x` and
+/// two lowercase hex digits (`bad\xff.session`), so that the operator can tell which file is
+/// meant, where [`Path::display`] would show U+FFFD for any such byte. The result is then
+/// escaped by [`one_line`] as any text from outside (spec/conversions.md §11.2).
+#[must_use]
+pub fn shown_path(path: &Path) -> String {
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_encoded_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
 /// Whether a command-line argument that names no file could be a session string, whole or
 /// damaged (spec/conversions.md §11.1): at least 12 characters, of which, set aside white
 /// space, `=` and one pair of quotes around them all (see the `Quoted` diagnosis), at most two

@@ -404,7 +404,9 @@ fn run(command: Command) -> ExitCode {
 fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
     source.read().map_err(|e| {
         let msg = match source {
-            Source::File(p) | Source::SessionFile(p) => format!("cannot read {}: {e}", p.display()),
+            Source::File(p) | Source::SessionFile(p) => {
+                format!("cannot read {}: {e}", inspect::shown_path(p))
+            }
             _ => format!("cannot read standard input: {e}"),
         };
         fail(json, &msg, None)
@@ -439,24 +441,27 @@ fn unusable_path(arg: &OsStr) -> Option<String> {
                     .to_string(),
                 )
             }
-            Ok(_) => Some(format!("cannot read {}: {e}", path.display())),
+            Ok(_) => Some(format!("cannot read {}: {e}", inspect::shown_path(path))),
             Err(_) => {
                 // Every session string is UTF-8.
                 let Some(text) = arg.to_str() else {
-                    return Some(format!("cannot read {}: no such file", path.display()));
+                    return Some(format!(
+                        "cannot read {}: no such file",
+                        inspect::shown_path(path)
+                    ));
                 };
                 if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
                     return Some(format!(
                         "cannot read {}: no such file; did you mean {}?",
-                        path.display(),
-                        file.display()
+                        inspect::shown_path(path),
+                        inspect::shown_path(&file)
                     ));
                 }
                 let looks_like_a_path = path.extension().is_some_and(|e| {
                     e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
                 }) || text.contains('/');
                 (looks_like_a_path && !inspect::could_be_session_string(text))
-                    .then(|| format!("cannot read {}: no such file", path.display()))
+                    .then(|| format!("cannot read {}: no such file", inspect::shown_path(path)))
             }
         },
     }
@@ -499,8 +504,8 @@ fn missing_session_file(file: &std::path::Path) -> Option<String> {
     if let Some(hint) = did_you_mean(file) {
         return Some(format!(
             "{}: no such session file; did you mean {}?",
-            file.display(),
-            hint.display()
+            inspect::shown_path(file),
+            inspect::shown_path(&hint)
         ));
     }
     let text = file.to_str()?;
@@ -699,7 +704,7 @@ fn convert_cmd(
                         "",
                         &format!(
                             "wrote {} ({target}, dc {}, {peers} {})",
-                            p.display(),
+                            inspect::shown_path(p),
                             account.dc_id,
                             if peers == 1 { "peer" } else { "peers" }
                         ),
@@ -737,7 +742,7 @@ fn naming_source(
     let named = |p: &std::path::Path| message.contains(&p.display().to_string());
     match source {
         Some(s) if about_content && !named(s) && !target.is_some_and(named) => {
-            format!("{}: {message}", s.display())
+            format!("{}: {message}", inspect::shown_path(s))
         }
         _ => message,
     }
@@ -767,8 +772,8 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             false,
             &format!(
                 "{}: is a directory; name the session file to create (in it, as {}/NAME.session)",
-                file.display(),
-                file.display()
+                inspect::shown_path(file),
+                inspect::shown_path(file)
             ),
             None,
         );
@@ -779,7 +784,7 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             false,
             &format!(
                 "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
-                p.display()
+                inspect::shown_path(p)
             ),
             None,
         );
@@ -809,7 +814,7 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
                 "",
                 &format!(
                     "wrote {} ({} session, dc {})",
-                    file.display(),
+                    inspect::shown_path(file),
                     decoded.format,
                     decoded.session.dc_id
                 ),
@@ -892,7 +897,7 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         value["target"] = json!(if to_stdout {
             "-".to_owned()
         } else {
-            target.display().to_string()
+            inspect::shown_path(target)
         });
         value["peers_written"] = json!(peers);
         format!("{value}\n")
@@ -905,7 +910,7 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         format!(
             "{}target: {} (Pyrogram 2.0.106, schema version 3, {peers} {})\n",
             report.to_text(),
-            target.display(),
+            inspect::shown_path(target),
             if peers == 1 { "peer" } else { "peers" }
         )
     };

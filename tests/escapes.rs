@@ -241,7 +241,9 @@ fn conform_escapes_the_driver_it_names() {
     assert!(stderr.contains("no-such-a"), "{stderr}");
 }
 
-/// A file name that is not UTF-8 is shown with U+FFFD, and its control characters escaped.
+/// A file name that is not UTF-8 is shown with each byte that is not UTF-8 as `\xff`, so that
+/// the operator can tell which file is meant, and its control characters escaped; so is the file
+/// a command writes.
 #[test]
 fn a_file_name_that_is_not_utf8_is_escaped_too() {
     let dir = util::TempDir::new("escapes-bytes");
@@ -252,9 +254,41 @@ fn a_file_name_that_is_not_utf8_is_escaped_too() {
     assert_eq!(
         stderr,
         format!(
-            "pyrosession: cannot read {}/\u{fffd}\\u001b[2J.session: no such file\n",
+            "pyrosession: cannot read {}/\\xff\\u001b[2J.session: no such file\n",
             dir.0.display()
         )
+    );
+    let mut target = dir.0.as_os_str().as_bytes().to_vec();
+    target.extend_from_slice(b"/bad\xfe\xff.session");
+    let v2 = std::fs::read_to_string(util::root().join("spec/examples/v2.txt")).unwrap();
+    let out = run(&[
+        OsStr::from_bytes(b"import"),
+        OsStr::new(v2.trim_end()),
+        OsStr::from_bytes(&target),
+    ]);
+    let (_, stderr) = assert_clean(&out);
+    assert_eq!(
+        stderr,
+        format!(
+            "pyrosession: wrote {}/bad\\xfe\\xff.session (v2 session, dc 2)\n",
+            dir.0.display()
+        )
+    );
+}
+
+/// The driver's command line is shown by the one escaping rule (`\u001b`), not by Rust's
+/// `Debug` (`\u{1b}`), when it cannot be started or split.
+#[test]
+fn conform_names_a_driver_by_the_one_escaping_rule() {
+    let out = run(&["conform", "--driver", "/nonexistent/\u{1b}[31mx"]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot start driver \"/nonexistent/\\u001b[31mx\": No such file or directory (os error 2)\n"
+    );
+    let out = run(&["conform", "--driver", "\u{1b}[31m 'b"]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot split the driver command line \"\\u001b[31m 'b\"\n"
     );
 }
 
