@@ -55,7 +55,11 @@ impl fmt::Display for DriverError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DriverError::Spawn { command, source } => {
-                write!(f, "cannot start driver {command:?}: {source}")
+                write!(
+                    f,
+                    "cannot start driver \"{}\": {source}",
+                    crate::inspect::one_line(command)
+                )
             }
             DriverError::Io(e) => write!(f, "driver i/o failed: {e}"),
             DriverError::Protocol(m) => write!(f, "driver broke the protocol: {m}"),
@@ -63,7 +67,11 @@ impl fmt::Display for DriverError {
                 f.write_str("the driver command line is empty: name a program to run")
             }
             DriverError::BadCommandLine(c) => {
-                write!(f, "cannot split the driver command line {c:?}")
+                write!(
+                    f,
+                    "cannot split the driver command line \"{}\"",
+                    crate::inspect::one_line(c)
+                )
             }
             DriverError::Timeout { op, waited } => write!(
                 f,
@@ -400,8 +408,8 @@ pub(crate) fn parse_response(
         .ok_or_else(|| DriverError::Protocol(format!("error without a kind: {error}")))?;
     if !KINDS.contains(&kind) {
         return Err(DriverError::Protocol(format!(
-            "answer to {op} has the error kind {:?}, which is none of {}",
-            shown(kind, 40),
+            "answer to {op} has the error kind \"{}\", which is none of {}",
+            crate::inspect::one_line(&shown(kind, 40)),
             KINDS.join(", ")
         )));
     }
