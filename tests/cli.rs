@@ -928,13 +928,13 @@ fn conform_survives_broken_drivers() {
     for (mode, first, later) in [
         (
             "hang",
-            "the driver did not answer open_string within 1 s and was stopped",
-            "not sent: the driver did not answer open_string within 1 s and was stopped",
+            "the driver did not answer open_string within 3 s and was stopped",
+            "not sent: the driver did not answer open_string within 3 s and was stopped",
         ),
         (
             "endless",
             "the answer to open_string is longer than 1048576 bytes",
-            "within 1 s and was stopped",
+            "within 3 s and was stopped",
         ),
         (
             "not-utf8",
@@ -954,7 +954,8 @@ fn conform_survives_broken_drivers() {
     ] {
         let started = std::time::Instant::now();
         let driver = format!("{python} {} {mode}", script.display());
-        let out = run(&["conform", "--timeout", "1", "--driver", &driver], None);
+        // 3 s: a loaded machine has taken most of a second to start Python and answer hello.
+        let out = run(&["conform", "--timeout", "3", "--driver", &driver], None);
         let said = text(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "{mode}: {said}");
         assert!(
@@ -974,7 +975,7 @@ fn conform_survives_broken_drivers() {
             said.len()
         );
         assert!(
-            started.elapsed().as_secs() < 60,
+            started.elapsed().as_secs() < 120,
             "{mode}: {:?}",
             started.elapsed()
         );
