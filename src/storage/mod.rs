@@ -30,7 +30,7 @@ mod peers;
 mod salvage;
 pub mod schema;
 mod shared;
-mod side;
+pub(crate) mod side;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
