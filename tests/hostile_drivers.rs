@@ -288,8 +288,8 @@ fn the_drivers_process_group_is_stopped_at_the_end() {
 }
 
 /// A driver that keeps its file locked after `close`: the runner's read of it ends after the
-/// time limit of one answer (1 s here), as a driver error, not after the crate's own wait for a
-/// busy file (5 s) (spec/conformance.md §2.4).
+/// time limit of one answer (3 s here, time enough for `hello` on a busy machine), as a driver
+/// error, not after the crate's own wait for a busy file (5 s) (spec/conformance.md §2.4).
 #[test]
 fn a_check_of_the_files_ends_within_the_time_limit() {
     let stage = Stage::new("hostile-lock");
@@ -306,7 +306,7 @@ fn a_check_of_the_files_ends_within_the_time_limit() {
         ],
     )
     .unwrap()
-    .with_timeout(Duration::from_secs(1));
+    .with_timeout(Duration::from_secs(3));
     let name = conform::implementation(&mut driver).unwrap();
     let started = Instant::now();
     let outcome = conform::run_one(&mut driver, &name, scenario);
@@ -316,9 +316,9 @@ fn a_check_of_the_files_ends_within_the_time_limit() {
     };
     assert!(
         seen.starts_with("the runner's check of ")
-            && seen.ends_with("/new.session did not end within 1 s"),
+            && seen.ends_with("/new.session did not end within 3 s"),
         "{seen}"
     );
-    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(Path::new(&stage.dir.0).is_dir());
 }
