@@ -30,7 +30,7 @@ mod peers;
 mod salvage;
 pub mod schema;
 mod shared;
-mod side;
+pub(crate) mod side;
 
 // The one way to open a file named from outside for reading (a FIFO is never waited on).
 pub(crate) use side::open_regular;
