@@ -341,6 +341,36 @@ fn make_argument(id: &str, dir: &Path) -> (Vec<String>, Option<Vec<u8>>) {
             ]),
             None,
         ),
+        "fifo-as-target"
+        | "socket-as-target"
+        | "device-link-as-target"
+        | "dangling-link-as-target" => {
+            let target = dir.join("t.session");
+            match id {
+                "fifo-as-target" => {
+                    let made = Command::new("mkfifo").arg(&target).status().unwrap();
+                    assert!(made.success());
+                }
+                "socket-as-target" => {
+                    drop(std::os::unix::net::UnixListener::bind(&target).unwrap());
+                }
+                "device-link-as-target" => {
+                    std::os::unix::fs::symlink("/dev/null", &target).unwrap();
+                }
+                _ => std::os::unix::fs::symlink(dir.join("no/such/file"), &target).unwrap(),
+            }
+            (
+                args(&[
+                    "convert",
+                    "--to",
+                    "pyrogram-file",
+                    "--force",
+                    &example("v2.txt"),
+                    &target.display().to_string(),
+                ]),
+                None,
+            )
+        }
         other => panic!("no maker for argument row {other}"),
     }
 }

@@ -113,7 +113,7 @@ fn examine(
 
 /// What a file that is not a regular one is, in words; `None` for a regular file.
 #[cfg(unix)]
-fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+pub(crate) fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt as _;
     let t = meta.file_type();
     Some(if t.is_file() {
