@@ -194,6 +194,7 @@ pub fn write_file(
         });
     }
     let place = check_target(path)?;
+    crate::storage::name_fits(&place)?;
     if !force && std::fs::symlink_metadata(path).is_ok() {
         return Err(ConvertError::AlreadyExists {
             path: path.to_path_buf(),

@@ -52,6 +52,7 @@ pub use salvage::{
 };
 pub use schema::Dialect;
 pub use shared::SharedStorage;
+pub(crate) use side::name_fits;
 #[cfg(unix)]
 pub(crate) use side::not_regular;
 
