@@ -253,6 +253,8 @@ fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
         let lock = crate::storage::lock_for_replacement(path, crate::storage::DEFAULT_WAIT)?;
         let renamed = std::fs::rename(tmp, path);
         if renamed.is_ok() {
+            // In place now: no longer a temporary file to remove if a signal stops the command.
+            crate::temporary::forget(tmp);
             lock.remove_side_files(path)?;
         }
         drop(lock);
