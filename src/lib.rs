@@ -54,6 +54,17 @@ mod temporary;
 pub use auth_key::{AuthKey, AuthKeyId, AuthKeyLengthError};
 pub use session::Session;
 
+/// For a program stopped by a signal (SIGINT, SIGTERM, SIGHUP), just before it exits: removes
+/// every temporary file this process's calls made and have not yet removed or put in place (a
+/// session file being built beside its target, with SQLite's `-journal`, `-wal` and `-shm`
+/// beside it; salvage's private folder and copy), and makes any thread that would make another
+/// wait until the process ends. Errors are ignored: the process is
+/// ending. The library installs no signal handler; the `pyrosession` command calls this from
+/// its own (spec/storage.md §2.7, rule 7). Nothing can be done for SIGKILL.
+pub fn remove_temporary_files() {
+    temporary::remove_all_and_hold();
+}
+
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -257,7 +257,30 @@ fn fail(json: bool, message: &str, extra: Option<serde_json::Value>) -> ExitCode
     ExitCode::FAILURE
 }
 
+/// SIGINT, SIGTERM and SIGHUP remove the temporary files the command has made (a copy of the
+/// key each) and end it with status 128 + the signal (spec/storage.md §2.7, rule 7). Rust runs
+/// no destructor on a signal. The handler is signal-hook's: its own thread is woken by the
+/// signal and does the work outside the handler (the crate forbids unsafe code). Where the
+/// handler cannot be installed, the command runs as before.
+#[cfg(unix)]
+fn remove_temporary_files_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            pyrosession::remove_temporary_files();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn remove_temporary_files_on_signals() {}
+
 fn main() -> ExitCode {
+    remove_temporary_files_on_signals();
     let code = run(Cli::parse().command);
     if let Err(e) = std::io::Write::flush(&mut std::io::stdout()) {
         output_failed(e);

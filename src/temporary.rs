@@ -12,6 +12,51 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// The temporary files and folders this process made and has not removed, renamed into place
+/// or handed over yet, for [`remove_all`] (spec/storage.md §2.7, rule 7).
+static LIVE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Counts `path` among the live temporary paths.
+fn register(path: &Path) {
+    live().push(path.to_path_buf());
+}
+
+/// `path` is no longer this module's to remove: it was removed, or renamed into place.
+pub(crate) fn forget(path: &Path) {
+    let mut live = live();
+    if let Some(i) = live.iter().rposition(|p| p == path) {
+        live.swap_remove(i);
+    }
+}
+
+/// Removes every temporary file (with the `-journal`, `-wal` and `-shm` SQLite may have put
+/// beside it) and folder this process made and still holds, and keeps the registry locked
+/// until the process ends, so that none is made meanwhile: for a program stopped by a signal,
+/// which then exits (spec/storage.md §2.7, rule 7). Failures are ignored: the process is
+/// ending, and has nobody to tell.
+pub(crate) fn remove_all_and_hold() {
+    let live = live();
+    for path in live.iter() {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            let _ = std::fs::remove_dir_all(path);
+            continue;
+        }
+        let _ = std::fs::remove_file(path);
+        for suffix in ["-journal", "-wal", "-shm"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            let _ = std::fs::remove_file(side);
+        }
+    }
+    // Held until the process exits: a thread that would make another waits.
+    std::mem::forget(live);
+}
+
 /// How many names are tried before giving up: with 128 unpredictable bits, a second try is
 /// already only for a name this process itself left.
 const TRIES: usize = 8;
@@ -87,7 +132,10 @@ pub(crate) fn create_beside(path: &Path) -> io::Result<(PathBuf, File)> {
     for _ in 0..TRIES {
         let tmp = path.with_file_name(format!(".{name}.{}.tmp", unpredictable()));
         match create_new(&tmp) {
-            Ok(file) => return Ok((tmp, file)),
+            Ok(file) => {
+                register(&tmp);
+                return Ok((tmp, file));
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
             Err(e) => return Err(e),
         }
@@ -107,6 +155,7 @@ pub(crate) fn create_dir(parent: &Path, prefix: &str) -> io::Result<PathBuf> {
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         match builder.create(&dir) {
             Ok(()) => {
+                register(&dir);
                 #[cfg(unix)]
                 {
                     use std::os::unix::fs::PermissionsExt;
@@ -131,13 +180,17 @@ pub(crate) fn create_dir(parent: &Path, prefix: &str) -> io::Result<PathBuf> {
 
 /// Removes a file [`create_beside`] made.
 pub(crate) fn remove_file(path: &Path) -> io::Result<()> {
-    std::fs::remove_file(path)
+    std::fs::remove_file(path)?;
+    forget(path);
+    Ok(())
 }
 
 /// Removes a folder [`create_dir`] made and all it holds (symbolic links inside are removed,
 /// never followed).
 pub(crate) fn remove_dir(dir: &Path) -> io::Result<()> {
-    std::fs::remove_dir_all(dir)
+    std::fs::remove_dir_all(dir)?;
+    forget(dir);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -547,3 +547,82 @@ fn force_onto_a_wal_file_leaves_no_old_wal_beside_the_new_one() {
     let session = s.session().unwrap();
     assert_eq!((session.dc_id, session.user_id), (2, Some(123_456_789)));
 }
+
+/// spec/conversions.md §5.5: `--force` follows a symbolic link to a regular file, as the open
+/// does: the file it points to is replaced (its old `-journal` goes with it) and the link
+/// stays. It replaced the link with a new file and left the real one stale.
+#[test]
+fn force_through_a_link_replaces_the_file_it_points_to_and_keeps_the_link() {
+    let dir = util::TempDir::new("force-link");
+    let real = dir.join("real.session");
+    let link = dir.join("bot.session");
+    pyrosession::storage::Storage::open_file(&real)
+        .unwrap()
+        .close()
+        .unwrap();
+    std::os::unix::fs::symlink("real.session", &link).unwrap();
+    let source = util::root().join("spec/examples/v2.txt");
+    let out = run(&[
+        "convert",
+        "--force",
+        "--to",
+        "pyrogram-file",
+        source.to_str().unwrap(),
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        std::path::Path::new("real.session")
+    );
+    let s = pyrosession::storage::Storage::open_file_read_only(&real).unwrap();
+    assert_eq!(s.session().unwrap().user_id, Some(123_456_789));
+    assert_private(&real);
+    // Nothing but the link and the file is left.
+    let mut names: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bot.session", "real.session"]);
+}
+
+/// spec/conversions.md §5.5: a device is never replaced, with or without `--force` (as root,
+/// `convert --force … /dev/null` replaced the system's `/dev/null` with a file holding the
+/// key). A copy of `/dev/null` is made where `mknod` may be run (as root); elsewhere the test
+/// has nothing to make.
+#[test]
+fn force_never_replaces_a_device() {
+    let dir = util::TempDir::new("force-device");
+    let device = dir.join("null");
+    let made = Command::new("mknod")
+        .args([device.to_str().unwrap(), "c", "1", "3"])
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mknod cannot be run here: nothing to check");
+        return;
+    }
+    let d = device.to_str().unwrap();
+    let source = util::root().join("spec/examples/v2.txt");
+    for force in [true, false] {
+        let mut args = vec!["convert", "--to", "telethon", source.to_str().unwrap(), d];
+        if force {
+            args.insert(1, "--force");
+        }
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            text(&out.stderr),
+            format!("pyrosession: {d}: a character device, not a regular file; nothing is written there\n")
+        );
+        assert_no_key(&out);
+    }
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(
+        &std::fs::symlink_metadata(&device).unwrap().file_type()
+    ));
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1);
+}

@@ -703,9 +703,25 @@ mod conversion_audit {
             .unwrap()
             .clone();
         json["peers_by_id"][format!("+{first}")] = Value::from(999);
+        // Not the same peer twice: a key that is not an id as Python writes one is set aside,
+        // named (spec/damaged-inputs.md §5), and the session is read.
+        let account = read_text(&json.to_string()).unwrap();
         assert_eq!(
-            read_text(&json.to_string()).unwrap_err().to_string(),
-            format!("not a Pyrogram JSON session (≤ 0.14): peers_by_id has the key \"+{first}\", not an id")
+            account
+                .peers
+                .iter()
+                .filter(|p| p.id.to_string() == first)
+                .count(),
+            1
+        );
+        let note = account
+            .losses
+            .iter()
+            .find(|l| matches!(l, Loss::UnreadablePeers { .. }))
+            .unwrap();
+        assert_eq!(
+            note.to_string(),
+            format!("1 peer row cannot be read and is left behind: a peer row: a key of peers_by_id is the text \"+{first}\", expected a user, chat or channel id")
         );
     }
 
@@ -857,4 +873,107 @@ mod conversion_audit {
             );
         }
     }
+}
+
+/// Makes the source a row of spec/damaged-inputs.md §5 names, in `dir`.
+fn damaged_source(id: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("damaged.session");
+    if let Some(rest) = id.strip_prefix("json-") {
+        let mut v: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture("pyrogram-json-0.14.session")).unwrap(),
+        )
+        .unwrap();
+        let by_id = v["peers_by_id"].as_object_mut().unwrap();
+        match rest {
+            "bad-key" => drop(by_id.insert("abc".into(), Value::from(1))),
+            "key-out-of-range" => drop(by_id.insert("0".into(), Value::from(1))),
+            "text-hash" => drop(by_id.insert("-1002234567890".into(), Value::from("x"))),
+            "text-username-id" => drop(
+                v["peers_by_username"]
+                    .as_object_mut()
+                    .unwrap()
+                    .insert("bob".into(), Value::from("me")),
+            ),
+            other => panic!("no maker for source row {other}"),
+        }
+        std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+        return path;
+    }
+    std::fs::copy(fixture("telethon-1.45.0.session"), &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let one = "WHERE id = -1002234567890";
+    let sql = match id {
+        "telethon-text-hash" => format!("UPDATE entities SET hash = 'abc' {one}"),
+        "telethon-blob-username" => format!("UPDATE entities SET username = x'41' {one}"),
+        "telethon-null-hash" => format!(
+            "CREATE TABLE e2 (id integer primary key, hash integer, username text, phone integer,
+             name text, date integer); INSERT INTO e2 SELECT * FROM entities; DROP TABLE entities;
+             ALTER TABLE e2 RENAME TO entities; UPDATE entities SET hash = NULL {one}"
+        ),
+        "telethon-ids-out-of-range" => "INSERT INTO entities VALUES
+             (-9223372036854775808, 1, 'min', NULL, NULL, 1795512060),
+             (0, 1, 'zero', NULL, NULL, 1795512060),
+             (9223372036854775807, 1, 'max', NULL, NULL, 1795512060)"
+            .to_owned(),
+        other => panic!("no maker for source row {other}"),
+    };
+    conn.execute_batch(&sql).unwrap();
+    path
+}
+
+/// spec/damaged-inputs.md §5, word for word: one bad entity row of a Telethon file, or one bad
+/// entry of a JSON session, is set aside as a loss naming it; the session and the other peers
+/// are read (they were refused whole), and a string target carries no peers at all.
+#[test]
+fn every_source_row_gets_what_the_table_says() {
+    let text = std::fs::read_to_string(util::root().join("spec/damaged-inputs.md")).unwrap();
+    let rows: Vec<(String, String)> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("## 5. "))
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "{l}");
+            (
+                cells[0].trim_matches('`').to_owned(),
+                cells[2].trim_matches('`').to_owned(),
+            )
+        })
+        .collect();
+    assert!(rows.len() >= 8, "the table has {} rows", rows.len());
+    let mut failures = Vec::new();
+    for (id, want) in rows {
+        let dir = util::TempDir::new("source-rows");
+        let path = damaged_source(&id, &dir.0);
+        let got = match read_path(&path) {
+            Ok(a) => {
+                let notes: Vec<String> = a
+                    .losses
+                    .iter()
+                    .filter(|l| matches!(l, Loss::UnreadablePeers { .. }))
+                    .map(ToString::to_string)
+                    .collect();
+                let string = render(&a, Target::Telethon, &Options::default()).unwrap();
+                let held: String = string
+                    .losses
+                    .iter()
+                    .filter(|l| matches!(l, Loss::PeersNotHeld { .. }))
+                    .map(ToString::to_string)
+                    .collect();
+                format!(
+                    "ok; {} peers; {}; --to telethon: {held}",
+                    a.peers.len(),
+                    notes.join("; ")
+                )
+            }
+            Err(e) => e.to_string(),
+        };
+        let got = got.replace(&dir.0.display().to_string(), "{dir}");
+        if got != want {
+            failures.push(format!("{id}:\n  table: {want}\n  got:   {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1415,3 +1415,38 @@ fn a_failed_open_leaves_a_wal_file_and_its_wal_as_they_were() {
         "a failed open changed the directory"
     );
 }
+
+/// spec/storage.md §2.8: a session file whose `-journal` name would not fit in 255 bytes is
+/// refused before anything is made, with or without the file (it blamed permissions, and left
+/// the new file behind); a name of 247 bytes, whose `-journal` has 255, is written as any.
+#[test]
+fn a_name_whose_journal_would_not_fit_is_refused_and_nothing_is_made() {
+    let dir = util::TempDir::new("long-name");
+    for len in [248, 255] {
+        let path = dir.join(&format!("{}.session", "d".repeat(len - 8)));
+        let err = Storage::open_file(&path).unwrap_err();
+        assert!(matches!(err, StorageError::NameTooLong { bytes, .. } if bytes == len));
+        util::assert_message(
+            &err,
+            &format!(
+                "{}: a file name of {len} bytes, and SQLite names its side files with up to 8 more (-journal), beyond the 255 bytes a file name may have, so it could never write the file; choose a name of at most 247 bytes",
+                path.display()
+            ),
+        );
+        assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 0);
+    }
+    let fits = dir.join(&format!("{}.session", "d".repeat(239)));
+    let mut s = Storage::open_file(&fits).unwrap();
+    s.set_dc_id(4).unwrap();
+    s.close().unwrap();
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1);
+    // A short link to a file of a name too long is refused too: SQLite names the side files
+    // after the file.
+    let long = dir.join(&format!("{}.session", "e".repeat(240)));
+    std::fs::write(&long, b"").unwrap();
+    std::os::unix::fs::symlink(&long, dir.join("short.session")).unwrap();
+    assert!(matches!(
+        Storage::open_file(dir.join("short.session")).unwrap_err(),
+        StorageError::NameTooLong { bytes: 248, .. }
+    ));
+}

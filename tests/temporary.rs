@@ -71,7 +71,9 @@ fn a_long_target_name_is_written() {
     let dir = TempDir::new("temporary-long");
     let account = read_path(&fixture("pyrogram-2.0.106.session")).unwrap();
     let long = |ext: &str| dir.0.join(format!("{}{ext}", "a".repeat(255 - ext.len())));
-    write_file(
+    // An SQLite file needs room for `-journal` beside it: 247 bytes at most (spec/storage.md
+    // §2.8); a longer one is refused before anything is made.
+    let refused = write_file(
         &account,
         Target::TelethonFile,
         &Options::default(),
@@ -79,8 +81,21 @@ fn a_long_target_name_is_written() {
         false,
         None,
     )
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("a file name of 255 bytes"),
+        "{refused}"
+    );
+    write_file(
+        &account,
+        Target::TelethonFile,
+        &Options::default(),
+        &dir.0.join(format!("{}.session", "a".repeat(239))),
+        false,
+        None,
+    )
     .unwrap();
-    let pyrogram = dir.0.join(format!("{}.session", "b".repeat(247)));
+    let pyrogram = dir.0.join(format!("{}.session", "b".repeat(239)));
     write_file(
         &account,
         Target::PyrogramFile,

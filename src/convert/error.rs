@@ -131,6 +131,17 @@ pub enum ConvertError {
         /// The file.
         path: PathBuf,
     },
+    /// The target exists and is neither a regular file nor a symbolic link to one (a FIFO, a
+    /// socket, a device): nothing is written there, with or without `force`
+    /// (spec/conversions.md §5.5).
+    NotARegularFile {
+        /// The target.
+        path: PathBuf,
+        /// Where the target, a symbolic link, points.
+        link_to: Option<PathBuf>,
+        /// What is there: `a FIFO`, `a socket`, `a character device`…
+        kind: &'static str,
+    },
     /// A Pyrogram session string was rejected.
     PyrogramString(DecodeError),
     /// A Pyrogram session file could not be read or written.
@@ -275,6 +286,17 @@ impl fmt::Display for ConvertError {
                 "{} exists; pass --force to replace it",
                 path.display()
             ),
+            ConvertError::NotARegularFile {
+                path,
+                link_to,
+                kind,
+            } => {
+                write!(f, "{}: ", path.display())?;
+                if let Some(to) = link_to {
+                    write!(f, "a symbolic link to {}, ", to.display())?;
+                }
+                write!(f, "{kind}, not a regular file; nothing is written there")
+            }
             ConvertError::PyrogramString(e) => write!(f, "{e}"),
             ConvertError::Storage(e) => write!(f, "{e}"),
             ConvertError::Sqlite { path, doing, source } => {

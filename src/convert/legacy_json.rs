@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::{Account, CachedPeer, ConvertError, Kind, Loss};
+use crate::storage::UnreadablePeer;
 use crate::AuthKey;
 
 /// What a JSON session holds (spec/conversions.md §2.5).
@@ -32,6 +33,10 @@ pub struct JsonSession {
     pub extra_usernames: usize,
     /// Phone numbers beyond a peer's first.
     pub extra_phones: usize,
+    /// Entries of the three `peers_by_*` maps that cannot be read as peers: a key of
+    /// `peers_by_id` that is no id in Telegram's ranges, a value that is no integer
+    /// (spec/conversions.md §2.5).
+    pub unreadable: Vec<UnreadablePeer>,
 }
 
 fn err(detail: impl Into<String>) -> ConvertError {
@@ -109,7 +114,7 @@ pub fn read(text: &str) -> Result<JsonSession, ConvertError> {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_bool().ok_or_else(|| err("is_bot is not a boolean"))?),
     };
-    let (peers, extra_usernames, extra_phones) = read_peers(&map)?;
+    let (peers, extra_usernames, extra_phones, unreadable) = read_peers(&map)?;
     Ok(JsonSession {
         dc_id,
         test_mode,
@@ -120,27 +125,68 @@ pub fn read(text: &str) -> Result<JsonSession, ConvertError> {
         peers,
         extra_usernames,
         extra_phones,
+        unreadable,
     })
 }
 
-/// The peers of `peers_by_id`, with the names and phones of the other two maps, by id; and
-/// how many usernames were beyond a peer's first.
-fn read_peers(map: &Map<String, Value>) -> Result<(Vec<CachedPeer>, usize, usize), ConvertError> {
+/// What a JSON value is, as an unreadable entry names it.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(t) => {
+            crate::storage::describe_value(rusqlite::types::ValueRef::Text(t.as_bytes()))
+        }
+        Value::Array(_) => "a list".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+/// A marked id as Python writes one ("+5" and "05" would name the same peer twice), of a
+/// user, chat or channel in Telegram's ranges (spec/storage.md §6.3).
+fn peer_id(k: &str) -> Option<i64> {
+    k.parse()
+        .ok()
+        .filter(|id: &i64| id.to_string() == *k)
+        .filter(|&id| crate::peer::id::kind(id, crate::peer::id::CURRENT).is_some())
+}
+
+/// The peers of `peers_by_id`, with the names and phones of the other two maps, by id; how
+/// many usernames and phones were beyond a peer's first; and the entries that cannot be read,
+/// which are left out (one bad entry does not lock the user out of the session,
+/// spec/conversions.md §2.5).
+fn read_peers(
+    map: &Map<String, Value>,
+) -> Result<(Vec<CachedPeer>, usize, usize, Vec<UnreadablePeer>), ConvertError> {
     let mut peers = Vec::new();
+    let mut unreadable = Vec::new();
     if let Some(by_id) = object(map, "peers_by_id")? {
         for (k, v) in by_id {
-            // Only an id as Python writes one: "+5" and "05" would name the same peer twice.
-            let id: i64 = k
-                .parse()
-                .ok()
-                .filter(|id: &i64| id.to_string() == *k)
-                .ok_or_else(|| err(format!("peers_by_id has the key {k:?}, not an id")))?;
+            let Some(id) = peer_id(k) else {
+                unreadable.push(UnreadablePeer {
+                    id: None,
+                    column: "a key of peers_by_id",
+                    expected: "a user, chat or channel id",
+                    found: describe(&Value::String(k.clone())),
+                });
+                continue;
+            };
             let access_hash = match v {
                 Value::Null => None,
-                v => Some(
-                    v.as_i64()
-                        .ok_or_else(|| err(format!("peers_by_id[{k:?}] is not an integer")))?,
-                ),
+                v => {
+                    if let Some(h) = v.as_i64() {
+                        Some(h)
+                    } else {
+                        unreadable.push(UnreadablePeer {
+                            id: Some(id),
+                            column: "peers_by_id",
+                            expected: "an integer or null",
+                            found: describe(v),
+                        });
+                        continue;
+                    }
+                }
             };
             // A basic group has no access hash; Pyrogram 2.0.106 stores 0 for one.
             let access_hash = access_hash.or_else(|| {
@@ -161,9 +207,15 @@ fn read_peers(map: &Map<String, Value>) -> Result<(Vec<CachedPeer>, usize, usize
     for (key, field) in [("peers_by_username", 0), ("peers_by_phone", 1)] {
         if let Some(m) = object(map, key)? {
             for (name, id) in m {
-                let id = id
-                    .as_i64()
-                    .ok_or_else(|| err(format!("{key}[{name:?}] is not an id")))?;
+                let Some(id) = id.as_i64() else {
+                    unreadable.push(UnreadablePeer {
+                        id: None,
+                        column: key,
+                        expected: "an id",
+                        found: describe(id),
+                    });
+                    continue;
+                };
                 if let Ok(i) = peers.binary_search_by_key(&id, |p| p.id) {
                     let slot = if field == 0 {
                         &mut peers[i].username
@@ -181,7 +233,7 @@ fn read_peers(map: &Map<String, Value>) -> Result<(Vec<CachedPeer>, usize, usize
             }
         }
     }
-    Ok((peers, extra_usernames, extra_phones))
+    Ok((peers, extra_usernames, extra_phones, unreadable))
 }
 
 impl JsonSession {
@@ -197,6 +249,11 @@ impl JsonSession {
         if self.extra_phones > 0 {
             losses.push(Loss::ExtraPhones {
                 count: self.extra_phones,
+            });
+        }
+        if !self.unreadable.is_empty() {
+            losses.push(Loss::UnreadablePeers {
+                rows: self.unreadable,
             });
         }
         Account {

@@ -96,8 +96,10 @@ pub enum Loss {
         /// How many entities.
         count: usize,
     },
-    /// Rows of a Pyrogram file's `peers` that cannot be read as peers (a wrong type of value,
-    /// an unknown peer type): a file target does not get them (spec/conversions.md §8).
+    /// Rows of a Pyrogram file's `peers`, a Telethon file's `entities` or entries of a JSON
+    /// session's `peers_by_*` that cannot be read as peers (a wrong type of value, an unknown
+    /// peer type, an id that is no user, chat or channel id): a file target does not get them
+    /// (spec/conversions.md §8).
     UnreadablePeers {
         /// The rows, with why each cannot be read.
         rows: Vec<UnreadablePeer>,

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OpenFlags};
 use super::{Account, CachedPeer, ConvertError, Kind, Loss, Server};
 use crate::peer::PeerType;
 use crate::storage::schema::{Shape, TELETHON_TABLES};
-use crate::storage::DEFAULT_WAIT;
+use crate::storage::{UnreadablePeer, DEFAULT_WAIT};
 use crate::AuthKey;
 
 /// The version Telethon 1.45 writes, and this crate by default.
@@ -223,13 +223,17 @@ pub(crate) fn read_until(
     }
     let mut losses = Vec::new();
     let (dc_id, server, auth_key) = read_session(&r, &conn, &mut losses)?;
-    let mut entities = read_entities(&r, &conn)?;
-    if version < 6 && !entities.is_empty() {
+    let (mut entities, mut unreadable) = read_entities(&r, &conn)?;
+    if version < 6 && entities.len() + unreadable.len() > 0 {
         losses.push(Loss::StaleEntities {
             version,
-            count: entities.len(),
+            count: entities.len() + unreadable.len(),
         });
         entities.clear();
+        unreadable.clear();
+    }
+    if !unreadable.is_empty() {
+        losses.push(Loss::UnreadablePeers { rows: unreadable });
     }
     let update_state = r.count(&conn, "update_state")?;
     let sent_files = r.count(&conn, "sent_files")?;
@@ -253,8 +257,15 @@ pub(crate) fn read_until(
     })
 }
 
-/// Reads `entities`, by id; `date` only where the version has the column.
-fn read_entities(r: &Reader<'_>, conn: &Connection) -> Result<Vec<Entity>, ConvertError> {
+/// Reads `entities`, by id; `date` only where the version has the column. A row that cannot
+/// be read as an entity (a value of the wrong type, an id that is no user, chat or channel id
+/// in Telegram's ranges, spec/storage.md §6.3) is set aside with why, and the others are read
+/// (spec/conversions.md §2.4): one bad row does not lock the user out of the session, as
+/// Telethon itself uses such a file and fails only on a lookup of that entity.
+fn read_entities(
+    r: &Reader<'_>,
+    conn: &Connection,
+) -> Result<(Vec<Entity>, Vec<UnreadablePeer>), ConvertError> {
     let entity_columns = r.columns(conn, "entities")?;
     let date = if crate::storage::schema::named(&entity_columns, "date") {
         "date"
@@ -262,39 +273,76 @@ fn read_entities(r: &Reader<'_>, conn: &Connection) -> Result<Vec<Entity>, Conve
         "NULL"
     };
     let mut entities = Vec::new();
-    {
-        let sql =
-            format!("SELECT id, hash, username, phone, name, {date} FROM entities ORDER BY id");
-        let mut stmt = conn.prepare(&sql).map_err(r.sqlite("reading entities"))?;
-        let mut rows = stmt.query([]).map_err(r.sqlite("reading entities"))?;
-        while let Some(row) = rows.next().map_err(r.sqlite("reading entities"))? {
-            let get = |i| row.get_ref(i).map_err(r.sqlite("reading entities"));
-            let phone = match get(3)? {
-                ValueRef::Text(t) => {
-                    let t = String::from_utf8_lossy(t);
-                    Some(t.parse::<i64>().map_err(|_| {
-                        Reader::invalid(
-                            "entities.phone",
-                            get(3).unwrap_or(ValueRef::Null),
-                            "an integer",
-                        )
-                    })?)
-                }
-                v => int(v, "entities.phone")?,
-            };
-            entities.push(Entity {
-                id: int(get(0)?, "entities.id")?.unwrap_or_default(),
-                hash: int(get(1)?, "entities.hash")?.ok_or_else(|| {
-                    Reader::invalid("entities.hash", ValueRef::Null, "an integer")
-                })?,
-                username: text(get(2)?, "entities.username")?,
-                phone,
-                name: text(get(4)?, "entities.name")?,
-                date: int(get(5)?, "entities.date")?,
-            });
+    let mut unreadable = Vec::new();
+    let sql = format!("SELECT id, hash, username, phone, name, {date} FROM entities ORDER BY id");
+    let mut stmt = conn.prepare(&sql).map_err(r.sqlite("reading entities"))?;
+    let mut rows = stmt.query([]).map_err(r.sqlite("reading entities"))?;
+    while let Some(row) = rows.next().map_err(r.sqlite("reading entities"))? {
+        let mut cells = Vec::with_capacity(6);
+        for i in 0..6 {
+            cells.push(row.get_ref(i).map_err(r.sqlite("reading entities"))?);
+        }
+        match entity(&cells) {
+            Ok(e) => entities.push(e),
+            Err(bad) => unreadable.push(bad),
         }
     }
-    Ok(entities)
+    Ok((entities, unreadable))
+}
+
+/// One `entities` row, from its cells `id, hash, username, phone, name, date`, or why it
+/// cannot be read.
+fn entity(cells: &[ValueRef<'_>]) -> Result<Entity, UnreadablePeer> {
+    let bad = |id: Option<i64>, column: &'static str, v: ValueRef<'_>, expected: &'static str| {
+        UnreadablePeer {
+            id,
+            column,
+            expected,
+            found: crate::storage::describe_value(v),
+        }
+    };
+    let id = match cells[0] {
+        ValueRef::Integer(id) => id,
+        v => return Err(bad(None, "entities.id", v, "an integer")),
+    };
+    if crate::peer::id::kind(id, crate::peer::id::CURRENT).is_none() {
+        return Err(bad(
+            Some(id),
+            "entities.id",
+            cells[0],
+            "a user, chat or channel id",
+        ));
+    }
+    let int = |i: usize, column: &'static str| match cells[i] {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(n) => Ok(Some(n)),
+        v => Err(bad(Some(id), column, v, "an integer")),
+    };
+    let text = |i: usize, column: &'static str| match cells[i] {
+        ValueRef::Null => Ok(None),
+        v @ ValueRef::Text(t) => std::str::from_utf8(t)
+            .map(|s| Some(s.to_owned()))
+            .map_err(|_| bad(Some(id), column, v, "UTF-8 text")),
+        v => Err(bad(Some(id), column, v, "text")),
+    };
+    let phone = match cells[3] {
+        v @ ValueRef::Text(t) => Some(
+            std::str::from_utf8(t)
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok())
+                .ok_or_else(|| bad(Some(id), "entities.phone", v, "an integer"))?,
+        ),
+        _ => int(3, "entities.phone")?,
+    };
+    Ok(Entity {
+        id,
+        hash: int(1, "entities.hash")?
+            .ok_or_else(|| bad(Some(id), "entities.hash", ValueRef::Null, "an integer"))?,
+        username: text(2, "entities.username")?,
+        phone,
+        name: text(4, "entities.name")?,
+        date: int(5, "entities.date")?,
+    })
 }
 
 /// Reads the one row of `sessions`: dc, server and key; a takeout id or temporary key is a loss.

@@ -76,15 +76,65 @@ fn naming(e: ConvertError, built: &Path, shown: &Path) -> ConvertError {
     }
 }
 
-/// Why nothing can be written at `path`: it is a directory, or its directory does not exist
+/// The file a write to `path` replaces, or why nothing can be written there
 /// (spec/conversions.md §5.5). Asked first, so that `--force` is not asked for in vain.
-fn check_target(path: &Path) -> Result<(), ConvertError> {
+///
+/// `path` itself where nothing is there or a regular file is; where `path` is a symbolic link
+/// to a regular file, that file (by canonical path: the link stays, and the file it points to
+/// is replaced, as [`crate::Storage::open_file`] follows the link to it). Refused, with or
+/// without `force`: a directory; anything else that is not a regular file (a FIFO, a socket,
+/// a device), itself or where a link points (`NotARegularFile`); a link that points to nothing
+/// (`DanglingSymlink`); a directory that does not exist (`NoSuchDirectory`).
+fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
     if path.is_dir() {
         return Err(ConvertError::Io {
             path: path.to_path_buf(),
             doing: "writing the file",
             source: std::io::Error::other("is a directory"),
         });
+    }
+    let io = |doing: &'static str| {
+        move |source| ConvertError::Io {
+            path: path.to_path_buf(),
+            doing,
+            source,
+        }
+    };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("reading the file's metadata")(e)),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let link_to = std::fs::read_link(path).unwrap_or_default();
+            let target = match std::fs::metadata(path) {
+                Ok(target) => target,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(crate::storage::StorageError::DanglingSymlink {
+                        path: path.to_path_buf(),
+                        target: link_to,
+                    }
+                    .into())
+                }
+                Err(e) => return Err(io("following the symbolic link")(e)),
+            };
+            if let Some(kind) = not_regular(&target) {
+                return Err(ConvertError::NotARegularFile {
+                    path: path.to_path_buf(),
+                    link_to: Some(link_to),
+                    kind,
+                });
+            }
+            return std::fs::canonicalize(path).map_err(io("following the symbolic link"));
+        }
+        Ok(meta) => {
+            if let Some(kind) = not_regular(&meta) {
+                return Err(ConvertError::NotARegularFile {
+                    path: path.to_path_buf(),
+                    link_to: None,
+                    kind,
+                });
+            }
+            return Ok(path.to_path_buf());
+        }
     }
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && std::fs::metadata(dir).is_err() => {
@@ -93,8 +143,20 @@ fn check_target(path: &Path) -> Result<(), ConvertError> {
             }
             .into())
         }
-        _ => Ok(()),
+        _ => Ok(path.to_path_buf()),
     }
+}
+
+/// What `meta`'s file is, in words, where it is not a regular file.
+#[cfg(unix)]
+fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    crate::storage::not_regular(meta)
+}
+
+/// What `meta`'s file is, in words, where it is not a regular file.
+#[cfg(not(unix))]
+fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    (!meta.is_file()).then_some("not a regular file")
 }
 
 /// Whether two paths name one file.
@@ -131,14 +193,15 @@ pub fn write_file(
             path: path.to_path_buf(),
         });
     }
-    check_target(path)?;
+    let place = check_target(path)?;
+    crate::storage::name_fits(&place)?;
     if !force && std::fs::symlink_metadata(path).is_ok() {
         return Err(ConvertError::AlreadyExists {
             path: path.to_path_buf(),
         });
     }
     let mut losses = account.losses.clone();
-    let (tmp, file) = temporary(path)?;
+    let (tmp, file) = temporary(&place)?;
     drop(file);
     let built = if target == Target::PyrogramFile {
         let session = pyrogram::session(account, target, options, &mut losses)?;
@@ -164,7 +227,7 @@ pub fn write_file(
     };
     let published = built
         .map_err(|e| naming(e, &tmp, path))
-        .and_then(|()| publish(&tmp, path, force));
+        .and_then(|()| publish(&tmp, &place, force));
     finish(published, &tmp, force).map(|()| {
         // The losses were found on the way to a Telethon string; the target is the file.
         for l in &mut losses {
@@ -190,6 +253,8 @@ fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
         let lock = crate::storage::lock_for_replacement(path, crate::storage::DEFAULT_WAIT)?;
         let renamed = std::fs::rename(tmp, path);
         if renamed.is_ok() {
+            // In place now: no longer a temporary file to remove if a signal stops the command.
+            crate::temporary::forget(tmp);
             lock.remove_side_files(path)?;
         }
         drop(lock);
@@ -216,13 +281,13 @@ fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
 /// way [`write_file`] writes session files (spec/conversions.md §5.5).
 pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), ConvertError> {
     use std::io::Write as _;
-    check_target(path)?;
+    let place = check_target(path)?;
     if !force && std::fs::symlink_metadata(path).is_ok() {
         return Err(ConvertError::AlreadyExists {
             path: path.to_path_buf(),
         });
     }
-    let (tmp, mut file) = temporary(path)?;
+    let (tmp, mut file) = temporary(&place)?;
     // Written through the descriptor `temporary` opened, never by the name again.
     let written = file
         .write_all(text.as_bytes())
@@ -236,6 +301,6 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
     drop(file);
     let published = written
         .map_err(|e| naming(e, &tmp, path))
-        .and_then(|()| publish(&tmp, path, force));
+        .and_then(|()| publish(&tmp, &place, force));
     finish(published, &tmp, force)
 }

@@ -72,6 +72,15 @@ pub enum StorageError {
         /// The error.
         source: std::io::Error,
     },
+    /// The session file's name is so long that SQLite's side files beside it (`-journal`, 8
+    /// bytes more) would exceed the 255 bytes a file name may have: SQLite could never write
+    /// the file (spec/storage.md §2.8).
+    NameTooLong {
+        /// The file.
+        path: PathBuf,
+        /// The length of its name, in bytes.
+        bytes: usize,
+    },
     /// The session's directory does not exist (Pyrogram does not create it either).
     NoSuchDirectory {
         /// The directory.
@@ -611,6 +620,13 @@ impl fmt::Display for StorageError {
             StorageError::Io { path, doing, source } => {
                 write!(f, "{}: {doing}: {source}", path.display())
             }
+            StorageError::NameTooLong { path, bytes } => write!(
+                f,
+                "{}: a file name of {bytes} bytes, and SQLite names its side files with up to 8 more (-journal), beyond the {} bytes a file name may have, so it could never write the file; choose a name of at most {} bytes",
+                path.display(),
+                super::side::NAME_MAX,
+                super::side::NAME_MAX - 8
+            ),
             StorageError::NoSuchDirectory { path } => {
                 write!(f, "{}: no such directory", path.display())
             }

@@ -55,6 +55,9 @@ pub use salvage::{
 };
 pub use schema::Dialect;
 pub use shared::SharedStorage;
+pub(crate) use side::name_fits;
+#[cfg(unix)]
+pub(crate) use side::not_regular;
 
 /// Seconds after which a cached username is stale, either way (`USERNAME_TTL`, spec/storage.md §6.5).
 pub const USERNAME_TTL: i64 = 8 * 60 * 60;

@@ -819,6 +819,7 @@ impl Storage {
                 path: dir.to_path_buf(),
             });
         }
+        super::side::name_fits(&path)?;
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() && !path.exists() => Err(broken_link(path)),
             Ok(_) => Self::open_existing(path, wait, deadline(wait), check),
@@ -1031,6 +1032,7 @@ impl Storage {
 /// (`AlreadyExists`), a missing directory (spec/storage.md §2.4).
 pub(super) fn new_file_place(path: &Path) -> Result<(), StorageError> {
     names_a_file(path)?;
+    super::side::name_fits(path)?;
     if path.exists() {
         return Err(StorageError::AlreadyExists {
             path: path.to_path_buf(),

@@ -111,9 +111,35 @@ fn examine(
     None
 }
 
+/// The longest file name the file systems the crate runs on take (`NAME_MAX`, 255 bytes on
+/// Linux's, the BSDs' and macOS's). The crate forbids unsafe code, so it cannot ask `pathconf`.
+pub(crate) const NAME_MAX: usize = 255;
+
+/// The longest side-file suffix SQLite appends to a session file's name (`-journal`).
+const LONGEST_SUFFIX: usize = "-journal".len();
+
+/// Refuses a session file whose side files' names would not fit: `{name}-journal` must be at
+/// most [`NAME_MAX`] bytes, or SQLite can never write the file (its journal cannot be created,
+/// and it says only that the database cannot be opened). The name checked is the path's, and,
+/// where the path is a symbolic link to a file, that file's, which SQLite names its side files
+/// after (spec/storage.md §2.8).
+pub(crate) fn name_fits(path: &Path) -> Result<(), StorageError> {
+    let real = std::fs::canonicalize(path).ok();
+    for p in std::iter::once(path).chain(real.as_deref()) {
+        let bytes = p.file_name().map_or(0, |n| n.as_encoded_bytes().len());
+        if bytes + LONGEST_SUFFIX > NAME_MAX {
+            return Err(StorageError::NameTooLong {
+                path: p.to_path_buf(),
+                bytes,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// What a file that is not a regular one is, in words; `None` for a regular file.
 #[cfg(unix)]
-fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+pub(crate) fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt as _;
     let t = meta.file_type();
     Some(if t.is_file() {
