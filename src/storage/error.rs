@@ -344,6 +344,19 @@ pub enum StorageError {
         /// Why the session row cannot be read: `Corrupt`, `SessionRows`, `InvalidValue`, ...
         cause: Box<StorageError>,
     },
+    /// Salvage copies a damaged file before it reads it, and this one is larger than it copies
+    /// (spec/storage.md §11.1).
+    TooLargeToCopy {
+        /// The damaged file.
+        path: PathBuf,
+        /// How many bytes the copy would be: the database's pages as its header counts them, or
+        /// the file's size when the header gives no valid count.
+        length: u64,
+        /// The most salvage copies.
+        limit: u64,
+        /// Whether `length` is the header's count (else the file's size).
+        counted: bool,
+    },
 }
 
 /// Why a file cannot be written, as far as the open could tell ([`StorageError::ReadOnly`],
@@ -811,6 +824,21 @@ impl fmt::Display for StorageError {
                 "{}: a WAL-mode file whose -wal holds writes not yet in the file, which SQLite reads only through an index it must create at {}, and it cannot (the directory cannot be written by this user, or is on a read-only file system); open it once where that can be done (any client's open copies the -wal into the file), or copy the file and its -wal to such a directory",
                 path.display(),
                 shm.display()
+            ),
+            StorageError::TooLargeToCopy {
+                path,
+                length,
+                limit,
+                counted,
+            } => write!(
+                f,
+                "{}: not salvaged: the database is {length} bytes ({}), and salvage copies at most {limit} bytes before it reads a file",
+                path.display(),
+                if *counted {
+                    "the pages its header counts"
+                } else {
+                    "the file's size: its header counts no pages"
+                }
             ),
             StorageError::NothingSaved { path, cause } => {
                 // The cause names the same file: said once.
