@@ -344,6 +344,24 @@ pub enum StorageError {
         /// Why the session row cannot be read: `Corrupt`, `SessionRows`, `InvalidValue`, ...
         cause: Box<StorageError>,
     },
+    /// The file belongs to another user (not root), and is not opened for writing: the key
+    /// written into it would be theirs to read (spec/storage.md §2.2).
+    ForeignOwner {
+        /// The file.
+        path: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// This process's effective user id.
+        user: u32,
+    },
+    /// Users other than its owner may write the file, and it is not opened for writing: they
+    /// could swap the session under the client (spec/storage.md §2.2).
+    WritableByOthers {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// Salvage copies a damaged file before it reads it, and this one is larger than it copies
     /// (spec/storage.md §11.1).
     TooLargeToCopy {
@@ -824,6 +842,16 @@ impl fmt::Display for StorageError {
                 "{}: a WAL-mode file whose -wal holds writes not yet in the file, which SQLite reads only through an index it must create at {}, and it cannot (the directory cannot be written by this user, or is on a read-only file system); open it once where that can be done (any client's open copies the -wal into the file), or copy the file and its -wal to such a directory",
                 path.display(),
                 shm.display()
+            ),
+            StorageError::ForeignOwner { path, owner, user } => write!(
+                f,
+                "{}: not opened for writing: the file belongs to user {owner}, not to this user ({user}) or root; whoever made it could read the key written into it; open it read-only, or copy its session into a file of your own",
+                path.display()
+            ),
+            StorageError::WritableByOthers { path, mode } => write!(
+                f,
+                "{}: not opened for writing: its mode {mode:04o} lets other users write it, who could swap the session under this client; chmod 600 it",
+                path.display()
             ),
             StorageError::TooLargeToCopy {
                 path,

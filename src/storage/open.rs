@@ -882,6 +882,7 @@ impl Storage {
         deadline: Option<Instant>,
         check: bool,
     ) -> Result<Storage, StorageError> {
+        super::side::check_writable_by_owner_only(&path)?;
         let wal = sniff(&path)?;
         // Held from before the first connection: no read of this file's bytes by this process
         // may drop the claim from here on (spec/storage.md §2.5).
