@@ -307,6 +307,10 @@ fn make_schema_code(id: &str, dir: &Path) -> PathBuf {
             &elsewhere("x TEXT, g TEXT GENERATED ALWAYS AS (json_extract('{}', x)) VIRTUAL NOT NULL"),
         ),
         "generated-bomb" => edited(dir, GENERATED_BOMB),
+        "unparseable-elsewhere" => {
+            let columns: Vec<String> = (0..10_000).map(|i| format!("c{i}")).collect();
+            edited(dir, &elsewhere(&columns.join(", ")))
+        }
         other => panic!("no maker for table row {other}"),
     }
 }

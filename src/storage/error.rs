@@ -93,6 +93,17 @@ pub enum StorageError {
         /// What SQLite reported, first problems first.
         detail: String,
     },
+    /// An entry of the file's schema cannot be parsed by SQLite (a table made with
+    /// `writable_schema`, too many columns, expressions nested too deep), so SQLite reads no
+    /// table of the file (spec/storage.md §9). Salvage reads past it (§11.1).
+    UnreadableSchema {
+        /// The file, or `None` for a memory storage.
+        path: Option<PathBuf>,
+        /// The entry's name, as the file gives it (cut to 32 characters).
+        name: String,
+        /// What SQLite says is wrong with it.
+        detail: String,
+    },
     /// The file cannot be written: no write permission, a directory that may not be written, a
     /// read-only file system.
     ReadOnly {
@@ -419,6 +430,7 @@ impl StorageError {
             StorageError::Sqlite { path: Some(p), .. }
             | StorageError::UnknownCollation { path: Some(p), .. }
             | StorageError::Corrupt { path: Some(p), .. }
+            | StorageError::UnreadableSchema { path: Some(p), .. }
             | StorageError::DiskFull { path: Some(p) }
             | StorageError::InvalidValue { path: Some(p), .. }
             | StorageError::UnknownPeerType { path: Some(p), .. }
@@ -487,6 +499,15 @@ impl StorageError {
         };
         let owned = || path.map(std::path::Path::to_path_buf);
         if let rusqlite::Error::SqliteFailure(_, Some(message)) = &source {
+            if let Some(rest) = message.strip_prefix("malformed database schema (") {
+                let (name, detail) = rest.split_once(')').unwrap_or((rest, ""));
+                let detail = detail.strip_prefix(" - ").unwrap_or("malformed");
+                return StorageError::UnreadableSchema {
+                    path: owned(),
+                    name: shown_name(name),
+                    detail: detail.to_owned(),
+                };
+            }
             if let Some(name) = message.strip_prefix("no such collation sequence: ") {
                 return StorageError::UnknownCollation {
                     path: owned(),
@@ -852,6 +873,11 @@ impl fmt::Display for StorageError {
                 f,
                 "{}: not opened for writing: its mode {mode:04o} lets other users write it, who could swap the session under this client; chmod 600 it",
                 path.display()
+            ),
+            StorageError::UnreadableSchema { path, name, detail } => write!(
+                f,
+                "{}: the schema of {name} cannot be read by SQLite ({detail}), so SQLite reads none of the file's tables; a program other than a session library changed it; salvage may save the session if its own tables are whole",
+                place(path.as_ref())
             ),
             StorageError::TooLargeToCopy {
                 path,

@@ -272,6 +272,14 @@ impl Storage {
         .map_err(|e| StorageError::from_sqlite(Some(path), "opening a copy of the file", e))?;
         conn.pragma_update(None, "query_only", true)
             .map_err(|e| StorageError::from_sqlite(Some(path), "opening a copy of the file", e))?;
+        // A schema entry SQLite cannot parse (of a table the crate does not use) would make it
+        // read no table at all; with a writable schema it skips the entry instead. The copy is
+        // only read (query_only), and the damaged file never opened (spec/storage.md §11.1).
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_WRITABLE_SCHEMA,
+            true,
+        )
+        .map_err(|e| StorageError::from_sqlite(Some(path), "opening a copy of the file", e))?;
         let dialect = recognise(&conn, Some(path), false)?;
         let session = read_fields(&conn, dialect, Some(path)).map_err(|cause| {
             StorageError::NothingSaved {
