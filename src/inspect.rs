@@ -271,9 +271,15 @@ pub fn file_report(storage: &Storage) -> Result<FileReport, StorageError> {
         *peer_counts.entry(p.peer.peer_type).or_insert(0) += 1;
     }
     let fields = storage.session()?;
+    let mut warnings = export_warnings(&fields);
+    if let Some(mode) = storage.file_mode().filter(|m| m & 0o044 != 0) {
+        warnings.push(format!(
+            "mode {mode:04o}: other users of this machine can read the auth key; chmod 600 the file"
+        ));
+    }
     Ok(FileReport {
         dialect: storage.dialect(),
-        warnings: export_warnings(&fields),
+        warnings,
         fields,
         peer_counts,
         unreadable_peers,

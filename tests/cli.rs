@@ -279,15 +279,44 @@ fn unreadable_file_is_a_clear_error() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A copy of a fixture in `dir`, mode 0600 as a session file should be (the fixtures' own mode
+/// is the checkout's, which `inspect` warns of when others may read it).
 fn fixture_copy(dir: &util::TempDir, name: &str) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
     let to = dir.join(name);
     std::fs::copy(util::root().join("spec/fixtures").join(name), &to).unwrap();
+    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
     to.to_str().unwrap().to_owned()
+}
+
+/// A session file other users may read opens, and `inspect` says so with its mode and the fix,
+/// in text and JSON (spec/storage.md §2.2, "Owner and mode"); its mode is left as it was.
+#[test]
+fn inspect_warns_of_a_file_others_can_read() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = util::TempDir::new("cli-readable");
+    let p = fixture_copy(&dir, "pyrogram-2.0.106.session");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let want = "mode 0644: other users of this machine can read the auth key; chmod 600 the file";
+    let out = run(&["inspect", &p], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!("\nwarning      {want}\n")),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&["inspect", "--json", &p], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["warnings"], serde_json::json!([want]));
+    let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+    assert_eq!(mode & 0o7777, 0o644);
 }
 
 #[test]
 fn inspect_a_session_file() {
-    let out = run(&["inspect", "spec/fixtures/pyrogram-2.0.106.session"], None);
+    let dir = util::TempDir::new("cli-inspect-file");
+    let p = fixture_copy(&dir, "pyrogram-2.0.106.session");
+    let out = run(&["inspect", &p], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     insta::assert_snapshot!("inspect_file_text", text(&out.stdout));
     let out = run(
@@ -758,7 +787,12 @@ fn file_text_is_shown_escaped_and_errors_on_one_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("the database is damaged"), "{err}");
+    assert!(
+        err.contains(
+            "the schema of version cannot be read by SQLite (unrecognized token: \"`\\u000a"
+        ),
+        "{err}"
+    );
 }
 
 /// A text input larger than any session is refused after reading a little past the limit, not
@@ -1071,8 +1105,7 @@ fn resolve_follows_resolve_peers_order() {
 #[test]
 fn bad_peer_rows_do_not_lock_the_user_out() {
     let dir = util::TempDir::new("cli-bad-peers");
-    let path = dir.join("bad.session");
-    std::fs::copy("spec/fixtures/pyrogram-2.0.106.session", &path).unwrap();
+    let path = std::path::PathBuf::from(fixture_copy(&dir, "pyrogram-2.0.106.session"));
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "UPDATE peers SET type = 'USER' WHERE id = 111111111;

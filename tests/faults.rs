@@ -65,6 +65,10 @@ fn main() {
         Trial::test("permissions_give_typed_errors", permissions),
         Trial::test("modes_are_never_widened", modes),
         Trial::test(
+            "a_file_others_may_write_is_not_opened_for_writing",
+            writable_by_others,
+        ),
+        Trial::test(
             "a_held_file_is_waited_for_once_by_every_command",
             held_file_waited_for_once,
         ),
@@ -990,6 +994,16 @@ fn permissions() -> Result<(), Failed> {
     let dir = TempDir::new("perm");
     std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o777))?;
     let fixture = util::root().join("spec/fixtures/pyrogram-2.0.106.session");
+    // Each file belongs to the user who opens it, as a user's own file does: one of another
+    // user is refused before anything else (spec/storage.md §2.2, "Owner and mode").
+    let root =
+        std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)?;
+    let own = |p: &Path| -> std::io::Result<()> {
+        if root {
+            std::os::unix::fs::chown(p, Some(65534), Some(65534))?;
+        }
+        Ok(())
+    };
     let strip = |s: String| -> String {
         // "err <ms> <kind> <message>" without the time.
         let mut parts = s.splitn(3, ' ');
@@ -1000,6 +1014,7 @@ fn permissions() -> Result<(), Failed> {
     // Not readable.
     let unreadable = dir.join("unreadable.session");
     std::fs::copy(&fixture, &unreadable)?;
+    own(&unreadable)?;
     std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000))?;
     assert_eq!(
         strip(open_as_unprivileged(&unreadable, false)?),
@@ -1023,6 +1038,7 @@ fn permissions() -> Result<(), Failed> {
     ] {
         let read_only = dir.join(name);
         std::fs::copy(&source, &read_only)?;
+        own(&read_only)?;
         std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444))?;
         assert_eq!(
             strip(open_as_unprivileged(&read_only, false)?),
@@ -1052,7 +1068,8 @@ fn permissions() -> Result<(), Failed> {
     // A writable file in a directory where the journal cannot be created.
     let in_closed = closed.join("kept.session");
     std::fs::copy(&fixture, &in_closed)?;
-    std::fs::set_permissions(&in_closed, std::fs::Permissions::from_mode(0o666))?;
+    own(&in_closed)?;
+    std::fs::set_permissions(&in_closed, std::fs::Permissions::from_mode(0o600))?;
     assert_eq!(
         strip(open_as_unprivileged(&in_closed, false)?),
         format!(
@@ -1069,6 +1086,7 @@ fn permissions() -> Result<(), Failed> {
     std::fs::create_dir(&stuck)?;
     let with_journal = stuck.join("a.session");
     std::fs::copy(&fixture, &with_journal)?;
+    own(&with_journal)?;
     let journal = stuck.join("a.session-journal");
     std::fs::write(&journal, [0xA5u8; 1000])?;
     std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o555))?;
@@ -1107,6 +1125,63 @@ fn modes() -> Result<(), Failed> {
         s.close()?;
         assert_eq!(mode(&p)?, wanted, "{}", p.display());
     }
+    Ok(())
+}
+
+/// A file users other than its owner may write is refused for writing, with its mode and the
+/// fix, and left as it was; it opens read-only. Group write is allowed only where the group is
+/// the owner's private one (its id the owner's user id), as umask 002 makes files on systems with
+/// one group per user. A file others may only read opens, and says its mode (spec/storage.md
+/// §2.2, "Owner and mode").
+fn writable_by_others() -> Result<(), Failed> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = TempDir::new("writable-by-others");
+    let p = dir.join("shared.session");
+    std::fs::copy(
+        util::root().join("spec/fixtures/pyrogram-2.0.106.session"),
+        &p,
+    )?;
+    let set = |mode: u32| std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode));
+    set(0o666)?;
+    let before = std::fs::read(&p)?;
+    let err = Storage::open_file(&p).map(drop).unwrap_err();
+    assert!(
+        matches!(err, StorageError::WritableByOthers { mode: 0o666, .. }),
+        "{err:?}"
+    );
+    util::assert_message(
+        &err,
+        &format!(
+            "{}: not opened for writing: its mode 0666 lets other users write it, who could swap the session under this client; chmod 600 it",
+            p.display()
+        ),
+    );
+    assert_eq!(std::fs::read(&p)?, before);
+    assert_eq!(std::fs::metadata(&p)?.mode() & 0o7777, 0o666);
+    assert_eq!(Storage::open_file_read_only(&p)?.session()?.dc_id, 2);
+
+    // Group write: refused when the group is not the owner's own.
+    let meta = std::fs::metadata(&p)?;
+    set(0o660)?;
+    if meta.gid() == meta.uid() {
+        Storage::open_file(&p)?.close()?;
+    }
+    if std::fs::metadata("/proc/self")?.uid() == 0 {
+        std::os::unix::fs::chown(&p, None, Some(meta.uid() + 1))?;
+        let err = Storage::open_file(&p).map(drop).unwrap_err();
+        assert!(
+            matches!(err, StorageError::WritableByOthers { mode: 0o660, .. }),
+            "{err:?}"
+        );
+        std::os::unix::fs::chown(&p, None, Some(meta.gid()))?;
+    }
+
+    // Others may read: it opens, and says its mode.
+    set(0o644)?;
+    let s = Storage::open_file(&p)?;
+    assert_eq!(s.file_mode(), Some(0o644));
+    s.close()?;
+    assert_eq!(std::fs::metadata(&p)?.mode() & 0o7777, 0o644);
     Ok(())
 }
 

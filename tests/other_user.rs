@@ -59,6 +59,11 @@ fn main() {
         )
         .with_ignored_flag(why.is_some()),
         Trial::test(
+            "a_file_another_user_planted_is_not_opened_for_writing",
+            planted_file,
+        )
+        .with_ignored_flag(why.is_some()),
+        Trial::test(
             "scenario_folders_are_fresh_private_and_removed",
             scenario_folders,
         ),
@@ -77,6 +82,41 @@ fn main() {
         }),
     ];
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// The other user plants a session file, readable and writable by all (0666), in the shared folder; the user's
+/// open for writing refuses it, naming its owner, and writes nothing into it (spec/storage.md
+/// §2.2, "Owner and mode"; found by an audit, issue 17, second round: the new key was written,
+/// and the planter read it). Read-only, it opens.
+fn planted_file() -> Result<(), Failed> {
+    let stage = stage("other-user-planted")?;
+    let planted = stage.shared.join("bot.session");
+    let fixture = util::root().join("spec/fixtures/pyrogram-2.0.106.session");
+    as_other(r#"cp "$1" "$2" && chmod 666 "$2""#, &[&fixture, &planted])?;
+    let before = std::fs::read(&planted)?;
+    let out = as_user(&stage, &std::env::current_exe()?, &[], &[(OPEN, &planted)])?;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "err {}: not opened for writing: the file belongs to user {OTHER}, not to this user ({USER}) or root; whoever made it could read the key written into it; open it read-only, or copy its session into a file of your own\n",
+            planted.display()
+        ),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(
+        std::fs::read(&planted)?,
+        before,
+        "the planted file was written"
+    );
+    let read_only = as_user(
+        &stage,
+        Path::new(env!("CARGO_BIN_EXE_pyrosession")),
+        &[std::ffi::OsStr::new("inspect"), planted.as_os_str()],
+        &[],
+    )?;
+    assert!(read_only.status.success(), "{}", show(&read_only));
+    check_unharmed(&stage, &[])
 }
 
 /// Why the two users cannot be played here, if they cannot.

@@ -102,6 +102,17 @@ pub enum StorageError {
         /// What SQLite reported, first problems first.
         detail: String,
     },
+    /// An entry of the file's schema cannot be parsed by SQLite (a table made with
+    /// `writable_schema`, too many columns, expressions nested too deep), so SQLite reads no
+    /// table of the file (spec/storage.md §9). Salvage reads past it (§11.1).
+    UnreadableSchema {
+        /// The file, or `None` for a memory storage.
+        path: Option<PathBuf>,
+        /// The entry's name, as the file gives it (cut to 32 characters).
+        name: String,
+        /// What SQLite says is wrong with it.
+        detail: String,
+    },
     /// The file cannot be written: no write permission, a directory that may not be written, a
     /// read-only file system.
     ReadOnly {
@@ -353,6 +364,37 @@ pub enum StorageError {
         /// Why the session row cannot be read: `Corrupt`, `SessionRows`, `InvalidValue`, ...
         cause: Box<StorageError>,
     },
+    /// The file belongs to another user (not root), and is not opened for writing: the key
+    /// written into it would be theirs to read (spec/storage.md §2.2).
+    ForeignOwner {
+        /// The file.
+        path: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// This process's effective user id.
+        user: u32,
+    },
+    /// Users other than its owner may write the file, and it is not opened for writing: they
+    /// could swap the session under the client (spec/storage.md §2.2).
+    WritableByOthers {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Salvage copies a damaged file before it reads it, and this one is larger than it copies
+    /// (spec/storage.md §11.1).
+    TooLargeToCopy {
+        /// The damaged file.
+        path: PathBuf,
+        /// How many bytes the copy would be: the database's pages as its header counts them, or
+        /// the file's size when the header gives no valid count.
+        length: u64,
+        /// The most salvage copies.
+        limit: u64,
+        /// Whether `length` is the header's count (else the file's size).
+        counted: bool,
+    },
 }
 
 /// Why a file cannot be written, as far as the open could tell ([`StorageError::ReadOnly`],
@@ -397,6 +439,7 @@ impl StorageError {
             StorageError::Sqlite { path: Some(p), .. }
             | StorageError::UnknownCollation { path: Some(p), .. }
             | StorageError::Corrupt { path: Some(p), .. }
+            | StorageError::UnreadableSchema { path: Some(p), .. }
             | StorageError::DiskFull { path: Some(p) }
             | StorageError::InvalidValue { path: Some(p), .. }
             | StorageError::UnknownPeerType { path: Some(p), .. }
@@ -465,6 +508,15 @@ impl StorageError {
         };
         let owned = || path.map(std::path::Path::to_path_buf);
         if let rusqlite::Error::SqliteFailure(_, Some(message)) = &source {
+            if let Some(rest) = message.strip_prefix("malformed database schema (") {
+                let (name, detail) = rest.split_once(')').unwrap_or((rest, ""));
+                let detail = detail.strip_prefix(" - ").unwrap_or("malformed");
+                return StorageError::UnreadableSchema {
+                    path: owned(),
+                    name: shown_name(name),
+                    detail: detail.to_owned(),
+                };
+            }
             if let Some(name) = message.strip_prefix("no such collation sequence: ") {
                 return StorageError::UnknownCollation {
                     path: owned(),
@@ -829,6 +881,36 @@ impl fmt::Display for StorageError {
                 "{}: a WAL-mode file whose -wal holds writes not yet in the file, which SQLite reads only through an index it must create at {}, and it cannot (the directory cannot be written by this user, or is on a read-only file system); open it once where that can be done (any client's open copies the -wal into the file), or copy the file and its -wal to such a directory",
                 path.display(),
                 shm.display()
+            ),
+            StorageError::ForeignOwner { path, owner, user } => write!(
+                f,
+                "{}: not opened for writing: the file belongs to user {owner}, not to this user ({user}) or root; whoever made it could read the key written into it; open it read-only, or copy its session into a file of your own",
+                path.display()
+            ),
+            StorageError::WritableByOthers { path, mode } => write!(
+                f,
+                "{}: not opened for writing: its mode {mode:04o} lets other users write it, who could swap the session under this client; chmod 600 it",
+                path.display()
+            ),
+            StorageError::UnreadableSchema { path, name, detail } => write!(
+                f,
+                "{}: the schema of {name} cannot be read by SQLite ({detail}), so SQLite reads none of the file's tables; a program other than a session library changed it; salvage may save the session if its own tables are whole",
+                place(path.as_ref())
+            ),
+            StorageError::TooLargeToCopy {
+                path,
+                length,
+                limit,
+                counted,
+            } => write!(
+                f,
+                "{}: not salvaged: the database is {length} bytes ({}), and salvage copies at most {limit} bytes before it reads a file",
+                path.display(),
+                if *counted {
+                    "the pages its header counts"
+                } else {
+                    "the file's size: its header counts no pages"
+                }
             ),
             StorageError::NothingSaved { path, cause } => {
                 // The cause names the same file: said once.

@@ -280,6 +280,16 @@ impl Storage {
         }
     }
 
+    /// The permission bits of a file storage's file (`0o644`), as they are now; `None` for a
+    /// memory storage or where they cannot be read. A file others may read (`mode & 0o044`)
+    /// opens, as Pyrogram's files under umask 022 are, but its key can be read by them: say so,
+    /// and suggest `chmod 600` (spec/storage.md §2.2, "Owner and mode"). The crate never changes
+    /// an existing file's mode.
+    #[must_use]
+    pub fn file_mode(&self) -> Option<u32> {
+        self.path().and_then(side::mode)
+    }
+
     /// The schema's dialect and version.
     #[must_use]
     pub fn dialect(&self) -> Dialect {

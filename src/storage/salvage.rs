@@ -272,6 +272,14 @@ impl Storage {
         .map_err(|e| StorageError::from_sqlite(Some(path), "opening a copy of the file", e))?;
         conn.pragma_update(None, "query_only", true)
             .map_err(|e| StorageError::from_sqlite(Some(path), "opening a copy of the file", e))?;
+        // A schema entry SQLite cannot parse (of a table the crate does not use) would make it
+        // read no table at all; with a writable schema it skips the entry instead. The copy is
+        // only read (query_only), and the damaged file never opened (spec/storage.md §11.1).
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_WRITABLE_SCHEMA,
+            true,
+        )
+        .map_err(|e| StorageError::from_sqlite(Some(path), "opening a copy of the file", e))?;
         let dialect = recognise(&conn, Some(path), false)?;
         let session = read_fields(&conn, dialect, Some(path)).map_err(|cause| {
             StorageError::NothingSaved {
@@ -391,13 +399,13 @@ impl PrivateCopy {
         let before: Vec<Seen> = std::iter::once(seen(&real))
             .chain(SIDE_FILES.iter().map(|s| seen(&side(s))))
             .collect();
-        copy_private(path, &real, &copy.main)?;
+        copy_private(path, &real, &copy.main, true)?;
         for suffix in SIDE_FILES {
             let from = side(suffix);
             if from.exists() {
                 let mut to = copy.main.clone().into_os_string();
                 to.push(suffix);
-                copy_private(path, &from, Path::new(&to))?;
+                copy_private(path, &from, Path::new(&to), false)?;
                 copy.side_files.push(suffix);
             }
         }
@@ -422,13 +430,72 @@ fn private_dir() -> Result<PathBuf, StorageError> {
         .map_err(|e| StorageError::io(&base, "creating a private directory", e))
 }
 
-/// Copies `from` (the damaged file `shown`, or a side file of it) to a new file `to`, mode 0600.
-/// Every error names `shown`, the file the caller asked for, never the private copy
-/// (spec/storage.md §2.7); one at the copy says where it was being made.
-fn copy_private(shown: &Path, from: &Path, to: &Path) -> Result<(), StorageError> {
+/// The most salvage copies of a damaged file (spec/storage.md §11.1): 4 GiB, 50 times a session
+/// of a million peers.
+pub(super) const COPY_LIMIT: u64 = 4 << 30;
+
+/// How many bytes of the database file `file` (of `length` bytes) SQLite reads: the pages its
+/// header counts (bytes 28–31) times its page size (bytes 16–17), when the header says its count
+/// is valid (not zero, and the change counter, bytes 24–27, equal to the version-valid-for
+/// number, bytes 92–95), as SQLite itself decides; otherwise the whole file. `true` with it
+/// when the header counted it.
+fn database_length(file: &mut std::fs::File, length: u64) -> std::io::Result<(u64, bool)> {
+    use std::io::Read as _;
+    let mut header = [0u8; 100];
+    let mut got = 0;
+    while got < header.len() {
+        match file.read(&mut header[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    std::io::Seek::rewind(file)?;
+    if got < header.len() {
+        return Ok((length, false));
+    }
+    let word = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n if n >= 512 && n.is_power_of_two() => u64::from(n),
+        _ => return Ok((length, false)),
+    };
+    let pages = word(28);
+    if pages == 0 || word(24) != word(92) {
+        return Ok((length, false));
+    }
+    Ok(((u64::from(pages) * page_size).min(length), true))
+}
+
+/// Copies `from` (the damaged file `shown`, or a side file of it) to a new file `to`, mode 0600:
+/// for the damaged file itself (`database`), only the bytes SQLite reads ([`database_length`]),
+/// and no more than [`COPY_LIMIT`]. Every error names `shown`, the file the caller asked for,
+/// never the private copy (spec/storage.md §2.7); one at the copy says where it was being made.
+fn copy_private(shown: &Path, from: &Path, to: &Path, database: bool) -> Result<(), StorageError> {
+    use std::io::Read as _;
     // Never waited on: a FIFO put there since the side files were checked is an error.
     let mut source = super::side::open_regular(from)
         .map_err(|e| StorageError::io(shown, "copying the file", e))?;
+    let length = source
+        .metadata()
+        .map_err(|e| StorageError::io(shown, "copying the file", e))?
+        .len();
+    let (length, counted) = if database {
+        database_length(&mut source, length)
+            .map_err(|e| StorageError::io(shown, "copying the file", e))?
+    } else {
+        (length, false)
+    };
+    if length > COPY_LIMIT {
+        return Err(StorageError::TooLargeToCopy {
+            path: shown.to_path_buf(),
+            length,
+            limit: COPY_LIMIT,
+            counted,
+        });
+    }
+    let mut source = source.take(length);
     let mut dest = crate::temporary::create_new(to).map_err(|e| {
         StorageError::io(
             shown,
@@ -893,7 +960,7 @@ mod tests {
         let damaged = dir.join("damaged.session");
         std::fs::write(&damaged, b"bytes").expect("write");
         let to = dir.join("gone").join("salvage.session");
-        let err = copy_private(&damaged, &damaged, &to).unwrap_err();
+        let err = copy_private(&damaged, &damaged, &to, true).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(

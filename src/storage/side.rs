@@ -66,6 +66,60 @@ pub(super) fn check(path: &Path) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Checks that the existing session file at `path` may be opened for writing
+/// (spec/storage.md §2.2, "Owner and mode"): it belongs to this process's user or to root
+/// (root may open any user's file), and no user but its owner may write it. A file other users
+/// may write can have its content swapped under the client, or its new key read by the one who
+/// planted it. Group write is allowed where the group is the owner's private group (its id is
+/// the owner's user id), as `pam_umask`'s `usergroups` gives new files (umask 002) on systems that
+/// make one group per user.
+#[cfg(unix)]
+pub(super) fn check_writable_by_owner_only(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(meta) = std::fs::metadata(path) else {
+        // What cannot be read is said by the examination that follows.
+        return Ok(());
+    };
+    let user = process_uid();
+    if user.is_some_and(|u| u != 0 && u != meta.uid()) && meta.uid() != 0 {
+        return Err(StorageError::ForeignOwner {
+            path: path.to_path_buf(),
+            owner: meta.uid(),
+            user: user.unwrap_or(0),
+        });
+    }
+    let mode = meta.mode();
+    let group_may_write = mode & 0o020 != 0 && meta.gid() != meta.uid();
+    if mode & 0o002 != 0 || group_may_write {
+        return Err(StorageError::WritableByOthers {
+            path: path.to_path_buf(),
+            mode: mode & 0o7777,
+        });
+    }
+    Ok(())
+}
+
+/// [`check_writable_by_owner_only`] where files have no owners to check.
+#[cfg(not(unix))]
+pub(super) fn check_writable_by_owner_only(_path: &Path) -> Result<(), StorageError> {
+    Ok(())
+}
+
+/// The permission bits of the file at `path`, a symbolic link followed; `None` where it cannot
+/// be read or files have none.
+pub(super) fn mode(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| m.mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// What is wrong with the side file `side`, whose `symlink_metadata` is `meta`, if anything.
 #[cfg(unix)]
 fn examine(
