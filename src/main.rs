@@ -115,6 +115,10 @@ enum Command {
         /// Show the auth key itself (in hex).
         #[arg(long)]
         reveal_key: bool,
+        /// Answer by exit status whether Pyrogram 2.0.106 would take it as a session: 0 if so,
+        /// 3 if it is another library's session or a fork's file (1 if it cannot be read).
+        #[arg(long)]
+        pyrogram: bool,
         /// A session string, a text file holding one, a session file, or - for standard input.
         /// A string that begins with '-' goes after '--'.
         session: OsString,
@@ -306,8 +310,13 @@ fn run(command: Command) -> ExitCode {
             json,
             strict,
             reveal_key,
+            pyrogram,
             session,
-        } => inspect_cmd(&session, json, strict, reveal_key),
+        } => match inspect_cmd(&session, json, strict, reveal_key) {
+            Inspected::Failed(code) => code,
+            Inspected::Pyrogram(false) if pyrogram => ExitCode::from(NO),
+            Inspected::Pyrogram(_) => ExitCode::SUCCESS,
+        },
         Command::Export { file } => {
             if let Some(why) = missing_session_file(&file) {
                 return fail(false, &why, None);
@@ -404,6 +413,7 @@ fn run(command: Command) -> ExitCode {
                 // A query that may be a session string is not quoted unless it reads like a
                 // username typed by hand: at most 32 characters, none of them upper case
                 // (spec/conversions.md §11.1).
+                // No such peer: the command worked, and the answer is no (exit status 3).
                 Err(StorageError::NotFound(_))
                     if inspect::could_be_session_string(&query)
                         && (query.chars().count() > 32
@@ -416,7 +426,16 @@ fn run(command: Command) -> ExitCode {
                             query.chars().count()
                         ),
                         None,
-                    )
+                    );
+                    ExitCode::from(NO)
+                }
+                Err(
+                    e @ (StorageError::NotFound(_)
+                    | StorageError::UsernameExpired { .. }
+                    | StorageError::MissingAccessHash { .. }),
+                ) => {
+                    fail(json, &e.to_string(), None);
+                    ExitCode::from(NO)
                 }
                 Err(e) => fail(json, &e.to_string(), None),
             }
@@ -557,9 +576,27 @@ fn string_as_target(file: &std::path::Path) -> Option<String> {
     })
 }
 
-fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitCode {
+/// The exit status of a command that worked and whose answer is no: `inspect --pyrogram` of a
+/// session Pyrogram 2.0.106 does not take, `resolve` of a peer the file does not hold
+/// (spec/conversions.md §11.4).
+const NO: u8 = 3;
+
+/// What `inspect` found: a report was printed, of a session Pyrogram 2.0.106 takes or not; or
+/// it failed, with this exit status.
+enum Inspected {
+    Pyrogram(bool),
+    Failed(ExitCode),
+}
+
+impl From<ExitCode> for Inspected {
+    fn from(code: ExitCode) -> Self {
+        Inspected::Failed(code)
+    }
+}
+
+fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspected {
     if let Some(why) = unusable_path(arg) {
-        return fail(json, &why, None);
+        return fail(json, &why, None).into();
     }
     let source = Source::from_arg(arg);
     if let Source::SessionFile(path) = &source {
@@ -571,13 +608,13 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
             Ok((d, None)) => {
                 return match convert::read_detected_since(path, &d, None, started) {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
-                    Err(e) => fail(json, &naming_source(&e, Some(path), None), None),
+                    Err(e) => fail(json, &naming_source(&e, Some(path), None), None).into(),
                 };
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
             Err(e) if inspect::begins_like_json(path) => {
-                return fail(json, &naming_source(&e, Some(path), None), None);
+                return fail(json, &naming_source(&e, Some(path), None), None).into();
             }
             // The storage's own answer, from the open detection made: opening again would wait
             // again for a file another client holds (spec/storage.md §2.5).
@@ -585,20 +622,20 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
             Err(_) => Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)),
         };
         return match report {
-            Ok(r) if json => {
-                out!("{}", inspect::file_to_json(&r, reveal_key));
-                ExitCode::SUCCESS
-            }
             Ok(r) => {
-                out_raw!("{}", inspect::file_to_text(&r, reveal_key));
-                ExitCode::SUCCESS
+                if json {
+                    out!("{}", inspect::file_to_json(&r, reveal_key));
+                } else {
+                    out_raw!("{}", inspect::file_to_text(&r, reveal_key));
+                }
+                Inspected::Pyrogram(r.dialect.opened_by_pyrogram())
             }
-            Err(e) => fail(json, &e.to_string(), None),
+            Err(e) => fail(json, &e.to_string(), None).into(),
         };
     }
     let text = match read(&source, json) {
         Ok(t) => zeroize::Zeroizing::new(t),
-        Err(code) => return code,
+        Err(code) => return code.into(),
     };
     match inspect::decode(&text, strict) {
         Ok(decoded) => {
@@ -607,7 +644,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
             } else {
                 out_raw!("{}", inspect::to_text(&decoded, reveal_key));
             }
-            ExitCode::SUCCESS
+            Inspected::Pyrogram(true)
         }
         Err(e) => {
             // Not a Pyrogram string: perhaps another library's string, or a JSON session.
@@ -621,23 +658,25 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
             let mut report = inspect::error_json(&e);
             let message = neither(arg, e.to_string());
             report["error"] = json!(message);
-            fail(json, &message, Some(report))
+            fail(json, &message, Some(report)).into()
         }
     }
 }
 
+/// The report on another library's session (or a JSON session), which Pyrogram 2.0.106 does not
+/// take as its own.
 fn foreign_report(
     d: &convert::Detected,
     account: &convert::Account,
     json: bool,
     reveal_key: bool,
-) -> ExitCode {
+) -> Inspected {
     if json {
         out!("{}", convert::describe::to_json(d, account, reveal_key));
     } else {
         out_raw!("{}", convert::describe::to_text(d, account, reveal_key));
     }
-    ExitCode::SUCCESS
+    Inspected::Pyrogram(false)
 }
 
 fn convert_cmd(

@@ -481,7 +481,7 @@ fn peers_and_resolve() {
         ],
         None,
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
         text(&out.stderr).starts_with("pyrosession: username expired: alice (cached "),
         "{}",
@@ -491,7 +491,8 @@ fn peers_and_resolve() {
         &["resolve", "spec/fixtures/pyrogram-2.0.106.session", "42"],
         None,
     );
-    assert_eq!(out.status.code(), Some(1));
+    // No such peer: the command worked and the answer is no (spec/conversions.md §11.4).
+    assert_eq!(out.status.code(), Some(3));
     assert_eq!(text(&out.stderr), "pyrosession: peer id not found: 42\n");
 }
 #[test]
@@ -1181,4 +1182,61 @@ fn bad_peer_rows_do_not_lock_the_user_out() {
         .join("\n")
         + "\n";
     assert_eq!(text(&out.stderr), want);
+}
+
+/// Exit statuses a script can use (spec/conversions.md §11.4): `inspect --pyrogram` answers
+/// whether Pyrogram 2.0.106 takes the session as its own (0), or not (3: another library's
+/// session, a fork's file), apart from a failure (1); `resolve` tells a peer the file does not
+/// hold (3) from a failure (1). (A Telethon string inspected with exit status 0, and a missing
+/// peer and a missing file both gave 1.)
+#[test]
+fn exit_statuses_answer_scripts() {
+    let fixture = |name: &str| {
+        util::root()
+            .join("spec/fixtures")
+            .join(name)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let example = |name: &str| {
+        std::fs::read_to_string(util::root().join("spec/examples").join(name))
+            .unwrap()
+            .trim_end()
+            .to_owned()
+    };
+    let v2 = example("v2.txt");
+    for (arg, code) in [
+        (fixture("pyrogram-2.0.106.session"), 0),
+        (fixture("hydrogram-0.2.0.session"), 0),
+        (fixture("kurigram-2.2.26.session"), 3),
+        (fixture("telethon-1.45.0.session"), 3),
+        (v2.clone(), 0),
+        (example("telethon.txt"), 3),
+        (v2[..300].to_owned(), 1),
+    ] {
+        let out = run(&["inspect", "--pyrogram", &arg], None);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            &arg[..40.min(arg.len())]
+        );
+        // Without the flag, a report printed is success.
+        let out = run(&["inspect", &arg], None);
+        assert_eq!(out.status.code(), Some(i32::from(code == 1)));
+    }
+    let file = fixture("pyrogram-2.0.106.session");
+    assert_eq!(run(&["resolve", &file, "me"], None).status.code(), Some(0));
+    let missing = run(&["resolve", &file, "@nosuchname"], None);
+    assert_eq!(missing.status.code(), Some(3));
+    assert_eq!(
+        text(&missing.stderr),
+        "pyrosession: username not found: nosuchname\n"
+    );
+    assert_eq!(
+        run(&["resolve", "no-such-file.session", "me"], None)
+            .status
+            .code(),
+        Some(1)
+    );
 }

@@ -71,6 +71,14 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// Whether Pyrogram 2.0.106 takes a file of this dialect as its own: its own schema, of any
+    /// version it migrates (hydrogram's files are of it too). A fork's file it would open but not
+    /// read rightly (spec/dialects.md).
+    #[must_use]
+    pub fn opened_by_pyrogram(self) -> bool {
+        matches!(self, Dialect::Pyrogram(_))
+    }
+
     /// The schema version.
     #[must_use]
     pub const fn version(self) -> i64 {
