@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use pyrosession::peer::{InputPeer, Peer, PeerType};
-use pyrosession::storage::{schema::SCHEMA_V3, Storage};
+use pyrosession::storage::{Storage, SCHEMA_V3};
 use rusqlite::Connection;
 
 fn sizes() -> Vec<usize> {

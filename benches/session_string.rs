@@ -83,7 +83,7 @@ fn storage(c: &mut Criterion) {
     let session = decode_strict(&canonical).expect("canonical").session;
     let template = rusqlite::Connection::open_in_memory().expect("memory");
     template
-        .execute_batch(pyrosession::storage::schema::SCHEMA_V3)
+        .execute_batch(pyrosession::storage::SCHEMA_V3)
         .expect("schema");
     template
         .execute_batch(

@@ -604,7 +604,7 @@ fn pyrogram_v2_files_are_migrated_as_pyrogram_does() {
     let dir = TempDir::new("migrate");
     for (from, peers_kept) in [(2, true), (1, false)] {
         let p = dir.join(&format!("v{from}.session"));
-        let v2 = pyrosession::storage::schema::SCHEMA_V3.replace("    api_id    INTEGER,\n", "");
+        let v2 = pyrosession::storage::SCHEMA_V3.replace("    api_id    INTEGER,\n", "");
         sqlite_file(&p, &format!("{v2} INSERT INTO version VALUES ({from}); INSERT INTO sessions VALUES (2, 0, NULL, 0, 5, 0);
             INSERT INTO peers (id, access_hash, type) VALUES (1, 2, 'user');"));
         let s = Storage::open_file(&p).unwrap();

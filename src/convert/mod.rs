@@ -27,7 +27,7 @@
 
 pub mod dc;
 pub mod describe;
-pub mod detect;
+mod detect;
 mod error;
 pub mod gramjs;
 pub mod legacy_json;

@@ -28,7 +28,7 @@ pub(crate) mod held;
 mod open;
 mod peers;
 mod salvage;
-pub mod schema;
+pub(crate) mod schema;
 mod shared;
 pub(crate) mod side;
 
@@ -53,7 +53,7 @@ pub use peers::{StoredPeer, UnreadablePeer};
 pub use salvage::{
     IndexReport, LeftBehind, Rejected, RowidRange, SalvageReport, Salvaged, TableReport,
 };
-pub use schema::Dialect;
+pub use schema::{Dialect, SCHEMA_V3};
 pub use shared::SharedStorage;
 pub(crate) use side::name_fits;
 #[cfg(unix)]
