@@ -565,14 +565,21 @@ fn missing_session_file(file: &std::path::Path) -> Option<String> {
 }
 
 /// Why a file to write cannot be named by this argument: it is a session string (SESSION and
-/// FILE swapped), which would then be quoted as the file written.
+/// FILE swapped), which would then be quoted as the file written; or it may be one cut short: 64
+/// characters or more, nearly all base64 (spec/conversions.md §11.1).
 fn string_as_target(file: &std::path::Path) -> Option<String> {
     let text = file.to_str()?;
-    (std::fs::symlink_metadata(file).is_err()
-        && inspect::could_be_session_string(text)
-        && is_a_session(text))
-    .then(|| {
-        "the file to write is named by a session string (not shown): give the session first, then the file".to_owned()
+    if std::fs::symlink_metadata(file).is_ok() || !inspect::could_be_session_string(text) {
+        return None;
+    }
+    if is_a_session(text) {
+        return Some("the file to write is named by a session string (not shown): give the session first, then the file".to_owned());
+    }
+    (text.chars().count() >= 64).then(|| {
+        format!(
+            "the file to write is named by what may be a session string (of {} characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64",
+            text.chars().count()
+        )
     })
 }
 

@@ -1240,3 +1240,33 @@ fn exit_statuses_answer_scripts() {
         Some(1)
     );
 }
+
+/// A file to write named by what may be a session string cut short (64 characters or more,
+/// nearly all base64) is refused, and never printed: `import`, `convert` and `salvage` made such
+/// a file and quoted its name in `wrote …` (found by an audit; spec/conversions.md §11.1).
+#[test]
+fn a_target_named_by_a_cut_string_is_refused_unquoted() {
+    let dir = util::TempDir::new("cut-target");
+    let v2 = std::fs::read_to_string(util::root().join("spec/examples/v2.txt")).unwrap();
+    let v2 = v2.trim_end();
+    let cut = &v2[..120];
+    let fixture = util::root().join("spec/fixtures/pyrogram-2.0.106.session");
+    let fixture = fixture.to_str().unwrap();
+    for args in [
+        vec!["import", v2, cut],
+        vec!["convert", "--to", "pyrogram-file", v2, cut],
+        vec!["salvage", fixture, cut],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pyrosession"));
+        let out = child.args(&args).current_dir(&dir.0).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", args[0]);
+        assert_eq!(
+            text(&out.stderr),
+            "pyrosession: the file to write is named by what may be a session string (of 120 characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64\n",
+            "{}",
+            args[0]
+        );
+        assert!(!text(&out.stdout).contains(&cut[..24]));
+        assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 0, "{}", args[0]);
+    }
+}
