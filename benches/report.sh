@@ -31,5 +31,10 @@ for pass in $(seq 1 "$passes"); do
   "$PY" benches/pyrogram_anchor.py "$PYROSESSION_BENCH_SIZES" > "target/bench-passes/pyrogram_anchor-$pass.jsonl"
 done
 cargo bench -q --bench peak_memory | grep '^{' > target/bench-passes/peak_memory.json
+# The fuzz targets' section at the end is measured by hand (its commands are in it): kept as is.
+fuzz_section=$(sed -n '/^## Fuzz targets/,$p' BENCHMARKS.md 2>/dev/null || true)
 python3 benches/report.py target/bench-passes > BENCHMARKS.md
+if [ -n "$fuzz_section" ]; then
+  printf '\n%s\n' "$fuzz_section" >> BENCHMARKS.md
+fi
 echo "wrote BENCHMARKS.md" >&2

@@ -2,8 +2,24 @@
 //! (spec/session-string.md §9.4): not only that nothing panics.
 #![no_main]
 
+use std::fmt::{self, Display, Write};
+
 use libfuzzer_sys::fuzz_target;
 use pyrosession::string::{decode_compat, decode_strict, encode};
+
+/// Whether `value` displays as a non-empty text: the whole `Display` runs, into no allocation.
+fn says_something(value: &impl Display) -> bool {
+    struct Length(usize);
+    impl Write for Length {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut length = Length(0);
+    write!(length, "{value}").expect("Display succeeds");
+    length.0 > 0
+}
 
 fuzz_target!(|data: &[u8]| {
     // Any bytes become a string: invalid UTF-8 turns into U+FFFD, which is non-ASCII input.
@@ -25,21 +41,25 @@ fuzz_target!(|data: &[u8]| {
         Ok(d) => {
             // Warnings are empty exactly when the string is canonical.
             assert_eq!(d.warnings.is_empty(), strict.is_ok(), "{:?}", d.warnings);
-            // Re-encoding what compat accepts gives a string strict accepts, same session.
-            let again = encode(&d.session, d.format).unwrap();
-            let st = decode_strict(&again).unwrap();
-            assert_eq!((st.format, &st.session), (d.format, &d.session));
+            // Re-encoding what compat accepts gives a string strict accepts, same session. When
+            // strict accepted `s`, this is already shown: `d` is strict's result and encodes to
+            // `s` (both asserted above), and strict's result for `s` is `strict`.
+            if strict.is_err() {
+                let again = encode(&d.session, d.format).unwrap();
+                let st = decode_strict(&again).unwrap();
+                assert_eq!((st.format, &st.session), (d.format, &d.session));
+            }
             for w in &d.warnings {
-                assert!(!w.to_string().is_empty());
+                assert!(says_something(w));
             }
         }
         Err(e) => {
             // Every rejection of a non-empty string names Pyrogram's own error.
-            assert!(!e.to_string().is_empty());
+            assert!(says_something(e));
             assert_eq!(e.pyrogram_error().is_none(), s.is_empty(), "{e}");
         }
     }
     if let Err(e) = &strict {
-        assert!(!e.to_string().is_empty());
+        assert!(says_something(e));
     }
 });

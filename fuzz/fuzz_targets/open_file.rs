@@ -12,6 +12,5 @@ fuzz_target!(|data: &[u8]| {
     let dir = common::scratch();
     let path = dir.join("fuzz.session");
     std::fs::write(&path, data).expect("write input");
-    common::open_and_use(&dir, &path);
-    let _ = std::fs::remove_dir_all(&dir);
+    common::open_and_use(&dir, &path, &[common::entry("fuzz.session".into(), data)]);
 });

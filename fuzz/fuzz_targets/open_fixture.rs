@@ -258,6 +258,5 @@ fuzz_target!(|input: Input| {
         }
         std::fs::write(&path, bytes).expect("write damaged");
     }
-    common::open_and_use(&dir, &path);
-    let _ = std::fs::remove_dir_all(&dir);
+    common::open_and_use(&dir, &path, &common::snapshot(&dir));
 });

@@ -32,8 +32,10 @@ pub(crate) fn decode_compat_undiagnosed(input: &str) -> Result<Decoded, DecodeEr
     if input.is_empty() {
         return Err(DecodeErrorKind::Empty);
     }
-    if let Some((offset, ch)) = input.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
-        return Err(DecodeErrorKind::NonAscii { offset, ch });
+    if !input.is_ascii() {
+        if let Some((offset, ch)) = input.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
+            return Err(DecodeErrorKind::NonAscii { offset, ch });
+        }
     }
     // The string is ASCII from here on, so characters and bytes coincide.
     let bytes = input.as_bytes();

@@ -8,6 +8,7 @@ use base64::{alphabet, Engine as _};
 use zeroize::Zeroizing;
 
 use super::compat::decode_compat_undiagnosed;
+use super::pybase64::is_base64;
 use super::strict::decode_strict_undiagnosed;
 use super::Format;
 
@@ -126,8 +127,27 @@ fn unquoted(input: &str) -> Option<Diagnosis> {
         .or_else(|| too_long(input))
 }
 
+/// Whether base64 of `chars` characters can decode to `bytes` bytes or more: four characters
+/// carry three bytes at most, whatever the decoder. The rules below first ask this of their
+/// lengths, so that a string too short for what a rule looks for costs nothing to rule out.
+fn may_hold(chars: usize, bytes: usize) -> bool {
+    chars / 4 * 3 + (chars % 4).saturating_sub(1) >= bytes
+}
+
 fn whitespace(input: &str) -> Option<Diagnosis> {
-    let (first_offset, _) = input.chars().enumerate().find(|(_, c)| c.is_whitespace())?;
+    // Without its whitespace (at least one character) the string must decode to the shortest
+    // layout; its bytes are at least its characters.
+    if !may_hold(input.len().saturating_sub(1), Format::Legacy32.byte_len()) {
+        return None;
+    }
+    // In ASCII text the whitespace characters are these bytes, and bytes are characters.
+    let first_offset = if input.is_ascii() {
+        input
+            .bytes()
+            .position(|b| matches!(b, b' ' | b'\t'..=b'\r'))?
+    } else {
+        input.chars().position(char::is_whitespace)?
+    };
     let stripped: Zeroizing<String> =
         Zeroizing::new(input.chars().filter(|c| !c.is_whitespace()).collect());
     decode_compat_undiagnosed(&stripped).ok()?;
@@ -141,19 +161,18 @@ fn whitespace(input: &str) -> Option<Diagnosis> {
 #[must_use]
 pub(crate) fn inside_quotes(input: &str) -> Option<&str> {
     let body = input.strip_prefix('b').unwrap_or(input);
-    [
-        ('"', '"'),
-        ('\'', '\''),
-        ('`', '`'),
-        ('\u{201c}', '\u{201d}'),
-        ('\u{2018}', '\u{2019}'),
-    ]
-    .into_iter()
-    .find_map(|(open, close)| {
-        body.strip_prefix(open)?
-            .strip_suffix(close)
-            .filter(|inner| !inner.is_empty() && !inner.contains([open, close]))
-    })
+    // The first character names the one pair that can enclose the string.
+    let open = body.chars().next()?;
+    let close = match open {
+        '"' | '\'' | '`' => open,
+        '\u{201c}' => '\u{201d}',
+        '\u{2018}' => '\u{2019}',
+        _ => return None,
+    };
+    body[open.len_utf8()..]
+        .strip_suffix(close)
+        // One character at a time searched for (`memchr`), not a set of them (a loop of ours).
+        .filter(|inner| !inner.is_empty() && !inner.contains(open) && !inner.contains(close))
 }
 
 fn quoted(input: &str) -> Option<Diagnosis> {
@@ -171,6 +190,9 @@ const ANY_PADDING: GeneralPurposeConfig =
 
 fn telethon(input: &str) -> Option<Diagnosis> {
     let body = input.strip_prefix('1')?;
+    if !may_hold(body.len(), 263) {
+        return None;
+    }
     let bytes = Zeroizing::new(
         GeneralPurpose::new(&alphabet::URL_SAFE, ANY_PADDING)
             .decode(body)
@@ -191,7 +213,7 @@ fn telethon(input: &str) -> Option<Diagnosis> {
 /// 100 for Telethon's IPv6; so does this.
 fn gramjs(input: &str) -> Option<Diagnosis> {
     let body = input.strip_prefix('1')?;
-    if body.len() == 352 {
+    if body.len() == 352 || !may_hold(body.len(), 1 + 2 + 2 + 256) {
         return None;
     }
     let bytes = Zeroizing::new(
@@ -218,7 +240,13 @@ fn gramjs(input: &str) -> Option<Diagnosis> {
 
 fn padded_legacy(input: &str) -> Option<Diagnosis> {
     let trimmed = input.trim_end_matches('=');
-    if trimmed.len() == input.len() {
+    // The strict decoder accepts only a legacy layout's length (in bytes, as it is ASCII).
+    if trimmed.len() == input.len()
+        || !matches!(
+            Format::from_char_len(trimmed.len()),
+            Some(Format::Legacy32 | Format::Legacy64)
+        )
+    {
         return None;
     }
     let decoded = decode_strict_undiagnosed(trimmed).ok()?;
@@ -234,24 +262,27 @@ fn too_long(input: &str) -> Option<Diagnosis> {
         return None;
     }
     Format::ALL.into_iter().find_map(|format| {
-        let (end, _) = input.char_indices().nth(format.char_len())?;
-        let extra = input[end..].chars().count();
-        decode_strict_undiagnosed(&input[..end])
-            .is_ok()
-            .then_some(Diagnosis::TooLong { format, extra })
+        // A prefix the strict decoder accepts is ASCII, so its characters are its bytes; where
+        // the first bytes are not a whole prefix of characters, no prefix of them is accepted.
+        let end = format.char_len();
+        let prefix = input.get(..end)?;
+        decode_strict_undiagnosed(prefix).ok()?;
+        Some(Diagnosis::TooLong {
+            format,
+            extra: input[end..].chars().count(),
+        })
     })
 }
 
 fn truncated(input: &str) -> Option<Diagnosis> {
     // Pyrogram reads `+` and `/` as `-` and `_`: a string in either alphabet is cut short alike.
-    let url_safe = input
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/'));
+    // The length first (in bytes, which are the characters where the alphabet test passes):
+    // it rules most strings out without reading them.
     let found = input.len();
-    (url_safe
-        && found > 0
+    (found > 0
         && found < Format::V2.char_len()
-        && Format::from_char_len(found).is_none())
+        && Format::from_char_len(found).is_none()
+        && input.bytes().all(is_base64))
     .then_some(Diagnosis::Truncated { found })
 }
 

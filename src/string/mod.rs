@@ -280,10 +280,9 @@ fn unpack(bytes: &[u8], format: Format) -> Unpacked {
             u64::from_be_bytes(be)
         }
     };
-    let mut key = [0u8; crate::AuthKey::LEN];
-    key.copy_from_slice(&bytes[k..k + crate::AuthKey::LEN]);
-    let auth_key = crate::AuthKey::new(key);
-    zeroize::Zeroize::zeroize(&mut key);
+    // Straight into the key's own heap buffer: no copy on the stack to wipe.
+    let auth_key = crate::AuthKey::from_slice(&bytes[k..k + crate::AuthKey::LEN])
+        .expect("a slice of the key's length");
     Unpacked {
         dc_id: bytes[0],
         api_id,

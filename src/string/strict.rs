@@ -5,12 +5,9 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::error::{BoolField, DecodeError, DecodeErrorKind};
+use super::pybase64::is_url_safe;
 use super::{unpack, Decoded, Format};
 use crate::Session;
-
-fn url_safe(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
 
 /// Decodes a canonical session string and nothing else (spec/session-string.md §5).
 ///
@@ -27,7 +24,11 @@ pub fn decode_strict(input: &str) -> Result<Decoded, DecodeError> {
 
 /// [`decode_strict`] without the diagnosis of rejected strings.
 pub(crate) fn decode_strict_undiagnosed(input: &str) -> Result<Decoded, DecodeErrorKind> {
-    if let Some((offset, ch)) = input.chars().enumerate().find(|(_, c)| !url_safe(*c)) {
+    // Bytes, not characters: every byte before the first one outside the alphabet is ASCII, so
+    // its byte offset is its character offset, and it starts a character (a non-ASCII
+    // character's first byte is outside the alphabet).
+    if let Some(offset) = input.bytes().position(|b| !is_url_safe(b)) {
+        let ch = input[offset..].chars().next().unwrap_or_default();
         return Err(DecodeErrorKind::InvalidCharacter { offset, ch });
     }
     // Only ASCII from here on.
