@@ -44,31 +44,44 @@ impl std::fmt::Debug for Source {
 enum Head {
     /// The SQLite header.
     Sqlite,
-    /// Nothing, or a JSON object (`{` after any whitespace), or bytes it cannot read.
+    /// A JSON object: `{` after any white space.
+    Json,
+    /// Nothing, or bytes it cannot read.
     Other,
     /// Anything else: text, such as a session string.
     Text,
 }
 
+/// The first bytes of the file at `path`, read through a non-blocking open of a regular file
+/// (a FIFO put there is not waited on: it cannot be read, [`Head::Other`]).
 fn head(path: &Path) -> Head {
-    let mut head = [0u8; 16];
-    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) else {
+    let mut head = [0u8; 256];
+    let Ok(n) = crate::storage::open_regular(path).and_then(|mut f| f.read(&mut head)) else {
         return Head::Other;
     };
-    if n == 16 && &head == b"SQLite format 3\0" {
+    if n >= 16 && &head[..16] == b"SQLite format 3\0" {
         Head::Sqlite
     } else {
         match head[..n].iter().find(|b| !b.is_ascii_whitespace()) {
-            None | Some(b'{') => Head::Other,
+            None => Head::Other,
+            Some(b'{') => Head::Json,
             Some(_) => Head::Text,
         }
     }
 }
 
+/// Whether the file at `path` begins, after any white space, with `{`, as a JSON session does.
+/// The file is opened without waiting and only if it is a regular file: a FIFO or device is
+/// not JSON (spec/conversions.md §11).
+#[must_use]
+pub fn begins_like_json(path: &Path) -> bool {
+    head(path) == Head::Json
+}
+
 impl Source {
     /// Names the source of an argument: `-` is standard input; the path of an existing file is a
-    /// session file when it begins like an SQLite database or is named `*.session`, and a text
-    /// file otherwise; anything else is the string itself (an argument that is not UTF-8, which
+    /// session file when it begins like an SQLite database or a JSON object, or is named
+    /// `*.session` and is empty, and a text file otherwise; anything else is the string itself (an argument that is not UTF-8, which
     /// no session string is, kept as its lossy text, which then fails to decode).
     #[must_use]
     pub fn from_arg(arg: impl AsRef<std::ffi::OsStr>) -> Source {
@@ -85,10 +98,11 @@ impl Source {
                 head(path)
             };
             // By its content: a string saved in a `.session` file is a string, and gets the
-            // string's verdict; a JSON session or an empty file named so is a session file,
-            // which the storage then names for what it is.
+            // string's verdict; a JSON object, whatever its name, is a JSON session (broken, it
+            // gets the JSON session's diagnosis, never a string's), and an empty file named
+            // `*.session` a session file, which the storage then names for what it is.
             let session_named = path.extension().is_some_and(|e| e == "session");
-            if kind == Head::Sqlite || (session_named && kind != Head::Text) {
+            if matches!(kind, Head::Sqlite | Head::Json) || (session_named && kind == Head::Other) {
                 Source::SessionFile(path.to_path_buf())
             } else {
                 Source::File(path.to_path_buf())
@@ -109,7 +123,7 @@ impl Source {
                         "an SQLite session file this process has open, not text",
                     ));
                 }
-                std::fs::File::open(path).and_then(crate::convert::read_text_bytes)?
+                crate::storage::open_regular(path).and_then(crate::convert::read_text_bytes)?
             }
             Source::Stdin => crate::convert::read_text_bytes(io::stdin().lock())?,
         };
@@ -274,12 +288,14 @@ fn or_none<T: std::fmt::Display>(v: Option<T>) -> String {
 }
 
 /// A value from outside the program (a file, an argument, a driver's answer) as it may be
-/// shown on a terminal, on one line: every control character (line breaks and tabs included)
-/// and every invisible character that reorders or hides text (U+200B-U+200F, U+202A-U+202E,
-/// U+2066-U+2069) is written as `\u` and four hex digits, so that no value can move the cursor,
-/// clear the screen, add lines of its own to a report or hide what follows it
-/// (spec/conversions.md §11.2). The one escaping rule of the command: [`terminal_safe`] is the
-/// same rule for whole reports, whose line breaks are the report's own.
+/// shown on a terminal, on one line: every character of general category Cc (controls, line
+/// breaks and tabs included), Cf (format: bidi controls, zero-width characters, U+FEFF, tags),
+/// Zl or Zp (U+2028, U+2029), and every default-ignorable one (variation selectors, fillers) is
+/// written as `\u` and four hex digits (a character beyond U+FFFF as its UTF-16 surrogate pair,
+/// as JSON writes it), so that no value can move the cursor, clear the screen, add lines of its
+/// own to a report or hide or reorder what follows it (spec/conversions.md §11.2). The one
+/// escaping rule of the command: [`terminal_safe`] is the same rule for whole reports, whose
+/// line breaks are the report's own.
 #[must_use]
 pub fn one_line(value: &str) -> std::borrow::Cow<'_, str> {
     escape(value, false)
@@ -295,23 +311,39 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn escape(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && !(keep_layout && matches!(c, '\n' | '\t')))
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let unsafe_char =
+        |c: char| crate::escaped_chars::escaped(c) && !(keep_layout && matches!(c, '\n' | '\t'));
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         if unsafe_char(c) {
-            // Every such character is in the Basic Multilingual Plane: four digits suffice.
-            let _ = write!(out, "\\u{:04x}", u32::from(c));
+            // Four digits a unit: beyond U+FFFF, the two units of UTF-16, as in JSON.
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A path as a message shows it: UTF-8 as it is, and each byte that is not UTF-8 as `\x` and
+/// two lowercase hex digits (`bad\xff.session`), so that the operator can tell which file is
+/// meant, where [`Path::display`] would show U+FFFD for any such byte. The result is then
+/// escaped by [`one_line`] as any text from outside (spec/conversions.md §11.2).
+#[must_use]
+pub fn shown_path(path: &Path) -> String {
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_encoded_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
 }
 
 /// Whether a command-line argument that names no file could be a session string, whole or

@@ -42,6 +42,7 @@
 pub mod auth_key;
 pub mod conform;
 pub mod convert;
+mod escaped_chars;
 pub mod inspect;
 pub mod peer;
 mod python_digits;

@@ -25,13 +25,21 @@ macro_rules! out_raw {
     };
 }
 
-/// The first error writing standard output met, other than a closed pipe; `main` reports it
-/// and fails, so that `export > backup.txt` on a full disk does not pass for a backup.
+/// The first error writing standard output met, other than a closed pipe where the output is a
+/// report; `main` reports it and fails, so that `export > backup.txt` on a full disk does not
+/// pass for a backup (spec/conversions.md §11.3).
 static OUTPUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
 
+/// Whether standard output carries a session string (`export`, `convert` without TARGET,
+/// `salvage -`): cut short it is no session, so a closed pipe is then a failure too.
+static SESSION_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn output_failed(e: std::io::Error) {
-    // A closed stdout (`| head`) is not a failure: the rest is not wanted.
-    if e.kind() != std::io::ErrorKind::BrokenPipe {
+    // A closed stdout (`| head`) is not a failure for a report: the rest is not wanted. A
+    // session string that did not all arrive is.
+    if e.kind() != std::io::ErrorKind::BrokenPipe
+        || SESSION_OUTPUT.load(std::sync::atomic::Ordering::Relaxed)
+    {
         let mut first = OUTPUT_ERROR
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -58,11 +66,29 @@ fn emit(text: &str, newline: bool) {
     }
 }
 
+/// Writes a session string, and its line break, to standard output: a closed pipe is then a
+/// failure, as any other error writing it (spec/conversions.md §11.3).
+fn emit_session(string: &str) {
+    SESSION_OUTPUT.store(true, std::sync::atomic::Ordering::Relaxed);
+    emit(string, true);
+}
+
 /// A line on standard error: `pyrosession: `, a kind (`warning: `, `note: ` or nothing) and the
 /// message, escaped on one line (spec/conversions.md §11.2): a line break in it, from an
 /// argument or a file (or SQLite quoting a damaged schema), is written `\u000a`.
 fn say(kind: &str, message: &str) {
-    eprintln!("pyrosession: {kind}{}", inspect::one_line(message));
+    to_stderr(&format!(
+        "pyrosession: {kind}{}\n",
+        inspect::one_line(message)
+    ));
+}
+
+/// Writes to standard error, never panicking: an error writing there (a full disk, a closed
+/// pipe) is ignored, as there is nowhere left to report it, and the exit status stays the
+/// work's (spec/conversions.md §11.3).
+fn to_stderr(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 #[derive(Parser)]
@@ -267,7 +293,7 @@ fn run(command: Command) -> ExitCode {
                 Ok(s) => {
                     // The string holds the key: wiped once printed.
                     let s = zeroize::Zeroizing::new(s);
-                    out!("{}", *s);
+                    emit_session(&s);
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(false, &e.to_string(), None),
@@ -378,7 +404,9 @@ fn run(command: Command) -> ExitCode {
 fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
     source.read().map_err(|e| {
         let msg = match source {
-            Source::File(p) | Source::SessionFile(p) => format!("cannot read {}: {e}", p.display()),
+            Source::File(p) | Source::SessionFile(p) => {
+                format!("cannot read {}: {e}", inspect::shown_path(p))
+            }
             _ => format!("cannot read standard input: {e}"),
         };
         fail(json, &msg, None)
@@ -413,24 +441,27 @@ fn unusable_path(arg: &OsStr) -> Option<String> {
                     .to_string(),
                 )
             }
-            Ok(_) => Some(format!("cannot read {}: {e}", path.display())),
+            Ok(_) => Some(format!("cannot read {}: {e}", inspect::shown_path(path))),
             Err(_) => {
                 // Every session string is UTF-8.
                 let Some(text) = arg.to_str() else {
-                    return Some(format!("cannot read {}: no such file", path.display()));
+                    return Some(format!(
+                        "cannot read {}: no such file",
+                        inspect::shown_path(path)
+                    ));
                 };
                 if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
                     return Some(format!(
                         "cannot read {}: no such file; did you mean {}?",
-                        path.display(),
-                        file.display()
+                        inspect::shown_path(path),
+                        inspect::shown_path(&file)
                     ));
                 }
                 let looks_like_a_path = path.extension().is_some_and(|e| {
                     e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
                 }) || text.contains('/');
                 (looks_like_a_path && !inspect::could_be_session_string(text))
-                    .then(|| format!("cannot read {}: no such file", path.display()))
+                    .then(|| format!("cannot read {}: no such file", inspect::shown_path(path)))
             }
         },
     }
@@ -463,7 +494,7 @@ fn neither(arg: &OsStr, message: String) -> String {
     }
 }
 
-/// Why the session file that `export`, `peers` or `resolve` reads is not there, where the
+/// Why the session file that `export`, `peers`, `resolve` or `salvage` reads is not there, where the
 /// storage's message would quote an argument that may be a session string, or where the
 /// operator left out `.session` (spec/conversions.md §11.1).
 fn missing_session_file(file: &std::path::Path) -> Option<String> {
@@ -473,8 +504,8 @@ fn missing_session_file(file: &std::path::Path) -> Option<String> {
     if let Some(hint) = did_you_mean(file) {
         return Some(format!(
             "{}: no such session file; did you mean {}?",
-            file.display(),
-            hint.display()
+            inspect::shown_path(file),
+            inspect::shown_path(&hint)
         ));
     }
     let text = file.to_str()?;
@@ -522,7 +553,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> ExitC
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
-            Err(e) if begins_with_brace(path) => {
+            Err(e) if inspect::begins_like_json(path) => {
                 return fail(json, &naming_source(&e, Some(path), None), None);
             }
             // The storage's own answer, from the open detection made: opening again would wait
@@ -659,7 +690,7 @@ fn convert_cmd(
                 say("note: ", &loss.to_string());
             }
             match (text, path) {
-                (Some(t), _) => out!("{}", t.as_str()),
+                (Some(t), _) => emit_session(t.as_str()),
                 (None, Some(p)) => {
                     let peers = match target {
                         // What Telethon holds: a note has said what it cannot.
@@ -673,7 +704,7 @@ fn convert_cmd(
                         "",
                         &format!(
                             "wrote {} ({target}, dc {}, {peers} {})",
-                            p.display(),
+                            inspect::shown_path(p),
                             account.dc_id,
                             if peers == 1 { "peer" } else { "peers" }
                         ),
@@ -685,15 +716,6 @@ fn convert_cmd(
         }
         Err(e) => fail(false, &naming_source(&e, source_file, path), None),
     }
-}
-
-/// Whether the file's first byte other than white space is `{`.
-fn begins_with_brace(path: &std::path::Path) -> bool {
-    use std::io::Read as _;
-    let mut head = [0u8; 256];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .is_ok_and(|n| head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
 }
 
 /// An error's message, beginning with the source file's name where the error is about what
@@ -720,7 +742,7 @@ fn naming_source(
     let named = |p: &std::path::Path| message.contains(&p.display().to_string());
     match source {
         Some(s) if about_content && !named(s) && !target.is_some_and(named) => {
-            format!("{}: {message}", s.display())
+            format!("{}: {message}", inspect::shown_path(s))
         }
         _ => message,
     }
@@ -750,8 +772,8 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             false,
             &format!(
                 "{}: is a directory; name the session file to create (in it, as {}/NAME.session)",
-                file.display(),
-                file.display()
+                inspect::shown_path(file),
+                inspect::shown_path(file)
             ),
             None,
         );
@@ -762,7 +784,7 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             false,
             &format!(
                 "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
-                p.display()
+                inspect::shown_path(p)
             ),
             None,
         );
@@ -792,7 +814,7 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
                 "",
                 &format!(
                     "wrote {} ({} session, dc {})",
-                    file.display(),
+                    inspect::shown_path(file),
                     decoded.format,
                     decoded.session.dc_id
                 ),
@@ -847,6 +869,11 @@ fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
 /// `salvage`: the report on standard output with a file target; with `-`, the string there and
 /// the report on standard error. Exit status 0 whenever something was saved.
 fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) -> ExitCode {
+    // DAMAGED is a FILE and TARGET a file to write: neither is quoted where it could be a
+    // session string (spec/conversions.md §11.1).
+    if let Some(why) = missing_session_file(damaged).or_else(|| string_as_target(target)) {
+        return fail(json, &why, None);
+    }
     let salvaged = match Storage::salvage(damaged) {
         Ok(s) => s,
         Err(e) => return fail(json, &e.to_string(), None),
@@ -870,7 +897,7 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         value["target"] = json!(if to_stdout {
             "-".to_owned()
         } else {
-            target.display().to_string()
+            inspect::shown_path(target)
         });
         value["peers_written"] = json!(peers);
         format!("{value}\n")
@@ -883,16 +910,16 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         format!(
             "{}target: {} (Pyrogram 2.0.106, schema version 3, {peers} {})\n",
             report.to_text(),
-            target.display(),
+            inspect::shown_path(target),
             if peers == 1 { "peer" } else { "peers" }
         )
     };
     match string {
         Some(s) => {
             for line in rendered.lines() {
-                eprintln!("pyrosession: {}", terminal_safe(line));
+                to_stderr(&format!("pyrosession: {}\n", terminal_safe(line)));
             }
-            out!("{}", *s);
+            emit_session(&s);
         }
         None => out_raw!("{rendered}"),
     }

@@ -191,6 +191,76 @@ fn a_string_beginning_with_a_dash_follows_double_dash() {
     assert_eq!(v["dc_id"], 250);
 }
 
+/// Runs `read` on a FIFO, which must return at once: a read that waits for a writer is failed
+/// after 5 seconds (the FIFO is then opened for writing, to let it go).
+#[track_caller]
+fn returns_on_a_fifo<T: Send + 'static>(
+    what: &str,
+    read: impl FnOnce(std::path::PathBuf) -> T + Send + 'static,
+) -> T {
+    let dir = util::TempDir::new("cli-fifo");
+    let fifo = dir.join("swapped.txt");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(read(path));
+    });
+    if let Ok(v) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        return v;
+    }
+    let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    panic!("{what} waited on a FIFO");
+}
+
+/// A file an argument names that is swapped for a FIFO after the check (another user can do
+/// it in a shared directory) is refused, never waited on: every read of it opens without
+/// waiting and checks the descriptor (spec/conversions.md §11). Each read is given the FIFO
+/// as the check would have let it through.
+#[test]
+fn a_file_swapped_for_a_fifo_is_never_waited_on() {
+    use pyrosession::inspect::Source;
+    let err = returns_on_a_fifo("Source::read of a text file", |p| {
+        Source::File(p).read().unwrap_err().to_string()
+    });
+    assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
+    let err = returns_on_a_fifo("Source::read of a session file", |p| {
+        Source::SessionFile(p).read().unwrap_err().to_string()
+    });
+    assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
+    let err = returns_on_a_fifo("detect_and_open", |p| {
+        pyrosession::convert::detect_and_open(&p)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    });
+    assert!(
+        err.ends_with("reading the file: not a regular file (a FIFO, a device or a socket)"),
+        "{err}"
+    );
+    let json =
+        std::fs::read_to_string(util::root().join("spec/fixtures/pyrogram-json-0.14.session"))
+            .unwrap();
+    let detected = pyrosession::convert::detect_text(&json).unwrap();
+    let err = returns_on_a_fifo("read_detected", move |p| {
+        pyrosession::convert::read_detected(&p, &detected, None)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    });
+    assert!(
+        err.ends_with("reading the file: not a regular file (a FIFO, a device or a socket)"),
+        "{err}"
+    );
+    assert!(!returns_on_a_fifo("begins_like_json", |p| {
+        pyrosession::inspect::begins_like_json(&p)
+    }));
+}
+
 #[test]
 fn unreadable_file_is_a_clear_error() {
     let dir = std::env::temp_dir().join(format!("pyrosession-cli-{}", std::process::id()));
@@ -530,6 +600,101 @@ fn a_failed_write_to_standard_output_fails() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
+/// A session string that did not all reach its reader is a failure: `export`, `convert` to a
+/// string and `salvage -` into a closed pipe exit 1 with the one line (spec/conversions.md §11.3);
+/// a report into a closed pipe does not (see above).
+#[test]
+fn a_session_string_into_a_closed_pipe_fails() {
+    let dir = util::TempDir::new("cli-closed-pipe");
+    let fixture = "spec/fixtures/pyrogram-2.0.106.session";
+    let v2 = example("v2.txt");
+    for args in [
+        vec!["export", fixture],
+        vec!["convert", "--to", "telethon", v2.as_str()],
+        vec!["salvage", fixture, "-"],
+    ] {
+        // The reading end is closed before the command starts: every write meets EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(&args)
+            .current_dir(util::root())
+            .env("TMPDIR", &dir.0)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr)
+                .ends_with("pyrosession: cannot write the output: Broken pipe (os error 32)\n"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// A failed write to standard error never panics (exit status 101) and never changes the exit
+/// status, which is the work's: 1 for a failure, 0 for a file written (spec/conversions.md
+/// §11.3). Standard error on a full device, and on a closed pipe.
+#[test]
+fn a_failed_write_to_standard_error_keeps_the_work_status() {
+    let dir = util::TempDir::new("cli-stderr-full");
+    let target = dir.join("o.session");
+    let target = target.to_str().unwrap();
+    let telethon = "spec/fixtures/telethon-1.45.0.session";
+    let cases: [(&[&str], i32); 3] = [
+        (&["inspect", "nosuch.session"], 1),
+        (&["peers", "--json", "nosuch.session"], 1),
+        (
+            &[
+                "convert",
+                "--to",
+                "pyrogram-file",
+                "--api-id",
+                "1",
+                "--user-id",
+                "5",
+                "--is-bot",
+                "false",
+                telethon,
+                target,
+            ],
+            0,
+        ),
+    ];
+    for (args, code) in cases {
+        for closed_pipe in [false, true] {
+            let _ = std::fs::remove_file(target);
+            let stderr: Stdio = if closed_pipe {
+                let (reader, writer) = std::io::pipe().unwrap();
+                drop(reader);
+                writer.into()
+            } else {
+                std::fs::File::create("/dev/full").unwrap().into()
+            };
+            let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+                .args(args)
+                .current_dir(util::root())
+                .stderr(stderr)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "{args:?}, closed pipe {closed_pipe}"
+            );
+        }
+        if code == 0 {
+            assert!(std::path::Path::new(target).is_file());
+        }
+    }
+}
+
 /// What a file holds never reaches the terminal as control characters (an escape sequence in
 /// a username), and an error is one line even where SQLite's message quotes a damaged schema
 /// over several.
@@ -744,7 +909,7 @@ fn file_names_that_are_not_utf8_are_files() {
         assert_eq!(out.status.code(), Some(1), "{command}");
         assert_eq!(
             text(&out.stderr),
-            "pyrosession: cannot read gone\u{fffd}: no such file\n",
+            "pyrosession: cannot read gone\\xff: no such file\n",
             "{command}"
         );
     }
@@ -763,13 +928,13 @@ fn conform_survives_broken_drivers() {
     for (mode, first, later) in [
         (
             "hang",
-            "the driver did not answer open_string within 1 s and was stopped",
-            "not sent: the driver did not answer open_string within 1 s and was stopped",
+            "the driver did not answer open_string within 3 s and was stopped",
+            "not sent: the driver did not answer open_string within 3 s and was stopped",
         ),
         (
             "endless",
             "the answer to open_string is longer than 1048576 bytes",
-            "within 1 s and was stopped",
+            "within 3 s and was stopped",
         ),
         (
             "not-utf8",
@@ -789,7 +954,8 @@ fn conform_survives_broken_drivers() {
     ] {
         let started = std::time::Instant::now();
         let driver = format!("{python} {} {mode}", script.display());
-        let out = run(&["conform", "--timeout", "1", "--driver", &driver], None);
+        // 3 s: a loaded machine has taken most of a second to start Python and answer hello.
+        let out = run(&["conform", "--timeout", "3", "--driver", &driver], None);
         let said = text(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "{mode}: {said}");
         assert!(
@@ -809,7 +975,7 @@ fn conform_survives_broken_drivers() {
             said.len()
         );
         assert!(
-            started.elapsed().as_secs() < 60,
+            started.elapsed().as_secs() < 120,
             "{mode}: {:?}",
             started.elapsed()
         );

@@ -71,6 +71,11 @@ fn make(id: &str, dir: &Path) -> PathBuf {
         "not-sqlite" => with_bytes(dir, b"hello, this is not a database\n"),
         "header-only" => with_bytes(dir, &valid()[..100]),
         "truncated" => with_bytes(dir, &valid()[..4096 * 3]),
+        "schema-format-5" => {
+            let mut bytes = valid();
+            bytes[44..48].copy_from_slice(&5u32.to_be_bytes());
+            with_bytes(dir, &bytes)
+        }
         "json" => {
             let p = dir.join("damaged.session");
             std::fs::copy(fixture("pyrogram-json-0.14.session"), &p).unwrap();

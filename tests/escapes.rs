@@ -34,7 +34,7 @@ fn assert_clean(out: &Output) -> (String, String) {
     for stream in [&stdout, &stderr] {
         let bad = stream.chars().find(|&c| {
             (c.is_control() && c != '\n')
-                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{61c}' | '\u{feff}' | '\u{fe00}'..='\u{fe0f}' | '\u{e0000}'..='\u{e0fff}')
         });
         assert_eq!(bad, None, "a raw character in: {stream:?}");
     }
@@ -241,7 +241,9 @@ fn conform_escapes_the_driver_it_names() {
     assert!(stderr.contains("no-such-a"), "{stderr}");
 }
 
-/// A file name that is not UTF-8 is shown with U+FFFD, and its control characters escaped.
+/// A file name that is not UTF-8 is shown with each byte that is not UTF-8 as `\xff`, so that
+/// the operator can tell which file is meant, and its control characters escaped; so is the file
+/// a command writes.
 #[test]
 fn a_file_name_that_is_not_utf8_is_escaped_too() {
     let dir = util::TempDir::new("escapes-bytes");
@@ -252,8 +254,115 @@ fn a_file_name_that_is_not_utf8_is_escaped_too() {
     assert_eq!(
         stderr,
         format!(
-            "pyrosession: cannot read {}/\u{fffd}\\u001b[2J.session: no such file\n",
+            "pyrosession: cannot read {}/\\xff\\u001b[2J.session: no such file\n",
             dir.0.display()
         )
     );
+    let mut target = dir.0.as_os_str().as_bytes().to_vec();
+    target.extend_from_slice(b"/bad\xfe\xff.session");
+    let v2 = std::fs::read_to_string(util::root().join("spec/examples/v2.txt")).unwrap();
+    let out = run(&[
+        OsStr::from_bytes(b"import"),
+        OsStr::new(v2.trim_end()),
+        OsStr::from_bytes(&target),
+    ]);
+    let (_, stderr) = assert_clean(&out);
+    assert_eq!(
+        stderr,
+        format!(
+            "pyrosession: wrote {}/bad\\xfe\\xff.session (v2 session, dc 2)\n",
+            dir.0.display()
+        )
+    );
+}
+
+/// The driver's command line is shown by the one escaping rule (`\u001b`), not by Rust's
+/// `Debug` (`\u{1b}`), when it cannot be started or split.
+#[test]
+fn conform_names_a_driver_by_the_one_escaping_rule() {
+    let out = run(&["conform", "--driver", "/nonexistent/\u{1b}[31mx"]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot start driver \"/nonexistent/\\u001b[31mx\": No such file or directory (os error 2)\n"
+    );
+    let out = run(&["conform", "--driver", "\u{1b}[31m 'b"]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: cannot split the driver command line \"\\u001b[31m 'b\"\n"
+    );
+}
+
+/// The one escaping rule escapes exactly the characters of `spec/vectors/escaped_chars.json`
+/// (general categories Cc, Cf, Zl, Zp and `Default_Ignorable_Code_Point`, from Unicode's data):
+/// every one of them, as `\u` and four hex digits a UTF-16 unit, and no other character
+/// (spec/conversions.md §11.2). `terminal_safe` keeps only the line break and the tab.
+#[test]
+fn every_character_of_the_class_and_no_other_is_escaped() {
+    let text = std::fs::read_to_string(util::root().join("spec/vectors/escaped_chars.json"))
+        .expect("the vector file");
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let code = |v: &serde_json::Value| {
+        u32::from_str_radix(v.as_str().unwrap().trim_start_matches("U+"), 16).unwrap()
+    };
+    let ranges: Vec<(u32, u32)> = entries[1..]
+        .iter()
+        .map(|e| (code(&e[0]), code(&e[1])))
+        .collect();
+    let mut escaped = 0;
+    for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+        let listed = ranges.iter().any(|&(a, b)| (a..=b).contains(&u32::from(c)));
+        let s = c.to_string();
+        let want = if listed {
+            escaped += 1;
+            c.encode_utf16(&mut [0; 2])
+                .iter()
+                .fold(String::new(), |out, u| out + &format!("\\u{u:04x}"))
+        } else {
+            s.clone()
+        };
+        assert_eq!(
+            pyrosession::inspect::one_line(&s),
+            want,
+            "U+{:04X}",
+            u32::from(c)
+        );
+        let laid_out = if matches!(c, '\n' | '\t') {
+            s.clone()
+        } else {
+            want
+        };
+        assert_eq!(pyrosession::inspect::terminal_safe(&s), laid_out);
+    }
+    // Cc, Cf, Zl, Zp and the default-ignorable code points of Unicode 18: a smaller count is a
+    // class lost, not a character.
+    assert!(escaped > 4000, "{escaped}");
+}
+
+/// The characters an audit found printed raw (line and paragraph separators, the Arabic letter
+/// mark, the byte order mark, the invisible operators) arrive escaped in a report.
+#[test]
+fn peers_escapes_separators_and_invisible_marks() {
+    let dir = util::TempDir::new("escapes-separators");
+    let p = fixture(&dir, "pyrogram-2.0.106.session");
+    let username = "ab\u{202e}cod.exe\u{2028}FAKE LINE\u{2029}x\u{200b}\u{85}\u{61c}\u{feff}\u{2060}\u{2064}\u{fe0f}\u{e0041}";
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute(
+            "UPDATE peers SET username = ?1 WHERE rowid = (SELECT min(rowid) FROM peers)",
+            [username],
+        )
+        .unwrap();
+    let out = run(&["peers", &p]);
+    let (stdout, _) = assert_clean(&out);
+    assert!(
+        stdout.contains(" ab\\u202ecod.exe\\u2028FAKE LINE\\u2029x\\u200b\\u0085\\u061c\\ufeff\\u2060\\u2064\\ufe0f\\udb40\\udc41 "),
+        "{stdout}"
+    );
+    let out = run(&["peers", "--json", &p]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["username"] == username));
 }

@@ -2,9 +2,11 @@
 
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitStatus;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -49,13 +51,26 @@ pub enum DriverError {
         /// How long the runner waited.
         waited: Duration,
     },
+    /// The runner's own check of a file in the scenario's folder did not end within the time
+    /// allowed for an answer (spec/conformance.md §2.4): the driver left a file there that
+    /// cannot be read in time.
+    CheckTimeout {
+        /// The file.
+        path: PathBuf,
+        /// How long the runner waited.
+        waited: Duration,
+    },
 }
 
 impl fmt::Display for DriverError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DriverError::Spawn { command, source } => {
-                write!(f, "cannot start driver {command:?}: {source}")
+                write!(
+                    f,
+                    "cannot start driver \"{}\": {source}",
+                    crate::inspect::one_line(command)
+                )
             }
             DriverError::Io(e) => write!(f, "driver i/o failed: {e}"),
             DriverError::Protocol(m) => write!(f, "driver broke the protocol: {m}"),
@@ -63,11 +78,21 @@ impl fmt::Display for DriverError {
                 f.write_str("the driver command line is empty: name a program to run")
             }
             DriverError::BadCommandLine(c) => {
-                write!(f, "cannot split the driver command line {c:?}")
+                write!(
+                    f,
+                    "cannot split the driver command line \"{}\"",
+                    crate::inspect::one_line(c)
+                )
             }
             DriverError::Timeout { op, waited } => write!(
                 f,
                 "the driver did not answer {op} within {} s and was stopped",
+                waited.as_secs()
+            ),
+            DriverError::CheckTimeout { path, waited } => write!(
+                f,
+                "the runner's check of {} did not end within {} s",
+                path.display(),
                 waited.as_secs()
             ),
         }
@@ -88,6 +113,13 @@ impl std::error::Error for DriverError {
 pub trait Driver {
     /// Performs one operation (spec/conformance.md §3).
     fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError>;
+
+    /// How long the runner waits for one answer, which also bounds each of its own checks of
+    /// the files of a scenario (spec/conformance.md §2.4); `None` (the default) for
+    /// [`DEFAULT_TIMEOUT`].
+    fn time_limit(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// How long the runner waits for the answer to one request, unless told otherwise
@@ -216,16 +248,20 @@ impl ExternalDriver {
             .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
             .collect::<Vec<_>>()
             .join(" ");
-        let mut child = Command::new(program.as_ref())
+        let mut command = Command::new(program.as_ref());
+        command
             .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|source| DriverError::Spawn {
-                command: command_line.clone(),
-                source,
-            })?;
+            .stderr(Stdio::inherit());
+        // A process group of its own, whose id is the driver's process id: stopping the
+        // driver stops every process it started too (spec/conformance.md §2.1).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().map_err(|source| DriverError::Spawn {
+            command: command_line.clone(),
+            source,
+        })?;
         let stdin = child
             .stdin
             .take()
@@ -265,10 +301,54 @@ impl ExternalDriver {
         }
     }
 
-    /// Marks the driver as gone for every later request, and says why.
+    /// Marks the driver as gone for every later request, and says why; stops every process
+    /// of its group that is still running.
     fn gone(&mut self, why: String) -> DriverError {
+        self.stop();
         self.gone = Some(why.clone());
         DriverError::Protocol(why)
+    }
+
+    /// Whether the driver has exited (it is then reaped, and its status kept).
+    fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Waits until `until` for the driver to exit; its status, if it did.
+    fn wait_until(&mut self, until: Instant) -> Option<ExitStatus> {
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            let now = Instant::now();
+            if now >= until {
+                return None;
+            }
+            std::thread::sleep(POLL.min(until - now));
+        }
+    }
+
+    /// Kills the driver's process group, the driver and every process it started that stayed
+    /// in its group, and reaps the driver (spec/conformance.md §2.1).
+    ///
+    /// The group is killed by the system's `kill` command (`kill -s KILL -- -{group}`): the
+    /// crate forbids unsafe code, and std has no call to signal a group. The driver itself is
+    /// then killed directly too, in case that command is missing.
+    fn stop(&mut self) {
+        #[cfg(unix)]
+        {
+            let group = format!("-{}", self.child.id());
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &group])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        // Returns at once for a driver already reaped: its process id is never signalled
+        // after it may have been reused.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// The command line it was started with.
@@ -279,23 +359,47 @@ impl ExternalDriver {
 }
 
 impl Drop for ExternalDriver {
-    /// Closes the driver's standard input, so that it can end on its own, and stops it if it
-    /// has not ended a second later (spec/conformance.md §2.1).
+    /// Closes the driver's standard input, so that it can end on its own, waits a second for
+    /// it to end, and then stops its process group: the driver if it has not ended, and every
+    /// process it started that is still running (spec/conformance.md §2.1).
     fn drop(&mut self) {
         drop(self.stdin.take());
-        let deadline = std::time::Instant::now() + Duration::from_secs(1);
-        while std::time::Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.wait_until(Instant::now() + Duration::from_secs(1));
+        self.stop();
     }
 }
 
+impl ExternalDriver {
+    /// The driver's next line, or `End` as soon as the driver has exited (even while a process
+    /// it started keeps its standard output open), or `Err` once the time limit has passed.
+    fn answer(&mut self) -> Result<Line, ()> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let step = POLL.min(deadline.saturating_duration_since(Instant::now()));
+            match self.lines.recv_timeout(step) {
+                Ok(line) => return Ok(line),
+                Err(RecvTimeoutError::Disconnected) => return Ok(Line::End),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if self.exited() {
+                // An answer it wrote before exiting is still in the pipe, or on its way.
+                return Ok(self.lines.recv_timeout(POLL).unwrap_or(Line::End));
+            }
+            if Instant::now() >= deadline {
+                return Err(());
+            }
+        }
+    }
+}
+
+/// How often the runner looks whether the driver has exited while it waits for an answer.
+const POLL: Duration = Duration::from_millis(20);
+
 impl Driver for ExternalDriver {
+    fn time_limit(&self) -> Option<Duration> {
+        Some(self.timeout)
+    }
+
     fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
         let id = self.next_id;
         self.next_id += 1;
@@ -310,6 +414,12 @@ impl Driver for ExternalDriver {
         };
         if let Some(why) = &self.gone {
             return Err(DriverError::Protocol(format!("{op} not sent: {why}")));
+        }
+        // A driver that exited after its last answer, while a process it started keeps its
+        // standard input and output open: writing would not fail, and no end of file comes.
+        if self.exited() {
+            let status = self.exit_status();
+            return Err(self.gone(format!("the driver has exited{status}, before {op}")));
         }
         request.insert("id".into(), json!(id));
         request.insert("op".into(), json!(op));
@@ -326,23 +436,29 @@ impl Driver for ExternalDriver {
             }
             return Err(DriverError::Io(e));
         }
-        let line = match self.lines.recv_timeout(self.timeout) {
+        let line = match self.answer() {
             Ok(Line::Text(bytes)) => bytes,
             Ok(Line::TooLong) => {
                 return Err(DriverError::Protocol(format!(
                     "the answer to {op} is longer than {MAX_LINE} bytes"
                 )))
             }
-            Ok(Line::End) | Err(RecvTimeoutError::Disconnected) => {
-                // Its output closed: it has exited, or soon will.
-                let _ = self.child.wait();
+            Ok(Line::End) => {
+                // Its output closed, or it exited: it has exited, or does within a second.
+                if self
+                    .wait_until(Instant::now() + Duration::from_secs(1))
+                    .is_none()
+                {
+                    return Err(self.gone(format!(
+                        "the driver closed its standard output during {op} and was stopped"
+                    )));
+                }
                 let status = self.exit_status();
                 return Err(self.gone(format!("the driver exited during {op}{status}")));
             }
             Ok(Line::Failed(e)) => return Err(DriverError::Io(e)),
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
+            Err(()) => {
+                self.stop();
                 let error = DriverError::Timeout {
                     op: op.to_owned(),
                     waited: self.timeout,
@@ -400,8 +516,8 @@ pub(crate) fn parse_response(
         .ok_or_else(|| DriverError::Protocol(format!("error without a kind: {error}")))?;
     if !KINDS.contains(&kind) {
         return Err(DriverError::Protocol(format!(
-            "answer to {op} has the error kind {:?}, which is none of {}",
-            shown(kind, 40),
+            "answer to {op} has the error kind \"{}\", which is none of {}",
+            crate::inspect::one_line(&shown(kind, 40)),
             KINDS.join(", ")
         )));
     }

@@ -212,6 +212,9 @@ pub fn run_one(driver: &mut dyn Driver, implementation: &str, scenario: &Scenari
     let mut ctx = Ctx::new(driver, dir.clone());
     let result = (scenario.run)(&mut ctx);
     let reset = ctx.reset_clock();
+    if ctx.overran() {
+        scenarios::release_waiting_opens(&dir);
+    }
     let outcome = judge(implementation, scenario, result, reset);
     match crate::temporary::remove_dir(&dir) {
         Ok(()) => outcome,

@@ -2,10 +2,12 @@
 //! tagged with the section it checks (spec/conformance.md §4).
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::driver::{Driver, DriverError, Failure};
+use super::driver::{Driver, DriverError, Failure, DEFAULT_TIMEOUT};
 use crate::storage::Storage;
 use crate::string::decode_strict;
 
@@ -33,6 +35,10 @@ pub struct Ctx<'a> {
     driver: &'a mut dyn Driver,
     dir: PathBuf,
     clock_offset: i64,
+    /// How long each of the runner's own checks of the folder's files may take.
+    limit: Duration,
+    /// Whether a check ran out of time: its thread may still wait to open a file.
+    overran: bool,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -46,10 +52,47 @@ impl std::fmt::Debug for Ctx<'_> {
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(driver: &'a mut dyn Driver, dir: PathBuf) -> Self {
+        let limit = driver.time_limit().unwrap_or(DEFAULT_TIMEOUT);
         Ctx {
             driver,
             dir,
             clock_offset: 0,
+            limit,
+            overran: false,
+        }
+    }
+
+    /// Whether one of the runner's checks ran out of time (spec/conformance.md §2.4).
+    pub(crate) fn overran(&self) -> bool {
+        self.overran
+    }
+
+    /// Runs one of the runner's own checks of the files in the folder, `path` the file it
+    /// reads, under the time limit of one answer (spec/conformance.md §2.4). It runs on a
+    /// thread of its own, which is left behind if the limit passes: the scenario's outcome is
+    /// then a driver error, and the runner releases the check before removing the folder
+    /// ([`release_waiting_opens`]).
+    fn bounded<T: Send + 'static>(
+        &mut self,
+        path: &Path,
+        check: impl FnOnce() -> Result<T, Fail> + Send + 'static,
+    ) -> Result<T, Fail> {
+        let (send, receive) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("conform-check".into())
+            .spawn(move || {
+                let _ = send.send(check());
+            })
+            .map_err(|e| Fail::Driver(DriverError::Io(e)))?;
+        match receive.recv_timeout(self.limit) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                self.overran = true;
+                Err(Fail::Driver(DriverError::CheckTimeout {
+                    path: path.to_path_buf(),
+                    waited: self.limit,
+                }))
+            }
         }
     }
 
@@ -240,20 +283,68 @@ fn set_all_expected() -> Value {
     json!({"dc_id": 4, "api_id": 12345, "test_mode": true, "auth_key": example_key_hex(), "date": 0, "user_id": 5_000_000_001_i64, "is_bot": false})
 }
 
-/// Opening must fail, and the file must be left as it was.
-fn refused_unchanged(ctx: &mut Ctx<'_>, path: &Path) -> Result<(), Fail> {
-    let before = std::fs::read(path).ok();
-    ctx.fails_with("invalid_file", "open_file", json!({ "path": path }))?;
-    if std::fs::read(path).ok() != before {
-        return differs("the file changed although opening failed");
-    }
-    Ok(())
+/// The most the runner reads of a file it made for a scenario.
+const MAX_MADE: u64 = 1 << 24;
+
+/// Reads at most `limit` bytes of the regular file at `path`, never waiting to open it (a FIFO
+/// or a device there is an error, spec/conformance.md §2.4).
+fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    crate::storage::side::open_regular(path)?
+        .take(limit)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
-/// A check performed on the file the implementation wrote, by this crate directly.
+/// Opening must fail, and the file must be left as it was: the same bytes, in a regular file.
+/// After the driver answered, no more is read than the file had before, plus one byte.
+fn refused_unchanged(ctx: &mut Ctx<'_>, path: &Path) -> Result<(), Fail> {
+    let p = path.to_path_buf();
+    let before = ctx.bounded(path, move || {
+        read_regular(&p, MAX_MADE).or_else(|e| differs(format!("cannot read {}: {e}", p.display())))
+    })?;
+    ctx.fails_with("invalid_file", "open_file", json!({ "path": path }))?;
+    let p = path.to_path_buf();
+    let after = ctx.bounded(path, move || {
+        Ok(
+            read_regular(&p, u64::try_from(before.len()).unwrap_or(MAX_MADE) + 1)
+                .map(|after| after == before),
+        )
+    })?;
+    match after {
+        Ok(true) => Ok(()),
+        Ok(false) => differs("the file changed although opening failed"),
+        Err(e) => differs(format!("the file changed although opening failed ({e})")),
+    }
+}
+
+/// A check performed on the file the implementation wrote, by this crate directly; a FIFO or
+/// anything else that is not a regular file is refused before SQLite opens it.
 fn read_back(path: &Path) -> Result<Storage, Fail> {
     Storage::open_file_read_only(path)
         .or_else(|e| differs(format!("the crate cannot read the file written: {e}")))
+}
+
+/// Opens every FIFO in `dir` for writing, without waiting, and closes it again: a check that
+/// ran out of time while waiting to open one for reading (SQLite opens a read-only file so)
+/// then returns, and its thread ends, instead of waiting forever for a FIFO that is about to
+/// be removed (spec/conformance.md §2.4).
+pub(crate) fn release_waiting_opens(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_fifo()) {
+                drop(crate::storage::side::open_for_writing(&entry.path()));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 macro_rules! scenarios {
@@ -310,9 +401,14 @@ scenarios! {
     "file.new_schema", "storage §3.1, §3.2", "a new file has Pyrogram 2.0.106's schema text, version 3 and initial session row", |ctx| {
         let h = ctx.open_file("new.session")?;
         ctx.close(h)?;
-        let theirs = read_back(&ctx.path("new.session"))?;
-        let reference = Storage::open_file(ctx.path("reference.session")).or_else(|e| differs(e.to_string()))?;
-        let (a, b) = (theirs.render_schema(), reference.render_schema());
+        let (theirs, reference) = (ctx.path("new.session"), ctx.path("reference.session"));
+        let p = theirs.clone();
+        let (theirs, a, b) = ctx.bounded(&theirs, move || {
+            let theirs = read_back(&p)?;
+            let reference = Storage::open_file(reference).or_else(|e| differs(e.to_string()))?;
+            let (a, b) = (theirs.render_schema(), reference.render_schema());
+            Ok((theirs, a, b))
+        })?;
         match (a, b) {
             (Ok(a), Ok(b)) if a == b => {}
             (Ok(a), Ok(b)) => {
@@ -327,7 +423,8 @@ scenarios! {
             }
             (a, b) => return differs(format!("cannot render the schemas: {a:?}, {b:?}")),
         }
-        let f = theirs.session().or_else(|e| differs(e.to_string()))?;
+        let path = ctx.path("new.session");
+        let f = ctx.bounded(&path, move || theirs.session().or_else(|e| differs(e.to_string())))?;
         if (f.dc_id, f.api_id, f.test_mode, f.auth_key.is_some(), f.date, f.user_id, f.is_bot) != (2, None, None, false, 0, None, None) {
             return differs(format!("initial row {f:?}"));
         }
@@ -350,20 +447,28 @@ scenarios! {
         ctx.peers(h, sample_peers())?;
         ctx.ok("save", json!({ "handle": h }))?;
         ctx.close(h)?;
-        let conn = rusqlite::Connection::open_with_flags(ctx.path("e.session"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .or_else(|e| differs(e.to_string()))?;
-        let row: (String, i64, String, i64, String) = conn
-            .query_row("SELECT typeof(test_mode), test_mode, typeof(auth_key), length(auth_key), typeof(is_bot) FROM sessions", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .or_else(|e| differs(e.to_string()))?;
+        let path = ctx.path("e.session");
+        let p = path.clone();
+        let (row, types) = ctx.bounded(&path, move || {
+            // The crate's checks first: a FIFO there is refused, never waited on by SQLite.
+            let checked = read_back(&p)?;
+            let conn = rusqlite::Connection::open_with_flags(&p, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .or_else(|e| differs(e.to_string()))?;
+            drop(checked);
+            let row: (String, i64, String, i64, String) = conn
+                .query_row("SELECT typeof(test_mode), test_mode, typeof(auth_key), length(auth_key), typeof(is_bot) FROM sessions", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .or_else(|e| differs(e.to_string()))?;
+            let types: Vec<String> = conn
+                .prepare("SELECT DISTINCT typeof(type) FROM peers")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .or_else(|e| differs(e.to_string()))?;
+            Ok((row, types))
+        })?;
         if row != ("integer".into(), 1, "blob".into(), 256, "integer".into()) {
             return differs(format!("sessions encodings {row:?}"));
         }
-        let types: Vec<String> = conn
-            .prepare("SELECT DISTINCT typeof(type) FROM peers")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .or_else(|e| differs(e.to_string()))?;
         expect("typeof(peers.type)", &json!(types), &json!(["text"]))
     };
     "memory.fields", "storage §2.3, §7.1", "a memory storage keeps the fields set", |ctx| {
@@ -557,41 +662,51 @@ scenarios! {
     };
     "open.telethon", "storage §4", "a Telethon session file is refused and left alone", |ctx| {
         let p = ctx.new_file("telethon.session", b"")?;
-        let conn = rusqlite::Connection::open(&p).or_else(|e| differs(e.to_string()))?;
-        conn.execute_batch("CREATE TABLE version (version integer primary key); INSERT INTO version VALUES (8);
+        let q = p.clone();
+        ctx.bounded(&p, move || rusqlite::Connection::open(&q).and_then(|conn| conn.execute_batch("CREATE TABLE version (version integer primary key); INSERT INTO version VALUES (8);
             CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer, tmp_auth_key blob);
-            CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer);")
-            .or_else(|e| differs(e.to_string()))?;
-        drop(conn);
+            CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer);"))
+            .or_else(|e| differs(e.to_string())))?;
         refused_unchanged(ctx, &p)
     };
     "open.missing_version_row", "storage §4", "a file without its version row is refused and left alone", |ctx| {
         let p = ctx.path("nover.session");
-        Storage::open_file(&p).and_then(Storage::close).or_else(|e| differs(e.to_string()))?;
-        rusqlite::Connection::open(&p).and_then(|c| c.execute("DELETE FROM version", [])).or_else(|e| differs(e.to_string()))?;
+        let q = p.clone();
+        ctx.bounded(&p, move || {
+            Storage::open_file(&q).and_then(Storage::close).or_else(|e| differs(e.to_string()))?;
+            rusqlite::Connection::open(&q).and_then(|c| c.execute("DELETE FROM version", [])).or_else(|e| differs(e.to_string()))
+        })?;
         refused_unchanged(ctx, &p)
     };
     "open.newer_version", "storage §4", "a file of a newer schema version is refused and left alone", |ctx| {
         let p = ctx.path("newer.session");
-        Storage::open_file(&p).and_then(Storage::close).or_else(|e| differs(e.to_string()))?;
-        rusqlite::Connection::open(&p).and_then(|c| c.execute("UPDATE version SET number = 99", [])).or_else(|e| differs(e.to_string()))?;
+        let q = p.clone();
+        ctx.bounded(&p, move || {
+            Storage::open_file(&q).and_then(Storage::close).or_else(|e| differs(e.to_string()))?;
+            rusqlite::Connection::open(&q).and_then(|c| c.execute("UPDATE version SET number = 99", [])).or_else(|e| differs(e.to_string()))
+        })?;
         refused_unchanged(ctx, &p)
     };
     "open.migrates_v2", "storage §5", "a version 2 file is migrated to 3 with api_id appended and its session kept", |ctx| {
         let p = ctx.new_file("v2.session", b"")?;
         let v2 = crate::storage::schema::SCHEMA_V3.replace("    api_id    INTEGER,\n", "");
-        rusqlite::Connection::open(&p)
+        let q = p.clone();
+        ctx.bounded(&p, move || rusqlite::Connection::open(&q)
             .and_then(|c| c.execute_batch(&format!("{v2} INSERT INTO version VALUES (2); INSERT INTO sessions VALUES (3, 0, zeroblob(256), 0, 4242, 0);")))
-            .or_else(|e| differs(e.to_string()))?;
+            .or_else(|e| differs(e.to_string())))?;
         let h = ctx.open("open_file", json!({ "path": p }))?;
         expect("user_id", &ctx.get(h, "user_id")?, &json!(4242))?;
         expect("api_id", &ctx.get(h, "api_id")?, &Value::Null)?;
         ctx.close(h)?;
-        let s = read_back(&p)?;
-        if s.dialect() != crate::storage::Dialect::Pyrogram(3) {
-            return differs(format!("the file is {} after opening", s.dialect()));
+        let q = p.clone();
+        let (dialect, schema) = ctx.bounded(&p, move || {
+            let s = read_back(&q)?;
+            Ok((s.dialect(), s.render_schema().or_else(|e| differs(e.to_string()))))
+        })?;
+        if dialect != crate::storage::Dialect::Pyrogram(3) {
+            return differs(format!("the file is {dialect} after opening"));
         }
-        let schema = s.render_schema().or_else(|e| differs(e.to_string()))?;
+        let schema = schema?;
         if !schema.contains("sessions columns: dc_id, test_mode, auth_key, date, user_id, is_bot, api_id") {
             return differs(format!("sessions columns after migration:\n{schema}"));
         }
@@ -620,4 +735,56 @@ scenarios! {
             differs("no my_account.session")
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{release_waiting_opens, Ctx, Fail};
+    use crate::conform::driver::DriverError;
+    use crate::conform::LocalDriver;
+    use std::time::Duration;
+
+    /// A check that waits to open a FIFO for reading (as SQLite's read-only open does) ends as
+    /// a driver error after the limit, and its thread ends once the runner releases the FIFOs
+    /// of the folder (spec/conformance.md §2.4).
+    #[cfg(unix)]
+    #[test]
+    fn a_check_waiting_on_a_fifo_is_bounded_and_released() {
+        let dir = std::env::temp_dir().join(format!(
+            "pyrosession-check-{}",
+            crate::temporary::unpredictable()
+        ));
+        std::fs::create_dir(&dir).unwrap();
+        let fifo = dir.join("f.session");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let mut driver = LocalDriver::new();
+        let mut ctx = Ctx::new(&mut driver, dir.clone());
+        ctx.limit = Duration::from_millis(300);
+        let (done, ended) = std::sync::mpsc::channel();
+        let f = fifo.clone();
+        let result = ctx.bounded(&fifo, move || {
+            let opened = std::fs::File::open(&f).is_ok();
+            let _ = done.send(opened);
+            Ok(())
+        });
+        let Err(Fail::Driver(e @ DriverError::CheckTimeout { .. })) = result else {
+            panic!("{result:?}")
+        };
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the runner's check of {} did not end within 0 s",
+                fifo.display()
+            )
+        );
+        assert!(ctx.overran());
+        assert!(ended.recv_timeout(Duration::from_millis(200)).is_err());
+        release_waiting_opens(&dir);
+        assert_eq!(ended.recv_timeout(Duration::from_secs(5)), Ok(true));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -160,12 +160,21 @@ pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), Conve
     };
     // A file a storage of this process holds is SQLite, and is not read outside SQLite: that
     // would drop the storage's lock (crate::storage::held).
+    // Opened once, without waiting and only if it is a regular file (a FIFO put there is
+    // refused, never waited on), and read from that descriptor, never opened again by name.
+    let mut text = None;
     let sqlite = crate::storage::held::held(path).is_some() || {
-        let mut head = [0u8; 16];
-        let n = std::fs::File::open(path)
-            .and_then(|mut f| f.read(&mut head))
+        let mut file = crate::storage::open_regular(path).map_err(io("reading the file"))?;
+        let mut head = Vec::with_capacity(16);
+        (&mut file)
+            .take(16)
+            .read_to_end(&mut head)
             .map_err(io("reading the file"))?;
-        n == 16 && &head == b"SQLite format 3\0"
+        let sqlite = head == b"SQLite format 3\0";
+        if !sqlite {
+            text = Some(read_text_bytes(head.as_slice().chain(file)));
+        }
+        sqlite
     };
     if sqlite {
         return match Storage::open_file_read_only(path) {
@@ -183,8 +192,8 @@ pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), Conve
             Err(e) => Err(ConvertError::Storage(e)),
         };
     }
-    let bytes = std::fs::File::open(path)
-        .and_then(read_text_bytes)
+    let bytes = text
+        .unwrap_or_else(|| Err(std::io::Error::other("no text was read")))
         .map_err(io("reading the file"))?;
     let text = String::from_utf8(bytes).map_err(|_| ConvertError::Unrecognised {
         detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),

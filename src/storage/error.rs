@@ -509,7 +509,7 @@ impl StorageError {
 /// does not know is never shown.
 pub(crate) fn fixed_text(source: rusqlite::Error) -> rusqlite::Error {
     /// Messages whose text after the prefix is names, types or numbers from SQL or the schema.
-    const NAMES_ONLY: [&str; 17] = [
+    const NAMES_ONLY: [&str; 18] = [
         "no such table: ",
         "no such column: ",
         "no such function: ",
@@ -527,6 +527,8 @@ pub(crate) fn fixed_text(source: rusqlite::Error) -> rusqlite::Error {
         "unsafe use of ",
         "cannot commit - no transaction is active",
         "cannot start a transaction within a transaction",
+        // A schema format number (header byte 44) this SQLite does not know: fixed text.
+        "unsupported file format",
     ];
     match source {
         rusqlite::Error::SqliteFailure(e, Some(message)) => {

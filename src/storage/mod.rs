@@ -30,7 +30,10 @@ mod peers;
 mod salvage;
 pub mod schema;
 mod shared;
-mod side;
+pub(crate) mod side;
+
+// The one way to open a file named from outside for reading (a FIFO is never waited on).
+pub(crate) use side::open_regular;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,324 @@
+//! Drivers that attack the conformance runner itself (spec/conformance.md §2.1, §2.4): one that
+//! swaps the scenario's files for FIFOs, one that exits while a process it started keeps its
+//! output open, one that leaves a process behind, one that keeps its file locked. Each run ends
+//! within a bound, says what happened, removes its folders and leaves no process of the driver
+//! running.
+//!
+//! The drivers are one small Python script, written by each test into its own folder, whose
+//! argument names the attack.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pyrosession::conform::{self, ExternalDriver, Outcome};
+use serde_json::Value;
+use util::TempDir;
+
+const DRIVER: &str = r#"
+import json, os, sqlite3, subprocess, sys
+
+mode, pids = sys.argv[1], sys.argv[2]
+paths, locks, child = {}, [], None
+if mode == "leave-child":
+    child = subprocess.Popen(["sleep", "100"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    open(os.path.join(pids, "child"), "w").write(str(child.pid))
+
+def fifo(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    os.mkfifo(path)
+
+for line in sys.stdin:
+    r = json.loads(line)
+    op, out = r["op"], {"ok": None}
+    if op == "hello":
+        out = {"ok": {"implementation": "hostile (" + mode + ")", "protocol": 1}}
+    elif mode == "exit-with-child":
+        # A child that keeps the driver's standard output open, then the driver is gone.
+        child = subprocess.Popen(["sleep", "100"], stdin=subprocess.DEVNULL)
+        open(os.path.join(pids, "child"), "w").write(str(child.pid))
+        os._exit(4)
+    elif mode == "fifo-on-open" and op == "open_file":
+        fifo(r["path"])
+        out = {"error": {"kind": "invalid_file", "message": "no"}}
+    elif mode == "lock" and op == "open_file":
+        conn = sqlite3.connect(r["path"], isolation_level=None)
+        conn.execute("CREATE TABLE IF NOT EXISTS t(x)")
+        conn.execute("BEGIN EXCLUSIVE")
+        locks.append(conn)
+        out = {"ok": {"handle": len(locks)}}
+    elif op.startswith("open_"):
+        paths[len(paths) + 1] = r.get("path")
+        out = {"ok": {"handle": len(paths)}}
+    elif mode == "fifo-on-close" and op == "close" and paths.get(r["handle"]):
+        fifo(paths[r["handle"]])
+    elif op not in ("close", "set", "update_peers", "save", "advance_clock"):
+        out = {"error": {"kind": "unsupported", "message": "no"}}
+    out["id"] = r["id"]
+    print(json.dumps(out), flush=True)
+"#;
+
+/// A test's folder: the driver script, the process ids its children write, and the `TMPDIR`
+/// of the run.
+struct Stage {
+    dir: TempDir,
+}
+
+impl Stage {
+    fn new(tag: &str) -> Stage {
+        let dir = TempDir::new(tag);
+        std::fs::write(dir.join("driver.py"), DRIVER).unwrap();
+        std::fs::create_dir(dir.join("pids")).unwrap();
+        std::fs::create_dir(dir.join("tmp")).unwrap();
+        Stage { dir }
+    }
+
+    fn python() -> String {
+        std::env::var("PYROSESSION_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+    }
+
+    /// The driver command line for `mode`.
+    fn driver(&self, mode: &str) -> String {
+        format!(
+            "{} {} {mode} {}",
+            Self::python(),
+            self.dir.join("driver.py").display(),
+            self.dir.join("pids").display()
+        )
+    }
+
+    /// `pyrosession conform --json` against the driver `mode`, with `TMPDIR` in the stage, in a
+    /// process group of its own that is killed if the run has not ended after `bound` (the
+    /// test then fails). The report, the exit status and how long it took.
+    fn conform(&self, mode: &str, extra: &[&str], bound: Duration) -> (Value, i32, Duration) {
+        use std::os::unix::process::CommandExt as _;
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .arg("conform")
+            .arg("--json")
+            .args(extra)
+            .args(["--driver", &self.driver(mode)])
+            .env("TMPDIR", self.dir.join("tmp"))
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > bound {
+                kill_group(child.id());
+                let _ = child.wait();
+                self.kill_children();
+                panic!("{mode}: conform still runs after {bound:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let took = started.elapsed();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        let report = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{mode}: {e}: {out}"));
+        (report, status.code().unwrap_or(-1), took)
+    }
+
+    /// The process id a child of the driver wrote.
+    fn child(&self) -> u32 {
+        std::fs::read_to_string(self.dir.join("pids/child"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    fn kill_children(&self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("pids/child")) {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", pid.trim()])
+                .status();
+        }
+    }
+
+    /// What is left in the run's `TMPDIR`.
+    fn left(&self) -> Vec<String> {
+        std::fs::read_dir(self.dir.join("tmp"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+}
+
+fn kill_group(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{pid}")])
+        .status();
+}
+
+/// Whether process `pid` still runs (a zombie does not), after waiting up to 2 s for it to end.
+fn runs(pid: u32) -> bool {
+    let started = Instant::now();
+    loop {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+        // The state is the first field after the command's closing parenthesis.
+        let alive = state.is_some_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+        });
+        if !alive || started.elapsed() > Duration::from_secs(2) {
+            return alive;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The detail of scenario `id` in a JSON report.
+fn detail<'a>(report: &'a Value, id: &str) -> &'a str {
+    report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no scenario {id}"))["detail"]
+        .as_str()
+        .unwrap()
+}
+
+/// A driver that answers `open_file` after replacing the file the runner made with a FIFO:
+/// the runner's comparison of the file does not wait on the FIFO (it waited forever), says the
+/// file changed, and the run ends with every scenario folder removed (spec/conformance.md §2.4).
+#[test]
+fn a_fifo_left_by_the_driver_does_not_hang_the_runner() {
+    let stage = Stage::new("hostile-fifo");
+    let (report, status, _) =
+        stage.conform("fifo-on-open", &["--timeout", "5"], Duration::from_secs(90));
+    assert_eq!(status, 1);
+    for id in [
+        "open.empty_file",
+        "open.json_session",
+        "open.not_sqlite",
+        "open.telethon",
+        "open.missing_version_row",
+        "open.newer_version",
+    ] {
+        assert_eq!(
+            detail(&report, id),
+            "the file changed although opening failed (not a regular file (a FIFO, a device or a \
+             socket))",
+            "{id}"
+        );
+    }
+    assert_eq!(stage.left(), Vec::<String>::new());
+}
+
+/// A driver that turns its file into a FIFO when it closes it: the runner's own reads of the
+/// file (through the crate, and then through SQLite directly) refuse it at once; SQLite's
+/// read-only open of a FIFO waited forever (spec/conformance.md §2.4, §4.3).
+#[test]
+fn a_file_turned_into_a_fifo_is_refused_before_sqlite_opens_it() {
+    let stage = Stage::new("hostile-fifo-close");
+    let (report, status, _) = stage.conform(
+        "fifo-on-close",
+        &["--timeout", "5"],
+        Duration::from_secs(90),
+    );
+    assert_eq!(status, 1);
+    for (id, file) in [
+        ("file.new_schema", "new.session"),
+        ("file.column_encodings", "e.session"),
+    ] {
+        let seen = detail(&report, id);
+        assert!(
+            seen.starts_with("the crate cannot read the file written: ")
+                && seen.ends_with(&format!(
+                    "/{file}: not a regular file (a FIFO, a device or a socket), not a session \
+                     file"
+                )),
+            "{id}: {seen}"
+        );
+    }
+    assert_eq!(stage.left(), Vec::<String>::new());
+}
+
+/// A driver that exits (status 4) at its first request after `hello`, while a process it
+/// started keeps its standard output open: the runner reports the exit with its status at once,
+/// not as a timeout after 30 s, and that process is stopped with the driver's process group
+/// (spec/conformance.md §2.1).
+#[test]
+fn a_driver_that_exits_is_reported_at_once_and_its_children_stopped() {
+    let stage = Stage::new("hostile-exit");
+    let (report, status, took) = stage.conform("exit-with-child", &[], Duration::from_secs(120));
+    let child = stage.child();
+    let child_ran = runs(child);
+    if child_ran {
+        stage.kill_children();
+    }
+    assert_eq!(status, 1);
+    assert_eq!(
+        detail(&report, "string.import_export_v2"),
+        "driver broke the protocol: the driver exited during open_string (exit status: 4)"
+    );
+    assert_eq!(
+        detail(&report, "string.import_legacy32"),
+        "driver broke the protocol: open_string not sent: the driver exited during open_string \
+         (exit status: 4)"
+    );
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(!child_ran, "the driver's child {child} still runs");
+    assert_eq!(stage.left(), Vec::<String>::new());
+}
+
+/// A driver that started a process of its own and exits when its input ends: that process is
+/// stopped when the run ends (spec/conformance.md §2.1).
+#[test]
+fn the_drivers_process_group_is_stopped_at_the_end() {
+    let stage = Stage::new("hostile-leave");
+    let (_, status, _) = stage.conform("leave-child", &[], Duration::from_secs(120));
+    let child = stage.child();
+    let child_ran = runs(child);
+    if child_ran {
+        stage.kill_children();
+    }
+    assert_eq!(status, 1);
+    assert!(!child_ran, "the driver's child {child} still runs");
+}
+
+/// A driver that keeps its file locked after `close`: the runner's read of it ends after the
+/// time limit of one answer (3 s here, time enough for `hello` on a busy machine), as a driver
+/// error, not after the crate's own wait for a busy file (5 s) (spec/conformance.md §2.4).
+#[test]
+fn a_check_of_the_files_ends_within_the_time_limit() {
+    let stage = Stage::new("hostile-lock");
+    let scenario = conform::ALL
+        .iter()
+        .find(|s| s.id == "file.new_schema")
+        .unwrap();
+    let mut driver = ExternalDriver::start(
+        Stage::python(),
+        [
+            stage.dir.join("driver.py"),
+            PathBuf::from("lock"),
+            stage.dir.join("pids"),
+        ],
+    )
+    .unwrap()
+    .with_timeout(Duration::from_secs(3));
+    let name = conform::implementation(&mut driver).unwrap();
+    let started = Instant::now();
+    let outcome = conform::run_one(&mut driver, &name, scenario);
+    let took = started.elapsed();
+    let Outcome::DriverError(seen) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        seen.starts_with("the runner's check of ")
+            && seen.ends_with("/new.session did not end within 3 s"),
+        "{seen}"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(Path::new(&stage.dir.0).is_dir());
+}
