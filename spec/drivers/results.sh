@@ -82,7 +82,7 @@ for r in reports:
     c = r["counts"]
     bad = c["fail"] + c["unexpected_pass"] + c["driver_error"]
     corpus = r["corpus"]
-    agree = f"{corpus['agree']:,} of {corpus['inputs']:,} ({100 * corpus['agree'] / corpus['inputs']:.2f} %)" if corpus else "—"
+    agree = f"{corpus['agree']:,} of {corpus['inputs']:,} ({corpus['agree'] * 10000 // corpus['inputs'] / 100:.2f} %)" if corpus else "—"
     print(f"| {r['implementation']} | {', '.join(r['profiles'])} | {c['pass']} | {c['known_divergence']} | {bad} | {c['not_applicable']} | {agree} |")
 print("\n## The string corpus, by implementation\n")
 print("Each class of disagreement with Pyrogram 2.0.106 on the 10,928 strings of")
@@ -96,7 +96,7 @@ for r in reports:
         f = d["first"]
         where = f["kind"] + (f" `{f['name']}`" if f.get("name") else "")
         detail = f["detail"].replace("|", "\\|")
-        print(f"- `{d['class']}`: {d['count']:,} strings; first ({where}): {detail}")
+        print(f"- `{d['class']}`: {d['count']:,} string{'' if d['count'] == 1 else 's'}; first ({where}): {detail}")
     print()
 print("## What differs, by implementation\n")
 for r in reports:

@@ -94,9 +94,9 @@ impl CorpusReport {
                 .map_or(String::new(), |n| format!(" {n}"));
             let _ = write!(
                 out,
-                "; {}: {} strings, first ({}{name}): {}, input {}",
+                "; {}: {}, first ({}{name}): {}, input {}",
                 d.class,
-                d.count,
+                strings(d.count),
                 f["kind"].as_str().unwrap_or(""),
                 f["detail"].as_str().unwrap_or(""),
                 f["input"]
@@ -115,6 +115,15 @@ impl CorpusReport {
             "by_kind": self.by_kind.iter().map(|k| json!({"kind": k.kind, "inputs": k.inputs, "agree": k.agree})).collect::<Vec<_>>(),
             "disagreements": self.disagreements.iter().map(|d| json!({"class": d.class, "count": d.count, "first": d.first})).collect::<Vec<_>>(),
         })
+    }
+}
+
+/// `1 string`, `2 strings`.
+pub(super) fn strings(n: usize) -> String {
+    if n == 1 {
+        "1 string".to_owned()
+    } else {
+        format!("{n} strings")
     }
 }
 

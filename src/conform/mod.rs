@@ -196,9 +196,9 @@ impl Report {
                     .map_or(String::new(), |n| format!(" {n}"));
                 let _ = writeln!(
                     out,
-                    "  {}: {} strings; first ({}{name}): {}; input {}",
+                    "  {}: {}; first ({}{name}): {}; input {}",
                     d.class,
-                    d.count,
+                    corpus::strings(d.count),
                     f["kind"].as_str().unwrap_or(""),
                     crate::inspect::one_line(f["detail"].as_str().unwrap_or("")),
                     f["input"]
