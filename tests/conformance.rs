@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use pyrosession::conform::{
-    self, Driver, DriverError, ExternalDriver, Failure, LocalDriver, Outcome, ALL,
+    self, Driver, DriverError, ExternalDriver, Failure, LocalDriver, Outcome, Profile, ALL,
 };
 use serde_json::Value;
 
@@ -39,6 +39,148 @@ impl<D: Driver> Driver for Pretending<D> {
             _ => self.inner.call(op, args),
         }
     }
+}
+
+/// The crate's engines behind a `hello` that names the given profiles; with `skip_legacy32`,
+/// its decoder refuses every string of 351 characters, as a codec that knows no legacy32 would.
+struct Profiled {
+    profiles: Value,
+    skip_legacy32: bool,
+}
+
+impl Driver for Profiled {
+    fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
+        match op {
+            "hello" => Ok(Ok(serde_json::json!({
+                "implementation": "profiled 1.0", "protocol": 2, "profiles": self.profiles,
+            }))),
+            "decode_string"
+                if self.skip_legacy32
+                    && args["session_string"].as_str().map(|s| s.chars().count()) == Some(351) =>
+            {
+                Ok(Err(Failure {
+                    kind: "invalid_string".into(),
+                    message: "no legacy32 here".into(),
+                }))
+            }
+            _ => LocalDriver::new().call(op, args),
+        }
+    }
+}
+
+/// How many strings of the recorded corpus have 351 characters and are accepted by Pyrogram.
+fn accepted_legacy32_strings() -> Result<usize, String> {
+    let recorded: Value =
+        serde_json::from_str(include_str!("../spec/vectors/pyrogram_corpus.json"))
+            .map_err(|e| e.to_string())?;
+    Ok(recorded.as_array().ok_or("not an array")?[1..]
+        .iter()
+        .filter(|e| {
+            e["input"].as_str().map(|s| s.chars().count()) == Some(351)
+                && e["pyrogram"]["accepted"] == true
+        })
+        .count())
+}
+
+/// The profiles (spec/conformance.md §8): what a driver declares decides what runs, and the
+/// corpus counts each disagreement.
+fn checks_of_profiles() -> Vec<Trial> {
+    vec![
+        Trial::test(
+            "profiles::a_driver_naming_no_profiles_runs_the_storage_scenarios_alone",
+            || {
+                // A protocol 1 hello: the storage profile, every other scenario not applicable.
+                let mut d = Pretending {
+                    inner: LocalDriver::new(),
+                    name: "pyrosession 0.1.0",
+                    break_usernames: false,
+                };
+                let report = conform::run(&mut d).map_err(|e| e.to_string())?;
+                for (s, o) in &report.results {
+                    let storage = s.profile == Profile::Storage;
+                    match o {
+                        Outcome::Pass if storage => {}
+                        Outcome::NotApplicable(why) if !storage => {
+                            if *why
+                                != format!("the driver does not declare the profile {}", s.profile)
+                            {
+                                return Err(format!("{}: {why}", s.id).into());
+                            }
+                        }
+                        other => return Err(format!("{}: {other:?}", s.id).into()),
+                    }
+                }
+                let json = report.to_json();
+                if !report.ok()
+                    || report.corpus.is_some()
+                    || json["counts"]["not_applicable"] != ALL.len() - 33
+                    || json["counts"]["pass"] != 33
+                    || json["profiles"] != serde_json::json!(["storage"])
+                {
+                    return Err(format!("{}", json["counts"]).into());
+                }
+                Ok(())
+            },
+        ),
+        Trial::test("profiles::an_unknown_profile_is_a_protocol_error", || {
+            let mut d = Profiled {
+                profiles: serde_json::json!(["string_codec", "strings"]),
+                skip_legacy32: false,
+            };
+            match conform::run(&mut d) {
+                Err(DriverError::Protocol(e))
+                    if e == "hello names an unknown profile \"strings\" (known: storage, string_codec, file_read, file_write)" =>
+                {
+                    Ok(())
+                }
+                other => Err(format!("{other:?}").into()),
+            }
+        }),
+        Trial::test(
+            "profiles::the_corpus_counts_each_disagreement_by_class",
+            || {
+                // The crate's codec, refusing every 351-character string: the corpus scenario
+                // fails, counting exactly the legacy32 strings Pyrogram accepts, and names the
+                // worked example first.
+                let mut d = Profiled {
+                    profiles: serde_json::json!(["string_codec"]),
+                    skip_legacy32: true,
+                };
+                let report = conform::run(&mut d).map_err(|e| e.to_string())?;
+                let corpus = report.corpus.clone().ok_or("no corpus report")?;
+                let legacy32 = accepted_legacy32_strings()?;
+                let [d] = corpus.disagreements.as_slice() else {
+                    return Err(format!("{:?}", corpus.disagreements).into());
+                };
+                if legacy32 == 0
+                    || corpus.inputs != 10_928
+                    || corpus.agree != corpus.inputs - legacy32
+                    || d.class != "rejects_accepted"
+                    || d.count != legacy32
+                    || d.first["name"] != "legacy32_worked_example"
+                {
+                    return Err(format!("{legacy32} legacy32 strings; {corpus:?}").into());
+                }
+                let failed: Vec<&str> = report
+                    .results
+                    .iter()
+                    .filter(|(_, o)| matches!(o, Outcome::Fail(_)))
+                    .map(|(s, _)| s.id)
+                    .collect();
+                if failed != ["codec.decode_legacy32", "codec.corpus"] {
+                    return Err(format!("{failed:?}").into());
+                }
+                let json = report.to_json();
+                if json["report_version"] != 2
+                    || json["corpus"]["disagreements"][0]["count"] != legacy32
+                    || json["corpus"]["reference"] != "pyrogram 2.0.106"
+                {
+                    return Err(format!("{json}").into());
+                }
+                Ok(())
+            },
+        ),
+    ]
 }
 
 fn checks_of_the_checker() -> Vec<Trial> {
@@ -155,30 +297,42 @@ fn main() {
         None => Box::new(LocalDriver::new()),
     };
     let driver = Arc::new(Mutex::new(driver));
-    let implementation = match conform::implementation(&mut **driver.lock().expect("driver")) {
-        Ok(i) => i,
+    let hello = match conform::hello(&mut **driver.lock().expect("driver")) {
+        Ok(h) => h,
         Err(e) => stop(&e),
     };
-    eprintln!("conformance: {implementation}");
+    let profiles: Vec<&str> = hello.profiles.iter().map(|p| p.name()).collect();
+    eprintln!(
+        "conformance: {} (profiles: {})",
+        hello.implementation,
+        profiles.join(", ")
+    );
+    // A scenario of a profile the driver does not declare is not applicable: an ignored test
+    // (spec/conformance.md §8.5).
     let mut trials: Vec<Trial> = ALL
         .iter()
         .map(|scenario| {
             let driver = Arc::clone(&driver);
-            let implementation = implementation.clone();
+            let hello = hello.clone();
+            let applies = hello.runs(scenario);
             let name = format!("conformance::{} [{}]", scenario.id, scenario.section);
             Trial::test(name, move || {
                 let mut d = driver
                     .lock()
                     .map_err(|_| Failed::from("driver lock poisoned"))?;
-                match conform::run_one(&mut **d, &implementation, scenario) {
-                    Outcome::Pass | Outcome::KnownDivergence(_) => Ok(()),
+                match conform::run_scenario(&mut **d, &hello, scenario) {
+                    Outcome::Pass | Outcome::KnownDivergence(_) | Outcome::NotApplicable(_) => {
+                        Ok(())
+                    }
                     other => Err(format!("{other:?}").into()),
                 }
             })
+            .with_ignored_flag(!applies)
         })
         .collect();
     if command.is_none() {
         trials.extend(checks_of_the_checker());
+        trials.extend(checks_of_profiles());
     }
     libtest_mimic::run(&args, trials).exit();
 }

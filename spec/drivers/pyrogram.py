@@ -135,9 +135,9 @@ class Driver:
         self.next_handle = 1
 
     def handle(self, req):
-        return self.storages[req["handle"]]
+        return req["storage"] if "storage" in req else self.storages[req["handle"]]
 
-    async def opened(self, s, failure_kind):
+    async def open_or_fail(self, s, failure_kind):
         try:
             await s.open()
         except Exception as e:
@@ -148,13 +148,47 @@ class Driver:
                 except Exception:
                     pass
             raise DriverFailure(classify(e, failure_kind), error_text(e))
+
+    async def opened(self, s, failure_kind):
+        await self.open_or_fail(s, failure_kind)
         h = self.next_handle
         self.next_handle += 1
         self.storages[h] = s
         return {"handle": h}
 
     async def op_hello(self, req):
-        return {"implementation": f"{DIST} {DIST_VERSION}", "protocol": 1}
+        # The string codec is the memory storage's import and export (spec/conformance.md §8).
+        return {"implementation": f"{DIST} {DIST_VERSION}", "protocol": 2,
+                "profiles": ["storage", "string_codec"]}
+
+    async def op_decode_string(self, req):
+        """The six fields Client(session_string=...) stores, read back from its memory storage."""
+        s = req["session_string"]
+        if not s:
+            raise DriverFailure("invalid_string", "empty string: the library would open an empty storage")
+        storage = make_storage("string", "decode", session_string=s)
+        await self.open_or_fail(storage, "invalid_string")
+        try:
+            out = {}
+            for field in ("dc_id", "api_id", "test_mode", "auth_key", "user_id", "is_bot"):
+                out[field] = await self.op_get({"field": field, "storage": storage})
+            return out
+        finally:
+            await storage.close()
+
+    async def op_encode_string(self, req):
+        """The string export_session_string makes of a memory storage holding the six fields."""
+        storage = make_storage("memory", "encode")
+        await storage.open()
+        try:
+            for field, value in req["session"].items():
+                if field in ("dc_id", "api_id", "test_mode", "auth_key", "user_id", "is_bot"):
+                    await self.op_set({"field": field, "value": value, "storage": storage})
+            return await storage.export_session_string()
+        except (struct.error, TypeError) as e:
+            raise DriverFailure("missing_field", error_text(e))
+        finally:
+            await storage.close()
 
     async def op_open_file(self, req):
         path = Path(req["path"])
@@ -237,7 +271,12 @@ async def serve():
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
-            break
+            # End of input: leave at once. Storages the runner never closed (a failed scenario
+            # stops midway) would otherwise have aiosqlite's threads print a traceback each as
+            # the event loop shuts down.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         if not line.strip():
             continue
         req = json.loads(line)

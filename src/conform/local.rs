@@ -111,6 +111,113 @@ fn peer_from_json(v: &Value) -> Result<Result<Peer, Failure>, DriverError> {
     }))
 }
 
+/// A session's fields as the protocol writes them (spec/conformance.md §3.2, §8.2).
+fn fields_to_json(f: &crate::storage::SessionFields, with_date: bool) -> Value {
+    let mut out = json!({
+        "dc_id": f.dc_id,
+        "api_id": f.api_id,
+        "test_mode": f.test_mode,
+        "auth_key": f.auth_key.as_ref().map(AuthKey::to_hex),
+        "user_id": f.user_id,
+        "is_bot": f.is_bot,
+    });
+    if with_date {
+        out["date"] = json!(f.date);
+    }
+    out
+}
+
+/// `decode_string`: the Pyrogram-compatible decoder (spec/session-string.md §6).
+fn decode_string(s: &str) -> Result<Value, Failure> {
+    let d = crate::string::decode_compat(s).map_err(|e| Failure {
+        kind: "invalid_string".into(),
+        message: e.to_string(),
+    })?;
+    let f = &d.session;
+    Ok(json!({
+        "dc_id": f.dc_id,
+        "api_id": f.api_id,
+        "test_mode": f.test_mode,
+        "auth_key": f.auth_key.to_hex(),
+        "user_id": f.user_id,
+        "is_bot": f.is_bot,
+        "format": d.format.name(),
+    }))
+}
+
+/// The session a `session` argument holds (spec/conformance.md §8.2): a missing or
+/// out-of-range field a session needs is `missing_field`, as export says it (storage §7.2); a
+/// value of the wrong type is the driver's error.
+fn session_from_json(v: &Value) -> Result<Result<crate::Session, Failure>, DriverError> {
+    let missing = |field: &str, what: &str| {
+        Ok(Err(Failure {
+            kind: "missing_field".into(),
+            message: format!("{field} {what}"),
+        }))
+    };
+    let int = |field: &str| -> Result<Option<i64>, DriverError> {
+        match &v[field] {
+            Value::Null => Ok(None),
+            n => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| bad(&format!("{field} must be an integer or null"))),
+        }
+    };
+    let boolean = |field: &str| -> Result<Option<bool>, DriverError> {
+        match &v[field] {
+            Value::Null => Ok(None),
+            b => b
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| bad(&format!("{field} must be a boolean or null"))),
+        }
+    };
+    let Some(dc_id) = int("dc_id")? else {
+        return missing("dc_id", "is not set");
+    };
+    let Some(api_id) = int("api_id")? else {
+        return missing("api_id", "is not set");
+    };
+    let Some(user_id) = int("user_id")? else {
+        return missing("user_id", "is not set");
+    };
+    let (Some(test_mode), Some(is_bot)) = (boolean("test_mode")?, boolean("is_bot")?) else {
+        return missing("test_mode or is_bot", "is not set");
+    };
+    let Some(hex) = v["auth_key"].as_str() else {
+        return missing("auth_key", "is not set");
+    };
+    let (Ok(dc_id), Ok(api_id), Ok(user_id)) = (
+        u8::try_from(dc_id),
+        u32::try_from(api_id),
+        u64::try_from(user_id),
+    ) else {
+        return missing("dc_id, api_id or user_id", "is out of range");
+    };
+    if user_id > crate::Session::MAX_USER_ID {
+        return missing("user_id", "is out of range");
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect();
+    let auth_key = bytes
+        .and_then(|b| AuthKey::from_slice(&b).ok())
+        .ok_or_else(|| bad("auth_key must be 512 hexadecimal digits"))?;
+    Ok(Ok(crate::Session {
+        dc_id,
+        api_id: Some(api_id),
+        test_mode,
+        auth_key,
+        user_id,
+        is_bot,
+    }))
+}
+
 impl LocalDriver {
     fn handle(&mut self, args: &Value) -> Result<&mut Storage, DriverError> {
         let h = arg(args, "handle")?
@@ -208,9 +315,36 @@ impl Driver for LocalDriver {
         let done =
             |r: Result<(), StorageError>| r.map(|()| Value::Null).map_err(|e| failure(&e, ""));
         Ok(match op {
-            "hello" => Ok(
-                json!({ "implementation": format!("pyrosession {}", env!("CARGO_PKG_VERSION")), "protocol": 1 }),
-            ),
+            "hello" => Ok(json!({
+                "implementation": format!("pyrosession {}", env!("CARGO_PKG_VERSION")),
+                "protocol": 2,
+                "profiles": ["storage", "string_codec", "file_read", "file_write"],
+            })),
+            "decode_string" => decode_string(str_arg(&args, "session_string")?),
+            "encode_string" => session_from_json(arg(&args, "session")?)?.and_then(|s| {
+                crate::string::encode(&s, crate::string::Format::V2)
+                    .map(Value::String)
+                    .map_err(|e| Failure {
+                        kind: "missing_field".into(),
+                        message: e.to_string(),
+                    })
+            }),
+            "read_file" => {
+                let path = str_arg(&args, "path")?;
+                Storage::open_file_read_only(path)
+                    .and_then(|s| s.session())
+                    .map(|f| fields_to_json(&f, true))
+                    .map_err(|e| failure(&e, "invalid_file"))
+            }
+            "write_file" => {
+                let path = str_arg(&args, "path")?.to_owned();
+                match session_from_json(arg(&args, "session")?)? {
+                    Ok(session) => Storage::create_file_from_session(&path, &session)
+                        .map(|()| Value::Null)
+                        .map_err(|e| failure(&e, "invalid_file")),
+                    Err(f) => Err(f),
+                }
+            }
             "open_file" => {
                 let path = str_arg(&args, "path")?.to_owned();
                 let storage = Storage::open_file(&path);

@@ -13,8 +13,10 @@
 //! # Ok::<(), pyrosession::conform::DriverError>(())
 //! ```
 
+mod corpus;
 mod driver;
 mod local;
+mod profiles;
 pub mod scenarios;
 
 use std::fmt::Write as _;
@@ -22,9 +24,14 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
+pub use corpus::{CorpusReport, Disagreement, KindTally};
 pub use driver::{Driver, DriverError, ExternalDriver, Failure, DEFAULT_TIMEOUT, KINDS, MAX_LINE};
 pub use local::LocalDriver;
+pub use profiles::Profile;
 pub use scenarios::{Scenario, ALL};
+
+/// The version of the JSON report's shape (spec/conformance.md §8.5): 2 since profiles.
+pub const REPORT_VERSION: u64 = 2;
 
 use scenarios::{Ctx, Fail};
 
@@ -82,13 +89,19 @@ pub enum Outcome {
     UnexpectedPass(String),
     /// The driver broke: a failure of the run.
     DriverError(String),
+    /// The scenario's profile is not among the driver's: not run, and no failure
+    /// (spec/conformance.md §8.5).
+    NotApplicable(String),
 }
 
 impl Outcome {
     /// Whether the run may pass with this outcome.
     #[must_use]
     pub fn is_ok(&self) -> bool {
-        matches!(self, Outcome::Pass | Outcome::KnownDivergence(_))
+        matches!(
+            self,
+            Outcome::Pass | Outcome::KnownDivergence(_) | Outcome::NotApplicable(_)
+        )
     }
 
     fn label(&self) -> &'static str {
@@ -98,6 +111,19 @@ impl Outcome {
             Outcome::KnownDivergence(_) => "known divergence",
             Outcome::UnexpectedPass(_) => "UNEXPECTED PASS",
             Outcome::DriverError(_) => "DRIVER ERROR",
+            Outcome::NotApplicable(_) => "n/a",
+        }
+    }
+
+    /// Its name in the JSON report.
+    fn json_name(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail(_) => "fail",
+            Outcome::KnownDivergence(_) => "known_divergence",
+            Outcome::UnexpectedPass(_) => "unexpected_pass",
+            Outcome::DriverError(_) => "driver_error",
+            Outcome::NotApplicable(_) => "not_applicable",
         }
     }
 
@@ -107,7 +133,8 @@ impl Outcome {
             Outcome::Fail(d)
             | Outcome::KnownDivergence(d)
             | Outcome::UnexpectedPass(d)
-            | Outcome::DriverError(d) => d,
+            | Outcome::DriverError(d)
+            | Outcome::NotApplicable(d) => d,
         }
     }
 }
@@ -117,8 +144,12 @@ impl Outcome {
 pub struct Report {
     /// The implementation, as its driver named itself.
     pub implementation: String,
+    /// The profiles its driver declared (spec/conformance.md §8.1).
+    pub profiles: Vec<Profile>,
     /// Each scenario and how it went, in order.
     pub results: Vec<(Scenario, Outcome)>,
+    /// What `codec.corpus` found, when it ran (spec/conformance.md §8.4).
+    pub corpus: Option<CorpusReport>,
 }
 
 impl Report {
@@ -149,56 +180,182 @@ impl Report {
                 detail
             );
         }
+        if let Some(c) = &self.corpus {
+            let _ = writeln!(
+                out,
+                "corpus: {} of {} strings agree with {} ({}%)",
+                c.agree,
+                c.inputs,
+                corpus::REFERENCE,
+                c.percent()
+            );
+            for d in &c.disagreements {
+                let f = &d.first;
+                let name = f["name"]
+                    .as_str()
+                    .map_or(String::new(), |n| format!(" {n}"));
+                let _ = writeln!(
+                    out,
+                    "  {}: {}; first ({}{name}): {}; input {}",
+                    d.class,
+                    corpus::strings(d.count),
+                    f["kind"].as_str().unwrap_or(""),
+                    crate::inspect::one_line(f["detail"].as_str().unwrap_or("")),
+                    f["input"]
+                );
+            }
+        }
         let count = |f: fn(&Outcome) -> bool| self.results.iter().filter(|(_, o)| f(o)).count();
         let _ = writeln!(
             out,
-            "{} scenarios: {} passed, {} known divergences, {} failed",
+            "{} scenarios: {} passed, {} known divergences, {} failed, {} not applicable",
             self.results.len(),
             count(|o| matches!(o, Outcome::Pass)),
             count(|o| matches!(o, Outcome::KnownDivergence(_))),
             count(|o| !o.is_ok()),
+            count(|o| matches!(o, Outcome::NotApplicable(_))),
         );
         out
     }
 
-    /// The report as JSON: `implementation`, `ok`, and `scenarios` with `id`, `section`,
-    /// `summary`, `result` and `detail`.
+    /// The report as JSON (spec/conformance.md §8.5): `report_version`, `implementation`,
+    /// `profiles`, `ok`, `counts`, `scenarios` with `id`, `profile`, `section`, `summary`,
+    /// `result` and `detail`, and `corpus` (`null` unless `codec.corpus` ran).
     #[must_use]
     pub fn to_json(&self) -> Value {
+        let mut counts = serde_json::Map::new();
+        for name in [
+            "pass",
+            "fail",
+            "known_divergence",
+            "unexpected_pass",
+            "driver_error",
+            "not_applicable",
+        ] {
+            let n = self
+                .results
+                .iter()
+                .filter(|(_, o)| o.json_name() == name)
+                .count();
+            counts.insert(name.to_owned(), json!(n));
+        }
         json!({
+            "report_version": REPORT_VERSION,
             "implementation": self.implementation,
+            "profiles": self.profiles.iter().map(|p| p.name()).collect::<Vec<_>>(),
             "ok": self.ok(),
+            "counts": counts,
             "scenarios": self.results.iter().map(|(s, o)| json!({
                 "id": s.id,
+                "profile": s.profile.name(),
                 "section": s.section,
                 "summary": s.summary,
-                "result": match o {
-                    Outcome::Pass => "pass",
-                    Outcome::Fail(_) => "fail",
-                    Outcome::KnownDivergence(_) => "known_divergence",
-                    Outcome::UnexpectedPass(_) => "unexpected_pass",
-                    Outcome::DriverError(_) => "driver_error",
-                },
+                "result": o.json_name(),
                 "detail": o.detail(),
             })).collect::<Vec<_>>(),
+            "corpus": self.corpus.as_ref().map(CorpusReport::to_json),
         })
     }
 }
 
-/// The implementation's name, from its driver's `hello`.
-pub fn implementation(driver: &mut dyn Driver) -> Result<String, DriverError> {
+/// What a driver's `hello` says (spec/conformance.md §3.2, §8.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hello {
+    /// The implementation, `{distribution} {version}`.
+    pub implementation: String,
+    /// The profiles it implements; `storage` alone for a driver that names none (protocol 1).
+    pub profiles: Vec<Profile>,
+}
+
+impl Hello {
+    /// Whether the scenario's profile is among the driver's.
+    #[must_use]
+    pub fn runs(&self, scenario: &Scenario) -> bool {
+        self.profiles.contains(&scenario.profile)
+    }
+}
+
+/// Sends `hello` and reads the implementation's name and profiles. A `profiles` member that is
+/// not an array of known profile names is a protocol error.
+pub fn hello(driver: &mut dyn Driver) -> Result<Hello, DriverError> {
     let hello = driver
         .call("hello", json!({}))?
         .map_err(|f| DriverError::Protocol(format!("hello failed: {f}")))?;
-    hello["implementation"]
+    let implementation = hello["implementation"]
         .as_str()
         .map(str::to_owned)
-        .ok_or_else(|| DriverError::Protocol(format!("hello without an implementation: {hello}")))
+        .ok_or_else(|| {
+            DriverError::Protocol(format!("hello without an implementation: {hello}"))
+        })?;
+    let profiles = match hello.get("profiles") {
+        None => vec![Profile::Storage],
+        Some(Value::Array(names)) => {
+            let mut profiles = Vec::new();
+            for name in names {
+                let profile = name.as_str().and_then(Profile::from_name).ok_or_else(|| {
+                    DriverError::Protocol(format!(
+                        "hello names an unknown profile {name} (known: storage, string_codec, file_read, file_write)"
+                    ))
+                })?;
+                if !profiles.contains(&profile) {
+                    profiles.push(profile);
+                }
+            }
+            profiles
+        }
+        Some(other) => {
+            return Err(DriverError::Protocol(format!(
+                "hello's profiles is not an array: {other}"
+            )))
+        }
+    };
+    Ok(Hello {
+        implementation,
+        profiles,
+    })
+}
+
+/// The implementation's name, from its driver's `hello`.
+pub fn implementation(driver: &mut dyn Driver) -> Result<String, DriverError> {
+    hello(driver).map(|h| h.implementation)
+}
+
+/// The outcome of a scenario whose profile the driver does not declare.
+fn not_applicable(scenario: &Scenario) -> Outcome {
+    Outcome::NotApplicable(format!(
+        "the driver does not declare the profile {}",
+        scenario.profile
+    ))
 }
 
 /// Runs one scenario in a fresh folder, judged against the divergences listed for the
-/// implementation.
+/// implementation, or reports it not applicable if its profile is not the driver's.
+pub fn run_scenario(driver: &mut dyn Driver, hello: &Hello, scenario: &Scenario) -> Outcome {
+    run_judged(driver, hello, scenario).0
+}
+
+fn run_judged(
+    driver: &mut dyn Driver,
+    hello: &Hello,
+    scenario: &Scenario,
+) -> (Outcome, Option<CorpusReport>) {
+    if !hello.runs(scenario) {
+        return (not_applicable(scenario), None);
+    }
+    run_in_folder(driver, &hello.implementation, scenario)
+}
+
+/// Runs one scenario in a fresh folder, judged against the divergences listed for the
+/// implementation (whatever its profile).
 pub fn run_one(driver: &mut dyn Driver, implementation: &str, scenario: &Scenario) -> Outcome {
+    run_in_folder(driver, implementation, scenario).0
+}
+
+fn run_in_folder(
+    driver: &mut dyn Driver,
+    implementation: &str,
+    scenario: &Scenario,
+) -> (Outcome, Option<CorpusReport>) {
     // Absolute, as every path sent to a driver is, even where TMPDIR is relative. A new folder
     // of an unpredictable name, mode 0700, never one that exists (spec/conformance.md §2.3).
     let tmp = std::env::temp_dir();
@@ -206,7 +363,10 @@ pub fn run_one(driver: &mut dyn Driver, implementation: &str, scenario: &Scenari
     let dir: PathBuf = match crate::temporary::create_dir(&tmp, "pyrosession-conform-") {
         Ok(dir) => dir,
         Err(e) => {
-            return Outcome::DriverError(format!("cannot make a folder in {}: {e}", tmp.display()))
+            return (
+                Outcome::DriverError(format!("cannot make a folder in {}: {e}", tmp.display())),
+                None,
+            )
         }
     };
     let mut ctx = Ctx::new(driver, dir.clone());
@@ -215,8 +375,9 @@ pub fn run_one(driver: &mut dyn Driver, implementation: &str, scenario: &Scenari
     if ctx.overran() {
         scenarios::release_waiting_opens(&dir);
     }
+    let corpus = ctx.corpus.take();
     let outcome = judge(implementation, scenario, result, reset);
-    match crate::temporary::remove_dir(&dir) {
+    let outcome = match crate::temporary::remove_dir(&dir) {
         Ok(()) => outcome,
         Err(e) => Outcome::DriverError(match outcome {
             Outcome::Pass => format!("cannot remove {}: {e}", dir.display()),
@@ -228,7 +389,8 @@ pub fn run_one(driver: &mut dyn Driver, implementation: &str, scenario: &Scenari
                 o.detail()
             ),
         }),
-    }
+    };
+    (outcome, corpus)
 }
 
 /// The outcome of a scenario that ran, judged against the divergences listed for the
@@ -256,15 +418,20 @@ fn judge(
     }
 }
 
-/// Runs every scenario against a driver.
+/// Runs every scenario of the driver's profiles, and reports the others not applicable.
 pub fn run(driver: &mut dyn Driver) -> Result<Report, DriverError> {
-    let implementation = implementation(driver)?;
-    let results = ALL
-        .iter()
-        .map(|s| (*s, run_one(driver, &implementation, s)))
-        .collect();
+    let hello = hello(driver)?;
+    let mut corpus = None;
+    let mut results = Vec::new();
+    for s in ALL {
+        let (outcome, found) = run_judged(driver, &hello, s);
+        corpus = corpus.or(found);
+        results.push((*s, outcome));
+    }
     Ok(Report {
-        implementation,
+        implementation: hello.implementation,
+        profiles: hello.profiles,
         results,
+        corpus,
     })
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::driver::{Driver, DriverError, Failure, DEFAULT_TIMEOUT};
+use super::profiles::{Profile, CODEC, READ, WRITE};
 use crate::storage::Storage;
 use crate::string::decode_strict;
 
@@ -26,7 +27,7 @@ impl From<DriverError> for Fail {
     }
 }
 
-fn differs<T>(what: impl Into<String>) -> Result<T, Fail> {
+pub(super) fn differs<T>(what: impl Into<String>) -> Result<T, Fail> {
     Err(Fail::Differs(what.into()))
 }
 
@@ -39,6 +40,8 @@ pub struct Ctx<'a> {
     limit: Duration,
     /// Whether a check ran out of time: its thread may still wait to open a file.
     overran: bool,
+    /// What `codec.corpus` found, for the report (spec/conformance.md §8.5).
+    pub(super) corpus: Option<super::corpus::CorpusReport>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -59,7 +62,13 @@ impl<'a> Ctx<'a> {
             clock_offset: 0,
             limit,
             overran: false,
+            corpus: None,
         }
+    }
+
+    /// The driver, for a scenario that talks to it at length (`codec.corpus`).
+    pub(super) fn driver(&mut self) -> &mut dyn Driver {
+        &mut *self.driver
     }
 
     /// Whether one of the runner's checks ran out of time (spec/conformance.md §2.4).
@@ -72,7 +81,7 @@ impl<'a> Ctx<'a> {
     /// thread of its own, which is left behind if the limit passes: the scenario's outcome is
     /// then a driver error, and the runner releases the check before removing the folder
     /// ([`release_waiting_opens`]).
-    fn bounded<T: Send + 'static>(
+    pub(super) fn bounded<T: Send + 'static>(
         &mut self,
         path: &Path,
         check: impl FnOnce() -> Result<T, Fail> + Send + 'static,
@@ -108,13 +117,13 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
     /// A new file `name` in the scenario's folder holding `bytes`, created by this call (mode
     /// 0600, never through a link: spec/conformance.md §2.3); its path.
-    fn new_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, Fail> {
+    pub(super) fn new_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, Fail> {
         use std::io::Write as _;
         let path = self.path(name);
         crate::temporary::create_new(&path)
@@ -123,7 +132,7 @@ impl<'a> Ctx<'a> {
         Ok(path)
     }
 
-    fn ok(&mut self, op: &str, args: Value) -> Result<Value, Fail> {
+    pub(super) fn ok(&mut self, op: &str, args: Value) -> Result<Value, Fail> {
         match self.driver.call(op, args)? {
             Ok(v) => Ok(v),
             Err(f) => differs(format!("{op} failed: {f}")),
@@ -137,7 +146,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn fails_with(&mut self, kind: &str, op: &str, args: Value) -> Result<(), Fail> {
+    pub(super) fn fails_with(&mut self, kind: &str, op: &str, args: Value) -> Result<(), Fail> {
         let f = self.fails(op, args)?;
         if f.kind == kind {
             Ok(())
@@ -202,7 +211,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn expect(what: &str, seen: &Value, wanted: &Value) -> Result<(), Fail> {
+pub(super) fn expect(what: &str, seen: &Value, wanted: &Value) -> Result<(), Fail> {
     if seen == wanted {
         Ok(())
     } else {
@@ -226,22 +235,32 @@ fn expect_failure(what: &str, seen: Result<Value, Failure>, kind: &str) -> Resul
 }
 
 /// The worked example of spec/session-string.md §4.3 (spec/examples/v2.txt).
-fn example_v2() -> &'static str {
+pub(super) fn example_v2() -> &'static str {
     include_str!("../../spec/examples/v2.txt").trim_end()
 }
 
 /// The same session in the legacy32 layout (spec/examples/legacy32.txt).
-fn example_legacy32() -> &'static str {
+pub(super) fn example_legacy32() -> &'static str {
     include_str!("../../spec/examples/legacy32.txt").trim_end()
 }
 
-/// The examples' key, bytes 0..=255, in hex.
-fn example_key_hex() -> String {
+/// The same session in the legacy64 layout (spec/examples/legacy64.txt).
+pub(super) fn example_legacy64() -> &'static str {
+    include_str!("../../spec/examples/legacy64.txt").trim_end()
+}
+
+/// The examples' key K, bytes 0..=255.
+pub(super) fn example_key() -> crate::AuthKey {
     let mut key = [0u8; crate::AuthKey::LEN];
     for (b, v) in key.iter_mut().zip(0u8..=255) {
         *b = v;
     }
-    crate::AuthKey::new(key).to_hex()
+    crate::AuthKey::new(key)
+}
+
+/// K in hex.
+pub(super) fn example_key_hex() -> String {
+    example_key().to_hex()
 }
 
 fn sample_peers() -> Value {
@@ -284,11 +303,30 @@ fn set_all_expected() -> Value {
 }
 
 /// The most the runner reads of a file it made for a scenario.
-const MAX_MADE: u64 = 1 << 24;
+pub(super) const MAX_MADE: u64 = 1 << 24;
+
+/// The file of `open.json_session` and `read.json_session`: a Pyrogram 0.14 JSON session.
+pub(super) const JSON_SESSION: &[u8] =
+    br#"{"dc_id": 2, "test_mode": false, "auth_key": ["AAAA"], "user_id": 1, "date": 0}"#;
+
+/// The file of `open.not_sqlite` and `read.not_sqlite`.
+pub(super) const NOT_SQLITE: &[u8] =
+    b"this is a text file and no database at all, nothing to see here";
+
+/// The tables of a Telethon 1.45 session file (`open.telethon`, `read.telethon`).
+pub(super) const TELETHON_SQL: &str = "CREATE TABLE version (version integer primary key); INSERT INTO version VALUES (8);
+    CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer, tmp_auth_key blob);
+    CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer);";
+
+/// Pyrogram's version 2 schema: storage §3.1's without `api_id` (`open.migrates_v2`,
+/// `read.v2`).
+pub(super) fn schema_v2() -> String {
+    crate::storage::schema::SCHEMA_V3.replace("    api_id    INTEGER,\n", "")
+}
 
 /// Reads at most `limit` bytes of the regular file at `path`, never waiting to open it (a FIFO
 /// or a device there is an error, spec/conformance.md §2.4).
-fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+pub(super) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
     let mut bytes = Vec::new();
     crate::storage::side::open_regular(path)?
@@ -321,7 +359,7 @@ fn refused_unchanged(ctx: &mut Ctx<'_>, path: &Path) -> Result<(), Fail> {
 
 /// A check performed on the file the implementation wrote, by this crate directly; a FIFO or
 /// anything else that is not a regular file is refused before SQLite opens it.
-fn read_back(path: &Path) -> Result<Storage, Fail> {
+pub(super) fn read_back(path: &Path) -> Result<Storage, Fail> {
     Storage::open_file_read_only(path)
         .or_else(|e| differs(format!("the crate cannot read the file written: {e}")))
 }
@@ -349,16 +387,41 @@ pub(crate) fn release_waiting_opens(dir: &Path) {
 
 macro_rules! scenarios {
     ($($id:literal, $section:literal, $summary:literal, $body:expr;)*) => {
-        /// Every scenario, in order.
-        pub const ALL: &[Scenario] = &[$(Scenario { id: $id, section: $section, summary: $summary, run: $body }),*];
+        /// The scenarios of the `storage` profile, in order (spec/conformance.md §4.2).
+        pub(crate) const STORAGE: &[Scenario] = &[$(Scenario { id: $id, profile: Profile::Storage, section: $section, summary: $summary, run: $body }),*];
     };
 }
+
+/// Copies the scenarios of each profile into one array of `N`, in order.
+const fn concat<const N: usize>(parts: [&[Scenario]; 4]) -> [Scenario; N] {
+    let mut out = [parts[0][0]; N];
+    let (mut i, mut k) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[k] = parts[i][j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(k == N, "ALL holds every scenario");
+    out
+}
+
+const COUNT: usize = STORAGE.len() + CODEC.len() + READ.len() + WRITE.len();
+
+/// Every scenario, in order: the `storage` profile's (spec/conformance.md §4.2), then those of
+/// `string_codec`, `file_read` and `file_write` (§8.3).
+pub const ALL: &[Scenario] = &concat::<COUNT>([STORAGE, CODEC, READ, WRITE]);
 
 /// One scenario of the suite.
 #[derive(Clone, Copy)]
 pub struct Scenario {
     /// Its name, `area.behaviour`.
     pub id: &'static str,
+    /// The profile it belongs to: it runs only against a driver that declares it.
+    pub profile: Profile,
     /// The spec section it checks.
     pub section: &'static str,
     /// What it checks, in a sentence.
@@ -370,6 +433,7 @@ impl std::fmt::Debug for Scenario {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scenario")
             .field("id", &self.id)
+            .field("profile", &self.profile)
             .field("section", &self.section)
             .finish_non_exhaustive()
     }
@@ -653,19 +717,17 @@ scenarios! {
         refused_unchanged(ctx, &p)
     };
     "open.json_session", "storage §4", "a Pyrogram 0.14 JSON session is refused and left alone", |ctx| {
-        let p = ctx.new_file("json.session", br#"{"dc_id": 2, "test_mode": false, "auth_key": ["AAAA"], "user_id": 1, "date": 0}"#)?;
+        let p = ctx.new_file("json.session", JSON_SESSION)?;
         refused_unchanged(ctx, &p)
     };
     "open.not_sqlite", "storage §4", "a file that is not SQLite is refused and left alone", |ctx| {
-        let p = ctx.new_file("text.session", b"this is a text file and no database at all, nothing to see here")?;
+        let p = ctx.new_file("text.session", NOT_SQLITE)?;
         refused_unchanged(ctx, &p)
     };
     "open.telethon", "storage §4", "a Telethon session file is refused and left alone", |ctx| {
         let p = ctx.new_file("telethon.session", b"")?;
         let q = p.clone();
-        ctx.bounded(&p, move || rusqlite::Connection::open(&q).and_then(|conn| conn.execute_batch("CREATE TABLE version (version integer primary key); INSERT INTO version VALUES (8);
-            CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer, tmp_auth_key blob);
-            CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer);"))
+        ctx.bounded(&p, move || rusqlite::Connection::open(&q).and_then(|conn| conn.execute_batch(TELETHON_SQL))
             .or_else(|e| differs(e.to_string())))?;
         refused_unchanged(ctx, &p)
     };
@@ -689,7 +751,7 @@ scenarios! {
     };
     "open.migrates_v2", "storage §5", "a version 2 file is migrated to 3 with api_id appended and its session kept", |ctx| {
         let p = ctx.new_file("v2.session", b"")?;
-        let v2 = crate::storage::schema::SCHEMA_V3.replace("    api_id    INTEGER,\n", "");
+        let v2 = schema_v2();
         let q = p.clone();
         ctx.bounded(&p, move || rusqlite::Connection::open(&q)
             .and_then(|c| c.execute_batch(&format!("{v2} INSERT INTO version VALUES (2); INSERT INTO sessions VALUES (3, 0, zeroblob(256), 0, 4242, 0);")))
