@@ -21,9 +21,16 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Counts `path` among the live temporary paths.
-fn register(path: &Path) {
-    live().push(path.to_path_buf());
+/// Makes a temporary path with `make` and counts it among the live ones, the registry locked
+/// throughout: once [`remove_all_and_hold`] has begun, no temporary path is made any more (a
+/// thread that would make one waits for the process to end), so none can appear after its
+/// removal pass (a salvage stopped by SIGTERM went on and made a temporary file after the pass,
+/// and it stayed).
+fn registered<T>(path: &Path, make: impl FnOnce(&Path) -> io::Result<T>) -> io::Result<T> {
+    let mut live = live();
+    let made = make(path)?;
+    live.push(path.to_path_buf());
+    Ok(made)
 }
 
 /// `path` is no longer this module's to remove: it was removed, or renamed into place.
@@ -131,11 +138,8 @@ pub(crate) fn create_beside(path: &Path) -> io::Result<(PathBuf, File)> {
     let mut last = None;
     for _ in 0..TRIES {
         let tmp = path.with_file_name(format!(".{name}.{}.tmp", unpredictable()));
-        match create_new(&tmp) {
-            Ok(file) => {
-                register(&tmp);
-                return Ok((tmp, file));
-            }
+        match registered(&tmp, create_new) {
+            Ok(file) => return Ok((tmp, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
             Err(e) => return Err(e),
         }
@@ -153,9 +157,8 @@ pub(crate) fn create_dir(parent: &Path, prefix: &str) -> io::Result<PathBuf> {
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        match builder.create(&dir) {
+        match registered(&dir, |d| builder.create(d)) {
             Ok(()) => {
-                register(&dir);
                 #[cfg(unix)]
                 {
                     use std::os::unix::fs::PermissionsExt;
