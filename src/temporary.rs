@@ -27,9 +27,9 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// removal pass (a salvage stopped by SIGTERM went on and made a temporary file after the pass,
 /// and it stayed).
 fn registered<T>(path: &Path, make: impl FnOnce(&Path) -> io::Result<T>) -> io::Result<T> {
-    let mut live = live();
+    let mut paths = live();
     let made = make(path)?;
-    live.push(path.to_path_buf());
+    paths.push(path.to_path_buf());
     Ok(made)
 }
 
