@@ -28,9 +28,9 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// and it stayed).
 fn registered<T>(path: &Path, make: impl FnOnce(&Path) -> io::Result<T>) -> io::Result<T> {
     let mut paths = live();
-    let made = make(path)?;
+    let new = make(path)?;
     paths.push(path.to_path_buf());
-    Ok(made)
+    Ok(new)
 }
 
 /// `path` is no longer this module's to remove: it was removed, or renamed into place.
