@@ -171,11 +171,10 @@ pub(crate) fn read_until(
     .map_err(r.sqlite("opening the file read-only"))?;
     // Not rusqlite's own 5 s on every statement: what is left of this call's wait, at most
     // what SQLite can take (`i32::MAX` ms).
-    let left = deadline.map_or(Duration::MAX, |d| {
-        d.saturating_duration_since(Instant::now())
-    });
-    conn.busy_timeout(left.min(Duration::from_millis(i32::MAX.unsigned_abs().into())))
-        .map_err(r.sqlite("setting the busy timeout"))?;
+    conn.busy_timeout(crate::storage::sqlite_wait(crate::storage::remaining(
+        deadline,
+    )))
+    .map_err(r.sqlite("setting the busy timeout"))?;
     // One read transaction: the first statement's shared lock is kept to the end, so no later
     // statement waits again, and every statement reads the same state of the file.
     conn.execute_batch("BEGIN")

@@ -47,7 +47,7 @@ pub use error::{NotFound, ReadOnlyCause, SideFileProblem, StorageError};
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;
-pub(crate) use open::{build_new_file, lock_for_replacement};
+pub(crate) use open::{build_new_file, lock_for_replacement, remaining, sqlite_wait};
 pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::{StoredPeer, UnreadablePeer};
 pub use salvage::{
@@ -394,7 +394,7 @@ impl Storage {
             self.close()?;
             remove(path.clone(), false)?;
         }
-        for suffix in ["-journal", "-wal", "-shm"] {
+        for suffix in side::SUFFIXES {
             let mut side = path.clone().into_os_string();
             side.push(suffix);
             remove(PathBuf::from(side), true)?;

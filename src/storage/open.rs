@@ -118,7 +118,7 @@ pub(super) fn names_a_file(path: &Path) -> Result<(), StorageError> {
 
 /// The wait as SQLite can take it: at most `i32::MAX` milliseconds, about 24.8 days (rusqlite
 /// panics beyond; a longer wait is that long, spec/storage.md §2.2).
-fn sqlite_wait(wait: Duration) -> Duration {
+pub(crate) fn sqlite_wait(wait: Duration) -> Duration {
     wait.min(Duration::from_millis(i32::MAX.unsigned_abs().into()))
 }
 
@@ -266,11 +266,7 @@ fn open_read_only(
     super::side::check(path)?;
     recover_hot_journal(path)?;
     // SQLite keeps the WAL beside the file a symbolic link points to.
-    let mut wal = std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .into_os_string();
-    wal.push("-wal");
-    let wal = PathBuf::from(wal);
+    let wal = super::side::side_path(path, "-wal");
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let (conn, reads) = if wal_mode && !wal.exists() {
         let state = FileState::read(path, wal.clone());
@@ -360,7 +356,7 @@ fn deadline(wait: Duration) -> Option<Instant> {
 }
 
 /// What is left of an open's wait at its deadline.
-fn remaining(deadline: Option<Instant>) -> Duration {
+pub(crate) fn remaining(deadline: Option<Instant>) -> Duration {
     deadline.map_or(Duration::MAX, |d| {
         d.saturating_duration_since(Instant::now())
     })
@@ -524,13 +520,9 @@ struct SideWal {
 impl SideWal {
     /// Looks beside `path` (beside the file a symbolic link points to, where SQLite keeps it).
     fn of(path: &Path, mode: bool) -> SideWal {
-        let mut wal = std::fs::canonicalize(path)
-            .unwrap_or_else(|_| path.to_path_buf())
-            .into_os_string();
-        wal.push("-wal");
         SideWal {
             mode,
-            existed: Path::new(&wal).exists(),
+            existed: super::side::side_path(path, "-wal").exists(),
         }
     }
 
@@ -608,9 +600,7 @@ fn probe(conn: &Connection, path: &Path) -> Result<(), StorageError> {
 /// leaves it alone otherwise. Nothing else is written.
 fn recover_hot_journal(path: &Path) -> Result<(), StorageError> {
     // SQLite keeps the journal beside the file a symbolic link points to.
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut journal = real.into_os_string();
-    journal.push("-journal");
+    let journal = super::side::side_path(path, "-journal");
     if std::fs::metadata(&journal).map_or(true, |m| m.len() == 0) {
         return Ok(());
     }
@@ -1177,7 +1167,7 @@ impl Replacing {
         if self.conn.is_none() || self.link {
             return Ok(());
         }
-        for suffix in ["-wal", "-shm", "-journal"] {
+        for suffix in super::side::SUFFIXES {
             let mut side = path.to_path_buf().into_os_string();
             side.push(suffix);
             match std::fs::remove_file(&side) {
