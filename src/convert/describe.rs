@@ -88,5 +88,6 @@ pub const fn format_name(kind: super::Kind) -> &'static str {
         super::Kind::TelethonFile => "telethon-file",
         super::Kind::GramjsString => "gramjs-string",
         super::Kind::PyrogramJson => "pyrogram-json",
+        super::Kind::TdataFolder => "tdata",
     }
 }

@@ -33,6 +33,7 @@ pub mod gramjs;
 pub mod legacy_json;
 mod loss;
 mod pyrogram;
+pub mod tdata;
 pub mod telethon;
 pub mod telethon_file;
 mod write;
@@ -66,6 +67,8 @@ pub enum Kind {
     GramjsString,
     /// A Pyrogram JSON session file (Pyrogram ≤ 0.14).
     PyrogramJson,
+    /// A Telegram Desktop `tdata` folder (spec/tdata.md).
+    TdataFolder,
 }
 
 impl Kind {
@@ -79,6 +82,7 @@ impl Kind {
             Kind::TelethonFile => "a Telethon session file",
             Kind::GramjsString => "a GramJS string session",
             Kind::PyrogramJson => "a Pyrogram JSON session",
+            Kind::TdataFolder => "a Telegram Desktop tdata folder",
         }
     }
 
@@ -368,9 +372,11 @@ pub fn read_text(text: &str) -> Result<Account, ConvertError> {
         Kind::TelethonString => Ok(telethon::decode(trimmed)?.into_account()),
         Kind::GramjsString => Ok(gramjs::decode(trimmed)?.into_account()),
         Kind::PyrogramJson => legacy_json::read(text).map(legacy_json::JsonSession::into_account),
-        Kind::PyrogramFile | Kind::TelethonFile => Err(ConvertError::Unrecognised {
-            detail: "a session file's contents given as text".to_owned(),
-        }),
+        Kind::PyrogramFile | Kind::TelethonFile | Kind::TdataFolder => {
+            Err(ConvertError::Unrecognised {
+                detail: "a session file's contents given as text".to_owned(),
+            })
+        }
     }
 }
 
