@@ -22,6 +22,7 @@
 //! # Ok::<(), pyrosession::storage::StorageError>(())
 //! ```
 
+mod engine;
 mod error;
 mod fields;
 pub(crate) mod held;
@@ -42,6 +43,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
 pub(crate) use error::Named;
 pub use error::{
