@@ -897,7 +897,74 @@ impl std::error::Error for StorageError {}
 
 #[cfg(test)]
 mod tests {
-    use super::fixed_text;
+    use super::{fixed_text, Named as _, StorageError, StorageErrorKind};
+    use std::path::{Path, PathBuf};
+
+    /// The path is printed once, before the kind's message; a memory storage's SQLite errors
+    /// say so; an error about no file has no prefix.
+    #[test]
+    fn the_path_is_named_once() {
+        let file = StorageError::new(PathBuf::from("/x/a.session"), StorageErrorKind::EmptyFile);
+        assert_eq!(file.to_string(), "/x/a.session: the file is empty");
+        assert_eq!(file.path(), Some(Path::new("/x/a.session")));
+        let memory = StorageError::from(StorageErrorKind::DiskFull);
+        assert!(memory
+            .to_string()
+            .starts_with("memory storage: the disk is full"));
+        let none = StorageError::from(StorageErrorKind::MissingField { field: "dc_id" });
+        assert_eq!(
+            none.to_string(),
+            "cannot export a session string: dc_id is not set"
+        );
+        let quoted = StorageError::new(PathBuf::new(), StorageErrorKind::NotAFilePath);
+        assert!(
+            quoted.to_string().starts_with("\"\": not the path"),
+            "{quoted}"
+        );
+        assert!(std::error::Error::source(&file).is_none());
+    }
+
+    /// `naming` renames only the built file; `at` names a file only in an error about what it
+    /// holds, and never over a name already given.
+    #[test]
+    fn naming_and_at_are_one_mechanism() {
+        let (built, shown) = (Path::new("/x/.tmp1"), Path::new("/x/a.session"));
+        let e = StorageError::new(built.to_path_buf(), StorageErrorKind::DiskFull);
+        assert_eq!(e.naming(built, shown).path(), Some(shown));
+        let other = StorageError::new(PathBuf::from("/y"), StorageErrorKind::DiskFull);
+        assert_eq!(other.naming(built, shown).path(), Some(Path::new("/y")));
+        let row = StorageError::from(StorageErrorKind::UnknownPeerType {
+            id: 1,
+            found: "x".to_owned(),
+        });
+        assert_eq!(row.at(Some(shown)).path(), Some(shown));
+        let lookup = StorageError::from(StorageErrorKind::NotFound(super::NotFound::Id(1)));
+        assert_eq!(lookup.at(Some(shown)).path(), None);
+    }
+
+    /// `not_a_file` gives the open's error for a directory and a dangling link, nothing for a
+    /// regular file or a path that names nothing.
+    #[test]
+    fn not_a_file_names_what_is_there() {
+        let dir = std::env::temp_dir().join(format!("pyrosession-err-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let kind = |p: &Path| StorageError::not_a_file(p).map(StorageError::into_kind);
+        assert!(matches!(kind(&dir), Some(StorageErrorKind::IsADirectory)));
+        let file = dir.join("f");
+        std::fs::write(&file, b"").unwrap();
+        assert!(kind(&file).is_none());
+        assert!(kind(&dir.join("none")).is_none());
+        #[cfg(unix)]
+        {
+            let link = dir.join("l");
+            std::os::unix::fs::symlink(dir.join("none"), &link).unwrap();
+            assert!(matches!(
+                kind(&link),
+                Some(StorageErrorKind::DanglingSymlink { target }) if target == dir.join("none")
+            ));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn failure(code: i32, message: &str) -> rusqlite::Error {
         rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_owned()))
