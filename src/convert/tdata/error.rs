@@ -302,7 +302,8 @@ impl fmt::Display for TdataErrorKind {
             Self::NoAuthorization => f.write_str("the MTP data holds no authorization: not logged in"),
             Self::KeyCount { count, available } => write!(
                 f,
-                "damaged: a list of {count} keys in {available} bytes (each takes 260)"
+                "damaged: a list of {count} {} in {available} bytes (each takes 260)",
+                if *count == 1 { "key" } else { "keys" }
             ),
             Self::NoMainKey { main_dc, dcs } => {
                 write!(f, "no key for the main data center {main_dc} (keys for: ")?;

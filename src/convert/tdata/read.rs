@@ -241,7 +241,7 @@ fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, Tda
             let map = format!("{}/map", file_part(&data_name(key_file, 0)));
             for letter in ['s', '0', '1'] {
                 if src.stat(&format!("{map}{letter}"))? != Stat::Absent {
-                    return read_legacy(src, &map, passcode, key_file, warnings);
+                    return read_legacy(src, &map, passcode, key_file, warnings)?.ok_or(e);
                 }
             }
             return Err(e);
@@ -405,20 +405,24 @@ fn read_test_mode(src: &dyn Source, name: &str, local_key: &AuthKey) -> bool {
 }
 
 /// Reads a folder of Telegram Desktop before 2.2 (spec/tdata.md §8.2): the first account's
-/// `map` holds the legacy salt and the local key under the legacy key.
+/// `map` holds the legacy salt and the local key under the legacy key. `None` where the map
+/// holds no legacy salt: a map of the current layout, whose key file is missing.
 fn read_legacy(
     src: &dyn Source,
     map: &str,
     passcode: &[u8],
     key_file: &str,
     mut warnings: Vec<Warning>,
-) -> Result<Tdata, TdataError> {
+) -> Result<Option<Tdata>, TdataError> {
     let file = choose(src, map, &mut warnings)?;
     let at = |kind| TdataError::new(Some(src.path(&file.name)), kind);
     let mut r = Reader::new(&file.data);
     let salt = r.byte_array("the legacy salt").map_err(at)?;
     let key_encrypted = r.byte_array("the legacy key").map_err(at)?;
     let map_encrypted = r.byte_array("the encrypted map").map_err(at)?;
+    if salt.is_empty() {
+        return Ok(None);
+    }
     if salt.len() != SALT_LEN {
         return Err(at(TdataErrorKind::BadSalt { len: salt.len() }));
     }
@@ -428,7 +432,7 @@ fn read_legacy(
     let part = file_part(&data_name(key_file, 0));
     let authorization = read_mtp(src, &part, &local_key, &mut warnings)?;
     let test_mode = read_test_mode(src, &format!("{part}/config"), &local_key);
-    Ok(Tdata {
+    Ok(Some(Tdata {
         layout: Layout::Legacy,
         version: file.version,
         passcode: !passcode.is_empty(),
@@ -440,5 +444,5 @@ fn read_legacy(
         skipped: Vec::new(),
         active: None,
         warnings,
-    })
+    }))
 }
