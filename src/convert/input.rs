@@ -91,16 +91,19 @@ impl Input {
             return Ok(Input::PyrogramString(decode_compat(t)?));
         }
         if t.starts_with('1') {
-            if chars == telethon::IPV4_LEN || chars == telethon::IPV6_LEN {
+            if chars == telethon::IPV4_LEN {
+                // GramJS's layout never decodes at this length (the address would have 3
+                // bytes): a Telethon string or nothing.
+                return telethon::decode(t).map(Input::TelethonString);
+            }
+            if chars == telethon::IPV6_LEN {
                 // GramJS's own rule: its layout when the number after the dc id is an address
-                // length it takes (1 to 100), Telethon's otherwise. At the IPv4 length its
-                // layout never decodes (the address would have 3 bytes); at the IPv6 length it
-                // decodes only with an address of 15 bytes, which GramJS itself then reads. So
-                // a string both decode is GramJS's.
-                return match (telethon::decode(t), gramjs::decode(t)) {
-                    (_, Ok(g)) => Ok(Input::GramjsString(g)),
-                    (Ok(s), Err(_)) => Ok(Input::TelethonString(s)),
-                    (Err(e), Err(_)) => Err(e),
+                // length it takes (1 to 100), Telethon's otherwise. At this length it decodes
+                // only with an address of 15 bytes, which GramJS itself then reads. So a
+                // string both decode is GramJS's, and Telethon's error is the one reported.
+                return match gramjs::decode(t) {
+                    Ok(g) => Ok(Input::GramjsString(g)),
+                    Err(_) => telethon::decode(t).map(Input::TelethonString),
                 };
             }
             return match gramjs::decode(t) {
