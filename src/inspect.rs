@@ -108,6 +108,9 @@ impl Source {
             } else {
                 Source::File(path.to_path_buf())
             }
+        } else if path.is_dir() {
+            // A Telegram Desktop folder, read by `convert::Input::from_file` (spec/tdata.md).
+            Source::SessionFile(path.to_path_buf())
         } else {
             Source::Literal(arg.to_string_lossy().into_owned())
         }

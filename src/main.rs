@@ -470,6 +470,14 @@ fn unusable_path(arg: &OsStr) -> Option<String> {
     if arg == "-" || arg.is_empty() {
         return None;
     }
+    // A Telegram Desktop folder: its key file is there (spec/tdata.md §1).
+    if path.is_dir()
+        && ["s", "0", "1"]
+            .iter()
+            .any(|l| path.join(format!("key_data{l}")).exists())
+    {
+        return None;
+    }
     // The storage's own errors, so that the command says it in the storage's words.
     if let Some(e) = StorageError::not_a_file(path) {
         return Some(e.to_string());
@@ -725,7 +733,8 @@ fn convert_cmd(
         p => p,
     };
     let file = std::path::Path::new(arg);
-    let account = if arg != "-" && file.is_file() {
+    // A session file, or a Telegram Desktop folder (its first account).
+    let account = if arg != "-" && (file.is_file() || file.is_dir()) {
         convert::read_path(file)
     } else {
         match read(&Source::from_arg(arg), false) {
@@ -734,7 +743,7 @@ fn convert_cmd(
             Err(code) => return code,
         }
     };
-    let source_file = (arg != "-" && file.is_file()).then_some(file);
+    let source_file = (arg != "-" && (file.is_file() || file.is_dir())).then_some(file);
     let account = match account {
         Ok(a) => a,
         Err(e) if source_file.is_none() => return fail(false, &neither(arg, e.to_string()), None),

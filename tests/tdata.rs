@@ -373,3 +373,51 @@ fn opentele_reads_what_the_crate_writes() {
         assert_eq!(got["accounts"], Value::Array(want), "{name}");
     }
 }
+
+/// The command reads a folder as any session: `inspect` reports its first account with the user
+/// id and data center from the folder, `convert` takes it to a string target, and a
+/// passcode-protected folder is refused with a message that says so, naming the key file.
+#[test]
+fn inspect_and_convert_read_a_folder() {
+    let bin = env!("CARGO_BIN_EXE_pyrosession");
+    let run =
+        |args: &[&std::ffi::OsStr]| std::process::Command::new(bin).args(args).output().unwrap();
+    let folder = fixtures().join("opentele-1.5.0-multi");
+    let out = run(&["inspect".as_ref(), folder.as_os_str()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("format       a Telegram Desktop tdata folder (Telegram Desktop 3.4.0, 3 accounts (0, 1, 2), no local passcode)"),
+        "{text}"
+    );
+    assert!(text.contains("user_id      111111111"), "{text}");
+    assert!(text.contains("dc_id        1"), "{text}");
+    let out = run(&[
+        "convert".as_ref(),
+        "--to".as_ref(),
+        "telethon".as_ref(),
+        folder.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = convert::read_text(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    let key: Vec<u8> = (0..256u32).map(|i| ((i * 7 + 10) % 256) as u8).collect();
+    assert_eq!(back.auth_key.as_bytes().as_slice(), key.as_slice());
+    let locked = fixtures().join("opentele-1.5.0-passcode");
+    let out = run(&["inspect".as_ref(), locked.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "pyrosession: {}: the folder is protected by a local passcode: give it to read the folder\n",
+            locked.join("key_datas").display()
+        )
+    );
+}

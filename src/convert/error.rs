@@ -146,6 +146,8 @@ pub enum ConvertError {
     PyrogramString(DecodeError),
     /// A Pyrogram session file could not be read or written.
     Storage(StorageError),
+    /// A Telegram Desktop folder that cannot be read (spec/tdata.md §9).
+    Tdata(super::tdata::TdataError),
     /// SQLite failed on a Telethon file.
     Sqlite {
         /// The file.
@@ -299,6 +301,7 @@ impl fmt::Display for ConvertError {
             }
             ConvertError::PyrogramString(e) => write!(f, "{e}"),
             ConvertError::Storage(e) => write!(f, "{e}"),
+            ConvertError::Tdata(e) => write!(f, "{e}"),
             ConvertError::Sqlite { path, doing, source } => {
                 write!(f, "{}: {doing}: {source}", path.display())
             }
@@ -318,6 +321,12 @@ impl std::error::Error for ConvertError {
             ConvertError::Io { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+impl From<super::tdata::TdataError> for ConvertError {
+    fn from(e: super::tdata::TdataError) -> Self {
+        ConvertError::Tdata(e)
     }
 }
 

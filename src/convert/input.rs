@@ -12,6 +12,7 @@ use std::path::Path;
 
 use super::gramjs::{self, GramjsString};
 use super::legacy_json::{self, JsonSession};
+use super::tdata::{read_folder, version_name, ReadOptions, Tdata};
 use super::telethon::{self, TelethonString};
 use super::telethon_file::{self, TelethonFile};
 use super::{pyrogram, Account, ConvertError, Kind};
@@ -34,6 +35,8 @@ pub enum Input {
     PyrogramFile(Storage),
     /// A Telethon session file, read through the connection that recognised it.
     TelethonFile(TelethonFile),
+    /// A Telegram Desktop `tdata` folder (spec/tdata.md); its hub value is its first account's.
+    TdataFolder(Box<Tdata>),
 }
 
 /// A recognised format and its particulars ("v2", "IPv6", "version 8", the file's dialect).
@@ -147,6 +150,11 @@ impl Input {
     /// The file cannot be read, is not a session of a known format, or its content is not
     /// valid for its format.
     pub fn from_file(path: &Path) -> Result<Input, ConvertError> {
+        // A folder (a link to one refused by the folder's reader): a tdata folder without a
+        // passcode; see [`Input::from_folder`] for one with a passcode.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Input::from_folder(path, &ReadOptions::default());
+        }
         let io = |source| ConvertError::Io {
             path: path.to_path_buf(),
             doing: "reading the file",
@@ -182,6 +190,16 @@ impl Input {
         Input::from_text(&text)
     }
 
+    /// Reads a Telegram Desktop `tdata` folder (spec/tdata.md §8.1), with its passcode where it
+    /// has one.
+    ///
+    /// # Errors
+    /// The folder cannot be read ([`ConvertError::Tdata`]): missing or damaged files, a
+    /// passcode missing or wrong, a folder that is a link.
+    pub fn from_folder(path: &Path, options: &ReadOptions<'_>) -> Result<Input, ConvertError> {
+        Ok(Input::TdataFolder(Box::new(read_folder(path, options)?)))
+    }
+
     /// The format.
     #[must_use]
     pub fn kind(&self) -> Kind {
@@ -192,6 +210,7 @@ impl Input {
             Input::PyrogramJson(_) => Kind::PyrogramJson,
             Input::PyrogramFile(_) => Kind::PyrogramFile,
             Input::TelethonFile(_) => Kind::TelethonFile,
+            Input::TdataFolder(_) => Kind::TdataFolder,
         }
     }
 
@@ -208,6 +227,22 @@ impl Input {
             Input::PyrogramJson(_) => "Pyrogram ≤ 0.14".to_owned(),
             Input::PyrogramFile(s) => s.dialect().to_string(),
             Input::TelethonFile(f) => format!("version {}", f.version),
+            Input::TdataFolder(t) => {
+                let indexes: Vec<String> = t.accounts.iter().map(|a| a.index.to_string()).collect();
+                format!(
+                    "Telegram Desktop {}, {}, {}",
+                    version_name(t.version),
+                    match indexes.len() {
+                        1 => "1 account".to_owned(),
+                        n => format!("{n} accounts ({})", indexes.join(", ")),
+                    },
+                    if t.passcode {
+                        "a local passcode"
+                    } else {
+                        "no local passcode"
+                    }
+                )
+            }
         }
     }
 
@@ -233,6 +268,7 @@ impl Input {
             Input::GramjsString(g) => Ok(g.clone().into_account()),
             Input::PyrogramJson(j) => Ok(j.clone().into_account()),
             Input::TelethonFile(f) => Ok(f.clone().into_account()),
+            Input::TdataFolder(t) => Ok(t.first_account()?),
         }
     }
 
@@ -248,6 +284,7 @@ impl Input {
             Input::GramjsString(g) => Ok(g.into_account()),
             Input::PyrogramJson(j) => Ok(j.into_account()),
             Input::TelethonFile(f) => Ok(f.into_account()),
+            Input::TdataFolder(t) => Ok(t.first_account()?),
         }
     }
 }

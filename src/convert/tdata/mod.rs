@@ -289,6 +289,15 @@ pub struct Tdata {
 }
 
 impl Tdata {
+    /// The hub value of the folder's first account, the one `convert` takes unless told
+    /// another (spec/tdata.md §10).
+    pub fn first_account(&self) -> Result<Account, TdataError> {
+        self.accounts
+            .first()
+            .ok_or_else(|| TdataError::new(None, TdataErrorKind::NoAccounts))?
+            .to_account()
+    }
+
     /// The hub value of the account of index `index` (spec/tdata.md §10).
     pub fn account(&self, index: u32) -> Result<Account, TdataError> {
         let account = self
