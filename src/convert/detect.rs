@@ -158,13 +158,12 @@ pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), Conve
             source,
         }
     };
-    // A file a storage of this process holds is SQLite, and is not read outside SQLite: that
-    // would drop the storage's lock (crate::storage::held).
     // Opened once, without waiting and only if it is a regular file (a FIFO put there is
-    // refused, never waited on), and read from that descriptor, never opened again by name.
+    // refused, never waited on), and read from that descriptor, never opened again by name. A
+    // file a storage of this process holds is SQLite, and is not opened (crate::fs::open).
     let mut text = None;
-    let sqlite = crate::storage::held::held(path).is_some() || {
-        let mut file = crate::storage::open_regular(path).map_err(io("reading the file"))?;
+    let opened = crate::fs::open(path).map_err(io("reading the file"))?;
+    let sqlite = if let crate::fs::Opened::File(mut file) = opened {
         let mut head = Vec::with_capacity(16);
         (&mut file)
             .take(16)
@@ -175,6 +174,8 @@ pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), Conve
             text = Some(read_text_bytes(head.as_slice().chain(file)));
         }
         sqlite
+    } else {
+        true
     };
     if sqlite {
         return match Storage::open_file_read_only(path) {

@@ -416,7 +416,7 @@ pub fn read_detected_since(
             )
         }
         (_, None) => {
-            let text = crate::storage::open_regular(path)
+            let text = crate::fs::open_text(path)
                 .and_then(detect::read_text_bytes)
                 .and_then(|b| {
                     String::from_utf8(b).map_err(|e| {

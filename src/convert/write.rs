@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
-/// A new empty file beside `path`, made by this call (see [`crate::temporary::create_beside`]),
+/// A new empty file beside `path`, made by this call (see [`crate::fs::create_beside`]),
 /// and its name; its errors name `path`.
 fn temporary(path: &Path) -> Result<(PathBuf, std::fs::File), ConvertError> {
-    crate::temporary::create_beside(path).map_err(|source| ConvertError::Io {
+    crate::fs::create_beside(path).map_err(|source| ConvertError::Io {
         path: path.to_path_buf(),
         doing: "creating the file",
         source,
@@ -21,7 +21,7 @@ fn finish<T>(result: Result<T, ConvertError>, tmp: &Path, force: bool) -> Result
     if force && result.is_ok() {
         return result;
     }
-    let removed = crate::temporary::remove_file(tmp).map_err(|source| ConvertError::Io {
+    let removed = crate::fs::remove_file(tmp).map_err(|source| ConvertError::Io {
         path: tmp.to_path_buf(),
         doing: "removing the temporary file",
         source,
@@ -30,9 +30,9 @@ fn finish<T>(result: Result<T, ConvertError>, tmp: &Path, force: bool) -> Result
 }
 
 /// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
-/// no other user can read the key even for a moment (see [`crate::temporary::create_new`]).
+/// no other user can read the key even for a moment (see [`crate::fs::create_new`]).
 pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError> {
-    crate::temporary::create_new(path).map_err(|source| {
+    crate::fs::create_new(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ConvertError::AlreadyExists {
                 path: path.to_path_buf(),
@@ -116,7 +116,7 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
                 }
                 Err(e) => return Err(io("following the symbolic link")(e)),
             };
-            if let Some(kind) = not_regular(&target) {
+            if let Some(kind) = crate::fs::not_regular(&target) {
                 return Err(ConvertError::NotARegularFile {
                     path: path.to_path_buf(),
                     link_to: Some(link_to),
@@ -126,7 +126,7 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
             return std::fs::canonicalize(path).map_err(io("following the symbolic link"));
         }
         Ok(meta) => {
-            if let Some(kind) = not_regular(&meta) {
+            if let Some(kind) = crate::fs::not_regular(&meta) {
                 return Err(ConvertError::NotARegularFile {
                     path: path.to_path_buf(),
                     link_to: None,
@@ -145,18 +145,6 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
         }
         _ => Ok(path.to_path_buf()),
     }
-}
-
-/// What `meta`'s file is, in words, where it is not a regular file.
-#[cfg(unix)]
-fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
-    crate::storage::not_regular(meta)
-}
-
-/// What `meta`'s file is, in words, where it is not a regular file.
-#[cfg(not(unix))]
-fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
-    (!meta.is_file()).then_some("not a regular file")
 }
 
 /// Whether two paths name one file.
@@ -254,7 +242,7 @@ fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
         let renamed = std::fs::rename(tmp, path);
         if renamed.is_ok() {
             // In place now: no longer a temporary file to remove if a signal stops the command.
-            crate::temporary::forget(tmp);
+            crate::fs::forget(tmp);
             lock.remove_side_files(path)?;
         }
         drop(lock);

@@ -185,7 +185,7 @@ pub(super) fn broken_link(path: PathBuf) -> StorageError {
 ///
 /// Returns whether the file's header says WAL mode (byte 18 or 19, the write and read versions,
 /// 2 or more: SQLite uses the WAL when the read version is 2, whatever the write version says).
-/// A file a storage of this process holds is not read at all (see [`super::held`]): it is an
+/// A file a storage of this process holds is not read at all ([`crate::fs::open`]): it is an
 /// SQLite session file, and its header's answer is the one kept when it was first held.
 pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
     let io = |doing: &'static str| move |source| StorageError::io(path, doing, source);
@@ -200,14 +200,18 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
             path: path.to_path_buf(),
         });
     }
-    if let Some(wal) = super::held::held(path) {
-        super::side::check(path)?;
-        return Ok(wal);
-    }
     // The size is not asked: a file of /proc or /sys says 0 and holds bytes, or cannot be read
     // at all (`/proc/self/mem`); what reading it gives is what it is.
     let mut head = [0u8; 20];
-    let mut file = super::side::open_regular(path).map_err(io("opening the file"))?;
+    let mut file = match crate::fs::open(path).map_err(io("opening the file"))? {
+        // A file a storage of this process holds is an SQLite session file, never read outside
+        // SQLite while held; its header's answer is the one kept when it was first held.
+        crate::fs::Opened::Held { wal } => {
+            super::side::check(path)?;
+            return Ok(wal);
+        }
+        crate::fs::Opened::File(file) => file,
+    };
     let mut n = 0;
     while n < head.len() {
         match file.read(&mut head[n..]) {
@@ -217,22 +221,23 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
             Err(e) => return Err(io("reading the file")(e)),
         }
     }
-    drop(file);
     if n == 0 {
         return Err(StorageError::EmptyFile {
             path: path.to_path_buf(),
         });
     }
     if n >= 16 && &head[..16] == SQLITE_MAGIC {
+        drop(file);
         // Checked before any connection of the crate opens the file (§2.8).
         super::side::check(path)?;
         return Ok(n == 20 && (head[18] >= 2 || head[19] >= 2));
     }
     if head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && meta.len() < (1 << 24)
     {
-        let mut text = Vec::new();
-        super::side::open_regular(path)
-            .and_then(|f| f.take(1 << 24).read_to_end(&mut text))
+        // Read on from the descriptor that gave the head: the file is opened once.
+        let mut text = head[..n].to_vec();
+        file.take((1 << 24) - n as u64)
+            .read_to_end(&mut text)
             .map_err(io("reading the file"))?;
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text) {
             if map.contains_key("auth_key") && map.contains_key("dc_id") {
@@ -277,7 +282,7 @@ fn open_read_only(
         )
     } else {
         // The file's identity from before the connection: one that changes after is caught.
-        let id = super::identity(path);
+        let id = crate::fs::identity(path);
         (
             Connection::open_with_flags(path, flags),
             ReadOnly::Locked(id),
@@ -549,11 +554,11 @@ impl SideWal {
 /// this process but the failing open holds the file, and after that open's connection is
 /// closed: closing a descriptor of a file drops every lock the process holds on it (§2.5).
 fn read_only_cause(path: &Path) -> ReadOnlyCause {
-    if super::held::holders(path) > 1 {
-        return ReadOnlyCause::Unknown;
-    }
-    match super::side::open_for_writing(path) {
-        Ok(_) => ReadOnlyCause::Directory,
+    // The failing open's own hold is the one expected; another storage's hold leaves the
+    // question unasked.
+    match crate::fs::open_for_writing(path, 1) {
+        Ok(crate::fs::Opened::Held { .. }) => ReadOnlyCause::Unknown,
+        Ok(crate::fs::Opened::File(_)) => ReadOnlyCause::Directory,
         Err(e) => match e.raw_os_error() {
             Some(13) => ReadOnlyCause::File,
             Some(30) => ReadOnlyCause::FileSystem,
@@ -877,7 +882,7 @@ impl Storage {
         let wal = sniff(&path)?;
         // Held from before the first connection: no read of this file's bytes by this process
         // may drop the claim from here on (spec/storage.md §2.5).
-        let hold = super::held::hold(&path, wal);
+        let hold = crate::fs::hold(&path, wal);
         let side = SideWal::of(&path, wal);
         let (mut conn, dialect) = if wal {
             // A WAL-mode file is examined by the claimed connection itself, which reads it with
@@ -1010,7 +1015,7 @@ impl Storage {
             });
         }
         let wal = sniff(&path)?;
-        let hold = super::held::hold(&path, wal);
+        let hold = crate::fs::hold(&path, wal);
         let real = std::fs::canonicalize(&path).ok();
         // A writer that changes the file during the examination (an `immutable` connection's
         // file, `Changed`) is waited for like one that holds it.
@@ -1090,14 +1095,14 @@ pub(crate) fn publish_new_file(
     publish_built(path, |tmp| build_new_file(tmp, path, session))
 }
 
-/// Runs `build` on an empty file [`crate::temporary::create_beside`] made beside `path`, then
+/// Runs `build` on an empty file [`crate::fs::create_beside`] made beside `path`, then
 /// links the file to `path`, failing with [`StorageError::AlreadyExists`] if `path` exists; the
 /// temporary name is removed whatever happens.
 pub(super) fn publish_built(
     path: &Path,
     build: impl FnOnce(&Path) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
-    let (tmp, file) = crate::temporary::create_beside(path)
+    let (tmp, file) = crate::fs::create_beside(path)
         .map_err(|source| StorageError::io(path, "creating the file", source))?;
     drop(file);
     let result = build(&tmp).and_then(|()| {
@@ -1113,12 +1118,12 @@ pub(super) fn publish_built(
     });
     // The temporary name goes whatever happened; failing that is reported, naming it, unless
     // an earlier error is (spec/storage.md §2.7).
-    let removed = crate::temporary::remove_file(&tmp)
+    let removed = crate::fs::remove_file(&tmp)
         .map_err(|source| StorageError::io(&tmp, "removing the temporary file", source));
     result.and(removed)
 }
 
-/// Builds a session file in `tmp`, an empty file [`crate::temporary::create_beside`] made; errors name
+/// Builds a session file in `tmp`, an empty file [`crate::fs::create_beside`] made; errors name
 /// `shown`, the file the caller asked for.
 pub(crate) fn build_new_file(
     tmp: &Path,
@@ -1206,12 +1211,13 @@ pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replac
     }
     // A file a storage of this process holds is an SQLite session file, and is never read
     // outside SQLite (§2.5).
-    if super::held::held(path).is_none() {
+    if let Ok(crate::fs::Opened::File(mut file)) = crate::fs::open(path) {
         let mut head = [0u8; 16];
-        let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
-        if read.is_err() || &head != SQLITE_MAGIC {
+        if file.read_exact(&mut head).is_err() || &head != SQLITE_MAGIC {
             return Ok(nothing);
         }
+    } else if crate::fs::held(path).is_none() {
+        return Ok(nothing);
     }
     let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     let deadline = deadline(wait);
