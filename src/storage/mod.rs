@@ -22,6 +22,7 @@
 //! # Ok::<(), pyrosession::storage::StorageError>(())
 //! ```
 
+mod engine;
 mod error;
 mod fields;
 mod open;
@@ -40,6 +41,7 @@ use rusqlite::Connection;
 
 use crate::fs::identity;
 
+pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
 pub use error::{NotFound, ReadOnlyCause, SideFileProblem, StorageError};
 pub(crate) use fields::describe as describe_value;
