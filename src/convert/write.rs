@@ -4,31 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
-/// A new empty file beside `path`, made by this call (see [`crate::fs::create_beside`]),
-/// and its name; its errors name `path`.
-fn temporary(path: &Path) -> Result<(PathBuf, std::fs::File), ConvertError> {
-    crate::fs::create_beside(path).map_err(|source| ConvertError::Io {
-        path: path.to_path_buf(),
-        doing: "creating the file",
-        source,
-    })
-}
-
-/// Removes the temporary file `tmp` whatever happened, unless [`publish`] renamed it into
-/// place; failing that is reported, naming it, unless an earlier error is (spec/conversions.md
-/// §5.5).
-fn finish<T>(result: Result<T, ConvertError>, tmp: &Path, force: bool) -> Result<T, ConvertError> {
-    if force && result.is_ok() {
-        return result;
-    }
-    let removed = crate::fs::remove_file(tmp).map_err(|source| ConvertError::Io {
-        path: tmp.to_path_buf(),
-        doing: "removing the temporary file",
-        source,
-    });
-    result.and_then(|v| removed.map(|()| v))
-}
-
 /// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
 /// no other user can read the key even for a moment (see [`crate::fs::create_new`]).
 pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError> {
@@ -147,14 +122,6 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
     }
 }
 
-/// Whether two paths name one file.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
 /// Converts to a file target and writes it at `path` (spec/conversions.md §5.5).
 ///
 /// The file is built under a temporary name in the same directory, with mode 0600, then linked
@@ -176,7 +143,7 @@ pub fn write_file(
             detail: format!("{target} is a string, not a file"),
         });
     }
-    if source.is_some_and(|s| same_file(s, path)) {
+    if source.is_some_and(|s| crate::fs::same_file(s, path)) {
         return Err(ConvertError::SameFile {
             path: path.to_path_buf(),
         });
@@ -189,14 +156,13 @@ pub fn write_file(
         });
     }
     let mut losses = account.losses.clone();
-    let (tmp, file) = temporary(&place)?;
-    drop(file);
-    let built = if target == Target::PyrogramFile {
-        let session = pyrogram::session(account, target, options, &mut losses)?;
-        let peers = pyrogram::peers(account, &mut losses);
-        pyrogram::create(&tmp, &session, &peers)
-    } else {
-        {
+    let build = |tmp: &Path, file: std::fs::File| {
+        drop(file);
+        let built = if target == Target::PyrogramFile {
+            let session = pyrogram::session(account, target, options, &mut losses)?;
+            let peers = pyrogram::peers(account, &mut losses);
+            pyrogram::create(tmp, &session, &peers)
+        } else {
             let t = telethon::TelethonString::from_account(account, options, &mut losses)?;
             let server = super::Server {
                 address: t.address.to_string(),
@@ -204,19 +170,17 @@ pub fn write_file(
             };
             let entities = telethon_file::entities(&account.peers, &mut losses);
             telethon_file::fill(
-                &tmp,
+                tmp,
                 options.telethon_version,
                 t.dc_id,
                 &server,
                 &t.auth_key,
                 &entities,
             )
-        }
+        };
+        built.map_err(|e| naming(e, tmp, path))
     };
-    let published = built
-        .map_err(|e| naming(e, &tmp, path))
-        .and_then(|()| publish(&tmp, &place, force));
-    finish(published, &tmp, force).map(|()| {
+    publish(&place, build, force).map(|()| {
         // The losses were found on the way to a Telethon string; the target is the file.
         for l in &mut losses {
             if let Loss::FieldsNotHeld { target: t, .. } = l {
@@ -227,8 +191,9 @@ pub fn write_file(
     })
 }
 
-/// Puts the finished temporary file at `path`: a hard link, which fails if `path` exists, or
-/// with `force` a rename over it.
+/// Builds the file with `build` under a temporary name beside `path` and puts it at `path`
+/// ([`crate::fs::publish`]): a hard link, which fails if `path` exists, or with `force` a
+/// rename over it.
 ///
 /// A session file at `path` is replaced only with its lock held: a client that holds it (a
 /// storage of this crate, a Pyrogram process in the middle of a write) makes this fail with
@@ -236,21 +201,12 @@ pub fn write_file(
 /// none can begin to write the old file while it is replaced; its `-wal`, `-shm` and `-journal`
 /// go with it, so that no old WAL is read into the new file (spec/conversions.md §5.5,
 /// spec/storage.md §2.9).
-fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
-    let result = if force {
-        let lock = crate::storage::lock_for_replacement(path, crate::storage::DEFAULT_WAIT)?;
-        let renamed = std::fs::rename(tmp, path);
-        if renamed.is_ok() {
-            // In place now: no longer a temporary file to remove if a signal stops the command.
-            crate::fs::forget(tmp);
-            lock.remove_side_files(path)?;
-        }
-        drop(lock);
-        renamed
-    } else {
-        std::fs::hard_link(tmp, path)
-    };
-    result.map_err(|source| {
+fn publish(
+    path: &Path,
+    build: impl FnOnce(&Path, std::fs::File) -> Result<(), ConvertError>,
+    force: bool,
+) -> Result<(), ConvertError> {
+    let placing = |source: std::io::Error| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ConvertError::AlreadyExists {
                 path: path.to_path_buf(),
@@ -262,6 +218,28 @@ fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
                 source,
             }
         }
+    };
+    let put = |tmp: &Path| {
+        if !force {
+            return crate::fs::link(tmp, path).map_err(placing);
+        }
+        let lock = crate::storage::lock_for_replacement(path, crate::storage::DEFAULT_WAIT)?;
+        crate::fs::rename_over(tmp, path).map_err(placing)?;
+        lock.remove_side_files(path)?;
+        Ok(())
+    };
+    crate::fs::publish(path, build, put, |failure| match failure {
+        crate::fs::Failure::Creating(source) => ConvertError::Io {
+            path: path.to_path_buf(),
+            doing: "creating the file",
+            source,
+        },
+        // Reported unless an earlier error is (spec/conversions.md §5.5).
+        crate::fs::Failure::Removing(tmp, source) => ConvertError::Io {
+            path: tmp,
+            doing: "removing the temporary file",
+            source,
+        },
     })
 }
 
@@ -275,20 +253,19 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
             path: path.to_path_buf(),
         });
     }
-    let (tmp, mut file) = temporary(&place)?;
-    // Written through the descriptor `temporary` opened, never by the name again.
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .and_then(|()| file.sync_all())
-        .map_err(|source| ConvertError::Io {
-            path: tmp.clone(),
-            doing: "writing the file",
-            source,
-        });
-    drop(file);
-    let published = written
-        .map_err(|e| naming(e, &tmp, path))
-        .and_then(|()| publish(&tmp, &place, force));
-    finish(published, &tmp, force)
+    publish(
+        &place,
+        |_, mut file| {
+            // Written through the descriptor the gate opened, never by the name again.
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.write_all(b"\n"))
+                .and_then(|()| file.sync_all())
+                .map_err(|source| ConvertError::Io {
+                    path: path.to_path_buf(),
+                    doing: "writing the file",
+                    source,
+                })
+        },
+        force,
+    )
 }

@@ -10,15 +10,17 @@
 //! (owner, mode, type) are the storage's (`storage/side.rs`, spec/storage.md §2.8).
 
 mod held;
+mod publish;
 mod read;
 mod temp;
 
 pub(crate) use held::{held, hold, holders, Hold};
+pub(crate) use publish::{link, publish, rename_over, same_file, Failure};
 pub(crate) use read::{not_regular, open, open_for_writing, open_text, process_uid, Opened};
 #[cfg(test)]
 pub(crate) use temp::unpredictable;
 pub(crate) use temp::{
-    create_beside, create_dir, create_new, forget, remove_all_and_hold, remove_dir, remove_file,
+    create_beside, create_dir, create_new, forget, remove_all_and_hold, remove_dir,
 };
 
 use std::path::Path;

@@ -719,6 +719,20 @@ pub(crate) fn examine(
     Ok(dialect)
 }
 
+/// [`examine`] through the claimed connection of an open, before it writes anything: as on a
+/// read-only connection, the integrity check runs no CHECK the file holds (§4 step 9a); the
+/// crate's own writes meet none (§4.1).
+fn examine_claimed(conn: &Connection, path: &Path, check: bool) -> Result<Dialect, StorageError> {
+    let set = |on: bool| {
+        conn.pragma_update(None, "ignore_check_constraints", on)
+            .map_err(sqlite_err(Some(path), "configuring the connection"))
+    };
+    set(true)?;
+    let dialect = examine(conn, Some(path), check)?;
+    set(false)?;
+    Ok(dialect)
+}
+
 /// [`examine`] up to the `sessions` row: what the database is, its dialect and its `version`
 /// row. Salvage reads the session row itself (spec/storage.md §11).
 pub(super) fn recognise(
@@ -884,23 +898,14 @@ impl Storage {
         // may drop the claim from here on (spec/storage.md §2.5).
         let hold = crate::fs::hold(&path, wal);
         let side = SideWal::of(&path, wal);
-        let (mut conn, dialect) = if wal {
+        let (conn, dialect) = if wal {
             // A WAL-mode file is examined by the claimed connection itself, which reads it with
             // the lock held: a read-only connection would read it through the shared-memory WAL
             // index, whose readers can hold the file's shared lock for seconds inside SQLite
             // while claimed connections (which keep their WAL index in their own memory) come
             // and go (spec/storage.md §2.5).
             claim(&path, wait, deadline, &side, |conn| {
-                // As on the read-only connection: the integrity check runs no CHECK the file
-                // holds (§4 step 9a); the crate's own writes meet none (§4.1).
-                let set = |on: bool| {
-                    conn.pragma_update(None, "ignore_check_constraints", on)
-                        .map_err(sqlite_err(Some(&path), "configuring the connection"))
-                };
-                set(true)?;
-                let dialect = examine(conn, Some(&path), check)?;
-                set(false)?;
-                Ok(dialect)
+                examine_claimed(conn, &path, check)
             })?
         } else {
             let dialect = attempts(wait, deadline, true, |slice| {
@@ -909,6 +914,44 @@ impl Storage {
             })?;
             claim(&path, wait, deadline, &side, |_| Ok(dialect))?
         };
+        Self::claimed(path, conn, dialect, &side, wait, hold)
+    }
+
+    /// Opens the file this process has just built and linked at `path`, whose identity is
+    /// `built` (spec/storage.md §2.4, "A file this process built"): it is neither read outside
+    /// SQLite nor examined by a read-only connection first, since this process wrote it whole a
+    /// moment ago and no open of it can leave it otherwise than it was; its claimed connection
+    /// examines it, as it does a WAL-mode file. Where the file at `path` is no longer the one
+    /// built (or files have no identity), it is opened as any existing file is.
+    fn open_built(
+        path: PathBuf,
+        built: Option<(u64, u64)>,
+        wait: Duration,
+        deadline: Option<Instant>,
+        check: bool,
+    ) -> Result<Storage, StorageError> {
+        let hold = crate::fs::hold(&path, false);
+        if built.is_none() || hold.as_ref().map(crate::fs::Hold::id) != built {
+            drop(hold);
+            return Self::open_existing(path, wait, deadline, check);
+        }
+        let side = SideWal::of(&path, false);
+        let (conn, dialect) = claim(&path, wait, deadline, &side, |conn| {
+            examine_claimed(conn, &path, check)
+        })?;
+        Self::claimed(path, conn, dialect, &side, wait, hold)
+    }
+
+    /// A storage on `conn`, the claimed connection of an open that examined the file and found
+    /// `dialect`: a Pyrogram file of version 1 or 2 is migrated to 3 first (spec/storage.md §5).
+    fn claimed(
+        path: PathBuf,
+        mut conn: Connection,
+        dialect: Dialect,
+        side: &SideWal,
+        wait: Duration,
+        hold: Option<crate::fs::Hold>,
+    ) -> Result<Storage, StorageError> {
         let dialect = match dialect {
             Dialect::Pyrogram(v) if v < schema::VERSION => {
                 let migrated = conn
@@ -952,10 +995,12 @@ impl Storage {
     fn create_file(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
         let deadline = deadline(wait);
         match publish_new_file(&path, None) {
-            Ok(()) | Err(StorageError::AlreadyExists { .. }) => {}
-            Err(e) => return Err(e),
+            Ok(built) => Self::open_built(path, built, wait, deadline, check),
+            Err(StorageError::AlreadyExists { .. }) => {
+                Self::open_existing(path, wait, deadline, check)
+            }
+            Err(e) => Err(e),
         }
-        Self::open_existing(path, wait, deadline, check)
     }
 
     /// A new, empty memory storage (spec/storage.md §2.3).
@@ -1059,7 +1104,7 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let path = path.as_ref().to_path_buf();
         new_file_place(&path)?;
-        publish_new_file(&path, Some(session))
+        publish_new_file(&path, Some(session)).map(drop)
     }
 }
 
@@ -1087,48 +1132,66 @@ pub(super) fn new_file_place(path: &Path) -> Result<(), StorageError> {
 
 /// Builds a complete session file (Pyrogram 2.0.106's schema, its version row and the session
 /// row, holding `session` if given) under a temporary name and links it to `path`, failing with
-/// [`StorageError::AlreadyExists`] if `path` exists (spec/storage.md §2.4).
+/// [`StorageError::AlreadyExists`] if `path` exists (spec/storage.md §2.4). Returns the built
+/// file's identity (device and inode, where files have one).
 pub(crate) fn publish_new_file(
     path: &Path,
     session: Option<&crate::Session>,
-) -> Result<(), StorageError> {
-    publish_built(path, |tmp| build_new_file(tmp, path, session))
+) -> Result<Option<(u64, u64)>, StorageError> {
+    let mut built = None;
+    publish_built(path, |tmp| {
+        build_new_file(tmp, path, session, |_| Ok(()))?;
+        built = crate::fs::identity(tmp);
+        Ok(())
+    })?;
+    Ok(built)
 }
 
-/// Runs `build` on an empty file [`crate::fs::create_beside`] made beside `path`, then
-/// links the file to `path`, failing with [`StorageError::AlreadyExists`] if `path` exists; the
-/// temporary name is removed whatever happens.
+/// Runs `build` on an empty file made beside `path`, then links the file to `path`, failing
+/// with [`StorageError::AlreadyExists`] if `path` exists; the temporary name is removed whatever
+/// happens ([`crate::fs::publish`]).
 pub(super) fn publish_built(
     path: &Path,
     build: impl FnOnce(&Path) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
-    let (tmp, file) = crate::fs::create_beside(path)
-        .map_err(|source| StorageError::io(path, "creating the file", source))?;
-    drop(file);
-    let result = build(&tmp).and_then(|()| {
-        std::fs::hard_link(&tmp, path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AlreadyExists {
-                StorageError::AlreadyExists {
-                    path: path.to_path_buf(),
+    crate::fs::publish(
+        path,
+        |tmp, file| {
+            drop(file);
+            build(tmp)
+        },
+        |tmp| {
+            crate::fs::link(tmp, path).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::AlreadyExists {
+                    StorageError::AlreadyExists {
+                        path: path.to_path_buf(),
+                    }
+                } else {
+                    StorageError::io(path, "moving the new file into place", source)
                 }
-            } else {
-                StorageError::io(path, "moving the new file into place", source)
+            })
+        },
+        |failure| match failure {
+            crate::fs::Failure::Creating(source) => {
+                StorageError::io(path, "creating the file", source)
             }
-        })
-    });
-    // The temporary name goes whatever happened; failing that is reported, naming it, unless
-    // an earlier error is (spec/storage.md §2.7).
-    let removed = crate::fs::remove_file(&tmp)
-        .map_err(|source| StorageError::io(&tmp, "removing the temporary file", source));
-    result.and(removed)
+            // Reported unless an earlier error is (spec/storage.md §2.7).
+            crate::fs::Failure::Removing(tmp, source) => {
+                StorageError::io(&tmp, "removing the temporary file", source)
+            }
+        },
+    )
 }
 
-/// Builds a session file in `tmp`, an empty file [`crate::fs::create_beside`] made; errors name
-/// `shown`, the file the caller asked for.
+/// Builds a session file in `tmp`, an empty file [`crate::fs::create_beside`] made: the schema
+/// and the session row, then `fill` writes through the same connection (the peers of a
+/// conversion or a salvage), so the new file is opened once. Errors name `shown`, the file the
+/// caller asked for.
 pub(crate) fn build_new_file(
     tmp: &Path,
     shown: &Path,
     session: Option<&crate::Session>,
+    fill: impl FnOnce(&mut Storage) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
     let mut conn = Connection::open_with_flags(
         tmp,
@@ -1136,6 +1199,9 @@ pub(crate) fn build_new_file(
     )
     .map_err(sqlite_err(Some(shown), "opening the new file"))?;
     create(&mut conn, Some(shown))?;
+    // As in every connection of the crate: the schema's trigger would overwrite the dates the
+    // peers are written with (spec/storage.md §2.2).
+    triggers_off(&conn, Some(shown))?;
     let mut storage = Storage {
         conn,
         engine: Engine::File(tmp.to_path_buf()),
@@ -1146,12 +1212,14 @@ pub(crate) fn build_new_file(
         hold: None,
         real: None,
     };
-    if let Some(session) = session {
-        storage
-            .set_session(session)
-            .map_err(|e| e.naming(tmp, shown))?;
+    let filled = match session {
+        Some(session) => storage.set_session(session),
+        None => Ok(()),
     }
-    storage.close().map_err(|e| e.naming(tmp, shown))
+    .and_then(|()| fill(&mut storage));
+    filled
+        .and_then(|()| storage.close())
+        .map_err(|e| e.naming(tmp, shown))
 }
 
 /// The lock of a file about to be replaced, held until it is dropped (spec/storage.md §2.9).

@@ -185,11 +185,7 @@ impl Salvaged {
         let target = target.as_ref();
         new_file_place(target)?;
         publish_built(target, |tmp| {
-            build_new_file(tmp, target, None)?;
-            let mut storage = Storage::open_file(tmp).map_err(|e| e.naming(tmp, target))?;
-            self.fill(&mut storage)
-                .and_then(|()| storage.close())
-                .map_err(|e| e.naming(tmp, target))
+            build_new_file(tmp, target, None, |storage| self.fill(storage))
         })
     }
 
