@@ -275,10 +275,11 @@ fn open_read_only(
     wal_mode: bool,
 ) -> Result<(Connection, ReadOnly), StorageError> {
     // Before every attempt's connections: a side file may have appeared meanwhile (§2.8).
-    super::side::check(path)?;
-    recover_hot_journal(path)?;
-    // SQLite keeps the WAL beside the file a symbolic link points to.
-    let wal = super::side::side_path(path, "-wal");
+    // SQLite keeps the side files beside the file a symbolic link points to.
+    let sides = super::side::Sides::of(path);
+    super::side::check_sides(path, &sides)?;
+    recover_hot_journal(path, &sides.path("-journal"))?;
+    let wal = sides.path("-wal");
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let (conn, reads) = if wal_mode && !wal.exists() {
         let state = FileState::read(path, wal.clone());
@@ -324,12 +325,12 @@ fn open_read_only(
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::CannotOpen
                 && wal.exists()
-                && !super::side::side_path(path, "-shm").exists() =>
+                && !sides.path("-shm").exists() =>
         {
             StorageError::new(
                 path.to_path_buf(),
                 StorageErrorKind::WalIndexUnavailable {
-                    shm: super::side::side_path(path, "-shm"),
+                    shm: sides.path("-shm"),
                 },
             )
         }
@@ -620,11 +621,10 @@ fn probe(conn: &Connection, path: &Path) -> Result<(), StorageError> {
 /// that reads restores the last committed state from it (Pyrogram's open does this too), but a
 /// read-only connection cannot, and fails. So when a non-empty `-journal` is there, the file is
 /// opened for writing once, read, and closed: SQLite rolls the journal back if it is hot and
-/// leaves it alone otherwise. Nothing else is written.
-fn recover_hot_journal(path: &Path) -> Result<(), StorageError> {
-    // SQLite keeps the journal beside the file a symbolic link points to.
-    let journal = super::side::side_path(path, "-journal");
-    if std::fs::metadata(&journal).map_or(true, |m| m.len() == 0) {
+/// leaves it alone otherwise. Nothing else is written. `journal` is the file's `-journal`,
+/// beside the file a symbolic link points to.
+fn recover_hot_journal(path: &Path, journal: &Path) -> Result<(), StorageError> {
+    if std::fs::metadata(journal).map_or(true, |m| m.len() == 0) {
         return Ok(());
     }
     let conn = Connection::open_with_flags(
@@ -1359,4 +1359,52 @@ pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replac
             link,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file this process built is examined by its claimed connection (spec/storage.md §2.2,
+    /// *Creating* step 6): one changed after it was linked (here its session row deleted) is
+    /// refused as any such file is, never opened unexamined; and a built file opens as
+    /// `pyrogram v3`, held by its storage.
+    #[test]
+    fn a_built_file_is_examined_by_its_claim() {
+        let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("dir");
+        let path = dir.join("built.session");
+        let built = publish_new_file(&path, None).expect("built");
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch("DELETE FROM sessions"))
+            .expect("changed");
+        let err = Storage::open_built(
+            path.clone(),
+            built,
+            DEFAULT_WAIT,
+            deadline(DEFAULT_WAIT),
+            true,
+        )
+        .expect_err("refused");
+        assert!(
+            matches!(err.kind(), StorageErrorKind::SessionRows { found: 0 }),
+            "{err}"
+        );
+        std::fs::remove_file(&path).expect("remove");
+        let built = publish_new_file(&path, None).expect("built");
+        let storage = Storage::open_built(
+            path.clone(),
+            built,
+            DEFAULT_WAIT,
+            deadline(DEFAULT_WAIT),
+            true,
+        )
+        .expect("opened");
+        assert_eq!(storage.dialect(), Dialect::Pyrogram(schema::VERSION));
+        assert!(matches!(
+            crate::fs::open(&path),
+            Ok(crate::fs::Opened::Held { wal: false })
+        ));
+        drop(storage);
+        crate::fs::remove_dir(&dir).expect("remove");
+    }
 }

@@ -18,14 +18,31 @@ use super::{SideFileProblem, StorageError};
 /// one of these.
 pub(super) const SUFFIXES: [&str; 3] = ["-journal", "-wal", "-shm"];
 
-/// Where SQLite keeps the side file `suffix` of the session file at `path`: beside the file a
-/// symbolic link points to.
+/// Where SQLite keeps the side files of a session file: beside the file a symbolic link points
+/// to. The link is followed once (`canonicalize`), for all three.
+pub(super) struct Sides {
+    real: PathBuf,
+}
+
+impl Sides {
+    /// The side files of the session file at `path`.
+    pub(super) fn of(path: &Path) -> Sides {
+        Sides {
+            real: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        }
+    }
+
+    /// The side file `suffix` (one of [`SUFFIXES`]).
+    pub(super) fn path(&self, suffix: &str) -> PathBuf {
+        let mut side = self.real.clone().into_os_string();
+        side.push(suffix);
+        PathBuf::from(side)
+    }
+}
+
+/// Where SQLite keeps the side file `suffix` of the session file at `path`.
 pub(super) fn side_path(path: &Path, suffix: &str) -> PathBuf {
-    let mut side = std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .into_os_string();
-    side.push(suffix);
-    PathBuf::from(side)
+    Sides::of(path).path(suffix)
 }
 
 /// Checks the side files of the session file at `path` (spec/storage.md §2.8): each that exists
@@ -38,6 +55,11 @@ pub(super) fn side_path(path: &Path, suffix: &str) -> PathBuf {
 /// (`O_NONBLOCK`) and closed at once: SQLite locks neither, so closing them drops no lock of
 /// this process (a `-shm`, which SQLite locks, is never opened here).
 pub(super) fn check(path: &Path) -> Result<(), StorageError> {
+    check_sides(path, &Sides::of(path))
+}
+
+/// [`check`] with the side files' place already found.
+pub(super) fn check_sides(path: &Path, sides: &Sides) -> Result<(), StorageError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;
@@ -47,7 +69,7 @@ pub(super) fn check(path: &Path) -> Result<(), StorageError> {
             Err(_) => (user, 0o600),
         };
         for suffix in SUFFIXES {
-            let side = side_path(path, suffix);
+            let side = sides.path(suffix);
             let problem = match std::fs::symlink_metadata(&side) {
                 Ok(meta) => examine(&side, &meta, suffix != "-shm", owner, user, mode),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -62,7 +84,7 @@ pub(super) fn check(path: &Path) -> Result<(), StorageError> {
         }
     }
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = (path, sides);
     Ok(())
 }
 
