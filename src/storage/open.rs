@@ -1420,15 +1420,17 @@ pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replac
     if !meta.is_file() || meta.len() == 0 {
         return Ok(nothing);
     }
-    // A file a storage of this process holds is an SQLite session file, and is never read
-    // outside SQLite (§2.5).
-    if let Ok(crate::fs::Opened::File(mut file)) = crate::fs::open(path) {
-        let mut head = [0u8; 16];
-        if file.read_exact(&mut head).is_err() || sqlite_header(&head).is_none() {
-            return Ok(nothing);
+    match crate::fs::open(path) {
+        Ok(crate::fs::Opened::File(mut file)) => {
+            let mut head = [0u8; 16];
+            if file.read_exact(&mut head).is_err() || sqlite_header(&head).is_none() {
+                return Ok(nothing);
+            }
         }
-    } else if crate::fs::held(path).is_none() {
-        return Ok(nothing);
+        // A file a storage of this process holds is an SQLite session file, not read outside
+        // SQLite (§2.5).
+        Ok(crate::fs::Opened::Held { .. }) => {}
+        Err(_) => return Ok(nothing),
     }
     let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     let deadline = deadline(wait);
