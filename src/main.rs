@@ -618,7 +618,9 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             }
             // The storage's own answer, from the open detection made: opening again would wait
             // again for a file another client holds (spec/storage.md §2.5).
-            Err(convert::ConvertError::Storage(e)) => Err(e),
+            Err(e) if matches!(e.kind(), convert::ConvertErrorKind::Storage(_)) => {
+                return fail(json, &e.to_string(), None).into();
+            }
             Err(_) => Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)),
         };
         return match report {
@@ -737,11 +739,7 @@ fn convert_cmd(
         (false, p) => convert::render(&account, target, options).and_then(|r| match p {
             None => Ok((Some(r.text), r.losses)),
             Some(p) => {
-                if source_file.is_some_and(|s| same_file(s, p)) {
-                    return Err(convert::ConvertError::SameFile {
-                        path: p.to_path_buf(),
-                    });
-                }
+                convert::not_the_source(source_file, p)?;
                 convert::write_string_file(p, &r.text, force).map(|()| (None, r.losses))
             }
         }),
@@ -782,16 +780,20 @@ fn convert_cmd(
 
 /// An error's message, beginning with the source file's name where the error is about what
 /// the file holds (a value out of range, a missing key, broken JSON) and names no file. An
-/// error about options to pass, or one that names a file already, is left as it is.
+/// error about options to pass, or one that names a file already, is left as it is. A target
+/// that exists says which option replaces it.
 fn naming_source(
     e: &convert::ConvertError,
     source: Option<&std::path::Path>,
     target: Option<&std::path::Path>,
 ) -> String {
-    use convert::ConvertError as E;
+    use convert::ConvertErrorKind as E;
+    if let (E::Storage(StorageErrorKind::AlreadyExists), Some(p)) = (e.kind(), e.path()) {
+        return format!("{} exists; pass --force to replace it", p.display());
+    }
     let message = e.to_string();
     let about_content = matches!(
-        e,
+        e.kind(),
         E::Invalid { .. }
             | E::NoAuthKey { .. }
             | E::Json { .. }
@@ -808,10 +810,6 @@ fn naming_source(
         }
         _ => message,
     }
-}
-
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {

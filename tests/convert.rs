@@ -8,7 +8,7 @@ mod telethon_versions;
 
 use pyrosession::convert::{
     detect_and_open, detect_file, detect_text, read_path, read_text, render, telethon_file,
-    write_file, CachedPeer, ConvertError, Kind, Loss, Options, Server, Target,
+    write_file, CachedPeer, ConvertErrorKind, Kind, Loss, Options, Server, Target,
 };
 use pyrosession::peer::PeerType;
 use pyrosession::storage::Storage;
@@ -250,7 +250,7 @@ fn telethon_files_with_no_or_two_sessions_or_foreign_tables() {
     conn.execute_batch("insert into sessions values (1, '1.1.1.1', 1, zeroblob(256), NULL, NULL); insert into sessions values (2, '1.1.1.1', 1, zeroblob(256), NULL, NULL);").unwrap();
     assert!(matches!(
         telethon_file::read(&path),
-        Err(ConvertError::SessionRows { found: 2, .. })
+        Err(e) if matches!(e.kind(), ConvertErrorKind::SessionRows { found: 2 })
     ));
     conn.execute("delete from sessions where dc_id = 2", [])
         .unwrap();

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::Read as _;
 use std::path::Path;
 
-use super::{gramjs, telethon, ConvertError, Kind};
+use super::{gramjs, telethon, ConvertError, ConvertErrorKind, Kind};
 use crate::storage::{Storage, StorageErrorKind};
 use crate::string::{decode_compat, Format};
 
@@ -63,12 +63,14 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
             {
                 Ok(detected(Kind::PyrogramJson, "Pyrogram ≤ 0.14"))
             }
-            Ok(_) => Err(ConvertError::Unrecognised {
+            Ok(_) => Err(ConvertErrorKind::Unrecognised {
                 detail: "JSON without dc_id and auth_key".to_owned(),
-            }),
-            Err(e) => Err(ConvertError::Json {
+            }
+            .into()),
+            Err(e) => Err(ConvertErrorKind::Json {
                 detail: e.to_string(),
-            }),
+            }
+            .into()),
         };
     }
     let chars = t.chars().count();
@@ -103,7 +105,7 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
     if let Some(found) = pyrogram_at_any_length(t) {
         return found;
     }
-    Err(ConvertError::Unrecognised {
+    Err(ConvertErrorKind::Unrecognised {
         detail: if t.is_empty() {
             "empty text".to_owned()
         } else {
@@ -114,7 +116,8 @@ pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
                 None => format!("a text of {chars} characters"),
             }
         },
-    })
+    }
+    .into())
 }
 
 /// The most a text input may hold: a session string is under 1 KiB, and a JSON session is
@@ -151,13 +154,7 @@ pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
 /// as detection opened it: reading it ([`super::read_detected`]) then needs no second open,
 /// which would recognise and check the whole file again. Other formats give `None`.
 pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), ConvertError> {
-    let io = |doing: &'static str| {
-        move |source| ConvertError::Io {
-            path: path.to_path_buf(),
-            doing,
-            source,
-        }
-    };
+    let io = |doing: &'static str| move |source| ConvertError::io(path, doing, source);
     // A file a storage of this process holds is SQLite, and is not read outside SQLite: that
     // would drop the storage's lock (crate::storage::held).
     // Opened once, without waiting and only if it is a regular file (a FIFO put there is
@@ -190,14 +187,14 @@ pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), Conve
                     ),
                     None,
                 )),
-                _ => Err(ConvertError::Storage(e)),
+                _ => Err(e.into()),
             },
         };
     }
     let bytes = text
         .unwrap_or_else(|| Err(std::io::Error::other("no text was read")))
         .map_err(io("reading the file"))?;
-    let text = String::from_utf8(bytes).map_err(|_| ConvertError::Unrecognised {
+    let text = String::from_utf8(bytes).map_err(|_| ConvertErrorKind::Unrecognised {
         detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
     })?;
     detect_text(&text).map(|d| (d, None))

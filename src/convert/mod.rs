@@ -44,9 +44,9 @@ use std::time::Instant;
 use crate::storage::{Storage, DEFAULT_WAIT};
 
 pub use detect::{detect_and_open, detect_file, detect_text, read_text_bytes, Detected, MAX_TEXT};
-pub use error::ConvertError;
+pub use error::{ConvertError, ConvertErrorKind};
 pub use loss::Loss;
-pub use write::{write_file, write_string_file};
+pub use write::{not_the_source, write_file, write_string_file};
 
 use crate::peer::PeerType;
 use crate::AuthKey;
@@ -368,9 +368,10 @@ pub fn read_text(text: &str) -> Result<Account, ConvertError> {
         Kind::TelethonString => Ok(telethon::decode(trimmed)?.into_account()),
         Kind::GramjsString => Ok(gramjs::decode(trimmed)?.into_account()),
         Kind::PyrogramJson => legacy_json::read(text).map(legacy_json::JsonSession::into_account),
-        Kind::PyrogramFile | Kind::TelethonFile => Err(ConvertError::Unrecognised {
+        Kind::PyrogramFile | Kind::TelethonFile => Err(ConvertErrorKind::Unrecognised {
             detail: "a session file's contents given as text".to_owned(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -423,11 +424,7 @@ pub fn read_detected_since(
                         std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error())
                     })
                 })
-                .map_err(|source| ConvertError::Io {
-                    path: path.to_path_buf(),
-                    doing: "reading the file",
-                    source,
-                })?;
+                .map_err(|source| ConvertError::io(path, "reading the file", source))?;
             read_text(&zeroize::Zeroizing::new(text))
         }
     }
@@ -444,7 +441,7 @@ pub fn render(
         Target::Pyrogram | Target::PyrogramFile => {
             let session = pyrogram::session(account, target, options, &mut losses)?;
             crate::string::encode(&session, crate::string::Format::V2).map_err(|e| {
-                ConvertError::Invalid {
+                ConvertErrorKind::Invalid {
                     kind: Kind::PyrogramString,
                     field: "session",
                     detail: e.to_string(),
@@ -488,11 +485,12 @@ fn pick<T: PartialEq + fmt::Display + Clone>(
     option: Option<&T>,
 ) -> Result<Option<T>, ConvertError> {
     match (source, option) {
-        (Some(s), Some(o)) if s != o => Err(ConvertError::Conflict {
+        (Some(s), Some(o)) if s != o => Err(ConvertErrorKind::Conflict {
             field,
             source: s.to_string(),
             option: o.to_string(),
-        }),
+        }
+        .into()),
         (Some(v), _) | (None, Some(v)) => Ok(Some(v.clone())),
         (None, None) => Ok(None),
     }
@@ -545,14 +543,18 @@ impl Account {
         match &self.server {
             Some(server) => dc::by_address(&server.address)
                 .map(|d| d.test_mode)
-                .ok_or_else(|| ConvertError::UnknownServer {
-                    address: server.address.clone(),
+                .ok_or_else(|| {
+                    ConvertErrorKind::UnknownServer {
+                        address: server.address.clone(),
+                    }
+                    .into()
                 }),
-            None => Err(ConvertError::Missing {
+            None => Err(ConvertErrorKind::Missing {
                 target,
                 fields: vec![Field::TestMode],
                 source: self.kind,
-            }),
+            }
+            .into()),
         }
     }
 
@@ -573,22 +575,23 @@ impl Account {
             match dc::by_address(a) {
                 Some(entry) => *a = entry.ipv6.to_owned(),
                 None => {
-                    return Err(ConvertError::Invalid {
+                    return Err(ConvertErrorKind::Invalid {
                         kind: self.kind,
                         field: "--ipv6",
                         detail: format!(
                             "takes the data-center table's IPv6 address, and the server {a} is not in the table: leave --ipv6 out, or pass --server with the IPv6 address"
                         ),
-                    })
+                    }.into())
                 }
             }
         }
         // What is wrong with the address is said before what is missing beside it.
         if let Some(address) = address.as_ref().filter(|_| target == Target::Telethon) {
             if address.parse::<std::net::IpAddr>().is_err() {
-                return Err(ConvertError::NotAnIpAddress {
+                return Err(ConvertErrorKind::NotAnIpAddress {
                     address: address.clone(),
-                });
+                }
+                .into());
             }
         }
         let port = pick(
@@ -605,20 +608,22 @@ impl Account {
                         port: dc::PORT,
                     })
                 } else {
-                    Err(ConvertError::Missing {
+                    Err(ConvertErrorKind::Missing {
                         target,
                         fields: vec![Field::Port],
                         source: self.kind,
-                    })
+                    }
+                    .into())
                 }
             }
             (None, port) => {
                 let test_mode = self.test_mode(options, target)?;
-                let entry =
-                    dc::lookup(self.dc_id, test_mode).ok_or(ConvertError::UnknownDataCenter {
+                let entry = dc::lookup(self.dc_id, test_mode).ok_or(
+                    ConvertErrorKind::UnknownDataCenter {
                         dc_id: self.dc_id,
                         test_mode,
-                    })?;
+                    },
+                )?;
                 Ok(Server {
                     address: (if options.ipv6 { entry.ipv6 } else { entry.ipv4 }).to_owned(),
                     port: port.unwrap_or(dc::PORT),

@@ -45,7 +45,7 @@ use rusqlite::Connection;
 
 pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
-pub(crate) use error::Named;
+pub(crate) use error::{write_place, Named};
 pub use error::{
     NotFound, ReadOnlyCause, SideFileProblem, SqliteError, StorageError, StorageErrorKind,
 };
