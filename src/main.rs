@@ -817,10 +817,7 @@ fn naming_source(
     target: Option<&std::path::Path>,
 ) -> String {
     use convert::ConvertErrorKind as E;
-    if let (E::Storage(StorageErrorKind::AlreadyExists), Some(p)) = (e.kind(), e.path()) {
-        return format!("{} exists; pass --force to replace it", p.display());
-    }
-    let message = e.to_string();
+    let message = convert::describe::with_flags(e);
     let about_content = matches!(
         e.kind(),
         E::Invalid { .. }

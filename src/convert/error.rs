@@ -27,7 +27,8 @@ pub struct ConvertError {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConvertErrorKind {
-    /// The target needs a value the source does not hold and no option gave it.
+    /// The target needs values the source does not hold and the options do not give: `fields`
+    /// says which (the command names the flag for each).
     Missing {
         /// The target.
         target: Target,
@@ -36,22 +37,23 @@ pub enum ConvertErrorKind {
         /// The source's format.
         source: Kind,
     },
-    /// An option gave a value that differs from the one the source holds.
+    /// The options give a value that differs from the one the source holds.
     Conflict {
         /// The value.
         field: Field,
         /// What the source holds.
         source: String,
-        /// What the option says.
+        /// What the options give.
         option: String,
     },
     /// Test mode was to be read from the server's address, which is not in the data-center
-    /// table.
+    /// table: [`Field::TestMode`] must be given.
     UnknownServer {
         /// The address.
         address: String,
     },
-    /// The server was to be taken from the data-center table, which has no such data center.
+    /// The server was to be taken from the data-center table, which has no such data center:
+    /// [`Field::Server`] and [`Field::Port`] must be given.
     UnknownDataCenter {
         /// The data center.
         dc_id: u8,
@@ -99,7 +101,16 @@ pub enum ConvertErrorKind {
         /// What is wrong.
         detail: String,
     },
-    /// A Telethon string holds an IP address, and this server is not one.
+    /// The data-center table's IPv6 address was asked for ([`super::Options::ipv6`]), and the
+    /// source's server is not in the table (spec/conversions.md §6.3).
+    NoIpv6Address {
+        /// The source's format.
+        kind: Kind,
+        /// The source's server.
+        address: String,
+    },
+    /// A Telethon string holds an IP address, and this server is not one: [`Field::Server`]
+    /// must be given, as an IP address.
     NotAnIpAddress {
         /// The address.
         address: String,
@@ -291,11 +302,10 @@ impl fmt::Display for ConvertErrorKind {
                 };
                 write!(
                     f,
-                    "{} needs {}, which {} does not hold: pass {}",
+                    "{} needs {}, which {} does not hold",
                     target.library(),
                     list(fields.iter().map(|x| x.description()).collect()),
                     source.name(),
-                    list(fields.iter().map(|x| x.hint()).collect())
                 )
             }
             ConvertErrorKind::Conflict {
@@ -304,17 +314,16 @@ impl fmt::Display for ConvertErrorKind {
                 option,
             } => write!(
                 f,
-                "the source holds {} {source}, but {} says {option}: leave the option out or make them agree",
-                field.name(),
-                field.option()
+                "the source holds {name} {source}, but the {name} given is {option}: leave it out or make them agree",
+                name = field.name(),
             ),
             ConvertErrorKind::UnknownServer { address } => write!(
                 f,
-                "cannot tell whether {address} is a test or a production server: it is not in Telegram's data-center table; pass --test-mode true or --test-mode false"
+                "cannot tell whether {address} is a test or a production server: it is not in Telegram's data-center table"
             ),
             ConvertErrorKind::UnknownDataCenter { dc_id, test_mode } => write!(
                 f,
-                "data center {dc_id} ({}) is not in Telegram's data-center table: pass --server and --port",
+                "data center {dc_id} ({}) is not in Telegram's data-center table",
                 if *test_mode { "test" } else { "production" }
             ),
             ConvertErrorKind::Base64 {
@@ -355,7 +364,12 @@ impl fmt::Display for ConvertErrorKind {
             } => write!(f, "{}: {field} {detail}", kind.name()),
             ConvertErrorKind::NotAnIpAddress { address } => write!(
                 f,
-                "a Telethon string holds the server as an IP address, and {address:?} is not one: pass --server with the IP address"
+                "a Telethon string holds the server as an IP address, and {address:?} is not one"
+            ),
+            ConvertErrorKind::NoIpv6Address { kind, address } => write!(
+                f,
+                "{}: the data-center table's IPv6 address was asked for, and the server {address} is not in the table",
+                kind.name()
             ),
             ConvertErrorKind::Json { detail } => {
                 write!(f, "not a Pyrogram JSON session (≤ 0.14): {detail}")

@@ -4,8 +4,8 @@
 //! Every source is read into one hub, an [`Account`]: the fields any of the formats holds, each
 //! `None` where the source does not hold it, and the cached peers. A target then takes what it
 //! needs from the hub, from an explicit [`Options`] value, or from Telegram's data-center
-//! table ([`dc`]); anything else stops the conversion with a [`ConvertError`] naming the option
-//! to pass. Nothing is guessed. What the target cannot hold is reported as [`Loss`]es.
+//! table ([`dc`]); anything else stops the conversion with a [`ConvertError`] naming the value
+//! to give. Nothing is guessed. What the target cannot hold is reported as [`Loss`]es.
 //!
 //! ```
 //! use pyrosession::convert::{read_text, render, Options, Target};
@@ -188,32 +188,6 @@ impl Field {
             Field::TestMode => "to know whether the session is for the test servers",
             Field::Server => "the server's address",
             Field::Port => "the server's port",
-        }
-    }
-
-    /// The option that gives it.
-    #[must_use]
-    pub const fn option(self) -> &'static str {
-        match self {
-            Field::ApiId => "--api-id",
-            Field::UserId => "--user-id",
-            Field::IsBot => "--is-bot",
-            Field::TestMode => "--test-mode",
-            Field::Server => "--server",
-            Field::Port => "--port",
-        }
-    }
-
-    /// How to pass it, for a message.
-    #[must_use]
-    pub const fn hint(self) -> &'static str {
-        match self {
-            Field::ApiId => "--api-id",
-            Field::UserId => "--user-id",
-            Field::IsBot => "--is-bot true or --is-bot false",
-            Field::TestMode => "--test-mode true or --test-mode false",
-            Field::Server => "--server and --port",
-            Field::Port => "--port",
         }
     }
 }
@@ -502,13 +476,11 @@ impl Account {
             match dc::by_address(a) {
                 Some(entry) => *a = entry.ipv6.to_owned(),
                 None => {
-                    return Err(ConvertErrorKind::Invalid {
+                    return Err(ConvertErrorKind::NoIpv6Address {
                         kind: self.kind,
-                        field: "--ipv6",
-                        detail: format!(
-                            "takes the data-center table's IPv6 address, and the server {a} is not in the table: leave --ipv6 out, or pass --server with the IPv6 address"
-                        ),
-                    }.into())
+                        address: a.clone(),
+                    }
+                    .into())
                 }
             }
         }
