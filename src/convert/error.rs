@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::{Field, Kind, Target};
-use crate::storage::{Named, StorageError, StorageErrorKind};
+use crate::storage::{Named, Shown, StorageError, StorageErrorKind};
 use crate::string::DecodeError;
 
 /// What went wrong reading, detecting, converting or writing a session of another library
@@ -193,6 +193,14 @@ impl ConvertError {
         }
     }
 
+    /// The same error naming `source`, the file a session was read from, where it is about
+    /// what that file holds (a value out of range, no auth key, broken JSON, a damaged string)
+    /// and names no file yet; any other error is returned as it is (spec/conversions.md §9).
+    #[must_use]
+    pub fn at(self, source: Option<&Path>) -> Self {
+        Named::at(self, source)
+    }
+
     /// The error `kind` about the file `path`.
     pub(crate) fn new(path: impl Into<Option<PathBuf>>, kind: ConvertErrorKind) -> Self {
         ConvertError {
@@ -275,9 +283,9 @@ impl fmt::Display for ConvertError {
                 crate::storage::write_place(f, path, k)?;
             }
             (ConvertErrorKind::SameFile, Some(p)) => {
-                return write!(f, "{} {IS_THE_SOURCE}", p.display());
+                return write!(f, "{} {IS_THE_SOURCE}", Shown(p));
             }
-            (_, Some(p)) => write!(f, "{}: ", p.display())?,
+            (_, Some(p)) => write!(f, "{}: ", Shown(p))?,
             (_, None) => {}
         }
         self.kind.fmt(f)
@@ -480,5 +488,30 @@ mod tests {
             address: "example.org".to_owned(),
         });
         assert_eq!(server.at(Some(shown)).path(), None);
+        let named = ConvertError::new(
+            PathBuf::from("/z"),
+            ConvertErrorKind::Unrecognised {
+                detail: "neither SQLite nor UTF-8 text".to_owned(),
+            },
+        );
+        assert_eq!(named.at(Some(shown)).path(), Some(Path::new("/z")));
+    }
+
+    /// A file name that is not UTF-8 is named with each such byte as `\xNN`, so that the file
+    /// can be told (spec/conversions.md §11.2).
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_is_shown_by_its_bytes() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let path = Path::new(std::ffi::OsStr::from_bytes(b"/x/bad\xfe\xff.session"));
+        let e = ConvertError::from(ConvertErrorKind::NoAuthKey {
+            kind: Kind::TelethonFile,
+        })
+        .at(Some(path));
+        assert!(
+            e.to_string()
+                .starts_with("/x/bad\\xfe\\xff.session: a Telethon session file holds no auth key"),
+            "{e}"
+        );
     }
 }

@@ -174,9 +174,12 @@ impl Input {
             .unwrap_or_else(|| Err(std::io::Error::other("no text was read")))
             .map_err(io)?;
         let text = zeroize::Zeroizing::new(String::from_utf8(bytes).map_err(|_| {
-            ConvertErrorKind::Unrecognised {
-                detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
-            }
+            ConvertError::new(
+                path.to_path_buf(),
+                ConvertErrorKind::Unrecognised {
+                    detail: "neither SQLite nor UTF-8 text".to_owned(),
+                },
+            )
         })?);
         Input::from_text(&text)
     }
