@@ -45,7 +45,7 @@ use crate::fs::identity;
 
 pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
-pub(crate) use error::Named;
+pub(crate) use error::{write_place, Named, Shown};
 pub use error::{
     NotFound, ReadOnlyCause, SideFileProblem, SqliteError, StorageError, StorageErrorKind,
 };
