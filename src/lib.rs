@@ -42,10 +42,13 @@
 pub mod auth_key;
 pub mod conform;
 pub mod convert;
+mod escape;
 mod escaped_chars;
 pub mod inspect;
 pub mod peer;
+mod python;
 mod python_digits;
+pub mod report;
 pub mod session;
 pub mod storage;
 pub mod string;

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
-use pyrosession::inspect::{self, terminal_safe, Query, Source};
-use pyrosession::storage::{Storage, StorageError};
+use pyrosession::inspect::{self, Source};
+use pyrosession::report::{self, terminal_safe};
+use pyrosession::storage::{Query, Resolved, Storage, StorageError};
 use serde_json::json;
 
 /// Writes a line to standard output (see [`emit`]).
@@ -79,7 +80,7 @@ fn emit_session(string: &str) {
 fn say(kind: &str, message: &str) {
     to_stderr(&format!(
         "pyrosession: {kind}{}\n",
-        inspect::one_line(message)
+        report::one_line(message)
     ));
 }
 
@@ -369,9 +370,9 @@ fn run(command: Command) -> ExitCode {
                         say("warning: ", &format!("peer row not read: {u}"));
                     }
                     if json {
-                        out!("{}", inspect::peers_to_json(&peers));
+                        out!("{}", report::peers_to_json(&peers));
                     } else {
-                        out_raw!("{}", inspect::peers_to_text(&peers));
+                        out_raw!("{}", report::peers_to_text(&peers));
                     }
                     ExitCode::SUCCESS
                 }
@@ -394,19 +395,19 @@ fn run(command: Command) -> ExitCode {
                 return fail(json, &why, None);
             }
             match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
-                Ok(inspect::Resolved::Peer(peer)) if json => {
-                    out!("{}", inspect::input_peer_to_json(&peer));
+                Ok(Resolved::Peer(peer)) if json => {
+                    out!("{}", report::input_peer_to_json(&peer));
                     ExitCode::SUCCESS
                 }
-                Ok(inspect::Resolved::Peer(peer)) => {
+                Ok(Resolved::Peer(peer)) => {
                     out!("{peer}");
                     ExitCode::SUCCESS
                 }
-                Ok(inspect::Resolved::Me) if json => {
+                Ok(Resolved::Me) if json => {
                     out!("{}", json!({"kind": "self"}));
                     ExitCode::SUCCESS
                 }
-                Ok(inspect::Resolved::Me) => {
+                Ok(Resolved::Me) => {
                     out!("InputPeerSelf()");
                     ExitCode::SUCCESS
                 }
@@ -447,7 +448,7 @@ fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
     source.read().map_err(|e| {
         let msg = match source {
             Source::File(p) | Source::SessionFile(p) => {
-                format!("cannot read {}: {e}", inspect::shown_path(p))
+                format!("cannot read {}: {e}", report::shown_path(p))
             }
             _ => format!("cannot read standard input: {e}"),
         };
@@ -483,27 +484,27 @@ fn unusable_path(arg: &OsStr) -> Option<String> {
                     .to_string(),
                 )
             }
-            Ok(_) => Some(format!("cannot read {}: {e}", inspect::shown_path(path))),
+            Ok(_) => Some(format!("cannot read {}: {e}", report::shown_path(path))),
             Err(_) => {
                 // Every session string is UTF-8.
                 let Some(text) = arg.to_str() else {
                     return Some(format!(
                         "cannot read {}: no such file",
-                        inspect::shown_path(path)
+                        report::shown_path(path)
                     ));
                 };
                 if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
                     return Some(format!(
                         "cannot read {}: no such file; did you mean {}?",
-                        inspect::shown_path(path),
-                        inspect::shown_path(&file)
+                        report::shown_path(path),
+                        report::shown_path(&file)
                     ));
                 }
                 let looks_like_a_path = path.extension().is_some_and(|e| {
                     e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
                 }) || text.contains('/');
                 (looks_like_a_path && !inspect::could_be_session_string(text))
-                    .then(|| format!("cannot read {}: no such file", inspect::shown_path(path)))
+                    .then(|| format!("cannot read {}: no such file", report::shown_path(path)))
             }
         },
     }
@@ -546,8 +547,8 @@ fn missing_session_file(file: &std::path::Path) -> Option<String> {
     if let Some(hint) = did_you_mean(file) {
         return Some(format!(
             "{}: no such session file; did you mean {}?",
-            inspect::shown_path(file),
-            inspect::shown_path(&hint)
+            report::shown_path(file),
+            report::shown_path(&hint)
         ));
     }
     let text = file.to_str()?;
@@ -611,7 +612,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
         let started = std::time::Instant::now();
         let report = match convert::detect_and_open(path) {
             // Detection opened and checked the file: reported as it is, not opened again.
-            Ok((_, Some(storage))) => inspect::file_report(&storage),
+            Ok((_, Some(storage))) => report::file_report(&storage),
             Ok((d, None)) => {
                 return match convert::read_detected_since(path, &d, None, started) {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
@@ -626,14 +627,14 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             // The storage's own answer, from the open detection made: opening again would wait
             // again for a file another client holds (spec/storage.md §2.5).
             Err(convert::ConvertError::Storage(e)) => Err(e),
-            Err(_) => Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)),
+            Err(_) => Storage::open_file_read_only(path).and_then(|s| report::file_report(&s)),
         };
         return match report {
             Ok(r) => {
                 if json {
-                    out!("{}", inspect::file_to_json(&r, reveal_key));
+                    out!("{}", report::file_to_json(&r, reveal_key));
                 } else {
-                    out_raw!("{}", inspect::file_to_text(&r, reveal_key));
+                    out_raw!("{}", report::file_to_text(&r, reveal_key));
                 }
                 Inspected::Pyrogram(r.dialect.opened_by_pyrogram())
             }
@@ -647,9 +648,9 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
     match inspect::decode(&text, strict) {
         Ok(decoded) => {
             if json {
-                out!("{}", inspect::to_json(&decoded, reveal_key));
+                out!("{}", report::to_json(&decoded, reveal_key));
             } else {
-                out_raw!("{}", inspect::to_text(&decoded, reveal_key));
+                out_raw!("{}", report::to_text(&decoded, reveal_key));
             }
             Inspected::Pyrogram(true)
         }
@@ -662,7 +663,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                     }
                 }
             }
-            let mut report = inspect::error_json(&e);
+            let mut report = report::error_json(&e);
             let message = neither(arg, e.to_string());
             report["error"] = json!(message);
             fail(json, &message, Some(report)).into()
@@ -679,9 +680,9 @@ fn foreign_report(
     reveal_key: bool,
 ) -> Inspected {
     if json {
-        out!("{}", convert::describe::to_json(d, account, reveal_key));
+        out!("{}", report::foreign_to_json(d, account, reveal_key));
     } else {
-        out_raw!("{}", convert::describe::to_text(d, account, reveal_key));
+        out_raw!("{}", report::foreign_to_text(d, account, reveal_key));
     }
     Inspected::Pyrogram(false)
 }
@@ -773,7 +774,7 @@ fn convert_cmd(
                         "",
                         &format!(
                             "wrote {} ({target}, dc {}, {peers} {})",
-                            inspect::shown_path(p),
+                            report::shown_path(p),
                             account.dc_id,
                             if peers == 1 { "peer" } else { "peers" }
                         ),
@@ -811,7 +812,7 @@ fn naming_source(
     let named = |p: &std::path::Path| message.contains(&p.display().to_string());
     match source {
         Some(s) if about_content && !named(s) && !target.is_some_and(named) => {
-            format!("{}: {message}", inspect::shown_path(s))
+            format!("{}: {message}", report::shown_path(s))
         }
         _ => message,
     }
@@ -841,8 +842,8 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             false,
             &format!(
                 "{}: is a directory; name the session file to create (in it, as {}/NAME.session)",
-                inspect::shown_path(file),
-                inspect::shown_path(file)
+                report::shown_path(file),
+                report::shown_path(file)
             ),
             None,
         );
@@ -853,7 +854,7 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             false,
             &format!(
                 "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
-                inspect::shown_path(p)
+                report::shown_path(p)
             ),
             None,
         );
@@ -883,7 +884,7 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
                 "",
                 &format!(
                     "wrote {} ({} session, dc {})",
-                    inspect::shown_path(file),
+                    report::shown_path(file),
                     decoded.format,
                     decoded.session.dc_id
                 ),
@@ -966,7 +967,7 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         value["target"] = json!(if to_stdout {
             "-".to_owned()
         } else {
-            inspect::shown_path(target)
+            report::shown_path(target)
         });
         value["peers_written"] = json!(peers);
         format!("{value}\n")
@@ -979,7 +980,7 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         format!(
             "{}target: {} (Pyrogram 2.0.106, schema version 3, {peers} {})\n",
             report.to_text(),
-            inspect::shown_path(target),
+            report::shown_path(target),
             if peers == 1 { "peer" } else { "peers" }
         )
     };

@@ -321,7 +321,7 @@ fn every_character_of_the_class_and_no_other_is_escaped() {
             s.clone()
         };
         assert_eq!(
-            pyrosession::inspect::one_line(&s),
+            pyrosession::report::one_line(&s),
             want,
             "U+{:04X}",
             u32::from(c)
@@ -331,7 +331,7 @@ fn every_character_of_the_class_and_no_other_is_escaped() {
         } else {
             want
         };
-        assert_eq!(pyrosession::inspect::terminal_safe(&s), laid_out);
+        assert_eq!(pyrosession::report::terminal_safe(&s), laid_out);
     }
     // Cc, Cf, Zl, Zp and the default-ignorable code points of Unicode 18: a smaller count is a
     // class lost, not a character.

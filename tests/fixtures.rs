@@ -6,8 +6,8 @@ mod util;
 
 use std::sync::Arc;
 
-use pyrosession::inspect::input_peer_to_json;
 use pyrosession::peer::InputPeer;
+use pyrosession::report::input_peer_to_json;
 use pyrosession::storage::{Dialect, ManualClock, Storage, StorageError};
 use serde_json::{json, Value};
 use util::TempDir;

@@ -10,8 +10,8 @@ mod util;
 use std::path::PathBuf;
 use std::process::Command;
 
-use pyrosession::inspect::input_peer_to_json;
 use pyrosession::peer::{Peer, PeerType};
+use pyrosession::report::input_peer_to_json;
 use pyrosession::storage::{Dialect, Storage, StorageError};
 use serde_json::{json, Value};
 use util::TempDir;

@@ -10,8 +10,8 @@ mod util;
 use std::path::Path;
 use std::process::Command;
 
-use pyrosession::inspect::input_peer_to_json;
 use pyrosession::peer::{Peer, PeerType};
+use pyrosession::report::input_peer_to_json;
 use pyrosession::storage::{Storage, StorageError};
 use pyrosession::AuthKey;
 use serde_json::{json, Value};

@@ -1,11 +1,12 @@
-//! What `inspect` says about a session of another format: what it is, what it holds, and what
-//! each conversion would need (spec/conversions.md §11).
+//! The report on a session of another format: what it is, what it holds, and what each
+//! conversion would need (spec/conversions.md §11).
 
 use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::{render, Account, Detected, Options, Target};
+use super::one_line;
+use crate::convert::{render, Account, Detected, Kind, Options, Target};
 
 /// The targets `inspect` reports on: one per library (the file targets need what the strings
 /// need).
@@ -26,9 +27,8 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 /// The plain-text report. The auth key is shown only with `reveal_key`.
 #[must_use]
-pub fn to_text(detected: &Detected, account: &Account, reveal_key: bool) -> String {
+pub fn foreign_to_text(detected: &Detected, account: &Account, reveal_key: bool) -> String {
     let mut out = String::new();
-    let one_line = crate::inspect::one_line;
     let _ = writeln!(out, "format       {}", one_line(&detected.to_string()));
     let _ = writeln!(out, "dc_id        {}", account.dc_id);
     let _ = writeln!(out, "api_id       {}", opt(account.api_id));
@@ -57,7 +57,7 @@ pub fn to_text(detected: &Detected, account: &Account, reveal_key: bool) -> Stri
 /// `auth_key_id`, `peers` (a count), `needs` (per library, null or the message a conversion
 /// would stop with) and `notes`; `auth_key` only with `reveal_key`.
 #[must_use]
-pub fn to_json(detected: &Detected, account: &Account, reveal_key: bool) -> Value {
+pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool) -> Value {
     let mut v = json!({
         "format": format_name(detected.kind),
         "detail": detected.detail,
@@ -80,13 +80,13 @@ pub fn to_json(detected: &Detected, account: &Account, reveal_key: bool) -> Valu
 
 /// A format's short name in reports.
 #[must_use]
-pub const fn format_name(kind: super::Kind) -> &'static str {
+pub const fn format_name(kind: Kind) -> &'static str {
     match kind {
-        super::Kind::PyrogramString => "pyrogram-string",
-        super::Kind::PyrogramFile => "pyrogram-file",
-        super::Kind::TelethonString => "telethon-string",
-        super::Kind::TelethonFile => "telethon-file",
-        super::Kind::GramjsString => "gramjs-string",
-        super::Kind::PyrogramJson => "pyrogram-json",
+        Kind::PyrogramString => "pyrogram-string",
+        Kind::PyrogramFile => "pyrogram-file",
+        Kind::TelethonString => "telethon-string",
+        Kind::TelethonFile => "telethon-file",
+        Kind::GramjsString => "gramjs-string",
+        Kind::PyrogramJson => "pyrogram-json",
     }
 }
