@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
-use pyrosession::storage::{ManualClock, SessionFields, Storage, StorageError, USERNAME_TTL};
+use pyrosession::storage::{
+    ManualClock, SessionFields, SessionStore, Storage, StorageError, USERNAME_TTL,
+};
 use pyrosession::{AuthKey, Session};
 use util::TempDir;
 
@@ -257,7 +259,8 @@ impl Model {
     }
 }
 
-fn apply(s: &mut Storage, op: &Op, clock: &ManualClock) -> Seen {
+/// One operation through the storage interface only (spec/storage.md §1): any engine runs it.
+fn apply(s: &mut impl SessionStore, op: &Op, clock: &ManualClock) -> Seen {
     let done = |r: Result<(), StorageError>| {
         r.unwrap();
         Seen::Nothing

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::driver::{Driver, DriverError, Failure};
 use crate::peer::{InputPeer, Peer};
-use crate::storage::{Clock, ManualClock, Storage, StorageError, SystemClock};
+use crate::storage::{Clock, ManualClock, SessionStore, Storage, StorageError, SystemClock};
 use crate::AuthKey;
 
 /// This crate's storage engines as a driver. Every storage it opens shares one clock, which
@@ -236,7 +236,7 @@ impl LocalDriver {
         Ok(json!({ "handle": h }))
     }
 
-    fn get(s: &Storage, field: &str) -> Result<Value, Failure> {
+    fn get(s: &impl SessionStore, field: &str) -> Result<Value, Failure> {
         let f = s.session().map_err(|e| failure(&e, ""))?;
         Ok(match field {
             "dc_id" => json!(f.dc_id),
@@ -256,7 +256,7 @@ impl LocalDriver {
     }
 
     fn set(
-        s: &mut Storage,
+        s: &mut impl SessionStore,
         field: &str,
         v: &Value,
     ) -> Result<Result<(), StorageError>, DriverError> {
@@ -365,58 +365,16 @@ impl Driver for LocalDriver {
                 let storage = Storage::from_session_string(str_arg(&args, "session_string")?);
                 self.opened(storage)
             }
-            "get" => {
-                let field = str_arg(&args, "field")?.to_owned();
-                Self::get(self.handle(&args)?, &field)
+            "get"
+            | "set"
+            | "update_peers"
+            | "get_peer_by_id"
+            | "get_peer_by_username"
+            | "get_peer_by_phone_number"
+            | "export"
+            | "save" => {
+                return store_call(self.handle(&args)?, op, &args);
             }
-            "set" => {
-                let field = str_arg(&args, "field")?.to_owned();
-                let value = arg(&args, "value")?.clone();
-                done(Self::set(self.handle(&args)?, &field, &value)?)
-            }
-            "update_peers" => {
-                let rows = arg(&args, "peers")?
-                    .as_array()
-                    .ok_or_else(|| bad("peers must be a list"))?
-                    .clone();
-                let mut peers = Vec::new();
-                for row in &rows {
-                    match peer_from_json(row)? {
-                        Ok(p) => peers.push(p),
-                        Err(f) => return Ok(Err(f)),
-                    }
-                }
-                done(self.handle(&args)?.update_peers(&peers))
-            }
-            "get_peer_by_id" => {
-                let id = arg(&args, "peer_id")?
-                    .as_i64()
-                    .ok_or_else(|| bad("peer_id must be an integer"))?;
-                self.handle(&args)?
-                    .get_peer_by_id(id)
-                    .map(InputPeer::to_json_value)
-                    .map_err(|e| failure(&e, ""))
-            }
-            "get_peer_by_username" => {
-                let u = str_arg(&args, "username")?.to_owned();
-                self.handle(&args)?
-                    .get_peer_by_username(&u)
-                    .map(InputPeer::to_json_value)
-                    .map_err(|e| failure(&e, ""))
-            }
-            "get_peer_by_phone_number" => {
-                let p = str_arg(&args, "phone_number")?.to_owned();
-                self.handle(&args)?
-                    .get_peer_by_phone_number(&p)
-                    .map(InputPeer::to_json_value)
-                    .map_err(|e| failure(&e, ""))
-            }
-            "export" => self
-                .handle(&args)?
-                .export_session_string()
-                .map(Value::String)
-                .map_err(|e| failure(&e, "")),
-            "save" => done(self.handle(&args)?.save()),
             "close" | "delete" => {
                 let h = arg(&args, "handle")?
                     .as_u64()
@@ -440,4 +398,69 @@ impl Driver for LocalDriver {
             }),
         })
     }
+}
+
+/// One operation of the storage interface on an open storage of any engine (spec/conformance.md
+/// §3, spec/storage.md §1 "The storage's operations"): the part of the protocol every engine
+/// shares, whatever opened it. Opening, closing and the clock are the driver's.
+fn store_call(
+    s: &mut impl SessionStore,
+    op: &str,
+    args: &Value,
+) -> Result<Result<Value, Failure>, DriverError> {
+    let done = |r: Result<(), StorageError>| r.map(|()| Value::Null).map_err(|e| failure(&e, ""));
+    Ok(match op {
+        "get" => {
+            let field = str_arg(args, "field")?.to_owned();
+            LocalDriver::get(s, &field)
+        }
+        "set" => {
+            let field = str_arg(args, "field")?.to_owned();
+            let value = arg(args, "value")?.clone();
+            done(LocalDriver::set(s, &field, &value)?)
+        }
+        "update_peers" => {
+            let rows = arg(args, "peers")?
+                .as_array()
+                .ok_or_else(|| bad("peers must be a list"))?
+                .clone();
+            let mut peers = Vec::new();
+            for row in &rows {
+                match peer_from_json(row)? {
+                    Ok(p) => peers.push(p),
+                    Err(f) => return Ok(Err(f)),
+                }
+            }
+            done(s.update_peers(&peers))
+        }
+        "get_peer_by_id" => {
+            let id = arg(args, "peer_id")?
+                .as_i64()
+                .ok_or_else(|| bad("peer_id must be an integer"))?;
+            s.get_peer_by_id(id)
+                .map(InputPeer::to_json_value)
+                .map_err(|e| failure(&e, ""))
+        }
+        "get_peer_by_username" => {
+            let u = str_arg(args, "username")?.to_owned();
+            s.get_peer_by_username(&u)
+                .map(InputPeer::to_json_value)
+                .map_err(|e| failure(&e, ""))
+        }
+        "get_peer_by_phone_number" => {
+            let p = str_arg(args, "phone_number")?.to_owned();
+            s.get_peer_by_phone_number(&p)
+                .map(InputPeer::to_json_value)
+                .map_err(|e| failure(&e, ""))
+        }
+        "export" => s
+            .export_session_string()
+            .map(Value::String)
+            .map_err(|e| failure(&e, "")),
+        "save" => done(s.save()),
+        other => Err(Failure {
+            kind: "unsupported".into(),
+            message: format!("unknown operation {other}"),
+        }),
+    })
 }

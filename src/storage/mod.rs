@@ -22,6 +22,7 @@
 //! # Ok::<(), pyrosession::storage::StorageError>(())
 //! ```
 
+mod engine;
 mod error;
 mod fields;
 pub(crate) mod held;
@@ -43,6 +44,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
 pub use error::{NotFound, ReadOnlyCause, SideFileProblem, StorageError};
 pub(crate) use fields::describe as describe_value;
