@@ -128,7 +128,11 @@ fn peers_escapes_what_the_file_holds() {
     assert_eq!(stdout.lines().count(), 11, "{stdout}");
     let out = run(&["peers", "--json", &p]);
     let (stdout, _) = assert_clean(&out);
-    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // One object a line (spec/json-output.md §3.2), read back as the list they make.
+    let v: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .collect();
     assert!(v
         .as_array()
         .unwrap()
@@ -359,7 +363,11 @@ fn peers_escapes_separators_and_invisible_marks() {
         "{stdout}"
     );
     let out = run(&["peers", "--json", &p]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // One object a line (spec/json-output.md §3.2), read back as the list they make.
+    let v: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .collect();
     assert!(v
         .as_array()
         .unwrap()

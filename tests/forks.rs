@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use pyrosession::peer::{Peer, PeerType};
-use pyrosession::report::input_peer_to_json;
 use pyrosession::storage::{Dialect, Storage, StorageError};
 use serde_json::{json, Value};
 use util::TempDir;
@@ -159,4 +158,9 @@ fn forks_read_what_the_crate_writes_into_their_files() {
         println!("{fork} ({}): {dialect}, lookups agree", theirs["library"]);
     }
     assert_eq!(checked, FORKS.len() * 11);
+}
+
+/// The input peer's JSON object, as `report::input_peer_to_json` writes it.
+fn input_peer_to_json(p: &pyrosession::peer::InputPeer) -> serde_json::Value {
+    serde_json::from_str(&pyrosession::report::input_peer_to_json(p)).unwrap()
 }

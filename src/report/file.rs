@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{one_line, or_none, unreadable_to_json};
+use super::{object, one_line, or_none, peers::unreadable_value};
 use crate::peer::PeerType;
 use crate::storage::{Dialect, SessionFields, Storage, StorageError, UnreadablePeer};
 use crate::AuthKey;
@@ -122,15 +122,17 @@ pub fn file_to_text(r: &FileReport, reveal_key: bool) -> String {
     out
 }
 
-/// The JSON report on a session file: the string report's fields (`dc_id`, `api_id`,
+/// The JSON report on a session file (spec/json-output.md §3.1): `input` (`pyrogram-file`), the
+/// string report's fields (`dc_id`, `api_id`,
 /// `test_mode`, `user_id`, `is_bot`, `auth_key_id`, null where unset) and `dialect`, `version`,
 /// `date`, `peers` (a count), `peers_by_type`, `warnings` (what no session string can
 /// hold) and `unreadable_peers` (rows not read: `id` or null, `column`, `expected`, `found`);
 /// `auth_key` only with `reveal_key`.
 #[must_use]
-pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
+pub fn file_to_json(r: &FileReport, reveal_key: bool) -> String {
     let f = &r.fields;
     let mut v = json!({
+        "input": "pyrogram-file",
         "dialect": r.dialect.family_name(),
         "version": r.dialect.version(),
         "dc_id": f.dc_id,
@@ -143,7 +145,7 @@ pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
         "peers": r.peer_counts.values().sum::<usize>(),
         "peers_by_type": r.peer_counts.iter().map(|(t, n)| (t.as_str().to_owned(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "warnings": r.warnings,
-        "unreadable_peers": unreadable_to_json(&r.unreadable_peers),
+        "unreadable_peers": r.unreadable_peers.iter().map(unreadable_value).collect::<Vec<_>>(),
     });
     if f.server_address.is_some() {
         v["server_address"] = json!(f.server_address);
@@ -152,5 +154,5 @@ pub fn file_to_json(r: &FileReport, reveal_key: bool) -> Value {
     if reveal_key {
         v["auth_key"] = json!(f.auth_key.as_ref().map(AuthKey::to_hex));
     }
-    v
+    object(v)
 }

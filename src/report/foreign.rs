@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::one_line;
+use super::{object, one_line};
 use crate::convert::{render, Account, Detected, Kind, Options, Target};
 
 /// The targets `inspect` reports on: one per library (the file targets need what the strings
@@ -52,14 +52,18 @@ pub fn foreign_to_text(detected: &Detected, account: &Account, reveal_key: bool)
     out
 }
 
-/// The JSON report: `format` (the `--to`-style name of the format), `detail`, the hub's fields
+/// The JSON report (spec/json-output.md §3.1): `input` and `format` (both the `--to`-style
+/// name of the format), `detail`, the hub's fields
 /// (null where the format does not hold them), `server` (`"address:port"` or null),
 /// `auth_key_id`, `peers` (a count), `needs` (per library, null or the message a conversion
-/// would stop with) and `notes`; `auth_key` only with `reveal_key`.
+/// would stop with), `warnings` (a Pyrogram string's departures from canonical form) and
+/// `notes` (what the hub does not carry); `auth_key` only with `reveal_key`.
 #[must_use]
-pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool) -> Value {
+pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool) -> String {
     let mut v = json!({
+        "input": format_name(detected.kind),
         "format": format_name(detected.kind),
+        "warnings": account.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "detail": detected.detail,
         "dc_id": account.dc_id,
         "api_id": account.api_id,
@@ -75,7 +79,7 @@ pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool)
     if reveal_key {
         v["auth_key"] = json!(account.auth_key.to_hex());
     }
-    v
+    object(v)
 }
 
 /// A format's short name in reports.

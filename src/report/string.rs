@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::one_line;
+use super::{error_object, object, one_line, ErrorCode};
 use crate::string::{DecodeError, Decoded};
 
 /// A plain-text report for people. The auth key is shown only with `reveal_key`.
@@ -40,14 +40,17 @@ pub fn to_text(decoded: &Decoded, reveal_key: bool) -> String {
     out
 }
 
-/// The JSON report: `format`, `dc_id`, `api_id` (null for legacy formats), `test_mode`,
-/// `user_id`, `is_bot`, `auth_key_id` (16 hex digits), `warnings` (strings) and, only with
-/// `reveal_key`, `auth_key` in lowercase hex.
+/// The JSON report (spec/json-output.md §3.1): `input` (`pyrogram-string`), `format` (the
+/// layout: `v2`, `legacy64`, `legacy32`), `dc_id`, `api_id` (null for legacy formats),
+/// `test_mode`, `user_id`, `is_bot`, `auth_key_id` (16 hex digits), `peers` (null: a string
+/// holds none), `warnings` (strings) and, only with `reveal_key`, `auth_key` in lowercase hex.
 #[must_use]
-pub fn to_json(decoded: &Decoded, reveal_key: bool) -> Value {
+pub fn to_json(decoded: &Decoded, reveal_key: bool) -> String {
     let s = &decoded.session;
     let mut v = json!({
+        "input": "pyrogram-string",
         "format": decoded.format.name(),
+        "peers": null,
         "dc_id": s.dc_id,
         "api_id": s.api_id,
         "test_mode": s.test_mode,
@@ -59,16 +62,21 @@ pub fn to_json(decoded: &Decoded, reveal_key: bool) -> Value {
     if reveal_key {
         v["auth_key"] = Value::String(s.auth_key.to_hex());
     }
-    v
+    object(v)
 }
 
-/// The JSON report of a rejected string: `error` (the whole message), `pyrogram_error` (what
-/// Pyrogram 2.0.106 raises, or null) and `diagnosis` (what the string looks like, or null).
+/// The JSON error object of a rejected string (spec/json-output.md §4): `code`
+/// (`invalid_string`), `message` (the whole message the command prints, which may say more than
+/// the error's own), `pyrogram_error` (what Pyrogram 2.0.106 raises, or null) and `diagnosis`
+/// (what the string looks like, or null).
 #[must_use]
-pub fn error_json(error: &DecodeError) -> Value {
-    json!({
-        "error": error.to_string(),
-        "pyrogram_error": error.pyrogram_error(),
-        "diagnosis": error.diagnosis().map(ToString::to_string),
-    })
+pub fn decode_error_to_json(error: &DecodeError, message: &str) -> String {
+    error_object(
+        ErrorCode::of_decode(error),
+        message,
+        json!({
+            "pyrogram_error": error.pyrogram_error(),
+            "diagnosis": error.diagnosis().map(ToString::to_string),
+        }),
+    )
 }
