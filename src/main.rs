@@ -9,7 +9,7 @@ use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
 use pyrosession::inspect::{self, Source};
 use pyrosession::report::{self, terminal_safe, ErrorCode};
-use pyrosession::storage::{Query, Storage, StorageError};
+use pyrosession::storage::{Query, Storage, StorageError, StorageErrorKind};
 
 /// Writes a line to standard output (see [`emit`]).
 macro_rules! out {
@@ -459,8 +459,9 @@ fn run(command: Command) -> ExitCode {
                 // username typed by hand: at most 32 characters, none of them upper case
                 // (spec/conversions.md §11.1).
                 // No such peer: the command worked, and the answer is no (exit status 3).
-                Err(StorageError::NotFound(_))
-                    if inspect::could_be_session_string(&query)
+                Err(e)
+                    if matches!(e.kind(), StorageErrorKind::NotFound(_))
+                        && inspect::could_be_session_string(&query)
                         && (query.chars().count() > 32
                             || query.chars().any(|c| c.is_ascii_uppercase())) =>
                 {
@@ -474,11 +475,14 @@ fn run(command: Command) -> ExitCode {
                     );
                     ExitCode::from(NO)
                 }
-                Err(
-                    e @ (StorageError::NotFound(_)
-                    | StorageError::UsernameExpired { .. }
-                    | StorageError::MissingAccessHash { .. }),
-                ) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        StorageErrorKind::NotFound(_)
+                            | StorageErrorKind::UsernameExpired { .. }
+                            | StorageErrorKind::MissingAccessHash { .. }
+                    ) =>
+                {
                     fail_storage(json, &e);
                     ExitCode::from(NO)
                 }
@@ -512,53 +516,44 @@ fn unusable_path(arg: &OsStr) -> Option<(ErrorCode, String)> {
         return None;
     }
     // The storage's own errors, so that the command says it in the storage's words.
-    let owned = || path.to_path_buf();
-    let storage = |e: &StorageError| (ErrorCode::of_storage(e), e.to_string());
+    if let Some(e) = StorageError::not_a_file(path) {
+        return Some((ErrorCode::of_storage(&e), e.to_string()));
+    }
+    let Err(e) = std::fs::metadata(path) else {
+        return None;
+    };
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Some((
+            ErrorCode::Io,
+            format!("cannot read {}: {e}", report::shown_path(path)),
+        ));
+    }
     let no_such_file = |message: String| Some((ErrorCode::NoSuchFile, message));
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => None,
-        Ok(m) if m.is_dir() => Some(storage(&StorageError::IsADirectory { path: owned() })),
-        Ok(_) => Some(storage(&StorageError::NotAFile { path: owned() })),
-        Err(e) => match std::fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
-                let target = std::fs::read_link(path).unwrap_or_default();
-                Some(storage(&StorageError::DanglingSymlink {
-                    path: owned(),
-                    target,
-                }))
-            }
-            Ok(_) => Some((
-                ErrorCode::Io,
-                format!("cannot read {}: {e}", report::shown_path(path)),
-            )),
-            Err(_) => {
-                // Every session string is UTF-8.
-                let Some(text) = arg.to_str() else {
-                    return no_such_file(format!(
-                        "cannot read {}: no such file",
-                        report::shown_path(path)
-                    ));
-                };
-                if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
-                    return no_such_file(format!(
-                        "cannot read {}: no such file; did you mean {}?",
-                        report::shown_path(path),
-                        report::shown_path(&file)
-                    ));
-                }
-                let looks_like_a_path = path.extension().is_some_and(|e| {
-                    e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
-                }) || text.contains('/');
-                if looks_like_a_path && !inspect::could_be_session_string(text) {
-                    no_such_file(format!(
-                        "cannot read {}: no such file",
-                        report::shown_path(path)
-                    ))
-                } else {
-                    None
-                }
-            }
-        },
+    // Every session string is UTF-8.
+    let Some(text) = arg.to_str() else {
+        return no_such_file(format!(
+            "cannot read {}: no such file",
+            report::shown_path(path)
+        ));
+    };
+    if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
+        return no_such_file(format!(
+            "cannot read {}: no such file; did you mean {}?",
+            report::shown_path(path),
+            report::shown_path(&file)
+        ));
+    }
+    let looks_like_a_path = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
+        || text.contains('/');
+    if looks_like_a_path && !inspect::could_be_session_string(text) {
+        no_such_file(format!(
+            "cannot read {}: no such file",
+            report::shown_path(path)
+        ))
+    } else {
+        None
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use pyrosession::report::{ErrorCode, JSON_SCHEMA};
-use pyrosession::storage::{Storage, StorageError};
+use pyrosession::storage::{Storage, StorageErrorKind};
 use serde_json::Value;
 
 const SPEC: &str = "spec/json-output.md";
@@ -307,7 +307,7 @@ fn every_code_is_produced_and_every_produced_code_is_listed() {
         .set_dc_id(4)
         .unwrap_err();
     assert!(
-        matches!(refused, StorageError::UnsupportedWrite { .. }),
+        matches!(refused.kind(), StorageErrorKind::UnsupportedWrite { .. }),
         "{refused}"
     );
     produced.insert(ErrorCode::of_storage(&refused).as_str().to_owned());

@@ -1,11 +1,13 @@
 //! The stable error codes of the command's JSON output (spec/json-output.md §4): one per kind
 //! of failure a script may act on, each error of the library mapped to one.
 //!
-//! The mapping from the library's errors lives here until the errors carry their kinds
-//! (issue 18, part E): it then becomes a `code()` of each kind, and these functions call it.
+//! The mapping from the library's errors to codes lives here, over their kinds
+//! ([`StorageErrorKind`], and the variants of [`ConvertError`] and [`DecodeError`]): the codes
+//! are the command's JSON interface (layer 5), which the storage and conversion layers below
+//! must not name.
 
 use crate::convert::ConvertError;
-use crate::storage::StorageError;
+use crate::storage::{StorageError, StorageErrorKind};
 use crate::string::DecodeError;
 
 /// What went wrong, as the `code` of a JSON error object (spec/json-output.md §4). The names
@@ -124,24 +126,18 @@ impl ErrorCode {
     /// The code of a storage error.
     #[must_use]
     pub fn of_storage(e: &StorageError) -> ErrorCode {
-        use StorageError as E;
-        match e {
-            E::NoSuchDirectory { .. } | E::NoSuchFile { .. } | E::DanglingSymlink { .. } => {
-                ErrorCode::NoSuchFile
-            }
-            E::NotAFilePath { .. } | E::IsADirectory { .. } | E::NotAFile { .. } => {
-                ErrorCode::NotAFile
-            }
-            E::EmptyFile { .. } | E::NotSqlite { .. } | E::NotASession { .. } => {
-                ErrorCode::NotASession
-            }
-            E::LegacyJsonSession { .. } | E::TelethonSession { .. } => ErrorCode::OtherFormat,
+        use StorageErrorKind as E;
+        match e.kind() {
+            E::NoSuchDirectory | E::NoSuchFile | E::DanglingSymlink { .. } => ErrorCode::NoSuchFile,
+            E::NotAFilePath | E::IsADirectory | E::NotAFile => ErrorCode::NotAFile,
+            E::EmptyFile | E::NotSqlite | E::NotASession { .. } => ErrorCode::NotASession,
+            E::LegacyJsonSession | E::TelethonSession { .. } => ErrorCode::OtherFormat,
             E::NewerVersion { .. } => ErrorCode::UnsupportedVersion,
             E::Corrupt { .. }
             | E::UnreadableSchema { .. }
             | E::InconsistentSchema { .. }
             | E::UnknownCollation { .. }
-            | E::NeedsRecovery { .. } => ErrorCode::Damaged,
+            | E::NeedsRecovery => ErrorCode::Damaged,
             E::VersionRows { .. }
             | E::SessionRows { .. }
             | E::InvalidValue { .. }
@@ -159,16 +155,16 @@ impl ErrorCode {
             E::PermissionDenied { .. } | E::ReadOnly { .. } | E::ReadOnlyStorage { .. } => {
                 ErrorCode::PermissionDenied
             }
-            E::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            E::AlreadyExists => ErrorCode::AlreadyExists,
             E::UnsupportedWrite { .. } | E::TooLargeToCopy { .. } => ErrorCode::Unsupported,
             E::NothingSaved { .. } => ErrorCode::NothingSaved,
             E::Sqlite { .. }
             | E::Io { .. }
             | E::NameTooLong { .. }
-            | E::DiskFull { .. }
-            | E::Changed { .. }
-            | E::Replaced { .. }
-            | E::DeleteReplaced { .. }
+            | E::DiskFull
+            | E::Changed
+            | E::Replaced
+            | E::DeleteReplaced
             | E::WalIndexUnavailable { .. } => ErrorCode::Io,
         }
     }

@@ -1,7 +1,7 @@
 //! Pyrogram's `resolve_peer` order for a text: which lookups of the peer cache it makes, and in
 //! which order (spec/storage.md §6.5, its note on `resolve_peer`).
 
-use super::{Storage, StorageError};
+use super::{Storage, StorageError, StorageErrorKind};
 use crate::peer::InputPeer;
 
 /// What `resolve` looks up, in Pyrogram 2.0.106's `resolve_peer` order for a text
@@ -85,7 +85,7 @@ impl Query {
         if let Some(id) = self.id {
             match storage.get_peer_by_id(id) {
                 Ok(p) => return Ok(Resolved::Peer(p)),
-                Err(e @ StorageError::NotFound(_)) => missed = Some(e),
+                Err(e) if matches!(e.kind(), StorageErrorKind::NotFound(_)) => missed = Some(e),
                 Err(e) => return Err(e),
             }
         }
@@ -97,7 +97,9 @@ impl Query {
             Lookup::Username(u) => storage.get_peer_by_username(u),
         };
         match (found, missed) {
-            (Err(StorageError::NotFound(_)), Some(first)) => Err(first),
+            (Err(e), Some(first)) if matches!(e.kind(), StorageErrorKind::NotFound(_)) => {
+                Err(first)
+            }
             (found, _) => found.map(Resolved::Peer),
         }
     }
