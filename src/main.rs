@@ -658,13 +658,13 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
     }
     let source = Source::from_arg(arg);
     if let Source::SessionFile(path) = &source {
-        // One wait in all, from here: detection's, and a Telethon file's read after it.
-        let started = std::time::Instant::now();
-        let report = match convert::detect_and_open(path) {
-            // Detection opened and checked the file: reported as it is, not opened again.
-            Ok((_, Some(storage))) => report::file_report(&storage),
-            Ok((d, None)) => {
-                return match convert::read_detected_since(path, &d, None, started) {
+        // Read once: a Pyrogram file reported from the storage detection opened, a Telethon
+        // file from the connection that recognised it.
+        let report = match convert::Input::from_file(path) {
+            Ok(convert::Input::PyrogramFile(storage)) => report::file_report(&storage),
+            Ok(input) => {
+                let d = input.detected();
+                return match input.into_account() {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
                     Err(e) => fail_convert(json, &e, Some(path), None).into(),
                 };
@@ -677,7 +677,12 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             // The storage's own answer, from the open detection made: opening again would wait
             // again for a file another client holds (spec/storage.md §2.5).
             Err(convert::ConvertError::Storage(e)) => Err(e),
-            Err(_) => Storage::open_file_read_only(path).and_then(|s| report::file_report(&s)),
+            // Not SQLite after all (emptied, swapped): the storage says what it is.
+            Err(convert::ConvertError::Unrecognised { .. } | convert::ConvertError::Io { .. }) => {
+                Storage::open_file_read_only(path).and_then(|s| report::file_report(&s))
+            }
+            // A Telethon file that cannot be read: its reader's answer.
+            Err(e) => return fail_convert(json, &e, Some(path), None).into(),
         };
         return match report {
             Ok(r) => {
@@ -695,7 +700,16 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code.into(),
     };
-    match inspect::decode(&text, strict) {
+    // Pyrogram's verdict is on the text as given, detection's on the text trimmed: a text
+    // without surrounding whitespace is read once, by detection, whose Pyrogram string is
+    // the one Pyrogram 2.0.106's rules decode (spec/conversions.md §3.1).
+    let read_once = !strict && text.trim() == text.as_str();
+    let decoded = match read_once.then(|| convert::Input::from_text(&text)) {
+        Some(Ok(convert::Input::PyrogramString(decoded))) => Ok(decoded),
+        Some(Ok(input)) => return foreign_input(input, json, reveal_key),
+        Some(Err(_)) | None => inspect::decode(&text, strict),
+    };
+    match decoded {
         Ok(decoded) => {
             if json {
                 out!("{}", report::to_json(&decoded, reveal_key));
@@ -706,11 +720,10 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
         }
         Err(e) => {
             // Not a Pyrogram string: perhaps another library's string, or a JSON session.
-            if let Ok(d) = convert::detect_text(&text) {
-                if d.kind != convert::Kind::PyrogramString {
-                    if let Ok(account) = convert::read_text(&text) {
-                        return foreign_report(&d, &account, json, reveal_key);
-                    }
+            if !read_once {
+                match convert::Input::from_text(&text) {
+                    Ok(convert::Input::PyrogramString(_)) | Err(_) => {}
+                    Ok(input) => return foreign_input(input, json, reveal_key),
                 }
             }
             let message = neither(arg, e.to_string());
@@ -719,6 +732,16 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             })
             .into()
         }
+    }
+}
+
+/// [`foreign_report`] of a text input detection read (a string reads into the hub without
+/// failing).
+fn foreign_input(input: convert::Input, json: bool, reveal_key: bool) -> Inspected {
+    let d = input.detected();
+    match input.into_account() {
+        Ok(account) => foreign_report(&d, &account, json, reveal_key),
+        Err(e) => fail(json, ErrorCode::of_convert(&e), &e.to_string()).into(),
     }
 }
 
