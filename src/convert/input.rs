@@ -14,7 +14,7 @@ use super::gramjs::{self, GramjsString};
 use super::legacy_json::{self, JsonSession};
 use super::telethon::{self, TelethonString};
 use super::telethon_file::{self, TelethonFile};
-use super::{pyrogram, Account, ConvertError, Kind};
+use super::{pyrogram, Account, ConvertError, ConvertErrorKind, Kind};
 use crate::storage::{OpenedReadOnly, Storage, DEFAULT_WAIT};
 use crate::string::{decode_compat, Decoded, Format};
 
@@ -78,12 +78,14 @@ impl Input {
                 Ok(serde_json::Value::Object(m)) if crate::storage::is_json_session(&m) => {
                     legacy_json::from_object(&m).map(Input::PyrogramJson)
                 }
-                Ok(_) => Err(ConvertError::Unrecognised {
+                Ok(_) => Err(ConvertErrorKind::Unrecognised {
                     detail: "JSON without dc_id and auth_key".to_owned(),
-                }),
-                Err(e) => Err(ConvertError::Json {
+                }
+                .into()),
+                Err(e) => Err(ConvertErrorKind::Json {
                     detail: e.to_string(),
-                }),
+                }
+                .into()),
             };
         }
         let chars = t.chars().count();
@@ -115,7 +117,7 @@ impl Input {
         if let Ok(d) = decode_compat(t) {
             return Ok(Input::PyrogramString(d));
         }
-        Err(ConvertError::Unrecognised {
+        Err(ConvertErrorKind::Unrecognised {
             detail: if t.is_empty() {
                 "empty text".to_owned()
             } else {
@@ -126,7 +128,8 @@ impl Input {
                     None => format!("a text of {chars} characters"),
                 }
             },
-        })
+        }
+        .into())
     }
 
     /// Says which format a file is and reads it (spec/conversions.md §3.2): an SQLite file is a
@@ -147,11 +150,7 @@ impl Input {
     /// The file cannot be read, is not a session of a known format, or its content is not
     /// valid for its format.
     pub fn from_file(path: &Path) -> Result<Input, ConvertError> {
-        let io = |source| ConvertError::Io {
-            path: path.to_path_buf(),
-            doing: "reading the file",
-            source,
-        };
+        let io = |source| ConvertError::io(path, "reading the file", source);
         let (wal, text) = if let Some(wal) = crate::storage::held::held(path) {
             (Some(wal), None)
         } else {
@@ -175,9 +174,12 @@ impl Input {
             .unwrap_or_else(|| Err(std::io::Error::other("no text was read")))
             .map_err(io)?;
         let text = zeroize::Zeroizing::new(String::from_utf8(bytes).map_err(|_| {
-            ConvertError::Unrecognised {
-                detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
-            }
+            ConvertError::new(
+                path.to_path_buf(),
+                ConvertErrorKind::Unrecognised {
+                    detail: "neither SQLite nor UTF-8 text".to_owned(),
+                },
+            )
         })?);
         Input::from_text(&text)
     }

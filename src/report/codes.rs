@@ -2,11 +2,11 @@
 //! of failure a script may act on, each error of the library mapped to one.
 //!
 //! The mapping from the library's errors to codes lives here, over their kinds
-//! ([`StorageErrorKind`], and the variants of [`ConvertError`] and [`DecodeError`]): the codes
+//! ([`StorageErrorKind`], [`ConvertErrorKind`], and [`DecodeError`]): the codes
 //! are the command's JSON interface (layer 5), which the storage and conversion layers below
 //! must not name.
 
-use crate::convert::ConvertError;
+use crate::convert::{ConvertError, ConvertErrorKind};
 use crate::storage::{StorageError, StorageErrorKind};
 use crate::string::DecodeError;
 
@@ -126,8 +126,14 @@ impl ErrorCode {
     /// The code of a storage error.
     #[must_use]
     pub fn of_storage(e: &StorageError) -> ErrorCode {
+        ErrorCode::of_storage_kind(e.kind())
+    }
+
+    /// The code of a kind of storage error.
+    #[must_use]
+    pub fn of_storage_kind(kind: &StorageErrorKind) -> ErrorCode {
         use StorageErrorKind as E;
-        match e.kind() {
+        match kind {
             E::NoSuchDirectory | E::NoSuchFile | E::DanglingSymlink { .. } => ErrorCode::NoSuchFile,
             E::NotAFilePath | E::IsADirectory | E::NotAFile => ErrorCode::NotAFile,
             E::EmptyFile | E::NotSqlite | E::NotASession { .. } => ErrorCode::NotASession,
@@ -172,12 +178,14 @@ impl ErrorCode {
     /// The code of a conversion's error.
     #[must_use]
     pub fn of_convert(e: &ConvertError) -> ErrorCode {
-        use ConvertError as E;
-        match e {
+        use ConvertErrorKind as E;
+        match e.kind() {
             E::Missing { .. } | E::UnknownServer { .. } | E::UnknownDataCenter { .. } => {
                 ErrorCode::MissingOption
             }
-            E::Conflict { .. } | E::NotAnIpAddress { .. } => ErrorCode::InvalidOption,
+            E::Conflict { .. } | E::NotAnIpAddress { .. } | E::NoIpv6Address { .. } => {
+                ErrorCode::InvalidOption
+            }
             E::Base64 { .. } | E::Length { .. } | E::Version { .. } => ErrorCode::InvalidString,
             E::NoAuthKey { .. }
             | E::Invalid { .. }
@@ -186,12 +194,10 @@ impl ErrorCode {
             | E::SessionRows { .. } => ErrorCode::InvalidSession,
             E::TelethonVersion { .. } => ErrorCode::UnsupportedVersion,
             E::Unrecognised { .. } => ErrorCode::NotASession,
-            E::SameFile { .. } => ErrorCode::SameFile,
-            E::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            E::SameFile => ErrorCode::SameFile,
             E::NotARegularFile { .. } => ErrorCode::NotAFile,
             E::PyrogramString(e) => ErrorCode::of_decode(e),
-            E::Storage(e) => ErrorCode::of_storage(e),
-            E::Sqlite { .. } | E::Io { .. } => ErrorCode::Io,
+            E::Storage(kind) | E::TelethonFile(kind) => ErrorCode::of_storage_kind(kind),
         }
     }
 

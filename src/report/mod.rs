@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 pub use crate::escape::{one_line, shown_path, terminal_safe};
 pub use codes::ErrorCode;
 pub use file::{file_report, file_to_json, file_to_text, FileReport};
-pub use foreign::{foreign_to_json, foreign_to_text, format_name, needs};
+pub use foreign::{foreign_to_json, foreign_to_text, format_name, needs, with_flags};
 pub use peers::{
     input_peer_to_json, peer_to_json, peer_to_text, peers_header, peers_to_text, resolved_to_json,
     resolved_to_text,
