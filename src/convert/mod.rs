@@ -26,7 +26,6 @@
 //! ```
 
 pub mod dc;
-pub mod describe;
 mod error;
 pub mod gramjs;
 mod input;
