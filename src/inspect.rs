@@ -1,6 +1,7 @@
 //! What the `pyrosession` command reports, for people and as JSON: session strings, session
 //! files, their peers, and resolved queries. The command only parses arguments and calls these.
 
+use crate::storage::StorageErrorKind;
 use std::fmt::Write as _;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -59,7 +60,7 @@ fn head(path: &Path) -> Head {
     let Ok(n) = crate::storage::open_regular(path).and_then(|mut f| f.read(&mut head)) else {
         return Head::Other;
     };
-    if n >= 16 && &head[..16] == b"SQLite format 3\0" {
+    if crate::storage::sqlite_header(&head[..n]).is_some() {
         Head::Sqlite
     } else {
         match head[..n].iter().find(|b| !b.is_ascii_whitespace()) {
@@ -127,7 +128,7 @@ impl Source {
             }
             Source::Stdin => crate::convert::read_text_bytes(io::stdin().lock())?,
         };
-        if bytes.starts_with(b"SQLite format 3\0") {
+        if crate::storage::sqlite_header(&bytes).is_some() {
             // A session file piped in (`< my.session`): named, it is read as one.
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -608,7 +609,7 @@ impl Query {
         if let Some(id) = self.id {
             match storage.get_peer_by_id(id) {
                 Ok(p) => return Ok(Resolved::Peer(p)),
-                Err(e @ StorageError::NotFound(_)) => missed = Some(e),
+                Err(e) if matches!(e.kind(), StorageErrorKind::NotFound(_)) => missed = Some(e),
                 Err(e) => return Err(e),
             }
         }
@@ -620,7 +621,9 @@ impl Query {
             Lookup::Username(u) => storage.get_peer_by_username(u),
         };
         match (found, missed) {
-            (Err(StorageError::NotFound(_)), Some(first)) => Err(first),
+            (Err(e), Some(first)) if matches!(e.kind(), StorageErrorKind::NotFound(_)) => {
+                Err(first)
+            }
             (found, _) => found.map(Resolved::Peer),
         }
     }

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
 use pyrosession::inspect::{self, terminal_safe, Query, Source};
-use pyrosession::storage::{Storage, StorageError};
+use pyrosession::storage::{Storage, StorageError, StorageErrorKind};
 use serde_json::json;
 
 /// Writes a line to standard output (see [`emit`]).
@@ -414,8 +414,9 @@ fn run(command: Command) -> ExitCode {
                 // username typed by hand: at most 32 characters, none of them upper case
                 // (spec/conversions.md §11.1).
                 // No such peer: the command worked, and the answer is no (exit status 3).
-                Err(StorageError::NotFound(_))
-                    if inspect::could_be_session_string(&query)
+                Err(e)
+                    if matches!(e.kind(), StorageErrorKind::NotFound(_))
+                        && inspect::could_be_session_string(&query)
                         && (query.chars().count() > 32
                             || query.chars().any(|c| c.is_ascii_uppercase())) =>
                 {
@@ -429,11 +430,14 @@ fn run(command: Command) -> ExitCode {
                     );
                     ExitCode::from(NO)
                 }
-                Err(
-                    e @ (StorageError::NotFound(_)
-                    | StorageError::UsernameExpired { .. }
-                    | StorageError::MissingAccessHash { .. }),
-                ) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        StorageErrorKind::NotFound(_)
+                            | StorageErrorKind::UsernameExpired { .. }
+                            | StorageErrorKind::MissingAccessHash { .. }
+                    ) =>
+                {
                     fail(json, &e.to_string(), None);
                     ExitCode::from(NO)
                 }
@@ -467,46 +471,35 @@ fn unusable_path(arg: &OsStr) -> Option<String> {
         return None;
     }
     // The storage's own errors, so that the command says it in the storage's words.
-    let owned = || path.to_path_buf();
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => None,
-        Ok(m) if m.is_dir() => Some(StorageError::IsADirectory { path: owned() }.to_string()),
-        Ok(_) => Some(StorageError::NotAFile { path: owned() }.to_string()),
-        Err(e) => match std::fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
-                let target = std::fs::read_link(path).unwrap_or_default();
-                Some(
-                    StorageError::DanglingSymlink {
-                        path: owned(),
-                        target,
-                    }
-                    .to_string(),
-                )
-            }
-            Ok(_) => Some(format!("cannot read {}: {e}", inspect::shown_path(path))),
-            Err(_) => {
-                // Every session string is UTF-8.
-                let Some(text) = arg.to_str() else {
-                    return Some(format!(
-                        "cannot read {}: no such file",
-                        inspect::shown_path(path)
-                    ));
-                };
-                if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
-                    return Some(format!(
-                        "cannot read {}: no such file; did you mean {}?",
-                        inspect::shown_path(path),
-                        inspect::shown_path(&file)
-                    ));
-                }
-                let looks_like_a_path = path.extension().is_some_and(|e| {
-                    e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
-                }) || text.contains('/');
-                (looks_like_a_path && !inspect::could_be_session_string(text))
-                    .then(|| format!("cannot read {}: no such file", inspect::shown_path(path)))
-            }
-        },
+    if let Some(e) = StorageError::not_a_file(path) {
+        return Some(e.to_string());
     }
+    let Err(e) = std::fs::metadata(path) else {
+        return None;
+    };
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Some(format!("cannot read {}: {e}", inspect::shown_path(path)));
+    }
+    // Every session string is UTF-8.
+    let Some(text) = arg.to_str() else {
+        return Some(format!(
+            "cannot read {}: no such file",
+            inspect::shown_path(path)
+        ));
+    };
+    if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
+        return Some(format!(
+            "cannot read {}: no such file; did you mean {}?",
+            inspect::shown_path(path),
+            inspect::shown_path(&file)
+        ));
+    }
+    let looks_like_a_path = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
+        || text.contains('/');
+    (looks_like_a_path && !inspect::could_be_session_string(text))
+        .then(|| format!("cannot read {}: no such file", inspect::shown_path(path)))
 }
 
 /// `NAME.session` for an argument `NAME` that names nothing, where that file exists: what
@@ -607,13 +600,13 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
     }
     let source = Source::from_arg(arg);
     if let Source::SessionFile(path) = &source {
-        // One wait in all, from here: detection's, and a Telethon file's read after it.
-        let started = std::time::Instant::now();
-        let report = match convert::detect_and_open(path) {
-            // Detection opened and checked the file: reported as it is, not opened again.
-            Ok((_, Some(storage))) => inspect::file_report(&storage),
-            Ok((d, None)) => {
-                return match convert::read_detected_since(path, &d, None, started) {
+        // Read once: a Pyrogram file reported from the storage detection opened, a Telethon
+        // file from the connection that recognised it.
+        let report = match convert::Input::from_file(path) {
+            Ok(convert::Input::PyrogramFile(storage)) => inspect::file_report(&storage),
+            Ok(input) => {
+                let d = input.detected();
+                return match input.into_account() {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
                     Err(e) => fail(json, &naming_source(&e, Some(path), None), None).into(),
                 };
@@ -626,7 +619,12 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             // The storage's own answer, from the open detection made: opening again would wait
             // again for a file another client holds (spec/storage.md §2.5).
             Err(convert::ConvertError::Storage(e)) => Err(e),
-            Err(_) => Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)),
+            // Not SQLite after all (emptied, swapped): the storage says what it is.
+            Err(convert::ConvertError::Unrecognised { .. } | convert::ConvertError::Io { .. }) => {
+                Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s))
+            }
+            // A Telethon file that cannot be read: its reader's answer.
+            Err(e) => return fail(json, &naming_source(&e, Some(path), None), None).into(),
         };
         return match report {
             Ok(r) => {
@@ -644,7 +642,16 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code.into(),
     };
-    match inspect::decode(&text, strict) {
+    // Pyrogram's verdict is on the text as given, detection's on the text trimmed: a text
+    // without surrounding whitespace is read once, by detection, whose Pyrogram string is
+    // the one Pyrogram 2.0.106's rules decode (spec/conversions.md §3.1).
+    let read_once = !strict && text.trim() == text.as_str();
+    let decoded = match read_once.then(|| convert::Input::from_text(&text)) {
+        Some(Ok(convert::Input::PyrogramString(decoded))) => Ok(decoded),
+        Some(Ok(input)) => return foreign_input(input, json, reveal_key),
+        Some(Err(_)) | None => inspect::decode(&text, strict),
+    };
+    match decoded {
         Ok(decoded) => {
             if json {
                 out!("{}", inspect::to_json(&decoded, reveal_key));
@@ -655,11 +662,10 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
         }
         Err(e) => {
             // Not a Pyrogram string: perhaps another library's string, or a JSON session.
-            if let Ok(d) = convert::detect_text(&text) {
-                if d.kind != convert::Kind::PyrogramString {
-                    if let Ok(account) = convert::read_text(&text) {
-                        return foreign_report(&d, &account, json, reveal_key);
-                    }
+            if !read_once {
+                match convert::Input::from_text(&text) {
+                    Ok(convert::Input::PyrogramString(_)) | Err(_) => {}
+                    Ok(input) => return foreign_input(input, json, reveal_key),
                 }
             }
             let mut report = inspect::error_json(&e);
@@ -667,6 +673,16 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             report["error"] = json!(message);
             fail(json, &message, Some(report)).into()
         }
+    }
+}
+
+/// [`foreign_report`] of a text input detection read (a string reads into the hub without
+/// failing).
+fn foreign_input(input: convert::Input, json: bool, reveal_key: bool) -> Inspected {
+    let d = input.detected();
+    match input.into_account() {
+        Ok(account) => foreign_report(&d, &account, json, reveal_key),
+        Err(e) => fail(json, &e.to_string(), None).into(),
     }
 }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
-use pyrosession::storage::{ManualClock, SessionFields, Storage, StorageError, USERNAME_TTL};
+use pyrosession::storage::{
+    ManualClock, SessionFields, SessionStore, Storage, StorageError, StorageErrorKind, USERNAME_TTL,
+};
 use pyrosession::{AuthKey, Session};
 use util::TempDir;
 
@@ -132,12 +134,12 @@ enum Seen {
 }
 
 fn kind(e: &StorageError) -> String {
-    match e {
-        StorageError::NotFound(_) => "not found".into(),
-        StorageError::UsernameExpired { .. } => "expired".into(),
-        StorageError::MissingAccessHash { .. } => "no access hash".into(),
-        StorageError::MissingField { field } => format!("missing {field}"),
-        StorageError::FieldOutOfRange { field, .. } => format!("range {field}"),
+    match e.kind() {
+        StorageErrorKind::NotFound(_) => "not found".into(),
+        StorageErrorKind::UsernameExpired { .. } => "expired".into(),
+        StorageErrorKind::MissingAccessHash { .. } => "no access hash".into(),
+        StorageErrorKind::MissingField { field } => format!("missing {field}"),
+        StorageErrorKind::FieldOutOfRange { field, .. } => format!("range {field}"),
         other => format!("unexpected: {other}"),
     }
 }
@@ -257,7 +259,8 @@ impl Model {
     }
 }
 
-fn apply(s: &mut Storage, op: &Op, clock: &ManualClock) -> Seen {
+/// One operation through the storage interface only (spec/storage.md §1): any engine runs it.
+fn apply(s: &mut impl SessionStore, op: &Op, clock: &ManualClock) -> Seen {
     let done = |r: Result<(), StorageError>| {
         r.unwrap();
         Seen::Nothing

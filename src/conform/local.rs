@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use super::driver::{Driver, DriverError, Failure};
 use crate::inspect::input_peer_to_json;
 use crate::peer::Peer;
-use crate::storage::{Clock, ManualClock, Storage, StorageError, SystemClock};
+use crate::storage::{
+    Clock, ManualClock, SessionStore, Storage, StorageError, StorageErrorKind, SystemClock,
+};
 use crate::AuthKey;
 
 /// This crate's storage engines as a driver. Every storage it opens shares one clock, which
@@ -51,16 +53,20 @@ impl LocalDriver {
 
 /// The protocol's error kind for a storage error (spec/conformance.md §3.3).
 fn failure(e: &StorageError, opening: &str) -> Failure {
-    let kind = match e {
-        StorageError::NotFound(_) => "not_found",
-        StorageError::UsernameExpired { .. } => "expired",
-        StorageError::UnknownPeerType { .. } | StorageError::MissingAccessHash { .. } => {
+    let kind = match e.kind() {
+        StorageErrorKind::NotFound(_) => "not_found",
+        StorageErrorKind::UsernameExpired { .. } => "expired",
+        StorageErrorKind::UnknownPeerType { .. } | StorageErrorKind::MissingAccessHash { .. } => {
             "invalid_peer"
         }
-        StorageError::InvalidValue { column, .. } if column.starts_with("peers.") => "invalid_peer",
-        StorageError::MissingField { .. } | StorageError::FieldOutOfRange { .. } => "missing_field",
-        StorageError::SessionString(_) => "invalid_string",
-        StorageError::UnsupportedWrite { .. } => "unsupported",
+        StorageErrorKind::InvalidValue { column, .. } if column.starts_with("peers.") => {
+            "invalid_peer"
+        }
+        StorageErrorKind::MissingField { .. } | StorageErrorKind::FieldOutOfRange { .. } => {
+            "missing_field"
+        }
+        StorageErrorKind::SessionString(_) => "invalid_string",
+        StorageErrorKind::UnsupportedWrite { .. } => "unsupported",
         _ if !opening.is_empty() => opening,
         _ => "other",
     };
@@ -237,7 +243,7 @@ impl LocalDriver {
         Ok(json!({ "handle": h }))
     }
 
-    fn get(s: &Storage, field: &str) -> Result<Value, Failure> {
+    fn get(s: &impl SessionStore, field: &str) -> Result<Value, Failure> {
         let f = s.session().map_err(|e| failure(&e, ""))?;
         Ok(match field {
             "dc_id" => json!(f.dc_id),
@@ -257,7 +263,7 @@ impl LocalDriver {
     }
 
     fn set(
-        s: &mut Storage,
+        s: &mut impl SessionStore,
         field: &str,
         v: &Value,
     ) -> Result<Result<(), StorageError>, DriverError> {
@@ -366,58 +372,16 @@ impl Driver for LocalDriver {
                 let storage = Storage::from_session_string(str_arg(&args, "session_string")?);
                 self.opened(storage)
             }
-            "get" => {
-                let field = str_arg(&args, "field")?.to_owned();
-                Self::get(self.handle(&args)?, &field)
+            "get"
+            | "set"
+            | "update_peers"
+            | "get_peer_by_id"
+            | "get_peer_by_username"
+            | "get_peer_by_phone_number"
+            | "export"
+            | "save" => {
+                return store_call(self.handle(&args)?, op, &args);
             }
-            "set" => {
-                let field = str_arg(&args, "field")?.to_owned();
-                let value = arg(&args, "value")?.clone();
-                done(Self::set(self.handle(&args)?, &field, &value)?)
-            }
-            "update_peers" => {
-                let rows = arg(&args, "peers")?
-                    .as_array()
-                    .ok_or_else(|| bad("peers must be a list"))?
-                    .clone();
-                let mut peers = Vec::new();
-                for row in &rows {
-                    match peer_from_json(row)? {
-                        Ok(p) => peers.push(p),
-                        Err(f) => return Ok(Err(f)),
-                    }
-                }
-                done(self.handle(&args)?.update_peers(&peers))
-            }
-            "get_peer_by_id" => {
-                let id = arg(&args, "peer_id")?
-                    .as_i64()
-                    .ok_or_else(|| bad("peer_id must be an integer"))?;
-                self.handle(&args)?
-                    .get_peer_by_id(id)
-                    .map(|p| input_peer_to_json(&p))
-                    .map_err(|e| failure(&e, ""))
-            }
-            "get_peer_by_username" => {
-                let u = str_arg(&args, "username")?.to_owned();
-                self.handle(&args)?
-                    .get_peer_by_username(&u)
-                    .map(|p| input_peer_to_json(&p))
-                    .map_err(|e| failure(&e, ""))
-            }
-            "get_peer_by_phone_number" => {
-                let p = str_arg(&args, "phone_number")?.to_owned();
-                self.handle(&args)?
-                    .get_peer_by_phone_number(&p)
-                    .map(|p| input_peer_to_json(&p))
-                    .map_err(|e| failure(&e, ""))
-            }
-            "export" => self
-                .handle(&args)?
-                .export_session_string()
-                .map(Value::String)
-                .map_err(|e| failure(&e, "")),
-            "save" => done(self.handle(&args)?.save()),
             "close" | "delete" => {
                 let h = arg(&args, "handle")?
                     .as_u64()
@@ -441,4 +405,69 @@ impl Driver for LocalDriver {
             }),
         })
     }
+}
+
+/// One operation of the storage interface on an open storage of any engine (spec/conformance.md
+/// §3, spec/storage.md §1 "The storage's operations"): the part of the protocol every engine
+/// shares, whatever opened it. Opening, closing and the clock are the driver's.
+fn store_call(
+    s: &mut impl SessionStore,
+    op: &str,
+    args: &Value,
+) -> Result<Result<Value, Failure>, DriverError> {
+    let done = |r: Result<(), StorageError>| r.map(|()| Value::Null).map_err(|e| failure(&e, ""));
+    Ok(match op {
+        "get" => {
+            let field = str_arg(args, "field")?.to_owned();
+            LocalDriver::get(s, &field)
+        }
+        "set" => {
+            let field = str_arg(args, "field")?.to_owned();
+            let value = arg(args, "value")?.clone();
+            done(LocalDriver::set(s, &field, &value)?)
+        }
+        "update_peers" => {
+            let rows = arg(args, "peers")?
+                .as_array()
+                .ok_or_else(|| bad("peers must be a list"))?
+                .clone();
+            let mut peers = Vec::new();
+            for row in &rows {
+                match peer_from_json(row)? {
+                    Ok(p) => peers.push(p),
+                    Err(f) => return Ok(Err(f)),
+                }
+            }
+            done(s.update_peers(&peers))
+        }
+        "get_peer_by_id" => {
+            let id = arg(args, "peer_id")?
+                .as_i64()
+                .ok_or_else(|| bad("peer_id must be an integer"))?;
+            s.get_peer_by_id(id)
+                .map(|p| input_peer_to_json(&p))
+                .map_err(|e| failure(&e, ""))
+        }
+        "get_peer_by_username" => {
+            let u = str_arg(args, "username")?.to_owned();
+            s.get_peer_by_username(&u)
+                .map(|p| input_peer_to_json(&p))
+                .map_err(|e| failure(&e, ""))
+        }
+        "get_peer_by_phone_number" => {
+            let p = str_arg(args, "phone_number")?.to_owned();
+            s.get_peer_by_phone_number(&p)
+                .map(|p| input_peer_to_json(&p))
+                .map_err(|e| failure(&e, ""))
+        }
+        "export" => s
+            .export_session_string()
+            .map(Value::String)
+            .map_err(|e| failure(&e, "")),
+        "save" => done(s.save()),
+        other => Err(Failure {
+            kind: "unsupported".into(),
+            message: format!("unknown operation {other}"),
+        }),
+    })
 }

@@ -27,9 +27,9 @@
 
 pub mod dc;
 pub mod describe;
-mod detect;
 mod error;
 pub mod gramjs;
+mod input;
 pub mod legacy_json;
 mod loss;
 mod pyrogram;
@@ -38,13 +38,12 @@ pub mod telethon_file;
 mod write;
 
 use std::fmt;
-use std::path::Path;
-use std::time::Instant;
 
-use crate::storage::{Storage, DEFAULT_WAIT};
-
-pub use detect::{detect_and_open, detect_file, detect_text, read_text_bytes, Detected, MAX_TEXT};
 pub use error::ConvertError;
+pub use input::{
+    detect_and_open, detect_file, detect_text, read_detected, read_path, read_text,
+    read_text_bytes, Detected, Input, MAX_TEXT,
+};
 pub use loss::Loss;
 pub use write::{write_file, write_string_file};
 
@@ -355,81 +354,6 @@ impl fmt::Debug for Rendered {
             .field("text", &format_args!("{} characters", self.text.len()))
             .field("losses", &self.losses)
             .finish()
-    }
-}
-
-/// Reads a session given as text: a Pyrogram, Telethon or GramJS string, or a Pyrogram JSON
-/// session (spec/conversions.md §3). Surrounding whitespace is ignored.
-pub fn read_text(text: &str) -> Result<Account, ConvertError> {
-    let detected = detect_text(text)?;
-    let trimmed = text.trim();
-    match detected.kind {
-        Kind::PyrogramString => pyrogram::read_string(trimmed),
-        Kind::TelethonString => Ok(telethon::decode(trimmed)?.into_account()),
-        Kind::GramjsString => Ok(gramjs::decode(trimmed)?.into_account()),
-        Kind::PyrogramJson => legacy_json::read(text).map(legacy_json::JsonSession::into_account),
-        Kind::PyrogramFile | Kind::TelethonFile => Err(ConvertError::Unrecognised {
-            detail: "a session file's contents given as text".to_owned(),
-        }),
-    }
-}
-
-/// Reads a session from a path: an SQLite session file (Pyrogram or Telethon), a JSON session,
-/// or a text file holding a session string. The file is only read; a hot journal beside an
-/// SQLite file is first rolled back, as by any SQLite reader (spec/storage.md §2.2).
-///
-/// A file another client holds is waited for up to [`DEFAULT_WAIT`] in all, detection and
-/// reading together, then refused with `InUse` (spec/storage.md §2.5).
-pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
-    let started = Instant::now();
-    let (detected, storage) = detect_and_open(path)?;
-    read_detected_since(path, &detected, storage.as_ref(), started)
-}
-
-/// [`read_path`] for a file [`detect_and_open`] has already detected, with the storage it
-/// gave back: the file is not detected, opened or checked again. A Telethon file, read now,
-/// is waited for up to [`DEFAULT_WAIT`] (see [`read_detected_since`] to wait less).
-pub fn read_detected(
-    path: &Path,
-    detected: &Detected,
-    storage: Option<&Storage>,
-) -> Result<Account, ConvertError> {
-    read_detected_since(path, detected, storage, Instant::now())
-}
-
-/// [`read_detected`] within a wait that began at `started`, when the detection began: a
-/// Telethon file, read now, is waited for only until [`DEFAULT_WAIT`] after `started`, so that
-/// detection and reading together wait no longer than the `InUse` they fail with reports
-/// (spec/storage.md §2.5).
-pub fn read_detected_since(
-    path: &Path,
-    detected: &Detected,
-    storage: Option<&Storage>,
-    started: Instant,
-) -> Result<Account, ConvertError> {
-    match (detected.kind, storage) {
-        (_, Some(storage)) => pyrogram::read_storage(storage),
-        (Kind::TelethonFile, None) => {
-            Ok(
-                telethon_file::read_until(path, DEFAULT_WAIT, started.checked_add(DEFAULT_WAIT))?
-                    .into_account(),
-            )
-        }
-        (_, None) => {
-            let text = crate::storage::open_regular(path)
-                .and_then(detect::read_text_bytes)
-                .and_then(|b| {
-                    String::from_utf8(b).map_err(|e| {
-                        std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error())
-                    })
-                })
-                .map_err(|source| ConvertError::Io {
-                    path: path.to_path_buf(),
-                    doing: "reading the file",
-                    source,
-                })?;
-            read_text(&zeroize::Zeroizing::new(text))
-        }
     }
 }
 

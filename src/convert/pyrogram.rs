@@ -6,14 +6,13 @@ use std::path::Path;
 use super::{dc, Account, CachedPeer, ConvertError, Field, Kind, Loss, Options, Server, Target};
 use crate::peer::{Peer, PeerType};
 use crate::storage::Storage;
-use crate::string::decode_compat;
 use crate::Session;
 
-/// Reads a Pyrogram session string by Pyrogram 2.0.106's rules.
-pub(super) fn read_string(s: &str) -> Result<Account, ConvertError> {
-    let decoded = decode_compat(s)?;
+/// The hub of a Pyrogram session string decoded by Pyrogram 2.0.106's rules, with the
+/// departures from canonical form its decoder found (spec/session-string.md §6.4).
+pub(super) fn from_decoded(decoded: crate::string::Decoded) -> Account {
     let session = decoded.session;
-    Ok(Account {
+    Account {
         kind: Kind::PyrogramString,
         dc_id: session.dc_id,
         api_id: session.api_id,
@@ -25,7 +24,7 @@ pub(super) fn read_string(s: &str) -> Result<Account, ConvertError> {
         peers: Vec::new(),
         losses: Vec::new(),
         warnings: decoded.warnings,
-    })
+    }
 }
 
 fn invalid(field: &'static str, detail: String) -> ConvertError {

@@ -1,6 +1,7 @@
 //! Telethon's SQLite session files, schema versions 1 to 8 read, 7 and 8 written
 //! (spec/conversions.md §2.4).
 
+use crate::storage::StorageErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -72,10 +73,10 @@ impl Reader<'_> {
                     rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
                 ) =>
             {
-                ConvertError::Storage(crate::storage::StorageError::InUse {
-                    path: self.path.to_path_buf(),
-                    waited: self.wait,
-                })
+                ConvertError::Storage(crate::storage::StorageError::new(
+                    self.path.to_path_buf(),
+                    StorageErrorKind::InUse { waited: self.wait },
+                ))
             }
             _ => ConvertError::Sqlite {
                 path: self.path.to_path_buf(),
@@ -169,6 +170,31 @@ pub(crate) fn read_until(
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(r.sqlite("opening the file read-only"))?;
+    read_connection(&r, &conn, deadline)
+}
+
+/// Reads the Telethon file that detection opened ([`crate::convert::Input::from_file`]),
+/// through the read-only connection that recognised it: the file is not opened again, and a
+/// hot journal beside it was rolled back by that open (spec/storage.md §2.2).
+pub(crate) fn read_opened(
+    opened: &crate::storage::OpenedTelethon,
+    wait: Duration,
+) -> Result<TelethonFile, ConvertError> {
+    let r = Reader {
+        path: &opened.path,
+        wait,
+    };
+    let file = read_connection(&r, &opened.conn, opened.deadline)?;
+    opened.still_as_opened()?;
+    Ok(file)
+}
+
+fn read_connection(
+    r: &Reader<'_>,
+    conn: &Connection,
+    deadline: Option<Instant>,
+) -> Result<TelethonFile, ConvertError> {
+    let path = r.path;
     // Not rusqlite's own 5 s on every statement: what is left of this call's wait, at most
     // what SQLite can take (`i32::MAX` ms).
     conn.busy_timeout(crate::storage::sqlite_wait(crate::storage::remaining(
@@ -181,7 +207,7 @@ pub(crate) fn read_until(
         .map_err(r.sqlite("beginning to read"))?;
     // Nothing is read from a view, a virtual table or a generated column: each runs code the
     // file holds, for as long as that code likes.
-    let shape = Shape::read(&conn).map_err(r.sqlite("reading the schema"))?;
+    let shape = Shape::read(conn).map_err(r.sqlite("reading the schema"))?;
     if let Some(what) = shape.computed_in(&TELETHON_TABLES) {
         return Err(r.schema(what.to_owned()));
     }
@@ -193,7 +219,7 @@ pub(crate) fn read_until(
         ),
         ("entities", &["id", "hash", "username", "phone", "name"][..]),
     ] {
-        let columns = r.columns(&conn, table)?;
+        let columns = r.columns(conn, table)?;
         if columns.is_empty() {
             return Err(r.schema(format!("no table {table}")));
         }
@@ -221,8 +247,8 @@ pub(crate) fn read_until(
         });
     }
     let mut losses = Vec::new();
-    let (dc_id, server, auth_key) = read_session(&r, &conn, &mut losses)?;
-    let (mut entities, mut unreadable) = read_entities(&r, &conn)?;
+    let (dc_id, server, auth_key) = read_session(r, conn, &mut losses)?;
+    let (mut entities, mut unreadable) = read_entities(r, conn)?;
     if version < 6 && entities.len() + unreadable.len() > 0 {
         losses.push(Loss::StaleEntities {
             version,
@@ -234,8 +260,8 @@ pub(crate) fn read_until(
     if !unreadable.is_empty() {
         losses.push(Loss::UnreadablePeers { rows: unreadable });
     }
-    let update_state = r.count(&conn, "update_state")?;
-    let sent_files = r.count(&conn, "sent_files")?;
+    let update_state = r.count(conn, "update_state")?;
+    let sent_files = r.count(conn, "sent_files")?;
     if update_state + sent_files > 0 {
         losses.push(Loss::TelethonTables {
             update_state,

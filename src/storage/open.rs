@@ -5,6 +5,7 @@
 //! so an open that fails never changes the file (apart from rolling back a hot journal beside
 //! it, which any SQLite reader must do first).
 
+use crate::storage::{Named as _, StorageErrorKind};
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,65 @@ use super::schema::{self, Dialect, Shape};
 use super::{Engine, FileState, ReadOnly, ReadOnlyCause, Storage, StorageError, SystemClock};
 use crate::string::decode_compat;
 
+/// The first 16 bytes of every SQLite database file (SQLite's file format, §1.3).
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// What a file's first bytes say of it as a database: `None` where they are not SQLite's
+/// header, else whether the header says WAL mode (byte 18 or 19, the write and read versions,
+/// 2 or more: SQLite uses the WAL when the read version is 2, whatever the write version
+/// says). A header cut short after the magic says no WAL. The one place the magic is read.
+#[must_use]
+pub(crate) fn sqlite_header(head: &[u8]) -> Option<bool> {
+    head.starts_with(SQLITE_MAGIC)
+        .then(|| head.len() >= 20 && (head[18] >= 2 || head[19] >= 2))
+}
+
+/// Whether a JSON object is a Pyrogram ≤ 0.14 JSON session: it has `dc_id` and `auth_key`
+/// (spec/conversions.md §3.1 rule 1, spec/storage.md §4 step 5). The one place the rule is.
+#[must_use]
+pub(crate) fn is_json_session(map: &serde_json::Map<String, serde_json::Value>) -> bool {
+    map.contains_key("dc_id") && map.contains_key("auth_key")
+}
+
+/// An SQLite session file opened read-only once ([`Storage::open_sqlite_read_only`]).
+#[derive(Debug)]
+pub(crate) enum OpenedReadOnly {
+    /// A Pyrogram (or fork's) session file, recognised and checked.
+    Pyrogram(Storage),
+    /// A Telethon session file: the connection that found it, for its reader.
+    Telethon(OpenedTelethon),
+}
+
+/// A Telethon session file's read-only connection, as the open that recognised it left it:
+/// any hot journal rolled back, side files checked, and the file held (see [`super::held`])
+/// for as long as this lives.
+pub(crate) struct OpenedTelethon {
+    /// The read-only connection.
+    pub(crate) conn: Connection,
+    /// The file's path.
+    pub(crate) path: PathBuf,
+    reads: ReadOnly,
+    /// When the wait the open began ends (spec/storage.md §2.5): its reader waits no longer.
+    pub(crate) deadline: Option<Instant>,
+    /// Kept for the connection's life; dropping it lets the file go.
+    _hold: Option<super::held::Hold>,
+}
+
+impl std::fmt::Debug for OpenedTelethon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedTelethon")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenedTelethon {
+    /// Whether what was read through the connection is the file the path still names, as it
+    /// was at the open (spec/storage.md §2.2): `Changed` or `Replaced` otherwise.
+    pub(crate) fn still_as_opened(&self) -> Result<(), StorageError> {
+        self.reads.check(&self.path)
+    }
+}
 
 /// How long opening a file waits for another client to let go of it before failing with
 /// [`StorageError::InUse`], unless [`OpenOptions::wait`] says otherwise (spec/storage.md §2.5).
@@ -109,9 +168,10 @@ impl OpenOptions {
 pub(super) fn names_a_file(path: &Path) -> Result<(), StorageError> {
     let bytes = path.as_os_str().as_encoded_bytes();
     if (bytes.is_empty() || bytes.ends_with(b"/")) && !path.is_dir() {
-        return Err(StorageError::NotAFilePath {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::NotAFilePath,
+        ));
     }
     Ok(())
 }
@@ -174,10 +234,10 @@ pub(super) fn broken_link(path: PathBuf) -> StorageError {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             StorageError::io(&path, "following the symbolic link", e)
         }
-        _ => StorageError::DanglingSymlink {
-            target: std::fs::read_link(&path).unwrap_or_default(),
-            path,
-        },
+        _ => {
+            let target = std::fs::read_link(&path).unwrap_or_default();
+            StorageError::new(path, StorageErrorKind::DanglingSymlink { target })
+        }
     }
 }
 
@@ -191,14 +251,16 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
     let io = |doing: &'static str| move |source| StorageError::io(path, doing, source);
     let meta = std::fs::metadata(path).map_err(io("reading the file's metadata"))?;
     if meta.is_dir() {
-        return Err(StorageError::IsADirectory {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::IsADirectory,
+        ));
     }
     if !meta.is_file() {
-        return Err(StorageError::NotAFile {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::NotAFile,
+        ));
     }
     if let Some(wal) = super::held::held(path) {
         super::side::check(path)?;
@@ -217,34 +279,36 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
             Err(e) => return Err(io("reading the file")(e)),
         }
     }
-    drop(file);
     if n == 0 {
-        return Err(StorageError::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::EmptyFile,
+        ));
     }
-    if n >= 16 && &head[..16] == SQLITE_MAGIC {
+    if let Some(wal) = sqlite_header(&head[..n]) {
         // Checked before any connection of the crate opens the file (§2.8).
         super::side::check(path)?;
-        return Ok(n == 20 && (head[18] >= 2 || head[19] >= 2));
+        return Ok(wal);
     }
     if head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && meta.len() < (1 << 24)
     {
-        let mut text = Vec::new();
-        super::side::open_regular(path)
-            .and_then(|f| f.take(1 << 24).read_to_end(&mut text))
+        // The rest from the descriptor the head came from: the file is not opened again.
+        let mut text = head[..n].to_vec();
+        file.take(1 << 24)
+            .read_to_end(&mut text)
             .map_err(io("reading the file"))?;
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text) {
-            if map.contains_key("auth_key") && map.contains_key("dc_id") {
-                return Err(StorageError::LegacyJsonSession {
-                    path: path.to_path_buf(),
-                });
-            }
+        if matches!(serde_json::from_slice(&text), Ok(serde_json::Value::Object(map)) if is_json_session(&map))
+        {
+            return Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::LegacyJsonSession,
+            ));
         }
     }
-    Err(StorageError::NotSqlite {
-        path: path.to_path_buf(),
-    })
+    Err(StorageError::new(
+        path.to_path_buf(),
+        StorageErrorKind::NotSqlite,
+    ))
 }
 
 /// Opens an existing file read-only without leaving anything beside it.
@@ -306,9 +370,7 @@ fn open_read_only(
             StorageError::from_sqlite_waited(Some(path), "reading the schema", e, wait)
         }
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
-            StorageError::NotSqlite {
-                path: path.to_path_buf(),
-            }
+            StorageError::new(path.to_path_buf(), StorageErrorKind::NotSqlite)
         }
         // A -wal is read through a -shm index, which SQLite could not create (§2.8).
         rusqlite::Error::SqliteFailure(f, _)
@@ -316,10 +378,12 @@ fn open_read_only(
                 && wal.exists()
                 && !super::side::side_path(path, "-shm").exists() =>
         {
-            StorageError::WalIndexUnavailable {
-                path: path.to_path_buf(),
-                shm: super::side::side_path(path, "-shm"),
-            }
+            StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::WalIndexUnavailable {
+                    shm: super::side::side_path(path, "-shm"),
+                },
+            )
         }
         e => StorageError::from_sqlite(Some(path), "reading the schema", e),
     })?;
@@ -431,10 +495,12 @@ fn claim<T>(
         // with a bare "disk I/O error".
         if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
             drop(conn);
-            return Err(StorageError::ReadOnly {
-                path: path.to_path_buf(),
-                cause: read_only_cause(path),
-            });
+            return Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::ReadOnly {
+                    cause: read_only_cause(path),
+                },
+            ));
         }
         let claimed = conn
             .busy_timeout(sqlite_wait(slice))
@@ -444,9 +510,7 @@ fn claim<T>(
                 rusqlite::Error::SqliteFailure(f, _)
                     if f.code == rusqlite::ErrorCode::NotADatabase =>
                 {
-                    StorageError::NotSqlite {
-                        path: path.to_path_buf(),
-                    }
+                    StorageError::new(path.to_path_buf(), StorageErrorKind::NotSqlite)
                 }
                 e => StorageError::from_sqlite(Some(path), "taking the session's lock", e),
             })
@@ -459,10 +523,13 @@ fn claim<T>(
             });
         match claimed {
             Ok(found) => Ok((conn, found)),
-            Err(StorageError::ReadOnly { path, .. }) => {
+            Err(e) if matches!(e.kind(), StorageErrorKind::ReadOnly { .. }) => {
                 wal.give_up(conn);
-                let cause = read_only_cause(&path);
-                Err(StorageError::ReadOnly { path, cause })
+                let cause = read_only_cause(e.path().unwrap_or(path));
+                Err(StorageError::about(
+                    e.path(),
+                    StorageErrorKind::ReadOnly { cause },
+                ))
             }
             Err(e) => {
                 wal.give_up(conn);
@@ -496,13 +563,19 @@ fn attempts<T>(
             Duration::ZERO
         };
         match attempt(slice.min(remaining(deadline))) {
-            Err(StorageError::InUse { .. }) if remaining(deadline) > Duration::ZERO => {
+            Err(e)
+                if matches!(e.kind(), StorageErrorKind::InUse { .. })
+                    && remaining(deadline) > Duration::ZERO =>
+            {
                 let pause = Duration::from_millis(1 + jitter(bound)).min(remaining(deadline));
                 bound = (bound * 2).min(PAUSE_MS);
                 std::thread::sleep(pause);
             }
-            Err(StorageError::InUse { path, .. }) => {
-                return Err(StorageError::InUse { path, waited: wait })
+            Err(e) if matches!(e.kind(), StorageErrorKind::InUse { .. }) => {
+                return Err(StorageError::about(
+                    e.path(),
+                    StorageErrorKind::InUse { waited: wait },
+                ))
             }
             result => return result,
         }
@@ -578,10 +651,12 @@ fn probe(conn: &Connection, path: &Path) -> Result<(), StorageError> {
                     rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
                 ) =>
             {
-                StorageError::ReadOnly {
-                    path: path.to_path_buf(),
-                    cause: ReadOnlyCause::Unknown,
-                }
+                StorageError::new(
+                    path.to_path_buf(),
+                    StorageErrorKind::ReadOnly {
+                        cause: ReadOnlyCause::Unknown,
+                    },
+                )
             }
             _ => StorageError::from_sqlite(Some(path), "checking the file can be written", e),
         });
@@ -694,13 +769,15 @@ fn check_integrity(
         return Ok(());
     }
     problems.truncate(4);
-    Err(StorageError::Corrupt {
-        path: path.map(Path::to_path_buf),
-        detail: problems
-            .join("; ")
-            .replace("*** in database main ***\n", "")
-            .replace('\n', "; "),
-    })
+    Err(StorageError::new(
+        path.map(Path::to_path_buf),
+        StorageErrorKind::Corrupt {
+            detail: problems
+                .join("; ")
+                .replace("*** in database main ***\n", "")
+                .replace('\n', "; "),
+        },
+    ))
 }
 
 /// Recognises the dialect of an open database and checks its `version` and `sessions` rows.
@@ -727,9 +804,10 @@ pub(super) fn recognise(
         Err(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::NotADatabase =>
         {
-            return Err(StorageError::NotSqlite {
-                path: owned().unwrap_or_default(),
-            });
+            return Err(StorageError::new(
+                owned().unwrap_or_default(),
+                StorageErrorKind::NotSqlite,
+            ));
         }
         Err(e) => return Err(sqlite_err(path, "reading the schema")(e)),
     };
@@ -740,24 +818,28 @@ pub(super) fn recognise(
         } else {
             None
         };
-        return Err(StorageError::TelethonSession {
-            path: owned().unwrap_or_default(),
-            version,
-        });
+        return Err(StorageError::new(
+            owned().unwrap_or_default(),
+            StorageErrorKind::TelethonSession { version },
+        ));
     }
     if !shape.is_pyrogram_family() {
-        return Err(StorageError::NotASession {
-            path: owned(),
-            tables: shape.tables,
-        });
+        return Err(StorageError::new(
+            owned(),
+            StorageErrorKind::NotASession {
+                tables: shape.tables,
+            },
+        ));
     }
     // Nothing is read from a view, a virtual table or a generated column: each runs code the
     // file holds, for as long as that code likes.
     if let Some(what) = shape.computed_in(&schema::PYROGRAM_TABLES) {
-        return Err(StorageError::InconsistentSchema {
-            path: owned(),
-            detail: what.to_owned(),
-        });
+        return Err(StorageError::new(
+            owned(),
+            StorageErrorKind::InconsistentSchema {
+                detail: what.to_owned(),
+            },
+        ));
     }
     if check && path.is_some() {
         check_integrity(conn, path, &shape)?;
@@ -771,24 +853,25 @@ pub(super) fn recognise(
             Dialect::Pyrofork(_) => Dialect::Pyrofork(max),
             Dialect::Kurigram(_) => Dialect::Kurigram(max),
         };
-        return Err(StorageError::NewerVersion {
-            path: owned(),
-            dialect: newest,
-            found: version,
-        });
+        return Err(StorageError::new(
+            owned(),
+            StorageErrorKind::NewerVersion {
+                dialect: newest,
+                found: version,
+            },
+        ));
     }
     if version < min {
-        return Err(StorageError::InconsistentSchema {
-            path: owned(),
-            detail: format!("{} tables with version {version}", dialect.family_name()),
-        });
+        return Err(StorageError::new(
+            owned(),
+            StorageErrorKind::InconsistentSchema {
+                detail: format!("{} tables with version {version}", dialect.family_name()),
+            },
+        ));
     }
-    shape
-        .check(dialect)
-        .map_err(|detail| StorageError::InconsistentSchema {
-            path: owned(),
-            detail,
-        })?;
+    shape.check(dialect).map_err(|detail| {
+        StorageError::new(owned(), StorageErrorKind::InconsistentSchema { detail })
+    })?;
     Ok(dialect)
 }
 
@@ -803,24 +886,28 @@ fn read_version(conn: &Connection, path: Option<&Path>) -> Result<i64, StorageEr
         .map_err(sqlite)?;
     match versions.as_slice() {
         [rusqlite::types::Value::Integer(v)] => Ok(*v),
-        [other] => Err(StorageError::InvalidValue {
-            path: owned(),
-            column: "version.number",
-            expected: "an integer",
-            found: super::fields::describe(other.into()),
-        }),
-        [] => Err(StorageError::VersionRows {
-            path: owned(),
-            found: 0,
-        }),
+        [other] => Err(StorageError::new(
+            owned(),
+            StorageErrorKind::InvalidValue {
+                column: "version.number",
+                expected: "an integer",
+                found: super::fields::describe(other.into()),
+            },
+        )),
+        [] => Err(StorageError::new(
+            owned(),
+            StorageErrorKind::VersionRows { found: 0 },
+        )),
         _ => {
             let found: i64 = conn
                 .query_row("SELECT count(*) FROM version", [], |r| r.get(0))
                 .map_err(sqlite)?;
-            Err(StorageError::VersionRows {
-                path: owned(),
-                found: usize::try_from(found).unwrap_or(usize::MAX),
-            })
+            Err(StorageError::new(
+                owned(),
+                StorageErrorKind::VersionRows {
+                    found: usize::try_from(found).unwrap_or(usize::MAX),
+                },
+            ))
         }
     }
 }
@@ -844,9 +931,10 @@ impl Storage {
             None => Path::new("."),
         };
         if !dir.is_dir() {
-            return Err(StorageError::NoSuchDirectory {
-                path: dir.to_path_buf(),
-            });
+            return Err(StorageError::new(
+                dir.to_path_buf(),
+                StorageErrorKind::NoSuchDirectory,
+            ));
         }
         super::side::name_fits(&path)?;
         match std::fs::symlink_metadata(&path) {
@@ -947,7 +1035,8 @@ impl Storage {
     fn create_file(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
         let deadline = deadline(wait);
         match publish_new_file(&path, None) {
-            Ok(()) | Err(StorageError::AlreadyExists { .. }) => {}
+            Ok(()) => {}
+            Err(e) if matches!(e.kind(), StorageErrorKind::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
         Self::open_existing(path, wait, deadline, check)
@@ -985,7 +1074,8 @@ impl Storage {
     /// ([`decode_compat`]); `date` is 0 and a legacy string leaves `api_id` unset
     /// (spec/storage.md §2.3).
     pub fn from_session_string(s: &str) -> Result<Storage, StorageError> {
-        let decoded = decode_compat(s).map_err(StorageError::SessionString)?;
+        let decoded =
+            decode_compat(s).map_err(|e| StorageError::from(StorageErrorKind::SessionString(e)))?;
         let mut storage = Storage::memory()?;
         storage.set_session(&decoded.session)?;
         Ok(storage)
@@ -1002,21 +1092,68 @@ impl Storage {
     }
 
     fn read_only_with(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
+        match Storage::read_only_opened(path, wait, check, None, false)? {
+            OpenedReadOnly::Pyrogram(storage) => Ok(storage),
+            // Not asked for: a Telethon file is refused by the examination.
+            OpenedReadOnly::Telethon(t) => Err(StorageError::new(
+                t.path.clone(),
+                StorageErrorKind::TelethonSession { version: None },
+            )),
+        }
+    }
+
+    /// Opens an SQLite file read-only once, for reading whatever session file it is
+    /// (spec/conversions.md §3.2): a Pyrogram (or fork's) file as a read-only storage, and a
+    /// Telethon file as the read-only connection its reader then reads, never opened again.
+    /// `wal` is what the file's header said ([`sqlite_header`]), read by the caller.
+    pub(crate) fn open_sqlite_read_only(
+        path: &Path,
+        wal: bool,
+        wait: Duration,
+    ) -> Result<OpenedReadOnly, StorageError> {
+        Storage::read_only_opened(path.to_path_buf(), wait, true, Some(wal), true)
+    }
+
+    fn read_only_opened(
+        path: PathBuf,
+        wait: Duration,
+        check: bool,
+        wal: Option<bool>,
+        telethon: bool,
+    ) -> Result<OpenedReadOnly, StorageError> {
         if !path.exists() {
             return Err(if path.is_symlink() {
                 broken_link(path)
             } else {
-                StorageError::NoSuchFile { path }
+                StorageError::new(path, StorageErrorKind::NoSuchFile)
             });
         }
-        let wal = sniff(&path)?;
+        let wal = match wal {
+            Some(wal) => wal,
+            None => sniff(&path)?,
+        };
         let hold = super::held::hold(&path, wal);
         let real = std::fs::canonicalize(&path).ok();
+        let deadline = deadline(wait);
         // A writer that changes the file during the examination (an `immutable` connection's
         // file, `Changed`) is waited for like one that holds it.
-        let (storage, hold) = attempts(wait, deadline(wait), true, move |slice| {
+        let (storage, hold) = attempts(wait, deadline, true, move |slice| {
             let (conn, reads) = open_read_only(&path, slice, wal)?;
-            let dialect = examine(&conn, Some(&path), check)?;
+            let dialect = match examine(&conn, Some(&path), check) {
+                // The examination's connection is the reader's: the file is not opened again.
+                Err(e)
+                    if telethon && matches!(e.kind(), StorageErrorKind::TelethonSession { .. }) =>
+                {
+                    return Ok(OpenedReadOnly::Telethon(OpenedTelethon {
+                        conn,
+                        path: path.clone(),
+                        reads,
+                        deadline,
+                        _hold: None,
+                    }));
+                }
+                found => found?,
+            };
             conn.busy_timeout(sqlite_wait(wait))
                 .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
             let storage = Storage {
@@ -1031,15 +1168,22 @@ impl Storage {
             };
             // The examination read the file: it must not have changed meanwhile.
             match storage.reading(|| Ok(())) {
-                Ok(()) => Ok(storage),
-                Err(StorageError::Changed { path }) => {
-                    Err(StorageError::InUse { path, waited: wait })
-                }
+                Ok(()) => Ok(OpenedReadOnly::Pyrogram(storage)),
+                Err(e) if matches!(e.kind(), StorageErrorKind::Changed) => Err(
+                    StorageError::about(e.path(), StorageErrorKind::InUse { waited: wait }),
+                ),
                 Err(e) => Err(e),
             }
         })
         .map(|s| (s, hold))?;
-        Ok(Storage { hold, ..storage })
+        Ok(match storage {
+            OpenedReadOnly::Pyrogram(storage) => {
+                OpenedReadOnly::Pyrogram(Storage { hold, ..storage })
+            }
+            OpenedReadOnly::Telethon(t) => {
+                OpenedReadOnly::Telethon(OpenedTelethon { _hold: hold, ..t })
+            }
+        })
     }
 
     /// Writes a new Pyrogram 2.0.106 session file holding `session` (`date` 0, no peers), as
@@ -1064,18 +1208,20 @@ pub(super) fn new_file_place(path: &Path) -> Result<(), StorageError> {
     names_a_file(path)?;
     super::side::name_fits(path)?;
     if path.exists() {
-        return Err(StorageError::AlreadyExists {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::AlreadyExists,
+        ));
     }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        return Err(StorageError::NoSuchDirectory {
-            path: dir.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            dir.to_path_buf(),
+            StorageErrorKind::NoSuchDirectory,
+        ));
     }
     Ok(())
 }
@@ -1103,9 +1249,7 @@ pub(super) fn publish_built(
     let result = build(&tmp).and_then(|()| {
         std::fs::hard_link(&tmp, path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
-                StorageError::AlreadyExists {
-                    path: path.to_path_buf(),
-                }
+                StorageError::new(path.to_path_buf(), StorageErrorKind::AlreadyExists)
             } else {
                 StorageError::io(path, "moving the new file into place", source)
             }
@@ -1209,7 +1353,7 @@ pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replac
     if super::held::held(path).is_none() {
         let mut head = [0u8; 16];
         let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
-        if read.is_err() || &head != SQLITE_MAGIC {
+        if read.is_err() || sqlite_header(&head).is_none() {
             return Ok(nothing);
         }
     }
