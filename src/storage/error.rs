@@ -19,7 +19,7 @@ pub enum NotFound {
     PhoneNumber(String),
 }
 
-/// What is wrong with a side file of a session file ([`StorageError::SideFile`],
+/// What is wrong with a side file of a session file ([`StorageErrorKind::SideFile`],
 /// spec/storage.md §2.8).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -331,7 +331,7 @@ pub enum StorageErrorKind {
     },
 }
 
-/// Why a file cannot be written, as far as the open could tell ([`StorageError::ReadOnly`],
+/// Why a file cannot be written, as far as the open could tell ([`StorageErrorKind::ReadOnly`],
 /// spec/storage.md §2.5): asked of the system by opening the file for writing once the open's
 /// own connection is closed, and never while another storage of this process holds the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
