@@ -57,8 +57,15 @@ enum Head {
 /// (a FIFO put there is not waited on: it cannot be read, [`Head::Other`]).
 fn head(path: &Path) -> Head {
     let mut head = [0u8; 256];
-    let Ok(n) = crate::storage::open_regular(path).and_then(|mut f| f.read(&mut head)) else {
-        return Head::Other;
+    let n = match crate::fs::open(path) {
+        // A file a storage of this process holds is SQLite, and is not opened outside SQLite
+        // while held.
+        Ok(crate::fs::Opened::Held { .. }) => return Head::Sqlite,
+        Ok(crate::fs::Opened::File(mut f)) => match f.read(&mut head) {
+            Ok(n) => n,
+            Err(_) => return Head::Other,
+        },
+        Err(_) => return Head::Other,
     };
     if crate::storage::sqlite_header(&head[..n]).is_some() {
         Head::Sqlite
@@ -91,13 +98,7 @@ impl Source {
         if arg == "-" {
             Source::Stdin
         } else if path.is_file() {
-            // A file a storage of this process holds is SQLite, and is not opened outside
-            // SQLite while held (crate::storage::held).
-            let kind = if crate::storage::held::held(path).is_some() {
-                Head::Sqlite
-            } else {
-                head(path)
-            };
+            let kind = head(path);
             // By its content: a string saved in a `.session` file is a string, and gets the
             // string's verdict; a JSON object, whatever its name, is a JSON session (broken, it
             // gets the JSON session's diagnosis, never a string's), and an empty file named
@@ -119,12 +120,7 @@ impl Source {
         let bytes = match self {
             Source::Literal(s) => return Ok(s.clone()),
             Source::File(path) | Source::SessionFile(path) => {
-                if crate::storage::held::held(path).is_some() {
-                    return Err(io::Error::other(
-                        "an SQLite session file this process has open, not text",
-                    ));
-                }
-                crate::storage::open_regular(path).and_then(crate::convert::read_text_bytes)?
+                crate::fs::open_text(path).and_then(crate::convert::read_text_bytes)?
             }
             Source::Stdin => crate::convert::read_text_bytes(io::stdin().lock())?,
         };

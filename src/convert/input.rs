@@ -151,15 +151,16 @@ impl Input {
     /// valid for its format.
     pub fn from_file(path: &Path) -> Result<Input, ConvertError> {
         let io = |source| ConvertError::io(path, "reading the file", source);
-        let (wal, text) = if let Some(wal) = crate::storage::held::held(path) {
-            (Some(wal), None)
-        } else {
-            let mut file = crate::storage::open_regular(path).map_err(io)?;
-            let mut head = Vec::with_capacity(20);
-            (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
-            match crate::storage::sqlite_header(&head) {
-                Some(wal) => (Some(wal), None),
-                None => (None, Some(read_text_bytes(head.as_slice().chain(file)))),
+        // The one gate to files (crate::fs::open) answers for a held file without opening it.
+        let (wal, text) = match crate::fs::open(path).map_err(io)? {
+            crate::fs::Opened::Held { wal } => (Some(wal), None),
+            crate::fs::Opened::File(mut file) => {
+                let mut head = Vec::with_capacity(20);
+                (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
+                match crate::storage::sqlite_header(&head) {
+                    Some(wal) => (Some(wal), None),
+                    None => (None, Some(read_text_bytes(head.as_slice().chain(file)))),
+                }
             }
         };
         if let Some(wal) = wal {
@@ -365,7 +366,7 @@ mod tests {
         let input = Input::from_file(&path).unwrap();
         assert_eq!(input.kind(), Kind::TelethonFile);
         assert_eq!(input.detail(), "version 8");
-        assert!(crate::storage::held::held(&path).is_none());
+        assert!(crate::fs::held(&path).is_none());
         assert_eq!(
             input.into_account().unwrap(),
             telethon_file::read(&path).unwrap().into_account()
@@ -374,10 +375,10 @@ mod tests {
         let path = copy("pyrogram-2.0.106.session");
         let input = Input::from_file(&path).unwrap();
         assert!(matches!(input, Input::PyrogramFile(_)));
-        assert!(crate::storage::held::held(&path).is_some());
+        assert!(crate::fs::held(&path).is_some());
         assert_eq!(input.detail(), "pyrogram v3");
         drop(input);
-        assert!(crate::storage::held::held(&path).is_none());
+        assert!(crate::fs::held(&path).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
