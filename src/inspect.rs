@@ -1,6 +1,7 @@
 //! What the `pyrosession` command reports, for people and as JSON: session strings, session
 //! files, their peers, and resolved queries. The command only parses arguments and calls these.
 
+use crate::storage::StorageErrorKind;
 use std::fmt::Write as _;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -608,7 +609,7 @@ impl Query {
         if let Some(id) = self.id {
             match storage.get_peer_by_id(id) {
                 Ok(p) => return Ok(Resolved::Peer(p)),
-                Err(e @ StorageError::NotFound(_)) => missed = Some(e),
+                Err(e) if matches!(e.kind(), StorageErrorKind::NotFound(_)) => missed = Some(e),
                 Err(e) => return Err(e),
             }
         }
@@ -620,7 +621,9 @@ impl Query {
             Lookup::Username(u) => storage.get_peer_by_username(u),
         };
         match (found, missed) {
-            (Err(StorageError::NotFound(_)), Some(first)) => Err(first),
+            (Err(e), Some(first)) if matches!(e.kind(), StorageErrorKind::NotFound(_)) => {
+                Err(first)
+            }
             (found, _) => found.map(Resolved::Peer),
         }
     }

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
 use pyrosession::inspect::{self, terminal_safe, Query, Source};
-use pyrosession::storage::{Storage, StorageError};
+use pyrosession::storage::{Storage, StorageError, StorageErrorKind};
 use serde_json::json;
 
 /// Writes a line to standard output (see [`emit`]).
@@ -414,8 +414,9 @@ fn run(command: Command) -> ExitCode {
                 // username typed by hand: at most 32 characters, none of them upper case
                 // (spec/conversions.md §11.1).
                 // No such peer: the command worked, and the answer is no (exit status 3).
-                Err(StorageError::NotFound(_))
-                    if inspect::could_be_session_string(&query)
+                Err(e)
+                    if matches!(e.kind(), StorageErrorKind::NotFound(_))
+                        && inspect::could_be_session_string(&query)
                         && (query.chars().count() > 32
                             || query.chars().any(|c| c.is_ascii_uppercase())) =>
                 {
@@ -429,11 +430,14 @@ fn run(command: Command) -> ExitCode {
                     );
                     ExitCode::from(NO)
                 }
-                Err(
-                    e @ (StorageError::NotFound(_)
-                    | StorageError::UsernameExpired { .. }
-                    | StorageError::MissingAccessHash { .. }),
-                ) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        StorageErrorKind::NotFound(_)
+                            | StorageErrorKind::UsernameExpired { .. }
+                            | StorageErrorKind::MissingAccessHash { .. }
+                    ) =>
+                {
                     fail(json, &e.to_string(), None);
                     ExitCode::from(NO)
                 }
@@ -467,46 +471,35 @@ fn unusable_path(arg: &OsStr) -> Option<String> {
         return None;
     }
     // The storage's own errors, so that the command says it in the storage's words.
-    let owned = || path.to_path_buf();
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => None,
-        Ok(m) if m.is_dir() => Some(StorageError::IsADirectory { path: owned() }.to_string()),
-        Ok(_) => Some(StorageError::NotAFile { path: owned() }.to_string()),
-        Err(e) => match std::fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
-                let target = std::fs::read_link(path).unwrap_or_default();
-                Some(
-                    StorageError::DanglingSymlink {
-                        path: owned(),
-                        target,
-                    }
-                    .to_string(),
-                )
-            }
-            Ok(_) => Some(format!("cannot read {}: {e}", inspect::shown_path(path))),
-            Err(_) => {
-                // Every session string is UTF-8.
-                let Some(text) = arg.to_str() else {
-                    return Some(format!(
-                        "cannot read {}: no such file",
-                        inspect::shown_path(path)
-                    ));
-                };
-                if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
-                    return Some(format!(
-                        "cannot read {}: no such file; did you mean {}?",
-                        inspect::shown_path(path),
-                        inspect::shown_path(&file)
-                    ));
-                }
-                let looks_like_a_path = path.extension().is_some_and(|e| {
-                    e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt")
-                }) || text.contains('/');
-                (looks_like_a_path && !inspect::could_be_session_string(text))
-                    .then(|| format!("cannot read {}: no such file", inspect::shown_path(path)))
-            }
-        },
+    if let Some(e) = StorageError::not_a_file(path) {
+        return Some(e.to_string());
     }
+    let Err(e) = std::fs::metadata(path) else {
+        return None;
+    };
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Some(format!("cannot read {}: {e}", inspect::shown_path(path)));
+    }
+    // Every session string is UTF-8.
+    let Some(text) = arg.to_str() else {
+        return Some(format!(
+            "cannot read {}: no such file",
+            inspect::shown_path(path)
+        ));
+    };
+    if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
+        return Some(format!(
+            "cannot read {}: no such file; did you mean {}?",
+            inspect::shown_path(path),
+            inspect::shown_path(&file)
+        ));
+    }
+    let looks_like_a_path = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
+        || text.contains('/');
+    (looks_like_a_path && !inspect::could_be_session_string(text))
+        .then(|| format!("cannot read {}: no such file", inspect::shown_path(path)))
 }
 
 /// `NAME.session` for an argument `NAME` that names nothing, where that file exists: what

@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use pyrosession::peer::{Peer, PeerType};
-use pyrosession::storage::{OpenOptions, SharedStorage, Storage, StorageError, DEFAULT_WAIT};
+use pyrosession::storage::{
+    OpenOptions, SharedStorage, Storage, StorageError, StorageErrorKind, DEFAULT_WAIT,
+};
 use util::mutate::Rng;
 use util::TempDir;
 
@@ -165,7 +167,7 @@ fn child(role: &str, path: &Path) {
 
 /// The variant's name, then its message: what a parent asserts on.
 fn error_kind(e: &StorageError) -> String {
-    let debug = format!("{e:?}");
+    let debug = format!("{:?}", e.kind());
     let name = debug.split([' ', '(', '{']).next().unwrap_or("").to_owned();
     format!("{name} {e}")
 }
@@ -239,7 +241,7 @@ fn load_child(path: &Path) {
         // documented `InUse`, and this process tries again.
         let storage = match OpenOptions::new().wait(Duration::from_secs(1)).open(path) {
             Ok(s) => s,
-            Err(StorageError::InUse { .. }) => {
+            Err(e) if matches!(e.kind(), StorageErrorKind::InUse { .. }) => {
                 refused += 1;
                 continue;
             }
@@ -440,15 +442,17 @@ fn failed_second_open_keeps_the_claim() -> Result<(), Failed> {
         for read_only in [false, true] {
             let second = quick.clone().read_only(read_only).open(&path);
             assert!(
-                matches!(second, Err(StorageError::InUse { .. })),
+                matches!(
+                    second.as_ref().map_err(StorageError::kind),
+                    Err(StorageErrorKind::InUse { .. })
+                ),
                 "{fixture}: {second:?}"
             );
         }
         assert!(matches!(
             pyrosession::convert::detect_and_open(&path),
-            Err(pyrosession::convert::ConvertError::Storage(
-                StorageError::InUse { .. }
-            ))
+            Err(pyrosession::convert::ConvertError::Storage(e))
+                if matches!(e.kind(), StorageErrorKind::InUse { .. })
         ));
         assert!(matches!(
             pyrosession::inspect::Source::from_arg(&path),
@@ -1146,7 +1150,10 @@ fn writable_by_others() -> Result<(), Failed> {
     let before = std::fs::read(&p)?;
     let err = Storage::open_file(&p).map(drop).unwrap_err();
     assert!(
-        matches!(err, StorageError::WritableByOthers { mode: 0o666, .. }),
+        matches!(
+            err.kind(),
+            StorageErrorKind::WritableByOthers { mode: 0o666 }
+        ),
         "{err:?}"
     );
     util::assert_message(
@@ -1170,7 +1177,10 @@ fn writable_by_others() -> Result<(), Failed> {
         std::os::unix::fs::chown(&p, None, Some(meta.uid() + 1))?;
         let err = Storage::open_file(&p).map(drop).unwrap_err();
         assert!(
-            matches!(err, StorageError::WritableByOthers { mode: 0o660, .. }),
+            matches!(
+                err.kind(),
+                StorageErrorKind::WritableByOthers { mode: 0o660 }
+            ),
             "{err:?}"
         );
         std::os::unix::fs::chown(&p, None, Some(meta.gid()))?;

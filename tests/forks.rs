@@ -12,7 +12,7 @@ use std::process::Command;
 
 use pyrosession::inspect::input_peer_to_json;
 use pyrosession::peer::{Peer, PeerType};
-use pyrosession::storage::{Dialect, Storage, StorageError};
+use pyrosession::storage::{Dialect, Storage, StorageError, StorageErrorKind};
 use serde_json::{json, Value};
 use util::TempDir;
 
@@ -107,7 +107,10 @@ fn forks_read_what_the_crate_writes_into_their_files() {
         if dialect == Dialect::Kurigram(7) {
             let before = s.session().unwrap();
             assert!(
-                matches!(s.set_dc_id(4), Err(StorageError::UnsupportedWrite { .. })),
+                matches!(
+                    s.set_dc_id(4).map_err(StorageError::into_kind),
+                    Err(StorageErrorKind::UnsupportedWrite { .. })
+                ),
                 "{fork}"
             );
             assert_eq!(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
 use pyrosession::storage::{
-    ManualClock, SessionFields, SessionStore, Storage, StorageError, USERNAME_TTL,
+    ManualClock, SessionFields, SessionStore, Storage, StorageError, StorageErrorKind, USERNAME_TTL,
 };
 use pyrosession::{AuthKey, Session};
 use util::TempDir;
@@ -134,12 +134,12 @@ enum Seen {
 }
 
 fn kind(e: &StorageError) -> String {
-    match e {
-        StorageError::NotFound(_) => "not found".into(),
-        StorageError::UsernameExpired { .. } => "expired".into(),
-        StorageError::MissingAccessHash { .. } => "no access hash".into(),
-        StorageError::MissingField { field } => format!("missing {field}"),
-        StorageError::FieldOutOfRange { field, .. } => format!("range {field}"),
+    match e.kind() {
+        StorageErrorKind::NotFound(_) => "not found".into(),
+        StorageErrorKind::UsernameExpired { .. } => "expired".into(),
+        StorageErrorKind::MissingAccessHash { .. } => "no access hash".into(),
+        StorageErrorKind::MissingField { field } => format!("missing {field}"),
+        StorageErrorKind::FieldOutOfRange { field, .. } => format!("range {field}"),
         other => format!("unexpected: {other}"),
     }
 }

@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 
 use pyrosession::inspect::{Lookup, Query, Resolved};
 use pyrosession::peer::{Peer, PeerType};
-use pyrosession::storage::{NotFound, Storage, StorageError};
+use pyrosession::storage::{NotFound, Storage, StorageError, StorageErrorKind};
 use serde_json::{json, Value};
 
 /// The peers the differential test caches: the ids, phone numbers and usernames of
@@ -279,8 +279,8 @@ fn crate_answer(storage: &Storage, q: &str) -> (Option<i64>, Vec<Value>, Value) 
     let mut calls = vec![json!(["id", q])];
     let id_hit = query.id().is_some_and(|id| {
         !matches!(
-            storage.get_peer_by_id(id),
-            Err(StorageError::NotFound(NotFound::Id(_)))
+            storage.get_peer_by_id(id).map_err(StorageError::into_kind),
+            Err(StorageErrorKind::NotFound(NotFound::Id(_)))
         )
     });
     let lookup = query.lookup();
@@ -293,10 +293,17 @@ fn crate_answer(storage: &Storage, q: &str) -> (Option<i64>, Vec<Value>, Value) 
     let outcome = match query.resolve(storage) {
         Ok(Resolved::Peer(p)) => json!(p.to_string()),
         Ok(Resolved::Me) => json!("InputPeerSelf()"),
-        Err(StorageError::NotFound(_) | StorageError::UsernameExpired { .. }) => match lookup {
-            Lookup::PhoneNumber(_) => json!({"error": "PeerIdInvalid"}),
-            Lookup::Username(u) => json!({"network": "ResolveUsername", "username": u}),
-        },
+        Err(e)
+            if matches!(
+                e.kind(),
+                StorageErrorKind::NotFound(_) | StorageErrorKind::UsernameExpired { .. }
+            ) =>
+        {
+            match lookup {
+                Lookup::PhoneNumber(_) => json!({"error": "PeerIdInvalid"}),
+                Lookup::Username(u) => json!({"network": "ResolveUsername", "username": u}),
+            }
+        }
         Err(e) => json!({"error": e.to_string()}),
     };
     (query.id(), calls, outcome)

@@ -46,7 +46,7 @@ fn main() {
         match result {
             Ok(()) => println!("ok"),
             Err(e) => {
-                let debug = format!("{e:?}");
+                let debug = format!("{:?}", e.kind());
                 let name = debug.split([' ', '(', '{']).next().unwrap_or("");
                 println!("{name}: {e}");
             }

@@ -10,7 +10,7 @@ use util::TempDir;
 
 use pyrosession::peer::{InputPeer, Peer, PeerType};
 use pyrosession::storage::{
-    locate, Engine, Location, ManualClock, NotFound, Storage, StorageError,
+    locate, Engine, Location, ManualClock, NotFound, Storage, StorageError, StorageErrorKind,
 };
 use pyrosession::AuthKey;
 
@@ -159,8 +159,8 @@ fn peers_of_every_type_give_pyrogram_input_peers() {
         "phone number not found: +15550001",
     );
     assert!(matches!(
-        s.get_peer_by_id(1),
-        Err(StorageError::NotFound(NotFound::Id(1)))
+        s.get_peer_by_id(1).map_err(StorageError::into_kind),
+        Err(StorageErrorKind::NotFound(NotFound::Id(1)))
     ));
 }
 
@@ -178,8 +178,9 @@ fn upsert_replaces_the_whole_row() {
     assert_eq!(all[0].peer, peer(777, 2, PeerType::Bot, None, None));
     assert_eq!(all[0].last_update_on, 1_000_010);
     assert!(matches!(
-        s.get_peer_by_username("alice"),
-        Err(StorageError::NotFound(_))
+        s.get_peer_by_username("alice")
+            .map_err(StorageError::into_kind),
+        Err(StorageErrorKind::NotFound(_))
     ));
 }
 
@@ -211,8 +212,9 @@ fn usernames_expire_after_eight_hours_either_way_and_the_newest_wins() {
     );
     clock.set(1_000_005 - 28_801);
     assert!(matches!(
-        s.get_peer_by_username("dup"),
-        Err(StorageError::UsernameExpired { age: -28_801, .. })
+        s.get_peer_by_username("dup")
+            .map_err(StorageError::into_kind),
+        Err(StorageErrorKind::UsernameExpired { age: -28_801, .. })
     ));
     // Lookups by id do not expire.
     assert!(s.get_peer_by_id(2).is_ok());
@@ -262,8 +264,8 @@ fn session_strings_round_trip_through_a_memory_storage() {
         "cannot export a session string: user_id is not set",
     );
     assert!(matches!(
-        Storage::from_session_string("nope"),
-        Err(StorageError::SessionString(_))
+        Storage::from_session_string("nope").map_err(StorageError::into_kind),
+        Err(StorageErrorKind::SessionString(_))
     ));
 }
 
@@ -654,8 +656,8 @@ fn read_only_opens_leave_no_side_files() {
     sqlite_file(&p, "DELETE FROM version");
     let before = std::fs::read(&p).unwrap();
     assert!(matches!(
-        Storage::open_file(&p),
-        Err(StorageError::VersionRows { found: 0, .. })
+        Storage::open_file(&p).map_err(StorageError::into_kind),
+        Err(StorageErrorKind::VersionRows { found: 0, .. })
     ));
     assert_eq!(std::fs::read(&p).unwrap(), before);
     assert_eq!(names(), ["h.session"]);
@@ -791,7 +793,10 @@ fn a_second_opener_is_told_the_session_is_in_use() {
     let started = Instant::now();
     let err = OpenOptions::new().wait(wait).open(&p).unwrap_err();
     let waited = started.elapsed();
-    assert!(matches!(err, StorageError::InUse { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), StorageErrorKind::InUse { .. }),
+        "{err:?}"
+    );
     util::assert_message(
         &err,
         &format!(
@@ -806,8 +811,9 @@ fn a_second_opener_is_told_the_session_is_in_use() {
         OpenOptions::new()
             .wait(Duration::ZERO)
             .read_only(true)
-            .open(&p),
-        Err(StorageError::InUse { .. })
+            .open(&p)
+            .map_err(StorageError::into_kind),
+        Err(StorageErrorKind::InUse { .. })
     ));
     assert!(started.elapsed() < wait, "a zero wait waited");
     // A read-only storage opened before the holder reports the wait it was opened with.
@@ -1074,8 +1080,8 @@ fn a_read_only_storage_neither_holds_the_writer_back_nor_reads_stale_rows() {
     assert!(reader.get_peer_by_id(777).is_ok());
     assert!(reader.get_peer_by_username("alice").is_ok());
     assert!(matches!(
-        reader.get_peer_by_id(31),
-        Err(StorageError::NotFound(NotFound::Id(31)))
+        reader.get_peer_by_id(31).map_err(StorageError::into_kind),
+        Err(StorageErrorKind::NotFound(NotFound::Id(31)))
     ));
     let mut writer = OpenOptions::new().wait(Duration::ZERO).open(&p).unwrap();
     writer
@@ -1117,8 +1123,8 @@ fn a_read_only_storage_refuses_writes_and_deletion() {
             &refused("change it"),
         );
         assert!(matches!(
-            ro.set_user_id(Some(1)),
-            Err(StorageError::ReadOnlyStorage { .. })
+            ro.set_user_id(Some(1)).map_err(StorageError::into_kind),
+            Err(StorageErrorKind::ReadOnlyStorage { .. })
         ));
         assert_eq!(std::fs::read(&p).unwrap(), before, "{fixture}");
         util::assert_message(&ro.delete().unwrap_err(), &refused("delete it"));
@@ -1134,8 +1140,8 @@ fn a_read_only_storage_refuses_writes_and_deletion() {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert!(matches!(
-            ro.delete(),
-            Err(StorageError::ReadOnlyStorage { .. })
+            ro.delete().map_err(StorageError::into_kind),
+            Err(StorageErrorKind::ReadOnlyStorage { .. })
         ));
         let still: Vec<_> = std::fs::read_dir(&dir.0)
             .unwrap()
@@ -1425,7 +1431,7 @@ fn a_name_whose_journal_would_not_fit_is_refused_and_nothing_is_made() {
     for len in [248, 255] {
         let path = dir.join(&format!("{}.session", "d".repeat(len - 8)));
         let err = Storage::open_file(&path).unwrap_err();
-        assert!(matches!(err, StorageError::NameTooLong { bytes, .. } if bytes == len));
+        assert!(matches!(err.kind(), StorageErrorKind::NameTooLong { bytes } if *bytes == len));
         util::assert_message(
             &err,
             &format!(
@@ -1446,7 +1452,9 @@ fn a_name_whose_journal_would_not_fit_is_refused_and_nothing_is_made() {
     std::fs::write(&long, b"").unwrap();
     std::os::unix::fs::symlink(&long, dir.join("short.session")).unwrap();
     assert!(matches!(
-        Storage::open_file(dir.join("short.session")).unwrap_err(),
-        StorageError::NameTooLong { bytes: 248, .. }
+        Storage::open_file(dir.join("short.session"))
+            .unwrap_err()
+            .into_kind(),
+        StorageErrorKind::NameTooLong { bytes: 248, .. }
     ));
 }

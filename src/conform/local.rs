@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use super::driver::{Driver, DriverError, Failure};
 use crate::inspect::input_peer_to_json;
 use crate::peer::Peer;
-use crate::storage::{Clock, ManualClock, SessionStore, Storage, StorageError, SystemClock};
+use crate::storage::{
+    Clock, ManualClock, SessionStore, Storage, StorageError, StorageErrorKind, SystemClock,
+};
 use crate::AuthKey;
 
 /// This crate's storage engines as a driver. Every storage it opens shares one clock, which
@@ -51,16 +53,20 @@ impl LocalDriver {
 
 /// The protocol's error kind for a storage error (spec/conformance.md §3.3).
 fn failure(e: &StorageError, opening: &str) -> Failure {
-    let kind = match e {
-        StorageError::NotFound(_) => "not_found",
-        StorageError::UsernameExpired { .. } => "expired",
-        StorageError::UnknownPeerType { .. } | StorageError::MissingAccessHash { .. } => {
+    let kind = match e.kind() {
+        StorageErrorKind::NotFound(_) => "not_found",
+        StorageErrorKind::UsernameExpired { .. } => "expired",
+        StorageErrorKind::UnknownPeerType { .. } | StorageErrorKind::MissingAccessHash { .. } => {
             "invalid_peer"
         }
-        StorageError::InvalidValue { column, .. } if column.starts_with("peers.") => "invalid_peer",
-        StorageError::MissingField { .. } | StorageError::FieldOutOfRange { .. } => "missing_field",
-        StorageError::SessionString(_) => "invalid_string",
-        StorageError::UnsupportedWrite { .. } => "unsupported",
+        StorageErrorKind::InvalidValue { column, .. } if column.starts_with("peers.") => {
+            "invalid_peer"
+        }
+        StorageErrorKind::MissingField { .. } | StorageErrorKind::FieldOutOfRange { .. } => {
+            "missing_field"
+        }
+        StorageErrorKind::SessionString(_) => "invalid_string",
+        StorageErrorKind::UnsupportedWrite { .. } => "unsupported",
         _ if !opening.is_empty() => opening,
         _ => "other",
     };

@@ -5,7 +5,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use super::{gramjs, telethon, ConvertError, Kind};
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Storage, StorageErrorKind};
 use crate::string::{decode_compat, Format};
 
 /// A recognised format and its particulars ("v2", "IPv6", "version 8", the file's dialect).
@@ -182,14 +182,16 @@ pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), Conve
                 detected(Kind::PyrogramFile, s.dialect().to_string()),
                 Some(s),
             )),
-            Err(StorageError::TelethonSession { version, .. }) => Ok((
-                detected(
-                    Kind::TelethonFile,
-                    version.map_or_else(|| "no version".to_owned(), |v| format!("version {v}")),
-                ),
-                None,
-            )),
-            Err(e) => Err(ConvertError::Storage(e)),
+            Err(e) => match *e.kind() {
+                StorageErrorKind::TelethonSession { version } => Ok((
+                    detected(
+                        Kind::TelethonFile,
+                        version.map_or_else(|| "no version".to_owned(), |v| format!("version {v}")),
+                    ),
+                    None,
+                )),
+                _ => Err(ConvertError::Storage(e)),
+            },
         };
     }
     let bytes = text

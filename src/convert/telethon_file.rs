@@ -1,6 +1,7 @@
 //! Telethon's SQLite session files, schema versions 1 to 8 read, 7 and 8 written
 //! (spec/conversions.md §2.4).
 
+use crate::storage::StorageErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -72,10 +73,10 @@ impl Reader<'_> {
                     rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
                 ) =>
             {
-                ConvertError::Storage(crate::storage::StorageError::InUse {
-                    path: self.path.to_path_buf(),
-                    waited: self.wait,
-                })
+                ConvertError::Storage(crate::storage::StorageError::new(
+                    self.path.to_path_buf(),
+                    StorageErrorKind::InUse { waited: self.wait },
+                ))
             }
             _ => ConvertError::Sqlite {
                 path: self.path.to_path_buf(),

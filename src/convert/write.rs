@@ -1,6 +1,7 @@
 //! Writing session files: built under a temporary name, then published (spec/conversions.md
 //! §5.5).
 
+use crate::storage::{Named as _, StorageErrorKind};
 use std::path::{Path, PathBuf};
 
 use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
@@ -108,10 +109,10 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
             let target = match std::fs::metadata(path) {
                 Ok(target) => target,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(crate::storage::StorageError::DanglingSymlink {
-                        path: path.to_path_buf(),
-                        target: link_to,
-                    }
+                    return Err(crate::storage::StorageError::new(
+                        path.to_path_buf(),
+                        StorageErrorKind::DanglingSymlink { target: link_to },
+                    )
                     .into())
                 }
                 Err(e) => return Err(io("following the symbolic link")(e)),
@@ -137,12 +138,10 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
         }
     }
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && std::fs::metadata(dir).is_err() => {
-            Err(crate::storage::StorageError::NoSuchDirectory {
-                path: dir.to_path_buf(),
-            }
-            .into())
-        }
+        Some(dir) if !dir.as_os_str().is_empty() && std::fs::metadata(dir).is_err() => Err(
+            crate::storage::StorageError::new(dir.to_path_buf(), StorageErrorKind::NoSuchDirectory)
+                .into(),
+        ),
         _ => Ok(path.to_path_buf()),
     }
 }

@@ -1,7 +1,7 @@
 //! Errors of the storage engines (spec/storage.md §9).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Dialect;
 use crate::peer::PeerType;
@@ -50,23 +50,47 @@ pub enum SideFileProblem {
     Replaced,
 }
 
-/// What went wrong in a storage engine. Every variant that concerns a file names it.
+/// An error of a storage engine: what went wrong ([`StorageError::kind`]) and the file it
+/// concerns, if any ([`StorageError::path`]), named once.
+///
+/// `Display` prints `<file>: <message>` (a memory storage's SQLite errors say `memory storage`
+/// instead; an error about no file has no prefix); the message is whole, with the text of the
+/// SQLite or system error that caused it, so [`std::error::Error::source`] returns `None` and a
+/// reporter walking the chain prints nothing twice. No error ever holds or prints key material.
+#[derive(Debug)]
+pub struct StorageError {
+    path: Option<PathBuf>,
+    kind: StorageErrorKind,
+}
+
+/// An SQLite error, as a [`StorageErrorKind::Sqlite`] holds it: its message is one of SQLite's
+/// fixed texts, or names only columns and tables, never values (spec/storage.md §9). It is
+/// opaque: the SQLite binding the crate uses is not part of its API.
+#[derive(Debug)]
+pub struct SqliteError(pub(crate) rusqlite::Error);
+
+impl fmt::Display for SqliteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SqliteError {}
+
+/// What went wrong in a storage engine, without the file it concerns: [`StorageError::path`]
+/// names it, once (spec/storage.md §9).
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum StorageError {
+pub enum StorageErrorKind {
     /// SQLite failed.
     Sqlite {
-        /// The file, or `None` for a memory storage.
-        path: Option<PathBuf>,
         /// What was being done.
         doing: &'static str,
         /// SQLite's error.
-        source: rusqlite::Error,
+        source: SqliteError,
     },
     /// The file system failed.
     Io {
-        /// The path concerned.
-        path: PathBuf,
         /// What was being done.
         doing: &'static str,
         /// The error.
@@ -76,29 +100,20 @@ pub enum StorageError {
     /// bytes more) would exceed the 255 bytes a file name may have: SQLite could never write
     /// the file (spec/storage.md §2.8).
     NameTooLong {
-        /// The file.
-        path: PathBuf,
         /// The length of its name, in bytes.
         bytes: usize,
     },
     /// The session's directory does not exist (Pyrogram does not create it either).
-    NoSuchDirectory {
-        /// The directory.
-        path: PathBuf,
-    },
+    NoSuchDirectory,
     /// Another connection has the session open for writing and holds its lock (spec/storage.md
     /// §2.5): one session file serves one client at a time.
     InUse {
-        /// The file.
-        path: PathBuf,
         /// How long this open waited for the lock before giving up.
         waited: std::time::Duration,
     },
     /// SQLite found the file damaged: its pages or indexes do not hold together (an integrity
     /// check at open, or SQLite's own corruption error later).
     Corrupt {
-        /// The file, or `None` for a memory storage.
-        path: Option<PathBuf>,
         /// What SQLite reported, first problems first.
         detail: String,
     },
@@ -106,8 +121,6 @@ pub enum StorageError {
     /// `writable_schema`, too many columns, expressions nested too deep), so SQLite reads no
     /// table of the file (spec/storage.md §9). Salvage reads past it (§11.1).
     UnreadableSchema {
-        /// The file, or `None` for a memory storage.
-        path: Option<PathBuf>,
         /// The entry's name, as the file gives it (cut to 32 characters).
         name: String,
         /// What SQLite says is wrong with it.
@@ -116,118 +129,68 @@ pub enum StorageError {
     /// The file cannot be written: no write permission, a directory that may not be written, a
     /// read-only file system.
     ReadOnly {
-        /// The file.
-        path: PathBuf,
         /// Why, as far as the open could tell.
         cause: ReadOnlyCause,
     },
     /// A write or a deletion through a storage opened read-only (spec/storage.md §2.2): the
     /// file may be writable, but this storage is for looking only.
     ReadOnlyStorage {
-        /// The file.
-        path: PathBuf,
         /// What was asked: `change it` or `delete it`.
         what: &'static str,
     },
     /// A read-only storage of a WAL-mode file, read without locks (`immutable`), whose file has
     /// been written since it was opened: what it would read may be stale or half-written
     /// (spec/storage.md §2.2).
-    Changed {
-        /// The file.
-        path: PathBuf,
-    },
+    Changed,
     /// The file a read-only storage opened by path was renamed over or deleted since the open:
     /// the connection would go on reading the old file (spec/storage.md §2.2).
-    Replaced {
-        /// The file.
-        path: PathBuf,
-    },
+    Replaced,
     /// `delete()` found another file at the path than the one its storage opened (renamed over
     /// it, or put there after it was removed): nothing was deleted (spec/storage.md §7.4).
-    DeleteReplaced {
-        /// The path.
-        path: PathBuf,
-    },
+    DeleteReplaced,
     /// A write to the file was interrupted, and the `-journal` it left must be rolled back
     /// before anyone can read the file, which this process may not do (it cannot write the file
     /// or its directory).
-    NeedsRecovery {
-        /// The file.
-        path: PathBuf,
-    },
+    NeedsRecovery,
     /// The file or its directory may not be read or written by this user.
     PermissionDenied {
-        /// The path concerned.
-        path: PathBuf,
         /// What was being done.
         doing: &'static str,
     },
     /// The disk (or the file size this process may write) is full; the write did not happen,
     /// and every write that returned before it is in the file.
-    DiskFull {
-        /// The file, or `None` for a memory storage.
-        path: Option<PathBuf>,
-    },
+    DiskFull,
     /// An existing session file was asked for, and there is none.
-    NoSuchFile {
-        /// The path.
-        path: PathBuf,
-    },
+    NoSuchFile,
     /// The path is a symbolic link to nothing. A new session is never created through a link.
     DanglingSymlink {
-        /// The link.
-        path: PathBuf,
         /// Where it points.
         target: PathBuf,
     },
     /// The path cannot name a file: it is empty, or ends in `/`, and no directory is there.
-    NotAFilePath {
-        /// The path.
-        path: PathBuf,
-    },
+    NotAFilePath,
     /// The path is a directory, not a session file.
-    IsADirectory {
-        /// The path.
-        path: PathBuf,
-    },
+    IsADirectory,
     /// The path is a FIFO, a device or a socket, not a session file.
-    NotAFile {
-        /// The path.
-        path: PathBuf,
-    },
+    NotAFile,
     /// The file is empty (0 bytes): a session file that was never written.
-    EmptyFile {
-        /// The file.
-        path: PathBuf,
-    },
+    EmptyFile,
     /// The file is a JSON session of Pyrogram 0.14 or earlier.
-    LegacyJsonSession {
-        /// The file.
-        path: PathBuf,
-    },
+    LegacyJsonSession,
     /// The file is not an SQLite database.
-    NotSqlite {
-        /// The file.
-        path: PathBuf,
-    },
+    NotSqlite,
     /// The file is a Telethon session, not a Pyrogram one.
     TelethonSession {
-        /// The file.
-        path: PathBuf,
         /// Telethon's schema version, if readable.
         version: Option<i64>,
     },
     /// The database holds no Pyrogram session schema.
     NotASession {
-        /// The file, or `None` for a memory storage.
-        path: Option<PathBuf>,
         /// The tables it has, sorted.
         tables: Vec<String>,
     },
     /// The schema's version is newer than this crate knows for its dialect.
     NewerVersion {
-        /// The file.
-        path: Option<PathBuf>,
         /// The dialect recognised from the schema, at the newest version known.
         dialect: Dialect,
         /// The version number found.
@@ -235,8 +198,6 @@ pub enum StorageError {
     },
     /// The schema's shape and its version number do not fit together.
     InconsistentSchema {
-        /// The file.
-        path: Option<PathBuf>,
         /// What does not fit.
         detail: String,
     },
@@ -244,8 +205,6 @@ pub enum StorageError {
     /// program that wrote the file defined in its own connection. Any statement that needs it
     /// fails, the integrity check at open among them (spec/storage.md §9).
     UnknownCollation {
-        /// The file, or `None` for a memory storage.
-        path: Option<PathBuf>,
         /// The collation's name, as the schema gives it (at most 32 characters shown).
         name: String,
         /// What was being done.
@@ -253,22 +212,16 @@ pub enum StorageError {
     },
     /// `version` holds no row, or more than one (Pyrogram crashes on none).
     VersionRows {
-        /// The file.
-        path: Option<PathBuf>,
         /// How many rows it holds.
         found: usize,
     },
     /// `sessions` holds no row, or more than one.
     SessionRows {
-        /// The file.
-        path: Option<PathBuf>,
         /// How many rows it holds.
         found: usize,
     },
     /// A column holds a value of the wrong type or range.
     InvalidValue {
-        /// The file, once known (`None` for a memory storage).
-        path: Option<PathBuf>,
         /// `table.column`.
         column: &'static str,
         /// What it should hold.
@@ -278,8 +231,6 @@ pub enum StorageError {
     },
     /// `peers.type` holds a type this crate does not know.
     UnknownPeerType {
-        /// The file, once known (`None` for a memory storage).
-        path: Option<PathBuf>,
         /// The peer.
         id: i64,
         /// The text found.
@@ -287,8 +238,6 @@ pub enum StorageError {
     },
     /// A user, bot or channel peer without an access hash.
     MissingAccessHash {
-        /// The file, once known (`None` for a memory storage).
-        path: Option<PathBuf>,
         /// The peer.
         id: i64,
         /// Its type.
@@ -334,8 +283,6 @@ pub enum StorageError {
     /// session's pages into it (spec/storage.md §2.8). Nothing was opened: the file and the side
     /// file are as they were.
     SideFile {
-        /// The session file.
-        path: PathBuf,
         /// The side file.
         side: PathBuf,
         /// What is wrong with it.
@@ -345,30 +292,21 @@ pub enum StorageError {
     /// where this process cannot create one (spec/storage.md §2.8): SQLite reads a `-wal`
     /// only through that index.
     WalIndexUnavailable {
-        /// The session file.
-        path: PathBuf,
         /// Where SQLite would create the index.
         shm: PathBuf,
     },
     /// The file already exists and may not be overwritten.
-    AlreadyExists {
-        /// The file.
-        path: PathBuf,
-    },
+    AlreadyExists,
     /// Salvage could not read the session row of a damaged file, without which nothing is
     /// worth saving (spec/storage.md §11). `cause` says why; its message is part of this one's,
     /// so it is not also a `source()`.
     NothingSaved {
-        /// The damaged file.
-        path: PathBuf,
         /// Why the session row cannot be read: `Corrupt`, `SessionRows`, `InvalidValue`, ...
-        cause: Box<StorageError>,
+        cause: Box<StorageErrorKind>,
     },
     /// The file belongs to another user (not root), and is not opened for writing: the key
     /// written into it would be theirs to read (spec/storage.md §2.2).
     ForeignOwner {
-        /// The file.
-        path: PathBuf,
         /// Its owner's user id.
         owner: u32,
         /// This process's effective user id.
@@ -377,16 +315,12 @@ pub enum StorageError {
     /// Users other than its owner may write the file, and it is not opened for writing: they
     /// could swap the session under the client (spec/storage.md §2.2).
     WritableByOthers {
-        /// The file.
-        path: PathBuf,
         /// Its permission bits.
         mode: u32,
     },
     /// Salvage copies a damaged file before it reads it, and this one is larger than it copies
     /// (spec/storage.md §11.1).
     TooLargeToCopy {
-        /// The damaged file.
-        path: PathBuf,
         /// How many bytes the copy would be: the database's pages as its header counts them, or
         /// the file's size when the header gives no valid count.
         length: u64,
@@ -416,147 +350,190 @@ pub enum ReadOnlyCause {
 }
 
 impl StorageError {
+    /// What went wrong.
+    #[must_use]
+    pub fn kind(&self) -> &StorageErrorKind {
+        &self.kind
+    }
+
+    /// What went wrong, taken out of the error.
+    #[must_use]
+    pub fn into_kind(self) -> StorageErrorKind {
+        self.kind
+    }
+
+    /// The file the error concerns: `None` for a memory storage, or an error about no file (a
+    /// lookup that found nothing, a field a string cannot hold).
+    #[must_use]
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The error an open gives for a path that names something other than a regular file: a
+    /// directory ([`StorageErrorKind::IsADirectory`]), a FIFO, device or socket
+    /// ([`StorageErrorKind::NotAFile`]), a symbolic link to nothing
+    /// ([`StorageErrorKind::DanglingSymlink`]). `None` for a regular file, a path that names
+    /// nothing, or one that cannot be examined (spec/conversions.md §11.1).
+    #[must_use]
+    pub fn not_a_file(path: &Path) -> Option<StorageError> {
+        let kind = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => return None,
+            Ok(m) if m.is_dir() => StorageErrorKind::IsADirectory,
+            Ok(_) => StorageErrorKind::NotAFile,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let link = std::fs::symlink_metadata(path).ok()?;
+                if !link.file_type().is_symlink() {
+                    return None;
+                }
+                let target = std::fs::read_link(path).unwrap_or_default();
+                StorageErrorKind::DanglingSymlink { target }
+            }
+            Err(_) => return None,
+        };
+        Some(Self::new(path.to_path_buf(), kind))
+    }
+
+    /// The error `kind` about the file `path`.
+    pub(crate) fn new(path: impl Into<Option<PathBuf>>, kind: StorageErrorKind) -> Self {
+        StorageError {
+            path: path.into(),
+            kind,
+        }
+    }
+
+    /// The error `kind` about the file `path` (none for a memory storage).
+    pub(crate) fn about(path: Option<&Path>, kind: StorageErrorKind) -> Self {
+        Self::new(path.map(Path::to_path_buf), kind)
+    }
+
     /// An SQLite error while doing something with a storage, as the typed error that says what
     /// to do about it: `InUse`, `Corrupt`, `ReadOnly`, `PermissionDenied` or `DiskFull` where
     /// SQLite's code says so, `Sqlite` otherwise.
     pub(crate) fn from_sqlite(
-        path: Option<&std::path::Path>,
+        path: Option<&Path>,
         doing: &'static str,
         source: rusqlite::Error,
     ) -> Self {
         Self::from_sqlite_waited(path, doing, source, std::time::Duration::ZERO)
     }
 
-    /// The same error about `shown` where it names `built`: a file built under a temporary
-    /// name is reported under the name the caller asked for.
-    pub(crate) fn naming(mut self, built: &std::path::Path, shown: &std::path::Path) -> Self {
-        let rename = |p: &mut PathBuf| {
-            if p == built {
-                *p = shown.to_path_buf();
-            }
-        };
-        match &mut self {
-            StorageError::Sqlite { path: Some(p), .. }
-            | StorageError::UnknownCollation { path: Some(p), .. }
-            | StorageError::Corrupt { path: Some(p), .. }
-            | StorageError::UnreadableSchema { path: Some(p), .. }
-            | StorageError::DiskFull { path: Some(p) }
-            | StorageError::InvalidValue { path: Some(p), .. }
-            | StorageError::UnknownPeerType { path: Some(p), .. }
-            | StorageError::MissingAccessHash { path: Some(p), .. }
-            | StorageError::NotASession { path: Some(p), .. }
-            | StorageError::SessionRows { path: Some(p), .. }
-            | StorageError::VersionRows { path: Some(p), .. }
-            | StorageError::Io { path: p, .. }
-            | StorageError::InUse { path: p, .. }
-            | StorageError::ReadOnly { path: p, .. }
-            | StorageError::ReadOnlyStorage { path: p, .. }
-            | StorageError::Changed { path: p }
-            | StorageError::Replaced { path: p }
-            | StorageError::DeleteReplaced { path: p }
-            | StorageError::NeedsRecovery { path: p }
-            | StorageError::PermissionDenied { path: p, .. } => rename(p),
-            _ => {}
-        }
-        self
-    }
-
-    /// Names the file in an error about one of its rows, where the error does not yet.
-    pub(crate) fn at(mut self, file: Option<&std::path::Path>) -> Self {
-        if let StorageError::InvalidValue { path, .. }
-        | StorageError::UnknownPeerType { path, .. }
-        | StorageError::MissingAccessHash { path, .. } = &mut self
-        {
-            if path.is_none() {
-                *path = file.map(std::path::Path::to_path_buf);
-            }
-        }
-        self
-    }
-
     /// A file-system error: `PermissionDenied` or `DiskFull` where the error says so, `Io`
     /// otherwise.
-    pub(crate) fn io(path: &std::path::Path, doing: &'static str, source: std::io::Error) -> Self {
-        match source.kind() {
-            std::io::ErrorKind::PermissionDenied => StorageError::PermissionDenied {
-                path: path.to_path_buf(),
-                doing,
-            },
-            std::io::ErrorKind::StorageFull => StorageError::DiskFull {
-                path: Some(path.to_path_buf()),
-            },
-            _ => StorageError::Io {
-                path: path.to_path_buf(),
-                doing,
-                source,
-            },
-        }
+    pub(crate) fn io(path: &Path, doing: &'static str, source: std::io::Error) -> Self {
+        let kind = match source.kind() {
+            std::io::ErrorKind::PermissionDenied => StorageErrorKind::PermissionDenied { doing },
+            std::io::ErrorKind::StorageFull => StorageErrorKind::DiskFull,
+            _ => StorageErrorKind::Io { doing, source },
+        };
+        Self::new(path.to_path_buf(), kind)
     }
 
     /// [`StorageError::from_sqlite`] for a statement that waited up to `waited` for a lock.
     pub(crate) fn from_sqlite_waited(
-        path: Option<&std::path::Path>,
+        path: Option<&Path>,
         doing: &'static str,
         source: rusqlite::Error,
         waited: std::time::Duration,
     ) -> Self {
         use rusqlite::ErrorCode as C;
+        use StorageErrorKind as K;
         const ROLLBACK: std::ffi::c_int = 8 | (3 << 8);
         let (code, extended) = match &source {
             rusqlite::Error::SqliteFailure(e, _) => (Some(e.code), Some(e.extended_code)),
             _ => (None, None),
         };
-        let owned = || path.map(std::path::Path::to_path_buf);
         if let rusqlite::Error::SqliteFailure(_, Some(message)) = &source {
             if let Some(rest) = message.strip_prefix("malformed database schema (") {
                 let (name, detail) = rest.split_once(')').unwrap_or((rest, ""));
                 let detail = detail.strip_prefix(" - ").unwrap_or("malformed");
-                return StorageError::UnreadableSchema {
-                    path: owned(),
+                let kind = K::UnreadableSchema {
                     name: shown_name(name),
                     detail: detail.to_owned(),
                 };
+                return Self::about(path, kind);
             }
             if let Some(name) = message.strip_prefix("no such collation sequence: ") {
-                return StorageError::UnknownCollation {
-                    path: owned(),
+                let kind = K::UnknownCollation {
                     name: shown_name(name),
                     doing,
                 };
+                return Self::about(path, kind);
             }
         }
-        match (code, path) {
-            (Some(C::DatabaseBusy | C::DatabaseLocked), Some(p)) => StorageError::InUse {
-                path: p.to_path_buf(),
-                waited,
-            },
-            (Some(C::DatabaseCorrupt | C::NotADatabase), _) => StorageError::Corrupt {
-                path: owned(),
+        let kind = match (code, path) {
+            (Some(C::DatabaseBusy | C::DatabaseLocked), Some(_)) => K::InUse { waited },
+            (Some(C::DatabaseCorrupt | C::NotADatabase), _) => K::Corrupt {
                 detail: fixed_text(source).to_string(),
             },
             // SQLITE_READONLY_ROLLBACK: a hot journal this connection cannot roll back.
-            (Some(C::ReadOnly), Some(p)) if extended == Some(ROLLBACK) => {
-                StorageError::NeedsRecovery {
-                    path: p.to_path_buf(),
-                }
-            }
-            (Some(C::ReadOnly), Some(p)) => StorageError::ReadOnly {
-                path: p.to_path_buf(),
+            (Some(C::ReadOnly), Some(_)) if extended == Some(ROLLBACK) => K::NeedsRecovery,
+            (Some(C::ReadOnly), Some(_)) => K::ReadOnly {
                 cause: ReadOnlyCause::Unknown,
             },
-            (Some(C::PermissionDenied | C::AuthorizationForStatementDenied), Some(p)) => {
-                StorageError::PermissionDenied {
-                    path: p.to_path_buf(),
-                    doing,
-                }
+            (Some(C::PermissionDenied | C::AuthorizationForStatementDenied), Some(_)) => {
+                K::PermissionDenied { doing }
             }
-            (Some(C::DiskFull), _) => StorageError::DiskFull { path: owned() },
-            _ => StorageError::Sqlite {
-                path: path.map(std::path::Path::to_path_buf),
+            (Some(C::DiskFull), _) => K::DiskFull,
+            _ => K::Sqlite {
                 doing,
-                source: fixed_text(source),
+                source: SqliteError(fixed_text(source)),
             },
+        };
+        Self::about(path, kind)
+    }
+}
+
+impl From<StorageErrorKind> for StorageError {
+    /// An error about no file (or a memory storage).
+    fn from(kind: StorageErrorKind) -> Self {
+        StorageError { path: None, kind }
+    }
+}
+
+/// How an error names the file it concerns: one mechanism for [`StorageError`] and
+/// `ConvertError`, which both carry the path once, beside their kind.
+pub(crate) trait Named: Sized {
+    /// The path the error names.
+    fn path_slot(&mut self) -> &mut Option<PathBuf>;
+
+    /// Whether the error is about what a file holds (a row, a value), so that [`Named::at`] may
+    /// name the file it was read from.
+    fn about_content(&self) -> bool;
+
+    /// The same error about `shown` where it names `built`: a file built under a temporary
+    /// name is reported under the name the caller asked for.
+    fn naming(mut self, built: &Path, shown: &Path) -> Self {
+        let slot = self.path_slot();
+        if slot.as_deref() == Some(built) {
+            *slot = Some(shown.to_path_buf());
         }
+        self
+    }
+
+    /// Names `file` in an error about what it holds, where the error names no file yet.
+    fn at(mut self, file: Option<&Path>) -> Self {
+        if self.about_content() {
+            let slot = self.path_slot();
+            if slot.is_none() {
+                *slot = file.map(Path::to_path_buf);
+            }
+        }
+        self
+    }
+}
+
+impl Named for StorageError {
+    fn path_slot(&mut self) -> &mut Option<PathBuf> {
+        &mut self.path
+    }
+
+    fn about_content(&self) -> bool {
+        matches!(
+            self.kind,
+            StorageErrorKind::InvalidValue { .. }
+                | StorageErrorKind::UnknownPeerType { .. }
+                | StorageErrorKind::MissingAccessHash { .. }
+        )
     }
 }
 
@@ -614,178 +591,185 @@ pub(crate) fn shown_name(name: &str) -> String {
     }
 }
 
-/// `"<file>: "` for an error about a row of a file, nothing for a memory storage.
-fn prefix(path: Option<&PathBuf>) -> String {
-    path.map_or_else(String::new, |p| format!("{}: ", p.display()))
-}
-
-fn place(path: Option<&PathBuf>) -> String {
-    path.map_or_else(|| "memory storage".to_owned(), |p| p.display().to_string())
-}
-
-/// The message of [`StorageError::SideFile`]: no advice about permissions unless the side file's
-/// own permissions are the problem.
-fn side_file(
+/// Writes `<file>: ` before an error's message: the path once. An error without a file says
+/// `memory storage: ` where it comes from SQLite on a memory storage, and nothing where it is
+/// about no file. A path that is not the path of a file ([`StorageErrorKind::NotAFilePath`])
+/// is quoted, so that an empty one shows as `""`.
+pub(crate) fn write_place(
     f: &mut fmt::Formatter<'_>,
-    path: &std::path::Path,
-    side: &std::path::Path,
-    problem: &SideFileProblem,
+    path: Option<&Path>,
+    kind: &StorageErrorKind,
 ) -> fmt::Result {
-    let (path, side) = (path.display(), side.display());
-    match problem {
-        SideFileProblem::NotAFile { kind } => write!(
-            f,
-            "{path}: not opened: its side file {side} is {kind}, not a regular file as SQLite makes (SQLite would wait on it, or write the session's pages into it); remove it"
-        ),
-        SideFileProblem::Owner { owner, file_owner } => write!(
-            f,
-            "{path}: not opened: its side file {side} belongs to user {owner}, not to the file's owner (user {file_owner}) or to this user; another local user may have made it to change the session or to read its key; find out who made it, and remove it"
-        ),
-        SideFileProblem::Mode { mode, file_mode } => write!(
-            f,
-            "{path}: not opened: its side file {side} (mode {mode:04o}) lets other users do more than the file itself (mode {file_mode:04o}), and SQLite would write the session's pages, its key among them, into it; give it the file's mode"
-        ),
-        SideFileProblem::Unreadable(e) => write!(
-            f,
-            "{path}: not opened: its side file {side} cannot be read ({e}), and SQLite must read it to open the file"
-        ),
-        SideFileProblem::Replaced => write!(
-            f,
-            "{path}: not opened: its side file {side} was replaced while it was checked; another program is changing it"
-        ),
+    use StorageErrorKind as K;
+    match (path, kind) {
+        // Quoted, so that an empty path shows as `""`.
+        #[allow(clippy::unnecessary_debug_formatting)]
+        (Some(p), K::NotAFilePath) => write!(f, "{:?}: ", p.as_os_str()),
+        (Some(p), _) => write!(f, "{}: ", p.display()),
+        (
+            None,
+            K::Sqlite { .. }
+            | K::UnknownCollation { .. }
+            | K::Corrupt { .. }
+            | K::UnreadableSchema { .. }
+            | K::DiskFull
+            | K::NotASession { .. }
+            | K::NewerVersion { .. }
+            | K::InconsistentSchema { .. }
+            | K::VersionRows { .. }
+            | K::SessionRows { .. },
+        ) => f.write_str("memory storage: "),
+        (None, _) => Ok(()),
     }
 }
 
 impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_place(f, self.path(), &self.kind)?;
+        self.kind.fmt(f)
+    }
+}
+
+/// The message of [`StorageErrorKind::SideFile`]: no advice about permissions unless the side file's
+/// own permissions are the problem.
+fn side_file(f: &mut fmt::Formatter<'_>, side: &Path, problem: &SideFileProblem) -> fmt::Result {
+    let side = side.display();
+    match problem {
+        SideFileProblem::NotAFile { kind } => write!(
+            f,
+            "not opened: its side file {side} is {kind}, not a regular file as SQLite makes (SQLite would wait on it, or write the session's pages into it); remove it"
+        ),
+        SideFileProblem::Owner { owner, file_owner } => write!(
+            f,
+            "not opened: its side file {side} belongs to user {owner}, not to the file's owner (user {file_owner}) or to this user; another local user may have made it to change the session or to read its key; find out who made it, and remove it"
+        ),
+        SideFileProblem::Mode { mode, file_mode } => write!(
+            f,
+            "not opened: its side file {side} (mode {mode:04o}) lets other users do more than the file itself (mode {file_mode:04o}), and SQLite would write the session's pages, its key among them, into it; give it the file's mode"
+        ),
+        SideFileProblem::Unreadable(e) => write!(
+            f,
+            "not opened: its side file {side} cannot be read ({e}), and SQLite must read it to open the file"
+        ),
+        SideFileProblem::Replaced => write!(
+            f,
+            "not opened: its side file {side} was replaced while it was checked; another program is changing it"
+        ),
+    }
+}
+
+impl fmt::Display for StorageErrorKind {
+    /// The message, without the file: [`StorageError`]'s `Display` names it first.
     // One arm per variant: every message of spec/storage.md §9 in one place.
     #[allow(clippy::too_many_lines)]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StorageError::Sqlite { path, doing, source } => {
-                write!(f, "{}: sqlite error while {doing}: {source}", place(path.as_ref()))
+            StorageErrorKind::Sqlite { doing, source } => {
+                write!(f, "sqlite error while {doing}: {source}")
             }
-            StorageError::UnknownCollation { path, name, doing } => write!(
+            StorageErrorKind::UnknownCollation { name, doing } => write!(
                 f,
-                "{}: the schema compares text by the collation {name:?}, which SQLite does not know (only the program that made the file defined it), while {doing}",
-                place(path.as_ref())
+                "the schema compares text by the collation {name:?}, which SQLite does not know (only the program that made the file defined it), while {doing}",
             ),
-            StorageError::Io { path, doing, source } => {
-                write!(f, "{}: {doing}: {source}", path.display())
+            StorageErrorKind::Io { doing, source } => {
+                write!(f, "{doing}: {source}")
             }
-            StorageError::NameTooLong { path, bytes } => write!(
+            StorageErrorKind::NameTooLong { bytes } => write!(
                 f,
-                "{}: a file name of {bytes} bytes, and SQLite names its side files with up to 8 more (-journal), beyond the {} bytes a file name may have, so it could never write the file; choose a name of at most {} bytes",
-                path.display(),
+                "a file name of {bytes} bytes, and SQLite names its side files with up to 8 more (-journal), beyond the {} bytes a file name may have, so it could never write the file; choose a name of at most {} bytes",
                 super::side::NAME_MAX,
                 super::side::NAME_MAX - 8
             ),
-            StorageError::NoSuchDirectory { path } => {
-                write!(f, "{}: no such directory", path.display())
+            StorageErrorKind::NoSuchDirectory  => {
+                write!(f, "no such directory")
             }
-            StorageError::InUse { path, waited } => write!(
+            StorageErrorKind::InUse { waited } => write!(
                 f,
-                "{}: the session is in use: another client has it open (waited {} ms; close that client first)",
-                path.display(),
+                "the session is in use: another client has it open (waited {} ms; close that client first)",
                 waited.as_millis()
             ),
-            StorageError::Corrupt { path, detail } => write!(
+            StorageErrorKind::Corrupt { detail } => write!(
                 f,
-                "{}: the database is damaged ({detail}); restore a backup or log in again",
-                place(path.as_ref())
+                "the database is damaged ({detail}); restore a backup or log in again",
             ),
-            StorageError::ReadOnly { path, cause } => {
-                let path = path.display();
-                match cause {
+            StorageErrorKind::ReadOnly { cause } => match cause {
                     ReadOnlyCause::File => write!(
                         f,
-                        "{path}: cannot write the file: this user has no write permission on it; open it read-only, or give this user write permission"
+                        "cannot write the file: this user has no write permission on it; open it read-only, or give this user write permission"
                     ),
                     ReadOnlyCause::Directory => write!(
                         f,
-                        "{path}: cannot write the file: this user may not write its directory, where SQLite must make the journal of every write; open it read-only, or move the file to a directory this user may write"
+                        "cannot write the file: this user may not write its directory, where SQLite must make the journal of every write; open it read-only, or move the file to a directory this user may write"
                     ),
                     ReadOnlyCause::FileSystem => write!(
                         f,
-                        "{path}: cannot write the file: it is on a read-only file system; open it read-only, or copy it to a writable one"
+                        "cannot write the file: it is on a read-only file system; open it read-only, or copy it to a writable one"
                     ),
                     ReadOnlyCause::Refused => write!(
                         f,
-                        "{path}: cannot write the file: the system refuses to, even to this user (an immutable or append-only file?); open it read-only"
+                        "cannot write the file: the system refuses to, even to this user (an immutable or append-only file?); open it read-only"
                     ),
                     ReadOnlyCause::Unknown => write!(
                         f,
-                        "{path}: cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions"
+                        "cannot write the file (no write permission or a read-only file system); open it read-only or fix its permissions"
                     ),
-                }
+            },
+            StorageErrorKind::ReadOnlyStorage { what } => write!(
+                f,
+                "this storage was opened read-only, for looking only; open the file for writing to {what}",
+            ),
+            StorageErrorKind::Changed  => write!(
+                f,
+                "written by another client since this read-only storage opened it (a WAL-mode file, read without locks); open it again to read it",
+            ),
+            StorageErrorKind::Replaced  => write!(
+                f,
+                "replaced or deleted since this read-only storage opened it; open it again to read what is there now",
+            ),
+            StorageErrorKind::DeleteReplaced  => write!(
+                f,
+                "not deleted: the file there now is not the one this storage opened (another was put at its path since); delete it by hand if it should go",
+            ),
+            StorageErrorKind::NeedsRecovery  => write!(
+                f,
+                "a write to it was interrupted, and the -journal beside it must be rolled back before it can be read, which takes write permission on the file and its directory; open it once as its owner (any client's open does it)",
+            ),
+            StorageErrorKind::PermissionDenied { doing } => {
+                write!(f, "permission denied while {doing}")
             }
-            StorageError::ReadOnlyStorage { path, what } => write!(
+            StorageErrorKind::DiskFull  => write!(
                 f,
-                "{}: this storage was opened read-only, for looking only; open the file for writing to {what}",
-                path.display()
+                "the disk is full; the last write did not happen, earlier ones are kept",
             ),
-            StorageError::Changed { path } => write!(
-                f,
-                "{}: written by another client since this read-only storage opened it (a WAL-mode file, read without locks); open it again to read it",
-                path.display()
-            ),
-            StorageError::Replaced { path } => write!(
-                f,
-                "{}: replaced or deleted since this read-only storage opened it; open it again to read what is there now",
-                path.display()
-            ),
-            StorageError::DeleteReplaced { path } => write!(
-                f,
-                "{}: not deleted: the file there now is not the one this storage opened (another was put at its path since); delete it by hand if it should go",
-                path.display()
-            ),
-            StorageError::NeedsRecovery { path } => write!(
-                f,
-                "{}: a write to it was interrupted, and the -journal beside it must be rolled back before it can be read, which takes write permission on the file and its directory; open it once as its owner (any client's open does it)",
-                path.display()
-            ),
-            StorageError::PermissionDenied { path, doing } => {
-                write!(f, "{}: permission denied while {doing}", path.display())
+            StorageErrorKind::NotAFilePath => {
+                f.write_str("not the path of a file (it is empty, or ends in /)")
             }
-            StorageError::DiskFull { path } => write!(
-                f,
-                "{}: the disk is full; the last write did not happen, earlier ones are kept",
-                place(path.as_ref())
-            ),
-            // Quoted, so that an empty path shows as `""`.
-            #[allow(clippy::unnecessary_debug_formatting)]
-            StorageError::NotAFilePath { path } => write!(
-                f,
-                "{:?}: not the path of a file (it is empty, or ends in /)",
-                path.as_os_str()
-            ),
-            StorageError::IsADirectory { path } => {
-                write!(f, "{}: is a directory, not a session file", path.display())
+            StorageErrorKind::IsADirectory  => {
+                write!(f, "is a directory, not a session file")
             }
-            StorageError::NotAFile { path } => write!(
+            StorageErrorKind::NotAFile  => write!(
                 f,
-                "{}: not a regular file (a FIFO, a device or a socket), not a session file",
-                path.display()
+                "not a regular file (a FIFO, a device or a socket), not a session file",
             ),
-            StorageError::EmptyFile { path } => write!(f, "{}: the file is empty", path.display()),
-            StorageError::LegacyJsonSession { path } => write!(
+            StorageErrorKind::EmptyFile  => write!(f, "the file is empty"),
+            StorageErrorKind::LegacyJsonSession  => write!(
                 f,
-                "{}: a JSON session of Pyrogram 0.14 or earlier, which Pyrogram 2 cannot open; convert it first",
-                path.display()
+                "a JSON session of Pyrogram 0.14 or earlier, which Pyrogram 2 cannot open; convert it first",
             ),
-            StorageError::NotSqlite { path } => {
-                write!(f, "{}: not an SQLite database", path.display())
+            StorageErrorKind::NotSqlite  => {
+                write!(f, "not an SQLite database")
             }
-            StorageError::TelethonSession { path, version } => {
-                write!(f, "{}: a Telethon session file", path.display())?;
+            StorageErrorKind::TelethonSession { version } => {
+                write!(f, "a Telethon session file")?;
                 if let Some(v) = version {
                     write!(f, " (version {v})")?;
                 }
                 f.write_str(", not a Pyrogram one; convert it first")
             }
-            StorageError::NotASession { path, tables } => {
+            StorageErrorKind::NotASession { tables } => {
                 // A file made to have thousands of tables gets a line, not a page.
                 const SHOWN: usize = 20;
-                write!(f, "{}: no Pyrogram session schema (tables: ", place(path.as_ref()))?;
+                write!(f, "no Pyrogram session schema (tables: ")?;
                 match tables.len() {
                     0 => f.write_str("none")?,
                     n if n <= SHOWN => f.write_str(&tables.join(", "))?,
@@ -793,153 +777,194 @@ impl fmt::Display for StorageError {
                 }
                 f.write_str(")")
             }
-            StorageError::NewerVersion { path, dialect, found } => write!(
+            StorageErrorKind::NewerVersion { dialect, found } => write!(
                 f,
-                "{}: schema version {found} is newer than this crate knows for {} (at most {})",
-                place(path.as_ref()),
+                "schema version {found} is newer than this crate knows for {} (at most {})",
                 dialect.family_name(),
                 dialect.version()
             ),
-            StorageError::InconsistentSchema { path, detail } => {
-                write!(f, "{}: inconsistent schema: {detail}", place(path.as_ref()))
+            StorageErrorKind::InconsistentSchema { detail } => {
+                write!(f, "inconsistent schema: {detail}")
             }
-            StorageError::VersionRows { path, found } => write!(
+            StorageErrorKind::VersionRows { found } => write!(
                 f,
-                "{}: the version table holds {found} rows, not 1",
-                place(path.as_ref())
+                "the version table holds {found} rows, not 1",
             ),
-            StorageError::SessionRows { path, found } => write!(
+            StorageErrorKind::SessionRows { found } => write!(
                 f,
-                "{}: the sessions table holds {found} rows, not 1",
-                place(path.as_ref())
+                "the sessions table holds {found} rows, not 1",
             ),
-            StorageError::InvalidValue {
-                path,
+            StorageErrorKind::InvalidValue {
                 column,
                 expected,
                 found,
             } => {
-                write!(f, "{}{column} holds {found}, expected {expected}", prefix(path.as_ref()))
+                write!(f, "{column} holds {found}, expected {expected}")
             }
-            StorageError::UnknownPeerType { path, id, found } => {
-                write!(f, "{}peer {id} has unknown type {found:?}", prefix(path.as_ref()))
+            StorageErrorKind::UnknownPeerType { id, found } => {
+                write!(f, "peer {id} has unknown type {found:?}")
             }
-            StorageError::MissingAccessHash {
-                path,
+            StorageErrorKind::MissingAccessHash {
                 id,
                 peer_type,
             } => write!(
                 f,
-                "{}{peer_type} peer {id} has no access hash",
-                prefix(path.as_ref())
+                "{peer_type} peer {id} has no access hash",
             ),
-            StorageError::NoSuchFile { path } => {
-                write!(f, "{}: no such session file", path.display())
+            StorageErrorKind::NoSuchFile  => {
+                write!(f, "no such session file")
             }
-            StorageError::DanglingSymlink { path, target } => write!(
+            StorageErrorKind::DanglingSymlink { target } => write!(
                 f,
-                "{}: a symbolic link to {}, which does not exist",
-                path.display(),
+                "a symbolic link to {}, which does not exist",
                 target.display()
             ),
-            StorageError::NotFound(NotFound::Id(id)) => write!(f, "peer id not found: {id}"),
-            StorageError::NotFound(NotFound::Username(u)) => write!(f, "username not found: {u}"),
-            StorageError::NotFound(NotFound::PhoneNumber(p)) => {
+            StorageErrorKind::NotFound(NotFound::Id(id)) => write!(f, "peer id not found: {id}"),
+            StorageErrorKind::NotFound(NotFound::Username(u)) => write!(f, "username not found: {u}"),
+            StorageErrorKind::NotFound(NotFound::PhoneNumber(p)) => {
                 write!(f, "phone number not found: {p}")
             }
-            StorageError::UsernameExpired { username, age } => write!(
+            StorageErrorKind::UsernameExpired { username, age } => write!(
                 f,
                 "username expired: {username} (cached {age} s ago, the limit is 28800 s)"
             ),
-            StorageError::MissingField { field } => write!(
+            StorageErrorKind::MissingField { field } => write!(
                 f,
                 "cannot export a session string: {field} is not set"
             ),
-            StorageError::FieldOutOfRange { field, value } => write!(
+            StorageErrorKind::FieldOutOfRange { field, value } => write!(
                 f,
                 "cannot export a session string: {field} {value} is out of range"
             ),
-            StorageError::UserIdOutOfRange { user_id } => write!(
+            StorageErrorKind::UserIdOutOfRange { user_id } => write!(
                 f,
                 "user id {user_id} does not fit SQLite's signed 64-bit INTEGER (at most {})",
                 i64::MAX
             ),
-            StorageError::SessionString(e) => write!(f, "invalid session string: {e}"),
-            StorageError::UnsupportedWrite { dialect, what } => {
+            StorageErrorKind::SessionString(e) => write!(f, "invalid session string: {e}"),
+            StorageErrorKind::UnsupportedWrite { dialect, what } => {
                 write!(f, "refused to {what}: the {dialect} file would no longer be valid for it")
             }
-            StorageError::AlreadyExists { path } => {
-                write!(f, "{}: already exists; not overwritten", path.display())
+            StorageErrorKind::AlreadyExists  => {
+                write!(f, "already exists; not overwritten")
             }
-            StorageError::SideFile {
-                path,
+            StorageErrorKind::SideFile {
                 side,
                 problem,
-            } => side_file(f, path, side, problem),
-            StorageError::WalIndexUnavailable { path, shm } => write!(
+            } => side_file(f, side, problem),
+            StorageErrorKind::WalIndexUnavailable { shm } => write!(
                 f,
-                "{}: a WAL-mode file whose -wal holds writes not yet in the file, which SQLite reads only through an index it must create at {}, and it cannot (the directory cannot be written by this user, or is on a read-only file system); open it once where that can be done (any client's open copies the -wal into the file), or copy the file and its -wal to such a directory",
-                path.display(),
+                "a WAL-mode file whose -wal holds writes not yet in the file, which SQLite reads only through an index it must create at {}, and it cannot (the directory cannot be written by this user, or is on a read-only file system); open it once where that can be done (any client's open copies the -wal into the file), or copy the file and its -wal to such a directory",
                 shm.display()
             ),
-            StorageError::ForeignOwner { path, owner, user } => write!(
+            StorageErrorKind::ForeignOwner { owner, user } => write!(
                 f,
-                "{}: not opened for writing: the file belongs to user {owner}, not to this user ({user}) or root; whoever made it could read the key written into it; open it read-only, or copy its session into a file of your own",
-                path.display()
+                "not opened for writing: the file belongs to user {owner}, not to this user ({user}) or root; whoever made it could read the key written into it; open it read-only, or copy its session into a file of your own",
             ),
-            StorageError::WritableByOthers { path, mode } => write!(
+            StorageErrorKind::WritableByOthers { mode } => write!(
                 f,
-                "{}: not opened for writing: its mode {mode:04o} lets other users write it, who could swap the session under this client; chmod 600 it",
-                path.display()
+                "not opened for writing: its mode {mode:04o} lets other users write it, who could swap the session under this client; chmod 600 it",
             ),
-            StorageError::UnreadableSchema { path, name, detail } => write!(
+            StorageErrorKind::UnreadableSchema { name, detail } => write!(
                 f,
-                "{}: the schema of {name} cannot be read by SQLite ({detail}), so SQLite reads none of the file's tables; a program other than a session library changed it; salvage may save the session if its own tables are whole",
-                place(path.as_ref())
+                "the schema of {name} cannot be read by SQLite ({detail}), so SQLite reads none of the file's tables; a program other than a session library changed it; salvage may save the session if its own tables are whole",
             ),
-            StorageError::TooLargeToCopy {
-                path,
+            StorageErrorKind::TooLargeToCopy {
                 length,
                 limit,
                 counted,
             } => write!(
                 f,
-                "{}: not salvaged: the database is {length} bytes ({}), and salvage copies at most {limit} bytes before it reads a file",
-                path.display(),
+                "not salvaged: the database is {length} bytes ({}), and salvage copies at most {limit} bytes before it reads a file",
                 if *counted {
                     "the pages its header counts"
                 } else {
                     "the file's size: its header counts no pages"
                 }
             ),
-            StorageError::NothingSaved { path, cause } => {
-                // The cause names the same file: said once.
-                let named = format!("{}: ", path.display());
-                let cause = cause.to_string();
-                write!(
-                    f,
-                    "{named}the session row cannot be read, so nothing can be saved: {}",
-                    cause.strip_prefix(&named).unwrap_or(&cause)
-                )
-            }
+            // The cause is about the same file: named once, before this message.
+            StorageErrorKind::NothingSaved { cause } => write!(
+                f,
+                "the session row cannot be read, so nothing can be saved: {cause}"
+            ),
         }
     }
 }
 
-impl std::error::Error for StorageError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            StorageError::Sqlite { source, .. } => Some(source),
-            StorageError::Io { source, .. } => Some(source),
-            StorageError::SessionString(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// The message holds the text of the SQLite or system error that caused it, so `source()` is
+/// `None`: a reporter that walks the chain prints each text once.
+impl std::error::Error for StorageError {}
 
 #[cfg(test)]
 mod tests {
-    use super::fixed_text;
+    use super::{fixed_text, Named as _, StorageError, StorageErrorKind};
+    use std::path::{Path, PathBuf};
+
+    /// The path is printed once, before the kind's message; a memory storage's SQLite errors
+    /// say so; an error about no file has no prefix.
+    #[test]
+    fn the_path_is_named_once() {
+        let file = StorageError::new(PathBuf::from("/x/a.session"), StorageErrorKind::EmptyFile);
+        assert_eq!(file.to_string(), "/x/a.session: the file is empty");
+        assert_eq!(file.path(), Some(Path::new("/x/a.session")));
+        let memory = StorageError::from(StorageErrorKind::DiskFull);
+        assert!(memory
+            .to_string()
+            .starts_with("memory storage: the disk is full"));
+        let none = StorageError::from(StorageErrorKind::MissingField { field: "dc_id" });
+        assert_eq!(
+            none.to_string(),
+            "cannot export a session string: dc_id is not set"
+        );
+        let quoted = StorageError::new(PathBuf::new(), StorageErrorKind::NotAFilePath);
+        assert!(
+            quoted.to_string().starts_with("\"\": not the path"),
+            "{quoted}"
+        );
+        assert!(std::error::Error::source(&file).is_none());
+    }
+
+    /// `naming` renames only the built file; `at` names a file only in an error about what it
+    /// holds, and never over a name already given.
+    #[test]
+    fn naming_and_at_are_one_mechanism() {
+        let (built, shown) = (Path::new("/x/.tmp1"), Path::new("/x/a.session"));
+        let e = StorageError::new(built.to_path_buf(), StorageErrorKind::DiskFull);
+        assert_eq!(e.naming(built, shown).path(), Some(shown));
+        let other = StorageError::new(PathBuf::from("/y"), StorageErrorKind::DiskFull);
+        assert_eq!(other.naming(built, shown).path(), Some(Path::new("/y")));
+        let row = StorageError::from(StorageErrorKind::UnknownPeerType {
+            id: 1,
+            found: "x".to_owned(),
+        });
+        assert_eq!(row.at(Some(shown)).path(), Some(shown));
+        let lookup = StorageError::from(StorageErrorKind::NotFound(super::NotFound::Id(1)));
+        assert_eq!(lookup.at(Some(shown)).path(), None);
+    }
+
+    /// `not_a_file` gives the open's error for a directory and a dangling link, nothing for a
+    /// regular file or a path that names nothing.
+    #[test]
+    fn not_a_file_names_what_is_there() {
+        let dir = std::env::temp_dir().join(format!("pyrosession-err-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let kind = |p: &Path| StorageError::not_a_file(p).map(StorageError::into_kind);
+        assert!(matches!(kind(&dir), Some(StorageErrorKind::IsADirectory)));
+        let file = dir.join("f");
+        std::fs::write(&file, b"").unwrap();
+        assert!(kind(&file).is_none());
+        assert!(kind(&dir.join("none")).is_none());
+        #[cfg(unix)]
+        {
+            let link = dir.join("l");
+            std::os::unix::fs::symlink(dir.join("none"), &link).unwrap();
+            assert!(matches!(
+                kind(&link),
+                Some(StorageErrorKind::DanglingSymlink { target }) if target == dir.join("none")
+            ));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn failure(code: i32, message: &str) -> rusqlite::Error {
         rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_owned()))

@@ -1,6 +1,7 @@
 //! The session fields: one row of `sessions`, read and written by column name
 //! (spec/storage.md §7).
 
+use crate::storage::{Named as _, StorageErrorKind};
 use std::path::Path;
 
 use rusqlite::types::ValueRef;
@@ -75,16 +76,18 @@ fn integer(
     match v {
         ValueRef::Integer(i) => Ok(Some(i)),
         ValueRef::Null if nullable => Ok(None),
-        other => Err(StorageError::InvalidValue {
-            path: None,
-            column,
-            expected: if nullable {
-                "an integer or NULL"
-            } else {
-                "an integer"
+        other => Err(StorageError::new(
+            None,
+            StorageErrorKind::InvalidValue {
+                column,
+                expected: if nullable {
+                    "an integer or NULL"
+                } else {
+                    "an integer"
+                },
+                found: describe(other),
             },
-            found: describe(other),
-        }),
+        )),
     }
 }
 
@@ -120,45 +123,46 @@ fn read_session_row(
     let sql = format!("SELECT dc_id, {api_id}, test_mode, auth_key, date, user_id, is_bot, {server} FROM sessions LIMIT 2");
     let mut stmt = conn.prepare_cached(&sql).map_err(sqlite)?;
     let mut rows = stmt.query([]).map_err(sqlite)?;
-    let row = rows
-        .next()
-        .map_err(sqlite)?
-        .ok_or(StorageError::SessionRows {
-            path: path.map(Path::to_path_buf),
-            found: 0,
-        })?;
+    let row = rows.next().map_err(sqlite)?.ok_or(StorageError::new(
+        path.map(Path::to_path_buf),
+        StorageErrorKind::SessionRows { found: 0 },
+    ))?;
     let get = |i| row.get_ref(i).map_err(sqlite);
     let auth_key = match get(3)? {
         ValueRef::Null => None,
-        ValueRef::Blob(b) => {
-            Some(
-                AuthKey::from_slice(b).map_err(|e| StorageError::InvalidValue {
-                    path: None,
+        ValueRef::Blob(b) => Some(AuthKey::from_slice(b).map_err(|e| {
+            StorageError::new(
+                None,
+                StorageErrorKind::InvalidValue {
                     column: "sessions.auth_key",
                     expected: "a blob of 256 bytes",
                     found: format!("a blob of {} bytes", e.found),
-                })?,
+                },
             )
-        }
+        })?),
         other => {
-            return Err(StorageError::InvalidValue {
-                path: None,
-                column: "sessions.auth_key",
-                expected: "a blob of 256 bytes",
-                found: describe_kind(other),
-            })
+            return Err(StorageError::new(
+                None,
+                StorageErrorKind::InvalidValue {
+                    column: "sessions.auth_key",
+                    expected: "a blob of 256 bytes",
+                    found: describe_kind(other),
+                },
+            ))
         }
     };
     let server_address = match get(7)? {
         ValueRef::Null => None,
         ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         other => {
-            return Err(StorageError::InvalidValue {
-                path: None,
-                column: "sessions.server_address",
-                expected: "text or NULL",
-                found: describe(other),
-            })
+            return Err(StorageError::new(
+                None,
+                StorageErrorKind::InvalidValue {
+                    column: "sessions.server_address",
+                    expected: "text or NULL",
+                    found: describe(other),
+                },
+            ))
         }
     };
     let fields = SessionFields {
@@ -176,10 +180,12 @@ fn read_session_row(
         let found: i64 = conn
             .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
             .map_err(sqlite)?;
-        return Err(StorageError::SessionRows {
-            path: path.map(Path::to_path_buf),
-            found: usize::try_from(found).unwrap_or(usize::MAX),
-        });
+        return Err(StorageError::new(
+            path.map(Path::to_path_buf),
+            StorageErrorKind::SessionRows {
+                found: usize::try_from(found).unwrap_or(usize::MAX),
+            },
+        ));
     }
     Ok(fields)
 }
@@ -188,12 +194,11 @@ impl Storage {
     /// The session fields, read and checked (spec/storage.md §7.1).
     pub fn session(&self) -> Result<SessionFields, StorageError> {
         self.reading(|| {
-            read_fields(&self.conn, self.dialect, self.path()).map_err(|e| match e {
-                StorageError::InUse { path, .. } => StorageError::InUse {
-                    path,
-                    waited: self.wait,
-                },
-                e => e,
+            read_fields(&self.conn, self.dialect, self.path()).map_err(|e| match e.kind() {
+                StorageErrorKind::InUse { .. } => {
+                    StorageError::about(e.path(), StorageErrorKind::InUse { waited: self.wait })
+                }
+                _ => e,
             })
         })
     }
@@ -204,10 +209,10 @@ impl Storage {
         value: impl rusqlite::ToSql,
     ) -> Result<(), StorageError> {
         if matches!(self.dialect, Dialect::Kurigram(7)) && matches!(column, "dc_id" | "test_mode") {
-            return Err(StorageError::UnsupportedWrite {
+            return Err(StorageError::from(StorageErrorKind::UnsupportedWrite {
                 dialect: self.dialect,
                 what: format!("set {column} without the matching server_address and port"),
-            });
+            }));
         }
         self.begin_write()?;
         let sql = format!("UPDATE sessions SET {column} = ?1");
@@ -259,15 +264,16 @@ impl Storage {
     /// one transaction.
     pub fn set_session(&mut self, session: &Session) -> Result<(), StorageError> {
         if matches!(self.dialect, Dialect::Kurigram(7)) {
-            return Err(StorageError::UnsupportedWrite {
+            return Err(StorageError::from(StorageErrorKind::UnsupportedWrite {
                 dialect: self.dialect,
                 what: "import a session without the matching server_address and port".to_owned(),
-            });
+            }));
         }
-        let user_id =
-            i64::try_from(session.user_id).map_err(|_| StorageError::UserIdOutOfRange {
+        let user_id = i64::try_from(session.user_id).map_err(|_| {
+            StorageError::from(StorageErrorKind::UserIdOutOfRange {
                 user_id: session.user_id,
-            })?;
+            })
+        })?;
         self.begin_write()?;
         // One statement, so atomic on its own: no transaction around it.
         self.conn
@@ -296,8 +302,9 @@ impl Storage {
 
 /// The `v2` session string of a session row (spec/storage.md §7.2), or the field it lacks.
 pub(crate) fn export(f: &SessionFields) -> Result<String, StorageError> {
-    let need = |field| StorageError::MissingField { field };
-    let range = |field, value| StorageError::FieldOutOfRange { field, value };
+    let need = |field| StorageError::from(StorageErrorKind::MissingField { field });
+    let range =
+        |field, value| StorageError::from(StorageErrorKind::FieldOutOfRange { field, value });
     let api_id = f.api_id.ok_or_else(|| need("api_id"))?;
     let user_id = f.user_id.ok_or_else(|| need("user_id"))?;
     let session = Session {

@@ -45,7 +45,10 @@ use rusqlite::Connection;
 
 pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
-pub use error::{NotFound, ReadOnlyCause, SideFileProblem, StorageError};
+pub(crate) use error::Named;
+pub use error::{
+    NotFound, ReadOnlyCause, SideFileProblem, SqliteError, StorageError, StorageErrorKind,
+};
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
 pub use fields::SessionFields;
@@ -342,13 +345,15 @@ impl Storage {
     /// Closes the database.
     pub fn close(self) -> Result<(), StorageError> {
         let path = self.path().map(Path::to_path_buf);
-        self.conn
-            .close()
-            .map_err(|(_, source)| StorageError::Sqlite {
+        self.conn.close().map_err(|(_, source)| {
+            StorageError::new(
                 path,
-                doing: "closing",
-                source: fixed_text(source),
-            })
+                StorageErrorKind::Sqlite {
+                    doing: "closing",
+                    source: error::SqliteError(fixed_text(source)),
+                },
+            )
+        })
     }
 
     /// Deletes the session: the file engine closes and removes its file and any `-journal`,
@@ -367,7 +372,7 @@ impl Storage {
         let opened = self.hold.as_ref().map(held::Hold::id);
         if opened.is_some() && identity(&path) != opened {
             let _ = self.close();
-            return Err(StorageError::DeleteReplaced { path: given });
+            return Err(StorageError::new(given, StorageErrorKind::DeleteReplaced));
         }
         // A symbolic link to the session goes too, if it still points at it.
         let link = (given != path
@@ -377,11 +382,13 @@ impl Storage {
         let remove = |p: PathBuf, missing_ok: bool| match std::fs::remove_file(&p) {
             Ok(()) => Ok(()),
             Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(StorageError::Io {
-                path: p,
-                doing: "deleting the session",
-                source,
-            }),
+            Err(source) => Err(StorageError::new(
+                p,
+                StorageErrorKind::Io {
+                    doing: "deleting the session",
+                    source,
+                },
+            )),
         };
         // On Unix the file is removed while the connection still holds its lock, so that no
         // client of this crate can have put another file there between the check and the
@@ -411,10 +418,10 @@ impl Storage {
     /// answer would be that the file cannot be written, which is not so.
     fn writable(&self, what: &'static str) -> Result<(), StorageError> {
         match (&self.read_only, self.path()) {
-            (Some(_), Some(path)) => Err(StorageError::ReadOnlyStorage {
-                path: path.to_path_buf(),
-                what,
-            }),
+            (Some(_), Some(path)) => Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::ReadOnlyStorage { what },
+            )),
             _ => Ok(()),
         }
     }
@@ -453,14 +460,14 @@ impl Storage {
     ) -> Result<T, StorageError> {
         let path = self.path().unwrap_or(Path::new(""));
         let check = || match reads {
-            ReadOnly::Immutable(state) if state.changed(path) => Err(StorageError::Changed {
-                path: path.to_path_buf(),
-            }),
-            ReadOnly::Locked(Some(id)) if identity(path) != Some(*id) => {
-                Err(StorageError::Replaced {
-                    path: path.to_path_buf(),
-                })
-            }
+            ReadOnly::Immutable(state) if state.changed(path) => Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::Changed,
+            )),
+            ReadOnly::Locked(Some(id)) if identity(path) != Some(*id) => Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::Replaced,
+            )),
             _ => Ok(()),
         };
         check()?;

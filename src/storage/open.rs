@@ -5,6 +5,7 @@
 //! so an open that fails never changes the file (apart from rolling back a hot journal beside
 //! it, which any SQLite reader must do first).
 
+use crate::storage::{Named as _, StorageErrorKind};
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -109,9 +110,10 @@ impl OpenOptions {
 pub(super) fn names_a_file(path: &Path) -> Result<(), StorageError> {
     let bytes = path.as_os_str().as_encoded_bytes();
     if (bytes.is_empty() || bytes.ends_with(b"/")) && !path.is_dir() {
-        return Err(StorageError::NotAFilePath {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::NotAFilePath,
+        ));
     }
     Ok(())
 }
@@ -174,10 +176,10 @@ pub(super) fn broken_link(path: PathBuf) -> StorageError {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             StorageError::io(&path, "following the symbolic link", e)
         }
-        _ => StorageError::DanglingSymlink {
-            target: std::fs::read_link(&path).unwrap_or_default(),
-            path,
-        },
+        _ => {
+            let target = std::fs::read_link(&path).unwrap_or_default();
+            StorageError::new(path, StorageErrorKind::DanglingSymlink { target })
+        }
     }
 }
 
@@ -191,14 +193,16 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
     let io = |doing: &'static str| move |source| StorageError::io(path, doing, source);
     let meta = std::fs::metadata(path).map_err(io("reading the file's metadata"))?;
     if meta.is_dir() {
-        return Err(StorageError::IsADirectory {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::IsADirectory,
+        ));
     }
     if !meta.is_file() {
-        return Err(StorageError::NotAFile {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::NotAFile,
+        ));
     }
     if let Some(wal) = super::held::held(path) {
         super::side::check(path)?;
@@ -219,9 +223,10 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
     }
     drop(file);
     if n == 0 {
-        return Err(StorageError::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::EmptyFile,
+        ));
     }
     if n >= 16 && &head[..16] == SQLITE_MAGIC {
         // Checked before any connection of the crate opens the file (§2.8).
@@ -236,15 +241,17 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
             .map_err(io("reading the file"))?;
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text) {
             if map.contains_key("auth_key") && map.contains_key("dc_id") {
-                return Err(StorageError::LegacyJsonSession {
-                    path: path.to_path_buf(),
-                });
+                return Err(StorageError::new(
+                    path.to_path_buf(),
+                    StorageErrorKind::LegacyJsonSession,
+                ));
             }
         }
     }
-    Err(StorageError::NotSqlite {
-        path: path.to_path_buf(),
-    })
+    Err(StorageError::new(
+        path.to_path_buf(),
+        StorageErrorKind::NotSqlite,
+    ))
 }
 
 /// Opens an existing file read-only without leaving anything beside it.
@@ -306,9 +313,7 @@ fn open_read_only(
             StorageError::from_sqlite_waited(Some(path), "reading the schema", e, wait)
         }
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
-            StorageError::NotSqlite {
-                path: path.to_path_buf(),
-            }
+            StorageError::new(path.to_path_buf(), StorageErrorKind::NotSqlite)
         }
         // A -wal is read through a -shm index, which SQLite could not create (§2.8).
         rusqlite::Error::SqliteFailure(f, _)
@@ -316,10 +321,12 @@ fn open_read_only(
                 && wal.exists()
                 && !super::side::side_path(path, "-shm").exists() =>
         {
-            StorageError::WalIndexUnavailable {
-                path: path.to_path_buf(),
-                shm: super::side::side_path(path, "-shm"),
-            }
+            StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::WalIndexUnavailable {
+                    shm: super::side::side_path(path, "-shm"),
+                },
+            )
         }
         e => StorageError::from_sqlite(Some(path), "reading the schema", e),
     })?;
@@ -431,10 +438,12 @@ fn claim<T>(
         // with a bare "disk I/O error".
         if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
             drop(conn);
-            return Err(StorageError::ReadOnly {
-                path: path.to_path_buf(),
-                cause: read_only_cause(path),
-            });
+            return Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::ReadOnly {
+                    cause: read_only_cause(path),
+                },
+            ));
         }
         let claimed = conn
             .busy_timeout(sqlite_wait(slice))
@@ -444,9 +453,7 @@ fn claim<T>(
                 rusqlite::Error::SqliteFailure(f, _)
                     if f.code == rusqlite::ErrorCode::NotADatabase =>
                 {
-                    StorageError::NotSqlite {
-                        path: path.to_path_buf(),
-                    }
+                    StorageError::new(path.to_path_buf(), StorageErrorKind::NotSqlite)
                 }
                 e => StorageError::from_sqlite(Some(path), "taking the session's lock", e),
             })
@@ -459,10 +466,13 @@ fn claim<T>(
             });
         match claimed {
             Ok(found) => Ok((conn, found)),
-            Err(StorageError::ReadOnly { path, .. }) => {
+            Err(e) if matches!(e.kind(), StorageErrorKind::ReadOnly { .. }) => {
                 wal.give_up(conn);
-                let cause = read_only_cause(&path);
-                Err(StorageError::ReadOnly { path, cause })
+                let cause = read_only_cause(e.path().unwrap_or(path));
+                Err(StorageError::about(
+                    e.path(),
+                    StorageErrorKind::ReadOnly { cause },
+                ))
             }
             Err(e) => {
                 wal.give_up(conn);
@@ -496,13 +506,19 @@ fn attempts<T>(
             Duration::ZERO
         };
         match attempt(slice.min(remaining(deadline))) {
-            Err(StorageError::InUse { .. }) if remaining(deadline) > Duration::ZERO => {
+            Err(e)
+                if matches!(e.kind(), StorageErrorKind::InUse { .. })
+                    && remaining(deadline) > Duration::ZERO =>
+            {
                 let pause = Duration::from_millis(1 + jitter(bound)).min(remaining(deadline));
                 bound = (bound * 2).min(PAUSE_MS);
                 std::thread::sleep(pause);
             }
-            Err(StorageError::InUse { path, .. }) => {
-                return Err(StorageError::InUse { path, waited: wait })
+            Err(e) if matches!(e.kind(), StorageErrorKind::InUse { .. }) => {
+                return Err(StorageError::about(
+                    e.path(),
+                    StorageErrorKind::InUse { waited: wait },
+                ))
             }
             result => return result,
         }
@@ -578,10 +594,12 @@ fn probe(conn: &Connection, path: &Path) -> Result<(), StorageError> {
                     rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
                 ) =>
             {
-                StorageError::ReadOnly {
-                    path: path.to_path_buf(),
-                    cause: ReadOnlyCause::Unknown,
-                }
+                StorageError::new(
+                    path.to_path_buf(),
+                    StorageErrorKind::ReadOnly {
+                        cause: ReadOnlyCause::Unknown,
+                    },
+                )
             }
             _ => StorageError::from_sqlite(Some(path), "checking the file can be written", e),
         });
@@ -694,13 +712,15 @@ fn check_integrity(
         return Ok(());
     }
     problems.truncate(4);
-    Err(StorageError::Corrupt {
-        path: path.map(Path::to_path_buf),
-        detail: problems
-            .join("; ")
-            .replace("*** in database main ***\n", "")
-            .replace('\n', "; "),
-    })
+    Err(StorageError::new(
+        path.map(Path::to_path_buf),
+        StorageErrorKind::Corrupt {
+            detail: problems
+                .join("; ")
+                .replace("*** in database main ***\n", "")
+                .replace('\n', "; "),
+        },
+    ))
 }
 
 /// Recognises the dialect of an open database and checks its `version` and `sessions` rows.
@@ -727,9 +747,10 @@ pub(super) fn recognise(
         Err(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::NotADatabase =>
         {
-            return Err(StorageError::NotSqlite {
-                path: owned().unwrap_or_default(),
-            });
+            return Err(StorageError::new(
+                owned().unwrap_or_default(),
+                StorageErrorKind::NotSqlite,
+            ));
         }
         Err(e) => return Err(sqlite_err(path, "reading the schema")(e)),
     };
@@ -740,24 +761,28 @@ pub(super) fn recognise(
         } else {
             None
         };
-        return Err(StorageError::TelethonSession {
-            path: owned().unwrap_or_default(),
-            version,
-        });
+        return Err(StorageError::new(
+            owned().unwrap_or_default(),
+            StorageErrorKind::TelethonSession { version },
+        ));
     }
     if !shape.is_pyrogram_family() {
-        return Err(StorageError::NotASession {
-            path: owned(),
-            tables: shape.tables,
-        });
+        return Err(StorageError::new(
+            owned(),
+            StorageErrorKind::NotASession {
+                tables: shape.tables,
+            },
+        ));
     }
     // Nothing is read from a view, a virtual table or a generated column: each runs code the
     // file holds, for as long as that code likes.
     if let Some(what) = shape.computed_in(&schema::PYROGRAM_TABLES) {
-        return Err(StorageError::InconsistentSchema {
-            path: owned(),
-            detail: what.to_owned(),
-        });
+        return Err(StorageError::new(
+            owned(),
+            StorageErrorKind::InconsistentSchema {
+                detail: what.to_owned(),
+            },
+        ));
     }
     if check && path.is_some() {
         check_integrity(conn, path, &shape)?;
@@ -771,24 +796,25 @@ pub(super) fn recognise(
             Dialect::Pyrofork(_) => Dialect::Pyrofork(max),
             Dialect::Kurigram(_) => Dialect::Kurigram(max),
         };
-        return Err(StorageError::NewerVersion {
-            path: owned(),
-            dialect: newest,
-            found: version,
-        });
+        return Err(StorageError::new(
+            owned(),
+            StorageErrorKind::NewerVersion {
+                dialect: newest,
+                found: version,
+            },
+        ));
     }
     if version < min {
-        return Err(StorageError::InconsistentSchema {
-            path: owned(),
-            detail: format!("{} tables with version {version}", dialect.family_name()),
-        });
+        return Err(StorageError::new(
+            owned(),
+            StorageErrorKind::InconsistentSchema {
+                detail: format!("{} tables with version {version}", dialect.family_name()),
+            },
+        ));
     }
-    shape
-        .check(dialect)
-        .map_err(|detail| StorageError::InconsistentSchema {
-            path: owned(),
-            detail,
-        })?;
+    shape.check(dialect).map_err(|detail| {
+        StorageError::new(owned(), StorageErrorKind::InconsistentSchema { detail })
+    })?;
     Ok(dialect)
 }
 
@@ -803,24 +829,28 @@ fn read_version(conn: &Connection, path: Option<&Path>) -> Result<i64, StorageEr
         .map_err(sqlite)?;
     match versions.as_slice() {
         [rusqlite::types::Value::Integer(v)] => Ok(*v),
-        [other] => Err(StorageError::InvalidValue {
-            path: owned(),
-            column: "version.number",
-            expected: "an integer",
-            found: super::fields::describe(other.into()),
-        }),
-        [] => Err(StorageError::VersionRows {
-            path: owned(),
-            found: 0,
-        }),
+        [other] => Err(StorageError::new(
+            owned(),
+            StorageErrorKind::InvalidValue {
+                column: "version.number",
+                expected: "an integer",
+                found: super::fields::describe(other.into()),
+            },
+        )),
+        [] => Err(StorageError::new(
+            owned(),
+            StorageErrorKind::VersionRows { found: 0 },
+        )),
         _ => {
             let found: i64 = conn
                 .query_row("SELECT count(*) FROM version", [], |r| r.get(0))
                 .map_err(sqlite)?;
-            Err(StorageError::VersionRows {
-                path: owned(),
-                found: usize::try_from(found).unwrap_or(usize::MAX),
-            })
+            Err(StorageError::new(
+                owned(),
+                StorageErrorKind::VersionRows {
+                    found: usize::try_from(found).unwrap_or(usize::MAX),
+                },
+            ))
         }
     }
 }
@@ -844,9 +874,10 @@ impl Storage {
             None => Path::new("."),
         };
         if !dir.is_dir() {
-            return Err(StorageError::NoSuchDirectory {
-                path: dir.to_path_buf(),
-            });
+            return Err(StorageError::new(
+                dir.to_path_buf(),
+                StorageErrorKind::NoSuchDirectory,
+            ));
         }
         super::side::name_fits(&path)?;
         match std::fs::symlink_metadata(&path) {
@@ -947,7 +978,8 @@ impl Storage {
     fn create_file(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
         let deadline = deadline(wait);
         match publish_new_file(&path, None) {
-            Ok(()) | Err(StorageError::AlreadyExists { .. }) => {}
+            Ok(()) => {}
+            Err(e) if matches!(e.kind(), StorageErrorKind::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
         Self::open_existing(path, wait, deadline, check)
@@ -985,7 +1017,8 @@ impl Storage {
     /// ([`decode_compat`]); `date` is 0 and a legacy string leaves `api_id` unset
     /// (spec/storage.md §2.3).
     pub fn from_session_string(s: &str) -> Result<Storage, StorageError> {
-        let decoded = decode_compat(s).map_err(StorageError::SessionString)?;
+        let decoded =
+            decode_compat(s).map_err(|e| StorageError::from(StorageErrorKind::SessionString(e)))?;
         let mut storage = Storage::memory()?;
         storage.set_session(&decoded.session)?;
         Ok(storage)
@@ -1006,7 +1039,7 @@ impl Storage {
             return Err(if path.is_symlink() {
                 broken_link(path)
             } else {
-                StorageError::NoSuchFile { path }
+                StorageError::new(path, StorageErrorKind::NoSuchFile)
             });
         }
         let wal = sniff(&path)?;
@@ -1032,9 +1065,9 @@ impl Storage {
             // The examination read the file: it must not have changed meanwhile.
             match storage.reading(|| Ok(())) {
                 Ok(()) => Ok(storage),
-                Err(StorageError::Changed { path }) => {
-                    Err(StorageError::InUse { path, waited: wait })
-                }
+                Err(e) if matches!(e.kind(), StorageErrorKind::Changed) => Err(
+                    StorageError::about(e.path(), StorageErrorKind::InUse { waited: wait }),
+                ),
                 Err(e) => Err(e),
             }
         })
@@ -1064,18 +1097,20 @@ pub(super) fn new_file_place(path: &Path) -> Result<(), StorageError> {
     names_a_file(path)?;
     super::side::name_fits(path)?;
     if path.exists() {
-        return Err(StorageError::AlreadyExists {
-            path: path.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::AlreadyExists,
+        ));
     }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        return Err(StorageError::NoSuchDirectory {
-            path: dir.to_path_buf(),
-        });
+        return Err(StorageError::new(
+            dir.to_path_buf(),
+            StorageErrorKind::NoSuchDirectory,
+        ));
     }
     Ok(())
 }
@@ -1103,9 +1138,7 @@ pub(super) fn publish_built(
     let result = build(&tmp).and_then(|()| {
         std::fs::hard_link(&tmp, path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
-                StorageError::AlreadyExists {
-                    path: path.to_path_buf(),
-                }
+                StorageError::new(path.to_path_buf(), StorageErrorKind::AlreadyExists)
             } else {
                 StorageError::io(path, "moving the new file into place", source)
             }

@@ -1,5 +1,6 @@
 //! The peer cache: upserts and lookups (spec/storage.md §6).
 
+use crate::storage::{Named as _, StorageErrorKind};
 use rusqlite::types::ValueRef;
 
 use super::fields::describe;
@@ -36,25 +37,24 @@ pub struct UnreadablePeer {
 impl UnreadablePeer {
     /// The row's error as an unreadable row; any other error is given back.
     fn from_error(id: Option<i64>, e: StorageError) -> Result<UnreadablePeer, StorageError> {
-        match e {
-            StorageError::InvalidValue {
+        match e.kind() {
+            StorageErrorKind::InvalidValue {
                 column,
                 expected,
                 found,
-                ..
             } => Ok(UnreadablePeer {
                 id,
                 column,
                 expected,
-                found,
+                found: found.clone(),
             }),
-            StorageError::UnknownPeerType { found, .. } => Ok(UnreadablePeer {
+            StorageErrorKind::UnknownPeerType { found, .. } => Ok(UnreadablePeer {
                 id,
                 column: "peers.type",
                 expected: "a known peer type",
                 found: format!("the text {found:?}"),
             }),
-            other => Err(other),
+            _ => Err(e),
         }
     }
 }
@@ -77,19 +77,24 @@ fn peer_type(id: i64, v: ValueRef<'_>) -> Result<PeerType, StorageError> {
     match v {
         ValueRef::Text(t) => {
             let text = String::from_utf8_lossy(t);
-            text.parse().map_err(|_| StorageError::UnknownPeerType {
-                path: None,
-                id,
-                // What a file holds is shown, not all of it: a type is a short word.
-                found: super::error::shown_name(&text),
+            text.parse().map_err(|_| {
+                StorageError::new(
+                    None,
+                    StorageErrorKind::UnknownPeerType {
+                        id, // What a file holds is shown, not all of it: a type is a short word.
+                        found: super::error::shown_name(&text),
+                    },
+                )
             })
         }
-        other => Err(StorageError::InvalidValue {
-            path: None,
-            column: "peers.type",
-            expected: "the text of a peer type",
-            found: describe(other),
-        }),
+        other => Err(StorageError::new(
+            None,
+            StorageErrorKind::InvalidValue {
+                column: "peers.type",
+                expected: "the text of a peer type",
+                found: describe(other),
+            },
+        )),
     }
 }
 
@@ -97,22 +102,28 @@ pub(crate) fn int(v: ValueRef<'_>, column: &'static str) -> Result<Option<i64>, 
     match v {
         ValueRef::Integer(i) => Ok(Some(i)),
         ValueRef::Null => Ok(None),
-        other => Err(StorageError::InvalidValue {
-            path: None,
-            column,
-            expected: "an integer",
-            found: describe(other),
-        }),
+        other => Err(StorageError::new(
+            None,
+            StorageErrorKind::InvalidValue {
+                column,
+                expected: "an integer",
+                found: describe(other),
+            },
+        )),
     }
 }
 
 /// `peers.id`: an integer, never NULL (spec/storage.md §3.3).
 fn peer_id(v: ValueRef<'_>) -> Result<i64, StorageError> {
-    int(v, "peers.id")?.ok_or_else(|| StorageError::InvalidValue {
-        path: None,
-        column: "peers.id",
-        expected: "an integer",
-        found: describe(ValueRef::Null),
+    int(v, "peers.id")?.ok_or_else(|| {
+        StorageError::new(
+            None,
+            StorageErrorKind::InvalidValue {
+                column: "peers.id",
+                expected: "an integer",
+                found: describe(ValueRef::Null),
+            },
+        )
     })
 }
 
@@ -120,12 +131,14 @@ pub(crate) fn text(v: ValueRef<'_>, column: &'static str) -> Result<Option<Strin
     match v {
         ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
         ValueRef::Null => Ok(None),
-        other => Err(StorageError::InvalidValue {
-            path: None,
-            column,
-            expected: "text",
-            found: describe(other),
-        }),
+        other => Err(StorageError::new(
+            None,
+            StorageErrorKind::InvalidValue {
+                column,
+                expected: "text",
+                found: describe(other),
+            },
+        )),
     }
 }
 
@@ -172,17 +185,25 @@ pub(crate) fn input_peer(
     t: PeerType,
 ) -> Result<InputPeer, StorageError> {
     // Pyrogram's arithmetic is Python's, without bounds; its result then fails to serialize.
-    let out_of_range = |expected| StorageError::InvalidValue {
-        path: None,
-        column: "peers.id",
-        expected,
-        found: describe(ValueRef::Integer(peer_id)),
+    let out_of_range = |expected| {
+        StorageError::new(
+            None,
+            StorageErrorKind::InvalidValue {
+                column: "peers.id",
+                expected,
+                found: describe(ValueRef::Integer(peer_id)),
+            },
+        )
     };
     let hash = || {
-        access_hash.ok_or_else(|| StorageError::MissingAccessHash {
-            path: None,
-            id: peer_id,
-            peer_type: t,
+        access_hash.ok_or_else(|| {
+            StorageError::new(
+                None,
+                StorageErrorKind::MissingAccessHash {
+                    id: peer_id,
+                    peer_type: t,
+                },
+            )
         })
     };
     Ok(match t {
@@ -254,10 +275,10 @@ impl Storage {
         // may be pyrotgfork's or an older kurigram's, which raise "Invalid peer type".
         if !matches!(dialect, Dialect::Kurigram(7)) {
             if let Some(p) = peers.iter().find(|p| !p.peer_type.is_pyrogram()) {
-                return Err(StorageError::UnsupportedWrite {
+                return Err(StorageError::from(StorageErrorKind::UnsupportedWrite {
                     dialect,
                     what: format!("cache peer {} of type {}", p.id, p.peer_type),
-                });
+                }));
             }
         }
         self.begin_write()?;
@@ -414,7 +435,7 @@ impl Storage {
                 &peer_id,
                 false,
             )?
-            .ok_or_else(|| StorageError::NotFound(NotFound::Id(peer_id)))?
+            .ok_or_else(|| StorageError::from(StorageErrorKind::NotFound(NotFound::Id(peer_id))))?
             .input_peer()
             .map_err(|e| e.at(self.path()))
         })
@@ -428,7 +449,11 @@ impl Storage {
                 &phone_number,
                 false,
             )?
-            .ok_or_else(|| StorageError::NotFound(NotFound::PhoneNumber(phone_number.to_owned())))?
+            .ok_or_else(|| {
+                StorageError::from(StorageErrorKind::NotFound(NotFound::PhoneNumber(
+                    phone_number.to_owned(),
+                )))
+            })?
             .input_peer()
             .map_err(|e| e.at(self.path()))
         })
@@ -444,7 +469,7 @@ impl Storage {
     /// whatever the number of rows (as does `max()`).
     pub fn get_peer_by_username(&self, username: &str) -> Result<InputPeer, StorageError> {
         self.reading(|| {
-            let not_found = || StorageError::NotFound(NotFound::Username(username.to_owned()));
+            let not_found = || StorageError::from(StorageErrorKind::NotFound(NotFound::Username(username.to_owned())));
             let found = match self.dialect {
                 Dialect::Kurigram(_) => self.lookup(
                     "SELECT p.id, p.access_hash, p.type, p.last_update_on FROM peers p JOIN usernames u ON p.id = u.id WHERE u.username = ?1",
@@ -479,18 +504,22 @@ impl Storage {
         updated: Option<i64>,
         column: &'static str,
     ) -> Result<(), StorageError> {
-        let updated = updated.ok_or_else(|| StorageError::InvalidValue {
-            path: None,
-            column,
-            expected: "an integer",
-            found: "NULL".to_owned(),
+        let updated = updated.ok_or_else(|| {
+            StorageError::new(
+                None,
+                StorageErrorKind::InvalidValue {
+                    column,
+                    expected: "an integer",
+                    found: "NULL".to_owned(),
+                },
+            )
         })?;
         let age = self.clock.now().saturating_sub(updated);
         if age.saturating_abs() > USERNAME_TTL {
-            return Err(StorageError::UsernameExpired {
+            return Err(StorageError::from(StorageErrorKind::UsernameExpired {
                 username: username.to_owned(),
                 age,
-            });
+            }));
         }
         Ok(())
     }

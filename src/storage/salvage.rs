@@ -7,6 +7,7 @@
 //! peers are read row by row in rowid order, and a stretch of the b-tree that cannot be read is
 //! stepped over, then looked up again through the index on `peers.id`.
 
+use crate::storage::{Named as _, StorageErrorKind};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -251,18 +252,18 @@ impl Storage {
             return Err(if path.is_symlink() {
                 broken_link(path.to_path_buf())
             } else {
-                StorageError::NoSuchFile {
-                    path: path.to_path_buf(),
-                }
+                StorageError::new(path.to_path_buf(), StorageErrorKind::NoSuchFile)
             });
         }
         sniff(path)?;
         if held::held(path).is_some() {
             // Its bytes may not be read outside SQLite while it is held (see `held`).
-            return Err(StorageError::InUse {
-                path: path.to_path_buf(),
-                waited: std::time::Duration::ZERO,
-            });
+            return Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::InUse {
+                    waited: std::time::Duration::ZERO,
+                },
+            ));
         }
         let copy = PrivateCopy::make(path)?;
         let conn = Connection::open_with_flags(
@@ -282,10 +283,12 @@ impl Storage {
         .map_err(|e| StorageError::from_sqlite(Some(path), "opening a copy of the file", e))?;
         let dialect = recognise(&conn, Some(path), false)?;
         let session = read_fields(&conn, dialect, Some(path)).map_err(|cause| {
-            StorageError::NothingSaved {
-                path: path.to_path_buf(),
-                cause: Box::new(cause),
-            }
+            StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::NothingSaved {
+                    cause: Box::new(cause.into_kind()),
+                },
+            )
         })?;
         let reader = Reader { conn: &conn, path };
         let (mut peers, peers_report, index) = reader.peers(dialect)?;
@@ -413,10 +416,12 @@ impl PrivateCopy {
             .chain(SIDE_FILES.iter().map(|s| seen(&side(s))))
             .collect();
         if before != after {
-            return Err(StorageError::InUse {
-                path: path.to_path_buf(),
-                waited: std::time::Duration::ZERO,
-            });
+            return Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::InUse {
+                    waited: std::time::Duration::ZERO,
+                },
+            ));
         }
         Ok(copy)
     }
@@ -488,12 +493,14 @@ fn copy_private(shown: &Path, from: &Path, to: &Path, database: bool) -> Result<
         (length, false)
     };
     if length > COPY_LIMIT {
-        return Err(StorageError::TooLargeToCopy {
-            path: shown.to_path_buf(),
-            length,
-            limit: COPY_LIMIT,
-            counted,
-        });
+        return Err(StorageError::new(
+            shown.to_path_buf(),
+            StorageErrorKind::TooLargeToCopy {
+                length,
+                limit: COPY_LIMIT,
+                counted,
+            },
+        ));
     }
     let mut source = source.take(length);
     let mut dest = crate::temporary::create_new(to).map_err(|e| {

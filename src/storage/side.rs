@@ -9,6 +9,7 @@
 //! the file's owner (SQLite running as root gives it to the file's owner), with the file's mode.
 //! Anything else is refused here, naming the side file, before SQLite is asked to open the file.
 
+use crate::storage::StorageErrorKind;
 use std::path::{Path, PathBuf};
 
 use super::{SideFileProblem, StorageError};
@@ -53,11 +54,10 @@ pub(super) fn check(path: &Path) -> Result<(), StorageError> {
                 Err(e) => Some(SideFileProblem::Unreadable(e)),
             };
             if let Some(problem) = problem {
-                return Err(StorageError::SideFile {
-                    path: path.to_path_buf(),
-                    side,
-                    problem,
-                });
+                return Err(StorageError::new(
+                    path.to_path_buf(),
+                    StorageErrorKind::SideFile { side, problem },
+                ));
             }
         }
     }
@@ -82,19 +82,23 @@ pub(super) fn check_writable_by_owner_only(path: &Path) -> Result<(), StorageErr
     };
     let user = process_uid();
     if user.is_some_and(|u| u != 0 && u != meta.uid()) && meta.uid() != 0 {
-        return Err(StorageError::ForeignOwner {
-            path: path.to_path_buf(),
-            owner: meta.uid(),
-            user: user.unwrap_or(0),
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::ForeignOwner {
+                owner: meta.uid(),
+                user: user.unwrap_or(0),
+            },
+        ));
     }
     let mode = meta.mode();
     let group_may_write = mode & 0o020 != 0 && meta.gid() != meta.uid();
     if mode & 0o002 != 0 || group_may_write {
-        return Err(StorageError::WritableByOthers {
-            path: path.to_path_buf(),
-            mode: mode & 0o7777,
-        });
+        return Err(StorageError::new(
+            path.to_path_buf(),
+            StorageErrorKind::WritableByOthers {
+                mode: mode & 0o7777,
+            },
+        ));
     }
     Ok(())
 }
@@ -182,10 +186,10 @@ pub(crate) fn name_fits(path: &Path) -> Result<(), StorageError> {
     for p in std::iter::once(path).chain(real.as_deref()) {
         let bytes = p.file_name().map_or(0, |n| n.as_encoded_bytes().len());
         if bytes + LONGEST_SUFFIX > NAME_MAX {
-            return Err(StorageError::NameTooLong {
-                path: p.to_path_buf(),
-                bytes,
-            });
+            return Err(StorageError::new(
+                p.to_path_buf(),
+                StorageErrorKind::NameTooLong { bytes },
+            ));
         }
     }
     Ok(())
