@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyrosession::storage::StorageError;
+use pyrosession::storage::{StorageError, StorageErrorKind};
 use pyrosession::string::{DecodeError, DecodeErrorKind, EncodeError};
 
 /// Every kind of storage error, as `storage_kind` names them (and `_errors.py` has a class for).
@@ -102,31 +102,31 @@ pub(crate) fn encode_kinds() -> Vec<&'static str> {
 /// The kind of a storage error; `storage` for a kind this table does not know yet (the crate's
 /// error enum is `#[non_exhaustive]`), which raises the base class of storage errors.
 fn storage_kind(e: &StorageError) -> &'static str {
-    use StorageError as E;
-    match e {
+    use StorageErrorKind as E;
+    match e.kind() {
         E::Sqlite { .. } => "sqlite",
         E::Io { .. } => "io",
         E::NameTooLong { .. } => "name_too_long",
-        E::NoSuchDirectory { .. } => "no_such_directory",
+        E::NoSuchDirectory => "no_such_directory",
         E::InUse { .. } => "in_use",
         E::Corrupt { .. } => "corrupt",
         E::UnreadableSchema { .. } => "unreadable_schema",
         E::ReadOnly { .. } => "read_only",
         E::ReadOnlyStorage { .. } => "read_only_storage",
-        E::Changed { .. } => "changed",
-        E::Replaced { .. } => "replaced",
-        E::DeleteReplaced { .. } => "delete_replaced",
-        E::NeedsRecovery { .. } => "needs_recovery",
+        E::Changed => "changed",
+        E::Replaced => "replaced",
+        E::DeleteReplaced => "delete_replaced",
+        E::NeedsRecovery => "needs_recovery",
         E::PermissionDenied { .. } => "permission_denied",
-        E::DiskFull { .. } => "disk_full",
-        E::NoSuchFile { .. } => "no_such_file",
+        E::DiskFull => "disk_full",
+        E::NoSuchFile => "no_such_file",
         E::DanglingSymlink { .. } => "dangling_symlink",
-        E::NotAFilePath { .. } => "not_a_file_path",
-        E::IsADirectory { .. } => "is_a_directory",
-        E::NotAFile { .. } => "not_a_file",
-        E::EmptyFile { .. } => "empty_file",
-        E::LegacyJsonSession { .. } => "legacy_json_session",
-        E::NotSqlite { .. } => "not_sqlite",
+        E::NotAFilePath => "not_a_file_path",
+        E::IsADirectory => "is_a_directory",
+        E::NotAFile => "not_a_file",
+        E::EmptyFile => "empty_file",
+        E::LegacyJsonSession => "legacy_json_session",
+        E::NotSqlite => "not_sqlite",
         E::TelethonSession { .. } => "telethon_session",
         E::NotASession { .. } => "not_a_session",
         E::NewerVersion { .. } => "newer_version",
@@ -145,60 +145,12 @@ fn storage_kind(e: &StorageError) -> &'static str {
         E::UnsupportedWrite { .. } => "unsupported_write",
         E::SideFile { .. } => "side_file",
         E::WalIndexUnavailable { .. } => "wal_index_unavailable",
-        E::AlreadyExists { .. } => "already_exists",
+        E::AlreadyExists => "already_exists",
         E::NothingSaved { .. } => "nothing_saved",
         E::ForeignOwner { .. } => "foreign_owner",
         E::WritableByOthers { .. } => "writable_by_others",
         E::TooLargeToCopy { .. } => "too_large_to_copy",
         _ => "storage",
-    }
-}
-
-/// The file a storage error is about, if any.
-fn storage_path(e: &StorageError) -> Option<&Path> {
-    use StorageError as E;
-    match e {
-        E::Sqlite { path, .. }
-        | E::Corrupt { path, .. }
-        | E::UnreadableSchema { path, .. }
-        | E::DiskFull { path }
-        | E::NotASession { path, .. }
-        | E::NewerVersion { path, .. }
-        | E::InconsistentSchema { path, .. }
-        | E::UnknownCollation { path, .. }
-        | E::VersionRows { path, .. }
-        | E::SessionRows { path, .. }
-        | E::InvalidValue { path, .. }
-        | E::UnknownPeerType { path, .. }
-        | E::MissingAccessHash { path, .. } => path.as_deref(),
-        E::Io { path, .. }
-        | E::NameTooLong { path, .. }
-        | E::NoSuchDirectory { path }
-        | E::InUse { path, .. }
-        | E::ReadOnly { path, .. }
-        | E::ReadOnlyStorage { path, .. }
-        | E::Changed { path }
-        | E::Replaced { path }
-        | E::DeleteReplaced { path }
-        | E::NeedsRecovery { path }
-        | E::PermissionDenied { path, .. }
-        | E::NoSuchFile { path }
-        | E::DanglingSymlink { path, .. }
-        | E::NotAFilePath { path }
-        | E::IsADirectory { path }
-        | E::NotAFile { path }
-        | E::EmptyFile { path }
-        | E::LegacyJsonSession { path }
-        | E::NotSqlite { path }
-        | E::TelethonSession { path, .. }
-        | E::SideFile { path, .. }
-        | E::WalIndexUnavailable { path, .. }
-        | E::AlreadyExists { path }
-        | E::NothingSaved { path, .. }
-        | E::ForeignOwner { path, .. }
-        | E::WritableByOthers { path, .. }
-        | E::TooLargeToCopy { path, .. } => Some(path),
-        _ => None,
     }
 }
 
@@ -260,7 +212,7 @@ fn make(
 /// A storage error as its exception. A session string that cannot be read raises the decoding
 /// error's class, with the storage's message.
 pub(crate) fn storage(py: Python<'_>, e: StorageError) -> PyErr {
-    if let StorageError::SessionString(d) = &e {
+    if let StorageErrorKind::SessionString(d) = e.kind() {
         return make(
             py,
             "decode",
@@ -270,7 +222,7 @@ pub(crate) fn storage(py: Python<'_>, e: StorageError) -> PyErr {
             d.pyrogram_error(),
         );
     }
-    let path = storage_path(&e).map(Path::to_path_buf);
+    let path = e.path().map(Path::to_path_buf);
     make(py, "storage", storage_kind(&e), e.to_string(), path, None)
 }
 
