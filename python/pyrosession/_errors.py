@@ -7,6 +7,7 @@ also carry ``pyrogram_error``: what Pyrogram 2.0.106 raises for the same string,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Dict, Optional, Tuple, Type
 
 __all__ = [
@@ -81,13 +82,13 @@ class PyrosessionError(Exception):
 
     kind: str
     message: str
-    path: Optional[str]
+    path: Optional[Path]
 
-    def __init__(self, kind: str, message: str, path: Optional[str] = None) -> None:
+    def __init__(self, kind: str, message: str, path: Optional[Path] = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
-        self.path = path
+        self.path = None if path is None else Path(path)
 
     def __str__(self) -> str:
         return self.message
@@ -110,7 +111,7 @@ class DecodeError(PyrosessionError, ValueError):
         self,
         kind: str,
         message: str,
-        path: Optional[str] = None,
+        path: Optional[Path] = None,
         pyrogram_error: Optional[str] = None,
     ) -> None:
         super().__init__(kind, message, path)
@@ -485,7 +486,7 @@ def make(
     concern: str,
     kind: str,
     message: str,
-    path: Optional[str],
+    path: Optional[Path],
     pyrogram_error: Optional[str],
 ) -> PyrosessionError:
     """The exception for an error of ``concern`` (``storage``, ``decode``, ``encode``) and

@@ -2,11 +2,12 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyString};
 use pyrosession::string::{
     decode_compat, decode_strict, encode as encode_session, Format, Warning,
 };
 use pyrosession::{AuthKey, Session};
+use zeroize::Zeroizing;
 
 use crate::errors;
 
@@ -80,7 +81,7 @@ pub(crate) fn encode(
     user_id: u64,
     is_bot: bool,
     format: &str,
-) -> PyResult<String> {
+) -> PyResult<Py<PyString>> {
     let format = Format::from_name(format).ok_or_else(|| {
         PyValueError::new_err(format!(
             "no session-string format {format:?}: v2, legacy64 or legacy32"
@@ -96,7 +97,10 @@ pub(crate) fn encode(
         user_id,
         is_bot,
     };
-    encode_session(&session, format).map_err(|e| errors::encode(py, &e))
+    let string = encode_session(&session, format)
+        .map(Zeroizing::new)
+        .map_err(|e| errors::encode(py, &e))?;
+    Ok(PyString::new(py, &string).unbind())
 }
 
 /// The MTProto `auth_key_id` of a key, as 16 hexadecimal digits: the key named without

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyString};
 use pyo3::IntoPyObjectExt as _;
 use pyrosession::inspect::Query;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
 use pyrosession::storage::{OpenOptions, SessionFields, SessionStore, Storage, StorageError};
 use pyrosession::AuthKey;
+use zeroize::Zeroizing;
 
 use crate::{errors, Busy};
 
@@ -299,8 +300,9 @@ impl Store {
     }
 
     /// The session as a `v2` session string (spec/storage.md §7.2).
-    fn export_session_string(&self, py: Python<'_>, block: bool) -> PyResult<String> {
-        self.with(py, block, |s| s.export_session_string())
+    fn export_session_string(&self, py: Python<'_>, block: bool) -> PyResult<Py<PyString>> {
+        let string = Zeroizing::new(self.with(py, block, |s| s.export_session_string())?);
+        Ok(PyString::new(py, &string).unbind())
     }
 
     /// Closes the storage; a closed storage closes again without error.
