@@ -60,7 +60,7 @@ fn head(path: &Path) -> Head {
     let Ok(n) = crate::storage::open_regular(path).and_then(|mut f| f.read(&mut head)) else {
         return Head::Other;
     };
-    if n >= 16 && &head[..16] == b"SQLite format 3\0" {
+    if crate::storage::sqlite_header(&head[..n]).is_some() {
         Head::Sqlite
     } else {
         match head[..n].iter().find(|b| !b.is_ascii_whitespace()) {
@@ -128,7 +128,7 @@ impl Source {
             }
             Source::Stdin => crate::convert::read_text_bytes(io::stdin().lock())?,
         };
-        if bytes.starts_with(b"SQLite format 3\0") {
+        if crate::storage::sqlite_header(&bytes).is_some() {
             // A session file piped in (`< my.session`): named, it is read as one.
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,

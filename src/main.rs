@@ -600,26 +600,39 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
     }
     let source = Source::from_arg(arg);
     if let Source::SessionFile(path) = &source {
-        // One wait in all, from here: detection's, and a Telethon file's read after it.
-        let started = std::time::Instant::now();
-        let report = match convert::detect_and_open(path) {
-            // Detection opened and checked the file: reported as it is, not opened again.
-            Ok((_, Some(storage))) => inspect::file_report(&storage),
-            Ok((d, None)) => {
-                return match convert::read_detected_since(path, &d, None, started) {
+        // Read once: a Pyrogram file reported from the storage detection opened, a Telethon
+        // file from the connection that recognised it.
+        let report = match convert::Input::from_file(path) {
+            Ok(convert::Input::PyrogramFile(storage)) => inspect::file_report(&storage),
+            Ok(input) => {
+                let d = input.detected();
+                return match input.into_account() {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
-                    Err(e) => fail(json, &naming_source(&e, Some(path), None), None).into(),
+                    Err(e) => fail(json, &convert_message(e, Some(path)), None).into(),
                 };
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
             Err(e) if inspect::begins_like_json(path) => {
-                return fail(json, &naming_source(&e, Some(path), None), None).into();
+                return fail(json, &convert_message(e, Some(path)), None).into();
             }
             // The storage's own answer, from the open detection made: opening again would wait
             // again for a file another client holds (spec/storage.md §2.5).
-            Err(convert::ConvertError::Storage(e)) => Err(e),
-            Err(_) => Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s)),
+            // Not SQLite after all (emptied, swapped): the storage says what it is.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    convert::ConvertErrorKind::Unrecognised { .. }
+                        | convert::ConvertErrorKind::Storage(StorageErrorKind::Io { .. })
+                ) =>
+            {
+                Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s))
+            }
+            Err(e) if matches!(e.kind(), convert::ConvertErrorKind::Storage(_)) => {
+                return fail(json, &e.to_string(), None).into();
+            }
+            // A Telethon file that cannot be read: its reader's answer.
+            Err(e) => return fail(json, &convert_message(e, Some(path)), None).into(),
         };
         return match report {
             Ok(r) => {
@@ -637,7 +650,16 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code.into(),
     };
-    match inspect::decode(&text, strict) {
+    // Pyrogram's verdict is on the text as given, detection's on the text trimmed: a text
+    // without surrounding whitespace is read once, by detection, whose Pyrogram string is
+    // the one Pyrogram 2.0.106's rules decode (spec/conversions.md §3.1).
+    let read_once = !strict && text.trim() == text.as_str();
+    let decoded = match read_once.then(|| convert::Input::from_text(&text)) {
+        Some(Ok(convert::Input::PyrogramString(decoded))) => Ok(decoded),
+        Some(Ok(input)) => return foreign_input(input, json, reveal_key),
+        Some(Err(_)) | None => inspect::decode(&text, strict),
+    };
+    match decoded {
         Ok(decoded) => {
             if json {
                 out!("{}", inspect::to_json(&decoded, reveal_key));
@@ -648,11 +670,10 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
         }
         Err(e) => {
             // Not a Pyrogram string: perhaps another library's string, or a JSON session.
-            if let Ok(d) = convert::detect_text(&text) {
-                if d.kind != convert::Kind::PyrogramString {
-                    if let Ok(account) = convert::read_text(&text) {
-                        return foreign_report(&d, &account, json, reveal_key);
-                    }
+            if !read_once {
+                match convert::Input::from_text(&text) {
+                    Ok(convert::Input::PyrogramString(_)) | Err(_) => {}
+                    Ok(input) => return foreign_input(input, json, reveal_key),
                 }
             }
             let mut report = inspect::error_json(&e);
@@ -660,6 +681,16 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             report["error"] = json!(message);
             fail(json, &message, Some(report)).into()
         }
+    }
+}
+
+/// [`foreign_report`] of a text input detection read (a string reads into the hub without
+/// failing).
+fn foreign_input(input: convert::Input, json: bool, reveal_key: bool) -> Inspected {
+    let d = input.detected();
+    match input.into_account() {
+        Ok(account) => foreign_report(&d, &account, json, reveal_key),
+        Err(e) => fail(json, &e.to_string(), None).into(),
     }
 }
 
@@ -715,7 +746,7 @@ fn convert_cmd(
     let account = match account {
         Ok(a) => a,
         Err(e) if source_file.is_none() => return fail(false, &neither(arg, e.to_string()), None),
-        Err(e) => return fail(false, &naming_source(&e, source_file, path), None),
+        Err(e) => return fail(false, &convert_message(e, source_file), None),
     };
     if let Some(why) = path.and_then(string_as_target) {
         return fail(false, &why, None);
@@ -737,11 +768,7 @@ fn convert_cmd(
         (false, p) => convert::render(&account, target, options).and_then(|r| match p {
             None => Ok((Some(r.text), r.losses)),
             Some(p) => {
-                if source_file.is_some_and(|s| same_file(s, p)) {
-                    return Err(convert::ConvertError::SameFile {
-                        path: p.to_path_buf(),
-                    });
-                }
+                convert::not_the_source(source_file, p)?;
                 convert::write_string_file(p, &r.text, force).map(|()| (None, r.losses))
             }
         }),
@@ -776,42 +803,15 @@ fn convert_cmd(
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(false, &naming_source(&e, source_file, path), None),
+        Err(e) => fail(false, &convert_message(e, source_file), None),
     }
 }
 
-/// An error's message, beginning with the source file's name where the error is about what
-/// the file holds (a value out of range, a missing key, broken JSON) and names no file. An
-/// error about options to pass, or one that names a file already, is left as it is.
-fn naming_source(
-    e: &convert::ConvertError,
-    source: Option<&std::path::Path>,
-    target: Option<&std::path::Path>,
-) -> String {
-    use convert::ConvertError as E;
-    let message = e.to_string();
-    let about_content = matches!(
-        e,
-        E::Invalid { .. }
-            | E::NoAuthKey { .. }
-            | E::Json { .. }
-            | E::Length { .. }
-            | E::Version { .. }
-            | E::Base64 { .. }
-            | E::Unrecognised { .. }
-            | E::PyrogramString(_)
-    );
-    let named = |p: &std::path::Path| message.contains(&p.display().to_string());
-    match source {
-        Some(s) if about_content && !named(s) && !target.is_some_and(named) => {
-            format!("{}: {message}", inspect::shown_path(s))
-        }
-        _ => message,
-    }
-}
-
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+/// A conversion's error as the command says it: naming `source`, the file read, where the
+/// error is about what it holds (the library decides, `ConvertError::at`), and the options to
+/// pass (`convert::describe::with_flags`).
+fn convert_message(e: convert::ConvertError, source: Option<&std::path::Path>) -> String {
+    convert::describe::with_flags(&e.at(source))
 }
 
 fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {

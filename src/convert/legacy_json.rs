@@ -5,7 +5,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use super::{Account, CachedPeer, ConvertError, Kind, Loss};
+use super::{Account, CachedPeer, ConvertError, ConvertErrorKind, Kind, Loss};
 use crate::storage::UnreadablePeer;
 use crate::AuthKey;
 
@@ -40,9 +40,10 @@ pub struct JsonSession {
 }
 
 fn err(detail: impl Into<String>) -> ConvertError {
-    ConvertError::Json {
+    ConvertErrorKind::Json {
         detail: detail.into(),
     }
+    .into()
 }
 
 fn object<'a>(
@@ -64,6 +65,12 @@ pub fn read(text: &str) -> Result<JsonSession, ConvertError> {
     let Value::Object(map) = value else {
         return Err(err("the top level is not an object"));
     };
+    from_object(&map)
+}
+
+/// [`read`] of the JSON object detection has already parsed (spec/conversions.md §3.1 rule 1):
+/// the text is not parsed again.
+pub(crate) fn from_object(map: &Map<String, Value>) -> Result<JsonSession, ConvertError> {
     let dc_id = map
         .get("dc_id")
         .and_then(Value::as_u64)
@@ -114,7 +121,7 @@ pub fn read(text: &str) -> Result<JsonSession, ConvertError> {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_bool().ok_or_else(|| err("is_bot is not a boolean"))?),
     };
-    let (peers, extra_usernames, extra_phones, unreadable) = read_peers(&map)?;
+    let (peers, extra_usernames, extra_phones, unreadable) = read_peers(map)?;
     Ok(JsonSession {
         dc_id,
         test_mode,

@@ -4,8 +4,8 @@
 //! Every source is read into one hub, an [`Account`]: the fields any of the formats holds, each
 //! `None` where the source does not hold it, and the cached peers. A target then takes what it
 //! needs from the hub, from an explicit [`Options`] value, or from Telegram's data-center
-//! table ([`dc`]); anything else stops the conversion with a [`ConvertError`] naming the option
-//! to pass. Nothing is guessed. What the target cannot hold is reported as [`Loss`]es.
+//! table ([`dc`]); anything else stops the conversion with a [`ConvertError`] naming the value
+//! to give. Nothing is guessed. What the target cannot hold is reported as [`Loss`]es.
 //!
 //! ```
 //! use pyrosession::convert::{read_text, render, Options, Target};
@@ -27,9 +27,9 @@
 
 pub mod dc;
 pub mod describe;
-mod detect;
 mod error;
 pub mod gramjs;
+mod input;
 pub mod legacy_json;
 mod loss;
 mod pyrogram;
@@ -38,15 +38,14 @@ pub mod telethon_file;
 mod write;
 
 use std::fmt;
-use std::path::Path;
-use std::time::Instant;
 
-use crate::storage::{Storage, DEFAULT_WAIT};
-
-pub use detect::{detect_and_open, detect_file, detect_text, read_text_bytes, Detected, MAX_TEXT};
-pub use error::ConvertError;
+pub use error::{ConvertError, ConvertErrorKind};
+pub use input::{
+    detect_and_open, detect_file, detect_text, read_detected, read_path, read_text,
+    read_text_bytes, Detected, Input, MAX_TEXT,
+};
 pub use loss::Loss;
-pub use write::{write_file, write_string_file};
+pub use write::{not_the_source, write_file, write_string_file};
 
 use crate::peer::PeerType;
 use crate::AuthKey;
@@ -191,32 +190,6 @@ impl Field {
             Field::Port => "the server's port",
         }
     }
-
-    /// The option that gives it.
-    #[must_use]
-    pub const fn option(self) -> &'static str {
-        match self {
-            Field::ApiId => "--api-id",
-            Field::UserId => "--user-id",
-            Field::IsBot => "--is-bot",
-            Field::TestMode => "--test-mode",
-            Field::Server => "--server",
-            Field::Port => "--port",
-        }
-    }
-
-    /// How to pass it, for a message.
-    #[must_use]
-    pub const fn hint(self) -> &'static str {
-        match self {
-            Field::ApiId => "--api-id",
-            Field::UserId => "--user-id",
-            Field::IsBot => "--is-bot true or --is-bot false",
-            Field::TestMode => "--test-mode true or --test-mode false",
-            Field::Server => "--server and --port",
-            Field::Port => "--port",
-        }
-    }
 }
 
 /// A server to connect to.
@@ -358,81 +331,6 @@ impl fmt::Debug for Rendered {
     }
 }
 
-/// Reads a session given as text: a Pyrogram, Telethon or GramJS string, or a Pyrogram JSON
-/// session (spec/conversions.md §3). Surrounding whitespace is ignored.
-pub fn read_text(text: &str) -> Result<Account, ConvertError> {
-    let detected = detect_text(text)?;
-    let trimmed = text.trim();
-    match detected.kind {
-        Kind::PyrogramString => pyrogram::read_string(trimmed),
-        Kind::TelethonString => Ok(telethon::decode(trimmed)?.into_account()),
-        Kind::GramjsString => Ok(gramjs::decode(trimmed)?.into_account()),
-        Kind::PyrogramJson => legacy_json::read(text).map(legacy_json::JsonSession::into_account),
-        Kind::PyrogramFile | Kind::TelethonFile => Err(ConvertError::Unrecognised {
-            detail: "a session file's contents given as text".to_owned(),
-        }),
-    }
-}
-
-/// Reads a session from a path: an SQLite session file (Pyrogram or Telethon), a JSON session,
-/// or a text file holding a session string. The file is only read; a hot journal beside an
-/// SQLite file is first rolled back, as by any SQLite reader (spec/storage.md §2.2).
-///
-/// A file another client holds is waited for up to [`DEFAULT_WAIT`] in all, detection and
-/// reading together, then refused with `InUse` (spec/storage.md §2.5).
-pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
-    let started = Instant::now();
-    let (detected, storage) = detect_and_open(path)?;
-    read_detected_since(path, &detected, storage.as_ref(), started)
-}
-
-/// [`read_path`] for a file [`detect_and_open`] has already detected, with the storage it
-/// gave back: the file is not detected, opened or checked again. A Telethon file, read now,
-/// is waited for up to [`DEFAULT_WAIT`] (see [`read_detected_since`] to wait less).
-pub fn read_detected(
-    path: &Path,
-    detected: &Detected,
-    storage: Option<&Storage>,
-) -> Result<Account, ConvertError> {
-    read_detected_since(path, detected, storage, Instant::now())
-}
-
-/// [`read_detected`] within a wait that began at `started`, when the detection began: a
-/// Telethon file, read now, is waited for only until [`DEFAULT_WAIT`] after `started`, so that
-/// detection and reading together wait no longer than the `InUse` they fail with reports
-/// (spec/storage.md §2.5).
-pub fn read_detected_since(
-    path: &Path,
-    detected: &Detected,
-    storage: Option<&Storage>,
-    started: Instant,
-) -> Result<Account, ConvertError> {
-    match (detected.kind, storage) {
-        (_, Some(storage)) => pyrogram::read_storage(storage),
-        (Kind::TelethonFile, None) => {
-            Ok(
-                telethon_file::read_until(path, DEFAULT_WAIT, started.checked_add(DEFAULT_WAIT))?
-                    .into_account(),
-            )
-        }
-        (_, None) => {
-            let text = crate::storage::open_regular(path)
-                .and_then(detect::read_text_bytes)
-                .and_then(|b| {
-                    String::from_utf8(b).map_err(|e| {
-                        std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error())
-                    })
-                })
-                .map_err(|source| ConvertError::Io {
-                    path: path.to_path_buf(),
-                    doing: "reading the file",
-                    source,
-                })?;
-            read_text(&zeroize::Zeroizing::new(text))
-        }
-    }
-}
-
 /// Converts to a string target (spec/conversions.md §5).
 pub fn render(
     account: &Account,
@@ -444,7 +342,7 @@ pub fn render(
         Target::Pyrogram | Target::PyrogramFile => {
             let session = pyrogram::session(account, target, options, &mut losses)?;
             crate::string::encode(&session, crate::string::Format::V2).map_err(|e| {
-                ConvertError::Invalid {
+                ConvertErrorKind::Invalid {
                     kind: Kind::PyrogramString,
                     field: "session",
                     detail: e.to_string(),
@@ -488,11 +386,12 @@ fn pick<T: PartialEq + fmt::Display + Clone>(
     option: Option<&T>,
 ) -> Result<Option<T>, ConvertError> {
     match (source, option) {
-        (Some(s), Some(o)) if s != o => Err(ConvertError::Conflict {
+        (Some(s), Some(o)) if s != o => Err(ConvertErrorKind::Conflict {
             field,
             source: s.to_string(),
             option: o.to_string(),
-        }),
+        }
+        .into()),
         (Some(v), _) | (None, Some(v)) => Ok(Some(v.clone())),
         (None, None) => Ok(None),
     }
@@ -545,14 +444,18 @@ impl Account {
         match &self.server {
             Some(server) => dc::by_address(&server.address)
                 .map(|d| d.test_mode)
-                .ok_or_else(|| ConvertError::UnknownServer {
-                    address: server.address.clone(),
+                .ok_or_else(|| {
+                    ConvertErrorKind::UnknownServer {
+                        address: server.address.clone(),
+                    }
+                    .into()
                 }),
-            None => Err(ConvertError::Missing {
+            None => Err(ConvertErrorKind::Missing {
                 target,
                 fields: vec![Field::TestMode],
                 source: self.kind,
-            }),
+            }
+            .into()),
         }
     }
 
@@ -573,22 +476,21 @@ impl Account {
             match dc::by_address(a) {
                 Some(entry) => *a = entry.ipv6.to_owned(),
                 None => {
-                    return Err(ConvertError::Invalid {
+                    return Err(ConvertErrorKind::NoIpv6Address {
                         kind: self.kind,
-                        field: "--ipv6",
-                        detail: format!(
-                            "takes the data-center table's IPv6 address, and the server {a} is not in the table: leave --ipv6 out, or pass --server with the IPv6 address"
-                        ),
-                    })
+                        address: a.clone(),
+                    }
+                    .into())
                 }
             }
         }
         // What is wrong with the address is said before what is missing beside it.
         if let Some(address) = address.as_ref().filter(|_| target == Target::Telethon) {
             if address.parse::<std::net::IpAddr>().is_err() {
-                return Err(ConvertError::NotAnIpAddress {
+                return Err(ConvertErrorKind::NotAnIpAddress {
                     address: address.clone(),
-                });
+                }
+                .into());
             }
         }
         let port = pick(
@@ -605,20 +507,22 @@ impl Account {
                         port: dc::PORT,
                     })
                 } else {
-                    Err(ConvertError::Missing {
+                    Err(ConvertErrorKind::Missing {
                         target,
                         fields: vec![Field::Port],
                         source: self.kind,
-                    })
+                    }
+                    .into())
                 }
             }
             (None, port) => {
                 let test_mode = self.test_mode(options, target)?;
-                let entry =
-                    dc::lookup(self.dc_id, test_mode).ok_or(ConvertError::UnknownDataCenter {
+                let entry = dc::lookup(self.dc_id, test_mode).ok_or(
+                    ConvertErrorKind::UnknownDataCenter {
                         dc_id: self.dc_id,
                         test_mode,
-                    })?;
+                    },
+                )?;
                 Ok(Server {
                     address: (if options.ipv6 { entry.ipv6 } else { entry.ipv4 }).to_owned(),
                     port: port.unwrap_or(dc::PORT),

@@ -3,17 +3,19 @@
 
 use std::path::Path;
 
-use super::{dc, Account, CachedPeer, ConvertError, Field, Kind, Loss, Options, Server, Target};
+use super::{
+    dc, Account, CachedPeer, ConvertError, ConvertErrorKind, Field, Kind, Loss, Options, Server,
+    Target,
+};
 use crate::peer::{Peer, PeerType};
 use crate::storage::Storage;
-use crate::string::decode_compat;
 use crate::Session;
 
-/// Reads a Pyrogram session string by Pyrogram 2.0.106's rules.
-pub(super) fn read_string(s: &str) -> Result<Account, ConvertError> {
-    let decoded = decode_compat(s)?;
+/// The hub of a Pyrogram session string decoded by Pyrogram 2.0.106's rules, with the
+/// departures from canonical form its decoder found (spec/session-string.md §6.4).
+pub(super) fn from_decoded(decoded: crate::string::Decoded) -> Account {
     let session = decoded.session;
-    Ok(Account {
+    Account {
         kind: Kind::PyrogramString,
         dc_id: session.dc_id,
         api_id: session.api_id,
@@ -25,15 +27,16 @@ pub(super) fn read_string(s: &str) -> Result<Account, ConvertError> {
         peers: Vec::new(),
         losses: Vec::new(),
         warnings: decoded.warnings,
-    })
+    }
 }
 
 fn invalid(field: &'static str, detail: String) -> ConvertError {
-    ConvertError::Invalid {
+    ConvertErrorKind::Invalid {
         kind: Kind::PyrogramFile,
         field,
         detail,
     }
+    .into()
 }
 
 /// Reads a Pyrogram (or fork's) session file, as opened (read-only) by detection.
@@ -56,7 +59,7 @@ pub(super) fn read_storage(storage: &Storage) -> Result<Account, ConvertError> {
                 .map_err(|_| invalid("user_id", format!("is {u}, expected a positive id")))
         })
         .transpose()?;
-    let auth_key = f.auth_key.ok_or(ConvertError::NoAuthKey {
+    let auth_key = f.auth_key.ok_or(ConvertErrorKind::NoAuthKey {
         kind: Kind::PyrogramFile,
     })?;
     let server = match (f.server_address, f.port) {
@@ -143,8 +146,8 @@ pub(super) fn session(
     let mut unknown_server = None;
     let test_mode = match account.test_mode(options, target) {
         Ok(t) => Some(t),
-        Err(ConvertError::Missing { .. }) => None,
-        Err(e @ ConvertError::UnknownServer { .. }) => {
+        Err(e) if matches!(e.kind(), ConvertErrorKind::Missing { .. }) => None,
+        Err(e) if matches!(e.kind(), ConvertErrorKind::UnknownServer { .. }) => {
             unknown_server = Some(e);
             None
         }
@@ -169,21 +172,23 @@ pub(super) fn session(
     let (Some(api_id), Some(user_id), Some(is_bot), Some(test_mode)) =
         (api_id, user_id, is_bot, test_mode)
     else {
-        return Err(ConvertError::Missing {
+        return Err(ConvertErrorKind::Missing {
             target,
             fields: missing,
             source: account.kind,
-        });
+        }
+        .into());
     };
     if user_id == 0 || user_id > Session::MAX_USER_ID {
-        return Err(ConvertError::Invalid {
+        return Err(ConvertErrorKind::Invalid {
             kind: Kind::PyrogramString,
             field: "user_id",
             detail: format!(
                 "is {user_id}, and Pyrogram takes 1 to {} (0 means signed out)",
                 Session::MAX_USER_ID
             ),
-        });
+        }
+        .into());
     }
     if let Some(server) = &account.server {
         let table = dc::lookup(account.dc_id, test_mode);

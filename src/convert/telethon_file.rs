@@ -1,14 +1,14 @@
 //! Telethon's SQLite session files, schema versions 1 to 8 read, 7 and 8 written
 //! (spec/conversions.md §2.4).
 
-use crate::storage::StorageErrorKind;
-use std::path::{Path, PathBuf};
+use crate::storage::{SqliteError, StorageErrorKind};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Account, CachedPeer, ConvertError, Kind, Loss, Server};
+use super::{Account, CachedPeer, ConvertError, ConvertErrorKind, Kind, Loss, Server};
 use crate::peer::PeerType;
 use crate::storage::schema::{Shape, TELETHON_TABLES};
 use crate::storage::{UnreadablePeer, DEFAULT_WAIT};
@@ -56,6 +56,32 @@ pub struct TelethonFile {
     pub losses: Vec<Loss>,
 }
 
+/// SQLite's error on the Telethon file `path` while `doing` something; for a read that waited
+/// `waited`, a lock another client holds past the wait is `InUse`, naming the wait
+/// (spec/storage.md §2.5).
+fn sqlite_error(
+    path: &Path,
+    doing: &'static str,
+    source: rusqlite::Error,
+    waited: Option<Duration>,
+) -> ConvertError {
+    let kind = match (&source, waited) {
+        (rusqlite::Error::SqliteFailure(f, _), Some(waited))
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StorageErrorKind::InUse { waited }
+        }
+        _ => StorageErrorKind::Sqlite {
+            doing,
+            source: SqliteError(crate::storage::fixed_text(source)),
+        },
+    };
+    ConvertError::new(path.to_path_buf(), ConvertErrorKind::TelethonFile(kind))
+}
+
 struct Reader<'a> {
     path: &'a Path,
     /// The whole wait of the call, as its `InUse` reports it.
@@ -66,35 +92,18 @@ impl Reader<'_> {
     /// SQLite's error; a lock another client holds past the wait is `InUse`, naming the wait
     /// (spec/storage.md §2.5).
     fn sqlite(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> ConvertError + '_ {
-        move |source| match &source {
-            rusqlite::Error::SqliteFailure(f, _)
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                ConvertError::Storage(crate::storage::StorageError::new(
-                    self.path.to_path_buf(),
-                    StorageErrorKind::InUse { waited: self.wait },
-                ))
-            }
-            _ => ConvertError::Sqlite {
-                path: self.path.to_path_buf(),
-                doing,
-                source: crate::storage::fixed_text(source),
-            },
-        }
+        move |source| sqlite_error(self.path, doing, source, Some(self.wait))
     }
 
     fn schema(&self, detail: String) -> ConvertError {
-        ConvertError::TelethonSchema {
-            path: self.path.to_path_buf(),
-            detail,
-        }
+        ConvertError::new(
+            self.path.to_path_buf(),
+            ConvertErrorKind::TelethonSchema { detail },
+        )
     }
 
     fn invalid(field: &'static str, v: ValueRef<'_>, expected: &str) -> ConvertError {
-        ConvertError::Invalid {
+        ConvertErrorKind::Invalid {
             kind: Kind::TelethonFile,
             field,
             detail: format!(
@@ -102,6 +111,7 @@ impl Reader<'_> {
                 crate::storage::describe_value(v)
             ),
         }
+        .into()
     }
 
     fn columns(&self, conn: &Connection, table: &str) -> Result<Vec<String>, ConvertError> {
@@ -170,6 +180,31 @@ pub(crate) fn read_until(
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(r.sqlite("opening the file read-only"))?;
+    read_connection(&r, &conn, deadline)
+}
+
+/// Reads the Telethon file that detection opened ([`crate::convert::Input::from_file`]),
+/// through the read-only connection that recognised it: the file is not opened again, and a
+/// hot journal beside it was rolled back by that open (spec/storage.md §2.2).
+pub(crate) fn read_opened(
+    opened: &crate::storage::OpenedTelethon,
+    wait: Duration,
+) -> Result<TelethonFile, ConvertError> {
+    let r = Reader {
+        path: &opened.path,
+        wait,
+    };
+    let file = read_connection(&r, &opened.conn, opened.deadline)?;
+    opened.still_as_opened()?;
+    Ok(file)
+}
+
+fn read_connection(
+    r: &Reader<'_>,
+    conn: &Connection,
+    deadline: Option<Instant>,
+) -> Result<TelethonFile, ConvertError> {
+    let path = r.path;
     // Not rusqlite's own 5 s on every statement: what is left of this call's wait, at most
     // what SQLite can take (`i32::MAX` ms).
     conn.busy_timeout(crate::storage::sqlite_wait(crate::storage::remaining(
@@ -182,7 +217,7 @@ pub(crate) fn read_until(
         .map_err(r.sqlite("beginning to read"))?;
     // Nothing is read from a view, a virtual table or a generated column: each runs code the
     // file holds, for as long as that code likes.
-    let shape = Shape::read(&conn).map_err(r.sqlite("reading the schema"))?;
+    let shape = Shape::read(conn).map_err(r.sqlite("reading the schema"))?;
     if let Some(what) = shape.computed_in(&TELETHON_TABLES) {
         return Err(r.schema(what.to_owned()));
     }
@@ -194,7 +229,7 @@ pub(crate) fn read_until(
         ),
         ("entities", &["id", "hash", "username", "phone", "name"][..]),
     ] {
-        let columns = r.columns(&conn, table)?;
+        let columns = r.columns(conn, table)?;
         if columns.is_empty() {
             return Err(r.schema(format!("no table {table}")));
         }
@@ -209,21 +244,23 @@ pub(crate) fn read_until(
     let version = match versions.as_slice() {
         [rusqlite::types::Value::Integer(v)] => *v,
         _ => {
-            return Err(ConvertError::TelethonVersion {
-                path: path.to_path_buf(),
-                found: None,
-            })
+            return Err(ConvertError::new(
+                path.to_path_buf(),
+                ConvertErrorKind::TelethonVersion { found: None },
+            ))
         }
     };
     if !(1..=NEWEST).contains(&version) {
-        return Err(ConvertError::TelethonVersion {
-            path: path.to_path_buf(),
-            found: Some(version),
-        });
+        return Err(ConvertError::new(
+            path.to_path_buf(),
+            ConvertErrorKind::TelethonVersion {
+                found: Some(version),
+            },
+        ));
     }
     let mut losses = Vec::new();
-    let (dc_id, server, auth_key) = read_session(&r, &conn, &mut losses)?;
-    let (mut entities, mut unreadable) = read_entities(&r, &conn)?;
+    let (dc_id, server, auth_key) = read_session(r, conn, &mut losses)?;
+    let (mut entities, mut unreadable) = read_entities(r, conn)?;
     if version < 6 && entities.len() + unreadable.len() > 0 {
         losses.push(Loss::StaleEntities {
             version,
@@ -235,8 +272,8 @@ pub(crate) fn read_until(
     if !unreadable.is_empty() {
         losses.push(Loss::UnreadablePeers { rows: unreadable });
     }
-    let update_state = r.count(&conn, "update_state")?;
-    let sent_files = r.count(&conn, "sent_files")?;
+    let update_state = r.count(conn, "update_state")?;
+    let sent_files = r.count(conn, "sent_files")?;
     if update_state + sent_files > 0 {
         losses.push(Loss::TelethonTables {
             update_state,
@@ -353,10 +390,10 @@ fn read_session(
 ) -> Result<(u8, Option<Server>, AuthKey), ConvertError> {
     let rows = r.count(conn, "sessions")?;
     if rows != 1 {
-        return Err(ConvertError::SessionRows {
-            path: r.path.to_path_buf(),
-            found: rows,
-        });
+        return Err(ConvertError::new(
+            r.path.to_path_buf(),
+            ConvertErrorKind::SessionRows { found: rows },
+        ));
     }
     let session_columns = r.columns(conn, "sessions")?;
     let has = |c: &str| crate::storage::schema::named(&session_columns, c);
@@ -381,9 +418,11 @@ fn read_session(
     let row = rows
         .next()
         .map_err(r.sqlite("reading the session"))?
-        .ok_or_else(|| ConvertError::SessionRows {
-            path: r.path.to_path_buf(),
-            found: 0,
+        .ok_or_else(|| {
+            ConvertError::new(
+                r.path.to_path_buf(),
+                ConvertErrorKind::SessionRows { found: 0 },
+            )
         })?;
     let get = |i| row.get_ref(i).map_err(r.sqlite("reading the session"));
     let dc_value = get(0)?;
@@ -409,21 +448,22 @@ fn read_session(
         // Whatever the key's column holds may be key material: its kind and size are shown,
         // never its value (spec/conversions.md §9).
         other => {
-            return Err(ConvertError::Invalid {
+            return Err(ConvertErrorKind::Invalid {
                 kind: Kind::TelethonFile,
                 field: "sessions.auth_key",
                 detail: format!(
                     "is {}, expected a blob of 256 bytes",
                     crate::storage::describe_kind(other)
                 ),
-            })
+            }
+            .into())
         }
     };
-    let key =
-        key.filter(|k| k.as_bytes().iter().any(|&x| x != 0))
-            .ok_or(ConvertError::NoAuthKey {
-                kind: Kind::TelethonFile,
-            })?;
+    let key = key.filter(|k| k.as_bytes().iter().any(|&x| x != 0)).ok_or(
+        ConvertErrorKind::NoAuthKey {
+            kind: Kind::TelethonFile,
+        },
+    )?;
     if int(get(4)?, "sessions.takeout_id")?.is_some() {
         losses.push(Loss::TakeoutId);
     }
@@ -568,11 +608,12 @@ fn check_version(version: u8) -> Result<(), ConvertError> {
     if (7..=8).contains(&version) {
         Ok(())
     } else {
-        Err(ConvertError::Invalid {
+        Err(ConvertErrorKind::Invalid {
             kind: Kind::TelethonFile,
             field: "the version to write",
             detail: format!("is {version}, and this crate writes 7 or 8"),
-        })
+        }
+        .into())
     }
 }
 
@@ -585,15 +626,8 @@ pub(crate) fn fill(
     auth_key: &AuthKey,
     entities: &[Entity],
 ) -> Result<(), ConvertError> {
-    let p = || PathBuf::from(path);
     check_version(version)?;
-    let sqlite = |doing| {
-        move |source| ConvertError::Sqlite {
-            path: p(),
-            doing,
-            source: crate::storage::fixed_text(source),
-        }
-    };
+    let sqlite = |doing| move |source| sqlite_error(path, doing, source, None);
     let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -631,11 +665,8 @@ pub(crate) fn fill(
         }
     }
     tx.commit().map_err(sqlite("committing"))?;
-    conn.close().map_err(|(_, source)| ConvertError::Sqlite {
-        path: p(),
-        doing: "closing",
-        source: crate::storage::fixed_text(source),
-    })
+    conn.close()
+        .map_err(|(_, source)| sqlite_error(path, "closing", source, None))
 }
 
 #[cfg(test)]

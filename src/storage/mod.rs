@@ -34,6 +34,7 @@ mod shared;
 pub(crate) mod side;
 
 // The one way to open a file named from outside for reading (a FIFO is never waited on).
+pub(crate) use open::{is_json_session, sqlite_header, OpenedReadOnly, OpenedTelethon};
 pub(crate) use side::open_regular;
 
 use std::fmt;
@@ -45,7 +46,7 @@ use rusqlite::Connection;
 
 pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
-pub(crate) use error::Named;
+pub(crate) use error::{write_place, Named, Shown};
 pub use error::{
     NotFound, ReadOnlyCause, SideFileProblem, SqliteError, StorageError, StorageErrorKind,
 };
@@ -200,6 +201,25 @@ pub(crate) enum ReadOnly {
     /// `immutable` (a WAL-mode file without a `-wal`): SQLite reads without locks and assumes
     /// the file never changes, so every read checks that it is still as it was at the open.
     Immutable(FileState),
+}
+
+impl ReadOnly {
+    /// Whether `path` still names the file a read-only connection opened: unchanged for an
+    /// `immutable` one (else `Changed`), the same file for one opened by path (else
+    /// `Replaced`).
+    pub(crate) fn check(&self, path: &Path) -> Result<(), StorageError> {
+        match self {
+            ReadOnly::Immutable(state) if state.changed(path) => Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::Changed,
+            )),
+            ReadOnly::Locked(Some(id)) if identity(path) != Some(*id) => Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::Replaced,
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What tells whether a file has been written since: the main file's size, time of change and
@@ -459,20 +479,9 @@ impl Storage {
         read: impl FnOnce() -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let path = self.path().unwrap_or(Path::new(""));
-        let check = || match reads {
-            ReadOnly::Immutable(state) if state.changed(path) => Err(StorageError::new(
-                path.to_path_buf(),
-                StorageErrorKind::Changed,
-            )),
-            ReadOnly::Locked(Some(id)) if identity(path) != Some(*id) => Err(StorageError::new(
-                path.to_path_buf(),
-                StorageErrorKind::Replaced,
-            )),
-            _ => Ok(()),
-        };
-        check()?;
+        reads.check(path)?;
         let result = read();
-        check()?;
+        reads.check(path)?;
         result
     }
 

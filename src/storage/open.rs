@@ -19,7 +19,65 @@ use super::schema::{self, Dialect, Shape};
 use super::{Engine, FileState, ReadOnly, ReadOnlyCause, Storage, StorageError, SystemClock};
 use crate::string::decode_compat;
 
+/// The first 16 bytes of every SQLite database file (SQLite's file format, §1.3).
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// What a file's first bytes say of it as a database: `None` where they are not SQLite's
+/// header, else whether the header says WAL mode (byte 18 or 19, the write and read versions,
+/// 2 or more: SQLite uses the WAL when the read version is 2, whatever the write version
+/// says). A header cut short after the magic says no WAL. The one place the magic is read.
+#[must_use]
+pub(crate) fn sqlite_header(head: &[u8]) -> Option<bool> {
+    head.starts_with(SQLITE_MAGIC)
+        .then(|| head.len() >= 20 && (head[18] >= 2 || head[19] >= 2))
+}
+
+/// Whether a JSON object is a Pyrogram ≤ 0.14 JSON session: it has `dc_id` and `auth_key`
+/// (spec/conversions.md §3.1 rule 1, spec/storage.md §4 step 5). The one place the rule is.
+#[must_use]
+pub(crate) fn is_json_session(map: &serde_json::Map<String, serde_json::Value>) -> bool {
+    map.contains_key("dc_id") && map.contains_key("auth_key")
+}
+
+/// An SQLite session file opened read-only once ([`Storage::open_sqlite_read_only`]).
+#[derive(Debug)]
+pub(crate) enum OpenedReadOnly {
+    /// A Pyrogram (or fork's) session file, recognised and checked.
+    Pyrogram(Storage),
+    /// A Telethon session file: the connection that found it, for its reader.
+    Telethon(OpenedTelethon),
+}
+
+/// A Telethon session file's read-only connection, as the open that recognised it left it:
+/// any hot journal rolled back, side files checked, and the file held (see [`super::held`])
+/// for as long as this lives.
+pub(crate) struct OpenedTelethon {
+    /// The read-only connection.
+    pub(crate) conn: Connection,
+    /// The file's path.
+    pub(crate) path: PathBuf,
+    reads: ReadOnly,
+    /// When the wait the open began ends (spec/storage.md §2.5): its reader waits no longer.
+    pub(crate) deadline: Option<Instant>,
+    /// Kept for the connection's life; dropping it lets the file go.
+    _hold: Option<super::held::Hold>,
+}
+
+impl std::fmt::Debug for OpenedTelethon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedTelethon")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenedTelethon {
+    /// Whether what was read through the connection is the file the path still names, as it
+    /// was at the open (spec/storage.md §2.2): `Changed` or `Replaced` otherwise.
+    pub(crate) fn still_as_opened(&self) -> Result<(), StorageError> {
+        self.reads.check(&self.path)
+    }
+}
 
 /// How long opening a file waits for another client to let go of it before failing with
 /// [`StorageError::InUse`], unless [`OpenOptions::wait`] says otherwise (spec/storage.md §2.5).
@@ -221,31 +279,30 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
             Err(e) => return Err(io("reading the file")(e)),
         }
     }
-    drop(file);
     if n == 0 {
         return Err(StorageError::new(
             path.to_path_buf(),
             StorageErrorKind::EmptyFile,
         ));
     }
-    if n >= 16 && &head[..16] == SQLITE_MAGIC {
+    if let Some(wal) = sqlite_header(&head[..n]) {
         // Checked before any connection of the crate opens the file (§2.8).
         super::side::check(path)?;
-        return Ok(n == 20 && (head[18] >= 2 || head[19] >= 2));
+        return Ok(wal);
     }
     if head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && meta.len() < (1 << 24)
     {
-        let mut text = Vec::new();
-        super::side::open_regular(path)
-            .and_then(|f| f.take(1 << 24).read_to_end(&mut text))
+        // The rest from the descriptor the head came from: the file is not opened again.
+        let mut text = head[..n].to_vec();
+        file.take(1 << 24)
+            .read_to_end(&mut text)
             .map_err(io("reading the file"))?;
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text) {
-            if map.contains_key("auth_key") && map.contains_key("dc_id") {
-                return Err(StorageError::new(
-                    path.to_path_buf(),
-                    StorageErrorKind::LegacyJsonSession,
-                ));
-            }
+        if matches!(serde_json::from_slice(&text), Ok(serde_json::Value::Object(map)) if is_json_session(&map))
+        {
+            return Err(StorageError::new(
+                path.to_path_buf(),
+                StorageErrorKind::LegacyJsonSession,
+            ));
         }
     }
     Err(StorageError::new(
@@ -1035,6 +1092,35 @@ impl Storage {
     }
 
     fn read_only_with(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
+        match Storage::read_only_opened(path, wait, check, None, false)? {
+            OpenedReadOnly::Pyrogram(storage) => Ok(storage),
+            // Not asked for: a Telethon file is refused by the examination.
+            OpenedReadOnly::Telethon(t) => Err(StorageError::new(
+                t.path.clone(),
+                StorageErrorKind::TelethonSession { version: None },
+            )),
+        }
+    }
+
+    /// Opens an SQLite file read-only once, for reading whatever session file it is
+    /// (spec/conversions.md §3.2): a Pyrogram (or fork's) file as a read-only storage, and a
+    /// Telethon file as the read-only connection its reader then reads, never opened again.
+    /// `wal` is what the file's header said ([`sqlite_header`]), read by the caller.
+    pub(crate) fn open_sqlite_read_only(
+        path: &Path,
+        wal: bool,
+        wait: Duration,
+    ) -> Result<OpenedReadOnly, StorageError> {
+        Storage::read_only_opened(path.to_path_buf(), wait, true, Some(wal), true)
+    }
+
+    fn read_only_opened(
+        path: PathBuf,
+        wait: Duration,
+        check: bool,
+        wal: Option<bool>,
+        telethon: bool,
+    ) -> Result<OpenedReadOnly, StorageError> {
         if !path.exists() {
             return Err(if path.is_symlink() {
                 broken_link(path)
@@ -1042,14 +1128,32 @@ impl Storage {
                 StorageError::new(path, StorageErrorKind::NoSuchFile)
             });
         }
-        let wal = sniff(&path)?;
+        let wal = match wal {
+            Some(wal) => wal,
+            None => sniff(&path)?,
+        };
         let hold = super::held::hold(&path, wal);
         let real = std::fs::canonicalize(&path).ok();
+        let deadline = deadline(wait);
         // A writer that changes the file during the examination (an `immutable` connection's
         // file, `Changed`) is waited for like one that holds it.
-        let (storage, hold) = attempts(wait, deadline(wait), true, move |slice| {
+        let (storage, hold) = attempts(wait, deadline, true, move |slice| {
             let (conn, reads) = open_read_only(&path, slice, wal)?;
-            let dialect = examine(&conn, Some(&path), check)?;
+            let dialect = match examine(&conn, Some(&path), check) {
+                // The examination's connection is the reader's: the file is not opened again.
+                Err(e)
+                    if telethon && matches!(e.kind(), StorageErrorKind::TelethonSession { .. }) =>
+                {
+                    return Ok(OpenedReadOnly::Telethon(OpenedTelethon {
+                        conn,
+                        path: path.clone(),
+                        reads,
+                        deadline,
+                        _hold: None,
+                    }));
+                }
+                found => found?,
+            };
             conn.busy_timeout(sqlite_wait(wait))
                 .map_err(sqlite_err(Some(&path), "setting the busy timeout"))?;
             let storage = Storage {
@@ -1064,7 +1168,7 @@ impl Storage {
             };
             // The examination read the file: it must not have changed meanwhile.
             match storage.reading(|| Ok(())) {
-                Ok(()) => Ok(storage),
+                Ok(()) => Ok(OpenedReadOnly::Pyrogram(storage)),
                 Err(e) if matches!(e.kind(), StorageErrorKind::Changed) => Err(
                     StorageError::about(e.path(), StorageErrorKind::InUse { waited: wait }),
                 ),
@@ -1072,7 +1176,14 @@ impl Storage {
             }
         })
         .map(|s| (s, hold))?;
-        Ok(Storage { hold, ..storage })
+        Ok(match storage {
+            OpenedReadOnly::Pyrogram(storage) => {
+                OpenedReadOnly::Pyrogram(Storage { hold, ..storage })
+            }
+            OpenedReadOnly::Telethon(t) => {
+                OpenedReadOnly::Telethon(OpenedTelethon { _hold: hold, ..t })
+            }
+        })
     }
 
     /// Writes a new Pyrogram 2.0.106 session file holding `session` (`date` 0, no peers), as
@@ -1242,7 +1353,7 @@ pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replac
     if super::held::held(path).is_none() {
         let mut head = [0u8; 16];
         let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
-        if read.is_err() || &head != SQLITE_MAGIC {
+        if read.is_err() || sqlite_header(&head).is_none() {
             return Ok(nothing);
         }
     }
