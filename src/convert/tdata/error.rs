@@ -32,6 +32,12 @@ impl TdataError {
     pub fn kind(&self) -> &TdataErrorKind {
         &self.kind
     }
+
+    /// What is wrong, taken out of the error.
+    #[must_use]
+    pub fn into_kind(self) -> TdataErrorKind {
+        self.kind
+    }
 }
 
 impl fmt::Display for TdataError {
@@ -212,6 +218,49 @@ pub enum TdataErrorKind {
     KeyFileName,
     /// Something is already at the path a new folder was to be written to.
     AlreadyExists,
+}
+
+impl TdataErrorKind {
+    /// A stable code for the kind, in snake case, prefixed `tdata_` (`tdata_passcode_needed`):
+    /// one per kind, never renamed or given to another kind.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::FolderIsALink => "tdata_folder_is_a_link",
+            Self::NotAFolder { .. } => "tdata_not_a_folder",
+            Self::NoFolder => "tdata_no_folder",
+            Self::MissingFile { .. } => "tdata_missing_file",
+            Self::NotAFile { .. } => "tdata_not_a_file",
+            Self::TooLarge { .. } => "tdata_too_large",
+            Self::Io { .. } => "tdata_io",
+            Self::BadMagic { .. } => "tdata_bad_magic",
+            Self::Truncated { .. } => "tdata_truncated",
+            Self::Checksum => "tdata_checksum",
+            Self::BadSalt { .. } => "tdata_bad_salt",
+            Self::PasscodeNeeded => "tdata_passcode_needed",
+            Self::WrongPasscode => "tdata_wrong_passcode",
+            Self::EncryptedSize { .. } => "tdata_encrypted_size",
+            Self::Decryption { .. } => "tdata_decryption",
+            Self::DecryptedSize { .. } => "tdata_decrypted_size",
+            Self::LocalKeyLength { .. } => "tdata_local_key_length",
+            Self::AccountCount { .. } => "tdata_account_count",
+            Self::NoAccounts => "tdata_no_accounts",
+            Self::UnknownBlock { .. } => "tdata_unknown_block",
+            Self::NoAuthorization => "tdata_no_authorization",
+            Self::KeyCount { .. } => "tdata_key_count",
+            Self::NoMainKey { .. } => "tdata_no_main_key",
+            Self::SameLogin { .. } => "tdata_same_login",
+            Self::NotLoggedIn => "tdata_not_logged_in",
+            Self::DataCenter { .. } => "tdata_data_center",
+            Self::NoSuchAccount { .. } => "tdata_no_such_account",
+            Self::Missing { .. } => "tdata_missing_value",
+            Self::UserIdConflict { .. } => "tdata_user_id_conflict",
+            Self::TestServers => "tdata_test_servers",
+            Self::AccountsToWrite { .. } => "tdata_accounts_to_write",
+            Self::KeyFileName => "tdata_key_file_name",
+            Self::AlreadyExists => "tdata_already_exists",
+        }
+    }
 }
 
 impl fmt::Display for TdataErrorKind {

@@ -90,7 +90,7 @@ impl Source for Disk<'_> {
             };
             TdataError::new(Some(path.clone()), kind)
         };
-        let file = crate::storage::open_regular(&path).map_err(|e| fail("opening the file", e))?;
+        let file = crate::fs::open_text(&path).map_err(|e| fail("opening the file", e))?;
         let size = file
             .metadata()
             .map_err(|e| fail("examining the file", e))?
@@ -120,7 +120,7 @@ impl Source for Disk<'_> {
 fn what_it_is(path: &Path) -> &'static str {
     #[cfg(unix)]
     if let Ok(meta) = std::fs::metadata(path) {
-        return crate::storage::not_regular(&meta).unwrap_or("not a regular file");
+        return crate::fs::not_regular(&meta).unwrap_or("not a regular file");
     }
     let _ = path;
     "not a regular file"
