@@ -46,6 +46,7 @@ __all__ = [
     "Storage",
     "UpdateState",
     "storage_for",
+    "storage_named",
 ]
 
 T = TypeVar("T")
@@ -209,6 +210,12 @@ class Storage:
 
     async def open(self) -> None:
         raise NotImplementedError
+
+    def set_clock_offset(self, seconds: int) -> None:
+        """Shifts this open storage's now by ``seconds`` from the system clock: what ``save()``
+        writes into ``date``, what username expiry compares with, and the stamp of peers cached
+        afterwards. For tests and the conformance driver (spec/conformance.md §3.2)."""
+        self._opened().set_clock_offset(seconds)
 
     async def save(self) -> None:
         """Sets ``date`` to now and commits (spec/storage.md §7.3)."""
@@ -466,6 +473,26 @@ class MemoryStorage(Storage):
         await self.close()
 
 
+def storage_named(
+    name: str,
+    workdir: Union[str, "os.PathLike[str]"] = ".",
+    *,
+    wait: float = DEFAULT_WAIT,
+    raw: Any = None,
+) -> Storage:
+    """The storage a client given the session name ``name`` and working directory ``workdir``
+    uses, by the crate's naming rule (spec/storage.md §2.1): ``:memory:`` is a memory storage, a
+    name of 351 characters or more a session string, anything else the file
+    ``<workdir>/<name>.session``."""
+    kind, string, path = _native.locate(name, os.fspath(workdir))
+    if kind == "memory":
+        return MemoryStorage(name, raw=raw)
+    if kind == "string":
+        return MemoryStorage("string", string, raw=raw)
+    assert path is not None
+    return FileStorage(path.name[: -len(FileStorage.FILE_EXTENSION)], path.parent, wait=wait, raw=raw)
+
+
 def storage_for(client: Any, *, wait: float = DEFAULT_WAIT, raw: Any = None) -> Storage:
     """The storage a Pyrogram 2.0.106 ``Client`` (or a fork's) would make for itself, from its
     ``session_string``, ``in_memory``, ``name`` and ``workdir``, as this package's class, with
@@ -477,6 +504,6 @@ def storage_for(client: Any, *, wait: float = DEFAULT_WAIT, raw: Any = None) -> 
         return MemoryStorage(client.name, client.session_string, raw=raw)
     if client.in_memory:
         return MemoryStorage(client.name, raw=raw)
-    return FileStorage(client.name, client.workdir, wait=wait, raw=raw)
+    return storage_named(client.name, client.workdir, wait=wait, raw=raw)
 
 

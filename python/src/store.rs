@@ -2,7 +2,7 @@
 //! `FileStorage` and `MemoryStorage` (spec/storage.md).
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
@@ -12,7 +12,8 @@ use pyo3::IntoPyObjectExt as _;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
 use pyrosession::storage::Query;
 use pyrosession::storage::{
-    Dialect, OpenOptions, SessionFields, SessionStore, Storage, StorageError,
+    Clock, Dialect, Location, OpenOptions, SessionFields, SessionStore, Storage, StorageError,
+    SystemClock,
 };
 use pyrosession::AuthKey;
 use zeroize::Zeroizing;
@@ -142,6 +143,17 @@ fn input_peer(p: InputPeer) -> InputPeerTuple {
     }
 }
 
+/// The system clock shifted by a number of seconds: the conformance driver's `advance_clock`
+/// (spec/conformance.md §3.2).
+#[derive(Debug)]
+struct OffsetClock(i64);
+
+impl Clock for OffsetClock {
+    fn now(&self) -> i64 {
+        SystemClock.now().saturating_add(self.0)
+    }
+}
+
 fn wait_from(seconds: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(seconds).map_err(|_| {
         PyValueError::new_err(format!(
@@ -166,6 +178,24 @@ fn field(py: Python<'_>, fields: &SessionFields, name: &str) -> PyResult<Py<PyAn
         "server_address" => fields.server_address.as_deref().into_py_any(py),
         "port" => fields.port.into_py_any(py),
         _ => Err(PyValueError::new_err(format!("no session field {name:?}"))),
+    }
+}
+
+/// Where a session name given to a client lives (spec/storage.md §2.1): `("memory", None,
+/// None)`, `("string", session_string, None)` or `("file", None, path)`.
+#[pyfunction]
+pub(crate) fn locate(
+    py: Python<'_>,
+    name: &str,
+    workdir: PathBuf,
+) -> (&'static str, Option<Py<PyString>>, Option<PathBuf>) {
+    match pyrosession::storage::locate(name, &workdir) {
+        Location::Memory => ("memory", None, None),
+        Location::SessionString(s) => {
+            let s = Zeroizing::new(s);
+            ("string", Some(PyString::new(py, &s).unbind()), None)
+        }
+        Location::File(path) => ("file", None, Some(path)),
     }
 }
 
@@ -341,6 +371,15 @@ impl Store {
     ) -> PyResult<InputPeerTuple> {
         self.with(py, block, |s| {
             s.get_peer_by_phone_number(phone_number).map(input_peer)
+        })
+    }
+
+    /// Shifts this storage's now (what `save` writes and username expiry compares with, and the
+    /// stamp of peers cached afterwards) by `seconds` from the system clock (spec/storage.md §1).
+    fn set_clock_offset(&self, py: Python<'_>, seconds: i64) -> PyResult<()> {
+        self.with(py, true, move |s| {
+            s.set_clock(Arc::new(OffsetClock(seconds)));
+            Ok(())
         })
     }
 
