@@ -451,8 +451,10 @@ fn failed_second_open_keeps_the_claim() -> Result<(), Failed> {
         }
         assert!(matches!(
             pyrosession::convert::detect_and_open(&path),
-            Err(pyrosession::convert::ConvertError::Storage(e))
-                if matches!(e.kind(), StorageErrorKind::InUse { .. })
+            Err(e) if matches!(
+                e.kind(),
+                pyrosession::convert::ConvertErrorKind::Storage(StorageErrorKind::InUse { .. })
+            )
         ));
         assert!(matches!(
             pyrosession::inspect::Source::from_arg(&path),
@@ -1313,7 +1315,10 @@ fn said_in_use_once(
     let stderr = String::from_utf8_lossy(&out.stderr);
     let said = if args.iter().any(|a| a == "--json") {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-        v["error"].as_str().unwrap_or_default().to_owned()
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     } else {
         let s = stderr.trim_end();
         s.strip_prefix("pyrosession: ").unwrap_or(s).to_owned()

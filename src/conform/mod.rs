@@ -165,11 +165,11 @@ impl Report {
         // One line, whatever the driver called itself.
         let mut out = format!(
             "implementation: {}\n",
-            crate::inspect::one_line(&self.implementation)
+            crate::escape::one_line(&self.implementation)
         );
         let _ = writeln!(out, "{:<30} {:<40} result", "scenario", "section");
         for (s, o) in &self.results {
-            let detail = crate::inspect::one_line(o.detail());
+            let detail = crate::escape::one_line(o.detail());
             let _ = writeln!(
                 out,
                 "{:<30} {:<40} {}{}{}",
@@ -200,7 +200,7 @@ impl Report {
                     d.class,
                     corpus::strings(d.count),
                     f["kind"].as_str().unwrap_or(""),
-                    crate::inspect::one_line(f["detail"].as_str().unwrap_or("")),
+                    crate::escape::one_line(f["detail"].as_str().unwrap_or("")),
                     f["input"]
                 );
             }
@@ -360,7 +360,7 @@ fn run_in_folder(
     // of an unpredictable name, mode 0700, never one that exists (spec/conformance.md §2.3).
     let tmp = std::env::temp_dir();
     let tmp = std::path::absolute(&tmp).unwrap_or(tmp);
-    let dir: PathBuf = match crate::temporary::create_dir(&tmp, "pyrosession-conform-") {
+    let dir: PathBuf = match crate::fs::create_dir(&tmp, "pyrosession-conform-") {
         Ok(dir) => dir,
         Err(e) => {
             return (
@@ -377,7 +377,7 @@ fn run_in_folder(
     }
     let corpus = ctx.corpus.take();
     let outcome = judge(implementation, scenario, result, reset);
-    let outcome = match crate::temporary::remove_dir(&dir) {
+    let outcome = match crate::fs::remove_dir(&dir) {
         Ok(()) => outcome,
         Err(e) => Outcome::DriverError(match outcome {
             Outcome::Pass => format!("cannot remove {}: {e}", dir.display()),

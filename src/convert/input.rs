@@ -14,7 +14,7 @@ use super::gramjs::{self, GramjsString};
 use super::legacy_json::{self, JsonSession};
 use super::telethon::{self, TelethonString};
 use super::telethon_file::{self, TelethonFile};
-use super::{pyrogram, Account, ConvertError, Kind};
+use super::{pyrogram, Account, ConvertError, ConvertErrorKind, Kind};
 use crate::storage::{OpenedReadOnly, Storage, DEFAULT_WAIT};
 use crate::string::{decode_compat, Decoded, Format};
 
@@ -78,12 +78,14 @@ impl Input {
                 Ok(serde_json::Value::Object(m)) if crate::storage::is_json_session(&m) => {
                     legacy_json::from_object(&m).map(Input::PyrogramJson)
                 }
-                Ok(_) => Err(ConvertError::Unrecognised {
+                Ok(_) => Err(ConvertErrorKind::Unrecognised {
                     detail: "JSON without dc_id and auth_key".to_owned(),
-                }),
-                Err(e) => Err(ConvertError::Json {
+                }
+                .into()),
+                Err(e) => Err(ConvertErrorKind::Json {
                     detail: e.to_string(),
-                }),
+                }
+                .into()),
             };
         }
         let chars = t.chars().count();
@@ -115,7 +117,7 @@ impl Input {
         if let Ok(d) = decode_compat(t) {
             return Ok(Input::PyrogramString(d));
         }
-        Err(ConvertError::Unrecognised {
+        Err(ConvertErrorKind::Unrecognised {
             detail: if t.is_empty() {
                 "empty text".to_owned()
             } else {
@@ -126,7 +128,8 @@ impl Input {
                     None => format!("a text of {chars} characters"),
                 }
             },
-        })
+        }
+        .into())
     }
 
     /// Says which format a file is and reads it (spec/conversions.md §3.2): an SQLite file is a
@@ -147,20 +150,17 @@ impl Input {
     /// The file cannot be read, is not a session of a known format, or its content is not
     /// valid for its format.
     pub fn from_file(path: &Path) -> Result<Input, ConvertError> {
-        let io = |source| ConvertError::Io {
-            path: path.to_path_buf(),
-            doing: "reading the file",
-            source,
-        };
-        let (wal, text) = if let Some(wal) = crate::storage::held::held(path) {
-            (Some(wal), None)
-        } else {
-            let mut file = crate::storage::open_regular(path).map_err(io)?;
-            let mut head = Vec::with_capacity(20);
-            (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
-            match crate::storage::sqlite_header(&head) {
-                Some(wal) => (Some(wal), None),
-                None => (None, Some(read_text_bytes(head.as_slice().chain(file)))),
+        let io = |source| ConvertError::io(path, "reading the file", source);
+        // The one gate to files (crate::fs::open) answers for a held file without opening it.
+        let (wal, text) = match crate::fs::open(path).map_err(io)? {
+            crate::fs::Opened::Held { wal } => (Some(wal), None),
+            crate::fs::Opened::File(mut file) => {
+                let mut head = Vec::with_capacity(20);
+                (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
+                match crate::storage::sqlite_header(&head) {
+                    Some(wal) => (Some(wal), None),
+                    None => (None, Some(read_text_bytes(head.as_slice().chain(file)))),
+                }
             }
         };
         if let Some(wal) = wal {
@@ -175,9 +175,12 @@ impl Input {
             .unwrap_or_else(|| Err(std::io::Error::other("no text was read")))
             .map_err(io)?;
         let text = zeroize::Zeroizing::new(String::from_utf8(bytes).map_err(|_| {
-            ConvertError::Unrecognised {
-                detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
-            }
+            ConvertError::new(
+                path.to_path_buf(),
+                ConvertErrorKind::Unrecognised {
+                    detail: "neither SQLite nor UTF-8 text".to_owned(),
+                },
+            )
         })?);
         Input::from_text(&text)
     }
@@ -363,7 +366,7 @@ mod tests {
         let input = Input::from_file(&path).unwrap();
         assert_eq!(input.kind(), Kind::TelethonFile);
         assert_eq!(input.detail(), "version 8");
-        assert!(crate::storage::held::held(&path).is_none());
+        assert!(crate::fs::held(&path).is_none());
         assert_eq!(
             input.into_account().unwrap(),
             telethon_file::read(&path).unwrap().into_account()
@@ -372,10 +375,10 @@ mod tests {
         let path = copy("pyrogram-2.0.106.session");
         let input = Input::from_file(&path).unwrap();
         assert!(matches!(input, Input::PyrogramFile(_)));
-        assert!(crate::storage::held::held(&path).is_some());
+        assert!(crate::fs::held(&path).is_some());
         assert_eq!(input.detail(), "pyrogram v3");
         drop(input);
-        assert!(crate::storage::held::held(&path).is_none());
+        assert!(crate::fs::held(&path).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

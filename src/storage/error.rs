@@ -19,7 +19,7 @@ pub enum NotFound {
     PhoneNumber(String),
 }
 
-/// What is wrong with a side file of a session file ([`StorageError::SideFile`],
+/// What is wrong with a side file of a session file ([`StorageErrorKind::SideFile`],
 /// spec/storage.md §2.8).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -331,7 +331,7 @@ pub enum StorageErrorKind {
     },
 }
 
-/// Why a file cannot be written, as far as the open could tell ([`StorageError::ReadOnly`],
+/// Why a file cannot be written, as far as the open could tell ([`StorageErrorKind::ReadOnly`],
 /// spec/storage.md §2.5): asked of the system by opening the file for writing once the open's
 /// own connection is closed, and never while another storage of this process holds the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -347,6 +347,65 @@ pub enum ReadOnlyCause {
     Refused,
     /// Not asked (another storage of this process holds the file), or no answer fits.
     Unknown,
+}
+
+impl StorageErrorKind {
+    /// A stable code for the kind, in snake case (`in_use`, `corrupt`, `no_such_file`): one
+    /// per kind, never renamed or given to another kind, for programs that act on errors (the
+    /// command's JSON output; spec/storage.md §9). The codes of [`StorageErrorKind`],
+    /// `ConvertErrorKind` and [`crate::string::DecodeErrorKind`] are distinct.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            StorageErrorKind::Sqlite { .. } => "sqlite",
+            StorageErrorKind::Io { .. } => "io",
+            StorageErrorKind::NameTooLong { .. } => "name_too_long",
+            StorageErrorKind::NoSuchDirectory => "no_such_directory",
+            StorageErrorKind::InUse { .. } => "in_use",
+            StorageErrorKind::Corrupt { .. } => "corrupt",
+            StorageErrorKind::UnreadableSchema { .. } => "unreadable_schema",
+            StorageErrorKind::ReadOnly { .. } => "read_only",
+            StorageErrorKind::ReadOnlyStorage { .. } => "read_only_storage",
+            StorageErrorKind::Changed => "changed",
+            StorageErrorKind::Replaced => "replaced",
+            StorageErrorKind::DeleteReplaced => "delete_replaced",
+            StorageErrorKind::NeedsRecovery => "needs_recovery",
+            StorageErrorKind::PermissionDenied { .. } => "permission_denied",
+            StorageErrorKind::DiskFull => "disk_full",
+            StorageErrorKind::NoSuchFile => "no_such_file",
+            StorageErrorKind::DanglingSymlink { .. } => "dangling_symlink",
+            StorageErrorKind::NotAFilePath => "not_a_file_path",
+            StorageErrorKind::IsADirectory => "is_a_directory",
+            StorageErrorKind::NotAFile => "not_a_file",
+            StorageErrorKind::EmptyFile => "empty_file",
+            StorageErrorKind::LegacyJsonSession => "legacy_json_session",
+            StorageErrorKind::NotSqlite => "not_sqlite",
+            StorageErrorKind::TelethonSession { .. } => "telethon_session",
+            StorageErrorKind::NotASession { .. } => "not_a_session",
+            StorageErrorKind::NewerVersion { .. } => "newer_version",
+            StorageErrorKind::InconsistentSchema { .. } => "inconsistent_schema",
+            StorageErrorKind::UnknownCollation { .. } => "unknown_collation",
+            StorageErrorKind::VersionRows { .. } => "version_rows",
+            StorageErrorKind::SessionRows { .. } => "session_rows",
+            StorageErrorKind::InvalidValue { .. } => "invalid_value",
+            StorageErrorKind::UnknownPeerType { .. } => "unknown_peer_type",
+            StorageErrorKind::MissingAccessHash { .. } => "missing_access_hash",
+            StorageErrorKind::NotFound(_) => "not_found",
+            StorageErrorKind::UsernameExpired { .. } => "username_expired",
+            StorageErrorKind::MissingField { .. } => "missing_field",
+            StorageErrorKind::FieldOutOfRange { .. } => "field_out_of_range",
+            StorageErrorKind::UserIdOutOfRange { .. } => "user_id_out_of_range",
+            StorageErrorKind::SessionString(_) => "session_string",
+            StorageErrorKind::UnsupportedWrite { .. } => "unsupported_write",
+            StorageErrorKind::SideFile { .. } => "side_file",
+            StorageErrorKind::WalIndexUnavailable { .. } => "wal_index_unavailable",
+            StorageErrorKind::AlreadyExists => "already_exists",
+            StorageErrorKind::NothingSaved { .. } => "nothing_saved",
+            StorageErrorKind::ForeignOwner { .. } => "foreign_owner",
+            StorageErrorKind::WritableByOthers { .. } => "writable_by_others",
+            StorageErrorKind::TooLargeToCopy { .. } => "too_large_to_copy",
+        }
+    }
 }
 
 impl StorageError {
@@ -591,6 +650,24 @@ pub(crate) fn shown_name(name: &str) -> String {
     }
 }
 
+/// A path as an error names it: UTF-8 as it is, and each byte that is not UTF-8 as `\x` and
+/// two lowercase hex digits (`bad\xff.session`), so that the file meant can be told, where
+/// [`Path::display`] would show U+FFFD for any such byte (the command's rule,
+/// spec/conversions.md §11.2).
+pub(crate) struct Shown<'a>(pub(crate) &'a Path);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.0.as_os_str().as_encoded_bytes().utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes `<file>: ` before an error's message: the path once. An error without a file says
 /// `memory storage: ` where it comes from SQLite on a memory storage, and nothing where it is
 /// about no file. A path that is not the path of a file ([`StorageErrorKind::NotAFilePath`])
@@ -605,7 +682,7 @@ pub(crate) fn write_place(
         // Quoted, so that an empty path shows as `""`.
         #[allow(clippy::unnecessary_debug_formatting)]
         (Some(p), K::NotAFilePath) => write!(f, "{:?}: ", p.as_os_str()),
-        (Some(p), _) => write!(f, "{}: ", p.display()),
+        (Some(p), _) => write!(f, "{}: ", Shown(p)),
         (
             None,
             K::Sqlite { .. }
