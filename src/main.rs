@@ -878,10 +878,10 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code,
     };
-    let decoded = match pyrosession::string::decode_compat(&text) {
+    let decoded = match convert::import_string(&text) {
         Ok(d) => d,
         // Another library's session: convert writes a Pyrogram file from it.
-        Err(e) if convert::read_text(&text).is_ok() => {
+        Err(e) if e.other.is_some() => {
             return fail(
                 false,
                 &format!("{e}; import takes Pyrogram's strings: convert --to pyrogram-file writes a Pyrogram session file from this one"),
@@ -893,37 +893,31 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
     for w in &decoded.warnings {
         say("warning: ", &w.to_string());
     }
-    match Storage::create_file_from_session(file, &decoded.session) {
-        Ok(()) => {
+    match convert::import(&decoded, file) {
+        Ok(imported) => {
             say(
                 "",
                 &format!(
                     "wrote {} ({} session, dc {})",
                     inspect::shown_path(file),
-                    decoded.format,
-                    decoded.session.dc_id
+                    imported.format,
+                    imported.dc_id
                 ),
             );
-            client_name_note(file);
+            // Pyrogram's `Client("NAME")` opens `NAME.session` in its working directory: a
+            // file named otherwise is found by no client (spec/conversions.md §11.1).
+            if let Some(c) = imported.unfound_by {
+                say(
+                    "note: ",
+                    &format!(
+                        "Pyrogram's Client(\"{}\") opens {}.session, not {}: rename the file to {}.session for Pyrogram to find it",
+                        c.stem, c.stem, c.name, c.stem
+                    ),
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(false, &e.to_string(), None),
-    }
-}
-
-/// Pyrogram's `Client("NAME")` opens `NAME.session` in its working directory: a file named
-/// otherwise is found by no client, which a note says (spec/conversions.md §11.1).
-fn client_name_note(file: &std::path::Path) {
-    let named_session = file.extension().is_some_and(|e| e == "session");
-    if let (false, Some(stem), Some(name)) = (named_session, file.file_stem(), file.file_name()) {
-        let stem = stem.to_string_lossy();
-        say(
-            "note: ",
-            &format!(
-                "Pyrogram's Client(\"{stem}\") opens {stem}.session, not {}: rename the file to {stem}.session for Pyrogram to find it",
-                name.to_string_lossy()
-            ),
-        );
     }
 }
 

@@ -29,6 +29,7 @@ pub mod dc;
 pub mod describe;
 mod error;
 pub mod gramjs;
+mod import;
 mod input;
 pub mod legacy_json;
 mod loss;
@@ -40,6 +41,7 @@ mod write;
 use std::fmt;
 
 pub use error::ConvertError;
+pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
 pub use input::{
     detect_and_open, detect_file, detect_text, read_detected, read_path, read_text,
     read_text_bytes, Detected, Input, MAX_TEXT,
