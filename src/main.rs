@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
-use pyrosession::inspect::{self, terminal_safe, Query, Source};
-use pyrosession::storage::{Storage, StorageError, StorageErrorKind};
+use pyrosession::convert::{Argument, Refusal};
+use pyrosession::inspect::{self, terminal_safe, Query};
+use pyrosession::storage::{Storage, StorageErrorKind};
 use serde_json::json;
 
 /// Writes a line to standard output (see [`emit`]).
@@ -416,7 +417,7 @@ fn run(command: Command) -> ExitCode {
                 // No such peer: the command worked, and the answer is no (exit status 3).
                 Err(e)
                     if matches!(e.kind(), StorageErrorKind::NotFound(_))
-                        && inspect::could_be_session_string(&query)
+                        && convert::could_be_session_string(&query)
                         && (query.chars().count() > 32
                             || query.chars().any(|c| c.is_ascii_uppercase())) =>
                 {
@@ -447,82 +448,58 @@ fn run(command: Command) -> ExitCode {
     }
 }
 
-fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
-    source.read().map_err(|e| {
-        let msg = match source {
-            Source::File(p) | Source::SessionFile(p) => {
-                format!("cannot read {}: {e}", inspect::shown_path(p))
-            }
-            _ => format!("cannot read standard input: {e}"),
+fn read(argument: Argument, json: bool) -> Result<String, ExitCode> {
+    let path = match &argument {
+        Argument::File(f) => Some(f.path().to_path_buf()),
+        _ => None,
+    };
+    argument.text().map_err(|e| {
+        let msg = match path {
+            Some(p) => format!("cannot read {}: {e}", inspect::shown_path(&p)),
+            None => format!("cannot read standard input: {e}"),
         };
         fail(json, &msg, None)
     })
 }
 
-/// Why an argument that names a path cannot be read as a session's file, where it would
-/// otherwise be taken for a session string and fail to decode with a message about base64
-/// (spec/conversions.md §11.1): a directory, a FIFO or device, a broken symbolic link, or a
-/// path that does not exist but looks like one (it holds a `/`, ends in `.session` or `.txt`,
-/// or is not UTF-8) and cannot be a session string. An argument that could be one
-/// ([`inspect::could_be_session_string`]) is a string, and no message quotes it.
-fn unusable_path(arg: &OsStr) -> Option<String> {
-    let path = std::path::Path::new(arg);
-    if arg == "-" || arg.is_empty() {
-        return None;
-    }
-    // The storage's own errors, so that the command says it in the storage's words.
-    if let Some(e) = StorageError::not_a_file(path) {
-        return Some(e.to_string());
-    }
-    let Err(e) = std::fs::metadata(path) else {
-        return None;
-    };
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Some(format!("cannot read {}: {e}", inspect::shown_path(path)));
-    }
-    // Every session string is UTF-8.
-    let Some(text) = arg.to_str() else {
-        return Some(format!(
-            "cannot read {}: no such file",
-            inspect::shown_path(path)
-        ));
-    };
-    if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
-        return Some(format!(
+/// An argument the library refused, in the words of spec/conversions.md §11.1 (SESSION and
+/// SOURCE; FILE and the file to write are worded by [`missing_session_file`] and
+/// [`string_as_target`]).
+fn refused(r: &Refusal) -> String {
+    match r {
+        Refusal::NotAFile(e) => e.to_string(),
+        Refusal::Unreadable { path, error } => {
+            format!("cannot read {}: {error}", inspect::shown_path(path))
+        }
+        Refusal::NoSuchFile {
+            path,
+            did_you_mean: Some(file),
+        } => format!(
             "cannot read {}: no such file; did you mean {}?",
             inspect::shown_path(path),
-            inspect::shown_path(&file)
-        ));
+            inspect::shown_path(file)
+        ),
+        Refusal::NoSuchFile { path, .. } => {
+            format!("cannot read {}: no such file", inspect::shown_path(path))
+        }
+        Refusal::NoSuchSessionFile { path, did_you_mean } => format!(
+            "{}: no such session file; did you mean {}?",
+            inspect::shown_path(path),
+            inspect::shown_path(did_you_mean)
+        ),
+        Refusal::SessionString => "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned(),
+        Refusal::MaybeSessionString { chars } => format!(
+            "no such session file (the argument, of {chars} characters, is not shown: it may be a session string)"
+        ),
+        other => format!("{other:?}"),
     }
-    let looks_like_a_path = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
-        || text.contains('/');
-    (looks_like_a_path && !inspect::could_be_session_string(text))
-        .then(|| format!("cannot read {}: no such file", inspect::shown_path(path)))
-}
-
-/// `NAME.session` for an argument `NAME` that names nothing, where that file exists: what
-/// Pyrogram's `Client("NAME")` opens (spec/conversions.md §11.1).
-fn did_you_mean(path: &std::path::Path) -> Option<PathBuf> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".session");
-    let file = PathBuf::from(name);
-    (path.extension().is_none() && std::fs::symlink_metadata(path).is_err() && file.is_file())
-        .then_some(file)
-}
-
-/// Whether a text is a session of a format the crate reads (a string of any library, or a JSON
-/// session).
-fn is_a_session(text: &str) -> bool {
-    pyrosession::string::decode_compat(text).is_ok() || convert::read_text(text).is_ok()
 }
 
 /// A string's error, for an argument that holds a `/` as a path does and names no file: it is
 /// neither, and the argument, which may be a session string cut short, is not quoted
 /// (spec/conversions.md §11.1).
 fn neither(arg: &OsStr, message: String) -> String {
-    if arg.to_str().is_some_and(|a| a.contains('/')) && !std::path::Path::new(arg).exists() {
+    if Argument::names_no_file(arg) {
         format!("no file of that name, and not a session string: {message}")
     } else {
         message
@@ -533,47 +510,20 @@ fn neither(arg: &OsStr, message: String) -> String {
 /// storage's message would quote an argument that may be a session string, or where the
 /// operator left out `.session` (spec/conversions.md §11.1).
 fn missing_session_file(file: &std::path::Path) -> Option<String> {
-    if std::fs::symlink_metadata(file).is_ok() {
-        return None;
-    }
-    if let Some(hint) = did_you_mean(file) {
-        return Some(format!(
-            "{}: no such session file; did you mean {}?",
-            inspect::shown_path(file),
-            inspect::shown_path(&hint)
-        ));
-    }
-    let text = file.to_str()?;
-    if !inspect::could_be_session_string(text) {
-        return None;
-    }
-    Some(if is_a_session(text) {
-        "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned()
-    } else {
-        format!(
-            "no such session file (the argument, of {} characters, is not shown: it may be a session string)",
-            text.chars().count()
-        )
-    })
+    convert::check_session_file(file).err().map(|r| refused(&r))
 }
 
 /// Why a file to write cannot be named by this argument: it is a session string (SESSION and
 /// FILE swapped), which would then be quoted as the file written; or it may be one cut short: 64
 /// characters or more, nearly all base64 (spec/conversions.md §11.1).
 fn string_as_target(file: &std::path::Path) -> Option<String> {
-    let text = file.to_str()?;
-    if std::fs::symlink_metadata(file).is_ok() || !inspect::could_be_session_string(text) {
-        return None;
+    match convert::check_target(file).err()? {
+        Refusal::SessionString => Some("the file to write is named by a session string (not shown): give the session first, then the file".to_owned()),
+        Refusal::MaybeSessionString { chars } => Some(format!(
+            "the file to write is named by what may be a session string (of {chars} characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64"
+        )),
+        other => Some(refused(&other)),
     }
-    if is_a_session(text) {
-        return Some("the file to write is named by a session string (not shown): give the session first, then the file".to_owned());
-    }
-    (text.chars().count() >= 64).then(|| {
-        format!(
-            "the file to write is named by what may be a session string (of {} characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64",
-            text.chars().count()
-        )
-    })
 }
 
 /// The exit status of a command that worked and whose answer is no: `inspect --pyrogram` of a
@@ -595,14 +545,20 @@ impl From<ExitCode> for Inspected {
 }
 
 fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspected {
-    if let Some(why) = unusable_path(arg) {
-        return fail(json, &why, None).into();
-    }
-    let source = Source::from_arg(arg);
-    if let Source::SessionFile(path) = &source {
+    let argument = match Argument::classify(arg) {
+        Ok(a) => a,
+        Err(r) => return fail(json, &refused(&r), None).into(),
+    };
+    let file = match argument {
+        Argument::File(file) if file.is_session_file() => file,
+        other => return inspect_text(arg, other, json, strict, reveal_key),
+    };
+    {
+        let path = &file.path().to_path_buf();
+        let began_like_json = file.begins_like_json();
         // Read once: a Pyrogram file reported from the storage detection opened, a Telethon
         // file from the connection that recognised it.
-        let report = match convert::Input::from_file(path) {
+        let report = match file.into_input() {
             Ok(convert::Input::PyrogramFile(storage)) => inspect::file_report(&storage),
             Ok(input) => {
                 let d = input.detected();
@@ -613,7 +569,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
-            Err(e) if inspect::begins_like_json(path) => {
+            Err(e) if began_like_json => {
                 return fail(json, &naming_source(&e, Some(path), None), None).into();
             }
             // The storage's own answer, from the open detection made: opening again would wait
@@ -626,7 +582,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             // A Telethon file that cannot be read: its reader's answer.
             Err(e) => return fail(json, &naming_source(&e, Some(path), None), None).into(),
         };
-        return match report {
+        match report {
             Ok(r) => {
                 if json {
                     out!("{}", inspect::file_to_json(&r, reveal_key));
@@ -636,9 +592,19 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                 Inspected::Pyrogram(r.dialect.opened_by_pyrogram())
             }
             Err(e) => fail(json, &e.to_string(), None).into(),
-        };
+        }
     }
-    let text = match read(&source, json) {
+}
+
+/// `inspect` of a session string: the argument, standard input, or a text file.
+fn inspect_text(
+    arg: &OsStr,
+    argument: Argument,
+    json: bool,
+    strict: bool,
+    reveal_key: bool,
+) -> Inspected {
+    let text = match read(argument, json) {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code.into(),
     };
@@ -709,9 +675,10 @@ fn convert_cmd(
     path: Option<&std::path::Path>,
     force: bool,
 ) -> ExitCode {
-    if let Some(why) = unusable_path(arg) {
-        return fail(false, &why, None);
-    }
+    let argument = match Argument::classify(arg) {
+        Ok(a) => a,
+        Err(r) => return fail(false, &refused(&r), None),
+    };
     // `-` is standard output for a string, as no TARGET is; never a file of that name.
     let path = match path {
         Some(p) if p.as_os_str() == "-" && target.is_file() => {
@@ -724,17 +691,19 @@ fn convert_cmd(
         Some(p) if p.as_os_str() == "-" => None,
         p => p,
     };
-    let file = std::path::Path::new(arg);
-    let account = if arg != "-" && file.is_file() {
-        convert::read_path(file)
-    } else {
-        match read(&Source::from_arg(arg), false) {
+    let source_file = match &argument {
+        Argument::File(f) => Some(f.path().to_path_buf()),
+        _ => None,
+    };
+    let source_file = source_file.as_deref();
+    let account = match argument {
+        Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
+        other => match read(other, false) {
             // The text may hold a key: wiped once read.
             Ok(text) => convert::read_text(&zeroize::Zeroizing::new(text)),
             Err(code) => return code,
-        }
+        },
     };
-    let source_file = (arg != "-" && file.is_file()).then_some(file);
     let account = match account {
         Ok(a) => a,
         Err(e) if source_file.is_none() => return fail(false, &neither(arg, e.to_string()), None),
@@ -838,9 +807,10 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 }
 
 fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
-    if let Some(why) = unusable_path(arg) {
-        return fail(false, &why, None);
-    }
+    let argument = match Argument::classify(arg) {
+        Ok(a) => a,
+        Err(r) => return fail(false, &refused(&r), None),
+    };
     // `-` is standard input or output everywhere else: never a file of that name.
     if file.as_os_str() == "-" {
         return fail(
@@ -863,9 +833,10 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             None,
         );
     }
-    let source = Source::from_arg(arg);
-    if let Source::SessionFile(p) = &source {
-        return fail(
+    if let Argument::File(f) = &argument {
+        if f.is_session_file() {
+            let p = f.path();
+            return fail(
             false,
             &format!(
                 "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
@@ -873,8 +844,9 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
             ),
             None,
         );
+        }
     }
-    let text = match read(&source, false) {
+    let text = match read(argument, false) {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code,
     };

@@ -455,8 +455,8 @@ fn failed_second_open_keeps_the_claim() -> Result<(), Failed> {
                 if matches!(e.kind(), StorageErrorKind::InUse { .. })
         ));
         assert!(matches!(
-            pyrosession::inspect::Source::from_arg(&path),
-            pyrosession::inspect::Source::SessionFile(_)
+            pyrosession::convert::Argument::classify(path.as_os_str()),
+            Ok(pyrosession::convert::Argument::File(f)) if f.is_session_file()
         ));
         let (l, _, _) = lines(spawn(
             "open",

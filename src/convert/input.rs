@@ -7,15 +7,14 @@
 //! consume it: each input is read once and opened once.
 
 use std::fmt;
-use std::io::Read as _;
 use std::path::Path;
 
 use super::gramjs::{self, GramjsString};
 use super::legacy_json::{self, JsonSession};
 use super::telethon::{self, TelethonString};
-use super::telethon_file::{self, TelethonFile};
+use super::telethon_file::TelethonFile;
 use super::{pyrogram, Account, ConvertError, Kind};
-use crate::storage::{OpenedReadOnly, Storage, DEFAULT_WAIT};
+use crate::storage::Storage;
 use crate::string::{decode_compat, Decoded, Format};
 
 /// A session, as detection read it (spec/conversions.md §3).
@@ -147,39 +146,7 @@ impl Input {
     /// The file cannot be read, is not a session of a known format, or its content is not
     /// valid for its format.
     pub fn from_file(path: &Path) -> Result<Input, ConvertError> {
-        let io = |source| ConvertError::Io {
-            path: path.to_path_buf(),
-            doing: "reading the file",
-            source,
-        };
-        let (wal, text) = if let Some(wal) = crate::storage::held::held(path) {
-            (Some(wal), None)
-        } else {
-            let mut file = crate::storage::open_regular(path).map_err(io)?;
-            let mut head = Vec::with_capacity(20);
-            (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
-            match crate::storage::sqlite_header(&head) {
-                Some(wal) => (Some(wal), None),
-                None => (None, Some(read_text_bytes(head.as_slice().chain(file)))),
-            }
-        };
-        if let Some(wal) = wal {
-            return match Storage::open_sqlite_read_only(path, wal, DEFAULT_WAIT)? {
-                OpenedReadOnly::Pyrogram(storage) => Ok(Input::PyrogramFile(storage)),
-                OpenedReadOnly::Telethon(opened) => {
-                    telethon_file::read_opened(&opened, DEFAULT_WAIT).map(Input::TelethonFile)
-                }
-            };
-        }
-        let bytes = text
-            .unwrap_or_else(|| Err(std::io::Error::other("no text was read")))
-            .map_err(io)?;
-        let text = zeroize::Zeroizing::new(String::from_utf8(bytes).map_err(|_| {
-            ConvertError::Unrecognised {
-                detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
-            }
-        })?);
-        Input::from_text(&text)
+        super::FileArgument::read(path).into_input()
     }
 
     /// The format.
@@ -293,13 +260,7 @@ pub const MAX_TEXT: u64 = 1 << 24;
 /// Reading fails, or there is more than [`MAX_TEXT`].
 pub fn read_text_bytes(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    reader.take(MAX_TEXT + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_TEXT {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "more than 16 MiB, too much for a session string or a JSON session",
-        ));
-    }
+    super::argument::read_up_to_limit(reader, &mut bytes)?;
     Ok(bytes)
 }
 
@@ -366,7 +327,9 @@ mod tests {
         assert!(crate::storage::held::held(&path).is_none());
         assert_eq!(
             input.into_account().unwrap(),
-            telethon_file::read(&path).unwrap().into_account()
+            super::super::telethon_file::read(&path)
+                .unwrap()
+                .into_account()
         );
 
         let path = copy("pyrogram-2.0.106.session");

@@ -25,6 +25,7 @@
 //! # Ok::<(), pyrosession::convert::ConvertError>(())
 //! ```
 
+mod argument;
 pub mod dc;
 pub mod describe;
 mod error;
@@ -40,6 +41,9 @@ mod write;
 
 use std::fmt;
 
+pub use argument::{
+    check_session_file, check_target, could_be_session_string, Argument, FileArgument, Refusal,
+};
 pub use error::ConvertError;
 pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
 pub use input::{
