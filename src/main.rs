@@ -564,23 +564,31 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                 let d = input.detected();
                 return match input.into_account() {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
-                    Err(e) => fail(json, &naming_source(&e, Some(path), None), None).into(),
+                    Err(e) => fail(json, &convert_message(e, Some(path)), None).into(),
                 };
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
             Err(e) if began_like_json => {
-                return fail(json, &naming_source(&e, Some(path), None), None).into();
+                return fail(json, &convert_message(e, Some(path)), None).into();
             }
             // The storage's own answer, from the open detection made: opening again would wait
             // again for a file another client holds (spec/storage.md §2.5).
-            Err(convert::ConvertError::Storage(e)) => Err(e),
             // Not SQLite after all (emptied, swapped): the storage says what it is.
-            Err(convert::ConvertError::Unrecognised { .. } | convert::ConvertError::Io { .. }) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    convert::ConvertErrorKind::Unrecognised { .. }
+                        | convert::ConvertErrorKind::Storage(StorageErrorKind::Io { .. })
+                ) =>
+            {
                 Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s))
             }
+            Err(e) if matches!(e.kind(), convert::ConvertErrorKind::Storage(_)) => {
+                return fail(json, &e.to_string(), None).into();
+            }
             // A Telethon file that cannot be read: its reader's answer.
-            Err(e) => return fail(json, &naming_source(&e, Some(path), None), None).into(),
+            Err(e) => return fail(json, &convert_message(e, Some(path)), None).into(),
         };
         match report {
             Ok(r) => {
@@ -707,7 +715,7 @@ fn convert_cmd(
     let account = match account {
         Ok(a) => a,
         Err(e) if source_file.is_none() => return fail(false, &neither(arg, e.to_string()), None),
-        Err(e) => return fail(false, &naming_source(&e, source_file, path), None),
+        Err(e) => return fail(false, &convert_message(e, source_file), None),
     };
     if let Some(why) = path.and_then(string_as_target) {
         return fail(false, &why, None);
@@ -729,11 +737,7 @@ fn convert_cmd(
         (false, p) => convert::render(&account, target, options).and_then(|r| match p {
             None => Ok((Some(r.text), r.losses)),
             Some(p) => {
-                if source_file.is_some_and(|s| same_file(s, p)) {
-                    return Err(convert::ConvertError::SameFile {
-                        path: p.to_path_buf(),
-                    });
-                }
+                convert::not_the_source(source_file, p)?;
                 convert::write_string_file(p, &r.text, force).map(|()| (None, r.losses))
             }
         }),
@@ -768,42 +772,15 @@ fn convert_cmd(
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(false, &naming_source(&e, source_file, path), None),
+        Err(e) => fail(false, &convert_message(e, source_file), None),
     }
 }
 
-/// An error's message, beginning with the source file's name where the error is about what
-/// the file holds (a value out of range, a missing key, broken JSON) and names no file. An
-/// error about options to pass, or one that names a file already, is left as it is.
-fn naming_source(
-    e: &convert::ConvertError,
-    source: Option<&std::path::Path>,
-    target: Option<&std::path::Path>,
-) -> String {
-    use convert::ConvertError as E;
-    let message = e.to_string();
-    let about_content = matches!(
-        e,
-        E::Invalid { .. }
-            | E::NoAuthKey { .. }
-            | E::Json { .. }
-            | E::Length { .. }
-            | E::Version { .. }
-            | E::Base64 { .. }
-            | E::Unrecognised { .. }
-            | E::PyrogramString(_)
-    );
-    let named = |p: &std::path::Path| message.contains(&p.display().to_string());
-    match source {
-        Some(s) if about_content && !named(s) && !target.is_some_and(named) => {
-            format!("{}: {message}", inspect::shown_path(s))
-        }
-        _ => message,
-    }
-}
-
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+/// A conversion's error as the command says it: naming `source`, the file read, where the
+/// error is about what it holds (the library decides, `ConvertError::at`), and the options to
+/// pass (`convert::describe::with_flags`).
+fn convert_message(e: convert::ConvertError, source: Option<&std::path::Path>) -> String {
+    convert::describe::with_flags(&e.at(source))
 }
 
 fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {

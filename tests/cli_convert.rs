@@ -116,6 +116,45 @@ fn inspect_json_on_every_other_format_and_no_key() {
     assert_eq!(v["auth_key"].as_str().unwrap().len(), 512);
 }
 
+/// The library says which value is missing, conflicting or unknown, and names no option; the
+/// command names the option for each (spec/conversions.md §9).
+#[test]
+fn convert_names_the_option_for_each_value() {
+    let out = run(&[
+        "convert",
+        "--to",
+        "gramjs",
+        "--port",
+        "80",
+        &example("telethon.txt"),
+    ]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: the source holds port 443, but --port says 80: leave the option out or make them agree\n"
+    );
+    let foreign = run(&[
+        "convert",
+        "--to",
+        "telethon",
+        "--server",
+        "10.0.0.1",
+        "--port",
+        "443",
+        "spec/examples/v2.txt",
+    ]);
+    let foreign = text(&foreign.stdout);
+    let out = run(&["convert", "--to", "pyrogram", foreign.trim()]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: Pyrogram needs the application's api_id, the account's user id, to know whether the account is a bot and to know whether the session is for the test servers, which a Telethon string session does not hold: pass --api-id, --user-id, --is-bot true or --is-bot false and --test-mode true or --test-mode false\n"
+    );
+    let out = run(&["convert", "--to", "gramjs", "--ipv6", foreign.trim()]);
+    assert_eq!(
+        text(&out.stderr),
+        "pyrosession: a Telethon string session: --ipv6 takes the data-center table's IPv6 address, and the server 10.0.0.1 is not in the table: leave --ipv6 out, or pass --server with the IPv6 address\n"
+    );
+}
+
 #[test]
 fn convert_stops_and_names_the_options_to_pass() {
     let out = run(&[

@@ -7,7 +7,7 @@ mod util;
 use std::net::IpAddr;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use pyrosession::convert::{detect_text, gramjs, read_text, telethon, ConvertError, Kind};
+use pyrosession::convert::{detect_text, gramjs, read_text, telethon, ConvertErrorKind, Kind};
 use serde_json::Value;
 
 /// Telethon strings GramJS reads differently from Telethon (spec/conversions.md §2.3): a port
@@ -77,51 +77,51 @@ fn check_telethon(v: &Value) -> Result<(), Failed> {
         return Err("accepted a string the crate must reject".into());
     };
     let ok = match name.as_str() {
-        "empty" => matches!(e, ConvertError::Version { found: None, .. }),
+        "empty" => matches!(e.kind(), ConvertErrorKind::Version { found: None, .. }),
         // Strings of a length Telethon never writes (353 for IPv4, 369 for IPv6).
         "padding_stripped" | "one_char_short" => matches!(
-            e,
-            ConvertError::Length {
+            e.kind(),
+            ConvertErrorKind::Length {
                 unit: "characters",
                 found: 352,
                 ..
             }
         ),
         "ipv6_truncated" => matches!(
-            e,
-            ConvertError::Length {
+            e.kind(),
+            ConvertErrorKind::Length {
                 unit: "characters",
                 found: 365,
                 ..
             }
         ),
         "trailing_garbage" => matches!(
-            e,
-            ConvertError::Length {
+            e.kind(),
+            ConvertErrorKind::Length {
                 unit: "characters",
                 found: 357,
                 ..
             }
         ),
         "version_2" => matches!(
-            e,
-            ConvertError::Version {
+            e.kind(),
+            ConvertErrorKind::Version {
                 found: Some('2'),
                 ..
             }
         ),
-        "all_zero_key" => matches!(e, ConvertError::NoAuthKey { .. }),
+        "all_zero_key" => matches!(e.kind(), ConvertErrorKind::NoAuthKey { .. }),
         "standard_alphabet" => matches!(
-            e,
-            ConvertError::Base64 {
+            e.kind(),
+            ConvertErrorKind::Base64 {
                 offset: Some(100),
                 found: Some('+'),
                 ..
             }
         ),
         "stray_character" => matches!(
-            e,
-            ConvertError::Base64 {
+            e.kind(),
+            ConvertErrorKind::Base64 {
                 offset: Some(100),
                 found: Some('!'),
                 ..
@@ -181,27 +181,27 @@ fn check_gramjs(v: &Value) -> Result<(), Failed> {
         Err(e) => {
             let ok = match name.as_str() {
                 "version_2" => matches!(
-                    e,
-                    ConvertError::Version {
+                    e.kind(),
+                    ConvertErrorKind::Version {
                         found: Some('2'),
                         ..
                     }
                 ),
-                "all_zero_key" => matches!(e, ConvertError::NoAuthKey { .. }),
+                "all_zero_key" => matches!(e.kind(), ConvertErrorKind::NoAuthKey { .. }),
                 "url_safe_alphabet" | "padding_stripped" => {
-                    matches!(e, ConvertError::Base64 { .. })
+                    matches!(e.kind(), ConvertErrorKind::Base64 { .. })
                 }
                 "truncated_key" => matches!(
-                    e,
-                    ConvertError::Length {
+                    e.kind(),
+                    ConvertErrorKind::Length {
                         unit: "bytes",
                         found: 270,
                         ..
                     }
                 ),
                 "address_length_negative" => matches!(
-                    e,
-                    ConvertError::Invalid {
+                    e.kind(),
+                    ConvertErrorKind::Invalid {
                         field: "the address length",
                         ..
                     }

@@ -451,8 +451,10 @@ fn failed_second_open_keeps_the_claim() -> Result<(), Failed> {
         }
         assert!(matches!(
             pyrosession::convert::detect_and_open(&path),
-            Err(pyrosession::convert::ConvertError::Storage(e))
-                if matches!(e.kind(), StorageErrorKind::InUse { .. })
+            Err(e) if matches!(
+                e.kind(),
+                pyrosession::convert::ConvertErrorKind::Storage(StorageErrorKind::InUse { .. })
+            )
         ));
         assert!(matches!(
             pyrosession::convert::Argument::classify(path.as_os_str()),

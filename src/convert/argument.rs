@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{ConvertError, Input, MAX_TEXT};
+use super::{ConvertError, ConvertErrorKind, Input, MAX_TEXT};
 use crate::storage::{OpenedReadOnly, Storage, StorageError, DEFAULT_WAIT};
 
 /// A SESSION or SOURCE argument, classified ([`Argument::classify`]).
@@ -286,11 +286,7 @@ impl FileArgument {
     /// As [`Input::from_file`].
     pub fn into_input(self) -> Result<Input, ConvertError> {
         let path = self.path;
-        let io = |source| ConvertError::Io {
-            path: path.clone(),
-            doing: "reading the file",
-            source,
-        };
+        let io = |source| ConvertError::io(&path, "reading the file", source);
         match self.content {
             Content::Sqlite { wal } => {
                 match Storage::open_sqlite_read_only(&path, wal, DEFAULT_WAIT)? {
@@ -306,9 +302,12 @@ impl FileArgument {
                 let text = Zeroizing::new(String::from_utf8(std::mem::take(&mut *bytes)).map_err(
                     |e| {
                         drop(Zeroizing::new(e.into_bytes()));
-                        ConvertError::Unrecognised {
-                            detail: format!("{} is neither SQLite nor UTF-8 text", path.display()),
-                        }
+                        ConvertError::new(
+                            path.clone(),
+                            ConvertErrorKind::Unrecognised {
+                                detail: "neither SQLite nor UTF-8 text".to_owned(),
+                            },
+                        )
                     },
                 )?);
                 Input::from_text(&text)

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::{render, Account, Detected, Options, Target};
+use super::{render, Account, ConvertError, Detected, Options, Target};
 
 /// The targets `inspect` reports on: one per library (the file targets need what the strings
 /// need).
@@ -17,7 +17,78 @@ const TARGETS: [Target; 3] = [Target::Pyrogram, Target::Telethon, Target::Gramjs
 pub fn needs(account: &Account, target: Target) -> Option<String> {
     render(account, target, &Options::default())
         .err()
-        .map(|e| e.to_string())
+        .map(|e| with_flags(&e))
+}
+
+/// A conversion's error as the command says it, in its reports and its messages: where the
+/// error says which value is missing, conflicting or unknown, the command's option that gives
+/// it; where the target exists, the option that replaces it (spec/conversions.md §9, §11).
+/// The errors themselves name no option: this is the one place that maps them to flags.
+#[must_use]
+pub fn with_flags(e: &ConvertError) -> String {
+    use super::ConvertErrorKind as E;
+    let list = |items: Vec<&str>| match items.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    match (e.kind(), e.path()) {
+        (E::Missing { fields, .. }, _) => format!(
+            "{e}: pass {}",
+            list(fields.iter().map(|f| flag_hint(*f)).collect())
+        ),
+        (
+            E::Conflict {
+                field,
+                source,
+                option,
+            },
+            _,
+        ) => format!(
+            "the source holds {} {source}, but {} says {option}: leave the option out or make them agree",
+            field.name(),
+            flag(*field)
+        ),
+        (E::UnknownServer { .. }, _) => {
+            format!("{e}; pass {}", flag_hint(super::Field::TestMode))
+        }
+        (E::UnknownDataCenter { .. }, _) => {
+            format!("{e}: pass {}", flag_hint(super::Field::Server))
+        }
+        (E::NotAnIpAddress { .. }, _) => format!("{e}: pass --server with the IP address"),
+        (E::NoIpv6Address { kind, address }, _) => format!(
+            "{}: --ipv6 takes the data-center table's IPv6 address, and the server {address} is not in the table: leave --ipv6 out, or pass --server with the IPv6 address",
+            kind.name()
+        ),
+        (E::Storage(crate::storage::StorageErrorKind::AlreadyExists), Some(p)) => {
+            format!("{} exists; pass --force to replace it", p.display())
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// The option that gives a value a conversion needs.
+fn flag(field: super::Field) -> &'static str {
+    use super::Field as F;
+    match field {
+        F::ApiId => "--api-id",
+        F::UserId => "--user-id",
+        F::IsBot => "--is-bot",
+        F::TestMode => "--test-mode",
+        F::Server => "--server",
+        F::Port => "--port",
+    }
+}
+
+/// How to pass a value a conversion needs, for a message.
+fn flag_hint(field: super::Field) -> &'static str {
+    use super::Field as F;
+    match field {
+        F::IsBot => "--is-bot true or --is-bot false",
+        F::TestMode => "--test-mode true or --test-mode false",
+        F::Server => "--server and --port",
+        other => flag(other),
+    }
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {

@@ -1,19 +1,34 @@
 //! Errors of conversions and of the other libraries' codecs (spec/conversions.md §9).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{Field, Kind, Target};
-use crate::storage::StorageError;
+use crate::storage::{Named, Shown, StorageError, StorageErrorKind};
 use crate::string::DecodeError;
 
-/// What went wrong reading, detecting, converting or writing a session of another library.
+/// What went wrong reading, detecting, converting or writing a session of another library
+/// ([`ConvertError::kind`]), and the file it concerns, if any ([`ConvertError::path`]), named
+/// once (spec/conversions.md §9).
 ///
-/// No variant ever holds or prints key material.
+/// `Display` prints `<file>: <message>` (`<file> is the source; …` for
+/// [`ConvertErrorKind::SameFile`]); an error about no file has no prefix. The message is whole,
+/// with the text of the error that caused it, so [`std::error::Error::source`] returns `None`
+/// and a reporter walking the chain prints nothing twice. No error ever holds or prints key
+/// material.
+#[derive(Debug)]
+pub struct ConvertError {
+    path: Option<PathBuf>,
+    kind: ConvertErrorKind,
+}
+
+/// What went wrong in a conversion, without the file it concerns: [`ConvertError::path`] names
+/// it, once (spec/conversions.md §9).
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum ConvertError {
-    /// The target needs a value the source does not hold and no option gave it.
+pub enum ConvertErrorKind {
+    /// The target needs values the source does not hold and the options do not give: `fields`
+    /// says which (the command names the flag for each).
     Missing {
         /// The target.
         target: Target,
@@ -22,22 +37,23 @@ pub enum ConvertError {
         /// The source's format.
         source: Kind,
     },
-    /// An option gave a value that differs from the one the source holds.
+    /// The options give a value that differs from the one the source holds.
     Conflict {
         /// The value.
         field: Field,
         /// What the source holds.
         source: String,
-        /// What the option says.
+        /// What the options give.
         option: String,
     },
     /// Test mode was to be read from the server's address, which is not in the data-center
-    /// table.
+    /// table: [`Field::TestMode`] must be given.
     UnknownServer {
         /// The address.
         address: String,
     },
-    /// The server was to be taken from the data-center table, which has no such data center.
+    /// The server was to be taken from the data-center table, which has no such data center:
+    /// [`Field::Server`] and [`Field::Port`] must be given.
     UnknownDataCenter {
         /// The data center.
         dc_id: u8,
@@ -85,7 +101,16 @@ pub enum ConvertError {
         /// What is wrong.
         detail: String,
     },
-    /// A Telethon string holds an IP address, and this server is not one.
+    /// The data-center table's IPv6 address was asked for ([`super::Options::ipv6`]), and the
+    /// source's server is not in the table (spec/conversions.md §6.3).
+    NoIpv6Address {
+        /// The source's format.
+        kind: Kind,
+        /// The source's server.
+        address: String,
+    },
+    /// A Telethon string holds an IP address, and this server is not one: [`Field::Server`]
+    /// must be given, as an IP address.
     NotAnIpAddress {
         /// The address.
         address: String,
@@ -97,22 +122,16 @@ pub enum ConvertError {
     },
     /// A Telethon session file of a schema version this crate does not know.
     TelethonVersion {
-        /// The file.
-        path: PathBuf,
         /// The version found, or `None` if there is no single integer version row.
         found: Option<i64>,
     },
     /// A Telethon session file whose tables are not Telethon's.
     TelethonSchema {
-        /// The file.
-        path: PathBuf,
         /// What is missing or wrong.
         detail: String,
     },
     /// A Telethon session file that does not hold exactly one session row.
     SessionRows {
-        /// The file.
-        path: PathBuf,
         /// How many rows it holds.
         found: usize,
     },
@@ -122,21 +141,11 @@ pub enum ConvertError {
         detail: String,
     },
     /// The target is the source file, which a conversion never changes.
-    SameFile {
-        /// The file.
-        path: PathBuf,
-    },
-    /// The target file exists and `--force` was not given.
-    AlreadyExists {
-        /// The file.
-        path: PathBuf,
-    },
+    SameFile,
     /// The target exists and is neither a regular file nor a symbolic link to one (a FIFO, a
     /// socket, a device): nothing is written there, with or without `force`
     /// (spec/conversions.md §5.5).
     NotARegularFile {
-        /// The target.
-        path: PathBuf,
         /// Where the target, a symbolic link, points.
         link_to: Option<PathBuf>,
         /// What is there: `a FIFO`, `a socket`, `a character device`…
@@ -144,34 +153,152 @@ pub enum ConvertError {
     },
     /// A Pyrogram session string was rejected.
     PyrogramString(DecodeError),
-    /// A Pyrogram session file could not be read or written.
-    Storage(StorageError),
-    /// SQLite failed on a Telethon file.
-    Sqlite {
-        /// The file.
-        path: PathBuf,
-        /// What was being done.
-        doing: &'static str,
-        /// SQLite's error.
-        source: rusqlite::Error,
-    },
-    /// The file system failed.
-    Io {
-        /// The path concerned.
-        path: PathBuf,
-        /// What was being done.
-        doing: &'static str,
-        /// The error.
-        source: std::io::Error,
-    },
+    /// A Pyrogram session file could not be read or written, or the file system failed while a
+    /// file was read or written: the storage's error, whose file [`ConvertError::path`] names.
+    /// A target that exists and may not be replaced is [`StorageErrorKind::AlreadyExists`].
+    Storage(StorageErrorKind),
+    /// SQLite failed on a Telethon session file ([`StorageErrorKind::Sqlite`]), or another
+    /// client holds it ([`StorageErrorKind::InUse`]). A failure of SQLite is shown as
+    /// `<file>: <what was being done>: <SQLite's message>`.
+    TelethonFile(StorageErrorKind),
 }
 
+impl ConvertError {
+    /// What went wrong.
+    #[must_use]
+    pub fn kind(&self) -> &ConvertErrorKind {
+        &self.kind
+    }
+
+    /// What went wrong, taken out of the error.
+    #[must_use]
+    pub fn into_kind(self) -> ConvertErrorKind {
+        self.kind
+    }
+
+    /// The file the error concerns: the file read, the Telethon file, the target; `None` for an
+    /// error about no file (a string, the options).
+    #[must_use]
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The storage's error kind, where the error is one: of a Pyrogram file, of the file system,
+    /// or of SQLite on a Telethon file.
+    #[must_use]
+    pub fn storage_kind(&self) -> Option<&StorageErrorKind> {
+        match &self.kind {
+            ConvertErrorKind::Storage(k) | ConvertErrorKind::TelethonFile(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The same error naming `source`, the file a session was read from, where it is about
+    /// what that file holds (a value out of range, no auth key, broken JSON, a damaged string)
+    /// and names no file yet; any other error is returned as it is (spec/conversions.md §9).
+    #[must_use]
+    pub fn at(self, source: Option<&Path>) -> Self {
+        Named::at(self, source)
+    }
+
+    /// The error `kind` about the file `path`.
+    pub(crate) fn new(path: impl Into<Option<PathBuf>>, kind: ConvertErrorKind) -> Self {
+        ConvertError {
+            path: path.into(),
+            kind,
+        }
+    }
+
+    /// The file system failed while `doing` something with `path`.
+    pub(crate) fn io(path: &Path, doing: &'static str, source: std::io::Error) -> Self {
+        Self::new(
+            path.to_path_buf(),
+            ConvertErrorKind::Storage(StorageErrorKind::Io { doing, source }),
+        )
+    }
+
+    /// `path` exists and may not be replaced.
+    pub(crate) fn already_exists(path: &Path) -> Self {
+        Self::new(
+            path.to_path_buf(),
+            ConvertErrorKind::Storage(StorageErrorKind::AlreadyExists),
+        )
+    }
+}
+
+impl From<ConvertErrorKind> for ConvertError {
+    /// An error about no file.
+    fn from(kind: ConvertErrorKind) -> Self {
+        ConvertError { path: None, kind }
+    }
+}
+
+impl From<StorageError> for ConvertError {
+    /// The storage's error, about the same file.
+    fn from(e: StorageError) -> Self {
+        let path = e.path().map(Path::to_path_buf);
+        ConvertError {
+            path,
+            kind: ConvertErrorKind::Storage(e.into_kind()),
+        }
+    }
+}
+
+impl From<DecodeError> for ConvertError {
+    fn from(e: DecodeError) -> Self {
+        ConvertErrorKind::PyrogramString(e).into()
+    }
+}
+
+impl Named for ConvertError {
+    fn path_slot(&mut self) -> &mut Option<PathBuf> {
+        &mut self.path
+    }
+
+    /// An error about what a source holds (a value out of range, a missing key, broken JSON):
+    /// the file it was read from is named where the error names none.
+    fn about_content(&self) -> bool {
+        matches!(
+            self.kind,
+            ConvertErrorKind::Invalid { .. }
+                | ConvertErrorKind::NoAuthKey { .. }
+                | ConvertErrorKind::Json { .. }
+                | ConvertErrorKind::Length { .. }
+                | ConvertErrorKind::Version { .. }
+                | ConvertErrorKind::Base64 { .. }
+                | ConvertErrorKind::Unrecognised { .. }
+                | ConvertErrorKind::PyrogramString(_)
+        )
+    }
+}
+
+/// What a conversion says of a target that is its source, after the target's name.
+const IS_THE_SOURCE: &str =
+    "is the source; a conversion never changes its source: name another target";
+
 impl fmt::Display for ConvertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.kind, self.path()) {
+            (ConvertErrorKind::Storage(k) | ConvertErrorKind::TelethonFile(k), path) => {
+                crate::storage::write_place(f, path, k)?;
+            }
+            (ConvertErrorKind::SameFile, Some(p)) => {
+                return write!(f, "{} {IS_THE_SOURCE}", Shown(p));
+            }
+            (_, Some(p)) => write!(f, "{}: ", Shown(p))?,
+            (_, None) => {}
+        }
+        self.kind.fmt(f)
+    }
+}
+
+impl fmt::Display for ConvertErrorKind {
+    /// The message, without the file: [`ConvertError`]'s `Display` names it first.
     // One arm per variant: splitting the match would only scatter the messages.
     #[allow(clippy::too_many_lines)]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConvertError::Missing {
+            ConvertErrorKind::Missing {
                 target,
                 fields,
                 source,
@@ -183,33 +310,31 @@ impl fmt::Display for ConvertError {
                 };
                 write!(
                     f,
-                    "{} needs {}, which {} does not hold: pass {}",
+                    "{} needs {}, which {} does not hold",
                     target.library(),
                     list(fields.iter().map(|x| x.description()).collect()),
                     source.name(),
-                    list(fields.iter().map(|x| x.hint()).collect())
                 )
             }
-            ConvertError::Conflict {
+            ConvertErrorKind::Conflict {
                 field,
                 source,
                 option,
             } => write!(
                 f,
-                "the source holds {} {source}, but {} says {option}: leave the option out or make them agree",
-                field.name(),
-                field.option()
+                "the source holds {name} {source}, but the {name} given is {option}: leave it out or make them agree",
+                name = field.name(),
             ),
-            ConvertError::UnknownServer { address } => write!(
+            ConvertErrorKind::UnknownServer { address } => write!(
                 f,
-                "cannot tell whether {address} is a test or a production server: it is not in Telegram's data-center table; pass --test-mode true or --test-mode false"
+                "cannot tell whether {address} is a test or a production server: it is not in Telegram's data-center table"
             ),
-            ConvertError::UnknownDataCenter { dc_id, test_mode } => write!(
+            ConvertErrorKind::UnknownDataCenter { dc_id, test_mode } => write!(
                 f,
-                "data center {dc_id} ({}) is not in Telegram's data-center table: pass --server and --port",
+                "data center {dc_id} ({}) is not in Telegram's data-center table",
                 if *test_mode { "test" } else { "production" }
             ),
-            ConvertError::Base64 {
+            ConvertErrorKind::Base64 {
                 kind,
                 offset,
                 found,
@@ -221,7 +346,7 @@ impl fmt::Display for ConvertError {
                     _ => Ok(()),
                 }
             }
-            ConvertError::Length {
+            ConvertErrorKind::Length {
                 kind,
                 unit,
                 expected,
@@ -231,104 +356,162 @@ impl fmt::Display for ConvertError {
                 "{} has {found} {unit}, expected {expected}",
                 kind.name()
             ),
-            ConvertError::Version { kind, found } => match found {
+            ConvertErrorKind::Version { kind, found } => match found {
                 Some(c) => write!(f, "{} begins with '1', not {c:?}", kind.name()),
                 None => write!(f, "{} is empty", kind.name()),
             },
-            ConvertError::NoAuthKey { kind } => write!(
+            ConvertErrorKind::NoAuthKey { kind } => write!(
                 f,
                 "{} holds no auth key (Telethon and GramJS take an all-zero key for none)",
                 kind.name()
             ),
-            ConvertError::Invalid {
+            ConvertErrorKind::Invalid {
                 kind,
                 field,
                 detail,
             } => write!(f, "{}: {field} {detail}", kind.name()),
-            ConvertError::NotAnIpAddress { address } => write!(
+            ConvertErrorKind::NotAnIpAddress { address } => write!(
                 f,
-                "a Telethon string holds the server as an IP address, and {address:?} is not one: pass --server with the IP address"
+                "a Telethon string holds the server as an IP address, and {address:?} is not one"
             ),
-            ConvertError::Json { detail } => {
+            ConvertErrorKind::NoIpv6Address { kind, address } => write!(
+                f,
+                "{}: the data-center table's IPv6 address was asked for, and the server {address} is not in the table",
+                kind.name()
+            ),
+            ConvertErrorKind::Json { detail } => {
                 write!(f, "not a Pyrogram JSON session (≤ 0.14): {detail}")
             }
-            ConvertError::TelethonVersion { path, found } => match found {
+            ConvertErrorKind::TelethonVersion { found } => match found {
                 Some(v) => write!(
                     f,
-                    "{}: Telethon session version {v}, and this crate knows versions 1 to 8",
-                    path.display()
+                    "Telethon session version {v}, and this crate knows versions 1 to 8"
                 ),
-                None => write!(
-                    f,
-                    "{}: the Telethon version table does not hold one integer row",
-                    path.display()
-                ),
+                None => write!(f, "the Telethon version table does not hold one integer row"),
             },
-            ConvertError::TelethonSchema { path, detail } => {
-                write!(f, "{}: not a Telethon session file: {detail}", path.display())
+            ConvertErrorKind::TelethonSchema { detail } => {
+                write!(f, "not a Telethon session file: {detail}")
             }
-            ConvertError::SessionRows { path, found } => write!(
+            ConvertErrorKind::SessionRows { found } => write!(
                 f,
-                "{}: the sessions table holds {found} rows, expected exactly 1",
-                path.display()
+                "the sessions table holds {found} rows, expected exactly 1"
             ),
-            ConvertError::Unrecognised { detail } => write!(
+            ConvertErrorKind::Unrecognised { detail } => write!(
                 f,
                 "not a session of any known format (Pyrogram string or file, Telethon string or file, GramJS string, Pyrogram JSON): {detail}"
             ),
-            ConvertError::SameFile { path } => write!(
-                f,
-                "{} is the source; a conversion never changes its source: name another target",
-                path.display()
-            ),
-            ConvertError::AlreadyExists { path } => write!(
-                f,
-                "{} exists; pass --force to replace it",
-                path.display()
-            ),
-            ConvertError::NotARegularFile {
-                path,
-                link_to,
-                kind,
-            } => {
-                write!(f, "{}: ", path.display())?;
+            ConvertErrorKind::SameFile => write!(f, "the target {IS_THE_SOURCE}"),
+            ConvertErrorKind::NotARegularFile { link_to, kind } => {
                 if let Some(to) = link_to {
                     write!(f, "a symbolic link to {}, ", to.display())?;
                 }
                 write!(f, "{kind}, not a regular file; nothing is written there")
             }
-            ConvertError::PyrogramString(e) => write!(f, "{e}"),
-            ConvertError::Storage(e) => write!(f, "{e}"),
-            ConvertError::Sqlite { path, doing, source } => {
-                write!(f, "{}: {doing}: {source}", path.display())
+            ConvertErrorKind::PyrogramString(e) => write!(f, "{e}"),
+            // A Telethon file's SQLite error says what was being done, then SQLite's message.
+            ConvertErrorKind::TelethonFile(StorageErrorKind::Sqlite { doing, source }) => {
+                write!(f, "{doing}: {source}")
             }
-            ConvertError::Io { path, doing, source } => {
-                write!(f, "{}: {doing}: {source}", path.display())
-            }
+            ConvertErrorKind::Storage(k) | ConvertErrorKind::TelethonFile(k) => k.fmt(f),
         }
     }
 }
 
-impl std::error::Error for ConvertError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ConvertError::PyrogramString(e) => Some(e),
-            ConvertError::Storage(e) => Some(e),
-            ConvertError::Sqlite { source, .. } => Some(source),
-            ConvertError::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// The message holds the text of the error that caused it (a storage's, a string's, the
+/// system's), so `source()` is `None`: a reporter that walks the chain prints each text once.
+impl std::error::Error for ConvertError {}
 
-impl From<StorageError> for ConvertError {
-    fn from(e: StorageError) -> Self {
-        ConvertError::Storage(e)
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::{ConvertError, ConvertErrorKind, Kind};
+    use crate::storage::{Named as _, SqliteError, StorageError, StorageErrorKind};
+    use std::path::{Path, PathBuf};
 
-impl From<DecodeError> for ConvertError {
-    fn from(e: DecodeError) -> Self {
-        ConvertError::PyrogramString(e)
+    /// The path is printed once, before the kind's message; a storage's error reads as the
+    /// storage prints it; a Telethon file's SQLite error says what was being done.
+    #[test]
+    fn the_path_is_named_once() {
+        let file = Path::new("/x/a.session");
+        let rows = ConvertError::new(
+            file.to_path_buf(),
+            ConvertErrorKind::SessionRows { found: 0 },
+        );
+        assert_eq!(
+            rows.to_string(),
+            "/x/a.session: the sessions table holds 0 rows, expected exactly 1"
+        );
+        let storage = StorageError::new(file.to_path_buf(), StorageErrorKind::EmptyFile);
+        let wrapped = ConvertError::from(storage);
+        assert_eq!(wrapped.to_string(), "/x/a.session: the file is empty");
+        assert_eq!(wrapped.path(), Some(file));
+        assert!(matches!(
+            wrapped.storage_kind(),
+            Some(StorageErrorKind::EmptyFile)
+        ));
+        let sqlite = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(11),
+            Some("database disk image is malformed".to_owned()),
+        );
+        let telethon = ConvertError::new(
+            file.to_path_buf(),
+            ConvertErrorKind::TelethonFile(StorageErrorKind::Sqlite {
+                doing: "reading the session",
+                source: SqliteError(sqlite),
+            }),
+        );
+        assert_eq!(
+            telethon.to_string(),
+            "/x/a.session: reading the session: database disk image is malformed"
+        );
+        let same = ConvertError::new(PathBuf::from("/x/b"), ConvertErrorKind::SameFile);
+        assert_eq!(
+            same.to_string(),
+            "/x/b is the source; a conversion never changes its source: name another target"
+        );
+        assert!(std::error::Error::source(&same).is_none());
+    }
+
+    /// `naming` renames only the built file; `at` names the source only in an error about what
+    /// it holds, never over a name already given.
+    #[test]
+    fn naming_and_at_are_the_storage_mechanism() {
+        let (built, shown) = (Path::new("/x/.tmp1"), Path::new("/x/a.session"));
+        let io = ConvertError::io(built, "writing the file", std::io::Error::other("full"));
+        assert_eq!(io.naming(built, shown).path(), Some(shown));
+        let key = ConvertError::from(ConvertErrorKind::NoAuthKey {
+            kind: Kind::TelethonFile,
+        });
+        assert_eq!(key.at(Some(shown)).path(), Some(shown));
+        let exists = ConvertError::already_exists(Path::new("/y"));
+        assert_eq!(exists.at(Some(shown)).path(), Some(Path::new("/y")));
+        let server = ConvertError::from(ConvertErrorKind::UnknownServer {
+            address: "example.org".to_owned(),
+        });
+        assert_eq!(server.at(Some(shown)).path(), None);
+        let named = ConvertError::new(
+            PathBuf::from("/z"),
+            ConvertErrorKind::Unrecognised {
+                detail: "neither SQLite nor UTF-8 text".to_owned(),
+            },
+        );
+        assert_eq!(named.at(Some(shown)).path(), Some(Path::new("/z")));
+    }
+
+    /// A file name that is not UTF-8 is named with each such byte as `\xNN`, so that the file
+    /// can be told (spec/conversions.md §11.2).
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_is_shown_by_its_bytes() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let path = Path::new(std::ffi::OsStr::from_bytes(b"/x/bad\xfe\xff.session"));
+        let e = ConvertError::from(ConvertErrorKind::NoAuthKey {
+            kind: Kind::TelethonFile,
+        })
+        .at(Some(path));
+        assert!(
+            e.to_string()
+                .starts_with("/x/bad\\xfe\\xff.session: a Telethon session file holds no auth key"),
+            "{e}"
+        );
     }
 }

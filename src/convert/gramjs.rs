@@ -5,7 +5,7 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::telethon::{base64_error, body, unheld};
-use super::{Account, ConvertError, Kind, Loss, Options, Server, Target};
+use super::{Account, ConvertError, ConvertErrorKind, Kind, Loss, Options, Server, Target};
 use crate::AuthKey;
 
 /// The shortest address this crate writes: GramJS reads a string whose base64 text is 352
@@ -44,11 +44,12 @@ pub struct GramjsString {
 }
 
 fn invalid(field: &'static str, detail: String) -> ConvertError {
-    ConvertError::Invalid {
+    ConvertErrorKind::Invalid {
         kind: Kind::GramjsString,
         field,
         detail,
     }
+    .into()
 }
 
 fn check_address(address: &str) -> Result<(), ConvertError> {
@@ -94,12 +95,13 @@ pub fn decode(s: &str) -> Result<GramjsString, ConvertError> {
             .map_err(|e| base64_error(kind, &e, text, 1))?,
     );
     if bytes.len() < 3 {
-        return Err(ConvertError::Length {
+        return Err(ConvertErrorKind::Length {
             kind,
             unit: "bytes",
             expected: "5 + address + 256",
             found: bytes.len(),
-        });
+        }
+        .into());
     }
     let len = i16::from_be_bytes([bytes[1], bytes[2]]);
     let len = usize::try_from(len)
@@ -112,12 +114,13 @@ pub fn decode(s: &str) -> Result<GramjsString, ConvertError> {
             )
         })?;
     if bytes.len() != 5 + len + AuthKey::LEN {
-        return Err(ConvertError::Length {
+        return Err(ConvertErrorKind::Length {
             kind,
             unit: "bytes",
             expected: "5 + address + 256",
             found: bytes.len(),
-        });
+        }
+        .into());
     }
     let address = std::str::from_utf8(&bytes[3..3 + len])
         .map_err(|_| invalid("the server address", "is not UTF-8".to_owned()))?
@@ -129,13 +132,13 @@ pub fn decode(s: &str) -> Result<GramjsString, ConvertError> {
     ])))?;
     let key = &bytes[5 + len..];
     if key.iter().all(|&b| b == 0) {
-        return Err(ConvertError::NoAuthKey { kind });
+        return Err(ConvertErrorKind::NoAuthKey { kind }.into());
     }
     Ok(GramjsString {
         dc_id: bytes[0],
         address,
         port,
-        auth_key: AuthKey::from_slice(key).map_err(|e| ConvertError::Length {
+        auth_key: AuthKey::from_slice(key).map_err(|e| ConvertErrorKind::Length {
             kind,
             unit: "key bytes",
             expected: "256",
@@ -181,7 +184,7 @@ impl GramjsString {
     ) -> Result<GramjsString, ConvertError> {
         // The source holds no key (spec/conversions.md §9 names the source).
         if account.auth_key.as_bytes().iter().all(|&b| b == 0) {
-            return Err(ConvertError::NoAuthKey { kind: account.kind });
+            return Err(ConvertErrorKind::NoAuthKey { kind: account.kind }.into());
         }
         let server = account.server(options, Target::Gramjs)?;
         check_address(&server.address)?;

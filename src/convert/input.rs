@@ -13,7 +13,7 @@ use super::gramjs::{self, GramjsString};
 use super::legacy_json::{self, JsonSession};
 use super::telethon::{self, TelethonString};
 use super::telethon_file::TelethonFile;
-use super::{pyrogram, Account, ConvertError, Kind};
+use super::{pyrogram, Account, ConvertError, ConvertErrorKind, Kind};
 use crate::storage::Storage;
 use crate::string::{decode_compat, Decoded, Format};
 
@@ -77,12 +77,14 @@ impl Input {
                 Ok(serde_json::Value::Object(m)) if crate::storage::is_json_session(&m) => {
                     legacy_json::from_object(&m).map(Input::PyrogramJson)
                 }
-                Ok(_) => Err(ConvertError::Unrecognised {
+                Ok(_) => Err(ConvertErrorKind::Unrecognised {
                     detail: "JSON without dc_id and auth_key".to_owned(),
-                }),
-                Err(e) => Err(ConvertError::Json {
+                }
+                .into()),
+                Err(e) => Err(ConvertErrorKind::Json {
                     detail: e.to_string(),
-                }),
+                }
+                .into()),
             };
         }
         let chars = t.chars().count();
@@ -114,7 +116,7 @@ impl Input {
         if let Ok(d) = decode_compat(t) {
             return Ok(Input::PyrogramString(d));
         }
-        Err(ConvertError::Unrecognised {
+        Err(ConvertErrorKind::Unrecognised {
             detail: if t.is_empty() {
                 "empty text".to_owned()
             } else {
@@ -125,7 +127,8 @@ impl Input {
                     None => format!("a text of {chars} characters"),
                 }
             },
-        })
+        }
+        .into())
     }
 
     /// Says which format a file is and reads it (spec/conversions.md §3.2): an SQLite file is a

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use super::{Account, CachedPeer, ConvertError, Kind, Loss};
+use super::{Account, CachedPeer, ConvertError, ConvertErrorKind, Kind, Loss};
 use crate::storage::UnreadablePeer;
 use crate::AuthKey;
 
@@ -40,9 +40,10 @@ pub struct JsonSession {
 }
 
 fn err(detail: impl Into<String>) -> ConvertError {
-    ConvertError::Json {
+    ConvertErrorKind::Json {
         detail: detail.into(),
     }
+    .into()
 }
 
 fn object<'a>(

@@ -4,8 +4,8 @@
 //! Every source is read into one hub, an [`Account`]: the fields any of the formats holds, each
 //! `None` where the source does not hold it, and the cached peers. A target then takes what it
 //! needs from the hub, from an explicit [`Options`] value, or from Telegram's data-center
-//! table ([`dc`]); anything else stops the conversion with a [`ConvertError`] naming the option
-//! to pass. Nothing is guessed. What the target cannot hold is reported as [`Loss`]es.
+//! table ([`dc`]); anything else stops the conversion with a [`ConvertError`] naming the value
+//! to give. Nothing is guessed. What the target cannot hold is reported as [`Loss`]es.
 //!
 //! ```
 //! use pyrosession::convert::{read_text, render, Options, Target};
@@ -44,14 +44,14 @@ use std::fmt;
 pub use argument::{
     check_session_file, check_target, could_be_session_string, Argument, FileArgument, Refusal,
 };
-pub use error::ConvertError;
+pub use error::{ConvertError, ConvertErrorKind};
 pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
 pub use input::{
     detect_and_open, detect_file, detect_text, read_detected, read_path, read_text,
     read_text_bytes, Detected, Input, MAX_TEXT,
 };
 pub use loss::Loss;
-pub use write::{write_file, write_string_file};
+pub use write::{not_the_source, write_file, write_string_file};
 
 use crate::peer::PeerType;
 use crate::AuthKey;
@@ -194,32 +194,6 @@ impl Field {
             Field::TestMode => "to know whether the session is for the test servers",
             Field::Server => "the server's address",
             Field::Port => "the server's port",
-        }
-    }
-
-    /// The option that gives it.
-    #[must_use]
-    pub const fn option(self) -> &'static str {
-        match self {
-            Field::ApiId => "--api-id",
-            Field::UserId => "--user-id",
-            Field::IsBot => "--is-bot",
-            Field::TestMode => "--test-mode",
-            Field::Server => "--server",
-            Field::Port => "--port",
-        }
-    }
-
-    /// How to pass it, for a message.
-    #[must_use]
-    pub const fn hint(self) -> &'static str {
-        match self {
-            Field::ApiId => "--api-id",
-            Field::UserId => "--user-id",
-            Field::IsBot => "--is-bot true or --is-bot false",
-            Field::TestMode => "--test-mode true or --test-mode false",
-            Field::Server => "--server and --port",
-            Field::Port => "--port",
         }
     }
 }
@@ -374,7 +348,7 @@ pub fn render(
         Target::Pyrogram | Target::PyrogramFile => {
             let session = pyrogram::session(account, target, options, &mut losses)?;
             crate::string::encode(&session, crate::string::Format::V2).map_err(|e| {
-                ConvertError::Invalid {
+                ConvertErrorKind::Invalid {
                     kind: Kind::PyrogramString,
                     field: "session",
                     detail: e.to_string(),
@@ -418,11 +392,12 @@ fn pick<T: PartialEq + fmt::Display + Clone>(
     option: Option<&T>,
 ) -> Result<Option<T>, ConvertError> {
     match (source, option) {
-        (Some(s), Some(o)) if s != o => Err(ConvertError::Conflict {
+        (Some(s), Some(o)) if s != o => Err(ConvertErrorKind::Conflict {
             field,
             source: s.to_string(),
             option: o.to_string(),
-        }),
+        }
+        .into()),
         (Some(v), _) | (None, Some(v)) => Ok(Some(v.clone())),
         (None, None) => Ok(None),
     }
@@ -475,14 +450,18 @@ impl Account {
         match &self.server {
             Some(server) => dc::by_address(&server.address)
                 .map(|d| d.test_mode)
-                .ok_or_else(|| ConvertError::UnknownServer {
-                    address: server.address.clone(),
+                .ok_or_else(|| {
+                    ConvertErrorKind::UnknownServer {
+                        address: server.address.clone(),
+                    }
+                    .into()
                 }),
-            None => Err(ConvertError::Missing {
+            None => Err(ConvertErrorKind::Missing {
                 target,
                 fields: vec![Field::TestMode],
                 source: self.kind,
-            }),
+            }
+            .into()),
         }
     }
 
@@ -503,22 +482,21 @@ impl Account {
             match dc::by_address(a) {
                 Some(entry) => *a = entry.ipv6.to_owned(),
                 None => {
-                    return Err(ConvertError::Invalid {
+                    return Err(ConvertErrorKind::NoIpv6Address {
                         kind: self.kind,
-                        field: "--ipv6",
-                        detail: format!(
-                            "takes the data-center table's IPv6 address, and the server {a} is not in the table: leave --ipv6 out, or pass --server with the IPv6 address"
-                        ),
-                    })
+                        address: a.clone(),
+                    }
+                    .into())
                 }
             }
         }
         // What is wrong with the address is said before what is missing beside it.
         if let Some(address) = address.as_ref().filter(|_| target == Target::Telethon) {
             if address.parse::<std::net::IpAddr>().is_err() {
-                return Err(ConvertError::NotAnIpAddress {
+                return Err(ConvertErrorKind::NotAnIpAddress {
                     address: address.clone(),
-                });
+                }
+                .into());
             }
         }
         let port = pick(
@@ -535,20 +513,22 @@ impl Account {
                         port: dc::PORT,
                     })
                 } else {
-                    Err(ConvertError::Missing {
+                    Err(ConvertErrorKind::Missing {
                         target,
                         fields: vec![Field::Port],
                         source: self.kind,
-                    })
+                    }
+                    .into())
                 }
             }
             (None, port) => {
                 let test_mode = self.test_mode(options, target)?;
-                let entry =
-                    dc::lookup(self.dc_id, test_mode).ok_or(ConvertError::UnknownDataCenter {
+                let entry = dc::lookup(self.dc_id, test_mode).ok_or(
+                    ConvertErrorKind::UnknownDataCenter {
                         dc_id: self.dc_id,
                         test_mode,
-                    })?;
+                    },
+                )?;
                 Ok(Server {
                     address: (if options.ipv6 { entry.ipv6 } else { entry.ipv4 }).to_owned(),
                     port: port.unwrap_or(dc::PORT),

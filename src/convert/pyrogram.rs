@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use super::{dc, Account, CachedPeer, ConvertError, Field, Kind, Loss, Options, Server, Target};
+use super::{
+    dc, Account, CachedPeer, ConvertError, ConvertErrorKind, Field, Kind, Loss, Options, Server,
+    Target,
+};
 use crate::peer::{Peer, PeerType};
 use crate::storage::Storage;
 use crate::Session;
@@ -28,11 +31,12 @@ pub(super) fn from_decoded(decoded: crate::string::Decoded) -> Account {
 }
 
 fn invalid(field: &'static str, detail: String) -> ConvertError {
-    ConvertError::Invalid {
+    ConvertErrorKind::Invalid {
         kind: Kind::PyrogramFile,
         field,
         detail,
     }
+    .into()
 }
 
 /// Reads a Pyrogram (or fork's) session file, as opened (read-only) by detection.
@@ -55,7 +59,7 @@ pub(super) fn read_storage(storage: &Storage) -> Result<Account, ConvertError> {
                 .map_err(|_| invalid("user_id", format!("is {u}, expected a positive id")))
         })
         .transpose()?;
-    let auth_key = f.auth_key.ok_or(ConvertError::NoAuthKey {
+    let auth_key = f.auth_key.ok_or(ConvertErrorKind::NoAuthKey {
         kind: Kind::PyrogramFile,
     })?;
     let server = match (f.server_address, f.port) {
@@ -142,8 +146,8 @@ pub(super) fn session(
     let mut unknown_server = None;
     let test_mode = match account.test_mode(options, target) {
         Ok(t) => Some(t),
-        Err(ConvertError::Missing { .. }) => None,
-        Err(e @ ConvertError::UnknownServer { .. }) => {
+        Err(e) if matches!(e.kind(), ConvertErrorKind::Missing { .. }) => None,
+        Err(e) if matches!(e.kind(), ConvertErrorKind::UnknownServer { .. }) => {
             unknown_server = Some(e);
             None
         }
@@ -168,21 +172,23 @@ pub(super) fn session(
     let (Some(api_id), Some(user_id), Some(is_bot), Some(test_mode)) =
         (api_id, user_id, is_bot, test_mode)
     else {
-        return Err(ConvertError::Missing {
+        return Err(ConvertErrorKind::Missing {
             target,
             fields: missing,
             source: account.kind,
-        });
+        }
+        .into());
     };
     if user_id == 0 || user_id > Session::MAX_USER_ID {
-        return Err(ConvertError::Invalid {
+        return Err(ConvertErrorKind::Invalid {
             kind: Kind::PyrogramString,
             field: "user_id",
             detail: format!(
                 "is {user_id}, and Pyrogram takes 1 to {} (0 means signed out)",
                 Session::MAX_USER_ID
             ),
-        });
+        }
+        .into());
     }
     if let Some(server) = &account.server {
         let table = dc::lookup(account.dc_id, test_mode);

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use super::{Account, ConvertError, Kind, Loss, Options, Server, Target};
+use super::{Account, ConvertError, ConvertErrorKind, Kind, Loss, Options, Server, Target};
 use crate::AuthKey;
 
 /// The length of a string holding an IPv4 address: `1` and 352 base64 characters.
@@ -67,18 +67,19 @@ pub(crate) fn base64_error(
         }
         _ => (None, None),
     };
-    ConvertError::Base64 {
+    ConvertErrorKind::Base64 {
         kind,
         offset,
         found,
     }
+    .into()
 }
 
 /// Checks the version character and returns the base64 text after it.
 pub(crate) fn body(kind: Kind, s: &str) -> Result<&str, ConvertError> {
     match s.chars().next() {
         Some('1') => Ok(&s[1..]),
-        found => Err(ConvertError::Version { kind, found }),
+        found => Err(ConvertErrorKind::Version { kind, found }.into()),
     }
 }
 
@@ -94,12 +95,13 @@ pub fn decode(s: &str) -> Result<TelethonString, ConvertError> {
         IPV4_LEN => 4,
         IPV6_LEN => 16,
         _ => {
-            return Err(ConvertError::Length {
+            return Err(ConvertErrorKind::Length {
                 kind,
                 unit: "characters",
                 expected: "353 (IPv4) or 369 (IPv6)",
                 found: s.chars().count(),
-            })
+            }
+            .into())
         }
     };
     let bytes = Zeroizing::new(
@@ -109,12 +111,13 @@ pub fn decode(s: &str) -> Result<TelethonString, ConvertError> {
     );
     let expected = 1 + ip_len + 2 + AuthKey::LEN;
     if bytes.len() != expected {
-        return Err(ConvertError::Length {
+        return Err(ConvertErrorKind::Length {
             kind,
             unit: "bytes",
             expected: if ip_len == 4 { "263" } else { "275" },
             found: bytes.len(),
-        });
+        }
+        .into());
     }
     let address = if ip_len == 4 {
         IpAddr::from(<[u8; 4]>::try_from(&bytes[1..5]).unwrap_or_default())
@@ -124,13 +127,13 @@ pub fn decode(s: &str) -> Result<TelethonString, ConvertError> {
     let port = u16::from_be_bytes([bytes[1 + ip_len], bytes[2 + ip_len]]);
     let key = &bytes[3 + ip_len..];
     if key.iter().all(|&b| b == 0) {
-        return Err(ConvertError::NoAuthKey { kind });
+        return Err(ConvertErrorKind::NoAuthKey { kind }.into());
     }
     Ok(TelethonString {
         dc_id: bytes[0],
         address,
         port,
-        auth_key: AuthKey::from_slice(key).map_err(|e| ConvertError::Length {
+        auth_key: AuthKey::from_slice(key).map_err(|e| ConvertErrorKind::Length {
             kind,
             unit: "key bytes",
             expected: "256",
@@ -197,13 +200,13 @@ impl TelethonString {
     ) -> Result<TelethonString, ConvertError> {
         // The source holds no key (spec/conversions.md §9 names the source).
         if account.auth_key.as_bytes().iter().all(|&b| b == 0) {
-            return Err(ConvertError::NoAuthKey { kind: account.kind });
+            return Err(ConvertErrorKind::NoAuthKey { kind: account.kind }.into());
         }
         let server = account.server(options, Target::Telethon)?;
         let address = server
             .address
             .parse()
-            .map_err(|_| ConvertError::NotAnIpAddress {
+            .map_err(|_| ConvertErrorKind::NotAnIpAddress {
                 address: server.address.clone(),
             })?;
         losses.extend(unheld(account, Target::Telethon));

@@ -1,14 +1,14 @@
 //! Telethon's SQLite session files, schema versions 1 to 8 read, 7 and 8 written
 //! (spec/conversions.md §2.4).
 
-use crate::storage::StorageErrorKind;
-use std::path::{Path, PathBuf};
+use crate::storage::{SqliteError, StorageErrorKind};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Account, CachedPeer, ConvertError, Kind, Loss, Server};
+use super::{Account, CachedPeer, ConvertError, ConvertErrorKind, Kind, Loss, Server};
 use crate::peer::PeerType;
 use crate::storage::schema::{Shape, TELETHON_TABLES};
 use crate::storage::{UnreadablePeer, DEFAULT_WAIT};
@@ -56,6 +56,32 @@ pub struct TelethonFile {
     pub losses: Vec<Loss>,
 }
 
+/// SQLite's error on the Telethon file `path` while `doing` something; for a read that waited
+/// `waited`, a lock another client holds past the wait is `InUse`, naming the wait
+/// (spec/storage.md §2.5).
+fn sqlite_error(
+    path: &Path,
+    doing: &'static str,
+    source: rusqlite::Error,
+    waited: Option<Duration>,
+) -> ConvertError {
+    let kind = match (&source, waited) {
+        (rusqlite::Error::SqliteFailure(f, _), Some(waited))
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StorageErrorKind::InUse { waited }
+        }
+        _ => StorageErrorKind::Sqlite {
+            doing,
+            source: SqliteError(crate::storage::fixed_text(source)),
+        },
+    };
+    ConvertError::new(path.to_path_buf(), ConvertErrorKind::TelethonFile(kind))
+}
+
 struct Reader<'a> {
     path: &'a Path,
     /// The whole wait of the call, as its `InUse` reports it.
@@ -66,35 +92,18 @@ impl Reader<'_> {
     /// SQLite's error; a lock another client holds past the wait is `InUse`, naming the wait
     /// (spec/storage.md §2.5).
     fn sqlite(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> ConvertError + '_ {
-        move |source| match &source {
-            rusqlite::Error::SqliteFailure(f, _)
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                ConvertError::Storage(crate::storage::StorageError::new(
-                    self.path.to_path_buf(),
-                    StorageErrorKind::InUse { waited: self.wait },
-                ))
-            }
-            _ => ConvertError::Sqlite {
-                path: self.path.to_path_buf(),
-                doing,
-                source: crate::storage::fixed_text(source),
-            },
-        }
+        move |source| sqlite_error(self.path, doing, source, Some(self.wait))
     }
 
     fn schema(&self, detail: String) -> ConvertError {
-        ConvertError::TelethonSchema {
-            path: self.path.to_path_buf(),
-            detail,
-        }
+        ConvertError::new(
+            self.path.to_path_buf(),
+            ConvertErrorKind::TelethonSchema { detail },
+        )
     }
 
     fn invalid(field: &'static str, v: ValueRef<'_>, expected: &str) -> ConvertError {
-        ConvertError::Invalid {
+        ConvertErrorKind::Invalid {
             kind: Kind::TelethonFile,
             field,
             detail: format!(
@@ -102,6 +111,7 @@ impl Reader<'_> {
                 crate::storage::describe_value(v)
             ),
         }
+        .into()
     }
 
     fn columns(&self, conn: &Connection, table: &str) -> Result<Vec<String>, ConvertError> {
@@ -234,17 +244,19 @@ fn read_connection(
     let version = match versions.as_slice() {
         [rusqlite::types::Value::Integer(v)] => *v,
         _ => {
-            return Err(ConvertError::TelethonVersion {
-                path: path.to_path_buf(),
-                found: None,
-            })
+            return Err(ConvertError::new(
+                path.to_path_buf(),
+                ConvertErrorKind::TelethonVersion { found: None },
+            ))
         }
     };
     if !(1..=NEWEST).contains(&version) {
-        return Err(ConvertError::TelethonVersion {
-            path: path.to_path_buf(),
-            found: Some(version),
-        });
+        return Err(ConvertError::new(
+            path.to_path_buf(),
+            ConvertErrorKind::TelethonVersion {
+                found: Some(version),
+            },
+        ));
     }
     let mut losses = Vec::new();
     let (dc_id, server, auth_key) = read_session(r, conn, &mut losses)?;
@@ -378,10 +390,10 @@ fn read_session(
 ) -> Result<(u8, Option<Server>, AuthKey), ConvertError> {
     let rows = r.count(conn, "sessions")?;
     if rows != 1 {
-        return Err(ConvertError::SessionRows {
-            path: r.path.to_path_buf(),
-            found: rows,
-        });
+        return Err(ConvertError::new(
+            r.path.to_path_buf(),
+            ConvertErrorKind::SessionRows { found: rows },
+        ));
     }
     let session_columns = r.columns(conn, "sessions")?;
     let has = |c: &str| crate::storage::schema::named(&session_columns, c);
@@ -406,9 +418,11 @@ fn read_session(
     let row = rows
         .next()
         .map_err(r.sqlite("reading the session"))?
-        .ok_or_else(|| ConvertError::SessionRows {
-            path: r.path.to_path_buf(),
-            found: 0,
+        .ok_or_else(|| {
+            ConvertError::new(
+                r.path.to_path_buf(),
+                ConvertErrorKind::SessionRows { found: 0 },
+            )
         })?;
     let get = |i| row.get_ref(i).map_err(r.sqlite("reading the session"));
     let dc_value = get(0)?;
@@ -434,21 +448,22 @@ fn read_session(
         // Whatever the key's column holds may be key material: its kind and size are shown,
         // never its value (spec/conversions.md §9).
         other => {
-            return Err(ConvertError::Invalid {
+            return Err(ConvertErrorKind::Invalid {
                 kind: Kind::TelethonFile,
                 field: "sessions.auth_key",
                 detail: format!(
                     "is {}, expected a blob of 256 bytes",
                     crate::storage::describe_kind(other)
                 ),
-            })
+            }
+            .into())
         }
     };
-    let key =
-        key.filter(|k| k.as_bytes().iter().any(|&x| x != 0))
-            .ok_or(ConvertError::NoAuthKey {
-                kind: Kind::TelethonFile,
-            })?;
+    let key = key.filter(|k| k.as_bytes().iter().any(|&x| x != 0)).ok_or(
+        ConvertErrorKind::NoAuthKey {
+            kind: Kind::TelethonFile,
+        },
+    )?;
     if int(get(4)?, "sessions.takeout_id")?.is_some() {
         losses.push(Loss::TakeoutId);
     }
@@ -593,11 +608,12 @@ fn check_version(version: u8) -> Result<(), ConvertError> {
     if (7..=8).contains(&version) {
         Ok(())
     } else {
-        Err(ConvertError::Invalid {
+        Err(ConvertErrorKind::Invalid {
             kind: Kind::TelethonFile,
             field: "the version to write",
             detail: format!("is {version}, and this crate writes 7 or 8"),
-        })
+        }
+        .into())
     }
 }
 
@@ -610,15 +626,8 @@ pub(crate) fn fill(
     auth_key: &AuthKey,
     entities: &[Entity],
 ) -> Result<(), ConvertError> {
-    let p = || PathBuf::from(path);
     check_version(version)?;
-    let sqlite = |doing| {
-        move |source| ConvertError::Sqlite {
-            path: p(),
-            doing,
-            source: crate::storage::fixed_text(source),
-        }
-    };
+    let sqlite = |doing| move |source| sqlite_error(path, doing, source, None);
     let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -656,11 +665,8 @@ pub(crate) fn fill(
         }
     }
     tx.commit().map_err(sqlite("committing"))?;
-    conn.close().map_err(|(_, source)| ConvertError::Sqlite {
-        path: p(),
-        doing: "closing",
-        source: crate::storage::fixed_text(source),
-    })
+    conn.close()
+        .map_err(|(_, source)| sqlite_error(path, "closing", source, None))
 }
 
 #[cfg(test)]

@@ -4,15 +4,15 @@
 use crate::storage::{Named as _, StorageErrorKind};
 use std::path::{Path, PathBuf};
 
-use super::{pyrogram, telethon, telethon_file, Account, ConvertError, Loss, Options, Target};
+use super::{
+    pyrogram, telethon, telethon_file, Account, ConvertError, ConvertErrorKind, Loss, Options,
+    Target,
+};
 /// A new empty file beside `path`, made by this call (see [`crate::temporary::create_beside`]),
 /// and its name; its errors name `path`.
 fn temporary(path: &Path) -> Result<(PathBuf, std::fs::File), ConvertError> {
-    crate::temporary::create_beside(path).map_err(|source| ConvertError::Io {
-        path: path.to_path_buf(),
-        doing: "creating the file",
-        source,
-    })
+    crate::temporary::create_beside(path)
+        .map_err(|source| ConvertError::io(path, "creating the file", source))
 }
 
 /// Removes the temporary file `tmp` whatever happened, unless [`publish`] renamed it into
@@ -22,11 +22,8 @@ fn finish<T>(result: Result<T, ConvertError>, tmp: &Path, force: bool) -> Result
     if force && result.is_ok() {
         return result;
     }
-    let removed = crate::temporary::remove_file(tmp).map_err(|source| ConvertError::Io {
-        path: tmp.to_path_buf(),
-        doing: "removing the temporary file",
-        source,
-    });
+    let removed = crate::temporary::remove_file(tmp)
+        .map_err(|source| ConvertError::io(tmp, "removing the temporary file", source));
     result.and_then(|v| removed.map(|()| v))
 }
 
@@ -35,46 +32,11 @@ fn finish<T>(result: Result<T, ConvertError>, tmp: &Path, force: bool) -> Result
 pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError> {
     crate::temporary::create_new(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
-            ConvertError::AlreadyExists {
-                path: path.to_path_buf(),
-            }
+            ConvertError::already_exists(path)
         } else {
-            ConvertError::Io {
-                path: path.to_path_buf(),
-                doing: "creating the file",
-                source,
-            }
+            ConvertError::io(path, "creating the file", source)
         }
     })
-}
-
-/// The same error about `shown` where it names `built`: a file built under a temporary name is
-/// reported under the name the caller asked for.
-fn naming(e: ConvertError, built: &Path, shown: &Path) -> ConvertError {
-    let rename = |p: PathBuf| if p == built { shown.to_path_buf() } else { p };
-    match e {
-        ConvertError::Storage(e) => ConvertError::Storage(e.naming(built, shown)),
-        ConvertError::Sqlite {
-            path,
-            doing,
-            source,
-        } => ConvertError::Sqlite {
-            path: rename(path),
-            doing,
-            source,
-        },
-        ConvertError::Io {
-            path,
-            doing,
-            source,
-        } => ConvertError::Io {
-            path: rename(path),
-            doing,
-            source,
-        },
-        ConvertError::AlreadyExists { path } => ConvertError::AlreadyExists { path: rename(path) },
-        other => other,
-    }
 }
 
 /// The file a write to `path` replaces, or why nothing can be written there
@@ -88,19 +50,13 @@ fn naming(e: ConvertError, built: &Path, shown: &Path) -> ConvertError {
 /// (`DanglingSymlink`); a directory that does not exist (`NoSuchDirectory`).
 fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
     if path.is_dir() {
-        return Err(ConvertError::Io {
-            path: path.to_path_buf(),
-            doing: "writing the file",
-            source: std::io::Error::other("is a directory"),
-        });
+        return Err(ConvertError::io(
+            path,
+            "writing the file",
+            std::io::Error::other("is a directory"),
+        ));
     }
-    let io = |doing: &'static str| {
-        move |source| ConvertError::Io {
-            path: path.to_path_buf(),
-            doing,
-            source,
-        }
-    };
+    let io = |doing: &'static str| move |source| ConvertError::io(path, doing, source);
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io("reading the file's metadata")(e)),
@@ -118,21 +74,25 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
                 Err(e) => return Err(io("following the symbolic link")(e)),
             };
             if let Some(kind) = not_regular(&target) {
-                return Err(ConvertError::NotARegularFile {
-                    path: path.to_path_buf(),
-                    link_to: Some(link_to),
-                    kind,
-                });
+                return Err(ConvertError::new(
+                    path.to_path_buf(),
+                    ConvertErrorKind::NotARegularFile {
+                        link_to: Some(link_to),
+                        kind,
+                    },
+                ));
             }
             return std::fs::canonicalize(path).map_err(io("following the symbolic link"));
         }
         Ok(meta) => {
             if let Some(kind) = not_regular(&meta) {
-                return Err(ConvertError::NotARegularFile {
-                    path: path.to_path_buf(),
-                    link_to: None,
-                    kind,
-                });
+                return Err(ConvertError::new(
+                    path.to_path_buf(),
+                    ConvertErrorKind::NotARegularFile {
+                        link_to: None,
+                        kind,
+                    },
+                ));
             }
             return Ok(path.to_path_buf());
         }
@@ -166,6 +126,18 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Refuses a target `path` that is the file `source` a session was read from, by any name
+/// (`SameFile`): a conversion never changes its source (spec/conversions.md §5.5).
+pub fn not_the_source(source: Option<&Path>, path: &Path) -> Result<(), ConvertError> {
+    if source.is_some_and(|s| same_file(s, path)) {
+        return Err(ConvertError::new(
+            path.to_path_buf(),
+            ConvertErrorKind::SameFile,
+        ));
+    }
+    Ok(())
+}
+
 /// Converts to a file target and writes it at `path` (spec/conversions.md §5.5).
 ///
 /// The file is built under a temporary name in the same directory, with mode 0600, then linked
@@ -181,23 +153,18 @@ pub fn write_file(
     source: Option<&Path>,
 ) -> Result<Vec<Loss>, ConvertError> {
     if !target.is_file() {
-        return Err(ConvertError::Invalid {
+        return Err(ConvertErrorKind::Invalid {
             kind: account.kind,
             field: "the target",
             detail: format!("{target} is a string, not a file"),
-        });
+        }
+        .into());
     }
-    if source.is_some_and(|s| same_file(s, path)) {
-        return Err(ConvertError::SameFile {
-            path: path.to_path_buf(),
-        });
-    }
+    not_the_source(source, path)?;
     let place = check_target(path)?;
     crate::storage::name_fits(&place)?;
     if !force && std::fs::symlink_metadata(path).is_ok() {
-        return Err(ConvertError::AlreadyExists {
-            path: path.to_path_buf(),
-        });
+        return Err(ConvertError::already_exists(path));
     }
     let mut losses = account.losses.clone();
     let (tmp, file) = temporary(&place)?;
@@ -225,7 +192,7 @@ pub fn write_file(
         }
     };
     let published = built
-        .map_err(|e| naming(e, &tmp, path))
+        .map_err(|e| e.naming(&tmp, path))
         .and_then(|()| publish(&tmp, &place, force));
     finish(published, &tmp, force).map(|()| {
         // The losses were found on the way to a Telethon string; the target is the file.
@@ -263,15 +230,9 @@ fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
     };
     result.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
-            ConvertError::AlreadyExists {
-                path: path.to_path_buf(),
-            }
+            ConvertError::already_exists(path)
         } else {
-            ConvertError::Io {
-                path: path.to_path_buf(),
-                doing: "moving the new file into place",
-                source,
-            }
+            ConvertError::io(path, "moving the new file into place", source)
         }
     })
 }
@@ -282,9 +243,7 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
     use std::io::Write as _;
     let place = check_target(path)?;
     if !force && std::fs::symlink_metadata(path).is_ok() {
-        return Err(ConvertError::AlreadyExists {
-            path: path.to_path_buf(),
-        });
+        return Err(ConvertError::already_exists(path));
     }
     let (tmp, mut file) = temporary(&place)?;
     // Written through the descriptor `temporary` opened, never by the name again.
@@ -292,14 +251,10 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
         .write_all(text.as_bytes())
         .and_then(|()| file.write_all(b"\n"))
         .and_then(|()| file.sync_all())
-        .map_err(|source| ConvertError::Io {
-            path: tmp.clone(),
-            doing: "writing the file",
-            source,
-        });
+        .map_err(|source| ConvertError::io(&tmp, "writing the file", source));
     drop(file);
     let published = written
-        .map_err(|e| naming(e, &tmp, path))
+        .map_err(|e| e.naming(&tmp, path))
         .and_then(|()| publish(&tmp, &place, force));
     finish(published, &tmp, force)
 }

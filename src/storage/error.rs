@@ -591,6 +591,24 @@ pub(crate) fn shown_name(name: &str) -> String {
     }
 }
 
+/// A path as an error names it: UTF-8 as it is, and each byte that is not UTF-8 as `\x` and
+/// two lowercase hex digits (`bad\xff.session`), so that the file meant can be told, where
+/// [`Path::display`] would show U+FFFD for any such byte (the command's rule,
+/// spec/conversions.md §11.2).
+pub(crate) struct Shown<'a>(pub(crate) &'a Path);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.0.as_os_str().as_encoded_bytes().utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes `<file>: ` before an error's message: the path once. An error without a file says
 /// `memory storage: ` where it comes from SQLite on a memory storage, and nothing where it is
 /// about no file. A path that is not the path of a file ([`StorageErrorKind::NotAFilePath`])
@@ -605,7 +623,7 @@ pub(crate) fn write_place(
         // Quoted, so that an empty path shows as `""`.
         #[allow(clippy::unnecessary_debug_formatting)]
         (Some(p), K::NotAFilePath) => write!(f, "{:?}: ", p.as_os_str()),
-        (Some(p), _) => write!(f, "{}: ", p.display()),
+        (Some(p), _) => write!(f, "{}: ", Shown(p)),
         (
             None,
             K::Sqlite { .. }

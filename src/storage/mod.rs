@@ -46,7 +46,7 @@ use rusqlite::Connection;
 
 pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
-pub(crate) use error::Named;
+pub(crate) use error::{write_place, Named, Shown};
 pub use error::{
     NotFound, ReadOnlyCause, SideFileProblem, SqliteError, StorageError, StorageErrorKind,
 };
