@@ -92,14 +92,15 @@ impl Input {
             return Ok(Input::PyrogramString(decode_compat(t)?));
         }
         if t.starts_with('1') {
-            if chars == telethon::IPV4_LEN {
-                // GramJS's layout never decodes at this length (the address would have 3
-                // bytes): a Telethon string or nothing.
+            if crate::string::telethon_by_length(chars - 1) {
+                // GramJS reads this length as Telethon's (its layout would never decode here:
+                // the address would have 3 bytes): a Telethon string or nothing.
                 return telethon::decode(t).map(Input::TelethonString);
             }
             if chars == telethon::IPV6_LEN {
-                // GramJS's own rule: its layout when the number after the dc id is an address
-                // length it takes (1 to 100), Telethon's otherwise. At this length it decodes
+                // GramJS's own rule (crate::string::gramjs_layout): its layout when the number
+                // after the dc id is an address length it takes, Telethon's otherwise. At this
+                // length it decodes
                 // only with an address of 15 bytes, which GramJS itself then reads. So a
                 // string both decode is GramJS's, and Telethon's error is the one reported.
                 return match gramjs::decode(t) {
