@@ -233,7 +233,12 @@ impl FileArgument {
     /// JSON session does.
     #[must_use]
     pub fn begins_like_json(&self) -> bool {
-        self.first_byte() == Some(b'{')
+        match &self.content {
+            Content::Sqlite { .. } => false,
+            Content::Bytes { bytes, .. } => {
+                crate::storage::begins_like_json(&bytes[..bytes.len().min(256)])
+            }
+        }
     }
 
     /// The first byte other than white space among the first 256.
@@ -256,7 +261,8 @@ impl FileArgument {
     #[must_use]
     pub fn is_session_file(&self) -> bool {
         match (&self.content, self.first_byte()) {
-            (Content::Sqlite { .. }, _) | (_, Some(b'{')) => true,
+            (Content::Sqlite { .. }, _) => true,
+            _ if self.begins_like_json() => true,
             (_, None) => self.path.extension().is_some_and(|e| e == "session"),
             (_, Some(_)) => false,
         }

@@ -72,7 +72,8 @@ impl Input {
     /// content gets that format's decoding error.
     pub fn from_text(text: &str) -> Result<Input, ConvertError> {
         let t = text.trim();
-        if t.starts_with('{') {
+        // Trimmed, its first byte is no white space: the rule is the file head's.
+        if crate::storage::begins_like_json(t.as_bytes()) {
             return match serde_json::from_str::<serde_json::Value>(t) {
                 Ok(serde_json::Value::Object(m)) if crate::storage::is_json_session(&m) => {
                     legacy_json::from_object(&m).map(Input::PyrogramJson)

@@ -34,7 +34,9 @@ mod shared;
 pub(crate) mod side;
 
 // The one way to open a file named from outside for reading (a FIFO is never waited on).
-pub(crate) use open::{is_json_session, sqlite_header, OpenedReadOnly, OpenedTelethon};
+pub(crate) use open::{
+    begins_like_json, is_json_session, sqlite_header, OpenedReadOnly, OpenedTelethon,
+};
 pub(crate) use side::open_regular;
 
 use std::fmt;
