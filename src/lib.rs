@@ -43,13 +43,13 @@ pub mod auth_key;
 pub mod conform;
 pub mod convert;
 mod escaped_chars;
+mod fs;
 pub mod inspect;
 pub mod peer;
 mod python_digits;
 pub mod session;
 pub mod storage;
 pub mod string;
-mod temporary;
 
 pub use auth_key::{AuthKey, AuthKeyId, AuthKeyLengthError};
 pub use session::Session;
@@ -62,7 +62,7 @@ pub use session::Session;
 /// ending. The library installs no signal handler; the `pyrosession` command calls this from
 /// its own (spec/storage.md §2.7, rule 7). Nothing can be done for SIGKILL.
 pub fn remove_temporary_files() {
-    temporary::remove_all_and_hold();
+    fs::remove_all_and_hold();
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -360,7 +360,7 @@ fn run_in_folder(
     // of an unpredictable name, mode 0700, never one that exists (spec/conformance.md §2.3).
     let tmp = std::env::temp_dir();
     let tmp = std::path::absolute(&tmp).unwrap_or(tmp);
-    let dir: PathBuf = match crate::temporary::create_dir(&tmp, "pyrosession-conform-") {
+    let dir: PathBuf = match crate::fs::create_dir(&tmp, "pyrosession-conform-") {
         Ok(dir) => dir,
         Err(e) => {
             return (
@@ -377,7 +377,7 @@ fn run_in_folder(
     }
     let corpus = ctx.corpus.take();
     let outcome = judge(implementation, scenario, result, reset);
-    let outcome = match crate::temporary::remove_dir(&dir) {
+    let outcome = match crate::fs::remove_dir(&dir) {
         Ok(()) => outcome,
         Err(e) => Outcome::DriverError(match outcome {
             Outcome::Pass => format!("cannot remove {}: {e}", dir.display()),

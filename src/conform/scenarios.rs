@@ -126,7 +126,7 @@ impl<'a> Ctx<'a> {
     pub(super) fn new_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, Fail> {
         use std::io::Write as _;
         let path = self.path(name);
-        crate::temporary::create_new(&path)
+        crate::fs::create_new(&path)
             .and_then(|mut f| f.write_all(bytes))
             .or_else(|e| differs(format!("cannot write {}: {e}", path.display())))?;
         Ok(path)
@@ -329,9 +329,12 @@ pub(super) fn schema_v2() -> String {
 pub(super) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
     let mut bytes = Vec::new();
-    crate::storage::side::open_regular(path)?
-        .take(limit)
-        .read_to_end(&mut bytes)?;
+    let crate::fs::Opened::File(file) = crate::fs::open(path)? else {
+        return Err(std::io::Error::other(
+            "a session file this process has open",
+        ));
+    };
+    file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -377,7 +380,7 @@ pub(crate) fn release_waiting_opens(dir: &Path) {
         };
         for entry in entries.flatten() {
             if entry.file_type().is_ok_and(|t| t.is_fifo()) {
-                drop(crate::storage::side::open_for_writing(&entry.path()));
+                drop(crate::fs::open_for_writing(&entry.path(), 0));
             }
         }
     }
@@ -812,10 +815,8 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_check_waiting_on_a_fifo_is_bounded_and_released() {
-        let dir = std::env::temp_dir().join(format!(
-            "pyrosession-check-{}",
-            crate::temporary::unpredictable()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("pyrosession-check-{}", crate::fs::unpredictable()));
         std::fs::create_dir(&dir).unwrap();
         let fifo = dir.join("f.session");
         assert!(std::process::Command::new("mkfifo")

@@ -199,25 +199,26 @@ impl FileArgument {
     #[must_use]
     pub fn read(path: &Path) -> FileArgument {
         let path = path.to_path_buf();
-        if let Some(wal) = crate::storage::held::held(&path) {
-            return FileArgument {
-                path,
-                content: Content::Sqlite { wal },
-            };
-        }
+        // The one gate to files answers for a file a storage of this process holds without
+        // opening it (spec/storage.md §2.5).
         let mut bytes = Zeroizing::new(Vec::with_capacity(20));
-        let read = crate::storage::open_regular(&path).and_then(|mut file| {
+        let read = crate::fs::open(&path).and_then(|opened| {
+            let mut file = match opened {
+                crate::fs::Opened::Held { wal } => return Ok(Some(wal)),
+                crate::fs::Opened::File(file) => file,
+            };
             (&mut file).take(20).read_to_end(&mut bytes)?;
-            if crate::storage::sqlite_header(&bytes).is_some() {
-                return Ok(());
+            if let Some(wal) = crate::storage::sqlite_header(&bytes) {
+                return Ok(Some(wal));
             }
-            read_up_to_limit(file, &mut bytes)
+            read_up_to_limit(file, &mut bytes).map(|()| None)
         });
-        let content = match crate::storage::sqlite_header(&bytes) {
-            Some(wal) => Content::Sqlite { wal },
-            None => Content::Bytes {
+        let content = match read {
+            Ok(Some(wal)) => Content::Sqlite { wal },
+            Ok(None) => Content::Bytes { bytes, error: None },
+            Err(e) => Content::Bytes {
                 bytes,
-                error: read.err(),
+                error: Some(e),
             },
         };
         FileArgument { path, content }
@@ -580,6 +581,13 @@ mod tests {
             FileArgument::read(&sqlite).into_input(),
             Ok(Input::PyrogramFile(_))
         ));
+
+        // A file a storage of this process holds is SQLite, and is not read as text.
+        let held = Storage::open_file(&sqlite).unwrap();
+        let f = FileArgument::read(&sqlite);
+        assert!(f.is_session_file());
+        assert_eq!(f.text().unwrap_err().kind(), io::ErrorKind::InvalidData);
+        drop(held);
 
         let latin1 = dir.join("latin1.txt");
         std::fs::write(&latin1, b"\xe9\xe9\n").unwrap();

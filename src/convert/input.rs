@@ -329,7 +329,7 @@ mod tests {
         let input = Input::from_file(&path).unwrap();
         assert_eq!(input.kind(), Kind::TelethonFile);
         assert_eq!(input.detail(), "version 8");
-        assert!(crate::storage::held::held(&path).is_none());
+        assert!(crate::fs::held(&path).is_none());
         assert_eq!(
             input.into_account().unwrap(),
             super::super::telethon_file::read(&path)
@@ -340,10 +340,10 @@ mod tests {
         let path = copy("pyrogram-2.0.106.session");
         let input = Input::from_file(&path).unwrap();
         assert!(matches!(input, Input::PyrogramFile(_)));
-        assert!(crate::storage::held::held(&path).is_some());
+        assert!(crate::fs::held(&path).is_some());
         assert_eq!(input.detail(), "pyrogram v3");
         drop(input);
-        assert!(crate::storage::held::held(&path).is_none());
+        assert!(crate::fs::held(&path).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -264,16 +264,15 @@ pub(super) fn create(
     session: &Session,
     peers: &[(Peer, i64)],
 ) -> Result<(), ConvertError> {
-    // `path` is an empty file the caller made: the schema and the session are built in it,
-    // then the peers are written through a storage opened on it.
-    crate::storage::build_new_file(path, path, Some(session))?;
-    let mut storage = Storage::open_file(path)?;
-    // Oldest first, so that of two rows for one id the newer is kept; one transaction, each
-    // peer with its own date.
-    let mut sorted: Vec<&(Peer, i64)> = peers.iter().collect();
-    sorted.sort_by_key(|(_, date)| *date);
-    let batch: Vec<Peer> = sorted.iter().map(|(p, _)| p.clone()).collect();
-    storage.cache_peers(&batch, |i| sorted[i].1)?;
-    storage.close()?;
+    // `path` is an empty file the caller made: the schema, the session and the peers are
+    // written in it through one connection.
+    crate::storage::build_new_file(path, path, Some(session), |storage| {
+        // Oldest first, so that of two rows for one id the newer is kept; one transaction, each
+        // peer with its own date.
+        let mut sorted: Vec<&(Peer, i64)> = peers.iter().collect();
+        sorted.sort_by_key(|(_, date)| *date);
+        let batch: Vec<Peer> = sorted.iter().map(|(p, _)| p.clone()).collect();
+        storage.cache_peers(&batch, |i| sorted[i].1)
+    })?;
     Ok(())
 }

@@ -678,8 +678,8 @@ mod tests {
     /// §2.5).
     #[test]
     fn a_read_waits_only_what_is_left_of_the_wait() {
-        let dir = crate::temporary::create_dir(&std::env::temp_dir(), "pyrosession-unit-")
-            .expect("folder");
+        let dir =
+            crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("folder");
         let path = dir.join("t.session");
         let server = Server {
             address: "149.154.167.51".to_owned(),
@@ -705,6 +705,6 @@ mod tests {
         );
         drop(holder);
         assert!(read_until(&path, wait, Some(started)).is_ok());
-        crate::temporary::remove_dir(&dir).expect("remove");
+        crate::fs::remove_dir(&dir).expect("remove");
     }
 }

@@ -8,29 +8,10 @@ use super::{
     pyrogram, telethon, telethon_file, Account, ConvertError, ConvertErrorKind, Loss, Options,
     Target,
 };
-/// A new empty file beside `path`, made by this call (see [`crate::temporary::create_beside`]),
-/// and its name; its errors name `path`.
-fn temporary(path: &Path) -> Result<(PathBuf, std::fs::File), ConvertError> {
-    crate::temporary::create_beside(path)
-        .map_err(|source| ConvertError::io(path, "creating the file", source))
-}
-
-/// Removes the temporary file `tmp` whatever happened, unless [`publish`] renamed it into
-/// place; failing that is reported, naming it, unless an earlier error is (spec/conversions.md
-/// §5.5).
-fn finish<T>(result: Result<T, ConvertError>, tmp: &Path, force: bool) -> Result<T, ConvertError> {
-    if force && result.is_ok() {
-        return result;
-    }
-    let removed = crate::temporary::remove_file(tmp)
-        .map_err(|source| ConvertError::io(tmp, "removing the temporary file", source));
-    result.and_then(|v| removed.map(|()| v))
-}
-
 /// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
-/// no other user can read the key even for a moment (see [`crate::temporary::create_new`]).
+/// no other user can read the key even for a moment (see [`crate::fs::create_new`]).
 pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError> {
-    crate::temporary::create_new(path).map_err(|source| {
+    crate::fs::create_new(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ConvertError::already_exists(path)
         } else {
@@ -73,7 +54,7 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
                 }
                 Err(e) => return Err(io("following the symbolic link")(e)),
             };
-            if let Some(kind) = not_regular(&target) {
+            if let Some(kind) = crate::fs::not_regular(&target) {
                 return Err(ConvertError::new(
                     path.to_path_buf(),
                     ConvertErrorKind::NotARegularFile {
@@ -85,7 +66,7 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
             return std::fs::canonicalize(path).map_err(io("following the symbolic link"));
         }
         Ok(meta) => {
-            if let Some(kind) = not_regular(&meta) {
+            if let Some(kind) = crate::fs::not_regular(&meta) {
                 return Err(ConvertError::new(
                     path.to_path_buf(),
                     ConvertErrorKind::NotARegularFile {
@@ -106,30 +87,10 @@ fn check_target(path: &Path) -> Result<PathBuf, ConvertError> {
     }
 }
 
-/// What `meta`'s file is, in words, where it is not a regular file.
-#[cfg(unix)]
-fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
-    crate::storage::not_regular(meta)
-}
-
-/// What `meta`'s file is, in words, where it is not a regular file.
-#[cfg(not(unix))]
-fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
-    (!meta.is_file()).then_some("not a regular file")
-}
-
-/// Whether two paths name one file.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
 /// Refuses a target `path` that is the file `source` a session was read from, by any name
 /// (`SameFile`): a conversion never changes its source (spec/conversions.md §5.5).
 pub fn not_the_source(source: Option<&Path>, path: &Path) -> Result<(), ConvertError> {
-    if source.is_some_and(|s| same_file(s, path)) {
+    if source.is_some_and(|s| crate::fs::same_file(s, path)) {
         return Err(ConvertError::new(
             path.to_path_buf(),
             ConvertErrorKind::SameFile,
@@ -167,14 +128,13 @@ pub fn write_file(
         return Err(ConvertError::already_exists(path));
     }
     let mut losses = account.losses.clone();
-    let (tmp, file) = temporary(&place)?;
-    drop(file);
-    let built = if target == Target::PyrogramFile {
-        let session = pyrogram::session(account, target, options, &mut losses)?;
-        let peers = pyrogram::peers(account, &mut losses);
-        pyrogram::create(&tmp, &session, &peers)
-    } else {
-        {
+    let build = |tmp: &Path, file: std::fs::File| {
+        drop(file);
+        let built = if target == Target::PyrogramFile {
+            let session = pyrogram::session(account, target, options, &mut losses)?;
+            let peers = pyrogram::peers(account, &mut losses);
+            pyrogram::create(tmp, &session, &peers)
+        } else {
             let t = telethon::TelethonString::from_account(account, options, &mut losses)?;
             let server = super::Server {
                 address: t.address.to_string(),
@@ -182,19 +142,17 @@ pub fn write_file(
             };
             let entities = telethon_file::entities(&account.peers, &mut losses);
             telethon_file::fill(
-                &tmp,
+                tmp,
                 options.telethon_version,
                 t.dc_id,
                 &server,
                 &t.auth_key,
                 &entities,
             )
-        }
+        };
+        built.map_err(|e| e.naming(tmp, path))
     };
-    let published = built
-        .map_err(|e| e.naming(&tmp, path))
-        .and_then(|()| publish(&tmp, &place, force));
-    finish(published, &tmp, force).map(|()| {
+    publish(&place, build, force).map(|()| {
         // The losses were found on the way to a Telethon string; the target is the file.
         for l in &mut losses {
             if let Loss::FieldsNotHeld { target: t, .. } = l {
@@ -205,8 +163,9 @@ pub fn write_file(
     })
 }
 
-/// Puts the finished temporary file at `path`: a hard link, which fails if `path` exists, or
-/// with `force` a rename over it.
+/// Builds the file with `build` under a temporary name beside `path` and puts it at `path`
+/// ([`crate::fs::publish`]): a hard link, which fails if `path` exists, or with `force` a
+/// rename over it.
 ///
 /// A session file at `path` is replaced only with its lock held: a client that holds it (a
 /// storage of this crate, a Pyrogram process in the middle of a write) makes this fail with
@@ -214,25 +173,32 @@ pub fn write_file(
 /// none can begin to write the old file while it is replaced; its `-wal`, `-shm` and `-journal`
 /// go with it, so that no old WAL is read into the new file (spec/conversions.md §5.5,
 /// spec/storage.md §2.9).
-fn publish(tmp: &Path, path: &Path, force: bool) -> Result<(), ConvertError> {
-    let result = if force {
-        let lock = crate::storage::lock_for_replacement(path, crate::storage::DEFAULT_WAIT)?;
-        let renamed = std::fs::rename(tmp, path);
-        if renamed.is_ok() {
-            // In place now: no longer a temporary file to remove if a signal stops the command.
-            crate::temporary::forget(tmp);
-            lock.remove_side_files(path)?;
-        }
-        drop(lock);
-        renamed
-    } else {
-        std::fs::hard_link(tmp, path)
-    };
-    result.map_err(|source| {
+fn publish(
+    path: &Path,
+    build: impl FnOnce(&Path, std::fs::File) -> Result<(), ConvertError>,
+    force: bool,
+) -> Result<(), ConvertError> {
+    let placing = |source: std::io::Error| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ConvertError::already_exists(path)
         } else {
             ConvertError::io(path, "moving the new file into place", source)
+        }
+    };
+    let put = |tmp: &Path| {
+        if !force {
+            return crate::fs::link(tmp, path).map_err(placing);
+        }
+        let lock = crate::storage::lock_for_replacement(path, crate::storage::DEFAULT_WAIT)?;
+        crate::fs::rename_over(tmp, path).map_err(placing)?;
+        lock.remove_side_files(path)?;
+        Ok(())
+    };
+    crate::fs::publish(path, build, put, |failure| match failure {
+        crate::fs::Failure::Creating(source) => ConvertError::io(path, "creating the file", source),
+        // Reported unless an earlier error is (spec/conversions.md §5.5).
+        crate::fs::Failure::Removing(tmp, source) => {
+            ConvertError::io(&tmp, "removing the temporary file", source)
         }
     })
 }
@@ -245,16 +211,15 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
     if !force && std::fs::symlink_metadata(path).is_ok() {
         return Err(ConvertError::already_exists(path));
     }
-    let (tmp, mut file) = temporary(&place)?;
-    // Written through the descriptor `temporary` opened, never by the name again.
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .and_then(|()| file.sync_all())
-        .map_err(|source| ConvertError::io(&tmp, "writing the file", source));
-    drop(file);
-    let published = written
-        .map_err(|e| e.naming(&tmp, path))
-        .and_then(|()| publish(&tmp, &place, force));
-    finish(published, &tmp, force)
+    publish(
+        &place,
+        |_, mut file| {
+            // Written through the descriptor the gate opened, never by the name again.
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.write_all(b"\n"))
+                .and_then(|()| file.sync_all())
+                .map_err(|source| ConvertError::io(path, "writing the file", source))
+        },
+        force,
+    )
 }

@@ -25,7 +25,6 @@
 mod engine;
 mod error;
 mod fields;
-pub(crate) mod held;
 mod open;
 mod peers;
 mod salvage;
@@ -33,11 +32,9 @@ pub(crate) mod schema;
 mod shared;
 pub(crate) mod side;
 
-// The one way to open a file named from outside for reading (a FIFO is never waited on).
 pub(crate) use open::{
     begins_like_json, is_json_session, sqlite_header, OpenedReadOnly, OpenedTelethon,
 };
-pub(crate) use side::open_regular;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -45,6 +42,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use rusqlite::Connection;
+
+use crate::fs::identity;
 
 pub use engine::SessionStore;
 pub(crate) use error::fixed_text;
@@ -64,8 +63,6 @@ pub use salvage::{
 pub use schema::{Dialect, SCHEMA_V3};
 pub use shared::SharedStorage;
 pub(crate) use side::name_fits;
-#[cfg(unix)]
-pub(crate) use side::not_regular;
 
 /// Seconds after which a cached username is stale, either way (`USERNAME_TTL`, spec/storage.md §6.5).
 pub const USERNAME_TTL: i64 = 8 * 60 * 60;
@@ -183,9 +180,9 @@ pub struct Storage {
     /// reads must not hold the writer back.
     read_only: Option<ReadOnly>,
     /// The storage's hold on its file, which keeps this process from reading the file's bytes
-    /// outside SQLite while it is open (see [`held`]). Declared after `conn`, so that it is let
+    /// outside SQLite while it is open (see [`crate::fs::hold`]). Declared after `conn`, so that it is let
     /// go after the connection has closed.
-    hold: Option<held::Hold>,
+    hold: Option<crate::fs::Hold>,
     /// The file itself, as the open found it: absolute, symbolic links followed. `delete()`
     /// removes this, not the path as given, which a change of working directory or of a link's
     /// target would make another file.
@@ -231,21 +228,6 @@ pub(crate) struct FileState {
     wal: PathBuf,
     main: Option<(u64, Option<std::time::SystemTime>, u64)>,
     wal_exists: bool,
-}
-
-/// The device and inode of the file at `path`, following links; `None` where it is gone, or
-/// where files have no such identity.
-pub(crate) fn identity(path: &Path) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
 }
 
 impl FileState {
@@ -391,7 +373,7 @@ impl Storage {
         };
         // Only the file this storage opened is deleted: another put at its path since (renamed
         // over it, or a new file after it was removed) is not (spec/storage.md §7.4).
-        let opened = self.hold.as_ref().map(held::Hold::id);
+        let opened = self.hold.as_ref().map(crate::fs::Hold::id);
         if opened.is_some() && identity(&path) != opened {
             let _ = self.close();
             return Err(StorageError::new(given, StorageErrorKind::DeleteReplaced));
@@ -537,7 +519,7 @@ mod tests {
     /// next write ends it; a read-only file never keeps one (spec/storage.md §2.5).
     #[test]
     fn lookups_hold_a_read_until_the_next_write_except_read_only() {
-        let dir = crate::temporary::create_dir(&std::env::temp_dir(), "pyrosession-held-").unwrap();
+        let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-held-").unwrap();
         let path = dir.join("held.session");
         let mut file = Storage::open_file(&path).unwrap();
         let mut memory = Storage::memory().unwrap();

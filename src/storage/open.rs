@@ -68,7 +68,7 @@ pub(crate) struct OpenedTelethon {
     /// When the wait the open began ends (spec/storage.md §2.5): its reader waits no longer.
     pub(crate) deadline: Option<Instant>,
     /// Kept for the connection's life; dropping it lets the file go.
-    _hold: Option<super::held::Hold>,
+    _hold: Option<crate::fs::Hold>,
 }
 
 impl std::fmt::Debug for OpenedTelethon {
@@ -253,7 +253,7 @@ pub(super) fn broken_link(path: PathBuf) -> StorageError {
 ///
 /// Returns whether the file's header says WAL mode (byte 18 or 19, the write and read versions,
 /// 2 or more: SQLite uses the WAL when the read version is 2, whatever the write version says).
-/// A file a storage of this process holds is not read at all (see [`super::held`]): it is an
+/// A file a storage of this process holds is not read at all ([`crate::fs::open`]): it is an
 /// SQLite session file, and its header's answer is the one kept when it was first held.
 pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
     let io = |doing: &'static str| move |source| StorageError::io(path, doing, source);
@@ -270,14 +270,18 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
             StorageErrorKind::NotAFile,
         ));
     }
-    if let Some(wal) = super::held::held(path) {
-        super::side::check(path)?;
-        return Ok(wal);
-    }
     // The size is not asked: a file of /proc or /sys says 0 and holds bytes, or cannot be read
     // at all (`/proc/self/mem`); what reading it gives is what it is.
     let mut head = [0u8; 20];
-    let mut file = super::side::open_regular(path).map_err(io("opening the file"))?;
+    let mut file = match crate::fs::open(path).map_err(io("opening the file"))? {
+        // A file a storage of this process holds is an SQLite session file, never read outside
+        // SQLite while held; its header's answer is the one kept when it was first held.
+        crate::fs::Opened::Held { wal } => {
+            super::side::check(path)?;
+            return Ok(wal);
+        }
+        crate::fs::Opened::File(file) => file,
+    };
     let mut n = 0;
     while n < head.len() {
         match file.read(&mut head[n..]) {
@@ -294,6 +298,7 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
         ));
     }
     if let Some(wal) = sqlite_header(&head[..n]) {
+        drop(file);
         // Checked before any connection of the crate opens the file (§2.8).
         super::side::check(path)?;
         return Ok(wal);
@@ -334,10 +339,11 @@ fn open_read_only(
     wal_mode: bool,
 ) -> Result<(Connection, ReadOnly), StorageError> {
     // Before every attempt's connections: a side file may have appeared meanwhile (§2.8).
-    super::side::check(path)?;
-    recover_hot_journal(path)?;
-    // SQLite keeps the WAL beside the file a symbolic link points to.
-    let wal = super::side::side_path(path, "-wal");
+    // SQLite keeps the side files beside the file a symbolic link points to.
+    let sides = super::side::Sides::of(path);
+    super::side::check_sides(path, &sides)?;
+    recover_hot_journal(path, &sides.path("-journal"))?;
+    let wal = sides.path("-wal");
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let (conn, reads) = if wal_mode && !wal.exists() {
         let state = FileState::read(path, wal.clone());
@@ -348,7 +354,7 @@ fn open_read_only(
         )
     } else {
         // The file's identity from before the connection: one that changes after is caught.
-        let id = super::identity(path);
+        let id = crate::fs::identity(path);
         (
             Connection::open_with_flags(path, flags),
             ReadOnly::Locked(id),
@@ -383,12 +389,12 @@ fn open_read_only(
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::CannotOpen
                 && wal.exists()
-                && !super::side::side_path(path, "-shm").exists() =>
+                && !sides.path("-shm").exists() =>
         {
             StorageError::new(
                 path.to_path_buf(),
                 StorageErrorKind::WalIndexUnavailable {
-                    shm: super::side::side_path(path, "-shm"),
+                    shm: sides.path("-shm"),
                 },
             )
         }
@@ -629,11 +635,11 @@ impl SideWal {
 /// this process but the failing open holds the file, and after that open's connection is
 /// closed: closing a descriptor of a file drops every lock the process holds on it (§2.5).
 fn read_only_cause(path: &Path) -> ReadOnlyCause {
-    if super::held::holders(path) > 1 {
-        return ReadOnlyCause::Unknown;
-    }
-    match super::side::open_for_writing(path) {
-        Ok(_) => ReadOnlyCause::Directory,
+    // The failing open's own hold is the one expected; another storage's hold leaves the
+    // question unasked.
+    match crate::fs::open_for_writing(path, 1) {
+        Ok(crate::fs::Opened::Held { .. }) => ReadOnlyCause::Unknown,
+        Ok(crate::fs::Opened::File(_)) => ReadOnlyCause::Directory,
         Err(e) => match e.raw_os_error() {
             Some(13) => ReadOnlyCause::File,
             Some(30) => ReadOnlyCause::FileSystem,
@@ -679,11 +685,10 @@ fn probe(conn: &Connection, path: &Path) -> Result<(), StorageError> {
 /// that reads restores the last committed state from it (Pyrogram's open does this too), but a
 /// read-only connection cannot, and fails. So when a non-empty `-journal` is there, the file is
 /// opened for writing once, read, and closed: SQLite rolls the journal back if it is hot and
-/// leaves it alone otherwise. Nothing else is written.
-fn recover_hot_journal(path: &Path) -> Result<(), StorageError> {
-    // SQLite keeps the journal beside the file a symbolic link points to.
-    let journal = super::side::side_path(path, "-journal");
-    if std::fs::metadata(&journal).map_or(true, |m| m.len() == 0) {
+/// leaves it alone otherwise. Nothing else is written. `journal` is the file's `-journal`,
+/// beside the file a symbolic link points to.
+fn recover_hot_journal(path: &Path, journal: &Path) -> Result<(), StorageError> {
+    if std::fs::metadata(journal).map_or(true, |m| m.len() == 0) {
         return Ok(());
     }
     let conn = Connection::open_with_flags(
@@ -795,6 +800,20 @@ pub(crate) fn examine(
 ) -> Result<Dialect, StorageError> {
     let dialect = recognise(conn, path, check)?;
     read_fields(conn, dialect, path)?;
+    Ok(dialect)
+}
+
+/// [`examine`] through the claimed connection of an open, before it writes anything: as on a
+/// read-only connection, the integrity check runs no CHECK the file holds (§4 step 9a); the
+/// crate's own writes meet none (§4.1).
+fn examine_claimed(conn: &Connection, path: &Path, check: bool) -> Result<Dialect, StorageError> {
+    let set = |on: bool| {
+        conn.pragma_update(None, "ignore_check_constraints", on)
+            .map_err(sqlite_err(Some(path), "configuring the connection"))
+    };
+    set(true)?;
+    let dialect = examine(conn, Some(path), check)?;
+    set(false)?;
     Ok(dialect)
 }
 
@@ -972,25 +991,16 @@ impl Storage {
         let wal = sniff(&path)?;
         // Held from before the first connection: no read of this file's bytes by this process
         // may drop the claim from here on (spec/storage.md §2.5).
-        let hold = super::held::hold(&path, wal);
+        let hold = crate::fs::hold(&path, wal);
         let side = SideWal::of(&path, wal);
-        let (mut conn, dialect) = if wal {
+        let (conn, dialect) = if wal {
             // A WAL-mode file is examined by the claimed connection itself, which reads it with
             // the lock held: a read-only connection would read it through the shared-memory WAL
             // index, whose readers can hold the file's shared lock for seconds inside SQLite
             // while claimed connections (which keep their WAL index in their own memory) come
             // and go (spec/storage.md §2.5).
             claim(&path, wait, deadline, &side, |conn| {
-                // As on the read-only connection: the integrity check runs no CHECK the file
-                // holds (§4 step 9a); the crate's own writes meet none (§4.1).
-                let set = |on: bool| {
-                    conn.pragma_update(None, "ignore_check_constraints", on)
-                        .map_err(sqlite_err(Some(&path), "configuring the connection"))
-                };
-                set(true)?;
-                let dialect = examine(conn, Some(&path), check)?;
-                set(false)?;
-                Ok(dialect)
+                examine_claimed(conn, &path, check)
             })?
         } else {
             let dialect = attempts(wait, deadline, true, |slice| {
@@ -999,6 +1009,44 @@ impl Storage {
             })?;
             claim(&path, wait, deadline, &side, |_| Ok(dialect))?
         };
+        Self::claimed(path, conn, dialect, &side, wait, hold)
+    }
+
+    /// Opens the file this process has just built and linked at `path`, whose identity is
+    /// `built` (spec/storage.md §2.4, "A file this process built"): it is neither read outside
+    /// SQLite nor examined by a read-only connection first, since this process wrote it whole a
+    /// moment ago and no open of it can leave it otherwise than it was; its claimed connection
+    /// examines it, as it does a WAL-mode file. Where the file at `path` is no longer the one
+    /// built (or files have no identity), it is opened as any existing file is.
+    fn open_built(
+        path: PathBuf,
+        built: Option<(u64, u64)>,
+        wait: Duration,
+        deadline: Option<Instant>,
+        check: bool,
+    ) -> Result<Storage, StorageError> {
+        let hold = crate::fs::hold(&path, false);
+        if built.is_none() || hold.as_ref().map(crate::fs::Hold::id) != built {
+            drop(hold);
+            return Self::open_existing(path, wait, deadline, check);
+        }
+        let side = SideWal::of(&path, false);
+        let (conn, dialect) = claim(&path, wait, deadline, &side, |conn| {
+            examine_claimed(conn, &path, check)
+        })?;
+        Self::claimed(path, conn, dialect, &side, wait, hold)
+    }
+
+    /// A storage on `conn`, the claimed connection of an open that examined the file and found
+    /// `dialect`: a Pyrogram file of version 1 or 2 is migrated to 3 first (spec/storage.md §5).
+    fn claimed(
+        path: PathBuf,
+        mut conn: Connection,
+        dialect: Dialect,
+        side: &SideWal,
+        wait: Duration,
+        hold: Option<crate::fs::Hold>,
+    ) -> Result<Storage, StorageError> {
         let dialect = match dialect {
             Dialect::Pyrogram(v) if v < schema::VERSION => {
                 let migrated = conn
@@ -1042,11 +1090,12 @@ impl Storage {
     fn create_file(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
         let deadline = deadline(wait);
         match publish_new_file(&path, None) {
-            Ok(()) => {}
-            Err(e) if matches!(e.kind(), StorageErrorKind::AlreadyExists) => {}
-            Err(e) => return Err(e),
+            Ok(built) => Self::open_built(path, built, wait, deadline, check),
+            Err(e) if matches!(e.kind(), StorageErrorKind::AlreadyExists) => {
+                Self::open_existing(path, wait, deadline, check)
+            }
+            Err(e) => Err(e),
         }
-        Self::open_existing(path, wait, deadline, check)
     }
 
     /// A new, empty memory storage (spec/storage.md §2.3).
@@ -1139,7 +1188,7 @@ impl Storage {
             Some(wal) => wal,
             None => sniff(&path)?,
         };
-        let hold = super::held::hold(&path, wal);
+        let hold = crate::fs::hold(&path, wal);
         let real = std::fs::canonicalize(&path).ok();
         let deadline = deadline(wait);
         // A writer that changes the file during the examination (an `immutable` connection's
@@ -1205,7 +1254,7 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let path = path.as_ref().to_path_buf();
         new_file_place(&path)?;
-        publish_new_file(&path, Some(session))
+        publish_new_file(&path, Some(session)).map(drop)
     }
 }
 
@@ -1235,46 +1284,64 @@ pub(super) fn new_file_place(path: &Path) -> Result<(), StorageError> {
 
 /// Builds a complete session file (Pyrogram 2.0.106's schema, its version row and the session
 /// row, holding `session` if given) under a temporary name and links it to `path`, failing with
-/// [`StorageError::AlreadyExists`] if `path` exists (spec/storage.md §2.4).
+/// [`StorageError::AlreadyExists`] if `path` exists (spec/storage.md §2.4). Returns the built
+/// file's identity (device and inode, where files have one).
 pub(crate) fn publish_new_file(
     path: &Path,
     session: Option<&crate::Session>,
-) -> Result<(), StorageError> {
-    publish_built(path, |tmp| build_new_file(tmp, path, session))
+) -> Result<Option<(u64, u64)>, StorageError> {
+    let mut built = None;
+    publish_built(path, |tmp| {
+        build_new_file(tmp, path, session, |_| Ok(()))?;
+        built = crate::fs::identity(tmp);
+        Ok(())
+    })?;
+    Ok(built)
 }
 
-/// Runs `build` on an empty file [`crate::temporary::create_beside`] made beside `path`, then
-/// links the file to `path`, failing with [`StorageError::AlreadyExists`] if `path` exists; the
-/// temporary name is removed whatever happens.
+/// Runs `build` on an empty file made beside `path`, then links the file to `path`, failing
+/// with [`StorageError::AlreadyExists`] if `path` exists; the temporary name is removed whatever
+/// happens ([`crate::fs::publish`]).
 pub(super) fn publish_built(
     path: &Path,
     build: impl FnOnce(&Path) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
-    let (tmp, file) = crate::temporary::create_beside(path)
-        .map_err(|source| StorageError::io(path, "creating the file", source))?;
-    drop(file);
-    let result = build(&tmp).and_then(|()| {
-        std::fs::hard_link(&tmp, path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AlreadyExists {
-                StorageError::new(path.to_path_buf(), StorageErrorKind::AlreadyExists)
-            } else {
-                StorageError::io(path, "moving the new file into place", source)
+    crate::fs::publish(
+        path,
+        |tmp, file| {
+            drop(file);
+            build(tmp)
+        },
+        |tmp| {
+            crate::fs::link(tmp, path).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::AlreadyExists {
+                    StorageError::new(path.to_path_buf(), StorageErrorKind::AlreadyExists)
+                } else {
+                    StorageError::io(path, "moving the new file into place", source)
+                }
+            })
+        },
+        |failure| match failure {
+            crate::fs::Failure::Creating(source) => {
+                StorageError::io(path, "creating the file", source)
             }
-        })
-    });
-    // The temporary name goes whatever happened; failing that is reported, naming it, unless
-    // an earlier error is (spec/storage.md §2.7).
-    let removed = crate::temporary::remove_file(&tmp)
-        .map_err(|source| StorageError::io(&tmp, "removing the temporary file", source));
-    result.and(removed)
+            // Reported unless an earlier error is (spec/storage.md §2.7).
+            crate::fs::Failure::Removing(tmp, source) => {
+                StorageError::io(&tmp, "removing the temporary file", source)
+            }
+        },
+    )
 }
 
-/// Builds a session file in `tmp`, an empty file [`crate::temporary::create_beside`] made; errors name
-/// `shown`, the file the caller asked for.
+/// Builds a session file in `tmp`, an empty file [`crate::fs::create_beside`] made: the schema
+/// and the session row, then `fill` writes through the same connection (the peers of a
+/// conversion or a salvage), so the new file is opened once. Errors name `shown`, the file the
+/// caller asked for.
 pub(crate) fn build_new_file(
     tmp: &Path,
     shown: &Path,
     session: Option<&crate::Session>,
+    fill: impl FnOnce(&mut Storage) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
     let mut conn = Connection::open_with_flags(
         tmp,
@@ -1282,6 +1349,9 @@ pub(crate) fn build_new_file(
     )
     .map_err(sqlite_err(Some(shown), "opening the new file"))?;
     create(&mut conn, Some(shown))?;
+    // As in every connection of the crate: the schema's trigger would overwrite the dates the
+    // peers are written with (spec/storage.md §2.2).
+    triggers_off(&conn, Some(shown))?;
     let mut storage = Storage {
         conn,
         engine: Engine::File(tmp.to_path_buf()),
@@ -1292,12 +1362,14 @@ pub(crate) fn build_new_file(
         hold: None,
         real: None,
     };
-    if let Some(session) = session {
-        storage
-            .set_session(session)
-            .map_err(|e| e.naming(tmp, shown))?;
+    let filled = match session {
+        Some(session) => storage.set_session(session),
+        None => Ok(()),
     }
-    storage.close().map_err(|e| e.naming(tmp, shown))
+    .and_then(|()| fill(&mut storage));
+    filled
+        .and_then(|()| storage.close())
+        .map_err(|e| e.naming(tmp, shown))
 }
 
 /// The lock of a file about to be replaced, held until it is dropped (spec/storage.md §2.9).
@@ -1355,14 +1427,17 @@ pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replac
     if !meta.is_file() || meta.len() == 0 {
         return Ok(nothing);
     }
-    // A file a storage of this process holds is an SQLite session file, and is never read
-    // outside SQLite (§2.5).
-    if super::held::held(path).is_none() {
-        let mut head = [0u8; 16];
-        let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
-        if read.is_err() || sqlite_header(&head).is_none() {
-            return Ok(nothing);
+    match crate::fs::open(path) {
+        Ok(crate::fs::Opened::File(mut file)) => {
+            let mut head = [0u8; 16];
+            if file.read_exact(&mut head).is_err() || sqlite_header(&head).is_none() {
+                return Ok(nothing);
+            }
         }
+        // A file a storage of this process holds is an SQLite session file, not read outside
+        // SQLite (§2.5).
+        Ok(crate::fs::Opened::Held { .. }) => {}
+        Err(_) => return Ok(nothing),
     }
     let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     let deadline = deadline(wait);
@@ -1404,4 +1479,52 @@ pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replac
             link,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file this process built is examined by its claimed connection (spec/storage.md §2.2,
+    /// *Creating* step 6): one changed after it was linked (here its session row deleted) is
+    /// refused as any such file is, never opened unexamined; and a built file opens as
+    /// `pyrogram v3`, held by its storage.
+    #[test]
+    fn a_built_file_is_examined_by_its_claim() {
+        let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("dir");
+        let path = dir.join("built.session");
+        let built = publish_new_file(&path, None).expect("built");
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch("DELETE FROM sessions"))
+            .expect("changed");
+        let err = Storage::open_built(
+            path.clone(),
+            built,
+            DEFAULT_WAIT,
+            deadline(DEFAULT_WAIT),
+            true,
+        )
+        .expect_err("refused");
+        assert!(
+            matches!(err.kind(), StorageErrorKind::SessionRows { found: 0 }),
+            "{err}"
+        );
+        std::fs::remove_file(&path).expect("remove");
+        let built = publish_new_file(&path, None).expect("built");
+        let storage = Storage::open_built(
+            path.clone(),
+            built,
+            DEFAULT_WAIT,
+            deadline(DEFAULT_WAIT),
+            true,
+        )
+        .expect("opened");
+        assert_eq!(storage.dialect(), Dialect::Pyrogram(schema::VERSION));
+        assert!(matches!(
+            crate::fs::open(&path),
+            Ok(crate::fs::Opened::Held { wal: false })
+        ));
+        drop(storage);
+        crate::fs::remove_dir(&dir).expect("remove");
+    }
 }

@@ -7,7 +7,7 @@
 //! peers are read row by row in rowid order, and a stretch of the b-tree that cannot be read is
 //! stepped over, then looked up again through the index on `peers.id`.
 
-use crate::storage::{Named as _, StorageErrorKind};
+use crate::storage::StorageErrorKind;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,7 @@ use super::open::{
 };
 use super::peers::{int, stored_peer, text};
 use super::schema::Dialect;
-use super::{held, Storage, StorageError, StoredPeer};
+use super::{Storage, StorageError, StoredPeer};
 use crate::peer::PeerType;
 
 /// How many rows one statement of a scan reads before the next one seeks past them.
@@ -186,11 +186,7 @@ impl Salvaged {
         let target = target.as_ref();
         new_file_place(target)?;
         publish_built(target, |tmp| {
-            build_new_file(tmp, target, None)?;
-            let mut storage = Storage::open_file(tmp).map_err(|e| e.naming(tmp, target))?;
-            self.fill(&mut storage)
-                .and_then(|()| storage.close())
-                .map_err(|e| e.naming(tmp, target))
+            build_new_file(tmp, target, None, |storage| self.fill(storage))
         })
     }
 
@@ -256,15 +252,6 @@ impl Storage {
             });
         }
         sniff(path)?;
-        if held::held(path).is_some() {
-            // Its bytes may not be read outside SQLite while it is held (see `held`).
-            return Err(StorageError::new(
-                path.to_path_buf(),
-                StorageErrorKind::InUse {
-                    waited: std::time::Duration::ZERO,
-                },
-            ));
-        }
         let copy = PrivateCopy::make(path)?;
         let conn = Connection::open_with_flags(
             &copy.main,
@@ -353,7 +340,7 @@ impl PrivateCopy {
     /// (spec/storage.md §2.7).
     fn remove(mut self) -> Result<(), StorageError> {
         let dir = std::mem::take(&mut self.dir);
-        crate::temporary::remove_dir(&dir)
+        crate::fs::remove_dir(&dir)
             .map_err(|source| StorageError::io(&dir, "removing the temporary folder", source))
     }
 }
@@ -363,7 +350,7 @@ impl Drop for PrivateCopy {
     /// that counts.
     fn drop(&mut self) {
         if !self.dir.as_os_str().is_empty() {
-            let _ = crate::temporary::remove_dir(&self.dir);
+            let _ = crate::fs::remove_dir(&self.dir);
         }
     }
 }
@@ -375,7 +362,7 @@ type Seen = Option<(u64, Option<std::time::SystemTime>, Option<(u64, u64)>)>;
 fn seen(path: &Path) -> Seen {
     std::fs::metadata(path)
         .ok()
-        .map(|m| (m.len(), m.modified().ok(), super::identity(path)))
+        .map(|m| (m.len(), m.modified().ok(), crate::fs::identity(path)))
 }
 
 /// The side files copied with a session file: a rollback journal, a write-ahead log. A `-shm`
@@ -431,7 +418,7 @@ impl PrivateCopy {
 /// a name nobody can predict (spec/storage.md §2.7).
 fn private_dir() -> Result<PathBuf, StorageError> {
     let base = std::env::temp_dir();
-    crate::temporary::create_dir(&base, ".pyrosession-salvage.")
+    crate::fs::create_dir(&base, ".pyrosession-salvage.")
         .map_err(|e| StorageError::io(&base, "creating a private directory", e))
 }
 
@@ -479,9 +466,20 @@ fn database_length(file: &mut std::fs::File, length: u64) -> std::io::Result<(u6
 /// never the private copy (spec/storage.md §2.7); one at the copy says where it was being made.
 fn copy_private(shown: &Path, from: &Path, to: &Path, database: bool) -> Result<(), StorageError> {
     use std::io::Read as _;
-    // Never waited on: a FIFO put there since the side files were checked is an error.
-    let mut source = super::side::open_regular(from)
-        .map_err(|e| StorageError::io(shown, "copying the file", e))?;
+    // Never waited on: a FIFO put there since the side files were checked is an error. A file
+    // a storage of this process holds is not read outside SQLite: it is in use.
+    let mut source =
+        match crate::fs::open(from).map_err(|e| StorageError::io(shown, "copying the file", e))? {
+            crate::fs::Opened::File(file) => file,
+            crate::fs::Opened::Held { .. } => {
+                return Err(StorageError::new(
+                    shown.to_path_buf(),
+                    StorageErrorKind::InUse {
+                        waited: std::time::Duration::ZERO,
+                    },
+                ))
+            }
+        };
     let length = source
         .metadata()
         .map_err(|e| StorageError::io(shown, "copying the file", e))?
@@ -503,7 +501,7 @@ fn copy_private(shown: &Path, from: &Path, to: &Path, database: bool) -> Result<
         ));
     }
     let mut source = source.take(length);
-    let mut dest = crate::temporary::create_new(to).map_err(|e| {
+    let mut dest = crate::fs::create_new(to).map_err(|e| {
         StorageError::io(
             shown,
             "making a private copy of the file in the temporary directory",
@@ -962,8 +960,8 @@ mod tests {
     /// temporary name (spec/storage.md §2.7).
     #[test]
     fn a_copy_that_cannot_be_made_names_the_damaged_file() {
-        let dir = crate::temporary::create_dir(&std::env::temp_dir(), "pyrosession-unit-")
-            .expect("folder");
+        let dir =
+            crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("folder");
         let damaged = dir.join("damaged.session");
         std::fs::write(&damaged, b"bytes").expect("write");
         let to = dir.join("gone").join("salvage.session");
@@ -975,6 +973,6 @@ mod tests {
                 damaged.display()
             )
         );
-        crate::temporary::remove_dir(&dir).expect("remove");
+        crate::fs::remove_dir(&dir).expect("remove");
     }
 }

@@ -18,14 +18,31 @@ use super::{SideFileProblem, StorageError};
 /// one of these.
 pub(super) const SUFFIXES: [&str; 3] = ["-journal", "-wal", "-shm"];
 
-/// Where SQLite keeps the side file `suffix` of the session file at `path`: beside the file a
-/// symbolic link points to.
+/// Where SQLite keeps the side files of a session file: beside the file a symbolic link points
+/// to. The link is followed once (`canonicalize`), for all three.
+pub(super) struct Sides {
+    real: PathBuf,
+}
+
+impl Sides {
+    /// The side files of the session file at `path`.
+    pub(super) fn of(path: &Path) -> Sides {
+        Sides {
+            real: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        }
+    }
+
+    /// The side file `suffix` (one of [`SUFFIXES`]).
+    pub(super) fn path(&self, suffix: &str) -> PathBuf {
+        let mut side = self.real.clone().into_os_string();
+        side.push(suffix);
+        PathBuf::from(side)
+    }
+}
+
+/// Where SQLite keeps the side file `suffix` of the session file at `path`.
 pub(super) fn side_path(path: &Path, suffix: &str) -> PathBuf {
-    let mut side = std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .into_os_string();
-    side.push(suffix);
-    PathBuf::from(side)
+    Sides::of(path).path(suffix)
 }
 
 /// Checks the side files of the session file at `path` (spec/storage.md §2.8): each that exists
@@ -38,16 +55,21 @@ pub(super) fn side_path(path: &Path, suffix: &str) -> PathBuf {
 /// (`O_NONBLOCK`) and closed at once: SQLite locks neither, so closing them drops no lock of
 /// this process (a `-shm`, which SQLite locks, is never opened here).
 pub(super) fn check(path: &Path) -> Result<(), StorageError> {
+    check_sides(path, &Sides::of(path))
+}
+
+/// [`check`] with the side files' place already found.
+pub(super) fn check_sides(path: &Path, sides: &Sides) -> Result<(), StorageError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;
-        let user = process_uid();
+        let user = crate::fs::process_uid();
         let (owner, mode) = match std::fs::metadata(path) {
             Ok(m) => (Some(m.uid()), m.mode()),
             Err(_) => (user, 0o600),
         };
         for suffix in SUFFIXES {
-            let side = side_path(path, suffix);
+            let side = sides.path(suffix);
             let problem = match std::fs::symlink_metadata(&side) {
                 Ok(meta) => examine(&side, &meta, suffix != "-shm", owner, user, mode),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -62,7 +84,7 @@ pub(super) fn check(path: &Path) -> Result<(), StorageError> {
         }
     }
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = (path, sides);
     Ok(())
 }
 
@@ -80,7 +102,7 @@ pub(super) fn check_writable_by_owner_only(path: &Path) -> Result<(), StorageErr
         // What cannot be read is said by the examination that follows.
         return Ok(());
     };
-    let user = process_uid();
+    let user = crate::fs::process_uid();
     if user.is_some_and(|u| u != 0 && u != meta.uid()) && meta.uid() != 0 {
         return Err(StorageError::new(
             path.to_path_buf(),
@@ -135,7 +157,7 @@ fn examine(
     mode: u32,
 ) -> Option<SideFileProblem> {
     use std::os::unix::fs::MetadataExt as _;
-    if let Some(kind) = not_regular(meta) {
+    if let Some(kind) = crate::fs::not_regular(meta) {
         return Some(SideFileProblem::NotAFile { kind });
     }
     let trusted = |uid: u32| uid == 0 || Some(uid) == owner || Some(uid) == user;
@@ -153,8 +175,10 @@ fn examine(
         });
     }
     if open {
-        match open_regular(side) {
-            Ok(file) => {
+        // A side file is never a file a storage holds; were it one, it is not opened.
+        match crate::fs::open(side) {
+            Ok(crate::fs::Opened::Held { .. }) => {}
+            Ok(crate::fs::Opened::File(file)) => {
                 // The name led to this file a moment ago: if it leads elsewhere now, someone is
                 // changing it under the check.
                 let now = file.metadata().ok();
@@ -193,132 +217,4 @@ pub(crate) fn name_fits(path: &Path) -> Result<(), StorageError> {
         }
     }
     Ok(())
-}
-
-/// What a file that is not a regular one is, in words; `None` for a regular file.
-#[cfg(unix)]
-pub(crate) fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt as _;
-    let t = meta.file_type();
-    Some(if t.is_file() {
-        return None;
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    })
-}
-
-/// `O_NONBLOCK` where its value is known: opening a FIFO with it returns at once instead of
-/// waiting for a writer. (The crate forbids unsafe code, and `libc` is no dependency.)
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64",
-        target_arch = "s390x",
-        target_arch = "powerpc64"
-    )
-))]
-const O_NONBLOCK: Option<i32> = Some(0o4000);
-#[cfg(any(target_os = "macos", target_os = "freebsd", target_os = "openbsd"))]
-const O_NONBLOCK: Option<i32> = Some(0x0004);
-#[cfg(all(
-    unix,
-    not(any(
-        all(
-            target_os = "linux",
-            any(
-                target_arch = "x86_64",
-                target_arch = "x86",
-                target_arch = "aarch64",
-                target_arch = "arm",
-                target_arch = "riscv64",
-                target_arch = "s390x",
-                target_arch = "powerpc64"
-            )
-        ),
-        target_os = "macos",
-        target_os = "freebsd",
-        target_os = "openbsd"
-    ))
-))]
-const O_NONBLOCK: Option<i32> = None;
-
-/// Opens the file at `path` for reading without waiting, and only if it is a regular file:
-/// a FIFO, a device or anything else that is not one is an error (`InvalidInput`), never
-/// waited on. Where `O_NONBLOCK` is unknown, only a path whose metadata says it is a regular
-/// file is opened (a file put there in between may then be waited on).
-#[cfg(unix)]
-pub(crate) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let not_a_file = || {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file (a FIFO, a device or a socket)",
-        )
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    match O_NONBLOCK {
-        Some(flag) => {
-            options.custom_flags(flag);
-        }
-        None if !std::fs::metadata(path)?.is_file() => return Err(not_a_file()),
-        None => {}
-    }
-    let file = options.open(path)?;
-    if file.metadata()?.is_file() {
-        Ok(file)
-    } else {
-        Err(not_a_file())
-    }
-}
-
-/// Opens the file at `path` for writing, without waiting (a FIFO put there is not waited on),
-/// without creating or truncating it: to ask the system whether this process may write it.
-#[cfg(unix)]
-pub(crate) fn open_for_writing(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if let Some(flag) = O_NONBLOCK {
-        options.custom_flags(flag);
-    }
-    options.open(path)
-}
-
-/// [`open_for_writing`] where files have no types to wait on.
-#[cfg(not(unix))]
-pub(crate) fn open_for_writing(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).open(path)
-}
-
-/// [`open_regular`] where files have no types to wait on.
-#[cfg(not(unix))]
-pub(crate) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::open(path)
-}
-
-/// The effective user id of this process, from the `Uid:` line of `/proc/self/status` (real,
-/// effective, saved, file system); `None` where there is no such file. (The crate forbids
-/// unsafe code, so it cannot call `geteuid`.)
-#[cfg(unix)]
-pub(crate) fn process_uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(2)?.parse().ok()
 }

@@ -188,6 +188,15 @@ pub(crate) fn remove_file(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Removes a file [`create_beside`] made if it is still this module's: not renamed into place
+/// ([`forget`]) nor removed already.
+pub(crate) fn remove_if_own(path: &Path) -> io::Result<()> {
+    if !live().iter().any(|p| p == path) {
+        return Ok(());
+    }
+    remove_file(path)
+}
+
 /// Removes a folder [`create_dir`] made and all it holds (symbolic links inside are removed,
 /// never followed).
 pub(crate) fn remove_dir(dir: &Path) -> io::Result<()> {

@@ -7,9 +7,9 @@
 //! itself, to tell its format and whether it is in WAL mode; done on a file that a storage of
 //! this process has claimed, that read would drop the claim, and another process could then
 //! write the file under the claimed connection (an audit lost writes and damaged an index this
-//! way). So the crate asks here first: a file a storage of this process holds is an SQLite
-//! session file already, is never opened outside SQLite while it is held, and what its header
-//! said is kept here.
+//! way). So the crate's one gate to files ([`super::open`]) asks here first: a file a storage
+//! of this process holds is an SQLite session file already, is never opened outside SQLite
+//! while it is held, and what its header said is kept here.
 
 use std::collections::HashMap;
 use std::path::Path;

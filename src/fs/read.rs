@@ -1,0 +1,220 @@
+//! The one gate through which the crate opens a file outside SQLite (spec/storage.md §2.5,
+//! §2.8).
+//!
+//! [`open`] and [`open_for_writing`] ask the held-file registry first: a file a storage of this
+//! process holds is answered [`Opened::Held`], never opened, so no caller has to remember that
+//! closing a descriptor of such a file would drop the storage's claim. Neither ever waits on a
+//! FIFO or a device.
+
+use std::path::Path;
+
+/// What [`open`] found at a path.
+#[derive(Debug)]
+pub(crate) enum Opened {
+    /// A regular file, open for reading (or writing, from [`open_for_writing`]).
+    File(std::fs::File),
+    /// A file a storage of this process holds: an SQLite session file, not opened; `wal` is
+    /// what its header said when it was first held (see [`super::held`]).
+    Held {
+        /// Whether the held file's header says WAL mode.
+        wal: bool,
+    },
+}
+
+/// Opens the file at `path` for reading, without waiting and only if it is a regular file (a
+/// FIFO, a device or a socket is an `InvalidInput` error, never waited on), unless a storage
+/// of this process holds it: then it is not opened, and the answer is [`Opened::Held`].
+pub(crate) fn open(path: &Path) -> std::io::Result<Opened> {
+    if let Some(wal) = super::held(path) {
+        return Ok(Opened::Held { wal });
+    }
+    open_regular(path).map(Opened::File)
+}
+
+/// Opens the file at `path` for writing, without waiting, creating or truncating it, to ask the
+/// system whether this process may write it, unless more storages of this process than `own`
+/// (the caller's own holds, whose connections are closed) hold it: then it is not opened, and
+/// the answer is [`Opened::Held`].
+pub(crate) fn open_for_writing(path: &Path, own: usize) -> std::io::Result<Opened> {
+    if super::holders(path) > own {
+        return Ok(Opened::Held {
+            wal: super::held(path).unwrap_or(false),
+        });
+    }
+    open_writing(path).map(Opened::File)
+}
+
+/// What a file that is not a regular one is, in words; `None` for a regular file.
+pub(crate) fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        Some(if t.is_file() {
+            return None;
+        } else if t.is_symlink() {
+            "a symbolic link"
+        } else if t.is_dir() {
+            "a directory"
+        } else if t.is_fifo() {
+            "a FIFO"
+        } else if t.is_char_device() {
+            "a character device"
+        } else if t.is_block_device() {
+            "a block device"
+        } else if t.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        (!meta.is_file()).then_some("not a regular file")
+    }
+}
+
+/// `O_NONBLOCK` where its value is known: opening a FIFO with it returns at once instead of
+/// waiting for a writer. (The crate forbids unsafe code, and `libc` is no dependency.)
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64",
+        target_arch = "s390x",
+        target_arch = "powerpc64"
+    )
+))]
+const O_NONBLOCK: Option<i32> = Some(0o4000);
+#[cfg(any(target_os = "macos", target_os = "freebsd", target_os = "openbsd"))]
+const O_NONBLOCK: Option<i32> = Some(0x0004);
+#[cfg(all(
+    unix,
+    not(any(
+        all(
+            target_os = "linux",
+            any(
+                target_arch = "x86_64",
+                target_arch = "x86",
+                target_arch = "aarch64",
+                target_arch = "arm",
+                target_arch = "riscv64",
+                target_arch = "s390x",
+                target_arch = "powerpc64"
+            )
+        ),
+        target_os = "macos",
+        target_os = "freebsd",
+        target_os = "openbsd"
+    ))
+))]
+const O_NONBLOCK: Option<i32> = None;
+
+/// Opens the file at `path` for reading without waiting, and only if it is a regular file:
+/// a FIFO, a device or anything else that is not one is an error (`InvalidInput`), never
+/// waited on. Where `O_NONBLOCK` is unknown, only a path whose metadata says it is a regular
+/// file is opened (a file put there in between may then be waited on).
+#[cfg(unix)]
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let not_a_file = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, a device or a socket)",
+        )
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    match O_NONBLOCK {
+        Some(flag) => {
+            options.custom_flags(flag);
+        }
+        None if !std::fs::metadata(path)?.is_file() => return Err(not_a_file()),
+        None => {}
+    }
+    let file = options.open(path)?;
+    if file.metadata()?.is_file() {
+        Ok(file)
+    } else {
+        Err(not_a_file())
+    }
+}
+
+/// Opens the file at `path` for writing, without waiting (a FIFO put there is not waited on),
+/// without creating or truncating it: to ask the system whether this process may write it.
+#[cfg(unix)]
+fn open_writing(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if let Some(flag) = O_NONBLOCK {
+        options.custom_flags(flag);
+    }
+    options.open(path)
+}
+
+/// [`open_writing`] where files have no types to wait on.
+#[cfg(not(unix))]
+fn open_writing(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).open(path)
+}
+
+/// [`open_regular`] where files have no types to wait on.
+#[cfg(not(unix))]
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// The effective user id of this process, from the `Uid:` line of `/proc/self/status` (real,
+/// effective, saved, file system); `None` where there is no such file. (The crate forbids
+/// unsafe code, so it cannot call `geteuid`.)
+#[cfg(unix)]
+pub(crate) fn process_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file a storage of this process holds is answered `Held` and never opened: its claim
+    /// stays (another open of it still finds it in use).
+    #[test]
+    fn held_files_are_not_opened() {
+        let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("dir");
+        let path = dir.join("held.session");
+        let storage = crate::storage::Storage::open_file(&path).expect("open");
+        assert!(matches!(open(&path), Ok(Opened::Held { wal: false })));
+        assert!(matches!(
+            open_for_writing(&path, 0),
+            Ok(Opened::Held { .. })
+        ));
+        let second = crate::storage::OpenOptions::new()
+            .wait(std::time::Duration::ZERO)
+            .open(&path)
+            .expect_err("still claimed");
+        assert!(second.to_string().contains("in use"), "{second}");
+        drop(storage);
+        assert!(matches!(open(&path), Ok(Opened::File(_))));
+        crate::fs::remove_dir(&dir).expect("remove");
+    }
+
+    /// A FIFO is refused at once, never waited on.
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_refused_without_waiting() {
+        let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("dir");
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = open(&fifo).expect_err("a FIFO");
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        }
+        crate::fs::remove_dir(&dir).expect("remove");
+    }
+}
