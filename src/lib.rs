@@ -42,11 +42,14 @@
 pub mod auth_key;
 pub mod conform;
 pub mod convert;
+mod escape;
 mod escaped_chars;
 mod fs;
 pub mod inspect;
 pub mod peer;
+mod python;
 mod python_digits;
+pub mod report;
 pub mod session;
 pub mod storage;
 pub mod string;

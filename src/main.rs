@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
 use pyrosession::convert::{Argument, Refusal};
-use pyrosession::inspect::{self, terminal_safe, Query};
-use pyrosession::storage::{Storage, StorageErrorKind};
-use serde_json::json;
+use pyrosession::inspect;
+use pyrosession::report::{self, terminal_safe, ErrorCode};
+use pyrosession::storage::{Query, Storage, StorageError, StorageErrorKind};
 
 /// Writes a line to standard output (see [`emit`]).
 macro_rules! out {
@@ -35,7 +35,16 @@ static OUTPUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex
 /// `salvage -`): cut short it is no session, so a closed pipe is then a failure too.
 static SESSION_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Whether a write to standard output has failed (a closed pipe included): output that comes
+/// one line at a time (`peers`) then stops.
+static OUTPUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn output_closed() -> bool {
+    OUTPUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn output_failed(e: std::io::Error) {
+    OUTPUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
     // A closed stdout (`| head`) is not a failure for a report: the rest is not wanted. A
     // session string that did not all arrive is.
     if e.kind() != std::io::ErrorKind::BrokenPipe
@@ -80,7 +89,7 @@ fn emit_session(string: &str) {
 fn say(kind: &str, message: &str) {
     to_stderr(&format!(
         "pyrosession: {kind}{}\n",
-        inspect::one_line(message)
+        report::one_line(message)
     ));
 }
 
@@ -126,11 +135,17 @@ enum Command {
     },
     /// Print a session file's session string (which holds the auth key).
     Export {
+        /// Print one JSON object instead of the string alone.
+        #[arg(long)]
+        json: bool,
         /// The session file.
         file: PathBuf,
     },
     /// Write a new Pyrogram session file from a session string; never overwrites.
     Import {
+        /// Print one JSON object saying what was written.
+        #[arg(long)]
+        json: bool,
         /// A session string, a text file holding one, or - for standard input.
         session: OsString,
         /// The session file to create.
@@ -139,6 +154,9 @@ enum Command {
     /// Convert a session between Pyrogram, Telethon and GramJS formats (nothing is guessed:
     /// what the target needs and the source lacks comes from the options).
     Convert {
+        /// Print one JSON object saying what was written (and the string, without TARGET).
+        #[arg(long)]
+        json: bool,
         /// The format to write.
         #[arg(long, value_enum)]
         to: TargetArg,
@@ -253,13 +271,23 @@ impl From<TargetArg> for Target {
 }
 
 /// Reports a failure: one line on standard error (see [`say`]), and with `json` the error as
-/// JSON.
-fn fail(json: bool, message: &str, extra: Option<serde_json::Value>) -> ExitCode {
+/// a JSON error object of that code (spec/json-output.md §4).
+fn fail(json: bool, code: ErrorCode, message: &str) -> ExitCode {
+    fail_with(json, message, || report::error_to_json(code, message))
+}
+
+/// [`fail`] with the JSON error object given, where it says more than the code and message.
+fn fail_with(json: bool, message: &str, object: impl FnOnce() -> String) -> ExitCode {
     say("", message);
     if json {
-        out!("{}", extra.unwrap_or_else(|| json!({ "error": message })));
+        out!("{}", object());
     }
     ExitCode::FAILURE
+}
+
+/// [`fail`] for a storage error.
+fn fail_storage(json: bool, e: &StorageError) -> ExitCode {
+    fail(json, ErrorCode::of_storage(e), &e.to_string())
 }
 
 /// SIGINT, SIGTERM and SIGHUP remove the temporary files the command has made (a copy of the
@@ -318,22 +346,31 @@ fn run(command: Command) -> ExitCode {
             Inspected::Pyrogram(false) if pyrogram => ExitCode::from(NO),
             Inspected::Pyrogram(_) => ExitCode::SUCCESS,
         },
-        Command::Export { file } => {
-            if let Some(why) = missing_session_file(&file) {
-                return fail(false, &why, None);
+        Command::Export { json, file } => {
+            if let Some((code, why)) = missing_session_file(&file) {
+                return fail(json, code, &why);
             }
             match Storage::open_file_read_only(&file).and_then(|s| s.export_session_string()) {
                 Ok(s) => {
                     // The string holds the key: wiped once printed.
                     let s = zeroize::Zeroizing::new(s);
-                    emit_session(&s);
+                    if json {
+                        emit_session(&zeroize::Zeroizing::new(report::export_to_json(&s)));
+                    } else {
+                        emit_session(&s);
+                    }
                     ExitCode::SUCCESS
                 }
-                Err(e) => fail(false, &e.to_string(), None),
+                Err(e) => fail_storage(json, &e),
             }
         }
-        Command::Import { session, file } => import_cmd(&session, &file),
+        Command::Import {
+            json,
+            session,
+            file,
+        } => import_cmd(&session, &file, json),
         Command::Convert {
+            json,
             to,
             api_id,
             user_id,
@@ -357,26 +394,42 @@ fn run(command: Command) -> ExitCode {
                 ipv6,
                 telethon_version,
             };
-            convert_cmd(&source, to.into(), &options, target.as_deref(), force)
+            convert_cmd(&source, to.into(), &options, target.as_deref(), force, json)
         }
         Command::Peers { json, file } => {
-            if let Some(why) = missing_session_file(&file) {
-                return fail(json, &why, None);
+            if let Some((code, why)) = missing_session_file(&file) {
+                return fail(json, code, &why);
             }
-            match Storage::open_file_read_only(&file).and_then(|s| s.readable_peers()) {
-                Ok((peers, unreadable)) => {
+            let storage = match Storage::open_file_read_only(&file) {
+                Ok(s) => s,
+                Err(e) => return fail_storage(json, &e),
+            };
+            if !json {
+                out_raw!("{}", report::peers_header());
+            }
+            // One line a peer, written as it is read: the list is never held whole
+            // (spec/json-output.md §3.2). A closed output ends the listing.
+            let listed = storage.for_each_readable_peer(|p| {
+                if json {
+                    out!("{}", report::peer_to_json(&p));
+                } else {
+                    out_raw!("{}", report::peer_to_text(&p));
+                }
+                if output_closed() {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            });
+            match listed {
+                Ok(unreadable) => {
                     // Rows that cannot be read are named on standard error; the rest is listed.
                     for u in &unreadable {
                         say("warning: ", &format!("peer row not read: {u}"));
                     }
-                    if json {
-                        out!("{}", inspect::peers_to_json(&peers));
-                    } else {
-                        out_raw!("{}", inspect::peers_to_text(&peers));
-                    }
                     ExitCode::SUCCESS
                 }
-                Err(e) => fail(json, &e.to_string(), None),
+                Err(e) => fail_storage(json, &e),
             }
         }
         Command::Salvage {
@@ -391,24 +444,16 @@ fn run(command: Command) -> ExitCode {
         } => conform_cmd(driver.as_deref(), timeout, json),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
-            if let Some(why) = missing_session_file(&file) {
-                return fail(json, &why, None);
+            if let Some((code, why)) = missing_session_file(&file) {
+                return fail(json, code, &why);
             }
             match Storage::open_file_read_only(&file).and_then(|s| q.resolve(&s)) {
-                Ok(inspect::Resolved::Peer(peer)) if json => {
-                    out!("{}", inspect::input_peer_to_json(&peer));
+                Ok(resolved) if json => {
+                    out!("{}", report::resolved_to_json(&resolved));
                     ExitCode::SUCCESS
                 }
-                Ok(inspect::Resolved::Peer(peer)) => {
-                    out!("{peer}");
-                    ExitCode::SUCCESS
-                }
-                Ok(inspect::Resolved::Me) if json => {
-                    out!("{}", json!({"kind": "self"}));
-                    ExitCode::SUCCESS
-                }
-                Ok(inspect::Resolved::Me) => {
-                    out!("InputPeerSelf()");
+                Ok(resolved) => {
+                    out!("{}", report::resolved_to_text(&resolved));
                     ExitCode::SUCCESS
                 }
                 // A query that may be a session string is not quoted unless it reads like a
@@ -423,11 +468,11 @@ fn run(command: Command) -> ExitCode {
                 {
                     fail(
                         json,
+                        ErrorCode::NotFound,
                         &format!(
                             "no peer found for the query (of {} characters, not shown: it may be a session string)",
                             query.chars().count()
                         ),
-                        None,
                     );
                     ExitCode::from(NO)
                 }
@@ -439,10 +484,10 @@ fn run(command: Command) -> ExitCode {
                             | StorageErrorKind::MissingAccessHash { .. }
                     ) =>
                 {
-                    fail(json, &e.to_string(), None);
+                    fail_storage(json, &e);
                     ExitCode::from(NO)
                 }
-                Err(e) => fail(json, &e.to_string(), None),
+                Err(e) => fail_storage(json, &e),
             }
         }
     }
@@ -455,43 +500,58 @@ fn read(argument: Argument, json: bool) -> Result<String, ExitCode> {
     };
     argument.text().map_err(|e| {
         let msg = match path {
-            Some(p) => format!("cannot read {}: {e}", inspect::shown_path(&p)),
+            Some(p) => format!("cannot read {}: {e}", report::shown_path(&p)),
             None => format!("cannot read standard input: {e}"),
         };
-        fail(json, &msg, None)
+        fail(json, ErrorCode::Io, &msg)
     })
 }
 
-/// An argument the library refused, in the words of spec/conversions.md §11.1 (SESSION and
-/// SOURCE; FILE and the file to write are worded by [`missing_session_file`] and
-/// [`string_as_target`]).
-fn refused(r: &Refusal) -> String {
+/// A SESSION or SOURCE argument as the library classifies it, or the failure its refusal is.
+fn classify(arg: &OsStr, json: bool) -> Result<Argument, ExitCode> {
+    Argument::classify(arg).map_err(|r| {
+        let (code, why) = refused(&r);
+        fail(json, code, &why)
+    })
+}
+
+/// An argument the library refused, in the words of spec/conversions.md §11.1, with its error
+/// code (SESSION, SOURCE and FILE; a file to write is worded by [`string_as_target`]).
+fn refused(r: &Refusal) -> (ErrorCode, String) {
     match r {
-        Refusal::NotAFile(e) => e.to_string(),
-        Refusal::Unreadable { path, error } => {
-            format!("cannot read {}: {error}", inspect::shown_path(path))
-        }
+        Refusal::NotAFile(e) => (ErrorCode::of_storage(e), e.to_string()),
+        Refusal::Unreadable { path, error } => (
+            ErrorCode::Io,
+            format!("cannot read {}: {error}", report::shown_path(path)),
+        ),
         Refusal::NoSuchFile {
             path,
             did_you_mean: Some(file),
-        } => format!(
-            "cannot read {}: no such file; did you mean {}?",
-            inspect::shown_path(path),
-            inspect::shown_path(file)
+        } => (
+            ErrorCode::NoSuchFile,
+            format!(
+                "cannot read {}: no such file; did you mean {}?",
+                report::shown_path(path),
+                report::shown_path(file)
+            ),
         ),
-        Refusal::NoSuchFile { path, .. } => {
-            format!("cannot read {}: no such file", inspect::shown_path(path))
-        }
-        Refusal::NoSuchSessionFile { path, did_you_mean } => format!(
-            "{}: no such session file; did you mean {}?",
-            inspect::shown_path(path),
-            inspect::shown_path(did_you_mean)
+        Refusal::NoSuchFile { path, .. } => (
+            ErrorCode::NoSuchFile,
+            format!("cannot read {}: no such file", report::shown_path(path)),
         ),
-        Refusal::SessionString => "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned(),
-        Refusal::MaybeSessionString { chars } => format!(
+        Refusal::NoSuchSessionFile { path, did_you_mean } => (
+            ErrorCode::NoSuchFile,
+            format!(
+                "{}: no such session file; did you mean {}?",
+                report::shown_path(path),
+                report::shown_path(did_you_mean)
+            ),
+        ),
+        Refusal::SessionString => (ErrorCode::Usage, "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned()),
+        Refusal::MaybeSessionString { chars } => (ErrorCode::NoSuchFile, format!(
             "no such session file (the argument, of {chars} characters, is not shown: it may be a session string)"
-        ),
-        other => format!("{other:?}"),
+        )),
+        other => (ErrorCode::Usage, format!("{other:?}")),
     }
 }
 
@@ -509,7 +569,7 @@ fn neither(arg: &OsStr, message: String) -> String {
 /// Why the session file that `export`, `peers`, `resolve` or `salvage` reads is not there, where the
 /// storage's message would quote an argument that may be a session string, or where the
 /// operator left out `.session` (spec/conversions.md §11.1).
-fn missing_session_file(file: &std::path::Path) -> Option<String> {
+fn missing_session_file(file: &std::path::Path) -> Option<(ErrorCode, String)> {
     convert::check_session_file(file).err().map(|r| refused(&r))
 }
 
@@ -522,7 +582,7 @@ fn string_as_target(file: &std::path::Path) -> Option<String> {
         Refusal::MaybeSessionString { chars } => Some(format!(
             "the file to write is named by what may be a session string (of {chars} characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64"
         )),
-        other => Some(refused(&other)),
+        other => Some(refused(&other).1),
     }
 }
 
@@ -545,9 +605,9 @@ impl From<ExitCode> for Inspected {
 }
 
 fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspected {
-    let argument = match Argument::classify(arg) {
+    let argument = match classify(arg, json) {
         Ok(a) => a,
-        Err(r) => return fail(json, &refused(&r), None).into(),
+        Err(code) => return code.into(),
     };
     let file = match argument {
         Argument::File(file) if file.is_session_file() => file,
@@ -559,18 +619,18 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
         // Read once: a Pyrogram file reported from the storage detection opened, a Telethon
         // file from the connection that recognised it.
         let report = match file.into_input() {
-            Ok(convert::Input::PyrogramFile(storage)) => inspect::file_report(&storage),
+            Ok(convert::Input::PyrogramFile(storage)) => report::file_report(&storage),
             Ok(input) => {
                 let d = input.detected();
                 return match input.into_account() {
                     Ok(account) => foreign_report(&d, &account, json, reveal_key),
-                    Err(e) => fail(json, &convert_message(e, Some(path)), None).into(),
+                    Err(e) => fail_convert(json, e, Some(path)).into(),
                 };
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
             Err(e) if began_like_json => {
-                return fail(json, &convert_message(e, Some(path)), None).into();
+                return fail_convert(json, e, Some(path)).into();
             }
             // The storage's own answer, from the open detection made: opening again would wait
             // again for a file another client holds (spec/storage.md §2.5).
@@ -582,24 +642,24 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                         | convert::ConvertErrorKind::Storage(StorageErrorKind::Io { .. })
                 ) =>
             {
-                Storage::open_file_read_only(path).and_then(|s| inspect::file_report(&s))
+                Storage::open_file_read_only(path).and_then(|s| report::file_report(&s))
             }
             Err(e) if matches!(e.kind(), convert::ConvertErrorKind::Storage(_)) => {
-                return fail(json, &e.to_string(), None).into();
+                return fail(json, ErrorCode::of_convert(&e), &e.to_string()).into();
             }
             // A Telethon file that cannot be read: its reader's answer.
-            Err(e) => return fail(json, &convert_message(e, Some(path)), None).into(),
+            Err(e) => return fail_convert(json, e, Some(path)).into(),
         };
         match report {
             Ok(r) => {
                 if json {
-                    out!("{}", inspect::file_to_json(&r, reveal_key));
+                    out!("{}", report::file_to_json(&r, reveal_key));
                 } else {
-                    out_raw!("{}", inspect::file_to_text(&r, reveal_key));
+                    out_raw!("{}", report::file_to_text(&r, reveal_key));
                 }
                 Inspected::Pyrogram(r.dialect.opened_by_pyrogram())
             }
-            Err(e) => fail(json, &e.to_string(), None).into(),
+            Err(e) => fail_storage(json, &e).into(),
         }
     }
 }
@@ -628,9 +688,9 @@ fn inspect_text(
     match decoded {
         Ok(decoded) => {
             if json {
-                out!("{}", inspect::to_json(&decoded, reveal_key));
+                out!("{}", report::to_json(&decoded, reveal_key));
             } else {
-                out_raw!("{}", inspect::to_text(&decoded, reveal_key));
+                out_raw!("{}", report::to_text(&decoded, reveal_key));
             }
             Inspected::Pyrogram(true)
         }
@@ -642,10 +702,11 @@ fn inspect_text(
                     Ok(input) => return foreign_input(input, json, reveal_key),
                 }
             }
-            let mut report = inspect::error_json(&e);
             let message = neither(arg, e.to_string());
-            report["error"] = json!(message);
-            fail(json, &message, Some(report)).into()
+            fail_with(json, &message, || {
+                report::decode_error_to_json(&e, &message)
+            })
+            .into()
         }
     }
 }
@@ -656,7 +717,7 @@ fn foreign_input(input: convert::Input, json: bool, reveal_key: bool) -> Inspect
     let d = input.detected();
     match input.into_account() {
         Ok(account) => foreign_report(&d, &account, json, reveal_key),
-        Err(e) => fail(json, &e.to_string(), None).into(),
+        Err(e) => fail(json, ErrorCode::of_convert(&e), &e.to_string()).into(),
     }
 }
 
@@ -669,9 +730,9 @@ fn foreign_report(
     reveal_key: bool,
 ) -> Inspected {
     if json {
-        out!("{}", convert::describe::to_json(d, account, reveal_key));
+        out!("{}", report::foreign_to_json(d, account, reveal_key));
     } else {
-        out_raw!("{}", convert::describe::to_text(d, account, reveal_key));
+        out_raw!("{}", report::foreign_to_text(d, account, reveal_key));
     }
     Inspected::Pyrogram(false)
 }
@@ -682,18 +743,19 @@ fn convert_cmd(
     options: &Options,
     path: Option<&std::path::Path>,
     force: bool,
+    json: bool,
 ) -> ExitCode {
-    let argument = match Argument::classify(arg) {
+    let argument = match classify(arg, json) {
         Ok(a) => a,
-        Err(r) => return fail(false, &refused(&r), None),
+        Err(code) => return code,
     };
     // `-` is standard output for a string, as no TARGET is; never a file of that name.
     let path = match path {
         Some(p) if p.as_os_str() == "-" && target.is_file() => {
             return fail(
-                false,
+                json,
+                ErrorCode::Usage,
                 &format!("--to {target} writes a file: name it (- is not a file name here)"),
-                None,
             )
         }
         Some(p) if p.as_os_str() == "-" => None,
@@ -706,7 +768,7 @@ fn convert_cmd(
     let source_file = source_file.as_deref();
     let account = match argument {
         Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
-        other => match read(other, false) {
+        other => match read(other, json) {
             // The text may hold a key: wiped once read.
             Ok(text) => convert::read_text(&zeroize::Zeroizing::new(text)),
             Err(code) => return code,
@@ -714,11 +776,17 @@ fn convert_cmd(
     };
     let account = match account {
         Ok(a) => a,
-        Err(e) if source_file.is_none() => return fail(false, &neither(arg, e.to_string()), None),
-        Err(e) => return fail(false, &convert_message(e, source_file), None),
+        Err(e) if source_file.is_none() => {
+            return fail(
+                json,
+                ErrorCode::of_convert(&e),
+                &neither(arg, e.to_string()),
+            )
+        }
+        Err(e) => return fail_convert(json, e, source_file),
     };
     if let Some(why) = path.and_then(string_as_target) {
-        return fail(false, &why, None);
+        return fail(json, ErrorCode::Usage, &why);
     }
     // A Pyrogram string's departures from canonical form, as import says them.
     for w in &account.warnings {
@@ -727,9 +795,9 @@ fn convert_cmd(
     let result = match (target.is_file(), path) {
         (true, None) => {
             return fail(
-                false,
+                json,
+                ErrorCode::Usage,
                 &format!("--to {target} writes a file: name the TARGET file after SOURCE"),
-                None,
             )
         }
         (true, Some(p)) => convert::write_file(&account, target, options, p, force, source_file)
@@ -747,83 +815,108 @@ fn convert_cmd(
             for loss in &losses {
                 say("note: ", &loss.to_string());
             }
-            match (text, path) {
-                (Some(t), _) => emit_session(t.as_str()),
-                (None, Some(p)) => {
-                    let peers = match target {
-                        // What Telethon holds: a note has said what it cannot.
-                        Target::TelethonFile => {
-                            convert::telethon_file::entities(&account.peers, &mut Vec::new()).len()
-                        }
-                        Target::PyrogramFile => account.peers.len(),
-                        _ => 0,
-                    };
-                    say(
-                        "",
-                        &format!(
-                            "wrote {} ({target}, dc {}, {peers} {})",
-                            inspect::shown_path(p),
-                            account.dc_id,
-                            if peers == 1 { "peer" } else { "peers" }
-                        ),
-                    );
+            let peers = match target {
+                // What Telethon holds: a note has said what it cannot.
+                Target::TelethonFile => {
+                    convert::telethon_file::entities(&account.peers, &mut Vec::new()).len()
                 }
-                (None, None) => {}
+                Target::PyrogramFile => account.peers.len(),
+                _ => 0,
+            };
+            if let (Some(p), None) = (path, &text) {
+                say("", &wrote_converted(p, target, account.dc_id, peers));
+            }
+            if json {
+                let object = report::convert_to_json(
+                    target,
+                    path,
+                    text.as_deref().map(String::as_str),
+                    &account,
+                    target.is_file().then_some(peers),
+                    &losses,
+                );
+                // With the string in it, the object holds the key: wiped once printed.
+                let object = zeroize::Zeroizing::new(object);
+                if text.is_some() {
+                    emit_session(&object);
+                } else {
+                    out!("{}", object.as_str());
+                }
+            } else if let Some(t) = text {
+                emit_session(t.as_str());
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(false, &convert_message(e, source_file), None),
+        Err(e) => fail_convert(json, e, source_file),
     }
+}
+
+/// What `convert` says it wrote to a file.
+fn wrote_converted(path: &std::path::Path, target: Target, dc_id: u8, peers: usize) -> String {
+    format!(
+        "wrote {} ({target}, dc {dc_id}, {peers} {})",
+        report::shown_path(path),
+        if peers == 1 { "peer" } else { "peers" }
+    )
+}
+
+/// [`fail`] for a conversion's error, said as [`convert_message`] says it.
+fn fail_convert(
+    json: bool,
+    e: convert::ConvertError,
+    source: Option<&std::path::Path>,
+) -> ExitCode {
+    let code = ErrorCode::of_convert(&e);
+    fail(json, code, &convert_message(e, source))
 }
 
 /// A conversion's error as the command says it: naming `source`, the file read, where the
 /// error is about what it holds (the library decides, `ConvertError::at`), and the options to
-/// pass (`convert::describe::with_flags`).
+/// pass (`report::with_flags`).
 fn convert_message(e: convert::ConvertError, source: Option<&std::path::Path>) -> String {
-    convert::describe::with_flags(&e.at(source))
+    report::with_flags(&e.at(source))
 }
 
-fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
-    let argument = match Argument::classify(arg) {
+fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
+    let argument = match classify(arg, json) {
         Ok(a) => a,
-        Err(r) => return fail(false, &refused(&r), None),
+        Err(code) => return code,
     };
     // `-` is standard input or output everywhere else: never a file of that name.
     if file.as_os_str() == "-" {
         return fail(
-            false,
+            json,
+            ErrorCode::Usage,
             "import writes a session file: name it (- is not a file name here)",
-            None,
         );
     }
     if let Some(why) = string_as_target(file) {
-        return fail(false, &why, None);
+        return fail(json, ErrorCode::Usage, &why);
     }
     if file.is_dir() {
         return fail(
-            false,
+            json,
+            ErrorCode::NotAFile,
             &format!(
                 "{}: is a directory; name the session file to create (in it, as {}/NAME.session)",
-                inspect::shown_path(file),
-                inspect::shown_path(file)
+                report::shown_path(file),
+                report::shown_path(file)
             ),
-            None,
         );
     }
     if let Argument::File(f) = &argument {
         if f.is_session_file() {
-            let p = f.path();
             return fail(
-            false,
-            &format!(
-                "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
-                inspect::shown_path(p)
-            ),
-            None,
-        );
+                json,
+                ErrorCode::Usage,
+                &format!(
+                    "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
+                    report::shown_path(f.path())
+                ),
+            );
         }
     }
-    let text = match read(argument, false) {
+    let text = match read(argument, json) {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code,
     };
@@ -832,12 +925,17 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
         // Another library's session: convert writes a Pyrogram file from it.
         Err(e) if e.other.is_some() => {
             return fail(
-                false,
+                json,
+                ErrorCode::OtherFormat,
                 &format!("{e}; import takes Pyrogram's strings: convert --to pyrogram-file writes a Pyrogram session file from this one"),
-                None,
             )
         }
-        Err(e) => return fail(false, &neither(arg, e.to_string()), None),
+        Err(e) => {
+            let message = neither(arg, e.to_string());
+            return fail_with(json, &message, || {
+                report::decode_error_to_json(&e.error, &message)
+            });
+        }
     };
     for w in &decoded.warnings {
         say("warning: ", &w.to_string());
@@ -848,26 +946,33 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path) -> ExitCode {
                 "",
                 &format!(
                     "wrote {} ({} session, dc {})",
-                    inspect::shown_path(file),
+                    report::shown_path(file),
                     imported.format,
                     imported.dc_id
                 ),
             );
-            // Pyrogram's `Client("NAME")` opens `NAME.session` in its working directory: a
-            // file named otherwise is found by no client (spec/conversions.md §11.1).
-            if let Some(c) = imported.unfound_by {
-                say(
-                    "note: ",
-                    &format!(
-                        "Pyrogram's Client(\"{}\") opens {}.session, not {}: rename the file to {}.session for Pyrogram to find it",
-                        c.stem, c.stem, c.name, c.stem
-                    ),
-                );
+            let note = client_name_note(&imported);
+            if let Some(note) = &note {
+                say("note: ", note);
+            }
+            if json {
+                let notes: Vec<String> = note.into_iter().collect();
+                out!("{}", report::import_to_json(file, &decoded, &notes));
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(false, &e.to_string(), None),
+        Err(e) => fail_storage(json, &e),
     }
+}
+
+/// Pyrogram's `Client("NAME")` opens `NAME.session` in its working directory: a file named
+/// otherwise is found by no client, which a note says (spec/conversions.md §11.1).
+fn client_name_note(imported: &convert::Imported) -> Option<String> {
+    let c = imported.unfound_by.as_ref()?;
+    Some(format!(
+        "Pyrogram's Client(\"{}\") opens {}.session, not {}: rename the file to {}.session for Pyrogram to find it",
+        c.stem, c.stem, c.name, c.stem
+    ))
 }
 
 fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
@@ -880,7 +985,7 @@ fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
     match report {
         Ok(r) => {
             if json {
-                out!("{}", r.to_json());
+                out!("{}", report::conform_to_json(&r));
             } else {
                 out_raw!("{}", r.to_text());
             }
@@ -890,7 +995,7 @@ fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-        Err(e) => fail(json, &e.to_string(), None),
+        Err(e) => fail(json, ErrorCode::Driver, &e.to_string()),
     }
 }
 
@@ -899,12 +1004,14 @@ fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
 fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) -> ExitCode {
     // DAMAGED is a FILE and TARGET a file to write: neither is quoted where it could be a
     // session string (spec/conversions.md §11.1).
-    if let Some(why) = missing_session_file(damaged).or_else(|| string_as_target(target)) {
-        return fail(json, &why, None);
+    if let Some((code, why)) = missing_session_file(damaged)
+        .or_else(|| string_as_target(target).map(|why| (ErrorCode::Usage, why)))
+    {
+        return fail(json, code, &why);
     }
     let salvaged = match Storage::salvage(damaged) {
         Ok(s) => s,
-        Err(e) => return fail(json, &e.to_string(), None),
+        Err(e) => return fail_storage(json, &e),
     };
     let report = salvaged.report();
     let to_stdout = target.as_os_str() == "-";
@@ -917,18 +1024,16 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
     };
     let string = match written {
         Ok(s) => s,
-        Err(e) => return fail(json, &e.to_string(), None),
+        Err(e) => return fail_storage(json, &e),
     };
     let peers = if to_stdout { 0 } else { report.peers.saved };
     let rendered = if json {
-        let mut value = report.to_json();
-        value["target"] = json!(if to_stdout {
+        let shown = if to_stdout {
             "-".to_owned()
         } else {
-            inspect::shown_path(target)
-        });
-        value["peers_written"] = json!(peers);
-        format!("{value}\n")
+            report::shown_path(target)
+        };
+        format!("{}\n", report::salvage_to_json(report, &shown, peers))
     } else if to_stdout {
         format!(
             "{}target: standard output (a session string holds no peers)\n",
@@ -938,7 +1043,7 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         format!(
             "{}target: {} (Pyrogram 2.0.106, schema version 3, {peers} {})\n",
             report.to_text(),
-            inspect::shown_path(target),
+            report::shown_path(target),
             if peers == 1 { "peer" } else { "peers" }
         )
     };

@@ -136,6 +136,26 @@ pub enum InputPeer {
     },
 }
 
+impl InputPeer {
+    /// The input peer as JSON: `kind` (`user`, `chat`, `channel`) and its fields, the shape of
+    /// `resolve --json` (spec/json-output.md) and of the conformance drivers' answers
+    /// (spec/conformance.md).
+    pub(crate) fn to_json_value(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            InputPeer::User {
+                user_id,
+                access_hash,
+            } => json!({"kind": "user", "user_id": user_id, "access_hash": access_hash}),
+            InputPeer::Chat { chat_id } => json!({"kind": "chat", "chat_id": chat_id}),
+            InputPeer::Channel {
+                channel_id,
+                access_hash,
+            } => json!({"kind": "channel", "channel_id": channel_id, "access_hash": access_hash}),
+        }
+    }
+}
+
 impl fmt::Display for InputPeer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

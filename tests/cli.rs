@@ -143,6 +143,9 @@ fn rejection_is_one_line_on_stderr_and_an_object_with_json() {
         "pyrosession: decoded 264 bytes where the v2 layout (chosen by the string's length) needs 271 (Pyrogram 2.0.106: struct.error: unpack requires a buffer of 271 bytes); this is a Telethon string session (DC 2, IPv4), not a Pyrogram one\n"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The error object (spec/json-output.md §4).
+    let v = &v["error"];
+    assert_eq!(v["code"], "invalid_string");
     assert_eq!(
         v["pyrogram_error"],
         "struct.error: unpack requires a buffer of 271 bytes"
@@ -152,7 +155,7 @@ fn rejection_is_one_line_on_stderr_and_an_object_with_json() {
         "this is a Telethon string session (DC 2, IPv4), not a Pyrogram one"
     );
     assert_eq!(
-        format!("pyrosession: {}\n", v["error"].as_str().unwrap()),
+        format!("pyrosession: {}\n", v["message"].as_str().unwrap()),
         stderr
     );
     assert_no_key_material(&out, &stripped);
@@ -390,6 +393,14 @@ fn export_and_import_round_trip_and_import_never_overwrites() {
     );
 }
 
+/// `peers --json`'s objects, one a line (spec/json-output.md §3.2), as the list they make.
+fn ndjson(stdout: &[u8]) -> serde_json::Value {
+    text(stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn peers_and_resolve() {
     let out = run(
@@ -401,7 +412,7 @@ fn peers_and_resolve() {
         None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = ndjson(&out.stdout);
     assert_eq!(v.as_array().unwrap().len(), 10);
     let news = v
         .as_array()
@@ -439,7 +450,7 @@ fn peers_and_resolve() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v,
-        serde_json::json!({"kind": "user", "user_id": 111_111_111, "access_hash": 1_234_567_890_123_456_789_i64})
+        serde_json::json!({"kind": "user", "user_id": 111_111_111, "access_hash": 1_234_567_890_123_456_789_i64, "schema": 1})
     );
     // A username cached now is usable; one cached long ago has expired.
     let dir = util::TempDir::new("cli-resolve");
@@ -768,7 +779,7 @@ fn file_text_is_shown_escaped_and_errors_on_one_line() {
     // In JSON the escapes are JSON's own: the output parses, and holds the username as stored.
     let out = run(&["peers", "--json", &p], None);
     assert!(!text(&out.stdout).contains('\u{202e}'));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = ndjson(&out.stdout);
     assert!(v
         .as_array()
         .unwrap()

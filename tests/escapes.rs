@@ -128,7 +128,11 @@ fn peers_escapes_what_the_file_holds() {
     assert_eq!(stdout.lines().count(), 11, "{stdout}");
     let out = run(&["peers", "--json", &p]);
     let (stdout, _) = assert_clean(&out);
-    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // One object a line (spec/json-output.md §3.2), read back as the list they make.
+    let v: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .collect();
     assert!(v
         .as_array()
         .unwrap()
@@ -321,7 +325,7 @@ fn every_character_of_the_class_and_no_other_is_escaped() {
             s.clone()
         };
         assert_eq!(
-            pyrosession::inspect::one_line(&s),
+            pyrosession::report::one_line(&s),
             want,
             "U+{:04X}",
             u32::from(c)
@@ -331,7 +335,7 @@ fn every_character_of_the_class_and_no_other_is_escaped() {
         } else {
             want
         };
-        assert_eq!(pyrosession::inspect::terminal_safe(&s), laid_out);
+        assert_eq!(pyrosession::report::terminal_safe(&s), laid_out);
     }
     // Cc, Cf, Zl, Zp and the default-ignorable code points of Unicode 18: a smaller count is a
     // class lost, not a character.
@@ -359,7 +363,11 @@ fn peers_escapes_separators_and_invisible_marks() {
         "{stdout}"
     );
     let out = run(&["peers", "--json", &p]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // One object a line (spec/json-output.md §3.2), read back as the list they make.
+    let v: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .collect();
     assert!(v
         .as_array()
         .unwrap()

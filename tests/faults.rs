@@ -1315,7 +1315,10 @@ fn said_in_use_once(
     let stderr = String::from_utf8_lossy(&out.stderr);
     let said = if args.iter().any(|a| a == "--json") {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-        v["error"].as_str().unwrap_or_default().to_owned()
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     } else {
         let s = stderr.trim_end();
         s.strip_prefix("pyrosession: ").unwrap_or(s).to_owned()

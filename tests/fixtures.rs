@@ -6,7 +6,6 @@ mod util;
 
 use std::sync::Arc;
 
-use pyrosession::inspect::input_peer_to_json;
 use pyrosession::peer::InputPeer;
 use pyrosession::storage::{Dialect, ManualClock, Storage, StorageError, StorageErrorKind};
 use serde_json::{json, Value};
@@ -269,4 +268,9 @@ fn migration_matches_pyrogram_own() {
         fresh.render_schema().unwrap(),
         real.render_schema().unwrap()
     );
+}
+
+/// The input peer's JSON object, as `report::input_peer_to_json` writes it.
+fn input_peer_to_json(p: &pyrosession::peer::InputPeer) -> serde_json::Value {
+    serde_json::from_str(&pyrosession::report::input_peer_to_json(p)).unwrap()
 }

@@ -10,7 +10,6 @@ mod util;
 use std::path::PathBuf;
 use std::process::Command;
 
-use pyrosession::inspect::input_peer_to_json;
 use pyrosession::peer::{Peer, PeerType};
 use pyrosession::storage::{Dialect, Storage, StorageError, StorageErrorKind};
 use serde_json::{json, Value};
@@ -162,4 +161,9 @@ fn forks_read_what_the_crate_writes_into_their_files() {
         println!("{fork} ({}): {dialect}, lookups agree", theirs["library"]);
     }
     assert_eq!(checked, FORKS.len() * 11);
+}
+
+/// The input peer's JSON object, as `report::input_peer_to_json` writes it.
+fn input_peer_to_json(p: &pyrosession::peer::InputPeer) -> serde_json::Value {
+    serde_json::from_str(&pyrosession::report::input_peer_to_json(p)).unwrap()
 }

@@ -10,7 +10,6 @@ mod util;
 use std::path::Path;
 use std::process::Command;
 
-use pyrosession::inspect::input_peer_to_json;
 use pyrosession::peer::{Peer, PeerType};
 use pyrosession::storage::{Storage, StorageError};
 use pyrosession::AuthKey;
@@ -216,4 +215,9 @@ fn the_crate_reads_what_pyrogram_writes() {
     let theirs = oracle("read", &copy, &queries(), &dir);
     assert_eq!(theirs["export"]["ok"], our_string);
     assert_same_lookups(&theirs, &ours);
+}
+
+/// The input peer's JSON object, as `report::input_peer_to_json` writes it.
+fn input_peer_to_json(p: &pyrosession::peer::InputPeer) -> serde_json::Value {
+    serde_json::from_str(&pyrosession::report::input_peer_to_json(p)).unwrap()
 }

@@ -14,8 +14,8 @@ mod util;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use pyrosession::inspect::{Lookup, Query, Resolved};
 use pyrosession::peer::{Peer, PeerType};
+use pyrosession::storage::{Lookup, Query, Resolved};
 use pyrosession::storage::{NotFound, Storage, StorageError, StorageErrorKind};
 use serde_json::{json, Value};
 

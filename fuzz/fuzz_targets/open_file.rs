@@ -12,5 +12,5 @@ fuzz_target!(|data: &[u8]| {
     let dir = common::scratch();
     let path = dir.join("fuzz.session");
     std::fs::write(&path, data).expect("write input");
-    common::open_and_use(&dir, &path, &[common::entry("fuzz.session".into(), data)]);
+    common::open_and_use(&dir, &path, &[("fuzz.session", data)]);
 });

@@ -258,5 +258,10 @@ fuzz_target!(|input: Input| {
         }
         std::fs::write(&path, bytes).expect("write damaged");
     }
-    common::open_and_use(&dir, &path, &common::snapshot(&dir));
+    let files = common::snapshot(&dir);
+    let before: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+        .collect();
+    common::open_and_use(&dir, &path, &before);
 });

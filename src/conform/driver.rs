@@ -69,7 +69,7 @@ impl fmt::Display for DriverError {
                 write!(
                     f,
                     "cannot start driver \"{}\": {source}",
-                    crate::inspect::one_line(command)
+                    crate::escape::one_line(command)
                 )
             }
             DriverError::Io(e) => write!(f, "driver i/o failed: {e}"),
@@ -81,7 +81,7 @@ impl fmt::Display for DriverError {
                 write!(
                     f,
                     "cannot split the driver command line \"{}\"",
-                    crate::inspect::one_line(c)
+                    crate::escape::one_line(c)
                 )
             }
             DriverError::Timeout { op, waited } => write!(
@@ -517,7 +517,7 @@ pub(crate) fn parse_response(
     if !KINDS.contains(&kind) {
         return Err(DriverError::Protocol(format!(
             "answer to {op} has the error kind \"{}\", which is none of {}",
-            crate::inspect::one_line(&shown(kind, 40)),
+            crate::escape::one_line(&shown(kind, 40)),
             KINDS.join(", ")
         )));
     }

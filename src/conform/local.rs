@@ -7,8 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::driver::{Driver, DriverError, Failure};
-use crate::inspect::input_peer_to_json;
-use crate::peer::Peer;
+use crate::peer::{InputPeer, Peer};
 use crate::storage::{
     Clock, ManualClock, SessionStore, Storage, StorageError, StorageErrorKind, SystemClock,
 };
@@ -445,19 +444,19 @@ fn store_call(
                 .as_i64()
                 .ok_or_else(|| bad("peer_id must be an integer"))?;
             s.get_peer_by_id(id)
-                .map(|p| input_peer_to_json(&p))
+                .map(InputPeer::to_json_value)
                 .map_err(|e| failure(&e, ""))
         }
         "get_peer_by_username" => {
             let u = str_arg(args, "username")?.to_owned();
             s.get_peer_by_username(&u)
-                .map(|p| input_peer_to_json(&p))
+                .map(InputPeer::to_json_value)
                 .map_err(|e| failure(&e, ""))
         }
         "get_peer_by_phone_number" => {
             let p = str_arg(args, "phone_number")?.to_owned();
             s.get_peer_by_phone_number(&p)
-                .map(|p| input_peer_to_json(&p))
+                .map(InputPeer::to_json_value)
                 .map_err(|e| failure(&e, ""))
         }
         "export" => s

@@ -165,11 +165,11 @@ impl Report {
         // One line, whatever the driver called itself.
         let mut out = format!(
             "implementation: {}\n",
-            crate::inspect::one_line(&self.implementation)
+            crate::escape::one_line(&self.implementation)
         );
         let _ = writeln!(out, "{:<30} {:<40} result", "scenario", "section");
         for (s, o) in &self.results {
-            let detail = crate::inspect::one_line(o.detail());
+            let detail = crate::escape::one_line(o.detail());
             let _ = writeln!(
                 out,
                 "{:<30} {:<40} {}{}{}",
@@ -200,7 +200,7 @@ impl Report {
                     d.class,
                     corpus::strings(d.count),
                     f["kind"].as_str().unwrap_or(""),
-                    crate::inspect::one_line(f["detail"].as_str().unwrap_or("")),
+                    crate::escape::one_line(f["detail"].as_str().unwrap_or("")),
                     f["input"]
                 );
             }

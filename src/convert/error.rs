@@ -226,6 +226,39 @@ impl ConvertError {
     }
 }
 
+impl ConvertErrorKind {
+    /// A stable code for the kind, in snake case (`missing_values`, `same_file`): one per kind,
+    /// never renamed or given to another kind, for programs that act on errors (the command's
+    /// JSON output; spec/conversions.md §9). A storage's error wrapped in `Storage` or
+    /// `TelethonFile` has the storage kind's code ([`StorageErrorKind::code`]); the codes of
+    /// the two enums are distinct.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            ConvertErrorKind::Missing { .. } => "missing_values",
+            ConvertErrorKind::Conflict { .. } => "conflict",
+            ConvertErrorKind::UnknownServer { .. } => "unknown_server",
+            ConvertErrorKind::UnknownDataCenter { .. } => "unknown_data_center",
+            ConvertErrorKind::Base64 { .. } => "not_base64",
+            ConvertErrorKind::Length { .. } => "wrong_length",
+            ConvertErrorKind::Version { .. } => "wrong_version",
+            ConvertErrorKind::NoAuthKey { .. } => "no_auth_key",
+            ConvertErrorKind::Invalid { .. } => "invalid_field",
+            ConvertErrorKind::NoIpv6Address { .. } => "no_ipv6_address",
+            ConvertErrorKind::NotAnIpAddress { .. } => "not_an_ip_address",
+            ConvertErrorKind::Json { .. } => "invalid_json_session",
+            ConvertErrorKind::TelethonVersion { .. } => "telethon_version",
+            ConvertErrorKind::TelethonSchema { .. } => "telethon_schema",
+            ConvertErrorKind::SessionRows { .. } => "telethon_session_rows",
+            ConvertErrorKind::Unrecognised { .. } => "unrecognised",
+            ConvertErrorKind::SameFile => "same_file",
+            ConvertErrorKind::NotARegularFile { .. } => "not_a_regular_file",
+            ConvertErrorKind::PyrogramString(_) => "pyrogram_string",
+            ConvertErrorKind::Storage(k) | ConvertErrorKind::TelethonFile(k) => k.code(),
+        }
+    }
+}
+
 impl From<ConvertErrorKind> for ConvertError {
     /// An error about no file.
     fn from(kind: ConvertErrorKind) -> Self {
@@ -513,5 +546,221 @@ mod tests {
                 .starts_with("/x/bad\\xfe\\xff.session: a Telethon session file holds no auth key"),
             "{e}"
         );
+    }
+
+    /// Every kind of the storage, the conversions and the string codec has its own code, in
+    /// snake case: a program that reads `code` tells them apart (spec/storage.md §9). One value
+    /// per kind below: a new kind without one fails to compile in `code()`, and belongs here.
+    #[test]
+    #[allow(clippy::too_many_lines)]
+    fn codes_are_unique_and_snake_case() {
+        use crate::storage::{Dialect, NotFound, ReadOnlyCause, SideFileProblem};
+        use crate::string::DecodeErrorKind as D;
+        use ConvertErrorKind as C;
+        use StorageErrorKind as S;
+        let decode = || crate::string::decode_strict("").unwrap_err();
+        let text = String::new;
+        let storage = vec![
+            S::Sqlite {
+                doing: "x",
+                source: SqliteError(rusqlite::Error::QueryReturnedNoRows),
+            },
+            S::Io {
+                doing: "x",
+                source: std::io::Error::other("x"),
+            },
+            S::NameTooLong { bytes: 1 },
+            S::NoSuchDirectory,
+            S::InUse {
+                waited: std::time::Duration::ZERO,
+            },
+            S::Corrupt { detail: text() },
+            S::UnreadableSchema {
+                name: text(),
+                detail: text(),
+            },
+            S::ReadOnly {
+                cause: ReadOnlyCause::File,
+            },
+            S::ReadOnlyStorage { what: "x" },
+            S::Changed,
+            S::Replaced,
+            S::DeleteReplaced,
+            S::NeedsRecovery,
+            S::PermissionDenied { doing: "x" },
+            S::DiskFull,
+            S::NoSuchFile,
+            S::DanglingSymlink {
+                target: PathBuf::new(),
+            },
+            S::NotAFilePath,
+            S::IsADirectory,
+            S::NotAFile,
+            S::EmptyFile,
+            S::LegacyJsonSession,
+            S::NotSqlite,
+            S::TelethonSession { version: None },
+            S::NotASession { tables: Vec::new() },
+            S::NewerVersion {
+                dialect: Dialect::Pyrogram(3),
+                found: 4,
+            },
+            S::InconsistentSchema { detail: text() },
+            S::UnknownCollation {
+                name: text(),
+                doing: "x",
+            },
+            S::VersionRows { found: 0 },
+            S::SessionRows { found: 0 },
+            S::InvalidValue {
+                column: "x",
+                expected: "x",
+                found: text(),
+            },
+            S::UnknownPeerType {
+                id: 1,
+                found: text(),
+            },
+            S::MissingAccessHash {
+                id: 1,
+                peer_type: crate::peer::PeerType::User,
+            },
+            S::NotFound(NotFound::Id(1)),
+            S::UsernameExpired {
+                username: text(),
+                age: 0,
+            },
+            S::MissingField { field: "x" },
+            S::FieldOutOfRange {
+                field: "x",
+                value: 0,
+            },
+            S::UserIdOutOfRange { user_id: 0 },
+            S::SessionString(decode()),
+            S::UnsupportedWrite {
+                dialect: Dialect::Pyrogram(3),
+                what: text(),
+            },
+            S::SideFile {
+                side: PathBuf::new(),
+                problem: SideFileProblem::Replaced,
+            },
+            S::WalIndexUnavailable {
+                shm: PathBuf::new(),
+            },
+            S::AlreadyExists,
+            S::NothingSaved {
+                cause: Box::new(S::DiskFull),
+            },
+            S::ForeignOwner { owner: 1, user: 2 },
+            S::WritableByOthers { mode: 0o666 },
+            S::TooLargeToCopy {
+                length: 1,
+                limit: 0,
+                counted: true,
+            },
+        ];
+        let kind = Kind::TelethonString;
+        let convert = vec![
+            C::Missing {
+                target: super::Target::Pyrogram,
+                fields: vec![super::Field::ApiId],
+                source: kind,
+            },
+            C::Conflict {
+                field: super::Field::Port,
+                source: text(),
+                option: text(),
+            },
+            C::UnknownServer { address: text() },
+            C::UnknownDataCenter {
+                dc_id: 7,
+                test_mode: false,
+            },
+            C::Base64 {
+                kind,
+                offset: None,
+                found: None,
+            },
+            C::Length {
+                kind,
+                unit: "x",
+                expected: "x",
+                found: 0,
+            },
+            C::Version { kind, found: None },
+            C::NoAuthKey { kind },
+            C::Invalid {
+                kind,
+                field: "x",
+                detail: text(),
+            },
+            C::NoIpv6Address {
+                kind,
+                address: text(),
+            },
+            C::NotAnIpAddress { address: text() },
+            C::Json { detail: text() },
+            C::TelethonVersion { found: None },
+            C::TelethonSchema { detail: text() },
+            C::SessionRows { found: 0 },
+            C::Unrecognised { detail: text() },
+            C::SameFile,
+            C::NotARegularFile {
+                link_to: None,
+                kind: "a FIFO",
+            },
+            C::PyrogramString(decode()),
+        ];
+        let string = [
+            D::Empty,
+            D::InvalidCharacter { offset: 0, ch: '!' },
+            D::NonAscii {
+                offset: 0, ch: 'é'
+            },
+            D::InvalidLength { found: 0 },
+            D::NonZeroTrailingBits { offset: 0, ch: 'B' },
+            D::InvalidBool {
+                field: crate::string::BoolField::TestMode,
+                byte_offset: 0,
+                value: 2,
+            },
+            D::UserIdOutOfRange { user_id: 0 },
+            D::IncorrectPadding,
+            D::LoneDataCharacter { data_chars: 1 },
+            D::WrongByteLength {
+                format: crate::string::Format::V2,
+                found: 0,
+            },
+        ];
+        let codes: Vec<&str> = storage
+            .iter()
+            .map(StorageErrorKind::code)
+            .chain(convert.iter().map(ConvertErrorKind::code))
+            .chain(string.iter().map(D::code))
+            .collect();
+        assert_eq!(codes.len(), 47 + 19 + 10);
+        let mut seen = std::collections::HashSet::new();
+        for code in &codes {
+            assert!(seen.insert(*code), "{code} is given to two kinds");
+            assert!(
+                code.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !code.ends_with('_')
+                    && !code.contains("__")
+                    && code
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{code} is not snake case"
+            );
+        }
+        // A wrapped storage error has the storage's code.
+        assert_eq!(
+            C::Storage(S::InUse {
+                waited: std::time::Duration::ZERO
+            })
+            .code(),
+            "in_use"
+        );
+        assert_eq!(C::TelethonFile(S::DiskFull).code(), "disk_full");
     }
 }

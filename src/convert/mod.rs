@@ -27,7 +27,6 @@
 
 mod argument;
 pub mod dc;
-pub mod describe;
 mod error;
 pub mod gramjs;
 mod import;

@@ -19,7 +19,7 @@ pub enum NotFound {
     PhoneNumber(String),
 }
 
-/// What is wrong with a side file of a session file ([`StorageError::SideFile`],
+/// What is wrong with a side file of a session file ([`StorageErrorKind::SideFile`],
 /// spec/storage.md §2.8).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -331,7 +331,7 @@ pub enum StorageErrorKind {
     },
 }
 
-/// Why a file cannot be written, as far as the open could tell ([`StorageError::ReadOnly`],
+/// Why a file cannot be written, as far as the open could tell ([`StorageErrorKind::ReadOnly`],
 /// spec/storage.md §2.5): asked of the system by opening the file for writing once the open's
 /// own connection is closed, and never while another storage of this process holds the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -347,6 +347,65 @@ pub enum ReadOnlyCause {
     Refused,
     /// Not asked (another storage of this process holds the file), or no answer fits.
     Unknown,
+}
+
+impl StorageErrorKind {
+    /// A stable code for the kind, in snake case (`in_use`, `corrupt`, `no_such_file`): one
+    /// per kind, never renamed or given to another kind, for programs that act on errors (the
+    /// command's JSON output; spec/storage.md §9). The codes of [`StorageErrorKind`],
+    /// `ConvertErrorKind` and [`crate::string::DecodeErrorKind`] are distinct.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            StorageErrorKind::Sqlite { .. } => "sqlite",
+            StorageErrorKind::Io { .. } => "io",
+            StorageErrorKind::NameTooLong { .. } => "name_too_long",
+            StorageErrorKind::NoSuchDirectory => "no_such_directory",
+            StorageErrorKind::InUse { .. } => "in_use",
+            StorageErrorKind::Corrupt { .. } => "corrupt",
+            StorageErrorKind::UnreadableSchema { .. } => "unreadable_schema",
+            StorageErrorKind::ReadOnly { .. } => "read_only",
+            StorageErrorKind::ReadOnlyStorage { .. } => "read_only_storage",
+            StorageErrorKind::Changed => "changed",
+            StorageErrorKind::Replaced => "replaced",
+            StorageErrorKind::DeleteReplaced => "delete_replaced",
+            StorageErrorKind::NeedsRecovery => "needs_recovery",
+            StorageErrorKind::PermissionDenied { .. } => "permission_denied",
+            StorageErrorKind::DiskFull => "disk_full",
+            StorageErrorKind::NoSuchFile => "no_such_file",
+            StorageErrorKind::DanglingSymlink { .. } => "dangling_symlink",
+            StorageErrorKind::NotAFilePath => "not_a_file_path",
+            StorageErrorKind::IsADirectory => "is_a_directory",
+            StorageErrorKind::NotAFile => "not_a_file",
+            StorageErrorKind::EmptyFile => "empty_file",
+            StorageErrorKind::LegacyJsonSession => "legacy_json_session",
+            StorageErrorKind::NotSqlite => "not_sqlite",
+            StorageErrorKind::TelethonSession { .. } => "telethon_session",
+            StorageErrorKind::NotASession { .. } => "not_a_session",
+            StorageErrorKind::NewerVersion { .. } => "newer_version",
+            StorageErrorKind::InconsistentSchema { .. } => "inconsistent_schema",
+            StorageErrorKind::UnknownCollation { .. } => "unknown_collation",
+            StorageErrorKind::VersionRows { .. } => "version_rows",
+            StorageErrorKind::SessionRows { .. } => "session_rows",
+            StorageErrorKind::InvalidValue { .. } => "invalid_value",
+            StorageErrorKind::UnknownPeerType { .. } => "unknown_peer_type",
+            StorageErrorKind::MissingAccessHash { .. } => "missing_access_hash",
+            StorageErrorKind::NotFound(_) => "not_found",
+            StorageErrorKind::UsernameExpired { .. } => "username_expired",
+            StorageErrorKind::MissingField { .. } => "missing_field",
+            StorageErrorKind::FieldOutOfRange { .. } => "field_out_of_range",
+            StorageErrorKind::UserIdOutOfRange { .. } => "user_id_out_of_range",
+            StorageErrorKind::SessionString(_) => "session_string",
+            StorageErrorKind::UnsupportedWrite { .. } => "unsupported_write",
+            StorageErrorKind::SideFile { .. } => "side_file",
+            StorageErrorKind::WalIndexUnavailable { .. } => "wal_index_unavailable",
+            StorageErrorKind::AlreadyExists => "already_exists",
+            StorageErrorKind::NothingSaved { .. } => "nothing_saved",
+            StorageErrorKind::ForeignOwner { .. } => "foreign_owner",
+            StorageErrorKind::WritableByOthers { .. } => "writable_by_others",
+            StorageErrorKind::TooLargeToCopy { .. } => "too_large_to_copy",
+        }
+    }
 }
 
 impl StorageError {

@@ -27,6 +27,7 @@ mod error;
 mod fields;
 mod open;
 mod peers;
+mod resolve;
 mod salvage;
 pub(crate) mod schema;
 mod shared;
@@ -57,6 +58,7 @@ pub use fields::SessionFields;
 pub(crate) use open::{build_new_file, lock_for_replacement, remaining, sqlite_wait};
 pub use open::{OpenOptions, DEFAULT_WAIT};
 pub use peers::{StoredPeer, UnreadablePeer};
+pub use resolve::{Lookup, Query, Resolved};
 pub use salvage::{
     IndexReport, LeftBehind, Rejected, RowidRange, SalvageReport, Salvaged, TableReport,
 };

@@ -88,7 +88,7 @@ impl OpenedTelethon {
 }
 
 /// How long opening a file waits for another client to let go of it before failing with
-/// [`StorageError::InUse`], unless [`OpenOptions::wait`] says otherwise (spec/storage.md §2.5).
+/// [`StorageErrorKind::InUse`], unless [`OpenOptions::wait`] says otherwise (spec/storage.md §2.5).
 /// Pyrogram waits 1 s; Python's `sqlite3` and Telethon wait 5 s.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 
@@ -134,7 +134,7 @@ impl OpenOptions {
     }
 
     /// How long to wait for another client to close the file before failing with
-    /// [`StorageError::InUse`]. Zero fails at once.
+    /// [`StorageErrorKind::InUse`]. Zero fails at once.
     #[must_use]
     pub fn wait(mut self, wait: Duration) -> Self {
         self.wait = wait;
@@ -473,7 +473,7 @@ const PAUSE_MS: u64 = 32;
 /// idle file both refused after their whole wait). So each attempt waits in SQLite's busy
 /// handler for a short, random time only, and one that fails closes its connection, which
 /// lets every lock go, before the next attempt opens a new one. Another client that holds the
-/// file until after `deadline` makes the open fail with [`StorageError::InUse`], naming `wait`.
+/// file until after `deadline` makes the open fail with [`StorageErrorKind::InUse`], naming `wait`.
 fn claim<T>(
     path: &Path,
     wait: Duration,
@@ -552,7 +552,7 @@ fn claim<T>(
     })
 }
 
-/// Runs `attempt` until it succeeds, fails otherwise than with [`StorageError::InUse`], or
+/// Runs `attempt` until it succeeds, fails otherwise than with [`StorageErrorKind::InUse`], or
 /// `deadline` passes, pausing a random time between attempts (up to [`PAUSE_MS`], the bound
 /// growing with each failure); the last `InUse` names `wait`, the whole wait (spec/storage.md
 /// §2.5). `attempt` is given its busy timeout: a short random one (see [`ATTEMPT_MS`]) where
@@ -1284,7 +1284,7 @@ pub(super) fn new_file_place(path: &Path) -> Result<(), StorageError> {
 
 /// Builds a complete session file (Pyrogram 2.0.106's schema, its version row and the session
 /// row, holding `session` if given) under a temporary name and links it to `path`, failing with
-/// [`StorageError::AlreadyExists`] if `path` exists (spec/storage.md §2.4). Returns the built
+/// [`StorageErrorKind::AlreadyExists`] if `path` exists (spec/storage.md §2.4). Returns the built
 /// file's identity (device and inode, where files have one).
 pub(crate) fn publish_new_file(
     path: &Path,
@@ -1300,7 +1300,7 @@ pub(crate) fn publish_new_file(
 }
 
 /// Runs `build` on an empty file made beside `path`, then links the file to `path`, failing
-/// with [`StorageError::AlreadyExists`] if `path` exists; the temporary name is removed whatever
+/// with [`StorageErrorKind::AlreadyExists`] if `path` exists; the temporary name is removed whatever
 /// happens ([`crate::fs::publish`]).
 pub(super) fn publish_built(
     path: &Path,
@@ -1413,7 +1413,7 @@ impl Replacing {
 /// over it, waiting up to `wait` in attempts as an open does (spec/storage.md §2.5, §2.9): a
 /// client that holds the file (a storage of this crate, in this process or another, or a
 /// Pyrogram process in the middle of a write transaction) makes this fail with
-/// [`StorageError::InUse`], and while the returned lock is held no client can begin to write
+/// [`StorageErrorKind::InUse`], and while the returned lock is held no client can begin to write
 /// the old file. Nothing is written to it. A path that holds no SQLite database (no file, an
 /// empty file, a text file) has no lock to take: `Replacing` holds nothing then.
 pub(crate) fn lock_for_replacement(path: &Path, wait: Duration) -> Result<Replacing, StorageError> {

@@ -1,5 +1,8 @@
 //! The peer cache: upserts and lookups (spec/storage.md §6).
 
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
 use crate::storage::{Named as _, StorageErrorKind};
 use rusqlite::types::ValueRef;
 
@@ -570,28 +573,54 @@ impl Storage {
     /// Every cached peer, by id. A row that cannot be read as a peer (a wrong type of value,
     /// an unknown peer type) is an error; [`Storage::readable_peers`] lists the others.
     pub fn peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
-        self.reading(|| self.all_peers(None).map_err(|e| e.at(self.path())))
+        let mut out = Vec::new();
+        self.reading(|| {
+            self.visit_peers(None, &mut |p| {
+                out.push(p);
+                ControlFlow::Continue(())
+            })
+            .map_err(|e| e.at(self.path()))
+        })?;
+        Ok(out)
     }
 
     /// Every cached peer that can be read, by id, and the rows that cannot, with why
     /// (spec/storage.md §6.6): Pyrogram uses such a file, and fails only on a lookup of that
     /// peer. Errors of the file itself (SQLite's) are still errors.
     pub fn readable_peers(&self) -> Result<(Vec<StoredPeer>, Vec<UnreadablePeer>), StorageError> {
+        let mut peers = Vec::new();
+        let unreadable = self.for_each_readable_peer(|p| {
+            peers.push(p);
+            ControlFlow::Continue(())
+        })?;
+        Ok((peers, unreadable))
+    }
+
+    /// [`Storage::readable_peers`] one peer at a time, by id, without holding the list: `each`
+    /// gets every peer that can be read, and may stop the listing with
+    /// [`ControlFlow::Break`]; the rows that cannot be read are returned (spec/storage.md
+    /// §6.6). Memory stays that of one peer, and of the usernames where the dialect keeps them
+    /// in a table of their own (kurigram, pyrofork), whatever the number of peers.
+    pub fn for_each_readable_peer(
+        &self,
+        mut each: impl FnMut(StoredPeer) -> ControlFlow<()>,
+    ) -> Result<Vec<UnreadablePeer>, StorageError> {
         self.reading(|| {
             let mut unreadable = Vec::new();
-            let peers = self
-                .all_peers(Some(&mut unreadable))
+            self.visit_peers(Some(&mut unreadable), &mut each)
                 .map_err(|e| e.at(self.path()))?;
-            Ok((peers, unreadable))
+            Ok(unreadable)
         })
     }
 
-    /// The peers, by id; with `unreadable`, a row that cannot be read goes there instead of
-    /// failing the listing.
-    fn all_peers(
+    /// The peers, by id, each given to `each` with its usernames; with `unreadable`, a row that
+    /// cannot be read goes there instead of failing the listing.
+    fn visit_peers(
         &self,
         mut unreadable: Option<&mut Vec<UnreadablePeer>>,
-    ) -> Result<Vec<StoredPeer>, StorageError> {
+        each: &mut dyn FnMut(StoredPeer) -> ControlFlow<()>,
+    ) -> Result<(), StorageError> {
+        let mut usernames = self.usernames_by_peer_id()?;
         let sqlite = |e| self.sqlite("listing peers", e);
         let username_col = if self.dialect.usernames_by_peer() {
             "NULL"
@@ -601,10 +630,21 @@ impl Storage {
         let sql = format!("SELECT id, access_hash, type, {username_col}, phone_number, last_update_on FROM peers ORDER BY id");
         let mut stmt = self.conn.prepare(&sql).map_err(sqlite)?;
         let mut rows = stmt.query([]).map_err(sqlite)?;
-        let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sqlite)? {
             match (stored_peer(row, 0, sqlite), unreadable.as_deref_mut()) {
-                (Ok(p), _) => out.push(p),
+                (Ok(mut p), _) => {
+                    if let Some(names) = usernames.remove(&p.peer.id) {
+                        for name in names {
+                            if p.peer.username.is_none() && self.dialect.usernames_by_peer() {
+                                p.peer.username = Some(name.clone());
+                            }
+                            p.usernames.push(name);
+                        }
+                    }
+                    if each(p).is_break() {
+                        return Ok(());
+                    }
+                }
                 (Err(e), Some(list)) => {
                     let id = match row.get_ref(0).map_err(sqlite)? {
                         ValueRef::Integer(i) => Some(i),
@@ -615,13 +655,13 @@ impl Storage {
                 (Err(e), None) => return Err(e),
             }
         }
-        drop(rows);
-        drop(stmt);
-        self.attach_usernames(&mut out)?;
-        Ok(out)
+        Ok(())
     }
 
-    fn attach_usernames(&self, peers: &mut [StoredPeer]) -> Result<(), StorageError> {
+    /// The usernames the dialect keeps in a table of their own, by the peer's id, each peer's
+    /// in the table's order; empty where it has none.
+    fn usernames_by_peer_id(&self) -> Result<HashMap<i64, Vec<String>>, StorageError> {
+        let mut by_peer: HashMap<i64, Vec<String>> = HashMap::new();
         // The query, and the names of its two columns (the peer, the username) for errors.
         let (sql, peer_column, name_column) = match self.dialect {
             Dialect::Kurigram(_) => (
@@ -634,43 +674,22 @@ impl Storage {
                 "usernames.peer_id",
                 "usernames.id",
             ),
-            Dialect::Pyrogram(_) => return Ok(()),
+            Dialect::Pyrogram(_) => return Ok(by_peer),
         };
         let exists = self.has_table("usernames", "listing usernames")?;
         if !exists {
-            return Ok(());
+            return Ok(by_peer);
         }
-        let mut stmt = self
-            .conn
-            .prepare(sql)
-            .map_err(|e| self.sqlite("listing usernames", e))?;
-        let mut rows = stmt
-            .query([])
-            .map_err(|e| self.sqlite("listing usernames", e))?;
-        while let Some(row) = rows
-            .next()
-            .map_err(|e| self.sqlite("listing usernames", e))?
-        {
-            let peer_id = int(
-                row.get_ref(0)
-                    .map_err(|e| self.sqlite("listing usernames", e))?,
-                peer_column,
-            )?;
-            let name = text(
-                row.get_ref(1)
-                    .map_err(|e| self.sqlite("listing usernames", e))?,
-                name_column,
-            )?;
+        let sqlite = |e| self.sqlite("listing usernames", e);
+        let mut stmt = self.conn.prepare(sql).map_err(sqlite)?;
+        let mut rows = stmt.query([]).map_err(sqlite)?;
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            let peer_id = int(row.get_ref(0).map_err(sqlite)?, peer_column)?;
+            let name = text(row.get_ref(1).map_err(sqlite)?, name_column)?;
             if let (Some(peer_id), Some(name)) = (peer_id, name) {
-                if let Ok(i) = peers.binary_search_by_key(&peer_id, |p| p.peer.id) {
-                    let p = &mut peers[i];
-                    if p.peer.username.is_none() && self.dialect.usernames_by_peer() {
-                        p.peer.username = Some(name.clone());
-                    }
-                    p.usernames.push(name);
-                }
+                by_peer.entry(peer_id).or_default().push(name);
             }
         }
-        Ok(())
+        Ok(by_peer)
     }
 }

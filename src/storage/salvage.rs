@@ -233,7 +233,7 @@ impl Salvaged {
 
 impl Storage {
     /// Reads what a damaged session file still holds: its session row, which must read whole
-    /// and pass the open's checks (else [`StorageError::NothingSaved`]), and every peer row that
+    /// and pass the open's checks (else [`StorageErrorKind::NothingSaved`]), and every peer row that
     /// reads whole and passes the checks of [`Storage::peers`], with a report of what could not
     /// be read (spec/storage.md §11).
     ///

@@ -172,27 +172,54 @@ struct Columns {
     coded_defaults: Vec<String>,
 }
 
-/// The columns of `table`.
-fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Columns> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT name, hidden, dflt_value FROM pragma_table_xinfo('{table}')"
+/// The tables [`Shape::read`] reads the columns of, in the order it reads them.
+const READ_TABLES: [&str; 7] = [
+    "sessions",
+    "peers",
+    "version",
+    "usernames",
+    "update_state",
+    "entities",
+    "sent_files",
+];
+
+/// The columns of every table in [`READ_TABLES`], in that order: one prepared statement that
+/// asks `pragma_table_xinfo` of each name in turn, the same answer as one query per table
+/// (SQLite parses each statement it prepares, and a file's open read the schema this way seven
+/// times, twice over when it is opened read-only and then for writing).
+fn columns(conn: &Connection) -> rusqlite::Result<[Columns; READ_TABLES.len()]> {
+    let names: Vec<String> = READ_TABLES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("({i}, '{t}')"))
+        .collect();
+    let mut stmt = conn.prepare_cached(&format!(
+        "WITH t(i, name) AS (VALUES {}) SELECT t.i, c.name, c.hidden, c.dflt_value \
+         FROM t, pragma_table_xinfo(t.name) AS c ORDER BY t.i, c.cid",
+        names.join(", ")
     ))?;
-    let mut out = Columns::default();
+    let mut out: [Columns; READ_TABLES.len()] = Default::default();
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        let name: String = r.get(0)?;
+        let Some(table) = usize::try_from(r.get::<_, i64>(0)?)
+            .ok()
+            .and_then(|i| out.get_mut(i))
+        else {
+            continue;
+        };
+        let name: String = r.get(1)?;
         // 0: an ordinary column; 1: hidden, of a virtual table; 2 and 3: generated.
-        match r.get::<_, i64>(1)? {
+        match r.get::<_, i64>(2)? {
             0 => {
-                if r.get::<_, Option<String>>(2)?
+                if r.get::<_, Option<String>>(3)?
                     .is_some_and(|d| !constant_default(&d))
                 {
-                    out.coded_defaults.push(name.clone());
+                    table.coded_defaults.push(name.clone());
                 }
-                out.stored.push(name);
+                table.stored.push(name);
             }
             1 => {}
-            _ => out.generated.push(name),
+            _ => table.generated.push(name),
         }
     }
     Ok(out)
@@ -318,11 +345,10 @@ fn bare_words(sql: &str) -> Vec<&str> {
 fn code_in(conn: &Connection, table: &'static str) -> rusqlite::Result<Vec<String>> {
     let mut found = Vec::new();
     let sql: Option<String> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-            [table],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([table], |r| r.get(0))
         .or_else(|e| match e {
             rusqlite::Error::QueryReturnedNoRows => Ok(None),
             e => Err(e),
@@ -345,7 +371,7 @@ fn code_in(conn: &Connection, table: &'static str) -> rusqlite::Result<Vec<Strin
             break;
         }
     }
-    let mut stmt = conn.prepare("SELECT name, partial FROM pragma_index_list(?1)")?;
+    let mut stmt = conn.prepare_cached("SELECT name, partial FROM pragma_index_list(?1)")?;
     let indexes: Vec<(String, bool)> = stmt
         .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
@@ -358,11 +384,9 @@ fn code_in(conn: &Connection, table: &'static str) -> rusqlite::Result<Vec<Strin
             continue;
         }
         // An expression is a key column whose column number is -2.
-        let expressions: i64 = conn.query_row(
-            "SELECT count(*) FROM pragma_index_xinfo(?1) WHERE cid = -2",
-            [&name],
-            |r| r.get(0),
-        )?;
+        let expressions: i64 = conn
+            .prepare_cached("SELECT count(*) FROM pragma_index_xinfo(?1) WHERE cid = -2")?
+            .query_row([&name], |r| r.get(0))?;
         if expressions > 0 {
             found.push(format!(
                 "index {shown} on {table} is on an expression, which runs code the file holds on every write"
@@ -406,12 +430,13 @@ impl Shape {
                 (Some(_), None) => {}
             }
         }
-        let mut read = |table: &'static str| -> rusqlite::Result<Vec<String>> {
+        let [sessions, peers, version, usernames, rest @ ..] = columns(conn)?;
+        let mut read = |table: &'static str, columns: Columns| -> rusqlite::Result<Vec<String>> {
             let Columns {
                 stored,
                 generated,
                 coded_defaults,
-            } = columns(conn, table)?;
+            } = columns;
             shape.computed.extend(generated.into_iter().map(|c| {
                 (
                     table,
@@ -434,12 +459,12 @@ impl Shape {
             }
             Ok(stored)
         };
-        let session_columns = read("sessions")?;
-        let peer_columns = read("peers")?;
-        let version_columns = read("version")?;
-        let username_columns = read("usernames")?;
-        for table in ["update_state", "entities", "sent_files"] {
-            read(table)?;
+        let session_columns = read(READ_TABLES[0], sessions)?;
+        let peer_columns = read(READ_TABLES[1], peers)?;
+        let version_columns = read(READ_TABLES[2], version)?;
+        let username_columns = read(READ_TABLES[3], usernames)?;
+        for (table, columns) in READ_TABLES[4..].iter().zip(rest) {
+            read(table, columns)?;
         }
         shape.session_columns = session_columns;
         shape.peer_columns = peer_columns;
@@ -574,11 +599,8 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
             let _ = writeln!(out, "    {line}");
         }
     }
-    let _ = writeln!(
-        out,
-        "sessions columns: {}",
-        columns(conn, "sessions")?.stored.join(", ")
-    );
+    let [sessions, ..] = columns(conn)?;
+    let _ = writeln!(out, "sessions columns: {}", sessions.stored.join(", "));
     let versions: Vec<String> = conn
         .prepare("SELECT number FROM version")?
         .query_map([], |r| r.get::<_, rusqlite::types::Value>(0))?

@@ -146,7 +146,18 @@ fn whitespace(input: &str) -> Option<Diagnosis> {
             .bytes()
             .position(|b| matches!(b, b' ' | b'\t'..=b'\r'))?
     } else {
-        input.chars().position(char::is_whitespace)?
+        // What is left without the whitespace must be ASCII to decode: a string with any other
+        // character is ruled out at the first one, without reading the rest (most fuzz inputs
+        // and most damaged strings are such).
+        let mut first = None;
+        for (i, c) in input.chars().enumerate() {
+            if c.is_whitespace() {
+                first = first.or(Some(i));
+            } else if !c.is_ascii() {
+                return None;
+            }
+        }
+        first?
     };
     let stripped: Zeroizing<String> =
         Zeroizing::new(input.chars().filter(|c| !c.is_whitespace()).collect());
@@ -258,7 +269,8 @@ fn padded_legacy(input: &str) -> Option<Diagnosis> {
 /// Only past the longest layout: a shorter string's prefix may be a canonical legacy string by
 /// chance (a quarter of truncated or damaged v2 strings have one).
 fn too_long(input: &str) -> Option<Diagnosis> {
-    if input.chars().count() <= Format::V2.char_len() {
+    // Its bytes first: a string has no more characters than bytes, and counting them reads it.
+    if input.len() <= Format::V2.char_len() || input.chars().count() <= Format::V2.char_len() {
         return None;
     }
     Format::ALL.into_iter().find_map(|format| {

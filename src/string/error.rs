@@ -174,6 +174,25 @@ impl fmt::Display for DecodeErrorKind {
 }
 
 impl DecodeErrorKind {
+    /// A stable code for the kind, in snake case (`invalid_character`, `invalid_length`): one
+    /// per kind, never renamed or given to another kind, for programs that act on errors;
+    /// distinct from the storage's and the conversions' codes (spec/session-string.md §7).
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            DecodeErrorKind::Empty => "empty_string",
+            DecodeErrorKind::InvalidCharacter { .. } => "invalid_character",
+            DecodeErrorKind::NonAscii { .. } => "non_ascii",
+            DecodeErrorKind::InvalidLength { .. } => "invalid_length",
+            DecodeErrorKind::NonZeroTrailingBits { .. } => "non_zero_trailing_bits",
+            DecodeErrorKind::InvalidBool { .. } => "invalid_bool",
+            DecodeErrorKind::UserIdOutOfRange { .. } => "string_user_id_out_of_range",
+            DecodeErrorKind::IncorrectPadding => "incorrect_padding",
+            DecodeErrorKind::LoneDataCharacter { .. } => "lone_data_character",
+            DecodeErrorKind::WrongByteLength { .. } => "wrong_byte_length",
+        }
+    }
+
     /// The error Pyrogram 2.0.106 raises for the same string, as `Type: message`, or `None` where
     /// Pyrogram raises nothing (the strict decoder's extra checks; the empty string).
     #[must_use]

@@ -1,11 +1,14 @@
-//! What `inspect` says about a session of another format: what it is, what it holds, and what
-//! each conversion would need (spec/conversions.md §11).
+//! The report on a session of another format: what it is, what it holds, and what each
+//! conversion would need (spec/conversions.md §11).
 
 use std::fmt::Write as _;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{render, Account, ConvertError, Detected, Options, Target};
+use super::{object, one_line};
+use crate::convert::{
+    render, Account, ConvertError, ConvertErrorKind, Detected, Field, Kind, Options, Target,
+};
 
 /// The targets `inspect` reports on: one per library (the file targets need what the strings
 /// need).
@@ -26,7 +29,7 @@ pub fn needs(account: &Account, target: Target) -> Option<String> {
 /// The errors themselves name no option: this is the one place that maps them to flags.
 #[must_use]
 pub fn with_flags(e: &ConvertError) -> String {
-    use super::ConvertErrorKind as E;
+    use ConvertErrorKind as E;
     let list = |items: Vec<&str>| match items.as_slice() {
         [] => String::new(),
         [one] => (*one).to_owned(),
@@ -50,10 +53,10 @@ pub fn with_flags(e: &ConvertError) -> String {
             flag(*field)
         ),
         (E::UnknownServer { .. }, _) => {
-            format!("{e}; pass {}", flag_hint(super::Field::TestMode))
+            format!("{e}; pass {}", flag_hint(Field::TestMode))
         }
         (E::UnknownDataCenter { .. }, _) => {
-            format!("{e}: pass {}", flag_hint(super::Field::Server))
+            format!("{e}: pass {}", flag_hint(Field::Server))
         }
         (E::NotAnIpAddress { .. }, _) => format!("{e}: pass --server with the IP address"),
         (E::NoIpv6Address { kind, address }, _) => format!(
@@ -68,8 +71,8 @@ pub fn with_flags(e: &ConvertError) -> String {
 }
 
 /// The option that gives a value a conversion needs.
-fn flag(field: super::Field) -> &'static str {
-    use super::Field as F;
+fn flag(field: Field) -> &'static str {
+    use Field as F;
     match field {
         F::ApiId => "--api-id",
         F::UserId => "--user-id",
@@ -81,8 +84,8 @@ fn flag(field: super::Field) -> &'static str {
 }
 
 /// How to pass a value a conversion needs, for a message.
-fn flag_hint(field: super::Field) -> &'static str {
-    use super::Field as F;
+fn flag_hint(field: Field) -> &'static str {
+    use Field as F;
     match field {
         F::IsBot => "--is-bot true or --is-bot false",
         F::TestMode => "--test-mode true or --test-mode false",
@@ -97,9 +100,8 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 /// The plain-text report. The auth key is shown only with `reveal_key`.
 #[must_use]
-pub fn to_text(detected: &Detected, account: &Account, reveal_key: bool) -> String {
+pub fn foreign_to_text(detected: &Detected, account: &Account, reveal_key: bool) -> String {
     let mut out = String::new();
-    let one_line = crate::inspect::one_line;
     let _ = writeln!(out, "format       {}", one_line(&detected.to_string()));
     let _ = writeln!(out, "dc_id        {}", account.dc_id);
     let _ = writeln!(out, "api_id       {}", opt(account.api_id));
@@ -123,14 +125,18 @@ pub fn to_text(detected: &Detected, account: &Account, reveal_key: bool) -> Stri
     out
 }
 
-/// The JSON report: `format` (the `--to`-style name of the format), `detail`, the hub's fields
+/// The JSON report (spec/json-output.md §3.1): `input` and `format` (both the `--to`-style
+/// name of the format), `detail`, the hub's fields
 /// (null where the format does not hold them), `server` (`"address:port"` or null),
 /// `auth_key_id`, `peers` (a count), `needs` (per library, null or the message a conversion
-/// would stop with) and `notes`; `auth_key` only with `reveal_key`.
+/// would stop with), `warnings` (a Pyrogram string's departures from canonical form) and
+/// `notes` (what the hub does not carry); `auth_key` only with `reveal_key`.
 #[must_use]
-pub fn to_json(detected: &Detected, account: &Account, reveal_key: bool) -> Value {
+pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool) -> String {
     let mut v = json!({
+        "input": format_name(detected.kind),
         "format": format_name(detected.kind),
+        "warnings": account.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "detail": detected.detail,
         "dc_id": account.dc_id,
         "api_id": account.api_id,
@@ -146,18 +152,18 @@ pub fn to_json(detected: &Detected, account: &Account, reveal_key: bool) -> Valu
     if reveal_key {
         v["auth_key"] = json!(account.auth_key.to_hex());
     }
-    v
+    object(v)
 }
 
 /// A format's short name in reports.
 #[must_use]
-pub const fn format_name(kind: super::Kind) -> &'static str {
+pub const fn format_name(kind: Kind) -> &'static str {
     match kind {
-        super::Kind::PyrogramString => "pyrogram-string",
-        super::Kind::PyrogramFile => "pyrogram-file",
-        super::Kind::TelethonString => "telethon-string",
-        super::Kind::TelethonFile => "telethon-file",
-        super::Kind::GramjsString => "gramjs-string",
-        super::Kind::PyrogramJson => "pyrogram-json",
+        Kind::PyrogramString => "pyrogram-string",
+        Kind::PyrogramFile => "pyrogram-file",
+        Kind::TelethonString => "telethon-string",
+        Kind::TelethonFile => "telethon-file",
+        Kind::GramjsString => "gramjs-string",
+        Kind::PyrogramJson => "pyrogram-json",
     }
 }

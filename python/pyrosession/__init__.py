@@ -1,0 +1,41 @@
+"""pyrosession: Pyrogram's session storage from the pyrosession crate.
+
+- ``FileStorage`` and ``MemoryStorage``: drop-ins for Pyrogram 2.0.106's storages, with the
+  crate's guarantees (spec/storage.md). A Pyrogram 2.0.106 client takes one by assignment
+  before ``start()``: ``client.storage = pyrosession.storage_for(client)``.
+- ``decode`` and ``encode``: the session-string codec (spec/session-string.md).
+- One exception class per error kind, under ``PyrosessionError``.
+"""
+
+from ._errors import *  # noqa: F403 - the exception classes, listed in _errors.__all__
+from ._errors import __all__ as _error_names
+from .codec import Decoded, Session, StringWarning, decode, encode
+from .storage import (
+    DEFAULT_WAIT,
+    FileStorage,
+    InputPeerChannel,
+    InputPeerChat,
+    InputPeerUser,
+    MemoryStorage,
+    Storage,
+    storage_for,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_WAIT",
+    "Decoded",
+    "FileStorage",
+    "InputPeerChannel",
+    "InputPeerChat",
+    "InputPeerUser",
+    "MemoryStorage",
+    "Session",
+    "Storage",
+    "StringWarning",
+    "decode",
+    "encode",
+    "storage_for",
+    *_error_names,
+]

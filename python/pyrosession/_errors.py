@@ -1,0 +1,498 @@
+"""The package's exceptions: one base class, one class per error kind.
+
+Every exception carries ``kind`` (the crate's error kind, snake_case), ``message`` (the crate's
+message, also ``str(e)``) and ``path`` (the file the error is about, or ``None``). Decoding errors
+also carry ``pyrogram_error``: what Pyrogram 2.0.106 raises for the same string, if anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Optional, Tuple, Type
+
+__all__ = [
+    "PyrosessionError",
+    "StorageError",
+    "DecodeError",
+    "EncodeError",
+    "SqliteError",
+    "IoError",
+    "NameTooLongError",
+    "NoSuchDirectoryError",
+    "InUseError",
+    "CorruptError",
+    "UnreadableSchemaError",
+    "ReadOnlyError",
+    "ReadOnlyStorageError",
+    "ChangedError",
+    "ReplacedError",
+    "DeleteReplacedError",
+    "NeedsRecoveryError",
+    "PermissionDeniedError",
+    "DiskFullError",
+    "NoSuchFileError",
+    "DanglingSymlinkError",
+    "NotAFilePathError",
+    "IsADirectoryError",
+    "NotAFileError",
+    "EmptyFileError",
+    "LegacyJsonSessionError",
+    "NotSqliteError",
+    "TelethonSessionError",
+    "NotASessionError",
+    "NewerVersionError",
+    "InconsistentSchemaError",
+    "UnknownCollationError",
+    "VersionRowsError",
+    "SessionRowsError",
+    "InvalidValueError",
+    "UnknownPeerTypeError",
+    "MissingAccessHashError",
+    "NotFoundError",
+    "UsernameExpiredError",
+    "MissingFieldError",
+    "FieldOutOfRangeError",
+    "UnsupportedWriteError",
+    "SideFileError",
+    "WalIndexUnavailableError",
+    "AlreadyExistsError",
+    "NothingSavedError",
+    "ForeignOwnerError",
+    "WritableByOthersError",
+    "TooLargeToCopyError",
+    "ClosedError",
+    "UserIdOutOfRangeError",
+    "EmptyStringError",
+    "InvalidCharacterError",
+    "NonAsciiError",
+    "InvalidLengthError",
+    "NonZeroTrailingBitsError",
+    "InvalidBoolError",
+    "IncorrectPaddingError",
+    "LoneDataCharacterError",
+    "WrongByteLengthError",
+    "MissingApiIdError",
+]
+
+
+class PyrosessionError(Exception):
+    """The base class of every error the package raises about a session."""
+
+    KIND = "error"
+
+    kind: str
+    message: str
+    path: Optional[Path]
+
+    def __init__(self, kind: str, message: str, path: Optional[Path] = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.path = None if path is None else Path(path)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class StorageError(PyrosessionError):
+    """A storage engine's error (spec/storage.md §9)."""
+
+    KIND = "storage"
+
+
+class DecodeError(PyrosessionError, ValueError):
+    """A session string that cannot be read (spec/session-string.md §7)."""
+
+    KIND = "decode"
+
+    pyrogram_error: Optional[str]
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        path: Optional[Path] = None,
+        pyrogram_error: Optional[str] = None,
+    ) -> None:
+        super().__init__(kind, message, path)
+        self.pyrogram_error = pyrogram_error
+
+
+class EncodeError(PyrosessionError, ValueError):
+    """A session that cannot be written in the layout asked for."""
+
+    KIND = "encode"
+
+
+class SqliteError(StorageError):
+    """Storage: SQLite failed (the crate's message says doing what)."""
+
+    KIND = "sqlite"
+
+
+class IoError(StorageError):
+    """Storage: the file system failed."""
+
+    KIND = "io"
+
+
+class NameTooLongError(StorageError):
+    """Storage: a name too long for the file system."""
+
+    KIND = "name_too_long"
+
+
+class NoSuchDirectoryError(StorageError):
+    """Storage: the working directory does not exist."""
+
+    KIND = "no_such_directory"
+
+
+class InUseError(StorageError):
+    """Storage: another process holds the session file, and the wait ran out."""
+
+    KIND = "in_use"
+
+
+class CorruptError(StorageError):
+    """Storage: the file is damaged."""
+
+    KIND = "corrupt"
+
+
+class UnreadableSchemaError(StorageError):
+    """Storage: SQLite cannot read the file's schema."""
+
+    KIND = "unreadable_schema"
+
+
+class ReadOnlyError(StorageError):
+    """Storage: the file cannot be written."""
+
+    KIND = "read_only"
+
+
+class ReadOnlyStorageError(StorageError):
+    """Storage: a write through a storage opened read-only."""
+
+    KIND = "read_only_storage"
+
+
+class ChangedError(StorageError):
+    """Storage: a file read without locks changed under the reader."""
+
+    KIND = "changed"
+
+
+class ReplacedError(StorageError):
+    """Storage: the path now names another file."""
+
+    KIND = "replaced"
+
+
+class DeleteReplacedError(StorageError):
+    """Storage: delete() found another file at the path."""
+
+    KIND = "delete_replaced"
+
+
+class NeedsRecoveryError(StorageError):
+    """Storage: a write a crash interrupted must be rolled back first."""
+
+    KIND = "needs_recovery"
+
+
+class PermissionDeniedError(StorageError):
+    """Storage: the system refused access."""
+
+    KIND = "permission_denied"
+
+
+class DiskFullError(StorageError):
+    """Storage: the disk is full."""
+
+    KIND = "disk_full"
+
+
+class NoSuchFileError(StorageError):
+    """Storage: no file at the path."""
+
+    KIND = "no_such_file"
+
+
+class DanglingSymlinkError(StorageError):
+    """Storage: a symbolic link to nothing."""
+
+    KIND = "dangling_symlink"
+
+
+class NotAFilePathError(StorageError):
+    """Storage: the path cannot name a file."""
+
+    KIND = "not_a_file_path"
+
+
+class IsADirectoryError(StorageError):
+    """Storage: a directory where the session file should be."""
+
+    KIND = "is_a_directory"
+
+
+class NotAFileError(StorageError):
+    """Storage: neither a file nor a directory (a FIFO, a device)."""
+
+    KIND = "not_a_file"
+
+
+class EmptyFileError(StorageError):
+    """Storage: an empty file."""
+
+    KIND = "empty_file"
+
+
+class LegacyJsonSessionError(StorageError):
+    """Storage: a pre-0.15 Pyrogram JSON session (convert it)."""
+
+    KIND = "legacy_json_session"
+
+
+class NotSqliteError(StorageError):
+    """Storage: not an SQLite database."""
+
+    KIND = "not_sqlite"
+
+
+class TelethonSessionError(StorageError):
+    """Storage: a Telethon session file (convert it)."""
+
+    KIND = "telethon_session"
+
+
+class NotASessionError(StorageError):
+    """Storage: an SQLite database that holds no session."""
+
+    KIND = "not_a_session"
+
+
+class NewerVersionError(StorageError):
+    """Storage: a schema version newer than the crate knows."""
+
+    KIND = "newer_version"
+
+
+class InconsistentSchemaError(StorageError):
+    """Storage: a schema no known version has."""
+
+    KIND = "inconsistent_schema"
+
+
+class UnknownCollationError(StorageError):
+    """Storage: the file names a collation SQLite does not know."""
+
+    KIND = "unknown_collation"
+
+
+class VersionRowsError(StorageError):
+    """Storage: the version table does not hold exactly one row."""
+
+    KIND = "version_rows"
+
+
+class SessionRowsError(StorageError):
+    """Storage: the sessions table does not hold exactly one row."""
+
+    KIND = "session_rows"
+
+
+class InvalidValueError(StorageError):
+    """Storage: a stored value no library could have written."""
+
+    KIND = "invalid_value"
+
+
+class UnknownPeerTypeError(StorageError):
+    """Storage: a stored peer type no library writes."""
+
+    KIND = "unknown_peer_type"
+
+
+class MissingAccessHashError(StorageError):
+    """Storage: a stored peer that needs an access hash has none."""
+
+    KIND = "missing_access_hash"
+
+
+class NotFoundError(StorageError, KeyError):
+    """Storage: no cached peer for the id, username or phone number (also a KeyError, as Pyrogram raises)."""
+
+    KIND = "not_found"
+
+
+class UsernameExpiredError(StorageError, KeyError):
+    """Storage: the cached username is stale (also a KeyError, as Pyrogram raises)."""
+
+    KIND = "username_expired"
+
+
+class MissingFieldError(StorageError):
+    """Storage: a field the session string needs is unset."""
+
+    KIND = "missing_field"
+
+
+class FieldOutOfRangeError(StorageError):
+    """Storage: a field out of the session string's range."""
+
+    KIND = "field_out_of_range"
+
+
+class UnsupportedWriteError(StorageError):
+    """Storage: the file's dialect cannot store this write."""
+
+    KIND = "unsupported_write"
+
+
+class SideFileError(StorageError):
+    """Storage: a side file (-journal, -wal, -shm) is unsafe to use."""
+
+    KIND = "side_file"
+
+
+class WalIndexUnavailableError(StorageError):
+    """Storage: the WAL index (-shm) cannot be used."""
+
+    KIND = "wal_index_unavailable"
+
+
+class AlreadyExistsError(StorageError):
+    """Storage: a file is already there."""
+
+    KIND = "already_exists"
+
+
+class NothingSavedError(StorageError):
+    """Storage: nothing could be saved from a damaged file."""
+
+    KIND = "nothing_saved"
+
+
+class ForeignOwnerError(StorageError):
+    """Storage: the file belongs to another user."""
+
+    KIND = "foreign_owner"
+
+
+class WritableByOthersError(StorageError):
+    """Storage: other users can write the file."""
+
+    KIND = "writable_by_others"
+
+
+class TooLargeToCopyError(StorageError):
+    """Storage: the file is too large to copy."""
+
+    KIND = "too_large_to_copy"
+
+
+class ClosedError(StorageError):
+    """Storage: the storage was closed or deleted (not a crate error: the package's own)."""
+
+    KIND = "closed"
+
+
+class UserIdOutOfRangeError(StorageError, DecodeError, EncodeError):
+    """A user id that does not fit (a signed 64-bit integer, or the layout asked for): from a
+    storage, a string being decoded, or a session being encoded."""
+
+    KIND = "user_id_out_of_range"
+
+
+class EmptyStringError(DecodeError):
+    """Decoding: the string is empty."""
+
+    KIND = "empty"
+
+
+class InvalidCharacterError(DecodeError):
+    """Decoding: a character the decoder does not allow."""
+
+    KIND = "invalid_character"
+
+
+class NonAsciiError(DecodeError):
+    """Decoding: a character outside ASCII."""
+
+    KIND = "non_ascii"
+
+
+class InvalidLengthError(DecodeError):
+    """Decoding: none of the canonical lengths."""
+
+    KIND = "invalid_length"
+
+
+class NonZeroTrailingBitsError(DecodeError):
+    """Decoding: the last character carries bits beyond the data."""
+
+    KIND = "non_zero_trailing_bits"
+
+
+class InvalidBoolError(DecodeError):
+    """Decoding: a boolean byte other than 0 or 1."""
+
+    KIND = "invalid_bool"
+
+
+class IncorrectPaddingError(DecodeError):
+    """Decoding: the base64 data ends inside a group without padding."""
+
+    KIND = "incorrect_padding"
+
+
+class LoneDataCharacterError(DecodeError):
+    """Decoding: the base64 data ends one character into a group."""
+
+    KIND = "lone_data_character"
+
+
+class WrongByteLengthError(DecodeError):
+    """Decoding: the decoded bytes do not fit the layout."""
+
+    KIND = "wrong_byte_length"
+
+
+class MissingApiIdError(EncodeError):
+    """Encoding: the v2 layout needs an api_id and the session has none."""
+
+    KIND = "missing_api_id"
+
+
+_BASES: Dict[str, Type[PyrosessionError]] = {
+    "storage": StorageError,
+    "decode": DecodeError,
+    "encode": EncodeError,
+}
+
+_CLASSES: Dict[Tuple[str, str], Type[PyrosessionError]] = {
+    (concern, cls.KIND): cls
+    for cls in (globals()[name] for name in __all__)
+    if isinstance(cls, type) and issubclass(cls, PyrosessionError)
+    for concern, base in _BASES.items()
+    if issubclass(cls, base) and cls is not base
+}
+
+
+def make(
+    concern: str,
+    kind: str,
+    message: str,
+    path: Optional[Path],
+    pyrogram_error: Optional[str],
+) -> PyrosessionError:
+    """The exception for an error of ``concern`` (``storage``, ``decode``, ``encode``) and
+    ``kind``; a kind without a class of its own gets its concern's base class. Called by the
+    compiled module."""
+    cls = _CLASSES.get((concern, kind), _BASES.get(concern, PyrosessionError))
+    if issubclass(cls, DecodeError):
+        return cls(kind, message, path, pyrogram_error)
+    return cls(kind, message, path)

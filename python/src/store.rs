@@ -1,0 +1,335 @@
+//! `Store`: one storage engine (a session file or memory) behind a lock, for the Python layer's
+//! `FileStorage` and `MemoryStorage` (spec/storage.md).
+
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError, TryLockError};
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+use pyo3::IntoPyObjectExt as _;
+use pyrosession::inspect::Query;
+use pyrosession::peer::{InputPeer, Peer, PeerType};
+use pyrosession::storage::{OpenOptions, SessionFields, SessionStore, Storage, StorageError};
+use pyrosession::AuthKey;
+use zeroize::Zeroizing;
+
+use crate::{errors, Busy};
+
+/// A peer as Pyrogram's `fetch_peers` hands it to `update_peers`:
+/// `(id, access_hash, type, username, phone_number)`.
+type PeerTuple = (i64, Option<i64>, String, Option<String>, Option<String>);
+
+/// An input peer for the Python layer: `(0, user_id, access_hash)`, `(1, chat_id, 0)` or
+/// `(2, channel_id, access_hash)`.
+type InputPeerTuple = (u8, i64, i64);
+
+/// A storage, shared by the event loop's thread and the threads calls are moved to.
+///
+/// The lock is held for one call; `None` once the storage is closed or deleted.
+#[pyclass(frozen, module = "pyrosession._native")]
+pub(crate) struct Store {
+    inner: Mutex<Option<Storage>>,
+}
+
+/// Why a call did not reach the storage.
+enum Gate {
+    /// Another thread's call holds it (only when not waiting).
+    Busy,
+    /// It is closed.
+    Closed,
+}
+
+impl Store {
+    fn new(storage: Storage) -> Store {
+        Store {
+            inner: Mutex::new(Some(storage)),
+        }
+    }
+
+    /// Runs `f` on the storage with the interpreter released; without `block`, only if no other
+    /// thread's call holds the storage (`Busy` otherwise).
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        block: bool,
+        f: impl FnOnce(&mut Storage) -> Result<T, StorageError> + Send,
+    ) -> PyResult<T> {
+        let result = py.detach(|| {
+            let mut guard = if block {
+                self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+            } else {
+                match self.inner.try_lock() {
+                    Ok(guard) => guard,
+                    Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(TryLockError::WouldBlock) => return Err(Gate::Busy),
+                }
+            };
+            let storage = guard.as_mut().ok_or(Gate::Closed)?;
+            Ok(f(storage))
+        });
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(errors::storage(py, e)),
+            Err(Gate::Busy) => Err(Busy::new_err(())),
+            Err(Gate::Closed) => Err(errors::closed(py)),
+        }
+    }
+
+    /// Takes the storage out, waiting for any call under way, to close or delete it.
+    fn take(&self, py: Python<'_>) -> Option<Storage> {
+        py.detach(|| {
+            self.inner
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+        })
+    }
+}
+
+fn input_peer(p: InputPeer) -> InputPeerTuple {
+    match p {
+        InputPeer::User {
+            user_id,
+            access_hash,
+        } => (0, user_id, access_hash),
+        InputPeer::Chat { chat_id } => (1, chat_id, 0),
+        InputPeer::Channel {
+            channel_id,
+            access_hash,
+        } => (2, channel_id, access_hash),
+    }
+}
+
+fn wait_from(seconds: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        PyValueError::new_err(format!(
+            "wait must be a finite number of seconds, 0 or more, not {seconds}"
+        ))
+    })
+}
+
+/// One field of the session, as Pyrogram's accessors return it.
+fn field(py: Python<'_>, fields: &SessionFields, name: &str) -> PyResult<Py<PyAny>> {
+    match name {
+        "dc_id" => fields.dc_id.into_py_any(py),
+        "api_id" => fields.api_id.into_py_any(py),
+        "test_mode" => fields.test_mode.into_py_any(py),
+        "auth_key" => Ok(fields.auth_key.as_ref().map_or_else(
+            || py.None(),
+            |k| PyBytes::new(py, k.as_bytes()).into_any().unbind(),
+        )),
+        "date" => fields.date.into_py_any(py),
+        "user_id" => fields.user_id.into_py_any(py),
+        "is_bot" => fields.is_bot.into_py_any(py),
+        _ => Err(PyValueError::new_err(format!("no session field {name:?}"))),
+    }
+}
+
+/// A value to set a field to, read from Python as Pyrogram's `sqlite3` would store it.
+enum Value {
+    Int(Option<i64>),
+    Bool(Option<bool>),
+    Key(Option<AuthKey>),
+}
+
+fn value(name: &str, v: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let none = v.is_none();
+    Ok(match name {
+        "dc_id" | "date" if none => {
+            return Err(PyValueError::new_err(format!("{name} cannot be None")))
+        }
+        "dc_id" | "date" | "api_id" | "user_id" => Value::Int(v.extract()?),
+        "test_mode" | "is_bot" => Value::Bool(if none { None } else { Some(v.is_truthy()?) }),
+        "auth_key" => Value::Key(if none {
+            None
+        } else {
+            let bytes: &[u8] = v.extract()?;
+            Some(
+                AuthKey::from_slice(bytes)
+                    .map_err(|e| PyValueError::new_err(format!("auth_key: {e}")))?,
+            )
+        }),
+        _ => return Err(PyValueError::new_err(format!("no session field {name:?}"))),
+    })
+}
+
+#[pymethods]
+impl Store {
+    /// Opens (or creates, mode 0600) the session file at `path`, waiting up to `wait` seconds
+    /// for another process to let go of it (spec/storage.md §2.2, §2.5). Blocks: the Python
+    /// layer calls it off the event loop.
+    #[staticmethod]
+    fn open_file(
+        py: Python<'_>,
+        path: PathBuf,
+        wait: f64,
+        check_integrity: bool,
+    ) -> PyResult<Store> {
+        let options = OpenOptions::new()
+            .wait(wait_from(wait)?)
+            .check_integrity(check_integrity);
+        py.detach(|| options.open(&path))
+            .map(Store::new)
+            .map_err(|e| errors::storage(py, e))
+    }
+
+    /// A new memory storage (spec/storage.md §2.3).
+    #[staticmethod]
+    fn memory(py: Python<'_>) -> PyResult<Store> {
+        Storage::memory()
+            .map(Store::new)
+            .map_err(|e| errors::storage(py, e))
+    }
+
+    /// A memory storage holding the session of a string Pyrogram 2.0.106 accepts
+    /// (spec/storage.md §2.3).
+    #[staticmethod]
+    fn from_session_string(py: Python<'_>, session_string: &str) -> PyResult<Store> {
+        py.detach(|| Storage::from_session_string(session_string))
+            .map(Store::new)
+            .map_err(|e| errors::storage(py, e))
+    }
+
+    /// The schema's dialect, as the crate names it (`pyrogram v3`, ...).
+    fn dialect(&self, py: Python<'_>) -> PyResult<String> {
+        self.with(py, true, |s| Ok(s.dialect().to_string()))
+    }
+
+    /// One session field by name (spec/storage.md §7.1).
+    fn field(&self, py: Python<'_>, name: &str, block: bool) -> PyResult<Py<PyAny>> {
+        let fields = self.with(py, block, |s| SessionStore::session(s))?;
+        field(py, &fields, name)
+    }
+
+    /// Sets one session field by name and commits.
+    fn set_field(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+        block: bool,
+    ) -> PyResult<()> {
+        let value = self::value(name, value)?;
+        let name = name.to_owned();
+        self.with(py, block, move |s| match (name.as_str(), value) {
+            ("dc_id", Value::Int(Some(v))) => s.set_dc_id(v),
+            ("date", Value::Int(Some(v))) => s.set_date(v),
+            ("api_id", Value::Int(v)) => s.set_api_id(v),
+            ("user_id", Value::Int(v)) => s.set_user_id(v),
+            ("test_mode", Value::Bool(v)) => s.set_test_mode(v),
+            ("is_bot", Value::Bool(v)) => s.set_is_bot(v),
+            (_, Value::Key(k)) => s.set_auth_key(k.as_ref()),
+            _ => Ok(()),
+        })
+    }
+
+    /// Caches peers in one transaction, committed before it returns (spec/storage.md §6.4).
+    fn update_peers(&self, py: Python<'_>, peers: Vec<PeerTuple>, block: bool) -> PyResult<()> {
+        let peers = peers
+            .into_iter()
+            .map(|(id, access_hash, peer_type, username, phone_number)| {
+                let peer_type: PeerType = peer_type
+                    .parse()
+                    .map_err(|e| PyValueError::new_err(format!("peer {id}: {e}")))?;
+                Ok(Peer {
+                    id,
+                    access_hash,
+                    peer_type,
+                    username,
+                    phone_number,
+                })
+            })
+            .collect::<PyResult<Vec<Peer>>>()?;
+        self.with(py, block, move |s| s.update_peers(&peers))
+    }
+
+    /// The input peer for an id (spec/storage.md §6.5).
+    fn get_peer_by_id(
+        &self,
+        py: Python<'_>,
+        peer_id: i64,
+        block: bool,
+    ) -> PyResult<InputPeerTuple> {
+        self.with(py, block, |s| s.get_peer_by_id(peer_id).map(input_peer))
+    }
+
+    /// The input peer for a text given as an id, as SQLite compares it with `peers.id` (Pyrogram's
+    /// `resolve_peer` asks `get_peer_by_id` for any text first); `None` where the text is no
+    /// integer to SQLite, so that no peer has it as its id.
+    fn get_peer_by_id_text(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        block: bool,
+    ) -> PyResult<Option<InputPeerTuple>> {
+        let Some(id) = Query::parse(text).id() else {
+            return Ok(None);
+        };
+        self.get_peer_by_id(py, id, block).map(Some)
+    }
+
+    /// The input peer for a username, if not stale (spec/storage.md §6.5).
+    fn get_peer_by_username(
+        &self,
+        py: Python<'_>,
+        username: &str,
+        block: bool,
+    ) -> PyResult<InputPeerTuple> {
+        self.with(py, block, |s| {
+            s.get_peer_by_username(username).map(input_peer)
+        })
+    }
+
+    /// The input peer for a phone number (spec/storage.md §6.5).
+    fn get_peer_by_phone_number(
+        &self,
+        py: Python<'_>,
+        phone_number: &str,
+        block: bool,
+    ) -> PyResult<InputPeerTuple> {
+        self.with(py, block, |s| {
+            s.get_peer_by_phone_number(phone_number).map(input_peer)
+        })
+    }
+
+    /// Sets `date` to now and commits (spec/storage.md §7.3).
+    fn save(&self, py: Python<'_>, block: bool) -> PyResult<()> {
+        self.with(py, block, Storage::save)
+    }
+
+    /// The session as a `v2` session string (spec/storage.md §7.2).
+    fn export_session_string(&self, py: Python<'_>, block: bool) -> PyResult<Py<PyString>> {
+        let string = Zeroizing::new(self.with(py, block, |s| s.export_session_string())?);
+        Ok(PyString::new(py, &string).unbind())
+    }
+
+    /// Closes the storage; a closed storage closes again without error.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        match self.take(py) {
+            Some(s) => py.detach(|| s.close()).map_err(|e| errors::storage(py, e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Deletes the session: a file and its side files go, memory is only closed
+    /// (spec/storage.md §7.4).
+    fn delete(&self, py: Python<'_>) -> PyResult<()> {
+        match self.take(py) {
+            Some(s) => py.detach(|| s.delete()).map_err(|e| errors::storage(py, e)),
+            None => Err(errors::closed(py)),
+        }
+    }
+
+    /// Whether the storage is closed.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> bool {
+        py.detach(|| {
+            self.inner
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_none()
+        })
+    }
+}

@@ -1,0 +1,191 @@
+"""Python processes on one session file: a second one gets the typed in-use exception within
+its wait; a process SIGKILLed in the middle of update_peers, many times, loses no batch whose
+call returned and leaves a file that passes its integrity check (spec/storage.md §2.5, §8.1)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pyrosession
+
+from conftest import python_env
+
+HOLDER = """
+import asyncio, sys, pyrosession
+async def main():
+    s = pyrosession.FileStorage(sys.argv[1], sys.argv[2])
+    await s.open()
+    await s.update_peers([(1, 11, "user", "held", None)])
+    print("ready", flush=True)
+    sys.stdin.read()
+    await s.close()
+    print("closed", flush=True)
+asyncio.run(main())
+"""
+
+
+def integrity(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_second_process_gets_in_use_within_its_wait_and_nothing_is_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "shared.session"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, "shared", str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=python_env(),
+    )
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline() == "ready\n"
+
+        async def second() -> Tuple[BaseException, float, float]:
+            storage = pyrosession.FileStorage("shared", tmp_path, wait=0.5)
+            stalls: List[float] = []
+            opening = asyncio.ensure_future(storage.open())
+            last = time.perf_counter()
+            start = last
+            while not opening.done():
+                await asyncio.sleep(0.005)
+                now = time.perf_counter()
+                stalls.append(now - last)
+                last = now
+            error = opening.exception()
+            assert error is not None, "the second process opened a held session"
+            return error, time.perf_counter() - start, max(stalls)
+
+        error, waited, stall = asyncio.run(second())
+        assert isinstance(error, pyrosession.InUseError), repr(error)
+        assert error.kind == "in_use" and error.path == path
+        assert str(path) in str(error) and "database is locked" not in str(error)
+        assert 0.5 <= waited < 2.5, f"gave up after {waited:.2f} s, for a wait of 0.5 s"
+        assert stall < 0.25, f"the event loop stalled {stall:.3f} s while the open waited"
+
+        holder.stdin.close()
+        assert holder.stdout.readline() == "closed\n"
+        assert holder.wait(10) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+    assert integrity(path) == "ok"
+
+    async def reopen() -> Any:
+        storage = pyrosession.FileStorage("shared", tmp_path, wait=0.5)
+        await storage.open()
+        try:
+            return await storage.get_peer_by_username("held")
+        finally:
+            await storage.close()
+
+    assert asyncio.run(reopen()).user_id == 1
+
+
+WRITER = """
+import asyncio, sys, pyrosession
+async def main():
+    name, workdir, round_, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    s = pyrosession.FileStorage(name, workdir, wait=10)
+    await s.open()
+    print("open", flush=True)
+    i = 0
+    while True:
+        mark = round_ * 1_000_000 + i
+        await s.update_peers(
+            [(mark * 1000 + k, mark, "user", f"u{mark}_{k}", None) for k in range(size)]
+        )
+        print(i, flush=True)
+        i += 1
+asyncio.run(main())
+"""
+
+
+def read_until(stream: Any, deadline: float, stop: bytes = b"") -> bytes:
+    """What the child wrote until `deadline`, its end, or (if given) `stop` is read."""
+    out = b""
+    fd = stream.fileno()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or (stop and stop in out):
+            return out
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def test_sigkill_during_update_peers_loses_no_returned_batch(tmp_path: Path) -> None:
+    """Rounds: a child opens the file and calls update_peers in a loop, printing each batch's
+    number once the call has returned; it is SIGKILLed at a random moment. Every batch printed
+    must be in the file whole, a batch not printed may be there whole (killed between the
+    commit and the print) or not at all, and the file passes SQLite's integrity check. Batches
+    of 20 peers run on the event loop, of 100 in the executor. PYROSESSION_KILL_ROUNDS sets the
+    number of rounds (40 by default)."""
+    rounds = int(os.environ.get("PYROSESSION_KILL_ROUNDS", "40"))
+    rng = random.Random(20)
+    path = tmp_path / "killed.session"
+    acked: Dict[Tuple[int, int], int] = {}
+    started = time.monotonic()
+    for r in range(rounds):
+        size = 20 if r % 2 == 0 else 100
+        child = subprocess.Popen(
+            [sys.executable, "-c", WRITER, "killed", str(tmp_path), str(r), str(size)],
+            stdout=subprocess.PIPE, env=python_env(),
+        )
+        try:
+            assert child.stdout is not None
+            first = read_until(child.stdout, time.monotonic() + 30, b"open\n")
+            assert first.startswith(b"open\n"), f"round {r}: the child did not open: {first!r}"
+            out = first + read_until(child.stdout, time.monotonic() + rng.uniform(0.005, 0.08))
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            out += child.stdout.read()
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        lines = out.split(b"\n")
+        done = [int(x) for x in lines[1:-1]]  # the last piece may be a cut line
+        assert done == list(range(len(done))), f"round {r}: {done[:5]}"
+        assert integrity(path) == "ok", f"round {r}: integrity check failed"
+        conn = sqlite3.connect(path)
+        try:
+            counts = dict(
+                conn.execute(
+                    "SELECT access_hash, count(*) FROM peers WHERE access_hash >= ? AND access_hash < ? GROUP BY access_hash",
+                    (r * 1_000_000, (r + 1) * 1_000_000),
+                ).fetchall()
+            )
+        finally:
+            conn.close()
+        for i in done:
+            assert counts.get(r * 1_000_000 + i) == size, f"round {r}: batch {i} returned but is not whole"
+            acked[(r, i)] = size
+        extra = set(counts) - {r * 1_000_000 + i for i in done}
+        assert extra <= {r * 1_000_000 + len(done)}, f"round {r}: batches never written: {extra}"
+        assert all(counts[m] == size for m in extra), f"round {r}: a part of a batch is there"
+    took = time.monotonic() - started
+
+    conn = sqlite3.connect(path)
+    try:
+        total = conn.execute("SELECT count(*) FROM peers").fetchone()[0]
+    finally:
+        conn.close()
+    assert total >= sum(acked.values())
+    print(f"\n{rounds} kill rounds, {len(acked)} batches returned before a kill, {took:.1f} s")

@@ -1,0 +1,246 @@
+"""The package's storages against Pyrogram 2.0.106's own, and the spec's rules that differ."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+import time
+from pathlib import Path
+from typing import Any, List, Tuple
+
+import pytest
+
+import pyrosession
+from pyrosession import _errors, _native
+
+from conftest import example
+
+pyrogram_storage = pytest.importorskip("pyrogram.storage")
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+PEERS: List[Tuple[Any, ...]] = [
+    (777, -5, "user", "alice", "15551234567"),
+    (778, 9, "bot", "somebot", None),
+    (-4242, 0, "group", None, None),
+    (-1001234567890, 42, "channel", "news", None),
+    (-1009876543210, 43, "supergroup", "chatters", None),
+]
+
+
+async def operations(storage: Any) -> List[Any]:
+    """One sequence of the calls Pyrogram's client makes, and what each returned."""
+    seen: List[Any] = []
+    await storage.open()
+    for field in ("dc_id", "api_id", "test_mode", "auth_key", "date", "user_id", "is_bot"):
+        seen.append((field, await getattr(storage, field)()))
+    await storage.api_id(12345)
+    await storage.dc_id(4)
+    await storage.date(0)
+    await storage.test_mode(False)
+    await storage.auth_key(bytes(range(256)))
+    await storage.user_id(123456789)
+    await storage.is_bot(False)
+    for field in ("dc_id", "api_id", "test_mode", "auth_key", "date", "user_id", "is_bot"):
+        value = await getattr(storage, field)()
+        seen.append((field, bool(value) if field in ("test_mode", "is_bot") else value))
+    await storage.update_peers(PEERS)
+    for peer in PEERS:
+        seen.append(("id", peer[0], await storage.get_peer_by_id(peer[0])))
+    seen.append(("id as text", await storage.get_peer_by_id("-1001234567890")))
+    seen.append(("username", await storage.get_peer_by_username("alice")))
+    seen.append(("username", await storage.get_peer_by_username("news")))
+    seen.append(("phone", await storage.get_peer_by_phone_number("15551234567")))
+    for lookup, arg in (
+        ("get_peer_by_id", 1),
+        ("get_peer_by_id", "@alice"),
+        ("get_peer_by_username", "nobody"),
+        ("get_peer_by_phone_number", "000"),
+    ):
+        with pytest.raises(KeyError):
+            await getattr(storage, lookup)(arg)
+        seen.append(("missing", lookup, arg))
+    seen.append(("string", await storage.export_session_string()))
+    await storage.user_id(None)
+    seen.append(("unset", await storage.user_id()))
+    await storage.save()
+    seen.append(("saved", abs(await storage.date() - time.time()) < 5))
+    await storage.close()
+    return seen
+
+
+def test_memory_storage_answers_as_pyrogram_memory_storage() -> None:
+    ours = run(operations(pyrosession.MemoryStorage("m")))
+    theirs = run(operations(pyrogram_storage.MemoryStorage("m")))
+    assert ours == theirs
+
+
+def test_file_storage_answers_as_pyrogram_file_storage(workdir: Path) -> None:
+    (workdir / "a").mkdir()
+    (workdir / "b").mkdir()
+    ours = run(operations(pyrosession.FileStorage("s", workdir / "a")))
+    theirs = run(operations(pyrogram_storage.FileStorage("s", workdir / "b")))
+    assert ours == theirs
+
+
+def test_memory_storage_from_session_string_holds_its_session() -> None:
+    s = example("v2.txt")
+
+    async def both(storage: Any) -> Tuple[Any, ...]:
+        await storage.open()
+        fields = [await getattr(storage, f)() for f in ("dc_id", "api_id", "auth_key", "user_id")]
+        return (*fields, bool(await storage.is_bot()), await storage.export_session_string())
+
+    ours = run(both(pyrosession.MemoryStorage("m", s)))
+    assert ours == run(both(pyrogram_storage.MemoryStorage("m", s)))
+    assert ours[-1] == s
+
+
+def test_a_string_pyrogram_refuses_raises_a_decode_error_with_pyrogram_s_error() -> None:
+    storage = pyrosession.MemoryStorage("m", example("v2.txt")[:300])
+    with pytest.raises(pyrosession.WrongByteLengthError) as info:
+        run(storage.open())
+    assert isinstance(info.value, pyrosession.DecodeError)
+    assert info.value.kind == "wrong_byte_length"
+    assert info.value.pyrogram_error == "struct.error: unpack requires a buffer of 271 bytes"
+
+
+def test_new_file_is_created_with_mode_0600(workdir: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        storage = pyrosession.FileStorage("fresh", workdir)
+        run(storage.open())
+        run(storage.close())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((workdir / "fresh.session").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "content, error",
+    [
+        (b"not a database at all, just text\n" * 10, pyrosession.NotSqliteError),
+        (None, pyrosession.NotASessionError),
+    ],
+)
+def test_a_failed_open_leaves_the_file_as_it_was(workdir: Path, content: Any, error: Any) -> None:
+    path = workdir / "other.session"
+    if content is None:
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('keep me')")
+        conn.commit()
+        conn.close()
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    mode = path.stat().st_mode
+    storage = pyrosession.FileStorage("other", workdir)
+    with pytest.raises(error) as info:
+        run(storage.open())
+    assert info.value.path == path
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == before
+    assert path.stat().st_mode == mode
+    assert sorted(os.listdir(workdir)) == ["other.session"]
+
+
+def test_delete_after_close_removes_the_file_as_pyrogram_log_out_does(workdir: Path) -> None:
+    storage = pyrosession.FileStorage("gone", workdir)
+
+    async def log_out() -> None:
+        await storage.open()
+        await storage.close()
+        await storage.delete()
+
+    run(log_out())
+    assert os.listdir(workdir) == []
+    with pytest.raises(FileNotFoundError):
+        run(storage.delete())
+
+
+def test_a_closed_storage_raises_closed_error() -> None:
+    storage = pyrosession.MemoryStorage("m")
+    with pytest.raises(pyrosession.ClosedError):
+        run(storage.dc_id())
+
+    async def closed_then_used() -> None:
+        await storage.open()
+        await storage.close()
+        await storage.close()
+        await storage.dc_id()
+
+    with pytest.raises(pyrosession.ClosedError):
+        run(closed_then_used())
+
+
+def test_lookups_do_not_wait_on_the_loop_for_a_large_update() -> None:
+    """A lookup made while a large update_peers holds the storage in the executor moves to the
+    executor too: the loop keeps running meanwhile (a lookup that waited on the loop would
+    stall it for the whole update)."""
+    peers = [(i, i, "user", f"u{i}", None) for i in range(1, 200_001)]
+
+    async def scenario() -> Tuple[float, float, List[Any]]:
+        storage = pyrosession.MemoryStorage("m")
+        await storage.open()
+        await storage.update_peers([(1, 1, "user", "u1", None)])
+        stalls: List[float] = []
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            while not done.is_set():
+                await asyncio.sleep(0.001)
+                now = time.perf_counter()
+                stalls.append(now - last)
+                last = now
+
+        tick = asyncio.ensure_future(ticker())
+        start = time.perf_counter()
+        update = asyncio.ensure_future(storage.update_peers(peers))
+        found = []
+        while not update.done():
+            found.append(await storage.get_peer_by_id(1))
+            await asyncio.sleep(0.0005)
+        await update
+        took = time.perf_counter() - start
+        done.set()
+        await tick
+        await storage.close()
+        return took, max(stalls), found
+
+    took, stall, found = run(scenario())
+    assert found and all(p.user_id == 1 for p in found)
+    assert took > 0.2, f"the update took {took:.3f} s: too fast to show a stall"
+    assert stall < took / 2, f"the loop stalled {stall:.3f} s during a {took:.3f} s update"
+
+
+def test_every_error_kind_has_its_class() -> None:
+    for concern, kinds, base in (
+        ("storage", _native.storage_kinds(), pyrosession.StorageError),
+        ("decode", _native.decode_kinds(), pyrosession.DecodeError),
+        ("encode", _native.encode_kinds(), pyrosession.EncodeError),
+    ):
+        for kind in kinds:
+            e = _errors.make(concern, kind, "message", None, None)
+            assert type(e) is not base, f"{concern} kind {kind} has no class of its own"
+            assert isinstance(e, base) and isinstance(e, pyrosession.PyrosessionError)
+            assert e.kind == kind and str(e) == "message"
+    classes = {
+        c.KIND
+        for c in vars(_errors).values()
+        if isinstance(c, type) and issubclass(c, _errors.PyrosessionError)
+    }
+    kinds = set(_native.storage_kinds()) | set(_native.decode_kinds()) | set(_native.encode_kinds())
+    assert classes - kinds == {"error", "storage", "decode", "encode"}
+
+
+def test_not_found_and_expired_are_key_errors_as_resolve_peer_needs() -> None:
+    assert issubclass(pyrosession.NotFoundError, KeyError)
+    assert issubclass(pyrosession.UsernameExpiredError, KeyError)
+    assert not issubclass(pyrosession.InUseError, KeyError)

@@ -1,0 +1,215 @@
+//! The stable error codes of the command's JSON output (spec/json-output.md §4): one per kind
+//! of failure a script may act on, each error of the library mapped to one.
+//!
+//! The mapping from the library's errors to codes lives here, over their kinds
+//! ([`StorageErrorKind`], [`ConvertErrorKind`], and [`DecodeError`]): the codes
+//! are the command's JSON interface (layer 5), which the storage and conversion layers below
+//! must not name.
+
+use crate::convert::{ConvertError, ConvertErrorKind};
+use crate::storage::{StorageError, StorageErrorKind};
+use crate::string::DecodeError;
+
+/// What went wrong, as the `code` of a JSON error object (spec/json-output.md §4). The names
+/// are stable: a code is never renamed or given another meaning within a schema version; new
+/// codes may be added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The command line asks for something the command does not do.
+    Usage,
+    /// A file the command was to read does not exist.
+    NoSuchFile,
+    /// The path names a directory, FIFO, device or socket, not a regular file.
+    NotAFile,
+    /// The file or text is no session of any format the crate reads.
+    NotASession,
+    /// A session of another format than the command takes.
+    OtherFormat,
+    /// A session string that no format decodes.
+    InvalidString,
+    /// A session whose content is missing, out of range or inconsistent.
+    InvalidSession,
+    /// A cached peer that cannot be used as Pyrogram would use it.
+    InvalidPeer,
+    /// The file is damaged: SQLite cannot read it whole.
+    Damaged,
+    /// A schema version this crate does not know.
+    UnsupportedVersion,
+    /// Another client holds the file.
+    InUse,
+    /// The file, or a file beside it, is refused because another user could read, write or
+    /// replace what it holds.
+    UnsafeFile,
+    /// The file system does not allow the read or write.
+    PermissionDenied,
+    /// No cached peer matches the query.
+    NotFound,
+    /// The cached username is too old to use.
+    Expired,
+    /// The conversion needs a value the source does not hold: an option must give it.
+    MissingOption,
+    /// An option's value is not one the conversion can use.
+    InvalidOption,
+    /// The file to write exists.
+    AlreadyExists,
+    /// The file to write is the file read.
+    SameFile,
+    /// Reading or writing failed (the file system, SQLite, standard input or output).
+    Io,
+    /// What is asked is outside what the crate does for this file.
+    Unsupported,
+    /// Salvage found nothing worth saving.
+    NothingSaved,
+    /// The conformance suite's driver failed.
+    Driver,
+}
+
+impl ErrorCode {
+    /// Every code, in the order spec/json-output.md §4 lists them.
+    pub const ALL: [ErrorCode; 23] = [
+        ErrorCode::Usage,
+        ErrorCode::NoSuchFile,
+        ErrorCode::NotAFile,
+        ErrorCode::NotASession,
+        ErrorCode::OtherFormat,
+        ErrorCode::InvalidString,
+        ErrorCode::InvalidSession,
+        ErrorCode::InvalidPeer,
+        ErrorCode::Damaged,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::InUse,
+        ErrorCode::UnsafeFile,
+        ErrorCode::PermissionDenied,
+        ErrorCode::NotFound,
+        ErrorCode::Expired,
+        ErrorCode::MissingOption,
+        ErrorCode::InvalidOption,
+        ErrorCode::AlreadyExists,
+        ErrorCode::SameFile,
+        ErrorCode::Io,
+        ErrorCode::Unsupported,
+        ErrorCode::NothingSaved,
+        ErrorCode::Driver,
+    ];
+
+    /// The code as JSON writes it, in snake case.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Usage => "usage",
+            ErrorCode::NoSuchFile => "no_such_file",
+            ErrorCode::NotAFile => "not_a_file",
+            ErrorCode::NotASession => "not_a_session",
+            ErrorCode::OtherFormat => "other_format",
+            ErrorCode::InvalidString => "invalid_string",
+            ErrorCode::InvalidSession => "invalid_session",
+            ErrorCode::InvalidPeer => "invalid_peer",
+            ErrorCode::Damaged => "damaged",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::InUse => "in_use",
+            ErrorCode::UnsafeFile => "unsafe_file",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Expired => "expired",
+            ErrorCode::MissingOption => "missing_option",
+            ErrorCode::InvalidOption => "invalid_option",
+            ErrorCode::AlreadyExists => "already_exists",
+            ErrorCode::SameFile => "same_file",
+            ErrorCode::Io => "io",
+            ErrorCode::Unsupported => "unsupported",
+            ErrorCode::NothingSaved => "nothing_saved",
+            ErrorCode::Driver => "driver",
+        }
+    }
+
+    /// The code of a storage error.
+    #[must_use]
+    pub fn of_storage(e: &StorageError) -> ErrorCode {
+        ErrorCode::of_storage_kind(e.kind())
+    }
+
+    /// The code of a kind of storage error.
+    #[must_use]
+    pub fn of_storage_kind(kind: &StorageErrorKind) -> ErrorCode {
+        use StorageErrorKind as E;
+        match kind {
+            E::NoSuchDirectory | E::NoSuchFile | E::DanglingSymlink { .. } => ErrorCode::NoSuchFile,
+            E::NotAFilePath | E::IsADirectory | E::NotAFile => ErrorCode::NotAFile,
+            E::EmptyFile | E::NotSqlite | E::NotASession { .. } => ErrorCode::NotASession,
+            E::LegacyJsonSession | E::TelethonSession { .. } => ErrorCode::OtherFormat,
+            E::NewerVersion { .. } => ErrorCode::UnsupportedVersion,
+            E::Corrupt { .. }
+            | E::UnreadableSchema { .. }
+            | E::InconsistentSchema { .. }
+            | E::UnknownCollation { .. }
+            | E::NeedsRecovery => ErrorCode::Damaged,
+            E::VersionRows { .. }
+            | E::SessionRows { .. }
+            | E::InvalidValue { .. }
+            | E::MissingField { .. }
+            | E::FieldOutOfRange { .. }
+            | E::UserIdOutOfRange { .. } => ErrorCode::InvalidSession,
+            E::UnknownPeerType { .. } | E::MissingAccessHash { .. } => ErrorCode::InvalidPeer,
+            E::NotFound(_) => ErrorCode::NotFound,
+            E::UsernameExpired { .. } => ErrorCode::Expired,
+            E::SessionString(_) => ErrorCode::InvalidString,
+            E::InUse { .. } => ErrorCode::InUse,
+            E::SideFile { .. } | E::ForeignOwner { .. } | E::WritableByOthers { .. } => {
+                ErrorCode::UnsafeFile
+            }
+            E::PermissionDenied { .. } | E::ReadOnly { .. } | E::ReadOnlyStorage { .. } => {
+                ErrorCode::PermissionDenied
+            }
+            E::AlreadyExists => ErrorCode::AlreadyExists,
+            E::UnsupportedWrite { .. } | E::TooLargeToCopy { .. } => ErrorCode::Unsupported,
+            E::NothingSaved { .. } => ErrorCode::NothingSaved,
+            E::Sqlite { .. }
+            | E::Io { .. }
+            | E::NameTooLong { .. }
+            | E::DiskFull
+            | E::Changed
+            | E::Replaced
+            | E::DeleteReplaced
+            | E::WalIndexUnavailable { .. } => ErrorCode::Io,
+        }
+    }
+
+    /// The code of a conversion's error.
+    #[must_use]
+    pub fn of_convert(e: &ConvertError) -> ErrorCode {
+        use ConvertErrorKind as E;
+        match e.kind() {
+            E::Missing { .. } | E::UnknownServer { .. } | E::UnknownDataCenter { .. } => {
+                ErrorCode::MissingOption
+            }
+            E::Conflict { .. } | E::NotAnIpAddress { .. } | E::NoIpv6Address { .. } => {
+                ErrorCode::InvalidOption
+            }
+            E::Base64 { .. } | E::Length { .. } | E::Version { .. } => ErrorCode::InvalidString,
+            E::NoAuthKey { .. }
+            | E::Invalid { .. }
+            | E::Json { .. }
+            | E::TelethonSchema { .. }
+            | E::SessionRows { .. } => ErrorCode::InvalidSession,
+            E::TelethonVersion { .. } => ErrorCode::UnsupportedVersion,
+            E::Unrecognised { .. } => ErrorCode::NotASession,
+            E::SameFile => ErrorCode::SameFile,
+            E::NotARegularFile { .. } => ErrorCode::NotAFile,
+            E::PyrogramString(e) => ErrorCode::of_decode(e),
+            E::Storage(kind) | E::TelethonFile(kind) => ErrorCode::of_storage_kind(kind),
+        }
+    }
+
+    /// The code of a rejected session string: always [`ErrorCode::InvalidString`].
+    #[must_use]
+    pub fn of_decode(_: &DecodeError) -> ErrorCode {
+        ErrorCode::InvalidString
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
