@@ -133,6 +133,15 @@ pub fn foreign_to_text(detected: &Detected, account: &Account, reveal_key: bool)
 /// `notes` (what the hub does not carry); `auth_key` only with `reveal_key`.
 #[must_use]
 pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool) -> String {
+    object(foreign_value(detected, account, reveal_key))
+}
+
+/// The value [`foreign_to_json`] prints, for reports that add to it.
+pub(super) fn foreign_value(
+    detected: &Detected,
+    account: &Account,
+    reveal_key: bool,
+) -> serde_json::Value {
     let mut v = json!({
         "input": format_name(detected.kind),
         "format": format_name(detected.kind),
@@ -152,7 +161,7 @@ pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool)
     if reveal_key {
         v["auth_key"] = json!(account.auth_key.to_hex());
     }
-    object(v)
+    v
 }
 
 /// A format's short name in reports.

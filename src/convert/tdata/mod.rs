@@ -289,31 +289,70 @@ pub struct Tdata {
 }
 
 impl Tdata {
+    /// The format's particulars, for people: the version of the Telegram Desktop that wrote
+    /// the key file, the accounts read, and whether a local passcode protects the folder.
+    #[must_use]
+    pub fn detail(&self) -> String {
+        let indexes: Vec<String> = self.accounts.iter().map(|a| a.index.to_string()).collect();
+        format!(
+            "Telegram Desktop {}, {}, {}",
+            version_name(self.version),
+            match indexes.len() {
+                1 => "1 account".to_owned(),
+                n => format!("{n} accounts ({})", indexes.join(", ")),
+            },
+            if self.passcode {
+                "a local passcode"
+            } else {
+                "no local passcode"
+            }
+        )
+    }
+
+    /// The account of index `index`, or the first where `None`, with its hub value
+    /// (spec/tdata.md §10): what `--account N` chooses.
+    ///
+    /// # Errors
+    /// No account has that index ([`TdataErrorKind::NoSuchAccount`], which lists them); the
+    /// folder holds no account; the account cannot be a hub value.
+    pub fn choose(&self, index: Option<u32>) -> Result<(&TdataAccount, Account), TdataError> {
+        let chosen = match index {
+            None => self
+                .accounts
+                .first()
+                .ok_or_else(|| TdataError::new(None, TdataErrorKind::NoAccounts))?,
+            Some(index) => self
+                .accounts
+                .iter()
+                .find(|a| a.index == index)
+                .ok_or_else(|| {
+                    TdataError::new(
+                        None,
+                        TdataErrorKind::NoSuchAccount {
+                            index: index as usize,
+                            accounts: self.accounts.iter().map(|a| a.index).collect(),
+                        },
+                    )
+                })?,
+        };
+        Ok((chosen, chosen.to_account()?))
+    }
+
     /// The hub value of the folder's first account, the one `convert` takes unless told
     /// another (spec/tdata.md §10).
+    ///
+    /// # Errors
+    /// As [`Tdata::choose`].
     pub fn first_account(&self) -> Result<Account, TdataError> {
-        self.accounts
-            .first()
-            .ok_or_else(|| TdataError::new(None, TdataErrorKind::NoAccounts))?
-            .to_account()
+        self.choose(None).map(|(_, account)| account)
     }
 
     /// The hub value of the account of index `index` (spec/tdata.md §10).
+    ///
+    /// # Errors
+    /// As [`Tdata::choose`].
     pub fn account(&self, index: u32) -> Result<Account, TdataError> {
-        let account = self
-            .accounts
-            .iter()
-            .find(|a| a.index == index)
-            .ok_or_else(|| {
-                TdataError::new(
-                    None,
-                    TdataErrorKind::NoSuchAccount {
-                        index: index as usize,
-                        accounts: self.accounts.iter().map(|a| a.index).collect(),
-                    },
-                )
-            })?;
-        account.to_account()
+        self.choose(Some(index)).map(|(_, account)| account)
     }
 }
 

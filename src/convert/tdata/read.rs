@@ -90,7 +90,20 @@ impl Source for Disk<'_> {
             };
             TdataError::new(Some(path.clone()), kind)
         };
-        let file = crate::fs::open_text(&path).map_err(|e| fail("opening the file", e))?;
+        // Through the one gate to files: a regular file, opened without waiting; a file a
+        // storage of this process holds is SQLite, no file of a folder, and is not opened.
+        let file = match crate::fs::open(&path).map_err(|e| fail("opening the file", e))? {
+            crate::fs::Opened::File(file) => file,
+            crate::fs::Opened::Held { .. } => {
+                return Err(fail(
+                    "opening the file",
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "an SQLite session file this process has open",
+                    ),
+                ))
+            }
+        };
         let size = file
             .metadata()
             .map_err(|e| fail("examining the file", e))?
