@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
 use pyrosession::inspect::{self, Source};
-use pyrosession::report::{self, terminal_safe, ErrorCode};
+use pyrosession::report::{self, terminal_safe, ErrorCode, Failure};
 use pyrosession::storage::{Query, Storage, StorageError, StorageErrorKind};
 
 /// Writes a line to standard output (see [`emit`]).
@@ -270,9 +270,11 @@ impl From<TargetArg> for Target {
 }
 
 /// Reports a failure: one line on standard error (see [`say`]), and with `json` the error as
-/// a JSON error object of that code (spec/json-output.md §4).
-fn fail(json: bool, code: ErrorCode, message: &str) -> ExitCode {
-    fail_with(json, message, || report::error_to_json(code, message))
+/// a JSON error object (spec/json-output.md §4): of the library error's code and kind (`&e`),
+/// or of the code the command chose.
+fn fail(json: bool, failure: impl Into<Failure>, message: &str) -> ExitCode {
+    let failure = failure.into();
+    fail_with(json, message, || report::error_to_json(failure, message))
 }
 
 /// [`fail`] with the JSON error object given, where it says more than the code and message.
@@ -286,7 +288,7 @@ fn fail_with(json: bool, message: &str, object: impl FnOnce() -> String) -> Exit
 
 /// [`fail`] for a storage error.
 fn fail_storage(json: bool, e: &StorageError) -> ExitCode {
-    fail(json, ErrorCode::of_storage(e), &e.to_string())
+    fail(json, e, &e.to_string())
 }
 
 /// SIGINT, SIGTERM and SIGHUP remove the temporary files the command has made (a copy of the
@@ -467,7 +469,7 @@ fn run(command: Command) -> ExitCode {
                 {
                     fail(
                         json,
-                        ErrorCode::NotFound,
+                        &e,
                         &format!(
                             "no peer found for the query (of {} characters, not shown: it may be a session string)",
                             query.chars().count()
@@ -510,25 +512,25 @@ fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
 /// path that does not exist but looks like one (it holds a `/`, ends in `.session` or `.txt`,
 /// or is not UTF-8) and cannot be a session string. An argument that could be one
 /// ([`inspect::could_be_session_string`]) is a string, and no message quotes it.
-fn unusable_path(arg: &OsStr) -> Option<(ErrorCode, String)> {
+fn unusable_path(arg: &OsStr) -> Option<(Failure, String)> {
     let path = std::path::Path::new(arg);
     if arg == "-" || arg.is_empty() {
         return None;
     }
     // The storage's own errors, so that the command says it in the storage's words.
     if let Some(e) = StorageError::not_a_file(path) {
-        return Some((ErrorCode::of_storage(&e), e.to_string()));
+        return Some(((&e).into(), e.to_string()));
     }
     let Err(e) = std::fs::metadata(path) else {
         return None;
     };
     if std::fs::symlink_metadata(path).is_ok() {
         return Some((
-            ErrorCode::Io,
+            ErrorCode::Io.into(),
             format!("cannot read {}: {e}", report::shown_path(path)),
         ));
     }
-    let no_such_file = |message: String| Some((ErrorCode::NoSuchFile, message));
+    let no_such_file = |message: String| Some((ErrorCode::NoSuchFile.into(), message));
     // Every session string is UTF-8.
     let Some(text) = arg.to_str() else {
         return no_such_file(format!(
@@ -687,7 +689,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                 Storage::open_file_read_only(path).and_then(|s| report::file_report(&s))
             }
             Err(e) if matches!(e.kind(), convert::ConvertErrorKind::Storage(_)) => {
-                return fail(json, ErrorCode::of_convert(&e), &e.to_string()).into();
+                return fail(json, &e, &e.to_string()).into();
             }
             // A Telethon file that cannot be read: its reader's answer.
             Err(e) => return fail_convert(json, e, Some(path)).into(),
@@ -749,7 +751,7 @@ fn foreign_input(input: convert::Input, json: bool, reveal_key: bool) -> Inspect
     let d = input.detected();
     match input.into_account() {
         Ok(account) => foreign_report(&d, &account, json, reveal_key),
-        Err(e) => fail(json, ErrorCode::of_convert(&e), &e.to_string()).into(),
+        Err(e) => fail(json, &e, &e.to_string()).into(),
     }
 }
 
@@ -805,13 +807,7 @@ fn convert_cmd(
     let source_file = (arg != "-" && file.is_file()).then_some(file);
     let account = match account {
         Ok(a) => a,
-        Err(e) if source_file.is_none() => {
-            return fail(
-                json,
-                ErrorCode::of_convert(&e),
-                &neither(arg, e.to_string()),
-            )
-        }
+        Err(e) if source_file.is_none() => return fail(json, &e, &neither(arg, e.to_string())),
         Err(e) => return fail_convert(json, e, source_file),
     };
     if let Some(why) = path.and_then(string_as_target) {
@@ -895,8 +891,8 @@ fn fail_convert(
     e: convert::ConvertError,
     source: Option<&std::path::Path>,
 ) -> ExitCode {
-    let code = ErrorCode::of_convert(&e);
-    fail(json, code, &convert_message(e, source))
+    let failure = Failure::from(&e);
+    fail(json, failure, &convert_message(e, source))
 }
 
 /// A conversion's error as the command says it: naming `source`, the file read, where the
