@@ -1,6 +1,6 @@
 //! The session: what a login leaves behind (spec/session-string.md §2).
 
-use crate::AuthKey;
+use crate::auth_key::AuthKey;
 
 /// The session fields Pyrogram stores for one login, as carried by a session string.
 ///
