@@ -106,8 +106,7 @@ impl CorpusReport {
     }
 
     /// The report's `corpus` member (spec/conformance.md §8.5).
-    #[must_use]
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         json!({
             "reference": REFERENCE,
             "inputs": self.inputs,

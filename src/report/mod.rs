@@ -129,7 +129,7 @@ pub fn convert_to_json(
 /// (spec/storage.md §11), `target` (the file written, or `-`) and `peers_written`.
 #[must_use]
 pub fn salvage_to_json(report: &SalvageReport, target: &str, peers_written: usize) -> String {
-    let mut v = report.to_json();
+    let mut v = report.to_value();
     v["target"] = json!(target);
     v["peers_written"] = json!(peers_written);
     object(v)
@@ -139,5 +139,5 @@ pub fn salvage_to_json(report: &SalvageReport, target: &str, peers_written: usiz
 /// (spec/conformance.md).
 #[must_use]
 pub fn conform_to_json(report: &crate::conform::Report) -> String {
-    object(report.to_json())
+    object(report.to_value())
 }
