@@ -59,13 +59,16 @@ fn output_failed(e: std::io::Error) {
 /// Writes to standard output with control characters a file may hold (an escape sequence in a
 /// username) shown escaped, never sent to the terminal.
 fn emit(text: &str, newline: bool) {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout
+    emit_to(&mut std::io::stdout().lock(), text, newline);
+}
+
+/// [`emit`] into `out`, standard output or a buffer in front of it.
+fn emit_to(out: &mut impl std::io::Write, text: &str, newline: bool) {
+    let written = out
         .write_all(terminal_safe(text).as_bytes())
         .and_then(|()| {
             if newline {
-                stdout.write_all(b"\n")
+                out.write_all(b"\n")
             } else {
                 Ok(())
             }
@@ -409,12 +412,15 @@ fn run(command: Command) -> ExitCode {
                 out_raw!("{}", report::peers_header());
             }
             // One line a peer, written as it is read: the list is never held whole
-            // (spec/json-output.md §3.2). A closed output ends the listing.
+            // (spec/json-output.md §3.2). The lines go out through a buffer, not one write
+            // each; it is flushed before anything else is written (a warning, an error). A
+            // closed output ends the listing.
+            let mut buffer = std::io::BufWriter::new(std::io::stdout().lock());
             let listed = storage.for_each_readable_peer(|p| {
                 if json {
-                    out!("{}", report::peer_to_json(&p));
+                    emit_to(&mut buffer, &report::peer_to_json(&p), true);
                 } else {
-                    out_raw!("{}", report::peer_to_text(&p));
+                    emit_to(&mut buffer, &report::peer_to_text(&p), false);
                 }
                 if output_closed() {
                     std::ops::ControlFlow::Break(())
@@ -422,6 +428,10 @@ fn run(command: Command) -> ExitCode {
                     std::ops::ControlFlow::Continue(())
                 }
             });
+            if let Err(e) = std::io::Write::flush(&mut buffer) {
+                output_failed(e);
+            }
+            drop(buffer);
             match listed {
                 Ok(unreadable) => {
                     // Rows that cannot be read are named on standard error; the rest is listed.

@@ -641,3 +641,83 @@ fn an_error_of_the_library_carries_its_kind() {
     assert_eq!(failure.kind(), Some("unsupported_write"));
     assert_eq!(Failure::from(ErrorCode::Usage).kind(), None);
 }
+
+/// `peers` writes through a buffer: a listing longer than the buffer arrives whole and in
+/// order, a full device fails it with the one line of spec/conversions.md §11.3, and a reader
+/// that stops early (`| head`) is no failure.
+#[test]
+fn a_long_listing_arrives_whole_and_a_failed_write_fails() {
+    let dir = util::TempDir::new("json-peers-buffer");
+    let d = dir.0.as_path();
+    let many = fixture_with(
+        d,
+        "many.session",
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+         INSERT INTO peers (id, access_hash, type, username, phone_number, last_update_on)
+         SELECT 7000000000 + i, i, 'user', 'u' || i, NULL, 1795512034 FROM n",
+    );
+    let storage = Storage::open_file_read_only(d.join(&many)).unwrap();
+    let (peers, _) = storage.readable_peers().unwrap();
+    drop(storage);
+    assert_eq!(peers.len(), 3010);
+    for json in [true, false] {
+        let args: &[&str] = if json {
+            &["peers", "--json", &many]
+        } else {
+            &["peers", &many]
+        };
+        let out = run_in(d, args, b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        if json {
+            let ids: Vec<i64> = objects_of(&stdout)
+                .iter()
+                .map(|o| o["id"].as_i64().unwrap())
+                .collect();
+            let want: Vec<i64> = peers.iter().map(|p| p.peer.id).collect();
+            assert_eq!(ids, want);
+        } else {
+            // A header line, then one line a peer.
+            assert_eq!(stdout.lines().count(), 1 + peers.len());
+        }
+
+        let full = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(args)
+            .current_dir(d)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(full.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&full.stderr),
+            "pyrosession: cannot write the output: No space left on device (os error 28)\n"
+        );
+
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(args)
+            .current_dir(d)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let closed = child.wait_with_output().unwrap();
+        assert_eq!(
+            closed.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&closed.stderr)
+        );
+    }
+}
+
+/// The objects of a text, one a line.
+fn objects_of(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
