@@ -8,7 +8,6 @@ use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
 use pyrosession::convert::{Argument, Refusal};
-use pyrosession::inspect;
 use pyrosession::report::{self, terminal_safe, ErrorCode, Failure};
 use pyrosession::storage::{Query, Storage, StorageError, StorageErrorKind};
 
@@ -695,7 +694,8 @@ fn inspect_text(
     let decoded = match read_once.then(|| convert::Input::from_text(&text)) {
         Some(Ok(convert::Input::PyrogramString(decoded))) => Ok(decoded),
         Some(Ok(input)) => return foreign_input(input, json, reveal_key),
-        Some(Err(_)) | None => inspect::decode(&text, strict),
+        Some(Err(_)) | None if strict => pyrosession::string::decode_strict(&text),
+        Some(Err(_)) | None => pyrosession::string::decode_compat(&text),
     };
     match decoded {
         Ok(decoded) => {

@@ -237,7 +237,7 @@ fn a_file_swapped_for_a_fifo_is_never_waited_on() {
     assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
     assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
     let err = returns_on_a_fifo("detect_and_open", |p| {
-        pyrosession::convert::detect_and_open(&p)
+        pyrosession::convert::Input::from_file(&p)
             .map(|_| ())
             .unwrap_err()
             .to_string()
@@ -249,9 +249,9 @@ fn a_file_swapped_for_a_fifo_is_never_waited_on() {
     let json =
         std::fs::read_to_string(util::root().join("spec/fixtures/pyrogram-json-0.14.session"))
             .unwrap();
-    let detected = pyrosession::convert::detect_text(&json).unwrap();
-    let err = returns_on_a_fifo("read_detected", move |p| {
-        pyrosession::convert::read_detected(&p, &detected, None)
+    assert!(pyrosession::convert::Input::from_text(&json).is_ok());
+    let err = returns_on_a_fifo("read_path", move |p| {
+        pyrosession::convert::read_path(&p)
             .map(|_| ())
             .unwrap_err()
             .to_string()

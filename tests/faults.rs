@@ -450,7 +450,7 @@ fn failed_second_open_keeps_the_claim() -> Result<(), Failed> {
             );
         }
         assert!(matches!(
-            pyrosession::convert::detect_and_open(&path),
+            pyrosession::convert::Input::from_file(&path),
             Err(e) if matches!(
                 e.kind(),
                 pyrosession::convert::ConvertErrorKind::Storage(StorageErrorKind::InUse { .. })

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{ConvertError, ConvertErrorKind, Input, MAX_TEXT};
+use super::input::MAX_TEXT;
+use super::{ConvertError, ConvertErrorKind, Input};
 use crate::storage::{OpenedReadOnly, Storage, StorageError, DEFAULT_WAIT};
 
 /// A SESSION or SOURCE argument, classified ([`Argument::classify`]).

@@ -224,50 +224,9 @@ impl Input {
     }
 }
 
-/// Says which format a text is ([`Input::from_text`], its particulars only).
-///
-/// # Errors
-/// As [`Input::from_text`].
-pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
-    Input::from_text(text).map(|i| i.detected())
-}
-
-/// Says which format a file is ([`Input::from_file`], its particulars only).
-///
-/// # Errors
-/// As [`Input::from_file`].
-pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
-    Input::from_file(path).map(|i| i.detected())
-}
-
-/// [`detect_file`], also giving back a Pyrogram (or fork's) session file opened read-only
-/// as detection opened it ([`Input::from_file`]). Other formats give `None`.
-///
-/// # Errors
-/// As [`Input::from_file`].
-pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), ConvertError> {
-    let input = Input::from_file(path)?;
-    let detected = input.detected();
-    Ok(match input {
-        Input::PyrogramFile(storage) => (detected, Some(storage)),
-        _ => (detected, None),
-    })
-}
-
 /// The most a text input may hold: a session string is under 1 KiB, and a JSON session is
 /// recognised up to 16 MiB (spec/storage.md §4 step 5).
-pub const MAX_TEXT: u64 = 1 << 24;
-
-/// Everything `reader` holds, up to [`MAX_TEXT`] bytes; more is an error (`InvalidData`)
-/// found after reading one byte past the limit, never the whole of a huge file.
-///
-/// # Errors
-/// Reading fails, or there is more than [`MAX_TEXT`].
-pub fn read_text_bytes(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    super::argument::read_up_to_limit(reader, &mut bytes)?;
-    Ok(bytes)
-}
+pub(crate) const MAX_TEXT: u64 = 1 << 24;
 
 /// Reads a session given as text ([`Input::from_text`]) into the hub.
 ///
@@ -284,23 +243,6 @@ pub fn read_text(text: &str) -> Result<Account, ConvertError> {
 /// As [`Input::from_file`].
 pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
     Input::from_file(path)?.into_account()
-}
-
-/// [`read_path`] for a file already detected, with the storage detection gave back (see
-/// [`detect_and_open`]): a Pyrogram file is read from that storage, not opened again; any
-/// other file is read by [`Input::from_file`].
-///
-/// # Errors
-/// As [`Input::from_file`].
-pub fn read_detected(
-    path: &Path,
-    _detected: &Detected,
-    storage: Option<&Storage>,
-) -> Result<Account, ConvertError> {
-    match storage {
-        Some(storage) => pyrogram::read_storage(storage),
-        None => read_path(path),
-    }
 }
 
 #[cfg(test)]

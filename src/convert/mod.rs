@@ -45,10 +45,7 @@ pub use argument::{
 };
 pub use error::{ConvertError, ConvertErrorKind};
 pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
-pub use input::{
-    detect_and_open, detect_file, detect_text, read_detected, read_path, read_text,
-    read_text_bytes, Detected, Input, MAX_TEXT,
-};
+pub use input::{read_path, read_text, Detected, Input};
 pub use loss::Loss;
 pub use write::{not_the_source, write_file, write_string_file};
 
