@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
-use pyrosession::inspect::{self, Source};
+use pyrosession::convert::{Argument, Refusal};
 use pyrosession::report::{self, terminal_safe, ErrorCode};
 use pyrosession::storage::{Query, Storage, StorageError, StorageErrorKind};
 
@@ -461,7 +461,7 @@ fn run(command: Command) -> ExitCode {
                 // No such peer: the command worked, and the answer is no (exit status 3).
                 Err(e)
                     if matches!(e.kind(), StorageErrorKind::NotFound(_))
-                        && inspect::could_be_session_string(&query)
+                        && convert::could_be_session_string(&query)
                         && (query.chars().count() > 32
                             || query.chars().any(|c| c.is_ascii_uppercase())) =>
                 {
@@ -492,92 +492,73 @@ fn run(command: Command) -> ExitCode {
     }
 }
 
-fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
-    source.read().map_err(|e| {
-        let msg = match source {
-            Source::File(p) | Source::SessionFile(p) => {
-                format!("cannot read {}: {e}", report::shown_path(p))
-            }
-            _ => format!("cannot read standard input: {e}"),
+fn read(argument: Argument, json: bool) -> Result<String, ExitCode> {
+    let path = match &argument {
+        Argument::File(f) => Some(f.path().to_path_buf()),
+        _ => None,
+    };
+    argument.text().map_err(|e| {
+        let msg = match path {
+            Some(p) => format!("cannot read {}: {e}", report::shown_path(&p)),
+            None => format!("cannot read standard input: {e}"),
         };
         fail(json, ErrorCode::Io, &msg)
     })
 }
 
-/// Why an argument that names a path cannot be read as a session's file, where it would
-/// otherwise be taken for a session string and fail to decode with a message about base64
-/// (spec/conversions.md §11.1): a directory, a FIFO or device, a broken symbolic link, or a
-/// path that does not exist but looks like one (it holds a `/`, ends in `.session` or `.txt`,
-/// or is not UTF-8) and cannot be a session string. An argument that could be one
-/// ([`inspect::could_be_session_string`]) is a string, and no message quotes it.
-fn unusable_path(arg: &OsStr) -> Option<(ErrorCode, String)> {
-    let path = std::path::Path::new(arg);
-    if arg == "-" || arg.is_empty() {
-        return None;
-    }
-    // The storage's own errors, so that the command says it in the storage's words.
-    if let Some(e) = StorageError::not_a_file(path) {
-        return Some((ErrorCode::of_storage(&e), e.to_string()));
-    }
-    let Err(e) = std::fs::metadata(path) else {
-        return None;
-    };
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Some((
+/// A SESSION or SOURCE argument as the library classifies it, or the failure its refusal is.
+fn classify(arg: &OsStr, json: bool) -> Result<Argument, ExitCode> {
+    Argument::classify(arg).map_err(|r| {
+        let (code, why) = refused(&r);
+        fail(json, code, &why)
+    })
+}
+
+/// An argument the library refused, in the words of spec/conversions.md §11.1, with its error
+/// code (SESSION, SOURCE and FILE; a file to write is worded by [`string_as_target`]).
+fn refused(r: &Refusal) -> (ErrorCode, String) {
+    match r {
+        Refusal::NotAFile(e) => (ErrorCode::of_storage(e), e.to_string()),
+        Refusal::Unreadable { path, error } => (
             ErrorCode::Io,
-            format!("cannot read {}: {e}", report::shown_path(path)),
-        ));
+            format!("cannot read {}: {error}", report::shown_path(path)),
+        ),
+        Refusal::NoSuchFile {
+            path,
+            did_you_mean: Some(file),
+        } => (
+            ErrorCode::NoSuchFile,
+            format!(
+                "cannot read {}: no such file; did you mean {}?",
+                report::shown_path(path),
+                report::shown_path(file)
+            ),
+        ),
+        Refusal::NoSuchFile { path, .. } => (
+            ErrorCode::NoSuchFile,
+            format!("cannot read {}: no such file", report::shown_path(path)),
+        ),
+        Refusal::NoSuchSessionFile { path, did_you_mean } => (
+            ErrorCode::NoSuchFile,
+            format!(
+                "{}: no such session file; did you mean {}?",
+                report::shown_path(path),
+                report::shown_path(did_you_mean)
+            ),
+        ),
+        Refusal::SessionString => (ErrorCode::Usage, "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned()),
+        Refusal::MaybeSessionString { chars } => (ErrorCode::NoSuchFile, format!(
+            "no such session file (the argument, of {chars} characters, is not shown: it may be a session string)"
+        )),
+        other => (ErrorCode::Usage, format!("{other:?}")),
     }
-    let no_such_file = |message: String| Some((ErrorCode::NoSuchFile, message));
-    // Every session string is UTF-8.
-    let Some(text) = arg.to_str() else {
-        return no_such_file(format!(
-            "cannot read {}: no such file",
-            report::shown_path(path)
-        ));
-    };
-    if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
-        return no_such_file(format!(
-            "cannot read {}: no such file; did you mean {}?",
-            report::shown_path(path),
-            report::shown_path(&file)
-        ));
-    }
-    let looks_like_a_path = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
-        || text.contains('/');
-    if looks_like_a_path && !inspect::could_be_session_string(text) {
-        no_such_file(format!(
-            "cannot read {}: no such file",
-            report::shown_path(path)
-        ))
-    } else {
-        None
-    }
-}
-
-/// `NAME.session` for an argument `NAME` that names nothing, where that file exists: what
-/// Pyrogram's `Client("NAME")` opens (spec/conversions.md §11.1).
-fn did_you_mean(path: &std::path::Path) -> Option<PathBuf> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".session");
-    let file = PathBuf::from(name);
-    (path.extension().is_none() && std::fs::symlink_metadata(path).is_err() && file.is_file())
-        .then_some(file)
-}
-
-/// Whether a text is a session of a format the crate reads (a string of any library, or a JSON
-/// session).
-fn is_a_session(text: &str) -> bool {
-    pyrosession::string::decode_compat(text).is_ok() || convert::read_text(text).is_ok()
 }
 
 /// A string's error, for an argument that holds a `/` as a path does and names no file: it is
 /// neither, and the argument, which may be a session string cut short, is not quoted
 /// (spec/conversions.md §11.1).
 fn neither(arg: &OsStr, message: String) -> String {
-    if arg.to_str().is_some_and(|a| a.contains('/')) && !std::path::Path::new(arg).exists() {
+    if Argument::names_no_file(arg) {
         format!("no file of that name, and not a session string: {message}")
     } else {
         message
@@ -588,50 +569,20 @@ fn neither(arg: &OsStr, message: String) -> String {
 /// storage's message would quote an argument that may be a session string, or where the
 /// operator left out `.session` (spec/conversions.md §11.1).
 fn missing_session_file(file: &std::path::Path) -> Option<(ErrorCode, String)> {
-    if std::fs::symlink_metadata(file).is_ok() {
-        return None;
-    }
-    if let Some(hint) = did_you_mean(file) {
-        return Some((
-            ErrorCode::NoSuchFile,
-            format!(
-                "{}: no such session file; did you mean {}?",
-                report::shown_path(file),
-                report::shown_path(&hint)
-            ),
-        ));
-    }
-    let text = file.to_str()?;
-    if !inspect::could_be_session_string(text) {
-        return None;
-    }
-    Some(if is_a_session(text) {
-        (ErrorCode::Usage, "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned())
-    } else {
-        (ErrorCode::NoSuchFile, format!(
-            "no such session file (the argument, of {} characters, is not shown: it may be a session string)",
-            text.chars().count()
-        ))
-    })
+    convert::check_session_file(file).err().map(|r| refused(&r))
 }
 
 /// Why a file to write cannot be named by this argument: it is a session string (SESSION and
 /// FILE swapped), which would then be quoted as the file written; or it may be one cut short: 64
 /// characters or more, nearly all base64 (spec/conversions.md §11.1).
 fn string_as_target(file: &std::path::Path) -> Option<String> {
-    let text = file.to_str()?;
-    if std::fs::symlink_metadata(file).is_ok() || !inspect::could_be_session_string(text) {
-        return None;
+    match convert::check_target(file).err()? {
+        Refusal::SessionString => Some("the file to write is named by a session string (not shown): give the session first, then the file".to_owned()),
+        Refusal::MaybeSessionString { chars } => Some(format!(
+            "the file to write is named by what may be a session string (of {chars} characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64"
+        )),
+        other => Some(refused(&other).1),
     }
-    if is_a_session(text) {
-        return Some("the file to write is named by a session string (not shown): give the session first, then the file".to_owned());
-    }
-    (text.chars().count() >= 64).then(|| {
-        format!(
-            "the file to write is named by what may be a session string (of {} characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64",
-            text.chars().count()
-        )
-    })
 }
 
 /// The exit status of a command that worked and whose answer is no: `inspect --pyrogram` of a
@@ -653,14 +604,20 @@ impl From<ExitCode> for Inspected {
 }
 
 fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspected {
-    if let Some((code, why)) = unusable_path(arg) {
-        return fail(json, code, &why).into();
-    }
-    let source = Source::from_arg(arg);
-    if let Source::SessionFile(path) = &source {
+    let argument = match classify(arg, json) {
+        Ok(a) => a,
+        Err(code) => return code.into(),
+    };
+    let file = match argument {
+        Argument::File(file) if file.is_session_file() => file,
+        other => return inspect_text(arg, other, json, strict, reveal_key),
+    };
+    {
+        let path = &file.path().to_path_buf();
+        let began_like_json = file.begins_like_json();
         // Read once: a Pyrogram file reported from the storage detection opened, a Telethon
         // file from the connection that recognised it.
-        let report = match convert::Input::from_file(path) {
+        let report = match file.into_input() {
             Ok(convert::Input::PyrogramFile(storage)) => report::file_report(&storage),
             Ok(input) => {
                 let d = input.detected();
@@ -671,7 +628,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
-            Err(e) if inspect::begins_like_json(path) => {
+            Err(e) if began_like_json => {
                 return fail_convert(json, e, Some(path)).into();
             }
             // The storage's own answer, from the open detection made: opening again would wait
@@ -692,7 +649,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             // A Telethon file that cannot be read: its reader's answer.
             Err(e) => return fail_convert(json, e, Some(path)).into(),
         };
-        return match report {
+        match report {
             Ok(r) => {
                 if json {
                     out!("{}", report::file_to_json(&r, reveal_key));
@@ -702,9 +659,19 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                 Inspected::Pyrogram(r.dialect.opened_by_pyrogram())
             }
             Err(e) => fail_storage(json, &e).into(),
-        };
+        }
     }
-    let text = match read(&source, json) {
+}
+
+/// `inspect` of a session string: the argument, standard input, or a text file.
+fn inspect_text(
+    arg: &OsStr,
+    argument: Argument,
+    json: bool,
+    strict: bool,
+    reveal_key: bool,
+) -> Inspected {
+    let text = match read(argument, json) {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code.into(),
     };
@@ -715,7 +682,8 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
     let decoded = match read_once.then(|| convert::Input::from_text(&text)) {
         Some(Ok(convert::Input::PyrogramString(decoded))) => Ok(decoded),
         Some(Ok(input)) => return foreign_input(input, json, reveal_key),
-        Some(Err(_)) | None => inspect::decode(&text, strict),
+        Some(Err(_)) | None if strict => pyrosession::string::decode_strict(&text),
+        Some(Err(_)) | None => pyrosession::string::decode_compat(&text),
     };
     match decoded {
         Ok(decoded) => {
@@ -777,9 +745,10 @@ fn convert_cmd(
     force: bool,
     json: bool,
 ) -> ExitCode {
-    if let Some((code, why)) = unusable_path(arg) {
-        return fail(json, code, &why);
-    }
+    let argument = match classify(arg, json) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     // `-` is standard output for a string, as no TARGET is; never a file of that name.
     let path = match path {
         Some(p) if p.as_os_str() == "-" && target.is_file() => {
@@ -792,17 +761,19 @@ fn convert_cmd(
         Some(p) if p.as_os_str() == "-" => None,
         p => p,
     };
-    let file = std::path::Path::new(arg);
-    let account = if arg != "-" && file.is_file() {
-        convert::read_path(file)
-    } else {
-        match read(&Source::from_arg(arg), json) {
+    let source_file = match &argument {
+        Argument::File(f) => Some(f.path().to_path_buf()),
+        _ => None,
+    };
+    let source_file = source_file.as_deref();
+    let account = match argument {
+        Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
+        other => match read(other, json) {
             // The text may hold a key: wiped once read.
             Ok(text) => convert::read_text(&zeroize::Zeroizing::new(text)),
             Err(code) => return code,
-        }
+        },
     };
-    let source_file = (arg != "-" && file.is_file()).then_some(file);
     let account = match account {
         Ok(a) => a,
         Err(e) if source_file.is_none() => {
@@ -907,9 +878,10 @@ fn convert_message(e: convert::ConvertError, source: Option<&std::path::Path>) -
 }
 
 fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
-    if let Some((code, why)) = unusable_path(arg) {
-        return fail(json, code, &why);
-    }
+    let argument = match classify(arg, json) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     // `-` is standard input or output everywhere else: never a file of that name.
     if file.as_os_str() == "-" {
         return fail(
@@ -932,25 +904,26 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
             ),
         );
     }
-    let source = Source::from_arg(arg);
-    if let Source::SessionFile(p) = &source {
-        return fail(
-            json,
-            ErrorCode::Usage,
-            &format!(
-                "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
-                report::shown_path(p)
-            ),
-        );
+    if let Argument::File(f) = &argument {
+        if f.is_session_file() {
+            return fail(
+                json,
+                ErrorCode::Usage,
+                &format!(
+                    "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
+                    report::shown_path(f.path())
+                ),
+            );
+        }
     }
-    let text = match read(&source, json) {
+    let text = match read(argument, json) {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code,
     };
-    let decoded = match pyrosession::string::decode_compat(&text) {
+    let decoded = match convert::import_string(&text) {
         Ok(d) => d,
         // Another library's session: convert writes a Pyrogram file from it.
-        Err(e) if convert::read_text(&text).is_ok() => {
+        Err(e) if e.other.is_some() => {
             return fail(
                 json,
                 ErrorCode::OtherFormat,
@@ -960,25 +933,25 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
         Err(e) => {
             let message = neither(arg, e.to_string());
             return fail_with(json, &message, || {
-                report::decode_error_to_json(&e, &message)
+                report::decode_error_to_json(&e.error, &message)
             });
         }
     };
     for w in &decoded.warnings {
         say("warning: ", &w.to_string());
     }
-    match Storage::create_file_from_session(file, &decoded.session) {
-        Ok(()) => {
+    match convert::import(&decoded, file) {
+        Ok(imported) => {
             say(
                 "",
                 &format!(
                     "wrote {} ({} session, dc {})",
                     report::shown_path(file),
-                    decoded.format,
-                    decoded.session.dc_id
+                    imported.format,
+                    imported.dc_id
                 ),
             );
-            let note = client_name_note(file);
+            let note = client_name_note(&imported);
             if let Some(note) = &note {
                 say("note: ", note);
             }
@@ -994,17 +967,12 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
 
 /// Pyrogram's `Client("NAME")` opens `NAME.session` in its working directory: a file named
 /// otherwise is found by no client, which a note says (spec/conversions.md §11.1).
-fn client_name_note(file: &std::path::Path) -> Option<String> {
-    let named_session = file.extension().is_some_and(|e| e == "session");
-    if let (false, Some(stem), Some(name)) = (named_session, file.file_stem(), file.file_name()) {
-        let stem = stem.to_string_lossy();
-        Some(format!(
-            "Pyrogram's Client(\"{stem}\") opens {stem}.session, not {}: rename the file to {stem}.session for Pyrogram to find it",
-            name.to_string_lossy()
-        ))
-    } else {
-        None
-    }
+fn client_name_note(imported: &convert::Imported) -> Option<String> {
+    let c = imported.unfound_by.as_ref()?;
+    Some(format!(
+        "Pyrogram's Client(\"{}\") opens {}.session, not {}: rename the file to {}.session for Pyrogram to find it",
+        c.stem, c.stem, c.name, c.stem
+    ))
 }
 
 fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {

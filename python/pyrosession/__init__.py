@@ -19,6 +19,7 @@ from .storage import (
     MemoryStorage,
     Storage,
     storage_for,
+    storage_named,
 )
 
 __version__ = "0.1.0"
@@ -37,5 +38,6 @@ __all__ = [
     "decode",
     "encode",
     "storage_for",
+    "storage_named",
     *_error_names,
 ]

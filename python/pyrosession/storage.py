@@ -15,9 +15,23 @@ then it too moves to the executor instead of waiting on the loop.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
+import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Tuple, TypeVar, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+)
 
 from . import _native
 from ._errors import ClosedError, NotFoundError
@@ -30,14 +44,37 @@ __all__ = [
     "InputPeerUser",
     "MemoryStorage",
     "Storage",
+    "UpdateState",
     "storage_for",
+    "storage_named",
 ]
 
 T = TypeVar("T")
 
-#: A peer as Pyrogram's ``Client.fetch_peers`` passes it to ``update_peers``:
-#: ``(id, access_hash, type, username, phone_number)``.
-PeerTuple = Tuple[int, Optional[int], str, Optional[str], Optional[str]]
+#: A peer as a client's ``fetch_peers`` passes it to ``update_peers``: Pyrogram's, hydrogram's and
+#: pyrofork's ``(id, access_hash, type, username, phone_number)``, pyrotgfork's
+#: ``(id, access_hash, type, usernames, phone_number)`` or kurigram's
+#: ``(id, access_hash, type, phone_number)``.
+PeerTuple = Union[
+    Tuple[int, Optional[int], str, Optional[str], Optional[str]],
+    Tuple[int, Optional[int], str, List[str], Optional[str]],
+    Tuple[int, Optional[int], str, Optional[str]],
+]
+
+#: An update state as pyrofork, pyrotgfork and kurigram 2.2.9 pass it: ``(id, pts, qts, date, seq)``.
+StateTuple = Tuple[int, Optional[int], Optional[int], Optional[int], Optional[int]]
+
+#: kurigram 2.2.26's data centre addresses (``storage/sqlite_storage.py``, spec/dialects.md §7):
+#: what ``server_address()`` and ``port()`` answer for a file that has no such columns.
+KURIGRAM_TEST = {1: "149.154.175.10", 2: "149.154.167.40", 3: "149.154.175.117"}
+KURIGRAM_PROD = {
+    1: "149.154.175.53",
+    2: "149.154.167.51",
+    3: "149.154.175.100",
+    4: "149.154.167.91",
+    5: "91.108.56.130",
+    203: "91.105.192.100",
+}
 
 #: Seconds an open waits for another process to let go of the session file, by default.
 DEFAULT_WAIT: float = _native.DEFAULT_WAIT
@@ -76,12 +113,51 @@ class _Plain:
         InputPeerChannel = InputPeerChannel
 
 
+class UpdateState(NamedTuple):
+    """An update state, as kurigram 2.2.26's ``UpdateState`` (given where that class cannot be
+    imported): a chat's ``id`` (0 for the account) and its ``pts``, ``qts``, ``date``, ``seq``."""
+
+    id: int
+    pts: Optional[int]
+    qts: Optional[int]
+    date: Optional[int]
+    seq: Optional[int]
+
+
 def _default_raw() -> Any:
+    """``pyrogram.raw`` (Pyrogram and the forks that keep its name), else ``hydrogram.raw``."""
+    for name in ("pyrogram.raw", "hydrogram.raw"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return _Plain
+
+
+def _library(raw: Any) -> Any:
+    """The package ``raw`` belongs to (``pyrogram``, ``hydrogram``), or ``None``."""
+    name = getattr(raw, "__name__", "")
+    if not name.endswith(".raw"):
+        return None
+    return sys.modules.get(name[: -len(".raw")])
+
+
+def _register(cls: type, raw: Any) -> None:
+    """Makes ``cls`` a virtual subclass of the library's storage base class (an ``abc.ABC`` in
+    every fork): pyrotgfork, kurigram and hydrogram take a storage parameter only if it passes
+    ``isinstance(storage, Storage)``."""
+    library = _library(raw)
+    if library is None:
+        return
     try:
-        import pyrogram.raw as raw  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        storage = importlib.import_module(library.__name__ + ".storage")
     except ImportError:
-        return _Plain
-    return raw
+        return
+    for base_name in ("Storage", "BaseStorage"):
+        base = getattr(storage, base_name, None)
+        register = getattr(base, "register", None)
+        if register is not None and not issubclass(cls, base):  # type: ignore[arg-type]
+            register(cls)
 
 
 class Storage:
@@ -101,7 +177,15 @@ class Storage:
     def __init__(self, name: str, *, raw: Any = None) -> None:
         self.name = name
         self._store: Optional[_native.Store] = None
-        self._raw = raw
+        self._raw = _default_raw() if raw is None else raw
+        _register(type(self), self._raw)
+        # Update states (pyrofork, kurigram, pyrotgfork): held for this process only
+        # (python/README.md, "The forks").
+        self._states: Dict[int, StateTuple] = {}
+        # kurigram: the last batch of 4-tuples, for the usernames that follow it.
+        self._kurigram_batch: Dict[int, Sequence[Any]] = {}
+        # kurigram 2.2.26: server_address and port set in this process.
+        self._address: Dict[str, Any] = {}
 
     def _opened(self) -> _native.Store:
         store = self._store
@@ -127,6 +211,12 @@ class Storage:
     async def open(self) -> None:
         raise NotImplementedError
 
+    def set_clock_offset(self, seconds: int) -> None:
+        """Shifts this open storage's now by ``seconds`` from the system clock: what ``save()``
+        writes into ``date``, what username expiry compares with, and the stamp of peers cached
+        afterwards. For tests and the conformance driver (spec/conformance.md §3.2)."""
+        self._opened().set_clock_offset(seconds)
+
     async def save(self) -> None:
         """Sets ``date`` to now and commits (spec/storage.md §7.3)."""
         await self._call(_native.Store.save)
@@ -145,14 +235,106 @@ class Storage:
         Each peer is ``(id, access_hash, type, username, phone_number)``, as Pyrogram passes
         them."""
         batch = list(peers)
+        if batch and len(batch[0]) == 4:
+            self._kurigram_batch = {p[0]: p for p in batch}
         if len(batch) <= INLINE_PEERS:
             await self._call(_native.Store.update_peers, batch)
         else:
             await self._off_loop(_native.Store.update_peers, self._opened(), batch, True)
 
+    async def update_usernames(self, usernames: Iterable[Tuple[int, Any]]) -> None:
+        """The usernames a fork's client passes after ``update_peers``. kurigram's
+        ``(peer_id, [names])``: the first name of each peer of the batch just stored becomes its
+        username (one committed transaction). pyrofork's ``(peer_id, name)`` pairs, for peers
+        with more than one username: the first is already stored by ``update_peers``; the
+        others are not kept (a ``Peer`` has one username)."""
+        peers = []
+        for peer_id, names in usernames:
+            if isinstance(names, str) or names is None:
+                continue
+            stored = self._kurigram_batch.get(peer_id)
+            if stored is None:
+                continue
+            first = next((n for n in names if n is not None), None)
+            peers.append((stored[0], stored[1], stored[2], first, stored[3]))
+        if peers:
+            await self.update_peers(peers)
+
+    def _states_sorted(self) -> List[StateTuple]:
+        return sorted(self._states.values(), key=lambda s: (s[3] is not None, s[3] or 0, s[0]))
+
+    async def update_state(self, value: Any = object) -> Any:
+        """pyrofork's, pyrotgfork's and kurigram 2.2.9's update states: all of them as
+        ``(id, pts, qts, date, seq)`` tuples, oldest first; with a tuple, stores it whole; with an
+        id, removes that chat's. Held in memory only."""
+        if value is object:
+            return self._states_sorted()
+        if isinstance(value, int):
+            self._states.pop(value, None)
+        else:
+            state = tuple(value)
+            self._states[state[0]] = state
+        return None
+
+    async def remove_state(self, chat_id: int) -> None:
+        """pyrofork: removes a chat's update state."""
+        self._states.pop(chat_id, None)
+
+    def _update_state_class(self) -> Any:
+        library = _library(self._raw)
+        storage = sys.modules.get(library.__name__ + ".storage") if library else None
+        return getattr(storage, "UpdateState", UpdateState)
+
+    async def get_update_states(self, ids: Union[int, Iterable[int], None] = None) -> List[Any]:
+        """kurigram 2.2.26: the update states (of ``ids``, or all), oldest first, as its
+        ``UpdateState``."""
+        cls = self._update_state_class()
+        wanted = None if ids is None else ({ids} if isinstance(ids, int) else set(ids))
+        return [
+            cls(*s) for s in self._states_sorted() if wanted is None or s[0] in wanted
+        ]
+
+    async def set_update_state(self, update_state: Any) -> None:
+        """kurigram 2.2.26: stores one ``UpdateState`` or several; a field given as ``None``
+        keeps the stored one, as kurigram's ``COALESCE`` does."""
+        states = [update_state] if hasattr(update_state, "pts") else list(update_state)
+        for st in states:
+            new = (st.id, st.pts, st.qts, st.date, st.seq)
+            old = self._states.get(st.id)
+            if old is not None:
+                new = tuple(n if n is not None else o for n, o in zip(new, old))  # type: ignore[assignment]
+            self._states[st.id] = new
+
+    async def delete_update_state(self, state_id: Union[int, Iterable[int]]) -> None:
+        """kurigram 2.2.26: removes one chat's update state or several."""
+        for i in [state_id] if isinstance(state_id, int) else list(state_id):
+            self._states.pop(i, None)
+
+    async def _address_field(self, name: str, value: Any) -> Any:
+        if value is not object:
+            self._address[name] = value
+            return None
+        if name in self._address:
+            return self._address[name]
+        stored = await self._call(_native.Store.field, name)
+        if stored is not None:
+            return stored
+        test_mode = await self._call(_native.Store.field, "test_mode")
+        if name == "port":
+            return 80 if test_mode else 443
+        dc_id = await self._call(_native.Store.field, "dc_id")
+        return (KURIGRAM_TEST if test_mode else KURIGRAM_PROD).get(dc_id)  # type: ignore[call-overload]
+
+    async def server_address(self, value: Any = object) -> Any:
+        """kurigram 2.2.26's ``server_address``: a kurigram v7 file's own, else what kurigram
+        derives from ``dc_id`` and ``test_mode``; a value set is kept for this process only."""
+        return await self._address_field("server_address", value)
+
+    async def port(self, value: Any = object) -> Any:
+        """kurigram 2.2.26's ``port``, as ``server_address``."""
+        return await self._address_field("port", value)
+
     def _input_peer(self, found: Tuple[int, int, int]) -> Any:
-        if self._raw is None:
-            self._raw = _default_raw()
         types = self._raw.types
         kind, a, b = found
         if kind == 0:
@@ -291,14 +473,37 @@ class MemoryStorage(Storage):
         await self.close()
 
 
+def storage_named(
+    name: str,
+    workdir: Union[str, "os.PathLike[str]"] = ".",
+    *,
+    wait: float = DEFAULT_WAIT,
+    raw: Any = None,
+) -> Storage:
+    """The storage a client given the session name ``name`` and working directory ``workdir``
+    uses, by the crate's naming rule (spec/storage.md §2.1): ``:memory:`` is a memory storage, a
+    name of 351 characters or more a session string, anything else the file
+    ``<workdir>/<name>.session``."""
+    kind, string, path = _native.locate(name, os.fspath(workdir))
+    if kind == "memory":
+        return MemoryStorage(name, raw=raw)
+    if kind == "string":
+        return MemoryStorage("string", string, raw=raw)
+    assert path is not None
+    return FileStorage(path.name[: -len(FileStorage.FILE_EXTENSION)], path.parent, wait=wait, raw=raw)
+
+
 def storage_for(client: Any, *, wait: float = DEFAULT_WAIT, raw: Any = None) -> Storage:
-    """The storage a Pyrogram 2.0.106 ``Client`` would make for itself, from its
-    ``session_string``, ``in_memory``, ``name`` and ``workdir``, as this package's class.
-    Assign it to ``client.storage`` before ``start()``."""
+    """The storage a Pyrogram 2.0.106 ``Client`` (or a fork's) would make for itself, from its
+    ``session_string``, ``in_memory``, ``name`` and ``workdir``, as this package's class, with
+    the client's own ``raw`` module. Assign it to ``client.storage`` before ``start()``."""
+    if raw is None:
+        package = sys.modules.get(type(client).__module__.split(".")[0])
+        raw = getattr(package, "raw", None)
     if client.session_string:
         return MemoryStorage(client.name, client.session_string, raw=raw)
     if client.in_memory:
         return MemoryStorage(client.name, raw=raw)
-    return FileStorage(client.name, client.workdir, wait=wait, raw=raw)
+    return storage_named(client.name, client.workdir, wait=wait, raw=raw)
 
 

@@ -24,6 +24,7 @@ pyo3::create_exception!(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::Store>()?;
     m.add("Busy", m.py().get_type::<Busy>())?;
+    m.add_function(wrap_pyfunction!(store::locate, m)?)?;
     m.add_function(wrap_pyfunction!(codec::decode, m)?)?;
     m.add_function(wrap_pyfunction!(codec::encode, m)?)?;
     m.add_function(wrap_pyfunction!(codec::auth_key_id, m)?)?;

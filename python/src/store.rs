@@ -2,24 +2,65 @@
 //! `FileStorage` and `MemoryStorage` (spec/storage.md).
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use pyo3::IntoPyObjectExt as _;
-use pyrosession::inspect::Query;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
-use pyrosession::storage::{OpenOptions, SessionFields, SessionStore, Storage, StorageError};
+use pyrosession::storage::Query;
+use pyrosession::storage::{
+    Clock, Dialect, Location, OpenOptions, SessionFields, SessionStore, Storage, StorageError,
+    SystemClock,
+};
 use pyrosession::AuthKey;
 use zeroize::Zeroizing;
 
 use crate::{errors, Busy};
 
-/// A peer as Pyrogram's `fetch_peers` hands it to `update_peers`:
-/// `(id, access_hash, type, username, phone_number)`.
-type PeerTuple = (i64, Option<i64>, String, Option<String>, Option<String>);
+/// A peer as a client's `fetch_peers` hands it to `update_peers`, in each library's shape.
+#[derive(FromPyObject)]
+enum PeerTuple {
+    /// Pyrogram 2.0.106, hydrogram, pyrofork: `(id, access_hash, type, username, phone_number)`.
+    Pyrogram(i64, Option<i64>, String, Option<String>, Option<String>),
+    /// pyrotgfork: `(id, access_hash, type, usernames, phone_number)`; the first username is
+    /// cached (a `Peer` has one).
+    Usernames(
+        i64,
+        Option<i64>,
+        String,
+        Vec<Option<String>>,
+        Option<String>,
+    ),
+    /// kurigram: `(id, access_hash, type, phone_number)`; its usernames follow in
+    /// `update_usernames`.
+    Kurigram(i64, Option<i64>, String, Option<String>),
+}
+
+impl PeerTuple {
+    fn into_parts(self) -> (i64, Option<i64>, String, Option<String>, Option<String>) {
+        match self {
+            PeerTuple::Pyrogram(id, hash, t, username, phone) => (id, hash, t, username, phone),
+            PeerTuple::Usernames(id, hash, t, usernames, phone) => {
+                (id, hash, t, usernames.into_iter().flatten().next(), phone)
+            }
+            PeerTuple::Kurigram(id, hash, t, phone) => (id, hash, t, None, phone),
+        }
+    }
+}
+
+/// Kurigram's own peer types, where the file's dialect refuses them (every dialect but kurigram
+/// v7, spec/dialects.md §6): stored as the Pyrogram type that gives the same input peer
+/// (`InputPeerChannel`), so that the file stays readable by its library.
+fn fold_kurigram_type(peer_type: PeerType) -> PeerType {
+    match peer_type {
+        PeerType::Forum | PeerType::Direct => PeerType::Supergroup,
+        PeerType::Community => PeerType::Channel,
+        t => t,
+    }
+}
 
 /// An input peer for the Python layer: `(0, user_id, access_hash)`, `(1, chat_id, 0)` or
 /// `(2, channel_id, access_hash)`.
@@ -102,6 +143,17 @@ fn input_peer(p: InputPeer) -> InputPeerTuple {
     }
 }
 
+/// The system clock shifted by a number of seconds: the conformance driver's `advance_clock`
+/// (spec/conformance.md §3.2).
+#[derive(Debug)]
+struct OffsetClock(i64);
+
+impl Clock for OffsetClock {
+    fn now(&self) -> i64 {
+        SystemClock.now().saturating_add(self.0)
+    }
+}
+
 fn wait_from(seconds: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(seconds).map_err(|_| {
         PyValueError::new_err(format!(
@@ -123,7 +175,27 @@ fn field(py: Python<'_>, fields: &SessionFields, name: &str) -> PyResult<Py<PyAn
         "date" => fields.date.into_py_any(py),
         "user_id" => fields.user_id.into_py_any(py),
         "is_bot" => fields.is_bot.into_py_any(py),
+        "server_address" => fields.server_address.as_deref().into_py_any(py),
+        "port" => fields.port.into_py_any(py),
         _ => Err(PyValueError::new_err(format!("no session field {name:?}"))),
+    }
+}
+
+/// Where a session name given to a client lives (spec/storage.md §2.1): `("memory", None,
+/// None)`, `("string", session_string, None)` or `("file", None, path)`.
+#[pyfunction]
+pub(crate) fn locate(
+    py: Python<'_>,
+    name: &str,
+    workdir: PathBuf,
+) -> (&'static str, Option<Py<PyString>>, Option<PathBuf>) {
+    match pyrosession::storage::locate(name, &workdir) {
+        Location::Memory => ("memory", None, None),
+        Location::SessionString(s) => {
+            let s = Zeroizing::new(s);
+            ("string", Some(PyString::new(py, &s).unbind()), None)
+        }
+        Location::File(path) => ("file", None, Some(path)),
     }
 }
 
@@ -227,9 +299,10 @@ impl Store {
 
     /// Caches peers in one transaction, committed before it returns (spec/storage.md §6.4).
     fn update_peers(&self, py: Python<'_>, peers: Vec<PeerTuple>, block: bool) -> PyResult<()> {
-        let peers = peers
+        let mut peers = peers
             .into_iter()
-            .map(|(id, access_hash, peer_type, username, phone_number)| {
+            .map(|peer| {
+                let (id, access_hash, peer_type, username, phone_number) = peer.into_parts();
                 let peer_type: PeerType = peer_type
                     .parse()
                     .map_err(|e| PyValueError::new_err(format!("peer {id}: {e}")))?;
@@ -242,7 +315,14 @@ impl Store {
                 })
             })
             .collect::<PyResult<Vec<Peer>>>()?;
-        self.with(py, block, move |s| s.update_peers(&peers))
+        self.with(py, block, move |s| {
+            if s.dialect() != Dialect::Kurigram(7) {
+                for peer in &mut peers {
+                    peer.peer_type = fold_kurigram_type(peer.peer_type);
+                }
+            }
+            s.update_peers(&peers)
+        })
     }
 
     /// The input peer for an id (spec/storage.md §6.5).
@@ -291,6 +371,15 @@ impl Store {
     ) -> PyResult<InputPeerTuple> {
         self.with(py, block, |s| {
             s.get_peer_by_phone_number(phone_number).map(input_peer)
+        })
+    }
+
+    /// Shifts this storage's now (what `save` writes and username expiry compares with, and the
+    /// stamp of peers cached afterwards) by `seconds` from the system clock (spec/storage.md §1).
+    fn set_clock_offset(&self, py: Python<'_>, seconds: i64) -> PyResult<()> {
+        self.with(py, true, move |s| {
+            s.set_clock(Arc::new(OffsetClock(seconds)));
+            Ok(())
         })
     }
 

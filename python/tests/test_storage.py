@@ -244,3 +244,29 @@ def test_not_found_and_expired_are_key_errors_as_resolve_peer_needs() -> None:
     assert issubclass(pyrosession.NotFoundError, KeyError)
     assert issubclass(pyrosession.UsernameExpiredError, KeyError)
     assert not issubclass(pyrosession.InUseError, KeyError)
+
+
+def test_storage_named_follows_the_naming_rule(tmp_path: Path) -> None:
+    memory = pyrosession.storage_named(":memory:", tmp_path)
+    assert isinstance(memory, pyrosession.MemoryStorage)
+    assert memory.session_string is None
+    file = pyrosession.storage_named("acct", tmp_path)
+    assert isinstance(file, pyrosession.FileStorage)
+    assert file.database == tmp_path / "acct.session"
+    string = example("v2.txt")
+    loaded = pyrosession.storage_named(string[:100] + "\n" + string[100:], tmp_path)
+    assert isinstance(loaded, pyrosession.MemoryStorage)
+    assert loaded.session_string == string
+
+
+def test_clock_offset_moves_what_save_writes() -> None:
+    async def body() -> int:
+        s = pyrosession.MemoryStorage("m")
+        await s.open()
+        s.set_clock_offset(-86400)
+        await s.save()
+        date: int = await s.date()
+        await s.close()
+        return date
+
+    assert abs(asyncio.run(body()) - (int(time.time()) - 86400)) <= 5

@@ -17,7 +17,7 @@ mod corpus;
 mod driver;
 mod local;
 mod profiles;
-pub mod scenarios;
+mod scenarios;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -8,18 +8,6 @@ use super::{
     pyrogram, telethon, telethon_file, Account, ConvertError, ConvertErrorKind, Loss, Options,
     Target,
 };
-/// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
-/// no other user can read the key even for a moment (see [`crate::fs::create_new`]).
-pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError> {
-    crate::fs::create_new(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AlreadyExists {
-            ConvertError::already_exists(path)
-        } else {
-            ConvertError::io(path, "creating the file", source)
-        }
-    })
-}
-
 /// The file a write to `path` replaces, or why nothing can be written there
 /// (spec/conversions.md §5.5). Asked first, so that `--force` is not asked for in vain.
 ///

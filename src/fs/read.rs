@@ -32,18 +32,6 @@ pub(crate) fn open(path: &Path) -> std::io::Result<Opened> {
     open_regular(path).map(Opened::File)
 }
 
-/// [`open`] for a reader of text: a file a storage of this process holds is an error
-/// (`InvalidData`: it is an SQLite session file, not text), never opened.
-pub(crate) fn open_text(path: &Path) -> std::io::Result<std::fs::File> {
-    match open(path)? {
-        Opened::File(file) => Ok(file),
-        Opened::Held { .. } => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "an SQLite session file this process has open, not text",
-        )),
-    }
-}
-
 /// Opens the file at `path` for writing, without waiting, creating or truncating it, to ask the
 /// system whether this process may write it, unless more storages of this process than `own`
 /// (the caller's own holds, whose connections are closed) hold it: then it is not opened, and
@@ -281,8 +269,6 @@ mod tests {
         let path = dir.join("held.session");
         let storage = crate::storage::Storage::open_file(&path).expect("open");
         assert!(matches!(open(&path), Ok(Opened::Held { wal: false })));
-        let text = open_text(&path).expect_err("held");
-        assert_eq!(text.kind(), std::io::ErrorKind::InvalidData);
         assert!(matches!(
             open_for_writing(&path, 0),
             Ok(Opened::Held { .. })

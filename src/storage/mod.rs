@@ -33,7 +33,9 @@ pub(crate) mod schema;
 mod shared;
 pub(crate) mod side;
 
-pub(crate) use open::{is_json_session, sqlite_header, OpenedReadOnly, OpenedTelethon};
+pub(crate) use open::{
+    begins_like_json, is_json_session, sqlite_header, OpenedReadOnly, OpenedTelethon,
+};
 
 use std::fmt;
 use std::path::{Path, PathBuf};

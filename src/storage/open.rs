@@ -32,6 +32,14 @@ pub(crate) fn sqlite_header(head: &[u8]) -> Option<bool> {
         .then(|| head.len() >= 20 && (head[18] >= 2 || head[19] >= 2))
 }
 
+/// Whether the first bytes of a file or text begin, after any ASCII white space, with `{`, as a
+/// JSON session does (spec/storage.md §4 step 5, spec/conversions.md §3.1 rule 1). The one place
+/// the rule is; the caller chooses how many bytes to look at.
+#[must_use]
+pub(crate) fn begins_like_json(head: &[u8]) -> bool {
+    head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
 /// Whether a JSON object is a Pyrogram ≤ 0.14 JSON session: it has `dc_id` and `auth_key`
 /// (spec/conversions.md §3.1 rule 1, spec/storage.md §4 step 5). The one place the rule is.
 #[must_use]
@@ -298,8 +306,7 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
         super::side::check(path)?;
         return Ok(wal);
     }
-    if head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && meta.len() < (1 << 24)
-    {
+    if begins_like_json(&head[..n]) && meta.len() < (1 << 24) {
         // The rest from the descriptor the head came from: the file is not opened again.
         let mut text = head[..n].to_vec();
         file.take(1 << 24)
