@@ -179,21 +179,28 @@ fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
 /// set-user-ID program, or one that said so): its directory is then root's whatever its user,
 /// so an owner of 0 is asked of [`status_uid`], which answers for root and for those alike.
 ///
-/// Within [`with_process_uid`], the answer it took at its start.
+/// Within [`with_process_uid`], the answer its first check took.
 #[cfg(unix)]
 pub(crate) fn process_uid() -> Option<u32> {
     match ONE_OPEN.with(Cell::get) {
         Taken::At(user) => user,
         Taken::Not => ask_uid(),
+        Taken::Pending => {
+            let user = ask_uid();
+            ONE_OPEN.with(|c| c.set(Taken::At(user)));
+            user
+        }
     }
 }
 
-/// What [`with_process_uid`] took at its start, while it runs.
+/// What [`with_process_uid`] took, while it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Taken {
     /// Nothing: no open is running on this thread.
     Not,
-    /// The user the running open began as (`None`: not known).
+    /// An open is running and has not asked yet (many fail before any check that asks).
+    Pending,
+    /// The user the running open's first check found (`None`: not known).
     At(Option<u32>),
 }
 
@@ -208,9 +215,9 @@ thread_local! {
     static ASKED: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Runs `f` with the user [`process_uid`] answers asked of the system once, at its start: an
-/// open checks the owners of the file and of its side files up to six times (before each
-/// connection it makes), and they are all checked against the user it began as. Nested, the
+/// Runs `f` with the user [`process_uid`] answers asked of the system once, at the first check
+/// that asks: an open checks the owners of the file and of its side files up to six times
+/// (before each connection it makes), all against the user its first check found. Nested, the
 /// outer answer stands.
 pub(crate) fn with_process_uid<T>(f: impl FnOnce() -> T) -> T {
     /// Ends the answer when `f` returns or unwinds.
@@ -223,8 +230,7 @@ pub(crate) fn with_process_uid<T>(f: impl FnOnce() -> T) -> T {
     if ONE_OPEN.with(Cell::get) != Taken::Not {
         return f();
     }
-    #[cfg(unix)]
-    ONE_OPEN.with(|c| c.set(Taken::At(ask_uid())));
+    ONE_OPEN.with(|c| c.set(Taken::Pending));
     let _end = End;
     f()
 }
@@ -347,6 +353,12 @@ mod tests {
             assert_eq!(ASKED.with(Cell::get), 1, "read-only: {read_only}");
             drop(storage);
         }
+        // A file that is not SQLite is refused before any check that asks.
+        let text = dir.join("text.session");
+        std::fs::write(&text, b"not a database").expect("written");
+        ASKED.with(|n| n.set(0));
+        crate::storage::Storage::open_file_read_only(&text).expect_err("not SQLite");
+        assert_eq!(ASKED.with(Cell::get), 0, "asked without a check");
         ASKED.with(|n| n.set(0));
         let _ = process_uid();
         let _ = process_uid();
