@@ -792,39 +792,28 @@ fn convert_cmd(
     for w in &account.warnings {
         say("warning: ", &w.to_string());
     }
-    let result = match (target.is_file(), path) {
-        (true, None) => {
-            return fail(
-                json,
-                ErrorCode::Usage,
-                &format!("--to {target} writes a file: name the TARGET file after SOURCE"),
-            )
-        }
-        (true, Some(p)) => convert::write_file(&account, target, options, p, force, source_file)
-            .map(|losses| (None, losses)),
-        (false, p) => convert::render(&account, target, options).and_then(|r| match p {
-            None => Ok((Some(r.text), r.losses)),
-            Some(p) => {
-                convert::not_the_source(source_file, p)?;
-                convert::write_string_file(p, &r.text, force).map(|()| (None, r.losses))
-            }
-        }),
-    };
+    if target.is_file() && path.is_none() {
+        return fail(
+            json,
+            ErrorCode::Usage,
+            &format!("--to {target} writes a file: name the TARGET file after SOURCE"),
+        );
+    }
+    let result = convert::produce(&account, target, options, path, force, source_file);
     match result {
-        Ok((text, losses)) => {
+        Ok(convert::Produced {
+            text,
+            losses,
+            peers,
+        }) => {
             for loss in &losses {
                 say("note: ", &loss.to_string());
             }
-            let peers = match target {
-                // What Telethon holds: a note has said what it cannot.
-                Target::TelethonFile => {
-                    convert::telethon_file::entities(&account.peers, &mut Vec::new()).len()
-                }
-                Target::PyrogramFile => account.peers.len(),
-                _ => 0,
-            };
             if let (Some(p), None) = (path, &text) {
-                say("", &wrote_converted(p, target, account.dc_id, peers));
+                say(
+                    "",
+                    &wrote_converted(p, target, account.dc_id, peers.unwrap_or(0)),
+                );
             }
             if json {
                 let object = report::convert_to_json(
@@ -832,7 +821,7 @@ fn convert_cmd(
                     path,
                     text.as_deref().map(String::as_str),
                     &account,
-                    target.is_file().then_some(peers),
+                    peers,
                     &losses,
                 );
                 // With the string in it, the object holds the key: wiped once printed.

@@ -157,7 +157,7 @@ fn checks_of_profiles() -> Vec<Trial> {
                     || corpus.agree != corpus.inputs - legacy32
                     || d.class != "rejects_accepted"
                     || d.count != legacy32
-                    || d.first["name"] != "legacy32_worked_example"
+                    || d.first_name() != Some("legacy32_worked_example")
                 {
                     return Err(format!("{legacy32} legacy32 strings; {corpus:?}").into());
                 }
