@@ -997,3 +997,93 @@ fn every_source_row_gets_what_the_table_says() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `produce` is the whole output step the command takes (spec/conversions.md §5, §11): a file
+/// target is written and its peers counted as the target holds them; a string target is handed
+/// back, or written to a file that is never the source.
+#[test]
+fn produce_writes_files_counts_their_peers_and_hands_back_strings() {
+    use pyrosession::convert::{produce, ConvertErrorKind, Options, Target};
+    let dir = util::TempDir::new("convert-produce");
+    let source = fixture("pyrogram-2.0.106.session");
+    let account = read_path(&source).unwrap();
+    assert!(!account.peers.is_empty());
+    let options = Options::default();
+
+    let pyrogram = dir.join("p.session");
+    let made = produce(
+        &account,
+        Target::PyrogramFile,
+        &options,
+        Some(&pyrogram),
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    assert!(made.text.is_none());
+    assert_eq!(made.peers, Some(read_path(&pyrogram).unwrap().peers.len()));
+    assert_eq!(made.peers, Some(account.peers.len()));
+
+    let telethon = dir.join("t.session");
+    let made = produce(
+        &account,
+        Target::TelethonFile,
+        &options,
+        Some(&telethon),
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    let entities = telethon_file::entities(&account.peers, &mut Vec::new()).len();
+    assert_eq!(made.peers, Some(entities));
+    assert_eq!(read_path(&telethon).unwrap().peers.len(), entities);
+
+    let made = produce(
+        &account,
+        Target::Pyrogram,
+        &options,
+        None,
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    let text = made
+        .text
+        .expect("a string target without a file hands the string back");
+    assert_eq!(made.peers, None);
+    assert_eq!(read_text(&text).unwrap().dc_id, account.dc_id);
+
+    let string_file = dir.join("s.txt");
+    let made = produce(
+        &account,
+        Target::Pyrogram,
+        &options,
+        Some(&string_file),
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    assert!(made.text.is_none());
+    assert_eq!(
+        std::fs::read_to_string(&string_file).unwrap().trim(),
+        text.as_str()
+    );
+
+    let onto_source = produce(
+        &account,
+        Target::Pyrogram,
+        &options,
+        Some(&string_file),
+        true,
+        Some(&string_file),
+    );
+    assert!(matches!(
+        onto_source.unwrap_err().kind(),
+        ConvertErrorKind::SameFile
+    ));
+    let no_file = produce(&account, Target::PyrogramFile, &options, None, false, None);
+    assert!(matches!(
+        no_file.unwrap_err().kind(),
+        ConvertErrorKind::Invalid { .. }
+    ));
+}

@@ -47,7 +47,7 @@ impl fmt::Debug for Argument {
 
 /// A file an argument names, read once: its first bytes say whether it is SQLite; an SQLite
 /// file is not read further here (a connection reads it, [`FileArgument::into_input`]); any
-/// other is read whole (at most [`MAX_TEXT`] bytes) through the same descriptor.
+/// other is read whole (at most 16 MiB (`MAX_TEXT`) bytes) through the same descriptor.
 pub struct FileArgument {
     path: PathBuf,
     content: Content,
@@ -225,7 +225,7 @@ pub fn is_tdata_folder(path: &Path) -> bool {
 impl FileArgument {
     /// Reads the file at `path` once: through a non-blocking open of a regular file (a FIFO
     /// put there is refused, never waited on), its first 20 bytes, and, unless they are
-    /// SQLite's header, the rest, up to one byte past [`MAX_TEXT`]. A file a storage of this
+    /// SQLite's header, the rest, up to one byte past 16 MiB (`MAX_TEXT`). A file a storage of this
     /// process holds is not read (spec/storage.md §2.5). Errors are kept for the reader.
     #[must_use]
     pub fn read(path: &Path) -> FileArgument {
@@ -304,7 +304,7 @@ impl FileArgument {
     /// `\r\n`, as a text editor or `echo` adds it); nothing else is changed.
     ///
     /// # Errors
-    /// The file could not be read; it holds more than [`MAX_TEXT`] bytes, or bytes that are
+    /// The file could not be read; it holds more than 16 MiB (`MAX_TEXT`) bytes, or bytes that are
     /// not UTF-8 (`InvalidData`); or it is an SQLite database.
     pub fn text(self) -> io::Result<String> {
         match self.content {
@@ -354,7 +354,7 @@ impl FileArgument {
     }
 }
 
-/// Reads `reader` to its end onto `bytes`, up to [`MAX_TEXT`] bytes in all; more is an error
+/// Reads `reader` to its end onto `bytes`, up to 16 MiB (`MAX_TEXT`) bytes in all; more is an error
 /// (`InvalidData`) found after reading one byte past the limit, never the whole of a huge file.
 pub(super) fn read_up_to_limit(reader: impl io::Read, bytes: &mut Vec<u8>) -> io::Result<()> {
     let room = (MAX_TEXT + 1).saturating_sub(bytes.len() as u64);

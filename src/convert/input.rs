@@ -148,7 +148,7 @@ impl Input {
     /// (spec/storage.md §2.2). A Pyrogram file stays open in the [`Input`]. A file a storage of
     /// this process holds is SQLite, and is not read outside SQLite: that would drop the
     /// storage's lock (spec/storage.md §2.5). A file another client holds is waited for up to
-    /// [`DEFAULT_WAIT`], then refused with `InUse`.
+    /// [`crate::storage::DEFAULT_WAIT`], then refused with `InUse`.
     ///
     /// # Errors
     /// The file cannot be read, is not a session of a known format, or its content is not

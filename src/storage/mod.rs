@@ -318,7 +318,7 @@ impl Storage {
         self.clock.now()
     }
 
-    /// Renders the schema (see [`schema::render`]).
+    /// Renders the schema: its `CREATE` statements, as `sqlite_master` holds them.
     pub fn render_schema(&self) -> Result<String, StorageError> {
         self.reading(|| {
             schema::render(&self.conn).map_err(|e| self.sqlite("reading the schema", e))
