@@ -416,8 +416,431 @@ fn inspect_and_convert_read_a_folder() {
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
         format!(
-            "pyrosession: {}: the folder is protected by a local passcode: give it to read the folder\n",
+            "pyrosession: {}: the folder is protected by a local passcode: give it to read the folder: pass --passcode-file FILE (- for standard input), or run the command on a terminal to be asked for it\n",
             locked.join("key_datas").display()
         )
     );
+}
+
+/// The command, with its arguments and standard input; its status, standard output and standard
+/// error.
+fn command(args: &[&std::ffi::OsStr], stdin: &[u8]) -> (Option<i32>, String, String) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // The command may stop before it reads standard input.
+    let _ = input.write_all(stdin);
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    s.as_ref()
+}
+
+/// `--account N` chooses the account `inspect` reports and `convert` converts; an index the folder
+/// does not have is refused with the indexes it has; neither option is taken for another source.
+#[test]
+fn the_account_is_chosen_by_its_index() {
+    let folder = fixtures().join("opentele-1.5.0-multi");
+    let (status, out, err) = command(
+        &[
+            os("inspect"),
+            os("--json"),
+            os("--account"),
+            os("1"),
+            folder.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["account"], 1);
+    assert_eq!(v["user_id"], 6_000_000_000_u64);
+    assert_eq!(v["dc_id"], 5);
+    assert_eq!(v["auth_key_id"], v["accounts"][1]["keys"][0]["auth_key_id"]);
+    assert_eq!(
+        v["notes"][0],
+        "the keys for data centers other than the main one (2) are left behind: the client makes new ones when it needs them"
+    );
+
+    let (status, out, err) = command(
+        &[
+            os("convert"),
+            os("--to"),
+            os("telethon"),
+            os("--account"),
+            os("2"),
+            folder.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(0), "{err}");
+    let back = convert::read_text(out.trim()).unwrap();
+    assert_eq!(back.dc_id, 4);
+    assert_eq!(back.auth_key.id().to_string(), "77755be171d05ee5");
+
+    for args in [
+        &[os("inspect"), os("--json"), os("--account"), os("4")][..],
+        &[
+            os("convert"),
+            os("--json"),
+            os("--to"),
+            os("gramjs"),
+            os("--account"),
+            os("4"),
+        ][..],
+    ] {
+        let mut args = args.to_vec();
+        args.push(folder.as_os_str());
+        let (status, out, err) = command(&args, b"");
+        assert_eq!(status, Some(1));
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["error"]["code"], "invalid_option", "{out}");
+        assert_eq!(
+            err,
+            format!(
+                "pyrosession: {}: no account 4; the folder has accounts 0, 1 and 2\n",
+                folder.display()
+            )
+        );
+    }
+
+    let v2 = util::root().join("spec/examples/v2.txt");
+    for option in ["--account", "--passcode-file"] {
+        let (status, out, err) = command(
+            &[
+                os("inspect"),
+                os("--json"),
+                os(option),
+                os("1"),
+                v2.as_os_str(),
+            ],
+            b"",
+        );
+        assert_eq!(status, Some(1), "{option}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["error"]["code"], "usage", "{out}");
+        assert_eq!(
+            err,
+            format!("pyrosession: {option} reads a Telegram Desktop folder, and the session given is not one\n")
+        );
+    }
+}
+
+/// The passcode comes from a file or standard input (`--passcode-file -`), never from the command
+/// line; without it, and with no terminal to ask on, a protected folder is refused saying how to
+/// give it; a wrong one is refused as such.
+#[test]
+fn the_passcode_comes_from_a_file_or_standard_input_never_the_command_line() {
+    let folder = fixtures().join("opentele-1.5.0-passcode");
+    let dir = TempDir::new("tdata-passcode");
+    let file = dir.join("passcode");
+    std::fs::write(&file, "correct horse battery staple\n").unwrap();
+    let want_id = manifest()
+        .iter()
+        .find(|e| e["folder"] == "opentele-1.5.0-passcode")
+        .unwrap()["accounts"][0]["keys"][0]["key_id"]
+        .clone();
+
+    let inspect = |extra: &[&std::ffi::OsStr], stdin: &[u8]| {
+        let mut args = vec![os("inspect"), os("--json")];
+        args.extend_from_slice(extra);
+        args.push(folder.as_os_str());
+        command(&args, stdin)
+    };
+    let (status, out, err) = inspect(&[os("--passcode-file"), file.as_os_str()], b"");
+    assert_eq!(status, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["passcode"], true);
+    assert_eq!(v["auth_key_id"], want_id);
+    assert!(!out.contains("correct horse") && !err.contains("correct horse"));
+
+    let (status, out, err) = inspect(
+        &[os("--passcode-file"), os("-")],
+        b"correct horse battery staple\r\n",
+    );
+    assert_eq!(status, Some(0), "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["auth_key_id"],
+        want_id
+    );
+
+    let (status, out, err) = inspect(&[os("--passcode-file"), os("-")], b"wrong\n");
+    assert_eq!(status, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["error"]["code"], "invalid_option", "{out}");
+    assert!(
+        err.contains("wrong") && !err.contains("correct horse"),
+        "{err}"
+    );
+
+    // No passcode, and standard input is no terminal: nothing to ask on.
+    let (status, out, err) = inspect(&[], b"correct horse battery staple\n");
+    assert_eq!(status, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["error"]["code"], "missing_option", "{out}");
+    assert_eq!(
+        err,
+        format!(
+            "pyrosession: {}: the folder is protected by a local passcode: give it to read the folder: pass --passcode-file FILE (- for standard input), or run the command on a terminal to be asked for it\n",
+            folder.join("key_datas").display()
+        )
+    );
+
+    // The passcode is no option's value.
+    let (status, _, err) = inspect(&[os("--passcode"), os("correct horse battery staple")], b"");
+    assert_eq!(status, Some(2), "{err}");
+
+    let (status, _, err) = inspect(
+        &[os("--passcode-file"), dir.join("nosuch").as_os_str()],
+        b"",
+    );
+    assert_eq!(status, Some(1));
+    assert!(
+        err.starts_with("pyrosession: cannot read the passcode from "),
+        "{err}"
+    );
+}
+
+/// On a terminal, the command asks for the passcode, with the terminal's echo off: what is typed
+/// is not shown. Run under `script` (util-linux), which gives the command a terminal; skipped
+/// where there is none.
+#[test]
+fn on_a_terminal_the_passcode_is_asked_for_and_not_shown() {
+    use std::io::{Read as _, Write as _};
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        eprintln!("script (util-linux) is not installed: the prompt is not tested");
+        return;
+    }
+    let folder = fixtures().join("opentele-1.5.0-passcode");
+    let line = format!(
+        "{} inspect --json {}",
+        env!("CARGO_BIN_EXE_pyrosession"),
+        folder.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // Wait for the prompt, which comes once the echo is off, before typing.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("(not shown): ") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"correct horse battery staple\n").unwrap();
+    stdout.read_to_end(&mut seen).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let seen = String::from_utf8_lossy(&seen);
+    assert!(status.success(), "{seen}");
+    assert!(
+        seen.contains(&format!(
+            "pyrosession: passcode of {} (not shown): ",
+            folder.display()
+        )),
+        "{seen}"
+    );
+    assert!(seen.contains("\"passcode\":true"), "{seen}");
+    assert!(
+        !seen.contains("correct horse"),
+        "the passcode was shown: {seen}"
+    );
+}
+
+/// `convert --to tdata` writes a new folder (0700, 0600 files) from a session with a user id,
+/// which `inspect` reads back with the same key; never over anything, `--force` or not; a
+/// session without a user id is refused naming what is missing.
+#[test]
+#[allow(clippy::too_many_lines)] // one folder written, then each refusal, in order
+fn convert_writes_a_new_folder_from_a_session_with_a_user_id() {
+    let dir = TempDir::new("tdata-convert");
+    let v2 = util::root().join("spec/examples/v2.txt");
+    let target = dir.join("tdata");
+    let (status, out, err) = command(
+        &[
+            os("convert"),
+            os("--json"),
+            os("--to"),
+            os("tdata"),
+            v2.as_os_str(),
+            target.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["to"], "tdata");
+    assert_eq!(v["file"], target.display().to_string());
+    assert_eq!(v["session_string"], Value::Null);
+    assert_eq!(v["dc_id"], 2);
+    assert_eq!(
+        v["notes"][0],
+        "Telegram Desktop does not hold api_id, is_bot; they are left behind"
+    );
+    assert_eq!(
+        err,
+        format!(
+            "pyrosession: note: Telegram Desktop does not hold api_id, is_bot; they are left behind\npyrosession: wrote {} (tdata, dc 2, 0 peers)\n",
+            target.display()
+        )
+    );
+    assert_eq!(mode(&target), 0o700);
+    for e in walk(&target) {
+        assert_eq!(
+            mode(&e),
+            if e.is_dir() { 0o700 } else { 0o600 },
+            "{}",
+            e.display()
+        );
+    }
+    let (status, out, err) = command(&[os("inspect"), os("--json"), target.as_os_str()], b"");
+    assert_eq!(status, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["user_id"], 123_456_789);
+    assert_eq!(v["auth_key_id"], "c8df57a46e58d132");
+
+    // Never over anything: the folder just written, with or without --force.
+    let before = std::fs::read(target.join("key_datas")).unwrap();
+    for force in [false, true] {
+        let mut args = vec![os("convert"), os("--json"), os("--to"), os("tdata")];
+        if force {
+            args.push(os("--force"));
+        }
+        args.extend([v2.as_os_str(), target.as_os_str()]);
+        let (status, out, _) = command(&args, b"");
+        assert_eq!(status, Some(1));
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let code = if force { "usage" } else { "already_exists" };
+        assert_eq!(v["error"]["code"], code, "{out}");
+    }
+    assert_eq!(std::fs::read(target.join("key_datas")).unwrap(), before);
+
+    // A Telethon string holds no user id: named, and the option that gives it.
+    let telethon = util::root().join("spec/examples/telethon.txt");
+    let second = dir.join("second");
+    let (status, out, err) = command(
+        &[
+            os("convert"),
+            os("--json"),
+            os("--to"),
+            os("tdata"),
+            telethon.as_os_str(),
+            second.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["error"]["code"], "missing_option", "{out}");
+    assert_eq!(
+        err,
+        "pyrosession: Telegram Desktop needs the account's user id, which a Telethon string session does not hold: pass --user-id\n"
+    );
+    assert!(!second.exists());
+    let (status, _, err) = command(
+        &[
+            os("convert"),
+            os("--to"),
+            os("tdata"),
+            os("--user-id"),
+            os("777"),
+            telethon.as_os_str(),
+            second.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(0), "{err}");
+    let folder = read_folder(&second, &ReadOptions::default()).unwrap();
+    assert_eq!(folder.accounts[0].authorization.user_id, 777);
+
+    // A folder's account to a new folder.
+    let multi = fixtures().join("opentele-1.5.0-multi");
+    let third = dir.join("third");
+    let (status, _, err) = command(
+        &[
+            os("convert"),
+            os("--to"),
+            os("tdata"),
+            os("--account"),
+            os("1"),
+            multi.as_os_str(),
+            third.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(0), "{err}");
+    let folder = read_folder(&third, &ReadOptions::default()).unwrap();
+    assert_eq!(folder.accounts[0].authorization.user_id, 6_000_000_000);
+    assert_eq!(folder.accounts[0].authorization.main_dc, 5);
+}
+
+/// A passcode is read up to the first line ending (`\n` or `\r\n`), nothing past it; one too
+/// long is refused, never cut.
+#[test]
+fn a_passcode_is_one_line() {
+    use std::io::Read as _;
+    let read = |bytes: &[u8]| Passcode::read_line(bytes).map(|p| format!("{p:?}"));
+    assert_eq!(read(b"abc\n").unwrap(), "Passcode(..)");
+    let mut rest: &[u8] = b"abc\r\nnext line\n";
+    let p = Passcode::read_line(&mut rest).unwrap();
+    assert!(!p.is_empty());
+    let mut left = String::new();
+    rest.read_to_string(&mut left).unwrap();
+    assert_eq!(left, "next line\n", "read past the line");
+    assert!(Passcode::read_line(&b"\n"[..]).unwrap().is_empty());
+    assert!(Passcode::read_line(&b""[..]).unwrap().is_empty());
+    // The same passcode however it ends: a folder written with one reads with the others.
+    let dir = TempDir::new("tdata-line");
+    let path = dir.join("tdata");
+    let written = Passcode::new(b"p\xc3\xa4ss".to_vec());
+    tdata::write_folder(
+        &path,
+        &[Login::new(1, 2, AuthKey::new([3; 256]))],
+        &WriteOptions {
+            passcode: Some(&written),
+            ..WriteOptions::default()
+        },
+    )
+    .unwrap();
+    for line in [&b"p\xc3\xa4ss"[..], b"p\xc3\xa4ss\n", b"p\xc3\xa4ss\r\n"] {
+        let p = Passcode::read_line(line).unwrap();
+        let options = ReadOptions {
+            passcode: Some(&p),
+            ..ReadOptions::default()
+        };
+        assert_eq!(read_folder(&path, &options).unwrap().accounts.len(), 1);
+    }
+    let long = vec![b'x'; tdata::MAX_PASSCODE + 1];
+    let err = Passcode::read_line(long.as_slice()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    assert_eq!(
+        err.to_string(),
+        "longer than 1024 bytes, which no passcode is"
+    );
+    let exact = vec![b'x'; tdata::MAX_PASSCODE];
+    assert!(Passcode::read_line(exact.as_slice()).is_ok());
 }

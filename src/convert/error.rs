@@ -316,6 +316,9 @@ impl Named for ConvertError {
                 | ConvertErrorKind::Base64 { .. }
                 | ConvertErrorKind::Unrecognised { .. }
                 | ConvertErrorKind::PyrogramString(_)
+                // A folder's error without a file of its own: about the folder (an account it
+                // does not have, one that holds no login).
+                | ConvertErrorKind::Tdata(_)
         )
     }
 }

@@ -178,6 +178,15 @@ impl fmt::Display for Loss {
                 target.library(),
                 fields.join(", ")
             ),
+            Loss::PeersNotHeld {
+                target: Target::Tdata,
+                count,
+            } => write!(
+                f,
+                "a new Telegram Desktop folder holds no peers: {} {} left behind",
+                some(*count, "cached peer", "cached peers"),
+                are(*count)
+            ),
             Loss::PeersNotHeld { target, count } => write!(
                 f,
                 "a {} string holds no peers: {} {} left behind",

@@ -116,6 +116,9 @@ pub enum Target {
     TelethonFile,
     /// A GramJS string session.
     Gramjs,
+    /// A new Telegram Desktop `tdata` folder of one account (spec/tdata.md §8.3, §10): written
+    /// only where nothing is, never over anything.
+    Tdata,
 }
 
 impl Target {
@@ -126,13 +129,17 @@ impl Target {
             Target::Pyrogram | Target::PyrogramFile => "Pyrogram",
             Target::Telethon | Target::TelethonFile => "Telethon",
             Target::Gramjs => "GramJS",
+            Target::Tdata => "Telegram Desktop",
         }
     }
 
-    /// Whether the target is a file (otherwise a string).
+    /// Whether the target is written to a path, a file or a folder (otherwise a string).
     #[must_use]
     pub const fn is_file(self) -> bool {
-        matches!(self, Target::PyrogramFile | Target::TelethonFile)
+        matches!(
+            self,
+            Target::PyrogramFile | Target::TelethonFile | Target::Tdata
+        )
     }
 
     /// The name `convert --to` takes.
@@ -144,6 +151,7 @@ impl Target {
             Target::Telethon => "telethon",
             Target::TelethonFile => "telethon-file",
             Target::Gramjs => "gramjs",
+            Target::Tdata => "tdata",
         }
     }
 }
@@ -364,6 +372,14 @@ pub fn render(
             options,
             &mut losses,
         )?)?,
+        Target::Tdata => {
+            return Err(ConvertErrorKind::Invalid {
+                kind: account.kind,
+                field: "the target",
+                detail: "tdata is a folder, not a string: write it with write_file".to_owned(),
+            }
+            .into())
+        }
     };
     // A string holds no peers: rows that could not be read are left behind with the others.
     let mut unreadable = 0;

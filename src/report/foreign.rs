@@ -63,6 +63,9 @@ pub fn with_flags(e: &ConvertError) -> String {
             "{}: --ipv6 takes the data-center table's IPv6 address, and the server {address} is not in the table: leave --ipv6 out, or pass --server with the IPv6 address",
             kind.name()
         ),
+        (E::Tdata(crate::convert::tdata::TdataErrorKind::PasscodeNeeded), _) => format!(
+            "{e}: pass --passcode-file FILE (- for standard input), or run the command on a terminal to be asked for it"
+        ),
         (E::Storage(crate::storage::StorageErrorKind::AlreadyExists), Some(p)) => {
             format!("{} exists; pass --force to replace it", p.display())
         }

@@ -75,6 +75,9 @@ pub const WRITTEN_VERSION: i32 = 3_007_006;
 /// The largest file read: the files that hold logins are a few hundred bytes.
 pub const MAX_FILE: u64 = 1 << 20;
 
+/// The longest passcode [`Passcode::read_line`] takes, in bytes: far beyond any typed one.
+pub const MAX_PASSCODE: usize = 1024;
+
 /// A local passcode: wiped from memory when dropped, never shown by `Debug`, and no part of
 /// any error. Telegram Desktop takes the passcode's UTF-8 bytes.
 pub struct Passcode(Zeroizing<Vec<u8>>);
@@ -98,6 +101,43 @@ impl Passcode {
             }
         }
         Passcode(bytes)
+    }
+
+    /// The passcode read from `reader` (a file, standard input, a terminal): the bytes up to
+    /// the first line ending (`\n` or `\r\n`, not part of it) or the end, at most
+    /// [`MAX_PASSCODE`] bytes. Read a byte at a time into one buffer that is wiped: nothing
+    /// past the line is read, and no copy is left behind by a buffer that grew.
+    ///
+    /// # Errors
+    /// Reading failed; the line is longer than [`MAX_PASSCODE`] bytes (`InvalidData`).
+    pub fn read_line(mut reader: impl std::io::Read) -> std::io::Result<Self> {
+        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_PASSCODE + 2));
+        let mut byte = Zeroizing::new([0u8; 1]);
+        loop {
+            match reader.read(byte.as_mut_slice()) {
+                Ok(0) => break,
+                Ok(_) if byte[0] == b'\n' => break,
+                Ok(_) if bytes.len() > MAX_PASSCODE => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("longer than {MAX_PASSCODE} bytes, which no passcode is"),
+                    ))
+                }
+                Ok(_) => bytes.push(byte[0]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        if bytes.len() > MAX_PASSCODE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("longer than {MAX_PASSCODE} bytes, which no passcode is"),
+            ));
+        }
+        Ok(Passcode(bytes))
     }
 
     /// Whether it is empty (no passcode).
