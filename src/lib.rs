@@ -39,18 +39,17 @@
 //! The specification in `spec/` is normative; each public function names the section it
 //! implements.
 
-pub mod auth_key;
+mod auth_key;
 pub mod conform;
 pub mod convert;
 mod escape;
 mod escaped_chars;
 mod fs;
-pub mod inspect;
 pub mod peer;
 mod python;
 mod python_digits;
 pub mod report;
-pub mod session;
+mod session;
 pub mod storage;
 pub mod string;
 

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
-use pyrosession::inspect::{self, Source};
-use pyrosession::report::{self, terminal_safe, ErrorCode};
+use pyrosession::convert::{Argument, Refusal};
+use pyrosession::report::{self, terminal_safe, ErrorCode, Failure};
 use pyrosession::storage::{Query, Storage, StorageError, StorageErrorKind};
 
 /// Writes a line to standard output (see [`emit`]).
@@ -59,13 +59,16 @@ fn output_failed(e: std::io::Error) {
 /// Writes to standard output with control characters a file may hold (an escape sequence in a
 /// username) shown escaped, never sent to the terminal.
 fn emit(text: &str, newline: bool) {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout
+    emit_to(&mut std::io::stdout().lock(), text, newline);
+}
+
+/// [`emit`] into `out`, standard output or a buffer in front of it.
+fn emit_to(out: &mut impl std::io::Write, text: &str, newline: bool) {
+    let written = out
         .write_all(terminal_safe(text).as_bytes())
         .and_then(|()| {
             if newline {
-                stdout.write_all(b"\n")
+                out.write_all(b"\n")
             } else {
                 Ok(())
             }
@@ -270,9 +273,11 @@ impl From<TargetArg> for Target {
 }
 
 /// Reports a failure: one line on standard error (see [`say`]), and with `json` the error as
-/// a JSON error object of that code (spec/json-output.md §4).
-fn fail(json: bool, code: ErrorCode, message: &str) -> ExitCode {
-    fail_with(json, message, || report::error_to_json(code, message))
+/// a JSON error object (spec/json-output.md §4): of the library error's code and kind (`&e`),
+/// or of the code the command chose.
+fn fail(json: bool, failure: impl Into<Failure>, message: &str) -> ExitCode {
+    let failure = failure.into();
+    fail_with(json, message, || report::error_to_json(failure, message))
 }
 
 /// [`fail`] with the JSON error object given, where it says more than the code and message.
@@ -286,7 +291,7 @@ fn fail_with(json: bool, message: &str, object: impl FnOnce() -> String) -> Exit
 
 /// [`fail`] for a storage error.
 fn fail_storage(json: bool, e: &StorageError) -> ExitCode {
-    fail(json, ErrorCode::of_storage(e), &e.to_string())
+    fail(json, e, &e.to_string())
 }
 
 /// SIGINT, SIGTERM and SIGHUP remove the temporary files the command has made (a copy of the
@@ -407,12 +412,15 @@ fn run(command: Command) -> ExitCode {
                 out_raw!("{}", report::peers_header());
             }
             // One line a peer, written as it is read: the list is never held whole
-            // (spec/json-output.md §3.2). A closed output ends the listing.
+            // (spec/json-output.md §3.2). The lines go out through a buffer, not one write
+            // each; it is flushed before anything else is written (a warning, an error). A
+            // closed output ends the listing.
+            let mut buffer = std::io::BufWriter::new(std::io::stdout().lock());
             let listed = storage.for_each_readable_peer(|p| {
                 if json {
-                    out!("{}", report::peer_to_json(&p));
+                    emit_to(&mut buffer, &report::peer_to_json(&p), true);
                 } else {
-                    out_raw!("{}", report::peer_to_text(&p));
+                    emit_to(&mut buffer, &report::peer_to_text(&p), false);
                 }
                 if output_closed() {
                     std::ops::ControlFlow::Break(())
@@ -420,6 +428,10 @@ fn run(command: Command) -> ExitCode {
                     std::ops::ControlFlow::Continue(())
                 }
             });
+            if let Err(e) = std::io::Write::flush(&mut buffer) {
+                output_failed(e);
+            }
+            drop(buffer);
             match listed {
                 Ok(unreadable) => {
                     // Rows that cannot be read are named on standard error; the rest is listed.
@@ -461,13 +473,13 @@ fn run(command: Command) -> ExitCode {
                 // No such peer: the command worked, and the answer is no (exit status 3).
                 Err(e)
                     if matches!(e.kind(), StorageErrorKind::NotFound(_))
-                        && inspect::could_be_session_string(&query)
+                        && convert::could_be_session_string(&query)
                         && (query.chars().count() > 32
                             || query.chars().any(|c| c.is_ascii_uppercase())) =>
                 {
                     fail(
                         json,
-                        ErrorCode::NotFound,
+                        &e,
                         &format!(
                             "no peer found for the query (of {} characters, not shown: it may be a session string)",
                             query.chars().count()
@@ -492,92 +504,73 @@ fn run(command: Command) -> ExitCode {
     }
 }
 
-fn read(source: &Source, json: bool) -> Result<String, ExitCode> {
-    source.read().map_err(|e| {
-        let msg = match source {
-            Source::File(p) | Source::SessionFile(p) => {
-                format!("cannot read {}: {e}", report::shown_path(p))
-            }
-            _ => format!("cannot read standard input: {e}"),
+fn read(argument: Argument, json: bool) -> Result<String, ExitCode> {
+    let path = match &argument {
+        Argument::File(f) => Some(f.path().to_path_buf()),
+        _ => None,
+    };
+    argument.text().map_err(|e| {
+        let msg = match path {
+            Some(p) => format!("cannot read {}: {e}", report::shown_path(&p)),
+            None => format!("cannot read standard input: {e}"),
         };
         fail(json, ErrorCode::Io, &msg)
     })
 }
 
-/// Why an argument that names a path cannot be read as a session's file, where it would
-/// otherwise be taken for a session string and fail to decode with a message about base64
-/// (spec/conversions.md §11.1): a directory, a FIFO or device, a broken symbolic link, or a
-/// path that does not exist but looks like one (it holds a `/`, ends in `.session` or `.txt`,
-/// or is not UTF-8) and cannot be a session string. An argument that could be one
-/// ([`inspect::could_be_session_string`]) is a string, and no message quotes it.
-fn unusable_path(arg: &OsStr) -> Option<(ErrorCode, String)> {
-    let path = std::path::Path::new(arg);
-    if arg == "-" || arg.is_empty() {
-        return None;
-    }
-    // The storage's own errors, so that the command says it in the storage's words.
-    if let Some(e) = StorageError::not_a_file(path) {
-        return Some((ErrorCode::of_storage(&e), e.to_string()));
-    }
-    let Err(e) = std::fs::metadata(path) else {
-        return None;
-    };
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Some((
-            ErrorCode::Io,
-            format!("cannot read {}: {e}", report::shown_path(path)),
-        ));
-    }
-    let no_such_file = |message: String| Some((ErrorCode::NoSuchFile, message));
-    // Every session string is UTF-8.
-    let Some(text) = arg.to_str() else {
-        return no_such_file(format!(
-            "cannot read {}: no such file",
-            report::shown_path(path)
-        ));
-    };
-    if let Some(file) = did_you_mean(path).filter(|_| !is_a_session(text)) {
-        return no_such_file(format!(
-            "cannot read {}: no such file; did you mean {}?",
-            report::shown_path(path),
-            report::shown_path(&file)
-        ));
-    }
-    let looks_like_a_path = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("session") || e.eq_ignore_ascii_case("txt"))
-        || text.contains('/');
-    if looks_like_a_path && !inspect::could_be_session_string(text) {
-        no_such_file(format!(
-            "cannot read {}: no such file",
-            report::shown_path(path)
-        ))
-    } else {
-        None
-    }
+/// A SESSION or SOURCE argument as the library classifies it, or the failure its refusal is.
+fn classify(arg: &OsStr, json: bool) -> Result<Argument, ExitCode> {
+    Argument::classify(arg).map_err(|r| {
+        let (code, why) = refused(&r);
+        fail(json, code, &why)
+    })
 }
 
-/// `NAME.session` for an argument `NAME` that names nothing, where that file exists: what
-/// Pyrogram's `Client("NAME")` opens (spec/conversions.md §11.1).
-fn did_you_mean(path: &std::path::Path) -> Option<PathBuf> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".session");
-    let file = PathBuf::from(name);
-    (path.extension().is_none() && std::fs::symlink_metadata(path).is_err() && file.is_file())
-        .then_some(file)
-}
-
-/// Whether a text is a session of a format the crate reads (a string of any library, or a JSON
-/// session).
-fn is_a_session(text: &str) -> bool {
-    pyrosession::string::decode_compat(text).is_ok() || convert::read_text(text).is_ok()
+/// An argument the library refused, in the words of spec/conversions.md §11.1, with its error
+/// code (SESSION, SOURCE and FILE; a file to write is worded by [`string_as_target`]).
+fn refused(r: &Refusal) -> (Failure, String) {
+    match r {
+        Refusal::NotAFile(e) => (e.into(), e.to_string()),
+        Refusal::Unreadable { path, error } => (
+            ErrorCode::Io.into(),
+            format!("cannot read {}: {error}", report::shown_path(path)),
+        ),
+        Refusal::NoSuchFile {
+            path,
+            did_you_mean: Some(file),
+        } => (
+            ErrorCode::NoSuchFile.into(),
+            format!(
+                "cannot read {}: no such file; did you mean {}?",
+                report::shown_path(path),
+                report::shown_path(file)
+            ),
+        ),
+        Refusal::NoSuchFile { path, .. } => (
+            ErrorCode::NoSuchFile.into(),
+            format!("cannot read {}: no such file", report::shown_path(path)),
+        ),
+        Refusal::NoSuchSessionFile { path, did_you_mean } => (
+            ErrorCode::NoSuchFile.into(),
+            format!(
+                "{}: no such session file; did you mean {}?",
+                report::shown_path(path),
+                report::shown_path(did_you_mean)
+            ),
+        ),
+        Refusal::SessionString => (ErrorCode::Usage.into(), "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned()),
+        Refusal::MaybeSessionString { chars } => (ErrorCode::NoSuchFile.into(), format!(
+            "no such session file (the argument, of {chars} characters, is not shown: it may be a session string)"
+        )),
+        other => (ErrorCode::Usage.into(), format!("{other:?}")),
+    }
 }
 
 /// A string's error, for an argument that holds a `/` as a path does and names no file: it is
 /// neither, and the argument, which may be a session string cut short, is not quoted
 /// (spec/conversions.md §11.1).
 fn neither(arg: &OsStr, message: String) -> String {
-    if arg.to_str().is_some_and(|a| a.contains('/')) && !std::path::Path::new(arg).exists() {
+    if Argument::names_no_file(arg) {
         format!("no file of that name, and not a session string: {message}")
     } else {
         message
@@ -587,51 +580,21 @@ fn neither(arg: &OsStr, message: String) -> String {
 /// Why the session file that `export`, `peers`, `resolve` or `salvage` reads is not there, where the
 /// storage's message would quote an argument that may be a session string, or where the
 /// operator left out `.session` (spec/conversions.md §11.1).
-fn missing_session_file(file: &std::path::Path) -> Option<(ErrorCode, String)> {
-    if std::fs::symlink_metadata(file).is_ok() {
-        return None;
-    }
-    if let Some(hint) = did_you_mean(file) {
-        return Some((
-            ErrorCode::NoSuchFile,
-            format!(
-                "{}: no such session file; did you mean {}?",
-                report::shown_path(file),
-                report::shown_path(&hint)
-            ),
-        ));
-    }
-    let text = file.to_str()?;
-    if !inspect::could_be_session_string(text) {
-        return None;
-    }
-    Some(if is_a_session(text) {
-        (ErrorCode::Usage, "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned())
-    } else {
-        (ErrorCode::NoSuchFile, format!(
-            "no such session file (the argument, of {} characters, is not shown: it may be a session string)",
-            text.chars().count()
-        ))
-    })
+fn missing_session_file(file: &std::path::Path) -> Option<(Failure, String)> {
+    convert::check_session_file(file).err().map(|r| refused(&r))
 }
 
 /// Why a file to write cannot be named by this argument: it is a session string (SESSION and
 /// FILE swapped), which would then be quoted as the file written; or it may be one cut short: 64
 /// characters or more, nearly all base64 (spec/conversions.md §11.1).
 fn string_as_target(file: &std::path::Path) -> Option<String> {
-    let text = file.to_str()?;
-    if std::fs::symlink_metadata(file).is_ok() || !inspect::could_be_session_string(text) {
-        return None;
+    match convert::check_target(file).err()? {
+        Refusal::SessionString => Some("the file to write is named by a session string (not shown): give the session first, then the file".to_owned()),
+        Refusal::MaybeSessionString { chars } => Some(format!(
+            "the file to write is named by what may be a session string (of {chars} characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64"
+        )),
+        other => Some(refused(&other).1),
     }
-    if is_a_session(text) {
-        return Some("the file to write is named by a session string (not shown): give the session first, then the file".to_owned());
-    }
-    (text.chars().count() >= 64).then(|| {
-        format!(
-            "the file to write is named by what may be a session string (of {} characters, not shown): give the session first, then the file, whose name is not 64 characters or more of base64",
-            text.chars().count()
-        )
-    })
 }
 
 /// The exit status of a command that worked and whose answer is no: `inspect --pyrogram` of a
@@ -653,14 +616,20 @@ impl From<ExitCode> for Inspected {
 }
 
 fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspected {
-    if let Some((code, why)) = unusable_path(arg) {
-        return fail(json, code, &why).into();
-    }
-    let source = Source::from_arg(arg);
-    if let Source::SessionFile(path) = &source {
+    let argument = match classify(arg, json) {
+        Ok(a) => a,
+        Err(code) => return code.into(),
+    };
+    let file = match argument {
+        Argument::File(file) if file.is_session_file() => file,
+        other => return inspect_text(arg, other, json, strict, reveal_key),
+    };
+    {
+        let path = &file.path().to_path_buf();
+        let began_like_json = file.begins_like_json();
         // Read once: a Pyrogram file reported from the storage detection opened, a Telethon
         // file from the connection that recognised it.
-        let report = match convert::Input::from_file(path) {
+        let report = match file.into_input() {
             Ok(convert::Input::PyrogramFile(storage)) => report::file_report(&storage),
             Ok(input) => {
                 let d = input.detected();
@@ -671,7 +640,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             }
             // A file that begins like JSON is said to be a broken JSON session, as detection
             // says it; anything else as the storage says it: why it cannot open it.
-            Err(e) if inspect::begins_like_json(path) => {
+            Err(e) if began_like_json => {
                 return fail_convert(json, e, Some(path)).into();
             }
             // The storage's own answer, from the open detection made: opening again would wait
@@ -687,12 +656,12 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                 Storage::open_file_read_only(path).and_then(|s| report::file_report(&s))
             }
             Err(e) if matches!(e.kind(), convert::ConvertErrorKind::Storage(_)) => {
-                return fail(json, ErrorCode::of_convert(&e), &e.to_string()).into();
+                return fail(json, &e, &e.to_string()).into();
             }
             // A Telethon file that cannot be read: its reader's answer.
             Err(e) => return fail_convert(json, e, Some(path)).into(),
         };
-        return match report {
+        match report {
             Ok(r) => {
                 if json {
                     out!("{}", report::file_to_json(&r, reveal_key));
@@ -702,9 +671,19 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                 Inspected::Pyrogram(r.dialect.opened_by_pyrogram())
             }
             Err(e) => fail_storage(json, &e).into(),
-        };
+        }
     }
-    let text = match read(&source, json) {
+}
+
+/// `inspect` of a session string: the argument, standard input, or a text file.
+fn inspect_text(
+    arg: &OsStr,
+    argument: Argument,
+    json: bool,
+    strict: bool,
+    reveal_key: bool,
+) -> Inspected {
+    let text = match read(argument, json) {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code.into(),
     };
@@ -715,7 +694,8 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
     let decoded = match read_once.then(|| convert::Input::from_text(&text)) {
         Some(Ok(convert::Input::PyrogramString(decoded))) => Ok(decoded),
         Some(Ok(input)) => return foreign_input(input, json, reveal_key),
-        Some(Err(_)) | None => inspect::decode(&text, strict),
+        Some(Err(_)) | None if strict => pyrosession::string::decode_strict(&text),
+        Some(Err(_)) | None => pyrosession::string::decode_compat(&text),
     };
     match decoded {
         Ok(decoded) => {
@@ -749,7 +729,7 @@ fn foreign_input(input: convert::Input, json: bool, reveal_key: bool) -> Inspect
     let d = input.detected();
     match input.into_account() {
         Ok(account) => foreign_report(&d, &account, json, reveal_key),
-        Err(e) => fail(json, ErrorCode::of_convert(&e), &e.to_string()).into(),
+        Err(e) => fail(json, &e, &e.to_string()).into(),
     }
 }
 
@@ -777,9 +757,10 @@ fn convert_cmd(
     force: bool,
     json: bool,
 ) -> ExitCode {
-    if let Some((code, why)) = unusable_path(arg) {
-        return fail(json, code, &why);
-    }
+    let argument = match classify(arg, json) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     // `-` is standard output for a string, as no TARGET is; never a file of that name.
     let path = match path {
         Some(p) if p.as_os_str() == "-" && target.is_file() => {
@@ -792,26 +773,22 @@ fn convert_cmd(
         Some(p) if p.as_os_str() == "-" => None,
         p => p,
     };
-    let file = std::path::Path::new(arg);
-    let account = if arg != "-" && file.is_file() {
-        convert::read_path(file)
-    } else {
-        match read(&Source::from_arg(arg), json) {
+    let source_file = match &argument {
+        Argument::File(f) => Some(f.path().to_path_buf()),
+        _ => None,
+    };
+    let source_file = source_file.as_deref();
+    let account = match argument {
+        Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
+        other => match read(other, json) {
             // The text may hold a key: wiped once read.
             Ok(text) => convert::read_text(&zeroize::Zeroizing::new(text)),
             Err(code) => return code,
-        }
+        },
     };
-    let source_file = (arg != "-" && file.is_file()).then_some(file);
     let account = match account {
         Ok(a) => a,
-        Err(e) if source_file.is_none() => {
-            return fail(
-                json,
-                ErrorCode::of_convert(&e),
-                &neither(arg, e.to_string()),
-            )
-        }
+        Err(e) if source_file.is_none() => return fail(json, &e, &neither(arg, e.to_string())),
         Err(e) => return fail_convert(json, e, source_file),
     };
     if let Some(why) = path.and_then(string_as_target) {
@@ -821,39 +798,28 @@ fn convert_cmd(
     for w in &account.warnings {
         say("warning: ", &w.to_string());
     }
-    let result = match (target.is_file(), path) {
-        (true, None) => {
-            return fail(
-                json,
-                ErrorCode::Usage,
-                &format!("--to {target} writes a file: name the TARGET file after SOURCE"),
-            )
-        }
-        (true, Some(p)) => convert::write_file(&account, target, options, p, force, source_file)
-            .map(|losses| (None, losses)),
-        (false, p) => convert::render(&account, target, options).and_then(|r| match p {
-            None => Ok((Some(r.text), r.losses)),
-            Some(p) => {
-                convert::not_the_source(source_file, p)?;
-                convert::write_string_file(p, &r.text, force).map(|()| (None, r.losses))
-            }
-        }),
-    };
+    if target.is_file() && path.is_none() {
+        return fail(
+            json,
+            ErrorCode::Usage,
+            &format!("--to {target} writes a file: name the TARGET file after SOURCE"),
+        );
+    }
+    let result = convert::produce(&account, target, options, path, force, source_file);
     match result {
-        Ok((text, losses)) => {
+        Ok(convert::Produced {
+            text,
+            losses,
+            peers,
+        }) => {
             for loss in &losses {
                 say("note: ", &loss.to_string());
             }
-            let peers = match target {
-                // What Telethon holds: a note has said what it cannot.
-                Target::TelethonFile => {
-                    convert::telethon_file::entities(&account.peers, &mut Vec::new()).len()
-                }
-                Target::PyrogramFile => account.peers.len(),
-                _ => 0,
-            };
             if let (Some(p), None) = (path, &text) {
-                say("", &wrote_converted(p, target, account.dc_id, peers));
+                say(
+                    "",
+                    &wrote_converted(p, target, account.dc_id, peers.unwrap_or(0)),
+                );
             }
             if json {
                 let object = report::convert_to_json(
@@ -861,7 +827,7 @@ fn convert_cmd(
                     path,
                     text.as_deref().map(String::as_str),
                     &account,
-                    target.is_file().then_some(peers),
+                    peers,
                     &losses,
                 );
                 // With the string in it, the object holds the key: wiped once printed.
@@ -895,8 +861,8 @@ fn fail_convert(
     e: convert::ConvertError,
     source: Option<&std::path::Path>,
 ) -> ExitCode {
-    let code = ErrorCode::of_convert(&e);
-    fail(json, code, &convert_message(e, source))
+    let failure = Failure::from(&e);
+    fail(json, failure, &convert_message(e, source))
 }
 
 /// A conversion's error as the command says it: naming `source`, the file read, where the
@@ -907,9 +873,10 @@ fn convert_message(e: convert::ConvertError, source: Option<&std::path::Path>) -
 }
 
 fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
-    if let Some((code, why)) = unusable_path(arg) {
-        return fail(json, code, &why);
-    }
+    let argument = match classify(arg, json) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     // `-` is standard input or output everywhere else: never a file of that name.
     if file.as_os_str() == "-" {
         return fail(
@@ -932,25 +899,26 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
             ),
         );
     }
-    let source = Source::from_arg(arg);
-    if let Source::SessionFile(p) = &source {
-        return fail(
-            json,
-            ErrorCode::Usage,
-            &format!(
-                "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
-                report::shown_path(p)
-            ),
-        );
+    if let Argument::File(f) = &argument {
+        if f.is_session_file() {
+            return fail(
+                json,
+                ErrorCode::Usage,
+                &format!(
+                    "{} is a session file; import takes a session string (to copy a session file into a new Pyrogram file, use convert --to pyrogram-file)",
+                    report::shown_path(f.path())
+                ),
+            );
+        }
     }
-    let text = match read(&source, json) {
+    let text = match read(argument, json) {
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code,
     };
-    let decoded = match pyrosession::string::decode_compat(&text) {
+    let decoded = match convert::import_string(&text) {
         Ok(d) => d,
         // Another library's session: convert writes a Pyrogram file from it.
-        Err(e) if convert::read_text(&text).is_ok() => {
+        Err(e) if e.other.is_some() => {
             return fail(
                 json,
                 ErrorCode::OtherFormat,
@@ -960,25 +928,25 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
         Err(e) => {
             let message = neither(arg, e.to_string());
             return fail_with(json, &message, || {
-                report::decode_error_to_json(&e, &message)
+                report::decode_error_to_json(&e.error, &message)
             });
         }
     };
     for w in &decoded.warnings {
         say("warning: ", &w.to_string());
     }
-    match Storage::create_file_from_session(file, &decoded.session) {
-        Ok(()) => {
+    match convert::import(&decoded, file) {
+        Ok(imported) => {
             say(
                 "",
                 &format!(
                     "wrote {} ({} session, dc {})",
                     report::shown_path(file),
-                    decoded.format,
-                    decoded.session.dc_id
+                    imported.format,
+                    imported.dc_id
                 ),
             );
-            let note = client_name_note(file);
+            let note = client_name_note(&imported);
             if let Some(note) = &note {
                 say("note: ", note);
             }
@@ -994,17 +962,12 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
 
 /// Pyrogram's `Client("NAME")` opens `NAME.session` in its working directory: a file named
 /// otherwise is found by no client, which a note says (spec/conversions.md §11.1).
-fn client_name_note(file: &std::path::Path) -> Option<String> {
-    let named_session = file.extension().is_some_and(|e| e == "session");
-    if let (false, Some(stem), Some(name)) = (named_session, file.file_stem(), file.file_name()) {
-        let stem = stem.to_string_lossy();
-        Some(format!(
-            "Pyrogram's Client(\"{stem}\") opens {stem}.session, not {}: rename the file to {stem}.session for Pyrogram to find it",
-            name.to_string_lossy()
-        ))
-    } else {
-        None
-    }
+fn client_name_note(imported: &convert::Imported) -> Option<String> {
+    let c = imported.unfound_by.as_ref()?;
+    Some(format!(
+        "Pyrogram's Client(\"{}\") opens {}.session, not {}: rename the file to {}.session for Pyrogram to find it",
+        c.stem, c.stem, c.name, c.stem
+    ))
 }
 
 fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
@@ -1037,7 +1000,7 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
     // DAMAGED is a FILE and TARGET a file to write: neither is quoted where it could be a
     // session string (spec/conversions.md §11.1).
     if let Some((code, why)) = missing_session_file(damaged)
-        .or_else(|| string_as_target(target).map(|why| (ErrorCode::Usage, why)))
+        .or_else(|| string_as_target(target).map(|why| (ErrorCode::Usage.into(), why)))
     {
         return fail(json, code, &why);
     }

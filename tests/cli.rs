@@ -226,17 +226,18 @@ fn returns_on_a_fifo<T: Send + 'static>(
 /// as the check would have let it through.
 #[test]
 fn a_file_swapped_for_a_fifo_is_never_waited_on() {
-    use pyrosession::inspect::Source;
-    let err = returns_on_a_fifo("Source::read of a text file", |p| {
-        Source::File(p).read().unwrap_err().to_string()
+    use pyrosession::convert::FileArgument;
+    let err = returns_on_a_fifo("FileArgument::text of a text file", |p| {
+        FileArgument::read(&p).text().unwrap_err().to_string()
     });
     assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
-    let err = returns_on_a_fifo("Source::read of a session file", |p| {
-        Source::SessionFile(p).read().unwrap_err().to_string()
+    let err = returns_on_a_fifo("FileArgument::text of a session file", |p| {
+        FileArgument::read(&p).text().unwrap_err().to_string()
     });
+    assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
     assert_eq!(err, "not a regular file (a FIFO, a device or a socket)");
     let err = returns_on_a_fifo("detect_and_open", |p| {
-        pyrosession::convert::detect_and_open(&p)
+        pyrosession::convert::Input::from_file(&p)
             .map(|_| ())
             .unwrap_err()
             .to_string()
@@ -248,9 +249,9 @@ fn a_file_swapped_for_a_fifo_is_never_waited_on() {
     let json =
         std::fs::read_to_string(util::root().join("spec/fixtures/pyrogram-json-0.14.session"))
             .unwrap();
-    let detected = pyrosession::convert::detect_text(&json).unwrap();
-    let err = returns_on_a_fifo("read_detected", move |p| {
-        pyrosession::convert::read_detected(&p, &detected, None)
+    assert!(pyrosession::convert::Input::from_text(&json).is_ok());
+    let err = returns_on_a_fifo("read_path", move |p| {
+        pyrosession::convert::read_path(&p)
             .map(|_| ())
             .unwrap_err()
             .to_string()
@@ -260,7 +261,7 @@ fn a_file_swapped_for_a_fifo_is_never_waited_on() {
         "{err}"
     );
     assert!(!returns_on_a_fifo("begins_like_json", |p| {
-        pyrosession::inspect::begins_like_json(&p)
+        pyrosession::convert::FileArgument::read(&p).begins_like_json()
     }));
 }
 

@@ -7,8 +7,8 @@ mod util;
 mod telethon_versions;
 
 use pyrosession::convert::{
-    detect_and_open, detect_file, detect_text, read_path, read_text, render, telethon_file,
-    write_file, CachedPeer, ConvertErrorKind, Kind, Loss, Options, Server, Target,
+    read_path, read_text, render, telethon_file, write_file, CachedPeer, ConvertErrorKind, Input,
+    Kind, Loss, Options, Server, Target,
 };
 use pyrosession::peer::PeerType;
 use pyrosession::storage::Storage;
@@ -142,10 +142,23 @@ fn every_fixture_is_detected() {
         } else {
             Kind::PyrogramFile
         };
-        assert_eq!(detect_file(&path).unwrap().kind, want, "{name}");
+        assert_eq!(
+            Input::from_file(&path).map(|i| i.detected()).unwrap().kind,
+            want,
+            "{name}"
+        );
         // Detection hands back the Pyrogram files it opened, and only those, as they read.
-        let (detected, opened) = detect_and_open(&path).unwrap();
-        assert_eq!(detected, detect_file(&path).unwrap(), "{name}");
+        let input = Input::from_file(&path).unwrap();
+        let detected = input.detected();
+        let opened = match input {
+            Input::PyrogramFile(storage) => Some(storage),
+            _ => None,
+        };
+        assert_eq!(
+            detected,
+            Input::from_file(&path).map(|i| i.detected()).unwrap(),
+            "{name}"
+        );
         assert_eq!(opened.is_some(), want == Kind::PyrogramFile, "{name}");
         if let Some(storage) = opened {
             let fresh = Storage::open_file_read_only(&path).unwrap();
@@ -166,8 +179,15 @@ fn every_fixture_is_detected() {
         ("telethon.txt", Kind::TelethonString),
     ] {
         let p = util::root().join("spec/examples").join(file);
-        assert_eq!(detect_file(&p).unwrap().kind, want, "{file}");
-        assert!(detect_and_open(&p).unwrap().1.is_none(), "{file}");
+        assert_eq!(
+            Input::from_file(&p).map(|i| i.detected()).unwrap().kind,
+            want,
+            "{file}"
+        );
+        assert!(
+            !matches!(Input::from_file(&p).unwrap(), Input::PyrogramFile(_)),
+            "{file}"
+        );
     }
 }
 
@@ -332,11 +352,11 @@ fn messages_name_the_option_to_pass() {
         "Telethon needs the server's port, which a Pyrogram session string does not hold",
     );
     assert_message(
-        &detect_text("2AAAA").unwrap_err(),
+        &Input::from_text("2AAAA").map(|i| i.detected()).unwrap_err(),
         "not a session of any known format (Pyrogram string or file, Telethon string or file, GramJS string, Pyrogram JSON): a text of 5 characters; the string looks truncated: 5 base64 characters, where a session string has 351, 356 or 362",
     );
     assert_message(
-        &detect_text("1AAAA").unwrap_err(),
+        &Input::from_text("1AAAA").map(|i| i.detected()).unwrap_err(),
         "a GramJS string session: the address length is 0, and GramJS reads only 1 to 100 as an address",
     );
 }
@@ -976,4 +996,94 @@ fn every_source_row_gets_what_the_table_says() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `produce` is the whole output step the command takes (spec/conversions.md §5, §11): a file
+/// target is written and its peers counted as the target holds them; a string target is handed
+/// back, or written to a file that is never the source.
+#[test]
+fn produce_writes_files_counts_their_peers_and_hands_back_strings() {
+    use pyrosession::convert::{produce, ConvertErrorKind, Options, Target};
+    let dir = util::TempDir::new("convert-produce");
+    let source = fixture("pyrogram-2.0.106.session");
+    let account = read_path(&source).unwrap();
+    assert!(!account.peers.is_empty());
+    let options = Options::default();
+
+    let pyrogram = dir.join("p.session");
+    let made = produce(
+        &account,
+        Target::PyrogramFile,
+        &options,
+        Some(&pyrogram),
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    assert!(made.text.is_none());
+    assert_eq!(made.peers, Some(read_path(&pyrogram).unwrap().peers.len()));
+    assert_eq!(made.peers, Some(account.peers.len()));
+
+    let telethon = dir.join("t.session");
+    let made = produce(
+        &account,
+        Target::TelethonFile,
+        &options,
+        Some(&telethon),
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    let entities = telethon_file::entities(&account.peers, &mut Vec::new()).len();
+    assert_eq!(made.peers, Some(entities));
+    assert_eq!(read_path(&telethon).unwrap().peers.len(), entities);
+
+    let made = produce(
+        &account,
+        Target::Pyrogram,
+        &options,
+        None,
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    let text = made
+        .text
+        .expect("a string target without a file hands the string back");
+    assert_eq!(made.peers, None);
+    assert_eq!(read_text(&text).unwrap().dc_id, account.dc_id);
+
+    let string_file = dir.join("s.txt");
+    let made = produce(
+        &account,
+        Target::Pyrogram,
+        &options,
+        Some(&string_file),
+        false,
+        Some(&source),
+    )
+    .unwrap();
+    assert!(made.text.is_none());
+    assert_eq!(
+        std::fs::read_to_string(&string_file).unwrap().trim(),
+        text.as_str()
+    );
+
+    let onto_source = produce(
+        &account,
+        Target::Pyrogram,
+        &options,
+        Some(&string_file),
+        true,
+        Some(&string_file),
+    );
+    assert!(matches!(
+        onto_source.unwrap_err().kind(),
+        ConvertErrorKind::SameFile
+    ));
+    let no_file = produce(&account, Target::PyrogramFile, &options, None, false, None);
+    assert!(matches!(
+        no_file.unwrap_err().kind(),
+        ConvertErrorKind::Invalid { .. }
+    ));
 }

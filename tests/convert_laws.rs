@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use proptest::prelude::*;
 use pyrosession::convert::{
-    self, dc, detect_text, gramjs, legacy_json, read_path, read_text, render, telethon, write_file,
-    Account, CachedPeer, Kind, Options, Server, Target,
+    self, dc, gramjs, legacy_json, read_path, read_text, render, telethon, write_file, Account,
+    CachedPeer, Input, Kind, Options, Server, Target,
 };
 use pyrosession::peer::PeerType;
 use pyrosession::string::{decode_strict, encode, Format};
@@ -165,7 +165,7 @@ proptest! {
         let start = encode(&s, Format::V2).unwrap();
         let options = Options { ipv6, ..Options::default() };
         let t = render(&read_text(&start).unwrap(), Target::Telethon, &options).unwrap();
-        prop_assert_eq!(detect_text(&t.text).unwrap().kind, Kind::TelethonString);
+        prop_assert_eq!(Input::from_text(&t.text).map(|i| i.detected()).unwrap().kind, Kind::TelethonString);
         let back = render(&read_text(&t.text).unwrap(), Target::Pyrogram, &pyrogram_options(&s)).unwrap();
         prop_assert_eq!(back.text.as_str(), start.as_str());
     }
@@ -176,7 +176,7 @@ proptest! {
         let start = encode(&s, Format::V2).unwrap();
         let options = Options { ipv6, ..Options::default() };
         let g = render(&read_text(&start).unwrap(), Target::Gramjs, &options).unwrap();
-        prop_assert_eq!(detect_text(&g.text).unwrap().kind, Kind::GramjsString);
+        prop_assert_eq!(Input::from_text(&g.text).map(|i| i.detected()).unwrap().kind, Kind::GramjsString);
         let back = render(&read_text(&g.text).unwrap(), Target::Pyrogram, &pyrogram_options(&s)).unwrap();
         prop_assert_eq!(pyrogram_session_of(&back.text), s);
     }
@@ -187,7 +187,7 @@ proptest! {
         let s = telethon::encode(&t);
         prop_assert_eq!(s.len(), if t.address.is_ipv4() { telethon::IPV4_LEN } else { telethon::IPV6_LEN });
         prop_assert_eq!(telethon::decode(&s).unwrap(), t);
-        prop_assert_eq!(detect_text(&s).unwrap().kind, Kind::TelethonString);
+        prop_assert_eq!(Input::from_text(&s).map(|i| i.detected()).unwrap().kind, Kind::TelethonString);
     }
 
     /// The GramJS codec: decode(encode(g)) = g, and the string is detected as GramJS's.
@@ -195,7 +195,7 @@ proptest! {
     fn prop_gramjs_codec(g in gramjs_string()) {
         let s = gramjs::encode(&g).unwrap();
         prop_assert_eq!(gramjs::decode(&s).unwrap(), g);
-        prop_assert_eq!(detect_text(&s).unwrap().kind, Kind::GramjsString);
+        prop_assert_eq!(Input::from_text(&s).map(|i| i.detected()).unwrap().kind, Kind::GramjsString);
     }
 
     /// Telethon string → GramJS string → Telethon string gives the string back (ports GramJS
@@ -237,7 +237,7 @@ proptest! {
             "dc_id": s.dc_id, "test_mode": s.test_mode, "auth_key": chunks,
             "user_id": s.user_id, "date": 0, "is_bot": s.is_bot,
         }).to_string();
-        prop_assert_eq!(detect_text(&json).unwrap().kind, Kind::PyrogramJson);
+        prop_assert_eq!(Input::from_text(&json).map(|i| i.detected()).unwrap().kind, Kind::PyrogramJson);
         let options = Options { api_id: s.api_id, ..Options::default() };
         let p = render(&read_text(&json).unwrap(), Target::Pyrogram, &options).unwrap();
         prop_assert_eq!(pyrogram_session_of(&p.text), s);
@@ -249,7 +249,7 @@ proptest! {
         let mut s = s;
         if f == Format::Legacy64 { s.api_id = None; }
         let text = encode(&s, f).unwrap();
-        prop_assert_eq!(detect_text(&text).unwrap().kind, Kind::PyrogramString);
+        prop_assert_eq!(Input::from_text(&text).map(|i| i.detected()).unwrap().kind, Kind::PyrogramString);
     }
 
     /// Detection and every decoder take any text without panicking; a string detection
@@ -268,7 +268,7 @@ proptest! {
         let _ = telethon::decode(&s);
         let _ = gramjs::decode(&s);
         let _ = legacy_json::read(&s);
-        if detect_text(&s).is_ok_and(|d| d.kind != Kind::PyrogramJson) {
+        if Input::from_text(&s).map(|i| i.detected()).is_ok_and(|d| d.kind != Kind::PyrogramJson) {
             prop_assert!(read_text(&s).is_ok());
         }
     }

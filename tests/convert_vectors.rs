@@ -7,7 +7,7 @@ mod util;
 use std::net::IpAddr;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use pyrosession::convert::{detect_text, gramjs, read_text, telethon, ConvertErrorKind, Kind};
+use pyrosession::convert::{gramjs, read_text, telethon, ConvertErrorKind, Input, Kind};
 use serde_json::Value;
 
 /// Telethon strings GramJS reads differently from Telethon (spec/conversions.md §2.3): a port
@@ -58,7 +58,7 @@ fn check_telethon(v: &Value) -> Result<(), Failed> {
         if t.address.to_string() != address {
             return Err(format!("address printed as {}", t.address).into());
         }
-        let d = detect_text(&string)?;
+        let d = Input::from_text(&string).map(|i| i.detected())?;
         if d.kind != Kind::TelethonString {
             return Err(format!("detected as {d}").into());
         }
@@ -141,7 +141,7 @@ fn check_gramjs(v: &Value) -> Result<(), Failed> {
     if v["telethon"] == Value::Bool(true) {
         // A Telethon string as GramJS reads it: the crate calls it Telethon, and GramJS agrees
         // with Telethon's reading except for the listed misreadings.
-        let d = detect_text(&string)?;
+        let d = Input::from_text(&string).map(|i| i.detected())?;
         if d.kind != Kind::TelethonString {
             return Err(format!("detected as {d}").into());
         }
@@ -170,7 +170,7 @@ fn check_gramjs(v: &Value) -> Result<(), Failed> {
         if gramjs::encode(&g)? != string {
             return Err("encode(decode(s)) != s".into());
         }
-        let d = detect_text(&string)?;
+        let d = Input::from_text(&string).map(|i| i.detected())?;
         if d.kind != Kind::GramjsString {
             return Err(format!("detected as {d}").into());
         }

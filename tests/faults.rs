@@ -450,15 +450,15 @@ fn failed_second_open_keeps_the_claim() -> Result<(), Failed> {
             );
         }
         assert!(matches!(
-            pyrosession::convert::detect_and_open(&path),
+            pyrosession::convert::Input::from_file(&path),
             Err(e) if matches!(
                 e.kind(),
                 pyrosession::convert::ConvertErrorKind::Storage(StorageErrorKind::InUse { .. })
             )
         ));
         assert!(matches!(
-            pyrosession::inspect::Source::from_arg(&path),
-            pyrosession::inspect::Source::SessionFile(_)
+            pyrosession::convert::Argument::classify(path.as_os_str()),
+            Ok(pyrosession::convert::Argument::File(f)) if f.is_session_file()
         ));
         let (l, _, _) = lines(spawn(
             "open",

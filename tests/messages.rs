@@ -163,7 +163,7 @@ fn debug_output_never_holds_the_key() {
     assert!(debug.contains("AuthKey(id=c8df57a46e58d132)"), "{debug}");
     assert!(!debug.contains("0, 1, 2, 3, 4, 5"), "{debug}");
     // A session string named on the command line is redacted too.
-    let source = format!("{:?}", pyrosession::inspect::Source::Literal(v2()));
+    let source = format!("{:?}", pyrosession::convert::Argument::Literal(v2()));
     assert_eq!(source, "Literal(362 characters)");
 }
 

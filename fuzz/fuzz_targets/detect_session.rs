@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pyrosession::convert::{detect_text, gramjs, legacy_json, read_text, telethon, Kind};
+use pyrosession::convert::{gramjs, Input, legacy_json, read_text, telethon, Kind};
 
 fuzz_target!(|data: &[u8]| {
     let s = String::from_utf8_lossy(data);
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(gramjs::encode(&g).unwrap(), s);
     }
     let _ = legacy_json::read(&s);
-    match detect_text(&s) {
+    match Input::from_text(&s).map(|i| i.detected()) {
         Ok(d) if d.kind != Kind::PyrogramJson => {
             let account = read_text(&s).expect("detection accepted, reading must too");
             assert_eq!(account.kind, d.kind);

@@ -62,7 +62,22 @@ pub struct Disagreement {
     pub count: usize,
     /// The first of them: `kind`, `name` (vectors only), `input`, `pyrogram` (the recorded
     /// verdict), `answer` (the driver's, with a key replaced by its `auth_key_id`) and `detail`.
-    pub first: Value,
+    pub(crate) first: Value,
+}
+
+impl Disagreement {
+    /// The name of the first string that fell in this class, where it is a named vector.
+    #[must_use]
+    pub fn first_name(&self) -> Option<&str> {
+        self.first["name"].as_str()
+    }
+
+    /// The first string that fell in this class, as the JSON object the report gives
+    /// (spec/conformance.md §8): `kind`, `name`, `input`, `pyrogram`, `answer`, `detail`.
+    #[must_use]
+    pub fn first_json(&self) -> String {
+        self.first.to_string()
+    }
 }
 
 impl CorpusReport {
@@ -106,8 +121,7 @@ impl CorpusReport {
     }
 
     /// The report's `corpus` member (spec/conformance.md §8.5).
-    #[must_use]
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         json!({
             "reference": REFERENCE,
             "inputs": self.inputs,

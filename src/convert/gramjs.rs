@@ -12,7 +12,7 @@ use crate::AuthKey;
 /// characters long as a Telethon IPv4 string, which a 1- to 3-byte address would give.
 pub const MIN_ADDRESS_LEN: usize = 4;
 /// The longest address GramJS reads as one (a longer length is taken for a Telethon IPv6 string).
-pub const MAX_ADDRESS_LEN: usize = 100;
+pub const MAX_ADDRESS_LEN: usize = crate::string::GRAMJS_MAX_ADDRESS_LEN;
 /// The largest port: GramJS writes it as a signed 16-bit integer.
 pub const MAX_PORT: u16 = 32767;
 

@@ -7,15 +7,14 @@
 //! consume it: each input is read once and opened once.
 
 use std::fmt;
-use std::io::Read as _;
 use std::path::Path;
 
 use super::gramjs::{self, GramjsString};
 use super::legacy_json::{self, JsonSession};
 use super::telethon::{self, TelethonString};
-use super::telethon_file::{self, TelethonFile};
+use super::telethon_file::TelethonFile;
 use super::{pyrogram, Account, ConvertError, ConvertErrorKind, Kind};
-use crate::storage::{OpenedReadOnly, Storage, DEFAULT_WAIT};
+use crate::storage::Storage;
 use crate::string::{decode_compat, Decoded, Format};
 
 /// A session, as detection read it (spec/conversions.md §3).
@@ -73,7 +72,8 @@ impl Input {
     /// content gets that format's decoding error.
     pub fn from_text(text: &str) -> Result<Input, ConvertError> {
         let t = text.trim();
-        if t.starts_with('{') {
+        // Trimmed, its first byte is no white space: the rule is the file head's.
+        if crate::storage::begins_like_json(t.as_bytes()) {
             return match serde_json::from_str::<serde_json::Value>(t) {
                 Ok(serde_json::Value::Object(m)) if crate::storage::is_json_session(&m) => {
                     legacy_json::from_object(&m).map(Input::PyrogramJson)
@@ -93,14 +93,15 @@ impl Input {
             return Ok(Input::PyrogramString(decode_compat(t)?));
         }
         if t.starts_with('1') {
-            if chars == telethon::IPV4_LEN {
-                // GramJS's layout never decodes at this length (the address would have 3
-                // bytes): a Telethon string or nothing.
+            if crate::string::telethon_by_length(chars - 1) {
+                // GramJS reads this length as Telethon's (its layout would never decode here:
+                // the address would have 3 bytes): a Telethon string or nothing.
                 return telethon::decode(t).map(Input::TelethonString);
             }
             if chars == telethon::IPV6_LEN {
-                // GramJS's own rule: its layout when the number after the dc id is an address
-                // length it takes (1 to 100), Telethon's otherwise. At this length it decodes
+                // GramJS's own rule (crate::string::gramjs_layout): its layout when the number
+                // after the dc id is an address length it takes, Telethon's otherwise. At this
+                // length it decodes
                 // only with an address of 15 bytes, which GramJS itself then reads. So a
                 // string both decode is GramJS's, and Telethon's error is the one reported.
                 return match gramjs::decode(t) {
@@ -144,45 +145,13 @@ impl Input {
     /// (spec/storage.md §2.2). A Pyrogram file stays open in the [`Input`]. A file a storage of
     /// this process holds is SQLite, and is not read outside SQLite: that would drop the
     /// storage's lock (spec/storage.md §2.5). A file another client holds is waited for up to
-    /// [`DEFAULT_WAIT`], then refused with `InUse`.
+    /// [`crate::storage::DEFAULT_WAIT`], then refused with `InUse`.
     ///
     /// # Errors
     /// The file cannot be read, is not a session of a known format, or its content is not
     /// valid for its format.
     pub fn from_file(path: &Path) -> Result<Input, ConvertError> {
-        let io = |source| ConvertError::io(path, "reading the file", source);
-        // The one gate to files (crate::fs::open) answers for a held file without opening it.
-        let (wal, text) = match crate::fs::open(path).map_err(io)? {
-            crate::fs::Opened::Held { wal } => (Some(wal), None),
-            crate::fs::Opened::File(mut file) => {
-                let mut head = Vec::with_capacity(20);
-                (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
-                match crate::storage::sqlite_header(&head) {
-                    Some(wal) => (Some(wal), None),
-                    None => (None, Some(read_text_bytes(head.as_slice().chain(file)))),
-                }
-            }
-        };
-        if let Some(wal) = wal {
-            return match Storage::open_sqlite_read_only(path, wal, DEFAULT_WAIT)? {
-                OpenedReadOnly::Pyrogram(storage) => Ok(Input::PyrogramFile(storage)),
-                OpenedReadOnly::Telethon(opened) => {
-                    telethon_file::read_opened(&opened, DEFAULT_WAIT).map(Input::TelethonFile)
-                }
-            };
-        }
-        let bytes = text
-            .unwrap_or_else(|| Err(std::io::Error::other("no text was read")))
-            .map_err(io)?;
-        let text = zeroize::Zeroizing::new(String::from_utf8(bytes).map_err(|_| {
-            ConvertError::new(
-                path.to_path_buf(),
-                ConvertErrorKind::Unrecognised {
-                    detail: "neither SQLite nor UTF-8 text".to_owned(),
-                },
-            )
-        })?);
-        Input::from_text(&text)
+        super::FileArgument::read(path).into_input()
     }
 
     /// The format.
@@ -255,56 +224,9 @@ impl Input {
     }
 }
 
-/// Says which format a text is ([`Input::from_text`], its particulars only).
-///
-/// # Errors
-/// As [`Input::from_text`].
-pub fn detect_text(text: &str) -> Result<Detected, ConvertError> {
-    Input::from_text(text).map(|i| i.detected())
-}
-
-/// Says which format a file is ([`Input::from_file`], its particulars only).
-///
-/// # Errors
-/// As [`Input::from_file`].
-pub fn detect_file(path: &Path) -> Result<Detected, ConvertError> {
-    Input::from_file(path).map(|i| i.detected())
-}
-
-/// [`detect_file`], also giving back a Pyrogram (or fork's) session file opened read-only
-/// as detection opened it ([`Input::from_file`]). Other formats give `None`.
-///
-/// # Errors
-/// As [`Input::from_file`].
-pub fn detect_and_open(path: &Path) -> Result<(Detected, Option<Storage>), ConvertError> {
-    let input = Input::from_file(path)?;
-    let detected = input.detected();
-    Ok(match input {
-        Input::PyrogramFile(storage) => (detected, Some(storage)),
-        _ => (detected, None),
-    })
-}
-
 /// The most a text input may hold: a session string is under 1 KiB, and a JSON session is
 /// recognised up to 16 MiB (spec/storage.md §4 step 5).
-pub const MAX_TEXT: u64 = 1 << 24;
-
-/// Everything `reader` holds, up to [`MAX_TEXT`] bytes; more is an error (`InvalidData`)
-/// found after reading one byte past the limit, never the whole of a huge file.
-///
-/// # Errors
-/// Reading fails, or there is more than [`MAX_TEXT`].
-pub fn read_text_bytes(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader.take(MAX_TEXT + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_TEXT {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "more than 16 MiB, too much for a session string or a JSON session",
-        ));
-    }
-    Ok(bytes)
-}
+pub(crate) const MAX_TEXT: u64 = 1 << 24;
 
 /// Reads a session given as text ([`Input::from_text`]) into the hub.
 ///
@@ -321,23 +243,6 @@ pub fn read_text(text: &str) -> Result<Account, ConvertError> {
 /// As [`Input::from_file`].
 pub fn read_path(path: &Path) -> Result<Account, ConvertError> {
     Input::from_file(path)?.into_account()
-}
-
-/// [`read_path`] for a file already detected, with the storage detection gave back (see
-/// [`detect_and_open`]): a Pyrogram file is read from that storage, not opened again; any
-/// other file is read by [`Input::from_file`].
-///
-/// # Errors
-/// As [`Input::from_file`].
-pub fn read_detected(
-    path: &Path,
-    _detected: &Detected,
-    storage: Option<&Storage>,
-) -> Result<Account, ConvertError> {
-    match storage {
-        Some(storage) => pyrogram::read_storage(storage),
-        None => read_path(path),
-    }
 }
 
 #[cfg(test)]
@@ -369,7 +274,9 @@ mod tests {
         assert!(crate::fs::held(&path).is_none());
         assert_eq!(
             input.into_account().unwrap(),
-            telethon_file::read(&path).unwrap().into_account()
+            super::super::telethon_file::read(&path)
+                .unwrap()
+                .into_account()
         );
 
         let path = copy("pyrogram-2.0.106.session");

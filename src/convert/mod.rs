@@ -25,9 +25,11 @@
 //! # Ok::<(), pyrosession::convert::ConvertError>(())
 //! ```
 
+mod argument;
 pub mod dc;
 mod error;
 pub mod gramjs;
+mod import;
 mod input;
 pub mod legacy_json;
 mod loss;
@@ -38,13 +40,14 @@ mod write;
 
 use std::fmt;
 
-pub use error::{ConvertError, ConvertErrorKind};
-pub use input::{
-    detect_and_open, detect_file, detect_text, read_detected, read_path, read_text,
-    read_text_bytes, Detected, Input, MAX_TEXT,
+pub use argument::{
+    check_session_file, check_target, could_be_session_string, Argument, FileArgument, Refusal,
 };
+pub use error::{ConvertError, ConvertErrorKind};
+pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
+pub use input::{read_path, read_text, Detected, Input};
 pub use loss::Loss;
-pub use write::{not_the_source, write_file, write_string_file};
+pub use write::{not_the_source, produce, write_file, write_string_file, Produced};
 
 use crate::peer::PeerType;
 use crate::AuthKey;

@@ -11,7 +11,7 @@ use super::{Account, ConvertError, ConvertErrorKind, Kind, Loss, Options, Server
 use crate::AuthKey;
 
 /// The length of a string holding an IPv4 address: `1` and 352 base64 characters.
-pub const IPV4_LEN: usize = 353;
+pub const IPV4_LEN: usize = 1 + crate::string::TELETHON_IPV4_BODY;
 /// The length of a string holding an IPv6 address: `1` and 368 base64 characters.
 pub const IPV6_LEN: usize = 369;
 

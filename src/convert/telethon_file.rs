@@ -504,7 +504,7 @@ impl TelethonFile {
 /// A phone number as Telethon's integer column holds it, if it can: digits only, no leading
 /// zero, within 64 bits.
 #[must_use]
-pub fn phone_to_integer(phone: &str) -> Option<i64> {
+pub(crate) fn phone_to_integer(phone: &str) -> Option<i64> {
     if phone.is_empty() || phone.starts_with('0') || !phone.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -572,7 +572,7 @@ pub fn entities(peers: &[CachedPeer], losses: &mut Vec<Loss>) -> Vec<Entity> {
 /// The statements that create a Telethon file of `version` (7 or 8), as Telethon 1.37 (7) and
 /// 1.45 (8) write them, whitespace included.
 #[must_use]
-pub fn schema(version: u8) -> Vec<String> {
+pub(crate) fn schema(version: u8) -> Vec<String> {
     let indent = "                    ";
     let tmp = if version >= 8 {
         format!(",\n{indent}tmp_auth_key blob")
@@ -588,22 +588,6 @@ pub fn schema(version: u8) -> Vec<String> {
     ]
 }
 
-/// Creates a new Telethon session file at `path`, which must not exist, with mode 0600
-/// (spec/conversions.md §2.4): the schema of `version` (7 or 8), one `sessions` row (an empty
-/// `tmp_auth_key` in version 8, as Telethon 1.45 writes it) and the entities.
-pub fn create(
-    path: &Path,
-    version: u8,
-    dc_id: u8,
-    server: &Server,
-    auth_key: &AuthKey,
-    entities: &[Entity],
-) -> Result<(), ConvertError> {
-    check_version(version)?;
-    drop(super::write::create_private(path)?);
-    fill(path, version, dc_id, server, auth_key, entities)
-}
-
 fn check_version(version: u8) -> Result<(), ConvertError> {
     if (7..=8).contains(&version) {
         Ok(())
@@ -617,7 +601,9 @@ fn check_version(version: u8) -> Result<(), ConvertError> {
     }
 }
 
-/// Writes what [`create`] writes into `path`, an empty file that exists.
+/// Writes a new Telethon session file into `path`, an empty file that exists and is private
+/// (spec/conversions.md §2.4): the schema of `version` (7 or 8), one `sessions` row (an empty
+/// `tmp_auth_key` in version 8, as Telethon 1.45 writes it) and the entities.
 pub(crate) fn fill(
     path: &Path,
     version: u8,
@@ -685,7 +671,8 @@ mod tests {
             address: "149.154.167.51".to_owned(),
             port: 443,
         };
-        create(&path, 8, 2, &server, &AuthKey::new([7; AuthKey::LEN]), &[]).expect("create");
+        drop(crate::fs::create_new(&path).expect("create"));
+        fill(&path, 8, 2, &server, &AuthKey::new([7; AuthKey::LEN]), &[]).expect("fill");
         let holder = Connection::open(&path).expect("open");
         holder.execute_batch("BEGIN EXCLUSIVE").expect("lock");
         let started = Instant::now();

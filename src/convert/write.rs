@@ -8,18 +8,6 @@ use super::{
     pyrogram, telethon, telethon_file, Account, ConvertError, ConvertErrorKind, Loss, Options,
     Target,
 };
-/// Creates an empty file that must not exist, with mode 0600 where the platform has modes, so
-/// no other user can read the key even for a moment (see [`crate::fs::create_new`]).
-pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, ConvertError> {
-    crate::fs::create_new(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AlreadyExists {
-            ConvertError::already_exists(path)
-        } else {
-            ConvertError::io(path, "creating the file", source)
-        }
-    })
-}
-
 /// The file a write to `path` replaces, or why nothing can be written there
 /// (spec/conversions.md §5.5). Asked first, so that `--force` is not asked for in vain.
 ///
@@ -222,4 +210,85 @@ pub fn write_string_file(path: &Path, text: &str, force: bool) -> Result<(), Con
         },
         force,
     )
+}
+
+/// What [`produce`] made.
+pub struct Produced {
+    /// The session string, where none was written to a file (it holds the auth key, and is
+    /// wiped from memory when dropped).
+    pub text: Option<zeroize::Zeroizing<String>>,
+    /// What the target cannot hold.
+    pub losses: Vec<Loss>,
+    /// How many peers the written session file holds (what Telethon's `entities` table takes
+    /// of them, for a Telethon file); `None` for a string, written to a file or not.
+    pub peers: Option<usize>,
+}
+
+impl std::fmt::Debug for Produced {
+    /// Never prints the string, which holds the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Produced")
+            .field("text", &self.text.as_ref().map(|t| t.len()))
+            .field("losses", &self.losses)
+            .field("peers", &self.peers)
+            .finish()
+    }
+}
+
+/// A conversion's whole output step (spec/conversions.md §5, §11): a file target is written to
+/// `to` ([`write_file`]); a string target is rendered ([`super::render`]) and written to `to`
+/// where one is given ([`write_string_file`], never the `source` file), or handed back.
+///
+/// # Errors
+/// A file target without `to`, and every error of [`write_file`], [`super::render`] and
+/// [`write_string_file`].
+pub fn produce(
+    account: &Account,
+    target: Target,
+    options: &Options,
+    to: Option<&Path>,
+    force: bool,
+    source: Option<&Path>,
+) -> Result<Produced, ConvertError> {
+    match (target.is_file(), to) {
+        (true, None) => Err(ConvertErrorKind::Invalid {
+            kind: account.kind,
+            field: "the target",
+            detail: format!("{target} is a file, and no file to write was named"),
+        }
+        .into()),
+        (true, Some(path)) => {
+            let losses = write_file(account, target, options, path, force, source)?;
+            let peers = match target {
+                Target::TelethonFile => {
+                    telethon_file::entities(&account.peers, &mut Vec::new()).len()
+                }
+                _ => account.peers.len(),
+            };
+            Ok(Produced {
+                text: None,
+                losses,
+                peers: Some(peers),
+            })
+        }
+        (false, to) => {
+            let rendered = super::render(account, target, options)?;
+            match to {
+                None => Ok(Produced {
+                    text: Some(rendered.text),
+                    losses: rendered.losses,
+                    peers: None,
+                }),
+                Some(path) => {
+                    not_the_source(source, path)?;
+                    write_string_file(path, &rendered.text, force)?;
+                    Ok(Produced {
+                        text: None,
+                        losses: rendered.losses,
+                        peers: None,
+                    })
+                }
+            }
+        }
+    }
 }

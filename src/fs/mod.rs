@@ -16,7 +16,7 @@ mod temp;
 
 pub(crate) use held::{held, hold, holders, Hold};
 pub(crate) use publish::{link, publish, rename_over, same_file, Failure};
-pub(crate) use read::{not_regular, open, open_for_writing, open_text, process_uid, Opened};
+pub(crate) use read::{not_regular, open, open_for_writing, process_uid, with_process_uid, Opened};
 #[cfg(test)]
 pub(crate) use temp::unpredictable;
 pub(crate) use temp::{

@@ -6,6 +6,7 @@
 //! closing a descriptor of such a file would drop the storage's claim. Neither ever waits on a
 //! FIFO or a device.
 
+use std::cell::Cell;
 use std::path::Path;
 
 /// What [`open`] found at a path.
@@ -29,18 +30,6 @@ pub(crate) fn open(path: &Path) -> std::io::Result<Opened> {
         return Ok(Opened::Held { wal });
     }
     open_regular(path).map(Opened::File)
-}
-
-/// [`open`] for a reader of text: a file a storage of this process holds is an error
-/// (`InvalidData`: it is an SQLite session file, not text), never opened.
-pub(crate) fn open_text(path: &Path) -> std::io::Result<std::fs::File> {
-    match open(path)? {
-        Opened::File(file) => Ok(file),
-        Opened::Held { .. } => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "an SQLite session file this process has open, not text",
-        )),
-    }
 }
 
 /// Opens the file at `path` for writing, without waiting, creating or truncating it, to ask the
@@ -180,11 +169,95 @@ fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::open(path)
 }
 
-/// The effective user id of this process, from the `Uid:` line of `/proc/self/status` (real,
-/// effective, saved, file system); `None` where there is no such file. (The crate forbids
-/// unsafe code, so it cannot call `geteuid`.)
+/// The effective user id of this process; `None` where it cannot be known (no `/proc`). (The
+/// crate forbids unsafe code, so it cannot call `geteuid`.)
+///
+/// On Linux, the owner of `/proc/self` first: the kernel gives a process's directory the
+/// process's effective user (proc(5)), one `statx` where reading `/proc/self/status` is an
+/// open, a read of text the kernel composes anew each time, and a close (a twelfth of an open's
+/// time, asked on every side-file check). Except where the process is not dumpable (a
+/// set-user-ID program, or one that said so): its directory is then root's whatever its user,
+/// so an owner of 0 is asked of [`status_uid`], which answers for root and for those alike.
+///
+/// Within [`with_process_uid`], the answer its first check took.
 #[cfg(unix)]
 pub(crate) fn process_uid() -> Option<u32> {
+    match ONE_OPEN.with(Cell::get) {
+        Taken::At(user) => user,
+        Taken::Not => ask_uid(),
+        Taken::Pending => {
+            let user = ask_uid();
+            ONE_OPEN.with(|c| c.set(Taken::At(user)));
+            user
+        }
+    }
+}
+
+/// What [`with_process_uid`] took, while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taken {
+    /// Nothing: no open is running on this thread.
+    Not,
+    /// An open is running and has not asked yet (many fail before any check that asks).
+    Pending,
+    /// The user the running open's first check found (`None`: not known).
+    At(Option<u32>),
+}
+
+thread_local! {
+    /// The answer [`with_process_uid`] took, while it runs on this thread.
+    static ONE_OPEN: Cell<Taken> = const { Cell::new(Taken::Not) };
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread asked the system for its user (`ask_uid`).
+    static ASKED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Runs `f` with the user [`process_uid`] answers asked of the system once, at the first check
+/// that asks: an open checks the owners of the file and of its side files up to six times
+/// (before each connection it makes), all against the user its first check found. Nested, the
+/// outer answer stands.
+pub(crate) fn with_process_uid<T>(f: impl FnOnce() -> T) -> T {
+    /// Ends the answer when `f` returns or unwinds.
+    struct End;
+    impl Drop for End {
+        fn drop(&mut self) {
+            ONE_OPEN.with(|c| c.set(Taken::Not));
+        }
+    }
+    if ONE_OPEN.with(Cell::get) != Taken::Not {
+        return f();
+    }
+    ONE_OPEN.with(|c| c.set(Taken::Pending));
+    let _end = End;
+    f()
+}
+
+/// The effective user id of this process, asked of the system (see [`process_uid`]).
+#[cfg(unix)]
+fn ask_uid() -> Option<u32> {
+    #[cfg(test)]
+    ASKED.with(|n| n.set(n.get() + 1));
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        if let Some(uid) = std::fs::metadata("/proc/self")
+            .ok()
+            .map(|m| m.uid())
+            .filter(|&uid| uid != 0)
+        {
+            return Some(uid);
+        }
+    }
+    status_uid()
+}
+
+/// The effective user id of this process, from the `Uid:` line of `/proc/self/status` (real,
+/// effective, saved, file system); `None` where there is no such file.
+#[cfg(unix)]
+fn status_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("Uid:"))?;
     line.split_whitespace().nth(2)?.parse().ok()
@@ -202,8 +275,6 @@ mod tests {
         let path = dir.join("held.session");
         let storage = crate::storage::Storage::open_file(&path).expect("open");
         assert!(matches!(open(&path), Ok(Opened::Held { wal: false })));
-        let text = open_text(&path).expect_err("held");
-        assert_eq!(text.kind(), std::io::ErrorKind::InvalidData);
         assert!(matches!(
             open_for_writing(&path, 0),
             Ok(Opened::Held { .. })
@@ -216,6 +287,88 @@ mod tests {
         drop(storage);
         assert!(matches!(open(&path), Ok(Opened::File(_))));
         crate::fs::remove_dir(&dir).expect("remove");
+    }
+
+    /// The child of [`process_uid_is_the_effective_user`]: the two ways of asking agree, and
+    /// say the effective user, not the real one.
+    const UID_CHILD: &str = "PYROSESSION_UID_CHILD";
+
+    /// `process_uid` is this process's effective user id, as `/proc/self/status` says it: here,
+    /// and (where the tests run as root and `setpriv` is there) in this test run again as a
+    /// process whose real user (64123) is not its effective one (64124), where the owner of
+    /// `/proc/self` is what answers. Run as root, the first answer comes from the status file.
+    #[cfg(unix)]
+    #[test]
+    fn process_uid_is_the_effective_user() {
+        if std::env::var_os(UID_CHILD).is_some() {
+            assert_eq!(status_uid(), Some(64_124), "the child's effective user");
+            assert_eq!(process_uid(), Some(64_124));
+            return;
+        }
+        assert_eq!(process_uid(), status_uid());
+        if !std::path::Path::new("/proc/self/status").exists() {
+            return;
+        }
+        assert!(process_uid().is_some());
+        if process_uid() != Some(0) {
+            return;
+        }
+        let exe = std::env::current_exe().expect("the test binary");
+        let out = std::process::Command::new("setpriv")
+            .args(["--ruid", "64123", "--euid", "64124", "--regid", "64123"])
+            .args(["--clear-groups", "--"])
+            .arg(exe)
+            .args([
+                "--exact",
+                "fs::read::tests::process_uid_is_the_effective_user",
+            ])
+            .env(UID_CHILD, "1")
+            .output();
+        let Ok(out) = out else {
+            eprintln!("setpriv is not there: the other user's trial NOT RUN");
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("1 passed"),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// An open asks the system for the user once, however many checks it makes; outside an
+    /// open each check asks.
+    #[cfg(unix)]
+    #[test]
+    fn an_open_asks_for_the_user_once() {
+        let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("dir");
+        let path = dir.join("asked.session");
+        drop(crate::storage::Storage::open_file(&path).expect("created"));
+        for read_only in [false, true] {
+            ASKED.with(|n| n.set(0));
+            let storage = crate::storage::OpenOptions::new()
+                .read_only(read_only)
+                .open(&path)
+                .expect("opened");
+            assert_eq!(ASKED.with(Cell::get), 1, "read-only: {read_only}");
+            drop(storage);
+        }
+        // A file that is not SQLite is refused before any check that asks.
+        let text = dir.join("text.session");
+        std::fs::write(&text, b"not a database").expect("written");
+        ASKED.with(|n| n.set(0));
+        crate::storage::Storage::open_file_read_only(&text).expect_err("not SQLite");
+        assert_eq!(ASKED.with(Cell::get), 0, "asked without a check");
+        ASKED.with(|n| n.set(0));
+        let _ = process_uid();
+        let _ = process_uid();
+        assert_eq!(ASKED.with(Cell::get), 2);
+        assert_eq!(
+            ONE_OPEN.with(Cell::get),
+            Taken::Not,
+            "the open's answer outlived it"
+        );
+        std::fs::remove_dir_all(&dir).expect("remove");
     }
 
     /// A FIFO is refused at once, never waited on.

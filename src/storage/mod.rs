@@ -33,7 +33,9 @@ pub(crate) mod schema;
 mod shared;
 pub(crate) mod side;
 
-pub(crate) use open::{is_json_session, sqlite_header, OpenedReadOnly, OpenedTelethon};
+pub(crate) use open::{
+    begins_like_json, is_json_session, sqlite_header, OpenedReadOnly, OpenedTelethon,
+};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -316,7 +318,7 @@ impl Storage {
         self.clock.now()
     }
 
-    /// Renders the schema (see [`schema::render`]).
+    /// Renders the schema: its `CREATE` statements, as `sqlite_master` holds them.
     pub fn render_schema(&self) -> Result<String, StorageError> {
         self.reading(|| {
             schema::render(&self.conn).map_err(|e| self.sqlite("reading the schema", e))

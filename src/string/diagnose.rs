@@ -220,11 +220,10 @@ fn telethon(input: &str) -> Option<Diagnosis> {
     })
 }
 
-/// GramJS's own reader takes a 352-character body for Telethon's, and an address length over
-/// 100 for Telethon's IPv6; so does this.
+/// A GramJS string, where GramJS's own rule reads it as one ([`super::gramjs_layout`]).
 fn gramjs(input: &str) -> Option<Diagnosis> {
     let body = input.strip_prefix('1')?;
-    if body.len() == 352 || !may_hold(body.len(), 1 + 2 + 2 + 256) {
+    if super::telethon_by_length(body.len()) || !may_hold(body.len(), 1 + 2 + 2 + 256) {
         return None;
     }
     let bytes = Zeroizing::new(
@@ -232,8 +231,9 @@ fn gramjs(input: &str) -> Option<Diagnosis> {
             .decode(body)
             .ok()?,
     );
-    let len = usize::try_from(i16::from_be_bytes([*bytes.get(1)?, *bytes.get(2)?])).ok()?;
-    if len > 100 || bytes.len() != 1 + 2 + len + 2 + 256 {
+    let field = i16::from_be_bytes([*bytes.get(1)?, *bytes.get(2)?]);
+    let len = usize::try_from(field).ok()?;
+    if !super::gramjs_layout(body.len(), field) || bytes.len() != 1 + 2 + len + 2 + 256 {
         return None;
     }
     let address = &bytes[3..3 + len];

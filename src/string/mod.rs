@@ -11,6 +11,7 @@
 mod compat;
 mod diagnose;
 mod error;
+mod gramjs_rule;
 mod pybase64;
 mod strict;
 
@@ -26,6 +27,9 @@ pub use compat::decode_compat;
 pub(crate) use diagnose::inside_quotes;
 pub use diagnose::{diagnose, Diagnosis};
 pub use error::{BoolField, DecodeError, DecodeErrorKind, EncodeError};
+pub(crate) use gramjs_rule::{
+    gramjs_layout, telethon_by_length, GRAMJS_MAX_ADDRESS_LEN, TELETHON_IPV4_BODY,
+};
 pub use strict::decode_strict;
 
 /// The three layouts of a session string (spec/session-string.md §3).
