@@ -52,6 +52,24 @@ def encode(
 ) -> str: ...
 def locate(name: str, workdir: str) -> Tuple[str, Optional[str], Optional[Path]]: ...
 def auth_key_id(auth_key: bytes) -> str: ...
-def storage_kinds() -> List[str]: ...
-def decode_kinds() -> List[str]: ...
 def encode_kinds() -> List[str]: ...
+def inspect(
+    text: Optional[str], path: Optional[str], strict: bool, reveal_key: bool, json: bool
+) -> str: ...
+def convert(
+    text: Optional[str],
+    path: Optional[str],
+    to: str,
+    file: Optional[str],
+    force: bool,
+    options: Tuple[
+        Optional[int],
+        Optional[int],
+        Optional[bool],
+        Optional[bool],
+        Optional[str],
+        Optional[int],
+        bool,
+        Optional[int],
+    ],
+) -> str: ...

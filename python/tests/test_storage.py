@@ -13,7 +13,6 @@ from typing import Any, List, Tuple
 import pytest
 
 import pyrosession
-from pyrosession import _errors, _native
 
 from conftest import example
 
@@ -218,26 +217,6 @@ def test_lookups_do_not_wait_on_the_loop_for_a_large_update() -> None:
     assert found and all(p.user_id == 1 for p in found)
     assert took > 0.2, f"the update took {took:.3f} s: too fast to show a stall"
     assert stall < took / 2, f"the loop stalled {stall:.3f} s during a {took:.3f} s update"
-
-
-def test_every_error_kind_has_its_class() -> None:
-    for concern, kinds, base in (
-        ("storage", _native.storage_kinds(), pyrosession.StorageError),
-        ("decode", _native.decode_kinds(), pyrosession.DecodeError),
-        ("encode", _native.encode_kinds(), pyrosession.EncodeError),
-    ):
-        for kind in kinds:
-            e = _errors.make(concern, kind, "message", None, None)
-            assert type(e) is not base, f"{concern} kind {kind} has no class of its own"
-            assert isinstance(e, base) and isinstance(e, pyrosession.PyrosessionError)
-            assert e.kind == kind and str(e) == "message"
-    classes = {
-        c.KIND
-        for c in vars(_errors).values()
-        if isinstance(c, type) and issubclass(c, _errors.PyrosessionError)
-    }
-    kinds = set(_native.storage_kinds()) | set(_native.decode_kinds()) | set(_native.encode_kinds())
-    assert classes - kinds == {"error", "storage", "decode", "encode"}
 
 
 def test_not_found_and_expired_are_key_errors_as_resolve_peer_needs() -> None:
