@@ -19,6 +19,7 @@ mod local;
 mod profiles;
 mod scenarios;
 
+use driver::CallJson as _;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -285,7 +286,7 @@ impl Hello {
 /// not an array of known profile names is a protocol error.
 pub fn hello(driver: &mut dyn Driver) -> Result<Hello, DriverError> {
     let hello = driver
-        .call("hello", json!({}))?
+        .call_json("hello", json!({}))?
         .map_err(|f| DriverError::Protocol(format!("hello failed: {f}")))?;
     let implementation = hello["implementation"]
         .as_str()
