@@ -194,15 +194,12 @@ fn session_from_json(v: &Value) -> Result<Result<crate::Session, Failure>, Drive
         return missing("auth_key", "is not set");
     };
     let (Ok(dc_id), Ok(api_id), Ok(user_id)) = (
-        u8::try_from(dc_id),
-        u32::try_from(api_id),
-        u64::try_from(user_id),
+        crate::storage::range::dc_id(dc_id),
+        crate::storage::range::api_id(api_id),
+        crate::storage::range::user_id(user_id),
     ) else {
         return missing("dc_id, api_id or user_id", "is out of range");
     };
-    if user_id > crate::Session::MAX_USER_ID {
-        return missing("user_id", "is out of range");
-    }
     let bytes: Option<Vec<u8>> = (0..hex.len())
         .step_by(2)
         .map(|i| {
