@@ -31,8 +31,9 @@ for pass in $(seq 1 "$passes"); do
   "$PY" benches/pyrogram_anchor.py "$PYROSESSION_BENCH_SIZES" > "target/bench-passes/pyrogram_anchor-$pass.jsonl"
 done
 cargo bench -q --bench peak_memory | grep '^{' > target/bench-passes/peak_memory.json
-# The fuzz targets' section at the end is measured by hand (its commands are in it): kept as is.
-fuzz_section=$(sed -n '/^## Fuzz targets/,$p' BENCHMARKS.md 2>/dev/null || true)
+# The sections at the end, the Python package's (benches/python_storage.py) and the fuzz
+# targets', are measured by their own commands (given in each): kept as they are.
+fuzz_section=$(sed -n -E '/^## (The Python package|Fuzz targets)/,$p' BENCHMARKS.md 2>/dev/null || true)
 python3 benches/report.py target/bench-passes > BENCHMARKS.md
 if [ -n "$fuzz_section" ]; then
   printf '\n%s\n' "$fuzz_section" >> BENCHMARKS.md

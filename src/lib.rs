@@ -31,10 +31,19 @@
 //!
 //! - Session strings in all three layouts Pyrogram has written (`v2`, `legacy64`, `legacy32`):
 //!   [`string`], specified in `spec/session-string.md`.
-//! - The auth key as a type that cannot leak: [`AuthKey`].
-//! - Conversions to and from Telethon's strings and files, GramJS's strings and Pyrogram's
-//!   pre-0.15 JSON sessions, guessing nothing: [`convert`], specified in `spec/conversions.md`.
-//! - The `pyrosession` command, a thin layer over this library.
+//! - The session and the auth key as types that cannot leak: [`Session`], [`AuthKey`].
+//! - Storage: the file and memory engines, byte-compatible with Pyrogram 2.0.106 and its forks,
+//!   their operations as one interface ([`storage::SessionStore`]), salvage of damaged files:
+//!   [`storage`], specified in `spec/storage.md` and `spec/dialects.md`.
+//! - Peers and the input peers built from them: [`peer`].
+//! - Conversions to and from Telethon's strings and files, GramJS's strings, Pyrogram's pre-0.15
+//!   JSON sessions, guessing nothing; one detection that hands over what it parsed
+//!   ([`convert::Input`]): [`convert`], specified in `spec/conversions.md`.
+//! - The conformance suite that judges any implementation through a driver: [`conform`],
+//!   specified in `spec/conformance.md`.
+//! - The reports the command prints, as text and as versioned JSON: [`report`], specified in
+//!   `spec/json-output.md`.
+//! - The `pyrosession` command (the default `cli` feature), a thin layer over this library.
 //!
 //! The specification in `spec/` is normative; each public function names the section it
 //! implements.

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use pyrosession::convert::{self, Options, Target};
 // Whole outputs go through the one escaping rule (spec/conversions.md §11.2).
 use pyrosession::convert::{Argument, Refusal};
-use pyrosession::report::{self, terminal_safe, ErrorCode};
+use pyrosession::report::{self, terminal_safe, ErrorCode, Failure};
 use pyrosession::storage::{Query, Storage, StorageError, StorageErrorKind};
 
 /// Writes a line to standard output (see [`emit`]).
@@ -59,13 +59,16 @@ fn output_failed(e: std::io::Error) {
 /// Writes to standard output with control characters a file may hold (an escape sequence in a
 /// username) shown escaped, never sent to the terminal.
 fn emit(text: &str, newline: bool) {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout
+    emit_to(&mut std::io::stdout().lock(), text, newline);
+}
+
+/// [`emit`] into `out`, standard output or a buffer in front of it.
+fn emit_to(out: &mut impl std::io::Write, text: &str, newline: bool) {
+    let written = out
         .write_all(terminal_safe(text).as_bytes())
         .and_then(|()| {
             if newline {
-                stdout.write_all(b"\n")
+                out.write_all(b"\n")
             } else {
                 Ok(())
             }
@@ -270,9 +273,11 @@ impl From<TargetArg> for Target {
 }
 
 /// Reports a failure: one line on standard error (see [`say`]), and with `json` the error as
-/// a JSON error object of that code (spec/json-output.md §4).
-fn fail(json: bool, code: ErrorCode, message: &str) -> ExitCode {
-    fail_with(json, message, || report::error_to_json(code, message))
+/// a JSON error object (spec/json-output.md §4): of the library error's code and kind (`&e`),
+/// or of the code the command chose.
+fn fail(json: bool, failure: impl Into<Failure>, message: &str) -> ExitCode {
+    let failure = failure.into();
+    fail_with(json, message, || report::error_to_json(failure, message))
 }
 
 /// [`fail`] with the JSON error object given, where it says more than the code and message.
@@ -286,7 +291,7 @@ fn fail_with(json: bool, message: &str, object: impl FnOnce() -> String) -> Exit
 
 /// [`fail`] for a storage error.
 fn fail_storage(json: bool, e: &StorageError) -> ExitCode {
-    fail(json, ErrorCode::of_storage(e), &e.to_string())
+    fail(json, e, &e.to_string())
 }
 
 /// SIGINT, SIGTERM and SIGHUP remove the temporary files the command has made (a copy of the
@@ -407,12 +412,15 @@ fn run(command: Command) -> ExitCode {
                 out_raw!("{}", report::peers_header());
             }
             // One line a peer, written as it is read: the list is never held whole
-            // (spec/json-output.md §3.2). A closed output ends the listing.
+            // (spec/json-output.md §3.2). The lines go out through a buffer, not one write
+            // each; it is flushed before anything else is written (a warning, an error). A
+            // closed output ends the listing.
+            let mut buffer = std::io::BufWriter::new(std::io::stdout().lock());
             let listed = storage.for_each_readable_peer(|p| {
                 if json {
-                    out!("{}", report::peer_to_json(&p));
+                    emit_to(&mut buffer, &report::peer_to_json(&p), true);
                 } else {
-                    out_raw!("{}", report::peer_to_text(&p));
+                    emit_to(&mut buffer, &report::peer_to_text(&p), false);
                 }
                 if output_closed() {
                     std::ops::ControlFlow::Break(())
@@ -420,6 +428,10 @@ fn run(command: Command) -> ExitCode {
                     std::ops::ControlFlow::Continue(())
                 }
             });
+            if let Err(e) = std::io::Write::flush(&mut buffer) {
+                output_failed(e);
+            }
+            drop(buffer);
             match listed {
                 Ok(unreadable) => {
                     // Rows that cannot be read are named on standard error; the rest is listed.
@@ -467,7 +479,7 @@ fn run(command: Command) -> ExitCode {
                 {
                     fail(
                         json,
-                        ErrorCode::NotFound,
+                        &e,
                         &format!(
                             "no peer found for the query (of {} characters, not shown: it may be a session string)",
                             query.chars().count()
@@ -516,18 +528,18 @@ fn classify(arg: &OsStr, json: bool) -> Result<Argument, ExitCode> {
 
 /// An argument the library refused, in the words of spec/conversions.md §11.1, with its error
 /// code (SESSION, SOURCE and FILE; a file to write is worded by [`string_as_target`]).
-fn refused(r: &Refusal) -> (ErrorCode, String) {
+fn refused(r: &Refusal) -> (Failure, String) {
     match r {
-        Refusal::NotAFile(e) => (ErrorCode::of_storage(e), e.to_string()),
+        Refusal::NotAFile(e) => (e.into(), e.to_string()),
         Refusal::Unreadable { path, error } => (
-            ErrorCode::Io,
+            ErrorCode::Io.into(),
             format!("cannot read {}: {error}", report::shown_path(path)),
         ),
         Refusal::NoSuchFile {
             path,
             did_you_mean: Some(file),
         } => (
-            ErrorCode::NoSuchFile,
+            ErrorCode::NoSuchFile.into(),
             format!(
                 "cannot read {}: no such file; did you mean {}?",
                 report::shown_path(path),
@@ -535,22 +547,22 @@ fn refused(r: &Refusal) -> (ErrorCode, String) {
             ),
         ),
         Refusal::NoSuchFile { path, .. } => (
-            ErrorCode::NoSuchFile,
+            ErrorCode::NoSuchFile.into(),
             format!("cannot read {}: no such file", report::shown_path(path)),
         ),
         Refusal::NoSuchSessionFile { path, did_you_mean } => (
-            ErrorCode::NoSuchFile,
+            ErrorCode::NoSuchFile.into(),
             format!(
                 "{}: no such session file; did you mean {}?",
                 report::shown_path(path),
                 report::shown_path(did_you_mean)
             ),
         ),
-        Refusal::SessionString => (ErrorCode::Usage, "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned()),
-        Refusal::MaybeSessionString { chars } => (ErrorCode::NoSuchFile, format!(
+        Refusal::SessionString => (ErrorCode::Usage.into(), "the argument is a session string, not a session file (inspect shows what it holds; import writes a session file from it)".to_owned()),
+        Refusal::MaybeSessionString { chars } => (ErrorCode::NoSuchFile.into(), format!(
             "no such session file (the argument, of {chars} characters, is not shown: it may be a session string)"
         )),
-        other => (ErrorCode::Usage, format!("{other:?}")),
+        other => (ErrorCode::Usage.into(), format!("{other:?}")),
     }
 }
 
@@ -568,7 +580,7 @@ fn neither(arg: &OsStr, message: String) -> String {
 /// Why the session file that `export`, `peers`, `resolve` or `salvage` reads is not there, where the
 /// storage's message would quote an argument that may be a session string, or where the
 /// operator left out `.session` (spec/conversions.md §11.1).
-fn missing_session_file(file: &std::path::Path) -> Option<(ErrorCode, String)> {
+fn missing_session_file(file: &std::path::Path) -> Option<(Failure, String)> {
     convert::check_session_file(file).err().map(|r| refused(&r))
 }
 
@@ -644,7 +656,7 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
                 Storage::open_file_read_only(path).and_then(|s| report::file_report(&s))
             }
             Err(e) if matches!(e.kind(), convert::ConvertErrorKind::Storage(_)) => {
-                return fail(json, ErrorCode::of_convert(&e), &e.to_string()).into();
+                return fail(json, &e, &e.to_string()).into();
             }
             // A Telethon file that cannot be read: its reader's answer.
             Err(e) => return fail_convert(json, e, Some(path)).into(),
@@ -717,7 +729,7 @@ fn foreign_input(input: convert::Input, json: bool, reveal_key: bool) -> Inspect
     let d = input.detected();
     match input.into_account() {
         Ok(account) => foreign_report(&d, &account, json, reveal_key),
-        Err(e) => fail(json, ErrorCode::of_convert(&e), &e.to_string()).into(),
+        Err(e) => fail(json, &e, &e.to_string()).into(),
     }
 }
 
@@ -776,13 +788,7 @@ fn convert_cmd(
     };
     let account = match account {
         Ok(a) => a,
-        Err(e) if source_file.is_none() => {
-            return fail(
-                json,
-                ErrorCode::of_convert(&e),
-                &neither(arg, e.to_string()),
-            )
-        }
+        Err(e) if source_file.is_none() => return fail(json, &e, &neither(arg, e.to_string())),
         Err(e) => return fail_convert(json, e, source_file),
     };
     if let Some(why) = path.and_then(string_as_target) {
@@ -855,8 +861,8 @@ fn fail_convert(
     e: convert::ConvertError,
     source: Option<&std::path::Path>,
 ) -> ExitCode {
-    let code = ErrorCode::of_convert(&e);
-    fail(json, code, &convert_message(e, source))
+    let failure = Failure::from(&e);
+    fail(json, failure, &convert_message(e, source))
 }
 
 /// A conversion's error as the command says it: naming `source`, the file read, where the
@@ -994,7 +1000,7 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
     // DAMAGED is a FILE and TARGET a file to write: neither is quoted where it could be a
     // session string (spec/conversions.md §11.1).
     if let Some((code, why)) = missing_session_file(damaged)
-        .or_else(|| string_as_target(target).map(|why| (ErrorCode::Usage, why)))
+        .or_else(|| string_as_target(target).map(|why| (ErrorCode::Usage.into(), why)))
     {
         return fail(json, code, &why);
     }

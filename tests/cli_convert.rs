@@ -665,3 +665,22 @@ fn force_never_replaces_a_device() {
     ));
     assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1);
 }
+
+/// A file that is neither SQLite nor UTF-8 text is named first, as every error about a file's
+/// content is (issue 18: the path once, where the error begins). Before the redesign the path
+/// came at the end of this one message.
+#[test]
+fn a_file_neither_sqlite_nor_text_is_named_first() {
+    let dir = util::TempDir::new("cli-convert-binary");
+    let path = dir.join("binary.session");
+    std::fs::write(&path, [0xff_u8, 0xfe, 0x00, 0x80, 0x81]).unwrap();
+    let out = run(&["convert", "--to", "telethon", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "pyrosession: {}: not a session of any known format (Pyrogram string or file, Telethon string or file, GramJS string, Pyrogram JSON): neither SQLite nor UTF-8 text\n",
+            path.display()
+        )
+    );
+}

@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use pyrosession::report::{ErrorCode, JSON_SCHEMA};
+use pyrosession::report::{ErrorCode, Failure, JSON_SCHEMA};
 use pyrosession::storage::{Storage, StorageErrorKind};
 use serde_json::Value;
 
@@ -143,13 +143,56 @@ fn fixture_with(dir: &Path, name: &str, sql: &str) -> String {
 /// The code of the one error object a failed command printed.
 #[track_caller]
 fn printed_code(out: &Output) -> String {
+    printed_pair(out).0
+}
+
+/// The code and the kind (`None` for JSON's `null`) of the one error object a failed command
+/// printed. A kind is always there, and is `null` or a kind the specs list.
+#[track_caller]
+fn printed_pair(out: &Output) -> (String, Option<String>) {
     let objects = objects(out);
     assert!(!out.status.success(), "{objects:?}");
     assert_eq!(objects.len(), 1, "{objects:?}");
     let error = &objects[0]["error"];
     assert_eq!(objects[0]["schema"], JSON_SCHEMA);
     assert!(error["message"].is_string(), "{error}");
-    error["code"].as_str().unwrap().to_owned()
+    let kind = match error.get("kind") {
+        Some(Value::Null) => None,
+        Some(Value::String(kind)) => Some(kind.clone()),
+        _ => panic!("no kind, or not a string: {error}"),
+    };
+    if let Some(kind) = &kind {
+        assert!(
+            listed_kinds().contains(kind),
+            "{kind} is in no spec's table"
+        );
+    }
+    (error["code"].as_str().unwrap().to_owned(), kind)
+}
+
+/// The kinds spec/storage.md §9, spec/conversions.md §9 and spec/session-string.md §7.1 list:
+/// each `` (`code`) `` after a kind's name, in the first cell of their tables' rows.
+fn listed_kinds() -> BTreeSet<String> {
+    let mut kinds = BTreeSet::new();
+    for (file, from, to) in [
+        ("spec/storage.md", "\n## 9. Errors", "\n## 10."),
+        ("spec/conversions.md", "\n## 9. Errors", "\n## 10."),
+        ("spec/session-string.md", "\n### 7.1 ", "\n### 7.2 "),
+    ] {
+        let text = std::fs::read_to_string(util::root().join(file)).unwrap();
+        let start = text.find(from).unwrap();
+        let end = start + text[start..].find(to).unwrap();
+        for row in text[start..end].lines().filter(|l| l.starts_with("| `")) {
+            let mut cell = row.split('|').nth(1).unwrap();
+            while let Some(i) = cell.find("(`") {
+                let rest = &cell[i + 2..];
+                let j = rest.find("`)").unwrap();
+                kinds.insert(rest[..j].to_owned());
+                cell = &rest[j..];
+            }
+        }
+    }
+    kinds
 }
 
 /// Every code of the spec is produced by some input, and every code an input produces is in the
@@ -470,4 +513,211 @@ fn peers_one_at_a_time_are_the_list() {
             .unwrap();
         assert_eq!(seen, 1, "{fixture}");
     }
+}
+
+/// A JSON error from a library error carries that error's kind beside its category; one the
+/// command finds itself has `"kind": null` (spec/json-output.md §4).
+#[test]
+#[allow(clippy::too_many_lines)]
+fn an_error_of_the_library_carries_its_kind() {
+    let dir = util::TempDir::new("json-kinds");
+    let d = dir.0.as_path();
+    let root = util::root();
+    let v2 = std::fs::read_to_string(root.join("spec/examples/v2.txt")).unwrap();
+    let v2 = v2.trim_end();
+    let telethon = std::fs::read_to_string(root.join("spec/examples/telethon.txt")).unwrap();
+    let telethon = telethon.trim_end();
+    let cut = telethon.trim_end_matches('=');
+    let telethon_file = root.join("spec/fixtures/telethon-1.45.0.session");
+    let telethon_file = telethon_file.to_str().unwrap();
+    let good = fixture_with(d, "good.session", "");
+    let no_row = fixture_with(d, "norow.session", "DELETE FROM sessions");
+    let out_of_range = fixture_with(d, "range.session", "UPDATE sessions SET dc_id = 999");
+
+    let cases: [(&[&str], &str, Option<&str>); 13] = [
+        // The storage's kinds.
+        (
+            &["export", "--json", telethon_file],
+            "other_format",
+            Some("telethon_session"),
+        ),
+        (
+            &["peers", "--json", "nosuch.session"],
+            "no_such_file",
+            Some("no_such_file"),
+        ),
+        (
+            &["export", "--json", &out_of_range],
+            "invalid_session",
+            Some("field_out_of_range"),
+        ),
+        (
+            &["resolve", "--json", &good, "@nobody"],
+            "not_found",
+            Some("not_found"),
+        ),
+        (
+            &["import", "--json", v2, &good],
+            "already_exists",
+            Some("already_exists"),
+        ),
+        (
+            &["salvage", "--json", &no_row, "out.session"],
+            "nothing_saved",
+            Some("nothing_saved"),
+        ),
+        // The conversions' kinds, and a storage kind a conversion wraps.
+        (
+            &["convert", "--json", "--to", "pyrogram", telethon_file],
+            "missing_option",
+            Some("missing_values"),
+        ),
+        (
+            &[
+                "convert",
+                "--json",
+                "--to",
+                "pyrogram-file",
+                "--force",
+                &good,
+                &good,
+            ],
+            "same_file",
+            Some("same_file"),
+        ),
+        (
+            &["convert", "--json", "--to", "pyrogram-file", v2, &good],
+            "already_exists",
+            Some("already_exists"),
+        ),
+        // The string codec's.
+        (
+            &["inspect", "--json", cut],
+            "invalid_string",
+            Some("wrong_byte_length"),
+        ),
+        // The command's own: no kind.
+        (&["export", "--json", telethon], "usage", None),
+        (
+            &["import", "--json", telethon, "new.session"],
+            "other_format",
+            None,
+        ),
+        (
+            &["conform", "--json", "--driver", "/nonexistent/driver"],
+            "driver",
+            None,
+        ),
+    ];
+    for (args, code, kind) in cases {
+        let (printed_code, printed_kind) = printed_pair(&run_in(d, args, b""));
+        assert_eq!(
+            (printed_code.as_str(), printed_kind.as_deref()),
+            (code, kind),
+            "pyrosession {}",
+            args.join(" ")
+        );
+    }
+
+    // Another client holds the file: the command waits for it, then says so.
+    let holder = Storage::open_file(d.join(&good)).unwrap();
+    let (code, kind) = printed_pair(&run_in(d, &["peers", "--json", &good], b""));
+    assert_eq!((code.as_str(), kind.as_deref()), ("in_use", Some("in_use")));
+    drop(holder);
+
+    // The library's pairing, for an error no command reaches.
+    let kurigram = d.join("kurigram.session");
+    std::fs::copy(
+        root.join("spec/fixtures/kurigram-2.2.26.session"),
+        &kurigram,
+    )
+    .unwrap();
+    let refused = Storage::open_file(&kurigram)
+        .unwrap()
+        .set_dc_id(4)
+        .unwrap_err();
+    let failure = Failure::from(&refused);
+    assert_eq!(failure.code(), ErrorCode::Unsupported);
+    assert_eq!(failure.kind(), Some("unsupported_write"));
+    assert_eq!(Failure::from(ErrorCode::Usage).kind(), None);
+}
+
+/// `peers` writes through a buffer: a listing longer than the buffer arrives whole and in
+/// order, a full device fails it with the one line of spec/conversions.md §11.3, and a reader
+/// that stops early (`| head`) is no failure.
+#[test]
+fn a_long_listing_arrives_whole_and_a_failed_write_fails() {
+    let dir = util::TempDir::new("json-peers-buffer");
+    let d = dir.0.as_path();
+    let many = fixture_with(
+        d,
+        "many.session",
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+         INSERT INTO peers (id, access_hash, type, username, phone_number, last_update_on)
+         SELECT 7000000000 + i, i, 'user', 'u' || i, NULL, 1795512034 FROM n",
+    );
+    let storage = Storage::open_file_read_only(d.join(&many)).unwrap();
+    let (peers, _) = storage.readable_peers().unwrap();
+    drop(storage);
+    assert_eq!(peers.len(), 3010);
+    for json in [true, false] {
+        let args: &[&str] = if json {
+            &["peers", "--json", &many]
+        } else {
+            &["peers", &many]
+        };
+        let out = run_in(d, args, b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        if json {
+            let ids: Vec<i64> = objects_of(&stdout)
+                .iter()
+                .map(|o| o["id"].as_i64().unwrap())
+                .collect();
+            let want: Vec<i64> = peers.iter().map(|p| p.peer.id).collect();
+            assert_eq!(ids, want);
+        } else {
+            // A header line, then one line a peer.
+            assert_eq!(stdout.lines().count(), 1 + peers.len());
+        }
+
+        let full = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(args)
+            .current_dir(d)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(full.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&full.stderr),
+            "pyrosession: cannot write the output: No space left on device (os error 28)\n"
+        );
+
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(args)
+            .current_dir(d)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let closed = child.wait_with_output().unwrap();
+        assert_eq!(
+            closed.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&closed.stderr)
+        );
+    }
+}
+
+/// The objects of a text, one a line.
+fn objects_of(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }

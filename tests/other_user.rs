@@ -419,11 +419,13 @@ struct Spy {
 }
 
 impl Driver for Spy {
-    fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
-        let folder = args["path"]
+    fn call(&mut self, op: &str, args: &str) -> Result<Result<String, Failure>, DriverError> {
+        let parsed: Value =
+            serde_json::from_str(args).map_err(|e| DriverError::Protocol(e.to_string()))?;
+        let folder = parsed["path"]
             .as_str()
             .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
-            .or_else(|| args["workdir"].as_str().map(PathBuf::from));
+            .or_else(|| parsed["workdir"].as_str().map(PathBuf::from));
         if let Some(folder) = folder {
             if let Ok(meta) = std::fs::symlink_metadata(&folder) {
                 self.seen.push((folder, meta));
@@ -510,8 +512,10 @@ struct Remover {
 }
 
 impl Driver for Remover {
-    fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
-        if let Some(workdir) = args["workdir"].as_str() {
+    fn call(&mut self, op: &str, args: &str) -> Result<Result<String, Failure>, DriverError> {
+        let parsed: Value =
+            serde_json::from_str(args).map_err(|e| DriverError::Protocol(e.to_string()))?;
+        if let Some(workdir) = parsed["workdir"].as_str() {
             std::fs::remove_dir_all(workdir).map_err(DriverError::Io)?;
             self.removed = Some(PathBuf::from(workdir));
         }

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pyrosession::convert::{gramjs, Input, legacy_json, read_text, telethon, Kind};
+use pyrosession::convert::{gramjs, legacy_json, read_text, telethon, Input, Kind};
 
 fuzz_target!(|data: &[u8]| {
     let s = String::from_utf8_lossy(data);

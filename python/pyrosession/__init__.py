@@ -4,12 +4,14 @@
   crate's guarantees (spec/storage.md). A Pyrogram 2.0.106 client takes one by assignment
   before ``start()``: ``client.storage = pyrosession.storage_for(client)``.
 - ``decode`` and ``encode``: the session-string codec (spec/session-string.md).
+- ``inspect``, ``inspect_json`` and ``convert``: the command's ``inspect`` and ``convert``.
 - One exception class per error kind, under ``PyrosessionError``.
 """
 
 from ._errors import *  # noqa: F403 - the exception classes, listed in _errors.__all__
 from ._errors import __all__ as _error_names
 from .codec import Decoded, Session, StringWarning, decode, encode
+from .tools import TARGETS, Converted, convert, inspect, inspect_json
 from .storage import (
     DEFAULT_WAIT,
     FileStorage,
@@ -26,6 +28,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_WAIT",
+    "TARGETS",
+    "Converted",
     "Decoded",
     "FileStorage",
     "InputPeerChannel",
@@ -35,8 +39,11 @@ __all__ = [
     "Session",
     "Storage",
     "StringWarning",
+    "convert",
     "decode",
     "encode",
+    "inspect",
+    "inspect_json",
     "storage_for",
     "storage_named",
     *_error_names,

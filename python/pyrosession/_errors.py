@@ -1,7 +1,8 @@
 """The package's exceptions: one base class, one class per error kind.
 
-Every exception carries ``kind`` (the crate's error kind, snake_case), ``message`` (the crate's
-message, also ``str(e)``) and ``path`` (the file the error is about, or ``None``). Decoding errors
+Every exception carries ``kind`` (the crate's code for its error kind, snake_case:
+``StorageErrorKind::code``, ``DecodeErrorKind::code``, ``ConvertErrorKind::code``), ``message``
+(the crate's message, also ``str(e)``) and ``path`` (the file the error is about, or ``None``). Decoding errors
 also carry ``pyrogram_error``: what Pyrogram 2.0.106 raises for the same string, if anything.
 """
 
@@ -15,6 +16,7 @@ __all__ = [
     "StorageError",
     "DecodeError",
     "EncodeError",
+    "ConvertError",
     "SqliteError",
     "IoError",
     "NameTooLongError",
@@ -62,6 +64,7 @@ __all__ = [
     "TooLargeToCopyError",
     "ClosedError",
     "UserIdOutOfRangeError",
+    "StringUserIdOutOfRangeError",
     "EmptyStringError",
     "InvalidCharacterError",
     "NonAsciiError",
@@ -72,6 +75,24 @@ __all__ = [
     "LoneDataCharacterError",
     "WrongByteLengthError",
     "MissingApiIdError",
+    "MissingValuesError",
+    "ConflictError",
+    "UnknownServerError",
+    "UnknownDataCenterError",
+    "NotBase64Error",
+    "WrongLengthError",
+    "WrongVersionError",
+    "NoAuthKeyError",
+    "InvalidFieldError",
+    "NoIpv6AddressError",
+    "NotAnIpAddressError",
+    "InvalidJsonSessionError",
+    "TelethonVersionError",
+    "TelethonSchemaError",
+    "TelethonSessionRowsError",
+    "UnrecognisedError",
+    "SameFileError",
+    "NotARegularFileError",
 ]
 
 
@@ -122,6 +143,14 @@ class EncodeError(PyrosessionError, ValueError):
     """A session that cannot be written in the layout asked for."""
 
     KIND = "encode"
+
+
+class ConvertError(PyrosessionError):
+    """A session that cannot be converted (``convert``) or read as any format (``inspect``): the
+    errors of spec/conversions.md §9 that are not a storage's or a Pyrogram string's (those
+    raise ``StorageError`` and ``DecodeError`` subclasses)."""
+
+    KIND = "convert"
 
 
 class SqliteError(StorageError):
@@ -407,10 +436,17 @@ class UserIdOutOfRangeError(StorageError, DecodeError, EncodeError):
     KIND = "user_id_out_of_range"
 
 
+class StringUserIdOutOfRangeError(UserIdOutOfRangeError):
+    """Decoding: the string's user id does not fit SQLite's signed 64-bit integer (Pyrogram's
+    ``OverflowError``)."""
+
+    KIND = "string_user_id_out_of_range"
+
+
 class EmptyStringError(DecodeError):
     """Decoding: the string is empty."""
 
-    KIND = "empty"
+    KIND = "empty_string"
 
 
 class InvalidCharacterError(DecodeError):
@@ -467,10 +503,136 @@ class MissingApiIdError(EncodeError):
     KIND = "missing_api_id"
 
 
+class MissingValuesError(ConvertError):
+    """Converting: a target needs values the source does not hold: give them as options."""
+
+    KIND = "missing_values"
+
+
+
+class ConflictError(ConvertError):
+    """Converting: an option contradicts a value the source holds."""
+
+    KIND = "conflict"
+
+
+
+class UnknownServerError(ConvertError):
+    """Converting: a server address that matches no data center of the table."""
+
+    KIND = "unknown_server"
+
+
+
+class UnknownDataCenterError(ConvertError):
+    """Converting: a data center the table does not know."""
+
+    KIND = "unknown_data_center"
+
+
+
+class NotBase64Error(ConvertError):
+    """Converting: another library's string that is not base64."""
+
+    KIND = "not_base64"
+
+
+
+class WrongLengthError(ConvertError):
+    """Converting: another library's string of a length its format does not have."""
+
+    KIND = "wrong_length"
+
+
+
+class WrongVersionError(ConvertError):
+    """Converting: another library's string of a version it does not write."""
+
+    KIND = "wrong_version"
+
+
+
+class NoAuthKeyError(ConvertError):
+    """Converting: a source that holds no auth key."""
+
+    KIND = "no_auth_key"
+
+
+
+class InvalidFieldError(ConvertError):
+    """Converting: a value of the source out of its format's range."""
+
+    KIND = "invalid_field"
+
+
+
+class NoIpv6AddressError(ConvertError):
+    """Converting: an IPv6 address asked for a data center that has none."""
+
+    KIND = "no_ipv6_address"
+
+
+
+class NotAnIpAddressError(ConvertError):
+    """Converting: a server that is no IP address where the target needs one."""
+
+    KIND = "not_an_ip_address"
+
+
+
+class InvalidJsonSessionError(ConvertError):
+    """Converting: a Pyrogram JSON session that cannot be read."""
+
+    KIND = "invalid_json_session"
+
+
+
+class TelethonVersionError(ConvertError):
+    """Converting: a Telethon file of a schema version the crate does not read, or a version to write it does not write."""
+
+    KIND = "telethon_version"
+
+
+
+class TelethonSchemaError(ConvertError):
+    """Converting: a Telethon file whose tables are not Telethon's."""
+
+    KIND = "telethon_schema"
+
+
+
+class TelethonSessionRowsError(ConvertError):
+    """Converting: a Telethon file without exactly one session row."""
+
+    KIND = "telethon_session_rows"
+
+
+
+class UnrecognisedError(ConvertError):
+    """Converting: a text or file that is no session of any format the crate reads."""
+
+    KIND = "unrecognised"
+
+
+
+class SameFileError(ConvertError):
+    """Converting: the file to write is the file read."""
+
+    KIND = "same_file"
+
+
+
+class NotARegularFileError(ConvertError):
+    """Converting: a path that names no regular file."""
+
+    KIND = "not_a_regular_file"
+
+
 _BASES: Dict[str, Type[PyrosessionError]] = {
     "storage": StorageError,
     "decode": DecodeError,
     "encode": EncodeError,
+    "convert": ConvertError,
 }
 
 _CLASSES: Dict[Tuple[str, str], Type[PyrosessionError]] = {
@@ -489,7 +651,7 @@ def make(
     path: Optional[Path],
     pyrogram_error: Optional[str],
 ) -> PyrosessionError:
-    """The exception for an error of ``concern`` (``storage``, ``decode``, ``encode``) and
+    """The exception for an error of ``concern`` (``storage``, ``decode``, ``encode``, ``convert``) and
     ``kind``; a kind without a class of its own gets its concern's base class. Called by the
     compiled module."""
     cls = _CLASSES.get((concern, kind), _BASES.get(concern, PyrosessionError))

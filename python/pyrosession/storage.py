@@ -187,6 +187,12 @@ class Storage:
         # kurigram 2.2.26: server_address and port set in this process.
         self._address: Dict[str, Any] = {}
 
+    def _typed(self, store: _native.Store) -> _native.Store:
+        """``store``, told which classes its lookups return."""
+        types = self._raw.types
+        store.set_input_types(types.InputPeerUser, types.InputPeerChat, types.InputPeerChannel)
+        return store
+
     def _opened(self) -> _native.Store:
         store = self._store
         if store is None:
@@ -334,14 +340,9 @@ class Storage:
         """kurigram 2.2.26's ``port``, as ``server_address``."""
         return await self._address_field("port", value)
 
-    def _input_peer(self, found: Tuple[int, int, int]) -> Any:
-        types = self._raw.types
-        kind, a, b = found
-        if kind == 0:
-            return types.InputPeerUser(user_id=a, access_hash=b)
-        if kind == 1:
-            return types.InputPeerChat(chat_id=a)
-        return types.InputPeerChannel(channel_id=a, access_hash=b)
+    # The lookups are what a client calls most: each calls the store directly (as `_call` does,
+    # without its coroutine), and the store returns the ``raw`` input peer itself, so that the
+    # Python layer adds as little as it can to SQLite's time.
 
     async def get_peer_by_id(self, peer_id: Union[int, str]) -> Any:
         """The input peer for an id; a text is read as SQLite compares it with the id column,
@@ -350,19 +351,32 @@ class Storage:
             found = await self._call(_native.Store.get_peer_by_id_text, peer_id)
             if found is None:
                 raise NotFoundError("not_found", f"peer id not found: {peer_id}")
-            return self._input_peer(found)
-        return self._input_peer(await self._call(_native.Store.get_peer_by_id, peer_id))
+            return found
+        store = self._store or self._opened()
+        try:
+            return store.get_peer_by_id(peer_id, False)
+        except _native.Busy:
+            pass
+        return await self._off_loop(store.get_peer_by_id, peer_id, True)
 
     async def get_peer_by_username(self, username: str) -> Any:
         """The input peer for a username cached within the last 8 hours. Raises
         ``NotFoundError`` or ``UsernameExpiredError`` (both ``KeyError``)."""
-        return self._input_peer(await self._call(_native.Store.get_peer_by_username, username))
+        store = self._store or self._opened()
+        try:
+            return store.get_peer_by_username(username, False)
+        except _native.Busy:
+            pass
+        return await self._off_loop(store.get_peer_by_username, username, True)
 
     async def get_peer_by_phone_number(self, phone_number: str) -> Any:
         """The input peer for a phone number. Raises ``NotFoundError`` (a ``KeyError``)."""
-        return self._input_peer(
-            await self._call(_native.Store.get_peer_by_phone_number, phone_number)
-        )
+        store = self._store or self._opened()
+        try:
+            return store.get_peer_by_phone_number(phone_number, False)
+        except _native.Busy:
+            pass
+        return await self._off_loop(store.get_peer_by_phone_number, phone_number, True)
 
     async def _accessor(self, name: str, value: Any) -> Any:
         if value is object:
@@ -432,8 +446,10 @@ class FileStorage(Storage):
         """Opens the file, or creates it (mode 0600) with Pyrogram 2.0.106's schema; a file of
         schema version 1 or 2 is migrated. Runs in the executor: it may wait for another
         process."""
-        self._store = await self._off_loop(
-            _native.Store.open_file, os.fspath(self.database), self.wait, self.check_integrity
+        self._store = self._typed(
+            await self._off_loop(
+                _native.Store.open_file, os.fspath(self.database), self.wait, self.check_integrity
+            )
         )
 
     async def delete(self) -> None:
@@ -464,9 +480,9 @@ class MemoryStorage(Storage):
         """A new memory database; with a session string, holding its session (``date`` 0).
         A string Pyrogram would refuse raises a ``DecodeError`` subclass."""
         if self.session_string:
-            self._store = _native.Store.from_session_string(self.session_string)
+            self._store = self._typed(_native.Store.from_session_string(self.session_string))
         else:
-            self._store = _native.Store.memory()
+            self._store = self._typed(_native.Store.memory())
 
     async def delete(self) -> None:
         """Closes the storage; there is nothing else to delete."""

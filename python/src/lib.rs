@@ -1,5 +1,5 @@
-//! The compiled part of the `pyrosession` Python package (issue 20): the crate's storage engines
-//! and session-string codec, for the package's Python layer (`pyrosession/`), which gives them
+//! The compiled part of the `pyrosession` Python package (issue 20): the crate's storage engines,
+//! session-string codec, `inspect` and `convert`, for the package's Python layer (`pyrosession/`), which gives them
 //! Pyrogram's async interface.
 //!
 //! Every call that touches a storage releases the interpreter while SQLite works, so that other
@@ -10,6 +10,7 @@
 mod codec;
 mod errors;
 mod store;
+mod tools;
 
 use pyo3::prelude::*;
 
@@ -28,8 +29,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(codec::decode, m)?)?;
     m.add_function(wrap_pyfunction!(codec::encode, m)?)?;
     m.add_function(wrap_pyfunction!(codec::auth_key_id, m)?)?;
-    m.add_function(wrap_pyfunction!(errors::storage_kinds, m)?)?;
-    m.add_function(wrap_pyfunction!(errors::decode_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::inspect, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::convert, m)?)?;
     m.add_function(wrap_pyfunction!(errors::encode_kinds, m)?)?;
     m.add(
         "DEFAULT_WAIT",

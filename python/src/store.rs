@@ -6,8 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{IntoPyDict as _, PyBytes, PyList, PyString};
 use pyo3::IntoPyObjectExt as _;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
 use pyrosession::storage::Query;
@@ -62,16 +64,111 @@ fn fold_kurigram_type(peer_type: PeerType) -> PeerType {
     }
 }
 
-/// An input peer for the Python layer: `(0, user_id, access_hash)`, `(1, chat_id, 0)` or
-/// `(2, channel_id, access_hash)`.
-type InputPeerTuple = (u8, i64, i64);
-
 /// A storage, shared by the event loop's thread and the threads calls are moved to.
 ///
 /// The lock is held for one call; `None` once the storage is closed or deleted.
 #[pyclass(frozen, module = "pyrosession._native")]
 pub(crate) struct Store {
     inner: Mutex<Option<Storage>>,
+    /// What lookups return their input peers as (`set_input_types`).
+    types: PyOnceLock<InputTypes>,
+}
+
+/// The classes lookups make their input peers from (`raw.types.InputPeerUser`,
+/// `InputPeerChat`, `InputPeerChannel`), and how.
+struct InputTypes {
+    user: Py<PyAny>,
+    chat: Py<PyAny>,
+    channel: Py<PyAny>,
+    /// `object.__new__`, where each class's instance made by it with its keyword attributes
+    /// set is equal to the one its constructor makes, and has no other state (the classes of
+    /// `pyrogram.raw` and the forks' own: `__slots__` that are exactly the keywords, and an
+    /// `__init__` that only sets them): such an instance, made without the keyword call into
+    /// `__init__`, costs a third of the time. `None`: each class is called with keywords.
+    new: Option<Py<PyAny>>,
+}
+
+impl InputTypes {
+    /// One instance of `class` with these attributes (their names interned: made once).
+    fn make<'py>(
+        &self,
+        py: Python<'py>,
+        class: &Py<PyAny>,
+        attrs: &[(&Bound<'py, PyString>, i64)],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let class = class.bind(py);
+        if let Some(new) = &self.new {
+            let object = new.bind(py).call1((class,))?;
+            for (name, value) in attrs {
+                object.setattr(*name, value)?;
+            }
+            return Ok(object);
+        }
+        class.call((), Some(&attrs.into_py_dict(py)?))
+    }
+
+    fn input_peer(&self, py: Python<'_>, p: InputPeer) -> PyResult<Py<PyAny>> {
+        let access_hash_name = intern!(py, "access_hash");
+        let made = match p {
+            InputPeer::User {
+                user_id,
+                access_hash,
+            } => self.make(
+                py,
+                &self.user,
+                &[
+                    (intern!(py, "user_id"), user_id),
+                    (access_hash_name, access_hash),
+                ],
+            ),
+            InputPeer::Chat { chat_id } => {
+                self.make(py, &self.chat, &[(intern!(py, "chat_id"), chat_id)])
+            }
+            InputPeer::Channel {
+                channel_id,
+                access_hash,
+            } => self.make(
+                py,
+                &self.channel,
+                &[
+                    (intern!(py, "channel_id"), channel_id),
+                    (access_hash_name, access_hash),
+                ],
+            ),
+        };
+        made.map(Bound::unbind)
+    }
+}
+
+/// Whether instances of `class` made by `object.__new__` and set `attrs` are the instances
+/// its constructor makes with `attrs` as keywords: `__slots__` exactly the keywords, no
+/// `__dict__`, equal, of the class itself.
+fn plain_slots(
+    py: Python<'_>,
+    new: &Bound<'_, PyAny>,
+    class: &Bound<'_, PyAny>,
+    attrs: &[(&'static str, i64)],
+) -> bool {
+    let check = || -> PyResult<bool> {
+        let slots: Vec<String> = class.getattr("__slots__")?.extract()?;
+        if slots
+            .iter()
+            .map(String::as_str)
+            .ne(attrs.iter().map(|(n, _)| *n))
+        {
+            return Ok(false);
+        }
+        let called = class.call((), Some(&attrs.into_py_dict(py)?))?;
+        let made = new.call1((class,))?;
+        for (name, value) in attrs {
+            made.setattr(*name, value)?;
+        }
+        Ok(!called.hasattr("__dict__")?
+            && made.get_type().is(class)
+            && called.get_type().is(class)
+            && made.eq(&called)?)
+    };
+    check().unwrap_or(false)
 }
 
 /// Why a call did not reach the storage.
@@ -86,6 +183,7 @@ impl Store {
     fn new(storage: Storage) -> Store {
         Store {
             inner: Mutex::new(Some(storage)),
+            types: PyOnceLock::new(),
         }
     }
 
@@ -118,6 +216,37 @@ impl Store {
         }
     }
 
+    /// Runs `f`, a read of one SQLite statement or two, on the storage: from the event loop
+    /// (`block` false) with the interpreter kept, since releasing and taking it back costs more
+    /// than the read itself, and `Busy` if another thread's call holds the storage, so that
+    /// nothing here ever waits while holding the interpreter; from another thread as
+    /// [`Store::with`] does.
+    fn read<T: Send>(
+        &self,
+        py: Python<'_>,
+        block: bool,
+        f: impl FnOnce(&mut Storage) -> Result<T, StorageError> + Send,
+    ) -> PyResult<T> {
+        if block {
+            return self.with(py, block, f);
+        }
+        let mut guard = match self.inner.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return Err(Busy::new_err(())),
+        };
+        let storage = guard.as_mut().ok_or_else(|| errors::closed(py))?;
+        f(storage).map_err(|e| errors::storage(py, e))
+    }
+
+    /// A found peer as the class `set_input_types` gave.
+    fn input_peer(&self, py: Python<'_>, p: InputPeer) -> PyResult<Py<PyAny>> {
+        self.types
+            .get(py)
+            .ok_or_else(|| PyValueError::new_err("set_input_types was not called"))?
+            .input_peer(py, p)
+    }
+
     /// Takes the storage out, waiting for any call under way, to close or delete it.
     fn take(&self, py: Python<'_>) -> Option<Storage> {
         py.detach(|| {
@@ -126,20 +255,6 @@ impl Store {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take()
         })
-    }
-}
-
-fn input_peer(p: InputPeer) -> InputPeerTuple {
-    match p {
-        InputPeer::User {
-            user_id,
-            access_hash,
-        } => (0, user_id, access_hash),
-        InputPeer::Chat { chat_id } => (1, chat_id, 0),
-        InputPeer::Channel {
-            channel_id,
-            access_hash,
-        } => (2, channel_id, access_hash),
     }
 }
 
@@ -271,7 +386,7 @@ impl Store {
 
     /// One session field by name (spec/storage.md §7.1).
     fn field(&self, py: Python<'_>, name: &str, block: bool) -> PyResult<Py<PyAny>> {
-        let fields = self.with(py, block, |s| SessionStore::session(s))?;
+        let fields = self.read(py, block, |s| SessionStore::session(s))?;
         field(py, &fields, name)
     }
 
@@ -298,23 +413,26 @@ impl Store {
     }
 
     /// Caches peers in one transaction, committed before it returns (spec/storage.md §6.4).
-    fn update_peers(&self, py: Python<'_>, peers: Vec<PeerTuple>, block: bool) -> PyResult<()> {
-        let mut peers = peers
-            .into_iter()
-            .map(|peer| {
-                let (id, access_hash, peer_type, username, phone_number) = peer.into_parts();
-                let peer_type: PeerType = peer_type
-                    .parse()
-                    .map_err(|e| PyValueError::new_err(format!("peer {id}: {e}")))?;
-                Ok(Peer {
-                    id,
-                    access_hash,
-                    peer_type,
-                    username,
-                    phone_number,
-                })
-            })
-            .collect::<PyResult<Vec<Peer>>>()?;
+    ///
+    /// Each tuple becomes a `Peer` as it is read, with no copy of the whole batch in between:
+    /// the batch's peers are the only copy that the call adds to the caller's list.
+    fn update_peers(&self, py: Python<'_>, peers: &Bound<'_, PyList>, block: bool) -> PyResult<()> {
+        let mut batch = Vec::with_capacity(peers.len());
+        for item in peers.iter() {
+            let (id, access_hash, peer_type, username, phone_number) =
+                item.extract::<PeerTuple>()?.into_parts();
+            let peer_type: PeerType = peer_type
+                .parse()
+                .map_err(|e| PyValueError::new_err(format!("peer {id}: {e}")))?;
+            batch.push(Peer {
+                id,
+                access_hash,
+                peer_type,
+                username,
+                phone_number,
+            });
+        }
+        let mut peers = batch;
         self.with(py, block, move |s| {
             if s.dialect() != Dialect::Kurigram(7) {
                 for peer in &mut peers {
@@ -325,14 +443,50 @@ impl Store {
         })
     }
 
-    /// The input peer for an id (spec/storage.md §6.5).
-    fn get_peer_by_id(
+    /// Sets the classes lookups return their input peers as: `raw.types.InputPeerUser`,
+    /// `InputPeerChat` and `InputPeerChannel` of the client's library (or any classes taking
+    /// those keywords). Once, before the first lookup.
+    fn set_input_types(
         &self,
         py: Python<'_>,
-        peer_id: i64,
-        block: bool,
-    ) -> PyResult<InputPeerTuple> {
-        self.with(py, block, |s| s.get_peer_by_id(peer_id).map(input_peer))
+        user: Bound<'_, PyAny>,
+        chat: Bound<'_, PyAny>,
+        channel: Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let object_new = py.get_type::<pyo3::types::PyAny>().getattr("__new__")?;
+        let fast = plain_slots(
+            py,
+            &object_new,
+            &user,
+            &[("user_id", 1), ("access_hash", 2)],
+        ) && plain_slots(py, &object_new, &chat, &[("chat_id", 1)])
+            && plain_slots(
+                py,
+                &object_new,
+                &channel,
+                &[("channel_id", 1), ("access_hash", 2)],
+            );
+        let types = InputTypes {
+            user: user.unbind(),
+            chat: chat.unbind(),
+            channel: channel.unbind(),
+            new: fast.then(|| object_new.unbind()),
+        };
+        self.types
+            .set(py, types)
+            .map_err(|_| PyValueError::new_err("the input peer types are set already"))
+    }
+
+    /// Whether lookups make their input peers without calling the classes (`set_input_types`).
+    #[getter]
+    fn input_types_plain(&self, py: Python<'_>) -> bool {
+        self.types.get(py).is_some_and(|t| t.new.is_some())
+    }
+
+    /// The input peer for an id (spec/storage.md §6.5).
+    fn get_peer_by_id(&self, py: Python<'_>, peer_id: i64, block: bool) -> PyResult<Py<PyAny>> {
+        let found = self.read(py, block, |s| s.get_peer_by_id(peer_id))?;
+        self.input_peer(py, found)
     }
 
     /// The input peer for a text given as an id, as SQLite compares it with `peers.id` (Pyrogram's
@@ -343,7 +497,7 @@ impl Store {
         py: Python<'_>,
         text: &str,
         block: bool,
-    ) -> PyResult<Option<InputPeerTuple>> {
+    ) -> PyResult<Option<Py<PyAny>>> {
         let Some(id) = Query::parse(text).id() else {
             return Ok(None);
         };
@@ -356,10 +510,9 @@ impl Store {
         py: Python<'_>,
         username: &str,
         block: bool,
-    ) -> PyResult<InputPeerTuple> {
-        self.with(py, block, |s| {
-            s.get_peer_by_username(username).map(input_peer)
-        })
+    ) -> PyResult<Py<PyAny>> {
+        let found = self.read(py, block, |s| s.get_peer_by_username(username))?;
+        self.input_peer(py, found)
     }
 
     /// The input peer for a phone number (spec/storage.md §6.5).
@@ -368,10 +521,9 @@ impl Store {
         py: Python<'_>,
         phone_number: &str,
         block: bool,
-    ) -> PyResult<InputPeerTuple> {
-        self.with(py, block, |s| {
-            s.get_peer_by_phone_number(phone_number).map(input_peer)
-        })
+    ) -> PyResult<Py<PyAny>> {
+        let found = self.read(py, block, |s| s.get_peer_by_phone_number(phone_number))?;
+        self.input_peer(py, found)
     }
 
     /// Shifts this storage's now (what `save` writes and username expiry compares with, and the
@@ -390,7 +542,7 @@ impl Store {
 
     /// The session as a `v2` session string (spec/storage.md §7.2).
     fn export_session_string(&self, py: Python<'_>, block: bool) -> PyResult<Py<PyString>> {
-        let string = Zeroizing::new(self.with(py, block, |s| s.export_session_string())?);
+        let string = Zeroizing::new(self.read(py, block, |s| s.export_session_string())?);
         Ok(PyString::new(py, &string).unbind())
     }
 

@@ -16,9 +16,18 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+import pytest
+
 import pyrosession
 
 from conftest import python_env
+
+try:
+    from pyrogram import storage as pyrogram_storage
+except ImportError:  # the tests with Pyrogram's own storage are skipped
+    pyrogram_storage = None
+
+needs_pyrogram = pytest.mark.skipif(pyrogram_storage is None, reason="pyrogram is not installed")
 
 HOLDER = """
 import asyncio, sys, pyrosession
@@ -93,6 +102,174 @@ def test_second_process_gets_in_use_within_its_wait_and_nothing_is_damaged(tmp_p
             await storage.close()
 
     assert asyncio.run(reopen()).user_id == 1
+
+
+# A process using Pyrogram 2.0.106's own FileStorage: it opens the file and caches a peer
+# (Pyrogram's update_peers leaves its write transaction open until save()); with "commit", it
+# saves at once, so that it holds no lock while it waits. On a line from its parent it caches
+# another peer and saves, and reports how that went.
+PYROGRAM_HOLDER = """
+import asyncio, sqlite3, sys
+from pathlib import Path
+from pyrogram.storage import FileStorage
+async def main():
+    s = FileStorage(sys.argv[1], Path(sys.argv[2]))
+    await s.open()
+    await s.update_peers([(2, 22, "user", "pyro", None)])
+    if sys.argv[3] == "commit":
+        await s.save()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    try:
+        await s.update_peers([(3, 33, "user", "later", None)])
+        await s.save()
+        print("saved", flush=True)
+    except sqlite3.OperationalError as e:
+        print(f"OperationalError: {e}", flush=True)
+    await s.close()
+    print("closed", flush=True)
+asyncio.run(main())
+"""
+
+
+def pyrogram_holder(tmp_path: Path, mode: str) -> "subprocess.Popen[str]":
+    holder = subprocess.Popen(
+        [sys.executable, "-c", PYROGRAM_HOLDER, "shared", str(tmp_path), mode],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=python_env(),
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "ready\n"
+    return holder
+
+
+def peers_in(path: Path) -> Dict[int, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT id, username FROM peers").fetchall())
+    finally:
+        conn.close()
+
+
+@needs_pyrogram
+def test_pyrogram_holding_a_write_makes_ours_raise_in_use_and_damages_nothing(tmp_path: Path) -> None:
+    """Pyrogram's process holds a write transaction (update_peers not yet saved): the
+    package's open raises InUseError naming the file once its wait has passed; Pyrogram's
+    process then commits as if nothing had happened, and the file is whole."""
+    path = tmp_path / "shared.session"
+    holder = pyrogram_holder(tmp_path, "open")
+    try:
+        assert holder.stdin is not None and holder.stdout is not None
+
+        async def ours() -> Tuple[BaseException, float]:
+            storage = pyrosession.FileStorage("shared", tmp_path, wait=0.5)
+            start = time.perf_counter()
+            try:
+                await storage.open()
+            except pyrosession.PyrosessionError as e:
+                return e, time.perf_counter() - start
+            await storage.close()
+            raise AssertionError("opened a file whose write Pyrogram's process holds")
+
+        error, waited = asyncio.run(ours())
+        assert isinstance(error, pyrosession.InUseError), repr(error)
+        assert error.kind == "in_use" and error.path == path
+        assert "database is locked" not in str(error)
+        assert 0.5 <= waited < 2.5, f"gave up after {waited:.2f} s, for a wait of 0.5 s"
+
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline() == "saved\n"
+        assert holder.stdout.readline() == "closed\n"
+        assert holder.wait(10) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    assert integrity(path) == "ok"
+    assert peers_in(path) == {2: "pyro", 3: "later"}
+
+
+@needs_pyrogram
+def test_ours_holding_the_file_makes_pyrogram_s_own_sqlite3_say_locked(tmp_path: Path) -> None:
+    """The package's storage claims the file for its life: Pyrogram's FileStorage in another
+    process cannot open it (its own sqlite3 raises "database is locked" after its 1 s timeout)
+    and writes nothing; once ours is closed, Pyrogram opens the file and finds what ours
+    stored."""
+    path = tmp_path / "shared.session"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, "shared", str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=python_env(),
+    )
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline() == "ready\n"
+        before = path.read_bytes()
+
+        async def pyrogram_open() -> BaseException:
+            storage = pyrogram_storage.FileStorage("shared", tmp_path)
+            try:
+                await storage.open()
+            except sqlite3.OperationalError as e:
+                storage.conn.close()
+                return e
+            await storage.close()
+            raise AssertionError("Pyrogram opened a file the package holds")
+
+        error = asyncio.run(pyrogram_open())
+        assert str(error) == "database is locked"
+        assert path.read_bytes() == before
+
+        holder.stdin.close()
+        assert holder.stdout.readline() == "closed\n"
+        assert holder.wait(10) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    assert integrity(path) == "ok"
+
+    async def pyrogram_reads() -> Any:
+        storage = pyrogram_storage.FileStorage("shared", tmp_path)
+        await storage.open()
+        try:
+            return await storage.get_peer_by_username("held")
+        finally:
+            await storage.close()
+
+    assert asyncio.run(pyrogram_reads()).user_id == 1
+
+
+@needs_pyrogram
+def test_pyrogram_idle_lets_ours_claim_the_file_and_then_its_writes_fail(tmp_path: Path) -> None:
+    """What cannot be guaranteed: a Pyrogram process that has the file open but holds no
+    transaction (its peers saved) does not keep ours out. Ours opens and claims the file; the
+    Pyrogram process's next write fails in its own sqlite3 with "database is locked", and
+    nothing is damaged: the file keeps what each side committed."""
+    path = tmp_path / "shared.session"
+    holder = pyrogram_holder(tmp_path, "commit")
+    try:
+        assert holder.stdin is not None and holder.stdout is not None
+
+        async def ours_then_pyrogram() -> str:
+            storage = pyrosession.FileStorage("shared", tmp_path, wait=0.5)
+            await storage.open()
+            try:
+                await storage.update_peers([(4, 44, "user", "ours", None)])
+                holder.stdin.write("go\n")
+                holder.stdin.flush()
+                return holder.stdout.readline()
+            finally:
+                await storage.close()
+
+        assert asyncio.run(ours_then_pyrogram()) == "OperationalError: database is locked\n"
+        assert holder.stdout.readline() == "closed\n"
+        assert holder.wait(10) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    assert integrity(path) == "ok"
+    assert peers_in(path) == {2: "pyro", 4: "ours"}
 
 
 WRITER = """

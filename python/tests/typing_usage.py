@@ -31,6 +31,20 @@ async def use() -> None:
     print(warnings, again, decoded.session.auth_key_id)
     memory = pyrosession.MemoryStorage("m", string)
     await memory.open()
+    report: str = pyrosession.inspect(Path("acct.session"), reveal_key=False)
+    fields = pyrosession.inspect_json(string, strict=True)
+    print(report, fields["format"])
+    try:
+        converted: pyrosession.Converted = pyrosession.convert(
+            string, "telethon-file", Path("t.session"), force=True, telethon_version=7
+        )
+        written: Optional[Path] = converted.file
+        notes: tuple[str, ...] = converted.notes
+        print(written, notes, converted.peers)
+    except pyrosession.MissingValuesError as e:
+        print(e.kind, e.path)
+    except pyrosession.ConvertError as e:
+        print(e.message)
 
 
 asyncio.run(use())

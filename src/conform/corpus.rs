@@ -2,6 +2,7 @@
 //! (`spec/vectors/pyrogram_corpus.json`), and how a codec's answers compare with it
 //! (spec/conformance.md §8.4).
 
+use super::driver::CallJson as _;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -121,8 +122,7 @@ impl CorpusReport {
     }
 
     /// The report's `corpus` member (spec/conformance.md §8.5).
-    #[must_use]
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         json!({
             "reference": REFERENCE,
             "inputs": self.inputs,
@@ -248,7 +248,7 @@ pub(crate) fn run(driver: &mut dyn Driver) -> Result<CorpusReport, DriverError> 
     for entry in &entries {
         let kind = entry["kind"].as_str().unwrap_or("?");
         let input = entry["input"].as_str().unwrap_or("");
-        let answer = driver.call("decode_string", json!({ "session_string": input }))?;
+        let answer = driver.call_json("decode_string", json!({ "session_string": input }))?;
         let verdict = judge(&entry["pyrogram"], &answer);
         if by_kind.last().is_none_or(|k| k.kind != kind) {
             by_kind.push(KindTally {

@@ -109,10 +109,14 @@ impl std::error::Error for DriverError {
 }
 
 /// One implementation behind the protocol: an operation and its arguments in, its result or the
-/// implementation's failure out.
+/// implementation's failure out. Arguments and results are JSON texts, as the protocol's lines
+/// carry them (spec/conformance.md §3): the arguments an object, the result any value.
 pub trait Driver {
     /// Performs one operation (spec/conformance.md §3).
-    fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError>;
+    ///
+    /// # Errors
+    /// The driver cannot answer (it is gone, broke the protocol, or took too long).
+    fn call(&mut self, op: &str, args: &str) -> Result<Result<String, Failure>, DriverError>;
 
     /// How long the runner waits for one answer, which also bounds each of its own checks of
     /// the files of a scenario (spec/conformance.md §2.4); `None` (the default) for
@@ -400,7 +404,15 @@ impl Driver for ExternalDriver {
         Some(self.timeout)
     }
 
-    fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
+    fn call(&mut self, op: &str, args: &str) -> Result<Result<String, Failure>, DriverError> {
+        let args: Value = serde_json::from_str(args)
+            .map_err(|e| DriverError::Protocol(format!("arguments of {op} are not JSON: {e}")))?;
+        self.call_value(op, args).map(|r| r.map(|v| v.to_string()))
+    }
+}
+
+impl ExternalDriver {
+    fn call_value(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
         let id = self.next_id;
         self.next_id += 1;
         let mut request = match args {
@@ -525,6 +537,24 @@ pub(crate) fn parse_response(
         kind: kind.to_owned(),
         message: error["message"].as_str().unwrap_or("").to_owned(),
     }))
+}
+
+/// The runner's side of [`Driver::call`]: arguments built as JSON values, the result read as
+/// one. A result that is not JSON is the driver's protocol error.
+pub(crate) trait CallJson {
+    /// [`Driver::call`] with values.
+    fn call_json(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError>;
+}
+
+impl<D: Driver + ?Sized> CallJson for D {
+    fn call_json(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
+        match self.call(op, &args.to_string())? {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Ok)
+                .map_err(|e| DriverError::Protocol(format!("the result of {op} is not JSON: {e}"))),
+            Err(f) => Ok(Err(f)),
+        }
+    }
 }
 
 #[cfg(test)]

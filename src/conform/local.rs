@@ -194,15 +194,12 @@ fn session_from_json(v: &Value) -> Result<Result<crate::Session, Failure>, Drive
         return missing("auth_key", "is not set");
     };
     let (Ok(dc_id), Ok(api_id), Ok(user_id)) = (
-        u8::try_from(dc_id),
-        u32::try_from(api_id),
-        u64::try_from(user_id),
+        crate::storage::range::dc_id(dc_id),
+        crate::storage::range::api_id(api_id),
+        crate::storage::range::user_id(user_id),
     ) else {
         return missing("dc_id, api_id or user_id", "is out of range");
     };
-    if user_id > crate::Session::MAX_USER_ID {
-        return missing("user_id", "is out of range");
-    }
     let bytes: Option<Vec<u8>> = (0..hex.len())
         .step_by(2)
         .map(|i| {
@@ -314,9 +311,21 @@ impl LocalDriver {
 }
 
 impl Driver for LocalDriver {
+    fn call(&mut self, op: &str, args: &str) -> Result<Result<String, Failure>, DriverError> {
+        let args: Value = serde_json::from_str(args)
+            .map_err(|e| DriverError::Protocol(format!("arguments of {op} are not JSON: {e}")))?;
+        self.call_value(op, &args).map(|r| r.map(|v| v.to_string()))
+    }
+}
+
+impl LocalDriver {
     // One arm per protocol operation: the protocol reads best as one table.
     #[allow(clippy::too_many_lines)]
-    fn call(&mut self, op: &str, args: Value) -> Result<Result<Value, Failure>, DriverError> {
+    fn call_value(
+        &mut self,
+        op: &str,
+        args: &Value,
+    ) -> Result<Result<Value, Failure>, DriverError> {
         let done =
             |r: Result<(), StorageError>| r.map(|()| Value::Null).map_err(|e| failure(&e, ""));
         Ok(match op {
@@ -325,8 +334,8 @@ impl Driver for LocalDriver {
                 "protocol": 2,
                 "profiles": ["storage", "string_codec", "file_read", "file_write"],
             })),
-            "decode_string" => decode_string(str_arg(&args, "session_string")?),
-            "encode_string" => session_from_json(arg(&args, "session")?)?.and_then(|s| {
+            "decode_string" => decode_string(str_arg(args, "session_string")?),
+            "encode_string" => session_from_json(arg(args, "session")?)?.and_then(|s| {
                 crate::string::encode(&s, crate::string::Format::V2)
                     .map(Value::String)
                     .map_err(|e| Failure {
@@ -335,15 +344,15 @@ impl Driver for LocalDriver {
                     })
             }),
             "read_file" => {
-                let path = str_arg(&args, "path")?;
+                let path = str_arg(args, "path")?;
                 Storage::open_file_read_only(path)
                     .and_then(|s| s.session())
                     .map(|f| fields_to_json(&f, true))
                     .map_err(|e| failure(&e, "invalid_file"))
             }
             "write_file" => {
-                let path = str_arg(&args, "path")?.to_owned();
-                match session_from_json(arg(&args, "session")?)? {
+                let path = str_arg(args, "path")?.to_owned();
+                match session_from_json(arg(args, "session")?)? {
                     Ok(session) => Storage::create_file_from_session(&path, &session)
                         .map(|()| Value::Null)
                         .map_err(|e| failure(&e, "invalid_file")),
@@ -351,14 +360,14 @@ impl Driver for LocalDriver {
                 }
             }
             "open_file" => {
-                let path = str_arg(&args, "path")?.to_owned();
+                let path = str_arg(args, "path")?.to_owned();
                 let storage = Storage::open_file(&path);
                 self.opened(storage)
             }
             "open_named" => {
                 let (name, workdir) = (
-                    str_arg(&args, "name")?.to_owned(),
-                    str_arg(&args, "workdir")?.to_owned(),
+                    str_arg(args, "name")?.to_owned(),
+                    str_arg(args, "workdir")?.to_owned(),
                 );
                 let storage = Storage::open(&name, Path::new(&workdir));
                 self.opened(storage)
@@ -368,7 +377,7 @@ impl Driver for LocalDriver {
                 self.opened(storage)
             }
             "open_string" => {
-                let storage = Storage::from_session_string(str_arg(&args, "session_string")?);
+                let storage = Storage::from_session_string(str_arg(args, "session_string")?);
                 self.opened(storage)
             }
             "get"
@@ -379,10 +388,10 @@ impl Driver for LocalDriver {
             | "get_peer_by_phone_number"
             | "export"
             | "save" => {
-                return store_call(self.handle(&args)?, op, &args);
+                return store_call(self.handle(args)?, op, args);
             }
             "close" | "delete" => {
-                let h = arg(&args, "handle")?
+                let h = arg(args, "handle")?
                     .as_u64()
                     .ok_or_else(|| bad("handle must be a number"))?;
                 let s = self
@@ -392,7 +401,7 @@ impl Driver for LocalDriver {
                 done(if op == "close" { s.close() } else { s.delete() })
             }
             "advance_clock" => {
-                let seconds = arg(&args, "seconds")?
+                let seconds = arg(args, "seconds")?
                     .as_i64()
                     .ok_or_else(|| bad("seconds must be an integer"))?;
                 self.clock.0.advance(seconds);

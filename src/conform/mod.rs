@@ -19,6 +19,7 @@ mod local;
 mod profiles;
 mod scenarios;
 
+use driver::CallJson as _;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -218,11 +219,17 @@ impl Report {
         out
     }
 
-    /// The report as JSON (spec/conformance.md §8.5): `report_version`, `implementation`,
-    /// `profiles`, `ok`, `counts`, `scenarios` with `id`, `profile`, `section`, `summary`,
-    /// `result` and `detail`, and `corpus` (`null` unless `codec.corpus` ran).
+    /// The report as JSON, one object on one line (spec/conformance.md §8.5): `report_version`,
+    /// `implementation`, `profiles`, `ok`, `counts`, `scenarios` with `id`, `profile`,
+    /// `section`, `summary`, `result` and `detail`, and `corpus` (`null` unless `codec.corpus`
+    /// ran).
     #[must_use]
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// [`Report::to_json`]'s object, for the command's JSON output to add its `schema` to.
+    pub(crate) fn to_value(&self) -> Value {
         let mut counts = serde_json::Map::new();
         for name in [
             "pass",
@@ -253,7 +260,7 @@ impl Report {
                 "result": o.json_name(),
                 "detail": o.detail(),
             })).collect::<Vec<_>>(),
-            "corpus": self.corpus.as_ref().map(CorpusReport::to_json),
+            "corpus": self.corpus.as_ref().map(CorpusReport::to_value),
         })
     }
 }
@@ -279,7 +286,7 @@ impl Hello {
 /// not an array of known profile names is a protocol error.
 pub fn hello(driver: &mut dyn Driver) -> Result<Hello, DriverError> {
     let hello = driver
-        .call("hello", json!({}))?
+        .call_json("hello", json!({}))?
         .map_err(|f| DriverError::Protocol(format!("hello failed: {f}")))?;
     let implementation = hello["implementation"]
         .as_str()

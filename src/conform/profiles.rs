@@ -1,6 +1,7 @@
 //! The profiles and the scenarios of the parts an implementation may do alone: the string
 //! codec, reading session files and writing them (spec/conformance.md §8).
 
+use super::driver::CallJson as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -91,7 +92,7 @@ fn set_all_session() -> crate::Session {
 fn encode_refused(ctx: &mut Ctx<'_>, what: &str, session: &Value) -> Result<(), Fail> {
     match ctx
         .driver()
-        .call("encode_string", json!({ "session": session }))?
+        .call_json("encode_string", json!({ "session": session }))?
     {
         Err(f) if f.kind == "missing_field" => Ok(()),
         Err(f) => differs(format!(
@@ -199,7 +200,9 @@ fn read_gives(ctx: &mut Ctx<'_>, path: &Path, wanted: &Value) -> Result<(), Fail
 /// `read_file` fails with `invalid_file` and leaves the file's bytes as they were.
 fn read_refused(ctx: &mut Ctx<'_>, path: &Path) -> Result<(), Fail> {
     let before = bytes(ctx, path)?;
-    let seen = ctx.driver().call("read_file", json!({ "path": path }))?;
+    let seen = ctx
+        .driver()
+        .call_json("read_file", json!({ "path": path }))?;
     unchanged(ctx, path, before.as_ref(), "reading it failed")?;
     match seen {
         Err(f) if f.kind == "invalid_file" => Ok(()),
@@ -467,7 +470,7 @@ profile_scenarios! { WRITE, Profile::FileWrite;
     "write.keeps_existing", "conversions §5.5", "writing where a file exists fails and leaves it alone", |ctx| {
         let path = crate_file(ctx, "x.session", "")?;
         let before = bytes(ctx, &path)?;
-        let seen = ctx.driver().call("write_file", json!({ "path": path, "session": set_all_fields() }))?;
+        let seen = ctx.driver().call_json("write_file", json!({ "path": path, "session": set_all_fields() }))?;
         unchanged(ctx, &path, before.as_ref(), "it existed")?;
         match seen {
             Err(_) => Ok(()),
@@ -478,7 +481,7 @@ profile_scenarios! { WRITE, Profile::FileWrite;
         let mut no_user = set_all_fields();
         no_user["user_id"] = Value::Null;
         let path = ctx.path("n.session");
-        let seen = ctx.driver().call("write_file", json!({ "path": path, "session": no_user }))?;
+        let seen = ctx.driver().call_json("write_file", json!({ "path": path, "session": no_user }))?;
         let left = std::fs::symlink_metadata(&path).is_ok();
         match seen {
             Err(f) if f.kind == "missing_field" && !left => Ok(()),

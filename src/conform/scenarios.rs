@@ -1,6 +1,7 @@
 //! The scenarios: every behaviour `spec/` states for the engines and the string format, each
 //! tagged with the section it checks (spec/conformance.md §4).
 
+use super::driver::CallJson as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -110,7 +111,7 @@ impl<'a> Ctx<'a> {
         if self.clock_offset != 0 {
             let back = -self.clock_offset;
             self.driver
-                .call("advance_clock", json!({ "seconds": back }))?
+                .call_json("advance_clock", json!({ "seconds": back }))?
                 .map_err(|f| DriverError::Protocol(f.to_string()))?;
             self.clock_offset = 0;
         }
@@ -133,14 +134,14 @@ impl<'a> Ctx<'a> {
     }
 
     pub(super) fn ok(&mut self, op: &str, args: Value) -> Result<Value, Fail> {
-        match self.driver.call(op, args)? {
+        match self.driver.call_json(op, args)? {
             Ok(v) => Ok(v),
             Err(f) => differs(format!("{op} failed: {f}")),
         }
     }
 
     fn fails(&mut self, op: &str, args: Value) -> Result<Failure, Fail> {
-        match self.driver.call(op, args)? {
+        match self.driver.call_json(op, args)? {
             Ok(v) => differs(format!("{op} succeeded with {v}, expected a failure")),
             Err(f) => Ok(f),
         }
@@ -189,11 +190,11 @@ impl<'a> Ctx<'a> {
     fn by_id(&mut self, h: u64, id: i64) -> Result<Result<Value, Failure>, Fail> {
         Ok(self
             .driver
-            .call("get_peer_by_id", json!({ "handle": h, "peer_id": id }))?)
+            .call_json("get_peer_by_id", json!({ "handle": h, "peer_id": id }))?)
     }
 
     fn by_username(&mut self, h: u64, u: &str) -> Result<Result<Value, Failure>, Fail> {
-        Ok(self.driver.call(
+        Ok(self.driver.call_json(
             "get_peer_by_username",
             json!({ "handle": h, "username": u }),
         )?)
@@ -566,7 +567,7 @@ scenarios! {
         expect_peer("get_peer_by_id", seen, &json!({"kind": "user", "user_id": 777, "access_hash": 2}))?;
         let seen = ctx.by_username(h, "alice")?;
         expect_failure("get_peer_by_username(alice)", seen, "not_found")?;
-        let seen = ctx.driver.call("get_peer_by_phone_number", json!({ "handle": h, "phone_number": "1555" }))?;
+        let seen = ctx.driver.call_json("get_peer_by_phone_number", json!({ "handle": h, "phone_number": "1555" }))?;
         expect_failure("get_peer_by_phone_number(1555)", seen, "not_found")
     };
     "peers.username_exact", "storage §6.5", "username lookups are exact and case-sensitive", |ctx| {
@@ -607,9 +608,9 @@ scenarios! {
     "peers.phone_exact", "storage §6.5", "phone lookups are exact", |ctx| {
         let h = ctx.open("open_memory", json!({}))?;
         ctx.peers(h, sample_peers())?;
-        let seen = ctx.driver.call("get_peer_by_phone_number", json!({ "handle": h, "phone_number": "15550001" }))?;
+        let seen = ctx.driver.call_json("get_peer_by_phone_number", json!({ "handle": h, "phone_number": "15550001" }))?;
         expect_peer("15550001", seen, &json!({"kind": "user", "user_id": 777, "access_hash": -5}))?;
-        let seen = ctx.driver.call("get_peer_by_phone_number", json!({ "handle": h, "phone_number": "+15550001" }))?;
+        let seen = ctx.driver.call_json("get_peer_by_phone_number", json!({ "handle": h, "phone_number": "+15550001" }))?;
         expect_failure("+15550001", seen, "not_found")
     };
     "peers.not_found", "storage §6.5", "every lookup in an empty cache is not_found", |ctx| {
@@ -618,12 +619,12 @@ scenarios! {
         expect_failure("get_peer_by_id", seen, "not_found")?;
         let seen = ctx.by_username(h, "nobody")?;
         expect_failure("get_peer_by_username", seen, "not_found")?;
-        let seen = ctx.driver.call("get_peer_by_phone_number", json!({ "handle": h, "phone_number": "1" }))?;
+        let seen = ctx.driver.call_json("get_peer_by_phone_number", json!({ "handle": h, "phone_number": "1" }))?;
         expect_failure("get_peer_by_phone_number", seen, "not_found")
     };
     "peers.unknown_type", "storage §6.1", "a peer of an unknown type is an invalid_peer error, when cached or when looked up", |ctx| {
         let h = ctx.open("open_memory", json!({}))?;
-        match ctx.driver.call("update_peers", json!({ "handle": h, "peers": [[5, 1, "wizard", null, null]] }))? {
+        match ctx.driver.call_json("update_peers", json!({ "handle": h, "peers": [[5, 1, "wizard", null, null]] }))? {
             Err(f) if f.kind == "invalid_peer" => Ok(()),
             Err(f) => differs(format!("update_peers failed with {f}, expected invalid_peer")),
             Ok(_) => {

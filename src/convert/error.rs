@@ -548,12 +548,14 @@ mod tests {
         );
     }
 
-    /// Every kind of the storage, the conversions and the string codec has its own code, in
-    /// snake case: a program that reads `code` tells them apart (spec/storage.md §9). One value
-    /// per kind below: a new kind without one fails to compile in `code()`, and belongs here.
-    #[test]
+    /// One value of every kind of the storage, the conversions and the string codec: a new kind
+    /// without one fails to compile in `code()`, and belongs here.
     #[allow(clippy::too_many_lines)]
-    fn codes_are_unique_and_snake_case() {
+    fn every_kind() -> (
+        Vec<StorageErrorKind>,
+        Vec<ConvertErrorKind>,
+        Vec<crate::string::DecodeErrorKind>,
+    ) {
         use crate::storage::{Dialect, NotFound, ReadOnlyCause, SideFileProblem};
         use crate::string::DecodeErrorKind as D;
         use ConvertErrorKind as C;
@@ -733,6 +735,69 @@ mod tests {
                 found: 0,
             },
         ];
+        (storage, convert, string.to_vec())
+    }
+
+    /// The codes a spec's table lists: in the first cell of each row of the section from `from`
+    /// to `to`, each `` (`code`) `` after a kind's name.
+    fn spec_codes(file: &str, from: &str, to: &str) -> std::collections::BTreeSet<String> {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+            .expect("the spec");
+        let start = text.find(from).expect("the section");
+        let end = start + text[start..].find(to).expect("the next section");
+        let mut codes = std::collections::BTreeSet::new();
+        for row in text[start..end].lines().filter(|l| l.starts_with("| `")) {
+            let mut cell = row.split('|').nth(1).unwrap_or_default();
+            while let Some(i) = cell.find("(`") {
+                let rest = &cell[i + 2..];
+                let j = rest.find("`)").expect("a code ends with `)");
+                codes.insert(rest[..j].to_owned());
+                cell = &rest[j..];
+            }
+        }
+        codes
+    }
+
+    /// The codes spec/storage.md §9, spec/conversions.md §9 and spec/session-string.md §7.1 list
+    /// are the codes of the kinds, both ways: each kind's code is listed in its enum's table, and
+    /// each listed code is some kind's (the command's JSON output gives them as `kind`,
+    /// spec/json-output.md §4).
+    #[test]
+    fn the_specs_list_the_codes_of_the_kinds_both_ways() {
+        let (storage, convert, string) = every_kind();
+        let codes = |c: Vec<&'static str>| -> std::collections::BTreeSet<String> {
+            c.into_iter().map(str::to_owned).collect()
+        };
+        assert_eq!(
+            spec_codes("spec/storage.md", "\n## 9. Errors", "\n## 10."),
+            codes(storage.iter().map(StorageErrorKind::code).collect()),
+            "spec/storage.md §9 (left) and StorageErrorKind::code (right)"
+        );
+        assert_eq!(
+            spec_codes("spec/conversions.md", "\n## 9. Errors", "\n## 10."),
+            codes(convert.iter().map(ConvertErrorKind::code).collect()),
+            "spec/conversions.md §9 (left) and ConvertErrorKind::code (right)"
+        );
+        assert_eq!(
+            spec_codes("spec/session-string.md", "\n### 7.1 ", "\n### 7.2 "),
+            codes(
+                string
+                    .iter()
+                    .map(crate::string::DecodeErrorKind::code)
+                    .collect()
+            ),
+            "spec/session-string.md §7.1 (left) and DecodeErrorKind::code (right)"
+        );
+    }
+
+    /// Every kind of the storage, the conversions and the string codec has its own code, in
+    /// snake case: a program that reads `code` tells them apart (spec/storage.md §9).
+    #[test]
+    fn codes_are_unique_and_snake_case() {
+        use crate::string::DecodeErrorKind as D;
+        use ConvertErrorKind as C;
+        use StorageErrorKind as S;
+        let (storage, convert, string) = every_kind();
         let codes: Vec<&str> = storage
             .iter()
             .map(StorageErrorKind::code)

@@ -1,6 +1,7 @@
 //! The hub to and from Pyrogram's own formats, the strings and files of the earlier issues
 //! (spec/conversions.md §5.1, §5.2).
 
+use crate::storage::range;
 use std::path::Path;
 
 use super::{
@@ -44,19 +45,19 @@ pub(super) fn read_storage(storage: &Storage) -> Result<Account, ConvertError> {
     let f = storage.session()?;
     let (stored, unreadable) = storage.readable_peers()?;
     let update_state = storage.update_state_rows()?;
-    let dc_id = u8::try_from(f.dc_id)
-        .map_err(|_| invalid("dc_id", format!("is {}, expected 0 to 255", f.dc_id)))?;
+    let dc_id = range::dc_id(f.dc_id)
+        .map_err(|v| invalid("dc_id", format!("is {v}, expected 0 to 255")))?;
     let api_id = f
         .api_id
         .map(|a| {
-            u32::try_from(a).map_err(|_| invalid("api_id", format!("is {a}, expected 0 to 2^32-1")))
+            range::api_id(a).map_err(|v| invalid("api_id", format!("is {v}, expected 0 to 2^32-1")))
         })
         .transpose()?;
     let user_id = f
         .user_id
         .map(|u| {
-            u64::try_from(u)
-                .map_err(|_| invalid("user_id", format!("is {u}, expected a positive id")))
+            range::user_id(u)
+                .map_err(|v| invalid("user_id", format!("is {v}, expected a positive id")))
         })
         .transpose()?;
     let auth_key = f.auth_key.ok_or(ConvertErrorKind::NoAuthKey {

@@ -4,7 +4,9 @@
 //! The mapping from the library's errors to codes lives here, over their kinds
 //! ([`StorageErrorKind`], [`ConvertErrorKind`], and [`DecodeError`]): the codes
 //! are the command's JSON interface (layer 5), which the storage and conversion layers below
-//! must not name.
+//! must not name. A JSON error object also names the kind of the library's error it comes
+//! from, by the kind's own `code()` ([`Failure`]): the code is the category a script branches
+//! on, the kind the exact failure.
 
 use crate::convert::{ConvertError, ConvertErrorKind};
 use crate::storage::{StorageError, StorageErrorKind};
@@ -205,6 +207,67 @@ impl ErrorCode {
     #[must_use]
     pub fn of_decode(_: &DecodeError) -> ErrorCode {
         ErrorCode::InvalidString
+    }
+}
+
+/// What a JSON error object says of a failure besides its message (spec/json-output.md §4):
+/// `code`, the category a script branches on, and `kind`, the library error's own kind where
+/// the failure is one ([`StorageErrorKind::code`], [`ConvertErrorKind::code`],
+/// [`DecodeErrorKind::code`](crate::string::DecodeErrorKind::code)); a failure the command
+/// finds itself (a usage error, a driver that fails) has no kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Failure {
+    code: ErrorCode,
+    kind: Option<&'static str>,
+}
+
+impl Failure {
+    /// The category: the object's `code`.
+    #[must_use]
+    pub const fn code(self) -> ErrorCode {
+        self.code
+    }
+
+    /// The library error's kind: the object's `kind`, `None` (JSON's `null`) for a failure the
+    /// command finds itself.
+    #[must_use]
+    pub const fn kind(self) -> Option<&'static str> {
+        self.kind
+    }
+}
+
+impl From<ErrorCode> for Failure {
+    /// A failure the command finds itself: a code and no kind.
+    fn from(code: ErrorCode) -> Self {
+        Failure { code, kind: None }
+    }
+}
+
+impl From<&StorageError> for Failure {
+    fn from(e: &StorageError) -> Self {
+        Failure {
+            code: ErrorCode::of_storage(e),
+            kind: Some(e.kind().code()),
+        }
+    }
+}
+
+impl From<&ConvertError> for Failure {
+    /// The kind's code; for a storage's error it wraps, the storage kind's.
+    fn from(e: &ConvertError) -> Self {
+        Failure {
+            code: ErrorCode::of_convert(e),
+            kind: Some(e.kind().code()),
+        }
+    }
+}
+
+impl From<&DecodeError> for Failure {
+    fn from(e: &DecodeError) -> Self {
+        Failure {
+            code: ErrorCode::of_decode(e),
+            kind: Some(e.kind().code()),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The report on a session file of Pyrogram or one of its forks (spec/storage.md).
 
+use crate::storage::range;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -31,18 +32,18 @@ pub struct FileReport {
 fn export_warnings(f: &SessionFields) -> Vec<String> {
     let mut out = Vec::new();
     let why = "no session string can hold it, so export fails";
-    if u8::try_from(f.dc_id).is_err() {
+    if range::dc_id(f.dc_id).is_err() {
         out.push(format!(
             "dc_id {} is out of range (0 to 255): {why}",
             f.dc_id
         ));
     }
-    if let Some(v) = f.api_id.filter(|v| u32::try_from(*v).is_err()) {
+    if let Some(v) = f.api_id.filter(|v| range::api_id(*v).is_err()) {
         out.push(format!(
             "api_id {v} is out of range (0 to 4294967295): {why}"
         ));
     }
-    if let Some(v) = f.user_id.filter(|v| *v < 0) {
+    if let Some(v) = f.user_id.filter(|v| range::user_id(*v).is_err()) {
         out.push(format!("user_id {v} is negative: {why}"));
     }
     out

@@ -6,7 +6,7 @@
 //!
 //! The JSON renderings are a versioned interface, specified in spec/json-output.md: every object
 //! carries `"schema": 1` ([`JSON_SCHEMA`]), and an error is `{"schema": 1, "error": {"code",
-//! "message"}}` with a stable [`ErrorCode`]. Renderers return `String`; no `serde_json` type is
+//! "kind", "message"}}` with a stable [`ErrorCode`] and the library error's kind ([`Failure`]). Renderers return `String`; no `serde_json` type is
 //! part of this module's interface.
 
 mod codes;
@@ -20,7 +20,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 pub use crate::escape::{one_line, shown_path, terminal_safe};
-pub use codes::ErrorCode;
+pub use codes::{ErrorCode, Failure};
 pub use file::{file_report, file_to_json, file_to_text, FileReport};
 pub use foreign::{foreign_to_json, foreign_to_text, format_name, needs, with_flags};
 pub use peers::{
@@ -55,9 +55,13 @@ fn object(mut v: Value) -> String {
     v.to_string()
 }
 
-/// An error object: `{"schema", "error": {"code", "message", ...extra}}`.
-fn error_object(code: ErrorCode, message: &str, extra: Value) -> String {
-    let mut error = json!({"code": code.as_str(), "message": message});
+/// An error object: `{"schema", "error": {"code", "kind", "message", ...extra}}`.
+fn error_object(failure: Failure, message: &str, extra: Value) -> String {
+    let mut error = json!({
+        "code": failure.code().as_str(),
+        "kind": failure.kind(),
+        "message": message,
+    });
     if let (Value::Object(error), Value::Object(extra)) = (&mut error, extra) {
         error.extend(extra);
     }
@@ -65,11 +69,15 @@ fn error_object(code: ErrorCode, message: &str, extra: Value) -> String {
 }
 
 /// The JSON error object of a failed command (spec/json-output.md §4): `{"schema": 1, "error":
-/// {"code": code, "message": message}}`, where `message` is the line the command writes on
-/// standard error after `pyrosession: `.
+/// {"code": code, "kind": kind, "message": message}}`, where `message` is the line the command
+/// writes on standard error after `pyrosession: `. `failure` is a library error (`&e` of a
+/// [`StorageError`](crate::storage::StorageError), a
+/// [`ConvertError`](crate::convert::ConvertError) or a
+/// [`DecodeError`](crate::string::DecodeError)), which gives both, or an [`ErrorCode`] the
+/// command chose, whose `kind` is `null`.
 #[must_use]
-pub fn error_to_json(code: ErrorCode, message: &str) -> String {
-    error_object(code, message, json!({}))
+pub fn error_to_json(failure: impl Into<Failure>, message: &str) -> String {
+    error_object(failure.into(), message, json!({}))
 }
 
 /// What `export --json` prints (spec/json-output.md §3.4): `session_string`, which holds the
@@ -121,7 +129,7 @@ pub fn convert_to_json(
 /// (spec/storage.md §11), `target` (the file written, or `-`) and `peers_written`.
 #[must_use]
 pub fn salvage_to_json(report: &SalvageReport, target: &str, peers_written: usize) -> String {
-    let mut v = report.to_json();
+    let mut v = report.to_value();
     v["target"] = json!(target);
     v["peers_written"] = json!(peers_written);
     object(v)
@@ -131,5 +139,5 @@ pub fn salvage_to_json(report: &SalvageReport, target: &str, peers_written: usiz
 /// (spec/conformance.md).
 #[must_use]
 pub fn conform_to_json(report: &crate::conform::Report) -> String {
-    object(report.to_json())
+    object(report.to_value())
 }

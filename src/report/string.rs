@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::{error_object, object, one_line, ErrorCode};
+use super::{error_object, object, one_line};
 use crate::string::{DecodeError, Decoded};
 
 /// A plain-text report for people. The auth key is shown only with `reveal_key`.
@@ -66,13 +66,14 @@ pub fn to_json(decoded: &Decoded, reveal_key: bool) -> String {
 }
 
 /// The JSON error object of a rejected string (spec/json-output.md §4): `code`
-/// (`invalid_string`), `message` (the whole message the command prints, which may say more than
-/// the error's own), `pyrogram_error` (what Pyrogram 2.0.106 raises, or null) and `diagnosis`
+/// (`invalid_string`), `kind` (the [`DecodeErrorKind`](crate::string::DecodeErrorKind)'s
+/// code), `message` (the whole message the command prints, which may say more than the error's
+/// own), `pyrogram_error` (what Pyrogram 2.0.106 raises, or null) and `diagnosis`
 /// (what the string looks like, or null).
 #[must_use]
 pub fn decode_error_to_json(error: &DecodeError, message: &str) -> String {
     error_object(
-        ErrorCode::of_decode(error),
+        error.into(),
         message,
         json!({
             "pyrogram_error": error.pyrogram_error(),

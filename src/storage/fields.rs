@@ -37,6 +37,29 @@ pub struct SessionFields {
     pub port: Option<i64>,
 }
 
+/// What a session can hold of a stored integer field (spec/storage.md §7.2): the one place the
+/// ranges are written. `dc_id` 0 to 255, `api_id` 0 to 2^32-1, `user_id` 0 to
+/// [`Session::MAX_USER_ID`]; the value that does not fit is the error.
+pub(crate) mod range {
+    /// `dc_id` as a session holds it.
+    pub(crate) fn dc_id(v: i64) -> Result<u8, i64> {
+        u8::try_from(v).map_err(|_| v)
+    }
+
+    /// `api_id` as a session holds it.
+    pub(crate) fn api_id(v: i64) -> Result<u32, i64> {
+        u32::try_from(v).map_err(|_| v)
+    }
+
+    /// `user_id` as a session holds it (every `i64` that is not negative fits).
+    pub(crate) fn user_id(v: i64) -> Result<u64, i64> {
+        u64::try_from(v)
+            .ok()
+            .filter(|&u| u <= crate::Session::MAX_USER_ID)
+            .ok_or(v)
+    }
+}
+
 /// A description of a stored value for an error message: its type and, for numbers and short
 /// text, its value; never the bytes of a blob.
 pub(crate) fn describe(v: ValueRef<'_>) -> String {
@@ -303,17 +326,38 @@ impl Storage {
 /// The `v2` session string of a session row (spec/storage.md §7.2), or the field it lacks.
 pub(crate) fn export(f: &SessionFields) -> Result<String, StorageError> {
     let need = |field| StorageError::from(StorageErrorKind::MissingField { field });
-    let range =
+    let out_of_range =
         |field, value| StorageError::from(StorageErrorKind::FieldOutOfRange { field, value });
     let api_id = f.api_id.ok_or_else(|| need("api_id"))?;
     let user_id = f.user_id.ok_or_else(|| need("user_id"))?;
     let session = Session {
-        dc_id: u8::try_from(f.dc_id).map_err(|_| range("dc_id", f.dc_id))?,
-        api_id: Some(u32::try_from(api_id).map_err(|_| range("api_id", api_id))?),
+        dc_id: range::dc_id(f.dc_id).map_err(|v| out_of_range("dc_id", v))?,
+        api_id: Some(range::api_id(api_id).map_err(|v| out_of_range("api_id", v))?),
         test_mode: f.test_mode.ok_or_else(|| need("test_mode"))?,
         auth_key: f.auth_key.clone().ok_or_else(|| need("auth_key"))?,
-        user_id: u64::try_from(user_id).map_err(|_| range("user_id", user_id))?,
+        user_id: range::user_id(user_id).map_err(|v| out_of_range("user_id", v))?,
         is_bot: f.is_bot.ok_or_else(|| need("is_bot"))?,
     };
-    encode(&session, Format::V2).map_err(|_| range("user_id", user_id))
+    encode(&session, Format::V2).map_err(|_| out_of_range("user_id", user_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::range;
+
+    /// The ranges of spec/storage.md §7.2, at their edges: the one rule export, conversion,
+    /// the report's warnings and the conformance driver share.
+    #[test]
+    fn ranges_at_their_edges() {
+        assert_eq!(range::dc_id(0), Ok(0));
+        assert_eq!(range::dc_id(255), Ok(255));
+        assert_eq!(range::dc_id(256), Err(256));
+        assert_eq!(range::dc_id(-1), Err(-1));
+        assert_eq!(range::api_id(4_294_967_295), Ok(u32::MAX));
+        assert_eq!(range::api_id(4_294_967_296), Err(4_294_967_296));
+        assert_eq!(range::api_id(-1), Err(-1));
+        assert_eq!(range::user_id(0), Ok(0));
+        assert_eq!(range::user_id(i64::MAX), Ok(crate::Session::MAX_USER_ID));
+        assert_eq!(range::user_id(-1), Err(-1));
+    }
 }

@@ -54,6 +54,7 @@ pub use error::{
 };
 pub(crate) use fields::describe as describe_value;
 pub(crate) use fields::describe_kind;
+pub(crate) use fields::range;
 pub use fields::SessionFields;
 pub(crate) use open::{build_new_file, lock_for_replacement, remaining, sqlite_wait};
 pub use open::{OpenOptions, DEFAULT_WAIT};

@@ -923,9 +923,15 @@ impl SalvageReport {
         out
     }
 
-    /// The report as JSON (spec/storage.md §11.4).
+    /// The report as JSON, one object on one line (spec/storage.md §11.4).
     #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
+    pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// [`SalvageReport::to_json`]'s object, for the command's JSON output to add its `target`,
+    /// `peers_written` and `schema` to.
+    pub(crate) fn to_value(&self) -> serde_json::Value {
         let table = |t: &TableReport| {
             json!({
                 "saved": t.saved,
