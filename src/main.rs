@@ -131,6 +131,8 @@ enum Command {
         /// 3 if it is another library's session or a fork's file (1 if it cannot be read).
         #[arg(long)]
         pyrogram: bool,
+        #[command(flatten)]
+        folder: FolderArgs,
         /// A session string, a text file holding one, a session file, or - for standard input.
         /// A string that begins with '-' goes after '--'.
         session: OsString,
@@ -189,9 +191,11 @@ enum Command {
         /// to 1.37, and what Telethon v2 migrates from).
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(7..=8))]
         telethon_version: u8,
-        /// Replace TARGET if it exists.
+        /// Replace TARGET if it exists (never a tdata folder).
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        folder: FolderArgs,
         /// A session string, a file holding one, a session file (Pyrogram or Telethon), a JSON
         /// session (Pyrogram 0.14 or earlier), or - for standard input.
         #[arg(allow_hyphen_values = true)]
@@ -258,6 +262,35 @@ enum TargetArg {
     TelethonFile,
     /// A GramJS string session.
     Gramjs,
+    /// A new Telegram Desktop tdata folder (never over anything that exists).
+    Tdata,
+}
+
+/// How to read a Telegram Desktop folder given as the session (spec/tdata.md §9.1).
+#[derive(clap::Args)]
+struct FolderArgs {
+    /// For a Telegram Desktop folder: the account to read, by its index (inspect lists them;
+    /// default: the first).
+    #[arg(long, value_name = "N")]
+    account: Option<u32>,
+    /// For a Telegram Desktop folder with a local passcode: a file whose first line is the
+    /// passcode, or - for standard input. Without it the passcode is asked for on the terminal;
+    /// it is never taken on the command line.
+    #[arg(long, value_name = "FILE")]
+    passcode_file: Option<PathBuf>,
+}
+
+impl FolderArgs {
+    /// The option given that reads only a folder, for a session that is not one.
+    fn given(&self) -> Option<&'static str> {
+        if self.account.is_some() {
+            Some("--account")
+        } else if self.passcode_file.is_some() {
+            Some("--passcode-file")
+        } else {
+            None
+        }
+    }
 }
 
 impl From<TargetArg> for Target {
@@ -268,6 +301,7 @@ impl From<TargetArg> for Target {
             TargetArg::Telethon => Target::Telethon,
             TargetArg::TelethonFile => Target::TelethonFile,
             TargetArg::Gramjs => Target::Gramjs,
+            TargetArg::Tdata => Target::Tdata,
         }
     }
 }
@@ -308,6 +342,7 @@ fn remove_temporary_files_on_signals() {
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             pyrosession::remove_temporary_files();
+            restore_echo();
             std::process::exit(128 + signal);
         }
     });
@@ -344,8 +379,9 @@ fn run(command: Command) -> ExitCode {
             strict,
             reveal_key,
             pyrogram,
+            folder,
             session,
-        } => match inspect_cmd(&session, json, strict, reveal_key) {
+        } => match inspect_cmd(&session, &folder, json, strict, reveal_key) {
             Inspected::Failed(code) => code,
             Inspected::Pyrogram(false) if pyrogram => ExitCode::from(NO),
             Inspected::Pyrogram(_) => ExitCode::SUCCESS,
@@ -385,6 +421,7 @@ fn run(command: Command) -> ExitCode {
             ipv6,
             telethon_version,
             force,
+            folder,
             source,
             target,
         } => {
@@ -398,7 +435,8 @@ fn run(command: Command) -> ExitCode {
                 ipv6,
                 telethon_version,
             };
-            convert_cmd(&source, to.into(), &options, target.as_deref(), force, json)
+            let paths = (target.as_deref(), &folder);
+            convert_cmd(&source, to.into(), &options, paths, force, json)
         }
         Command::Peers { json, file } => {
             if let Some((code, why)) = missing_session_file(&file) {
@@ -615,13 +653,23 @@ impl From<ExitCode> for Inspected {
     }
 }
 
-fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspected {
+fn inspect_cmd(
+    arg: &OsStr,
+    folder: &FolderArgs,
+    json: bool,
+    strict: bool,
+    reveal_key: bool,
+) -> Inspected {
     let argument = match classify(arg, json) {
         Ok(a) => a,
         Err(code) => return code.into(),
     };
+    if let Err(code) = folder_options_fit(&argument, folder, json) {
+        return code.into();
+    }
     let file = match argument {
         Argument::File(file) if file.is_session_file() => file,
+        Argument::TdataFolder(path) => return inspect_folder(&path, folder, json, reveal_key),
         other => return inspect_text(arg, other, json, strict, reveal_key),
     };
     {
@@ -673,6 +721,191 @@ fn inspect_cmd(arg: &OsStr, json: bool, strict: bool, reveal_key: bool) -> Inspe
             Err(e) => fail_storage(json, &e).into(),
         }
     }
+}
+
+/// `--account` and `--passcode-file` read a Telegram Desktop folder: given for another
+/// session, they are a usage error.
+fn folder_options_fit(
+    argument: &Argument,
+    folder: &FolderArgs,
+    json: bool,
+) -> Result<(), ExitCode> {
+    match (argument, folder.given()) {
+        (Argument::TdataFolder(_), _) | (_, None) => Ok(()),
+        (_, Some(option)) => Err(fail(
+            json,
+            ErrorCode::Usage,
+            &format!("{option} reads a Telegram Desktop folder, and the session given is not one"),
+        )),
+    }
+}
+
+/// A Telegram Desktop folder read (spec/tdata.md §9.1), with the passcode from
+/// `--passcode-file` or, where the folder needs one and none was given, asked for on the
+/// terminal: the account chosen (`--account`, else the first), or the failure said.
+fn read_folder(
+    path: &std::path::Path,
+    folder: &FolderArgs,
+    json: bool,
+) -> Result<(convert::tdata::Tdata, u32, convert::Account), ExitCode> {
+    use convert::tdata::{Passcode, ReadOptions, TdataErrorKind};
+    let failed = |e: convert::ConvertError| fail_convert(json, e, Some(path));
+    let passcode = match &folder.passcode_file {
+        None => None,
+        Some(file) => Some(read_passcode(file).map_err(|e| {
+            let from = if file.as_os_str() == "-" {
+                "standard input".to_owned()
+            } else {
+                report::shown_path(file)
+            };
+            fail(
+                json,
+                ErrorCode::Io,
+                &format!("cannot read the passcode from {from}: {e}"),
+            )
+        })?),
+    };
+    let read = |passcode: Option<&Passcode>| {
+        let options = ReadOptions {
+            passcode,
+            ..ReadOptions::default()
+        };
+        convert::tdata::read_folder(path, &options)
+    };
+    let tdata = match read(passcode.as_ref()) {
+        Err(e)
+            if passcode.is_none()
+                && matches!(e.kind(), TdataErrorKind::PasscodeNeeded)
+                && can_prompt() =>
+        {
+            let asked = prompt_passcode(path).map_err(|e| {
+                fail(
+                    json,
+                    ErrorCode::Io,
+                    &format!("cannot ask for the passcode on the terminal: {e}"),
+                )
+            })?;
+            read(Some(&asked))
+        }
+        read => read,
+    }
+    .map_err(|e| failed(e.into()))?;
+    let (chosen, account) = match tdata.choose(folder.account) {
+        Ok((a, account)) => (a.index, account),
+        Err(e) => return Err(failed(e.into())),
+    };
+    for w in report::tdata_warnings(&tdata) {
+        say("warning: ", &w);
+    }
+    Ok((tdata, chosen, account))
+}
+
+/// The passcode from `--passcode-file`: the file's first line, or standard input's.
+fn read_passcode(file: &std::path::Path) -> std::io::Result<convert::tdata::Passcode> {
+    use convert::tdata::Passcode;
+    if file.as_os_str() != "-" {
+        return Passcode::read_line(std::fs::File::open(file)?);
+    }
+    // Standard input unbuffered, through a descriptor of its own: std's buffer of it would
+    // keep a copy of the passcode that nothing wipes.
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned()?;
+        Passcode::read_line(std::fs::File::from(fd))
+    }
+    #[cfg(not(unix))]
+    Passcode::read_line(std::io::stdin().lock())
+}
+
+/// Whether the passcode can be asked for: standard input is a terminal.
+fn can_prompt() -> bool {
+    use std::io::IsTerminal as _;
+    cfg!(unix) && std::io::stdin().is_terminal()
+}
+
+/// Whether the terminal's echo is off while the passcode is typed: a signal that ends the
+/// command turns it back on.
+static ECHO_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns the terminal's echo on or off with `stty` (the crate forbids the unsafe code that
+/// `tcsetattr` needs, and takes no dependency for it).
+fn set_echo(tty: &std::fs::File, on: bool) -> std::io::Result<()> {
+    let status = std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(tty.try_clone()?)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()?;
+    ECHO_OFF.store(!on && status.success(), std::sync::atomic::Ordering::SeqCst);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "stty {} failed ({status})",
+            if on { "echo" } else { "-echo" }
+        )))
+    }
+}
+
+/// Turns the terminal's echo back on, where the command turned it off.
+fn restore_echo() {
+    if ECHO_OFF.load(std::sync::atomic::Ordering::SeqCst) {
+        if let Ok(tty) = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+        {
+            let _ = set_echo(&tty, true);
+        }
+    }
+}
+
+/// Asks for the folder's passcode on the terminal, its echo off: the prompt on the terminal
+/// once the echo is off, then one line read from it, a byte at a time.
+fn prompt_passcode(path: &std::path::Path) -> std::io::Result<convert::tdata::Passcode> {
+    use std::io::Write as _;
+    let tty = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    set_echo(&tty, false)?;
+    let prompt = format!(
+        "pyrosession: passcode of {} (not shown): ",
+        report::shown_path(path)
+    );
+    let read = (&tty)
+        .write_all(prompt.as_bytes())
+        .and_then(|()| convert::tdata::Passcode::read_line(&tty));
+    let restored = set_echo(&tty, true);
+    let _ = (&tty).write_all(b"\n");
+    let passcode = read?;
+    restored.map(|()| passcode)
+}
+
+/// `inspect` of a Telegram Desktop folder: the account chosen, and what the folder holds.
+fn inspect_folder(
+    path: &std::path::Path,
+    folder: &FolderArgs,
+    json: bool,
+    reveal_key: bool,
+) -> Inspected {
+    let (tdata, chosen, account) = match read_folder(path, folder, json) {
+        Ok(read) => read,
+        Err(code) => return code.into(),
+    };
+    if json {
+        out!(
+            "{}",
+            report::tdata_to_json(&tdata, chosen, &account, reveal_key)
+        );
+    } else {
+        out_raw!(
+            "{}",
+            report::tdata_to_text(&tdata, chosen, &account, reveal_key)
+        );
+    }
+    Inspected::Pyrogram(false)
 }
 
 /// `inspect` of a session string: the argument, standard input, or a text file.
@@ -753,7 +986,7 @@ fn convert_cmd(
     arg: &OsStr,
     target: Target,
     options: &Options,
-    path: Option<&std::path::Path>,
+    (path, folder): (Option<&std::path::Path>, &FolderArgs),
     force: bool,
     json: bool,
 ) -> ExitCode {
@@ -761,6 +994,16 @@ fn convert_cmd(
         Ok(a) => a,
         Err(code) => return code,
     };
+    if let Err(code) = folder_options_fit(&argument, folder, json) {
+        return code;
+    }
+    if force && target == Target::Tdata {
+        return fail(
+            json,
+            ErrorCode::Usage,
+            "--to tdata writes only a new folder, never over anything: --force does not apply",
+        );
+    }
     // `-` is standard output for a string, as no TARGET is; never a file of that name.
     let path = match path {
         Some(p) if p.as_os_str() == "-" && target.is_file() => {
@@ -773,24 +1016,11 @@ fn convert_cmd(
         Some(p) if p.as_os_str() == "-" => None,
         p => p,
     };
-    let source_file = match &argument {
-        Argument::File(f) => Some(f.path().to_path_buf()),
-        _ => None,
+    let (account, source_file) = match convert_source(arg, argument, folder, json) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
     let source_file = source_file.as_deref();
-    let account = match argument {
-        Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
-        other => match read(other, json) {
-            // The text may hold a key: wiped once read.
-            Ok(text) => convert::read_text(&zeroize::Zeroizing::new(text)),
-            Err(code) => return code,
-        },
-    };
-    let account = match account {
-        Ok(a) => a,
-        Err(e) if source_file.is_none() => return fail(json, &e, &neither(arg, e.to_string())),
-        Err(e) => return fail_convert(json, e, source_file),
-    };
     if let Some(why) = path.and_then(string_as_target) {
         return fail(json, ErrorCode::Usage, &why);
     }
@@ -846,6 +1076,37 @@ fn convert_cmd(
     }
 }
 
+/// `convert`'s SOURCE read into the hub, with the file or folder it names; or the failure
+/// said.
+fn convert_source(
+    arg: &OsStr,
+    argument: Argument,
+    folder: &FolderArgs,
+    json: bool,
+) -> Result<(convert::Account, Option<PathBuf>), ExitCode> {
+    let source_file = match &argument {
+        Argument::File(f) => Some(f.path().to_path_buf()),
+        Argument::TdataFolder(p) => Some(p.clone()),
+        _ => None,
+    };
+    let account = match argument {
+        Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
+        Argument::TdataFolder(p) => {
+            return read_folder(&p, folder, json).map(|(_, _, a)| (a, Some(p)))
+        }
+        other => {
+            // The text may hold a key: wiped once read.
+            let text = zeroize::Zeroizing::new(read(other, json)?);
+            convert::read_text(&text)
+        }
+    };
+    match account {
+        Ok(a) => Ok((a, source_file)),
+        Err(e) if source_file.is_none() => Err(fail(json, &e, &neither(arg, e.to_string()))),
+        Err(e) => Err(fail_convert(json, e, source_file.as_deref())),
+    }
+}
+
 /// What `convert` says it wrote to a file.
 fn wrote_converted(path: &std::path::Path, target: Target, dc_id: u8, peers: usize) -> String {
     format!(
@@ -896,6 +1157,16 @@ fn import_cmd(arg: &OsStr, file: &std::path::Path, json: bool) -> ExitCode {
                 "{}: is a directory; name the session file to create (in it, as {}/NAME.session)",
                 report::shown_path(file),
                 report::shown_path(file)
+            ),
+        );
+    }
+    if let Argument::TdataFolder(p) = &argument {
+        return fail(
+            json,
+            ErrorCode::OtherFormat,
+            &format!(
+                "{} is a Telegram Desktop folder; import takes Pyrogram's strings: convert --to pyrogram-file writes a Pyrogram session file from it",
+                report::shown_path(p)
             ),
         );
     }

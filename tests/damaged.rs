@@ -6,6 +6,10 @@
 
 mod util;
 
+// The Telegram Desktop folders of §6.
+#[path = "damaged/tdata.rs"]
+mod tdata_rows;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -515,6 +515,27 @@ fn peers_one_at_a_time_are_the_list() {
     }
 }
 
+/// A Telegram Desktop folder is reported in the shape of the other formats' sessions (every key
+/// a Telethon string's report has), with its accounts besides; a folder chosen by `--account`
+/// is no part of this test (tests/tdata.rs).
+#[test]
+fn a_tdata_folder_has_the_shape_of_the_other_formats() {
+    let folder = util::root().join("spec/fixtures/tdata/opentele-1.5.0-multi");
+    let telethon = util::root().join("spec/examples/telethon.txt");
+    let tdata = &objects(&run(&["inspect", "--json", folder.to_str().unwrap()]))[0];
+    let other = &objects(&run(&["inspect", "--json", telethon.to_str().unwrap()]))[0];
+    for key in other.as_object().unwrap().keys() {
+        assert!(tdata.get(key).is_some(), "{key} missing from {tdata}");
+    }
+    assert_eq!(tdata["input"], "tdata");
+    assert_eq!(tdata["account"], 0);
+    assert_eq!(tdata["accounts"].as_array().unwrap().len(), 3);
+    assert_eq!(tdata["accounts"][1]["keys"][1]["dc_id"], 2);
+    assert_eq!(tdata["passcode"], false);
+    // Key ids only: no key in the report.
+    assert!(!tdata.to_string().contains("auth_key\""), "{tdata}");
+}
+
 /// A JSON error from a library error carries that error's kind beside its category; one the
 /// command finds itself has `"kind": null` (spec/json-output.md §4).
 #[test]

@@ -28,6 +28,9 @@ pub enum Argument {
     Stdin,
     /// A regular file, read once.
     File(FileArgument),
+    /// A Telegram Desktop `tdata` folder ([`is_tdata_folder`]), read by
+    /// [`Input::from_folder`] with the passcode and account the command is given.
+    TdataFolder(PathBuf),
 }
 
 impl fmt::Debug for Argument {
@@ -37,6 +40,7 @@ impl fmt::Debug for Argument {
             Argument::Literal(s) => write!(f, "Literal({} characters)", s.chars().count()),
             Argument::Stdin => f.write_str("Stdin"),
             Argument::File(file) => f.debug_tuple("File").field(file).finish(),
+            Argument::TdataFolder(path) => f.debug_tuple("TdataFolder").field(path).finish(),
         }
     }
 }
@@ -118,7 +122,8 @@ pub enum Refusal {
 
 impl Argument {
     /// Classifies a SESSION or SOURCE argument (spec/conversions.md §11.1): `-` is standard
-    /// input; a regular file is read once ([`FileArgument`]); a directory, FIFO, device,
+    /// input; a regular file is read once ([`FileArgument`]); a Telegram Desktop folder
+    /// ([`is_tdata_folder`]) is named, not read; any other directory, a FIFO, device,
     /// socket or dangling link is refused with the storage's error; an argument that names
     /// nothing is a string, unless it cannot be one and looks like a path (`.session`, `.txt`,
     /// a `/`, not UTF-8), or is `NAME` where `NAME.session` is a file and no session string.
@@ -132,6 +137,9 @@ impl Argument {
         }
         if arg.is_empty() {
             return Ok(Argument::Literal(String::new()));
+        }
+        if is_tdata_folder(path) {
+            return Ok(Argument::TdataFolder(path.to_path_buf()));
         }
         if let Some(e) = StorageError::not_a_file(path) {
             return Err(Refusal::NotAFile(e));
@@ -180,6 +188,10 @@ impl Argument {
                 text_of(bytes, error)
             }
             Argument::File(f) => f.text(),
+            Argument::TdataFolder(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a Telegram Desktop folder, not a session string",
+            )),
         }
     }
 
@@ -190,6 +202,24 @@ impl Argument {
     pub fn names_no_file(arg: &OsStr) -> bool {
         arg.to_str().is_some_and(|a| a.contains('/')) && !Path::new(arg).exists()
     }
+}
+
+/// Whether `path` is a Telegram Desktop `tdata` folder (spec/tdata.md §1): a directory (or a
+/// link to one, which the folder's reader then refuses by name) holding a key file of the
+/// default name (`key_datas`, `key_data0` or `key_data1`), or, in the legacy layout without
+/// one, the first account's map (`D877F783D5D3EF8C/maps`, `…/map0`, `…/map1`), which holds
+/// the local key there. Any other directory is not a session.
+#[must_use]
+pub fn is_tdata_folder(path: &Path) -> bool {
+    use super::tdata::{data_name, file_part, DEFAULT_KEY_FILE};
+    if !path.is_dir() {
+        return false;
+    }
+    let first = file_part(&data_name(DEFAULT_KEY_FILE, 0));
+    ["s", "0", "1"].iter().any(|letter| {
+        std::fs::symlink_metadata(path.join(format!("key_{DEFAULT_KEY_FILE}{letter}"))).is_ok()
+            || std::fs::symlink_metadata(path.join(&first).join(format!("map{letter}"))).is_ok()
+    })
 }
 
 impl FileArgument {
@@ -534,6 +564,40 @@ mod tests {
             Argument::classify(dir.as_os_str()),
             Err(Refusal::NotAFile(_))
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_folder_with_a_key_file_is_a_tdata_folder_and_no_other_is() {
+        let fixture = root().join("spec/fixtures/tdata/opentele-1.5.0");
+        assert!(is_tdata_folder(&fixture));
+        assert!(matches!(
+            Argument::classify(fixture.as_os_str()),
+            Ok(Argument::TdataFolder(p)) if p == fixture
+        ));
+        let dir = scratch("tdata");
+        // A folder without a key file: refused as a directory, as any other.
+        std::fs::write(dir.join("key_datax"), b"").unwrap();
+        assert!(!is_tdata_folder(&dir));
+        assert!(matches!(
+            Argument::classify(dir.as_os_str()),
+            Err(Refusal::NotAFile(_))
+        ));
+        // Each version letter of the key file, and the legacy layout's map.
+        for name in ["key_data0", "key_data1", "key_datas"] {
+            std::fs::write(dir.join(name), b"").unwrap();
+            assert!(is_tdata_folder(&dir), "{name}");
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        std::fs::create_dir(dir.join("D877F783D5D3EF8C")).unwrap();
+        std::fs::write(dir.join("D877F783D5D3EF8C/map1"), b"").unwrap();
+        assert!(is_tdata_folder(&dir));
+        // A key file is not a folder.
+        assert!(!is_tdata_folder(&fixture.join("key_datas")));
+        assert!(
+            Argument::TdataFolder(fixture.clone()).text().is_err(),
+            "a folder is no string"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -153,6 +153,9 @@ pub enum ConvertErrorKind {
     },
     /// A Pyrogram session string was rejected.
     PyrogramString(DecodeError),
+    /// A Telegram Desktop folder that cannot be read (spec/tdata.md §9); the file it is about
+    /// is [`ConvertError::path`].
+    Tdata(super::tdata::TdataErrorKind),
     /// A Pyrogram session file could not be read or written, or the file system failed while a
     /// file was read or written: the storage's error, whose file [`ConvertError::path`] names.
     /// A target that exists and may not be replaced is [`StorageErrorKind::AlreadyExists`].
@@ -255,6 +258,7 @@ impl ConvertErrorKind {
             ConvertErrorKind::NotARegularFile { .. } => "not_a_regular_file",
             ConvertErrorKind::PyrogramString(_) => "pyrogram_string",
             ConvertErrorKind::Storage(k) | ConvertErrorKind::TelethonFile(k) => k.code(),
+            ConvertErrorKind::Tdata(k) => k.code(),
         }
     }
 }
@@ -263,6 +267,17 @@ impl From<ConvertErrorKind> for ConvertError {
     /// An error about no file.
     fn from(kind: ConvertErrorKind) -> Self {
         ConvertError { path: None, kind }
+    }
+}
+
+impl From<super::tdata::TdataError> for ConvertError {
+    /// The folder's error, about the same file or folder.
+    fn from(e: super::tdata::TdataError) -> Self {
+        let path = e.path().map(Path::to_path_buf);
+        ConvertError {
+            path,
+            kind: ConvertErrorKind::Tdata(e.into_kind()),
+        }
     }
 }
 
@@ -301,6 +316,9 @@ impl Named for ConvertError {
                 | ConvertErrorKind::Base64 { .. }
                 | ConvertErrorKind::Unrecognised { .. }
                 | ConvertErrorKind::PyrogramString(_)
+                // A folder's error without a file of its own: about the folder (an account it
+                // does not have, one that holds no login).
+                | ConvertErrorKind::Tdata(_)
         )
     }
 }
@@ -446,6 +464,7 @@ impl fmt::Display for ConvertErrorKind {
                 write!(f, "{doing}: {source}")
             }
             ConvertErrorKind::Storage(k) | ConvertErrorKind::TelethonFile(k) => k.fmt(f),
+            ConvertErrorKind::Tdata(k) => k.fmt(f),
         }
     }
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use super::gramjs::{self, GramjsString};
 use super::legacy_json::{self, JsonSession};
+use super::tdata::{read_folder, ReadOptions, Tdata};
 use super::telethon::{self, TelethonString};
 use super::telethon_file::TelethonFile;
 use super::{pyrogram, Account, ConvertError, ConvertErrorKind, Kind};
@@ -33,6 +34,8 @@ pub enum Input {
     PyrogramFile(Storage),
     /// A Telethon session file, read through the connection that recognised it.
     TelethonFile(TelethonFile),
+    /// A Telegram Desktop `tdata` folder (spec/tdata.md); its hub value is its first account's.
+    TdataFolder(Box<Tdata>),
 }
 
 /// A recognised format and its particulars ("v2", "IPv6", "version 8", the file's dialect).
@@ -154,6 +157,16 @@ impl Input {
         super::FileArgument::read(path).into_input()
     }
 
+    /// Reads a Telegram Desktop `tdata` folder (spec/tdata.md §8.1), with its passcode where it
+    /// has one.
+    ///
+    /// # Errors
+    /// The folder cannot be read ([`ConvertErrorKind::Tdata`]): missing or damaged files, a
+    /// passcode missing or wrong, a folder that is a link.
+    pub fn from_folder(path: &Path, options: &ReadOptions<'_>) -> Result<Input, ConvertError> {
+        Ok(Input::TdataFolder(Box::new(read_folder(path, options)?)))
+    }
+
     /// The format.
     #[must_use]
     pub fn kind(&self) -> Kind {
@@ -164,6 +177,7 @@ impl Input {
             Input::PyrogramJson(_) => Kind::PyrogramJson,
             Input::PyrogramFile(_) => Kind::PyrogramFile,
             Input::TelethonFile(_) => Kind::TelethonFile,
+            Input::TdataFolder(_) => Kind::TdataFolder,
         }
     }
 
@@ -180,6 +194,7 @@ impl Input {
             Input::PyrogramJson(_) => "Pyrogram ≤ 0.14".to_owned(),
             Input::PyrogramFile(s) => s.dialect().to_string(),
             Input::TelethonFile(f) => format!("version {}", f.version),
+            Input::TdataFolder(t) => t.detail(),
         }
     }
 
@@ -205,6 +220,7 @@ impl Input {
             Input::GramjsString(g) => Ok(g.clone().into_account()),
             Input::PyrogramJson(j) => Ok(j.clone().into_account()),
             Input::TelethonFile(f) => Ok(f.clone().into_account()),
+            Input::TdataFolder(t) => Ok(t.first_account()?),
         }
     }
 
@@ -220,6 +236,7 @@ impl Input {
             Input::GramjsString(g) => Ok(g.into_account()),
             Input::PyrogramJson(j) => Ok(j.into_account()),
             Input::TelethonFile(f) => Ok(f.into_account()),
+            Input::TdataFolder(t) => Ok(t.first_account()?),
         }
     }
 }

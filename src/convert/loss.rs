@@ -109,6 +109,18 @@ pub enum Loss {
         /// How many rows.
         count: usize,
     },
+    /// A Telegram Desktop account's keys for data centers other than its main one: every other
+    /// format holds one key (spec/tdata.md §10).
+    OtherDataCenterKeys {
+        /// The data centers, as the folder stores them.
+        dcs: Vec<i32>,
+    },
+    /// A Telegram Desktop account's keys to destroy (keys it logged out of and has yet to
+    /// destroy on the server).
+    KeysToDestroy {
+        /// How many.
+        count: usize,
+    },
 }
 
 /// "1 peer", "2 peers".
@@ -157,6 +169,7 @@ fn unreadable(f: &mut fmt::Formatter<'_>, rows: &[UnreadablePeer]) -> fmt::Resul
 }
 
 impl fmt::Display for Loss {
+    #[allow(clippy::too_many_lines)] // one arm per loss
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Loss::FieldsNotHeld { target, fields } => write!(
@@ -164,6 +177,15 @@ impl fmt::Display for Loss {
                 "{} does not hold {}; they are left behind",
                 target.library(),
                 fields.join(", ")
+            ),
+            Loss::PeersNotHeld {
+                target: Target::Tdata,
+                count,
+            } => write!(
+                f,
+                "a new Telegram Desktop folder holds no peers: {} {} left behind",
+                some(*count, "cached peer", "cached peers"),
+                are(*count)
             ),
             Loss::PeersNotHeld { target, count } => write!(
                 f,
@@ -244,6 +266,20 @@ impl fmt::Display for Loss {
                 f,
                 "the update state ({}) is left behind",
                 some(*count, "row", "rows")
+            ),
+            Loss::OtherDataCenterKeys { dcs } => {
+                let dcs: Vec<String> = dcs.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "the keys for data centers other than the main one ({}) are left behind: the client makes new ones when it needs them",
+                    dcs.join(", ")
+                )
+            }
+            Loss::KeysToDestroy { count } => write!(
+                f,
+                "{} Telegram Desktop had yet to destroy {} left behind",
+                some(*count, "logged-out key", "logged-out keys"),
+                are(*count)
             ),
         }
     }

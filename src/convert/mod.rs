@@ -34,6 +34,7 @@ mod input;
 pub mod legacy_json;
 mod loss;
 mod pyrogram;
+pub mod tdata;
 pub mod telethon;
 pub mod telethon_file;
 mod write;
@@ -41,7 +42,8 @@ mod write;
 use std::fmt;
 
 pub use argument::{
-    check_session_file, check_target, could_be_session_string, Argument, FileArgument, Refusal,
+    check_session_file, check_target, could_be_session_string, is_tdata_folder, Argument,
+    FileArgument, Refusal,
 };
 pub use error::{ConvertError, ConvertErrorKind};
 pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
@@ -67,6 +69,8 @@ pub enum Kind {
     GramjsString,
     /// A Pyrogram JSON session file (Pyrogram ≤ 0.14).
     PyrogramJson,
+    /// A Telegram Desktop `tdata` folder (spec/tdata.md).
+    TdataFolder,
 }
 
 impl Kind {
@@ -80,6 +84,7 @@ impl Kind {
             Kind::TelethonFile => "a Telethon session file",
             Kind::GramjsString => "a GramJS string session",
             Kind::PyrogramJson => "a Pyrogram JSON session",
+            Kind::TdataFolder => "a Telegram Desktop tdata folder",
         }
     }
 
@@ -111,6 +116,9 @@ pub enum Target {
     TelethonFile,
     /// A GramJS string session.
     Gramjs,
+    /// A new Telegram Desktop `tdata` folder of one account (spec/tdata.md §8.3, §10): written
+    /// only where nothing is, never over anything.
+    Tdata,
 }
 
 impl Target {
@@ -121,13 +129,17 @@ impl Target {
             Target::Pyrogram | Target::PyrogramFile => "Pyrogram",
             Target::Telethon | Target::TelethonFile => "Telethon",
             Target::Gramjs => "GramJS",
+            Target::Tdata => "Telegram Desktop",
         }
     }
 
-    /// Whether the target is a file (otherwise a string).
+    /// Whether the target is written to a path, a file or a folder (otherwise a string).
     #[must_use]
     pub const fn is_file(self) -> bool {
-        matches!(self, Target::PyrogramFile | Target::TelethonFile)
+        matches!(
+            self,
+            Target::PyrogramFile | Target::TelethonFile | Target::Tdata
+        )
     }
 
     /// The name `convert --to` takes.
@@ -139,6 +151,7 @@ impl Target {
             Target::Telethon => "telethon",
             Target::TelethonFile => "telethon-file",
             Target::Gramjs => "gramjs",
+            Target::Tdata => "tdata",
         }
     }
 }
@@ -359,6 +372,14 @@ pub fn render(
             options,
             &mut losses,
         )?)?,
+        Target::Tdata => {
+            return Err(ConvertErrorKind::Invalid {
+                kind: account.kind,
+                field: "the target",
+                detail: "tdata is a folder, not a string: write it with write_file".to_owned(),
+            }
+            .into())
+        }
     };
     // A string holds no peers: rows that could not be read are left behind with the others.
     let mut unreadable = 0;

@@ -93,6 +93,10 @@ pub fn not_the_source(source: Option<&Path>, path: &Path) -> Result<(), ConvertE
 /// into place, which fails if `path` exists; with `force` it is renamed over `path` instead,
 /// atomically. A crash leaves no half-written file at `path`. `source`, the file the account
 /// was read from if any, is never the target.
+///
+/// [`Target::Tdata`] is a new folder, written as [`super::tdata::write_folder`] writes one:
+/// never over anything, whatever `force` says; the account needs a user id (the source's, or
+/// `Options::user_id`: else [`ConvertErrorKind::Missing`]) and the production servers.
 pub fn write_file(
     account: &Account,
     target: Target,
@@ -110,6 +114,9 @@ pub fn write_file(
         .into());
     }
     not_the_source(source, path)?;
+    if target == Target::Tdata {
+        return write_tdata(account, options, path);
+    }
     let place = check_target(path)?;
     crate::storage::name_fits(&place)?;
     if !force && std::fs::symlink_metadata(path).is_ok() {
@@ -149,6 +156,64 @@ pub fn write_file(
         }
         losses
     })
+}
+
+/// A new Telegram Desktop folder of the one account (spec/tdata.md §8.3, §10): its user id (the
+/// source's, or `--user-id`), data center and key; never over anything, `force` or not.
+fn write_tdata(
+    account: &Account,
+    options: &Options,
+    path: &Path,
+) -> Result<Vec<Loss>, ConvertError> {
+    use super::tdata::{Login, TdataErrorKind as T, WriteOptions};
+    if account.test_mode(options, Target::Tdata)? {
+        return Err(ConvertErrorKind::Tdata(T::TestServers).into());
+    }
+    let login = Login::from_account(account, options.user_id).map_err(|e| {
+        ConvertError::from(match e.into_kind() {
+            T::Missing { field } => ConvertErrorKind::Missing {
+                target: Target::Tdata,
+                fields: vec![field],
+                source: account.kind,
+            },
+            T::UserIdConflict { source, option } => ConvertErrorKind::Conflict {
+                field: super::Field::UserId,
+                source: source.to_string(),
+                option: option.to_string(),
+            },
+            kind => ConvertErrorKind::Tdata(kind),
+        })
+    })?;
+    super::tdata::write_folder(path, &[login], &WriteOptions::default())?;
+    let mut losses = account.losses.clone();
+    let mut unreadable = 0;
+    losses.retain(|l| match l {
+        Loss::UnreadablePeers { rows } => {
+            unreadable += rows.len();
+            false
+        }
+        _ => true,
+    });
+    let fields: Vec<&'static str> = [
+        account.api_id.map(|_| "api_id"),
+        account.is_bot.map(|_| "is_bot"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !fields.is_empty() {
+        losses.push(Loss::FieldsNotHeld {
+            target: Target::Tdata,
+            fields,
+        });
+    }
+    if !account.peers.is_empty() || unreadable > 0 {
+        losses.push(Loss::PeersNotHeld {
+            target: Target::Tdata,
+            count: account.peers.len() + unreadable,
+        });
+    }
+    Ok(losses)
 }
 
 /// Builds the file with `build` under a temporary name beside `path` and puts it at `path`

@@ -200,6 +200,32 @@ impl ErrorCode {
             E::NotARegularFile { .. } => ErrorCode::NotAFile,
             E::PyrogramString(e) => ErrorCode::of_decode(e),
             E::Storage(kind) | E::TelethonFile(kind) => ErrorCode::of_storage_kind(kind),
+            E::Tdata(kind) => ErrorCode::of_tdata_kind(kind),
+        }
+    }
+
+    /// The code of a Telegram Desktop folder's error (spec/tdata.md §9).
+    #[must_use]
+    pub fn of_tdata_kind(kind: &crate::convert::tdata::TdataErrorKind) -> ErrorCode {
+        use crate::convert::tdata::TdataErrorKind as T;
+        match kind {
+            T::NoFolder | T::MissingFile { .. } => ErrorCode::NoSuchFile,
+            T::NotAFolder { .. } | T::NotAFile { .. } => ErrorCode::NotAFile,
+            T::FolderIsALink => ErrorCode::UnsafeFile,
+            T::Io { .. } => ErrorCode::Io,
+            T::PasscodeNeeded | T::Missing { .. } => ErrorCode::MissingOption,
+            T::WrongPasscode
+            | T::NoSuchAccount { .. }
+            | T::UserIdConflict { .. }
+            | T::KeyFileName => ErrorCode::InvalidOption,
+            T::NoAuthorization
+            | T::NotLoggedIn
+            | T::NoMainKey { .. }
+            | T::SameLogin { .. }
+            | T::DataCenter { .. } => ErrorCode::InvalidSession,
+            T::TestServers | T::AccountsToWrite { .. } => ErrorCode::Unsupported,
+            T::AlreadyExists => ErrorCode::AlreadyExists,
+            _ => ErrorCode::Damaged,
         }
     }
 

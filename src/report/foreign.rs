@@ -63,6 +63,9 @@ pub fn with_flags(e: &ConvertError) -> String {
             "{}: --ipv6 takes the data-center table's IPv6 address, and the server {address} is not in the table: leave --ipv6 out, or pass --server with the IPv6 address",
             kind.name()
         ),
+        (E::Tdata(crate::convert::tdata::TdataErrorKind::PasscodeNeeded), _) => format!(
+            "{e}: pass --passcode-file FILE (- for standard input), or run the command on a terminal to be asked for it"
+        ),
         (E::Storage(crate::storage::StorageErrorKind::AlreadyExists), Some(p)) => {
             format!("{} exists; pass --force to replace it", p.display())
         }
@@ -133,6 +136,15 @@ pub fn foreign_to_text(detected: &Detected, account: &Account, reveal_key: bool)
 /// `notes` (what the hub does not carry); `auth_key` only with `reveal_key`.
 #[must_use]
 pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool) -> String {
+    object(foreign_value(detected, account, reveal_key))
+}
+
+/// The value [`foreign_to_json`] prints, for reports that add to it.
+pub(super) fn foreign_value(
+    detected: &Detected,
+    account: &Account,
+    reveal_key: bool,
+) -> serde_json::Value {
     let mut v = json!({
         "input": format_name(detected.kind),
         "format": format_name(detected.kind),
@@ -152,7 +164,7 @@ pub fn foreign_to_json(detected: &Detected, account: &Account, reveal_key: bool)
     if reveal_key {
         v["auth_key"] = json!(account.auth_key.to_hex());
     }
-    object(v)
+    v
 }
 
 /// A format's short name in reports.
@@ -165,5 +177,6 @@ pub const fn format_name(kind: Kind) -> &'static str {
         Kind::TelethonFile => "telethon-file",
         Kind::GramjsString => "gramjs-string",
         Kind::PyrogramJson => "pyrogram-json",
+        Kind::TdataFolder => "tdata",
     }
 }

@@ -14,6 +14,7 @@ mod file;
 mod foreign;
 mod peers;
 mod string;
+mod tdata;
 
 use std::path::Path;
 
@@ -28,6 +29,7 @@ pub use peers::{
     resolved_to_text,
 };
 pub use string::{decode_error_to_json, to_json, to_text};
+pub use tdata::{tdata_to_json, tdata_to_text, tdata_warnings};
 
 use crate::convert::{Account, Loss, Target};
 use crate::storage::SalvageReport;
