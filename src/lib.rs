@@ -37,8 +37,9 @@
 //!   [`storage`], specified in `spec/storage.md` and `spec/dialects.md`.
 //! - Peers and the input peers built from them: [`peer`].
 //! - Conversions to and from Telethon's strings and files, GramJS's strings, Pyrogram's pre-0.15
-//!   JSON sessions, guessing nothing; one detection that hands over what it parsed
-//!   ([`convert::Input`]): [`convert`], specified in `spec/conversions.md`.
+//!   JSON sessions and Telegram Desktop folders, guessing nothing; one detection that hands
+//!   over what it parsed ([`convert::Input`]): [`convert`], specified in `spec/conversions.md`
+//!   and `spec/tdata.md`.
 //! - The conformance suite that judges any implementation through a driver: [`conform`],
 //!   specified in `spec/conformance.md`.
 //! - The reports the command prints, as text and as versioned JSON: [`report`], specified in
