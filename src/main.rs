@@ -1010,7 +1010,10 @@ fn convert_cmd(
             return fail(
                 json,
                 ErrorCode::Usage,
-                &format!("--to {target} writes a file: name it (- is not a file name here)"),
+                &format!(
+                    "--to {target} writes a {0}: name it (- is not a {0} name here)",
+                    written_kind(target)
+                ),
             )
         }
         Some(p) if p.as_os_str() == "-" => None,
@@ -1032,7 +1035,10 @@ fn convert_cmd(
         return fail(
             json,
             ErrorCode::Usage,
-            &format!("--to {target} writes a file: name the TARGET file after SOURCE"),
+            &format!(
+                "--to {target} writes a {0}: name the TARGET {0} after SOURCE",
+                written_kind(target)
+            ),
         );
     }
     let result = convert::produce(&account, target, options, path, force, source_file);
@@ -1104,6 +1110,15 @@ fn convert_source(
         Ok(a) => Ok((a, source_file)),
         Err(e) if source_file.is_none() => Err(fail(json, &e, &neither(arg, e.to_string()))),
         Err(e) => Err(fail_convert(json, e, source_file.as_deref())),
+    }
+}
+
+/// What a target written to a path is: a folder for `--to tdata`, else a file.
+fn written_kind(target: Target) -> &'static str {
+    if target == Target::Tdata {
+        "folder"
+    } else {
+        "file"
     }
 }
 

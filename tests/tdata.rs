@@ -777,6 +777,20 @@ fn convert_writes_a_new_folder_from_a_session_with_a_user_id() {
     let folder = read_folder(&second, &ReadOptions::default()).unwrap();
     assert_eq!(folder.accounts[0].authorization.user_id, 777);
 
+    // A folder, named: not `-`, and not left out.
+    for name in [Some("-"), None] {
+        let mut args = vec![os("convert"), os("--to"), os("tdata"), v2.as_os_str()];
+        args.extend(name.map(os));
+        let (status, _, err) = command(&args, b"");
+        assert_eq!(status, Some(1));
+        let want = if name.is_some() {
+            "pyrosession: --to tdata writes a folder: name it (- is not a folder name here)\n"
+        } else {
+            "pyrosession: --to tdata writes a folder: name the TARGET folder after SOURCE\n"
+        };
+        assert_eq!(err, want);
+    }
+
     // A folder's account to a new folder.
     let multi = fixtures().join("opentele-1.5.0-multi");
     let third = dir.join("third");
