@@ -27,4 +27,7 @@ def python_env() -> dict:
     """The environment for child Python processes: this interpreter's package path."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    # `python -c` puts the working folder first on its path; run from python/, the package's
+    # source folder (without its built extension) would shadow the installed package.
+    env["PYTHONSAFEPATH"] = "1"
     return env

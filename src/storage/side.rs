@@ -58,6 +58,10 @@ pub(super) fn check(path: &Path) -> Result<(), StorageError> {
     check_sides(path, &Sides::of(path))
 }
 
+/// How many more times a side file found replaced under the check is looked at, 5 ms apart,
+/// before the check says so.
+const REPLACED_LOOKS: usize = 20;
+
 /// [`check`] with the side files' place already found.
 pub(super) fn check_sides(path: &Path, sides: &Sides) -> Result<(), StorageError> {
     #[cfg(unix)]
@@ -70,11 +74,22 @@ pub(super) fn check_sides(path: &Path, sides: &Sides) -> Result<(), StorageError
         };
         for suffix in SUFFIXES {
             let side = sides.path(suffix);
-            let problem = match std::fs::symlink_metadata(&side) {
+            let look = || match std::fs::symlink_metadata(&side) {
                 Ok(meta) => examine(&side, &meta, suffix != "-shm", owner, user, mode),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => Some(SideFileProblem::Unreadable(e)),
             };
+            let mut problem = look();
+            // A client writing the file makes and removes its `-journal` at every transaction,
+            // so the name may lead to a new journal between two looks: looked at again, a
+            // moment later, before it is called replaced (spec/storage.md §2.8).
+            for _ in 0..REPLACED_LOOKS {
+                if !matches!(problem, Some(SideFileProblem::Replaced)) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                problem = look();
+            }
             if let Some(problem) = problem {
                 return Err(StorageError::new(
                     path.to_path_buf(),
