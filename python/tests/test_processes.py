@@ -5,6 +5,7 @@ call returned and leaves a file that passes its integrity check (spec/storage.md
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import select
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -51,15 +52,28 @@ def integrity(path: Path) -> str:
         conn.close()
 
 
-def test_second_process_gets_in_use_within_its_wait_and_nothing_is_damaged(tmp_path: Path) -> None:
-    path = tmp_path / "shared.session"
+@contextlib.contextmanager
+def holding(script: str, *args: str) -> Iterator["subprocess.Popen[str]"]:
+    """A child Python process running `script` with `args`, once it has printed "ready"; killed
+    on the way out if it is still running (after a failed assertion)."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, "shared", str(tmp_path)],
+        [sys.executable, "-c", script, *args],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=python_env(),
     )
     try:
-        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout is not None
         assert holder.stdout.readline() == "ready\n"
+        yield holder
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
+def test_second_process_gets_in_use_within_its_wait_and_nothing_is_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "shared.session"
+    with holding(HOLDER, "shared", str(tmp_path)) as holder:
+        assert holder.stdout is not None and holder.stdin is not None
 
         async def second() -> Tuple[BaseException, float, float]:
             storage = pyrosession.FileStorage("shared", tmp_path, wait=0.5)
@@ -86,10 +100,6 @@ def test_second_process_gets_in_use_within_its_wait_and_nothing_is_damaged(tmp_p
         holder.stdin.close()
         assert holder.stdout.readline() == "closed\n"
         assert holder.wait(10) == 0
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
 
     assert integrity(path) == "ok"
 
@@ -132,16 +142,6 @@ asyncio.run(main())
 """
 
 
-def pyrogram_holder(tmp_path: Path, mode: str) -> "subprocess.Popen[str]":
-    holder = subprocess.Popen(
-        [sys.executable, "-c", PYROGRAM_HOLDER, "shared", str(tmp_path), mode],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=python_env(),
-    )
-    assert holder.stdout is not None
-    assert holder.stdout.readline() == "ready\n"
-    return holder
-
-
 def peers_in(path: Path) -> Dict[int, str]:
     conn = sqlite3.connect(path)
     try:
@@ -156,8 +156,7 @@ def test_pyrogram_holding_a_write_makes_ours_raise_in_use_and_damages_nothing(tm
     package's open raises InUseError naming the file once its wait has passed; Pyrogram's
     process then commits as if nothing had happened, and the file is whole."""
     path = tmp_path / "shared.session"
-    holder = pyrogram_holder(tmp_path, "open")
-    try:
+    with holding(PYROGRAM_HOLDER, "shared", str(tmp_path), "open") as holder:
         assert holder.stdin is not None and holder.stdout is not None
 
         async def ours() -> Tuple[BaseException, float]:
@@ -181,10 +180,6 @@ def test_pyrogram_holding_a_write_makes_ours_raise_in_use_and_damages_nothing(tm
         assert holder.stdout.readline() == "saved\n"
         assert holder.stdout.readline() == "closed\n"
         assert holder.wait(10) == 0
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
     assert integrity(path) == "ok"
     assert peers_in(path) == {2: "pyro", 3: "later"}
 
@@ -196,13 +191,8 @@ def test_ours_holding_the_file_makes_pyrogram_s_own_sqlite3_say_locked(tmp_path:
     and writes nothing; once ours is closed, Pyrogram opens the file and finds what ours
     stored."""
     path = tmp_path / "shared.session"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, "shared", str(tmp_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=python_env(),
-    )
-    try:
+    with holding(HOLDER, "shared", str(tmp_path)) as holder:
         assert holder.stdout is not None and holder.stdin is not None
-        assert holder.stdout.readline() == "ready\n"
         before = path.read_bytes()
 
         async def pyrogram_open() -> BaseException:
@@ -222,10 +212,6 @@ def test_ours_holding_the_file_makes_pyrogram_s_own_sqlite3_say_locked(tmp_path:
         holder.stdin.close()
         assert holder.stdout.readline() == "closed\n"
         assert holder.wait(10) == 0
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
     assert integrity(path) == "ok"
 
     async def pyrogram_reads() -> Any:
@@ -246,8 +232,7 @@ def test_pyrogram_idle_lets_ours_claim_the_file_and_then_its_writes_fail(tmp_pat
     Pyrogram process's next write fails in its own sqlite3 with "database is locked", and
     nothing is damaged: the file keeps what each side committed."""
     path = tmp_path / "shared.session"
-    holder = pyrogram_holder(tmp_path, "commit")
-    try:
+    with holding(PYROGRAM_HOLDER, "shared", str(tmp_path), "commit") as holder:
         assert holder.stdin is not None and holder.stdout is not None
 
         async def ours_then_pyrogram() -> str:
@@ -264,10 +249,6 @@ def test_pyrogram_idle_lets_ours_claim_the_file_and_then_its_writes_fail(tmp_pat
         assert asyncio.run(ours_then_pyrogram()) == "OperationalError: database is locked\n"
         assert holder.stdout.readline() == "closed\n"
         assert holder.wait(10) == 0
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
     assert integrity(path) == "ok"
     assert peers_in(path) == {2: "pyro", 4: "ours"}
 
