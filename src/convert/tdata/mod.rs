@@ -89,20 +89,6 @@ impl Passcode {
         Passcode(Zeroizing::new(bytes))
     }
 
-    /// The passcode read from text as a file or standard input gives it: one trailing line
-    /// ending (`\n` or `\r\n`) is not part of it.
-    #[must_use]
-    pub fn from_line(text: Vec<u8>) -> Self {
-        let mut bytes = Zeroizing::new(text);
-        if bytes.last() == Some(&b'\n') {
-            bytes.pop();
-            if bytes.last() == Some(&b'\r') {
-                bytes.pop();
-            }
-        }
-        Passcode(bytes)
-    }
-
     /// The passcode read from `reader` (a file, standard input, a terminal): the bytes up to
     /// the first line ending (`\n` or `\r\n`, not part of it) or the end, at most
     /// [`MAX_PASSCODE`] bytes. Read a byte at a time into one buffer that is wiped: nothing
