@@ -191,6 +191,15 @@ impl fmt::Debug for Image {
     }
 }
 
+/// `key_file` where it can be the key file's name: not empty, without `/` or `\0`
+/// ([`TdataErrorKind::KeyFileName`]).
+fn key_file_name(key_file: &str) -> Result<&str, TdataError> {
+    if key_file.is_empty() || key_file.contains(['/', '\0']) {
+        return Err(TdataError::new(None, TdataErrorKind::KeyFileName));
+    }
+    Ok(key_file)
+}
+
 /// How to read a folder.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadOptions<'a> {
@@ -478,5 +487,38 @@ impl Login {
             }
         };
         Ok(Login::new(user_id, account.dc_id, account.auth_key.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key file's name that cannot be one is refused by the reader and the writer alike.
+    #[test]
+    fn a_key_file_name_with_a_slash_or_nul_or_none_is_refused() {
+        let logins = [Login::new(1, 2, AuthKey::new([3; 256]))];
+        for key_file in ["", "a/b", "a\0b"] {
+            let read = read_image(
+                &Image::new(),
+                &ReadOptions {
+                    key_file,
+                    ..ReadOptions::default()
+                },
+            );
+            let write = compose(
+                &logins,
+                &WriteOptions {
+                    key_file,
+                    ..WriteOptions::default()
+                },
+            );
+            for e in [read.unwrap_err(), write.unwrap_err()] {
+                assert!(
+                    matches!(e.kind(), TdataErrorKind::KeyFileName),
+                    "{key_file:?}: {e}"
+                );
+            }
+        }
     }
 }

@@ -12,7 +12,8 @@ use super::error::{TdataError, TdataErrorKind};
 use super::mtp::{self, Authorization};
 use super::qt::Reader;
 use super::{
-    Image, Layout, ReadOptions, Tdata, TdataAccount, Warning, KNOWN_VERSION, MAX_ACCOUNTS, MAX_FILE,
+    key_file_name, Image, Layout, ReadOptions, Tdata, TdataAccount, Warning, KNOWN_VERSION,
+    MAX_ACCOUNTS, MAX_FILE,
 };
 use crate::AuthKey;
 
@@ -237,10 +238,7 @@ pub fn read_image(image: &Image, options: &ReadOptions<'_>) -> Result<Tdata, Tda
 }
 
 fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, TdataError> {
-    let key_file = options.key_file;
-    if key_file.is_empty() || key_file.contains(['/', '\0']) {
-        return Err(TdataError::new(None, TdataErrorKind::KeyFileName));
-    }
+    let key_file = key_file_name(options.key_file)?;
     let passcode = options.passcode.map_or(&[][..], |p| p.as_bytes());
     let mut warnings = Vec::new();
     let key_name = format!("key_{key_file}");
