@@ -158,6 +158,13 @@ fn make(id: &str, dir: &Path) -> (PathBuf, Option<&'static str>) {
             assert!(made.success());
             p
         }
+        "tdata-mtp-data-socket" => {
+            let p = copied(dir, "opentele-1.5.0");
+            std::fs::remove_file(p.join("D877F783D5D3EF8Cs")).unwrap();
+            // The socket's file stays when the listener is dropped.
+            drop(std::os::unix::net::UnixListener::bind(p.join("D877F783D5D3EF8Cs")).unwrap());
+            p
+        }
         "tdata-bad-magic" => {
             let p = copied(dir, "opentele-1.5.0");
             let mut bytes = std::fs::read(p.join("key_datas")).unwrap();

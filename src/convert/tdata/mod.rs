@@ -89,20 +89,6 @@ impl Passcode {
         Passcode(Zeroizing::new(bytes))
     }
 
-    /// The passcode read from text as a file or standard input gives it: one trailing line
-    /// ending (`\n` or `\r\n`) is not part of it.
-    #[must_use]
-    pub fn from_line(text: Vec<u8>) -> Self {
-        let mut bytes = Zeroizing::new(text);
-        if bytes.last() == Some(&b'\n') {
-            bytes.pop();
-            if bytes.last() == Some(&b'\r') {
-                bytes.pop();
-            }
-        }
-        Passcode(bytes)
-    }
-
     /// The passcode read from `reader` (a file, standard input, a terminal): the bytes up to
     /// the first line ending (`\n` or `\r\n`, not part of it) or the end, at most
     /// [`MAX_PASSCODE`] bytes. Read a byte at a time into one buffer that is wiped: nothing
@@ -203,6 +189,15 @@ impl fmt::Debug for Image {
             )
             .finish()
     }
+}
+
+/// `key_file` where it can be the key file's name: not empty, without `/` or `\0`
+/// ([`TdataErrorKind::KeyFileName`]).
+fn key_file_name(key_file: &str) -> Result<&str, TdataError> {
+    if key_file.is_empty() || key_file.contains(['/', '\0']) {
+        return Err(TdataError::new(None, TdataErrorKind::KeyFileName));
+    }
+    Ok(key_file)
 }
 
 /// How to read a folder.
@@ -492,5 +487,38 @@ impl Login {
             }
         };
         Ok(Login::new(user_id, account.dc_id, account.auth_key.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key file's name that cannot be one is refused by the reader and the writer alike.
+    #[test]
+    fn a_key_file_name_with_a_slash_or_nul_or_none_is_refused() {
+        let logins = [Login::new(1, 2, AuthKey::new([3; 256]))];
+        for key_file in ["", "a/b", "a\0b"] {
+            let read = read_image(
+                &Image::new(),
+                &ReadOptions {
+                    key_file,
+                    ..ReadOptions::default()
+                },
+            );
+            let write = compose(
+                &logins,
+                &WriteOptions {
+                    key_file,
+                    ..WriteOptions::default()
+                },
+            );
+            for e in [read.unwrap_err(), write.unwrap_err()] {
+                assert!(
+                    matches!(e.kind(), TdataErrorKind::KeyFileName),
+                    "{key_file:?}: {e}"
+                );
+            }
+        }
     }
 }

@@ -7,8 +7,8 @@ use super::error::TdataErrorKind;
 pub(super) const NULL_ARRAY: u32 = u32::MAX;
 
 /// A reader over a stream's bytes that never reads past their end: a read that would is a
-/// [`TdataErrorKind::Truncated`] naming what was read and where.
-#[derive(Debug)]
+/// [`TdataErrorKind::Truncated`] naming what was read and where. No `Debug`: the bytes it
+/// reads include decrypted keys.
 pub(super) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,

@@ -12,7 +12,8 @@ use super::error::{TdataError, TdataErrorKind};
 use super::mtp::{self, Authorization};
 use super::qt::Reader;
 use super::{
-    Image, Layout, ReadOptions, Tdata, TdataAccount, Warning, KNOWN_VERSION, MAX_ACCOUNTS, MAX_FILE,
+    key_file_name, Image, Layout, ReadOptions, Tdata, TdataAccount, Warning, KNOWN_VERSION,
+    MAX_ACCOUNTS, MAX_FILE,
 };
 use crate::AuthKey;
 
@@ -80,13 +81,17 @@ impl Source for Disk<'_> {
 
     fn read(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, TdataError> {
         let path = self.path(name);
+        // Not a regular file: refused by the gate (`InvalidInput`), or by the system before it
+        // (a socket cannot be opened: `ENXIO`, "no such device or address").
         let fail = |doing, error: std::io::Error| {
-            let kind = if error.kind() == std::io::ErrorKind::InvalidInput {
-                TdataErrorKind::NotAFile {
-                    found: what_it_is(&path),
+            let kind = match what_it_is(&path) {
+                Some(found) => TdataErrorKind::NotAFile { found },
+                None if error.kind() == std::io::ErrorKind::InvalidInput => {
+                    TdataErrorKind::NotAFile {
+                        found: "not a regular file",
+                    }
                 }
-            } else {
-                TdataErrorKind::Io { doing, error }
+                None => TdataErrorKind::Io { doing, error },
             };
             TdataError::new(Some(path.clone()), kind)
         };
@@ -129,14 +134,11 @@ impl Source for Disk<'_> {
     }
 }
 
-/// What the thing at `path` is, in words, for a file that is not a regular one.
-fn what_it_is(path: &Path) -> &'static str {
-    #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata(path) {
-        return crate::fs::not_regular(&meta).unwrap_or("not a regular file");
-    }
-    let _ = path;
-    "not a regular file"
+/// What the thing at `path` is, in words, where it is there and not a regular file.
+fn what_it_is(path: &Path) -> Option<&'static str> {
+    std::fs::metadata(path)
+        .ok()
+        .and_then(|meta| crate::fs::not_regular(&meta))
 }
 
 /// A file taken out of its container.
@@ -212,11 +214,7 @@ pub fn read_folder(path: &Path, options: &ReadOptions<'_>) -> Result<Tdata, Tdat
         }
         Ok(m) if !m.is_dir() => {
             return Err(folder_error(TdataErrorKind::NotAFolder {
-                found: if m.is_file() {
-                    "a regular file"
-                } else {
-                    what_it_is(path)
-                },
+                found: crate::fs::not_regular(&m).unwrap_or("a regular file"),
             }))
         }
         Ok(_) => {}
@@ -240,10 +238,7 @@ pub fn read_image(image: &Image, options: &ReadOptions<'_>) -> Result<Tdata, Tda
 }
 
 fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, TdataError> {
-    let key_file = options.key_file;
-    if key_file.is_empty() || key_file.contains(['/', '\0']) {
-        return Err(TdataError::new(None, TdataErrorKind::KeyFileName));
-    }
+    let key_file = key_file_name(options.key_file)?;
     let passcode = options.passcode.map_or(&[][..], |p| p.as_bytes());
     let mut warnings = Vec::new();
     let key_name = format!("key_{key_file}");
