@@ -672,55 +672,23 @@ fn inspect_cmd(
         Argument::TdataFolder(path) => return inspect_folder(&path, folder, json, reveal_key),
         other => return inspect_text(arg, other, json, strict, reveal_key),
     };
-    {
-        let path = &file.path().to_path_buf();
-        let began_like_json = file.begins_like_json();
-        // Read once: a Pyrogram file reported from the storage detection opened, a Telethon
-        // file from the connection that recognised it.
-        let report = match file.into_input() {
-            Ok(convert::Input::PyrogramFile(storage)) => report::file_report(&storage),
-            Ok(input) => {
-                let d = input.detected();
-                return match input.into_account() {
-                    Ok(account) => foreign_report(&d, &account, json, reveal_key),
-                    Err(e) => fail_convert(json, e, Some(path)).into(),
-                };
-            }
-            // A file that begins like JSON is said to be a broken JSON session, as detection
-            // says it; anything else as the storage says it: why it cannot open it.
-            Err(e) if began_like_json => {
-                return fail_convert(json, e, Some(path)).into();
-            }
-            // The storage's own answer, from the open detection made: opening again would wait
-            // again for a file another client holds (spec/storage.md §2.5).
-            // Not SQLite after all (emptied, swapped): the storage says what it is.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    convert::ConvertErrorKind::Unrecognised { .. }
-                        | convert::ConvertErrorKind::Storage(StorageErrorKind::Io { .. })
-                ) =>
-            {
-                Storage::open_file_read_only(path).and_then(|s| report::file_report(&s))
-            }
-            Err(e) if matches!(e.kind(), convert::ConvertErrorKind::Storage(_)) => {
-                return fail(json, &e, &e.to_string()).into();
-            }
-            // A Telethon file that cannot be read: its reader's answer.
-            Err(e) => return fail_convert(json, e, Some(path)).into(),
-        };
-        match report {
-            Ok(r) => {
-                if json {
-                    out!("{}", report::file_to_json(&r, reveal_key));
-                } else {
-                    out_raw!("{}", report::file_to_text(&r, reveal_key));
-                }
-                Inspected::Pyrogram(r.dialect.opened_by_pyrogram())
-            }
-            Err(e) => fail_storage(json, &e).into(),
-        }
+    let path = &file.path().to_path_buf();
+    match report::inspect_file(file) {
+        Ok(inspection) => print_inspection(&inspection, json, reveal_key),
+        Err(report::InspectError::Storage(e)) => fail_storage(json, &e).into(),
+        Err(report::InspectError::Convert(e)) => fail_convert(json, e, Some(path)).into(),
+        Err(report::InspectError::Decode(e)) => fail(json, &e, &e.to_string()).into(),
     }
+}
+
+/// Prints `inspect`'s report.
+fn print_inspection(inspection: &report::Inspection, json: bool, reveal_key: bool) -> Inspected {
+    if json {
+        out!("{}", inspection.to_json(reveal_key));
+    } else {
+        out_raw!("{}", inspection.to_text(reveal_key));
+    }
+    Inspected::Pyrogram(inspection.opened_by_pyrogram())
 }
 
 /// `--account` and `--passcode-file` read a Telegram Desktop folder: given for another
@@ -920,66 +888,18 @@ fn inspect_text(
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(code) => return code.into(),
     };
-    // Pyrogram's verdict is on the text as given, detection's on the text trimmed: a text
-    // without surrounding whitespace is read once, by detection, whose Pyrogram string is
-    // the one Pyrogram 2.0.106's rules decode (spec/conversions.md §3.1).
-    let read_once = !strict && text.trim() == text.as_str();
-    let decoded = match read_once.then(|| convert::Input::from_text(&text)) {
-        Some(Ok(convert::Input::PyrogramString(decoded))) => Ok(decoded),
-        Some(Ok(input)) => return foreign_input(input, json, reveal_key),
-        Some(Err(_)) | None if strict => pyrosession::string::decode_strict(&text),
-        Some(Err(_)) | None => pyrosession::string::decode_compat(&text),
-    };
-    match decoded {
-        Ok(decoded) => {
-            if json {
-                out!("{}", report::to_json(&decoded, reveal_key));
-            } else {
-                out_raw!("{}", report::to_text(&decoded, reveal_key));
-            }
-            Inspected::Pyrogram(true)
-        }
-        Err(e) => {
-            // Not a Pyrogram string: perhaps another library's string, or a JSON session.
-            if !read_once {
-                match convert::Input::from_text(&text) {
-                    Ok(convert::Input::PyrogramString(_)) | Err(_) => {}
-                    Ok(input) => return foreign_input(input, json, reveal_key),
-                }
-            }
+    match report::inspect_text(&text, strict) {
+        Ok(inspection) => print_inspection(&inspection, json, reveal_key),
+        Err(report::InspectError::Decode(e)) => {
             let message = neither(arg, e.to_string());
             fail_with(json, &message, || {
                 report::decode_error_to_json(&e, &message)
             })
             .into()
         }
+        Err(report::InspectError::Convert(e)) => fail(json, &e, &e.to_string()).into(),
+        Err(report::InspectError::Storage(e)) => fail_storage(json, &e).into(),
     }
-}
-
-/// [`foreign_report`] of a text input detection read (a string reads into the hub without
-/// failing).
-fn foreign_input(input: convert::Input, json: bool, reveal_key: bool) -> Inspected {
-    let d = input.detected();
-    match input.into_account() {
-        Ok(account) => foreign_report(&d, &account, json, reveal_key),
-        Err(e) => fail(json, &e, &e.to_string()).into(),
-    }
-}
-
-/// The report on another library's session (or a JSON session), which Pyrogram 2.0.106 does not
-/// take as its own.
-fn foreign_report(
-    d: &convert::Detected,
-    account: &convert::Account,
-    json: bool,
-    reveal_key: bool,
-) -> Inspected {
-    if json {
-        out!("{}", report::foreign_to_json(d, account, reveal_key));
-    } else {
-        out_raw!("{}", report::foreign_to_text(d, account, reveal_key));
-    }
-    Inspected::Pyrogram(false)
 }
 
 fn convert_cmd(

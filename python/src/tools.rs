@@ -10,9 +10,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use pyrosession::convert as conversion;
-use pyrosession::convert::{ConvertError, ConvertErrorKind, FileArgument, Input, Options, Target};
+use pyrosession::convert::{ConvertError, FileArgument, Input, Options, Target};
 use pyrosession::report;
-use pyrosession::storage::{Storage, StorageErrorKind};
 use zeroize::Zeroizing;
 
 use crate::errors;
@@ -38,6 +37,16 @@ impl From<pyrosession::storage::StorageError> for Failed {
     }
 }
 
+impl From<report::InspectError> for Failed {
+    fn from(e: report::InspectError) -> Self {
+        match e {
+            report::InspectError::Convert(e) => Failed::Convert(e),
+            report::InspectError::Storage(e) => Failed::Storage(e),
+            report::InspectError::Decode(e) => Failed::Decode(e, None),
+        }
+    }
+}
+
 impl Failed {
     fn raise(self, py: Python<'_>) -> PyErr {
         match self {
@@ -49,105 +58,18 @@ impl Failed {
     }
 }
 
-/// A report, as text or as the JSON object of spec/json-output.md.
-struct Render {
-    json: bool,
-    reveal_key: bool,
-}
-
-impl Render {
-    fn file(&self, storage: &Storage) -> Result<String, Failed> {
-        let r = report::file_report(storage)?;
-        Ok(if self.json {
-            report::file_to_json(&r, self.reveal_key)
-        } else {
-            report::file_to_text(&r, self.reveal_key)
-        })
-    }
-
-    /// Another library's session (or a JSON session), which Pyrogram 2.0.106 does not take as
-    /// its own.
-    fn foreign(&self, input: Input) -> Result<String, Failed> {
-        let d = input.detected();
-        let account = input.into_account()?;
-        Ok(if self.json {
-            report::foreign_to_json(&d, &account, self.reveal_key)
-        } else {
-            report::foreign_to_text(&d, &account, self.reveal_key)
-        })
-    }
-
-    fn string(&self, decoded: &pyrosession::string::Decoded) -> String {
-        if self.json {
-            report::to_json(decoded, self.reveal_key)
-        } else {
-            report::to_text(decoded, self.reveal_key)
-        }
-    }
-}
-
-/// `pyrosession inspect FILE`: the report on a file, as the command makes it (its
-/// `inspect_cmd`): the file is read once; a session file's format is detected from what was
-/// read, a Pyrogram file reported from the storage detection opened, another format from what
-/// it read; a text file holding a string is reported as the string.
-fn inspect_file(path: &Path, strict: bool, render: &Render) -> Result<String, Failed> {
+/// `pyrosession inspect FILE`: the report on a file, as the command makes it
+/// ([`report::inspect_file`]); a text file holding a string is reported as the string.
+fn inspect_file(path: &Path, strict: bool) -> Result<report::Inspection, Failed> {
     let file = FileArgument::read(path);
     if !file.is_session_file() {
         let text = Zeroizing::new(file.text().map_err(Failed::Io)?);
-        return inspect_text(&text, strict, render).map_err(|e| match e {
-            Failed::Decode(e, None) => Failed::Decode(e, Some(path.to_path_buf())),
-            e => e,
+        return report::inspect_text(&text, strict).map_err(|e| match e {
+            report::InspectError::Decode(e) => Failed::Decode(e, Some(path.to_path_buf())),
+            e => e.into(),
         });
     }
-    let began_like_json = file.begins_like_json();
-    match file.into_input() {
-        Ok(Input::PyrogramFile(storage)) => render.file(&storage),
-        Ok(input) => render.foreign(input).map_err(|e| match e {
-            Failed::Convert(e) => Failed::Convert(e.at(Some(path))),
-            e => e,
-        }),
-        // A file that begins like JSON is a broken JSON session, as detection says it.
-        Err(e) if began_like_json => Err(e.at(Some(path)).into()),
-        // Not SQLite after all (emptied, swapped): the storage says what it is.
-        Err(e)
-            if matches!(
-                e.kind(),
-                ConvertErrorKind::Unrecognised { .. }
-                    | ConvertErrorKind::Storage(StorageErrorKind::Io { .. })
-            ) =>
-        {
-            render.file(&Storage::open_file_read_only(path)?)
-        }
-        Err(e) if matches!(e.kind(), ConvertErrorKind::Storage(_)) => Err(e.into()),
-        // A Telethon file that cannot be read: its reader's answer.
-        Err(e) => Err(e.at(Some(path)).into()),
-    }
-}
-
-/// `pyrosession inspect STRING`: the report on a session string (or a JSON session's text), as
-/// the command makes it: Pyrogram's verdict on the text as given, detection's on the text
-/// trimmed.
-fn inspect_text(text: &str, strict: bool, render: &Render) -> Result<String, Failed> {
-    let read_once = !strict && text.trim() == text;
-    let decoded = match read_once.then(|| Input::from_text(text)) {
-        Some(Ok(Input::PyrogramString(decoded))) => Ok(decoded),
-        Some(Ok(input)) => return render.foreign(input),
-        Some(Err(_)) | None if strict => pyrosession::string::decode_strict(text),
-        Some(Err(_)) | None => pyrosession::string::decode_compat(text),
-    };
-    match decoded {
-        Ok(decoded) => Ok(render.string(&decoded)),
-        Err(e) => {
-            // Not a Pyrogram string: perhaps another library's string, or a JSON session.
-            if !read_once {
-                match Input::from_text(text) {
-                    Ok(Input::PyrogramString(_)) | Err(_) => {}
-                    Ok(input) => return render.foreign(input),
-                }
-            }
-            Err(Failed::Decode(e, None))
-        }
-    }
+    report::inspect_file(file).map_err(Failed::from)
 }
 
 /// The report `pyrosession inspect` gives on a session file (`path`) or a session string
@@ -163,12 +85,18 @@ pub(crate) fn inspect(
     reveal_key: bool,
     json: bool,
 ) -> PyResult<Py<PyString>> {
-    let render = Render { json, reveal_key };
     let text = text.map(|t| Zeroizing::new(t.to_owned()));
-    let made = py.detach(|| match (&path, &text) {
-        (Some(path), _) => inspect_file(path, strict, &render),
-        (None, Some(text)) => inspect_text(text, strict, &render),
-        (None, None) => Ok(String::new()),
+    let made = py.detach(|| -> Result<String, Failed> {
+        let inspection = match (&path, &text) {
+            (Some(path), _) => inspect_file(path, strict)?,
+            (None, Some(text)) => report::inspect_text(text, strict)?,
+            (None, None) => return Ok(String::new()),
+        };
+        Ok(if json {
+            inspection.to_json(reveal_key)
+        } else {
+            inspection.to_text(reveal_key)
+        })
     });
     let made = Zeroizing::new(made.map_err(|e| e.raise(py))?);
     Ok(PyString::new(py, &made).unbind())

@@ -381,7 +381,17 @@ pub fn render(
             .into())
         }
     };
-    // A string holds no peers: rows that could not be read are left behind with the others.
+    peers_not_held(account, target, &mut losses);
+    Ok(Rendered {
+        text: zeroize::Zeroizing::new(text),
+        losses,
+    })
+}
+
+/// For a target that holds no peers (a string, a Telegram Desktop folder): the rows that could
+/// not be read are left behind with the others, so their [`Loss::UnreadablePeers`] become part
+/// of one [`Loss::PeersNotHeld`], added last.
+fn peers_not_held(account: &Account, target: Target, losses: &mut Vec<Loss>) {
     let mut unreadable = 0;
     losses.retain(|l| match l {
         Loss::UnreadablePeers { rows } => {
@@ -396,10 +406,6 @@ pub fn render(
             count: account.peers.len() + unreadable,
         });
     }
-    Ok(Rendered {
-        text: zeroize::Zeroizing::new(text),
-        losses,
-    })
 }
 
 /// Resolves one value: the source's, else the option's; both and different is an error.

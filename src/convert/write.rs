@@ -186,14 +186,6 @@ fn write_tdata(
     })?;
     super::tdata::write_folder(path, &[login], &WriteOptions::default())?;
     let mut losses = account.losses.clone();
-    let mut unreadable = 0;
-    losses.retain(|l| match l {
-        Loss::UnreadablePeers { rows } => {
-            unreadable += rows.len();
-            false
-        }
-        _ => true,
-    });
     let fields: Vec<&'static str> = [
         account.api_id.map(|_| "api_id"),
         account.is_bot.map(|_| "is_bot"),
@@ -207,12 +199,7 @@ fn write_tdata(
             fields,
         });
     }
-    if !account.peers.is_empty() || unreadable > 0 {
-        losses.push(Loss::PeersNotHeld {
-            target: Target::Tdata,
-            count: account.peers.len() + unreadable,
-        });
-    }
+    super::peers_not_held(account, Target::Tdata, &mut losses);
     Ok(losses)
 }
 

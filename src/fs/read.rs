@@ -77,7 +77,8 @@ pub(crate) fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
 
 /// `O_NONBLOCK` where its value is known: opening a FIFO with it returns at once instead of
 /// waiting for a writer. (The crate forbids unsafe code, and `libc` is no dependency.)
-#[cfg(all(
+#[cfg(unix)]
+const O_NONBLOCK: Option<i32> = if cfg!(all(
     target_os = "linux",
     any(
         target_arch = "x86_64",
@@ -88,31 +89,17 @@ pub(crate) fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
         target_arch = "s390x",
         target_arch = "powerpc64"
     )
-))]
-const O_NONBLOCK: Option<i32> = Some(0o4000);
-#[cfg(any(target_os = "macos", target_os = "freebsd", target_os = "openbsd"))]
-const O_NONBLOCK: Option<i32> = Some(0x0004);
-#[cfg(all(
-    unix,
-    not(any(
-        all(
-            target_os = "linux",
-            any(
-                target_arch = "x86_64",
-                target_arch = "x86",
-                target_arch = "aarch64",
-                target_arch = "arm",
-                target_arch = "riscv64",
-                target_arch = "s390x",
-                target_arch = "powerpc64"
-            )
-        ),
-        target_os = "macos",
-        target_os = "freebsd",
-        target_os = "openbsd"
-    ))
-))]
-const O_NONBLOCK: Option<i32> = None;
+)) {
+    Some(0o4000)
+} else if cfg!(any(
+    target_os = "macos",
+    target_os = "freebsd",
+    target_os = "openbsd"
+)) {
+    Some(0x0004)
+} else {
+    None
+};
 
 /// Opens the file at `path` for reading without waiting, and only if it is a regular file:
 /// a FIFO, a device or anything else that is not one is an error (`InvalidInput`), never

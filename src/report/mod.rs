@@ -12,6 +12,7 @@
 mod codes;
 mod file;
 mod foreign;
+mod inspect;
 mod peers;
 mod string;
 mod tdata;
@@ -24,6 +25,7 @@ pub use crate::escape::{one_line, shown_path, terminal_safe};
 pub use codes::{ErrorCode, Failure};
 pub use file::{file_report, file_to_json, file_to_text, FileReport};
 pub use foreign::{foreign_to_json, foreign_to_text, format_name, needs, with_flags};
+pub use inspect::{inspect_file, inspect_text, InspectError, Inspection};
 pub use peers::{
     input_peer_to_json, peer_to_json, peer_to_text, peers_header, peers_to_text, resolved_to_json,
     resolved_to_text,
