@@ -102,9 +102,9 @@ const O_NONBLOCK: Option<i32> = if cfg!(all(
 };
 
 /// Opens the file at `path` for reading without waiting, and only if it is a regular file:
-/// a FIFO, a device or anything else that is not one is an error (`InvalidInput`), never
-/// waited on. Where `O_NONBLOCK` is unknown, only a path whose metadata says it is a regular
-/// file is opened (a file put there in between may then be waited on).
+/// a FIFO, a device, a socket or anything else that is not one is an error (`InvalidInput`),
+/// never opened or waited on. Where `O_NONBLOCK` is unknown, a FIFO put at the path between the
+/// look and the open may be waited on.
 #[cfg(unix)]
 fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
@@ -114,16 +114,24 @@ fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
             "not a regular file (a FIFO, a device or a socket)",
         )
     };
+    // Looked at before it is opened: a device is never opened (its open may do something),
+    // and a socket, which no open takes (`ENXIO`), is said to be what it is.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_a_file());
+    }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
-    match O_NONBLOCK {
-        Some(flag) => {
-            options.custom_flags(flag);
-        }
-        None if !std::fs::metadata(path)?.is_file() => return Err(not_a_file()),
-        None => {}
+    if let Some(flag) = O_NONBLOCK {
+        options.custom_flags(flag);
     }
-    let file = options.open(path)?;
+    // Something else may be put at the path in between: opened without waiting, and looked
+    // at again through the descriptor.
+    let file = options
+        .open(path)
+        .map_err(|e| match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => not_a_file(),
+            _ => e,
+        })?;
     if file.metadata()?.is_file() {
         Ok(file)
     } else {
@@ -273,6 +281,28 @@ mod tests {
         assert!(second.to_string().contains("in use"), "{second}");
         drop(storage);
         assert!(matches!(open(&path), Ok(Opened::File(_))));
+        crate::fs::remove_dir(&dir).expect("remove");
+    }
+
+    /// A socket and a device are refused as not regular files (`InvalidInput`), as a FIFO is:
+    /// a socket is not "no such device or address" (what its open would say), and a device is
+    /// not opened.
+    #[test]
+    fn sockets_and_devices_are_not_regular_files() {
+        let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("dir");
+        let socket = dir.join("socket");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+        for path in [socket.as_path(), Path::new("/dev/null")] {
+            let e = open_regular(path).expect_err("not a regular file");
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::InvalidInput,
+                "{}: {e}",
+                path.display()
+            );
+        }
+        drop(listener);
+        std::fs::remove_file(&socket).expect("remove socket");
         crate::fs::remove_dir(&dir).expect("remove");
     }
 
