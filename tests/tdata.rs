@@ -1268,3 +1268,151 @@ fn a_key_file_of_another_name_is_written_found_and_chosen() {
         matches!(err.kind(), TdataErrorKind::KeyNameNotTelegrams { telegram, .. } if telegram == "work")
     );
 }
+
+fn mtcute_manifest() -> Vec<Value> {
+    let text = std::fs::read_to_string(fixtures().join("mtcute-manifest.json")).unwrap();
+    let all: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert!(
+        all[0].as_str().unwrap().contains("@mtcute/convert 0.29.7"),
+        "provenance first"
+    );
+    all[1..].to_vec()
+}
+
+/// Every folder real @mtcute/convert 0.29.7 wrote (spec/fixtures/tdata/mtcute-*) reads with the
+/// user ids, main data centers and keys it was given; the one of another key file name is found
+/// without the name, and read with it.
+#[test]
+fn mtcute_folders_read_with_the_same_keys_and_user_ids() {
+    let entries = mtcute_manifest();
+    assert_eq!(entries.len(), 4);
+    for entry in entries {
+        let name = entry["folder"].as_str().unwrap();
+        let passcode = passcode_of(&entry);
+        let key_name = entry["key_name"].as_str();
+        for given in [None, key_name]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let options = ReadOptions {
+                passcode: passcode.as_ref(),
+                key_file: given,
+            };
+            let folder = read_folder(&fixtures().join(name), &options)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(folder.key_file, key_name.unwrap_or("data"), "{name}");
+            assert_eq!(
+                i64::from(folder.version),
+                entry["file_version"].as_i64().unwrap()
+            );
+            assert_eq!(folder.passcode, passcode.is_some(), "{name}");
+            assert!(folder.skipped.is_empty(), "{name}: {:?}", folder.skipped);
+            assert!(folder.warnings.is_empty(), "{name}: {:?}", folder.warnings);
+            let want = entry["accounts"].as_array().unwrap();
+            assert_eq!(folder.accounts.len(), want.len(), "{name}");
+            for (got, want) in folder.accounts.iter().zip(want) {
+                let a = &got.authorization;
+                assert_eq!(i64::from(got.index), want["index"].as_i64().unwrap());
+                assert_eq!(a.user_id, want["user_id"].as_u64().unwrap(), "{name}");
+                assert_eq!(i64::from(a.main_dc), want["main_dc"].as_i64().unwrap());
+                let keys: Vec<(i64, String)> = a
+                    .keys
+                    .iter()
+                    .map(|k| (i64::from(k.dc_id), hex(k.key.as_bytes())))
+                    .collect();
+                let want_keys: Vec<(i64, String)> = want["keys"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| {
+                        (
+                            k["dc_id"].as_i64().unwrap(),
+                            k["key"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(keys, want_keys, "{name}");
+            }
+        }
+    }
+}
+
+/// @mtcute/convert 0.29.7 reads the folders the crate writes (one account, a passcode, six
+/// accounts, a key file of another name) with the same user ids, main data centers and main keys
+/// (by id). Run by .ci/run with `PYROSESSION_MTCUTE_DIR` naming the folder npm installed it in.
+#[test]
+#[ignore = "needs @mtcute/convert: PYROSESSION_MTCUTE_DIR"]
+fn mtcute_reads_what_the_crate_writes() {
+    let mtcute = std::env::var("PYROSESSION_MTCUTE_DIR")
+        .expect("PYROSESSION_MTCUTE_DIR names a folder with @mtcute/convert 0.29.7 installed");
+    let dir = TempDir::new("tdata-mtcute");
+    let passcode = Passcode::new("pässcode".as_bytes().to_vec());
+    let passcode_file = dir.join("passcode.txt");
+    std::fs::write(&passcode_file, "pässcode\n").unwrap();
+    let cases: [(&str, Option<&Passcode>, &str, Vec<Login>); 4] = [
+        (
+            "one",
+            None,
+            "data",
+            vec![Login::new(123_456_789, 2, AuthKey::new([3; 256]))],
+        ),
+        (
+            "passcode",
+            Some(&passcode),
+            "data",
+            vec![Login::new(987_654_321, 4, AuthKey::new([4; 256]))],
+        ),
+        (
+            "several",
+            None,
+            "data",
+            (1..=6u8)
+                .map(|i| Login::new(u64::from(i) << 33, (i % 5) + 1, AuthKey::new([i; 256])))
+                .collect(),
+        ),
+        (
+            "key-name",
+            None,
+            "work",
+            vec![Login::new(55_555, 1, AuthKey::new([5; 256]))],
+        ),
+    ];
+    for (name, passcode, key_file, logins) in cases {
+        let path = dir.join(name);
+        let options = WriteOptions { passcode, key_file };
+        tdata::write_folder(&path, &logins, &options).unwrap();
+        let mut command = std::process::Command::new("node");
+        command
+            .arg(util::root().join("spec/oracle/tdata_mtcute.js"))
+            .arg(&mtcute)
+            .arg("read")
+            .arg(&path);
+        if passcode.is_some() {
+            command.arg(&passcode_file);
+        }
+        if key_file != "data" {
+            command.args(["--key-name", key_file]);
+        }
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let want: Vec<Value> = logins
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let a = &l.authorization;
+                serde_json::json!({
+                    "index": i,
+                    "user_id": a.user_id,
+                    "main_dc": a.main_dc,
+                    "main_key_id": a.keys[0].key.id().to_string(),
+                })
+            })
+            .collect();
+        assert_eq!(got["accounts"], Value::Array(want), "{name}");
+    }
+}
