@@ -221,11 +221,12 @@ impl ErrorCode {
             T::NotAFolder { .. } | T::NotAFile { .. } => ErrorCode::NotAFile,
             T::FolderIsALink => ErrorCode::UnsafeFile,
             T::Io { .. } => ErrorCode::Io,
-            T::PasscodeNeeded | T::Missing { .. } => ErrorCode::MissingOption,
+            T::PasscodeNeeded | T::Missing { .. } | T::KeyFiles { .. } => ErrorCode::MissingOption,
             T::WrongPasscode
             | T::NoSuchAccount { .. }
             | T::UserIdConflict { .. }
-            | T::KeyFileName => ErrorCode::InvalidOption,
+            | T::KeyFileName
+            | T::KeyNameNotTelegrams { .. } => ErrorCode::InvalidOption,
             T::NoAuthorization
             | T::NotLoggedIn
             | T::NoMainKey { .. }
