@@ -750,6 +750,96 @@ fn password_of(url: &str) -> Option<&str> {
     }
 }
 
+#[cfg(feature = "postgres")]
+mod pg {
+    use std::fmt::Write as _;
+
+    use serde_json::json;
+
+    use super::FleetDb;
+    use crate::report::one_line;
+    use crate::storage::postgres::{AccountSummary, PgFleet};
+    use crate::storage::{SessionFields, StorageError, StoredPeer};
+    use crate::AuthKeyId;
+
+    impl FleetDb for PgFleet {
+        fn key_ids(&mut self) -> Result<Vec<(String, Option<AuthKeyId>)>, StorageError> {
+            Ok(self
+                .accounts()?
+                .into_iter()
+                .map(|a| (a.name, a.auth_key_id))
+                .collect())
+        }
+
+        fn import(
+            &mut self,
+            name: &str,
+            fields: &SessionFields,
+            peers: &[StoredPeer],
+        ) -> Result<(), StorageError> {
+            PgFleet::import_stored(self, name, fields, peers)
+        }
+
+        fn read(&mut self, name: &str) -> Result<(SessionFields, Vec<StoredPeer>), StorageError> {
+            PgFleet::read_stored(self, name)
+        }
+    }
+
+    /// One account as `fleet ls --json` prints it (spec/json-output.md §3.11): never the key.
+    #[must_use]
+    pub fn account_to_json(a: &AccountSummary) -> String {
+        crate::report::object_of(json!({
+            "name": a.name,
+            "dc_id": a.dc_id,
+            "api_id": a.api_id,
+            "test_mode": a.test_mode,
+            "user_id": a.user_id,
+            "is_bot": a.is_bot,
+            "date": a.date,
+            "peers": a.peers,
+            "auth_key_id": a.auth_key_id.map(|id| id.to_string()),
+            "lease": a.lease.as_ref().map(|l| json!({
+                "holder": l.holder,
+                "token": l.token,
+                "expires_in": l.expires_in.as_secs_f64(),
+            })),
+        }))
+    }
+
+    /// The accounts as `fleet ls` prints them: a header and one line each.
+    #[must_use]
+    pub fn accounts_to_text(accounts: &[AccountSummary]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "name\tdc\tuser_id\tbot\tpeers\tlease");
+        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+        for a in accounts {
+            let lease = a.lease.as_ref().map_or_else(
+                || "-".to_owned(),
+                |l| {
+                    format!(
+                        "{} ({:.1} s left)",
+                        one_line(&l.holder),
+                        l.expires_in.as_secs_f64()
+                    )
+                },
+            );
+            let _ = writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t{lease}",
+                one_line(&a.name),
+                a.dc_id,
+                or_dash(a.user_id.map(|u| u.to_string())),
+                or_dash(a.is_bot.map(|b| if b { "yes" } else { "no" }.to_owned())),
+                a.peers,
+            );
+        }
+        out
+    }
+}
+
+#[cfg(feature = "postgres")]
+pub use pg::{account_to_json, accounts_to_text};
+
 #[cfg(test)]
 mod tests {
     use super::*;

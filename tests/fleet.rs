@@ -201,7 +201,9 @@ fn a_folder_is_read_into_a_database() {
     assert!(steps.iter().all(|s| s.1 == 13));
 
     // What was stored is what the files hold: the session row and every peer with its date.
-    let p2 = Storage::open_file_read_only(fixture("pyrogram-2.0.106.session")).unwrap();
+    // The folder's copy: another test may salvage the fixture meanwhile, which a storage of this
+    // process holding it would refuse.
+    let p2 = Storage::open_file_read_only(dir.join("p2.session")).unwrap();
     assert_eq!(db.0["p2"].0, p2.session().unwrap());
     assert_eq!(db.0["p2"].1, p2.peers().unwrap());
     assert_eq!(db.0["p2"].1.len(), 10);
@@ -277,10 +279,10 @@ fn export_writes_the_file_engines_bytes_and_never_overwrites() {
     assert_eq!(report.exists, [("p1".to_owned(), out.join("p1.session"))]);
     assert_eq!(std::fs::read(out.join("p1.session")).unwrap(), b"mine");
     assert_eq!(report.written.len(), names.len() - 1);
-    for (name, file) in DIALECTS.iter().filter(|(n, _)| *n != "p1") {
+    for (name, _) in DIALECTS.iter().filter(|(n, _)| *n != "p1") {
         let reference = TempDir::new("fleet-memory-ref");
         let made = reference.join("made.session");
-        Storage::salvage(fixture(file))
+        Storage::salvage(dir.join(&format!("{name}.session")))
             .unwrap()
             .write_file(&made)
             .unwrap();
@@ -293,4 +295,240 @@ fn export_writes_the_file_engines_bytes_and_never_overwrites() {
     assert!(!report.all_written());
     let text = report.to_text();
     assert!(text.contains("not overwritten"), "{text}");
+}
+
+/// The commands against a real server: each test in a database of its own on the server
+/// `PYROSESSION_PG_URL` names (dropped at the end), or skipped with a message.
+#[cfg(feature = "postgres")]
+mod server {
+    use std::process::{Command, Output};
+
+    use super::{folder, key, DIALECTS, FIXTURE_KEY_HEX};
+    use crate::util::TempDir;
+    use pyrosession::storage::postgres::{LeaseOptions, PgFleet, PgStorage};
+    use pyrosession::storage::Storage;
+
+    /// A database of the test's own, dropped when the value is.
+    struct Database {
+        admin: String,
+        name: String,
+        url: String,
+    }
+
+    impl Database {
+        fn new(tag: &str) -> Option<Database> {
+            let Ok(admin) = std::env::var("PYROSESSION_PG_URL") else {
+                eprintln!(
+                    "skipped: PYROSESSION_PG_URL is not set (start a server with .ci/pg-cluster)"
+                );
+                return None;
+            };
+            let name = format!("fleet_{tag}_{}", std::process::id());
+            let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+            // One statement a call: neither runs inside a transaction.
+            client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .unwrap();
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            let (base, _) = admin.rsplit_once('/').unwrap();
+            let url = format!("{base}/{name}");
+            Some(Database { admin, name, url })
+        }
+    }
+
+    impl Drop for Database {
+        fn drop(&mut self) {
+            if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+                let _ = client.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ));
+            }
+        }
+    }
+
+    fn run(args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn text(out: &Output) -> (String, String) {
+        (
+            String::from_utf8(out.stdout.clone()).unwrap(),
+            String::from_utf8(out.stderr.clone()).unwrap(),
+        )
+    }
+
+    /// No output holds a key: the fixtures' one, or any of the tests' own.
+    fn no_key(out: &Output) {
+        let (stdout, stderr) = text(out);
+        for s in [&stdout, &stderr] {
+            assert!(!s.contains(FIXTURE_KEY_HEX), "{s}");
+            for seed in 1..=4 {
+                assert!(!s.contains(&key(seed).to_hex()[..32]), "{s}");
+            }
+        }
+    }
+
+    fn dir_str(dir: &TempDir) -> &str {
+        dir.0.to_str().unwrap()
+    }
+
+    #[test]
+    fn import_export_and_ls_through_the_command() {
+        let Some(db) = Database::new("commands") else {
+            return;
+        };
+        let dir = folder("fleet-pg-in");
+        // `taken` is in the database before the import.
+        let mut fleet = PgFleet::connect(&db.url).unwrap();
+        fleet
+            .import("taken", &Storage::memory().unwrap().session().unwrap(), &[])
+            .unwrap();
+
+        let out = run(&["fleet", "import", "--json", &db.url, dir_str(&dir)]);
+        no_key(&out);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let (stdout, stderr) = text(&out);
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(report["schema"], 1);
+        assert_eq!(report["imported"].as_array().unwrap().len(), 7, "{report}");
+        let refused: Vec<&str> = report["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["error"]["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(refused, ["damaged", "already_exists", "missing_option"]);
+        assert_eq!(report["exists"][0]["name"], "taken");
+        assert_eq!(
+            report["duplicate_keys"][0]["names"],
+            serde_json::json!(["hydrogram", "kurigram", "p1", "p2", "pyrofork"])
+        );
+        // Standard error is no terminal here: one plain line a file.
+        assert_eq!(stderr.lines().count(), 13, "{stderr}");
+        assert!(
+            stderr.lines().all(|l| l.starts_with("pyrosession: [")),
+            "{stderr}"
+        );
+
+        // What the database holds is what the files hold.
+        let (fields, peers) = fleet.read_stored("p2").unwrap();
+        let p2 = Storage::open_file_read_only(dir.join("p2.session")).unwrap();
+        assert_eq!(fields, p2.session().unwrap());
+        assert_eq!(peers, p2.peers().unwrap());
+        drop(p2);
+
+        // ls, while a worker holds one account's lease.
+        let options = LeaseOptions {
+            holder: "worker-7:4242".to_owned(),
+            ..LeaseOptions::default()
+        };
+        let held = PgStorage::open(&db.url, "fresh", &options).unwrap();
+        let out = run(&["fleet", "ls", &db.url]);
+        no_key(&out);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let (stdout, _) = text(&out);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 9, "a header and 8 accounts: {stdout}");
+        assert!(lines[0].starts_with("name\tdc\tuser_id\tbot\tpeers\tlease"));
+        let p2_line = lines.iter().find(|l| l.starts_with("p2\t")).unwrap();
+        assert_eq!(*p2_line, "p2\t2\t123456789\tno\t10\t-");
+        let fresh = lines.iter().find(|l| l.starts_with("fresh\t")).unwrap();
+        assert!(fresh.contains("worker-7:4242 ("), "{fresh}");
+        let out = run(&["fleet", "ls", "--json", &db.url]);
+        no_key(&out);
+        let (stdout, _) = text(&out);
+        let accounts: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(accounts.len(), 8);
+        let fresh = accounts.iter().find(|a| a["name"] == "fresh").unwrap();
+        assert_eq!(fresh["lease"]["holder"], "worker-7:4242");
+        assert!(fresh["lease"]["expires_in"].as_f64().unwrap() > 0.0);
+        assert_eq!(fresh["dc_id"], 4);
+        assert_eq!(fresh["auth_key_id"], key(1).id().to_string());
+        drop(held);
+
+        // Export: every account as a file, byte for byte the file engine's for the same content.
+        let out_dir = TempDir::new("fleet-pg-out");
+        std::fs::write(out_dir.join("p1.session"), b"mine").unwrap();
+        let out = run(&["fleet", "export", &db.url, dir_str(&out_dir)]);
+        no_key(&out);
+        assert_eq!(out.status.code(), Some(1), "p1.session exists: {out:?}");
+        assert_eq!(std::fs::read(out_dir.join("p1.session")).unwrap(), b"mine");
+        let (stdout, _) = text(&out);
+        assert!(stdout.contains("written   7"), "{stdout}");
+        assert!(stdout.contains("not overwritten"), "{stdout}");
+        for (name, _) in DIALECTS.iter().filter(|(n, _)| *n != "p1") {
+            let reference = TempDir::new("fleet-pg-ref");
+            let made = reference.join("made.session");
+            Storage::salvage(dir.join(&format!("{name}.session")))
+                .unwrap()
+                .write_file(&made)
+                .unwrap();
+            assert_eq!(
+                std::fs::read(out_dir.join(&format!("{name}.session"))).unwrap(),
+                std::fs::read(&made).unwrap(),
+                "{name}"
+            );
+        }
+        // A string's account comes back as the session it held, in a file Pyrogram opens.
+        let string = Storage::open_file_read_only(out_dir.join("string.session")).unwrap();
+        assert_eq!(string.session().unwrap().auth_key, Some(key(2)));
+        // Again: every file exists now, and none is overwritten.
+        let before = std::fs::read(out_dir.join("p2.session")).unwrap();
+        let out = run(&["fleet", "export", "--json", &db.url, dir_str(&out_dir)]);
+        assert_eq!(out.status.code(), Some(1));
+        let (stdout, _) = text(&out);
+        let again: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(again["written"].as_array().unwrap().len(), 0);
+        assert_eq!(again["exists"].as_array().unwrap().len(), 8);
+        assert_eq!(std::fs::read(out_dir.join("p2.session")).unwrap(), before);
+    }
+
+    /// A folder that imports whole gives exit status 0.
+    #[test]
+    fn a_clean_import_exits_0() {
+        let Some(db) = Database::new("clean") else {
+            return;
+        };
+        let dir = TempDir::new("fleet-pg-clean");
+        Storage::create_file_from_session(dir.join("one.session"), &super::session(1)).unwrap();
+        Storage::create_file_from_session(dir.join("two.session"), &super::session(2)).unwrap();
+        let out = run(&["fleet", "import", &db.url, dir_str(&dir)]);
+        no_key(&out);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let (stdout, _) = text(&out);
+        assert!(stdout.starts_with("imported  2\n"), "{stdout}");
+        assert!(stdout.contains("duplicate keys  0"), "{stdout}");
+    }
+
+    /// The address's password is in no output, whatever fails.
+    #[test]
+    fn the_password_is_never_printed() {
+        let secret = "hunter2-Secret";
+        let url = format!("postgresql://someone:{secret}@127.0.0.1:1/nothing");
+        let dir = TempDir::new("fleet-pg-password");
+        for args in [
+            vec!["fleet", "ls", url.as_str()],
+            vec!["fleet", "ls", "--json", url.as_str()],
+            vec!["fleet", "import", url.as_str(), dir_str(&dir)],
+            vec!["fleet", "export", "--json", url.as_str(), dir_str(&dir)],
+        ] {
+            let out = run(&args);
+            assert_eq!(out.status.code(), Some(1), "{out:?}");
+            let (stdout, stderr) = text(&out);
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "{stdout}{stderr}"
+            );
+            assert!(stderr.starts_with("pyrosession: "), "{stderr}");
+        }
+    }
 }
