@@ -249,6 +249,51 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         query: String,
     },
+    /// Many accounts in one PostgreSQL database: import a folder of sessions, export them as
+    /// session files, list them. Nothing prints a key or the address's password.
+    #[cfg(feature = "postgres")]
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
+}
+
+/// `fleet`'s commands.
+#[cfg(feature = "postgres")]
+#[derive(Subcommand)]
+enum FleetCommand {
+    /// Import every session of a folder (Pyrogram files of any version and fork, session
+    /// strings in text files) under its file's stem; report what was imported, refused and
+    /// why, names the database holds already, and accounts sharing a key. Exit status 0 when
+    /// every file was imported, 1 otherwise.
+    Import {
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// The database's address (postgresql://... or key=value pairs).
+        url: String,
+        /// The folder to read (its subfolders are not).
+        dir: PathBuf,
+    },
+    /// Write every account as a Pyrogram 2.0.106 session file DIR/NAME.session; an existing
+    /// file is never overwritten. Exit status 0 when every account was written, 1 otherwise.
+    Export {
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// The database's address (postgresql://... or key=value pairs).
+        url: String,
+        /// The folder to write into.
+        dir: PathBuf,
+    },
+    /// List the accounts: data center, user id, bot, peers cached, lease holder and time left.
+    Ls {
+        /// Print one JSON object a line.
+        #[arg(long)]
+        json: bool,
+        /// The database's address (postgresql://... or key=value pairs).
+        url: String,
+    },
 }
 
 /// The formats `convert --to` writes.
@@ -531,6 +576,8 @@ fn run(command: Command) -> ExitCode {
             timeout,
             json,
         } => conform_cmd(driver.as_deref(), timeout, json),
+        #[cfg(feature = "postgres")]
+        Command::Fleet { command } => fleet_cmd(command),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
             if let Some((code, why)) = missing_session_file(&file) {
@@ -1450,4 +1497,103 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         None => out_raw!("{rendered}"),
     }
     ExitCode::SUCCESS
+}
+
+/// `fleet import`, `fleet export` and `fleet ls`: the reports on standard output, progress on
+/// standard error (a counter on a terminal, a line a file otherwise). The address's password
+/// is never printed.
+#[cfg(feature = "postgres")]
+fn fleet_cmd(command: FleetCommand) -> ExitCode {
+    use pyrosession::fleet;
+    use pyrosession::storage::postgres::PgFleet;
+    let (url, json) = match &command {
+        FleetCommand::Import { url, json, .. }
+        | FleetCommand::Export { url, json, .. }
+        | FleetCommand::Ls { url, json } => (url.clone(), *json),
+    };
+    let failed = |e: &StorageError| fail(json, e, &fleet::redact(&e.to_string(), &url));
+    let mut db = match PgFleet::connect(&url) {
+        Ok(db) => db,
+        Err(e) => return failed(&e),
+    };
+    match command {
+        FleetCommand::Import { dir, .. } => {
+            match fleet::import_folder(&mut db, &dir, progress("importing")) {
+                Ok(report) => {
+                    if json {
+                        out!("{}", report.to_json());
+                    } else {
+                        out_raw!("{}", report.to_text());
+                    }
+                    if report.all_imported() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => failed(&e),
+            }
+        }
+        FleetCommand::Export { dir, .. } => {
+            let names = match db.accounts() {
+                Ok(accounts) => accounts.into_iter().map(|a| a.name).collect::<Vec<_>>(),
+                Err(e) => return failed(&e),
+            };
+            match fleet::export_folder(&mut db, &names, &dir, progress("exporting")) {
+                Ok(report) => {
+                    if json {
+                        out!("{}", report.to_json());
+                    } else {
+                        out_raw!("{}", report.to_text());
+                    }
+                    if report.all_written() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => failed(&e),
+            }
+        }
+        FleetCommand::Ls { .. } => match db.accounts() {
+            Ok(accounts) => {
+                if json {
+                    for a in &accounts {
+                        out!("{}", fleet::account_to_json(a));
+                    }
+                } else {
+                    out_raw!("{}", fleet::accounts_to_text(&accounts));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => failed(&e),
+        },
+    }
+}
+
+/// Progress on standard error: on a terminal, one counter line rewritten in place and cleared
+/// at the end; otherwise one line a file.
+#[cfg(feature = "postgres")]
+fn progress(verb: &'static str) -> impl FnMut(pyrosession::fleet::Progress<'_>) {
+    use std::io::IsTerminal as _;
+    let terminal = std::io::stderr().is_terminal();
+    move |p| {
+        let file = report::shown_path(p.file);
+        if terminal {
+            to_stderr(&format!(
+                "\r\x1b[2K{verb} [{}/{}] {}",
+                p.done,
+                p.total,
+                report::one_line(&file)
+            ));
+            if p.done == p.total {
+                to_stderr("\r\x1b[2K");
+            }
+        } else {
+            say(
+                "",
+                &format!("[{}/{}] {} {file}", p.done, p.total, p.outcome),
+            );
+        }
+    }
 }
