@@ -161,6 +161,23 @@ fn shown_address(config: &Config) -> String {
     crate::escape::one_line(&out).into_owned()
 }
 
+/// A connection of a [`PgStorage`] (spec/postgres.md §5.3): the server ends a transaction of
+/// it that stays idle for the lease's ttl (`idle_in_transaction_session_timeout`), so that a
+/// holder paused or cut off between the fence and the commit of a write, whose transaction
+/// holds the session's row lock, cannot keep the next holder waiting past its lease.
+fn storage_connection(
+    server: &Server,
+    place: &Place,
+    ttl: Duration,
+) -> Result<Client, StorageError> {
+    let mut client = server.connect(place)?;
+    let ms = ttl.as_millis().clamp(1, i32::MAX as u128);
+    client
+        .batch_execute(&format!("SET idle_in_transaction_session_timeout TO {ms}"))
+        .map_err(|e| pg_error(place, "connecting to the server", &e))?;
+    Ok(client)
+}
+
 /// Checks a session name (spec/postgres.md §2): 1 to 255 bytes, no control character.
 pub(crate) fn check_name(name: &str) -> Result<(), StorageError> {
     let reason = if name.is_empty() {
@@ -408,7 +425,7 @@ impl PgStorage {
         check_name(name)?;
         let place = Place::account(&server.shown, name);
         lease::check_options(options).map_err(|kind| place.error(kind))?;
-        let mut client = server.connect(&place)?;
+        let mut client = storage_connection(&server, &place, options.ttl)?;
         schema::migrate(&mut client, &place)?;
         let state = lease::take(&mut client, &place, name, options)?;
         let state = Arc::new(Mutex::new(state));
@@ -505,7 +522,7 @@ impl PgStorage {
     ) -> Result<T, StorageError> {
         let mut client = locked(&self.client);
         if client.is_closed() {
-            *client = self.server.connect(&self.place)?;
+            *client = storage_connection(&self.server, &self.place, self.options.ttl)?;
         }
         let _ = doing;
         f(&mut client, &self.place)
