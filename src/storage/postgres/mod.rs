@@ -20,13 +20,14 @@ mod fleet;
 mod lease;
 mod schema;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use postgres::types::ToSql;
-use postgres::{Client, Config, GenericClient, NoTls, Row};
+use postgres::{Client, Config, GenericClient, NoTls, Row, Statement};
 
 use super::{
     Clock, Dialect, NotFound, SessionFields, SessionStore, StorageError, StorageErrorKind,
@@ -388,6 +389,9 @@ pub struct PgStorage {
     server: Server,
     place: Place,
     client: Mutex<Client>,
+    /// The lookups' statements, prepared once on the current connection (emptied when it is
+    /// replaced): a lookup is then one round trip, not a parse and an execution.
+    prepared: Mutex<HashMap<&'static str, Statement>>,
     clock: Arc<dyn Clock>,
     options: LeaseOptions,
     state: Arc<Mutex<LeaseState>>,
@@ -441,6 +445,7 @@ impl PgStorage {
             server,
             place,
             client: Mutex::new(client),
+            prepared: Mutex::new(HashMap::new()),
             clock: Arc::new(SystemClock),
             options: options.clone(),
             state,
@@ -522,6 +527,7 @@ impl PgStorage {
     ) -> Result<T, StorageError> {
         let mut client = locked(&self.client);
         if client.is_closed() {
+            locked(&self.prepared).clear();
             *client = storage_connection(&self.server, &self.place, self.options.ttl)?;
         }
         let _ = doing;
@@ -572,11 +578,24 @@ impl PgStorage {
     }
 
     /// The first row a lookup finds, or `None`.
-    fn lookup(&self, sql: &str, key: &(dyn ToSql + Sync)) -> Result<Option<Row>, StorageError> {
+    fn lookup(
+        &self,
+        sql: &'static str,
+        key: &(dyn ToSql + Sync),
+    ) -> Result<Option<Row>, StorageError> {
         self.with_client("looking up a peer", |client, place| {
-            client
-                .query_opt(sql, &[&self.name, key])
-                .map_err(|e| pg_error(place, "looking up a peer", &e))
+            let pg = |e: postgres::Error| pg_error(place, "looking up a peer", &e);
+            let statement = {
+                let mut prepared = locked(&self.prepared);
+                if let Some(s) = prepared.get(sql) {
+                    s.clone()
+                } else {
+                    let s = client.prepare(sql).map_err(pg)?;
+                    prepared.insert(sql, s.clone());
+                    s
+                }
+            };
+            client.query_opt(&statement, &[&self.name, key]).map_err(pg)
         })
     }
 
