@@ -49,7 +49,7 @@ pub use error::{ConvertError, ConvertErrorKind};
 pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
 pub use input::{read_path, read_text, Detected, Input};
 pub use loss::Loss;
-pub use write::{not_the_source, produce, write_file, write_string_file, Produced};
+pub use write::{not_the_source, produce, write_file, write_string_file, write_tdata, Produced};
 
 use crate::peer::PeerType;
 use crate::AuthKey;
