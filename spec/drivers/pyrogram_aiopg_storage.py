@@ -37,7 +37,8 @@ Nothing but the server is reached. psycopg2 connects through libpq, below Python
 the driver reads the address first: `PYROSESSION_PG_URL` (and `PGHOST`/`PGHOSTADDR` when it names
 no host) must name only loopback addresses or socket folders, and no `service`. An audit hook
 also refuses, before the packages are imported, every socket connection and name lookup that
-Python itself makes to anything else. At the end of its input the driver drops its schema.
+Python itself makes to anything else. At the end of its input the driver drops its schema (in a
+process of its own, which outlives the driver by the time the drop takes).
 """
 
 import os
@@ -55,6 +56,7 @@ import logging  # noqa: E402
 import secrets  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
+import subprocess  # noqa: E402
 import time as real_time  # noqa: E402
 import types  # noqa: E402
 from importlib.metadata import version  # noqa: E402
@@ -279,15 +281,25 @@ class Driver:
         global OFFSET
         OFFSET += req["seconds"]
 
-    async def finish(self):
-        """Drop the run's schema (the runner waits 1 s for the driver to exit)."""
+    def finish(self):
+        """Drop the run's schema. The runner stops the driver's process group 1 s after closing its
+        input, which a loaded server may not meet, so the drop runs in a process of its own
+        session (`start_new_session`), which ends when the drop is done."""
         if self.engine is None:
             return
-        try:
-            async with self.engine.acquire() as conn:
-                await asyncio.wait_for(conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'), 0.8)
-        except Exception as e:
-            print(f"pyrogram_aiopg_storage.py: could not drop the run's schema: {error_text(e)}", file=sys.stderr)
+        subprocess.Popen([sys.executable, "-c", DROP, f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+
+
+# The cleanup's program: the server's address is PYROSESSION_PG_URL, already checked by hello.
+DROP = """
+import os, sys
+import psycopg2
+conn = psycopg2.connect(os.environ["PYROSESSION_PG_URL"], connect_timeout=10)
+conn.autocommit = True
+conn.cursor().execute(sys.argv[1])
+conn.close()
+"""
 
 
 async def serve():
@@ -296,7 +308,7 @@ async def serve():
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
-            await driver.finish()
+            driver.finish()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)

@@ -34,7 +34,8 @@ What each operation becomes (the add-on keeps one session in three tables named
 
 Nothing but the server is reached: `PYROSESSION_PG_URL` must name a loopback address or a socket
 folder, and an audit hook refuses every socket connection and name lookup of anything else before
-the packages are imported. At the end of its input the driver drops the schemas it made.
+the packages are imported. At the end of its input the driver drops the schemas it made (in a
+process of its own, which outlives the driver by the time the drop takes).
 """
 
 import os
@@ -52,6 +53,7 @@ import logging  # noqa: E402
 import secrets  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
+import subprocess  # noqa: E402
 import time as real_time  # noqa: E402
 import types  # noqa: E402
 from importlib.metadata import version  # noqa: E402
@@ -269,16 +271,27 @@ class Driver:
         global OFFSET
         OFFSET += req["seconds"]
 
-    async def finish(self):
-        """Drop the schemas this run made (the runner waits 1 s for the driver to exit)."""
+    def finish(self):
+        """Drop the schemas this run made. The runner stops the driver's process group 1 s after
+        closing its input, which a loaded server may not meet, so the drop runs in a process of
+        its own session (`start_new_session`), which ends when the drop is done."""
         if self.pool is None:
             return
-        try:
-            names = ", ".join('"' + s.replace('"', '""') + '"' for s in self.schemas)
-            async with self.pool.acquire() as con:
-                await asyncio.wait_for(con.execute(f"DROP SCHEMA IF EXISTS {names} CASCADE"), 0.8)
-        except Exception as e:
-            print(f"pyrogram_asyncpg_storage.py: could not drop the run's schemas: {error_text(e)}", file=sys.stderr)
+        names = ", ".join('"' + s.replace('"', '""') + '"' for s in self.schemas)
+        subprocess.Popen([sys.executable, "-c", DROP, f"DROP SCHEMA IF EXISTS {names} CASCADE"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+
+
+# The cleanup's program: the server's address is PYROSESSION_PG_URL, already checked by hello.
+DROP = """
+import asyncio, os, sys
+import asyncpg
+async def drop():
+    con = await asyncpg.connect(os.environ["PYROSESSION_PG_URL"], timeout=10)
+    await con.execute(sys.argv[1], timeout=60)
+    await con.close()
+asyncio.run(drop())
+"""
 
 
 async def serve():
@@ -287,7 +300,7 @@ async def serve():
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
-            await driver.finish()
+            driver.finish()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
