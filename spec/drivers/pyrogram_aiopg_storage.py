@@ -160,6 +160,17 @@ def input_peer(p):
     raise DriverFailure("other", f"unexpected input peer {p!r}")
 
 
+async def write(field, setter, value):
+    """A field's write; a failed write of the key names the exception's type only, since the
+    database driver's message may quote the value."""
+    if field != "auth_key":
+        return await setter(value)
+    try:
+        await setter(value)
+    except Exception as e:
+        raise DriverFailure("other", f"writing auth_key failed: {type(e).__module__}.{type(e).__name__}") from None
+
+
 class Driver:
     def __init__(self):
         self.engine = None
@@ -235,7 +246,7 @@ class Driver:
         setter = self.accessor(s, field)
         if field == "auth_key" and value is not None:
             value = bytes.fromhex(value)
-        await setter(value)
+        await write(field, setter, value)
 
     async def op_update_peers(self, req):
         await self.handle(req).update_peers([tuple(row) for row in req["peers"]])

@@ -156,6 +156,17 @@ def input_peer(p):
     raise DriverFailure("other", f"unexpected input peer {p!r}")
 
 
+async def write(field, setter, value):
+    """A field's write; a failed write of the key names the exception's type only, since the
+    database driver's message may quote the value."""
+    if field != "auth_key":
+        return await setter(value)
+    try:
+        await setter(value)
+    except Exception as e:
+        raise DriverFailure("other", f"writing auth_key failed: {type(e).__module__}.{type(e).__name__}") from None
+
+
 class Driver:
     def __init__(self):
         self.pool = None
@@ -225,7 +236,7 @@ class Driver:
             raise DriverFailure("unsupported", f"no field {field!r}")
         if field == "auth_key" and value is not None:
             value = bytes.fromhex(value)
-        await getattr(s, field)(value)
+        await write(field, getattr(s, field), value)
 
     async def op_update_peers(self, req):
         await self.handle(req).update_peers([tuple(row) for row in req["peers"]])
