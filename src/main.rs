@@ -231,6 +231,11 @@ enum Command {
         /// The driver's command line, split as a shell would (default: this crate, in process).
         #[arg(long)]
         driver: Option<String>,
+        /// Run the scenarios on this crate's PostgreSQL engine, on the server at URL (a new
+        /// session for each scenario; spec/postgres.md §9), instead of its SQLite engines.
+        #[cfg(feature = "postgres")]
+        #[arg(long, value_name = "URL", conflicts_with = "driver")]
+        postgres: Option<String>,
         /// Seconds to wait for the driver's answer to each request before stopping it.
         #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
         timeout: u64,
@@ -573,9 +578,17 @@ fn run(command: Command) -> ExitCode {
         } => salvage_cmd(&damaged, &target, json),
         Command::Conform {
             driver,
+            #[cfg(feature = "postgres")]
+            postgres,
             timeout,
             json,
-        } => conform_cmd(driver.as_deref(), timeout, json),
+        } => {
+            #[cfg(feature = "postgres")]
+            let local = postgres.as_deref();
+            #[cfg(not(feature = "postgres"))]
+            let local: Option<&str> = None;
+            conform_cmd(driver.as_deref(), local, timeout, json)
+        }
         #[cfg(feature = "postgres")]
         Command::Fleet { command } => fleet_cmd(command),
         Command::Resolve { json, file, query } => {
@@ -1415,12 +1428,15 @@ fn client_name_note(imported: &convert::Imported) -> Option<String> {
     ))
 }
 
-fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
+/// `conform`: with `postgres`, the in-process driver on the PostgreSQL engine at that address.
+fn conform_cmd(driver: Option<&str>, postgres: Option<&str>, timeout: u64, json: bool) -> ExitCode {
     use pyrosession::conform::{run, ExternalDriver, LocalDriver};
-    let report = match driver {
-        None => run(&mut LocalDriver::new()),
-        Some(command) => ExternalDriver::spawn(command)
+    let report = match (driver, postgres) {
+        (Some(command), _) => ExternalDriver::spawn(command)
             .and_then(|d| run(&mut d.with_timeout(std::time::Duration::from_secs(timeout)))),
+        #[cfg(feature = "postgres")]
+        (None, Some(url)) => run(&mut LocalDriver::with_postgres(url)),
+        (None, _) => run(&mut LocalDriver::new()),
     };
     match report {
         Ok(r) => {
