@@ -196,6 +196,8 @@ enum Command {
         force: bool,
         #[command(flatten)]
         folder: FolderArgs,
+        #[command(flatten)]
+        new_folder: NewFolderArgs,
         /// A session string, a file holding one, a session file (Pyrogram or Telethon), a JSON
         /// session (Pyrogram 0.14 or earlier), or - for standard input.
         #[arg(allow_hyphen_values = true)]
@@ -278,6 +280,41 @@ struct FolderArgs {
     /// it is never taken on the command line.
     #[arg(long, value_name = "FILE")]
     passcode_file: Option<PathBuf>,
+    /// For a Telegram Desktop folder of a Telegram Desktop started with -key NAME: that NAME.
+    /// Default: data, or the one name the folder's key files have.
+    #[arg(long, value_name = "NAME")]
+    key_name: Option<String>,
+}
+
+/// How to write a new Telegram Desktop folder, `convert --to tdata` (spec/tdata.md §9.1).
+#[derive(clap::Args)]
+struct NewFolderArgs {
+    /// For --to tdata: a file whose first line is the new folder's local passcode, or - for
+    /// standard input; it is never taken on the command line. Default: no passcode.
+    #[arg(long, value_name = "FILE", conflicts_with = "ask_new_passcode")]
+    new_passcode_file: Option<PathBuf>,
+    /// For --to tdata: ask for the new folder's local passcode on the terminal, twice.
+    #[arg(long)]
+    ask_new_passcode: bool,
+    /// For --to tdata: the new folder's key file name, for a Telegram Desktop started with
+    /// -key NAME (a-z, 0-9, - and _). Default: data.
+    #[arg(long, value_name = "NAME")]
+    new_key_name: Option<String>,
+}
+
+impl NewFolderArgs {
+    /// The option given, if any.
+    fn given(&self) -> Option<&'static str> {
+        if self.new_passcode_file.is_some() {
+            Some("--new-passcode-file")
+        } else if self.ask_new_passcode {
+            Some("--ask-new-passcode")
+        } else if self.new_key_name.is_some() {
+            Some("--new-key-name")
+        } else {
+            None
+        }
+    }
 }
 
 impl FolderArgs {
@@ -287,6 +324,8 @@ impl FolderArgs {
             Some("--account")
         } else if self.passcode_file.is_some() {
             Some("--passcode-file")
+        } else if self.key_name.is_some() {
+            Some("--key-name")
         } else {
             None
         }
@@ -422,6 +461,7 @@ fn run(command: Command) -> ExitCode {
             telethon_version,
             force,
             folder,
+            new_folder,
             source,
             target,
         } => {
@@ -435,7 +475,7 @@ fn run(command: Command) -> ExitCode {
                 ipv6,
                 telethon_version,
             };
-            let paths = (target.as_deref(), &folder);
+            let paths = (target.as_deref(), &folder, &new_folder);
             convert_cmd(&source, to.into(), &options, paths, force, json)
         }
         Command::Peers { json, file } => {
@@ -738,6 +778,7 @@ fn read_folder(
         let choice = FolderChoice {
             account: folder.account,
             passcode,
+            key_file: folder.key_name.as_deref(),
         };
         convert::read_tdata(path, choice)
     };
@@ -832,16 +873,20 @@ fn restore_echo() {
 /// Asks for the folder's passcode on the terminal, its echo off: the prompt on the terminal
 /// once the echo is off, then one line read from it, a byte at a time.
 fn prompt_passcode(path: &std::path::Path) -> std::io::Result<convert::tdata::Passcode> {
+    prompt_line(&format!(
+        "pyrosession: passcode of {} (not shown): ",
+        report::shown_path(path)
+    ))
+}
+
+/// Asks on the terminal with `prompt`, its echo off, and reads one line from it.
+fn prompt_line(prompt: &str) -> std::io::Result<convert::tdata::Passcode> {
     use std::io::Write as _;
     let tty = std::fs::File::options()
         .read(true)
         .write(true)
         .open("/dev/tty")?;
     set_echo(&tty, false)?;
-    let prompt = format!(
-        "pyrosession: passcode of {} (not shown): ",
-        report::shown_path(path)
-    );
     let read = (&tty)
         .write_all(prompt.as_bytes())
         .and_then(|()| convert::tdata::Passcode::read_line(&tty));
@@ -898,7 +943,7 @@ fn convert_cmd(
     arg: &OsStr,
     target: Target,
     options: &Options,
-    (path, folder): (Option<&std::path::Path>, &FolderArgs),
+    (path, folder, new_folder): (Option<&std::path::Path>, &FolderArgs, &NewFolderArgs),
     force: bool,
     json: bool,
 ) -> ExitCode {
@@ -907,6 +952,9 @@ fn convert_cmd(
         Err(code) => return code,
     };
     if let Err(code) = folder_options_fit(&argument, folder, json) {
+        return code;
+    }
+    if let Err(code) = new_folder_options_fit(arg, target, folder, new_folder, json) {
         return code;
     }
     if force && target == Target::Tdata {
@@ -953,7 +1001,15 @@ fn convert_cmd(
             ),
         );
     }
-    let result = convert::produce(&account, target, options, path, force, source_file);
+    let result = match (target, path) {
+        (Target::Tdata, Some(p)) => {
+            match new_folder_written(&account, options, p, new_folder, source_file, json) {
+                Ok(produced) => produced,
+                Err(code) => return code,
+            }
+        }
+        _ => convert::produce(&account, target, options, path, force, source_file),
+    };
     match result {
         Ok(convert::Produced {
             text,
@@ -992,6 +1048,143 @@ fn convert_cmd(
         }
         Err(e) => fail_convert(json, e, source_file),
     }
+}
+
+/// `convert --to tdata`: the new folder written, with the passcode and key file name asked for;
+/// or the failure to get the passcode, said.
+fn new_folder_written(
+    account: &convert::Account,
+    options: &Options,
+    path: &std::path::Path,
+    new_folder: &NewFolderArgs,
+    source: Option<&std::path::Path>,
+    json: bool,
+) -> Result<Result<convert::Produced, convert::ConvertError>, ExitCode> {
+    let passcode = new_passcode(path, new_folder, json)?;
+    let write = convert::tdata::WriteOptions {
+        passcode: passcode.as_ref(),
+        key_file: new_folder
+            .new_key_name
+            .as_deref()
+            .unwrap_or(convert::tdata::DEFAULT_KEY_FILE),
+    };
+    Ok(
+        convert::write_tdata(account, options, path, source, &write).map(|losses| {
+            convert::Produced {
+                text: None,
+                losses,
+                peers: Some(account.peers.len()),
+            }
+        }),
+    )
+}
+
+/// The options that write a new folder are for `--to tdata` only, and standard input gives one
+/// thing: the source, or a passcode.
+fn new_folder_options_fit(
+    arg: &OsStr,
+    target: Target,
+    folder: &FolderArgs,
+    new_folder: &NewFolderArgs,
+    json: bool,
+) -> Result<(), ExitCode> {
+    let usage = |why: &str| Err(fail(json, ErrorCode::Usage, why));
+    if let (Some(option), false) = (new_folder.given(), target == Target::Tdata) {
+        return usage(&format!(
+            "{option} is for a new Telegram Desktop folder: it goes with --to tdata"
+        ));
+    }
+    let stdin = |p: &Option<PathBuf>| p.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if stdin(&new_folder.new_passcode_file) {
+        if arg == "-" {
+            return usage("standard input gives the session (-): --new-passcode-file - cannot read it too; give the passcode in a file");
+        }
+        if stdin(&folder.passcode_file) {
+            return usage("--passcode-file - and --new-passcode-file - both read standard input: give one of them a file");
+        }
+    }
+    if let Some(name) = &new_folder.new_key_name {
+        use convert::tdata::{telegram_key_name, TdataErrorKind};
+        let telegram = telegram_key_name(name);
+        if name.is_empty() || telegram != *name {
+            let kind = if name.is_empty() {
+                TdataErrorKind::KeyFileName
+            } else {
+                TdataErrorKind::KeyNameNotTelegrams {
+                    name: name.clone(),
+                    telegram,
+                }
+            };
+            return Err(fail_convert(
+                json,
+                convert::ConvertErrorKind::Tdata(kind).into(),
+                None,
+            ));
+        }
+    }
+    if new_folder.ask_new_passcode && !can_prompt() {
+        return usage("--ask-new-passcode asks on a terminal, and standard input is not one: give --new-passcode-file FILE (- for standard input)");
+    }
+    Ok(())
+}
+
+/// The new folder's passcode: from `--new-passcode-file`, or asked twice on the terminal
+/// (`--ask-new-passcode`); none without either. An empty one is refused: a folder without a
+/// passcode is written without the options.
+fn new_passcode(
+    path: &std::path::Path,
+    new_folder: &NewFolderArgs,
+    json: bool,
+) -> Result<Option<convert::tdata::Passcode>, ExitCode> {
+    let passcode = if let Some(file) = &new_folder.new_passcode_file {
+        read_passcode(file).map_err(|e| {
+            let from = if file.as_os_str() == "-" {
+                "standard input".to_owned()
+            } else {
+                report::shown_path(file)
+            };
+            fail(
+                json,
+                ErrorCode::Io,
+                &format!("cannot read the new folder's passcode from {from}: {e}"),
+            )
+        })?
+    } else if new_folder.ask_new_passcode {
+        let ask = |again: bool| {
+            prompt_line(&format!(
+                "pyrosession: {} passcode of the new folder {} (not shown): ",
+                if again { "again, the" } else { "the" },
+                report::shown_path(path)
+            ))
+            .map_err(|e| {
+                fail(
+                    json,
+                    ErrorCode::Io,
+                    &format!("cannot ask for the passcode on the terminal: {e}"),
+                )
+            })
+        };
+        let first = ask(false)?;
+        let second = ask(true)?;
+        if !first.matches(&second) {
+            return Err(fail(
+                json,
+                ErrorCode::InvalidOption,
+                "the two passcodes typed differ; nothing written",
+            ));
+        }
+        first
+    } else {
+        return Ok(None);
+    };
+    if passcode.is_empty() {
+        return Err(fail(
+            json,
+            ErrorCode::InvalidOption,
+            "the new folder's passcode is empty: a folder without a passcode is written without --new-passcode-file or --ask-new-passcode",
+        ));
+    }
+    Ok(Some(passcode))
 }
 
 /// `convert`'s SOURCE read into the hub, with the file or folder it names; or the failure

@@ -127,6 +127,8 @@ __all__ = [
     "TdataTestServersError",
     "TdataAccountsToWriteError",
     "TdataKeyFileNameError",
+    "TdataKeyFilesError",
+    "TdataKeyNameNotTelegramsError",
     "TdataAlreadyExistsError",
 ]
 
@@ -869,6 +871,19 @@ class TdataKeyFileNameError(TdataError):
     """Telegram Desktop folder: a key file name Telegram Desktop's file names cannot be."""
 
     KIND = "tdata_key_file_name"
+
+
+class TdataKeyFilesError(TdataError):
+    """Telegram Desktop folder: key files of several names and none of the default name: give
+    ``key_name``."""
+
+    KIND = "tdata_key_files"
+
+
+class TdataKeyNameNotTelegramsError(TdataError):
+    """Telegram Desktop folder: a key file name Telegram Desktop's ``-key`` cannot give."""
+
+    KIND = "tdata_key_name_not_telegrams"
 
 
 class TdataAlreadyExistsError(TdataError):

@@ -62,6 +62,7 @@ def inspect(
     account: Optional[int],
     passcode: Union[bytes, bytearray, str, None],
     passcode_file: Optional[str],
+    key_name: Optional[str],
 ) -> str: ...
 def convert(
     text: Optional[str],
@@ -82,4 +83,5 @@ def convert(
     account: Optional[int],
     passcode: Union[bytes, bytearray, str, None],
     passcode_file: Optional[str],
+    key_name: Optional[str],
 ) -> Tuple[str, List[str]]: ...

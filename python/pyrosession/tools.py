@@ -10,7 +10,9 @@ read and write (opening a file another client holds waits for it; a folder's pas
 A folder is read with ``account`` (the index of the account to read, as ``inspect`` lists them;
 the first by default) and its local passcode, where it has one: ``passcode`` (``bytes``,
 ``bytearray`` or ``str``, whose UTF-8 is the passcode) or ``passcode_file`` (a file whose first
-line is the passcode, as the command's ``--passcode-file``). The package copies the passcode once,
+line is the passcode, as the command's ``--passcode-file``); ``key_name`` is the key file's name
+where Telegram Desktop was started with ``-key NAME`` (the command's ``--key-name``; by default
+found as Telegram Desktop would be started for the folder). The package copies the passcode once,
 into memory it wipes when the call returns; it is never part of a ``repr``, a message or an
 exception. The caller's own object is not changed: a ``bytearray`` can be cleared by the caller
 after the call, a ``bytes`` or ``str`` cannot be wiped (and a ``str`` is encoded through a
@@ -65,6 +67,7 @@ def inspect(
     account: Optional[int] = None,
     passcode: Optional[Passcode] = None,
     passcode_file: Optional["os.PathLike[str]"] = None,
+    key_name: Optional[str] = None,
 ) -> str:
     """The report ``pyrosession inspect`` prints on a session string, file or Telegram Desktop
     folder, as text.
@@ -78,7 +81,15 @@ def inspect(
     ``TdataPasscodeNeededError`` and ``TdataWrongPasscodeError``)."""
     text, path = _source(source)
     return _native.inspect(
-        text, path, strict, reveal_key, False, account, passcode, _path_or_none(passcode_file)
+        text,
+        path,
+        strict,
+        reveal_key,
+        False,
+        account,
+        passcode,
+        _path_or_none(passcode_file),
+        key_name,
     )
 
 
@@ -90,12 +101,21 @@ def inspect_json(
     account: Optional[int] = None,
     passcode: Optional[Passcode] = None,
     passcode_file: Optional["os.PathLike[str]"] = None,
+    key_name: Optional[str] = None,
 ) -> Dict[str, Any]:
     """The report ``pyrosession inspect --json`` prints, parsed: the object of
     spec/json-output.md §3.1-§3.3 (with its ``"schema": 1``). Raises as ``inspect``."""
     text, path = _source(source)
     made = _native.inspect(
-        text, path, strict, reveal_key, True, account, passcode, _path_or_none(passcode_file)
+        text,
+        path,
+        strict,
+        reveal_key,
+        True,
+        account,
+        passcode,
+        _path_or_none(passcode_file),
+        key_name,
     )
     parsed: Dict[str, Any] = json.loads(made)
     return parsed
@@ -138,6 +158,7 @@ def convert(
     account: Optional[int] = None,
     passcode: Optional[Passcode] = None,
     passcode_file: Optional["os.PathLike[str]"] = None,
+    key_name: Optional[str] = None,
 ) -> Converted:
     """Converts a session of any format the crate reads to ``to`` (one of ``TARGETS``), as
     ``pyrosession convert`` does (spec/conversions.md §5).
@@ -167,6 +188,7 @@ def convert(
         account,
         passcode,
         _path_or_none(passcode_file),
+        key_name,
     )
     for warning in folder_warnings:
         _warnings.warn(warning, TdataWarning, stacklevel=2)

@@ -73,13 +73,15 @@ fn inspect_file(path: &Path, strict: bool) -> Result<report::Inspection, Failed>
     report::inspect_file(file).map_err(Failed::from)
 }
 
-/// How to read a Telegram Desktop folder, from Python: `account=`, and the passcode given as
+/// How to read a Telegram Desktop folder, from Python: `account=`, `key_name=` (the command's
+/// `--key-name`), and the passcode given as
 /// `passcode=` (`bytes`, `bytearray` or `str`, its UTF-8) or read from the first line of
 /// `passcode_file=`, as the command's `--passcode-file` reads it. The passcode is copied once
 /// into a [`Passcode`], which is wiped when dropped.
 pub(crate) struct Folder {
     account: Option<u32>,
     passcode: Option<Passcode>,
+    key_name: Option<String>,
 }
 
 impl Folder {
@@ -87,6 +89,7 @@ impl Folder {
         account: Option<u32>,
         passcode: Option<&Bound<'_, PyAny>>,
         passcode_file: Option<PathBuf>,
+        key_name: Option<String>,
     ) -> PyResult<Self> {
         let passcode = match (passcode, passcode_file) {
             (Some(_), Some(_)) => {
@@ -98,7 +101,11 @@ impl Folder {
             (None, Some(file)) => Some(read_passcode(&file)?),
             (None, None) => None,
         };
-        Ok(Folder { account, passcode })
+        Ok(Folder {
+            account,
+            passcode,
+            key_name,
+        })
     }
 
     fn given(&self) -> Option<&'static str> {
@@ -106,6 +113,8 @@ impl Folder {
             Some("account")
         } else if self.passcode.is_some() {
             Some("passcode")
+        } else if self.key_name.is_some() {
+            Some("key_name")
         } else {
             None
         }
@@ -126,6 +135,7 @@ impl Folder {
         FolderChoice {
             account: self.account,
             passcode: self.passcode.as_ref(),
+            key_file: self.key_name.as_deref(),
         }
     }
 }
@@ -174,7 +184,7 @@ fn read_passcode(file: &Path) -> PyResult<Passcode> {
 /// (`path`) or a session string (`text`), as text or as its JSON object (spec/json-output.md
 /// §3.1-§3.3). A folder is read with `folder`'s account and passcode.
 #[pyfunction]
-#[pyo3(signature = (text, path, strict, reveal_key, json, account, passcode, passcode_file))]
+#[pyo3(signature = (text, path, strict, reveal_key, json, account, passcode, passcode_file, key_name))]
 #[allow(clippy::fn_params_excessive_bools, clippy::too_many_arguments)]
 pub(crate) fn inspect(
     py: Python<'_>,
@@ -186,8 +196,9 @@ pub(crate) fn inspect(
     account: Option<u32>,
     passcode: Option<&Bound<'_, PyAny>>,
     passcode_file: Option<PathBuf>,
+    key_name: Option<String>,
 ) -> PyResult<Py<PyString>> {
-    let folder = Folder::new(account, passcode, passcode_file)?;
+    let folder = Folder::new(account, passcode, passcode_file, key_name)?;
     let is_folder = path.as_deref().is_some_and(conversion::is_tdata_folder);
     if !is_folder {
         folder.refuse()?;
@@ -272,7 +283,7 @@ fn options(o: OptionsTuple) -> Options {
 /// `convert --json` prints (spec/json-output.md §3.6) and the folder's warnings (what the
 /// command says on standard error).
 #[pyfunction]
-#[pyo3(signature = (text, path, to, file, force, options, account, passcode, passcode_file))]
+#[pyo3(signature = (text, path, to, file, force, options, account, passcode, passcode_file, key_name))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn convert(
     py: Python<'_>,
@@ -285,6 +296,7 @@ pub(crate) fn convert(
     account: Option<u32>,
     passcode: Option<&Bound<'_, PyAny>>,
     passcode_file: Option<PathBuf>,
+    key_name: Option<String>,
 ) -> PyResult<(Py<PyString>, Vec<String>)> {
     let target = target(to)?;
     if target.is_file() && file.is_none() {
@@ -299,7 +311,7 @@ pub(crate) fn convert(
             "the target tdata is written only as a new folder, never over anything: force does not apply",
         ));
     }
-    let folder = Folder::new(account, passcode, passcode_file)?;
+    let folder = Folder::new(account, passcode, passcode_file, key_name)?;
     let is_folder = path.as_deref().is_some_and(conversion::is_tdata_folder);
     if !is_folder {
         folder.refuse()?;

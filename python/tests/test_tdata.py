@@ -23,7 +23,8 @@ from test_tools import command, needs_command, run_command
 
 TDATA = ROOT / "spec" / "fixtures" / "tdata"
 MANIFEST: List[Any] = json.loads((TDATA / "manifest.json").read_text())
-FOLDERS: Dict[str, Dict[str, Any]] = {e["folder"]: e for e in MANIFEST[1:]}
+MTCUTE: List[Any] = json.loads((TDATA / "mtcute-manifest.json").read_text())
+FOLDERS: Dict[str, Dict[str, Any]] = {e["folder"]: e for e in MANIFEST[1:] + MTCUTE[1:]}
 PASSCODE = FOLDERS["opentele-1.5.0-passcode"]["passcode"]
 assert isinstance(PASSCODE, str)
 
@@ -40,7 +41,7 @@ def folder(tmp_path: Path, name: str) -> Path:
 def test_inspect_json_of_a_folder_lists_the_manifest_s_accounts(name: str) -> None:
     entry = FOLDERS[name]
     passcode = entry["passcode"]
-    report = pyrosession.inspect_json(TDATA / name, passcode=passcode)
+    report = pyrosession.inspect_json(TDATA / name, passcode=passcode, key_name=entry.get("key_name"))
     assert report["schema"] == 1 and report["input"] == "tdata"
     assert report["passcode"] is (passcode is not None)
     assert [a["user_id"] for a in report["accounts"]] == [
@@ -75,18 +76,36 @@ def test_account_chooses_the_account_read(index: int) -> None:
 def test_inspect_of_a_folder_is_the_command_s_report(tmp_path: Path, name: str) -> None:
     passcode = FOLDERS[name]["passcode"]
     args: List[str] = []
+    if FOLDERS[name].get("key_name"):
+        args = ["--key-name", FOLDERS[name]["key_name"]]
     if passcode is not None:
         (tmp_path / "passcode.txt").write_text(passcode + "\n")
-        args = ["--passcode-file", str(tmp_path / "passcode.txt")]
+        args += ["--passcode-file", str(tmp_path / "passcode.txt")]
     for account in [None, 1] if name.endswith("multi") else [None]:
         more = args + ([] if account is None else ["--account", str(account)])
         out = run_command("inspect", *more, str(TDATA / name))
         assert out.returncode == 0, out.stderr
-        got = pyrosession.inspect(TDATA / name, passcode=passcode, account=account)
+        key_name = FOLDERS[name].get("key_name")
+        got = pyrosession.inspect(TDATA / name, passcode=passcode, account=account, key_name=key_name)
         assert got == out.stdout
         out = run_command("inspect", "--json", *more, str(TDATA / name))
-        got_json = pyrosession.inspect_json(TDATA / name, passcode=passcode, account=account)
+        got_json = pyrosession.inspect_json(
+            TDATA / name, passcode=passcode, account=account, key_name=key_name
+        )
         assert got_json == json.loads(out.stdout)
+
+
+def test_key_name_reads_the_key_file_of_that_name() -> None:
+    path = TDATA / "mtcute-0.29.7-key-name"
+    assert FOLDERS[path.name]["key_name"] == "work"
+    # Found as Telegram Desktop would be started for the folder, or named.
+    assert pyrosession.inspect_json(path)["user_id"] == 222222222
+    assert pyrosession.inspect_json(path, key_name="work")["user_id"] == 222222222
+    with pytest.raises(pyrosession.TdataMissingFileError) as missing:
+        pyrosession.inspect(path, key_name="other")
+    assert missing.value.path == path / "key_other"
+    with pytest.raises(ValueError, match="key_name= reads a Telegram Desktop folder"):
+        pyrosession.inspect(example("v2.txt"), key_name="work")
 
 
 def test_the_passcode_is_taken_as_bytes_bytearray_str_or_a_file(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
 pub use input::{read_path, read_text, Detected, Input};
 pub use loss::Loss;
 pub use source::{read_source, read_tdata, FolderChoice, FolderRead, Read, Source};
-pub use write::{not_the_source, produce, write_file, write_string_file, Produced};
+pub use write::{not_the_source, produce, write_file, write_string_file, write_tdata, Produced};
 
 use crate::peer::PeerType;
 use crate::AuthKey;

@@ -16,6 +16,9 @@ pub struct FolderChoice<'a> {
     pub account: Option<u32>,
     /// The local passcode, where the folder has one.
     pub passcode: Option<&'a Passcode>,
+    /// The key file's name (the command's `--key-name`); `None`: found as Telegram Desktop
+    /// would be started for the folder ([`ReadOptions::key_file`]).
+    pub key_file: Option<&'a str>,
 }
 
 /// A source to read.
@@ -96,7 +99,7 @@ pub fn read_tdata(
     let at = |e: ConvertError| e.at(Some(path));
     let options = ReadOptions {
         passcode: choice.passcode,
-        ..ReadOptions::default()
+        key_file: choice.key_file,
     };
     let tdata = read_folder(path, &options).map_err(|e| at(e.into()))?;
     let (chosen, account) = tdata
