@@ -808,15 +808,16 @@ fn folder_options_fit(
     }
 }
 
-/// A Telegram Desktop folder read (spec/tdata.md §9.1), with the passcode from
-/// `--passcode-file` or, where the folder needs one and none was given, asked for on the
-/// terminal: the account chosen (`--account`, else the first), or the failure said.
+/// A Telegram Desktop folder read (spec/tdata.md §9.1, [`convert::read_tdata`]), with the
+/// passcode from `--passcode-file` or, where the folder needs one and none was given, asked for
+/// on the terminal: the account chosen (`--account`, else the first), or the failure said.
 fn read_folder(
     path: &std::path::Path,
     folder: &FolderArgs,
     json: bool,
-) -> Result<(convert::tdata::Tdata, u32, convert::Account), ExitCode> {
-    use convert::tdata::{Passcode, ReadOptions, TdataErrorKind};
+) -> Result<(convert::FolderRead, convert::Account), ExitCode> {
+    use convert::tdata::{Passcode, TdataErrorKind};
+    use convert::{ConvertErrorKind, FolderChoice};
     let failed = |e: convert::ConvertError| fail_convert(json, e, Some(path));
     let passcode = match &folder.passcode_file {
         None => None,
@@ -834,16 +835,20 @@ fn read_folder(
         })?),
     };
     let read = |passcode: Option<&Passcode>| {
-        let options = ReadOptions {
+        let choice = FolderChoice {
+            account: folder.account,
             passcode,
             key_file: folder.key_name.as_deref(),
         };
-        convert::tdata::read_folder(path, &options)
+        convert::read_tdata(path, choice)
     };
-    let tdata = match read(passcode.as_ref()) {
+    let (read, account) = match read(passcode.as_ref()) {
         Err(e)
             if passcode.is_none()
-                && matches!(e.kind(), TdataErrorKind::PasscodeNeeded)
+                && matches!(
+                    e.kind(),
+                    ConvertErrorKind::Tdata(TdataErrorKind::PasscodeNeeded)
+                )
                 && can_prompt() =>
         {
             let asked = prompt_passcode(path).map_err(|e| {
@@ -857,15 +862,11 @@ fn read_folder(
         }
         read => read,
     }
-    .map_err(|e| failed(e.into()))?;
-    let (chosen, account) = match tdata.choose(folder.account) {
-        Ok((a, account)) => (a.index, account),
-        Err(e) => return Err(failed(e.into())),
-    };
-    for w in report::tdata_warnings(&tdata) {
+    .map_err(failed)?;
+    for w in report::tdata_warnings(&read.tdata) {
         say("warning: ", &w);
     }
-    Ok((tdata, chosen, account))
+    Ok((read, account))
 }
 
 /// The passcode from `--passcode-file`: the file's first line, or standard input's.
@@ -962,22 +963,14 @@ fn inspect_folder(
     json: bool,
     reveal_key: bool,
 ) -> Inspected {
-    let (tdata, chosen, account) = match read_folder(path, folder, json) {
-        Ok(read) => read,
-        Err(code) => return code.into(),
-    };
-    if json {
-        out!(
-            "{}",
-            report::tdata_to_json(&tdata, chosen, &account, reveal_key)
-        );
-    } else {
-        out_raw!(
-            "{}",
-            report::tdata_to_text(&tdata, chosen, &account, reveal_key)
-        );
+    match read_folder(path, folder, json) {
+        Ok((read, account)) => print_inspection(
+            &report::Inspection::Folder(Box::new(read), Box::new(account)),
+            json,
+            reveal_key,
+        ),
+        Err(code) => code.into(),
     }
-    Inspected::Pyrogram(false)
 }
 
 /// `inspect` of a session string: the argument, standard input, or a text file.
@@ -1267,19 +1260,20 @@ fn convert_source(
         Argument::TdataFolder(p) => Some(p.clone()),
         _ => None,
     };
-    let account = match argument {
-        Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
+    // The text may hold a key: wiped once read.
+    let text;
+    let source = match argument {
+        Argument::File(f) => convert::Source::File(f),
         Argument::TdataFolder(p) => {
-            return read_folder(&p, folder, json).map(|(_, _, a)| (a, Some(p)))
+            return read_folder(&p, folder, json).map(|(_, a)| (a, Some(p)))
         }
         other => {
-            // The text may hold a key: wiped once read.
-            let text = zeroize::Zeroizing::new(read(other, json)?);
-            convert::read_text(&text)
+            text = zeroize::Zeroizing::new(read(other, json)?);
+            convert::Source::Text(&text)
         }
     };
-    match account {
-        Ok(a) => Ok((a, source_file)),
+    match convert::read_source(source) {
+        Ok(read) => Ok((read.account, source_file)),
         Err(e) if source_file.is_none() => Err(fail(json, &e, &neither(arg, e.to_string()))),
         Err(e) => Err(fail_convert(json, e, source_file.as_deref())),
     }

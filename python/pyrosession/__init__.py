@@ -11,7 +11,7 @@
 from ._errors import *  # noqa: F403 - the exception classes, listed in _errors.__all__
 from ._errors import __all__ as _error_names
 from .codec import Decoded, Session, StringWarning, decode, encode
-from .tools import TARGETS, Converted, convert, inspect, inspect_json
+from .tools import TARGETS, Converted, TdataWarning, convert, inspect, inspect_json
 from .storage import (
     DEFAULT_WAIT,
     FileStorage,
@@ -39,6 +39,7 @@ __all__ = [
     "Session",
     "Storage",
     "StringWarning",
+    "TdataWarning",
     "convert",
     "decode",
     "encode",

@@ -45,6 +45,19 @@ async def use() -> None:
         print(e.kind, e.path)
     except pyrosession.ConvertError as e:
         print(e.message)
+    passcode = bytearray(b"secret")
+    try:
+        folder: str = pyrosession.inspect(Path("tdata"), account=1, passcode=passcode)
+        pyrosession.inspect_json(Path("tdata"), passcode_file=Path("passcode.txt"))
+        pyrosession.convert(Path("tdata"), "pyrogram", passcode="secret", api_id=1, is_bot=False)
+        pyrosession.convert(string, "tdata", Path("new-tdata"), user_id=42)
+        print(folder)
+    except pyrosession.TdataPasscodeNeededError as e:
+        print(e.kind, e.path)
+    except (pyrosession.TdataWrongPasscodeError, pyrosession.TdataDamagedError) as e:
+        print(e.message)
+    finally:
+        passcode[:] = bytes(len(passcode))
 
 
 asyncio.run(use())
