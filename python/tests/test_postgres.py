@@ -170,3 +170,75 @@ def test_a_pyrogram_client_uses_the_database(name: str, pyrogram: Any, tmp_path:
         await other.storage.close()
 
     asyncio.run(body())
+
+
+CHILD = """
+import asyncio, sys
+import pyrosession
+
+async def main() -> None:
+    storage = pyrosession.PostgresStorage(sys.argv[1], sys.argv[2], holder="paused", ttl=1.0)
+    await storage.open()
+    print("ready", storage.lease().token, flush=True)
+    sys.stdin.readline()
+    try:
+        await storage.dc_id(5)
+    except pyrosession.LeaseLostError as e:
+        print("refused", e.kind, e.token, e.holder, flush=True)
+    else:
+        print("applied", flush=True)
+
+asyncio.run(main())
+"""
+
+
+def test_a_write_after_the_lease_passed_is_refused(name: str) -> None:
+    """A holder paused (SIGSTOP) past its lease, whose account another holder then opened:
+    its write on resuming raises LeaseLostError naming its token and the new holder, and is
+    not applied."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import python_env
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, name, url()],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=python_env(),
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        ready = child.stdout.readline().split()
+        assert ready[0] == "ready", ready
+        token = int(ready[1])
+        child.send_signal(signal.SIGSTOP)
+        time.sleep(1.5)
+
+        async def take() -> pyrosession.PostgresStorage:
+            thief = pyrosession.PostgresStorage(name, url(), holder="thief", wait=5.0)
+            await thief.open()
+            return thief
+
+        thief = asyncio.run(take())
+        child.send_signal(signal.SIGCONT)
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        answer = child.stdout.readline().split()
+        assert answer == ["refused", "lease_lost", str(token), "thief"], answer
+        assert child.wait(timeout=30) == 0
+
+        async def check() -> None:
+            assert await thief.dc_id() == 2
+            assert thief.lease().token > token
+            await thief.close()
+
+        asyncio.run(check())
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGCONT)
+            child.kill()
+            child.wait()
