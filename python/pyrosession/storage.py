@@ -584,7 +584,7 @@ def storage_named(
 def storage_for(
     client: Any,
     *,
-    wait: float = DEFAULT_WAIT,
+    wait: Optional[float] = None,
     raw: Any = None,
     postgres: Optional[str] = None,
 ) -> Storage:
@@ -592,15 +592,17 @@ def storage_for(
     ``session_string``, ``in_memory``, ``name`` and ``workdir``, as this package's class, with
     the client's own ``raw`` module. Assign it to ``client.storage`` before ``start()``.
 
-    With ``postgres`` (a database's address), the client's session is the account of its
-    ``name`` in that database: a ``PostgresStorage`` (``wait`` then is how long ``open()`` waits
-    for another holder's lease, 0 by default for it)."""
+    ``wait`` is how long ``open()`` waits for another holder: for a file, ``DEFAULT_WAIT``
+    seconds by default. With ``postgres`` (a database's address), the client's session is the
+    account of its ``name`` in that database: a ``PostgresStorage``, whose ``open()`` waits
+    ``wait`` seconds for another holder's lease (none by default)."""
     if raw is None:
         package = sys.modules.get(type(client).__module__.split(".")[0])
         raw = getattr(package, "raw", None)
     if postgres is not None:
-        lease_wait = 0.0 if wait is DEFAULT_WAIT else wait
-        return PostgresStorage(client.name, postgres, wait=lease_wait, raw=raw)
+        return PostgresStorage(client.name, postgres, wait=wait or 0.0, raw=raw)
+    if wait is None:
+        wait = DEFAULT_WAIT
     if client.session_string:
         return MemoryStorage(client.name, client.session_string, raw=raw)
     if client.in_memory:

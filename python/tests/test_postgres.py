@@ -120,6 +120,10 @@ def test_a_pyrogram_client_uses_the_database(name: str, pyrogram: Any, tmp_path:
         client = pyrogram.Client(name, api_id=12345, api_hash=API_HASH, workdir=str(tmp_path))
         client.storage = pyrosession.storage_for(client, postgres=url())
         assert isinstance(client.storage, pyrosession.PostgresStorage)
+        assert client.storage.wait == 0.0 and client.storage.name == name
+        waiting = pyrosession.storage_for(client, postgres=url(), wait=2.5)
+        assert isinstance(waiting, pyrosession.PostgresStorage) and waiting.wait == 2.5
+        assert pyrosession.storage_for(client).wait == pyrosession.DEFAULT_WAIT  # type: ignore[attr-defined]
         # An account the database holds (as `fleet import` leaves it), signed in.
         setup = pyrosession.PostgresStorage(name, url(), holder="setup")
         await setup.open()
