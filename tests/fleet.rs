@@ -510,6 +510,65 @@ mod server {
         assert!(stdout.contains("duplicate keys  0"), "{stdout}");
     }
 
+    /// Names another program (or a Python worker) gave accounts that are no file's stem are
+    /// refused by export, and nothing is written outside the folder.
+    #[test]
+    fn export_refuses_names_that_are_no_file_name() {
+        let Some(db) = Database::new("names") else {
+            return;
+        };
+        let mut fleet = PgFleet::connect(&db.url).unwrap();
+        let fields = Storage::memory().unwrap().session().unwrap();
+        for name in ["../escape", "a/b", ".hidden", "fine"] {
+            fleet.import(name, &fields, &[]).unwrap();
+        }
+        let parent = TempDir::new("fleet-pg-names");
+        let out_dir = parent.0.join("out");
+        std::fs::create_dir(&out_dir).unwrap();
+        let out = run(&[
+            "fleet",
+            "export",
+            "--json",
+            &db.url,
+            out_dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let (stdout, _) = text(&out);
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        let mut refused: Vec<(&str, &str)> = report["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap(),
+                    r["error"]["code"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        refused.sort_unstable();
+        assert_eq!(
+            refused,
+            [
+                ("../escape", "unsupported"),
+                (".hidden", "unsupported"),
+                ("a/b", "unsupported")
+            ]
+        );
+        assert_eq!(report["written"][0]["name"], "fine");
+        let mut written: Vec<String> = std::fs::read_dir(&parent.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        written.sort();
+        assert_eq!(written, ["out"]);
+        let inside: Vec<String> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(inside, ["fine.session"]);
+    }
+
     /// The address's password is in no output, whatever fails.
     #[test]
     fn the_password_is_never_printed() {
