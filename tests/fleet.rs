@@ -569,6 +569,44 @@ mod server {
         assert_eq!(inside, ["fine.session"]);
     }
 
+    /// On a terminal, progress is one counter line rewritten in place and cleared at the end,
+    /// not a line a file (`script` gives the command a terminal; skipped without it).
+    #[test]
+    fn progress_on_a_terminal_is_one_counter_line() {
+        let Some(db) = Database::new("terminal") else {
+            return;
+        };
+        let dir = TempDir::new("fleet-pg-terminal");
+        Storage::create_file_from_session(dir.join("one.session"), &super::session(1)).unwrap();
+        Storage::create_file_from_session(dir.join("two.session"), &super::session(2)).unwrap();
+        let command = format!(
+            "{} fleet import '{}' '{}' > /dev/null",
+            env!("CARGO_BIN_EXE_pyrosession"),
+            db.url,
+            dir_str(&dir)
+        );
+        let Ok(out) = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+        else {
+            eprintln!("skipped: no `script` (util-linux) to give the command a terminal");
+            return;
+        };
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let terminal = String::from_utf8(out.stdout).unwrap();
+        let clear = "\r\u{1b}[2K";
+        assert!(
+            terminal.starts_with(&format!("{clear}importing [1/2] ")),
+            "{terminal:?}"
+        );
+        assert!(
+            terminal.contains(&format!("{clear}importing [2/2] ")),
+            "{terminal:?}"
+        );
+        assert!(terminal.ends_with(clear), "{terminal:?}");
+        assert!(!terminal.contains('\n'), "{terminal:?}");
+    }
+
     /// The address's password is in no output, whatever fails.
     #[test]
     fn the_password_is_never_printed() {
