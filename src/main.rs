@@ -275,6 +275,10 @@ enum FleetCommand {
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// The application's API id, for sessions of formats that do not hold it (a Pyrogram
+        /// JSON session); a Pyrogram file or string is imported as it is.
+        #[arg(long)]
+        api_id: Option<u32>,
         /// The database's address (postgresql://... or key=value pairs).
         url: String,
         /// The folder to read (its subfolders are not).
@@ -1527,8 +1531,12 @@ fn fleet_cmd(command: FleetCommand) -> ExitCode {
         Err(e) => return failed(&e),
     };
     match command {
-        FleetCommand::Import { dir, .. } => {
-            match fleet::import_folder(&mut db, &dir, progress("importing")) {
+        FleetCommand::Import { dir, api_id, .. } => {
+            let options = Options {
+                api_id,
+                ..Options::default()
+            };
+            match fleet::import_folder(&mut db, &dir, &options, progress("importing")) {
                 Ok(report) => {
                     if json {
                         out!("{}", report.to_json());

@@ -3,6 +3,8 @@
 - ``FileStorage`` and ``MemoryStorage``: drop-ins for Pyrogram 2.0.106's storages, with the
   crate's guarantees (spec/storage.md). A Pyrogram 2.0.106 client takes one by assignment
   before ``start()``: ``client.storage = pyrosession.storage_for(client)``.
+- ``PostgresStorage``: one account of a PostgreSQL database under a lease, for fleets
+  (spec/postgres.md): ``client.storage = pyrosession.storage_for(client, postgres=URL)``.
 - ``decode`` and ``encode``: the session-string codec (spec/session-string.md).
 - ``inspect``, ``inspect_json`` and ``convert``: the command's ``inspect`` and ``convert``.
 - One exception class per error kind, under ``PyrosessionError``.
@@ -18,7 +20,9 @@ from .storage import (
     InputPeerChannel,
     InputPeerChat,
     InputPeerUser,
+    Lease,
     MemoryStorage,
+    PostgresStorage,
     Storage,
     storage_for,
     storage_named,
@@ -35,7 +39,9 @@ __all__ = [
     "InputPeerChannel",
     "InputPeerChat",
     "InputPeerUser",
+    "Lease",
     "MemoryStorage",
+    "PostgresStorage",
     "Session",
     "Storage",
     "StringWarning",

@@ -130,6 +130,14 @@ __all__ = [
     "TdataKeyFilesError",
     "TdataKeyNameNotTelegramsError",
     "TdataAlreadyExistsError",
+    "PostgresError",
+    "LeaseHeldError",
+    "LeaseLostError",
+    "NewerServerSchemaError",
+    "InvalidAccountNameError",
+    "NoSuchAccountError",
+    "InvalidLeaseOptionsError",
+    "NulCharacterError",
 ]
 
 
@@ -890,6 +898,73 @@ class TdataAlreadyExistsError(TdataError):
     """Telegram Desktop folder: something is already at the path of the folder to write; a folder is written only as a new one."""
 
     KIND = "tdata_already_exists"
+class PostgresError(StorageError):
+    """Storage: the PostgreSQL server, or the connection to it, failed (spec/postgres.md)."""
+
+    KIND = "postgres"
+
+
+class LeaseHeldError(StorageError):
+    """Storage: another holder has the PostgreSQL session's lease, and the wait ran out.
+
+    ``holder`` names it (``host:pid`` unless it named itself otherwise); ``expires_in`` is how
+    many seconds its lease has left, by the server's clock."""
+
+    KIND = "lease_held"
+
+    holder: str
+    expires_in: float
+
+    def __init__(self, kind: str, message: str, path: Optional[Path] = None) -> None:
+        super().__init__(kind, message, path)
+        self.holder = ""
+        self.expires_in = 0.0
+
+
+class LeaseLostError(StorageError):
+    """Storage: a write refused because the storage's lease on the PostgreSQL session is no
+    longer its own (another holder took it, or it expired); nothing of it was applied.
+    ``token`` is the fencing token the storage held; ``holder`` who holds the lease now."""
+
+    KIND = "lease_lost"
+
+    token: int
+    holder: Optional[str]
+
+    def __init__(self, kind: str, message: str, path: Optional[Path] = None) -> None:
+        super().__init__(kind, message, path)
+        self.token = 0
+        self.holder = None
+
+
+class NewerServerSchemaError(StorageError):
+    """Storage: the database's pyrosession schema is newer than this package knows."""
+
+    KIND = "newer_server_schema"
+
+
+class InvalidAccountNameError(StorageError):
+    """Storage: a session name the PostgreSQL engine cannot store."""
+
+    KIND = "invalid_account_name"
+
+
+class NoSuchAccountError(StorageError):
+    """Storage: no session of that name in the database."""
+
+    KIND = "no_such_account"
+
+
+class InvalidLeaseOptionsError(StorageError):
+    """Storage: a lease's ttl or holder the PostgreSQL engine does not take."""
+
+    KIND = "invalid_lease_options"
+
+
+class NulCharacterError(StorageError):
+    """Storage: a text holding NUL, which PostgreSQL cannot store; nothing was written."""
+
+    KIND = "nul_character"
 
 
 _BASES: Dict[str, Type[PyrosessionError]] = {

@@ -59,5 +59,21 @@ async def use() -> None:
     finally:
         passcode[:] = bytes(len(passcode))
 
+    fleet = pyrosession.PostgresStorage("acct", "postgresql://fleet@db/sessions", ttl=30.0)
+    try:
+        await fleet.open()
+        lease: pyrosession.Lease = fleet.lease()
+        token: int = lease.token
+        print(token, lease.holder, lease.expires_in + 1.0)
+        await fleet.close()
+    except pyrosession.LeaseHeldError as e:
+        holder: str = e.holder
+        left: float = e.expires_in
+        print(holder, left)
+    except pyrosession.LeaseLostError as e:
+        lost: int = e.token
+        now: Optional[str] = e.holder
+        print(lost, now)
+
 
 asyncio.run(use())
