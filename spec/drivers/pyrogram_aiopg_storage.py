@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Driver for the PostgreSQL add-on `pyrogram-aiopg-storage` (spec/conformance.md): the `storage`
-profile, against a PostgreSQL server.
+profile, against a PostgreSQL server, with `"server": true` in `hello` (spec/conformance.md §8.1: the
+twelve scenarios about SQLite files are not applicable).
 
     PYROSESSION_PG_URL=postgresql://user@127.0.0.1:PORT/db \
       pyrosession conform --driver "{venv}/bin/python spec/drivers/pyrogram_aiopg_storage.py"
@@ -209,7 +210,7 @@ class Driver:
                 await cur.execute(f'CREATE SCHEMA "{self.schema}"')
         self.engine = await aiopg.sa.create_engine(url, minsize=1, maxsize=4,
                                                    options=f"-c search_path={self.schema}")
-        return {"implementation": NAME, "protocol": 2, "profiles": ["storage"]}
+        return {"implementation": NAME, "protocol": 2, "profiles": ["storage"], "server": True}
 
     async def op_open_file(self, req):
         return await self.opened(("file", req["path"]), "invalid_file")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Driver for the PostgreSQL add-on `pyrogram-asyncpg-storage` (spec/conformance.md): the
-`storage` profile, against a PostgreSQL server.
+`storage` profile, against a PostgreSQL server, with `"server": true` in `hello` (spec/conformance.md
+§8.1: the twelve scenarios about SQLite files are not applicable).
 
     PYROSESSION_PG_URL=postgresql://user@127.0.0.1:PORT/db \
       pyrosession conform --driver "{venv}/bin/python spec/drivers/pyrogram_asyncpg_storage.py"
@@ -202,7 +203,7 @@ class Driver:
 
     async def op_hello(self, req):
         self.pool = await asyncpg.create_pool(server_url(), min_size=1, max_size=2)
-        return {"implementation": NAME, "protocol": 2, "profiles": ["storage"]}
+        return {"implementation": NAME, "protocol": 2, "profiles": ["storage"], "server": True}
 
     async def op_open_file(self, req):
         path = Path(req["path"])
