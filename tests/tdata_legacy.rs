@@ -279,3 +279,80 @@ fn the_command_inspects_a_legacy_folder() {
     assert!(text.contains("dc_id        3"), "{text}");
     assert!(text.contains("Telegram Desktop 2.1.0"), "{text}");
 }
+
+/// The folders spec/oracle/tdata_legacy_opentele2.py assembled (spec/fixtures/tdata/legacy-*,
+/// manifest in legacy-manifest.json): a second construction, in Python, whose legacy key and
+/// encrypted parts real opentele2 2.0.0 made. Each reads as the legacy layout with the login the
+/// manifest records, the protected one with its passcode only; nothing in the folder changes.
+#[test]
+fn folders_made_with_opentele2s_primitives_are_read() {
+    let fixtures = util::root().join("spec/fixtures/tdata");
+    let manifest: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(fixtures.join("legacy-manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        manifest[0].as_str().unwrap().contains("opentele2 2.0.0"),
+        "provenance first"
+    );
+    assert_eq!(manifest.len(), 3);
+    for entry in &manifest[1..] {
+        let name = entry["folder"].as_str().unwrap();
+        let folder = fixtures.join(name);
+        let before = std::fs::read(folder.join(format!("{PART}s"))).unwrap();
+        let passcode = entry["passcode"]
+            .as_str()
+            .map(|p| Passcode::new(p.as_bytes().to_vec()));
+        if passcode.is_some() {
+            let e = read_folder(&folder, &ReadOptions::default()).unwrap_err();
+            assert!(
+                matches!(e.kind(), TdataErrorKind::PasscodeNeeded),
+                "{name}: {e:?}"
+            );
+        }
+        let read = read_folder(
+            &folder,
+            &ReadOptions {
+                passcode: passcode.as_ref(),
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(read.layout, Layout::Legacy, "{name}");
+        assert_eq!(
+            i64::from(read.version),
+            entry["file_version"].as_i64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(read.passcode, passcode.is_some(), "{name}");
+        let a = &read.accounts[0].authorization;
+        assert_eq!(a.user_id, entry["user_id"].as_u64().unwrap(), "{name}");
+        assert_eq!(
+            i64::from(a.main_dc),
+            entry["main_dc"].as_i64().unwrap(),
+            "{name}"
+        );
+        let got: Vec<(i64, Vec<u8>)> = a
+            .keys
+            .iter()
+            .map(|k| (i64::from(k.dc_id), k.key.as_bytes().to_vec()))
+            .collect();
+        let want: Vec<(i64, Vec<u8>)> = entry["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["dc_id"].as_i64().unwrap(),
+                    unhex(k["key"].as_str().unwrap()),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{name}");
+        assert_eq!(
+            std::fs::read(folder.join(format!("{PART}s"))).unwrap(),
+            before,
+            "{name}: read only"
+        );
+    }
+}
