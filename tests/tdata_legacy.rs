@@ -280,8 +280,8 @@ fn the_command_inspects_a_legacy_folder() {
     assert!(text.contains("Telegram Desktop 2.1.0"), "{text}");
 }
 
-/// The folders spec/oracle/tdata_legacy_opentele2.py assembled (spec/fixtures/tdata/legacy-*,
-/// manifest in legacy-manifest.json): a second construction, in Python, whose legacy key and
+/// The folders `spec/oracle/tdata_legacy_opentele2.py` assembled (`spec/fixtures/tdata/legacy-*`,
+/// manifest in `legacy-manifest.json`): a second construction, in Python, whose legacy key and
 /// encrypted parts real opentele2 2.0.0 made. Each reads as the legacy layout with the login the
 /// manifest records, the protected one with its passcode only; nothing in the folder changes.
 #[test]
