@@ -447,3 +447,237 @@ fn an_error_never_shows_the_password() {
     let shown: &StorageError = &e;
     assert!(!format!("{shown} {shown:?}").contains("s3cret-pw"));
 }
+
+/// Every other `storage` scenario passes on the engine, through the in-process driver
+/// (spec/conformance.md), its sessions on the server.
+#[test]
+fn the_conformance_scenarios_pass_on_the_engine() {
+    use pyrosession::conform::{self, LocalDriver, Outcome, Profile, SQLITE_FILE_SCENARIOS};
+    let Some(url) = url() else { return };
+    let mut driver = LocalDriver::with_postgres(&url);
+    let hello = conform::hello(&mut driver).unwrap();
+    assert!(
+        hello.implementation.starts_with("pyrosession-postgres ") && hello.server,
+        "{hello:?}"
+    );
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    let mut skipped = Vec::new();
+    for scenario in conform::ALL
+        .iter()
+        .filter(|s| s.profile == Profile::Storage)
+    {
+        match conform::run_scenario(&mut driver, &hello, scenario) {
+            Outcome::Pass => passed += 1,
+            Outcome::NotApplicable(why) => {
+                assert!(why.contains("SQLite files"), "{}: {why}", scenario.id);
+                skipped.push(scenario.id);
+            }
+            other => failed.push(format!("{}: {other:?}", scenario.id)),
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{passed} passed; failed:\n{}",
+        failed.join("\n")
+    );
+    // Exactly the SQLite-file scenarios are left out, each of them a scenario that exists, and
+    // the engine keeps most of the profile.
+    assert_eq!(skipped, SQLITE_FILE_SCENARIOS, "the scenarios not run");
+    assert!(passed >= 21, "{passed}");
+}
+
+/// A new, empty database on the test server, for tests that need the schema's absence or
+/// change it; dropped by the returned guard.
+struct FreshDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl FreshDatabase {
+    fn new(url: &str, label: &str) -> FreshDatabase {
+        let name = unique(label).replace('-', "_");
+        let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let base = url.split('?').next().unwrap();
+        let (server, _) = base.rsplit_once('/').unwrap();
+        FreshDatabase {
+            admin: url.to_owned(),
+            url: format!("{server}/{name}"),
+            name,
+        }
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Eight connections migrating an empty database at once create the schema once; all of
+/// them then work (spec/postgres.md §3.2).
+#[test]
+fn concurrent_first_migrations_create_the_schema_once() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "migrate");
+    let barrier = Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let (url, barrier) = (db.url.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                if i % 2 == 0 {
+                    PgFleet::connect(&url).map(drop)
+                } else {
+                    PgStorage::open(&url, &format!("s{i}"), &options("t")).map(drop)
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    let mut c = db.client();
+    let rows = c
+        .query("SELECT number FROM pyrosession_version", &[])
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, i32>(0), 1);
+    assert_eq!(
+        PgFleet::connect(&db.url).unwrap().accounts().unwrap().len(),
+        4
+    );
+}
+
+/// A newer schema version is refused, and so is a version table of two rows or a bad number;
+/// nothing is written.
+#[test]
+fn a_newer_or_broken_schema_version_is_refused() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "version");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute("UPDATE pyrosession_version SET number = 2")
+        .unwrap();
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            StorageErrorKind::NewerServerSchema { found: 2, known: 1 }
+        ),
+        "{e:?}"
+    );
+    let e = PgStorage::open(&db.url, "x", &options("t")).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::NewerServerSchema { .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("schema is version 2"), "{e}");
+    c.batch_execute(
+        "UPDATE pyrosession_version SET number = 1; INSERT INTO pyrosession_version VALUES (1)",
+    )
+    .unwrap();
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::VersionRows { found: 2 }),
+        "{e:?}"
+    );
+    c.batch_execute("DELETE FROM pyrosession_version; INSERT INTO pyrosession_version VALUES (0)")
+        .unwrap();
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::InconsistentSchema { .. }),
+        "{e:?}"
+    );
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM pyrosession_sessions", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+}
+
+/// Rows another program wrote into the tables get typed errors, never a panic: a key of the
+/// wrong length, an unknown peer type, a user without an access hash, a group id whose input
+/// peer does not fit, a lease holder's name with control characters and of 10,000 characters,
+/// a token at the top of bigint, a column whose type was changed.
+#[test]
+fn rows_written_by_others_get_typed_errors() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "hostile");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute(&format!(
+        "INSERT INTO pyrosession_sessions (name, dc_id, date, auth_key) VALUES ('k', 2, 0, '\\x0102');
+         INSERT INTO pyrosession_peers VALUES ('k', 1, 5, 'USER', 'u', NULL, 0);
+         INSERT INTO pyrosession_peers VALUES ('k', 2, NULL, 'user', NULL, NULL, 0);
+         INSERT INTO pyrosession_peers VALUES ('k', {}, NULL, 'group', NULL, NULL, 0);
+         INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token, lease_holder, lease_expires)
+             VALUES ('held', 2, 0, 7, E'evil\\n\\u001b[2J' || repeat('x', 10000), now() + interval '1 hour');
+         INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token)
+             VALUES ('top', 2, 0, 9223372036854775807);",
+        i64::MIN
+    ))
+    .unwrap();
+    let s = PgStorage::open(&db.url, "k", &options("t")).unwrap();
+    let e = s.session().unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::InvalidValue { column: "pyrosession_sessions.auth_key", found, .. } if found == "a bytea of 2 bytes"),
+        "{e:?}"
+    );
+    assert!(matches!(
+        s.get_peer_by_id(1).unwrap_err().kind(),
+        StorageErrorKind::UnknownPeerType { id: 1, found } if found == "USER"
+    ));
+    assert!(matches!(
+        s.get_peer_by_id(2).unwrap_err().kind(),
+        StorageErrorKind::MissingAccessHash { id: 2, .. }
+    ));
+    assert!(matches!(
+        s.get_peer_by_id(i64::MIN).unwrap_err().kind(),
+        StorageErrorKind::InvalidValue {
+            column: "peers.id",
+            ..
+        }
+    ));
+    let mut fleet = PgFleet::connect(&db.url).unwrap();
+    let e = fleet.accounts().unwrap_err();
+    assert!(e.to_string().contains("#k: "), "{e}");
+    drop(s);
+    let e = PgStorage::open(&db.url, "held", &options("t")).unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseHeld { .. }),
+        "{e:?}"
+    );
+    assert!(
+        !shown.contains('\n') && !shown.contains('\u{1b}'),
+        "{shown}"
+    );
+    assert!(shown.len() < 600, "{} bytes", shown.len());
+    let e = PgStorage::open(&db.url, "top", &options("t")).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::Postgres { sqlstate: Some(code), .. } if code == "22003"),
+        "{e:?}"
+    );
+    c.batch_execute("ALTER TABLE pyrosession_sessions ALTER COLUMN user_id TYPE text")
+        .unwrap();
+    let s = PgStorage::open(&db.url, "fresh", &options("t")).unwrap();
+    let e = s.session().unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::InvalidValue { column: "pyrosession_sessions.user_id", found, .. } if found == "NULL" || found.contains("text")),
+        "{e:?}"
+    );
+}
