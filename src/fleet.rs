@@ -103,11 +103,13 @@ impl Why {
 }
 
 /// Reads one file as a Pyrogram session with its peers (see the module's documentation).
+/// `options` fill what another format's session lacks (`--api-id` for a Pyrogram JSON
+/// session), as `convert` takes them; a Pyrogram file or string is read as it is.
 ///
 /// # Errors
 /// The file is no session, a damaged one, or one that needs a value it lacks to become a
 /// Pyrogram session: the error's message and code.
-pub fn read_session_file(path: &Path) -> Result<Found, Why> {
+pub fn read_session_file(path: &Path, options: &Options) -> Result<Found, Why> {
     let input = Input::from_file(path).map_err(|e| Why::of_convert(&e))?;
     let format = input.detected().to_string();
     match input {
@@ -153,7 +155,7 @@ pub fn read_session_file(path: &Path) -> Result<Found, Why> {
         other => {
             // Another format: its Pyrogram session, where it holds every field one needs.
             let account = other.into_account().map_err(|e| Why::of_convert(&e))?;
-            let rendered = convert::render(&account, Target::Pyrogram, &Options::default())
+            let rendered = convert::render(&account, Target::Pyrogram, options)
                 .map_err(|e| Why::of_convert(&e))?;
             let decoded = crate::string::decode_strict(&rendered.text).map_err(|e| Why {
                 failure: (&e).into(),
@@ -304,7 +306,8 @@ pub struct Progress<'a> {
 }
 
 /// Reads every file of `dir` (not its subfolders) and imports each session into `db` under its
-/// file's stem, calling `progress` after each entry (see the module's documentation).
+/// file's stem, calling `progress` after each entry (see the module's documentation);
+/// `options` as [`read_session_file`] takes them.
 ///
 /// # Errors
 /// The folder cannot be listed, or the database fails to list its accounts. A file that
@@ -312,6 +315,7 @@ pub struct Progress<'a> {
 pub fn import_folder(
     db: &mut impl FleetDb,
     dir: &Path,
+    options: &Options,
     mut progress: impl FnMut(Progress<'_>),
 ) -> Result<ImportReport, StorageError> {
     let mut paths = list(dir)?;
@@ -351,7 +355,7 @@ pub fn import_folder(
                     "refused"
                 } else {
                     seen.insert(name.clone(), path.clone());
-                    import_one(db, &path, name, &mut report, &mut keys)
+                    import_one(db, (&path, options), name, &mut report, &mut keys)
                 }
             }
         };
@@ -385,12 +389,12 @@ pub fn import_folder(
 
 fn import_one(
     db: &mut impl FleetDb,
-    path: &Path,
+    (path, options): (&Path, &Options),
     name: String,
     report: &mut ImportReport,
     keys: &mut BTreeMap<AuthKeyId, Vec<String>>,
 ) -> &'static str {
-    let found = match read_session_file(path) {
+    let found = match read_session_file(path, options) {
         Ok(found) => found,
         Err(why) => {
             report.refused.push(RefusedFile {

@@ -231,6 +231,11 @@ enum Command {
         /// The driver's command line, split as a shell would (default: this crate, in process).
         #[arg(long)]
         driver: Option<String>,
+        /// Run the scenarios on this crate's PostgreSQL engine, on the server at URL (a new
+        /// session for each scenario; spec/postgres.md §9), instead of its SQLite engines.
+        #[cfg(feature = "postgres")]
+        #[arg(long, value_name = "URL", conflicts_with = "driver")]
+        postgres: Option<String>,
         /// Seconds to wait for the driver's answer to each request before stopping it.
         #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
         timeout: u64,
@@ -270,6 +275,10 @@ enum FleetCommand {
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// The application's API id, for sessions of formats that do not hold it (a Pyrogram
+        /// JSON session); a Pyrogram file or string is imported as it is.
+        #[arg(long)]
+        api_id: Option<u32>,
         /// The database's address (postgresql://... or key=value pairs).
         url: String,
         /// The folder to read (its subfolders are not).
@@ -573,9 +582,17 @@ fn run(command: Command) -> ExitCode {
         } => salvage_cmd(&damaged, &target, json),
         Command::Conform {
             driver,
+            #[cfg(feature = "postgres")]
+            postgres,
             timeout,
             json,
-        } => conform_cmd(driver.as_deref(), timeout, json),
+        } => {
+            #[cfg(feature = "postgres")]
+            let local = postgres.as_deref();
+            #[cfg(not(feature = "postgres"))]
+            let local: Option<&str> = None;
+            conform_cmd(driver.as_deref(), local, timeout, json)
+        }
         #[cfg(feature = "postgres")]
         Command::Fleet { command } => fleet_cmd(command),
         Command::Resolve { json, file, query } => {
@@ -795,15 +812,16 @@ fn folder_options_fit(
     }
 }
 
-/// A Telegram Desktop folder read (spec/tdata.md §9.1), with the passcode from
-/// `--passcode-file` or, where the folder needs one and none was given, asked for on the
-/// terminal: the account chosen (`--account`, else the first), or the failure said.
+/// A Telegram Desktop folder read (spec/tdata.md §9.1, [`convert::read_tdata`]), with the
+/// passcode from `--passcode-file` or, where the folder needs one and none was given, asked for
+/// on the terminal: the account chosen (`--account`, else the first), or the failure said.
 fn read_folder(
     path: &std::path::Path,
     folder: &FolderArgs,
     json: bool,
-) -> Result<(convert::tdata::Tdata, u32, convert::Account), ExitCode> {
-    use convert::tdata::{Passcode, ReadOptions, TdataErrorKind};
+) -> Result<(convert::FolderRead, convert::Account), ExitCode> {
+    use convert::tdata::{Passcode, TdataErrorKind};
+    use convert::{ConvertErrorKind, FolderChoice};
     let failed = |e: convert::ConvertError| fail_convert(json, e, Some(path));
     let passcode = match &folder.passcode_file {
         None => None,
@@ -821,16 +839,20 @@ fn read_folder(
         })?),
     };
     let read = |passcode: Option<&Passcode>| {
-        let options = ReadOptions {
+        let choice = FolderChoice {
+            account: folder.account,
             passcode,
             key_file: folder.key_name.as_deref(),
         };
-        convert::tdata::read_folder(path, &options)
+        convert::read_tdata(path, choice)
     };
-    let tdata = match read(passcode.as_ref()) {
+    let (read, account) = match read(passcode.as_ref()) {
         Err(e)
             if passcode.is_none()
-                && matches!(e.kind(), TdataErrorKind::PasscodeNeeded)
+                && matches!(
+                    e.kind(),
+                    ConvertErrorKind::Tdata(TdataErrorKind::PasscodeNeeded)
+                )
                 && can_prompt() =>
         {
             let asked = prompt_passcode(path).map_err(|e| {
@@ -844,15 +866,11 @@ fn read_folder(
         }
         read => read,
     }
-    .map_err(|e| failed(e.into()))?;
-    let (chosen, account) = match tdata.choose(folder.account) {
-        Ok((a, account)) => (a.index, account),
-        Err(e) => return Err(failed(e.into())),
-    };
-    for w in report::tdata_warnings(&tdata) {
+    .map_err(failed)?;
+    for w in report::tdata_warnings(&read.tdata) {
         say("warning: ", &w);
     }
-    Ok((tdata, chosen, account))
+    Ok((read, account))
 }
 
 /// The passcode from `--passcode-file`: the file's first line, or standard input's.
@@ -949,22 +967,14 @@ fn inspect_folder(
     json: bool,
     reveal_key: bool,
 ) -> Inspected {
-    let (tdata, chosen, account) = match read_folder(path, folder, json) {
-        Ok(read) => read,
-        Err(code) => return code.into(),
-    };
-    if json {
-        out!(
-            "{}",
-            report::tdata_to_json(&tdata, chosen, &account, reveal_key)
-        );
-    } else {
-        out_raw!(
-            "{}",
-            report::tdata_to_text(&tdata, chosen, &account, reveal_key)
-        );
+    match read_folder(path, folder, json) {
+        Ok((read, account)) => print_inspection(
+            &report::Inspection::Folder(Box::new(read), Box::new(account)),
+            json,
+            reveal_key,
+        ),
+        Err(code) => code.into(),
     }
-    Inspected::Pyrogram(false)
 }
 
 /// `inspect` of a session string: the argument, standard input, or a text file.
@@ -1254,19 +1264,20 @@ fn convert_source(
         Argument::TdataFolder(p) => Some(p.clone()),
         _ => None,
     };
-    let account = match argument {
-        Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
+    // The text may hold a key: wiped once read.
+    let text;
+    let source = match argument {
+        Argument::File(f) => convert::Source::File(f),
         Argument::TdataFolder(p) => {
-            return read_folder(&p, folder, json).map(|(_, _, a)| (a, Some(p)))
+            return read_folder(&p, folder, json).map(|(_, a)| (a, Some(p)))
         }
         other => {
-            // The text may hold a key: wiped once read.
-            let text = zeroize::Zeroizing::new(read(other, json)?);
-            convert::read_text(&text)
+            text = zeroize::Zeroizing::new(read(other, json)?);
+            convert::Source::Text(&text)
         }
     };
-    match account {
-        Ok(a) => Ok((a, source_file)),
+    match convert::read_source(source) {
+        Ok(read) => Ok((read.account, source_file)),
         Err(e) if source_file.is_none() => Err(fail(json, &e, &neither(arg, e.to_string()))),
         Err(e) => Err(fail_convert(json, e, source_file.as_deref())),
     }
@@ -1415,12 +1426,15 @@ fn client_name_note(imported: &convert::Imported) -> Option<String> {
     ))
 }
 
-fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
+/// `conform`: with `postgres`, the in-process driver on the PostgreSQL engine at that address.
+fn conform_cmd(driver: Option<&str>, postgres: Option<&str>, timeout: u64, json: bool) -> ExitCode {
     use pyrosession::conform::{run, ExternalDriver, LocalDriver};
-    let report = match driver {
-        None => run(&mut LocalDriver::new()),
-        Some(command) => ExternalDriver::spawn(command)
+    let report = match (driver, postgres) {
+        (Some(command), _) => ExternalDriver::spawn(command)
             .and_then(|d| run(&mut d.with_timeout(std::time::Duration::from_secs(timeout)))),
+        #[cfg(feature = "postgres")]
+        (None, Some(url)) => run(&mut LocalDriver::with_postgres(url)),
+        (None, _) => run(&mut LocalDriver::new()),
     };
     match report {
         Ok(r) => {
@@ -1517,8 +1531,12 @@ fn fleet_cmd(command: FleetCommand) -> ExitCode {
         Err(e) => return failed(&e),
     };
     match command {
-        FleetCommand::Import { dir, .. } => {
-            match fleet::import_folder(&mut db, &dir, progress("importing")) {
+        FleetCommand::Import { dir, api_id, .. } => {
+            let options = Options {
+                api_id,
+                ..Options::default()
+            };
+            match fleet::import_folder(&mut db, &dir, &options, progress("importing")) {
                 Ok(report) => {
                     if json {
                         out!("{}", report.to_json());

@@ -9,6 +9,7 @@ mod util;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use pyrosession::convert::Options;
 use pyrosession::fleet::{self, FleetDb};
 use pyrosession::storage::{SessionFields, Storage, StorageError, StorageErrorKind, StoredPeer};
 use pyrosession::string::{encode, Format};
@@ -133,7 +134,7 @@ fn a_folder_is_read_into_a_database() {
     db.import("taken", &Storage::memory().unwrap().session().unwrap(), &[])
         .unwrap();
     let mut steps = Vec::new();
-    let report = fleet::import_folder(&mut db, &dir.0, |p| {
+    let report = fleet::import_folder(&mut db, &dir.0, &Options::default(), |p| {
         steps.push((p.done, p.total, p.outcome));
     })
     .unwrap();
@@ -246,8 +247,8 @@ fn a_folder_is_read_into_a_database() {
 fn a_second_import_finds_every_name_and_key_in_the_database() {
     let dir = folder("fleet-memory-again");
     let mut db = MemoryDb::default();
-    fleet::import_folder(&mut db, &dir.0, |_| {}).unwrap();
-    let again = fleet::import_folder(&mut db, &dir.0, |_| {}).unwrap();
+    fleet::import_folder(&mut db, &dir.0, &Options::default(), |_| {}).unwrap();
+    let again = fleet::import_folder(&mut db, &dir.0, &Options::default(), |_| {}).unwrap();
     assert!(again.imported.is_empty());
     assert_eq!(again.exists.len(), 8);
     // The same names again are the same accounts: only the fixtures' key is held by several.
@@ -256,7 +257,7 @@ fn a_second_import_finds_every_name_and_key_in_the_database() {
     // A key held by an account the database has under another name is a duplicate.
     let other = TempDir::new("fleet-memory-other");
     Storage::create_file_from_session(other.join("twin.session"), &session(1)).unwrap();
-    let twin = fleet::import_folder(&mut db, &other.0, |_| {}).unwrap();
+    let twin = fleet::import_folder(&mut db, &other.0, &Options::default(), |_| {}).unwrap();
     assert_eq!(twin.imported.len(), 1);
     assert_eq!(twin.duplicate_keys.len(), 1);
     assert_eq!(twin.duplicate_keys[0].names, ["twin"]);
@@ -271,7 +272,7 @@ fn a_second_import_finds_every_name_and_key_in_the_database() {
 fn export_writes_the_file_engines_bytes_and_never_overwrites() {
     let dir = folder("fleet-memory-export");
     let mut db = MemoryDb::default();
-    fleet::import_folder(&mut db, &dir.0, |_| {}).unwrap();
+    fleet::import_folder(&mut db, &dir.0, &Options::default(), |_| {}).unwrap();
     let out = TempDir::new("fleet-memory-out");
     std::fs::write(out.join("p1.session"), b"mine").unwrap();
     let names: Vec<String> = db.0.keys().cloned().collect();
@@ -509,6 +510,103 @@ mod server {
         assert!(stdout.contains("duplicate keys  0"), "{stdout}");
     }
 
+    /// Names another program (or a Python worker) gave accounts that are no file's stem are
+    /// refused by export, and nothing is written outside the folder.
+    #[test]
+    fn export_refuses_names_that_are_no_file_name() {
+        let Some(db) = Database::new("names") else {
+            return;
+        };
+        let mut fleet = PgFleet::connect(&db.url).unwrap();
+        let fields = Storage::memory().unwrap().session().unwrap();
+        for name in ["../escape", "a/b", ".hidden", "fine"] {
+            fleet.import(name, &fields, &[]).unwrap();
+        }
+        let parent = TempDir::new("fleet-pg-names");
+        let out_dir = parent.0.join("out");
+        std::fs::create_dir(&out_dir).unwrap();
+        let out = run(&[
+            "fleet",
+            "export",
+            "--json",
+            &db.url,
+            out_dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let (stdout, _) = text(&out);
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        let mut refused: Vec<(&str, &str)> = report["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap(),
+                    r["error"]["code"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        refused.sort_unstable();
+        assert_eq!(
+            refused,
+            [
+                ("../escape", "unsupported"),
+                (".hidden", "unsupported"),
+                ("a/b", "unsupported")
+            ]
+        );
+        assert_eq!(report["written"][0]["name"], "fine");
+        let mut written: Vec<String> = std::fs::read_dir(&parent.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        written.sort();
+        assert_eq!(written, ["out"]);
+        let inside: Vec<String> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(inside, ["fine.session"]);
+    }
+
+    /// On a terminal, progress is one counter line rewritten in place and cleared at the end,
+    /// not a line a file (`script` gives the command a terminal; skipped without it).
+    #[test]
+    fn progress_on_a_terminal_is_one_counter_line() {
+        let Some(db) = Database::new("terminal") else {
+            return;
+        };
+        let dir = TempDir::new("fleet-pg-terminal");
+        Storage::create_file_from_session(dir.join("one.session"), &super::session(1)).unwrap();
+        Storage::create_file_from_session(dir.join("two.session"), &super::session(2)).unwrap();
+        let command = format!(
+            "{} fleet import '{}' '{}' > /dev/null",
+            env!("CARGO_BIN_EXE_pyrosession"),
+            db.url,
+            dir_str(&dir)
+        );
+        let Ok(out) = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+        else {
+            eprintln!("skipped: no `script` (util-linux) to give the command a terminal");
+            return;
+        };
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let terminal = String::from_utf8(out.stdout).unwrap();
+        let clear = "\r\u{1b}[2K";
+        assert!(
+            terminal.starts_with(&format!("{clear}importing [1/2] ")),
+            "{terminal:?}"
+        );
+        assert!(
+            terminal.contains(&format!("{clear}importing [2/2] ")),
+            "{terminal:?}"
+        );
+        assert!(terminal.ends_with(clear), "{terminal:?}");
+        assert!(!terminal.contains('\n'), "{terminal:?}");
+    }
+
     /// The address's password is in no output, whatever fails.
     #[test]
     fn the_password_is_never_printed() {
@@ -531,4 +629,40 @@ mod server {
             assert!(stderr.starts_with("pyrosession: "), "{stderr}");
         }
     }
+}
+
+/// A Pyrogram JSON session (≤ 0.14) holds no `api_id`: refused, naming it, and imported
+/// with `--api-id`.
+#[test]
+fn a_json_session_needs_the_api_id() {
+    let dir = TempDir::new("fleet-memory-json");
+    std::fs::copy(
+        fixture("pyrogram-json-0.14.session"),
+        dir.join("old.session"),
+    )
+    .unwrap();
+    let mut db = MemoryDb::default();
+    let report = fleet::import_folder(&mut db, &dir.0, &Options::default(), |_| {}).unwrap();
+    assert_eq!(report.refused.len(), 1);
+    assert_eq!(
+        report.refused[0].why.failure.code().as_str(),
+        "missing_option"
+    );
+    assert!(report.refused[0].why.message.contains("api_id"));
+    let options = Options {
+        api_id: Some(777),
+        ..Options::default()
+    };
+    let report = fleet::import_folder(&mut db, &dir.0, &options, |_| {}).unwrap();
+    assert_eq!(report.imported.len(), 1, "{}", report.to_text());
+    let (fields, _) = &db.0["old"];
+    assert_eq!(fields.api_id, Some(777));
+    assert_eq!(
+        fields
+            .auth_key
+            .as_ref()
+            .map(|k| k.id().to_string())
+            .as_deref(),
+        Some("c8df57a46e58d132")
+    );
 }

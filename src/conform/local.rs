@@ -468,6 +468,7 @@ impl LocalDriver {
                 "implementation": format!("pyrosession-postgres {}", env!("CARGO_PKG_VERSION")),
                 "protocol": 2,
                 "profiles": ["storage"],
+                "server": true,
             })),
             "hello" => Ok(json!({
                 "implementation": format!("pyrosession {}", env!("CARGO_PKG_VERSION")),
