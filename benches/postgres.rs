@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyrosession::peer::{InputPeer, Peer, PeerType};
-use pyrosession::storage::postgres::{LeaseOptions, PgStorage};
+use pyrosession::storage::postgres::{LeaseOptions, PgFleet, PgStorage};
 use pyrosession::storage::{SessionStore, Storage};
 use serde_json::{json, Value};
 
@@ -267,16 +267,41 @@ fn floor(url: &str, names: &[String], s: Sizes) -> Vec<Value> {
     out
 }
 
-/// Lease take-and-release latency: `threads` threads, `ops` each, over 1,000 accounts. With
-/// `held`, not through `PgStorage::open`/`close` but the engine's own take and release statements
-/// (spec/postgres.md §5.1, §4.4) on one connection per thread kept for the run: what a take costs
-/// without its connection, renewal thread and schema check.
+/// How [`leases`] takes and releases.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Take {
+    /// `PgStorage::open` then `close`: a new connection and a schema check each time.
+    Open,
+    /// `PgFleet::open_session` then `close`, each thread with a fleet kept for the run.
+    Fleet,
+    /// The engine's former take and release statements (an insert, a durable take, a durable
+    /// release) on one connection per thread kept for the run.
+    Statements,
+    /// The floor: one durable commit (an update of one session row, `synchronous_commit` on)
+    /// per operation, on one connection per thread kept for the run.
+    Commit,
+}
+
+impl Take {
+    fn label(self) -> &'static str {
+        match self {
+            Take::Open => "postgres",
+            Take::Fleet => "postgres-fleet",
+            Take::Statements => "statements",
+            Take::Commit => "durable-commit",
+        }
+    }
+}
+
+/// Lease take-and-release latency: `threads` threads, `ops` each, over 1,000 accounts, taken
+/// as `how` says.
 #[allow(clippy::too_many_lines)]
-fn leases(url: &str, s: Sizes, held: bool) -> Value {
+fn leases(url: &str, s: Sizes, how: Take, threads: usize) -> Value {
+    let held = matches!(how, Take::Statements | Take::Commit);
     let tag = std::process::id();
     let url = Arc::new(url.to_owned());
     let start = Instant::now();
-    let handles: Vec<_> = (0..s.lease_threads)
+    let handles: Vec<_> = (0..threads)
         .map(|t| {
             let url = Arc::clone(&url);
             std::thread::spawn(move || {
@@ -287,6 +312,7 @@ fn leases(url: &str, s: Sizes, held: bool) -> Value {
                     wait: Duration::from_secs(5),
                 };
                 let mut times = Vec::with_capacity(s.lease_ops);
+                let fleet = (how == Take::Fleet).then(|| PgFleet::connect(&url).expect("connecting"));
                 let mut client = held.then(|| {
                     let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connecting");
                     c.batch_execute("SET synchronous_commit TO on").expect("set");
@@ -298,7 +324,13 @@ fn leases(url: &str, s: Sizes, held: bool) -> Value {
                     x ^= x << 17;
                     let name = format!("lease{tag}-{:04}", x % 1_000);
                     let t0 = Instant::now();
-                    if let Some(c) = client.as_mut() {
+                    if let (Some(c), Take::Commit) = (client.as_mut(), how) {
+                        c.execute(
+                            "INSERT INTO pyrosession_sessions (name, dc_id, date) VALUES ($1, 2, 0) ON CONFLICT (name) DO UPDATE SET date = pyrosession_sessions.date + 1",
+                            &[&name],
+                        )
+                        .expect("a commit");
+                    } else if let Some(c) = client.as_mut() {
                         c.execute(
                             "INSERT INTO pyrosession_sessions (name, dc_id, date) VALUES ($1, 2, 0) ON CONFLICT (name) DO NOTHING",
                             &[&name],
@@ -327,6 +359,9 @@ fn leases(url: &str, s: Sizes, held: bool) -> Value {
                             &[&name, &token],
                         )
                         .expect("a release");
+                    } else if let Some(f) = fleet.as_ref() {
+                        let st = f.open_session(&name, &options).expect("a lease");
+                        st.close().expect("a release");
                     } else {
                         let st = PgStorage::open(&url, &name, &options).expect("a lease");
                         st.close().expect("a release");
@@ -354,9 +389,9 @@ fn leases(url: &str, s: Sizes, held: bool) -> Value {
     };
     #[allow(clippy::cast_precision_loss)]
     let v = json!({
-        "bench": "postgres", "implementation": if held { "statements" } else { "postgres" },
+        "bench": "postgres", "implementation": how.label(),
         "phase": "lease_take_release",
-        "threads": s.lease_threads, "accounts": 1000, "ops": times.len(),
+        "threads": threads, "accounts": 1000, "ops": times.len(),
         "median_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0),
         "ops_per_second": times.len() as f64 / seconds,
     });
@@ -434,7 +469,15 @@ fn main() {
     let mut results = if std::env::var_os("PYROSESSION_PG_BENCH_NO_LEASES").is_some() {
         Vec::new()
     } else {
-        vec![leases(&url, s, false), leases(&url, s, true)]
+        let n = s.lease_threads;
+        vec![
+            leases(&url, s, Take::Open, n),
+            leases(&url, s, Take::Fleet, n),
+            leases(&url, s, Take::Fleet, 1),
+            leases(&url, s, Take::Statements, n),
+            leases(&url, s, Take::Commit, n),
+            leases(&url, s, Take::Commit, 1),
+        ]
     };
     // The engine: one storage per account, held open for the run.
     let tag = std::process::id();
@@ -519,7 +562,12 @@ fn table(results: &[Value]) {
     {
         println!(
             "Lease take-and-release ({}), {} threads over 1,000 accounts, {} takes: median {:.2} ms, p99 {:.2} ms, max {:.2} ms, {:.0} takes/s",
-            if l["implementation"] == "postgres" { "PgStorage::open and close" } else { "the same statements on a held connection" },
+            match l["implementation"].as_str() {
+                Some("postgres") => "PgStorage::open and close",
+                Some("postgres-fleet") => "PgFleet::open_session and close",
+                Some("statements") => "the former statements, durable, on a held connection",
+                _ => "floor: one durable commit on a held connection",
+            },
             l["threads"], l["ops"], l["median_ms"].as_f64().unwrap_or_default(),
             l["p99_ms"].as_f64().unwrap_or_default(), l["max_ms"].as_f64().unwrap_or_default(),
             l["ops_per_second"].as_f64().unwrap_or_default()

@@ -681,3 +681,93 @@ fn rows_written_by_others_get_typed_errors() {
         "{e:?}"
     );
 }
+
+/// `PgFleet::open_session` takes leases on its pool's connections: a closed storage hands its
+/// connection back, the next open reuses it (no new backend), its lease is fenced as `open`'s,
+/// and a lease held elsewhere is `LeaseHeld` with the connection kept.
+#[test]
+fn fleet_sessions_reuse_the_pool_and_are_fenced() {
+    let Some(url) = url() else { return };
+    let fleet = PgFleet::connect(&url).unwrap();
+    let label = unique("pool");
+    let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let backends = |side: &mut postgres::Client| -> i64 {
+        side.query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pyrosession' AND datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let first = fleet
+        .open_session(&format!("{label}-0"), &options("w:1"))
+        .unwrap();
+    let mut last_token = first.lease().token;
+    first.close().unwrap();
+    assert_eq!(fleet.idle_connections(), 1);
+    let before = backends(&mut side);
+    for i in 0..20 {
+        let mut s = fleet
+            .open_session(&format!("{label}-{}", i % 3), &options("w:1"))
+            .unwrap();
+        assert_eq!(fleet.idle_connections(), 0);
+        assert!(s.lease().token > last_token);
+        last_token = s.lease().token;
+        s.update_peers(&[peer(i, Some(i), PeerType::User, None, None)])
+            .unwrap();
+        s.close().unwrap();
+        assert_eq!(fleet.idle_connections(), 1);
+    }
+    assert_eq!(
+        backends(&mut side),
+        before,
+        "open_session made new connections"
+    );
+
+    // Fenced as open's: an expired lease passes on, the old holder's writes are refused.
+    let name = format!("{label}-fenced");
+    let short = LeaseOptions {
+        holder: "old:1".into(),
+        ttl: Duration::from_secs(1),
+        wait: Duration::ZERO,
+    };
+    let mut old = fleet.open_session(&name, &short).unwrap();
+    old.stop_renewal();
+    let held = fleet.open_session(&name, &options("new:2")).unwrap_err();
+    assert!(
+        matches!(held.kind(), StorageErrorKind::LeaseHeld { .. }),
+        "{held}"
+    );
+    assert_eq!(
+        fleet.idle_connections(),
+        1,
+        "a refused open keeps its connection"
+    );
+    let waiting = LeaseOptions {
+        holder: "new:2".into(),
+        ttl: Duration::from_secs(30),
+        wait: Duration::from_secs(5),
+    };
+    let mut new = fleet.open_session(&name, &waiting).unwrap();
+    assert!(new.lease().token > old.lease().token);
+    let e = old
+        .update_peers(&[peer(7, Some(7), PeerType::User, None, None)])
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseLost { .. }),
+        "{e}"
+    );
+    assert!(new.get_peer_by_id(7).is_err());
+    // The old holder's close releases nothing of the new holder's lease.
+    old.close().unwrap();
+    new.update_peers(&[peer(8, Some(8), PeerType::User, None, None)])
+        .unwrap();
+    new.delete().unwrap();
+    for i in 0..3 {
+        fleet
+            .open_session(&format!("{label}-{i}"), &options("w:1"))
+            .unwrap()
+            .delete()
+            .unwrap();
+    }
+}

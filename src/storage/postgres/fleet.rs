@@ -2,14 +2,15 @@
 //! (spec/postgres.md §6).
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use postgres::Client;
 
-use super::lease::LeaseInfo;
+use super::lease::{check_options, LeaseInfo, LeaseOptions};
 use super::{
-    at, check_batch, check_name, get, pg_error, read_peers, read_session, session_fields,
-    upsert_peers, Place, Server,
+    at, check_batch, check_name, get, locked, pg_error, read_peers, read_session, session_fields,
+    storage_connection, upsert_peers, PgStorage, Place, Server,
 };
 use crate::peer::Peer;
 use crate::storage::{Dialect, SessionFields, StorageError, StorageErrorKind, StoredPeer};
@@ -41,12 +42,63 @@ pub struct AccountSummary {
     pub lease: Option<LeaseInfo>,
 }
 
+/// The most idle connections a [`PgFleet`]'s pool keeps; more are closed when handed back.
+pub const POOL_IDLE_MAX: usize = 16;
+
+/// The idle connections of a [`PgFleet`], shared with the storages it opened, which hand theirs
+/// back when closed: each with the ttl its `idle_in_transaction_session_timeout` was set to.
+#[derive(Clone, Default)]
+pub(crate) struct Pool(Arc<Mutex<Vec<(Client, Duration)>>>);
+
+impl Pool {
+    /// An idle connection, its timeout set to `ttl`, or a new one.
+    fn get(&self, server: &Server, place: &Place, ttl: Duration) -> Result<Client, StorageError> {
+        loop {
+            let Some((mut client, set)) = locked(&self.0).pop() else {
+                return storage_connection(server, place, ttl);
+            };
+            if client.is_closed() {
+                continue;
+            }
+            if set != ttl {
+                let ms = ttl.as_millis().clamp(1, i32::MAX as u128);
+                if client
+                    .batch_execute(&format!("SET idle_in_transaction_session_timeout TO {ms}"))
+                    .is_err()
+                {
+                    continue;
+                }
+            }
+            return Ok(client);
+        }
+    }
+
+    /// Takes back a connection, open and out of any transaction, unless the pool is full.
+    pub(crate) fn put(&self, client: Client, ttl: Duration) {
+        if client.is_closed() {
+            return;
+        }
+        let mut idle = locked(&self.0);
+        if idle.len() < POOL_IDLE_MAX {
+            idle.push((client, ttl));
+        }
+    }
+
+    /// How many connections are idle in the pool.
+    fn idle(&self) -> usize {
+        locked(&self.0).len()
+    }
+}
+
 /// A connection to a database of sessions, without a lease (spec/postgres.md §6): what it
-/// reads may change under it, and it writes only new sessions.
+/// reads may change under it, and it writes only new sessions. It also opens sessions under a
+/// lease ([`PgFleet::open_session`]) on connections of its pool, which they hand back when
+/// closed.
 pub struct PgFleet {
     server: Server,
     place: Place,
     client: Client,
+    pool: Pool,
 }
 
 impl fmt::Debug for PgFleet {
@@ -71,7 +123,41 @@ impl PgFleet {
             server,
             place,
             client,
+            pool: Pool::default(),
         })
+    }
+
+    /// [`PgStorage::open`] without a new connection or a migration: the session's lease is
+    /// taken on an idle connection of this fleet's pool (a new one where none is idle), which
+    /// the storage hands back when it is closed or dropped after releasing its lease (at most
+    /// [`POOL_IDLE_MAX`] are kept idle). The storage is the same as `open`'s, and outlives the
+    /// fleet if need be.
+    ///
+    /// # Errors
+    /// As [`PgStorage::open`].
+    pub fn open_session(
+        &self,
+        name: &str,
+        options: &LeaseOptions,
+    ) -> Result<PgStorage, StorageError> {
+        check_name(name)?;
+        let place = Place::account(&self.server.shown, name);
+        check_options(options).map_err(|kind| place.error(kind))?;
+        let client = self.pool.get(&self.server, &place, options.ttl)?;
+        PgStorage::take(
+            self.server.clone(),
+            place,
+            client,
+            Some(self.pool.clone()),
+            name,
+            options,
+        )
+    }
+
+    /// How many connections are idle in the pool of [`PgFleet::open_session`].
+    #[must_use]
+    pub fn idle_connections(&self) -> usize {
+        self.pool.idle()
     }
 
     /// The connection, connected again if it was closed.

@@ -53,7 +53,7 @@ pub fn default_holder() -> String {
 }
 
 /// Checks options before anything is asked of the server.
-pub(super) fn check_options(options: &LeaseOptions) -> Result<(), StorageErrorKind> {
+pub(crate) fn check_options(options: &LeaseOptions) -> Result<(), StorageErrorKind> {
     if options.ttl < MIN_TTL || options.ttl > Duration::from_secs(86_400 * 365) {
         return Err(StorageErrorKind::InvalidLeaseOptions {
             reason: "the ttl must be between 1 s and a year",
@@ -130,19 +130,17 @@ pub(super) fn take(
     let deadline = start + options.wait;
     let mut pause = Duration::from_millis(20);
     loop {
-        client
-            .execute(
-                "INSERT INTO pyrosession_sessions (name, dc_id, date) VALUES ($1, 2, 0) ON CONFLICT (name) DO NOTHING",
-                &[&name],
-            )
-            .map_err(pg)?;
         let sent = Instant::now();
+        // One statement, so one round trip: a new session is created with the lease taken, an
+        // existing one's lease taken where it is free or expired.
         let took = client
             .query_opt(
-                "UPDATE pyrosession_sessions \
-                 SET lease_token = GREATEST(nextval('pyrosession_lease_tokens'), lease_token + 1), \
-                     lease_holder = $2, lease_expires = clock_timestamp() + make_interval(secs => $3) \
-                 WHERE name = $1 AND (lease_holder IS NULL OR lease_expires IS NULL OR lease_expires <= clock_timestamp()) \
+                "INSERT INTO pyrosession_sessions AS s (name, dc_id, date, lease_token, lease_holder, lease_expires) \
+                 VALUES ($1, 2, 0, nextval('pyrosession_lease_tokens'), $2, clock_timestamp() + make_interval(secs => $3)) \
+                 ON CONFLICT (name) DO UPDATE \
+                 SET lease_token = GREATEST(EXCLUDED.lease_token, s.lease_token + 1), \
+                     lease_holder = EXCLUDED.lease_holder, lease_expires = EXCLUDED.lease_expires \
+                 WHERE s.lease_holder IS NULL OR s.lease_expires IS NULL OR s.lease_expires <= clock_timestamp() \
                  RETURNING lease_token, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
                 &[&name, &options.holder, &seconds(options.ttl)],
             )
@@ -158,7 +156,7 @@ pub(super) fn take(
             });
         }
         let Some((_, holder, remaining)) = current(client, place, name)? else {
-            // Deleted between the insert and the take: create it again.
+            // Deleted since: create it again.
             continue;
         };
         let now = Instant::now();
@@ -227,7 +225,9 @@ pub(super) fn renew(
     }
 }
 
-/// Releases the lease `token` holds, if it still does.
+/// Releases the lease `token` holds, if it still does, without waiting for the server's disk
+/// (`synchronous_commit` off for this statement's transaction only, spec/postgres.md §5.1): a
+/// release lost in a server crash leaves the lease held until its expiry, never held by two.
 pub(super) fn release(
     client: &mut Client,
     place: &Place,
@@ -237,7 +237,7 @@ pub(super) fn release(
     client
         .execute(
             "UPDATE pyrosession_sessions SET lease_holder = NULL, lease_expires = NULL \
-             WHERE name = $1 AND lease_token = $2",
+             WHERE name = $1 AND lease_token = $2 AND set_config('synchronous_commit', 'off', true) = 'off'",
             &[&name, &token],
         )
         .map(drop)
@@ -293,5 +293,43 @@ impl Renewer {
     pub(super) fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.thread.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The release turns `synchronous_commit` off for its own transaction only: the
+    /// connection's next commits (the writes of the next storage on a pooled connection) wait
+    /// for the disk again.
+    #[test]
+    fn release_waits_for_no_flush_and_leaves_the_connection_durable() {
+        let Ok(url) = std::env::var("PYROSESSION_PG_URL") else {
+            eprintln!("skipped: PYROSESSION_PG_URL is unset");
+            return;
+        };
+        let server = Server::parse(&url).unwrap();
+        let place = server.place();
+        let mut client = server.connect(&place).unwrap();
+        super::super::schema::migrate(&mut client, &place).unwrap();
+        let name = format!("release-sync-{}", std::process::id());
+        let options = LeaseOptions::default();
+        let state = take(&mut client, &place, &name, &options).unwrap();
+        let show = |c: &mut Client| -> String {
+            c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0)
+        };
+        client.batch_execute("BEGIN").unwrap();
+        release(&mut client, &place, &name, state.token).unwrap();
+        assert_eq!(show(&mut client), "off");
+        client.batch_execute("COMMIT").unwrap();
+        assert_eq!(show(&mut client), "on");
+        release(&mut client, &place, &name, state.token).unwrap();
+        assert_eq!(show(&mut client), "on");
+        let (_, holder, left) = current(&mut client, &place, &name).unwrap().unwrap();
+        assert_eq!((holder.as_str(), left), ("", Duration::ZERO));
+        client
+            .execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
+            .unwrap();
     }
 }

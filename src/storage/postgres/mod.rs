@@ -36,6 +36,7 @@ use super::{
 use crate::peer::{InputPeer, Peer, PeerType};
 use crate::{AuthKey, Session};
 
+use fleet::Pool;
 pub use fleet::{AccountSummary, PgFleet};
 pub use lease::{LeaseInfo, LeaseOptions};
 pub use schema::{MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION};
@@ -166,7 +167,7 @@ fn shown_address(config: &Config) -> String {
 /// it that stays idle for the lease's ttl (`idle_in_transaction_session_timeout`), so that a
 /// holder paused or cut off between the fence and the commit of a write, whose transaction
 /// holds the session's row lock, cannot keep the next holder waiting past its lease.
-fn storage_connection(
+pub(crate) fn storage_connection(
     server: &Server,
     place: &Place,
     ttl: Duration,
@@ -315,8 +316,58 @@ fn stored_peer(row: &Row) -> Result<StoredPeer, StorageError> {
 /// The peer columns in the order [`stored_peer`] reads them.
 const PEER_COLUMNS: &str = "id, access_hash, type, username, phone_number, last_update_on";
 
-/// Caches peers in the transaction `tx` (spec/postgres.md §4.2): the batch's last occurrence
-/// of each id, every row whole, dated by `date` (called with the peer's index).
+/// A batch reduced to the last occurrence of each id (ON CONFLICT may not touch a row twice in
+/// one statement), in the batch's order of those last occurrences, as the columns of
+/// [`UPSERT_PEERS`]'s arrays, each dated by `date` (called with the peer's index).
+struct Columns<'a> {
+    ids: Vec<i64>,
+    hashes: Vec<Option<i64>>,
+    types: Vec<&'a str>,
+    usernames: Vec<Option<&'a str>>,
+    phones: Vec<Option<&'a str>>,
+    dates: Vec<i64>,
+}
+
+impl<'a> Columns<'a> {
+    fn new(peers: &'a [Peer], date: impl Fn(usize) -> i64) -> Columns<'a> {
+        let mut last = HashMap::with_capacity(peers.len());
+        for (i, p) in peers.iter().enumerate() {
+            last.insert(p.id, i);
+        }
+        let n = last.len();
+        let mut c = Columns {
+            ids: Vec::with_capacity(n),
+            hashes: Vec::with_capacity(n),
+            types: Vec::with_capacity(n),
+            usernames: Vec::with_capacity(n),
+            phones: Vec::with_capacity(n),
+            dates: Vec::with_capacity(n),
+        };
+        for (i, p) in peers.iter().enumerate() {
+            if last.get(&p.id) != Some(&i) {
+                continue;
+            }
+            c.ids.push(p.id);
+            c.hashes.push(p.access_hash);
+            c.types.push(p.peer_type.as_str());
+            c.usernames.push(p.username.as_deref());
+            c.phones.push(p.phone_number.as_deref());
+            c.dates.push(date(i));
+        }
+        c
+    }
+}
+
+/// The upsert of a batch (spec/postgres.md §4.2), its rows from `$3`…`$8`.
+const UPSERT_PEERS: &str = "INSERT INTO pyrosession_peers (session, id, access_hash, type, username, phone_number, last_update_on) \
+     SELECT $1, u.* FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS u";
+
+/// The upsert's conflict clause: every row replaced whole.
+const UPSERT_CONFLICT: &str = "ON CONFLICT (session, id) DO UPDATE SET access_hash = EXCLUDED.access_hash, type = EXCLUDED.type, \
+     username = EXCLUDED.username, phone_number = EXCLUDED.phone_number, last_update_on = EXCLUDED.last_update_on";
+
+/// Caches peers in the transaction `tx`, unfenced (the fleet's import of a new session):
+/// `$2` is unused.
 fn upsert_peers(
     tx: &mut postgres::Transaction<'_>,
     name: &str,
@@ -326,35 +377,19 @@ fn upsert_peers(
     if peers.is_empty() {
         return Ok(());
     }
-    // One row per id, its last occurrence (ON CONFLICT may not touch a row twice in one
-    // statement), in the batch's order of those last occurrences.
-    let mut last = std::collections::HashMap::with_capacity(peers.len());
-    for (i, p) in peers.iter().enumerate() {
-        last.insert(p.id, i);
-    }
-    let mut ids = Vec::with_capacity(last.len());
-    let mut hashes = Vec::with_capacity(last.len());
-    let mut types = Vec::with_capacity(last.len());
-    let mut usernames = Vec::with_capacity(last.len());
-    let mut phones = Vec::with_capacity(last.len());
-    let mut dates = Vec::with_capacity(last.len());
-    for (i, p) in peers.iter().enumerate() {
-        if last.get(&p.id) != Some(&i) {
-            continue;
-        }
-        ids.push(p.id);
-        hashes.push(p.access_hash);
-        types.push(p.peer_type.as_str());
-        usernames.push(p.username.as_deref());
-        phones.push(p.phone_number.as_deref());
-        dates.push(date(i));
-    }
+    let c = Columns::new(peers, date);
     tx.execute(
-        "INSERT INTO pyrosession_peers (session, id, access_hash, type, username, phone_number, last_update_on) \
-         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) \
-         ON CONFLICT (session, id) DO UPDATE SET access_hash = EXCLUDED.access_hash, type = EXCLUDED.type, \
-         username = EXCLUDED.username, phone_number = EXCLUDED.phone_number, last_update_on = EXCLUDED.last_update_on",
-        &[&name, &ids, &hashes, &types, &usernames, &phones, &dates],
+        &format!("{UPSERT_PEERS} WHERE $2::bigint IS NULL {UPSERT_CONFLICT}"),
+        &[
+            &name,
+            &None::<i64>,
+            &c.ids,
+            &c.hashes,
+            &c.types,
+            &c.usernames,
+            &c.phones,
+            &c.dates,
+        ],
     )
     .map(drop)
 }
@@ -379,6 +414,19 @@ fn check_batch(peers: &[Peer]) -> Result<(), StorageError> {
 /// transaction (spec/postgres.md §5.3): `$1` the name, `$2` the storage's fencing token.
 const FENCE: &str = "name = $1 AND lease_token = $2 AND lease_holder IS NOT NULL AND lease_expires > clock_timestamp()";
 
+/// `update_peers` in one statement, so one round trip (spec/postgres.md §4.2): the fence locks
+/// the session's row (`FOR SHARE`, re-checked on the row's newest version where a taker changed
+/// it meanwhile), the batch is written only where it held, and the statement returns how many
+/// rows the fence found (1, or 0 when the lease is no longer this storage's and nothing was
+/// written).
+fn fenced_upsert() -> String {
+    format!(
+        "WITH fence AS MATERIALIZED (SELECT 1 FROM pyrosession_sessions WHERE {FENCE} FOR SHARE), \
+         upserted AS ({UPSERT_PEERS} WHERE EXISTS (SELECT 1 FROM fence) {UPSERT_CONFLICT}) \
+         SELECT count(*) FROM fence"
+    )
+}
+
 /// One account's session in a PostgreSQL database, opened under a lease (spec/postgres.md):
 /// while it is open no other [`PgStorage`], on any machine, has the session, and every write
 /// is applied only while this storage's lease is still its own.
@@ -388,10 +436,14 @@ pub struct PgStorage {
     name: String,
     server: Server,
     place: Place,
-    client: Mutex<Client>,
-    /// The lookups' statements, prepared once on the current connection (emptied when it is
+    /// The connection (`None` once handed back to the pool it came from).
+    client: Mutex<Option<Client>>,
+    /// The pool of the [`PgFleet`] the storage was opened from, which gets its connection back
+    /// when it is closed.
+    home: Option<Pool>,
+    /// The statements, prepared once on the current connection (emptied when it is
     /// replaced): a lookup is then one round trip, not a parse and an execution.
-    prepared: Mutex<HashMap<&'static str, Statement>>,
+    prepared: Mutex<HashMap<String, Statement>>,
     clock: Arc<dyn Clock>,
     options: LeaseOptions,
     state: Arc<Mutex<LeaseState>>,
@@ -410,7 +462,7 @@ impl fmt::Debug for PgStorage {
     }
 }
 
-fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -431,7 +483,28 @@ impl PgStorage {
         lease::check_options(options).map_err(|kind| place.error(kind))?;
         let mut client = storage_connection(&server, &place, options.ttl)?;
         schema::migrate(&mut client, &place)?;
-        let state = lease::take(&mut client, &place, name, options)?;
+        PgStorage::take(server, place, client, None, name, options)
+    }
+
+    /// Takes the lease on `client`, a connection of a migrated database whose
+    /// `idle_in_transaction_session_timeout` is `options.ttl`, and starts the renewal.
+    pub(crate) fn take(
+        server: Server,
+        place: Place,
+        mut client: Client,
+        home: Option<Pool>,
+        name: &str,
+        options: &LeaseOptions,
+    ) -> Result<PgStorage, StorageError> {
+        let state = match lease::take(&mut client, &place, name, options) {
+            Ok(state) => state,
+            Err(e) => {
+                if let Some(home) = &home {
+                    home.put(client, options.ttl);
+                }
+                return Err(e);
+            }
+        };
         let state = Arc::new(Mutex::new(state));
         let renewer = Renewer::spawn(
             server.clone(),
@@ -444,7 +517,8 @@ impl PgStorage {
             name: name.to_owned(),
             server,
             place,
-            client: Mutex::new(client),
+            client: Mutex::new(Some(client)),
+            home,
             prepared: Mutex::new(HashMap::new()),
             clock: Arc::new(SystemClock),
             options: options.clone(),
@@ -525,13 +599,20 @@ impl PgStorage {
         doing: &'static str,
         f: impl FnOnce(&mut Client, &Place) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut client = locked(&self.client);
-        if client.is_closed() {
-            locked(&self.prepared).clear();
-            *client = storage_connection(&self.server, &self.place, self.options.ttl)?;
-        }
+        let mut guard = locked(&self.client);
+        let client = match &mut *guard {
+            Some(c) if !c.is_closed() => c,
+            slot => {
+                locked(&self.prepared).clear();
+                slot.insert(storage_connection(
+                    &self.server,
+                    &self.place,
+                    self.options.ttl,
+                )?)
+            }
+        };
         let _ = doing;
-        f(&mut client, &self.place)
+        f(client, &self.place)
     }
 
     /// Why a fenced write changed nothing: the lease is another's, expired or released
@@ -566,9 +647,11 @@ impl PgStorage {
         let token = self.token();
         let sql = format!("UPDATE pyrosession_sessions SET {column} = $3 WHERE {FENCE}");
         let n = self.with_client("writing the session", |client, place| {
+            let pg = |e: postgres::Error| pg_error(place, "writing the session", &e);
+            let statement = self.statement(client, &sql).map_err(pg)?;
             client
-                .execute(sql.as_str(), &[&self.name, &token, value])
-                .map_err(|e| pg_error(place, "writing the session", &e))
+                .execute(&statement, &[&self.name, &token, value])
+                .map_err(pg)
         })?;
         if n == 1 {
             Ok(())
@@ -585,18 +668,21 @@ impl PgStorage {
     ) -> Result<Option<Row>, StorageError> {
         self.with_client("looking up a peer", |client, place| {
             let pg = |e: postgres::Error| pg_error(place, "looking up a peer", &e);
-            let statement = {
-                let mut prepared = locked(&self.prepared);
-                if let Some(s) = prepared.get(sql) {
-                    s.clone()
-                } else {
-                    let s = client.prepare(sql).map_err(pg)?;
-                    prepared.insert(sql, s.clone());
-                    s
-                }
-            };
+            let statement = self.statement(client, sql).map_err(pg)?;
             client.query_opt(&statement, &[&self.name, key]).map_err(pg)
         })
+    }
+
+    /// `sql` prepared on the current connection, once (the cache is emptied when the
+    /// connection is replaced): each later call is then one round trip, not a parse and an
+    /// execution.
+    fn statement(&self, client: &mut Client, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(s) = locked(&self.prepared).get(sql) {
+            return Ok(s.clone());
+        }
+        let s = client.prepare(sql)?;
+        locked(&self.prepared).insert(sql.to_owned(), s.clone());
+        Ok(s)
     }
 
     /// Releases the lease if it is still this storage's, and stops the renewal.
@@ -607,9 +693,16 @@ impl PgStorage {
         }
         self.done = true;
         let token = self.token();
-        self.with_client("releasing the lease", |client, place| {
+        let released = self.with_client("releasing the lease", |client, place| {
             lease::release(client, place, &self.name, token)
-        })
+        });
+        if let (Ok(()), Some(home)) = (&released, &self.home) {
+            locked(&self.prepared).clear();
+            if let Some(client) = locked(&self.client).take() {
+                home.put(client, self.options.ttl);
+            }
+        }
+        released
     }
 }
 
@@ -751,23 +844,28 @@ impl SessionStore for PgStorage {
         check_batch(peers)?;
         let now = self.clock.now();
         let token = self.token();
+        let c = Columns::new(peers, |_| now);
+        let sql = fenced_upsert();
         let fenced = self.with_client("caching peers", |client, place| {
             let pg = |e: postgres::Error| pg_error(place, "caching peers", &e);
-            let mut tx = client.transaction().map_err(pg)?;
-            let held = tx
-                .query_opt(
-                    &format!("SELECT 1 FROM pyrosession_sessions WHERE {FENCE} FOR SHARE"),
-                    &[&self.name, &token],
+            let statement = self.statement(client, &sql).map_err(pg)?;
+            let row = client
+                .query_one(
+                    &statement,
+                    &[
+                        &self.name,
+                        &token,
+                        &c.ids,
+                        &c.hashes,
+                        &c.types,
+                        &c.usernames,
+                        &c.phones,
+                        &c.dates,
+                    ],
                 )
-                .map_err(pg)?
-                .is_some();
-            if !held {
-                tx.rollback().map_err(pg)?;
-                return Ok(false);
-            }
-            upsert_peers(&mut tx, &self.name, peers, |_| now).map_err(pg)?;
-            tx.commit().map_err(pg)?;
-            Ok(true)
+                .map_err(pg)?;
+            let n: i64 = row.try_get(0).map_err(pg)?;
+            Ok(n == 1)
         })?;
         if fenced {
             Ok(())
