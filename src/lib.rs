@@ -54,6 +54,7 @@ pub mod conform;
 pub mod convert;
 mod escape;
 mod escaped_chars;
+pub mod fleet;
 mod fs;
 pub mod peer;
 mod python;

@@ -196,6 +196,8 @@ enum Command {
         force: bool,
         #[command(flatten)]
         folder: FolderArgs,
+        #[command(flatten)]
+        new_folder: NewFolderArgs,
         /// A session string, a file holding one, a session file (Pyrogram or Telethon), a JSON
         /// session (Pyrogram 0.14 or earlier), or - for standard input.
         #[arg(allow_hyphen_values = true)]
@@ -229,6 +231,11 @@ enum Command {
         /// The driver's command line, split as a shell would (default: this crate, in process).
         #[arg(long)]
         driver: Option<String>,
+        /// Run the scenarios on this crate's PostgreSQL engine, on the server at URL (a new
+        /// session for each scenario; spec/postgres.md §9), instead of its SQLite engines.
+        #[cfg(feature = "postgres")]
+        #[arg(long, value_name = "URL", conflicts_with = "driver")]
+        postgres: Option<String>,
         /// Seconds to wait for the driver's answer to each request before stopping it.
         #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
         timeout: u64,
@@ -246,6 +253,55 @@ enum Command {
         /// A marked peer id, @username or +phone number.
         #[arg(allow_hyphen_values = true)]
         query: String,
+    },
+    /// Many accounts in one PostgreSQL database: import a folder of sessions, export them as
+    /// session files, list them. Nothing prints a key or the address's password.
+    #[cfg(feature = "postgres")]
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
+}
+
+/// `fleet`'s commands.
+#[cfg(feature = "postgres")]
+#[derive(Subcommand)]
+enum FleetCommand {
+    /// Import every session of a folder (Pyrogram files of any version and fork, session
+    /// strings in text files) under its file's stem; report what was imported, refused and
+    /// why, names the database holds already, and accounts sharing a key. Exit status 0 when
+    /// every file was imported, 1 otherwise.
+    Import {
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// The application's API id, for sessions of formats that do not hold it (a Pyrogram
+        /// JSON session); a Pyrogram file or string is imported as it is.
+        #[arg(long)]
+        api_id: Option<u32>,
+        /// The database's address (postgresql://... or key=value pairs).
+        url: String,
+        /// The folder to read (its subfolders are not).
+        dir: PathBuf,
+    },
+    /// Write every account as a Pyrogram 2.0.106 session file DIR/NAME.session; an existing
+    /// file is never overwritten. Exit status 0 when every account was written, 1 otherwise.
+    Export {
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// The database's address (postgresql://... or key=value pairs).
+        url: String,
+        /// The folder to write into.
+        dir: PathBuf,
+    },
+    /// List the accounts: data center, user id, bot, peers cached, lease holder and time left.
+    Ls {
+        /// Print one JSON object a line.
+        #[arg(long)]
+        json: bool,
+        /// The database's address (postgresql://... or key=value pairs).
+        url: String,
     },
 }
 
@@ -278,6 +334,41 @@ struct FolderArgs {
     /// it is never taken on the command line.
     #[arg(long, value_name = "FILE")]
     passcode_file: Option<PathBuf>,
+    /// For a Telegram Desktop folder of a Telegram Desktop started with -key NAME: that NAME.
+    /// Default: data, or the one name the folder's key files have.
+    #[arg(long, value_name = "NAME")]
+    key_name: Option<String>,
+}
+
+/// How to write a new Telegram Desktop folder, `convert --to tdata` (spec/tdata.md §9.1).
+#[derive(clap::Args)]
+struct NewFolderArgs {
+    /// For --to tdata: a file whose first line is the new folder's local passcode, or - for
+    /// standard input; it is never taken on the command line. Default: no passcode.
+    #[arg(long, value_name = "FILE", conflicts_with = "ask_new_passcode")]
+    new_passcode_file: Option<PathBuf>,
+    /// For --to tdata: ask for the new folder's local passcode on the terminal, twice.
+    #[arg(long)]
+    ask_new_passcode: bool,
+    /// For --to tdata: the new folder's key file name, for a Telegram Desktop started with
+    /// -key NAME (a-z, 0-9, - and _). Default: data.
+    #[arg(long, value_name = "NAME")]
+    new_key_name: Option<String>,
+}
+
+impl NewFolderArgs {
+    /// The option given, if any.
+    fn given(&self) -> Option<&'static str> {
+        if self.new_passcode_file.is_some() {
+            Some("--new-passcode-file")
+        } else if self.ask_new_passcode {
+            Some("--ask-new-passcode")
+        } else if self.new_key_name.is_some() {
+            Some("--new-key-name")
+        } else {
+            None
+        }
+    }
 }
 
 impl FolderArgs {
@@ -287,6 +378,8 @@ impl FolderArgs {
             Some("--account")
         } else if self.passcode_file.is_some() {
             Some("--passcode-file")
+        } else if self.key_name.is_some() {
+            Some("--key-name")
         } else {
             None
         }
@@ -422,6 +515,7 @@ fn run(command: Command) -> ExitCode {
             telethon_version,
             force,
             folder,
+            new_folder,
             source,
             target,
         } => {
@@ -435,7 +529,7 @@ fn run(command: Command) -> ExitCode {
                 ipv6,
                 telethon_version,
             };
-            let paths = (target.as_deref(), &folder);
+            let paths = (target.as_deref(), &folder, &new_folder);
             convert_cmd(&source, to.into(), &options, paths, force, json)
         }
         Command::Peers { json, file } => {
@@ -488,9 +582,19 @@ fn run(command: Command) -> ExitCode {
         } => salvage_cmd(&damaged, &target, json),
         Command::Conform {
             driver,
+            #[cfg(feature = "postgres")]
+            postgres,
             timeout,
             json,
-        } => conform_cmd(driver.as_deref(), timeout, json),
+        } => {
+            #[cfg(feature = "postgres")]
+            let local = postgres.as_deref();
+            #[cfg(not(feature = "postgres"))]
+            let local: Option<&str> = None;
+            conform_cmd(driver.as_deref(), local, timeout, json)
+        }
+        #[cfg(feature = "postgres")]
+        Command::Fleet { command } => fleet_cmd(command),
         Command::Resolve { json, file, query } => {
             let q = Query::parse(&query);
             if let Some((code, why)) = missing_session_file(&file) {
@@ -708,15 +812,16 @@ fn folder_options_fit(
     }
 }
 
-/// A Telegram Desktop folder read (spec/tdata.md §9.1), with the passcode from
-/// `--passcode-file` or, where the folder needs one and none was given, asked for on the
-/// terminal: the account chosen (`--account`, else the first), or the failure said.
+/// A Telegram Desktop folder read (spec/tdata.md §9.1, [`convert::read_tdata`]), with the
+/// passcode from `--passcode-file` or, where the folder needs one and none was given, asked for
+/// on the terminal: the account chosen (`--account`, else the first), or the failure said.
 fn read_folder(
     path: &std::path::Path,
     folder: &FolderArgs,
     json: bool,
-) -> Result<(convert::tdata::Tdata, u32, convert::Account), ExitCode> {
-    use convert::tdata::{Passcode, ReadOptions, TdataErrorKind};
+) -> Result<(convert::FolderRead, convert::Account), ExitCode> {
+    use convert::tdata::{Passcode, TdataErrorKind};
+    use convert::{ConvertErrorKind, FolderChoice};
     let failed = |e: convert::ConvertError| fail_convert(json, e, Some(path));
     let passcode = match &folder.passcode_file {
         None => None,
@@ -734,16 +839,20 @@ fn read_folder(
         })?),
     };
     let read = |passcode: Option<&Passcode>| {
-        let options = ReadOptions {
+        let choice = FolderChoice {
+            account: folder.account,
             passcode,
-            ..ReadOptions::default()
+            key_file: folder.key_name.as_deref(),
         };
-        convert::tdata::read_folder(path, &options)
+        convert::read_tdata(path, choice)
     };
-    let tdata = match read(passcode.as_ref()) {
+    let (read, account) = match read(passcode.as_ref()) {
         Err(e)
             if passcode.is_none()
-                && matches!(e.kind(), TdataErrorKind::PasscodeNeeded)
+                && matches!(
+                    e.kind(),
+                    ConvertErrorKind::Tdata(TdataErrorKind::PasscodeNeeded)
+                )
                 && can_prompt() =>
         {
             let asked = prompt_passcode(path).map_err(|e| {
@@ -757,15 +866,11 @@ fn read_folder(
         }
         read => read,
     }
-    .map_err(|e| failed(e.into()))?;
-    let (chosen, account) = match tdata.choose(folder.account) {
-        Ok((a, account)) => (a.index, account),
-        Err(e) => return Err(failed(e.into())),
-    };
-    for w in report::tdata_warnings(&tdata) {
+    .map_err(failed)?;
+    for w in report::tdata_warnings(&read.tdata) {
         say("warning: ", &w);
     }
-    Ok((tdata, chosen, account))
+    Ok((read, account))
 }
 
 /// The passcode from `--passcode-file`: the file's first line, or standard input's.
@@ -832,16 +937,20 @@ fn restore_echo() {
 /// Asks for the folder's passcode on the terminal, its echo off: the prompt on the terminal
 /// once the echo is off, then one line read from it, a byte at a time.
 fn prompt_passcode(path: &std::path::Path) -> std::io::Result<convert::tdata::Passcode> {
+    prompt_line(&format!(
+        "pyrosession: passcode of {} (not shown): ",
+        report::shown_path(path)
+    ))
+}
+
+/// Asks on the terminal with `prompt`, its echo off, and reads one line from it.
+fn prompt_line(prompt: &str) -> std::io::Result<convert::tdata::Passcode> {
     use std::io::Write as _;
     let tty = std::fs::File::options()
         .read(true)
         .write(true)
         .open("/dev/tty")?;
     set_echo(&tty, false)?;
-    let prompt = format!(
-        "pyrosession: passcode of {} (not shown): ",
-        report::shown_path(path)
-    );
     let read = (&tty)
         .write_all(prompt.as_bytes())
         .and_then(|()| convert::tdata::Passcode::read_line(&tty));
@@ -858,22 +967,14 @@ fn inspect_folder(
     json: bool,
     reveal_key: bool,
 ) -> Inspected {
-    let (tdata, chosen, account) = match read_folder(path, folder, json) {
-        Ok(read) => read,
-        Err(code) => return code.into(),
-    };
-    if json {
-        out!(
-            "{}",
-            report::tdata_to_json(&tdata, chosen, &account, reveal_key)
-        );
-    } else {
-        out_raw!(
-            "{}",
-            report::tdata_to_text(&tdata, chosen, &account, reveal_key)
-        );
+    match read_folder(path, folder, json) {
+        Ok((read, account)) => print_inspection(
+            &report::Inspection::Folder(Box::new(read), Box::new(account)),
+            json,
+            reveal_key,
+        ),
+        Err(code) => code.into(),
     }
-    Inspected::Pyrogram(false)
 }
 
 /// `inspect` of a session string: the argument, standard input, or a text file.
@@ -906,7 +1007,7 @@ fn convert_cmd(
     arg: &OsStr,
     target: Target,
     options: &Options,
-    (path, folder): (Option<&std::path::Path>, &FolderArgs),
+    (path, folder, new_folder): (Option<&std::path::Path>, &FolderArgs, &NewFolderArgs),
     force: bool,
     json: bool,
 ) -> ExitCode {
@@ -915,6 +1016,9 @@ fn convert_cmd(
         Err(code) => return code,
     };
     if let Err(code) = folder_options_fit(&argument, folder, json) {
+        return code;
+    }
+    if let Err(code) = new_folder_options_fit(arg, target, folder, new_folder, json) {
         return code;
     }
     if force && target == Target::Tdata {
@@ -961,7 +1065,15 @@ fn convert_cmd(
             ),
         );
     }
-    let result = convert::produce(&account, target, options, path, force, source_file);
+    let result = match (target, path) {
+        (Target::Tdata, Some(p)) => {
+            match new_folder_written(&account, options, p, new_folder, source_file, json) {
+                Ok(produced) => produced,
+                Err(code) => return code,
+            }
+        }
+        _ => convert::produce(&account, target, options, path, force, source_file),
+    };
     match result {
         Ok(convert::Produced {
             text,
@@ -1002,6 +1114,143 @@ fn convert_cmd(
     }
 }
 
+/// `convert --to tdata`: the new folder written, with the passcode and key file name asked for;
+/// or the failure to get the passcode, said.
+fn new_folder_written(
+    account: &convert::Account,
+    options: &Options,
+    path: &std::path::Path,
+    new_folder: &NewFolderArgs,
+    source: Option<&std::path::Path>,
+    json: bool,
+) -> Result<Result<convert::Produced, convert::ConvertError>, ExitCode> {
+    let passcode = new_passcode(path, new_folder, json)?;
+    let write = convert::tdata::WriteOptions {
+        passcode: passcode.as_ref(),
+        key_file: new_folder
+            .new_key_name
+            .as_deref()
+            .unwrap_or(convert::tdata::DEFAULT_KEY_FILE),
+    };
+    Ok(
+        convert::write_tdata(account, options, path, source, &write).map(|losses| {
+            convert::Produced {
+                text: None,
+                losses,
+                peers: Some(account.peers.len()),
+            }
+        }),
+    )
+}
+
+/// The options that write a new folder are for `--to tdata` only, and standard input gives one
+/// thing: the source, or a passcode.
+fn new_folder_options_fit(
+    arg: &OsStr,
+    target: Target,
+    folder: &FolderArgs,
+    new_folder: &NewFolderArgs,
+    json: bool,
+) -> Result<(), ExitCode> {
+    let usage = |why: &str| Err(fail(json, ErrorCode::Usage, why));
+    if let (Some(option), false) = (new_folder.given(), target == Target::Tdata) {
+        return usage(&format!(
+            "{option} is for a new Telegram Desktop folder: it goes with --to tdata"
+        ));
+    }
+    let stdin = |p: &Option<PathBuf>| p.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if stdin(&new_folder.new_passcode_file) {
+        if arg == "-" {
+            return usage("standard input gives the session (-): --new-passcode-file - cannot read it too; give the passcode in a file");
+        }
+        if stdin(&folder.passcode_file) {
+            return usage("--passcode-file - and --new-passcode-file - both read standard input: give one of them a file");
+        }
+    }
+    if let Some(name) = &new_folder.new_key_name {
+        use convert::tdata::{telegram_key_name, TdataErrorKind};
+        let telegram = telegram_key_name(name);
+        if name.is_empty() || telegram != *name {
+            let kind = if name.is_empty() {
+                TdataErrorKind::KeyFileName
+            } else {
+                TdataErrorKind::KeyNameNotTelegrams {
+                    name: name.clone(),
+                    telegram,
+                }
+            };
+            return Err(fail_convert(
+                json,
+                convert::ConvertErrorKind::Tdata(kind).into(),
+                None,
+            ));
+        }
+    }
+    if new_folder.ask_new_passcode && !can_prompt() {
+        return usage("--ask-new-passcode asks on a terminal, and standard input is not one: give --new-passcode-file FILE (- for standard input)");
+    }
+    Ok(())
+}
+
+/// The new folder's passcode: from `--new-passcode-file`, or asked twice on the terminal
+/// (`--ask-new-passcode`); none without either. An empty one is refused: a folder without a
+/// passcode is written without the options.
+fn new_passcode(
+    path: &std::path::Path,
+    new_folder: &NewFolderArgs,
+    json: bool,
+) -> Result<Option<convert::tdata::Passcode>, ExitCode> {
+    let passcode = if let Some(file) = &new_folder.new_passcode_file {
+        read_passcode(file).map_err(|e| {
+            let from = if file.as_os_str() == "-" {
+                "standard input".to_owned()
+            } else {
+                report::shown_path(file)
+            };
+            fail(
+                json,
+                ErrorCode::Io,
+                &format!("cannot read the new folder's passcode from {from}: {e}"),
+            )
+        })?
+    } else if new_folder.ask_new_passcode {
+        let ask = |again: bool| {
+            prompt_line(&format!(
+                "pyrosession: {} passcode of the new folder {} (not shown): ",
+                if again { "again, the" } else { "the" },
+                report::shown_path(path)
+            ))
+            .map_err(|e| {
+                fail(
+                    json,
+                    ErrorCode::Io,
+                    &format!("cannot ask for the passcode on the terminal: {e}"),
+                )
+            })
+        };
+        let first = ask(false)?;
+        let second = ask(true)?;
+        if !first.matches(&second) {
+            return Err(fail(
+                json,
+                ErrorCode::InvalidOption,
+                "the two passcodes typed differ; nothing written",
+            ));
+        }
+        first
+    } else {
+        return Ok(None);
+    };
+    if passcode.is_empty() {
+        return Err(fail(
+            json,
+            ErrorCode::InvalidOption,
+            "the new folder's passcode is empty: a folder without a passcode is written without --new-passcode-file or --ask-new-passcode",
+        ));
+    }
+    Ok(Some(passcode))
+}
+
 /// `convert`'s SOURCE read into the hub, with the file or folder it names; or the failure
 /// said.
 fn convert_source(
@@ -1015,19 +1264,20 @@ fn convert_source(
         Argument::TdataFolder(p) => Some(p.clone()),
         _ => None,
     };
-    let account = match argument {
-        Argument::File(f) => f.into_input().and_then(convert::Input::into_account),
+    // The text may hold a key: wiped once read.
+    let text;
+    let source = match argument {
+        Argument::File(f) => convert::Source::File(f),
         Argument::TdataFolder(p) => {
-            return read_folder(&p, folder, json).map(|(_, _, a)| (a, Some(p)))
+            return read_folder(&p, folder, json).map(|(_, a)| (a, Some(p)))
         }
         other => {
-            // The text may hold a key: wiped once read.
-            let text = zeroize::Zeroizing::new(read(other, json)?);
-            convert::read_text(&text)
+            text = zeroize::Zeroizing::new(read(other, json)?);
+            convert::Source::Text(&text)
         }
     };
-    match account {
-        Ok(a) => Ok((a, source_file)),
+    match convert::read_source(source) {
+        Ok(read) => Ok((read.account, source_file)),
         Err(e) if source_file.is_none() => Err(fail(json, &e, &neither(arg, e.to_string()))),
         Err(e) => Err(fail_convert(json, e, source_file.as_deref())),
     }
@@ -1176,12 +1426,15 @@ fn client_name_note(imported: &convert::Imported) -> Option<String> {
     ))
 }
 
-fn conform_cmd(driver: Option<&str>, timeout: u64, json: bool) -> ExitCode {
+/// `conform`: with `postgres`, the in-process driver on the PostgreSQL engine at that address.
+fn conform_cmd(driver: Option<&str>, postgres: Option<&str>, timeout: u64, json: bool) -> ExitCode {
     use pyrosession::conform::{run, ExternalDriver, LocalDriver};
-    let report = match driver {
-        None => run(&mut LocalDriver::new()),
-        Some(command) => ExternalDriver::spawn(command)
+    let report = match (driver, postgres) {
+        (Some(command), _) => ExternalDriver::spawn(command)
             .and_then(|d| run(&mut d.with_timeout(std::time::Duration::from_secs(timeout)))),
+        #[cfg(feature = "postgres")]
+        (None, Some(url)) => run(&mut LocalDriver::with_postgres(url)),
+        (None, _) => run(&mut LocalDriver::new()),
     };
     match report {
         Ok(r) => {
@@ -1258,4 +1511,107 @@ fn salvage_cmd(damaged: &std::path::Path, target: &std::path::Path, json: bool) 
         None => out_raw!("{rendered}"),
     }
     ExitCode::SUCCESS
+}
+
+/// `fleet import`, `fleet export` and `fleet ls`: the reports on standard output, progress on
+/// standard error (a counter on a terminal, a line a file otherwise). The address's password
+/// is never printed.
+#[cfg(feature = "postgres")]
+fn fleet_cmd(command: FleetCommand) -> ExitCode {
+    use pyrosession::fleet;
+    use pyrosession::storage::postgres::PgFleet;
+    let (url, json) = match &command {
+        FleetCommand::Import { url, json, .. }
+        | FleetCommand::Export { url, json, .. }
+        | FleetCommand::Ls { url, json } => (url.clone(), *json),
+    };
+    let failed = |e: &StorageError| fail(json, e, &fleet::redact(&e.to_string(), &url));
+    let mut db = match PgFleet::connect(&url) {
+        Ok(db) => db,
+        Err(e) => return failed(&e),
+    };
+    match command {
+        FleetCommand::Import { dir, api_id, .. } => {
+            let options = Options {
+                api_id,
+                ..Options::default()
+            };
+            match fleet::import_folder(&mut db, &dir, &options, progress("importing")) {
+                Ok(report) => {
+                    if json {
+                        out!("{}", report.to_json());
+                    } else {
+                        out_raw!("{}", report.to_text());
+                    }
+                    if report.all_imported() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => failed(&e),
+            }
+        }
+        FleetCommand::Export { dir, .. } => {
+            let names = match db.accounts() {
+                Ok(accounts) => accounts.into_iter().map(|a| a.name).collect::<Vec<_>>(),
+                Err(e) => return failed(&e),
+            };
+            match fleet::export_folder(&mut db, &names, &dir, progress("exporting")) {
+                Ok(report) => {
+                    if json {
+                        out!("{}", report.to_json());
+                    } else {
+                        out_raw!("{}", report.to_text());
+                    }
+                    if report.all_written() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => failed(&e),
+            }
+        }
+        FleetCommand::Ls { .. } => match db.accounts() {
+            Ok(accounts) => {
+                if json {
+                    for a in &accounts {
+                        out!("{}", fleet::account_to_json(a));
+                    }
+                } else {
+                    out_raw!("{}", fleet::accounts_to_text(&accounts));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => failed(&e),
+        },
+    }
+}
+
+/// Progress on standard error: on a terminal, one counter line rewritten in place and cleared
+/// at the end; otherwise one line a file.
+#[cfg(feature = "postgres")]
+fn progress(verb: &'static str) -> impl FnMut(pyrosession::fleet::Progress<'_>) {
+    use std::io::IsTerminal as _;
+    let terminal = std::io::stderr().is_terminal();
+    move |p| {
+        let file = report::shown_path(p.file);
+        if terminal {
+            to_stderr(&format!(
+                "\r\x1b[2K{verb} [{}/{}] {}",
+                p.done,
+                p.total,
+                report::one_line(&file)
+            ));
+            if p.done == p.total {
+                to_stderr("\r\x1b[2K");
+            }
+        } else {
+            say(
+                "",
+                &format!("[{}/{}] {} {file}", p.done, p.total, p.outcome),
+            );
+        }
+    }
 }

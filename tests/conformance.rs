@@ -72,6 +72,25 @@ impl Driver for Profiled {
     }
 }
 
+/// The crate's own storage behind a `hello` that says `"server": VALUE` and the `storage` profile.
+struct OnServer {
+    server: Value,
+    inner: LocalDriver,
+}
+
+impl Driver for OnServer {
+    fn call(&mut self, op: &str, args: &str) -> Result<Result<String, Failure>, DriverError> {
+        match op {
+            "hello" => Ok(Ok(serde_json::json!({
+                "implementation": "on-server 1.0", "protocol": 2, "profiles": ["storage"],
+                "server": self.server,
+            })
+            .to_string())),
+            _ => self.inner.call(op, args),
+        }
+    }
+}
+
 /// How many strings of the recorded corpus have 351 characters and are accepted by Pyrogram.
 fn accepted_legacy32_strings() -> Result<usize, String> {
     let recorded: Value =
@@ -84,6 +103,66 @@ fn accepted_legacy32_strings() -> Result<usize, String> {
                 && e["pyrogram"]["accepted"] == true
         })
         .count())
+}
+
+/// A driver whose sessions live on a server (spec/conformance.md §8.1, `"server"`).
+fn checks_of_server_drivers() -> Vec<Trial> {
+    vec![Trial::test(
+        "profiles::a_server_driver_is_spared_exactly_the_sqlite_file_scenarios",
+        || {
+            // spec/conformance.md §8.1: `"server": true` makes the twelve scenarios about
+            // SQLite files not applicable, with their reason, and runs every other one.
+            let mut d = OnServer {
+                server: serde_json::json!(true),
+                inner: LocalDriver::new(),
+            };
+            let report = conform::run(&mut d).map_err(|e| e.to_string())?;
+            let mut spared = Vec::new();
+            for (s, o) in &report.results {
+                match o {
+                        Outcome::Pass if s.profile == Profile::Storage => {}
+                        Outcome::NotApplicable(why)
+                            if s.profile == Profile::Storage
+                                && why == "about SQLite files, and the driver keeps its sessions on a server" =>
+                        {
+                            spared.push(s.id);
+                        }
+                        Outcome::NotApplicable(_) if s.profile != Profile::Storage => {}
+                        other => return Err(format!("{}: {other:?}", s.id).into()),
+                    }
+            }
+            if spared != conform::SQLITE_FILE_SCENARIOS || !report.ok() {
+                return Err(format!("{spared:?}").into());
+            }
+            // false is the default; anything else is a protocol error.
+            let mut d = OnServer {
+                server: serde_json::json!(false),
+                inner: LocalDriver::new(),
+            };
+            let all = conform::run(&mut d).map_err(|e| e.to_string())?;
+            let passed = |r: &conform::Report| {
+                r.results
+                    .iter()
+                    .filter(|(_, o)| matches!(o, Outcome::Pass))
+                    .count()
+            };
+            if passed(&all) != passed(&report) + spared.len() {
+                return Err(format!("{} vs {}", passed(&all), passed(&report)).into());
+            }
+            let mut d = OnServer {
+                server: serde_json::json!("yes"),
+                inner: LocalDriver::new(),
+            };
+            match conform::run(&mut d) {
+                Err(DriverError::Protocol(e))
+                    if e == "hello's server is not true or false: \"yes\"" =>
+                {
+                    Ok(())
+                }
+                other => Err(format!("{other:?}").into()),
+            }
+        },
+    )]
 }
 
 /// The profiles (spec/conformance.md §8): what a driver declares decides what runs, and the
@@ -337,6 +416,7 @@ fn main() {
     if command.is_none() {
         trials.extend(checks_of_the_checker());
         trials.extend(checks_of_profiles());
+        trials.extend(checks_of_server_drivers());
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -372,7 +372,10 @@ fn every_subcommand_prints_objects_with_their_schema() {
     let v2 = std::fs::read_to_string(util::root().join("spec/examples/v2.txt")).unwrap();
     let v2 = v2.trim_end();
     let good = fixture_with(d, "good.session", "");
-    let commands: [&[&str]; 11] = [
+    // `fleet` against no server: its error objects (tests/fleet.rs checks its reports against
+    // a real one).
+    let nowhere = "postgresql://nobody@127.0.0.1:1/none";
+    let commands: [&[&str]; 14] = [
         &["inspect", "--json", v2],
         &["inspect", "--json", &good],
         &["export", "--json", &good],
@@ -391,6 +394,9 @@ fn every_subcommand_prints_objects_with_their_schema() {
         &["salvage", "--json", &good, "saved.session"],
         &["conform", "--json"],
         &["peers", "--json", "nosuch.session"],
+        &["fleet", "ls", "--json", nowhere],
+        &["fleet", "import", "--json", nowhere, "."],
+        &["fleet", "export", "--json", nowhere, "."],
     ];
     let mut names = BTreeSet::new();
     for args in commands {

@@ -1,5 +1,6 @@
 //! Model-based test (spec/storage.md §10): random sequences of operations applied to the memory
-//! engine, the file engine and a plain in-memory model give identical observations.
+//! engine, the file engine and a plain in-memory model give identical observations; with
+//! `PYROSESSION_PG_URL` set, the PostgreSQL engine too (spec/postgres.md §9).
 
 mod util;
 
@@ -297,6 +298,40 @@ fn apply(s: &mut impl SessionStore, op: &Op, clock: &ManualClock) -> Seen {
     }
 }
 
+/// The PostgreSQL engine, where `PYROSESSION_PG_URL` names a server: a new session of a name
+/// no other case uses.
+#[cfg(feature = "postgres")]
+mod pg {
+    use pyrosession::storage::postgres::{LeaseOptions, PgStorage};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    pub struct Pg {
+        pub url: String,
+        pub name: String,
+    }
+
+    pub fn server() -> Option<Pg> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let url = std::env::var("PYROSESSION_PG_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = format!(
+            "model-{}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        Some(Pg { url, name })
+    }
+
+    pub fn open(pg: &Pg) -> PgStorage {
+        PgStorage::open(&pg.url, &pg.name, &LeaseOptions::default()).unwrap()
+    }
+}
+
 fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     const START: i64 = 1_700_000_000;
     let dir = TempDir::new("model");
@@ -306,6 +341,14 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     memory.set_clock(clock.clone());
     let mut file = Storage::open_file(&path).unwrap();
     file.set_clock(clock.clone());
+    #[cfg(feature = "postgres")]
+    let server = pg::server();
+    #[cfg(feature = "postgres")]
+    let mut postgres = server.as_ref().map(|s| {
+        let mut p = pg::open(s);
+        p.set_clock(clock.clone());
+        p
+    });
     let mut model = Model::new(START);
     for (i, op) in ops.iter().enumerate() {
         // Each batch of peers is written a second after the last, so no two batches tie.
@@ -319,6 +362,27 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             clock.advance(-d); // the clock is shared: move it once
         }
         let from_file = apply(&mut file, op, &clock);
+        #[cfg(feature = "postgres")]
+        if let (Some(p), Some(server)) = (postgres.as_mut(), server.as_ref()) {
+            if let Op::Clock(d) = op {
+                clock.advance(-d); // moved once already
+            }
+            let from_postgres = apply(p, op, &clock);
+            if matches!(op, Op::Reopen) {
+                postgres.take().unwrap().close().unwrap();
+                let mut p = pg::open(server);
+                p.set_clock(clock.clone());
+                postgres = Some(p);
+            }
+            let p = postgres.as_ref().unwrap();
+            prop_assert_eq!(&from_postgres, &expected, "postgres, op {} {:?}", i, op);
+            prop_assert_eq!(
+                &p.session().unwrap(),
+                &model.fields,
+                "postgres fields after op {}",
+                i
+            );
+        }
         if matches!(op, Op::Reopen) {
             file.close().unwrap();
             file = Storage::open_file(&path).unwrap();
@@ -354,7 +418,18 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         .into_iter()
         .map(|p| (p.peer, p.last_update_on))
         .collect();
-    prop_assert_eq!(in_memory, expected);
+    prop_assert_eq!(&in_memory, &expected);
+    #[cfg(feature = "postgres")]
+    if let Some(p) = postgres {
+        let stored: Vec<(Peer, i64)> = p
+            .peers()
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.peer, p.last_update_on))
+            .collect();
+        prop_assert_eq!(&stored, &expected, "postgres peers");
+        pyrosession::storage::SessionStore::delete(p).unwrap();
+    }
     Ok(())
 }
 

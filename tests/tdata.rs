@@ -318,6 +318,7 @@ fn the_passcode_derivation_takes_100000_rounds() {
 /// with `PYROSESSION_OPENTELE_PYTHON` naming the venv's python.
 #[test]
 #[ignore = "needs opentele-ng: PYROSESSION_OPENTELE_PYTHON"]
+#[allow(clippy::too_many_lines)] // the library's folders, then the command's, in order
 fn opentele_reads_what_the_crate_writes() {
     let python = std::env::var("PYROSESSION_OPENTELE_PYTHON")
         .expect("PYROSESSION_OPENTELE_PYTHON names a python with opentele-ng 1.5.0");
@@ -380,6 +381,52 @@ fn opentele_reads_what_the_crate_writes() {
             })
             .collect();
         assert_eq!(got["accounts"], Value::Array(want), "{name}");
+    }
+
+    // Written by the command: a passcode from --new-passcode-file, and a key file of another
+    // name (--new-key-name), which opentele reads with keyFile=.
+    let v2 = util::root().join("spec/examples/v2.txt");
+    for (name, extra, read_extra) in [
+        (
+            "by.the.command.passcode",
+            vec![os("--new-passcode-file"), passcode_file.as_os_str()],
+            vec![passcode_file.clone().into_os_string()],
+        ),
+        (
+            "by.the.command.key-name",
+            vec![os("--new-key-name"), os("work")],
+            vec!["--key-name".into(), "work".into()],
+        ),
+    ] {
+        let path = dir.join(name);
+        let mut args = vec![os("convert"), os("--to"), os("tdata")];
+        args.extend(extra);
+        args.extend([v2.as_os_str(), path.as_os_str()]);
+        let (status, _, err) = command(&args, b"");
+        assert_eq!(status, Some(0), "{name}: {err}");
+        let out = std::process::Command::new(&python)
+            .arg(util::root().join("spec/oracle/tdata_opentele.py"))
+            .arg("read")
+            .arg(&path)
+            .args(read_extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            got["accounts"],
+            serde_json::json!([{
+                "index": 0,
+                "user_id": 123_456_789,
+                "main_dc": 2,
+                "main_key_id": "c8df57a46e58d132",
+            }]),
+            "{name}"
+        );
     }
 }
 
@@ -866,4 +913,506 @@ fn a_passcode_is_one_line() {
     );
     let exact = vec![b'x'; tdata::MAX_PASSCODE];
     assert!(Passcode::read_line(exact.as_slice()).is_ok());
+}
+
+/// `convert --to tdata` protects the new folder with a passcode from `--new-passcode-file`, a file's
+/// first line or standard input's: the folder then needs it, and reads with it. An empty passcode,
+/// the option with another target, and standard input asked for twice are refused, nothing
+/// written.
+#[test]
+fn convert_writes_a_folder_with_a_passcode_from_a_file_or_standard_input() {
+    let dir = TempDir::new("tdata-new-passcode");
+    let v2 = util::root().join("spec/examples/v2.txt");
+    let file = dir.join("passcode.txt");
+    std::fs::write(&file, "pässcode\nnot this line\n").unwrap();
+    let passcode = Passcode::new("pässcode".as_bytes().to_vec());
+    for (name, from, stdin) in [
+        ("from-file", file.as_os_str(), &b""[..]),
+        ("from-stdin", os("-"), &b"p\xc3\xa4sscode\r\n"[..]),
+    ] {
+        let target = dir.join(name);
+        let (status, _, err) = command(
+            &[
+                os("convert"),
+                os("--to"),
+                os("tdata"),
+                os("--new-passcode-file"),
+                from,
+                v2.as_os_str(),
+                target.as_os_str(),
+            ],
+            stdin,
+        );
+        assert_eq!(status, Some(0), "{name}: {err}");
+        let err = read_folder(&target, &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(err.kind(), TdataErrorKind::PasscodeNeeded),
+            "{name}: {err}"
+        );
+        let options = ReadOptions {
+            passcode: Some(&passcode),
+            ..ReadOptions::default()
+        };
+        let folder = read_folder(&target, &options).unwrap();
+        assert!(folder.passcode);
+        assert_eq!(folder.accounts[0].authorization.user_id, 123_456_789);
+        let (status, out, err) = command(
+            &[
+                os("inspect"),
+                os("--json"),
+                os("--passcode-file"),
+                file.as_os_str(),
+                target.as_os_str(),
+            ],
+            b"",
+        );
+        assert_eq!(status, Some(0), "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["auth_key_id"], "c8df57a46e58d132");
+    }
+
+    let empty = dir.join("empty.txt");
+    std::fs::write(&empty, "\n").unwrap();
+    let target = dir.join("refused");
+    let refusals: [(Vec<&std::ffi::OsStr>, &[u8], &str, &str); 5] = [
+        (
+            vec![os("--to"), os("tdata"), os("--new-passcode-file"), empty.as_os_str(), v2.as_os_str()],
+            b"",
+            "invalid_option",
+            "the new folder's passcode is empty: a folder without a passcode is written without --new-passcode-file or --ask-new-passcode",
+        ),
+        (
+            vec![os("--to"), os("telethon"), os("--new-passcode-file"), file.as_os_str(), v2.as_os_str()],
+            b"",
+            "usage",
+            "--new-passcode-file is for a new Telegram Desktop folder: it goes with --to tdata",
+        ),
+        (
+            vec![os("--to"), os("tdata"), os("--new-passcode-file"), os("-"), os("-")],
+            b"",
+            "usage",
+            "standard input gives the session (-): --new-passcode-file - cannot read it too; give the passcode in a file",
+        ),
+        (
+            vec![
+                os("--to"), os("tdata"), os("--passcode-file"), os("-"), os("--new-passcode-file"), os("-"),
+                fixtures().join("opentele-1.5.0-passcode").into_os_string().leak(),
+            ],
+            b"",
+            "usage",
+            "--passcode-file - and --new-passcode-file - both read standard input: give one of them a file",
+        ),
+        (
+            vec![os("--to"), os("tdata"), os("--ask-new-passcode"), v2.as_os_str()],
+            b"",
+            "usage",
+            "--ask-new-passcode asks on a terminal, and standard input is not one: give --new-passcode-file FILE (- for standard input)",
+        ),
+    ];
+    for (args, stdin, code, message) in refusals {
+        let mut all = vec![os("convert"), os("--json")];
+        all.extend(args);
+        all.push(target.as_os_str());
+        let (status, out, err) = command(&all, stdin);
+        assert_eq!(status, Some(1), "{all:?}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["error"]["code"], code, "{out}");
+        assert_eq!(err, format!("pyrosession: {message}\n"));
+        assert!(!target.exists(), "{all:?}");
+    }
+}
+
+/// On a terminal, `--ask-new-passcode` asks for the new folder's passcode twice, the echo off:
+/// the same twice writes the folder, which reads with it; two that differ write nothing. Run
+/// under `script` (util-linux); skipped where there is none.
+#[test]
+fn on_a_terminal_the_new_passcode_is_asked_for_twice() {
+    use std::io::{Read as _, Write as _};
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        eprintln!("script (util-linux) is not installed: the prompt is not tested");
+        return;
+    }
+    let dir = TempDir::new("tdata-ask-new");
+    let v2 = util::root().join("spec/examples/v2.txt");
+    for (name, second) in [("same", "tr0ub4dor"), ("differ", "tr0ub4dor&3")] {
+        let target = dir.join(name);
+        let line = format!(
+            "{} convert --to tdata --ask-new-passcode {} {}",
+            env!("CARGO_BIN_EXE_pyrosession"),
+            v2.display(),
+            target.display()
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        for (prompt, typed) in [
+            ("the passcode of the new folder", "tr0ub4dor"),
+            ("again, the passcode of the new folder", second),
+        ] {
+            let want = format!("pyrosession: {prompt} {} (not shown): ", target.display());
+            while !String::from_utf8_lossy(&seen).contains(&want) {
+                let n = stdout.read(&mut buf).unwrap();
+                assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+                seen.extend_from_slice(&buf[..n]);
+            }
+            stdin.write_all(format!("{typed}\n").as_bytes()).unwrap();
+        }
+        stdout.read_to_end(&mut seen).unwrap();
+        drop(stdin);
+        let status = child.wait().unwrap();
+        let seen = String::from_utf8_lossy(&seen);
+        assert!(
+            !seen.contains("tr0ub4dor"),
+            "the passcode was shown: {seen}"
+        );
+        if name == "same" {
+            assert!(status.success(), "{seen}");
+            let passcode = Passcode::new(b"tr0ub4dor".to_vec());
+            let options = ReadOptions {
+                passcode: Some(&passcode),
+                ..ReadOptions::default()
+            };
+            assert_eq!(read_folder(&target, &options).unwrap().accounts.len(), 1);
+        } else {
+            assert!(!status.success(), "{seen}");
+            assert!(
+                seen.contains("the two passcodes typed differ; nothing written"),
+                "{seen}"
+            );
+            assert!(!target.exists());
+        }
+    }
+}
+
+/// A key file of another name (Telegram Desktop's `-key NAME`): written by `--new-key-name`
+/// (`key_NAMEs`, the accounts' files named after NAME), read by `--key-name` or found where the
+/// folder has key files of that one name; several names are refused until one is given, and a
+/// name Telegram Desktop's `-key` cannot give is refused before anything is written.
+#[test]
+#[allow(clippy::too_many_lines)] // written, found, chosen, then each refusal, in order
+fn a_key_file_of_another_name_is_written_found_and_chosen() {
+    let dir = TempDir::new("tdata-key-name");
+    let v2 = util::root().join("spec/examples/v2.txt");
+    let target = dir.join("work");
+    let (status, _, err) = command(
+        &[
+            os("convert"),
+            os("--to"),
+            os("tdata"),
+            os("--new-key-name"),
+            os("work-2_x"),
+            v2.as_os_str(),
+            target.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(0), "{err}");
+    let part = tdata::file_part("work-2_x");
+    let mut names: Vec<String> = walk(&target)
+        .iter()
+        .map(|p| p.strip_prefix(&target).unwrap().display().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            part.clone(),
+            format!("{part}/maps"),
+            format!("{part}s"),
+            "key_work-2_xs".to_owned()
+        ]
+    );
+    // Found: the one name the key files have.
+    let folder = read_folder(&target, &ReadOptions::default()).unwrap();
+    assert_eq!(folder.key_file, "work-2_x");
+    assert_eq!(folder.accounts[0].authorization.user_id, 123_456_789);
+    let (status, out, err) = command(&[os("inspect"), target.as_os_str()], b"");
+    assert_eq!(status, Some(0), "{err}");
+    assert!(
+        out.contains(
+            "(Telegram Desktop 3.7.6, the key file key_work-2_x, 1 account, no local passcode)"
+        ),
+        "{out}"
+    );
+    // Chosen: the name given, and no other.
+    let (status, _, err) = command(
+        &[
+            os("inspect"),
+            os("--key-name"),
+            os("work-2_x"),
+            target.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(0), "{err}");
+    let (status, out, _) = command(
+        &[
+            os("inspect"),
+            os("--json"),
+            os("--key-name"),
+            os("data"),
+            target.as_os_str(),
+        ],
+        b"",
+    );
+    assert_eq!(status, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["error"]["kind"], "tdata_missing_file", "{out}");
+    // Several names, none the default: which is said, then read.
+    std::fs::copy(
+        fixtures().join("opentele-1.5.0/key_datas"),
+        target.join("key_others"),
+    )
+    .unwrap();
+    let err = read_folder(&target, &ReadOptions::default()).unwrap_err();
+    assert!(
+        matches!(err.kind(), TdataErrorKind::KeyFiles { names } if names == &["other", "work-2_x"]),
+        "{err}"
+    );
+    let (status, out, err) = command(&[os("inspect"), os("--json"), target.as_os_str()], b"");
+    assert_eq!(status, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["error"]["code"], "missing_option", "{out}");
+    assert_eq!(
+        err,
+        format!(
+            "pyrosession: {}: key files of several names (key_other and key_work-2_x) and none of the default name key_data: say which to read: pass --key-name NAME (key_NAMEs is its key file)\n",
+            target.display()
+        )
+    );
+    let options = ReadOptions {
+        key_file: Some("work-2_x"),
+        ..ReadOptions::default()
+    };
+    assert_eq!(read_folder(&target, &options).unwrap().accounts.len(), 1);
+    // The default name wins where it is there, as Telegram Desktop started without -key.
+    let both = dir.join("both");
+    std::fs::create_dir(&both).unwrap();
+    for e in std::fs::read_dir(fixtures().join("opentele-1.5.0")).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_file() {
+            std::fs::copy(e.path(), both.join(e.file_name())).unwrap();
+        } else {
+            std::fs::create_dir(both.join(e.file_name())).unwrap();
+            for f in std::fs::read_dir(e.path()).unwrap() {
+                let f = f.unwrap();
+                std::fs::copy(f.path(), both.join(e.file_name()).join(f.file_name())).unwrap();
+            }
+        }
+    }
+    std::fs::copy(target.join("key_work-2_xs"), both.join("key_work-2_xs")).unwrap();
+    let folder = read_folder(&both, &ReadOptions::default()).unwrap();
+    assert_eq!(folder.key_file, "data");
+
+    // Names Telegram Desktop's -key cannot give: refused, nothing written.
+    let refused = dir.join("refused");
+    for (name, kind, message) in [
+        (
+            "Work",
+            "tdata_key_name_not_telegrams",
+            "the key file name \"Work\" is not one Telegram Desktop's -key gives (it lowercases and keeps a-z, 0-9, '-' and '_'): -key Work opens \"work\"; give that",
+        ),
+        (
+            "..",
+            "tdata_key_name_not_telegrams",
+            "the key file name \"..\" has none of a-z, 0-9, '-' or '_', which are all Telegram Desktop's -key keeps: no Telegram Desktop could open the folder",
+        ),
+        (
+            "",
+            "tdata_key_file_name",
+            "the key file's name is empty or holds '/' or a NUL, which Telegram Desktop's file names cannot",
+        ),
+    ] {
+        let (status, out, err) = command(
+            &[
+                os("convert"),
+                os("--json"),
+                os("--to"),
+                os("tdata"),
+                os("--new-key-name"),
+                os(name),
+                v2.as_os_str(),
+                refused.as_os_str(),
+            ],
+            b"",
+        );
+        assert_eq!(status, Some(1), "{name}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["error"]["code"], "invalid_option", "{out}");
+        assert_eq!(v["error"]["kind"], kind, "{out}");
+        assert_eq!(err, format!("pyrosession: {message}\n"));
+        assert!(!refused.exists());
+    }
+    // The library refuses them too.
+    let err = tdata::compose(
+        &[Login::new(1, 2, AuthKey::new([3; 256]))],
+        &WriteOptions {
+            key_file: "Work",
+            ..WriteOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err.kind(), TdataErrorKind::KeyNameNotTelegrams { telegram, .. } if telegram == "work")
+    );
+}
+
+fn mtcute_manifest() -> Vec<Value> {
+    let text = std::fs::read_to_string(fixtures().join("mtcute-manifest.json")).unwrap();
+    let all: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert!(
+        all[0].as_str().unwrap().contains("@mtcute/convert 0.29.7"),
+        "provenance first"
+    );
+    all[1..].to_vec()
+}
+
+/// Every folder real @mtcute/convert 0.29.7 wrote (spec/fixtures/tdata/mtcute-*) reads with the
+/// user ids, main data centers and keys it was given; the one of another key file name is found
+/// without the name, and read with it.
+#[test]
+fn mtcute_folders_read_with_the_same_keys_and_user_ids() {
+    let entries = mtcute_manifest();
+    assert_eq!(entries.len(), 4);
+    for entry in entries {
+        let name = entry["folder"].as_str().unwrap();
+        let passcode = passcode_of(&entry);
+        let key_name = entry["key_name"].as_str();
+        for given in [None, key_name]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let options = ReadOptions {
+                passcode: passcode.as_ref(),
+                key_file: given,
+            };
+            let folder = read_folder(&fixtures().join(name), &options)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(folder.key_file, key_name.unwrap_or("data"), "{name}");
+            assert_eq!(
+                i64::from(folder.version),
+                entry["file_version"].as_i64().unwrap()
+            );
+            assert_eq!(folder.passcode, passcode.is_some(), "{name}");
+            assert!(folder.skipped.is_empty(), "{name}: {:?}", folder.skipped);
+            assert!(folder.warnings.is_empty(), "{name}: {:?}", folder.warnings);
+            let want = entry["accounts"].as_array().unwrap();
+            assert_eq!(folder.accounts.len(), want.len(), "{name}");
+            for (got, want) in folder.accounts.iter().zip(want) {
+                let a = &got.authorization;
+                assert_eq!(i64::from(got.index), want["index"].as_i64().unwrap());
+                assert_eq!(a.user_id, want["user_id"].as_u64().unwrap(), "{name}");
+                assert_eq!(i64::from(a.main_dc), want["main_dc"].as_i64().unwrap());
+                let keys: Vec<(i64, String)> = a
+                    .keys
+                    .iter()
+                    .map(|k| (i64::from(k.dc_id), hex(k.key.as_bytes())))
+                    .collect();
+                let want_keys: Vec<(i64, String)> = want["keys"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| {
+                        (
+                            k["dc_id"].as_i64().unwrap(),
+                            k["key"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(keys, want_keys, "{name}");
+            }
+        }
+    }
+}
+
+/// @mtcute/convert 0.29.7 reads the folders the crate writes (one account, a passcode, six
+/// accounts, a key file of another name) with the same user ids, main data centers and main keys
+/// (by id). Run by .ci/run with `PYROSESSION_MTCUTE_DIR` naming the folder npm installed it in.
+#[test]
+#[ignore = "needs @mtcute/convert: PYROSESSION_MTCUTE_DIR"]
+fn mtcute_reads_what_the_crate_writes() {
+    let mtcute = std::env::var("PYROSESSION_MTCUTE_DIR")
+        .expect("PYROSESSION_MTCUTE_DIR names a folder with @mtcute/convert 0.29.7 installed");
+    let dir = TempDir::new("tdata-mtcute");
+    let passcode = Passcode::new("pässcode".as_bytes().to_vec());
+    let passcode_file = dir.join("passcode.txt");
+    std::fs::write(&passcode_file, "pässcode\n").unwrap();
+    let cases: [(&str, Option<&Passcode>, &str, Vec<Login>); 4] = [
+        (
+            "one",
+            None,
+            "data",
+            vec![Login::new(123_456_789, 2, AuthKey::new([3; 256]))],
+        ),
+        (
+            "passcode",
+            Some(&passcode),
+            "data",
+            vec![Login::new(987_654_321, 4, AuthKey::new([4; 256]))],
+        ),
+        (
+            "several",
+            None,
+            "data",
+            (1..=6u8)
+                .map(|i| Login::new(u64::from(i) << 33, (i % 5) + 1, AuthKey::new([i; 256])))
+                .collect(),
+        ),
+        (
+            "key-name",
+            None,
+            "work",
+            vec![Login::new(55_555, 1, AuthKey::new([5; 256]))],
+        ),
+    ];
+    for (name, passcode, key_file, logins) in cases {
+        let path = dir.join(name);
+        let options = WriteOptions { passcode, key_file };
+        tdata::write_folder(&path, &logins, &options).unwrap();
+        let mut command = std::process::Command::new("node");
+        command
+            .arg(util::root().join("spec/oracle/tdata_mtcute.js"))
+            .arg(&mtcute)
+            .arg("read")
+            .arg(&path);
+        if passcode.is_some() {
+            command.arg(&passcode_file);
+        }
+        if key_file != "data" {
+            command.args(["--key-name", key_file]);
+        }
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let want: Vec<Value> = logins
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let a = &l.authorization;
+                serde_json::json!({
+                    "index": i,
+                    "user_id": a.user_id,
+                    "main_dc": a.main_dc,
+                    "main_key_id": a.keys[0].key.id().to_string(),
+                })
+            })
+            .collect();
+        assert_eq!(got["accounts"], Value::Array(want), "{name}");
+    }
 }

@@ -3,6 +3,8 @@
 - ``FileStorage`` and ``MemoryStorage``: drop-ins for Pyrogram 2.0.106's storages, with the
   crate's guarantees (spec/storage.md). A Pyrogram 2.0.106 client takes one by assignment
   before ``start()``: ``client.storage = pyrosession.storage_for(client)``.
+- ``PostgresStorage``: one account of a PostgreSQL database under a lease, for fleets
+  (spec/postgres.md): ``client.storage = pyrosession.storage_for(client, postgres=URL)``.
 - ``decode`` and ``encode``: the session-string codec (spec/session-string.md).
 - ``inspect``, ``inspect_json`` and ``convert``: the command's ``inspect`` and ``convert``.
 - One exception class per error kind, under ``PyrosessionError``.
@@ -11,14 +13,16 @@
 from ._errors import *  # noqa: F403 - the exception classes, listed in _errors.__all__
 from ._errors import __all__ as _error_names
 from .codec import Decoded, Session, StringWarning, decode, encode
-from .tools import TARGETS, Converted, convert, inspect, inspect_json
+from .tools import TARGETS, Converted, TdataWarning, convert, inspect, inspect_json
 from .storage import (
     DEFAULT_WAIT,
     FileStorage,
     InputPeerChannel,
     InputPeerChat,
     InputPeerUser,
+    Lease,
     MemoryStorage,
+    PostgresStorage,
     Storage,
     storage_for,
     storage_named,
@@ -35,10 +39,13 @@ __all__ = [
     "InputPeerChannel",
     "InputPeerChat",
     "InputPeerUser",
+    "Lease",
     "MemoryStorage",
+    "PostgresStorage",
     "Session",
     "Storage",
     "StringWarning",
+    "TdataWarning",
     "convert",
     "decode",
     "encode",

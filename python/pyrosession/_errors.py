@@ -93,6 +93,51 @@ __all__ = [
     "UnrecognisedError",
     "SameFileError",
     "NotARegularFileError",
+    "TdataError",
+    "TdataDamagedError",
+    "TdataFolderIsALinkError",
+    "TdataNotAFolderError",
+    "TdataNoFolderError",
+    "TdataMissingFileError",
+    "TdataNotAFileError",
+    "TdataTooLargeError",
+    "TdataIoError",
+    "TdataBadMagicError",
+    "TdataTruncatedError",
+    "TdataChecksumError",
+    "TdataBadSaltError",
+    "TdataPasscodeNeededError",
+    "TdataWrongPasscodeError",
+    "TdataEncryptedSizeError",
+    "TdataDecryptionError",
+    "TdataDecryptedSizeError",
+    "TdataLocalKeyLengthError",
+    "TdataAccountCountError",
+    "TdataNoAccountsError",
+    "TdataUnknownBlockError",
+    "TdataNoAuthorizationError",
+    "TdataKeyCountError",
+    "TdataNoMainKeyError",
+    "TdataSameLoginError",
+    "TdataNotLoggedInError",
+    "TdataDataCenterError",
+    "TdataNoSuchAccountError",
+    "TdataMissingValueError",
+    "TdataUserIdConflictError",
+    "TdataTestServersError",
+    "TdataAccountsToWriteError",
+    "TdataKeyFileNameError",
+    "TdataKeyFilesError",
+    "TdataKeyNameNotTelegramsError",
+    "TdataAlreadyExistsError",
+    "PostgresError",
+    "LeaseHeldError",
+    "LeaseLostError",
+    "NewerServerSchemaError",
+    "InvalidAccountNameError",
+    "NoSuchAccountError",
+    "InvalidLeaseOptionsError",
+    "NulCharacterError",
 ]
 
 
@@ -626,6 +671,300 @@ class NotARegularFileError(ConvertError):
     """Converting: a path that names no regular file."""
 
     KIND = "not_a_regular_file"
+
+
+class TdataError(ConvertError):
+    """A Telegram Desktop folder that cannot be read or written (spec/tdata.md §9): the kinds
+    are the crate's ``TdataErrorKind::code`` (``tdata_wrong_passcode``, ...). No message holds
+    a key or the passcode."""
+
+    KIND = "tdata"
+
+
+class TdataDamagedError(TdataError):
+    """A damaged file of a Telegram Desktop folder: its bytes are not what Telegram Desktop
+    writes (a check fails, it is cut short, a length does not fit). The base of the kinds that
+    say so; never raised as itself."""
+
+    KIND = "tdata_damaged"
+
+
+class TdataFolderIsALinkError(TdataError):
+    """Telegram Desktop folder: the folder is a symbolic link, which is not followed."""
+
+    KIND = "tdata_folder_is_a_link"
+
+
+class TdataNotAFolderError(TdataError):
+    """Telegram Desktop folder: the path names something that is not a folder."""
+
+    KIND = "tdata_not_a_folder"
+
+
+class TdataNoFolderError(TdataError):
+    """Telegram Desktop folder: the folder does not exist."""
+
+    KIND = "tdata_no_folder"
+
+
+class TdataMissingFileError(TdataError):
+    """Telegram Desktop folder: none of a file's stored versions exists: not a tdata folder, or one damaged."""
+
+    KIND = "tdata_missing_file"
+
+
+class TdataNotAFileError(TdataError):
+    """Telegram Desktop folder: a file of the folder is not a regular file (a FIFO, a device, a socket); not opened."""
+
+    KIND = "tdata_not_a_file"
+
+
+class TdataTooLargeError(TdataError):
+    """Telegram Desktop folder: a file larger than any file of the format."""
+
+    KIND = "tdata_too_large"
+
+
+class TdataIoError(TdataError):
+    """Telegram Desktop folder: the file system refused an operation."""
+
+    KIND = "tdata_io"
+
+
+class TdataBadMagicError(TdataDamagedError):
+    """Telegram Desktop folder: a file that does not begin with TDF$."""
+
+    KIND = "tdata_bad_magic"
+
+
+class TdataTruncatedError(TdataDamagedError):
+    """Telegram Desktop folder: a file cut short."""
+
+    KIND = "tdata_truncated"
+
+
+class TdataChecksumError(TdataDamagedError):
+    """Telegram Desktop folder: a file whose MD5 check does not match its content."""
+
+    KIND = "tdata_checksum"
+
+
+class TdataBadSaltError(TdataDamagedError):
+    """Telegram Desktop folder: a salt that is not 32 bytes long."""
+
+    KIND = "tdata_bad_salt"
+
+
+class TdataPasscodeNeededError(TdataError):
+    """Telegram Desktop folder: the folder is protected by a local passcode and none was given."""
+
+    KIND = "tdata_passcode_needed"
+
+
+class TdataWrongPasscodeError(TdataError):
+    """Telegram Desktop folder: the local key does not decrypt with the passcode given: it is wrong, or the file is damaged."""
+
+    KIND = "tdata_wrong_passcode"
+
+
+class TdataEncryptedSizeError(TdataDamagedError):
+    """Telegram Desktop folder: an encrypted part that is not a 16-byte check and whole 16-byte blocks."""
+
+    KIND = "tdata_encrypted_size"
+
+
+class TdataDecryptionError(TdataDamagedError):
+    """Telegram Desktop folder: an encrypted part that does not decrypt with the local key."""
+
+    KIND = "tdata_decryption"
+
+
+class TdataDecryptedSizeError(TdataDamagedError):
+    """Telegram Desktop folder: a decrypted part whose stated length does not fit it."""
+
+    KIND = "tdata_decrypted_size"
+
+
+class TdataLocalKeyLengthError(TdataDamagedError):
+    """Telegram Desktop folder: a decrypted local key that is not 256 bytes."""
+
+    KIND = "tdata_local_key_length"
+
+
+class TdataAccountCountError(TdataDamagedError):
+    """Telegram Desktop folder: an account list whose count is not 1 to 6."""
+
+    KIND = "tdata_account_count"
+
+
+class TdataNoAccountsError(TdataDamagedError):
+    """Telegram Desktop folder: an account list that names no account index from 0 to 5."""
+
+    KIND = "tdata_no_accounts"
+
+
+class TdataUnknownBlockError(TdataError):
+    """Telegram Desktop folder: MTP data holding a block this reader does not know."""
+
+    KIND = "tdata_unknown_block"
+
+
+class TdataNoAuthorizationError(TdataError):
+    """Telegram Desktop folder: MTP data holding no authorization: not logged in."""
+
+    KIND = "tdata_no_authorization"
+
+
+class TdataKeyCountError(TdataDamagedError):
+    """Telegram Desktop folder: a key list whose count the bytes left cannot hold."""
+
+    KIND = "tdata_key_count"
+
+
+class TdataNoMainKeyError(TdataError):
+    """Telegram Desktop folder: no key for the account's main data center."""
+
+    KIND = "tdata_no_main_key"
+
+
+class TdataSameLoginError(TdataError):
+    """Telegram Desktop folder: the same login as an earlier account of the list."""
+
+    KIND = "tdata_same_login"
+
+
+class TdataNotLoggedInError(TdataError):
+    """Telegram Desktop folder: the account is not logged in (its user id is 0)."""
+
+    KIND = "tdata_not_logged_in"
+
+
+class TdataDataCenterError(TdataError):
+    """Telegram Desktop folder: a data center id outside 1 to 255."""
+
+    KIND = "tdata_data_center"
+
+
+class TdataNoSuchAccountError(TdataError):
+    """Telegram Desktop folder: no account of the index asked for (the message lists those the folder has)."""
+
+    KIND = "tdata_no_such_account"
+
+
+class TdataMissingValueError(TdataError):
+    """Telegram Desktop folder: a value Telegram Desktop needs that the session does not hold."""
+
+    KIND = "tdata_missing_value"
+
+
+class TdataUserIdConflictError(TdataError):
+    """Telegram Desktop folder: the user id given differs from the one the session holds."""
+
+    KIND = "tdata_user_id_conflict"
+
+
+class TdataTestServersError(TdataError):
+    """Telegram Desktop folder: a session for the test servers, for which no folder is written."""
+
+    KIND = "tdata_test_servers"
+
+
+class TdataAccountsToWriteError(TdataError):
+    """Telegram Desktop folder: more or fewer accounts than a folder holds."""
+
+    KIND = "tdata_accounts_to_write"
+
+
+class TdataKeyFileNameError(TdataError):
+    """Telegram Desktop folder: a key file name Telegram Desktop's file names cannot be."""
+
+    KIND = "tdata_key_file_name"
+
+
+class TdataKeyFilesError(TdataError):
+    """Telegram Desktop folder: key files of several names and none of the default name: give
+    ``key_name``."""
+
+    KIND = "tdata_key_files"
+
+
+class TdataKeyNameNotTelegramsError(TdataError):
+    """Telegram Desktop folder: a key file name Telegram Desktop's ``-key`` cannot give."""
+
+    KIND = "tdata_key_name_not_telegrams"
+
+
+class TdataAlreadyExistsError(TdataError):
+    """Telegram Desktop folder: something is already at the path of the folder to write; a folder is written only as a new one."""
+
+    KIND = "tdata_already_exists"
+class PostgresError(StorageError):
+    """Storage: the PostgreSQL server, or the connection to it, failed (spec/postgres.md)."""
+
+    KIND = "postgres"
+
+
+class LeaseHeldError(StorageError):
+    """Storage: another holder has the PostgreSQL session's lease, and the wait ran out.
+
+    ``holder`` names it (``host:pid`` unless it named itself otherwise); ``expires_in`` is how
+    many seconds its lease has left, by the server's clock."""
+
+    KIND = "lease_held"
+
+    holder: str
+    expires_in: float
+
+    def __init__(self, kind: str, message: str, path: Optional[Path] = None) -> None:
+        super().__init__(kind, message, path)
+        self.holder = ""
+        self.expires_in = 0.0
+
+
+class LeaseLostError(StorageError):
+    """Storage: a write refused because the storage's lease on the PostgreSQL session is no
+    longer its own (another holder took it, or it expired); nothing of it was applied.
+    ``token`` is the fencing token the storage held; ``holder`` who holds the lease now."""
+
+    KIND = "lease_lost"
+
+    token: int
+    holder: Optional[str]
+
+    def __init__(self, kind: str, message: str, path: Optional[Path] = None) -> None:
+        super().__init__(kind, message, path)
+        self.token = 0
+        self.holder = None
+
+
+class NewerServerSchemaError(StorageError):
+    """Storage: the database's pyrosession schema is newer than this package knows."""
+
+    KIND = "newer_server_schema"
+
+
+class InvalidAccountNameError(StorageError):
+    """Storage: a session name the PostgreSQL engine cannot store."""
+
+    KIND = "invalid_account_name"
+
+
+class NoSuchAccountError(StorageError):
+    """Storage: no session of that name in the database."""
+
+    KIND = "no_such_account"
+
+
+class InvalidLeaseOptionsError(StorageError):
+    """Storage: a lease's ttl or holder the PostgreSQL engine does not take."""
+
+    KIND = "invalid_lease_options"
+
+
+class NulCharacterError(StorageError):
+    """Storage: a text holding NUL, which PostgreSQL cannot store; nothing was written."""
+
+    KIND = "nul_character"
 
 
 _BASES: Dict[str, Type[PyrosessionError]] = {

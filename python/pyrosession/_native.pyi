@@ -16,6 +16,11 @@ class Store:
     @staticmethod
     def open_file(path: str, wait: float, check_integrity: bool) -> Store: ...
     @staticmethod
+    def open_postgres(
+        url: str, name: str, holder: Optional[str], ttl: float, wait: float
+    ) -> Store: ...
+    def lease(self) -> Optional[Tuple[int, str, float]]: ...
+    @staticmethod
     def memory() -> Store: ...
     @staticmethod
     def from_session_string(session_string: str) -> Store: ...
@@ -54,7 +59,15 @@ def locate(name: str, workdir: str) -> Tuple[str, Optional[str], Optional[Path]]
 def auth_key_id(auth_key: bytes) -> str: ...
 def encode_kinds() -> List[str]: ...
 def inspect(
-    text: Optional[str], path: Optional[str], strict: bool, reveal_key: bool, json: bool
+    text: Optional[str],
+    path: Optional[str],
+    strict: bool,
+    reveal_key: bool,
+    json: bool,
+    account: Optional[int],
+    passcode: Union[bytes, bytearray, str, None],
+    passcode_file: Optional[str],
+    key_name: Optional[str],
 ) -> str: ...
 def convert(
     text: Optional[str],
@@ -72,4 +85,8 @@ def convert(
         bool,
         Optional[int],
     ],
-) -> str: ...
+    account: Optional[int],
+    passcode: Union[bytes, bytearray, str, None],
+    passcode_file: Optional[str],
+    key_name: Optional[str],
+) -> Tuple[str, List[str]]: ...

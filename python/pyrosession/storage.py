@@ -42,7 +42,9 @@ __all__ = [
     "InputPeerChannel",
     "InputPeerChat",
     "InputPeerUser",
+    "Lease",
     "MemoryStorage",
+    "PostgresStorage",
     "Storage",
     "UpdateState",
     "storage_for",
@@ -489,6 +491,76 @@ class MemoryStorage(Storage):
         await self.close()
 
 
+class Lease(NamedTuple):
+    """A PostgreSQL storage's lease as it last saw it: its fencing ``token``, its ``holder`` and
+    the seconds it has left (``expires_in``), by the server's clock (spec/postgres.md §5)."""
+
+    token: int
+    holder: str
+    expires_in: float
+
+
+class PostgresStorage(Storage):
+    """The session ``name`` of a PostgreSQL database (spec/postgres.md): many accounts in one
+    database, each opened by one holder at a time across every machine.
+
+    ``url`` is the database's address (``postgresql://user@host:port/db`` or ``key=value``
+    pairs); its password never appears in an error. ``open()`` creates the session if the
+    database has none of that name (empty, as Pyrogram's new file), and takes its lease as
+    ``holder`` (``HOSTNAME:PID`` by default) for ``ttl`` seconds, renewed in the background while
+    the storage is open. Another holder's lease makes ``open()`` wait up to ``wait`` seconds (0:
+    none), then raise ``LeaseHeldError`` with its ``holder`` and ``expires_in``. A write after
+    the lease passed to another holder raises ``LeaseLostError`` and is not applied.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        holder: Optional[str] = None,
+        ttl: float = 30.0,
+        wait: float = 0.0,
+        raw: Any = None,
+    ) -> None:
+        super().__init__(name, raw=raw)
+        self._url = url
+        self.holder = holder
+        self.ttl = ttl
+        self.wait = wait
+
+    def __repr__(self) -> str:
+        # Never the address, which may hold a password.
+        return f"PostgresStorage({self.name!r})"
+
+    async def open(self) -> None:
+        """Connects, creates the session if absent, and takes its lease. Runs in the executor:
+        it may wait for another holder."""
+        self._store = self._typed(
+            await self._off_loop(
+                _native.Store.open_postgres, self._url, self.name, self.holder, self.ttl, self.wait
+            )
+        )
+
+    def lease(self) -> Lease:
+        """The lease of this open storage."""
+        lease = self._opened().lease()
+        assert lease is not None
+        return Lease(*lease)
+
+    async def delete(self) -> None:
+        """Deletes this account only (its session and peers) and lets go of the lease
+        (spec/storage.md §7.4). Pyrogram calls it after ``close()``: the session is then opened
+        again first, taking the lease, so that a session another holder has is not deleted under
+        it."""
+        store, self._store = self._store, None
+        if store is None:
+            store = await self._off_loop(
+                _native.Store.open_postgres, self._url, self.name, self.holder, self.ttl, self.wait
+            )
+        await self._off_loop(store.delete)
+
+
 def storage_named(
     name: str,
     workdir: Union[str, "os.PathLike[str]"] = ".",
@@ -509,13 +581,28 @@ def storage_named(
     return FileStorage(path.name[: -len(FileStorage.FILE_EXTENSION)], path.parent, wait=wait, raw=raw)
 
 
-def storage_for(client: Any, *, wait: float = DEFAULT_WAIT, raw: Any = None) -> Storage:
+def storage_for(
+    client: Any,
+    *,
+    wait: Optional[float] = None,
+    raw: Any = None,
+    postgres: Optional[str] = None,
+) -> Storage:
     """The storage a Pyrogram 2.0.106 ``Client`` (or a fork's) would make for itself, from its
     ``session_string``, ``in_memory``, ``name`` and ``workdir``, as this package's class, with
-    the client's own ``raw`` module. Assign it to ``client.storage`` before ``start()``."""
+    the client's own ``raw`` module. Assign it to ``client.storage`` before ``start()``.
+
+    ``wait`` is how long ``open()`` waits for another holder: for a file, ``DEFAULT_WAIT``
+    seconds by default. With ``postgres`` (a database's address), the client's session is the
+    account of its ``name`` in that database: a ``PostgresStorage``, whose ``open()`` waits
+    ``wait`` seconds for another holder's lease (none by default)."""
     if raw is None:
         package = sys.modules.get(type(client).__module__.split(".")[0])
         raw = getattr(package, "raw", None)
+    if postgres is not None:
+        return PostgresStorage(client.name, postgres, wait=wait or 0.0, raw=raw)
+    if wait is None:
+        wait = DEFAULT_WAIT
     if client.session_string:
         return MemoryStorage(client.name, client.session_string, raw=raw)
     if client.in_memory:

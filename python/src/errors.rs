@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::IntoPyObjectExt as _;
 use pyrosession::convert::{ConvertError, ConvertErrorKind};
 use pyrosession::storage::{StorageError, StorageErrorKind};
 use pyrosession::string::{DecodeError, EncodeError};
@@ -76,7 +77,32 @@ pub(crate) fn storage(py: Python<'_>, e: StorageError) -> PyErr {
         );
     }
     let path = e.path().map(Path::to_path_buf);
-    make(py, "storage", e.kind().code(), e.to_string(), path, None)
+    let err = make(py, "storage", e.kind().code(), e.to_string(), path, None);
+    // The lease's facts, as attributes a fleet's code acts on (spec/postgres.md §5).
+    let facts: Vec<(&str, Py<PyAny>)> = match e.kind() {
+        StorageErrorKind::LeaseHeld {
+            holder, expires_in, ..
+        } => vec![
+            ("holder", holder.as_str().into_py_any(py).ok()),
+            ("expires_in", expires_in.as_secs_f64().into_py_any(py).ok()),
+        ],
+        StorageErrorKind::LeaseLost { token, holder } => vec![
+            ("token", token.into_py_any(py).ok()),
+            ("holder", holder.as_deref().into_py_any(py).ok()),
+        ],
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter_map(|(name, v)| v.map(|v| (name, v)))
+    .collect();
+    if !facts.is_empty() {
+        let value = err.value(py);
+        for (name, v) in facts {
+            // A class that refuses the attribute keeps the message, which says the same.
+            let _ = value.setattr(name, v);
+        }
+    }
+    err
 }
 
 /// A decoding error as its exception, of the class of its kind's code

@@ -12,6 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{IntoPyDict as _, PyBytes, PyList, PyString};
 use pyo3::IntoPyObjectExt as _;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
+use pyrosession::storage::postgres::{LeaseOptions, PgStorage};
 use pyrosession::storage::Query;
 use pyrosession::storage::{
     Clock, Dialect, Location, OpenOptions, SessionFields, SessionStore, Storage, StorageError,
@@ -64,12 +65,45 @@ fn fold_kurigram_type(peer_type: PeerType) -> PeerType {
     }
 }
 
+/// The engine under a [`Store`]: a session file or memory (SQLite), or one account of a
+/// PostgreSQL database under a lease (spec/postgres.md).
+pub(crate) enum Engine {
+    /// The file and memory engines.
+    Sqlite(Box<Storage>),
+    /// The PostgreSQL engine.
+    Postgres(Box<PgStorage>),
+}
+
+impl Engine {
+    /// The operations every engine offers (spec/storage.md §1).
+    fn store(&mut self) -> &mut dyn SessionStore {
+        match self {
+            Engine::Sqlite(s) => s.as_mut(),
+            Engine::Postgres(s) => s.as_mut(),
+        }
+    }
+
+    fn close(self) -> Result<(), StorageError> {
+        match self {
+            Engine::Sqlite(s) => Storage::close(*s),
+            Engine::Postgres(s) => SessionStore::close(*s),
+        }
+    }
+
+    fn delete(self) -> Result<(), StorageError> {
+        match self {
+            Engine::Sqlite(s) => Storage::delete(*s),
+            Engine::Postgres(s) => SessionStore::delete(*s),
+        }
+    }
+}
+
 /// A storage, shared by the event loop's thread and the threads calls are moved to.
 ///
 /// The lock is held for one call; `None` once the storage is closed or deleted.
 #[pyclass(frozen, module = "pyrosession._native")]
 pub(crate) struct Store {
-    inner: Mutex<Option<Storage>>,
+    inner: Mutex<Option<Engine>>,
     /// What lookups return their input peers as (`set_input_types`).
     types: PyOnceLock<InputTypes>,
 }
@@ -181,8 +215,12 @@ enum Gate {
 
 impl Store {
     fn new(storage: Storage) -> Store {
+        Store::of(Engine::Sqlite(Box::new(storage)))
+    }
+
+    fn of(engine: Engine) -> Store {
         Store {
-            inner: Mutex::new(Some(storage)),
+            inner: Mutex::new(Some(engine)),
             types: PyOnceLock::new(),
         }
     }
@@ -193,7 +231,7 @@ impl Store {
         &self,
         py: Python<'_>,
         block: bool,
-        f: impl FnOnce(&mut Storage) -> Result<T, StorageError> + Send,
+        f: impl FnOnce(&mut Engine) -> Result<T, StorageError> + Send,
     ) -> PyResult<T> {
         let result = py.detach(|| {
             let mut guard = if block {
@@ -225,7 +263,7 @@ impl Store {
         &self,
         py: Python<'_>,
         block: bool,
-        f: impl FnOnce(&mut Storage) -> Result<T, StorageError> + Send,
+        f: impl FnOnce(&mut Engine) -> Result<T, StorageError> + Send,
     ) -> PyResult<T> {
         if block {
             return self.with(py, block, f);
@@ -248,7 +286,7 @@ impl Store {
     }
 
     /// Takes the storage out, waiting for any call under way, to close or delete it.
-    fn take(&self, py: Python<'_>) -> Option<Storage> {
+    fn take(&self, py: Python<'_>) -> Option<Engine> {
         py.detach(|| {
             self.inner
                 .lock()
@@ -270,9 +308,13 @@ impl Clock for OffsetClock {
 }
 
 fn wait_from(seconds: f64) -> PyResult<Duration> {
+    self::seconds("wait", seconds)
+}
+
+fn seconds(what: &str, seconds: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(seconds).map_err(|_| {
         PyValueError::new_err(format!(
-            "wait must be a finite number of seconds, 0 or more, not {seconds}"
+            "{what} must be a finite number of seconds, 0 or more, not {seconds}"
         ))
     })
 }
@@ -362,6 +404,45 @@ impl Store {
             .map_err(|e| errors::storage(py, e))
     }
 
+    /// Opens the session `name` of the PostgreSQL database at `url` (creating it, empty, if
+    /// absent) and takes its lease as `holder` (default `HOSTNAME:PID`) for `ttl` seconds,
+    /// renewed in the background, waiting up to `wait` seconds for another holder's lease to
+    /// end (spec/postgres.md §5). Blocks: the Python layer calls it off the event loop.
+    #[staticmethod]
+    #[pyo3(signature = (url, name, holder, ttl, wait))]
+    fn open_postgres(
+        py: Python<'_>,
+        url: &str,
+        name: &str,
+        holder: Option<String>,
+        ttl: f64,
+        wait: f64,
+    ) -> PyResult<Store> {
+        let mut options = LeaseOptions::default();
+        if let Some(holder) = holder {
+            options.holder = holder;
+        }
+        options.ttl = seconds("ttl", ttl)?;
+        options.wait = seconds("wait", wait)?;
+        py.detach(|| PgStorage::open(url, name, &options))
+            .map(|s| Store::of(Engine::Postgres(Box::new(s))))
+            .map_err(|e| errors::storage(py, e))
+    }
+
+    /// The lease of a PostgreSQL storage: `(token, holder, seconds left)`; `None` for a file or
+    /// memory storage.
+    fn lease(&self, py: Python<'_>) -> PyResult<Option<(i64, String, f64)>> {
+        self.with(py, true, |s| {
+            Ok(match s {
+                Engine::Postgres(p) => {
+                    let l = p.lease();
+                    Some((l.token, l.holder, l.expires_in.as_secs_f64()))
+                }
+                Engine::Sqlite(_) => None,
+            })
+        })
+    }
+
     /// A new memory storage (spec/storage.md §2.3).
     #[staticmethod]
     fn memory(py: Python<'_>) -> PyResult<Store> {
@@ -381,12 +462,17 @@ impl Store {
 
     /// The schema's dialect, as the crate names it (`pyrogram v3`, ...).
     fn dialect(&self, py: Python<'_>) -> PyResult<String> {
-        self.with(py, true, |s| Ok(s.dialect().to_string()))
+        self.with(py, true, |s| {
+            Ok(match s {
+                Engine::Sqlite(s) => s.dialect().to_string(),
+                Engine::Postgres(_) => "postgres".to_owned(),
+            })
+        })
     }
 
     /// One session field by name (spec/storage.md §7.1).
     fn field(&self, py: Python<'_>, name: &str, block: bool) -> PyResult<Py<PyAny>> {
-        let fields = self.read(py, block, |s| SessionStore::session(s))?;
+        let fields = self.read(py, block, |s| s.store().session())?;
         field(py, &fields, name)
     }
 
@@ -401,13 +487,14 @@ impl Store {
         let value = self::value(name, value)?;
         let name = name.to_owned();
         self.with(py, block, move |s| match (name.as_str(), value) {
-            ("dc_id", Value::Int(Some(v))) => s.set_dc_id(v),
-            ("date", Value::Int(Some(v))) => s.set_date(v),
-            ("api_id", Value::Int(v)) => s.set_api_id(v),
-            ("user_id", Value::Int(v)) => s.set_user_id(v),
-            ("test_mode", Value::Bool(v)) => s.set_test_mode(v),
-            ("is_bot", Value::Bool(v)) => s.set_is_bot(v),
-            (_, Value::Key(k)) => s.set_auth_key(k.as_ref()),
+            // One engine's operations, whichever engine.
+            ("dc_id", Value::Int(Some(v))) => s.store().set_dc_id(v),
+            ("date", Value::Int(Some(v))) => s.store().set_date(v),
+            ("api_id", Value::Int(v)) => s.store().set_api_id(v),
+            ("user_id", Value::Int(v)) => s.store().set_user_id(v),
+            ("test_mode", Value::Bool(v)) => s.store().set_test_mode(v),
+            ("is_bot", Value::Bool(v)) => s.store().set_is_bot(v),
+            (_, Value::Key(k)) => s.store().set_auth_key(k.as_ref()),
             _ => Ok(()),
         })
     }
@@ -434,12 +521,14 @@ impl Store {
         }
         let mut peers = batch;
         self.with(py, block, move |s| {
-            if s.dialect() != Dialect::Kurigram(7) {
+            // Only a kurigram v7 file holds kurigram's own types; the PostgreSQL engine keeps
+            // Pyrogram's, as a new file does.
+            if !matches!(s, Engine::Sqlite(f) if f.dialect() == Dialect::Kurigram(7)) {
                 for peer in &mut peers {
                     peer.peer_type = fold_kurigram_type(peer.peer_type);
                 }
             }
-            s.update_peers(&peers)
+            s.store().update_peers(&peers)
         })
     }
 
@@ -485,7 +574,7 @@ impl Store {
 
     /// The input peer for an id (spec/storage.md §6.5).
     fn get_peer_by_id(&self, py: Python<'_>, peer_id: i64, block: bool) -> PyResult<Py<PyAny>> {
-        let found = self.read(py, block, |s| s.get_peer_by_id(peer_id))?;
+        let found = self.read(py, block, |s| s.store().get_peer_by_id(peer_id))?;
         self.input_peer(py, found)
     }
 
@@ -511,7 +600,7 @@ impl Store {
         username: &str,
         block: bool,
     ) -> PyResult<Py<PyAny>> {
-        let found = self.read(py, block, |s| s.get_peer_by_username(username))?;
+        let found = self.read(py, block, |s| s.store().get_peer_by_username(username))?;
         self.input_peer(py, found)
     }
 
@@ -522,7 +611,9 @@ impl Store {
         phone_number: &str,
         block: bool,
     ) -> PyResult<Py<PyAny>> {
-        let found = self.read(py, block, |s| s.get_peer_by_phone_number(phone_number))?;
+        let found = self.read(py, block, |s| {
+            s.store().get_peer_by_phone_number(phone_number)
+        })?;
         self.input_peer(py, found)
     }
 
@@ -530,19 +621,19 @@ impl Store {
     /// stamp of peers cached afterwards) by `seconds` from the system clock (spec/storage.md §1).
     fn set_clock_offset(&self, py: Python<'_>, seconds: i64) -> PyResult<()> {
         self.with(py, true, move |s| {
-            s.set_clock(Arc::new(OffsetClock(seconds)));
+            s.store().set_clock(Arc::new(OffsetClock(seconds)));
             Ok(())
         })
     }
 
     /// Sets `date` to now and commits (spec/storage.md §7.3).
     fn save(&self, py: Python<'_>, block: bool) -> PyResult<()> {
-        self.with(py, block, Storage::save)
+        self.with(py, block, |s| s.store().save())
     }
 
     /// The session as a `v2` session string (spec/storage.md §7.2).
     fn export_session_string(&self, py: Python<'_>, block: bool) -> PyResult<Py<PyString>> {
-        let string = Zeroizing::new(self.read(py, block, |s| s.export_session_string())?);
+        let string = Zeroizing::new(self.read(py, block, |s| s.store().export_session_string())?);
         Ok(PyString::new(py, &string).unbind())
     }
 

@@ -6,11 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyByteArray, PyBytes, PyString};
 use pyrosession::convert as conversion;
-use pyrosession::convert::{ConvertError, FileArgument, Input, Options, Target};
+use pyrosession::convert::tdata::Passcode;
+use pyrosession::convert::{ConvertError, FileArgument, FolderChoice, Options, Source, Target};
 use pyrosession::report;
 use zeroize::Zeroizing;
 
@@ -72,11 +73,119 @@ fn inspect_file(path: &Path, strict: bool) -> Result<report::Inspection, Failed>
     report::inspect_file(file).map_err(Failed::from)
 }
 
-/// The report `pyrosession inspect` gives on a session file (`path`) or a session string
-/// (`text`), as text or as its JSON object (spec/json-output.md §3.1-§3.3).
+/// How to read a Telegram Desktop folder, from Python: `account=`, `key_name=` (the command's
+/// `--key-name`), and the passcode given as
+/// `passcode=` (`bytes`, `bytearray` or `str`, its UTF-8) or read from the first line of
+/// `passcode_file=`, as the command's `--passcode-file` reads it. The passcode is copied once
+/// into a [`Passcode`], which is wiped when dropped.
+pub(crate) struct Folder {
+    account: Option<u32>,
+    passcode: Option<Passcode>,
+    key_name: Option<String>,
+}
+
+impl Folder {
+    fn new(
+        account: Option<u32>,
+        passcode: Option<&Bound<'_, PyAny>>,
+        passcode_file: Option<PathBuf>,
+        key_name: Option<String>,
+    ) -> PyResult<Self> {
+        let passcode = match (passcode, passcode_file) {
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "give the passcode or passcode_file, not both",
+                ))
+            }
+            (Some(p), None) => Some(passcode_of(p)?),
+            (None, Some(file)) => Some(read_passcode(&file)?),
+            (None, None) => None,
+        };
+        Ok(Folder {
+            account,
+            passcode,
+            key_name,
+        })
+    }
+
+    fn given(&self) -> Option<&'static str> {
+        if self.account.is_some() {
+            Some("account")
+        } else if self.passcode.is_some() {
+            Some("passcode")
+        } else if self.key_name.is_some() {
+            Some("key_name")
+        } else {
+            None
+        }
+    }
+
+    /// What reads only a folder, refused for a session that is not one (the command's usage
+    /// error).
+    fn refuse(&self) -> PyResult<()> {
+        match self.given() {
+            Some(what) => Err(PyValueError::new_err(format!(
+                "{what}= reads a Telegram Desktop folder, and the session given is not one"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn choice(&self) -> FolderChoice<'_> {
+        FolderChoice {
+            account: self.account,
+            passcode: self.passcode.as_ref(),
+            key_file: self.key_name.as_deref(),
+        }
+    }
+}
+
+/// The passcode's bytes, copied once into a buffer of their exact size (no copy is left behind
+/// by a buffer that grew).
+fn passcode_of(given: &Bound<'_, PyAny>) -> PyResult<Passcode> {
+    let copy = |bytes: &[u8]| {
+        let mut v = Vec::with_capacity(bytes.len());
+        v.extend_from_slice(bytes);
+        Passcode::new(v)
+    };
+    if let Ok(b) = given.cast::<PyBytes>() {
+        return Ok(copy(b.as_bytes()));
+    }
+    if let Ok(b) = given.cast::<PyByteArray>() {
+        return Ok(Passcode::new(b.to_vec()));
+    }
+    if let Ok(s) = given.cast::<PyString>() {
+        return Ok(copy(s.to_cow()?.as_bytes()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "a passcode is bytes, bytearray or str, not {}",
+        given.get_type().name()?
+    )))
+}
+
+/// The first line of `file`, as the command's `--passcode-file` reads it
+/// ([`Passcode::read_line`]); an error says which file, never what it holds.
+fn read_passcode(file: &Path) -> PyResult<Passcode> {
+    std::fs::File::open(file)
+        .and_then(Passcode::read_line)
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot read the passcode from {}: {e}",
+                    report::shown_path(file)
+                ),
+            )
+            .into()
+        })
+}
+
+/// The report `pyrosession inspect` gives on a session file or Telegram Desktop folder
+/// (`path`) or a session string (`text`), as text or as its JSON object (spec/json-output.md
+/// §3.1-§3.3). A folder is read with `folder`'s account and passcode.
 #[pyfunction]
-#[pyo3(signature = (text, path, strict, reveal_key, json))]
-#[allow(clippy::fn_params_excessive_bools)]
+#[pyo3(signature = (text, path, strict, reveal_key, json, account, passcode, passcode_file, key_name))]
+#[allow(clippy::fn_params_excessive_bools, clippy::too_many_arguments)]
 pub(crate) fn inspect(
     py: Python<'_>,
     text: Option<&str>,
@@ -84,10 +193,21 @@ pub(crate) fn inspect(
     strict: bool,
     reveal_key: bool,
     json: bool,
+    account: Option<u32>,
+    passcode: Option<&Bound<'_, PyAny>>,
+    passcode_file: Option<PathBuf>,
+    key_name: Option<String>,
 ) -> PyResult<Py<PyString>> {
+    let folder = Folder::new(account, passcode, passcode_file, key_name)?;
+    let is_folder = path.as_deref().is_some_and(conversion::is_tdata_folder);
+    if !is_folder {
+        folder.refuse()?;
+    }
     let text = text.map(|t| Zeroizing::new(t.to_owned()));
     let made = py.detach(|| -> Result<String, Failed> {
         let inspection = match (&path, &text) {
+            (Some(path), _) if is_folder => conversion::read_tdata(path, folder.choice())
+                .map(|(f, a)| report::Inspection::Folder(Box::new(f), Box::new(a)))?,
             (Some(path), _) => inspect_file(path, strict)?,
             (None, Some(text)) => report::inspect_text(text, strict)?,
             (None, None) => return Ok(String::new()),
@@ -98,17 +218,19 @@ pub(crate) fn inspect(
             inspection.to_text(reveal_key)
         })
     });
+    drop(folder);
     let made = Zeroizing::new(made.map_err(|e| e.raise(py))?);
     Ok(PyString::new(py, &made).unbind())
 }
 
 /// Every target, by the name `convert --to` takes.
-const TARGETS: [Target; 5] = [
+const TARGETS: [Target; 6] = [
     Target::Pyrogram,
     Target::PyrogramFile,
     Target::Telethon,
     Target::TelethonFile,
     Target::Gramjs,
+    Target::Tdata,
 ];
 
 fn target(name: &str) -> PyResult<Target> {
@@ -152,13 +274,17 @@ fn options(o: OptionsTuple) -> Options {
     }
 }
 
-/// `pyrosession convert`: reads a session file (`path`) or text (`text`) of any format the
-/// crate reads and converts it to `to` (spec/conversions.md §5): a string target is returned
-/// in the object, or written to `file`; a file target is written to `file` (mode 0600, never
-/// over an existing file without `force`). Returns the JSON object `convert --json` prints
-/// (spec/json-output.md §3.6).
+/// `pyrosession convert`: reads a session file or Telegram Desktop folder (`path`, a folder
+/// with `folder`'s account and passcode) or text (`text`) of any format the crate reads
+/// ([`conversion::read_source`], as the command does) and converts it to `to`
+/// (spec/conversions.md §5, [`conversion::produce`]): a string target is returned in the
+/// object, or written to `file`; a file target is written to `file` (mode 0600, never over an
+/// existing file without `force`; a folder never over anything). Returns the JSON object
+/// `convert --json` prints (spec/json-output.md §3.6) and the folder's warnings (what the
+/// command says on standard error).
 #[pyfunction]
-#[pyo3(signature = (text, path, to, file, force, options))]
+#[pyo3(signature = (text, path, to, file, force, options, account, passcode, passcode_file, key_name))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn convert(
     py: Python<'_>,
     text: Option<&str>,
@@ -167,39 +293,77 @@ pub(crate) fn convert(
     file: Option<PathBuf>,
     force: bool,
     options: OptionsTuple,
-) -> PyResult<Py<PyString>> {
+    account: Option<u32>,
+    passcode: Option<&Bound<'_, PyAny>>,
+    passcode_file: Option<PathBuf>,
+    key_name: Option<String>,
+) -> PyResult<(Py<PyString>, Vec<String>)> {
     let target = target(to)?;
     if target.is_file() && file.is_none() {
         return Err(PyValueError::new_err(format!(
-            "the target {target} is a file: give the file to write"
+            "the target {target} is a {}: give the {} to write",
+            written_kind(target),
+            written_kind(target)
         )));
+    }
+    if force && target == Target::Tdata {
+        return Err(PyValueError::new_err(
+            "the target tdata is written only as a new folder, never over anything: force does not apply",
+        ));
+    }
+    let folder = Folder::new(account, passcode, passcode_file, key_name)?;
+    let is_folder = path.as_deref().is_some_and(conversion::is_tdata_folder);
+    if !is_folder {
+        folder.refuse()?;
     }
     let options = self::options(options);
     let text = text.map(|t| Zeroizing::new(t.to_owned()));
-    let made = py.detach(|| -> Result<Zeroizing<String>, Failed> {
-        let source = path.as_deref();
-        // As the command reads its SOURCE: a file once (a session file, or a text file holding
-        // a string), or the text.
-        let account = match (&path, &text) {
-            (Some(p), _) => FileArgument::read(p)
-                .into_input()
-                .and_then(Input::into_account),
-            (None, Some(t)) => conversion::read_text(t),
-            (None, None) => conversion::read_text(""),
-        }
-        .map_err(|e| e.at(source))?;
-        let produced =
-            conversion::produce(&account, target, &options, file.as_deref(), force, source)
-                .map_err(|e| e.at(source))?;
-        Ok(Zeroizing::new(report::convert_to_json(
+    let made = py.detach(|| -> Result<(Zeroizing<String>, Vec<String>), Failed> {
+        let source_path = path.as_deref();
+        // As the command reads its SOURCE: a folder, a file once (a session file, or a text
+        // file holding a string), or the text.
+        let source = match (source_path, &text) {
+            (Some(p), _) if is_folder => Source::Folder(p, folder.choice()),
+            (Some(p), _) => Source::File(FileArgument::read(p)),
+            (None, Some(t)) => Source::Text(t.as_str()),
+            (None, None) => Source::Text(""),
+        };
+        let read = conversion::read_source(source)?;
+        let warnings = read
+            .folder
+            .as_ref()
+            .map(|f| report::tdata_warnings(&f.tdata))
+            .unwrap_or_default();
+        let account = read.account;
+        let produced = conversion::produce(
+            &account,
+            target,
+            &options,
+            file.as_deref(),
+            force,
+            source_path,
+        )
+        .map_err(|e| e.at(source_path))?;
+        let json = Zeroizing::new(report::convert_to_json(
             target,
             file.as_deref(),
             produced.text.as_deref().map(String::as_str),
             &account,
             produced.peers,
             &produced.losses,
-        )))
+        ));
+        Ok((json, warnings))
     });
-    let made = made.map_err(|e| e.raise(py))?;
-    Ok(PyString::new(py, &made).unbind())
+    drop(folder);
+    let (made, warnings) = made.map_err(|e| e.raise(py))?;
+    Ok((PyString::new(py, &made).unbind(), warnings))
+}
+
+/// What a target written to a path is, in words: a folder for `tdata`, else a file.
+fn written_kind(target: Target) -> &'static str {
+    if target == Target::Tdata {
+        "folder"
+    } else {
+        "file"
+    }
 }

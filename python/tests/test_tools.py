@@ -187,8 +187,10 @@ def test_convert_to_file_targets_writes_files_of_mode_0600(tmp_path: Path) -> No
 
     with pytest.raises(ValueError, match="is a file"):
         pyrosession.convert(source, "pyrogram-file")
-    with pytest.raises(ValueError, match="no conversion target"):
+    with pytest.raises(ValueError, match="no conversion target") as unknown:
         pyrosession.convert(source, "telegram-desktop")
+    # The targets the compiled module takes are the package's TARGETS.
+    assert str(unknown.value).endswith(": " + ", ".join(pyrosession.TARGETS))
 
 
 def test_convert_raises_the_kind_s_class_with_the_values_to_give() -> None:
@@ -222,7 +224,10 @@ def test_every_error_kind_of_the_crate_has_its_class() -> None:
     storage = crate_codes("src/storage/error.rs", "StorageErrorKind")
     decode = crate_codes("src/string/error.rs", "DecodeErrorKind")
     convert = crate_codes("src/convert/error.rs", "ConvertErrorKind")
+    tdata = crate_codes("src/convert/tdata/error.rs", "TdataErrorKind")
     assert "in_use" in storage and "empty_string" in decode and "same_file" in convert
+    assert "tdata_wrong_passcode" in tdata and len(tdata) >= 30
+    convert += tdata  # ConvertErrorKind::Tdata: the folder's kind's code
     convert.remove("pyrogram_string")  # raises the decoding error's class
     storage.remove("session_string")  # likewise
     for concern, kinds, base in (
@@ -242,4 +247,15 @@ def test_every_error_kind_of_the_crate_has_its_class() -> None:
         if isinstance(c, type) and issubclass(c, _errors.PyrosessionError)
     }
     kinds = set(storage) | set(decode) | set(convert) | set(_native.encode_kinds())
-    assert classes - kinds == {"error", "storage", "decode", "encode", "convert", "closed"}
+    assert classes - kinds == {
+        "error",
+        "storage",
+        "decode",
+        "encode",
+        "convert",
+        "closed",
+        "tdata",
+        "tdata_damaged",
+    }
+    for kind in tdata:
+        assert isinstance(_errors.make("convert", kind, "m", None, None), pyrosession.TdataError)

@@ -45,6 +45,35 @@ async def use() -> None:
         print(e.kind, e.path)
     except pyrosession.ConvertError as e:
         print(e.message)
+    passcode = bytearray(b"secret")
+    try:
+        folder: str = pyrosession.inspect(Path("tdata"), account=1, passcode=passcode)
+        pyrosession.inspect_json(Path("tdata"), passcode_file=Path("passcode.txt"))
+        pyrosession.convert(Path("tdata"), "pyrogram", passcode="secret", api_id=1, is_bot=False)
+        pyrosession.convert(string, "tdata", Path("new-tdata"), user_id=42)
+        print(folder)
+    except pyrosession.TdataPasscodeNeededError as e:
+        print(e.kind, e.path)
+    except (pyrosession.TdataWrongPasscodeError, pyrosession.TdataDamagedError) as e:
+        print(e.message)
+    finally:
+        passcode[:] = bytes(len(passcode))
+
+    fleet = pyrosession.PostgresStorage("acct", "postgresql://fleet@db/sessions", ttl=30.0)
+    try:
+        await fleet.open()
+        lease: pyrosession.Lease = fleet.lease()
+        token: int = lease.token
+        print(token, lease.holder, lease.expires_in + 1.0)
+        await fleet.close()
+    except pyrosession.LeaseHeldError as e:
+        holder: str = e.holder
+        left: float = e.expires_in
+        print(holder, left)
+    except pyrosession.LeaseLostError as e:
+        lost: int = e.token
+        now: Optional[str] = e.holder
+        print(lost, now)
 
 
 asyncio.run(use())

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates spec/conformance-results.md: the conformance suite run against this crate, real
-# Pyrogram 2.0.106 and each fork (through spec/drivers/pyrogram.py), and each converter through
-# its own driver (spec/conformance.md §8.6).
+# Pyrogram 2.0.106 and each fork (through spec/drivers/pyrogram.py), and each PostgreSQL add-on
+# and each converter through its own driver (spec/conformance.md §8.6). The add-ons run on the
+# server of PYROSESSION_PG_URL, or on a throwaway one that .ci/pg-cluster starts and stops here.
 #
 #   VENVS=target/ci-venvs NODE_DIRS=target/ci-node bash spec/drivers/results.sh
 #
@@ -16,7 +17,8 @@ IMPLEMENTATIONS=(pyrogram==2.0.106 pyrofork==2.3.69 kurigram==2.2.26 kurigram==2
 
 cargo build -q --bin pyrosession
 out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
+pgdir=""
+trap '[ -z "$pgdir" ] || { .ci/pg-cluster stop "$pgdir" >/dev/null; rm -rf "$pgdir"; }; rm -rf "$out"' EXIT
 target/debug/pyrosession conform --json > "$out/00-pyrosession.json" || true
 i=1
 for req in "${IMPLEMENTATIONS[@]}"; do
@@ -29,7 +31,8 @@ for req in "${IMPLEMENTATIONS[@]}"; do
   i=$((i + 1))
 done
 
-# The converters, each with its driver: venv folder, pip requirements, driver script.
+# The PostgreSQL add-ons and the converters, each with its driver: venv folder, driver script,
+# pip requirements.
 converter() {
   local dir="$VENVS/$1" script="$2"; shift 2
   if [ ! -x "$dir/bin/python" ]; then
@@ -39,6 +42,17 @@ converter() {
   target/debug/pyrosession conform --json --driver "$dir/bin/python spec/drivers/$script" > "$out/$(printf %02d $i)-$script.json" || true
   i=$((i + 1))
 }
+# The PostgreSQL add-ons, each with the Pyrogram it is written for, on the server of
+# PYROSESSION_PG_URL or, without one, a throwaway server from .ci/pg-cluster.
+if [ -z "${PYROSESSION_PG_URL:-}" ]; then
+  pgdir="$(mktemp -u -d "${TMPDIR:-/tmp}/pyrosession-results-pg.XXXXXXXX")"
+  .ci/pg-cluster start "$pgdir" > "$out/pg.env"
+  . "$out/pg.env"
+fi
+converter pyrogram-asyncpg-storage-0.1 pyrogram_asyncpg_storage.py \
+  pyrogram-asyncpg-storage==0.1 pyrogram==2.0.106 asyncpg==0.32.0
+converter pyrogram-aiopg-storage-0.3 pyrogram_aiopg_storage.py \
+  pyrogram-aiopg-storage==0.3 pyrogram==1.4.16 aiopg==1.4.0 SQLAlchemy==1.4.54 psycopg2-binary==2.9.13
 converter tgconvertor-0.3.0 tgconvertor.py "tgconvertor[pyrogram]==0.3.0" pyrogram==2.0.106
 converter opentele-ng-1.5.0 opentele.py "opentele-ng[pyrogram]==1.5.0" pyrofork==2.3.69
 converter telegram-session-converter-0.1.3 telegram_session_converter.py telegram-session-converter==0.1.3
@@ -66,7 +80,8 @@ mark = {"pass": "pass", "known_divergence": "**differs**", "fail": "FAIL", "unex
 print("# Conformance results\n")
 print("Measured by `spec/drivers/results.sh`: the conformance suite (spec/conformance.md) run against this")
 print("crate in process, against Pyrogram and each fork through `spec/drivers/pyrogram.py`, and against each")
-print("converter through its own driver (spec/conformance.md §8.6). **differs** marks a known divergence from")
+print("PostgreSQL add-on (on one PostgreSQL 15 server) and each converter through its own driver")
+print("(spec/conformance.md §8.6). **differs** marks a known divergence from")
 print("the specification, listed with its reason in `spec/divergences.json`; n/a a scenario of a profile the")
 print("implementation does not have (§8.1). The details below are what each implementation did, each marked")
 print("bug (it breaks the implementation's own purpose) or choice (it departs from Pyrogram on purpose).")

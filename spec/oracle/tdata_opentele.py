@@ -6,8 +6,9 @@ In a venv holding `opentele-ng==1.5.0` from PyPI (.ci/run makes target/ci-venvs/
     python spec/oracle/tdata_opentele.py make OUT_DIR
         writes the fixture folders OUT_DIR/<name>/ and prints the manifest (spec/fixtures/tdata/
         manifest.json) on standard output;
-    python spec/oracle/tdata_opentele.py read FOLDER [PASSCODE_FILE]
-        reads FOLDER with opentele's `TDesktop` and prints, as JSON, each account's index, user id,
+    python spec/oracle/tdata_opentele.py read FOLDER [PASSCODE_FILE] [--key-name NAME]
+        reads FOLDER with opentele's `TDesktop` (its key file `key_NAME`, default `key_data`:
+        `keyFile=`) and prints, as JSON, each account's index, user id,
         main data center and the ids of its keys (the low 64 bits of their SHA-1, MTProto's
         auth_key_id: never a key). The passcode, where there is one, is read from a file, never
         taken on the command line.
@@ -109,11 +110,11 @@ def make(out):
     print()
 
 
-def read(folder, passcode_file=None):
+def read(folder, passcode_file=None, key_name=None):
     passcode = None
     if passcode_file:
         passcode = Path(passcode_file).read_bytes().decode("utf-8").rstrip("\r\n")
-    desktop = td.TDesktop(folder, passcode=passcode)
+    desktop = td.TDesktop(folder, passcode=passcode, keyFile=key_name)
     json.dump({"accounts": [{
         "index": account.index,
         "user_id": account.UserId,
@@ -126,7 +127,13 @@ def read(folder, passcode_file=None):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["make"] and len(sys.argv) == 3:
         make(sys.argv[2])
-    elif sys.argv[1:2] == ["read"] and len(sys.argv) in (3, 4):
-        read(*sys.argv[2:])
+    elif sys.argv[1:2] == ["read"] and len(sys.argv) in (3, 4, 5, 6):
+        args = sys.argv[2:]
+        key_name = None
+        if "--key-name" in args:
+            at = args.index("--key-name")
+            key_name = args[at + 1]
+            del args[at:at + 2]
+        read(*args, key_name=key_name)
     else:
         sys.exit(__doc__)

@@ -17,9 +17,64 @@ use crate::AuthKey;
 /// starts at the system's time and moves only by `advance_clock` or as real time passes.
 #[derive(Debug)]
 pub struct LocalDriver {
-    storages: HashMap<u64, Storage>,
+    storages: HashMap<u64, Held>,
     next_handle: u64,
     clock: Arc<LocalClock>,
+    /// With `with_postgres`: the server new sessions are opened on.
+    #[cfg(feature = "postgres")]
+    postgres: Option<PgSessions>,
+}
+
+/// An open storage of any engine. A few per driver, in a map: their sizes do not matter.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+enum Held {
+    Sqlite(Storage),
+    #[cfg(feature = "postgres")]
+    Pg(crate::storage::postgres::PgStorage),
+}
+
+/// The sessions a driver made on a PostgreSQL server: each `open_file` path is one session
+/// (so a path opened again is the same session), each `open_memory` a new one; all are deleted
+/// when the driver is dropped.
+#[cfg(feature = "postgres")]
+#[derive(Debug)]
+struct PgSessions {
+    url: String,
+    run: String,
+    by_path: HashMap<String, String>,
+    made: Vec<String>,
+}
+
+#[cfg(feature = "postgres")]
+impl PgSessions {
+    fn new_name(&mut self) -> String {
+        let name = format!("{}-{}", self.run, self.made.len());
+        self.made.push(name.clone());
+        name
+    }
+
+    fn open(&self, name: &str) -> Result<crate::storage::postgres::PgStorage, StorageError> {
+        crate::storage::postgres::PgStorage::open(
+            &self.url,
+            name,
+            &crate::storage::postgres::LeaseOptions::default(),
+        )
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Drop for LocalDriver {
+    fn drop(&mut self) {
+        self.storages.clear();
+        if let Some(pg) = &self.postgres {
+            for name in &pg.made {
+                if let Ok(s) = pg.open(name) {
+                    let _ = SessionStore::delete(s);
+                }
+            }
+        }
+    }
 }
 
 /// The system clock shifted by an offset.
@@ -38,6 +93,8 @@ impl Default for LocalDriver {
             storages: HashMap::new(),
             next_handle: 1,
             clock: Arc::new(LocalClock::default()),
+            #[cfg(feature = "postgres")]
+            postgres: None,
         }
     }
 }
@@ -47,6 +104,31 @@ impl LocalDriver {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A driver whose storages (`open_memory`, `open_file`, `open_string`) are sessions of the
+    /// PostgreSQL engine on the server at `url` (spec/postgres.md §9): a new session for each
+    /// `open_memory` and `open_string`, one per `open_file` path. It names itself
+    /// `pyrosession-postgres` and implements the `storage` profile. The sessions it made are
+    /// deleted when it is dropped.
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn with_postgres(url: &str) -> Self {
+        let run = format!(
+            "conform-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let mut driver = Self::default();
+        driver.postgres = Some(PgSessions {
+            url: url.to_owned(),
+            run,
+            by_path: HashMap::new(),
+            made: Vec::new(),
+        });
+        driver
     }
 }
 
@@ -58,7 +140,9 @@ fn failure(e: &StorageError, opening: &str) -> Failure {
         StorageErrorKind::UnknownPeerType { .. } | StorageErrorKind::MissingAccessHash { .. } => {
             "invalid_peer"
         }
-        StorageErrorKind::InvalidValue { column, .. } if column.starts_with("peers.") => {
+        StorageErrorKind::InvalidValue { column, .. }
+            if column.starts_with("peers.") || column.starts_with("pyrosession_peers.") =>
+        {
             "invalid_peer"
         }
         StorageErrorKind::MissingField { .. } | StorageErrorKind::FieldOutOfRange { .. } => {
@@ -221,7 +305,7 @@ fn session_from_json(v: &Value) -> Result<Result<crate::Session, Failure>, Drive
 }
 
 impl LocalDriver {
-    fn handle(&mut self, args: &Value) -> Result<&mut Storage, DriverError> {
+    fn handle(&mut self, args: &Value) -> Result<&mut Held, DriverError> {
         let h = arg(args, "handle")?
             .as_u64()
             .ok_or_else(|| bad("handle must be a number"))?;
@@ -233,10 +317,61 @@ impl LocalDriver {
     fn opened(&mut self, storage: Result<Storage, StorageError>) -> Result<Value, Failure> {
         let mut storage = storage.map_err(|e| failure(&e, "invalid_file"))?;
         storage.set_clock(self.clock.clone());
+        Ok(self.hold(Held::Sqlite(storage)))
+    }
+
+    fn hold(&mut self, held: Held) -> Value {
         let h = self.next_handle;
         self.next_handle += 1;
-        self.storages.insert(h, storage);
-        Ok(json!({ "handle": h }))
+        self.storages.insert(h, held);
+        json!({ "handle": h })
+    }
+
+    /// Opens a PostgreSQL session: `path` names one across calls, `None` makes a new one; with
+    /// `session`, it is written whole first, as a string's import does.
+    #[cfg(feature = "postgres")]
+    fn open_pg(
+        &mut self,
+        path: Option<&str>,
+        session: Option<&crate::Session>,
+    ) -> Result<Value, Failure> {
+        let Some(pg) = self.postgres.as_mut() else {
+            return Err(Failure {
+                kind: "other".into(),
+                message: "no PostgreSQL server".into(),
+            });
+        };
+        let name = match path {
+            Some(p) => {
+                if let Some(name) = pg.by_path.get(p) {
+                    name.clone()
+                } else {
+                    let name = pg.new_name();
+                    pg.by_path.insert(p.to_owned(), name.clone());
+                    name
+                }
+            }
+            None => pg.new_name(),
+        };
+        let mut storage = pg.open(&name).map_err(|e| failure(&e, "invalid_file"))?;
+        storage.set_clock(self.clock.clone());
+        if let Some(session) = session {
+            storage
+                .set_session(session)
+                .map_err(|e| failure(&e, "invalid_string"))?;
+        }
+        Ok(self.hold(Held::Pg(storage)))
+    }
+
+    #[cfg(feature = "postgres")]
+    fn on_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[allow(clippy::unused_self)]
+    fn on_postgres(&self) -> bool {
+        false
     }
 
     fn get(s: &impl SessionStore, field: &str) -> Result<Value, Failure> {
@@ -329,11 +464,34 @@ impl LocalDriver {
         let done =
             |r: Result<(), StorageError>| r.map(|()| Value::Null).map_err(|e| failure(&e, ""));
         Ok(match op {
+            "hello" if self.on_postgres() => Ok(json!({
+                "implementation": format!("pyrosession-postgres {}", env!("CARGO_PKG_VERSION")),
+                "protocol": 2,
+                "profiles": ["storage"],
+                "server": true,
+            })),
             "hello" => Ok(json!({
                 "implementation": format!("pyrosession {}", env!("CARGO_PKG_VERSION")),
                 "protocol": 2,
                 "profiles": ["storage", "string_codec", "file_read", "file_write"],
             })),
+            #[cfg(feature = "postgres")]
+            "open_file" if self.on_postgres() => {
+                let path = str_arg(args, "path")?.to_owned();
+                self.open_pg(Some(&path), None)
+            }
+            #[cfg(feature = "postgres")]
+            "open_memory" if self.on_postgres() => self.open_pg(None, None),
+            #[cfg(feature = "postgres")]
+            "open_string" if self.on_postgres() => {
+                match crate::string::decode_compat(str_arg(args, "session_string")?) {
+                    Ok(decoded) => self.open_pg(None, Some(&decoded.session)),
+                    Err(e) => Err(Failure {
+                        kind: "invalid_string".into(),
+                        message: e.to_string(),
+                    }),
+                }
+            }
             "decode_string" => decode_string(str_arg(args, "session_string")?),
             "encode_string" => session_from_json(arg(args, "session")?)?.and_then(|s| {
                 crate::string::encode(&s, crate::string::Format::V2)
@@ -388,7 +546,11 @@ impl LocalDriver {
             | "get_peer_by_phone_number"
             | "export"
             | "save" => {
-                return store_call(self.handle(args)?, op, args);
+                return match self.handle(args)? {
+                    Held::Sqlite(s) => store_call(s, op, args),
+                    #[cfg(feature = "postgres")]
+                    Held::Pg(s) => store_call(s, op, args),
+                };
             }
             "close" | "delete" => {
                 let h = arg(args, "handle")?
@@ -398,7 +560,14 @@ impl LocalDriver {
                     .storages
                     .remove(&h)
                     .ok_or_else(|| bad(&format!("no open handle {h}")))?;
-                done(if op == "close" { s.close() } else { s.delete() })
+                done(match (s, op == "close") {
+                    (Held::Sqlite(s), true) => s.close(),
+                    (Held::Sqlite(s), false) => s.delete(),
+                    #[cfg(feature = "postgres")]
+                    (Held::Pg(s), true) => SessionStore::close(s),
+                    #[cfg(feature = "postgres")]
+                    (Held::Pg(s), false) => SessionStore::delete(s),
+                })
             }
             "advance_clock" => {
                 let seconds = arg(args, "seconds")?

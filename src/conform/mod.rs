@@ -272,13 +272,37 @@ pub struct Hello {
     pub implementation: String,
     /// The profiles it implements; `storage` alone for a driver that names none (protocol 1).
     pub profiles: Vec<Profile>,
+    /// Whether its sessions live on a database server rather than in SQLite files (`hello`'s
+    /// `"server": true`, spec/conformance.md §8.1): the scenarios of
+    /// [`SQLITE_FILE_SCENARIOS`] are then not applicable.
+    pub server: bool,
 }
 
+/// The `storage` scenarios about SQLite files themselves: their schema text and bytes on disk,
+/// opening files other programs made, and the naming rule's files. An implementation that keeps
+/// its sessions on a database server (PostgreSQL) has none of these (spec/conformance.md §8.1).
+pub const SQLITE_FILE_SCENARIOS: &[&str] = &[
+    "file.new_schema",
+    "file.column_encodings",
+    "delete.file",
+    "open.empty_file",
+    "open.json_session",
+    "open.not_sqlite",
+    "open.telethon",
+    "open.missing_version_row",
+    "open.newer_version",
+    "open.migrates_v2",
+    "naming.memory",
+    "naming.file",
+];
+
 impl Hello {
-    /// Whether the scenario's profile is among the driver's.
+    /// Whether the scenario's profile is among the driver's, and the scenario is not about
+    /// SQLite files where the driver keeps its sessions on a server.
     #[must_use]
     pub fn runs(&self, scenario: &Scenario) -> bool {
         self.profiles.contains(&scenario.profile)
+            && !(self.server && SQLITE_FILE_SCENARIOS.contains(&scenario.id))
     }
 }
 
@@ -316,9 +340,19 @@ pub fn hello(driver: &mut dyn Driver) -> Result<Hello, DriverError> {
             )))
         }
     };
+    let server = match hello.get("server") {
+        None | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(other) => {
+            return Err(DriverError::Protocol(format!(
+                "hello's server is not true or false: {other}"
+            )))
+        }
+    };
     Ok(Hello {
         implementation,
         profiles,
+        server,
     })
 }
 
@@ -327,12 +361,18 @@ pub fn implementation(driver: &mut dyn Driver) -> Result<String, DriverError> {
     hello(driver).map(|h| h.implementation)
 }
 
-/// The outcome of a scenario whose profile the driver does not declare.
-fn not_applicable(scenario: &Scenario) -> Outcome {
-    Outcome::NotApplicable(format!(
-        "the driver does not declare the profile {}",
-        scenario.profile
-    ))
+/// The outcome of a scenario the driver's `hello` rules out.
+fn not_applicable(hello: &Hello, scenario: &Scenario) -> Outcome {
+    if hello.profiles.contains(&scenario.profile) {
+        Outcome::NotApplicable(
+            "about SQLite files, and the driver keeps its sessions on a server".to_owned(),
+        )
+    } else {
+        Outcome::NotApplicable(format!(
+            "the driver does not declare the profile {}",
+            scenario.profile
+        ))
+    }
 }
 
 /// Runs one scenario in a fresh folder, judged against the divergences listed for the
@@ -347,7 +387,7 @@ fn run_judged(
     scenario: &Scenario,
 ) -> (Outcome, Option<CorpusReport>) {
     if !hello.runs(scenario) {
-        return (not_applicable(scenario), None);
+        return (not_applicable(hello, scenario), None);
     }
     run_in_folder(driver, &hello.implementation, scenario)
 }

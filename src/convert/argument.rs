@@ -204,22 +204,29 @@ impl Argument {
     }
 }
 
-/// Whether `path` is a Telegram Desktop `tdata` folder (spec/tdata.md §1): a directory (or a
-/// link to one, which the folder's reader then refuses by name) holding a key file of the
-/// default name (`key_datas`, `key_data0` or `key_data1`), or, in the legacy layout without
-/// one, the first account's map (`D877F783D5D3EF8C/maps`, `…/map0`, `…/map1`), which holds
-/// the local key there. Any other directory is not a session.
+/// Whether `path` is a Telegram Desktop `tdata` folder (spec/tdata.md §1, §6.3): a directory
+/// (or a link to one, which the folder's reader then refuses by name) holding a key file
+/// (`key_datas`, `key_data0` or `key_data1`, or of another name: `key_NAMEs` for Telegram Desktop
+/// started with `-key NAME`), or, in the legacy layout without one, the first account's map
+/// (`D877F783D5D3EF8C/maps`, `…/map0`, `…/map1`), which holds the local key there. Any other
+/// directory is not a session.
 #[must_use]
 pub fn is_tdata_folder(path: &Path) -> bool {
-    use super::tdata::{data_name, file_part, DEFAULT_KEY_FILE};
+    use super::tdata::{data_name, file_part, key_file_names, DEFAULT_KEY_FILE};
     if !path.is_dir() {
         return false;
     }
     let first = file_part(&data_name(DEFAULT_KEY_FILE, 0));
-    ["s", "0", "1"].iter().any(|letter| {
-        std::fs::symlink_metadata(path.join(format!("key_{DEFAULT_KEY_FILE}{letter}"))).is_ok()
-            || std::fs::symlink_metadata(path.join(&first).join(format!("map{letter}"))).is_ok()
-    })
+    let legacy = ["s", "0", "1"].iter().any(|letter| {
+        std::fs::symlink_metadata(path.join(&first).join(format!("map{letter}"))).is_ok()
+    });
+    legacy
+        || std::fs::read_dir(path).is_ok_and(|entries| {
+            let names: Vec<String> = entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect();
+            !key_file_names(names.iter().map(String::as_str)).is_empty()
+        })
 }
 
 impl FileArgument {

@@ -680,6 +680,25 @@ mod tests {
                 limit: 0,
                 counted: true,
             },
+            S::Postgres {
+                doing: "x",
+                sqlstate: None,
+                message: text(),
+            },
+            S::LeaseHeld {
+                holder: text(),
+                expires_in: std::time::Duration::ZERO,
+                waited: std::time::Duration::ZERO,
+            },
+            S::LeaseLost {
+                token: 1,
+                holder: None,
+            },
+            S::NewerServerSchema { found: 2, known: 1 },
+            S::InvalidAccountName { reason: "x" },
+            S::NoSuchAccount,
+            S::InvalidLeaseOptions { reason: "x" },
+            S::NulCharacter { column: "x" },
         ];
         let kind = Kind::TelethonString;
         let convert = vec![
@@ -823,7 +842,7 @@ mod tests {
             .chain(convert.iter().map(ConvertErrorKind::code))
             .chain(string.iter().map(D::code))
             .collect();
-        assert_eq!(codes.len(), 47 + 19 + 10);
+        assert_eq!(codes.len(), 55 + 19 + 10);
         let mut seen = std::collections::HashSet::new();
         for code in &codes {
             assert!(seen.insert(*code), "{code} is given to two kinds");

@@ -34,6 +34,7 @@ mod input;
 pub mod legacy_json;
 mod loss;
 mod pyrogram;
+mod source;
 pub mod tdata;
 pub mod telethon;
 pub mod telethon_file;
@@ -49,7 +50,8 @@ pub use error::{ConvertError, ConvertErrorKind};
 pub use import::{import, import_string, ClientName, Imported, NotPyrogram};
 pub use input::{read_path, read_text, Detected, Input};
 pub use loss::Loss;
-pub use write::{not_the_source, produce, write_file, write_string_file, Produced};
+pub use source::{read_source, read_tdata, FolderChoice, FolderRead, Read, Source};
+pub use write::{not_the_source, produce, write_file, write_string_file, write_tdata, Produced};
 
 use crate::peer::PeerType;
 use crate::AuthKey;

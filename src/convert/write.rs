@@ -115,7 +115,13 @@ pub fn write_file(
     }
     not_the_source(source, path)?;
     if target == Target::Tdata {
-        return write_tdata(account, options, path);
+        return write_tdata(
+            account,
+            options,
+            path,
+            None,
+            &super::tdata::WriteOptions::default(),
+        );
     }
     let place = check_target(path)?;
     crate::storage::name_fits(&place)?;
@@ -158,14 +164,22 @@ pub fn write_file(
     })
 }
 
-/// A new Telegram Desktop folder of the one account (spec/tdata.md §8.3, §10): its user id (the
-/// source's, or `--user-id`), data center and key; never over anything, `force` or not.
-fn write_tdata(
+/// A new Telegram Desktop folder of the one account at `path` (spec/tdata.md §8.3, §10): its
+/// user id (the source's, or `options.user_id`), data center and key, with the passcode and
+/// key file name of `folder`; never over anything. `source`, the file or folder the account was
+/// read from if any, is never the target. What the folder cannot hold is returned.
+///
+/// # Errors
+/// As [`write_file`] for [`Target::Tdata`], and [`super::tdata::write_folder`]'s.
+pub fn write_tdata(
     account: &Account,
     options: &Options,
     path: &Path,
+    source: Option<&Path>,
+    folder: &super::tdata::WriteOptions<'_>,
 ) -> Result<Vec<Loss>, ConvertError> {
-    use super::tdata::{Login, TdataErrorKind as T, WriteOptions};
+    use super::tdata::{Login, TdataErrorKind as T};
+    not_the_source(source, path)?;
     if account.test_mode(options, Target::Tdata)? {
         return Err(ConvertErrorKind::Tdata(T::TestServers).into());
     }
@@ -184,7 +198,7 @@ fn write_tdata(
             kind => ConvertErrorKind::Tdata(kind),
         })
     })?;
-    super::tdata::write_folder(path, &[login], &WriteOptions::default())?;
+    super::tdata::write_folder(path, &[login], folder)?;
     let mut losses = account.losses.clone();
     let fields: Vec<&'static str> = [
         account.api_id.map(|_| "api_id"),

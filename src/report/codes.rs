@@ -136,11 +136,13 @@ impl ErrorCode {
     pub fn of_storage_kind(kind: &StorageErrorKind) -> ErrorCode {
         use StorageErrorKind as E;
         match kind {
-            E::NoSuchDirectory | E::NoSuchFile | E::DanglingSymlink { .. } => ErrorCode::NoSuchFile,
+            E::NoSuchDirectory | E::NoSuchFile | E::DanglingSymlink { .. } | E::NoSuchAccount => {
+                ErrorCode::NoSuchFile
+            }
             E::NotAFilePath | E::IsADirectory | E::NotAFile => ErrorCode::NotAFile,
             E::EmptyFile | E::NotSqlite | E::NotASession { .. } => ErrorCode::NotASession,
             E::LegacyJsonSession | E::TelethonSession { .. } => ErrorCode::OtherFormat,
-            E::NewerVersion { .. } => ErrorCode::UnsupportedVersion,
+            E::NewerVersion { .. } | E::NewerServerSchema { .. } => ErrorCode::UnsupportedVersion,
             E::Corrupt { .. }
             | E::UnreadableSchema { .. }
             | E::InconsistentSchema { .. }
@@ -156,7 +158,10 @@ impl ErrorCode {
             E::NotFound(_) => ErrorCode::NotFound,
             E::UsernameExpired { .. } => ErrorCode::Expired,
             E::SessionString(_) => ErrorCode::InvalidString,
-            E::InUse { .. } => ErrorCode::InUse,
+            E::InUse { .. } | E::LeaseHeld { .. } | E::LeaseLost { .. } => ErrorCode::InUse,
+            E::InvalidAccountName { .. } | E::InvalidLeaseOptions { .. } => {
+                ErrorCode::InvalidOption
+            }
             E::SideFile { .. } | E::ForeignOwner { .. } | E::WritableByOthers { .. } => {
                 ErrorCode::UnsafeFile
             }
@@ -164,7 +169,9 @@ impl ErrorCode {
                 ErrorCode::PermissionDenied
             }
             E::AlreadyExists => ErrorCode::AlreadyExists,
-            E::UnsupportedWrite { .. } | E::TooLargeToCopy { .. } => ErrorCode::Unsupported,
+            E::UnsupportedWrite { .. } | E::TooLargeToCopy { .. } | E::NulCharacter { .. } => {
+                ErrorCode::Unsupported
+            }
             E::NothingSaved { .. } => ErrorCode::NothingSaved,
             E::Sqlite { .. }
             | E::Io { .. }
@@ -173,7 +180,8 @@ impl ErrorCode {
             | E::Changed
             | E::Replaced
             | E::DeleteReplaced
-            | E::WalIndexUnavailable { .. } => ErrorCode::Io,
+            | E::WalIndexUnavailable { .. }
+            | E::Postgres { .. } => ErrorCode::Io,
         }
     }
 
@@ -213,11 +221,12 @@ impl ErrorCode {
             T::NotAFolder { .. } | T::NotAFile { .. } => ErrorCode::NotAFile,
             T::FolderIsALink => ErrorCode::UnsafeFile,
             T::Io { .. } => ErrorCode::Io,
-            T::PasscodeNeeded | T::Missing { .. } => ErrorCode::MissingOption,
+            T::PasscodeNeeded | T::Missing { .. } | T::KeyFiles { .. } => ErrorCode::MissingOption,
             T::WrongPasscode
             | T::NoSuchAccount { .. }
             | T::UserIdConflict { .. }
-            | T::KeyFileName => ErrorCode::InvalidOption,
+            | T::KeyFileName
+            | T::KeyNameNotTelegrams { .. } => ErrorCode::InvalidOption,
             T::NoAuthorization
             | T::NotLoggedIn
             | T::NoMainKey { .. }

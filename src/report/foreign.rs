@@ -66,6 +66,9 @@ pub fn with_flags(e: &ConvertError) -> String {
         (E::Tdata(crate::convert::tdata::TdataErrorKind::PasscodeNeeded), _) => format!(
             "{e}: pass --passcode-file FILE (- for standard input), or run the command on a terminal to be asked for it"
         ),
+        (E::Tdata(crate::convert::tdata::TdataErrorKind::KeyFiles { .. }), _) => {
+            format!("{e}: pass --key-name NAME (key_NAMEs is its key file)")
+        }
         (E::Storage(crate::storage::StorageErrorKind::AlreadyExists), Some(p)) => {
             format!("{} exists; pass --force to replace it", p.display())
         }

@@ -1,7 +1,9 @@
 //! What `inspect` reads a session file or a session string as, for the command and the Python
 //! package alike (spec/json-output.md §3.1-§3.3).
 
-use crate::convert::{Account, ConvertError, ConvertErrorKind, Detected, FileArgument, Input};
+use crate::convert::{
+    Account, ConvertError, ConvertErrorKind, Detected, FileArgument, FolderRead, Input,
+};
 use crate::storage::{Storage, StorageError, StorageErrorKind};
 use crate::string::{DecodeError, Decoded};
 
@@ -17,6 +19,9 @@ pub enum Inspection {
     /// Another library's session (or a JSON session), which Pyrogram 2.0.106 does not take as
     /// its own: what detection found, read into the hub.
     Foreign(Detected, Account),
+    /// A Telegram Desktop folder: what it holds, and the account chosen
+    /// ([`crate::convert::read_tdata`]).
+    Folder(Box<FolderRead>, Box<Account>),
 }
 
 /// Why `inspect` has no report.
@@ -39,6 +44,7 @@ impl Inspection {
             Inspection::File(r) => super::file_to_text(r, reveal_key),
             Inspection::String(d) => super::to_text(d, reveal_key),
             Inspection::Foreign(d, a) => super::foreign_to_text(d, a, reveal_key),
+            Inspection::Folder(f, a) => super::tdata_to_text(&f.tdata, f.chosen, a, reveal_key),
         }
     }
 
@@ -49,6 +55,7 @@ impl Inspection {
             Inspection::File(r) => super::file_to_json(r, reveal_key),
             Inspection::String(d) => super::to_json(d, reveal_key),
             Inspection::Foreign(d, a) => super::foreign_to_json(d, a, reveal_key),
+            Inspection::Folder(f, a) => super::tdata_to_json(&f.tdata, f.chosen, a, reveal_key),
         }
     }
 
@@ -58,7 +65,7 @@ impl Inspection {
         match self {
             Inspection::File(r) => r.dialect.opened_by_pyrogram(),
             Inspection::String(_) => true,
-            Inspection::Foreign(..) => false,
+            Inspection::Foreign(..) | Inspection::Folder(..) => false,
         }
     }
 }

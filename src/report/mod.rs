@@ -52,6 +52,11 @@ fn or_none<T: std::fmt::Display>(v: Option<T>) -> String {
 }
 
 /// An object of the JSON output, with its `schema`, on one line.
+pub(crate) fn object_of(v: Value) -> String {
+    object(v)
+}
+
+/// An object of the JSON output, with its `schema`, on one line.
 fn object(mut v: Value) -> String {
     if let Value::Object(map) = &mut v {
         map.insert("schema".to_owned(), json!(JSON_SCHEMA));

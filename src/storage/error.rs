@@ -329,6 +329,63 @@ pub enum StorageErrorKind {
         /// Whether `length` is the header's count (else the file's size).
         counted: bool,
     },
+    /// The PostgreSQL server, or the connection to it, failed (spec/postgres.md §8): its
+    /// SQLSTATE where the server answered, and its primary message, which names objects, never
+    /// values (the server's `DETAIL`, which can quote a row, is never kept).
+    Postgres {
+        /// What was being done.
+        doing: &'static str,
+        /// The server's SQLSTATE (`40P01`, `57P01`…), where the server answered.
+        sqlstate: Option<String>,
+        /// The message.
+        message: String,
+    },
+    /// Another holder has the lease on the session in the PostgreSQL engine (spec/postgres.md
+    /// §5): one holder at a time, across every machine.
+    LeaseHeld {
+        /// Who holds it (`host:pid` unless the holder named itself otherwise), as the database
+        /// says.
+        holder: String,
+        /// How long its lease has left, by the server's clock.
+        expires_in: std::time::Duration,
+        /// How long this open waited for the lease.
+        waited: std::time::Duration,
+    },
+    /// A write of the PostgreSQL engine refused because this storage's lease is no longer its
+    /// own (spec/postgres.md §5.3): another holder took it, or it expired or was released.
+    /// Nothing of the write was applied.
+    LeaseLost {
+        /// The fencing token of the lease this storage held.
+        token: i64,
+        /// Who holds the lease now, if anyone.
+        holder: Option<String>,
+    },
+    /// The database's pyrosession schema is newer than this crate knows (spec/postgres.md §3).
+    NewerServerSchema {
+        /// The version found.
+        found: i64,
+        /// The newest this crate knows.
+        known: i64,
+    },
+    /// A session name the PostgreSQL engine cannot store (spec/postgres.md §2).
+    InvalidAccountName {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No session of that name in the database (spec/postgres.md §6).
+    NoSuchAccount,
+    /// Lease options the PostgreSQL engine refuses (spec/postgres.md §5): a ttl under 1 s or
+    /// over a year, an empty holder or one with a NUL character.
+    InvalidLeaseOptions {
+        /// What is wrong with them.
+        reason: &'static str,
+    },
+    /// A text holds the NUL character, which PostgreSQL's `text` cannot store
+    /// (spec/postgres.md §4): nothing was written.
+    NulCharacter {
+        /// `table.column` it was to be written to.
+        column: &'static str,
+    },
 }
 
 /// Why a file cannot be written, as far as the open could tell ([`StorageErrorKind::ReadOnly`],
@@ -404,6 +461,14 @@ impl StorageErrorKind {
             StorageErrorKind::ForeignOwner { .. } => "foreign_owner",
             StorageErrorKind::WritableByOthers { .. } => "writable_by_others",
             StorageErrorKind::TooLargeToCopy { .. } => "too_large_to_copy",
+            StorageErrorKind::Postgres { .. } => "postgres",
+            StorageErrorKind::LeaseHeld { .. } => "lease_held",
+            StorageErrorKind::LeaseLost { .. } => "lease_lost",
+            StorageErrorKind::NewerServerSchema { .. } => "newer_server_schema",
+            StorageErrorKind::InvalidAccountName { .. } => "invalid_account_name",
+            StorageErrorKind::NoSuchAccount => "no_such_account",
+            StorageErrorKind::InvalidLeaseOptions { .. } => "invalid_lease_options",
+            StorageErrorKind::NulCharacter { .. } => "nul_character",
         }
     }
 }
@@ -638,6 +703,14 @@ pub(crate) fn fixed_text(source: rusqlite::Error) -> rusqlite::Error {
         }
         other => other,
     }
+}
+
+/// A lease holder's name as an error shows it: it is text another program wrote into the
+/// database, so control characters are escaped and at most 128 characters shown.
+pub(crate) fn shown_holder(holder: &str) -> String {
+    let cut: String = holder.chars().take(128).collect();
+    let more = if cut.len() < holder.len() { "…" } else { "" };
+    format!("{}{more}", crate::escape::one_line(&cut))
 }
 
 /// A name the file gave, as an error shows it: at most 32 characters, the rest marked as cut.
@@ -958,6 +1031,56 @@ impl fmt::Display for StorageErrorKind {
                 } else {
                     "the file's size: its header counts no pages"
                 }
+            ),
+            StorageErrorKind::Postgres {
+                doing,
+                sqlstate,
+                message,
+            } => {
+                write!(f, "postgresql error while {doing}: {message}")?;
+                match sqlstate {
+                    Some(code) => write!(f, " (SQLSTATE {code})"),
+                    None => Ok(()),
+                }
+            }
+            StorageErrorKind::LeaseHeld {
+                holder,
+                expires_in,
+                waited,
+            } => write!(
+                f,
+                "the session is in use: {} holds its lease for {} ms more (waited {} ms; stop that holder, or wait for its lease to expire)",
+                shown_holder(holder),
+                expires_in.as_millis(),
+                waited.as_millis()
+            ),
+            StorageErrorKind::LeaseLost { token, holder } => match holder {
+                Some(h) => write!(
+                    f,
+                    "not written: the lease this storage held (token {token}) has passed to {}; open the session again once it is free",
+                    shown_holder(h)
+                ),
+                None => write!(
+                    f,
+                    "not written: the lease this storage held (token {token}) has expired or was released; renew it, or open the session again"
+                ),
+            },
+            StorageErrorKind::NewerServerSchema { found, known } => write!(
+                f,
+                "the database's pyrosession schema is version {found}, newer than this crate knows (at most {known}); use a newer pyrosession"
+            ),
+            StorageErrorKind::InvalidAccountName { reason } => {
+                write!(f, "not a session name: {reason}")
+            }
+            StorageErrorKind::NoSuchAccount => {
+                f.write_str("no such session in the database")
+            }
+            StorageErrorKind::InvalidLeaseOptions { reason } => {
+                write!(f, "invalid lease options: {reason}")
+            }
+            StorageErrorKind::NulCharacter { column } => write!(
+                f,
+                "not written: {column} would hold a NUL character, which PostgreSQL's text cannot store"
             ),
             // The cause is about the same file: named once, before this message.
             StorageErrorKind::NothingSaved { cause } => write!(

@@ -27,6 +27,8 @@ mod error;
 mod fields;
 mod open;
 mod peers;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod resolve;
 mod salvage;
 pub(crate) mod schema;

@@ -183,17 +183,43 @@ impl Salvaged {
     /// (spec/storage.md §11.3). Built under a temporary name and linked into place, as every new
     /// file is: an existing `target` is never overwritten (`AlreadyExists`).
     pub fn write_file(&self, target: impl AsRef<Path>) -> Result<(), StorageError> {
+        Storage::create_file_with(target, &self.session, &self.peers)
+    }
+
+    /// The session as a `v2` session string, as [`Storage::export_session_string`] makes it
+    /// (spec/storage.md §7.2); a string holds no peers.
+    pub fn session_string(&self) -> Result<String, StorageError> {
+        export(&self.session)
+    }
+}
+
+impl Storage {
+    /// Writes a new Pyrogram 2.0.106 session file (schema version 3) at `target` holding
+    /// `fields` as they are (their `date` included) and `peers`, each with its
+    /// `last_update_on`; a peer type of a fork Pyrogram lacks is stored as `supergroup` (spec/storage.md
+    /// §11.3). This is the file engine's one way of writing a whole session with its peers:
+    /// salvage and `fleet export` use it. Built under a temporary name and linked into place:
+    /// an existing `target` is never overwritten (`AlreadyExists`).
+    pub fn create_file_with(
+        target: impl AsRef<Path>,
+        fields: &super::SessionFields,
+        peers: &[StoredPeer],
+    ) -> Result<(), StorageError> {
         let target = target.as_ref();
         new_file_place(target)?;
         publish_built(target, |tmp| {
-            build_new_file(tmp, target, None, |storage| self.fill(storage))
+            build_new_file(tmp, target, None, |storage| fill(storage, fields, peers))
         })
     }
+}
 
-    fn fill(&self, storage: &mut Storage) -> Result<(), StorageError> {
-        let f = &self.session;
-        storage.begin_write()?;
-        storage
+fn fill(
+    storage: &mut Storage,
+    f: &super::SessionFields,
+    peers: &[StoredPeer],
+) -> Result<(), StorageError> {
+    storage.begin_write()?;
+    storage
             .conn
             .execute(
                 "UPDATE sessions SET dc_id = ?1, api_id = ?2, test_mode = ?3, auth_key = ?4, date = ?5, user_id = ?6, is_bot = ?7",
@@ -208,27 +234,20 @@ impl Salvaged {
                 ],
             )
             .map_err(|e| storage.sqlite("writing the session", e))?;
-        // Oldest first, so that of two rows for one id the newer is kept.
-        let mut peers: Vec<&StoredPeer> = self.peers.iter().collect();
-        peers.sort_by_key(|p| p.last_update_on);
-        let batch: Vec<crate::peer::Peer> = peers
-            .iter()
-            .map(|p| {
-                let mut peer = p.peer.clone();
-                if !peer.peer_type.is_pyrogram() {
-                    peer.peer_type = PeerType::Supergroup;
-                }
-                peer
-            })
-            .collect();
-        storage.cache_peers(&batch, |i| peers[i].last_update_on)
-    }
-
-    /// The session as a `v2` session string, as [`Storage::export_session_string`] makes it
-    /// (spec/storage.md §7.2); a string holds no peers.
-    pub fn session_string(&self) -> Result<String, StorageError> {
-        export(&self.session)
-    }
+    // Oldest first, so that of two rows for one id the newer is kept.
+    let mut sorted: Vec<&StoredPeer> = peers.iter().collect();
+    sorted.sort_by_key(|p| p.last_update_on);
+    let batch: Vec<crate::peer::Peer> = sorted
+        .iter()
+        .map(|p| {
+            let mut peer = p.peer.clone();
+            if !peer.peer_type.is_pyrogram() {
+                peer.peer_type = PeerType::Supergroup;
+            }
+            peer
+        })
+        .collect();
+    storage.cache_peers(&batch, |i| sorted[i].last_update_on)
 }
 
 impl Storage {

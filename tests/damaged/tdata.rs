@@ -264,6 +264,17 @@ fn make(id: &str, dir: &Path) -> (PathBuf, Option<&'static str>) {
             set_modified(&p.join("key_data0"), 3600);
             p
         }
+        "tdata-key-files-of-two-names" => {
+            let p = copied(dir, "opentele-1.5.0");
+            std::fs::rename(p.join("key_datas"), p.join("key_works")).unwrap();
+            std::fs::copy(p.join("key_works"), p.join("key_home0")).unwrap();
+            p
+        }
+        "tdata-key-file-of-one-other-name" => {
+            let p = copied(dir, "opentele-1.5.0");
+            std::fs::rename(p.join("key_datas"), p.join("key_works")).unwrap();
+            p
+        }
         other => panic!("no maker for tdata row {other}"),
     };
     (folder, None)

@@ -216,6 +216,21 @@ pub enum TdataErrorKind {
     },
     /// The key file's name is empty, or holds `/` or `\0`.
     KeyFileName,
+    /// The folder holds key files of several names (Telegram Desktop started with different
+    /// `-key` names) and none of the default name: which to read must be said.
+    KeyFiles {
+        /// The names, after `key_` and without the version letter, sorted.
+        names: Vec<String>,
+    },
+    /// A key file name Telegram Desktop's `-key` cannot give (it lowercases the name and drops
+    /// every character but `a`-`z`, `0`-`9`, `-` and `_`): a folder written under it could not
+    /// be opened.
+    KeyNameNotTelegrams {
+        /// The name given.
+        name: String,
+        /// What Telegram Desktop makes of it.
+        telegram: String,
+    },
     /// Something is already at the path a new folder was to be written to.
     AlreadyExists,
 }
@@ -258,6 +273,8 @@ impl TdataErrorKind {
             Self::TestServers => "tdata_test_servers",
             Self::AccountsToWrite { .. } => "tdata_accounts_to_write",
             Self::KeyFileName => "tdata_key_file_name",
+            Self::KeyFiles { .. } => "tdata_key_files",
+            Self::KeyNameNotTelegrams { .. } => "tdata_key_name_not_telegrams",
             Self::AlreadyExists => "tdata_already_exists",
         }
     }
@@ -390,6 +407,20 @@ impl fmt::Display for TdataErrorKind {
             ),
             Self::KeyFileName => f.write_str(
                 "the key file's name is empty or holds '/' or a NUL, which Telegram Desktop's file names cannot",
+            ),
+            Self::KeyFiles { names } => {
+                f.write_str("key files of several names (")?;
+                let shown: Vec<String> = names.iter().map(|n| format!("key_{n}")).collect();
+                list(f, &shown)?;
+                f.write_str(") and none of the default name key_data: say which to read")
+            }
+            Self::KeyNameNotTelegrams { name, telegram } if telegram.is_empty() => write!(
+                f,
+                "the key file name {name:?} has none of a-z, 0-9, '-' or '_', which are all Telegram Desktop's -key keeps: no Telegram Desktop could open the folder"
+            ),
+            Self::KeyNameNotTelegrams { name, telegram } => write!(
+                f,
+                "the key file name {name:?} is not one Telegram Desktop's -key gives (it lowercases and keeps a-z, 0-9, '-' and '_'): -key {name} opens {telegram:?}; give that"
             ),
             Self::AlreadyExists => f.write_str("already exists; a tdata folder is written only as a new folder"),
         }

@@ -50,7 +50,7 @@ pub use crypto::{
 };
 pub use error::{TdataError, TdataErrorKind};
 pub use mtp::{Authorization, DcKey};
-pub use read::{read_folder, read_image};
+pub use read::{key_file_names, read_folder, read_image};
 pub use write::{compose, write_folder};
 
 use super::{Account, Kind, Loss};
@@ -132,6 +132,12 @@ impl Passcode {
         self.0.is_empty()
     }
 
+    /// Whether it is the same passcode as `other` (a passcode typed twice).
+    #[must_use]
+    pub fn matches(&self, other: &Passcode) -> bool {
+        self.0.as_slice() == other.0.as_slice()
+    }
+
     pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -200,22 +206,27 @@ fn key_file_name(key_file: &str) -> Result<&str, TdataError> {
     Ok(key_file)
 }
 
+/// The name Telegram Desktop makes of `-key NAME` (`Launcher::processArguments`): lowercased,
+/// every character but `a`-`z`, `0`-`9`, `-` and `_` dropped (spec/tdata.md §6.3). A folder is
+/// written only under a name this leaves unchanged: no other can be given to Telegram Desktop.
+#[must_use]
+pub fn telegram_key_name(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+        .collect()
+}
+
 /// How to read a folder.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct ReadOptions<'a> {
     /// The local passcode, where the folder has one.
     pub passcode: Option<&'a Passcode>,
     /// The key file's name (`data` unless Telegram Desktop was started with `-key NAME`).
-    pub key_file: &'a str,
-}
-
-impl Default for ReadOptions<'_> {
-    fn default() -> Self {
-        ReadOptions {
-            passcode: None,
-            key_file: DEFAULT_KEY_FILE,
-        }
-    }
+    /// `None`: found as Telegram Desktop would be started for the folder (spec/tdata.md §6.3):
+    /// `data` where the folder has a key file of that name or none, else the one name its key
+    /// files have ([`TdataErrorKind::KeyFiles`] where they have several).
+    pub key_file: Option<&'a str>,
 }
 
 /// How to write a folder.
@@ -308,6 +319,8 @@ pub struct TdataAccount {
 pub struct Tdata {
     /// The layout.
     pub layout: Layout,
+    /// The key file's name read (`data`, or the `-key` name Telegram Desktop was started with).
+    pub key_file: String,
     /// The version of the Telegram Desktop that wrote the key file (the legacy `map`).
     pub version: i32,
     /// Whether a local passcode protects the local key.
@@ -325,13 +338,18 @@ pub struct Tdata {
 
 impl Tdata {
     /// The format's particulars, for people: the version of the Telegram Desktop that wrote
-    /// the key file, the accounts read, and whether a local passcode protects the folder.
+    /// the key file, its name where it is not the default one, the accounts read, and whether a local passcode protects the folder.
     #[must_use]
     pub fn detail(&self) -> String {
         let indexes: Vec<String> = self.accounts.iter().map(|a| a.index.to_string()).collect();
         format!(
-            "Telegram Desktop {}, {}, {}",
+            "Telegram Desktop {}, {}{}, {}",
             version_name(self.version),
+            if self.key_file == DEFAULT_KEY_FILE {
+                String::new()
+            } else {
+                format!("the key file key_{}, ", self.key_file)
+            },
             match indexes.len() {
                 1 => "1 account".to_owned(),
                 n => format!("{n} accounts ({})", indexes.join(", ")),
@@ -502,7 +520,7 @@ mod tests {
             let read = read_image(
                 &Image::new(),
                 &ReadOptions {
-                    key_file,
+                    key_file: Some(key_file),
                     ..ReadOptions::default()
                 },
             );

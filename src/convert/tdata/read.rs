@@ -12,8 +12,8 @@ use super::error::{TdataError, TdataErrorKind};
 use super::mtp::{self, Authorization};
 use super::qt::Reader;
 use super::{
-    key_file_name, Image, Layout, ReadOptions, Tdata, TdataAccount, Warning, KNOWN_VERSION,
-    MAX_ACCOUNTS, MAX_FILE,
+    key_file_name, Image, Layout, ReadOptions, Tdata, TdataAccount, Warning, DEFAULT_KEY_FILE,
+    KNOWN_VERSION, MAX_ACCOUNTS, MAX_FILE,
 };
 use crate::AuthKey;
 
@@ -32,6 +32,8 @@ trait Source {
     fn read(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, TdataError>;
     /// The path errors about the file name.
     fn path(&self, name: &str) -> PathBuf;
+    /// The names of the folder's own entries (not those of its subfolders).
+    fn top_names(&self) -> Result<Vec<String>, TdataError>;
 }
 
 impl Source for Image {
@@ -51,6 +53,15 @@ impl Source for Image {
 
     fn path(&self, name: &str) -> PathBuf {
         PathBuf::from(name)
+    }
+
+    fn top_names(&self) -> Result<Vec<String>, TdataError> {
+        Ok(self
+            .files
+            .keys()
+            .filter(|n| !n.contains('/'))
+            .cloned()
+            .collect())
     }
 }
 
@@ -130,7 +141,30 @@ impl Source for Disk<'_> {
     }
 
     fn path(&self, name: &str) -> PathBuf {
+        if name.is_empty() {
+            return self.0.to_path_buf();
+        }
         self.0.join(name)
+    }
+
+    fn top_names(&self) -> Result<Vec<String>, TdataError> {
+        let fail = |error| {
+            TdataError::new(
+                Some(self.0.to_path_buf()),
+                TdataErrorKind::Io {
+                    doing: "listing the folder",
+                    error,
+                },
+            )
+        };
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(self.0).map_err(fail)? {
+            // A name that is not UTF-8 is no name Telegram Desktop writes.
+            if let Ok(name) = entry.map_err(fail)?.file_name().into_string() {
+                names.push(name);
+            }
+        }
+        Ok(names)
     }
 }
 
@@ -237,8 +271,48 @@ pub fn read_image(image: &Image, options: &ReadOptions<'_>) -> Result<Tdata, Tda
     read_source(image, options)
 }
 
+/// The names of the key files among `names`: `key_NAME` with a version letter (`s`, `0`, `1`)
+/// after a name that is not empty, sorted, each once.
+#[must_use]
+pub fn key_file_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut found: Vec<String> = names
+        .into_iter()
+        .filter_map(|n| n.strip_prefix("key_"))
+        .filter_map(|rest| {
+            rest.strip_suffix(['s', '0', '1'])
+                .filter(|name| !name.is_empty())
+        })
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The key file's name to read where none was given (spec/tdata.md §6.3): the default where the
+/// folder has a key file of that name or none at all (then the legacy layout or
+/// `MissingFile`), else the one name its key files have.
+fn detect_key_file(src: &dyn Source) -> Result<String, TdataError> {
+    let names = key_file_names(src.top_names()?.iter().map(String::as_str));
+    match names.as_slice() {
+        [] => Ok(DEFAULT_KEY_FILE.to_owned()),
+        _ if names.iter().any(|n| n == DEFAULT_KEY_FILE) => Ok(DEFAULT_KEY_FILE.to_owned()),
+        [one] => Ok(one.clone()),
+        _ => Err(TdataError::new(
+            Some(src.path("")),
+            TdataErrorKind::KeyFiles { names },
+        )),
+    }
+}
+
 fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, TdataError> {
-    let key_file = key_file_name(options.key_file)?;
+    let detected;
+    let key_file = if let Some(name) = options.key_file {
+        key_file_name(name)?
+    } else {
+        detected = detect_key_file(src)?;
+        key_file_name(&detected)?
+    };
     let passcode = options.passcode.map_or(&[][..], |p| p.as_bytes());
     let mut warnings = Vec::new();
     let key_name = format!("key_{key_file}");
@@ -290,6 +364,7 @@ fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, Tda
     }
     let mut tdata = Tdata {
         layout: Layout::Accounts,
+        key_file: key_file.to_owned(),
         version: key_data.version,
         passcode: !passcode.is_empty(),
         accounts: Vec::new(),
@@ -442,6 +517,7 @@ fn read_legacy(
     let test_mode = read_test_mode(src, &format!("{part}/config"), &local_key);
     Ok(Some(Tdata {
         layout: Layout::Legacy,
+        key_file: key_file.to_owned(),
         version: file.version,
         passcode: !passcode.is_empty(),
         accounts: vec![TdataAccount {

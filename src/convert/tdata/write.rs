@@ -10,7 +10,9 @@ use super::crypto::{create_local_key, encrypt_local, SALT_LEN};
 use super::error::{TdataError, TdataErrorKind};
 use super::mtp::write_data;
 use super::qt::{put_array, put_i32};
-use super::{key_file_name, Image, Login, WriteOptions, MAX_ACCOUNTS, WRITTEN_VERSION};
+use super::{
+    key_file_name, telegram_key_name, Image, Login, WriteOptions, MAX_ACCOUNTS, WRITTEN_VERSION,
+};
 use crate::AuthKey;
 
 /// Fills `buf` from the system's random source.
@@ -42,6 +44,16 @@ pub fn compose(logins: &[Login], options: &WriteOptions<'_>) -> Result<Image, Td
         ));
     }
     let key_file = key_file_name(options.key_file)?;
+    let telegram = telegram_key_name(key_file);
+    if telegram != key_file {
+        return Err(TdataError::new(
+            None,
+            TdataErrorKind::KeyNameNotTelegrams {
+                name: key_file.to_owned(),
+                telegram,
+            },
+        ));
+    }
     let mut bytes = Zeroizing::new([0u8; AuthKey::LEN]);
     random(bytes.as_mut_slice())?;
     let local_key = AuthKey::new(*bytes);

@@ -1,0 +1,248 @@
+"""``PostgresStorage``: one account of a PostgreSQL database under a lease, with a real Pyrogram
+2.0.106 Client (offline: never started, never connected). Runs when ``PYROSESSION_PG_URL`` names
+a server (``.ci/pg-cluster``), and is skipped with the reason otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from typing import Any, Iterator
+
+import pytest
+
+import pyrosession
+
+URL = os.environ.get("PYROSESSION_PG_URL")
+
+pytestmark = pytest.mark.skipif(
+    not URL, reason="PYROSESSION_PG_URL is not set: no PostgreSQL server to test against"
+)
+
+API_HASH = "0123456789abcdef0123456789abcdef"
+
+
+def url() -> str:
+    assert URL is not None
+    return URL
+
+
+@pytest.fixture
+def name() -> Iterator[str]:
+    """An account name of this test's own, deleted afterwards."""
+    n = f"pytest-{uuid.uuid4().hex[:12]}"
+    yield n
+
+    async def cleanup() -> None:
+        storage = pyrosession.PostgresStorage(n, url(), wait=10.0)
+        try:
+            await storage.delete()
+        except pyrosession.PyrosessionError:
+            pass
+
+    asyncio.run(cleanup())
+
+
+def test_a_session_round_trips_and_the_lease_is_one_holders(name: str) -> None:
+    async def body() -> None:
+        first = pyrosession.PostgresStorage(name, url(), holder="worker-1", ttl=30.0)
+        await first.open()
+        assert await first.dc_id() == 2 and await first.auth_key() is None
+        await first.dc_id(4)
+        await first.auth_key(bytes(range(256)))
+        await first.user_id(123456789)
+        await first.is_bot(False)
+        await first.api_id(12345)
+        await first.test_mode(False)
+        await first.update_peers([(777, -5, "user", "alice", "15551234567")])
+        lease = first.lease()
+        assert lease.holder == "worker-1" and 0 < lease.expires_in <= 30.0
+        assert url() not in repr(first) and name in repr(first)
+
+        second = pyrosession.PostgresStorage(name, url(), holder="worker-2")
+        with pytest.raises(pyrosession.LeaseHeldError) as held:
+            await second.open()
+        assert held.value.holder == "worker-1"
+        assert 0 < held.value.expires_in <= 30.0
+        assert held.value.kind == "lease_held"
+        assert "worker-1" in str(held.value)
+
+        await first.close()
+        await second.open()
+        assert await second.dc_id() == 4
+        assert await second.user_id() == 123456789
+        peer = await second.get_peer_by_username("alice")
+        assert (peer.user_id, peer.access_hash) == (777, -5)
+        assert second.lease().token > lease.token
+        exported = await second.export_session_string()
+        assert pyrosession.decode(exported).session.auth_key == bytes(range(256))
+        await second.close()
+
+    asyncio.run(body())
+
+
+def test_a_password_in_the_address_is_never_in_an_error(name: str) -> None:
+    async def body() -> None:
+        storage = pyrosession.PostgresStorage(
+            name, "postgresql://someone:hunter2-secret@127.0.0.1:1/nothing"
+        )
+        with pytest.raises(pyrosession.PostgresError) as failed:
+            await storage.open()
+        assert "hunter2-secret" not in str(failed.value)
+        assert "hunter2-secret" not in repr(failed.value)
+        assert "hunter2-secret" not in repr(storage)
+
+    asyncio.run(body())
+
+
+class NetworkUsed(Exception):
+    """Raised where the client would have gone to Telegram."""
+
+
+@pytest.fixture
+def pyrogram(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Pyrogram 2.0.106, whose client cannot reach the network."""
+    pyrogram: Any = pytest.importorskip("pyrogram")
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise NetworkUsed("the test client tried to reach the network")
+
+    monkeypatch.setattr(pyrogram.session.Session, "start", refuse)
+    monkeypatch.setattr(pyrogram.connection.Connection, "connect", refuse)
+    monkeypatch.setattr(pyrogram.Client, "invoke", refuse)
+    return pyrogram
+
+
+def test_a_pyrogram_client_uses_the_database(name: str, pyrogram: Any, tmp_path: Any) -> None:
+    raw = pyrogram.raw
+
+    async def body() -> None:
+        client = pyrogram.Client(name, api_id=12345, api_hash=API_HASH, workdir=str(tmp_path))
+        client.storage = pyrosession.storage_for(client, postgres=url())
+        assert isinstance(client.storage, pyrosession.PostgresStorage)
+        assert client.storage.wait == 0.0 and client.storage.name == name
+        waiting = pyrosession.storage_for(client, postgres=url(), wait=2.5)
+        assert isinstance(waiting, pyrosession.PostgresStorage) and waiting.wait == 2.5
+        assert pyrosession.storage_for(client).wait == pyrosession.DEFAULT_WAIT  # type: ignore[attr-defined]
+        # An account the database holds (as `fleet import` leaves it), signed in.
+        setup = pyrosession.PostgresStorage(name, url(), holder="setup")
+        await setup.open()
+        await setup.dc_id(2)
+        await setup.auth_key(bytes(range(256)))
+        await setup.user_id(42)
+        await setup.is_bot(False)
+        await setup.api_id(12345)
+        await setup.test_mode(False)
+        await setup.close()
+        # What start() does before it connects: open the storage (taking the lease) and read
+        # the session, which holds a key, so no new one is asked of Telegram.
+        await client.load_session()
+        assert await client.storage.user_id() == 42
+        client.is_connected = True
+        await client.fetch_peers(
+            [
+                raw.types.User(id=777, access_hash=-5, username="Alice", phone="15551234567"),
+                raw.types.Channel(
+                    id=1234567890, title="c", photo=raw.types.ChatPhotoEmpty(), date=0,
+                    access_hash=42, username="News", broadcast=True,
+                ),
+            ]
+        )
+        user = await client.resolve_peer("@alice")
+        assert isinstance(user, raw.types.InputPeerUser)
+        assert (user.user_id, user.access_hash) == (777, -5)
+        channel = await client.resolve_peer(-1001234567890)
+        assert isinstance(channel, raw.types.InputPeerChannel)
+        assert (channel.channel_id, channel.access_hash) == (1234567890, 42)
+        by_phone = await client.storage.get_peer_by_phone_number("15551234567")
+        assert by_phone.user_id == 777
+        # No files: the session lives in the database.
+        assert list(tmp_path.iterdir()) == []
+
+        # A second client on the same name, elsewhere: refused while the first holds it.
+        other = pyrogram.Client(name, api_id=12345, api_hash=API_HASH, workdir=str(tmp_path))
+        other.storage = pyrosession.storage_for(other, postgres=url())
+        with pytest.raises(pyrosession.LeaseHeldError) as held:
+            await other.storage.open()
+        assert held.value.holder == client.storage.lease().holder
+        assert held.value.expires_in > 0
+
+        await client.storage.save()
+        await client.storage.close()
+        await other.storage.open()
+        assert await other.storage.user_id() == 42
+        await other.storage.close()
+
+    asyncio.run(body())
+
+
+CHILD = """
+import asyncio, sys
+import pyrosession
+
+async def main() -> None:
+    storage = pyrosession.PostgresStorage(sys.argv[1], sys.argv[2], holder="paused", ttl=1.0)
+    await storage.open()
+    print("ready", storage.lease().token, flush=True)
+    sys.stdin.readline()
+    try:
+        await storage.dc_id(5)
+    except pyrosession.LeaseLostError as e:
+        print("refused", e.kind, e.token, e.holder, flush=True)
+    else:
+        print("applied", flush=True)
+
+asyncio.run(main())
+"""
+
+
+def test_a_write_after_the_lease_passed_is_refused(name: str) -> None:
+    """A holder paused (SIGSTOP) past its lease, whose account another holder then opened:
+    its write on resuming raises LeaseLostError naming its token and the new holder, and is
+    not applied."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import python_env
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, name, url()],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=python_env(),
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        ready = child.stdout.readline().split()
+        assert ready[0] == "ready", ready
+        token = int(ready[1])
+        child.send_signal(signal.SIGSTOP)
+        time.sleep(1.5)
+
+        async def take() -> pyrosession.PostgresStorage:
+            thief = pyrosession.PostgresStorage(name, url(), holder="thief", wait=5.0)
+            await thief.open()
+            return thief
+
+        thief = asyncio.run(take())
+        child.send_signal(signal.SIGCONT)
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        answer = child.stdout.readline().split()
+        assert answer == ["refused", "lease_lost", str(token), "thief"], answer
+        assert child.wait(timeout=30) == 0
+
+        async def check() -> None:
+            assert await thief.dc_id() == 2
+            assert thief.lease().token > token
+            await thief.close()
+
+        asyncio.run(check())
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGCONT)
+            child.kill()
+            child.wait()

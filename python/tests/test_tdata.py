@@ -1,0 +1,286 @@
+"""Telegram Desktop folders from Python: inspect, convert from and to tdata, the passcode, and
+the exceptions of the folder's errors (spec/tdata.md), on the fixtures opentele-ng wrote
+(spec/fixtures/tdata/, manifest.json)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import stat
+import struct
+import subprocess
+import warnings
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+import pyrosession
+
+from conftest import ROOT, example
+from test_tools import command, needs_command, run_command
+
+TDATA = ROOT / "spec" / "fixtures" / "tdata"
+MANIFEST: List[Any] = json.loads((TDATA / "manifest.json").read_text())
+MTCUTE: List[Any] = json.loads((TDATA / "mtcute-manifest.json").read_text())
+FOLDERS: Dict[str, Dict[str, Any]] = {e["folder"]: e for e in MANIFEST[1:] + MTCUTE[1:]}
+PASSCODE = FOLDERS["opentele-1.5.0-passcode"]["passcode"]
+assert isinstance(PASSCODE, str)
+
+
+def folder(tmp_path: Path, name: str) -> Path:
+    """A fixture folder copied aside (reading changes nothing, the copy keeps the fixture safe
+    whatever happens)."""
+    target = tmp_path / name
+    shutil.copytree(TDATA / name, target)
+    return target
+
+
+@pytest.mark.parametrize("name", sorted(FOLDERS))
+def test_inspect_json_of_a_folder_lists_the_manifest_s_accounts(name: str) -> None:
+    entry = FOLDERS[name]
+    passcode = entry["passcode"]
+    report = pyrosession.inspect_json(TDATA / name, passcode=passcode, key_name=entry.get("key_name"))
+    assert report["schema"] == 1 and report["input"] == "tdata"
+    assert report["passcode"] is (passcode is not None)
+    assert [a["user_id"] for a in report["accounts"]] == [
+        a["user_id"] for a in entry["accounts"]
+    ]
+    for got, want in zip(report["accounts"], entry["accounts"]):
+        assert got["index"] == want["index"] and got["dc_id"] == want["main_dc"]
+        assert [k["auth_key_id"] for k in got["keys"]] == [k["key_id"] for k in want["keys"]]
+    first = entry["accounts"][0]
+    assert report["account"] == first["index"] and report["user_id"] == first["user_id"]
+    assert "auth_key" not in report
+    revealed = pyrosession.inspect_json(TDATA / name, passcode=passcode, reveal_key=True)
+    main = next(k for k in first["keys"] if k["dc_id"] == first["main_dc"])
+    assert revealed["auth_key"] == main["key"]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_account_chooses_the_account_read(index: int) -> None:
+    want = FOLDERS["opentele-1.5.0-multi"]["accounts"][index]
+    report = pyrosession.inspect_json(TDATA / "opentele-1.5.0-multi", account=index)
+    assert report["account"] == index and report["user_id"] == want["user_id"]
+    assert report["dc_id"] == want["main_dc"]
+    with pytest.raises(pyrosession.TdataNoSuchAccountError) as none:
+        pyrosession.inspect(TDATA / "opentele-1.5.0-multi", account=5)
+    assert none.value.kind == "tdata_no_such_account"
+    assert "no account 5; the folder has accounts 0, 1 and 2" in str(none.value)
+    assert none.value.path == TDATA / "opentele-1.5.0-multi"
+
+
+@needs_command
+@pytest.mark.parametrize("name", sorted(FOLDERS))
+def test_inspect_of_a_folder_is_the_command_s_report(tmp_path: Path, name: str) -> None:
+    passcode = FOLDERS[name]["passcode"]
+    args: List[str] = []
+    if FOLDERS[name].get("key_name"):
+        args = ["--key-name", FOLDERS[name]["key_name"]]
+    if passcode is not None:
+        (tmp_path / "passcode.txt").write_text(passcode + "\n")
+        args += ["--passcode-file", str(tmp_path / "passcode.txt")]
+    for account in [None, 1] if name.endswith("multi") else [None]:
+        more = args + ([] if account is None else ["--account", str(account)])
+        out = run_command("inspect", *more, str(TDATA / name))
+        assert out.returncode == 0, out.stderr
+        key_name = FOLDERS[name].get("key_name")
+        got = pyrosession.inspect(TDATA / name, passcode=passcode, account=account, key_name=key_name)
+        assert got == out.stdout
+        out = run_command("inspect", "--json", *more, str(TDATA / name))
+        got_json = pyrosession.inspect_json(
+            TDATA / name, passcode=passcode, account=account, key_name=key_name
+        )
+        assert got_json == json.loads(out.stdout)
+
+
+def test_key_name_reads_the_key_file_of_that_name() -> None:
+    path = TDATA / "mtcute-0.29.7-key-name"
+    assert FOLDERS[path.name]["key_name"] == "work"
+    # Found as Telegram Desktop would be started for the folder, or named.
+    assert pyrosession.inspect_json(path)["user_id"] == 222222222
+    assert pyrosession.inspect_json(path, key_name="work")["user_id"] == 222222222
+    with pytest.raises(pyrosession.TdataMissingFileError) as missing:
+        pyrosession.inspect(path, key_name="other")
+    assert missing.value.path == path / "key_other"
+    with pytest.raises(ValueError, match="key_name= reads a Telegram Desktop folder"):
+        pyrosession.inspect(example("v2.txt"), key_name="work")
+
+
+def test_the_passcode_is_taken_as_bytes_bytearray_str_or_a_file(tmp_path: Path) -> None:
+    path = TDATA / "opentele-1.5.0-passcode"
+    want = FOLDERS["opentele-1.5.0-passcode"]["accounts"][0]["keys"][0]["key_id"]
+    passcode_file = tmp_path / "passcode.txt"
+    passcode_file.write_bytes(PASSCODE.encode() + b"\r\nthe second line is not read\n")
+    for given in (
+        {"passcode": PASSCODE},
+        {"passcode": PASSCODE.encode()},
+        {"passcode": bytearray(PASSCODE.encode())},
+        {"passcode_file": passcode_file},
+    ):
+        assert pyrosession.inspect_json(path, **given)["auth_key_id"] == want, given
+    with pytest.raises(ValueError, match="not both"):
+        pyrosession.inspect(path, passcode=PASSCODE, passcode_file=passcode_file)
+    with pytest.raises(TypeError, match="bytes, bytearray or str"):
+        pyrosession.inspect(path, passcode=1234)  # type: ignore[arg-type]
+    with pytest.raises(FileNotFoundError) as missing:
+        pyrosession.inspect(path, passcode_file=tmp_path / "nothing.txt")
+    assert "cannot read the passcode from" in str(missing.value)
+    assert str(tmp_path / "nothing.txt") in str(missing.value)
+
+
+def raised_shows_no_passcode(e: BaseException, passcode: str) -> None:
+    for shown in (str(e), repr(e), repr(e.args), repr(vars(e))):
+        assert passcode not in shown and passcode.encode().hex() not in shown
+
+
+def test_a_folder_with_a_passcode_raises_needed_and_wrong(tmp_path: Path) -> None:
+    path = folder(tmp_path, "opentele-1.5.0-passcode")
+    with pytest.raises(pyrosession.TdataPasscodeNeededError) as needed:
+        pyrosession.inspect(path)
+    assert needed.value.kind == "tdata_passcode_needed"
+    assert needed.value.path == path / "key_datas"
+    assert isinstance(needed.value, pyrosession.TdataError)
+    assert isinstance(needed.value, pyrosession.ConvertError)
+    wrong_passcode = "correct horse battery stapler"
+    for call in (
+        lambda: pyrosession.inspect(path, passcode=wrong_passcode),
+        lambda: pyrosession.convert(path, "telethon", passcode=wrong_passcode),
+    ):
+        with pytest.raises(pyrosession.TdataWrongPasscodeError) as wrong:
+            call()
+        assert wrong.value.kind == "tdata_wrong_passcode"
+        assert "does not decrypt with this passcode" in str(wrong.value)
+        raised_shows_no_passcode(wrong.value, wrong_passcode)
+    # Nor does the right one show up anywhere in what a failure later in the flow raises.
+    with pytest.raises(pyrosession.MissingValuesError) as missing:
+        pyrosession.convert(path, "pyrogram", passcode=PASSCODE)
+    raised_shows_no_passcode(missing.value, PASSCODE)
+
+
+def test_folder_options_are_refused_for_a_session_that_is_not_a_folder() -> None:
+    for given in ({"account": 0}, {"passcode": "x"}):
+        with pytest.raises(ValueError, match="reads a Telegram Desktop folder"):
+            pyrosession.inspect(example("v2.txt"), **given)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="reads a Telegram Desktop folder"):
+            pyrosession.convert(
+                ROOT / "spec" / "fixtures" / "pyrogram-2.0.106.session", "telethon", **given  # type: ignore[arg-type]
+            )
+
+
+def rewrite(file: Path, change: Any) -> None:
+    """Rewrites a container file (spec/tdata.md §3) with `change(version, data)` -> (version,
+    data), and its MD5 check made again, so that only what was changed differs."""
+    raw = file.read_bytes()
+    assert raw[:4] == b"TDF$"
+    version, data = struct.unpack("<i", raw[4:8])[0], raw[8:-16]
+    version, data = change(version, data)
+    stored = struct.pack("<i", version)
+    check = hashlib.md5(data + struct.pack("<i", len(data)) + stored + b"TDF$").digest()
+    file.write_bytes(b"TDF$" + stored + data + check)
+
+
+def test_a_damaged_folder_raises_a_damaged_error(tmp_path: Path) -> None:
+    path = folder(tmp_path, "opentele-1.5.0")
+    key_datas = path / "key_datas"
+    raw = bytearray(key_datas.read_bytes())
+    raw[20] ^= 0x01
+    key_datas.write_bytes(bytes(raw))
+    with pytest.raises(pyrosession.TdataChecksumError) as checksum:
+        pyrosession.inspect(path)
+    assert isinstance(checksum.value, pyrosession.TdataDamagedError)
+    assert checksum.value.kind == "tdata_checksum" and checksum.value.path == key_datas
+    key_datas.write_bytes(b"TDF$" + bytes(raw[4:10]))
+    with pytest.raises(pyrosession.TdataTruncatedError):
+        pyrosession.inspect(path)
+    key_datas.write_bytes(b"SQLite format 3\x00")
+    with pytest.raises(pyrosession.TdataBadMagicError):
+        pyrosession.inspect(path)
+    # An encrypted part changed under a valid MD5: its SHA-1 check after decryption fails.
+    path = folder(tmp_path / "second", "opentele-1.5.0")
+    rewrite(path / "D877F783D5D3EF8Cs", lambda v, d: (v, d[:-1] + bytes([d[-1] ^ 1])))
+    with pytest.raises(pyrosession.TdataDamagedError) as decrypted:
+        pyrosession.inspect(path)
+    assert decrypted.value.kind == "tdata_decryption"
+
+
+def test_convert_of_a_folder_issues_its_warnings(tmp_path: Path) -> None:
+    path = folder(tmp_path, "opentele-1.5.0")
+    rewrite(path / "key_datas", lambda v, d: (7_000_000, d))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        converted = pyrosession.convert(path, "telethon")
+    assert converted.session_string
+    said = [w for w in caught if issubclass(w.category, pyrosession.TdataWarning)]
+    assert len(said) == 1, [str(w.message) for w in caught]
+    assert "written by Telegram Desktop 7.0.0, newer than 6.1.2" in str(said[0].message)
+    assert pyrosession.inspect_json(path)["warnings"] == [str(said[0].message)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pyrosession.convert(TDATA / "opentele-1.5.0", "telethon")
+    assert not caught, "the fixture has nothing to warn of"
+
+
+@pytest.mark.parametrize("target", ["telethon", "gramjs", "pyrogram"])
+def test_convert_from_a_folder_gives_the_command_s_string(tmp_path: Path, target: str) -> None:
+    path = TDATA / "opentele-1.5.0-multi"
+    options: Dict[str, Any] = {"api_id": 12345, "is_bot": False} if target == "pyrogram" else {}
+    converted = pyrosession.convert(path, target, account=1, **options)
+    assert converted.to == target and converted.dc_id == 5 and converted.session_string
+    assert any("other than the main one" in n for n in converted.notes)
+    if command() is not None:
+        flags = ["--api-id", "12345", "--is-bot", "false"] if options else []
+        out = run_command("convert", "--json", "--account", "1", *flags, "--to", target, str(path))
+        assert out.returncode == 0, out.stderr
+        made = json.loads(out.stdout)
+        assert made["session_string"] == converted.session_string
+        assert list(converted.notes) == made["notes"]
+
+
+def test_convert_to_tdata_writes_a_new_folder_that_reads_back(tmp_path: Path) -> None:
+    v2 = example("v2.txt")
+    target = tmp_path / "tdata"
+    made = pyrosession.convert(v2, "tdata", target)
+    assert made.to == "tdata" and made.file == target and made.session_string is None
+    assert made.peers == 0 and made.dc_id == 2
+    assert any("api_id" in n and "is_bot" in n for n in made.notes), made.notes
+    for file in target.rglob("*"):
+        if file.is_file():
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    report = pyrosession.inspect_json(target)
+    decoded = pyrosession.decode(v2).session
+    assert report["user_id"] == decoded.user_id and report["dc_id"] == decoded.dc_id
+    assert report["passcode"] is False
+    assert report["auth_key_id"] == pyrosession.inspect_json(v2)["auth_key_id"]
+    back = pyrosession.convert(target, "pyrogram", api_id=12345, is_bot=False)
+    assert back.session_string == v2
+
+    # Never over anything: not forced, not over an existing folder, not without a path.
+    with pytest.raises(pyrosession.TdataAlreadyExistsError) as exists:
+        pyrosession.convert(v2, "tdata", target)
+    assert exists.value.kind == "tdata_already_exists"
+    with pytest.raises(ValueError, match="force does not apply"):
+        pyrosession.convert(v2, "tdata", tmp_path / "other", force=True)
+    assert not (tmp_path / "other").exists()
+    with pytest.raises(ValueError, match="is a folder: give the folder to write"):
+        pyrosession.convert(v2, "tdata")
+    # A Telethon string holds no user id: given, or named as missing.
+    telethon = example("telethon.txt")
+    with pytest.raises(pyrosession.MissingValuesError, match="user id"):
+        pyrosession.convert(telethon, "tdata", tmp_path / "from-telethon")
+    made = pyrosession.convert(telethon, "tdata", tmp_path / "from-telethon", user_id=42)
+    assert pyrosession.inspect_json(tmp_path / "from-telethon")["user_id"] == 42
+    if command() is not None:
+        # A relative TARGET: the command refuses a long name that could be a session string.
+        out = subprocess.run(
+            [str(command()), "convert", "--json", "--to", "tdata", v2, "by-command"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["notes"] == list(
+            pyrosession.convert(v2, "tdata", tmp_path / "by-package").notes
+        )

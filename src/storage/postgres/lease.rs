@@ -1,0 +1,297 @@
+//! Leases: one holder of a session at a time, across machines (spec/postgres.md §5).
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+
+use super::{locked, pg_error, Place, Server};
+use crate::storage::{StorageError, StorageErrorKind};
+
+/// How a [`super::PgStorage`] takes its lease.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseOptions {
+    /// Who takes it, as other openers are told (`LeaseHeld`) and `fleet ls` lists it: by
+    /// default `HOSTNAME:PID`.
+    pub holder: String,
+    /// How long the lease lasts after each take or renewal, by the server's clock: a holder
+    /// that stops renewing (dead, paused, cut off) loses it this long after its last renewal.
+    /// 30 s by default; at least 1 s.
+    pub ttl: Duration,
+    /// How long an open waits for another holder's lease to end before `LeaseHeld`; zero (the
+    /// default) fails at once.
+    pub wait: Duration,
+}
+
+impl Default for LeaseOptions {
+    fn default() -> Self {
+        LeaseOptions {
+            holder: default_holder(),
+            ttl: Duration::from_secs(30),
+            wait: Duration::ZERO,
+        }
+    }
+}
+
+/// The shortest ttl: renewals every ttl / 3 must fit a round trip with room to spare.
+pub const MIN_TTL: Duration = Duration::from_secs(1);
+
+/// `HOSTNAME:PID`: this machine's name (Linux's `/proc/sys/kernel/hostname`, else the
+/// `HOSTNAME` or `COMPUTERNAME` variable, else `localhost`) and this process's id.
+#[must_use]
+pub fn default_holder() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .or_else(|| std::env::var("COMPUTERNAME").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Checks options before anything is asked of the server.
+pub(super) fn check_options(options: &LeaseOptions) -> Result<(), StorageErrorKind> {
+    if options.ttl < MIN_TTL || options.ttl > Duration::from_secs(86_400 * 365) {
+        return Err(StorageErrorKind::InvalidLeaseOptions {
+            reason: "the ttl must be between 1 s and a year",
+        });
+    }
+    if options.holder.is_empty() || options.holder.contains('\0') {
+        return Err(StorageErrorKind::InvalidLeaseOptions {
+            reason: "the holder must be a non-empty text without NUL",
+        });
+    }
+    Ok(())
+}
+
+/// A lease as seen by its holder or a lister.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseInfo {
+    /// The fencing token: every take of any session's lease gets a greater one than every take
+    /// before it of the same session.
+    pub token: i64,
+    /// Who holds it.
+    pub holder: String,
+    /// How long it has left (zero once expired).
+    pub expires_in: Duration,
+}
+
+/// The lease a storage holds, shared with its renewal thread.
+#[derive(Debug)]
+pub(super) struct LeaseState {
+    pub(super) token: i64,
+    pub(super) holder: String,
+    /// When it ends by this machine's monotonic clock: the request's send time plus the time
+    /// left the server answered, so never later than the server's expiry.
+    pub(super) expires_at: Instant,
+    /// Whether a renewal or a write found it taken by another, released or deleted.
+    pub(super) lost: bool,
+}
+
+impl LeaseState {
+    pub(super) fn info(&self) -> LeaseInfo {
+        LeaseInfo {
+            token: self.token,
+            holder: self.holder.clone(),
+            expires_in: if self.lost {
+                Duration::ZERO
+            } else {
+                self.expires_at.saturating_duration_since(Instant::now())
+            },
+        }
+    }
+}
+
+/// Seconds as the server's `make_interval(secs => …)` takes them.
+fn seconds(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// A server's count of seconds left as a duration (zero when past).
+fn left(secs: Option<f64>) -> Duration {
+    secs.filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::ZERO, |s| Duration::from_secs_f64(s.min(1e12)))
+}
+
+/// Creates the session if absent and takes its lease, waiting up to `options.wait` for
+/// another holder's to end (spec/postgres.md §5.1).
+pub(super) fn take(
+    client: &mut Client,
+    place: &Place,
+    name: &str,
+    options: &LeaseOptions,
+) -> Result<LeaseState, StorageError> {
+    let doing = "taking the lease";
+    let pg = |e: postgres::Error| pg_error(place, doing, &e);
+    let start = Instant::now();
+    let deadline = start + options.wait;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        client
+            .execute(
+                "INSERT INTO pyrosession_sessions (name, dc_id, date) VALUES ($1, 2, 0) ON CONFLICT (name) DO NOTHING",
+                &[&name],
+            )
+            .map_err(pg)?;
+        let sent = Instant::now();
+        let took = client
+            .query_opt(
+                "UPDATE pyrosession_sessions \
+                 SET lease_token = GREATEST(nextval('pyrosession_lease_tokens'), lease_token + 1), \
+                     lease_holder = $2, lease_expires = clock_timestamp() + make_interval(secs => $3) \
+                 WHERE name = $1 AND (lease_holder IS NULL OR lease_expires IS NULL OR lease_expires <= clock_timestamp()) \
+                 RETURNING lease_token, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
+                &[&name, &options.holder, &seconds(options.ttl)],
+            )
+            .map_err(pg)?;
+        if let Some(row) = took {
+            let token: i64 = row.try_get(0).map_err(pg)?;
+            let secs: Option<f64> = row.try_get(1).map_err(pg)?;
+            return Ok(LeaseState {
+                token,
+                holder: options.holder.clone(),
+                expires_at: sent + left(secs),
+                lost: false,
+            });
+        }
+        let Some((_, holder, remaining)) = current(client, place, name)? else {
+            // Deleted between the insert and the take: create it again.
+            continue;
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(place.error(StorageErrorKind::LeaseHeld {
+                holder,
+                expires_in: remaining,
+                waited: options.wait,
+            }));
+        }
+        // Sleep until the lease may have ended, or a growing pause, within the wait.
+        let nap = pause
+            .min(remaining.max(Duration::from_millis(5)))
+            .min(deadline - now);
+        std::thread::sleep(nap);
+        pause = (pause * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// The session's lease as the server has it now: token, holder and time left, or `None`
+/// where the session does not exist. A released lease has the holder `""` and no time left.
+pub(super) fn current(
+    client: &mut Client,
+    place: &Place,
+    name: &str,
+) -> Result<Option<(i64, String, Duration)>, StorageError> {
+    let pg = |e: postgres::Error| pg_error(place, "reading the lease", &e);
+    let row = client
+        .query_opt(
+            "SELECT lease_token, lease_holder, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8 \
+             FROM pyrosession_sessions WHERE name = $1",
+            &[&name],
+        )
+        .map_err(pg)?;
+    let Some(row) = row else { return Ok(None) };
+    let token: i64 = row.try_get(0).map_err(pg)?;
+    let holder: Option<String> = row.try_get(1).map_err(pg)?;
+    let secs: Option<f64> = row.try_get(2).map_err(pg)?;
+    Ok(Some(match holder {
+        Some(h) => (token, h, left(secs)),
+        None => (token, String::new(), Duration::ZERO),
+    }))
+}
+
+/// Renews the lease `token` holds; `None` when the token is no longer the session's (another
+/// holder took it), the lease was released, or the session is gone.
+pub(super) fn renew(
+    client: &mut Client,
+    place: &Place,
+    name: &str,
+    token: i64,
+    ttl: Duration,
+) -> Result<Option<Duration>, StorageError> {
+    let pg = |e: postgres::Error| pg_error(place, "renewing the lease", &e);
+    let row = client
+        .query_opt(
+            "UPDATE pyrosession_sessions SET lease_expires = clock_timestamp() + make_interval(secs => $3) \
+             WHERE name = $1 AND lease_token = $2 AND lease_holder IS NOT NULL \
+             RETURNING EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
+            &[&name, &token, &seconds(ttl)],
+        )
+        .map_err(pg)?;
+    match row {
+        None => Ok(None),
+        Some(row) => Ok(Some(left(row.try_get(0).map_err(pg)?))),
+    }
+}
+
+/// Releases the lease `token` holds, if it still does.
+pub(super) fn release(
+    client: &mut Client,
+    place: &Place,
+    name: &str,
+    token: i64,
+) -> Result<(), StorageError> {
+    client
+        .execute(
+            "UPDATE pyrosession_sessions SET lease_holder = NULL, lease_expires = NULL \
+             WHERE name = $1 AND lease_token = $2",
+            &[&name, &token],
+        )
+        .map(drop)
+        .map_err(|e| pg_error(place, "releasing the lease", &e))
+}
+
+/// The background renewal of a storage's lease: every ttl / 3, on its own connection
+/// (spec/postgres.md §5.2).
+#[derive(Debug)]
+pub(super) struct Renewer {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Renewer {
+    pub(super) fn spawn(
+        server: Server,
+        place: Place,
+        name: String,
+        ttl: Duration,
+        state: Arc<Mutex<LeaseState>>,
+    ) -> Renewer {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let mut client: Option<Client> = None;
+            let every = ttl / 3;
+            loop {
+                match stopped.recv_timeout(every) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+                if client.as_ref().is_none_or(Client::is_closed) {
+                    client = server.connect(&place).ok();
+                }
+                let Some(c) = client.as_mut() else { continue };
+                let token = locked(&state).token;
+                let sent = Instant::now();
+                match renew(c, &place, &name, token, ttl) {
+                    Ok(Some(left)) => locked(&state).expires_at = sent + left,
+                    Ok(None) => {
+                        locked(&state).lost = true;
+                        return;
+                    }
+                    // The next round connects again.
+                    Err(_) => client = None,
+                }
+            }
+        });
+        Renewer { stop, thread }
+    }
+
+    /// Stops the thread and waits for it (at most one renewal's round trip).
+    pub(super) fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}

@@ -1,0 +1,836 @@
+//! The PostgreSQL engine: the sessions of many accounts in one database, each opened for
+//! writing by one holder at a time under a lease (spec/postgres.md).
+//!
+//! [`PgStorage`] is one account's session, opened under a lease, and implements
+//! [`SessionStore`] with the semantics spec/storage.md gives the file engine. [`PgFleet`] is a
+//! connection without a lease: listing the accounts, importing a whole session, reading one.
+//!
+//! ```no_run
+//! use pyrosession::storage::postgres::{LeaseOptions, PgStorage};
+//! use pyrosession::storage::SessionStore;
+//!
+//! let url = "postgresql://pyrosession@127.0.0.1:5432/fleet";
+//! let mut storage = PgStorage::open(url, "support-bot-1", &LeaseOptions::default())?;
+//! storage.set_dc_id(4)?; // committed, and only while this storage holds the lease
+//! storage.close()?; // releases the lease
+//! # Ok::<(), pyrosession::storage::StorageError>(())
+//! ```
+
+mod fleet;
+mod lease;
+mod schema;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use postgres::types::ToSql;
+use postgres::{Client, Config, GenericClient, NoTls, Row};
+
+use super::{
+    Clock, Dialect, NotFound, SessionFields, SessionStore, StorageError, StorageErrorKind,
+    StoredPeer, SystemClock, USERNAME_TTL,
+};
+use crate::peer::{InputPeer, Peer, PeerType};
+use crate::{AuthKey, Session};
+
+pub use fleet::{AccountSummary, PgFleet};
+pub use lease::{LeaseInfo, LeaseOptions};
+pub use schema::{MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION};
+
+use lease::{LeaseState, Renewer};
+
+/// The longest session name, in bytes (spec/postgres.md §2).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// How long a connection attempt may take where the address sets no `connect_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How errors name what they concern: the server's address without its password, and the
+/// session's name where there is one (`postgresql://user@host:5432/db#name`).
+#[derive(Clone, Debug)]
+pub(crate) struct Place(Option<PathBuf>);
+
+impl Place {
+    pub(crate) fn error(&self, kind: StorageErrorKind) -> StorageError {
+        StorageError::new(self.0.clone(), kind)
+    }
+
+    fn account(server: &str, name: &str) -> Place {
+        Place(Some(PathBuf::from(format!("{server}#{name}"))))
+    }
+}
+
+/// A PostgreSQL error as a [`StorageErrorKind::Postgres`]: the server's SQLSTATE and primary
+/// message (never its `DETAIL`, which can quote a row, key included), or the client's own
+/// message for an error of the connection.
+pub(crate) fn pg_error(place: &Place, doing: &'static str, e: &postgres::Error) -> StorageError {
+    let (sqlstate, message) = match e.as_db_error() {
+        Some(db) => (Some(db.code().code().to_owned()), db.message().to_owned()),
+        None if e.is_closed() => (None, "the connection to the server is closed".to_owned()),
+        None => (None, e.to_string()),
+    };
+    place.error(StorageErrorKind::Postgres {
+        doing,
+        sqlstate,
+        message,
+    })
+}
+
+/// A server's address, parsed, and how errors show it.
+#[derive(Clone)]
+pub(crate) struct Server {
+    config: Config,
+    /// The address without its password.
+    shown: String,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl Server {
+    /// Parses a `postgresql://` URL or a `key=value` connection string. An error never
+    /// repeats it: it may hold a password.
+    pub(crate) fn parse(url: &str) -> Result<Server, StorageError> {
+        let mut config: Config = url.parse().map_err(|_| {
+            StorageError::from(StorageErrorKind::Postgres {
+                doing: "reading the server's address",
+                sqlstate: None,
+                message: "not a PostgreSQL connection URL (postgresql://user@host:port/database) or key=value string".to_owned(),
+            })
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("pyrosession");
+        }
+        let shown = shown_address(&config);
+        Ok(Server { config, shown })
+    }
+
+    pub(crate) fn place(&self) -> Place {
+        Place(Some(PathBuf::from(&self.shown)))
+    }
+
+    /// A new connection, every commit of which is durable when it returns
+    /// (`synchronous_commit` on, whatever the server's default).
+    pub(crate) fn connect(&self, place: &Place) -> Result<Client, StorageError> {
+        let mut client = self
+            .config
+            .connect(NoTls)
+            .map_err(|e| pg_error(place, "connecting to the server", &e))?;
+        client
+            .batch_execute("SET synchronous_commit TO on")
+            .map_err(|e| pg_error(place, "connecting to the server", &e))?;
+        Ok(client)
+    }
+}
+
+/// The address as errors show it: user, hosts, ports and database, never the password.
+fn shown_address(config: &Config) -> String {
+    use postgres::config::Host;
+    let mut out = String::from("postgresql://");
+    if let Some(user) = config.get_user() {
+        out.push_str(user);
+        out.push('@');
+    }
+    let ports = config.get_ports();
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match host {
+            Host::Tcp(h) => out.push_str(h),
+            #[cfg(unix)]
+            Host::Unix(p) => out.push_str(&p.to_string_lossy()),
+        }
+        if let Some(port) = ports.get(i).or(ports.first()) {
+            out.push(':');
+            out.push_str(&port.to_string());
+        }
+    }
+    out.push('/');
+    if let Some(db) = config.get_dbname() {
+        out.push_str(db);
+    }
+    crate::escape::one_line(&out).into_owned()
+}
+
+/// Checks a session name (spec/postgres.md §2): 1 to 255 bytes, no control character.
+pub(crate) fn check_name(name: &str) -> Result<(), StorageError> {
+    let reason = if name.is_empty() {
+        "it is empty"
+    } else if name.len() > MAX_NAME_BYTES {
+        "it is longer than 255 bytes"
+    } else if name.chars().any(char::is_control) {
+        "it holds a control character"
+    } else {
+        return Ok(());
+    };
+    Err(StorageError::from(StorageErrorKind::InvalidAccountName {
+        reason,
+    }))
+}
+
+/// Refuses a text with a NUL character, which PostgreSQL's `text` cannot hold.
+fn no_nul(text: Option<&str>, column: &'static str) -> Result<(), StorageError> {
+    if text.is_some_and(|t| t.contains('\0')) {
+        return Err(StorageError::from(StorageErrorKind::NulCharacter {
+            column,
+        }));
+    }
+    Ok(())
+}
+
+/// A column of a row read from the database, as a typed error where it holds what this
+/// engine never writes (another program's row, or a column whose type was changed).
+fn get<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    index: usize,
+    column: &'static str,
+    expected: &'static str,
+) -> Result<T, StorageError> {
+    row.try_get(index).map_err(|_| {
+        let found = if matches!(row.try_get::<_, Option<T>>(index), Ok(None)) {
+            "NULL".to_owned()
+        } else {
+            format!(
+                "a value of type {}",
+                row.columns()
+                    .get(index)
+                    .map_or("unknown", |c| c.type_().name())
+            )
+        };
+        StorageError::from(StorageErrorKind::InvalidValue {
+            column,
+            expected,
+            found,
+        })
+    })
+}
+
+/// The session fields of a `pyrosession_sessions` row read as `dc_id, api_id, test_mode,
+/// auth_key, date, user_id, is_bot` from column `first` (spec/postgres.md §4).
+fn session_fields(row: &Row, first: usize) -> Result<SessionFields, StorageError> {
+    let key: Option<&[u8]> = get(
+        row,
+        first + 3,
+        "pyrosession_sessions.auth_key",
+        "a bytea of 256 bytes",
+    )?;
+    let auth_key = match key {
+        None => None,
+        Some(bytes) => Some(AuthKey::from_slice(bytes).map_err(|e| {
+            StorageError::from(StorageErrorKind::InvalidValue {
+                column: "pyrosession_sessions.auth_key",
+                expected: "a bytea of 256 bytes",
+                found: format!("a bytea of {} bytes", e.found),
+            })
+        })?),
+    };
+    Ok(SessionFields {
+        dc_id: get(row, first, "pyrosession_sessions.dc_id", "a bigint")?,
+        api_id: get(
+            row,
+            first + 1,
+            "pyrosession_sessions.api_id",
+            "a bigint or NULL",
+        )?,
+        test_mode: get(
+            row,
+            first + 2,
+            "pyrosession_sessions.test_mode",
+            "a boolean or NULL",
+        )?,
+        auth_key,
+        date: get(row, first + 4, "pyrosession_sessions.date", "a bigint")?,
+        user_id: get(
+            row,
+            first + 5,
+            "pyrosession_sessions.user_id",
+            "a bigint or NULL",
+        )?,
+        is_bot: get(
+            row,
+            first + 6,
+            "pyrosession_sessions.is_bot",
+            "a boolean or NULL",
+        )?,
+        server_address: None,
+        port: None,
+    })
+}
+
+/// A peer type as stored: one of the texts of spec/storage.md §6.1.
+fn peer_type(id: i64, text: &str) -> Result<PeerType, StorageError> {
+    text.parse().map_err(|_| {
+        StorageError::from(StorageErrorKind::UnknownPeerType {
+            id,
+            found: super::error::shown_name(text),
+        })
+    })
+}
+
+/// A `pyrosession_peers` row read as `id, access_hash, type, username, phone_number,
+/// last_update_on`.
+fn stored_peer(row: &Row) -> Result<StoredPeer, StorageError> {
+    let id: i64 = get(row, 0, "pyrosession_peers.id", "a bigint")?;
+    let type_text: &str = get(row, 2, "pyrosession_peers.type", "the text of a peer type")?;
+    Ok(StoredPeer {
+        peer: Peer {
+            id,
+            access_hash: get(row, 1, "pyrosession_peers.access_hash", "a bigint or NULL")?,
+            peer_type: peer_type(id, type_text)?,
+            username: get(row, 3, "pyrosession_peers.username", "text or NULL")?,
+            phone_number: get(row, 4, "pyrosession_peers.phone_number", "text or NULL")?,
+        },
+        usernames: Vec::new(),
+        last_update_on: get(row, 5, "pyrosession_peers.last_update_on", "a bigint")?,
+    })
+}
+
+/// The peer columns in the order [`stored_peer`] reads them.
+const PEER_COLUMNS: &str = "id, access_hash, type, username, phone_number, last_update_on";
+
+/// Caches peers in the transaction `tx` (spec/postgres.md §4.2): the batch's last occurrence
+/// of each id, every row whole, dated by `date` (called with the peer's index).
+fn upsert_peers(
+    tx: &mut postgres::Transaction<'_>,
+    name: &str,
+    peers: &[Peer],
+    date: impl Fn(usize) -> i64,
+) -> Result<(), postgres::Error> {
+    if peers.is_empty() {
+        return Ok(());
+    }
+    // One row per id, its last occurrence (ON CONFLICT may not touch a row twice in one
+    // statement), in the batch's order of those last occurrences.
+    let mut last = std::collections::HashMap::with_capacity(peers.len());
+    for (i, p) in peers.iter().enumerate() {
+        last.insert(p.id, i);
+    }
+    let mut ids = Vec::with_capacity(last.len());
+    let mut hashes = Vec::with_capacity(last.len());
+    let mut types = Vec::with_capacity(last.len());
+    let mut usernames = Vec::with_capacity(last.len());
+    let mut phones = Vec::with_capacity(last.len());
+    let mut dates = Vec::with_capacity(last.len());
+    for (i, p) in peers.iter().enumerate() {
+        if last.get(&p.id) != Some(&i) {
+            continue;
+        }
+        ids.push(p.id);
+        hashes.push(p.access_hash);
+        types.push(p.peer_type.as_str());
+        usernames.push(p.username.as_deref());
+        phones.push(p.phone_number.as_deref());
+        dates.push(date(i));
+    }
+    tx.execute(
+        "INSERT INTO pyrosession_peers (session, id, access_hash, type, username, phone_number, last_update_on) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) \
+         ON CONFLICT (session, id) DO UPDATE SET access_hash = EXCLUDED.access_hash, type = EXCLUDED.type, \
+         username = EXCLUDED.username, phone_number = EXCLUDED.phone_number, last_update_on = EXCLUDED.last_update_on",
+        &[&name, &ids, &hashes, &types, &usernames, &phones, &dates],
+    )
+    .map(drop)
+}
+
+/// Refuses a batch before anything is written (spec/storage.md §6.4 step 1, spec/postgres.md
+/// §4.2): a kurigram-only peer type, as a `pyrogram v3` file refuses it, or a NUL character.
+fn check_batch(peers: &[Peer]) -> Result<(), StorageError> {
+    if let Some(p) = peers.iter().find(|p| !p.peer_type.is_pyrogram()) {
+        return Err(StorageError::from(StorageErrorKind::UnsupportedWrite {
+            dialect: Dialect::Pyrogram(3),
+            what: format!("cache peer {} of type {}", p.id, p.peer_type),
+        }));
+    }
+    for p in peers {
+        no_nul(p.username.as_deref(), "pyrosession_peers.username")?;
+        no_nul(p.phone_number.as_deref(), "pyrosession_peers.phone_number")?;
+    }
+    Ok(())
+}
+
+/// The condition every write of a [`PgStorage`] runs under, in the same statement or
+/// transaction (spec/postgres.md §5.3): `$1` the name, `$2` the storage's fencing token.
+const FENCE: &str = "name = $1 AND lease_token = $2 AND lease_holder IS NOT NULL AND lease_expires > clock_timestamp()";
+
+/// One account's session in a PostgreSQL database, opened under a lease (spec/postgres.md):
+/// while it is open no other [`PgStorage`], on any machine, has the session, and every write
+/// is applied only while this storage's lease is still its own.
+///
+/// Every write commits before it returns. Reads take no lease.
+pub struct PgStorage {
+    name: String,
+    server: Server,
+    place: Place,
+    client: Mutex<Client>,
+    clock: Arc<dyn Clock>,
+    options: LeaseOptions,
+    state: Arc<Mutex<LeaseState>>,
+    renewer: Option<Renewer>,
+    /// Whether the lease was let go (closed or deleted): `Drop` then does nothing.
+    done: bool,
+}
+
+impl fmt::Debug for PgStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStorage")
+            .field("server", &self.server)
+            .field("name", &self.name)
+            .field("lease", &self.lease())
+            .finish_non_exhaustive()
+    }
+}
+
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl PgStorage {
+    /// Connects, migrates the schema if needed (spec/postgres.md §3), creates the session if
+    /// absent (empty, as the file engine's new file: `dc_id` 2, `date` 0, the rest NULL), and
+    /// takes its lease, waiting up to `options.wait` for another holder's to end
+    /// (spec/postgres.md §5). A background thread then renews the lease every `ttl / 3`, on a
+    /// connection of its own, until the storage is closed.
+    ///
+    /// # Errors
+    /// `LeaseHeld` when another holder keeps the lease past the wait; `InvalidAccountName`;
+    /// `Postgres` when the server fails or cannot be reached; `NewerServerSchema`.
+    pub fn open(url: &str, name: &str, options: &LeaseOptions) -> Result<PgStorage, StorageError> {
+        let server = Server::parse(url)?;
+        check_name(name)?;
+        let place = Place::account(&server.shown, name);
+        lease::check_options(options).map_err(|kind| place.error(kind))?;
+        let mut client = server.connect(&place)?;
+        schema::migrate(&mut client, &place)?;
+        let state = lease::take(&mut client, &place, name, options)?;
+        let state = Arc::new(Mutex::new(state));
+        let renewer = Renewer::spawn(
+            server.clone(),
+            place.clone(),
+            name.to_owned(),
+            options.ttl,
+            Arc::clone(&state),
+        );
+        Ok(PgStorage {
+            name: name.to_owned(),
+            server,
+            place,
+            client: Mutex::new(client),
+            clock: Arc::new(SystemClock),
+            options: options.clone(),
+            state,
+            renewer: Some(renewer),
+            done: false,
+        })
+    }
+
+    /// The session's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The lease as this storage last saw it: its fencing token, holder and time left (from
+    /// the server's answer at the last take or renewal, counted down by this machine's
+    /// monotonic clock from when that request was sent, so never more than the server's).
+    #[must_use]
+    pub fn lease(&self) -> LeaseInfo {
+        locked(&self.state).info()
+    }
+
+    /// Renews the lease now: its expiry becomes the server's now plus the ttl. Renewing
+    /// succeeds while the lease's token is still this storage's, even past its expiry if no
+    /// other holder took it in between (spec/postgres.md §5.2).
+    ///
+    /// # Errors
+    /// `LeaseLost` when another holder took it, or it was released or the session deleted.
+    pub fn renew(&mut self) -> Result<LeaseInfo, StorageError> {
+        let (token, ttl) = (locked(&self.state).token, self.options.ttl);
+        let sent = Instant::now();
+        let left = self.with_client("renewing the lease", |client, place| {
+            lease::renew(client, place, &self.name, token, ttl)
+        })?;
+        match left {
+            Some(left) => {
+                let mut state = locked(&self.state);
+                state.expires_at = sent + left;
+                state.lost = false;
+                Ok(state.info())
+            }
+            None => Err(self.lost()),
+        }
+    }
+
+    /// Stops the background renewal: the lease then ends `ttl` after its last renewal unless
+    /// [`PgStorage::renew`] is called. For callers that renew on their own schedule, and for
+    /// tests of expiry.
+    pub fn stop_renewal(&mut self) {
+        if let Some(r) = self.renewer.take() {
+            r.stop();
+        }
+    }
+
+    /// Replaces the clock that dates saves and peers and ages usernames (leases use the
+    /// server's clock, never this one).
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// Every cached peer, by id.
+    ///
+    /// # Errors
+    /// The server fails, or a row holds what this engine never writes.
+    pub fn peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
+        let name = self.name.clone();
+        self.with_client("listing peers", |client, place| {
+            read_peers(client, place, &name)
+        })
+    }
+
+    /// Runs `f` on the connection, first connecting again if the last one was closed (the
+    /// server restarted, the connection cut): a call that failed on a closed connection is
+    /// not retried, the next call connects anew.
+    fn with_client<T>(
+        &self,
+        doing: &'static str,
+        f: impl FnOnce(&mut Client, &Place) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut client = locked(&self.client);
+        if client.is_closed() {
+            *client = self.server.connect(&self.place)?;
+        }
+        let _ = doing;
+        f(&mut client, &self.place)
+    }
+
+    /// Why a fenced write changed nothing: the lease is another's, expired or released
+    /// (`LeaseLost`), as the server says now. Marks the lease lost.
+    fn lost(&self) -> StorageError {
+        let token = {
+            let mut state = locked(&self.state);
+            state.lost = true;
+            state.token
+        };
+        let holder = self
+            .with_client("reading the lease", |client, place| {
+                lease::current(client, place, &self.name)
+            })
+            .ok()
+            .flatten()
+            .and_then(|(t, holder, left)| (t != token && left > Duration::ZERO).then_some(holder));
+        self.place
+            .error(StorageErrorKind::LeaseLost { token, holder })
+    }
+
+    fn token(&self) -> i64 {
+        locked(&self.state).token
+    }
+
+    /// Sets one column of the session row, fenced.
+    fn set(
+        &mut self,
+        column: &'static str,
+        value: &(dyn ToSql + Sync),
+    ) -> Result<(), StorageError> {
+        let token = self.token();
+        let sql = format!("UPDATE pyrosession_sessions SET {column} = $3 WHERE {FENCE}");
+        let n = self.with_client("writing the session", |client, place| {
+            client
+                .execute(sql.as_str(), &[&self.name, &token, value])
+                .map_err(|e| pg_error(place, "writing the session", &e))
+        })?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(self.lost())
+        }
+    }
+
+    /// The first row a lookup finds, or `None`.
+    fn lookup(&self, sql: &str, key: &(dyn ToSql + Sync)) -> Result<Option<Row>, StorageError> {
+        self.with_client("looking up a peer", |client, place| {
+            client
+                .query_opt(sql, &[&self.name, key])
+                .map_err(|e| pg_error(place, "looking up a peer", &e))
+        })
+    }
+
+    /// Releases the lease if it is still this storage's, and stops the renewal.
+    fn release(&mut self) -> Result<(), StorageError> {
+        self.stop_renewal();
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        let token = self.token();
+        self.with_client("releasing the lease", |client, place| {
+            lease::release(client, place, &self.name, token)
+        })
+    }
+}
+
+impl Drop for PgStorage {
+    /// Releases the lease, as `close` does, where the storage was not closed; errors are
+    /// dropped (the lease then ends at its expiry).
+    fn drop(&mut self) {
+        let _ = self.release();
+    }
+}
+
+/// Every peer of a session, by id.
+fn read_peers(
+    client: &mut impl GenericClient,
+    place: &Place,
+    name: &str,
+) -> Result<Vec<StoredPeer>, StorageError> {
+    let sql =
+        format!("SELECT {PEER_COLUMNS} FROM pyrosession_peers WHERE session = $1 ORDER BY id");
+    let rows = client
+        .query(sql.as_str(), &[&name])
+        .map_err(|e| pg_error(place, "listing peers", &e))?;
+    rows.iter()
+        .map(|r| stored_peer(r).map_err(|e| at(e, place)))
+        .collect()
+}
+
+/// Names the session in an error about what a row holds.
+fn at(e: StorageError, place: &Place) -> StorageError {
+    use super::Named as _;
+    e.at(place.0.as_deref())
+}
+
+/// The session row of `name`, or `NoSuchAccount`.
+fn read_session(
+    client: &mut impl GenericClient,
+    place: &Place,
+    name: &str,
+) -> Result<SessionFields, StorageError> {
+    let row = client
+        .query_opt(
+            "SELECT dc_id, api_id, test_mode, auth_key, date, user_id, is_bot FROM pyrosession_sessions WHERE name = $1",
+            &[&name],
+        )
+        .map_err(|e| pg_error(place, "reading the session", &e))?
+        .ok_or_else(|| place.error(StorageErrorKind::NoSuchAccount))?;
+    session_fields(&row, 0).map_err(|e| at(e, place))
+}
+
+/// A row found by a lookup, read and checked in spec/storage.md §6.5's order; `updated` where
+/// the query has `last_update_on` (column 3).
+fn found_peer(row: &Row) -> Result<(i64, Option<i64>, PeerType, Option<i64>), StorageError> {
+    let updated = if row.len() > 3 {
+        Some(get(row, 3, "pyrosession_peers.last_update_on", "a bigint")?)
+    } else {
+        None
+    };
+    let id: i64 = get(row, 0, "pyrosession_peers.id", "a bigint")?;
+    let type_text: &str = get(row, 2, "pyrosession_peers.type", "the text of a peer type")?;
+    let peer_type = peer_type(id, type_text)?;
+    let access_hash = get(row, 1, "pyrosession_peers.access_hash", "a bigint or NULL")?;
+    Ok((id, access_hash, peer_type, updated))
+}
+
+impl SessionStore for PgStorage {
+    fn session(&self) -> Result<SessionFields, StorageError> {
+        self.with_client("reading the session", |client, place| {
+            read_session(client, place, &self.name)
+        })
+    }
+
+    fn set_dc_id(&mut self, dc_id: i64) -> Result<(), StorageError> {
+        self.set("dc_id", &dc_id)
+    }
+
+    fn set_api_id(&mut self, api_id: Option<i64>) -> Result<(), StorageError> {
+        self.set("api_id", &api_id)
+    }
+
+    fn set_test_mode(&mut self, test_mode: Option<bool>) -> Result<(), StorageError> {
+        self.set("test_mode", &test_mode)
+    }
+
+    fn set_auth_key(&mut self, auth_key: Option<&AuthKey>) -> Result<(), StorageError> {
+        let bytes: Option<&[u8]> = auth_key.map(|k| k.as_bytes().as_slice());
+        self.set("auth_key", &bytes)
+    }
+
+    fn set_date(&mut self, date: i64) -> Result<(), StorageError> {
+        self.set("date", &date)
+    }
+
+    fn set_user_id(&mut self, user_id: Option<i64>) -> Result<(), StorageError> {
+        self.set("user_id", &user_id)
+    }
+
+    fn set_is_bot(&mut self, is_bot: Option<bool>) -> Result<(), StorageError> {
+        self.set("is_bot", &is_bot)
+    }
+
+    fn set_session(&mut self, session: &Session) -> Result<(), StorageError> {
+        let user_id = i64::try_from(session.user_id).map_err(|_| {
+            StorageError::from(StorageErrorKind::UserIdOutOfRange {
+                user_id: session.user_id,
+            })
+        })?;
+        let token = self.token();
+        let dc_id = i64::from(session.dc_id);
+        let api_id = session.api_id.map(i64::from);
+        let key: &[u8] = session.auth_key.as_bytes();
+        let sql = format!(
+            "UPDATE pyrosession_sessions SET dc_id = $3, api_id = $4, test_mode = $5, auth_key = $6, date = 0, user_id = $7, is_bot = $8 WHERE {FENCE}"
+        );
+        let n = self.with_client("writing the session", |client, place| {
+            client
+                .execute(
+                    sql.as_str(),
+                    &[
+                        &self.name,
+                        &token,
+                        &dc_id,
+                        &api_id,
+                        &session.test_mode,
+                        &key,
+                        &user_id,
+                        &session.is_bot,
+                    ],
+                )
+                .map_err(|e| pg_error(place, "writing the session", &e))
+        })?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(self.lost())
+        }
+    }
+
+    fn update_peers(&mut self, peers: &[Peer]) -> Result<(), StorageError> {
+        check_batch(peers)?;
+        let now = self.clock.now();
+        let token = self.token();
+        let fenced = self.with_client("caching peers", |client, place| {
+            let pg = |e: postgres::Error| pg_error(place, "caching peers", &e);
+            let mut tx = client.transaction().map_err(pg)?;
+            let held = tx
+                .query_opt(
+                    &format!("SELECT 1 FROM pyrosession_sessions WHERE {FENCE} FOR SHARE"),
+                    &[&self.name, &token],
+                )
+                .map_err(pg)?
+                .is_some();
+            if !held {
+                tx.rollback().map_err(pg)?;
+                return Ok(false);
+            }
+            upsert_peers(&mut tx, &self.name, peers, |_| now).map_err(pg)?;
+            tx.commit().map_err(pg)?;
+            Ok(true)
+        })?;
+        if fenced {
+            Ok(())
+        } else {
+            Err(self.lost())
+        }
+    }
+
+    fn get_peer_by_id(&self, peer_id: i64) -> Result<InputPeer, StorageError> {
+        let row = self
+            .lookup(
+                "SELECT id, access_hash, type FROM pyrosession_peers WHERE session = $1 AND id = $2",
+                &peer_id,
+            )?
+            .ok_or_else(|| StorageError::from(StorageErrorKind::NotFound(NotFound::Id(peer_id))))?;
+        let (id, hash, t, _) = found_peer(&row).map_err(|e| at(e, &self.place))?;
+        super::peers::input_peer(id, hash, t).map_err(|e| at(e, &self.place))
+    }
+
+    fn get_peer_by_username(&self, username: &str) -> Result<InputPeer, StorageError> {
+        let not_found = || {
+            StorageError::from(StorageErrorKind::NotFound(NotFound::Username(
+                username.to_owned(),
+            )))
+        };
+        // No row can hold a NUL character.
+        if username.contains('\0') {
+            return Err(not_found());
+        }
+        let row = self
+            .lookup(
+                "SELECT id, access_hash, type, last_update_on FROM pyrosession_peers WHERE session = $1 AND username = $2 ORDER BY last_update_on DESC, id LIMIT 1",
+                &username,
+            )?
+            .ok_or_else(not_found)?;
+        let (id, hash, t, updated) = found_peer(&row).map_err(|e| at(e, &self.place))?;
+        let age = self.clock.now().saturating_sub(updated.unwrap_or_default());
+        if age.saturating_abs() > USERNAME_TTL {
+            return Err(StorageError::from(StorageErrorKind::UsernameExpired {
+                username: username.to_owned(),
+                age,
+            }));
+        }
+        super::peers::input_peer(id, hash, t).map_err(|e| at(e, &self.place))
+    }
+
+    fn get_peer_by_phone_number(&self, phone_number: &str) -> Result<InputPeer, StorageError> {
+        let not_found = || {
+            StorageError::from(StorageErrorKind::NotFound(NotFound::PhoneNumber(
+                phone_number.to_owned(),
+            )))
+        };
+        if phone_number.contains('\0') {
+            return Err(not_found());
+        }
+        let row = self
+            .lookup(
+                "SELECT id, access_hash, type FROM pyrosession_peers WHERE session = $1 AND phone_number = $2 ORDER BY id LIMIT 1",
+                &phone_number,
+            )?
+            .ok_or_else(not_found)?;
+        let (id, hash, t, _) = found_peer(&row).map_err(|e| at(e, &self.place))?;
+        super::peers::input_peer(id, hash, t).map_err(|e| at(e, &self.place))
+    }
+
+    fn save(&mut self) -> Result<(), StorageError> {
+        let now = self.clock.now();
+        self.set_date(now)
+    }
+
+    fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        PgStorage::set_clock(self, clock);
+    }
+
+    /// Releases the lease (if it is still this storage's) and closes.
+    fn close(mut self) -> Result<(), StorageError> {
+        self.release()
+    }
+
+    /// Deletes this session and its peers, and nothing of any other session, then closes; a
+    /// lease no longer this storage's is `LeaseLost`, and nothing is deleted.
+    fn delete(mut self) -> Result<(), StorageError> {
+        self.stop_renewal();
+        let token = self.token();
+        let n = self.with_client("deleting the session", |client, place| {
+            client
+                .execute(
+                    &format!("DELETE FROM pyrosession_sessions WHERE {FENCE}"),
+                    &[&self.name, &token],
+                )
+                .map_err(|e| pg_error(place, "deleting the session", &e))
+        })?;
+        if n == 1 {
+            self.done = true;
+            Ok(())
+        } else {
+            let e = self.lost();
+            self.done = true;
+            Err(e)
+        }
+    }
+}

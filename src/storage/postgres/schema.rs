@@ -1,0 +1,137 @@
+//! The PostgreSQL engine's schema and its migrations (spec/postgres.md §3).
+
+use postgres::{Client, GenericClient};
+
+use super::{pg_error, Place};
+use crate::storage::{StorageError, StorageErrorKind};
+
+/// The schema version this crate writes and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The key of the advisory lock every migration runs under (`pg_advisory_xact_lock`): the
+/// bytes of `pyrosess` as a big-endian integer, so that it is recognisable in `pg_locks`.
+pub const MIGRATION_LOCK: i64 = 0x7079_726f_7365_7373;
+
+/// Version 1: the tables, indexes and sequence, in one transaction (spec/postgres.md §3.1).
+pub const SCHEMA_V1: &str = "\
+CREATE TABLE pyrosession_version
+(
+    number integer NOT NULL
+);
+CREATE TABLE pyrosession_sessions
+(
+    name          text PRIMARY KEY,
+    dc_id         bigint NOT NULL,
+    api_id        bigint,
+    test_mode     boolean,
+    auth_key      bytea,
+    date          bigint NOT NULL,
+    user_id       bigint,
+    is_bot        boolean,
+    lease_token   bigint NOT NULL DEFAULT 0,
+    lease_holder  text,
+    lease_expires timestamptz
+);
+CREATE TABLE pyrosession_peers
+(
+    session        text   NOT NULL REFERENCES pyrosession_sessions (name) ON DELETE CASCADE,
+    id             bigint NOT NULL,
+    access_hash    bigint,
+    type           text   NOT NULL,
+    username       text,
+    phone_number   text,
+    last_update_on bigint NOT NULL,
+    PRIMARY KEY (session, id)
+);
+CREATE INDEX pyrosession_peers_username ON pyrosession_peers (session, username, last_update_on DESC, id);
+CREATE INDEX pyrosession_peers_phone_number ON pyrosession_peers (session, phone_number, id);
+CREATE SEQUENCE pyrosession_lease_tokens;
+INSERT INTO pyrosession_version (number) VALUES (1);
+";
+
+/// The version the database holds: `None` where it has no `pyrosession_version` table.
+fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>, StorageError> {
+    let doing = "reading the schema version";
+    let exists: bool = client
+        // The catalog read as a table, by the statement's snapshot: `to_regclass` would look
+        // through this backend's catalog cache, which still says "no such table" after another
+        // connection created it, until the next transaction begins (spec/postgres.md §3.2).
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relname = 'pyrosession_version')",
+            &[],
+        )
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| pg_error(place, doing, &e))?;
+    if !exists {
+        return Ok(None);
+    }
+    let rows = client
+        .query(
+            "SELECT number::bigint FROM pyrosession_version LIMIT 2",
+            &[],
+        )
+        .map_err(|e| pg_error(place, doing, &e))?;
+    if rows.len() != 1 {
+        let found: i64 = client
+            .query_one("SELECT count(*) FROM pyrosession_version", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| pg_error(place, doing, &e))?;
+        return Err(place.error(StorageErrorKind::VersionRows {
+            found: usize::try_from(found).unwrap_or(usize::MAX),
+        }));
+    }
+    let number: Option<i64> = rows[0].try_get(0).map_err(|e| pg_error(place, doing, &e))?;
+    match number {
+        Some(n) if n >= 1 => Ok(Some(n)),
+        other => Err(place.error(StorageErrorKind::InconsistentSchema {
+            detail: format!(
+                "pyrosession_version.number holds {}, not a version (1 or more)",
+                other.map_or_else(|| "NULL".to_owned(), |n| n.to_string())
+            ),
+        })),
+    }
+}
+
+/// Brings the database to [`SCHEMA_VERSION`] (spec/postgres.md §3.2): nothing when it is
+/// there; otherwise, under the advisory lock, in one transaction, creates the schema or runs
+/// the migrations from the version found. A newer version is refused.
+pub(crate) fn migrate(client: &mut Client, place: &Place) -> Result<(), StorageError> {
+    match version(client, place)? {
+        Some(SCHEMA_VERSION) => return Ok(()),
+        Some(found) if found > SCHEMA_VERSION => {
+            return Err(place.error(StorageErrorKind::NewerServerSchema {
+                found,
+                known: SCHEMA_VERSION,
+            }))
+        }
+        _ => {}
+    }
+    let doing = "migrating the schema";
+    let mut tx = client
+        .transaction()
+        .map_err(|e| pg_error(place, doing, &e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(|e| pg_error(place, doing, &e))?;
+    // Another connection may have migrated while this one waited for the lock: look again,
+    // under it.
+    match version(&mut tx, place)? {
+        None => tx
+            .batch_execute(SCHEMA_V1)
+            .map_err(|e| pg_error(place, doing, &e))?,
+        Some(SCHEMA_VERSION) => {}
+        Some(found) if found > SCHEMA_VERSION => {
+            return Err(place.error(StorageErrorKind::NewerServerSchema {
+                found,
+                known: SCHEMA_VERSION,
+            }))
+        }
+        // Versions between 1 and SCHEMA_VERSION would be migrated here, one step each.
+        Some(found) => {
+            return Err(place.error(StorageErrorKind::InconsistentSchema {
+                detail: format!("no migration from pyrosession schema version {found}"),
+            }))
+        }
+    }
+    tx.commit().map_err(|e| pg_error(place, doing, &e))
+}

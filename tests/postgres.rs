@@ -1,0 +1,683 @@
+//! The PostgreSQL engine against a real server (spec/postgres.md): operations, errors, leases,
+//! migrations and rows another program wrote. Every test needs `PYROSESSION_PG_URL` (a
+//! throwaway server: `.ci/pg-cluster start DIR`), and says it skipped where it is unset.
+#![cfg(feature = "postgres")]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pyrosession::peer::{InputPeer, Peer, PeerType};
+use pyrosession::storage::postgres::{LeaseOptions, PgFleet, PgStorage};
+use pyrosession::storage::{
+    ManualClock, NotFound, SessionFields, SessionStore, StorageError, StorageErrorKind,
+};
+use pyrosession::{AuthKey, Session};
+
+/// The server's address, or `None` after saying the test is skipped.
+fn url() -> Option<String> {
+    match std::env::var("PYROSESSION_PG_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            eprintln!(
+                "skipped: PYROSESSION_PG_URL is unset (start a server with .ci/pg-cluster start DIR)"
+            );
+            None
+        }
+    }
+}
+
+/// A session name no other test or run uses.
+fn unique(label: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{label}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn options(holder: &str) -> LeaseOptions {
+    LeaseOptions {
+        holder: holder.to_owned(),
+        ..LeaseOptions::default()
+    }
+}
+
+fn peer(id: i64, hash: Option<i64>, t: PeerType, user: Option<&str>, phone: Option<&str>) -> Peer {
+    Peer {
+        id,
+        access_hash: hash,
+        peer_type: t,
+        username: user.map(Into::into),
+        phone_number: phone.map(Into::into),
+    }
+}
+
+fn empty_fields() -> SessionFields {
+    SessionFields {
+        dc_id: 2,
+        api_id: None,
+        test_mode: None,
+        auth_key: None,
+        date: 0,
+        user_id: None,
+        is_bot: None,
+        server_address: None,
+        port: None,
+    }
+}
+
+/// A new session is the file engine's new file; every setter commits and reads back; the
+/// export string is the one the fields make.
+#[test]
+fn a_new_session_is_empty_and_fields_round_trip() {
+    let Some(url) = url() else { return };
+    let name = unique("fields");
+    let mut s = PgStorage::open(&url, &name, &options("t")).unwrap();
+    assert_eq!(s.session().unwrap(), empty_fields());
+    s.set_dc_id(4).unwrap();
+    s.set_api_id(Some(12345)).unwrap();
+    s.set_test_mode(Some(false)).unwrap();
+    s.set_auth_key(Some(&AuthKey::new([7; 256]))).unwrap();
+    s.set_user_id(Some(777)).unwrap();
+    s.set_is_bot(Some(true)).unwrap();
+    s.set_date(99).unwrap();
+    let f = s.session().unwrap();
+    assert_eq!(
+        (f.dc_id, f.api_id, f.test_mode, f.user_id, f.is_bot, f.date),
+        (4, Some(12345), Some(false), Some(777), Some(true), 99)
+    );
+    assert_eq!(f.auth_key, Some(AuthKey::new([7; 256])));
+    let session = Session {
+        dc_id: 4,
+        api_id: Some(12345),
+        test_mode: false,
+        auth_key: AuthKey::new([7; 256]),
+        user_id: 777,
+        is_bot: true,
+    };
+    assert_eq!(
+        s.export_session_string().unwrap(),
+        pyrosession::string::encode(&session, pyrosession::string::Format::V2).unwrap()
+    );
+    s.close().unwrap();
+    // Reopened, everything is there.
+    let s = PgStorage::open(&url, &name, &options("t")).unwrap();
+    assert_eq!(s.session().unwrap(), f);
+    s.delete().unwrap();
+}
+
+/// Peer upserts replace whole rows; lookups by id, username (newest wins, expiry both ways)
+/// and phone number answer as the file engine's (spec/storage.md §6).
+#[test]
+fn peers_upsert_and_lookups() {
+    let Some(url) = url() else { return };
+    let mut s = PgStorage::open(&url, &unique("peers"), &options("t")).unwrap();
+    let clock = Arc::new(ManualClock::new(1_700_000_000));
+    s.set_clock(clock.clone());
+    s.update_peers(&[
+        peer(777, Some(-5), PeerType::User, Some("alice"), Some("100")),
+        peer(-123, None, PeerType::Group, None, None),
+        peer(
+            -1_001_234_567_890,
+            Some(9),
+            PeerType::Channel,
+            Some("chan"),
+            None,
+        ),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.get_peer_by_id(777).unwrap(),
+        InputPeer::User {
+            user_id: 777,
+            access_hash: -5
+        }
+    );
+    assert_eq!(
+        s.get_peer_by_id(-123).unwrap(),
+        InputPeer::Chat { chat_id: 123 }
+    );
+    assert_eq!(
+        s.get_peer_by_username("chan").unwrap(),
+        InputPeer::Channel {
+            channel_id: 1_234_567_890,
+            access_hash: 9
+        }
+    );
+    assert_eq!(
+        s.get_peer_by_phone_number("100").unwrap(),
+        s.get_peer_by_id(777).unwrap()
+    );
+    // A later owner of the same username wins; the row is replaced whole (no username kept).
+    clock.advance(10);
+    s.update_peers(&[peer(888, Some(1), PeerType::Bot, Some("alice"), None)])
+        .unwrap();
+    assert_eq!(
+        s.get_peer_by_username("alice").unwrap(),
+        InputPeer::User {
+            user_id: 888,
+            access_hash: 1
+        }
+    );
+    s.update_peers(&[peer(777, Some(-5), PeerType::User, None, None)])
+        .unwrap();
+    assert!(matches!(
+        s.get_peer_by_phone_number("100").unwrap_err().kind(),
+        StorageErrorKind::NotFound(NotFound::PhoneNumber(p)) if p == "100"
+    ));
+    // Exactly 8 hours is fresh, a second more is expired, either way.
+    clock.advance(28_800);
+    s.get_peer_by_username("alice").unwrap();
+    clock.advance(1);
+    assert!(matches!(
+        s.get_peer_by_username("alice").unwrap_err().kind(),
+        StorageErrorKind::UsernameExpired { age: 28_801, .. }
+    ));
+    clock.advance(-2 * 28_801);
+    assert!(matches!(
+        s.get_peer_by_username("alice").unwrap_err().kind(),
+        StorageErrorKind::UsernameExpired { age: -28_801, .. }
+    ));
+    // A peer twice in a batch ends as its last occurrence.
+    s.update_peers(&[
+        peer(5, Some(1), PeerType::User, Some("x"), None),
+        peer(5, Some(2), PeerType::User, Some("y"), None),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.get_peer_by_id(5).unwrap(),
+        InputPeer::User {
+            user_id: 5,
+            access_hash: 2
+        }
+    );
+    assert!(matches!(
+        s.get_peer_by_username("x").unwrap_err().kind(),
+        StorageErrorKind::NotFound(_)
+    ));
+    assert!(matches!(
+        s.get_peer_by_id(6).unwrap_err().kind(),
+        StorageErrorKind::NotFound(NotFound::Id(6))
+    ));
+    s.delete().unwrap();
+}
+
+/// A second opener is told who holds the lease and for how long, after its wait; once the
+/// first closes, it opens.
+#[test]
+fn a_second_opener_is_told_the_holder_and_time_left() {
+    let Some(url) = url() else { return };
+    let name = unique("held");
+    let first = PgStorage::open(&url, &name, &options("host-a:1")).unwrap();
+    let start = Instant::now();
+    let waited = LeaseOptions {
+        holder: "host-b:2".into(),
+        ttl: Duration::from_secs(30),
+        wait: Duration::from_millis(300),
+    };
+    let e = PgStorage::open(&url, &name, &waited).unwrap_err();
+    let took = start.elapsed();
+    match e.kind() {
+        StorageErrorKind::LeaseHeld {
+            holder,
+            expires_in,
+            waited,
+        } => {
+            assert_eq!(holder, "host-a:1");
+            assert!(*expires_in > Duration::from_secs(25), "{expires_in:?}");
+            assert_eq!(*waited, Duration::from_millis(300));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(
+        e.to_string().contains("host-a:1 holds its lease for"),
+        "{e}"
+    );
+    let token = first.lease().token;
+    first.close().unwrap();
+    let second = PgStorage::open(&url, &name, &waited).unwrap();
+    assert!(second.lease().token > token);
+    assert_eq!(second.lease().holder, "host-b:2");
+    second.delete().unwrap();
+}
+
+/// A lease not renewed expires after its ttl, another holder takes it, and the first
+/// holder's writes are then refused with `LeaseLost` naming the new holder, and not applied.
+#[test]
+fn an_expired_lease_passes_on_and_the_old_holder_is_fenced() {
+    let Some(url) = url() else { return };
+    let name = unique("fenced");
+    let short = LeaseOptions {
+        holder: "old:1".into(),
+        ttl: Duration::from_secs(1),
+        wait: Duration::ZERO,
+    };
+    let mut old = PgStorage::open(&url, &name, &short).unwrap();
+    old.stop_renewal();
+    old.set_dc_id(3).unwrap();
+    let new_opts = LeaseOptions {
+        holder: "new:2".into(),
+        ttl: Duration::from_secs(30),
+        wait: Duration::from_secs(5),
+    };
+    let mut new = PgStorage::open(&url, &name, &new_opts).unwrap();
+    assert!(new.lease().token > old.lease().token);
+    let e = old.set_dc_id(5).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseLost { holder: Some(h), token } if h == "new:2" && *token == old.lease().token),
+        "{e:?}"
+    );
+    let e = old
+        .update_peers(&[peer(1, Some(1), PeerType::User, None, None)])
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseLost { .. }),
+        "{e}"
+    );
+    assert!(matches!(
+        old.renew().unwrap_err().kind(),
+        StorageErrorKind::LeaseLost { .. }
+    ));
+    // Nothing of the fenced writes is there.
+    assert_eq!(new.session().unwrap().dc_id, 3);
+    assert!(new.get_peer_by_id(1).is_err());
+    new.set_dc_id(4).unwrap();
+    // The old holder's close releases nothing of the new holder's lease.
+    old.close().unwrap();
+    new.set_dc_id(6).unwrap();
+    new.delete().unwrap();
+}
+
+/// A renewed lease does not expire: the background renewal keeps a 1 s lease for 2.5 s.
+#[test]
+fn the_background_renewal_keeps_the_lease() {
+    let Some(url) = url() else { return };
+    let name = unique("renewed");
+    let short = LeaseOptions {
+        holder: "r:1".into(),
+        ttl: Duration::from_secs(1),
+        wait: Duration::ZERO,
+    };
+    let mut s = PgStorage::open(&url, &name, &short).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    s.set_dc_id(1).unwrap();
+    assert!(matches!(
+        PgStorage::open(&url, &name, &options("other"))
+            .unwrap_err()
+            .kind(),
+        StorageErrorKind::LeaseHeld { .. }
+    ));
+    s.delete().unwrap();
+}
+
+/// `delete` removes this account and its peers, and nothing of another.
+#[test]
+fn delete_deletes_one_account_only() {
+    let Some(url) = url() else { return };
+    let (a, b) = (unique("del-a"), unique("del-b"));
+    let mut sa = PgStorage::open(&url, &a, &options("t")).unwrap();
+    let mut sb = PgStorage::open(&url, &b, &options("t")).unwrap();
+    for s in [&mut sa, &mut sb] {
+        s.update_peers(&[peer(42, Some(1), PeerType::User, Some("same"), None)])
+            .unwrap();
+        s.set_user_id(Some(9)).unwrap();
+    }
+    sa.delete().unwrap();
+    assert_eq!(sb.session().unwrap().user_id, Some(9));
+    sb.get_peer_by_id(42).unwrap();
+    let mut fleet = PgFleet::connect(&url).unwrap();
+    let names: Vec<String> = fleet
+        .accounts()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert!(!names.contains(&a) && names.contains(&b));
+    assert!(matches!(
+        fleet.read(&a).unwrap_err().kind(),
+        StorageErrorKind::NoSuchAccount
+    ));
+    sb.delete().unwrap();
+}
+
+/// The fleet connection imports a whole session once, reads it back, and lists it with its
+/// key's id, peer count and lease, never the key.
+#[test]
+fn fleet_import_read_and_list() {
+    let Some(url) = url() else { return };
+    let name = unique("fleet");
+    let mut fleet = PgFleet::connect(&url).unwrap();
+    let fields = SessionFields {
+        dc_id: 2,
+        api_id: Some(1),
+        test_mode: Some(false),
+        auth_key: Some(AuthKey::new([3; 256])),
+        date: 5,
+        user_id: Some(10),
+        is_bot: Some(false),
+        server_address: None,
+        port: None,
+    };
+    let peers = vec![
+        peer(1, Some(1), PeerType::User, Some("one"), None),
+        peer(-2, None, PeerType::Group, None, None),
+    ];
+    fleet.import(&name, &fields, &peers).unwrap();
+    assert!(matches!(
+        fleet.import(&name, &fields, &peers).unwrap_err().kind(),
+        StorageErrorKind::AlreadyExists
+    ));
+    let (read, mut read_peers) = fleet.read(&name).unwrap();
+    assert_eq!(read, fields);
+    read_peers.sort_by_key(|p| p.id);
+    let mut sorted = peers.clone();
+    sorted.sort_by_key(|p| p.id);
+    assert_eq!(read_peers, sorted);
+    let s = PgStorage::open(&url, &name, &options("lister:1")).unwrap();
+    let listed = fleet
+        .accounts()
+        .unwrap()
+        .into_iter()
+        .find(|a| a.name == name)
+        .unwrap();
+    assert_eq!(listed.peers, 2);
+    assert_eq!(listed.auth_key_id, Some(AuthKey::new([3; 256]).id()));
+    assert_eq!(listed.lease.as_ref().unwrap().holder, "lister:1");
+    assert!(!format!("{listed:?}").contains("030303"));
+    s.delete().unwrap();
+}
+
+/// What cannot be stored is refused before anything is written.
+#[test]
+fn names_and_texts_that_cannot_be_stored_are_refused() {
+    let Some(url) = url() else { return };
+    for bad in ["", "a\nb", &"x".repeat(256)] {
+        let e = PgStorage::open(&url, bad, &options("t")).unwrap_err();
+        assert!(
+            matches!(e.kind(), StorageErrorKind::InvalidAccountName { .. }),
+            "{e:?}"
+        );
+    }
+    let mut s = PgStorage::open(&url, &unique("nul"), &options("t")).unwrap();
+    let e = s
+        .update_peers(&[peer(1, Some(1), PeerType::User, Some("a\0b"), None)])
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::NulCharacter { .. }),
+        "{e}"
+    );
+    assert!(s.get_peer_by_id(1).is_err());
+    let e = s
+        .update_peers(&[peer(1, Some(1), PeerType::Forum, None, None)])
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::UnsupportedWrite { .. }),
+        "{e}"
+    );
+    assert!(matches!(
+        s.get_peer_by_username("a\0b").unwrap_err().kind(),
+        StorageErrorKind::NotFound(_)
+    ));
+    s.delete().unwrap();
+}
+
+/// A password in the address never shows in an error.
+#[test]
+fn an_error_never_shows_the_password() {
+    let e = PgStorage::open(
+        "postgresql://user:s3cret-pw@127.0.0.1:1/db",
+        "x",
+        &LeaseOptions::default(),
+    )
+    .unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+    assert!(
+        matches!(e.kind(), StorageErrorKind::Postgres { .. }),
+        "{e:?}"
+    );
+    let e = PgFleet::connect("postgresql://user:s3cret-pw@[::1").unwrap_err();
+    let shown: &StorageError = &e;
+    assert!(!format!("{shown} {shown:?}").contains("s3cret-pw"));
+}
+
+/// Every other `storage` scenario passes on the engine, through the in-process driver
+/// (spec/conformance.md), its sessions on the server.
+#[test]
+fn the_conformance_scenarios_pass_on_the_engine() {
+    use pyrosession::conform::{self, LocalDriver, Outcome, Profile, SQLITE_FILE_SCENARIOS};
+    let Some(url) = url() else { return };
+    let mut driver = LocalDriver::with_postgres(&url);
+    let hello = conform::hello(&mut driver).unwrap();
+    assert!(
+        hello.implementation.starts_with("pyrosession-postgres ") && hello.server,
+        "{hello:?}"
+    );
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    let mut skipped = Vec::new();
+    for scenario in conform::ALL
+        .iter()
+        .filter(|s| s.profile == Profile::Storage)
+    {
+        match conform::run_scenario(&mut driver, &hello, scenario) {
+            Outcome::Pass => passed += 1,
+            Outcome::NotApplicable(why) => {
+                assert!(why.contains("SQLite files"), "{}: {why}", scenario.id);
+                skipped.push(scenario.id);
+            }
+            other => failed.push(format!("{}: {other:?}", scenario.id)),
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{passed} passed; failed:\n{}",
+        failed.join("\n")
+    );
+    // Exactly the SQLite-file scenarios are left out, each of them a scenario that exists, and
+    // the engine keeps most of the profile.
+    assert_eq!(skipped, SQLITE_FILE_SCENARIOS, "the scenarios not run");
+    assert!(passed >= 21, "{passed}");
+}
+
+/// A new, empty database on the test server, for tests that need the schema's absence or
+/// change it; dropped by the returned guard.
+struct FreshDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl FreshDatabase {
+    fn new(url: &str, label: &str) -> FreshDatabase {
+        let name = unique(label).replace('-', "_");
+        let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let base = url.split('?').next().unwrap();
+        let (server, _) = base.rsplit_once('/').unwrap();
+        FreshDatabase {
+            admin: url.to_owned(),
+            url: format!("{server}/{name}"),
+            name,
+        }
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Eight connections migrating an empty database at once create the schema once; all of
+/// them then work (spec/postgres.md §3.2).
+#[test]
+fn concurrent_first_migrations_create_the_schema_once() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "migrate");
+    let barrier = Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let (url, barrier) = (db.url.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                if i % 2 == 0 {
+                    PgFleet::connect(&url).map(drop)
+                } else {
+                    PgStorage::open(&url, &format!("s{i}"), &options("t")).map(drop)
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    let mut c = db.client();
+    let rows = c
+        .query("SELECT number FROM pyrosession_version", &[])
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, i32>(0), 1);
+    assert_eq!(
+        PgFleet::connect(&db.url).unwrap().accounts().unwrap().len(),
+        4
+    );
+}
+
+/// A newer schema version is refused, and so is a version table of two rows or a bad number;
+/// nothing is written.
+#[test]
+fn a_newer_or_broken_schema_version_is_refused() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "version");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute("UPDATE pyrosession_version SET number = 2")
+        .unwrap();
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            StorageErrorKind::NewerServerSchema { found: 2, known: 1 }
+        ),
+        "{e:?}"
+    );
+    let e = PgStorage::open(&db.url, "x", &options("t")).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::NewerServerSchema { .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("schema is version 2"), "{e}");
+    c.batch_execute(
+        "UPDATE pyrosession_version SET number = 1; INSERT INTO pyrosession_version VALUES (1)",
+    )
+    .unwrap();
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::VersionRows { found: 2 }),
+        "{e:?}"
+    );
+    c.batch_execute("DELETE FROM pyrosession_version; INSERT INTO pyrosession_version VALUES (0)")
+        .unwrap();
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::InconsistentSchema { .. }),
+        "{e:?}"
+    );
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM pyrosession_sessions", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+}
+
+/// Rows another program wrote into the tables get typed errors, never a panic: a key of the
+/// wrong length, an unknown peer type, a user without an access hash, a group id whose input
+/// peer does not fit, a lease holder's name with control characters and of 10,000 characters,
+/// a token at the top of bigint, a column whose type was changed.
+#[test]
+fn rows_written_by_others_get_typed_errors() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "hostile");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute(&format!(
+        "INSERT INTO pyrosession_sessions (name, dc_id, date, auth_key) VALUES ('k', 2, 0, '\\x0102');
+         INSERT INTO pyrosession_peers VALUES ('k', 1, 5, 'USER', 'u', NULL, 0);
+         INSERT INTO pyrosession_peers VALUES ('k', 2, NULL, 'user', NULL, NULL, 0);
+         INSERT INTO pyrosession_peers VALUES ('k', {}, NULL, 'group', NULL, NULL, 0);
+         INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token, lease_holder, lease_expires)
+             VALUES ('held', 2, 0, 7, E'evil\\n\\u001b[2J' || repeat('x', 10000), now() + interval '1 hour');
+         INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token)
+             VALUES ('top', 2, 0, 9223372036854775807);",
+        i64::MIN
+    ))
+    .unwrap();
+    let s = PgStorage::open(&db.url, "k", &options("t")).unwrap();
+    let e = s.session().unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::InvalidValue { column: "pyrosession_sessions.auth_key", found, .. } if found == "a bytea of 2 bytes"),
+        "{e:?}"
+    );
+    assert!(matches!(
+        s.get_peer_by_id(1).unwrap_err().kind(),
+        StorageErrorKind::UnknownPeerType { id: 1, found } if found == "USER"
+    ));
+    assert!(matches!(
+        s.get_peer_by_id(2).unwrap_err().kind(),
+        StorageErrorKind::MissingAccessHash { id: 2, .. }
+    ));
+    assert!(matches!(
+        s.get_peer_by_id(i64::MIN).unwrap_err().kind(),
+        StorageErrorKind::InvalidValue {
+            column: "peers.id",
+            ..
+        }
+    ));
+    let mut fleet = PgFleet::connect(&db.url).unwrap();
+    let e = fleet.accounts().unwrap_err();
+    assert!(e.to_string().contains("#k: "), "{e}");
+    drop(s);
+    let e = PgStorage::open(&db.url, "held", &options("t")).unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseHeld { .. }),
+        "{e:?}"
+    );
+    assert!(
+        !shown.contains('\n') && !shown.contains('\u{1b}'),
+        "{shown}"
+    );
+    assert!(shown.len() < 600, "{} bytes", shown.len());
+    let e = PgStorage::open(&db.url, "top", &options("t")).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::Postgres { sqlstate: Some(code), .. } if code == "22003"),
+        "{e:?}"
+    );
+    c.batch_execute("ALTER TABLE pyrosession_sessions ALTER COLUMN user_id TYPE text")
+        .unwrap();
+    let s = PgStorage::open(&db.url, "fresh", &options("t")).unwrap();
+    let e = s.session().unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::InvalidValue { column: "pyrosession_sessions.user_id", found, .. } if found == "NULL" || found.contains("text")),
+        "{e:?}"
+    );
+}
