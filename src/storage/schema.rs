@@ -478,7 +478,15 @@ thread_local! {
 impl Shape {
     /// The shape of `conn`'s schema: from [`SHAPES`] where the same rows were read before,
     /// else read from SQLite ([`Shape::read_from_sqlite`]) and kept.
+    ///
+    /// Only within a transaction of `conn` (as the examination and the Telethon reader read),
+    /// where the rows and what the pragmas answer are of one state of the file: outside one,
+    /// another connection could change the schema between the two, and the shape of one schema
+    /// would be kept under the rows of another. Outside one, the shape is read from SQLite.
     pub(crate) fn read(conn: &Connection) -> rusqlite::Result<Shape> {
+        if conn.is_autocommit() {
+            return Shape::read_from_sqlite(conn);
+        }
         let rows = SchemaRows::read(conn)?;
         let mut shapes = SHAPES
             .lock()
@@ -728,9 +736,11 @@ mod tests {
     use super::{bare_words, constant_default, Shape, PYROGRAM_DEFAULT, SCHEMA_V3, SHAPES_FOUND};
     use rusqlite::Connection;
 
+    /// A database with the schema `sql`, in a read transaction (where shapes are kept).
     fn database(sql: &str) -> Connection {
         let conn = Connection::open_in_memory().expect("memory database");
         conn.execute_batch(sql).expect("schema");
+        conn.execute_batch("BEGIN").expect("begin");
         conn
     }
 
@@ -781,6 +791,13 @@ mod tests {
                 Shape::read_from_sqlite(&database(&changed)).expect("read")
             );
         }
+
+        // Outside a transaction nothing is found (nor kept).
+        let outside = database(SCHEMA_V3);
+        outside.execute_batch("ROLLBACK").expect("rollback");
+        let before = found();
+        assert_eq!(Shape::read(&outside).expect("read"), fresh);
+        assert_eq!(found(), before, "a shape was found outside a transaction");
 
         let viewed =
             format!("{SCHEMA_V3}; CREATE VIEW usernames AS SELECT id, username FROM peers;");
