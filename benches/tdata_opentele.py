@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""opentele-ng opening a tdata folder, timed, for benches/tdata_passcode.rs (BENCHMARKS.md).
+"""opentele-ng opening tdata folders, timed, for benches/tdata_passcode.rs (BENCHMARKS.md).
 
-    python benches/tdata_opentele.py FOLDER PASSCODE_FILE ROUNDS
+    python benches/tdata_opentele.py PASSCODE_FILE
 
-opens FOLDER with `opentele.td.TDesktop(folder, passcode=...)` ROUNDS times and prints one JSON
-object: the library's version, each round's wall-clock seconds (`time.perf_counter`) and the
-process's CPU seconds for all rounds, and the first account's user id (which the caller checks:
-a timing of a read that failed is no timing). The passcode is read from a file, never the command
-line. No network: an audit hook refuses every connection before the package is imported.
+prints one JSON line naming the library and the Python, then, for each line of standard input
+(a folder's path), opens that folder once with `opentele.td.TDesktop(folder, passcode=...)` and
+prints one JSON line: the opening's wall-clock seconds (`time.perf_counter`), the process's CPU
+seconds for it (`time.process_time`) and the first account's user id, which the caller checks (a
+timing of a read that failed is no timing). The caller interleaves these openings with the other
+libraries' and its own, so that a change of the machine's load hits every side alike. The
+passcode is read from a file, never the command line. No network: an audit hook refuses every
+connection before the package is imported.
 """
 
 import json
@@ -30,28 +33,28 @@ logging.disable(logging.CRITICAL)
 from opentele import td  # noqa: E402  (after the hook)
 
 
-def main(folder, passcode_file, rounds):
-    passcode = Path(passcode_file).read_bytes().decode("utf-8").rstrip("\r\n")
-    times = []
-    user_id = None
-    cpu = time.process_time()
-    for _ in range(int(rounds)):
+def reply(value):
+    sys.stdout.write(json.dumps(value) + "\n")
+    sys.stdout.flush()
+
+
+def main(passcode_file):
+    passcode = Path(passcode_file).read_bytes().decode("utf-8").split("\n")[0].rstrip("\r")
+    reply({
+        "library": f"opentele-ng {version('opentele-ng')}",
+        "runtime": f"Python {sys.version.split()[0]}",
+    })
+    for line in sys.stdin:
+        folder = line.rstrip("\n")
+        cpu = time.process_time()
         start = time.perf_counter()
         desktop = td.TDesktop(folder, passcode=passcode)
-        times.append(time.perf_counter() - start)
-        user_id = desktop.accounts[0].UserId
-    cpu = time.process_time() - cpu
-    json.dump({
-        "library": f"opentele-ng {version('opentele-ng')}",
-        "python": sys.version.split()[0],
-        "seconds": times,
-        "cpu_seconds": cpu,
-        "user_id": user_id,
-    }, sys.stdout)
-    print()
+        seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+        reply({"seconds": seconds, "cpu_seconds": cpu, "user_id": desktop.accounts[0].UserId})
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 2:
         sys.exit(__doc__)
-    main(*sys.argv[1:])
+    main(sys.argv[1])
