@@ -1416,3 +1416,82 @@ fn mtcute_reads_what_the_crate_writes() {
         assert_eq!(got["accounts"], Value::Array(want), "{name}");
     }
 }
+
+fn opentele2_manifest() -> Vec<Value> {
+    let text = std::fs::read_to_string(fixtures().join("opentele2-manifest.json")).unwrap();
+    let all: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert!(
+        all[0].as_str().unwrap().contains("opentele2 2.0.0"),
+        "provenance first"
+    );
+    all[1..].to_vec()
+}
+
+/// Telegram Desktop 7.3.1 folders written by opentele2 2.0.0 (spec/tdata.md §13): without a
+/// passcode, the local key is where it was before 7.3 and the folders read with the keys and
+/// user ids opentele2 was given; with one, it is wrapped under an Argon2id key in the key data
+/// trailer, and the folder is refused as such (`Argon2Passcode`), with the right passcode, a
+/// wrong one or none: never a wrong passcode or damage.
+#[test]
+fn opentele2_7_3_folders_read_or_are_refused_as_7_3_passcode_folders() {
+    let entries = opentele2_manifest();
+    assert_eq!(entries.len(), 4);
+    let mut refused = 0;
+    for entry in entries {
+        let name = entry["folder"].as_str().unwrap();
+        assert_eq!(entry["file_version"].as_i64(), Some(7_003_001), "{name}");
+        let path = fixtures().join(name);
+        if let Some(passcode) = passcode_of(&entry) {
+            let wrong = Passcode::new(b"Correct horse battery staple".to_vec());
+            for given in [Some(&passcode), Some(&wrong), None] {
+                let options = ReadOptions {
+                    passcode: given,
+                    key_file: None,
+                };
+                let err = read_folder(&path, &options).unwrap_err();
+                assert!(
+                    matches!(
+                        err.kind(),
+                        TdataErrorKind::Argon2Passcode { family: Some(1) }
+                    ),
+                    "{name}: {err}"
+                );
+                assert_eq!(err.path(), Some(path.join("key_datas").as_path()));
+                assert_eq!(err.kind().code(), "tdata_argon2_passcode");
+            }
+            refused += 1;
+            continue;
+        }
+        let folder =
+            read_folder(&path, &ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!folder.passcode, "{name}");
+        assert_eq!(folder.version, 7_003_001, "{name}");
+        assert!(folder.skipped.is_empty(), "{name}: {:?}", folder.skipped);
+        let want = entry["accounts"].as_array().unwrap();
+        assert_eq!(folder.accounts.len(), want.len(), "{name}");
+        for (got, want) in folder.accounts.iter().zip(want) {
+            let a = &got.authorization;
+            assert_eq!(i64::from(got.index), want["index"].as_i64().unwrap());
+            assert_eq!(a.user_id, want["user_id"].as_u64().unwrap(), "{name}");
+            assert_eq!(i64::from(a.main_dc), want["main_dc"].as_i64().unwrap());
+            let keys: Vec<(i64, String)> = a
+                .keys
+                .iter()
+                .map(|k| (i64::from(k.dc_id), hex(k.key.as_bytes())))
+                .collect();
+            let want_keys: Vec<(i64, String)> = want["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| {
+                    (
+                        k["dc_id"].as_i64().unwrap(),
+                        k["key"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(keys, want_keys, "{name}");
+        }
+    }
+    assert_eq!(refused, 2);
+}

@@ -125,6 +125,7 @@ __all__ = [
     "TdataMissingValueError",
     "TdataUserIdConflictError",
     "TdataTestServersError",
+    "TdataArgon2PasscodeError",
     "TdataAccountsToWriteError",
     "TdataKeyFileNameError",
     "TdataKeyFilesError",
@@ -765,6 +766,12 @@ class TdataWrongPasscodeError(TdataError):
     """Telegram Desktop folder: the local key does not decrypt with the passcode given: it is wrong, or the file is damaged."""
 
     KIND = "tdata_wrong_passcode"
+
+
+class TdataArgon2PasscodeError(TdataError):
+    """Telegram Desktop folder: protected by a passcode in Telegram Desktop 7.3's layout (the local key wrapped in the key data trailer under an Argon2id key), which is not read."""
+
+    KIND = "tdata_argon2_passcode"
 
 
 class TdataEncryptedSizeError(TdataDamagedError):

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Driver for the PostgreSQL add-on `pyrogram-aiopg-storage` (spec/conformance.md): the `storage`
-profile, against a PostgreSQL server.
+profile, against a PostgreSQL server, with `"server": true` in `hello` (spec/conformance.md §8.1: the
+twelve scenarios about SQLite files are not applicable).
 
     PYROSESSION_PG_URL=postgresql://user@127.0.0.1:PORT/db \
       pyrosession conform --driver "{venv}/bin/python spec/drivers/pyrogram_aiopg_storage.py"
@@ -37,7 +38,8 @@ Nothing but the server is reached. psycopg2 connects through libpq, below Python
 the driver reads the address first: `PYROSESSION_PG_URL` (and `PGHOST`/`PGHOSTADDR` when it names
 no host) must name only loopback addresses or socket folders, and no `service`. An audit hook
 also refuses, before the packages are imported, every socket connection and name lookup that
-Python itself makes to anything else. At the end of its input the driver drops its schema.
+Python itself makes to anything else. At the end of its input the driver drops its schema (in a
+process of its own, which outlives the driver by the time the drop takes).
 """
 
 import os
@@ -55,6 +57,7 @@ import logging  # noqa: E402
 import secrets  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
+import subprocess  # noqa: E402
 import time as real_time  # noqa: E402
 import types  # noqa: E402
 from importlib.metadata import version  # noqa: E402
@@ -158,6 +161,17 @@ def input_peer(p):
     raise DriverFailure("other", f"unexpected input peer {p!r}")
 
 
+async def write(field, setter, value):
+    """A field's write; a failed write of the key names the exception's type only, since the
+    database driver's message may quote the value."""
+    if field != "auth_key":
+        return await setter(value)
+    try:
+        await setter(value)
+    except Exception as e:
+        raise DriverFailure("other", f"writing auth_key failed: {type(e).__module__}.{type(e).__name__}") from None
+
+
 class Driver:
     def __init__(self):
         self.engine = None
@@ -196,7 +210,7 @@ class Driver:
                 await cur.execute(f'CREATE SCHEMA "{self.schema}"')
         self.engine = await aiopg.sa.create_engine(url, minsize=1, maxsize=4,
                                                    options=f"-c search_path={self.schema}")
-        return {"implementation": NAME, "protocol": 2, "profiles": ["storage"]}
+        return {"implementation": NAME, "protocol": 2, "profiles": ["storage"], "server": True}
 
     async def op_open_file(self, req):
         return await self.opened(("file", req["path"]), "invalid_file")
@@ -233,7 +247,7 @@ class Driver:
         setter = self.accessor(s, field)
         if field == "auth_key" and value is not None:
             value = bytes.fromhex(value)
-        await setter(value)
+        await write(field, setter, value)
 
     async def op_update_peers(self, req):
         await self.handle(req).update_peers([tuple(row) for row in req["peers"]])
@@ -279,15 +293,25 @@ class Driver:
         global OFFSET
         OFFSET += req["seconds"]
 
-    async def finish(self):
-        """Drop the run's schema (the runner waits 1 s for the driver to exit)."""
+    def finish(self):
+        """Drop the run's schema. The runner stops the driver's process group 1 s after closing its
+        input, which a loaded server may not meet, so the drop runs in a process of its own
+        session (`start_new_session`), which ends when the drop is done."""
         if self.engine is None:
             return
-        try:
-            async with self.engine.acquire() as conn:
-                await asyncio.wait_for(conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'), 0.8)
-        except Exception as e:
-            print(f"pyrogram_aiopg_storage.py: could not drop the run's schema: {error_text(e)}", file=sys.stderr)
+        subprocess.Popen([sys.executable, "-c", DROP, f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+
+
+# The cleanup's program: the server's address is PYROSESSION_PG_URL, already checked by hello.
+DROP = """
+import os, sys
+import psycopg2
+conn = psycopg2.connect(os.environ["PYROSESSION_PG_URL"], connect_timeout=10)
+conn.autocommit = True
+conn.cursor().execute(sys.argv[1])
+conn.close()
+"""
 
 
 async def serve():
@@ -296,7 +320,7 @@ async def serve():
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
-            await driver.finish()
+            driver.finish()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Driver for the PostgreSQL add-on `pyrogram-asyncpg-storage` (spec/conformance.md): the
-`storage` profile, against a PostgreSQL server.
+`storage` profile, against a PostgreSQL server, with `"server": true` in `hello` (spec/conformance.md
+§8.1: the twelve scenarios about SQLite files are not applicable).
 
     PYROSESSION_PG_URL=postgresql://user@127.0.0.1:PORT/db \
       pyrosession conform --driver "{venv}/bin/python spec/drivers/pyrogram_asyncpg_storage.py"
@@ -34,7 +35,8 @@ What each operation becomes (the add-on keeps one session in three tables named
 
 Nothing but the server is reached: `PYROSESSION_PG_URL` must name a loopback address or a socket
 folder, and an audit hook refuses every socket connection and name lookup of anything else before
-the packages are imported. At the end of its input the driver drops the schemas it made.
+the packages are imported. At the end of its input the driver drops the schemas it made (in a
+process of its own, which outlives the driver by the time the drop takes).
 """
 
 import os
@@ -52,6 +54,7 @@ import logging  # noqa: E402
 import secrets  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
+import subprocess  # noqa: E402
 import time as real_time  # noqa: E402
 import types  # noqa: E402
 from importlib.metadata import version  # noqa: E402
@@ -154,6 +157,17 @@ def input_peer(p):
     raise DriverFailure("other", f"unexpected input peer {p!r}")
 
 
+async def write(field, setter, value):
+    """A field's write; a failed write of the key names the exception's type only, since the
+    database driver's message may quote the value."""
+    if field != "auth_key":
+        return await setter(value)
+    try:
+        await setter(value)
+    except Exception as e:
+        raise DriverFailure("other", f"writing auth_key failed: {type(e).__module__}.{type(e).__name__}") from None
+
+
 class Driver:
     def __init__(self):
         self.pool = None
@@ -189,7 +203,7 @@ class Driver:
 
     async def op_hello(self, req):
         self.pool = await asyncpg.create_pool(server_url(), min_size=1, max_size=2)
-        return {"implementation": NAME, "protocol": 2, "profiles": ["storage"]}
+        return {"implementation": NAME, "protocol": 2, "profiles": ["storage"], "server": True}
 
     async def op_open_file(self, req):
         path = Path(req["path"])
@@ -223,7 +237,7 @@ class Driver:
             raise DriverFailure("unsupported", f"no field {field!r}")
         if field == "auth_key" and value is not None:
             value = bytes.fromhex(value)
-        await getattr(s, field)(value)
+        await write(field, getattr(s, field), value)
 
     async def op_update_peers(self, req):
         await self.handle(req).update_peers([tuple(row) for row in req["peers"]])
@@ -269,16 +283,27 @@ class Driver:
         global OFFSET
         OFFSET += req["seconds"]
 
-    async def finish(self):
-        """Drop the schemas this run made (the runner waits 1 s for the driver to exit)."""
+    def finish(self):
+        """Drop the schemas this run made. The runner stops the driver's process group 1 s after
+        closing its input, which a loaded server may not meet, so the drop runs in a process of
+        its own session (`start_new_session`), which ends when the drop is done."""
         if self.pool is None:
             return
-        try:
-            names = ", ".join('"' + s.replace('"', '""') + '"' for s in self.schemas)
-            async with self.pool.acquire() as con:
-                await asyncio.wait_for(con.execute(f"DROP SCHEMA IF EXISTS {names} CASCADE"), 0.8)
-        except Exception as e:
-            print(f"pyrogram_asyncpg_storage.py: could not drop the run's schemas: {error_text(e)}", file=sys.stderr)
+        names = ", ".join('"' + s.replace('"', '""') + '"' for s in self.schemas)
+        subprocess.Popen([sys.executable, "-c", DROP, f"DROP SCHEMA IF EXISTS {names} CASCADE"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+
+
+# The cleanup's program: the server's address is PYROSESSION_PG_URL, already checked by hello.
+DROP = """
+import asyncio, os, sys
+import asyncpg
+async def drop():
+    con = await asyncpg.connect(os.environ["PYROSESSION_PG_URL"], timeout=10)
+    await con.execute(sys.argv[1], timeout=60)
+    await con.close()
+asyncio.run(drop())
+"""
 
 
 async def serve():
@@ -287,7 +312,7 @@ async def serve():
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
-            await driver.finish()
+            driver.finish()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)

@@ -232,7 +232,9 @@ impl ErrorCode {
             | T::NoMainKey { .. }
             | T::SameLogin { .. }
             | T::DataCenter { .. } => ErrorCode::InvalidSession,
-            T::TestServers | T::AccountsToWrite { .. } => ErrorCode::Unsupported,
+            T::TestServers | T::AccountsToWrite { .. } | T::Argon2Passcode { .. } => {
+                ErrorCode::Unsupported
+            }
             T::AlreadyExists => ErrorCode::AlreadyExists,
             _ => ErrorCode::Damaged,
         }

@@ -203,6 +203,27 @@ fn make(id: &str, dir: &Path) -> (PathBuf, Option<&'static str>) {
             p
         }
         "tdata-passcode-needed" => return (copied(dir, "opentele-1.5.0-passcode"), None),
+        "tdata-7.3-no-passcode" => copied(dir, "opentele2-2.0.0"),
+        "tdata-7.3-passcode" => {
+            return (copied(dir, "opentele2-2.0.0-passcode"), Some(PASSCODE));
+        }
+        "tdata-7.3-kdf-family-3" => {
+            let p = copied(dir, "opentele2-2.0.0-passcode");
+            let a = file_arrays(&p.join("key_datas"));
+            let mut trailer = a[3].clone();
+            assert_eq!(&trailer[..4], b"KD2\0");
+            trailer[16..20].copy_from_slice(&3u32.to_be_bytes());
+            // The second array stays null, as opentele2 wrote it.
+            let mut data = stream(&[&a[0]]);
+            data.extend_from_slice(&u32::MAX.to_be_bytes());
+            data.extend_from_slice(&stream(&[&a[2], &trailer]));
+            std::fs::write(
+                p.join("key_datas"),
+                tdata::compose_container(7_003_001, &data),
+            )
+            .unwrap();
+            p
+        }
         "tdata-wrong-passcode" => {
             return (
                 copied(dir, "opentele-1.5.0-passcode"),

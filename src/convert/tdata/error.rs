@@ -116,6 +116,13 @@ pub enum TdataErrorKind {
     PasscodeNeeded,
     /// The local key does not decrypt with the passcode given.
     WrongPasscode,
+    /// The key file has Telegram Desktop 7.3's key data trailer (`KD2`) and the local key is
+    /// wrapped there under a passcode key derived by Argon2id (spec/tdata.md §13), which this
+    /// reader does not derive: the folder is not read, whatever passcode is given.
+    Argon2Passcode {
+        /// The trailer's KDF family of the wrap in use (1: Argon2id), where the trailer names one.
+        family: Option<u32>,
+    },
     /// An encrypted part is not a whole number of 16-byte blocks after its 16-byte check.
     EncryptedSize {
         /// Which part.
@@ -254,6 +261,7 @@ impl TdataErrorKind {
             Self::BadSalt { .. } => "tdata_bad_salt",
             Self::PasscodeNeeded => "tdata_passcode_needed",
             Self::WrongPasscode => "tdata_wrong_passcode",
+            Self::Argon2Passcode { .. } => "tdata_argon2_passcode",
             Self::EncryptedSize { .. } => "tdata_encrypted_size",
             Self::Decryption { .. } => "tdata_decryption",
             Self::DecryptedSize { .. } => "tdata_decrypted_size",
@@ -334,6 +342,15 @@ impl fmt::Display for TdataErrorKind {
             Self::WrongPasscode => f.write_str(
                 "the local key does not decrypt with this passcode: the passcode is wrong, or the file is damaged",
             ),
+            Self::Argon2Passcode { family } => {
+                f.write_str("the folder is protected by a local passcode in Telegram Desktop 7.3's layout (the local key wrapped in the key data trailer")?;
+                match family {
+                    Some(1) => f.write_str(", under an Argon2id key")?,
+                    Some(n) => write!(f, ", under a key of KDF family {n}")?,
+                    None => {}
+                }
+                f.write_str("), which this reader does not read; a 7.3 folder without a passcode is read")
+            }
             Self::EncryptedSize { what, len } => write!(
                 f,
                 "damaged: {what} is {len} bytes, not a 16-byte check and whole 16-byte blocks"

@@ -338,6 +338,7 @@ fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, Tda
     if salt.len() != SALT_LEN {
         return Err(at(TdataErrorKind::BadSalt { len: salt.len() }));
     }
+    no_passcode_wrap(&mut r).map_err(at)?;
     let passcode_key = create_local_key(passcode, salt);
     let local_key = local_key(key_encrypted, &passcode_key, passcode).map_err(at)?;
     let info = decrypt_local(info_encrypted, &local_key, "the account list").map_err(at)?;
@@ -397,6 +398,49 @@ fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, Tda
     }
     Ok(tdata)
 }
+
+/// Telegram Desktop 7.3's key data trailer (spec/tdata.md §13), read after the key file's
+/// three byte arrays: `Argon2Passcode` where it names a passcode wrap in use (with the wrap's
+/// KDF family where the trailer holds it); fine where there is no trailer (before 7.3, or bytes
+/// that are not one, which Telegram Desktop 6.1.2 ignores) or it names none (no passcode: the
+/// local key is in the second array, as before).
+fn no_passcode_wrap(r: &mut Reader<'_>) -> Result<(), TdataErrorKind> {
+    if r.at_end() {
+        return Ok(());
+    }
+    let trailer = r.byte_array("the key data trailer")?;
+    let Some(rest) = trailer.strip_prefix(TRAILER_MAGIC) else {
+        return Ok(());
+    };
+    let mut t = Reader::new(rest);
+    t.u32("the key data trailer's version")?;
+    let active = t.u32("the key data trailer's wrap in use")?;
+    if active == 0 {
+        return Ok(());
+    }
+    let count = t.u32("the key data trailer's wrap count")?;
+    // The wrap in use: its family and id lead each wrap; the family of the first whose id is
+    // the one in use, where the trailer can be read that far.
+    for _ in 0..count.min(16) {
+        let (Ok(family), Ok(id)) = (t.u32("a wrap's family"), t.u32("a wrap's id")) else {
+            break;
+        };
+        if id == active {
+            return Err(TdataErrorKind::Argon2Passcode {
+                family: Some(family),
+            });
+        }
+        if t.u32("").and(t.u32("")).and(t.u32("")).is_err()
+            || t.byte_array("").and(t.byte_array("")).is_err()
+        {
+            break;
+        }
+    }
+    Err(TdataErrorKind::Argon2Passcode { family: None })
+}
+
+/// The first bytes of Telegram Desktop 7.3's key data trailer (spec/tdata.md §13).
+const TRAILER_MAGIC: &[u8] = b"KD2\0";
 
 /// Decrypts the local key with the key derived from the passcode: a failed check is a wrong
 /// passcode, or a missing one.

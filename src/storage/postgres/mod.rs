@@ -20,13 +20,14 @@ mod fleet;
 mod lease;
 mod schema;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use postgres::types::ToSql;
-use postgres::{Client, Config, GenericClient, NoTls, Row};
+use postgres::{Client, Config, GenericClient, NoTls, Row, Statement};
 
 use super::{
     Clock, Dialect, NotFound, SessionFields, SessionStore, StorageError, StorageErrorKind,
@@ -159,6 +160,23 @@ fn shown_address(config: &Config) -> String {
         out.push_str(db);
     }
     crate::escape::one_line(&out).into_owned()
+}
+
+/// A connection of a [`PgStorage`] (spec/postgres.md §5.3): the server ends a transaction of
+/// it that stays idle for the lease's ttl (`idle_in_transaction_session_timeout`), so that a
+/// holder paused or cut off between the fence and the commit of a write, whose transaction
+/// holds the session's row lock, cannot keep the next holder waiting past its lease.
+fn storage_connection(
+    server: &Server,
+    place: &Place,
+    ttl: Duration,
+) -> Result<Client, StorageError> {
+    let mut client = server.connect(place)?;
+    let ms = ttl.as_millis().clamp(1, i32::MAX as u128);
+    client
+        .batch_execute(&format!("SET idle_in_transaction_session_timeout TO {ms}"))
+        .map_err(|e| pg_error(place, "connecting to the server", &e))?;
+    Ok(client)
 }
 
 /// Checks a session name (spec/postgres.md §2): 1 to 255 bytes, no control character.
@@ -371,6 +389,9 @@ pub struct PgStorage {
     server: Server,
     place: Place,
     client: Mutex<Client>,
+    /// The lookups' statements, prepared once on the current connection (emptied when it is
+    /// replaced): a lookup is then one round trip, not a parse and an execution.
+    prepared: Mutex<HashMap<&'static str, Statement>>,
     clock: Arc<dyn Clock>,
     options: LeaseOptions,
     state: Arc<Mutex<LeaseState>>,
@@ -408,7 +429,7 @@ impl PgStorage {
         check_name(name)?;
         let place = Place::account(&server.shown, name);
         lease::check_options(options).map_err(|kind| place.error(kind))?;
-        let mut client = server.connect(&place)?;
+        let mut client = storage_connection(&server, &place, options.ttl)?;
         schema::migrate(&mut client, &place)?;
         let state = lease::take(&mut client, &place, name, options)?;
         let state = Arc::new(Mutex::new(state));
@@ -424,6 +445,7 @@ impl PgStorage {
             server,
             place,
             client: Mutex::new(client),
+            prepared: Mutex::new(HashMap::new()),
             clock: Arc::new(SystemClock),
             options: options.clone(),
             state,
@@ -505,7 +527,8 @@ impl PgStorage {
     ) -> Result<T, StorageError> {
         let mut client = locked(&self.client);
         if client.is_closed() {
-            *client = self.server.connect(&self.place)?;
+            locked(&self.prepared).clear();
+            *client = storage_connection(&self.server, &self.place, self.options.ttl)?;
         }
         let _ = doing;
         f(&mut client, &self.place)
@@ -555,11 +578,24 @@ impl PgStorage {
     }
 
     /// The first row a lookup finds, or `None`.
-    fn lookup(&self, sql: &str, key: &(dyn ToSql + Sync)) -> Result<Option<Row>, StorageError> {
+    fn lookup(
+        &self,
+        sql: &'static str,
+        key: &(dyn ToSql + Sync),
+    ) -> Result<Option<Row>, StorageError> {
         self.with_client("looking up a peer", |client, place| {
-            client
-                .query_opt(sql, &[&self.name, key])
-                .map_err(|e| pg_error(place, "looking up a peer", &e))
+            let pg = |e: postgres::Error| pg_error(place, "looking up a peer", &e);
+            let statement = {
+                let mut prepared = locked(&self.prepared);
+                if let Some(s) = prepared.get(sql) {
+                    s.clone()
+                } else {
+                    let s = client.prepare(sql).map_err(pg)?;
+                    prepared.insert(sql, s.clone());
+                    s
+                }
+            };
+            client.query_opt(&statement, &[&self.name, key]).map_err(pg)
         })
     }
 
