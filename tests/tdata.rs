@@ -1427,44 +1427,43 @@ fn opentele2_manifest() -> Vec<Value> {
     all[1..].to_vec()
 }
 
-/// Telegram Desktop 7.3.1 folders written by opentele2 2.0.0 (spec/tdata.md §13): without a
-/// passcode, the local key is where it was before 7.3 and the folders read with the keys and
-/// user ids opentele2 was given; with one, it is wrapped under an Argon2id key in the key data
-/// trailer, and the folder is refused as such (`Argon2Passcode`), with the right passcode, a
-/// wrong one or none: never a wrong passcode or damage.
+/// Telegram Desktop 7.3.1 folders written by opentele2 2.0.0 (spec/tdata.md §13) read with the
+/// keys and user ids opentele2 was given: without a passcode, the local key is where it was
+/// before 7.3; with one, it is wrapped in the key data trailer under an Argon2id key of the
+/// passcode, which this reader derives with the wrap's parameters. A wrong passcode is
+/// `WrongPasscode`, none is `PasscodeNeeded`, as for a folder before 7.3.
 #[test]
-fn opentele2_7_3_folders_read_or_are_refused_as_7_3_passcode_folders() {
+fn opentele2_7_3_folders_read_with_their_passcodes() {
     let entries = opentele2_manifest();
     assert_eq!(entries.len(), 4);
-    let mut refused = 0;
+    let mut with_passcode = 0;
     for entry in entries {
         let name = entry["folder"].as_str().unwrap();
         assert_eq!(entry["file_version"].as_i64(), Some(7_003_001), "{name}");
         let path = fixtures().join(name);
-        if let Some(passcode) = passcode_of(&entry) {
+        let passcode = passcode_of(&entry);
+        if passcode.is_some() {
             let wrong = Passcode::new(b"Correct horse battery staple".to_vec());
-            for given in [Some(&passcode), Some(&wrong), None] {
+            for (given, code) in [
+                (Some(&wrong), "tdata_wrong_passcode"),
+                (None, "tdata_passcode_needed"),
+            ] {
                 let options = ReadOptions {
                     passcode: given,
                     key_file: None,
                 };
                 let err = read_folder(&path, &options).unwrap_err();
-                assert!(
-                    matches!(
-                        err.kind(),
-                        TdataErrorKind::Argon2Passcode { family: Some(1) }
-                    ),
-                    "{name}: {err}"
-                );
+                assert_eq!(err.kind().code(), code, "{name}: {err}");
                 assert_eq!(err.path(), Some(path.join("key_datas").as_path()));
-                assert_eq!(err.kind().code(), "tdata_argon2_passcode");
             }
-            refused += 1;
-            continue;
+            with_passcode += 1;
         }
-        let folder =
-            read_folder(&path, &ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(!folder.passcode, "{name}");
+        let options = ReadOptions {
+            passcode: passcode.as_ref(),
+            key_file: None,
+        };
+        let folder = read_folder(&path, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(folder.passcode, passcode.is_some(), "{name}");
         assert_eq!(folder.version, 7_003_001, "{name}");
         assert!(folder.skipped.is_empty(), "{name}: {:?}", folder.skipped);
         let want = entry["accounts"].as_array().unwrap();
@@ -1493,5 +1492,101 @@ fn opentele2_7_3_folders_read_or_are_refused_as_7_3_passcode_folders() {
             assert_eq!(keys, want_keys, "{name}");
         }
     }
-    assert_eq!(refused, 2);
+    assert_eq!(with_passcode, 2);
+}
+
+/// The byte arrays of a `QDataStream` (a null one as empty).
+fn qt_arrays(mut data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while data.len() >= 4 {
+        let n = u32::from_be_bytes(data[..4].try_into().unwrap());
+        let n = if n == u32::MAX { 0 } else { n as usize };
+        out.push(data[4..4 + n].to_vec());
+        data = &data[4 + n..];
+    }
+    out
+}
+
+/// A hostile 7.3 passcode folder: Argon2id parameters out of bounds (spec/tdata.md §13) are
+/// refused with `Argon2Parameters`, naming them, before any memory is taken (4 TiB would abort
+/// the process); a family other than 1 is `Argon2Passcode`; a wrap in use that the trailer
+/// does not hold is `NoPasscodeWrap`; a trailer cut short is `Truncated` at its offset in the
+/// key file's data.
+#[test]
+fn hostile_7_3_passcode_wraps_are_refused_before_deriving() {
+    let fixture = fixtures().join("opentele2-2.0.0-passcode");
+    let bytes = std::fs::read(fixture.join("key_datas")).unwrap();
+    let a = qt_arrays(tdata::parse_container(&bytes).unwrap().data);
+    let trailer = a[3].clone();
+    assert_eq!(&trailer[..4], b"KD2\0");
+    // family, id, memory, time, lanes: u32s at 16, 20, 24, 28, 32 of the trailer.
+    let field = |t: &[u8], at: usize| u32::from_be_bytes(t[at..at + 4].try_into().unwrap());
+    assert_eq!(
+        [16, 20, 24, 28, 32].map(|at| field(&trailer, at)),
+        [1, 1, 65_536, 8, 1]
+    );
+    let set = |changes: &[(usize, u32)]| {
+        let mut t = trailer.clone();
+        for &(at, v) in changes {
+            t[at..at + 4].copy_from_slice(&v.to_be_bytes());
+        }
+        t
+    };
+    let cut = trailer[..30].to_vec();
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            set(&[(24, u32::MAX)]),
+            "4294967295 KiB, 8 passes and 1 lanes",
+        ),
+        (
+            set(&[(24, (1 << 20) + 1)]),
+            "1048577 KiB, 8 passes and 1 lanes",
+        ),
+        (set(&[(28, 65)]), "65536 KiB, 65 passes and 1 lanes"),
+        (set(&[(28, 0)]), "65536 KiB, 0 passes and 1 lanes"),
+        (set(&[(32, 0)]), "65536 KiB, 8 passes and 0 lanes"),
+        (set(&[(32, 17)]), "65536 KiB, 8 passes and 17 lanes"),
+        (set(&[(24, 15), (32, 2)]), "15 KiB, 8 passes and 2 lanes"),
+        (set(&[(16, 2)]), "KDF family 2"),
+        (
+            set(&[(8, 7)]),
+            "names passcode wrap 7 in use, and none of its 1 wraps",
+        ),
+        (set(&[(12, 0)]), "none of its 0 wraps"),
+        (
+            cut,
+            "cut short: a passcode wrap's Argon2id passes at offset",
+        ),
+    ];
+    let passcode = Passcode::new(b"correct horse battery staple".to_vec());
+    for (t, want) in cases {
+        let dir = TempDir::new("tdata-hostile-wrap");
+        // The key file alone: each of these is refused before an account is read.
+        let folder = dir.0.join("tdata");
+        std::fs::create_dir(&folder).unwrap();
+        let mut data = Vec::new();
+        data.extend_from_slice(&32u32.to_be_bytes());
+        data.extend_from_slice(&a[0]);
+        data.extend_from_slice(&u32::MAX.to_be_bytes());
+        for part in [&a[2], &t] {
+            data.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            data.extend_from_slice(part);
+        }
+        std::fs::write(
+            folder.join("key_datas"),
+            tdata::compose_container(7_003_001, &data),
+        )
+        .unwrap();
+        let options = ReadOptions {
+            passcode: Some(&passcode),
+            key_file: None,
+        };
+        let err = read_folder(&folder, &options).unwrap_err();
+        assert!(err.to_string().contains(want), "{want}: {err}");
+        assert_eq!(err.path(), Some(folder.join("key_datas").as_path()));
+    }
+    assert!(matches!(
+        tdata::create_argon2_local_key(b"p", &[0; 32], u32::MAX, 1, 1),
+        Err(TdataErrorKind::Argon2Parameters { .. })
+    ));
 }

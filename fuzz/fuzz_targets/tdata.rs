@@ -2,7 +2,10 @@
 //! parser, the decryption and its checks, the account list and the MTP data. The first byte
 //! chooses where the rest goes: 0, every file of a folder as raw bytes (the container and the
 //! MD5 check); 1, the decrypted MTP data of an otherwise valid folder; 2, its decrypted account
-//! list; 3, its encrypted local key (the passcode check). A folder the reader accepts obeys the
+//! list; 3, its encrypted local key (the passcode check); 4, Telegram Desktop 7.3's key data
+//! trailer (`KD2\0` and the rest; spec/tdata.md §13), its wraps parsed and bounded. Mode 4
+//! reads without a passcode, so a wrap in use stops at `PasscodeNeeded` before Argon2id, which
+//! costs up to seconds an input within its bounds by design. A folder the reader accepts obeys the
 //! round-trip law: its logins written again read back the same.
 #![no_main]
 
@@ -35,6 +38,22 @@ fn keys() -> &'static Keys {
 
 fn encrypt(data: &[u8], key: &AuthKey) -> Vec<u8> {
     tdata::encrypt_local(data, key, &mut |p| p.fill(0))
+}
+
+/// The valid folder with its key file's second array null and a fourth, `KD2\0` and `trailer`:
+/// a folder of Telegram Desktop 7.3's layout with the trailer given.
+fn with_trailer(trailer: &[u8]) -> Image {
+    let mut image = folder(None, None, None);
+    let mut key_data = Vec::new();
+    array(&mut key_data, &SALT);
+    key_data.extend_from_slice(&u32::MAX.to_be_bytes());
+    array(
+        &mut key_data,
+        &encrypt(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], &keys().local),
+    );
+    array(&mut key_data, &[b"KD2\0", trailer].concat());
+    image.insert("key_datas", tdata::compose_container(1, &key_data), None);
+    image
 }
 
 /// A folder of one account whose parts are `mtp`, `info` and `local` (plaintexts), or the
@@ -87,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let image = match mode % 4 {
+    let image = match mode % 5 {
         0 => {
             // Raw files: the rest cut in three at its first two 0xFE bytes.
             let mut parts = rest.split(|&b| b == 0xfe);
@@ -99,7 +118,8 @@ fuzz_target!(|data: &[u8]| {
         }
         1 => folder(Some(rest), None, None),
         2 => folder(None, Some(rest), None),
-        _ => folder(None, None, Some(rest)),
+        3 => folder(None, None, Some(rest)),
+        _ => with_trailer(rest),
     };
     let Ok(read) = tdata::read_image(&image, &ReadOptions::default()) else {
         return;

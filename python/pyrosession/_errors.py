@@ -126,6 +126,8 @@ __all__ = [
     "TdataUserIdConflictError",
     "TdataTestServersError",
     "TdataArgon2PasscodeError",
+    "TdataArgon2ParametersError",
+    "TdataNoPasscodeWrapError",
     "TdataAccountsToWriteError",
     "TdataKeyFileNameError",
     "TdataKeyFilesError",
@@ -769,9 +771,21 @@ class TdataWrongPasscodeError(TdataError):
 
 
 class TdataArgon2PasscodeError(TdataError):
-    """Telegram Desktop folder: protected by a passcode in Telegram Desktop 7.3's layout (the local key wrapped in the key data trailer under an Argon2id key), which is not read."""
+    """Telegram Desktop folder: protected by a passcode in Telegram Desktop 7.3's layout under a key of a KDF family other than 1 (Argon2id, the one derived), which is not read."""
 
     KIND = "tdata_argon2_passcode"
+
+
+class TdataArgon2ParametersError(TdataDamagedError):
+    """Telegram Desktop folder: the 7.3 passcode wrap asks Argon2id for memory, passes or lanes out of bounds (1 to 16 lanes, 1 to 64 passes, 8 KiB a lane to 1 GiB); refused before any memory is taken."""
+
+    KIND = "tdata_argon2_parameters"
+
+
+class TdataNoPasscodeWrapError(TdataDamagedError):
+    """Telegram Desktop folder: the 7.3 key data trailer names a passcode wrap in use that it does not hold."""
+
+    KIND = "tdata_no_passcode_wrap"
 
 
 class TdataEncryptedSizeError(TdataDamagedError):

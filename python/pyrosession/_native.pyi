@@ -89,4 +89,7 @@ def convert(
     passcode: Union[bytes, bytearray, str, None],
     passcode_file: Optional[str],
     key_name: Optional[str],
+    new_passcode: Union[bytes, bytearray, str, None],
+    new_passcode_file: Optional[str],
+    new_key_name: Optional[str],
 ) -> Tuple[str, List[str]]: ...

@@ -159,6 +159,9 @@ def convert(
     passcode: Optional[Passcode] = None,
     passcode_file: Optional["os.PathLike[str]"] = None,
     key_name: Optional[str] = None,
+    new_passcode: Optional[Passcode] = None,
+    new_passcode_file: Optional["os.PathLike[str]"] = None,
+    new_key_name: Optional[str] = None,
 ) -> Converted:
     """Converts a session of any format the crate reads to ``to`` (one of ``TARGETS``), as
     ``pyrosession convert`` does (spec/conversions.md §5).
@@ -173,8 +176,15 @@ def convert(
 
     A Telegram Desktop folder is read with ``account`` and its passcode (see the module); what
     the command says of it as a warning is issued as a ``TdataWarning``. ``tdata`` writes a new
-    folder of the one account at ``file`` (never over anything, so ``force`` is refused), with
-    no local passcode, for the production servers; the source's user id, or ``user_id``."""
+    folder of the one account at ``file`` (never over anything, so ``force`` is refused), for the
+    production servers; the source's user id, or ``user_id``. Its local passcode is
+    ``new_passcode`` (``bytes``, ``bytearray`` or ``str``, whose UTF-8 is the passcode) or the
+    first line of ``new_passcode_file`` (the command's ``--new-passcode-file``), copied and wiped
+    as the source's passcode is (see the module); none without either, and an empty one raises
+    ``ValueError``. ``new_key_name`` names its key file for a Telegram Desktop started with
+    ``-key NAME`` (the command's ``--new-key-name``; ``a``-``z``, ``0``-``9``, ``-`` and ``_``,
+    else ``TdataKeyNameNotTelegramsError``; ``data`` by default). These three options raise
+    ``ValueError`` for any other target."""
     text, path = _source(source)
     options = (api_id, user_id, is_bot, test_mode, server, port, ipv6, telethon_version)
     target_file = _path_or_none(file)
@@ -189,6 +199,9 @@ def convert(
         passcode,
         _path_or_none(passcode_file),
         key_name,
+        new_passcode,
+        _path_or_none(new_passcode_file),
+        new_key_name,
     )
     for warning in folder_warnings:
         _warnings.warn(warning, TdataWarning, stacklevel=2)

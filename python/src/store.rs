@@ -396,9 +396,13 @@ impl Store {
         wait: f64,
         check_integrity: bool,
     ) -> PyResult<Store> {
+        // No memory map of the file: the kernel counts the mapped pages a process touched in its
+        // resident set (up to the whole file), where Pyrogram's sqlite3, which maps nothing,
+        // holds only SQLite's page cache (BENCHMARKS.md, peak memory).
         let options = OpenOptions::new()
             .wait(wait_from(wait)?)
-            .check_integrity(check_integrity);
+            .check_integrity(check_integrity)
+            .mmap_size(0);
         py.detach(|| options.open(&path))
             .map(Store::new)
             .map_err(|e| errors::storage(py, e))

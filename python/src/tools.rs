@@ -98,7 +98,7 @@ impl Folder {
                 ))
             }
             (Some(p), None) => Some(passcode_of(p)?),
-            (None, Some(file)) => Some(read_passcode(&file)?),
+            (None, Some(file)) => Some(read_passcode(&file, "the passcode")?),
             (None, None) => None,
         };
         Ok(Folder {
@@ -164,20 +164,97 @@ fn passcode_of(given: &Bound<'_, PyAny>) -> PyResult<Passcode> {
 }
 
 /// The first line of `file`, as the command's `--passcode-file` reads it
-/// ([`Passcode::read_line`]); an error says which file, never what it holds.
-fn read_passcode(file: &Path) -> PyResult<Passcode> {
+/// ([`Passcode::read_line`]); an error says which file (and `what` was read), never what it
+/// holds.
+fn read_passcode(file: &Path, what: &str) -> PyResult<Passcode> {
     std::fs::File::open(file)
         .and_then(Passcode::read_line)
         .map_err(|e| {
             std::io::Error::new(
                 e.kind(),
-                format!(
-                    "cannot read the passcode from {}: {e}",
-                    report::shown_path(file)
-                ),
+                format!("cannot read {what} from {}: {e}", report::shown_path(file)),
             )
             .into()
         })
+}
+
+/// How to write a new Telegram Desktop folder (`convert(..., "tdata", ...)`), from Python: the
+/// command's `--new-passcode-file` and `--new-key-name` (spec/tdata.md §9.1). The passcode is
+/// given as `new_passcode=` (`bytes`, `bytearray` or `str`, its UTF-8) or read from the first
+/// line of `new_passcode_file=`, copied once into a [`Passcode`], which is wiped when dropped.
+pub(crate) struct NewFolder {
+    passcode: Option<Passcode>,
+    key_name: Option<String>,
+}
+
+impl NewFolder {
+    /// The options checked as the command checks them before it writes: for the target `tdata`
+    /// only; one passcode, not empty; a key file name Telegram Desktop can be started with
+    /// (`-key NAME`, [`TdataErrorKind::KeyNameNotTelegrams`]).
+    fn new(
+        py: Python<'_>,
+        target: Target,
+        passcode: Option<&Bound<'_, PyAny>>,
+        passcode_file: Option<PathBuf>,
+        key_name: Option<String>,
+    ) -> PyResult<Self> {
+        let given = if passcode.is_some() {
+            Some("new_passcode")
+        } else if passcode_file.is_some() {
+            Some("new_passcode_file")
+        } else if key_name.is_some() {
+            Some("new_key_name")
+        } else {
+            None
+        };
+        if let (Some(option), false) = (given, target == Target::Tdata) {
+            return Err(PyValueError::new_err(format!(
+                "{option}= is for a new Telegram Desktop folder: it goes with the target tdata, not {target}"
+            )));
+        }
+        if let Some(name) = &key_name {
+            use pyrosession::convert::tdata::{telegram_key_name, TdataErrorKind};
+            use pyrosession::convert::ConvertErrorKind;
+            let telegram = telegram_key_name(name);
+            if name.is_empty() || telegram != *name {
+                let kind = if name.is_empty() {
+                    TdataErrorKind::KeyFileName
+                } else {
+                    TdataErrorKind::KeyNameNotTelegrams {
+                        name: name.clone(),
+                        telegram,
+                    }
+                };
+                return Err(errors::convert(py, ConvertErrorKind::Tdata(kind).into()));
+            }
+        }
+        let passcode = match (passcode, passcode_file) {
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "give the new_passcode or new_passcode_file, not both",
+                ))
+            }
+            (Some(p), None) => Some(passcode_of(p)?),
+            (None, Some(file)) => Some(read_passcode(&file, "the new folder's passcode")?),
+            (None, None) => None,
+        };
+        if passcode.as_ref().is_some_and(Passcode::is_empty) {
+            return Err(PyValueError::new_err(
+                "the new folder's passcode is empty: a folder without a passcode is written without new_passcode or new_passcode_file",
+            ));
+        }
+        Ok(NewFolder { passcode, key_name })
+    }
+
+    fn options(&self) -> conversion::tdata::WriteOptions<'_> {
+        conversion::tdata::WriteOptions {
+            passcode: self.passcode.as_ref(),
+            key_file: self
+                .key_name
+                .as_deref()
+                .unwrap_or(conversion::tdata::DEFAULT_KEY_FILE),
+        }
+    }
 }
 
 /// The report `pyrosession inspect` gives on a session file or Telegram Desktop folder
@@ -281,9 +358,10 @@ fn options(o: OptionsTuple) -> Options {
 /// object, or written to `file`; a file target is written to `file` (mode 0600, never over an
 /// existing file without `force`; a folder never over anything). Returns the JSON object
 /// `convert --json` prints (spec/json-output.md §3.6) and the folder's warnings (what the
-/// command says on standard error).
+/// command says on standard error). The target `tdata` is written with `new_folder`'s passcode
+/// and key file name ([`conversion::write_tdata`]).
 #[pyfunction]
-#[pyo3(signature = (text, path, to, file, force, options, account, passcode, passcode_file, key_name))]
+#[pyo3(signature = (text, path, to, file, force, options, account, passcode, passcode_file, key_name, new_passcode, new_passcode_file, new_key_name))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn convert(
     py: Python<'_>,
@@ -297,6 +375,9 @@ pub(crate) fn convert(
     passcode: Option<&Bound<'_, PyAny>>,
     passcode_file: Option<PathBuf>,
     key_name: Option<String>,
+    new_passcode: Option<&Bound<'_, PyAny>>,
+    new_passcode_file: Option<PathBuf>,
+    new_key_name: Option<String>,
 ) -> PyResult<(Py<PyString>, Vec<String>)> {
     let target = target(to)?;
     if target.is_file() && file.is_none() {
@@ -311,6 +392,7 @@ pub(crate) fn convert(
             "the target tdata is written only as a new folder, never over anything: force does not apply",
         ));
     }
+    let new_folder = NewFolder::new(py, target, new_passcode, new_passcode_file, new_key_name)?;
     let folder = Folder::new(account, passcode, passcode_file, key_name)?;
     let is_folder = path.as_deref().is_some_and(conversion::is_tdata_folder);
     if !is_folder {
@@ -335,14 +417,25 @@ pub(crate) fn convert(
             .map(|f| report::tdata_warnings(&f.tdata))
             .unwrap_or_default();
         let account = read.account;
-        let produced = conversion::produce(
-            &account,
-            target,
-            &options,
-            file.as_deref(),
-            force,
-            source_path,
-        )
+        let produced = match (target, file.as_deref()) {
+            // Checked above: a folder is always given a path.
+            (Target::Tdata, Some(to)) => {
+                conversion::write_tdata(&account, &options, to, source_path, &new_folder.options())
+                    .map(|losses| conversion::Produced {
+                        text: None,
+                        losses,
+                        peers: Some(account.peers.len()),
+                    })
+            }
+            _ => conversion::produce(
+                &account,
+                target,
+                &options,
+                file.as_deref(),
+                force,
+                source_path,
+            ),
+        }
         .map_err(|e| e.at(source_path))?;
         let json = Zeroizing::new(report::convert_to_json(
             target,
@@ -355,6 +448,7 @@ pub(crate) fn convert(
         Ok((json, warnings))
     });
     drop(folder);
+    drop(new_folder);
     let (made, warnings) = made.map_err(|e| e.raise(py))?;
     Ok((PyString::new(py, &made).unbind(), warnings))
 }

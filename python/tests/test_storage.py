@@ -289,3 +289,31 @@ def test_input_peers_made_without_the_constructor_equal_the_constructor_s() -> N
     assert found[0] == pyrosession.InputPeerUser(user_id=777, access_hash=-5)
     assert found[2] == pyrosession.InputPeerChat(chat_id=4242)
     assert found[3] == pyrosession.InputPeerChannel(channel_id=1234567890, access_hash=42)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="no /proc/self/maps")
+def test_a_file_storage_maps_no_page_of_its_file(workdir: Path) -> None:
+    """The package's file storage reads its file through SQLite's page cache, not a memory
+    map (`OpenOptions::mmap_size(0)`): the kernel would count every mapped page it touched in
+    the process's resident set, which Pyrogram's own storage does not have (BENCHMARKS.md)."""
+    path = workdir / "mapped.session"
+    peers = [(i, i, "user", f"u{i}", f"1555{i:07d}") for i in range(1, 20_001)]
+
+    def mapped() -> List[str]:
+        with open("/proc/self/maps") as maps:
+            return [line for line in maps if line.rstrip().endswith(str(path))]
+
+    async def scenario(new: bool) -> None:
+        storage = pyrosession.FileStorage("mapped", workdir)
+        await storage.open()
+        if new:
+            await storage.update_peers(peers)
+        for i in range(1, 20_001, 997):
+            await storage.get_peer_by_id(i)
+            await storage.get_peer_by_username(f"u{i}")
+        assert mapped() == [], "the session file is memory-mapped"
+        await storage.close()
+
+    run(scenario(True))  # a new file
+    assert path.stat().st_size > 1_000_000
+    run(scenario(False))  # the file opened again

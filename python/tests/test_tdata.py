@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import stat
 import struct
@@ -284,3 +285,165 @@ def test_convert_to_tdata_writes_a_new_folder_that_reads_back(tmp_path: Path) ->
         assert json.loads(out.stdout)["notes"] == list(
             pyrosession.convert(v2, "tdata", tmp_path / "by-package").notes
         )
+
+
+NEW_PASSCODE = "pässcode of the new folder"
+
+
+def key_files(path: Path) -> List[str]:
+    return sorted(p.name for p in path.iterdir() if p.name.startswith("key_"))
+
+
+def written_with(tmp_path: Path, name: str, **given: Any) -> Path:
+    target = tmp_path / name
+    made = pyrosession.convert(example("v2.txt"), "tdata", target, **given)
+    assert made.to == "tdata" and made.file == target and made.dc_id == 2
+    return target
+
+
+def test_convert_to_tdata_writes_the_new_passcode_and_key_name(tmp_path: Path) -> None:
+    v2 = example("v2.txt")
+    want = pyrosession.inspect_json(v2)
+    passcode_file = tmp_path / "passcode.txt"
+    passcode_file.write_bytes(NEW_PASSCODE.encode() + b"\r\nthe second line is not read\n")
+    for name, given in (
+        ("str", {"new_passcode": NEW_PASSCODE}),
+        ("bytes", {"new_passcode": NEW_PASSCODE.encode()}),
+        ("bytearray", {"new_passcode": bytearray(NEW_PASSCODE.encode())}),
+        ("file", {"new_passcode_file": passcode_file}),
+    ):
+        path = written_with(tmp_path, name, **given)
+        assert key_files(path) == ["key_datas"]
+        # Read back by the crate: the passcode is needed, a wrong one refused, the right one
+        # gives the account written.
+        with pytest.raises(pyrosession.TdataPasscodeNeededError):
+            pyrosession.inspect(path)
+        with pytest.raises(pyrosession.TdataWrongPasscodeError):
+            pyrosession.inspect(path, passcode=NEW_PASSCODE[:-1])
+        report = pyrosession.inspect_json(path, passcode=NEW_PASSCODE)
+        assert report["passcode"] is True, name
+        assert report["user_id"] == want["user_id"] and report["dc_id"] == want["dc_id"]
+        assert report["auth_key_id"] == want["auth_key_id"]
+        back = pyrosession.convert(path, "pyrogram", passcode=NEW_PASSCODE, api_id=12345, is_bot=False)
+        assert back.session_string == v2, name
+
+    path = written_with(tmp_path, "key-name", new_key_name="work", new_passcode=NEW_PASSCODE)
+    assert key_files(path) == ["key_works"]
+    with pytest.raises(pyrosession.TdataMissingFileError) as missing:
+        pyrosession.inspect(path, key_name="data", passcode=NEW_PASSCODE)
+    assert missing.value.path == path / "key_data"
+    for key_name in ("work", None):  # named, or the one name the folder's key files have
+        report = pyrosession.inspect_json(path, key_name=key_name, passcode=NEW_PASSCODE)
+        assert report["passcode"] is True and report["auth_key_id"] == want["auth_key_id"]
+    path = written_with(tmp_path, "key-name-only", new_key_name="work-2_b")
+    assert (path / "key_work-2_bs").is_file()
+    assert pyrosession.inspect_json(path, key_name="work-2_b")["passcode"] is False
+
+
+def test_new_folder_options_are_refused_as_the_command_refuses_them(tmp_path: Path) -> None:
+    v2 = example("v2.txt")
+    target = tmp_path / "tdata"
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"\nthe first line is empty\n")
+    for given in ({"new_passcode": ""}, {"new_passcode": b""}, {"new_passcode": bytearray()},
+                  {"new_passcode_file": empty}):
+        with pytest.raises(ValueError, match="the new folder's passcode is empty"):
+            pyrosession.convert(v2, "tdata", target, **given)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="new_passcode or new_passcode_file, not both"):
+        pyrosession.convert(v2, "tdata", target, new_passcode="x", new_passcode_file=empty)
+    with pytest.raises(TypeError, match="bytes, bytearray or str"):
+        pyrosession.convert(v2, "tdata", target, new_passcode=1234)  # type: ignore[arg-type]
+    with pytest.raises(FileNotFoundError) as unread:
+        pyrosession.convert(v2, "tdata", target, new_passcode_file=tmp_path / "nothing.txt")
+    assert "cannot read the new folder's passcode from" in str(unread.value)
+    for option, value in (("new_passcode", "x"), ("new_passcode_file", empty), ("new_key_name", "work")):
+        for to, file in (("telethon", None), ("pyrogram-file", tmp_path / "x.session")):
+            with pytest.raises(ValueError, match=f"{option}= is for a new Telegram Desktop folder"):
+                pyrosession.convert(v2, to, file, api_id=1, is_bot=False, **{option: value})  # type: ignore[arg-type]
+    assert not (tmp_path / "x.session").exists()
+    with pytest.raises(pyrosession.TdataKeyNameNotTelegramsError) as not_telegrams:
+        pyrosession.convert(v2, "tdata", target, new_key_name="Work")
+    assert not_telegrams.value.kind == "tdata_key_name_not_telegrams"
+    assert '-key Work opens "work"' in str(not_telegrams.value)
+    with pytest.raises(pyrosession.TdataKeyFileNameError):
+        pyrosession.convert(v2, "tdata", target, new_key_name="")
+    with pytest.raises(pyrosession.TdataKeyNameNotTelegramsError):
+        pyrosession.convert(v2, "tdata", target, new_key_name="../data")
+    assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["empty.txt"]
+    if command() is not None:
+        out = run_command("convert", "--json", "--to", "tdata", "--new-key-name", "Work", v2, "by-command")
+        assert out.returncode != 0 and not Path("by-command").exists()
+        assert json.loads(out.stdout)["error"]["kind"] == not_telegrams.value.kind
+        assert json.loads(out.stdout)["error"]["message"] == str(not_telegrams.value)
+
+
+def test_the_new_passcode_is_in_no_exception(tmp_path: Path) -> None:
+    telethon = example("telethon.txt")
+    target = tmp_path / "tdata"
+    for passcode in (NEW_PASSCODE, NEW_PASSCODE.encode(), bytearray(NEW_PASSCODE.encode())):
+        with pytest.raises(pyrosession.MissingValuesError) as missing:
+            pyrosession.convert(telethon, "tdata", target, new_passcode=passcode)
+        raised_shows_no_passcode(missing.value, NEW_PASSCODE)
+        assert not target.exists()
+    written_with(tmp_path, "tdata", new_passcode=NEW_PASSCODE)
+    with pytest.raises(pyrosession.TdataAlreadyExistsError) as exists:
+        written_with(tmp_path, "tdata", new_passcode=NEW_PASSCODE)
+    raised_shows_no_passcode(exists.value, NEW_PASSCODE)
+    # The caller's bytearray is not changed: its owner clears it.
+    given = bytearray(NEW_PASSCODE.encode())
+    written_with(tmp_path, "again", new_passcode=given)
+    assert given == NEW_PASSCODE.encode()
+
+
+@needs_command
+def test_the_command_and_the_package_write_folders_that_read_the_same(tmp_path: Path) -> None:
+    v2 = example("v2.txt")
+    passcode_file = tmp_path / "passcode.txt"
+    passcode_file.write_text(NEW_PASSCODE + "\n")
+    # A relative TARGET: the command refuses a long name that could be a session string.
+    out = subprocess.run(
+        [str(command()), "convert", "--json", "--to", "tdata", "--new-passcode-file", "passcode.txt",
+         "--new-key-name", "work", v2, "by-command"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    made = pyrosession.convert(v2, "tdata", tmp_path / "by-package", new_passcode_file=passcode_file,
+                               new_key_name="work")
+    assert json.loads(out.stdout)["notes"] == list(made.notes)
+    reports = [
+        pyrosession.inspect_json(tmp_path / name, key_name="work", passcode=NEW_PASSCODE)
+        for name in ("by-command", "by-package")
+    ]
+    assert reports[0] == reports[1] and reports[0]["passcode"] is True
+
+
+OPENTELE = os.environ.get("PYROSESSION_OPENTELE_PYTHON")
+
+
+@pytest.mark.skipif(not OPENTELE, reason="PYROSESSION_OPENTELE_PYTHON names no python with opentele-ng 1.5.0")
+def test_opentele_reads_the_folders_the_package_writes(tmp_path: Path) -> None:
+    """Real opentele-ng 1.5.0 (spec/oracle/tdata_opentele.py, offline) reads what `convert`
+    writes with a passcode and a key file name: the account, its data center and its key."""
+    assert OPENTELE is not None
+    v2 = example("v2.txt")
+    passcode_file = tmp_path / "passcode.txt"
+    passcode_file.write_text(NEW_PASSCODE + "\n")
+    want = pyrosession.inspect_json(v2)
+    for name, given, read in (
+        ("passcode", {"new_passcode": NEW_PASSCODE.encode()}, [str(passcode_file)]),
+        ("key-name", {"new_key_name": "work"}, ["--key-name", "work"]),
+        ("both", {"new_passcode_file": passcode_file, "new_key_name": "work"},
+         [str(passcode_file), "--key-name", "work"]),
+    ):
+        path = written_with(tmp_path, name, **given)
+        out = subprocess.run(
+            [OPENTELE, str(ROOT / "spec" / "oracle" / "tdata_opentele.py"), "read", str(path), *read],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert out.returncode == 0, f"{name}: {out.stderr}"
+        assert json.loads(out.stdout)["accounts"] == [{
+            "index": 0,
+            "user_id": want["user_id"],
+            "main_dc": want["dc_id"],
+            "main_key_id": want["auth_key_id"],
+        }], name

@@ -51,10 +51,14 @@ async def use() -> None:
         pyrosession.inspect_json(Path("tdata"), passcode_file=Path("passcode.txt"))
         pyrosession.convert(Path("tdata"), "pyrogram", passcode="secret", api_id=1, is_bot=False)
         pyrosession.convert(string, "tdata", Path("new-tdata"), user_id=42)
+        pyrosession.convert(string, "tdata", Path("locked-tdata"), new_passcode=passcode, new_key_name="work")
+        pyrosession.convert(string, "tdata", Path("locked-2"), new_passcode_file=Path("new-passcode.txt"))
         print(folder)
     except pyrosession.TdataPasscodeNeededError as e:
         print(e.kind, e.path)
     except (pyrosession.TdataWrongPasscodeError, pyrosession.TdataDamagedError) as e:
+        print(e.message)
+    except pyrosession.TdataKeyNameNotTelegramsError as e:
         print(e.message)
     finally:
         passcode[:] = bytes(len(passcode))

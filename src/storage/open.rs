@@ -114,6 +114,7 @@ pub struct OpenOptions {
     wait: Duration,
     read_only: bool,
     check: bool,
+    mmap_size: u64,
 }
 
 impl Default for OpenOptions {
@@ -122,6 +123,7 @@ impl Default for OpenOptions {
             wait: DEFAULT_WAIT,
             read_only: false,
             check: true,
+            mmap_size: MMAP_SIZE,
         }
     }
 }
@@ -159,6 +161,18 @@ impl OpenOptions {
         self
     }
 
+    /// How much of the file the read-write connection reads through a memory map
+    /// (`PRAGMA mmap_size`, spec/storage.md §2.5 step 3): 256 MiB by default, so that reads
+    /// copy nothing. The kernel counts the mapped pages a process has touched in its resident
+    /// set; 0 reads every page through SQLite's own cache instead (the file's pages then stay
+    /// in the kernel's page cache, outside the process). Only how pages are read changes:
+    /// locking, writes and what is read are the same.
+    #[must_use]
+    pub fn mmap_size(mut self, bytes: u64) -> Self {
+        self.mmap_size = bytes;
+        self
+    }
+
     /// Opens the file at `path` with these options.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<Storage, StorageError> {
         names_a_file(path.as_ref())?;
@@ -167,7 +181,8 @@ impl OpenOptions {
             if self.read_only {
                 Storage::read_only_with(path.as_ref().to_path_buf(), self.wait, self.check)
             } else {
-                Storage::open_with(path.as_ref().to_path_buf(), self.wait, self.check)
+                let mmap = i64::try_from(self.mmap_size).unwrap_or(i64::MAX);
+                Storage::open_with(path.as_ref().to_path_buf(), self.wait, self.check, mmap)
             }
         })
     }
@@ -426,8 +441,9 @@ fn triggers_off(conn: &Connection, path: Option<&Path>) -> Result<(), StorageErr
         .map_err(sqlite_err(path, "configuring the connection"))
 }
 
-/// How much of a session file is memory-mapped: reads then copy nothing.
-const MMAP_SIZE: i64 = 256 << 20;
+/// How much of a session file is memory-mapped by default ([`OpenOptions::mmap_size`]): reads
+/// then copy nothing.
+const MMAP_SIZE: u64 = 256 << 20;
 
 /// When an open that started now must have its answer: `None` for a wait too long to count
 /// (the open then waits as long as it takes).
@@ -481,6 +497,7 @@ fn claim<T>(
     path: &Path,
     wait: Duration,
     deadline: Option<Instant>,
+    mmap: i64,
     wal: &SideWal,
     mut examine: impl FnMut(&Connection) -> Result<T, StorageError>,
 ) -> Result<(Connection, T), StorageError> {
@@ -504,7 +521,7 @@ fn claim<T>(
         triggers_off(&conn, Some(path))?;
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
             .map_err(sqlite_err(Some(path), "setting the locking mode"))?;
-        conn.pragma_update(None, "mmap_size", MMAP_SIZE)
+        conn.pragma_update(None, "mmap_size", mmap)
             .map_err(sqlite_err(Some(path), "setting the mmap size"))?;
         // SQLite opens a file it may not write read-only without saying so: asked before the
         // lock, whose transaction on a WAL-mode file would otherwise fail creating the -wal
@@ -989,7 +1006,12 @@ impl Storage {
         OpenOptions::new().open(path)
     }
 
-    fn open_with(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
+    fn open_with(
+        path: PathBuf,
+        wait: Duration,
+        check: bool,
+        mmap: i64,
+    ) -> Result<Storage, StorageError> {
         let dir = match path.parent() {
             Some(d) if d.as_os_str().is_empty() => Path::new("."),
             Some(d) => d,
@@ -1004,12 +1026,12 @@ impl Storage {
         super::side::name_fits(&path)?;
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() && !path.exists() => Err(broken_link(path)),
-            Ok(_) => Self::open_existing(path, wait, deadline(wait), check),
+            Ok(_) => Self::open_existing(path, wait, deadline(wait), check, mmap),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // Side files another user made for the file before it exists are refused
                 // before it is created (§2.8).
                 super::side::check(&path)?;
-                Self::create_file(path, wait, check)
+                Self::create_file(path, wait, check, mmap)
             }
             Err(source) => Err(StorageError::io(
                 &path,
@@ -1025,6 +1047,7 @@ impl Storage {
         wait: Duration,
         deadline: Option<Instant>,
         check: bool,
+        mmap: i64,
     ) -> Result<Storage, StorageError> {
         super::side::check_writable_by_owner_only(&path)?;
         let wal = sniff(&path)?;
@@ -1038,7 +1061,7 @@ impl Storage {
             // index, whose readers can hold the file's shared lock for seconds inside SQLite
             // while claimed connections (which keep their WAL index in their own memory) come
             // and go (spec/storage.md §2.5).
-            claim(&path, wait, deadline, &side, |conn| {
+            claim(&path, wait, deadline, mmap, &side, |conn| {
                 examine_claimed(conn, &path, check)
             })?
         } else {
@@ -1046,7 +1069,7 @@ impl Storage {
                 let (ro, _) = open_read_only(&path, slice, wal)?;
                 examine(&ro, Some(&path), check)
             })?;
-            claim(&path, wait, deadline, &side, |_| Ok(dialect))?
+            claim(&path, wait, deadline, mmap, &side, |_| Ok(dialect))?
         };
         Self::claimed(path, conn, dialect, &side, wait, hold)
     }
@@ -1063,14 +1086,15 @@ impl Storage {
         wait: Duration,
         deadline: Option<Instant>,
         check: bool,
+        mmap: i64,
     ) -> Result<Storage, StorageError> {
         let hold = crate::fs::hold(&path, false);
         if built.is_none() || hold.as_ref().map(crate::fs::Hold::id) != built {
             drop(hold);
-            return Self::open_existing(path, wait, deadline, check);
+            return Self::open_existing(path, wait, deadline, check, mmap);
         }
         let side = SideWal::of(&path, false);
-        let (conn, dialect) = claim(&path, wait, deadline, &side, |conn| {
+        let (conn, dialect) = claim(&path, wait, deadline, mmap, &side, |conn| {
             examine_claimed(conn, &path, check)
         })?;
         Self::claimed(path, conn, dialect, &side, wait, hold)
@@ -1126,12 +1150,17 @@ impl Storage {
     ///
     /// Another opener that creates the file first wins the race: the file it put in place is
     /// then opened as any existing file is (spec/storage.md §2.5).
-    fn create_file(path: PathBuf, wait: Duration, check: bool) -> Result<Storage, StorageError> {
+    fn create_file(
+        path: PathBuf,
+        wait: Duration,
+        check: bool,
+        mmap: i64,
+    ) -> Result<Storage, StorageError> {
         let deadline = deadline(wait);
         match publish_new_file(&path, None) {
-            Ok(built) => Self::open_built(path, built, wait, deadline, check),
+            Ok(built) => Self::open_built(path, built, wait, deadline, check, mmap),
             Err(e) if matches!(e.kind(), StorageErrorKind::AlreadyExists) => {
-                Self::open_existing(path, wait, deadline, check)
+                Self::open_existing(path, wait, deadline, check, mmap)
             }
             Err(e) => Err(e),
         }
@@ -1569,6 +1598,30 @@ mod tests {
     /// refused as any such file is, never opened unexamined; and a built file opens as
     /// `pyrogram v3`, held by its storage.
     #[test]
+    fn mmap_size_sets_the_claimed_connection_s_memory_map() {
+        let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("dir");
+        let path = dir.join("mapped.session");
+        let mapped = |s: &Storage| -> i64 {
+            s.conn
+                .pragma_query_value(None, "mmap_size", |r| r.get(0))
+                .expect("mmap_size")
+        };
+        // Created, then opened again: both paths to a claimed connection take the option.
+        let default = || OpenOptions::new();
+        let unmapped = || OpenOptions::new().mmap_size(0);
+        for (create, reopen) in [(default(), unmapped()), (unmapped(), default())] {
+            for options in [create, reopen] {
+                let storage = options.open(&path).expect("opened");
+                let want = if options.mmap_size == 0 { 0 } else { 256 << 20 };
+                assert_eq!(mapped(&storage), want);
+                storage.close().expect("closed");
+            }
+            std::fs::remove_file(&path).expect("remove");
+        }
+        std::fs::remove_dir_all(&dir).expect("dir removed");
+    }
+
+    #[test]
     fn a_built_file_is_examined_by_its_claim() {
         let dir = crate::fs::create_dir(&std::env::temp_dir(), "pyrosession-unit-").expect("dir");
         let path = dir.join("built.session");
@@ -1582,6 +1635,7 @@ mod tests {
             DEFAULT_WAIT,
             deadline(DEFAULT_WAIT),
             true,
+            256 << 20,
         )
         .expect_err("refused");
         assert!(
@@ -1596,6 +1650,7 @@ mod tests {
             DEFAULT_WAIT,
             deadline(DEFAULT_WAIT),
             true,
+            256 << 20,
         )
         .expect("opened");
         assert_eq!(storage.dialect(), Dialect::Pyrogram(schema::VERSION));

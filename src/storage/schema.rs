@@ -125,7 +125,7 @@ impl fmt::Display for Dialect {
 
 /// What the schema of a database looks like, read from `sqlite_master` and
 /// `PRAGMA table_xinfo`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Shape {
     /// The tables that store their rows (views and virtual tables excluded), sorted.
     pub tables: Vec<String>,
@@ -396,8 +396,124 @@ fn code_in(conn: &Connection, table: &'static str) -> rusqlite::Result<Vec<Strin
     Ok(found)
 }
 
+/// Every `sqlite_master` row of a database (type, name, table, root page and SQL, each as
+/// SQLite stored it), in rowid order: the schema SQLite builds its own from, which is all that
+/// [`Shape::read`]'s answer depends on (see [`SHAPES`]).
+#[derive(PartialEq, Eq)]
+struct SchemaRows(Vec<[Option<Vec<u8>>; 5]>);
+
+impl SchemaRows {
+    /// The rows of `conn`'s `sqlite_master`, in the order SQLite reads them to build its schema.
+    fn read(conn: &Connection) -> rusqlite::Result<SchemaRows> {
+        use rusqlite::types::ValueRef;
+        let mut stmt = conn.prepare(
+            "SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master ORDER BY rowid",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut row: [Option<Vec<u8>>; 5] = Default::default();
+            for (i, cell) in row.iter_mut().enumerate() {
+                // Each value with its type: the text `1` and the integer 1 are two schemas.
+                *cell = match r.get_ref(i)? {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(n) => Some([b"i".as_slice(), &n.to_le_bytes()].concat()),
+                    ValueRef::Real(x) => {
+                        Some([b"r".as_slice(), &x.to_bits().to_le_bytes()].concat())
+                    }
+                    ValueRef::Text(t) => Some([b"t".as_slice(), t].concat()),
+                    ValueRef::Blob(b) => Some([b"b".as_slice(), b].concat()),
+                };
+            }
+            out.push(row);
+        }
+        Ok(SchemaRows(out))
+    }
+
+    /// Whether a [`Shape`] read from this schema may be kept for the next database with the
+    /// same rows: not where any row's SQL declares a view or a virtual table (the words `VIEW`
+    /// or `VIRTUAL` anywhere in it, in any case), whose columns SQLite finds by resolving a
+    /// query or by asking the table's module, which may read the file's rows; nor where the
+    /// rows are many (64 KiB of them).
+    fn keepable(&self) -> bool {
+        let mut size = 0;
+        for row in &self.0 {
+            size += row.iter().flatten().map(Vec::len).sum::<usize>();
+            if let Some(sql) = &row[4] {
+                let upper = sql.to_ascii_uppercase();
+                if upper.windows(4).any(|w| w == b"VIEW")
+                    || upper.windows(7).any(|w| w == b"VIRTUAL")
+                {
+                    return false;
+                }
+            }
+        }
+        size <= 64 << 10
+    }
+}
+
+/// The shapes of the last few schemas [`Shape::read`] read, each with the `sqlite_master` rows
+/// it was read from, newest first.
+///
+/// What `Shape::read` finds is a function of those rows alone: SQLite builds its schema (the
+/// tables, their columns and defaults, the indexes and what they are on) by parsing each row's
+/// SQL in rowid order, and the pragmas it asks (`table_xinfo`, `index_list`, `index_xinfo`)
+/// answer from that schema, never from the file's other pages; except for views and virtual
+/// tables, which [`SchemaRows::keepable`] leaves out. So a database whose rows are the same,
+/// byte for byte and type for type, has the same shape, and is given the one found before
+/// without asking SQLite's pragmas again (an eighth of an open's instructions, and a third of
+/// the `open_file` fuzz target's, went to preparing them). Every database's rows are still
+/// read, and everything else the open checks (its integrity, its rows) is checked as before.
+static SHAPES: std::sync::Mutex<Vec<(SchemaRows, Shape)>> = std::sync::Mutex::new(Vec::new());
+
+/// How many schemas [`SHAPES`] keeps.
+const SHAPES_KEPT: usize = 8;
+
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread's [`Shape::read`] found its schema's shape in [`SHAPES`].
+    static SHAPES_FOUND: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 impl Shape {
+    /// The shape of `conn`'s schema: from [`SHAPES`] where the same rows were read before,
+    /// else read from SQLite ([`Shape::read_from_sqlite`]) and kept.
+    ///
+    /// Only within a transaction of `conn` (as the examination and the Telethon reader read),
+    /// where the rows and what the pragmas answer are of one state of the file: outside one,
+    /// another connection could change the schema between the two, and the shape of one schema
+    /// would be kept under the rows of another. Outside one, the shape is read from SQLite.
     pub(crate) fn read(conn: &Connection) -> rusqlite::Result<Shape> {
+        if conn.is_autocommit() {
+            return Shape::read_from_sqlite(conn);
+        }
+        let rows = SchemaRows::read(conn)?;
+        let mut shapes = SHAPES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = shapes.iter().position(|(kept, _)| *kept == rows) {
+            let entry = shapes.remove(i);
+            let shape = entry.1.clone();
+            shapes.insert(0, entry);
+            #[cfg(test)]
+            SHAPES_FOUND.with(|n| n.set(n.get() + 1));
+            return Ok(shape);
+        }
+        drop(shapes);
+        let shape = Shape::read_from_sqlite(conn)?;
+        if rows.keepable() {
+            let mut shapes = SHAPES
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            shapes.insert(0, (rows, shape.clone()));
+            shapes.truncate(SHAPES_KEPT);
+        }
+        Ok(shape)
+    }
+
+    /// The shape of `conn`'s schema, asked of SQLite: `sqlite_master`, then the columns and
+    /// indexes of each table the crate reads.
+    fn read_from_sqlite(conn: &Connection) -> rusqlite::Result<Shape> {
         let mut stmt = conn.prepare(
             "SELECT type, name, rootpage = 0 OR sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
         )?;
@@ -599,8 +715,13 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
             let _ = writeln!(out, "    {line}");
         }
     }
-    let [sessions, ..] = columns(conn)?;
-    let _ = writeln!(out, "sessions columns: {}", sessions.stored.join(", "));
+    // The stored columns of `sessions`, as [`columns`] gives them, asked of that table alone:
+    // `pragma_table_xinfo` prepares a statement of its own for each table it is asked of.
+    let sessions: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_xinfo('sessions') WHERE hidden = 0 ORDER BY cid")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let _ = writeln!(out, "sessions columns: {}", sessions.join(", "));
     let versions: Vec<String> = conn
         .prepare("SELECT number FROM version")?
         .query_map([], |r| r.get::<_, rusqlite::types::Value>(0))?
@@ -612,7 +733,80 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bare_words, constant_default, PYROGRAM_DEFAULT};
+    use super::{bare_words, constant_default, Shape, PYROGRAM_DEFAULT, SCHEMA_V3, SHAPES_FOUND};
+    use rusqlite::Connection;
+
+    /// A database with the schema `sql`, in a read transaction (where shapes are kept).
+    fn database(sql: &str) -> Connection {
+        let conn = Connection::open_in_memory().expect("memory database");
+        conn.execute_batch(sql).expect("schema");
+        conn.execute_batch("BEGIN").expect("begin");
+        conn
+    }
+
+    fn found() -> usize {
+        SHAPES_FOUND.with(std::cell::Cell::get)
+    }
+
+    /// A schema read before gives the shape SQLite gives, without asking it again; a schema
+    /// that differs in any byte of its SQL (here a CHECK constraint, or a default) is read anew
+    /// and gives its own shape; a schema with a view is never kept.
+    #[test]
+    fn shapes_are_kept_by_their_schema_rows_alone() {
+        let pyrogram = database(SCHEMA_V3);
+        let fresh = Shape::read_from_sqlite(&pyrogram).expect("read");
+        assert!(fresh.computed.is_empty(), "{:?}", fresh.computed);
+        // Kept, and found by another database with the same rows (tried three times: the
+        // tests that run beside this one may fill what is kept in between).
+        let kept = (0..3).any(|_| {
+            let other = database(SCHEMA_V3);
+            assert_eq!(Shape::read(&pyrogram).expect("read"), fresh);
+            let before = found();
+            assert_eq!(Shape::read(&other).expect("read"), fresh);
+            found() == before + 1
+        });
+        assert!(kept, "the same rows were read from SQLite again");
+
+        let checked = SCHEMA_V3.replacen(
+            "dc_id     INTEGER PRIMARY KEY",
+            "dc_id INTEGER PRIMARY KEY CHECK (dc_id > 0)",
+            1,
+        );
+        assert_ne!(checked, SCHEMA_V3);
+        for changed in [
+            checked,
+            SCHEMA_V3.replacen(
+                "test_mode INTEGER,",
+                "test_mode INTEGER DEFAULT (random()),",
+                1,
+            ),
+        ] {
+            assert_ne!(changed, SCHEMA_V3);
+            let before = found();
+            let shape = Shape::read(&database(&changed)).expect("read");
+            assert_eq!(found(), before, "a changed schema was given a kept shape");
+            assert!(shape.computed_in(&["sessions"]).is_some(), "{changed}");
+            assert_eq!(
+                shape,
+                Shape::read_from_sqlite(&database(&changed)).expect("read")
+            );
+        }
+
+        // Outside a transaction nothing is found (nor kept).
+        let outside = database(SCHEMA_V3);
+        outside.execute_batch("ROLLBACK").expect("rollback");
+        let before = found();
+        assert_eq!(Shape::read(&outside).expect("read"), fresh);
+        assert_eq!(found(), before, "a shape was found outside a transaction");
+
+        let viewed =
+            format!("{SCHEMA_V3}; CREATE VIEW usernames AS SELECT id, username FROM peers;");
+        let shape = Shape::read(&database(&viewed)).expect("read");
+        assert!(shape.computed_in(&["usernames"]).is_some());
+        let before = found();
+        assert_eq!(Shape::read(&database(&viewed)).expect("read"), shape);
+        assert_eq!(found(), before, "a schema with a view was kept");
+    }
 
     /// Literals are constants; anything that calls a function or computes is code
     /// (spec/storage.md §4.1).

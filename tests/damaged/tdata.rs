@@ -127,6 +127,26 @@ fn flip_last_byte(path: &Path) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// `opentele2-2.0.0-passcode` at `{dir}/tdata` with the `u32` at `at` of its key data trailer
+/// set to `value` (spec/tdata.md §13), the key file recomposed; the second array stays null, as
+/// opentele2 wrote it.
+fn with_trailer_u32(dir: &Path, at: usize, value: u32) -> PathBuf {
+    let p = copied(dir, "opentele2-2.0.0-passcode");
+    let a = file_arrays(&p.join("key_datas"));
+    let mut trailer = a[3].clone();
+    assert_eq!(&trailer[..4], b"KD2\0");
+    trailer[at..at + 4].copy_from_slice(&value.to_be_bytes());
+    let mut data = stream(&[&a[0]]);
+    data.extend_from_slice(&u32::MAX.to_be_bytes());
+    data.extend_from_slice(&stream(&[&a[2], &trailer]));
+    std::fs::write(
+        p.join("key_datas"),
+        tdata::compose_container(7_003_001, &data),
+    )
+    .unwrap();
+    p
+}
+
 /// Makes the folder a row names in `dir`: its path, and the passcode to read it with.
 #[allow(clippy::too_many_lines)] // one arm per row
 fn make(id: &str, dir: &Path) -> (PathBuf, Option<&'static str>) {
@@ -207,22 +227,17 @@ fn make(id: &str, dir: &Path) -> (PathBuf, Option<&'static str>) {
         "tdata-7.3-passcode" => {
             return (copied(dir, "opentele2-2.0.0-passcode"), Some(PASSCODE));
         }
-        "tdata-7.3-kdf-family-3" => {
-            let p = copied(dir, "opentele2-2.0.0-passcode");
-            let a = file_arrays(&p.join("key_datas"));
-            let mut trailer = a[3].clone();
-            assert_eq!(&trailer[..4], b"KD2\0");
-            trailer[16..20].copy_from_slice(&3u32.to_be_bytes());
-            // The second array stays null, as opentele2 wrote it.
-            let mut data = stream(&[&a[0]]);
-            data.extend_from_slice(&u32::MAX.to_be_bytes());
-            data.extend_from_slice(&stream(&[&a[2], &trailer]));
-            std::fs::write(
-                p.join("key_datas"),
-                tdata::compose_container(7_003_001, &data),
+        "tdata-7.3-passcode-needed" => return (copied(dir, "opentele2-2.0.0-passcode"), None),
+        "tdata-7.3-wrong-passcode" => {
+            return (
+                copied(dir, "opentele2-2.0.0-passcode"),
+                Some("Correct horse battery staple"),
             )
-            .unwrap();
-            p
+        }
+        // The trailer's fifth `u32` (the wrap's family), or the Argon2id memory after it.
+        "tdata-7.3-kdf-family-3" => with_trailer_u32(dir, 16, 3),
+        "tdata-7.3-argon2-memory" => {
+            return (with_trailer_u32(dir, 24, u32::MAX), Some(PASSCODE));
         }
         "tdata-wrong-passcode" => {
             return (

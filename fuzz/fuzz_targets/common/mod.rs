@@ -15,6 +15,7 @@ use pyrosession::storage::{Storage, StorageError};
 pub fn scratch() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
+        sqlite_without_memory_statistics();
         let base = if Path::new("/dev/shm").is_dir() {
             PathBuf::from("/dev/shm")
         } else {
@@ -44,6 +45,23 @@ pub fn scratch() -> PathBuf {
             .expect("empty the scratch directory");
     }
     dir.clone()
+}
+
+/// Turns off SQLite's memory statistics (`SQLITE_CONFIG_MEMSTATUS`) for this process, before
+/// its first connection: with them on, which is SQLite's default, every allocation and free
+/// takes a global mutex to count bytes that nothing here reads (the crate sets no heap limit and
+/// asks for no memory figures). What SQLite does with a file, and every check, is the same.
+fn sqlite_without_memory_statistics() {
+    // SAFETY: `sqlite3_config` is called once, from the one thread that runs the target, before
+    // any connection has been opened (the process has made none yet: this runs before the first
+    // input's scratch directory is made), which is when SQLite allows it; it then only sets a
+    // flag. A refusal (SQLite already initialised) leaves the statistics on, and is not an error.
+    let _ = unsafe {
+        rusqlite::ffi::sqlite3_config(
+            rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+            std::os::raw::c_int::from(0u8),
+        )
+    };
 }
 
 /// Every file in `dir`: its name and its bytes, sorted by name.

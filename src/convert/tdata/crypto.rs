@@ -37,6 +37,68 @@ pub fn create_local_key(passcode: &[u8], salt: &[u8]) -> AuthKey {
     derive(hash.as_slice(), salt, rounds, true)
 }
 
+/// The most memory, in KiB, that [`create_argon2_local_key`] gives Argon2id: 1 GiB, 16 times
+/// what Telegram Desktop 7.3's layout asks (spec/tdata.md §13).
+pub const ARGON2_MAX_MEMORY_KIB: u32 = 1 << 20;
+/// The most passes (time cost) that [`create_argon2_local_key`] makes: 64, 8 times the layout's.
+pub const ARGON2_MAX_TIME: u32 = 64;
+/// The most lanes that [`create_argon2_local_key`] takes: 16, 16 times the layout's.
+pub const ARGON2_MAX_LANES: u32 = 16;
+
+/// The key that encrypts the local key in a passcode wrap of Telegram Desktop 7.3's key data
+/// trailer (spec/tdata.md §13): Argon2id (version 0x13) of the passcode, salted with the wrap's
+/// salt, with the wrap's memory in KiB, passes and lanes, 256 bytes.
+///
+/// Parameters outside 1 to [`ARGON2_MAX_LANES`] lanes, 1 to [`ARGON2_MAX_TIME`] passes and 8
+/// KiB a lane to [`ARGON2_MAX_MEMORY_KIB`] are refused with
+/// [`TdataErrorKind::Argon2Parameters`] before any memory is taken, as is a salt shorter than
+/// Argon2's 8 bytes ([`TdataErrorKind::BadSalt`]).
+pub fn create_argon2_local_key(
+    passcode: &[u8],
+    salt: &[u8],
+    memory_kib: u32,
+    time: u32,
+    lanes: u32,
+) -> Result<AuthKey, TdataErrorKind> {
+    argon2_bounds(memory_kib, time, lanes)?;
+    let refused = || TdataErrorKind::Argon2Parameters {
+        memory_kib,
+        time,
+        lanes,
+    };
+    if salt.len() < argon2::MIN_SALT_LEN {
+        return Err(TdataErrorKind::BadSalt { len: salt.len() });
+    }
+    let params =
+        argon2::Params::new(memory_kib, time, lanes, Some(AuthKey::LEN)).map_err(|_| refused())?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut blocks = vec![argon2::Block::default(); argon.params().block_count()];
+    let mut out = Zeroizing::new([0u8; AuthKey::LEN]);
+    let done =
+        argon.hash_password_into_with_memory(passcode, salt, out.as_mut_slice(), &mut blocks);
+    blocks.iter_mut().for_each(Zeroize::zeroize);
+    // The inputs were checked above: a failure here is one this function does not foresee.
+    done.map_err(|_| refused())?;
+    Ok(AuthKey::new(*out))
+}
+
+/// `Argon2Parameters` where Argon2id's parameters are outside what
+/// [`create_argon2_local_key`] derives.
+pub(super) fn argon2_bounds(memory_kib: u32, time: u32, lanes: u32) -> Result<(), TdataErrorKind> {
+    if (1..=ARGON2_MAX_LANES).contains(&lanes)
+        && (1..=ARGON2_MAX_TIME).contains(&time)
+        && (8 * lanes..=ARGON2_MAX_MEMORY_KIB).contains(&memory_kib)
+    {
+        Ok(())
+    } else {
+        Err(TdataErrorKind::Argon2Parameters {
+            memory_kib,
+            time,
+            lanes,
+        })
+    }
+}
+
 /// The legacy key of a `map` file written before Telegram Desktop kept several accounts
 /// (spec/tdata.md §4.2): PBKDF2-HMAC-SHA1 of the passcode itself, salted with `salt`, 256
 /// bytes; [`LEGACY_NO_PASSCODE_ITERATIONS`] rounds without a passcode, [`LEGACY_ITERATIONS`]

@@ -117,11 +117,29 @@ pub enum TdataErrorKind {
     /// The local key does not decrypt with the passcode given.
     WrongPasscode,
     /// The key file has Telegram Desktop 7.3's key data trailer (`KD2`) and the local key is
-    /// wrapped there under a passcode key derived by Argon2id (spec/tdata.md §13), which this
-    /// reader does not derive: the folder is not read, whatever passcode is given.
+    /// wrapped there under a passcode key of a KDF family other than 1, Argon2id, the one this
+    /// reader derives (spec/tdata.md §13): the folder is not read, whatever passcode is given.
     Argon2Passcode {
-        /// The trailer's KDF family of the wrap in use (1: Argon2id), where the trailer names one.
-        family: Option<u32>,
+        /// The KDF family of the wrap in use.
+        family: u32,
+    },
+    /// The passcode wrap in use asks Argon2id for parameters outside what this reader derives
+    /// (spec/tdata.md §13: 1 to 16 lanes, 1 to 64 passes, 8 KiB a lane to 1 GiB): a damaged or
+    /// hostile file, refused before any memory is taken.
+    Argon2Parameters {
+        /// The memory it asks, in KiB.
+        memory_kib: u32,
+        /// The passes (time cost) it asks.
+        time: u32,
+        /// The lanes it asks.
+        lanes: u32,
+    },
+    /// The key data trailer names a passcode wrap in use that it does not hold.
+    NoPasscodeWrap {
+        /// The id of the wrap in use.
+        id: u32,
+        /// The number of wraps the trailer states.
+        count: u32,
     },
     /// An encrypted part is not a whole number of 16-byte blocks after its 16-byte check.
     EncryptedSize {
@@ -262,6 +280,8 @@ impl TdataErrorKind {
             Self::PasscodeNeeded => "tdata_passcode_needed",
             Self::WrongPasscode => "tdata_wrong_passcode",
             Self::Argon2Passcode { .. } => "tdata_argon2_passcode",
+            Self::Argon2Parameters { .. } => "tdata_argon2_parameters",
+            Self::NoPasscodeWrap { .. } => "tdata_no_passcode_wrap",
             Self::EncryptedSize { .. } => "tdata_encrypted_size",
             Self::Decryption { .. } => "tdata_decryption",
             Self::DecryptedSize { .. } => "tdata_decrypted_size",
@@ -342,15 +362,22 @@ impl fmt::Display for TdataErrorKind {
             Self::WrongPasscode => f.write_str(
                 "the local key does not decrypt with this passcode: the passcode is wrong, or the file is damaged",
             ),
-            Self::Argon2Passcode { family } => {
-                f.write_str("the folder is protected by a local passcode in Telegram Desktop 7.3's layout (the local key wrapped in the key data trailer")?;
-                match family {
-                    Some(1) => f.write_str(", under an Argon2id key")?,
-                    Some(n) => write!(f, ", under a key of KDF family {n}")?,
-                    None => {}
-                }
-                f.write_str("), which this reader does not read; a 7.3 folder without a passcode is read")
-            }
+            Self::Argon2Passcode { family } => write!(
+                f,
+                "the folder is protected by a local passcode in Telegram Desktop 7.3's layout under a key of KDF family {family}, which this reader does not derive (it derives family 1, Argon2id)"
+            ),
+            Self::Argon2Parameters {
+                memory_kib,
+                time,
+                lanes,
+            } => write!(
+                f,
+                "damaged: the passcode wrap asks Argon2id for {memory_kib} KiB, {time} passes and {lanes} lanes, where this reader allows 1 to 16 lanes, 1 to 64 passes and 8 KiB a lane to 1 GiB (the 7.3 layout as opentele2 writes it: 65536 KiB, 8 passes, 1 lane)"
+            ),
+            Self::NoPasscodeWrap { id, count } => write!(
+                f,
+                "damaged: the key data trailer names passcode wrap {id} in use, and none of its {count} wraps has that id"
+            ),
             Self::EncryptedSize { what, len } => write!(
                 f,
                 "damaged: {what} is {len} bytes, not a 16-byte check and whole 16-byte blocks"

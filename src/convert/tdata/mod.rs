@@ -45,7 +45,8 @@ pub use container::{
     compose as compose_container, data_name, file_part, parse as parse_container, Container, MAGIC,
 };
 pub use crypto::{
-    create_legacy_local_key, create_local_key, decrypt_local, encrypt_local, LEGACY_ITERATIONS,
+    create_argon2_local_key, create_legacy_local_key, create_local_key, decrypt_local,
+    encrypt_local, ARGON2_MAX_LANES, ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_TIME, LEGACY_ITERATIONS,
     LEGACY_NO_PASSCODE_ITERATIONS, SALT_LEN, STRONG_ITERATIONS,
 };
 pub use error::{TdataError, TdataErrorKind};

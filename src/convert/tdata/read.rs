@@ -7,7 +7,10 @@ use std::time::SystemTime;
 use zeroize::Zeroizing;
 
 use super::container::{data_name, file_part, parse};
-use super::crypto::{create_legacy_local_key, create_local_key, decrypt_local, SALT_LEN};
+use super::crypto::{
+    argon2_bounds, create_argon2_local_key, create_legacy_local_key, create_local_key,
+    decrypt_local, SALT_LEN,
+};
 use super::error::{TdataError, TdataErrorKind};
 use super::mtp::{self, Authorization};
 use super::qt::Reader;
@@ -338,9 +341,7 @@ fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, Tda
     if salt.len() != SALT_LEN {
         return Err(at(TdataErrorKind::BadSalt { len: salt.len() }));
     }
-    no_passcode_wrap(&mut r).map_err(at)?;
-    let passcode_key = create_local_key(passcode, salt);
-    let local_key = local_key(key_encrypted, &passcode_key, passcode).map_err(at)?;
+    let local_key = key_data_local_key(&mut r, salt, key_encrypted, passcode).map_err(at)?;
     let info = decrypt_local(info_encrypted, &local_key, "the account list").map_err(at)?;
     let mut r = Reader::new(&info);
     let count = r.i32("the account count").map_err(at)?;
@@ -399,44 +400,109 @@ fn read_source(src: &dyn Source, options: &ReadOptions<'_>) -> Result<Tdata, Tda
     Ok(tdata)
 }
 
+/// The passcode wrap in use of Telegram Desktop 7.3's key data trailer (spec/tdata.md §13):
+/// its Argon2id parameters, salt and encrypted local key.
+struct Wrap<'a> {
+    memory_kib: u32,
+    time: u32,
+    lanes: u32,
+    salt: &'a [u8],
+    key_encrypted: &'a [u8],
+}
+
 /// Telegram Desktop 7.3's key data trailer (spec/tdata.md §13), read after the key file's
-/// three byte arrays: `Argon2Passcode` where it names a passcode wrap in use (with the wrap's
-/// KDF family where the trailer holds it); fine where there is no trailer (before 7.3, or bytes
-/// that are not one, which Telegram Desktop 6.1.2 ignores) or it names none (no passcode: the
-/// local key is in the second array, as before).
-fn no_passcode_wrap(r: &mut Reader<'_>) -> Result<(), TdataErrorKind> {
+/// three byte arrays: the passcode wrap in use, where the trailer names one; `None` where there
+/// is no trailer (before 7.3, or bytes that are not one, which Telegram Desktop 6.1.2 ignores)
+/// or it names none (no passcode: the local key is in the second array, as before). A wrap of
+/// a family other than 1 (Argon2id) is `Argon2Passcode`; parameters out of bounds are
+/// `Argon2Parameters`, before any key is derived.
+fn passcode_wrap<'a>(r: &mut Reader<'a>) -> Result<Option<Wrap<'a>>, TdataErrorKind> {
     if r.at_end() {
-        return Ok(());
+        return Ok(None);
     }
     let trailer = r.byte_array("the key data trailer")?;
     let Some(rest) = trailer.strip_prefix(TRAILER_MAGIC) else {
-        return Ok(());
+        return Ok(None);
+    };
+    // Offsets in the key file's data, not in the trailer.
+    let base = r.pos() - rest.len();
+    let at = |e| match e {
+        TdataErrorKind::Truncated {
+            what,
+            offset,
+            needed,
+            available,
+        } => TdataErrorKind::Truncated {
+            what,
+            offset: base + offset,
+            needed,
+            available,
+        },
+        other => other,
     };
     let mut t = Reader::new(rest);
-    t.u32("the key data trailer's version")?;
-    let active = t.u32("the key data trailer's wrap in use")?;
+    t.u32("the key data trailer's version").map_err(at)?;
+    let active = t.u32("the key data trailer's wrap in use").map_err(at)?;
     if active == 0 {
-        return Ok(());
+        return Ok(None);
     }
-    let count = t.u32("the key data trailer's wrap count")?;
-    // The wrap in use: its family and id lead each wrap; the family of the first whose id is
-    // the one in use, where the trailer can be read that far.
-    for _ in 0..count.min(16) {
-        let (Ok(family), Ok(id)) = (t.u32("a wrap's family"), t.u32("a wrap's id")) else {
-            break;
-        };
-        if id == active {
-            return Err(TdataErrorKind::Argon2Passcode {
-                family: Some(family),
-            });
+    let count = t.u32("the key data trailer's wrap count").map_err(at)?;
+    // Each wrap is at least 28 bytes: a count beyond the bytes left ends in `Truncated`.
+    for _ in 0..count {
+        let family = t.u32("a passcode wrap's KDF family").map_err(at)?;
+        let id = t.u32("a passcode wrap's id").map_err(at)?;
+        if id == active && family != 1 {
+            return Err(TdataErrorKind::Argon2Passcode { family });
         }
-        if t.u32("").and(t.u32("")).and(t.u32("")).is_err()
-            || t.byte_array("").and(t.byte_array("")).is_err()
-        {
-            break;
+        let memory_kib = t.u32("a passcode wrap's Argon2id memory").map_err(at)?;
+        let time = t.u32("a passcode wrap's Argon2id passes").map_err(at)?;
+        let lanes = t.u32("a passcode wrap's Argon2id lanes").map_err(at)?;
+        let salt = t.byte_array("a passcode wrap's salt").map_err(at)?;
+        let key_encrypted = t
+            .byte_array("a passcode wrap's encrypted local key")
+            .map_err(at)?;
+        if id != active {
+            continue;
+        }
+        argon2_bounds(memory_kib, time, lanes)?;
+        if salt.len() != SALT_LEN {
+            return Err(TdataErrorKind::BadSalt { len: salt.len() });
+        }
+        return Ok(Some(Wrap {
+            memory_kib,
+            time,
+            lanes,
+            salt,
+            key_encrypted,
+        }));
+    }
+    Err(TdataErrorKind::NoPasscodeWrap { id: active, count })
+}
+
+/// The local key of a key file whose first two arrays are `salt` and `key_encrypted`, `r` after
+/// its third: from the passcode wrap in use of a 7.3 trailer (Argon2id), or where there is none
+/// from the second array (PBKDF2, §4.1).
+fn key_data_local_key(
+    r: &mut Reader<'_>,
+    salt: &[u8],
+    key_encrypted: &[u8],
+    passcode: &[u8],
+) -> Result<AuthKey, TdataErrorKind> {
+    match passcode_wrap(r)? {
+        None => local_key(key_encrypted, &create_local_key(passcode, salt), passcode),
+        // Nothing to derive without a passcode: Telegram Desktop 7.3 wraps only a passcode's key.
+        Some(_) if passcode.is_empty() => Err(TdataErrorKind::PasscodeNeeded),
+        Some(wrap) => {
+            let passcode_key = create_argon2_local_key(
+                passcode,
+                wrap.salt,
+                wrap.memory_kib,
+                wrap.time,
+                wrap.lanes,
+            )?;
+            local_key(wrap.key_encrypted, &passcode_key, passcode)
         }
     }
-    Err(TdataErrorKind::Argon2Passcode { family: None })
 }
 
 /// The first bytes of Telegram Desktop 7.3's key data trailer (spec/tdata.md §13).
