@@ -446,6 +446,18 @@ fn an_error_never_shows_the_password() {
     let e = PgFleet::connect("postgresql://user:s3cret-pw@[::1").unwrap_err();
     let shown: &StorageError = &e;
     assert!(!format!("{shown} {shown:?}").contains("s3cret-pw"));
+    // The other places an address can carry one: libpq's key=value form (quoted or not), the
+    // URL's query, and a percent-encoded password.
+    for address in [
+        "host=127.0.0.1 port=1 user=x password=s3cret-pw dbname=d",
+        "host=127.0.0.1 port=1 password='s3cret-pw and more'",
+        "postgresql://x@127.0.0.1:1/d?password=s3cret-pw",
+        "postgresql://x:s3cret-pw%40x@127.0.0.1:1/d",
+    ] {
+        let e = PgFleet::connect(address).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("s3cret-pw"), "{address}: {shown}");
+    }
 }
 
 /// Every other `storage` scenario passes on the engine, through the in-process driver
