@@ -551,9 +551,8 @@ impl PgStorage {
     pub fn renew(&mut self) -> Result<LeaseInfo, StorageError> {
         let (token, ttl) = (locked(&self.state).token, self.options.ttl);
         let sent = Instant::now();
-        let left = self.with_client("renewing the lease", |client, place| {
-            lease::renew(client, place, &self.name, token, ttl)
-        })?;
+        let left =
+            self.with_client(|client, place| lease::renew(client, place, &self.name, token, ttl))?;
         match left {
             Some(left) => {
                 let mut state = locked(&self.state);
@@ -586,9 +585,7 @@ impl PgStorage {
     /// The server fails, or a row holds what this engine never writes.
     pub fn peers(&self) -> Result<Vec<StoredPeer>, StorageError> {
         let name = self.name.clone();
-        self.with_client("listing peers", |client, place| {
-            read_peers(client, place, &name)
-        })
+        self.with_client(|client, place| read_peers(client, place, &name))
     }
 
     /// Runs `f` on the connection, first connecting again if the last one was closed (the
@@ -596,7 +593,6 @@ impl PgStorage {
     /// not retried, the next call connects anew.
     fn with_client<T>(
         &self,
-        doing: &'static str,
         f: impl FnOnce(&mut Client, &Place) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut guard = locked(&self.client);
@@ -611,7 +607,6 @@ impl PgStorage {
                 )?)
             }
         };
-        let _ = doing;
         f(client, &self.place)
     }
 
@@ -624,9 +619,7 @@ impl PgStorage {
             state.token
         };
         let holder = self
-            .with_client("reading the lease", |client, place| {
-                lease::current(client, place, &self.name)
-            })
+            .with_client(|client, place| lease::current(client, place, &self.name))
             .ok()
             .flatten()
             .and_then(|(t, holder, left)| (t != token && left > Duration::ZERO).then_some(holder));
@@ -646,7 +639,7 @@ impl PgStorage {
     ) -> Result<(), StorageError> {
         let token = self.token();
         let sql = format!("UPDATE pyrosession_sessions SET {column} = $3 WHERE {FENCE}");
-        let n = self.with_client("writing the session", |client, place| {
+        let n = self.with_client(|client, place| {
             let pg = |e: postgres::Error| pg_error(place, "writing the session", &e);
             let statement = self.statement(client, &sql).map_err(pg)?;
             client
@@ -666,7 +659,7 @@ impl PgStorage {
         sql: &'static str,
         key: &(dyn ToSql + Sync),
     ) -> Result<Option<Row>, StorageError> {
-        self.with_client("looking up a peer", |client, place| {
+        self.with_client(|client, place| {
             let pg = |e: postgres::Error| pg_error(place, "looking up a peer", &e);
             let statement = self.statement(client, sql).map_err(pg)?;
             client.query_opt(&statement, &[&self.name, key]).map_err(pg)
@@ -693,9 +686,8 @@ impl PgStorage {
         }
         self.done = true;
         let token = self.token();
-        let released = self.with_client("releasing the lease", |client, place| {
-            lease::release(client, place, &self.name, token)
-        });
+        let released =
+            self.with_client(|client, place| lease::release(client, place, &self.name, token));
         if let (Ok(()), Some(home)) = (&released, &self.home) {
             locked(&self.prepared).clear();
             if let Some(client) = locked(&self.client).take() {
@@ -769,9 +761,7 @@ fn found_peer(row: &Row) -> Result<(i64, Option<i64>, PeerType, Option<i64>), St
 
 impl SessionStore for PgStorage {
     fn session(&self) -> Result<SessionFields, StorageError> {
-        self.with_client("reading the session", |client, place| {
-            read_session(client, place, &self.name)
-        })
+        self.with_client(|client, place| read_session(client, place, &self.name))
     }
 
     fn set_dc_id(&mut self, dc_id: i64) -> Result<(), StorageError> {
@@ -816,7 +806,7 @@ impl SessionStore for PgStorage {
         let sql = format!(
             "UPDATE pyrosession_sessions SET dc_id = $3, api_id = $4, test_mode = $5, auth_key = $6, date = 0, user_id = $7, is_bot = $8 WHERE {FENCE}"
         );
-        let n = self.with_client("writing the session", |client, place| {
+        let n = self.with_client(|client, place| {
             client
                 .execute(
                     sql.as_str(),
@@ -846,7 +836,7 @@ impl SessionStore for PgStorage {
         let token = self.token();
         let c = Columns::new(peers, |_| now);
         let sql = fenced_upsert();
-        let fenced = self.with_client("caching peers", |client, place| {
+        let fenced = self.with_client(|client, place| {
             let pg = |e: postgres::Error| pg_error(place, "caching peers", &e);
             let statement = self.statement(client, &sql).map_err(pg)?;
             let row = client
@@ -950,7 +940,7 @@ impl SessionStore for PgStorage {
     fn delete(mut self) -> Result<(), StorageError> {
         self.stop_renewal();
         let token = self.token();
-        let n = self.with_client("deleting the session", |client, place| {
+        let n = self.with_client(|client, place| {
             client
                 .execute(
                     &format!("DELETE FROM pyrosession_sessions WHERE {FENCE}"),
