@@ -134,18 +134,46 @@ fn may_hold(chars: usize, bytes: usize) -> bool {
     chars / 4 * 3 + (chars % 4).saturating_sub(1) >= bytes
 }
 
+/// The ASCII characters `char::is_whitespace` is true of: space, and tab to carriage return
+/// (vertical tab included), as a table indexed by any byte, so that the test is one load rather
+/// than comparisons (each a call of the fuzzer's comparison hooks, which were most of the time of
+/// the `decode_string` target).
+const ASCII_WHITESPACE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = b'\t';
+    while b <= b'\r' {
+        table[b as usize] = true;
+        b += 1;
+    }
+    table[b' ' as usize] = true;
+    table
+};
+
+/// Whether the byte `b` is ASCII whitespace.
+fn ascii_whitespace(b: u8) -> bool {
+    ASCII_WHITESPACE[usize::from(b)]
+}
+
 fn whitespace(input: &str) -> Option<Diagnosis> {
     // Without its whitespace (at least one character) the string must decode to the shortest
     // layout; its bytes are at least its characters.
     if !may_hold(input.len().saturating_sub(1), Format::Legacy32.byte_len()) {
         return None;
     }
-    // In ASCII text the whitespace characters are these bytes, and bytes are characters.
-    let first_offset = if input.is_ascii() {
-        input
-            .bytes()
-            .position(|b| matches!(b, b' ' | b'\t'..=b'\r'))?
-    } else {
+    // In ASCII text the whitespace characters are these bytes, and bytes are characters: one
+    // pass over the bytes finds them, strips them and counts them.
+    if input.is_ascii() {
+        let first_offset = input.bytes().position(ascii_whitespace)?;
+        let stripped: Zeroizing<Vec<u8>> =
+            Zeroizing::new(input.bytes().filter(|&b| !ascii_whitespace(b)).collect());
+        // ASCII bytes are UTF-8.
+        decode_compat_undiagnosed(std::str::from_utf8(&stripped).ok()?).ok()?;
+        return Some(Diagnosis::Whitespace {
+            count: input.len() - stripped.len(),
+            first_offset,
+        });
+    }
+    let first_offset = {
         // What is left without the whitespace must be ASCII to decode: a string with any other
         // character is ruled out at the first one, without reading the rest (most fuzz inputs
         // and most damaged strings are such).
@@ -302,6 +330,57 @@ fn truncated(input: &str) -> Option<Diagnosis> {
 mod tests {
     use super::*;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+
+    #[test]
+    fn the_whitespace_table_is_char_is_whitespace_on_ascii() {
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                ascii_whitespace(b),
+                b.is_ascii() && char::from(b).is_whitespace(),
+                "byte {b:#04x}"
+            );
+        }
+    }
+
+    #[test]
+    fn whitespace_is_counted_and_found_alike_in_ascii_and_other_text() {
+        let session = crate::session::Session {
+            dc_id: 2,
+            api_id: Some(12345),
+            test_mode: false,
+            auth_key: crate::AuthKey::from_slice(&[7; 256]).expect("a key"),
+            user_id: 42,
+            is_bot: false,
+        };
+        let valid = crate::string::encode(&session, Format::V2).expect("encode");
+        let ascii = format!(
+            "{}\n {}\x0b{}",
+            &valid[..10],
+            &valid[10..200],
+            &valid[200..]
+        );
+        assert_eq!(
+            diagnose(&ascii),
+            Some(Diagnosis::Whitespace {
+                count: 3,
+                first_offset: 10
+            })
+        );
+        // The same with a non-ASCII whitespace character (a no-break space) in it: the other path.
+        let other = format!(
+            "{}\n {}\u{a0}{}",
+            &valid[..10],
+            &valid[10..200],
+            &valid[200..]
+        );
+        assert_eq!(
+            diagnose(&other),
+            Some(Diagnosis::Whitespace {
+                count: 3,
+                first_offset: 10
+            })
+        );
+    }
 
     #[test]
     fn telethon_and_gramjs_shapes() {
