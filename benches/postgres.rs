@@ -9,8 +9,11 @@
 //!   file engine on this machine (`file`, one session file per account in a temporary folder),
 //!   and, where `PYROSESSION_ADDON_PYTHON` names the python of a venv with
 //!   `pyrogram-asyncpg-storage`, through the add-on (`addon`), every answer checked;
+//! - the upsert phases again with 8 writers at once (`upsert_insert_w8`, `upsert_update_w8`), the
+//!   engine's threads beside the add-on's script run with `--workers 8`;
 //! - the floor: the same lookups as bare prepared `SELECT`s through the same client crate on the
-//!   same server and rows (`floor`).
+//!   same server and rows, on one connection (`floor`) and on one connection per account as the
+//!   engine has them (`floor-per-account`).
 //!
 //! ```text
 //! PYROSESSION_PG_URL=postgresql://… [PYROSESSION_ADDON_PYTHON=venv/bin/python] \
@@ -178,6 +181,59 @@ fn workload<S: SessionStore>(name: &str, stores: &mut [S], s: Sizes) -> Vec<Valu
     out
 }
 
+/// The upsert phases again with `workers` threads at once, as a fleet's workers write: thread t
+/// writes the accounts a with a % workers == t, batch by batch (the add-on's script with
+/// `--workers`). New peers (ids past the workload's), then the same peers replaced. Each
+/// thread's writes are one at a time; the server commits concurrent writes together where their
+/// flushes meet (group commit), which a single writer cannot have.
+fn concurrent_upserts<S: SessionStore + Send>(
+    name: &str,
+    stores: &mut [S],
+    s: Sizes,
+    workers: usize,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (g, phase) in [(0, "upsert_insert"), (1, "upsert_update")] {
+        let batches: Vec<Vec<Vec<Peer>>> = (0..s.peers / 100)
+            .map(|b| {
+                (0..s.accounts)
+                    .map(|a| {
+                        (s.peers + b * 100..s.peers + (b + 1) * 100)
+                            .map(|i| peer(a, i, g))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut groups: Vec<Vec<(usize, &mut S)>> = (0..workers).map(|_| Vec::new()).collect();
+        for (a, st) in stores.iter_mut().enumerate() {
+            groups[a % workers].push((a, st));
+        }
+        let t = Instant::now();
+        std::thread::scope(|scope| {
+            for group in groups {
+                let batches = &batches;
+                scope.spawn(move || {
+                    let mut group = group;
+                    for per_account in batches {
+                        for (a, st) in &mut group {
+                            st.update_peers(&per_account[*a]).expect("update_peers");
+                        }
+                    }
+                });
+            }
+        });
+        out.push(line(
+            name,
+            &format!("{phase}_w{workers}"),
+            s.accounts * s.peers,
+            t.elapsed().as_secs_f64(),
+            s,
+        ));
+    }
+    out
+}
+
 /// The lookups of the workload through any `SessionStore`, every answer checked.
 fn lookups<S: SessionStore>(name: &str, stores: &[S], s: Sizes) -> Vec<Value> {
     let mut out = Vec::new();
@@ -217,23 +273,39 @@ fn lookups<S: SessionStore>(name: &str, stores: &[S], s: Sizes) -> Vec<Value> {
     out
 }
 
-/// The floor: the same lookups as bare prepared statements on one connection.
-fn floor(url: &str, names: &[String], s: Sizes) -> Vec<Value> {
-    let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connecting");
-    let by_id = c
-        .prepare(
-            "SELECT id, access_hash, type FROM pyrosession_peers WHERE session = $1 AND id = $2",
-        )
-        .expect("prepare");
-    let by_name = c
-        .prepare("SELECT id, access_hash, type, last_update_on FROM pyrosession_peers WHERE session = $1 AND username = $2 ORDER BY last_update_on DESC, id LIMIT 1")
-        .expect("prepare");
+/// The floor: the same lookups as bare prepared statements, on one connection for every account
+/// (`floor`), or on one connection per account as the engine has them, each call going to its
+/// account's (`floor-per-account`): the second pays what the engine's layout pays on the server
+/// (each call wakes another backend process), the first does not.
+fn floor(url: &str, names: &[String], s: Sizes, per_account: bool) -> Vec<Value> {
+    let label = if per_account {
+        "floor-per-account"
+    } else {
+        "floor"
+    };
+    let connections = if per_account { names.len() } else { 1 };
+    let mut clients: Vec<(postgres::Client, postgres::Statement, postgres::Statement)> = (0
+        ..connections)
+        .map(|_| {
+            let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connecting");
+            let by_id = c
+                .prepare(
+                    "SELECT id, access_hash, type FROM pyrosession_peers WHERE session = $1 AND id = $2",
+                )
+                .expect("prepare");
+            let by_name = c
+                .prepare("SELECT id, access_hash, type, last_update_on FROM pyrosession_peers WHERE session = $1 AND username = $2 ORDER BY last_update_on DESC, id LIMIT 1")
+                .expect("prepare");
+            (c, by_id, by_name)
+        })
+        .collect();
     let mut out = Vec::new();
     let ids = plan(s);
     let t = Instant::now();
     for &(a, i) in &ids {
+        let (c, by_id, _) = &mut clients[a as usize % connections];
         let row = c
-            .query_opt(&by_id, &[&names[a as usize], &peer(a, i, 1).id])
+            .query_opt(&*by_id, &[&names[a as usize], &peer(a, i, 1).id])
             .expect("query")
             .expect("a row");
         let hash: Option<i64> = row.get(1);
@@ -241,7 +313,7 @@ fn floor(url: &str, names: &[String], s: Sizes) -> Vec<Value> {
         assert_eq!(hash, peer(a, i, 1).access_hash);
     }
     out.push(line(
-        "floor",
+        label,
         "lookup_id",
         s.lookups,
         t.elapsed().as_secs_f64(),
@@ -250,15 +322,16 @@ fn floor(url: &str, names: &[String], s: Sizes) -> Vec<Value> {
     let plan = username_plan(s);
     let t = Instant::now();
     for &(a, i) in &plan {
+        let (c, _, by_name) = &mut clients[a as usize % connections];
         let row = c
-            .query_opt(&by_name, &[&names[a as usize], &format!("a{a}_p{i}")])
+            .query_opt(&*by_name, &[&names[a as usize], &format!("a{a}_p{i}")])
             .expect("query")
             .expect("a row");
         let hash: Option<i64> = row.get(1);
         assert_eq!(hash, peer(a, i, 1).access_hash);
     }
     out.push(line(
-        "floor",
+        label,
         "lookup_username",
         s.lookups,
         t.elapsed().as_secs_f64(),
@@ -406,7 +479,12 @@ fn leases(url: &str, s: Sizes, how: Take, threads: usize) -> Value {
     v
 }
 
-fn addon(python: &str, url: &str, s: Sizes) -> Vec<Value> {
+/// The writers of the concurrent upsert phases.
+const WORKERS: usize = 8;
+
+/// The add-on's script: the whole workload one call at a time (`workers` 1), or only the upsert
+/// phases with `workers` writers at once.
+fn addon(python: &str, url: &str, s: Sizes, workers: usize) -> Vec<Value> {
     let script = std::env::var_os("PYROSESSION_ADDON_SCRIPT").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/postgres_addon.py"),
         PathBuf::from,
@@ -418,6 +496,7 @@ fn addon(python: &str, url: &str, s: Sizes) -> Vec<Value> {
         .args(["--peers", &s.peers.to_string()])
         .args(["--lookups", &s.lookups.to_string()])
         .args(["--writes", &s.writes.to_string()])
+        .args(["--workers", &workers.to_string()])
         .output()
         .expect("running benches/postgres_addon.py");
     assert!(
@@ -494,8 +573,10 @@ fn main() {
     // the table reports each side's fastest pass.
     for _ in 0..3 {
         results.extend(lookups("postgres", &stores, s));
-        results.extend(floor(&url, &names, s));
+        results.extend(floor(&url, &names, s, false));
+        results.extend(floor(&url, &names, s, true));
     }
+    results.extend(concurrent_upserts("postgres", &mut stores, s, WORKERS));
     for st in stores {
         st.delete().expect("delete");
     }
@@ -509,7 +590,8 @@ fn main() {
     drop(files);
     let _ = std::fs::remove_dir_all(&dir);
     if let Ok(python) = std::env::var("PYROSESSION_ADDON_PYTHON") {
-        results.extend(addon(&python, &url, s));
+        results.extend(addon(&python, &url, s, 1));
+        results.extend(addon(&python, &url, s, WORKERS));
     }
     table(&results);
 }
@@ -529,28 +611,33 @@ fn table(results: &[Value]) {
         _ => String::new(),
     };
     println!();
-    println!("| phase (ops/s) | postgres | floor | addon | file | postgres / floor | postgres / addon | file / postgres |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| phase (ops/s) | postgres | floor | floor, per account | addon | file | postgres / floor | postgres / floor per account | postgres / addon | file / postgres |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for phase in [
         "upsert_insert",
         "upsert_update",
+        "upsert_insert_w8",
+        "upsert_update_w8",
         "lookup_id",
         "lookup_username",
         "session_write",
     ] {
-        let (p, fl, ad, fi) = (
+        let (p, fl, fa, ad, fi) = (
             get("postgres", phase),
             get("floor", phase),
+            get("floor-per-account", phase),
             get("addon", phase),
             get("file", phase),
         );
         println!(
-            "| `{phase}` | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{phase}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             fmt(p),
             fmt(fl),
+            fmt(fa),
             fmt(ad),
             fmt(fi),
             ratio(p, fl),
+            ratio(p, fa),
             ratio(p, ad),
             ratio(fi, p)
         );

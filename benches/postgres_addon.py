@@ -48,6 +48,10 @@ Phases, timed one by one (time.perf_counter around the whole phase); ops/second 
    the add-on's accessor (`await storage.dc_id(value)`). ops = W. Then (not timed) every account's
    seven fields are read back and must be the last values written to it.
 
+With `--workers W` (W > 1) only phases 1 and 2 run, as `upsert_insert_wW` and `upsert_update_wW`: W
+writers at once, writer t writing the accounts a with a % W == t batch by batch (each of its calls
+awaited before its next), on a pool of W + 1 connections; then one peer of each account is checked.
+
 The add-on has no batch lookup and no transaction around a batch: `update_peers` is one
 `executemany` of the upsert, each lookup one query, each field write one UPDATE (the accessor finds
 its column's name with `inspect.stack()`, which is part of what it costs).
@@ -176,7 +180,8 @@ async def run(args):
     n, p, lookups, writes = args.accounts, args.peers, args.lookups, args.writes
     if n < 1 or p < BATCH or p % BATCH or lookups < 1 or writes < 7:
         sys.exit("postgres_addon.py: --accounts >= 1, --peers a multiple of 100, --lookups >= 1, --writes >= 7")
-    pool = await asyncpg.create_pool(server_url(args.url), min_size=2, max_size=2)
+    # One connection per writer, and one more (the add-on's `open()` takes two at once).
+    pool = await asyncpg.create_pool(server_url(args.url), min_size=2, max_size=max(2, args.workers + 1))
     schema = f"pyrosession_bench_{secrets.token_hex(4)}"
     async with pool.acquire() as con:
         server = "PostgreSQL " + (await con.fetchval("SHOW server_version")).split()[0]
@@ -191,6 +196,28 @@ async def run(args):
         accounts = [PostgreSQLStorage(name=f"bench{a:04d}", pool=pool, schema=schema) for a in range(n)]
         for s in accounts:
             await s.open()
+
+        if args.workers > 1:
+            # The upsert phases only, `workers` writers at once (the engine's `_w{workers}` phases):
+            # writer t writes the accounts a with a % workers == t, batch by batch, each of its
+            # calls awaited before its next.
+            for generation, phase in ((0, "upsert_insert"), (1, "upsert_update")):
+                batches = [[[peer(a, i, generation) for i in range(b * BATCH, (b + 1) * BATCH)] for a in range(n)]
+                           for b in range(p // BATCH)]
+
+                async def writer(t, batches=batches):
+                    for per_account in batches:
+                        for a in range(t, n, args.workers):
+                            await accounts[a].update_peers(per_account[a])
+
+                start = time.perf_counter()
+                await asyncio.gather(*(writer(t) for t in range(args.workers)))
+                report(f"{phase}_w{args.workers}", n * p, time.perf_counter() - start)
+            for a in range(n):
+                got = as_tuple(await accounts[a].get_peer_by_id(peer(a, p - 1, 1)[0]))
+                if got != expected_input_peer(a, p - 1):
+                    wrong.append(("upsert_w", a, p - 1, got))
+            return finish(wrong)
 
         for generation, phase in ((0, "upsert_insert"), (1, "upsert_update")):
             start = time.perf_counter()
@@ -233,6 +260,10 @@ async def run(args):
         async with pool.acquire() as con:
             await con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await pool.close()
+    return finish(wrong)
+
+
+def finish(wrong):
     if wrong:
         print(f"postgres_addon.py: {len(wrong)} wrong answers, the first: {wrong[0]!r}", file=sys.stderr)
         return 1
@@ -246,6 +277,8 @@ def main():
     parser.add_argument("--peers", type=int, default=2000, help="peers per account, a multiple of 100")
     parser.add_argument("--lookups", type=int, default=10000)
     parser.add_argument("--writes", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="above 1: only the upsert phases, this many writers at once")
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 
