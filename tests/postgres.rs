@@ -295,6 +295,66 @@ fn an_expired_lease_passes_on_and_the_old_holder_is_fenced() {
     new.delete().unwrap();
 }
 
+/// A take's lease runs its whole ttl from the moment the take is granted, never from an
+/// earlier reading of the clock in the same statement: the lease's start (its expiry less the
+/// ttl) is never before the previous lease's end. A trigger stalls the take between the
+/// statement's start and its check of the old lease, until the old lease has expired.
+#[test]
+fn a_take_runs_its_ttl_from_the_moment_it_is_granted() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "granted");
+    let old_opts = LeaseOptions {
+        holder: "old:1".into(),
+        ttl: Duration::from_secs(1),
+        wait: Duration::ZERO,
+    };
+    let mut old = PgStorage::open(&db.url, "acct", &old_opts).unwrap();
+    old.stop_renewal();
+    let mut client = db.client();
+    client
+        .batch_execute(
+            "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 PERFORM pg_sleep(GREATEST(0, EXTRACT(EPOCH FROM (
+                     SELECT lease_expires FROM pyrosession_sessions WHERE name = NEW.name)
+                     - clock_timestamp())) + 0.05);
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER stall BEFORE INSERT ON pyrosession_sessions
+                 FOR EACH ROW EXECUTE FUNCTION stall();",
+        )
+        .unwrap();
+    let old_end: f64 = client
+        .query_one(
+            "SELECT EXTRACT(EPOCH FROM lease_expires)::float8 FROM pyrosession_sessions WHERE name = 'acct'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let new_opts = LeaseOptions {
+        holder: "new:2".into(),
+        ttl: Duration::from_secs(30),
+        wait: Duration::ZERO,
+    };
+    let new = PgStorage::open(&db.url, "acct", &new_opts).unwrap();
+    assert!(new.lease().token > old.lease().token);
+    let new_start: f64 = client
+        .query_one(
+            "SELECT EXTRACT(EPOCH FROM lease_expires - interval '30 seconds')::float8 \
+             FROM pyrosession_sessions WHERE name = 'acct'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        new_start >= old_end,
+        "the new lease starts {:.3} s before the old one ended",
+        old_end - new_start
+    );
+    drop(new);
+    drop(old);
+}
+
 /// A renewed lease does not expire: the background renewal keeps a 1 s lease for 2.5 s.
 #[test]
 fn the_background_renewal_keeps_the_lease() {

@@ -132,14 +132,17 @@ pub(super) fn take(
     loop {
         let sent = Instant::now();
         // One statement, so one round trip: a new session is created with the lease taken, an
-        // existing one's lease taken where it is free or expired.
+        // existing one's lease taken where it is free or expired. The taken lease's expiry is
+        // read from the clock after the check of the old one (the SET runs after the WHERE), so
+        // the lease runs its whole ttl from the moment it is granted and never starts before
+        // the old lease ended; `EXCLUDED.lease_expires` was read before the check.
         let took = client
             .query_opt(
                 "INSERT INTO pyrosession_sessions AS s (name, dc_id, date, lease_token, lease_holder, lease_expires) \
                  VALUES ($1, 2, 0, nextval('pyrosession_lease_tokens'), $2, clock_timestamp() + make_interval(secs => $3)) \
                  ON CONFLICT (name) DO UPDATE \
                  SET lease_token = GREATEST(EXCLUDED.lease_token, s.lease_token + 1), \
-                     lease_holder = EXCLUDED.lease_holder, lease_expires = EXCLUDED.lease_expires \
+                     lease_holder = EXCLUDED.lease_holder, lease_expires = clock_timestamp() + make_interval(secs => $3) \
                  WHERE s.lease_holder IS NULL OR s.lease_expires IS NULL OR s.lease_expires <= clock_timestamp() \
                  RETURNING lease_token, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
                 &[&name, &options.holder, &seconds(options.ttl)],
