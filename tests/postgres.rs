@@ -760,9 +760,12 @@ fn rows_written_by_others_get_typed_errors() {
 #[test]
 fn fleet_sessions_reuse_the_pool_and_are_fenced() {
     let Some(url) = url() else { return };
-    let fleet = PgFleet::connect(&url).unwrap();
+    // A database of its own: the count of the engine's backends below must not see the other
+    // tests', which run at the same time on the shared database.
+    let db = FreshDatabase::new(&url, "pool");
+    let fleet = PgFleet::connect(&db.url).unwrap();
     let label = unique("pool");
-    let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut side = db.client();
     let backends = |side: &mut postgres::Client| -> i64 {
         side.query_one(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pyrosession' AND datname = current_database()",
