@@ -760,13 +760,17 @@ fn rows_written_by_others_get_typed_errors() {
 #[test]
 fn fleet_sessions_reuse_the_pool_and_are_fenced() {
     let Some(url) = url() else { return };
-    let fleet = PgFleet::connect(&url).unwrap();
     let label = unique("pool");
+    // The fleet's connections carry a name of their own: the other tests, running at the same
+    // time on the same database, open and close connections named `pyrosession`.
+    let app = label.replace('-', "_");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let fleet = PgFleet::connect(&format!("{url}{sep}application_name={app}")).unwrap();
     let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let backends = |side: &mut postgres::Client| -> i64 {
         side.query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pyrosession' AND datname = current_database()",
-            &[],
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
         )
         .unwrap()
         .get(0)
@@ -778,6 +782,7 @@ fn fleet_sessions_reuse_the_pool_and_are_fenced() {
     first.close().unwrap();
     assert_eq!(fleet.idle_connections(), 1);
     let before = backends(&mut side);
+    assert!(before >= 1, "the fleet's connections are not named {app}");
     for i in 0..20 {
         let mut s = fleet
             .open_session(&format!("{label}-{}", i % 3), &options("w:1"))
