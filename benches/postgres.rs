@@ -23,6 +23,8 @@
 //! prints one JSON object a line per measurement, then a Markdown table (for the lookups, run
 //! four times, each side's fastest pass). `--test` (the CI's
 //! smoke) runs tiny sizes once. Without `PYROSESSION_PG_URL` it says it skipped.
+//! `PYROSESSION_PG_BENCH_NO_LEASES` skips the lease phases, `PYROSESSION_PG_BENCH_ONLY_LEASES`
+//! runs them alone, and `PYROSESSION_PG_BENCH_LEASE_OPS` sets their takes per thread (250).
 
 // Accounts, peers and lookups are counted in i64, as the add-on's script and the ids are, and
 // are never negative where they index.
@@ -540,7 +542,10 @@ fn main() {
             lookups: 10_000,
             writes: 2000,
             lease_threads: 8,
-            lease_ops: 250,
+            lease_ops: std::env::var("PYROSESSION_PG_BENCH_LEASE_OPS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(250),
         }
     };
     // The schema, before the threads race to create it.
@@ -558,6 +563,10 @@ fn main() {
             leases(&url, s, Take::Commit, 1),
         ]
     };
+    if std::env::var_os("PYROSESSION_PG_BENCH_ONLY_LEASES").is_some() {
+        table(&results);
+        return;
+    }
     // The engine: one storage per account, held open for the run.
     let tag = std::process::id();
     let names: Vec<String> = (0..s.accounts)

@@ -84,6 +84,11 @@ fn main() {
             restart_why_not.is_some(),
         ),
         trial(
+            "a_take_lost_in_a_crash_fences_its_holder",
+            scenarios::lost_takes,
+            restart_why_not.is_some(),
+        ),
+        trial(
             "cut_connections_lose_no_returned_write",
             scenarios::terminate,
             off,
@@ -360,7 +365,7 @@ mod scenarios {
     use super::{env_u64, with_database, Rng, ROLE};
     use super::{BTreeMap, BTreeSet, Child, Command, Duration, Failed, Instant, Path, PathBuf};
     use pyrosession::storage::postgres::{LeaseOptions, PgFleet, PgStorage};
-    use pyrosession::storage::SessionStore;
+    use pyrosession::storage::{SessionStore, StorageErrorKind};
 
     /// The server log of fencing tokens: triggers that record, by the server's clock, every
     /// new session row (whose take is its insert, with the column default 0 as the token before
@@ -988,6 +993,24 @@ CREATE TRIGGER proof_peers AFTER INSERT OR UPDATE ON pyrosession_peers
         };
         let workers: Vec<Worker> = (0..4).map(|i| spawn(&db, &scratch.0, i, &plan)).collect();
         std::thread::sleep(Duration::from_millis(2_500));
+        pg_ctl(&["-m", "fast", "-w", "-t", "30", "restart"])?;
+        let restarted = scratch.0.join("w0.log").metadata()?.len();
+        for w in workers {
+            finish(w, Duration::from_secs(20))?;
+        }
+        let tally = prove(&db, &scratch.0)?;
+        report("restart", &tally, started.elapsed().as_secs_f64());
+        if tally.failed + tally.open_failed == 0 {
+            return Err("no call failed: the restart did not happen under the workers".into());
+        }
+        if scratch.0.join("w0.log").metadata()?.len() <= restarted {
+            return Err("worker 0 logged nothing after the restart".into());
+        }
+        Ok(())
+    }
+
+    /// Runs `pg_ctl -D $PYROSESSION_PG_DATA -l <server.log> <args>` as the server's user.
+    fn pg_ctl(args: &[&str]) -> Result<(), Failed> {
         let data = std::env::var("PYROSESSION_PG_DATA")?;
         let ctl = std::env::var("PYROSESSION_PG_CTL")?;
         let runas = std::env::var("PYROSESSION_PG_RUNAS").unwrap_or_default();
@@ -1002,25 +1025,177 @@ CREATE TRIGGER proof_peers AFTER INSERT OR UPDATE ON pyrosession_peers
         let status = cmd
             .args(["-D", &data, "-l"])
             .arg(&log)
-            .args(["-m", "fast", "-w", "-t", "30", "restart"])
+            .args(args)
             .stdout(Stdio::null())
             .status()?;
         if !status.success() {
-            return Err(format!("pg_ctl restart: {status}").into());
-        }
-        let restarted = scratch.0.join("w0.log").metadata()?.len();
-        for w in workers {
-            finish(w, Duration::from_secs(20))?;
-        }
-        let tally = prove(&db, &scratch.0)?;
-        report("restart", &tally, started.elapsed().as_secs_f64());
-        if tally.failed + tally.open_failed == 0 {
-            return Err("no call failed: the restart did not happen under the workers".into());
-        }
-        if scratch.0.join("w0.log").metadata()?.len() <= restarted {
-            return Err("worker 0 logged nothing after the restart".into());
+            return Err(format!("pg_ctl {}: {status}", args.join(" ")).into());
         }
         Ok(())
+    }
+
+    /// Sends `sig` (`-STOP`, `-CONT`, `-KILL`) to the server's process `pid`.
+    fn signal_pid(pid: i32, sig: &str) -> Result<(), Failed> {
+        let status = Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(format!("kill {sig} {pid}: {status}").into());
+        }
+        Ok(())
+    }
+
+    /// Takes lost in a server crash fence their holders (spec/postgres.md §5.1): with the WAL
+    /// writer stopped (SIGSTOP), takes committed without waiting for the flush stay in the
+    /// server's memory; the server then crashes (`pg_ctl stop -m immediate`, the stopped WAL
+    /// writer killed with the rest) and restarts. The sequence's advance is lost with the
+    /// takes, so new takers are handed the same tokens again; the lost takes' holders, which
+    /// still believe they hold those tokens, get `LeaseLost` on their next write, and nothing
+    /// they write is applied. Takes the crash did not lose (none, here) would keep working.
+    pub fn lost_takes() -> Result<(), Failed> {
+        const N: usize = 8;
+        let db = Database::new("lost_takes");
+        let name = |i: usize| format!("acct{i:04}");
+        let mut lost = crash_after_unflushed_takes(&db, N)?;
+        let lost_tokens: Vec<i64> = lost.iter().map(|s| s.lease().token).collect();
+
+        // Which takes the crash lost: the row no longer holds the take's token and holder.
+        let mut admin = db.client();
+        let mut survived = Vec::new();
+        for (i, token) in lost_tokens.iter().enumerate() {
+            let row = admin.query_opt(
+                "SELECT lease_token, lease_holder FROM pyrosession_sessions WHERE name = $1",
+                &[&name(i)],
+            )?;
+            let holder = format!("lost:{i}");
+            if row.is_some_and(|r| {
+                r.get::<_, i64>(0) == *token && r.get::<_, Option<String>>(1) == Some(holder)
+            }) {
+                survived.push(i);
+            }
+        }
+        if survived.len() == N {
+            return Err("no take was lost in the crash: the WAL was flushed anyway".into());
+        }
+
+        // A write of a lost take's holder, retried where the call only finds its connection
+        // closed by the crash: whether it was applied (else `LeaseLost`).
+        let write = |s: &mut PgStorage, value: i64| -> Result<bool, Failed> {
+            for _ in 0..3 {
+                match s.set_api_id(Some(value)) {
+                    Ok(()) => return Ok(true),
+                    Err(e) if matches!(e.kind(), StorageErrorKind::LeaseLost { .. }) => {
+                        return Ok(false)
+                    }
+                    Err(e) if matches!(e.kind(), StorageErrorKind::Postgres { .. }) => {}
+                    Err(e) => return Err(e.to_string().into()),
+                }
+            }
+            Err("the holder's write failed three times".into())
+        };
+        let id = |i: usize| i64::try_from(i).expect("a small index");
+        // Before anyone takes the leases again, then after new takers got them.
+        for (i, s) in lost.iter_mut().enumerate() {
+            let applied = write(s, 1_000_000 + id(i))?;
+            if applied != survived.contains(&i) {
+                return Err(format!(
+                    "the write of {}'s holder (take {} the crash) was {}",
+                    name(i),
+                    if survived.contains(&i) {
+                        "kept by"
+                    } else {
+                        "lost in"
+                    },
+                    if applied { "applied" } else { "refused" }
+                )
+                .into());
+            }
+        }
+        let mut reused = 0;
+        let mut takers = Vec::new();
+        for i in (0..N).filter(|i| !survived.contains(i)) {
+            let options = LeaseOptions {
+                holder: format!("new:{i}"),
+                ttl: Duration::from_secs(120),
+                wait: Duration::ZERO,
+            };
+            let mut taker = PgStorage::open(&db.url, &name(i), &options)?;
+            if taker.lease().token == lost_tokens[i] {
+                reused += 1;
+            }
+            taker.set_api_id(Some(id(i)))?;
+            takers.push((i, taker));
+        }
+        for (i, s) in lost.iter_mut().enumerate() {
+            if !survived.contains(&i) && write(s, 1_000_000 + id(i))? {
+                return Err(format!(
+                    "the holder of a take of {} lost in the crash wrote under the new holder's lease (token {}, the lost take's {})",
+                    name(i),
+                    takers.iter().find(|(j, _)| *j == i).map_or(0, |(_, t)| t.lease().token),
+                    lost_tokens[i]
+                )
+                .into());
+            }
+        }
+        for (i, taker) in &takers {
+            let api_id = taker.session()?.api_id;
+            if api_id != Some(id(*i)) {
+                return Err(format!(
+                    "{} holds api_id {api_id:?} after the lost holder's writes",
+                    name(*i)
+                )
+                .into());
+            }
+        }
+        eprintln!(
+            "pg_faults lost takes: {} of {N} takes lost in the crash, {reused} of their tokens handed out again, every lost holder fenced",
+            N - survived.len()
+        );
+        if reused == 0 {
+            return Err("no lost take's token was handed out again: the scenario tested less than it should".into());
+        }
+        Ok(())
+    }
+
+    /// Takes `n` leases (`acct0000`… held by `lost:0`…, the first half of existing accounts,
+    /// the others new) with the WAL writer stopped after a checkpoint, then crashes the server
+    /// and starts it again; returns the storages, which believe they hold the leases.
+    fn crash_after_unflushed_takes(db: &Database, n: usize) -> Result<Vec<PgStorage>, Failed> {
+        let name = |i: usize| format!("acct{i:04}");
+        let long = |holder: &str| LeaseOptions {
+            holder: holder.to_owned(),
+            ttl: Duration::from_secs(120),
+            wait: Duration::ZERO,
+        };
+        for i in 0..n / 2 {
+            PgStorage::open(&db.url, &name(i), &long("before"))?.close()?;
+        }
+        let mut admin = db.client();
+        // Nothing but the takes may flush the WAL between the checkpoint and the crash: no
+        // autovacuum of these tables, whose analyze commits durably.
+        admin.batch_execute(
+            "ALTER TABLE pyrosession_sessions SET (autovacuum_enabled = off);
+             ALTER TABLE pyrosession_peers SET (autovacuum_enabled = off);
+             CHECKPOINT;",
+        )?;
+        let walwriter: i32 = admin
+            .query_one(
+                "SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'",
+                &[],
+            )?
+            .get(0);
+        drop(admin);
+        signal_pid(walwriter, "-STOP")?;
+        let took: Result<Vec<PgStorage>, _> = (0..n)
+            .map(|i| PgStorage::open(&db.url, &name(i), &long(&format!("lost:{i}"))))
+            .collect();
+        // The crash, whatever the takes did: the WAL writer dies stopped, with the server.
+        let crashed = pg_ctl(&["-m", "immediate", "-w", "-t", "30", "stop"]);
+        let _ = signal_pid(walwriter, "-KILL");
+        crashed?;
+        pg_ctl(&["-w", "-t", "60", "start"])?;
+        Ok(took?)
     }
 
     /// The engine's connections cut with `pg_terminate_backend`, one at a time, over a run.

@@ -627,7 +627,7 @@ fn concurrent_first_migrations_create_the_schema_once() {
         .query("SELECT number FROM pyrosession_version", &[])
         .unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].get::<_, i32>(0), 1);
+    assert_eq!(rows[0].get::<_, i32>(0), 2);
     assert_eq!(
         PgFleet::connect(&db.url).unwrap().accounts().unwrap().len(),
         4
@@ -642,13 +642,13 @@ fn a_newer_or_broken_schema_version_is_refused() {
     let db = FreshDatabase::new(&url, "version");
     PgFleet::connect(&db.url).unwrap();
     let mut c = db.client();
-    c.batch_execute("UPDATE pyrosession_version SET number = 2")
+    c.batch_execute("UPDATE pyrosession_version SET number = 3")
         .unwrap();
     let e = PgFleet::connect(&db.url).unwrap_err();
     assert!(
         matches!(
             e.kind(),
-            StorageErrorKind::NewerServerSchema { found: 2, known: 1 }
+            StorageErrorKind::NewerServerSchema { found: 3, known: 2 }
         ),
         "{e:?}"
     );
@@ -657,9 +657,9 @@ fn a_newer_or_broken_schema_version_is_refused() {
         matches!(e.kind(), StorageErrorKind::NewerServerSchema { .. }),
         "{e}"
     );
-    assert!(e.to_string().contains("schema is version 2"), "{e}");
+    assert!(e.to_string().contains("schema is version 3"), "{e}");
     c.batch_execute(
-        "UPDATE pyrosession_version SET number = 1; INSERT INTO pyrosession_version VALUES (1)",
+        "UPDATE pyrosession_version SET number = 2; INSERT INTO pyrosession_version VALUES (2)",
     )
     .unwrap();
     let e = PgFleet::connect(&db.url).unwrap_err();
@@ -760,16 +760,17 @@ fn rows_written_by_others_get_typed_errors() {
 #[test]
 fn fleet_sessions_reuse_the_pool_and_are_fenced() {
     let Some(url) = url() else { return };
-    // A database of its own: the count of the engine's backends below must not see the other
-    // tests', which run at the same time on the shared database.
-    let db = FreshDatabase::new(&url, "pool");
-    let fleet = PgFleet::connect(&db.url).unwrap();
     let label = unique("pool");
-    let mut side = db.client();
+    // The fleet's connections carry a name of their own: the other tests, running at the same
+    // time on the same database, open and close connections named `pyrosession`.
+    let app = label.replace('-', "_");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let fleet = PgFleet::connect(&format!("{url}{sep}application_name={app}")).unwrap();
+    let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let backends = |side: &mut postgres::Client| -> i64 {
         side.query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pyrosession' AND datname = current_database()",
-            &[],
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
         )
         .unwrap()
         .get(0)
@@ -781,6 +782,7 @@ fn fleet_sessions_reuse_the_pool_and_are_fenced() {
     first.close().unwrap();
     assert_eq!(fleet.idle_connections(), 1);
     let before = backends(&mut side);
+    assert!(before >= 1, "the fleet's connections are not named {app}");
     for i in 0..20 {
         let mut s = fleet
             .open_session(&format!("{label}-{}", i % 3), &options("w:1"))
@@ -845,4 +847,206 @@ fn fleet_sessions_reuse_the_pool_and_are_fenced() {
             .delete()
             .unwrap();
     }
+}
+
+/// The fence, the renewal and the release check the take's nonce with its token
+/// (spec/postgres.md §5.1, §5.3): where the session's row holds this storage's token under
+/// another nonce, as after a take lost in a server crash and a new take given the same token,
+/// every write is `LeaseLost` naming the holder of that lease, and nothing is applied.
+#[test]
+fn a_write_with_the_right_token_and_another_nonce_is_fenced() {
+    let Some(url) = url() else { return };
+    let name = unique("nonce");
+    let mut s = PgStorage::open(&url, &name, &options("first:1")).unwrap();
+    s.stop_renewal();
+    s.set_dc_id(3).unwrap();
+    let token = s.lease().token;
+    let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    // Another take of the same token: another nonce and holder, the expiry renewed.
+    side.execute(
+        "UPDATE pyrosession_sessions SET lease_nonce = lease_nonce # 1, lease_holder = 'second:2', \
+         lease_expires = clock_timestamp() + interval '1 hour' WHERE name = $1 AND lease_token = $2",
+        &[&name, &token],
+    )
+    .unwrap();
+    let e = s.set_dc_id(5).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseLost { token: t, holder: Some(h) } if *t == token && h == "second:2"),
+        "{e:?}"
+    );
+    let key = AuthKey::from_slice(&[7; 256]).unwrap();
+    let e = s
+        .set_session(&Session {
+            dc_id: 4,
+            api_id: Some(1),
+            test_mode: false,
+            auth_key: key,
+            user_id: 9,
+            is_bot: false,
+        })
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseLost { .. }),
+        "{e}"
+    );
+    let e = s
+        .update_peers(&[peer(1, Some(1), PeerType::User, None, None)])
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseLost { .. }),
+        "{e}"
+    );
+    assert!(matches!(
+        s.renew().unwrap_err().kind(),
+        StorageErrorKind::LeaseLost { .. }
+    ));
+    let fields = s.session().unwrap();
+    assert_eq!((fields.dc_id, fields.user_id), (3, None));
+    assert!(s.get_peer_by_id(1).is_err());
+    // The close releases nothing of the other lease, and the delete deletes nothing.
+    s.close().unwrap();
+    let row = side
+        .query_one(
+            "SELECT lease_token, lease_holder FROM pyrosession_sessions WHERE name = $1",
+            &[&name],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), token);
+    assert_eq!(row.get::<_, Option<String>>(1).as_deref(), Some("second:2"));
+    side.execute(
+        "UPDATE pyrosession_sessions SET lease_expires = clock_timestamp() WHERE name = $1",
+        &[&name],
+    )
+    .unwrap();
+    let again = PgStorage::open(&url, &name, &options("third:3")).unwrap();
+    side.execute(
+        "UPDATE pyrosession_sessions SET lease_nonce = lease_nonce # 1 WHERE name = $1",
+        &[&name],
+    )
+    .unwrap();
+    let e = again.delete().unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseLost { .. }),
+        "{e}"
+    );
+    let n: i64 = side
+        .query_one(
+            "SELECT count(*) FROM pyrosession_sessions WHERE name = $1",
+            &[&name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    side.execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
+        .unwrap();
+}
+
+/// The columns of the sessions table as `name type nullable default` lines, in order.
+fn session_columns(c: &mut postgres::Client) -> Vec<String> {
+    c.query(
+        "SELECT column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '-') \
+         FROM information_schema.columns WHERE table_name = 'pyrosession_sessions' \
+         AND table_schema = current_schema() ORDER BY ordinal_position",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// A version 1 database with live rows is migrated in place to version 2 by the first
+/// connection (spec/postgres.md §3.2): the sessions, peers and leases are kept (a lease held
+/// under version 1 stays held, with nonce 0), the tables are those of a new database, and the
+/// sessions then open, write and pass on as any other.
+#[test]
+fn a_version_1_database_with_live_rows_is_migrated_to_version_2() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "v1");
+    let mut c = db.client();
+    c.batch_execute(pyrosession::storage::postgres::SCHEMA_V1)
+        .unwrap();
+    c.batch_execute(
+        "SELECT setval('pyrosession_lease_tokens', 40);
+         INSERT INTO pyrosession_sessions (name, dc_id, date, user_id, lease_token, lease_holder, lease_expires)
+             VALUES ('held', 4, 17, 99, 40, 'v1:1', clock_timestamp() + interval '1 hour');
+         INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token) VALUES ('free', 5, 18, 39);
+         INSERT INTO pyrosession_peers VALUES ('free', 1, 11, 'user', 'alice', NULL, 18);
+         INSERT INTO pyrosession_peers VALUES ('held', 2, 22, 'bot', NULL, NULL, 17);",
+    )
+    .unwrap();
+    let mut fleet = PgFleet::connect(&db.url).unwrap();
+    let version: i32 = c
+        .query_one("SELECT number FROM pyrosession_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 2);
+    let fresh = FreshDatabase::new(&url, "v2");
+    PgFleet::connect(&fresh.url).unwrap();
+    assert_eq!(
+        session_columns(&mut c),
+        session_columns(&mut fresh.client())
+    );
+    let nonces: Vec<i64> = c
+        .query(
+            "SELECT lease_nonce FROM pyrosession_sessions ORDER BY name",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(nonces, [0, 0]);
+    let accounts = fleet.accounts().unwrap();
+    assert_eq!(accounts.len(), 2);
+    let held = accounts.iter().find(|a| a.name == "held").unwrap();
+    let lease = held.lease.as_ref().unwrap();
+    assert_eq!((lease.token, lease.holder.as_str()), (40, "v1:1"));
+    // The version 1 lease is still held; a version 1 holder's fence (without the nonce) still
+    // passes.
+    let e = PgStorage::open(&db.url, "held", &options("v2:2")).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseHeld { holder, .. } if holder == "v1:1"),
+        "{e:?}"
+    );
+    let n = c
+        .execute(
+            "UPDATE pyrosession_sessions SET dc_id = 3 WHERE name = 'held' AND lease_token = 40 \
+             AND lease_holder IS NOT NULL AND lease_expires > clock_timestamp()",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    // The free session opens with a new token and a nonce, keeps its fields and peers.
+    let mut free = PgStorage::open(&db.url, "free", &options("v2:2")).unwrap();
+    assert!(free.lease().token > 40);
+    let fields = free.session().unwrap();
+    assert_eq!((fields.dc_id, fields.date), (5, 18));
+    assert_eq!(
+        free.get_peer_by_id(1).unwrap(),
+        InputPeer::User {
+            user_id: 1,
+            access_hash: 11
+        }
+    );
+    free.set_dc_id(1).unwrap();
+    let nonce: i64 = c
+        .query_one(
+            "SELECT lease_nonce FROM pyrosession_sessions WHERE name = 'free'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_ne!(nonce, 0);
+    free.close().unwrap();
+    // The held one passes on when its version 1 lease ends.
+    c.batch_execute(
+        "UPDATE pyrosession_sessions SET lease_expires = clock_timestamp() WHERE name = 'held'",
+    )
+    .unwrap();
+    let mut held = PgStorage::open(&db.url, "held", &options("v2:2")).unwrap();
+    held.set_user_id(Some(100)).unwrap();
+    let fields = held.session().unwrap();
+    assert_eq!((fields.dc_id, fields.user_id), (3, Some(100)));
+    held.close().unwrap();
 }

@@ -83,6 +83,10 @@ pub struct LeaseInfo {
 #[derive(Debug)]
 pub(super) struct LeaseState {
     pub(super) token: i64,
+    /// The take's random nonce (spec/postgres.md §5.1): the fence, the renewal and the release
+    /// check it with the token, so that a take lost in a server crash, whose token the server
+    /// may hand out again, fences its holder out of the next holder's lease.
+    pub(super) nonce: i64,
     pub(super) holder: String,
     /// When it ends by this machine's monotonic clock: the request's send time plus the time
     /// left the server answered, so never later than the server's expiry.
@@ -116,8 +120,21 @@ fn left(secs: Option<f64>) -> Duration {
         .map_or(Duration::ZERO, |s| Duration::from_secs_f64(s.min(1e12)))
 }
 
-/// Creates the session if absent and takes its lease, waiting up to `options.wait` for
-/// another holder's to end (spec/postgres.md §5.1).
+/// A take's nonce, from the system's random source (spec/postgres.md §5.1).
+fn nonce(place: &Place) -> Result<i64, StorageError> {
+    let n = getrandom::u64().map_err(|e| {
+        place.error(StorageErrorKind::Io {
+            doing: "reading the system's random source",
+            source: std::io::Error::other(e.to_string()),
+        })
+    })?;
+    Ok(i64::from_ne_bytes(n.to_ne_bytes()))
+}
+
+/// Creates the session if absent and takes its lease under a new random nonce, waiting up to
+/// `options.wait` for another holder's to end (spec/postgres.md §5.1). The take's commit does
+/// not wait for the server's disk: the nonce keeps a take lost in a crash from being mistaken
+/// for the next one.
 pub(super) fn take(
     client: &mut Client,
     place: &Place,
@@ -130,35 +147,43 @@ pub(super) fn take(
     let deadline = start + options.wait;
     let mut pause = Duration::from_millis(20);
     loop {
+        let nonce = nonce(place)?;
         let sent = Instant::now();
         // One statement, so one round trip: a new session is created with the lease taken, an
         // existing one's lease taken where it is free or expired. The taken lease's expiry is
         // read from the clock after the check of the old one (the SET runs after the WHERE), so
         // the lease runs its whole ttl from the moment it is granted and never starts before
-        // the old lease ended; `EXCLUDED.lease_expires` was read before the check.
+        // the old lease ended; `EXCLUDED.lease_expires` was read before the check. The
+        // `set_config` turns `synchronous_commit` off for this statement's transaction only.
         let took = client
             .query_opt(
-                "INSERT INTO pyrosession_sessions AS s (name, dc_id, date, lease_token, lease_holder, lease_expires) \
-                 VALUES ($1, 2, 0, nextval('pyrosession_lease_tokens'), $2, clock_timestamp() + make_interval(secs => $3)) \
+                "INSERT INTO pyrosession_sessions AS s (name, dc_id, date, lease_token, lease_nonce, lease_holder, lease_expires) \
+                 SELECT $1, 2, 0, nextval('pyrosession_lease_tokens'), $4, $2, clock_timestamp() + make_interval(secs => $3) \
+                 WHERE set_config('synchronous_commit', 'off', true) = 'off' \
                  ON CONFLICT (name) DO UPDATE \
-                 SET lease_token = GREATEST(EXCLUDED.lease_token, s.lease_token + 1), \
+                 SET lease_token = GREATEST(EXCLUDED.lease_token, s.lease_token + 1), lease_nonce = EXCLUDED.lease_nonce, \
                      lease_holder = EXCLUDED.lease_holder, lease_expires = clock_timestamp() + make_interval(secs => $3) \
                  WHERE s.lease_holder IS NULL OR s.lease_expires IS NULL OR s.lease_expires <= clock_timestamp() \
-                 RETURNING lease_token, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
-                &[&name, &options.holder, &seconds(options.ttl)],
+                 RETURNING lease_token, lease_nonce, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
+                &[&name, &options.holder, &seconds(options.ttl), &nonce],
             )
             .map_err(pg)?;
         if let Some(row) = took {
             let token: i64 = row.try_get(0).map_err(pg)?;
-            let secs: Option<f64> = row.try_get(1).map_err(pg)?;
+            let nonce: i64 = row.try_get(1).map_err(pg)?;
+            let secs: Option<f64> = row.try_get(2).map_err(pg)?;
             return Ok(LeaseState {
                 token,
+                nonce,
                 holder: options.holder.clone(),
                 expires_at: sent + left(secs),
                 lost: false,
             });
         }
-        let Some((_, holder, remaining)) = current(client, place, name)? else {
+        let Some(Current {
+            holder, remaining, ..
+        }) = current(client, place, name)?
+        else {
             // Deleted since: create it again.
             continue;
         };
@@ -179,47 +204,65 @@ pub(super) fn take(
     }
 }
 
-/// The session's lease as the server has it now: token, holder and time left, or `None`
-/// where the session does not exist. A released lease has the holder `""` and no time left.
+/// A session's lease as the server has it now.
+#[derive(Debug)]
+pub(super) struct Current {
+    pub(super) token: i64,
+    pub(super) nonce: i64,
+    /// `""` where the lease was released.
+    pub(super) holder: String,
+    /// Zero where expired or released.
+    pub(super) remaining: Duration,
+}
+
+/// The session's lease as the server has it now, or `None` where the session does not exist.
 pub(super) fn current(
     client: &mut Client,
     place: &Place,
     name: &str,
-) -> Result<Option<(i64, String, Duration)>, StorageError> {
+) -> Result<Option<Current>, StorageError> {
     let pg = |e: postgres::Error| pg_error(place, "reading the lease", &e);
     let row = client
         .query_opt(
-            "SELECT lease_token, lease_holder, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8 \
+            "SELECT lease_token, lease_nonce, lease_holder, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8 \
              FROM pyrosession_sessions WHERE name = $1",
             &[&name],
         )
         .map_err(pg)?;
     let Some(row) = row else { return Ok(None) };
     let token: i64 = row.try_get(0).map_err(pg)?;
-    let holder: Option<String> = row.try_get(1).map_err(pg)?;
-    let secs: Option<f64> = row.try_get(2).map_err(pg)?;
-    Ok(Some(match holder {
-        Some(h) => (token, h, left(secs)),
-        None => (token, String::new(), Duration::ZERO),
+    let nonce: i64 = row.try_get(1).map_err(pg)?;
+    let holder: Option<String> = row.try_get(2).map_err(pg)?;
+    let secs: Option<f64> = row.try_get(3).map_err(pg)?;
+    let (holder, remaining) = match holder {
+        Some(h) => (h, left(secs)),
+        None => (String::new(), Duration::ZERO),
+    };
+    Ok(Some(Current {
+        token,
+        nonce,
+        holder,
+        remaining,
     }))
 }
 
-/// Renews the lease `token` holds; `None` when the token is no longer the session's (another
-/// holder took it), the lease was released, or the session is gone.
+/// Renews the lease `token` and `nonce` hold; `None` when they are no longer the session's
+/// (another holder took it, or the take was lost in a server crash), the lease was released,
+/// or the session is gone.
 pub(super) fn renew(
     client: &mut Client,
     place: &Place,
     name: &str,
-    token: i64,
+    (token, nonce): (i64, i64),
     ttl: Duration,
 ) -> Result<Option<Duration>, StorageError> {
     let pg = |e: postgres::Error| pg_error(place, "renewing the lease", &e);
     let row = client
         .query_opt(
             "UPDATE pyrosession_sessions SET lease_expires = clock_timestamp() + make_interval(secs => $3) \
-             WHERE name = $1 AND lease_token = $2 AND lease_holder IS NOT NULL \
+             WHERE name = $1 AND lease_token = $2 AND lease_nonce = $4 AND lease_holder IS NOT NULL \
              RETURNING EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
-            &[&name, &token, &seconds(ttl)],
+            &[&name, &token, &seconds(ttl), &nonce],
         )
         .map_err(pg)?;
     match row {
@@ -228,20 +271,20 @@ pub(super) fn renew(
     }
 }
 
-/// Releases the lease `token` holds, if it still does, without waiting for the server's disk
+/// Releases the lease `token` and `nonce` hold, if they still do, without waiting for the server's disk
 /// (`synchronous_commit` off for this statement's transaction only, spec/postgres.md §5.1): a
 /// release lost in a server crash leaves the lease held until its expiry, never held by two.
 pub(super) fn release(
     client: &mut Client,
     place: &Place,
     name: &str,
-    token: i64,
+    (token, nonce): (i64, i64),
 ) -> Result<(), StorageError> {
     client
         .execute(
             "UPDATE pyrosession_sessions SET lease_holder = NULL, lease_expires = NULL \
-             WHERE name = $1 AND lease_token = $2 AND set_config('synchronous_commit', 'off', true) = 'off'",
-            &[&name, &token],
+             WHERE name = $1 AND lease_token = $2 AND lease_nonce = $3 AND set_config('synchronous_commit', 'off', true) = 'off'",
+            &[&name, &token, &nonce],
         )
         .map(drop)
         .map_err(|e| pg_error(place, "releasing the lease", &e))
@@ -276,9 +319,12 @@ impl Renewer {
                     client = server.connect(&place).ok();
                 }
                 let Some(c) = client.as_mut() else { continue };
-                let token = locked(&state).token;
+                let lease = {
+                    let s = locked(&state);
+                    (s.token, s.nonce)
+                };
                 let sent = Instant::now();
-                match renew(c, &place, &name, token, ttl) {
+                match renew(c, &place, &name, lease, ttl) {
                     Ok(Some(left)) => locked(&state).expires_at = sent + left,
                     Ok(None) => {
                         locked(&state).lost = true;
@@ -323,14 +369,47 @@ mod tests {
             c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0)
         };
         client.batch_execute("BEGIN").unwrap();
-        release(&mut client, &place, &name, state.token).unwrap();
+        let lease = (state.token, state.nonce);
+        release(&mut client, &place, &name, lease).unwrap();
         assert_eq!(show(&mut client), "off");
         client.batch_execute("COMMIT").unwrap();
         assert_eq!(show(&mut client), "on");
-        release(&mut client, &place, &name, state.token).unwrap();
+        release(&mut client, &place, &name, lease).unwrap();
         assert_eq!(show(&mut client), "on");
-        let (_, holder, left) = current(&mut client, &place, &name).unwrap().unwrap();
-        assert_eq!((holder.as_str(), left), ("", Duration::ZERO));
+        let now = current(&mut client, &place, &name).unwrap().unwrap();
+        assert_eq!((now.holder.as_str(), now.remaining), ("", Duration::ZERO));
+        client
+            .execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
+            .unwrap();
+    }
+
+    /// The take turns `synchronous_commit` off for its own transaction only (spec/postgres.md
+    /// §5.1), and stores the nonce it returns.
+    #[test]
+    fn a_take_waits_for_no_flush_and_leaves_the_connection_durable() {
+        let Ok(url) = std::env::var("PYROSESSION_PG_URL") else {
+            eprintln!("skipped: PYROSESSION_PG_URL is unset");
+            return;
+        };
+        let server = Server::parse(&url).unwrap();
+        let place = server.place();
+        let mut client = server.connect(&place).unwrap();
+        super::super::schema::migrate(&mut client, &place).unwrap();
+        let name = format!("take-sync-{}", std::process::id());
+        let show = |c: &mut Client| -> String {
+            c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0)
+        };
+        client.batch_execute("BEGIN").unwrap();
+        let first = take(&mut client, &place, &name, &LeaseOptions::default()).unwrap();
+        assert_eq!(show(&mut client), "off");
+        client.batch_execute("COMMIT").unwrap();
+        assert_eq!(show(&mut client), "on");
+        release(&mut client, &place, &name, (first.token, first.nonce)).unwrap();
+        let second = take(&mut client, &place, &name, &LeaseOptions::default()).unwrap();
+        assert_eq!(show(&mut client), "on");
+        assert_ne!(first.nonce, second.nonce);
+        let now = current(&mut client, &place, &name).unwrap().unwrap();
+        assert_eq!((now.token, now.nonce), (second.token, second.nonce));
         client
             .execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
             .unwrap();

@@ -39,7 +39,7 @@ use crate::{AuthKey, Session};
 use fleet::Pool;
 pub use fleet::{AccountSummary, PgFleet};
 pub use lease::{LeaseInfo, LeaseOptions};
-pub use schema::{MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION};
+pub use schema::{MIGRATE_V1_TO_V2, MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION};
 
 use lease::{LeaseState, Renewer};
 
@@ -411,8 +411,11 @@ fn check_batch(peers: &[Peer]) -> Result<(), StorageError> {
 }
 
 /// The condition every write of a [`PgStorage`] runs under, in the same statement or
-/// transaction (spec/postgres.md §5.3): `$1` the name, `$2` the storage's fencing token.
-const FENCE: &str = "name = $1 AND lease_token = $2 AND lease_holder IS NOT NULL AND lease_expires > clock_timestamp()";
+/// transaction (spec/postgres.md §5.3): `$1` the name, `$2` the storage's fencing token,
+/// `$nonce` its take's nonce.
+fn fence(nonce: u8) -> String {
+    format!("name = $1 AND lease_token = $2 AND lease_nonce = ${nonce} AND lease_holder IS NOT NULL AND lease_expires > clock_timestamp()")
+}
 
 /// `update_peers` in one statement, so one round trip (spec/postgres.md §4.2): the fence locks
 /// the session's row (`FOR SHARE`, re-checked on the row's newest version where a taker changed
@@ -420,8 +423,9 @@ const FENCE: &str = "name = $1 AND lease_token = $2 AND lease_holder IS NOT NULL
 /// rows the fence found (1, or 0 when the lease is no longer this storage's and nothing was
 /// written).
 fn fenced_upsert() -> String {
+    let fence = fence(9);
     format!(
-        "WITH fence AS MATERIALIZED (SELECT 1 FROM pyrosession_sessions WHERE {FENCE} FOR SHARE), \
+        "WITH fence AS MATERIALIZED (SELECT 1 FROM pyrosession_sessions WHERE {fence} FOR SHARE), \
          upserted AS ({UPSERT_PEERS} WHERE EXISTS (SELECT 1 FROM fence) {UPSERT_CONFLICT}) \
          SELECT count(*) FROM fence"
     )
@@ -549,10 +553,10 @@ impl PgStorage {
     /// # Errors
     /// `LeaseLost` when another holder took it, or it was released or the session deleted.
     pub fn renew(&mut self) -> Result<LeaseInfo, StorageError> {
-        let (token, ttl) = (locked(&self.state).token, self.options.ttl);
+        let (lease, ttl) = (self.token(), self.options.ttl);
         let sent = Instant::now();
         let left =
-            self.with_client(|client, place| lease::renew(client, place, &self.name, token, ttl))?;
+            self.with_client(|client, place| lease::renew(client, place, &self.name, lease, ttl))?;
         match left {
             Some(left) => {
                 let mut state = locked(&self.state);
@@ -613,22 +617,27 @@ impl PgStorage {
     /// Why a fenced write changed nothing: the lease is another's, expired or released
     /// (`LeaseLost`), as the server says now. Marks the lease lost.
     fn lost(&self) -> StorageError {
-        let token = {
+        let (token, nonce) = {
             let mut state = locked(&self.state);
             state.lost = true;
-            state.token
+            (state.token, state.nonce)
         };
         let holder = self
             .with_client(|client, place| lease::current(client, place, &self.name))
             .ok()
             .flatten()
-            .and_then(|(t, holder, left)| (t != token && left > Duration::ZERO).then_some(holder));
+            .and_then(|now| {
+                ((now.token, now.nonce) != (token, nonce) && now.remaining > Duration::ZERO)
+                    .then_some(now.holder)
+            });
         self.place
             .error(StorageErrorKind::LeaseLost { token, holder })
     }
 
-    fn token(&self) -> i64 {
-        locked(&self.state).token
+    /// The lease's token and nonce, as the fence checks them.
+    fn token(&self) -> (i64, i64) {
+        let state = locked(&self.state);
+        (state.token, state.nonce)
     }
 
     /// Sets one column of the session row, fenced.
@@ -637,13 +646,16 @@ impl PgStorage {
         column: &'static str,
         value: &(dyn ToSql + Sync),
     ) -> Result<(), StorageError> {
-        let token = self.token();
-        let sql = format!("UPDATE pyrosession_sessions SET {column} = $3 WHERE {FENCE}");
+        let (token, nonce) = self.token();
+        let sql = format!(
+            "UPDATE pyrosession_sessions SET {column} = $3 WHERE {}",
+            fence(4)
+        );
         let n = self.with_client(|client, place| {
             let pg = |e: postgres::Error| pg_error(place, "writing the session", &e);
             let statement = self.statement(client, &sql).map_err(pg)?;
             client
-                .execute(&statement, &[&self.name, &token, value])
+                .execute(&statement, &[&self.name, &token, value, &nonce])
                 .map_err(pg)
         })?;
         if n == 1 {
@@ -685,9 +697,9 @@ impl PgStorage {
             return Ok(());
         }
         self.done = true;
-        let token = self.token();
+        let lease = self.token();
         let released =
-            self.with_client(|client, place| lease::release(client, place, &self.name, token));
+            self.with_client(|client, place| lease::release(client, place, &self.name, lease));
         if let (Ok(()), Some(home)) = (&released, &self.home) {
             locked(&self.prepared).clear();
             if let Some(client) = locked(&self.client).take() {
@@ -799,12 +811,13 @@ impl SessionStore for PgStorage {
                 user_id: session.user_id,
             })
         })?;
-        let token = self.token();
+        let (token, nonce) = self.token();
         let dc_id = i64::from(session.dc_id);
         let api_id = session.api_id.map(i64::from);
         let key: &[u8] = session.auth_key.as_bytes();
         let sql = format!(
-            "UPDATE pyrosession_sessions SET dc_id = $3, api_id = $4, test_mode = $5, auth_key = $6, date = 0, user_id = $7, is_bot = $8 WHERE {FENCE}"
+            "UPDATE pyrosession_sessions SET dc_id = $3, api_id = $4, test_mode = $5, auth_key = $6, date = 0, user_id = $7, is_bot = $8 WHERE {}",
+            fence(9)
         );
         let n = self.with_client(|client, place| {
             client
@@ -819,6 +832,7 @@ impl SessionStore for PgStorage {
                         &key,
                         &user_id,
                         &session.is_bot,
+                        &nonce,
                     ],
                 )
                 .map_err(|e| pg_error(place, "writing the session", &e))
@@ -833,7 +847,7 @@ impl SessionStore for PgStorage {
     fn update_peers(&mut self, peers: &[Peer]) -> Result<(), StorageError> {
         check_batch(peers)?;
         let now = self.clock.now();
-        let token = self.token();
+        let (token, nonce) = self.token();
         let c = Columns::new(peers, |_| now);
         let sql = fenced_upsert();
         let fenced = self.with_client(|client, place| {
@@ -851,6 +865,7 @@ impl SessionStore for PgStorage {
                         &c.usernames,
                         &c.phones,
                         &c.dates,
+                        &nonce,
                     ],
                 )
                 .map_err(pg)?;
@@ -939,12 +954,12 @@ impl SessionStore for PgStorage {
     /// lease no longer this storage's is `LeaseLost`, and nothing is deleted.
     fn delete(mut self) -> Result<(), StorageError> {
         self.stop_renewal();
-        let token = self.token();
+        let (token, nonce) = self.token();
         let n = self.with_client(|client, place| {
             client
                 .execute(
-                    &format!("DELETE FROM pyrosession_sessions WHERE {FENCE}"),
-                    &[&self.name, &token],
+                    &format!("DELETE FROM pyrosession_sessions WHERE {}", fence(3)),
+                    &[&self.name, &token, &nonce],
                 )
                 .map_err(|e| pg_error(place, "deleting the session", &e))
         })?;

@@ -6,7 +6,7 @@ use super::{pg_error, Place};
 use crate::storage::{StorageError, StorageErrorKind};
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The key of the advisory lock every migration runs under (`pg_advisory_xact_lock`): the
 /// bytes of `pyrosess` as a big-endian integer, so that it is recognisable in `pg_locks`.
@@ -48,6 +48,16 @@ CREATE INDEX pyrosession_peers_phone_number ON pyrosession_peers (session, phone
 CREATE SEQUENCE pyrosession_lease_tokens;
 INSERT INTO pyrosession_version (number) VALUES (1);
 ";
+
+/// Version 1 to 2: each lease's nonce (spec/postgres.md §3.1, §5.1), `0` in every row that
+/// exists; a lease of version 1 keeps its token and stays held.
+pub const MIGRATE_V1_TO_V2: &str = "\
+ALTER TABLE pyrosession_sessions ADD COLUMN lease_nonce bigint NOT NULL DEFAULT 0;
+UPDATE pyrosession_version SET number = 2;
+";
+
+/// The migration steps: `MIGRATIONS[i]` brings version `i + 1` to `i + 2`.
+const MIGRATIONS: [&str; (SCHEMA_VERSION - 1) as usize] = [MIGRATE_V1_TO_V2];
 
 /// The version the database holds: `None` where it has no `pyrosession_version` table.
 fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>, StorageError> {
@@ -94,8 +104,8 @@ fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>
 }
 
 /// Brings the database to [`SCHEMA_VERSION`] (spec/postgres.md §3.2): nothing when it is
-/// there; otherwise, under the advisory lock, in one transaction, creates the schema or runs
-/// the migrations from the version found. A newer version is refused.
+/// there; otherwise, under the advisory lock, in one transaction, creates the schema (version
+/// 1) and runs the migrations from the version found (or 1). A newer version is refused.
 pub(crate) fn migrate(client: &mut Client, place: &Place) -> Result<(), StorageError> {
     match version(client, place)? {
         Some(SCHEMA_VERSION) => return Ok(()),
@@ -114,24 +124,27 @@ pub(crate) fn migrate(client: &mut Client, place: &Place) -> Result<(), StorageE
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(|e| pg_error(place, doing, &e))?;
     // Another connection may have migrated while this one waited for the lock: look again,
-    // under it.
-    match version(&mut tx, place)? {
-        None => tx
-            .batch_execute(SCHEMA_V1)
-            .map_err(|e| pg_error(place, doing, &e))?,
-        Some(SCHEMA_VERSION) => {}
+    // under it. A new database is created at version 1 and then migrated as an old one is.
+    let from = match version(&mut tx, place)? {
+        None => {
+            tx.batch_execute(SCHEMA_V1)
+                .map_err(|e| pg_error(place, doing, &e))?;
+            1
+        }
         Some(found) if found > SCHEMA_VERSION => {
             return Err(place.error(StorageErrorKind::NewerServerSchema {
                 found,
                 known: SCHEMA_VERSION,
             }))
         }
-        // Versions between 1 and SCHEMA_VERSION would be migrated here, one step each.
-        Some(found) => {
-            return Err(place.error(StorageErrorKind::InconsistentSchema {
-                detail: format!("no migration from pyrosession schema version {found}"),
-            }))
-        }
+        Some(found) => found,
+    };
+    for step in MIGRATIONS
+        .iter()
+        .skip(usize::try_from(from - 1).unwrap_or(usize::MAX))
+    {
+        tx.batch_execute(step)
+            .map_err(|e| pg_error(place, doing, &e))?;
     }
     tx.commit().map_err(|e| pg_error(place, doing, &e))
 }
