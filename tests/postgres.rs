@@ -208,6 +208,41 @@ fn peers_upsert_and_lookups() {
     s.delete().unwrap();
 }
 
+/// `update_peers_from` on the engine: the batch it gathers is stored as `update_peers` stores
+/// it, and an `Err` from the iterator after several hundred peers stores none of them.
+#[test]
+fn update_peers_from_stores_the_batch_or_none_of_it() {
+    let Some(url) = url() else { return };
+    let mut s = PgStorage::open(&url, &unique("peers-from"), &options("t")).unwrap();
+    let users = |ids: std::ops::Range<i64>| {
+        ids.map(|i| Ok::<_, StorageError>(peer(i, Some(i), PeerType::User, None, None)))
+    };
+    s.update_peers_from(users(1..400)).unwrap();
+    assert_eq!(
+        s.get_peer_by_id(399).unwrap(),
+        InputPeer::User {
+            user_id: 399,
+            access_hash: 399
+        }
+    );
+    let stop = StorageError::from(StorageErrorKind::NotFound(NotFound::Id(-1)));
+    let failed = s
+        .update_peers_from(users(400..700).chain([Err(stop)]).chain(users(700..800)))
+        .unwrap_err();
+    assert!(matches!(
+        failed.kind(),
+        StorageErrorKind::NotFound(NotFound::Id(-1))
+    ));
+    for id in [400, 699, 700] {
+        assert!(matches!(
+            s.get_peer_by_id(id).unwrap_err().kind(),
+            StorageErrorKind::NotFound(NotFound::Id(i)) if *i == id
+        ));
+    }
+    s.get_peer_by_id(1).unwrap();
+    s.delete().unwrap();
+}
+
 /// A second opener is told who holds the lease and for how long, after its wait; once the
 /// first closes, it opens.
 #[test]

@@ -65,6 +65,81 @@ fn fold_kurigram_type(peer_type: PeerType) -> PeerType {
     }
 }
 
+/// How many tuples of an `update_peers` list are read into `Peer`s each time the interpreter is
+/// taken: few enough that the chunk is small beside the caller's list (spec/storage.md §6.4),
+/// many enough that taking the interpreter back costs little beside writing them.
+const CHUNK: usize = 256;
+
+/// Why an `update_peers` batch stopped: a tuple that is no peer, raised as read, or the engine.
+enum Stop {
+    Tuple(PyErr),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Stop {
+    fn from(e: StorageError) -> Self {
+        Stop::Storage(e)
+    }
+}
+
+/// Up to [`CHUNK`] tuples of the list from `start`, as `Peer`s; empty at the list's end.
+fn read_chunk(list: &Bound<'_, PyList>, start: usize) -> PyResult<Vec<Peer>> {
+    let end = list.len().min(start.saturating_add(CHUNK));
+    let mut chunk = Vec::with_capacity(end.saturating_sub(start));
+    for i in start..end {
+        let (id, access_hash, peer_type, username, phone_number) =
+            list.get_item(i)?.extract::<PeerTuple>()?.into_parts();
+        let peer_type: PeerType = peer_type
+            .parse()
+            .map_err(|e| PyValueError::new_err(format!("peer {id}: {e}")))?;
+        chunk.push(Peer {
+            id,
+            access_hash,
+            peer_type,
+            username,
+            phone_number,
+        });
+    }
+    Ok(chunk)
+}
+
+/// The peers of an `update_peers` list, read a chunk at a time, each with the interpreter
+/// taken back for the read alone (the engine writes without it).
+struct Chunks {
+    list: Py<PyList>,
+    /// The index of the first tuple not read yet.
+    next: usize,
+    /// The peers read and not yet handed on.
+    chunk: std::vec::IntoIter<Peer>,
+    /// The list's end was met, or a tuple was no peer.
+    ended: bool,
+}
+
+impl Iterator for Chunks {
+    type Item = Result<Peer, Stop>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(p) = self.chunk.next() {
+            return Some(Ok(p));
+        }
+        if self.ended {
+            return None;
+        }
+        match Python::attach(|py| read_chunk(self.list.bind(py), self.next)) {
+            Ok(chunk) => {
+                self.next += chunk.len();
+                self.ended = chunk.is_empty();
+                self.chunk = chunk.into_iter();
+                self.chunk.next().map(Ok)
+            }
+            Err(e) => {
+                self.ended = true;
+                Some(Err(Stop::Tuple(e)))
+            }
+        }
+    }
+}
+
 /// The engine under a [`Store`]: a session file or memory (SQLite), or one account of a
 /// PostgreSQL database under a lease (spec/postgres.md).
 pub(crate) enum Engine {
@@ -505,35 +580,44 @@ impl Store {
 
     /// Caches peers in one transaction, committed before it returns (spec/storage.md §6.4).
     ///
-    /// Each tuple becomes a `Peer` as it is read, with no copy of the whole batch in between:
-    /// the batch's peers are the only copy that the call adds to the caller's list.
+    /// The list is read [`CHUNK`] tuples at a time into `Peer`s, each chunk with the
+    /// interpreter and handed to the engine without it (`SessionStore::update_peers_from`): the
+    /// file and memory engines hold one chunk of the batch, never the whole of it. The first
+    /// chunk is read before the storage is taken, so that a batch of up to [`CHUNK`] peers takes
+    /// the interpreter back only once, when the call returns. A tuple that is no peer raises its
+    /// `TypeError` or `ValueError`, wherever it is in the list, and nothing of the batch is
+    /// stored.
     fn update_peers(&self, py: Python<'_>, peers: &Bound<'_, PyList>, block: bool) -> PyResult<()> {
-        let mut batch = Vec::with_capacity(peers.len());
-        for item in peers.iter() {
-            let (id, access_hash, peer_type, username, phone_number) =
-                item.extract::<PeerTuple>()?.into_parts();
-            let peer_type: PeerType = peer_type
-                .parse()
-                .map_err(|e| PyValueError::new_err(format!("peer {id}: {e}")))?;
-            batch.push(Peer {
-                id,
-                access_hash,
-                peer_type,
-                username,
-                phone_number,
-            });
-        }
-        let mut peers = batch;
-        self.with(py, block, move |s| {
+        let first = read_chunk(peers, 0)?;
+        let chunks = Chunks {
+            list: peers.clone().unbind(),
+            next: first.len(),
+            chunk: first.into_iter(),
+            ended: false,
+        };
+        let stopped = self.with(py, block, move |s| {
             // Only a kurigram v7 file holds kurigram's own types; the PostgreSQL engine keeps
             // Pyrogram's, as a new file does.
-            if !matches!(s, Engine::Sqlite(f) if f.dialect() == Dialect::Kurigram(7)) {
-                for peer in &mut peers {
-                    peer.peer_type = fold_kurigram_type(peer.peer_type);
-                }
+            let fold = !matches!(s, Engine::Sqlite(f) if f.dialect() == Dialect::Kurigram(7));
+            let peers = chunks.map(|p| {
+                p.map(|mut p| {
+                    if fold {
+                        p.peer_type = fold_kurigram_type(p.peer_type);
+                    }
+                    p
+                })
+            });
+            let written = match s {
+                Engine::Sqlite(f) => f.update_peers_from(peers),
+                Engine::Postgres(p) => SessionStore::update_peers_from(p.as_mut(), peers),
+            };
+            match written {
+                Ok(()) => Ok(None),
+                Err(Stop::Tuple(e)) => Ok(Some(e)),
+                Err(Stop::Storage(e)) => Err(e),
             }
-            s.store().update_peers(&peers)
-        })
+        })?;
+        stopped.map_or(Ok(()), Err)
     }
 
     /// Sets the classes lookups return their input peers as: `raw.types.InputPeerUser`,

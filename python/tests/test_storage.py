@@ -317,3 +317,41 @@ def test_a_file_storage_maps_no_page_of_its_file(workdir: Path) -> None:
     run(scenario(True))  # a new file
     assert path.stat().st_size > 1_000_000
     run(scenario(False))  # the file opened again
+
+
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (("not an id", 1, "user", None, None), TypeError),
+        ((5_000, 1, "no such type", None, None), ValueError),
+        (7, TypeError),
+    ],
+)
+def test_a_bad_tuple_late_in_a_large_batch_stores_none_of_it(
+    workdir: Path, bad: Any, error: Any
+) -> None:
+    """The list is read 256 tuples at a time, but the batch is still one transaction: a tuple
+    that is no peer, after several chunks were read and written, raises as it would up front,
+    and none of the batch is stored, on a file and in memory. A good batch of the same size is
+    stored whole (spec/storage.md §6.4)."""
+    good = [(i, i, "user", f"u{i}", None) for i in range(1, 1_001)]
+
+    async def scenario(storage: Any) -> None:
+        await storage.open()
+        await storage.update_peers([(1, 77, "user", "kept", None)])
+        for batch in (good[:700] + [bad] + good[700:], [bad] + good):
+            with pytest.raises(error):
+                await storage.update_peers(batch)
+            assert (await storage.get_peer_by_id(1)).access_hash == 77
+            for i in (2, 256, 257, 700, 1_000):
+                with pytest.raises(pyrosession.NotFoundError):
+                    await storage.get_peer_by_id(i)
+        await storage.update_peers(good)
+        assert (await storage.get_peer_by_id(1)).access_hash == 1
+        assert (await storage.get_peer_by_username("u1000")).user_id == 1_000
+        await storage.close()
+
+    run(scenario(pyrosession.MemoryStorage("m")))
+    run(scenario(pyrosession.FileStorage("chunks", workdir)))
+    with sqlite3.connect(workdir / "chunks.session") as conn:
+        assert conn.execute("SELECT count(*) FROM peers").fetchone() == (1_000,)

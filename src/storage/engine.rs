@@ -88,6 +88,29 @@ pub trait SessionStore {
     /// The engine fails or is read-only, or a peer cannot be stored.
     fn update_peers(&mut self, peers: &[Peer]) -> Result<(), StorageError>;
 
+    /// Caches the peers an iterator yields, all in one transaction, as
+    /// [`SessionStore::update_peers`] caches a slice (§6.4): for a caller that makes its peers
+    /// as it goes (the Python package reads its caller's list a few hundred tuples at a time).
+    ///
+    /// The first `Err` the iterator yields ends the call with that error, and none of the
+    /// batch is stored; a failure of the engine returns as `E::from` its [`StorageError`],
+    /// with none of the batch stored either. The file and memory engines write each peer as
+    /// it comes and never hold the batch; by default, the batch is gathered and handed to
+    /// [`SessionStore::update_peers`] (the PostgreSQL engine sends it as one statement).
+    ///
+    /// # Errors
+    /// The iterator yields an `Err`, or as [`SessionStore::update_peers`].
+    fn update_peers_from<E: From<StorageError>>(
+        &mut self,
+        peers: impl IntoIterator<Item = Result<Peer, E>>,
+    ) -> Result<(), E>
+    where
+        Self: Sized,
+    {
+        let batch = peers.into_iter().collect::<Result<Vec<Peer>, E>>()?;
+        self.update_peers(&batch).map_err(E::from)
+    }
+
     /// The input peer for an id (§6.5).
     ///
     /// # Errors
@@ -171,6 +194,12 @@ impl SessionStore for Storage {
     }
     fn update_peers(&mut self, peers: &[Peer]) -> Result<(), StorageError> {
         Storage::update_peers(self, peers)
+    }
+    fn update_peers_from<E: From<StorageError>>(
+        &mut self,
+        peers: impl IntoIterator<Item = Result<Peer, E>>,
+    ) -> Result<(), E> {
+        Storage::update_peers_from(self, peers)
     }
     fn get_peer_by_id(&self, peer_id: i64) -> Result<InputPeer, StorageError> {
         Storage::get_peer_by_id(self, peer_id)

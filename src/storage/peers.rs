@@ -1,5 +1,6 @@
 //! The peer cache: upserts and lookups (spec/storage.md §6).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
@@ -253,6 +254,20 @@ fn inserted(
     }
 }
 
+/// Whether a file of this dialect can store a peer of this type. Only kurigram's own version 7
+/// is sure to know kurigram's extra types: a file of version 4-6 may be pyrotgfork's or an
+/// older kurigram's, which raise "Invalid peer type".
+fn holds_type(dialect: Dialect, peer_type: PeerType) -> bool {
+    peer_type.is_pyrogram() || matches!(dialect, Dialect::Kurigram(7))
+}
+
+fn unsupported_type(dialect: Dialect, p: &Peer) -> StorageError {
+    StorageError::from(StorageErrorKind::UnsupportedWrite {
+        dialect,
+        what: format!("cache peer {} of type {}", p.id, p.peer_type),
+    })
+}
+
 impl Storage {
     /// Caches peers with Pyrogram's upsert meaning: each peer's whole row is replaced and its
     /// `last_update_on` set to now. The batch is one transaction, committed when this returns
@@ -266,6 +281,24 @@ impl Storage {
         self.cache_peers(peers, |_| now)
     }
 
+    /// [`Storage::update_peers`] for the peers an iterator yields, read one at a time as they
+    /// are written: the whole batch is still one transaction, committed when this returns
+    /// (spec/storage.md §6.4), and never held in memory at once.
+    ///
+    /// The first `Err` the iterator yields ends the call: the transaction is rolled back, so
+    /// none of the batch is stored, and that error is returned. A failure of the storage
+    /// returns as `E::from` its [`StorageError`] and rolls back the same way.
+    ///
+    /// # Errors
+    /// The iterator yields an `Err`, or as [`Storage::update_peers`].
+    pub fn update_peers_from<E: From<StorageError>>(
+        &mut self,
+        peers: impl IntoIterator<Item = Result<Peer, E>>,
+    ) -> Result<(), E> {
+        let now = self.clock.now();
+        self.write_peers(peers.into_iter(), |_| now)
+    }
+
     /// [`Storage::update_peers`] with each peer's `last_update_on` given by `date` (called with
     /// the peer's index), in one transaction: for conversions, which carry the source's dates.
     pub(crate) fn cache_peers(
@@ -273,17 +306,25 @@ impl Storage {
         peers: &[Peer],
         date: impl Fn(usize) -> i64,
     ) -> Result<(), StorageError> {
-        let dialect = self.dialect;
-        // Only kurigram's own version 7 is sure to know its extra types: a file of version 4-6
-        // may be pyrotgfork's or an older kurigram's, which raise "Invalid peer type".
-        if !matches!(dialect, Dialect::Kurigram(7)) {
-            if let Some(p) = peers.iter().find(|p| !p.peer_type.is_pyrogram()) {
-                return Err(StorageError::from(StorageErrorKind::UnsupportedWrite {
-                    dialect,
-                    what: format!("cache peer {} of type {}", p.id, p.peer_type),
-                }));
-            }
+        // A type the file cannot hold is refused before the transaction begins.
+        if let Some(p) = peers
+            .iter()
+            .find(|p| !holds_type(self.dialect, p.peer_type))
+        {
+            return Err(unsupported_type(self.dialect, p));
         }
+        self.write_peers(peers.iter().map(Ok::<_, StorageError>), date)
+    }
+
+    /// The upsert of §6.4 for each peer `peers` yields, in one transaction that commits only
+    /// once the iterator has ended; an `Err` it yields, a type the file cannot hold or a failed
+    /// statement drops the transaction, which rolls the whole batch back.
+    fn write_peers<P: Borrow<Peer>, E: From<StorageError>>(
+        &mut self,
+        peers: impl Iterator<Item = Result<P, E>>,
+        date: impl Fn(usize) -> i64,
+    ) -> Result<(), E> {
+        let dialect = self.dialect;
         self.begin_write()?;
         let path = self.path().map(std::path::Path::to_path_buf);
         let sqlite = |source| StorageError::from_sqlite(path.as_deref(), "caching peers", source);
@@ -306,7 +347,12 @@ impl Storage {
                 let mut name = tx
                     .prepare_cached("INSERT INTO usernames (id, username) VALUES (?1, ?2)")
                     .map_err(sqlite)?;
-                for (i, p) in peers.iter().enumerate() {
+                for (i, p) in peers.enumerate() {
+                    let p = p?;
+                    let p = p.borrow();
+                    if !holds_type(dialect, p.peer_type) {
+                        return Err(unsupported_type(dialect, p).into());
+                    }
                     let params = rusqlite::params![
                         p.id,
                         p.access_hash,
@@ -347,7 +393,12 @@ impl Storage {
                 // starts with the statement that fitted the one before it; a wrong guess costs
                 // one statement that changes nothing.
                 let mut seen = true;
-                for (i, p) in peers.iter().enumerate() {
+                for (i, p) in peers.enumerate() {
+                    let p = p?;
+                    let p = p.borrow();
+                    if !holds_type(dialect, p.peer_type) {
+                        return Err(unsupported_type(dialect, p).into());
+                    }
                     let params = rusqlite::params![
                         p.id,
                         p.access_hash,
@@ -372,7 +423,8 @@ impl Storage {
                 }
             }
         }
-        tx.commit().map_err(sqlite)
+        tx.commit().map_err(sqlite)?;
+        Ok(())
     }
 
     /// A row a lookup query returns: id, access hash, type and, where the query asks for it,
@@ -691,5 +743,200 @@ impl Storage {
             }
         }
         Ok(by_peer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+    use rusqlite::types::Value;
+
+    use crate::peer::{Peer, PeerType};
+    use crate::storage::{ManualClock, NotFound, Storage, StorageError, StorageErrorKind};
+
+    /// The rows of a table as stored, rowids first, in rowid order.
+    fn rows(s: &Storage, table: &str) -> Vec<Vec<Value>> {
+        let mut stmt = s
+            .conn
+            .prepare(&format!("SELECT rowid, * FROM {table} ORDER BY rowid"))
+            .unwrap();
+        let columns = stmt.column_count();
+        stmt.query_map([], |r| (0..columns).map(|i| r.get(i)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The peers and, where the dialect has them, the usernames rows.
+    fn stored(s: &Storage) -> (Vec<Vec<Value>>, Vec<Vec<Value>>) {
+        let usernames = if s.dialect.usernames_by_peer() {
+            rows(s, "usernames")
+        } else {
+            Vec::new()
+        };
+        (rows(s, "peers"), usernames)
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        crate::fs::create_dir(&std::env::temp_dir(), &format!("pyrosession-{name}-")).unwrap()
+    }
+
+    /// A file or memory storage at a stopped clock: `file` a copy of the fixture named, or
+    /// memory where `None`.
+    fn storage(dir: &Path, name: &str, fixture: Option<&str>) -> (Storage, Arc<ManualClock>) {
+        let mut s = match fixture {
+            Some(f) => {
+                let path = dir.join(format!("{name}.session"));
+                let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("spec/fixtures/{f}.session"));
+                std::fs::copy(source, &path).unwrap();
+                Storage::open_file(&path).unwrap()
+            }
+            None => Storage::memory().unwrap(),
+        };
+        let clock = Arc::new(ManualClock::new(1_900_000_000));
+        s.set_clock(clock.clone());
+        (s, clock)
+    }
+
+    fn peer(id: i64) -> Peer {
+        Peer {
+            id,
+            access_hash: Some(id * 3),
+            peer_type: PeerType::User,
+            username: Some(format!("u{id}")),
+            phone_number: None,
+        }
+    }
+
+    /// The error a test's iterator yields in the middle of a batch.
+    #[derive(Debug, PartialEq)]
+    enum Stop {
+        Source(usize),
+        Storage(String),
+    }
+
+    impl From<StorageError> for Stop {
+        fn from(e: StorageError) -> Self {
+            Stop::Storage(e.to_string())
+        }
+    }
+
+    fn any_peer() -> impl Strategy<Value = Peer> {
+        (
+            // The fixtures' peers and new ones, few enough that a batch meets them again.
+            prop::sample::select(vec![111_111_111_i64, 444_444_444, -123_456, 7, 8, -9]),
+            prop::option::weighted(0.9, prop::sample::select(vec![1_i64, 2])),
+            prop::sample::select(PeerType::ALL[..5].to_vec()),
+            prop::option::of(prop::sample::select(vec!["alice", "dup", "x"])),
+            prop::option::of(prop::sample::select(vec!["1555", "1666"])),
+        )
+            .prop_map(|(id, access_hash, peer_type, username, phone)| Peer {
+                id,
+                access_hash,
+                peer_type,
+                username: username.map(str::to_owned),
+                phone_number: phone.map(str::to_owned),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Law: `update_peers_from` stores what `update_peers` stores. Batch after batch, on a
+        /// file of Pyrogram's dialect, one of kurigram's and memory, the storage fed by the
+        /// iterator holds the same rows, rowids and times as the one given slices; a batch
+        /// whose iterator yields an `Err` after `k` peers returns that error and leaves the
+        /// storage as if the batch had never been given (spec/storage.md §6.4).
+        #[test]
+        fn prop_update_peers_from_stores_what_update_peers_stores(
+            batches in prop::collection::vec(
+                (prop::collection::vec(any_peer(), 0..12), prop::option::weighted(0.3, 0..12_usize)),
+                1..5,
+            ),
+            engine in 0..3_usize,
+        ) {
+            let fixture = [Some("pyrogram-2.0.106"), Some("kurigram-2.2.26"), None][engine];
+            let dir = scratch("from-law");
+            let (mut slices, slice_clock) = storage(&dir, "slices", fixture);
+            let (mut iterated, iterated_clock) = storage(&dir, "iterated", fixture);
+            for (n, (batch, fail_at)) in batches.iter().enumerate() {
+                let now = 1_900_000_000 + i64::try_from(n).unwrap();
+                slice_clock.set(now);
+                iterated_clock.set(now);
+                let items = batch.iter().cloned().map(Ok).enumerate().map(|(i, p)| {
+                    if Some(i) == *fail_at { Err(Stop::Source(i)) } else { p }
+                });
+                // Where the error comes after the batch's end, the iterator never yields it.
+                let failed = fail_at.filter(|&k| k < batch.len());
+                let result = iterated.update_peers_from(items);
+                if let Some(k) = failed {
+                    prop_assert_eq!(result, Err(Stop::Source(k)));
+                } else {
+                    prop_assert_eq!(result, Ok(()));
+                    slices.update_peers(batch).unwrap();
+                }
+                prop_assert!(iterated.conn.is_autocommit(), "a transaction was left open");
+                prop_assert_eq!(stored(&iterated), stored(&slices));
+            }
+            drop((slices, iterated));
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
+    /// An error from the iterator after several hundred peers (more than the Python package's
+    /// chunk of 256) rolls back every peer of the batch, those read before it included: on a
+    /// file, opened again, and in memory. The peers cached before stay as they were.
+    #[test]
+    fn an_error_mid_iterator_rolls_back_the_whole_batch() {
+        let dir = scratch("from-rollback");
+        let path = dir.join("s.session");
+        let mut file = Storage::open_file(&path).unwrap();
+        let mut memory = Storage::memory().unwrap();
+        for s in [&mut file, &mut memory] {
+            s.update_peers(&[peer(1)]).unwrap();
+            let before = stored(s);
+            let items = (2..1_000)
+                .map(|id| Ok(peer(id)))
+                .chain([Err(Stop::Source(998))])
+                .chain((1_000..1_100).map(|id| Ok(peer(id))));
+            assert_eq!(s.update_peers_from(items), Err(Stop::Source(998)));
+            assert!(
+                s.conn.is_autocommit(),
+                "the failed batch left its transaction open"
+            );
+            assert_eq!(stored(s), before);
+            assert!(matches!(
+                s.get_peer_by_id(2).unwrap_err().kind(),
+                StorageErrorKind::NotFound(NotFound::Id(2))
+            ));
+            s.get_peer_by_id(1).unwrap();
+        }
+        file.close().unwrap();
+        let again = Storage::open_file(&path).unwrap();
+        assert_eq!(rows(&again, "peers").len(), 1);
+        drop(again);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A peer of a type the file's dialect cannot hold, met in the middle of the iterator,
+    /// fails the call with the error `update_peers` gives for it, and nothing of the batch is
+    /// stored (`update_peers` checks the whole slice before it writes).
+    #[test]
+    fn a_type_the_file_cannot_hold_mid_iterator_rolls_back() {
+        let mut s = Storage::memory().unwrap();
+        let mut forum = peer(500);
+        forum.peer_type = PeerType::Forum;
+        let batch: Vec<Peer> = (1..300).map(peer).chain([forum]).collect();
+        let from_slice = s.update_peers(&batch).unwrap_err().to_string();
+        let from_iterator = s
+            .update_peers_from(batch.into_iter().map(Ok::<_, StorageError>))
+            .unwrap_err();
+        assert_eq!(from_iterator.to_string(), from_slice);
+        assert!(s.conn.is_autocommit());
+        assert!(rows(&s, "peers").is_empty());
     }
 }
