@@ -722,13 +722,42 @@ fn crash_test() -> Result<(), Failed> {
                 ("PYROSESSION_FAULT_FIRST", first.to_string()),
             ],
         );
-        std::thread::sleep(Duration::from_micros(rng.next_u64() % 40_000));
-        if child.try_wait()?.is_some() {
-            let (_, status, stderr) = lines(child);
-            return Err(format!("the writer stopped by itself ({status}): {stderr}").into());
+        // One kill in four at a random moment from the start (most land in the open, or the
+        // migration); the others at a random moment after the child said it is ready, so that
+        // most land in writes however long a busy machine takes to start a process.
+        let mut early: Vec<String> = Vec::new();
+        if kill % 4 != 0 {
+            let mut out = BufReader::new(child.stdout.take().ok_or("the child's stdout")?);
+            let mut line = String::new();
+            while out.read_line(&mut line)? > 0 {
+                let ready = line.trim_end() == "ready";
+                early.push(line.trim_end().to_owned());
+                line.clear();
+                if ready {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_micros(rng.next_u64() % 20_000));
+            if child.try_wait()?.is_some() {
+                let (_, status, stderr) = lines(child);
+                return Err(format!("the writer stopped by itself ({status}): {stderr}").into());
+            }
+            child.kill()?;
+            // The rest of what it printed, up to its death.
+            early.extend(out.lines().map_while(Result::ok));
+        } else {
+            std::thread::sleep(Duration::from_micros(rng.next_u64() % 40_000));
+            if child.try_wait()?.is_some() {
+                let (_, status, stderr) = lines(child);
+                return Err(format!("the writer stopped by itself ({status}): {stderr}").into());
+            }
+            child.kill()?;
         }
-        child.kill()?;
-        let (l, _, _) = lines(child);
+        let (mut l, _, _) = lines(child);
+        if !early.is_empty() {
+            early.append(&mut l);
+            l = early;
+        }
         if l.iter().any(|l| l == "ready") {
             mid_write += 1;
         } else {
