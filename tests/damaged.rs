@@ -320,6 +320,44 @@ fn make_schema_code(id: &str, dir: &Path) -> PathBuf {
             let columns: Vec<String> = (0..10_000).map(|i| format!("c{i}")).collect();
             edited(dir, &elsewhere(&columns.join(", ")))
         }
+        other => make_retyped(other, dir),
+    }
+}
+
+/// The rows of files whose `sqlite_master` rows have a `type` other than what SQLite makes of
+/// their SQL (spec/storage.md §4 step 7), written with `writable_schema` as a file's maker may.
+fn make_retyped(id: &str, dir: &Path) -> PathBuf {
+    match id {
+        "view-typed-in-capitals" => edited(
+            dir,
+            "DROP TABLE version; CREATE VIEW version AS SELECT 3 AS number;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'VIEW' WHERE name = 'version';",
+        ),
+        "table-typed-in-capitals" => edited(
+            dir,
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'sessions';",
+        ),
+        "virtual-table-with-root-page" => edited(
+            dir,
+            "DROP TABLE version; CREATE VIRTUAL TABLE version USING fts5(number);
+             INSERT INTO version VALUES (3);
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET rootpage = 2, sql = 'CREATE  VIRTUAL TABLE version USING fts5(number)'
+             WHERE name = 'version';",
+        ),
+        "table-typed-view" => edited(
+            dir,
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'view' WHERE name = 'peers';",
+        ),
+        "view-typed-index" => edited(
+            dir,
+            "DROP TABLE version; CREATE VIEW version AS SELECT 3 AS number;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'index' WHERE name = 'version';",
+        ),
         other => panic!("no maker for table row {other}"),
     }
 }

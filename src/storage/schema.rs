@@ -340,19 +340,125 @@ fn bare_words(sql: &str) -> Vec<&str> {
     words
 }
 
+/// What SQLite made of a named object of a schema that holds rows or gives them (spec/storage.md
+/// §4 step 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Object {
+    /// A table that stores its rows in the file (a virtual table's shadow tables among them).
+    Table,
+    /// A view: its rows are a query's, computed on every read.
+    View,
+    /// A virtual table: its rows are whatever its module's code gives.
+    Virtual,
+}
+
+impl Object {
+    /// The object of `pragma_table_list`'s `type`; `None` for a type it does not give.
+    fn of(kind: &str) -> Option<Object> {
+        match kind {
+            "table" | "shadow" => Some(Object::Table),
+            "view" => Some(Object::View),
+            "virtual" => Some(Object::Virtual),
+            _ => None,
+        }
+    }
+}
+
+/// The tables, views and virtual tables of `conn`'s main schema, as SQLite built them (its own
+/// `sqlite_schema` left out), in no particular order, after a read of `sqlite_master`.
+///
+/// SQLite builds its schema from each `sqlite_master` row's SQL and root page: the row's
+/// `type` is never read, and a file made or edited with `PRAGMA writable_schema` may give a
+/// view the type `table`, a table the type `view` or `TABLE`, a virtual table a root page.
+/// So what an object is is asked of SQLite (`pragma_table_list`), never of that column.
+pub(crate) fn objects(conn: &Connection) -> rusqlite::Result<Vec<(String, Object)>> {
+    // The pragma answers from the schema SQLite built; with a writable schema (salvage) SQLite
+    // builds what it can of a damaged one, and only a read of `sqlite_master`'s own pages
+    // finds the damage.
+    conn.prepare_cached("SELECT count(*) FROM sqlite_master")?
+        .query_row([], |r| r.get::<_, i64>(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, type FROM pragma_table_list WHERE schema = 'main' AND name <> 'sqlite_schema'",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let name: String = r.get(0)?;
+        let kind: String = r.get(1)?;
+        if let Some(object) = Object::of(&kind) {
+            out.push((name, object));
+        }
+    }
+    Ok(out)
+}
+
+/// What SQLite made of the object named `name` (in any case) in `conn`'s main schema, if it
+/// has one (see [`objects`]).
+pub(crate) fn object(conn: &Connection, name: &str) -> rusqlite::Result<Option<Object>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT type FROM pragma_table_list(?1) WHERE schema = 'main'")?;
+    let mut rows = stmt.query([name])?;
+    match rows.next()? {
+        Some(r) => Ok(Object::of(&r.get::<_, String>(0)?)),
+        None => Ok(None),
+    }
+}
+
+/// Whether `conn`'s main schema has a table named `name` (in any case) that stores its rows
+/// (see [`objects`]): not a view nor a virtual table, whatever its `sqlite_master.type` says.
+pub(crate) fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    Ok(object(conn, name)? == Some(Object::Table))
+}
+
+/// Whether `sql`, a `sqlite_master.sql`, is read by SQLite as a `CREATE TABLE` statement:
+/// SQLite parses a row whose SQL begins with `CR` (in any case, nothing before it), and the
+/// statement's keywords, not the row's `type`, say what it creates.
+fn creates_table(sql: &str) -> bool {
+    if !sql.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("cr")) {
+        return false;
+    }
+    let words = bare_words(sql);
+    let mut words = words.iter().copied();
+    if !words
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("CREATE"))
+    {
+        return false;
+    }
+    match words.next() {
+        Some(w) if w.eq_ignore_ascii_case("TEMP") || w.eq_ignore_ascii_case("TEMPORARY") => words
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("TABLE")),
+        Some(w) => w.eq_ignore_ascii_case("TABLE"),
+        None => false,
+    }
+}
+
+/// The SQL of the stored table `table` (see [`has_table`]), as `sqlite_master` holds it: the
+/// row of that name whose SQL creates a table, whatever its `type` says.
+fn table_sql(conn: &Connection, table: &str) -> rusqlite::Result<Option<String>> {
+    if !has_table(conn, table)? {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT sql FROM sqlite_master WHERE name = ?1 COLLATE NOCASE ORDER BY rowid",
+    )?;
+    let mut rows = stmt.query([table])?;
+    while let Some(r) = rows.next()? {
+        if let Some(sql) = r.get::<_, Option<String>>(0)? {
+            if creates_table(&sql) {
+                return Ok(Some(sql));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// What in `table`'s own SQL and indexes runs code on the crate's writes, or changes what they
 /// do (see [`Shape::computed`]), described.
 fn code_in(conn: &Connection, table: &'static str) -> rusqlite::Result<Vec<String>> {
     let mut found = Vec::new();
-    let sql: Option<String> = conn
-        .prepare_cached(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-        )?
-        .query_row([table], |r| r.get(0))
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
+    let sql = table_sql(conn, table)?;
     let words = sql.as_deref().map(bare_words).unwrap_or_default();
     if words.iter().any(|w| w.eq_ignore_ascii_case("CHECK")) {
         found.push(format!(
@@ -514,21 +620,12 @@ impl Shape {
     /// The shape of `conn`'s schema, asked of SQLite: `sqlite_master`, then the columns and
     /// indexes of each table the crate reads.
     fn read_from_sqlite(conn: &Connection) -> rusqlite::Result<Shape> {
-        let mut stmt = conn.prepare(
-            "SELECT type, name, rootpage = 0 OR sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
-        )?;
-        let mut rows = stmt.query([])?;
         let mut shape = Shape::default();
-        while let Some(r) = rows.next()? {
-            let kind: String = r.get(0)?;
-            let name: String = r.get(1)?;
-            let is_virtual: Option<bool> = r.get(2)?;
-            let computed = if kind == "view" {
-                Some("a view")
-            } else if is_virtual == Some(true) {
-                Some("a virtual table")
-            } else {
-                None
+        for (name, object) in objects(conn)? {
+            let computed = match object {
+                Object::Table => None,
+                Object::View => Some("a view"),
+                Object::Virtual => Some("a virtual table"),
             };
             // SQL names tables in any case: `version` reads a view named `Version`.
             let known = PYROGRAM_TABLES
@@ -546,6 +643,7 @@ impl Shape {
                 (Some(_), None) => {}
             }
         }
+        shape.tables.sort();
         let [sessions, peers, version, usernames, rest @ ..] = columns(conn)?;
         let mut read = |table: &'static str, columns: Columns| -> rusqlite::Result<Vec<String>> {
             let Columns {
@@ -733,7 +831,10 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bare_words, constant_default, Shape, PYROGRAM_DEFAULT, SCHEMA_V3, SHAPES_FOUND};
+    use super::{
+        bare_words, constant_default, creates_table, Shape, PYROGRAM_DEFAULT, SCHEMA_V3,
+        SHAPES_FOUND,
+    };
     use rusqlite::Connection;
 
     /// A database with the schema `sql`, in a read transaction (where shapes are kept).
@@ -863,5 +964,64 @@ mod tests {
         assert_eq!(checks, ["cHeCk"]);
         assert_eq!(bare_words("a \"unterminated"), ["a"]);
         assert_eq!(bare_words("a /* unterminated"), ["a"]);
+    }
+
+    /// A statement creates a table by its keywords, comments between them, in any case; SQLite
+    /// parses no SQL that does not begin with `CR`.
+    #[test]
+    fn a_table_is_known_by_its_sql() {
+        for sql in [
+            "CREATE TABLE t (x)",
+            "create table t (x)",
+            "CREATE /* a */ TEMP\n TABLE t (x)",
+            "CREATE TEMPORARY TABLE t (x)",
+        ] {
+            assert!(creates_table(sql), "{sql}");
+        }
+        for sql in [
+            "CREATE VIEW t AS SELECT 1",
+            "CREATE VIRTUAL TABLE t USING fts5(x)",
+            "CREATE  VIRTUAL TABLE t USING fts5(x)",
+            "CREATE INDEX t ON u (x)",
+            "CREATE TRIGGER t AFTER UPDATE ON u BEGIN SELECT 1; END",
+            " CREATE TABLE t (x)",
+            "/* */CREATE TABLE t (x)",
+            "CREATE",
+            "",
+        ] {
+            assert!(!creates_table(sql), "{sql}");
+        }
+    }
+
+    /// A table whose row is typed otherwise (`TABLE`) is a table, and the CHECK in its SQL is
+    /// found; a view typed `VIEW` is a view (spec/storage.md §4 step 7).
+    #[test]
+    fn objects_are_what_sqlite_reads_not_what_their_type_says() {
+        let conn = Connection::open_in_memory().expect("memory database");
+        conn.execute_batch(&SCHEMA_V3.replacen(
+            "dc_id     INTEGER PRIMARY KEY",
+            "dc_id INTEGER PRIMARY KEY CHECK (dc_id > 0)",
+            1,
+        ))
+        .expect("schema");
+        conn.execute_batch(
+            "DROP TABLE version; CREATE VIEW version AS SELECT 3 AS number;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'sessions';
+             UPDATE sqlite_master SET type = 'VIEW' WHERE name = 'version';
+             PRAGMA writable_schema = OFF;",
+        )
+        .expect("retyped");
+        let shape = Shape::read_from_sqlite(&conn).expect("read");
+        assert!(shape.has_table("sessions"), "{:?}", shape.tables);
+        assert!(!shape.has_table("version"), "{:?}", shape.tables);
+        assert_eq!(
+            shape.computed_in(&["sessions"]),
+            Some("sessions has a CHECK constraint, which runs code the file holds on every write")
+        );
+        assert_eq!(
+            shape.computed_in(&["version"]),
+            Some("version is a view, not a table")
+        );
     }
 }
