@@ -721,3 +721,68 @@ fn every_salvage_gets_what_the_table_says() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A copy of the fixture `name` with `sql` run on it under `writable_schema`.
+fn retyped(dir: &Path, name: &str, sql: &str) -> PathBuf {
+    let p = dir.join("damaged.session");
+    std::fs::copy(fixture(name), &p).unwrap();
+    let conn = rusqlite::Connection::open(&p).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA writable_schema = ON; {sql}; PRAGMA writable_schema = OFF;"
+    ))
+    .unwrap();
+    drop(conn);
+    p
+}
+
+/// pyrofork's `usernames` whose row is typed `TABLE`, a table to SQLite: its usernames are the
+/// peer's, and a lookup finds the peer by one of them (spec/storage.md §4 step 7).
+#[test]
+fn a_fork_s_usernames_typed_in_capitals_are_read() {
+    use pyrosession::storage::ManualClock;
+    let dir = TempDir::new("usernames-capitals");
+    let path = retyped(
+        &dir.0,
+        "pyrofork-2.3.69.session",
+        "UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'usernames'",
+    );
+    let before = std::fs::read(&path).unwrap();
+    let mut s = Storage::open_file_read_only(&path).expect("opens");
+    let peers = s.peers().unwrap();
+    let channel = peers
+        .iter()
+        .find(|p| p.peer.id == -1_001_234_567_890)
+        .expect("the channel");
+    assert_eq!(channel.usernames, ["news_channel", "news_alt"]);
+    s.set_clock(std::sync::Arc::new(ManualClock::new(1_795_512_043)));
+    assert!(
+        matches!(
+            s.get_peer_by_username("news_alt"),
+            Ok(pyrosession::peer::InputPeer::Channel {
+                channel_id: 1_234_567_890,
+                ..
+            })
+        ),
+        "{:?}",
+        s.get_peer_by_username("news_alt")
+    );
+    s.close().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+/// Salvage reads with a writable schema, where SQLite builds `usernames` from its SQL whatever
+/// its row's type: pyrofork's `usernames` typed `index` is salvaged with the peers.
+#[test]
+fn salvage_reads_a_fork_s_usernames_typed_otherwise() {
+    let dir = TempDir::new("usernames-index");
+    let path = retyped(
+        &dir.0,
+        "pyrofork-2.3.69.session",
+        "UPDATE sqlite_master SET type = 'index' WHERE name = 'usernames'",
+    );
+    let before = snapshot(&dir.0);
+    let salvaged = Storage::salvage(&path).expect("salvaged");
+    let usernames = salvaged.report().usernames.as_ref().map(|u| u.saved);
+    assert_eq!(usernames, Some(2));
+    assert_eq!(snapshot(&dir.0), before);
+}
