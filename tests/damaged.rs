@@ -358,6 +358,22 @@ fn make_retyped(id: &str, dir: &Path) -> PathBuf {
              PRAGMA writable_schema = ON;
              UPDATE sqlite_master SET type = 'index' WHERE name = 'version';",
         ),
+        "peers-leaf-index-typed-table" | "peers-leaf-table-typed-index" => {
+            let p = make("peers-leaf", dir);
+            let set = if id == "peers-leaf-index-typed-table" {
+                "type = 'table'"
+            } else {
+                "sql = 'CREATE TABLE idx_peers_id (id INTEGER)'"
+            };
+            let conn = rusqlite::Connection::open(&p).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA writable_schema = ON;
+                 UPDATE sqlite_master SET {set} WHERE name = 'idx_peers_id';"
+            ))
+            .unwrap();
+            drop(conn);
+            p
+        }
         other => panic!("no maker for table row {other}"),
     }
 }

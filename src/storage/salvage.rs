@@ -732,15 +732,9 @@ impl Reader<'_> {
         scan: &mut Scan<StoredPeer>,
     ) -> Result<IndexReport, StorageError> {
         let mut report = IndexReport::default();
-        let present: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1 AND tbl_name = 'peers' COLLATE NOCASE",
-                [ID_INDEX],
-                |r| r.get(0),
-            )
+        let present = schema::has_index(self.conn, "peers", ID_INDEX)
             .map_err(self.sqlite("reading the schema"))?;
-        if present == 0 {
+        if !present {
             return Ok(report);
         }
         report.present = true;

@@ -410,6 +410,17 @@ pub(crate) fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool>
     Ok(object(conn, name)? == Some(Object::Table))
 }
 
+/// Whether `conn`'s main schema has an index named `index` (in any case) on the table `table`,
+/// as SQLite built it from the index's SQL (`pragma_index_list`), whatever its row's `type` and
+/// `tbl_name` say (see [`objects`]).
+pub(crate) fn has_index(conn: &Connection, table: &str, index: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT count(*) FROM pragma_index_list(?1) WHERE name = ?2 COLLATE NOCASE",
+    )?;
+    stmt.query_row([table, index], |r| r.get::<_, i64>(0))
+        .map(|n| n > 0)
+}
+
 /// Whether `sql`, a `sqlite_master.sql`, is read by SQLite as a `CREATE TABLE` statement:
 /// SQLite parses a row whose SQL begins with `CR` (in any case, nothing before it), and the
 /// statement's keywords, not the row's `type`, say what it creates.
