@@ -347,6 +347,14 @@ fn make_retyped(id: &str, dir: &Path) -> PathBuf {
              UPDATE sqlite_master SET rootpage = 2, sql = 'CREATE  VIRTUAL TABLE version USING fts5(number)'
              WHERE name = 'version';",
         ),
+        "sessions-virtual-table" => edited(
+            dir,
+            "CREATE TABLE s2 AS SELECT * FROM sessions; DROP TABLE sessions;
+             CREATE VIRTUAL TABLE sessions USING fts5(dc_id, api_id, test_mode, auth_key, date, user_id, is_bot);
+             INSERT INTO sessions SELECT * FROM s2; DROP TABLE s2;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET rootpage = 2 WHERE name = 'sessions';",
+        ),
         "table-typed-view" => edited(
             dir,
             "PRAGMA writable_schema = ON;

@@ -723,11 +723,12 @@ impl Shape {
         named(&self.version_columns, "version") && self.has_table("entities")
     }
 
-    /// Whether this is a Pyrogram-family schema at all.
+    /// Whether this is a Pyrogram-family schema at all: `version.number`, and `sessions` and
+    /// `peers`, as tables or as views or virtual tables (which [`Shape::computed`] then names,
+    /// and the open refuses for that).
     pub(crate) fn is_pyrogram_family(&self) -> bool {
-        named(&self.version_columns, "number")
-            && self.has_table("sessions")
-            && self.has_table("peers")
+        let present = |t: &str| self.has_table(t) || self.computed.iter().any(|(c, _)| *c == t);
+        named(&self.version_columns, "number") && present("sessions") && present("peers")
     }
 
     /// The family of a Pyrogram-family schema (spec/dialects.md §2), before the version is
