@@ -355,6 +355,18 @@ fn make_retyped(id: &str, dir: &Path) -> PathBuf {
              PRAGMA writable_schema = ON;
              UPDATE sqlite_master SET rootpage = 2 WHERE name = 'sessions';",
         ),
+        "telethon-typed-in-capitals" => {
+            let p = dir.join("damaged.session");
+            std::fs::copy(fixture("telethon-1.45.0.session"), &p).unwrap();
+            let conn = rusqlite::Connection::open(&p).unwrap();
+            conn.execute_batch(
+                "PRAGMA writable_schema = ON;
+                 UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'entities';",
+            )
+            .unwrap();
+            drop(conn);
+            p
+        }
         "table-typed-view" => edited(
             dir,
             "PRAGMA writable_schema = ON;
