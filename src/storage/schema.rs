@@ -718,17 +718,21 @@ impl Shape {
         named(&self.peer_columns, c)
     }
 
-    /// Telethon's schema: `version(version)` and `entities`.
+    /// Whether the file has `table`: as a table, or as a view or a virtual table (which
+    /// [`Shape::computed`] then names, and the reader refuses for that).
+    fn present(&self, table: &str) -> bool {
+        self.has_table(table) || self.computed.iter().any(|(t, _)| *t == table)
+    }
+
+    /// Telethon's schema: `version(version)` and `entities` (see [`Shape::present`]).
     pub(crate) fn is_telethon(&self) -> bool {
-        named(&self.version_columns, "version") && self.has_table("entities")
+        named(&self.version_columns, "version") && self.present("entities")
     }
 
     /// Whether this is a Pyrogram-family schema at all: `version.number`, and `sessions` and
-    /// `peers`, as tables or as views or virtual tables (which [`Shape::computed`] then names,
-    /// and the open refuses for that).
+    /// `peers` (see [`Shape::present`]).
     pub(crate) fn is_pyrogram_family(&self) -> bool {
-        let present = |t: &str| self.has_table(t) || self.computed.iter().any(|(c, _)| *c == t);
-        named(&self.version_columns, "number") && present("sessions") && present("peers")
+        named(&self.version_columns, "number") && self.present("sessions") && self.present("peers")
     }
 
     /// The family of a Pyrogram-family schema (spec/dialects.md §2), before the version is
