@@ -340,8 +340,8 @@ fn bare_words(sql: &str) -> Vec<&str> {
     words
 }
 
-/// What SQLite made of a named object of a schema that holds rows or gives them (spec/storage.md
-/// §4 step 2).
+/// What SQLite makes of a `sqlite_master` row that holds rows or gives them (spec/storage.md §4
+/// step 7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Object {
     /// A table that stores its rows in the file (a virtual table's shadow tables among them).
@@ -352,67 +352,135 @@ pub(crate) enum Object {
     Virtual,
 }
 
-impl Object {
-    /// The object of `pragma_table_list`'s `type`; `None` for a type it does not give.
-    fn of(kind: &str) -> Option<Object> {
-        match kind {
-            "table" | "shadow" => Some(Object::Table),
-            "view" => Some(Object::View),
-            "virtual" => Some(Object::Virtual),
-            _ => None,
+/// The first `n` words of `sql` (letters, digits and `_`), past whitespace and comments, up to
+/// the first byte that is none of these: the keywords a statement begins with.
+fn leading_words(sql: &str, n: usize) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let mut words = Vec::with_capacity(n);
+    let mut i = 0;
+    while words.len() < n && i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_whitespace() {
+            i += 1;
+        } else if sql[i..].starts_with("--") {
+            i = sql[i..].find('\n').map_or(bytes.len(), |k| i + k + 1);
+        } else if sql[i..].starts_with("/*") {
+            i = sql[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |k| i + 2 + k + 2);
+        } else if b.is_ascii_alphanumeric() || b == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            words.push(&sql[start..i]);
+        } else {
+            break;
         }
+    }
+    words
+}
+
+/// What SQLite makes of a `sqlite_master` row whose SQL is `sql`, as it builds its schema
+/// (spec/storage.md §4 step 7): it parses the SQL of a row whose SQL begins with `CR` (in any
+/// case, nothing before it), and the statement's keywords, never the row's `type`, say what it
+/// creates: `CREATE [TEMP] TABLE` a table, `CREATE [TEMP] VIEW` a view, `CREATE VIRTUAL TABLE`
+/// a virtual table, whatever the row's root page. `None` for an index, a trigger, or a row
+/// SQLite does not parse.
+pub(crate) fn object_of(sql: &str) -> Option<Object> {
+    if !sql.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("cr")) {
+        return None;
+    }
+    let words = leading_words(sql, 4);
+    let is = |i: usize, k: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(k));
+    if !is(0, "CREATE") {
+        return None;
+    }
+    let at = if is(1, "TEMP") || is(1, "TEMPORARY") {
+        2
+    } else {
+        1
+    };
+    if is(at, "TABLE") {
+        Some(Object::Table)
+    } else if is(at, "VIEW") {
+        Some(Object::View)
+    } else if at == 1 && is(1, "VIRTUAL") && is(2, "TABLE") {
+        Some(Object::Virtual)
+    } else {
+        None
     }
 }
 
-/// The tables, views and virtual tables of `conn`'s main schema, as SQLite built them (its own
-/// `sqlite_schema` left out), in no particular order, after a read of `sqlite_master`.
+/// The tables, views and virtual tables of `conn`'s main schema, each with its `sqlite_master`
+/// SQL, by what SQLite makes of that SQL ([`object_of`]), in rowid order.
 ///
-/// SQLite builds its schema from each `sqlite_master` row's SQL and root page: the row's
-/// `type` is never read, and a file made or edited with `PRAGMA writable_schema` may give a
-/// view the type `table`, a table the type `view` or `TABLE`, a virtual table a root page.
-/// So what an object is is asked of SQLite (`pragma_table_list`), never of that column.
-pub(crate) fn objects(conn: &Connection) -> rusqlite::Result<Vec<(String, Object)>> {
-    // The pragma answers from the schema SQLite built; with a writable schema (salvage) SQLite
-    // builds what it can of a damaged one, and only a read of `sqlite_master`'s own pages
-    // finds the damage.
-    conn.prepare_cached("SELECT count(*) FROM sqlite_master")?
-        .query_row([], |r| r.get::<_, i64>(0))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT name, type FROM pragma_table_list WHERE schema = 'main' AND name <> 'sqlite_schema'",
-    )?;
+/// SQLite builds each object from its row's SQL: the row's `type` is never read. A file made
+/// or edited with `PRAGMA writable_schema` may give a view the type `table`, `VIEW` or, read
+/// with a writable schema as salvage reads, `index`; a table the type `TABLE` or `view`; a
+/// virtual table a root page. So what an object is is never asked of that column. Nor of
+/// SQLite's `pragma_table_list`, which prepares every view of the file to count its columns,
+/// in a time a chain of views makes exponential. Of two rows of one name (possible with a
+/// writable schema), SQLite builds the first; so is it here.
+fn object_rows(conn: &Connection) -> rusqlite::Result<Vec<(String, Object, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT name, sql FROM sqlite_master ORDER BY rowid")?;
     let mut rows = stmt.query([])?;
-    let mut out = Vec::new();
+    let mut out: Vec<(String, Object, String)> = Vec::new();
     while let Some(r) = rows.next()? {
-        let name: String = r.get(0)?;
-        let kind: String = r.get(1)?;
-        if let Some(object) = Object::of(&kind) {
-            out.push((name, object));
+        let (Some(name), Some(sql)) = (
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, Option<String>>(1)?,
+        ) else {
+            continue;
+        };
+        let Some(object) = object_of(&sql) else {
+            continue;
+        };
+        if !out.iter().any(|(n, _, _)| n.eq_ignore_ascii_case(&name)) {
+            out.push((name, object, sql));
         }
     }
     Ok(out)
 }
 
-/// What SQLite made of the object named `name` (in any case) in `conn`'s main schema, if it
-/// has one (see [`objects`]).
-pub(crate) fn object(conn: &Connection, name: &str) -> rusqlite::Result<Option<Object>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT type FROM pragma_table_list(?1) WHERE schema = 'main'")?;
+/// The tables, views and virtual tables of `conn`'s main schema (see [`object_rows`]).
+pub(crate) fn objects(conn: &Connection) -> rusqlite::Result<Vec<(String, Object)>> {
+    Ok(object_rows(conn)?
+        .into_iter()
+        .map(|(name, object, _)| (name, object))
+        .collect())
+}
+
+/// The object named `name` (in any case) in `conn`'s main schema, with its SQL, if it has one
+/// (see [`object_rows`]).
+fn object_named(conn: &Connection, name: &str) -> rusqlite::Result<Option<(Object, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT sql FROM sqlite_master WHERE name = ?1 COLLATE NOCASE ORDER BY rowid",
+    )?;
     let mut rows = stmt.query([name])?;
-    match rows.next()? {
-        Some(r) => Ok(Object::of(&r.get::<_, String>(0)?)),
-        None => Ok(None),
+    while let Some(r) = rows.next()? {
+        if let Some(sql) = r.get::<_, Option<String>>(0)? {
+            if let Some(object) = object_of(&sql) {
+                return Ok(Some((object, sql)));
+            }
+        }
     }
+    Ok(None)
 }
 
 /// Whether `conn`'s main schema has a table named `name` (in any case) that stores its rows
-/// (see [`objects`]): not a view nor a virtual table, whatever its `sqlite_master.type` says.
+/// (see [`object_rows`]): not a view nor a virtual table, whatever its `sqlite_master.type`
+/// says.
 pub(crate) fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
-    Ok(object(conn, name)? == Some(Object::Table))
+    Ok(matches!(
+        object_named(conn, name)?,
+        Some((Object::Table, _))
+    ))
 }
 
 /// Whether `conn`'s main schema has an index named `index` (in any case) on the table `table`,
-/// as SQLite built it from the index's SQL (`pragma_index_list`), whatever its row's `type` and
-/// `tbl_name` say (see [`objects`]).
+/// as SQLite built it from the index's SQL (`pragma_index_list`, which prepares nothing),
+/// whatever its row's `type` and `tbl_name` say.
 pub(crate) fn has_index(conn: &Connection, table: &str, index: &str) -> rusqlite::Result<bool> {
     let mut stmt = conn.prepare_cached(
         "SELECT count(*) FROM pragma_index_list(?1) WHERE name = ?2 COLLATE NOCASE",
@@ -421,48 +489,12 @@ pub(crate) fn has_index(conn: &Connection, table: &str, index: &str) -> rusqlite
         .map(|n| n > 0)
 }
 
-/// Whether `sql`, a `sqlite_master.sql`, is read by SQLite as a `CREATE TABLE` statement:
-/// SQLite parses a row whose SQL begins with `CR` (in any case, nothing before it), and the
-/// statement's keywords, not the row's `type`, say what it creates.
-fn creates_table(sql: &str) -> bool {
-    if !sql.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("cr")) {
-        return false;
-    }
-    let words = bare_words(sql);
-    let mut words = words.iter().copied();
-    if !words
-        .next()
-        .is_some_and(|w| w.eq_ignore_ascii_case("CREATE"))
-    {
-        return false;
-    }
-    match words.next() {
-        Some(w) if w.eq_ignore_ascii_case("TEMP") || w.eq_ignore_ascii_case("TEMPORARY") => words
-            .next()
-            .is_some_and(|w| w.eq_ignore_ascii_case("TABLE")),
-        Some(w) => w.eq_ignore_ascii_case("TABLE"),
-        None => false,
-    }
-}
-
-/// The SQL of the stored table `table` (see [`has_table`]), as `sqlite_master` holds it: the
-/// row of that name whose SQL creates a table, whatever its `type` says.
+/// The SQL of the stored table `table` (see [`has_table`]), as `sqlite_master` holds it.
 fn table_sql(conn: &Connection, table: &str) -> rusqlite::Result<Option<String>> {
-    if !has_table(conn, table)? {
-        return Ok(None);
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT sql FROM sqlite_master WHERE name = ?1 COLLATE NOCASE ORDER BY rowid",
-    )?;
-    let mut rows = stmt.query([table])?;
-    while let Some(r) = rows.next()? {
-        if let Some(sql) = r.get::<_, Option<String>>(0)? {
-            if creates_table(&sql) {
-                return Ok(Some(sql));
-            }
-        }
-    }
-    Ok(None)
+    Ok(match object_named(conn, table)? {
+        Some((Object::Table, sql)) => Some(sql),
+        _ => None,
+    })
 }
 
 /// What in `table`'s own SQL and indexes runs code on the crate's writes, or changes what they
@@ -848,7 +880,7 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::{
-        bare_words, constant_default, creates_table, Shape, PYROGRAM_DEFAULT, SCHEMA_V3,
+        bare_words, constant_default, object_of, Object, Shape, PYROGRAM_DEFAULT, SCHEMA_V3,
         SHAPES_FOUND,
     };
     use rusqlite::Connection;
@@ -982,30 +1014,44 @@ mod tests {
         assert_eq!(bare_words("a /* unterminated"), ["a"]);
     }
 
-    /// A statement creates a table by its keywords, comments between them, in any case; SQLite
+    /// An object is what its SQL's keywords create, comments between them, in any case; SQLite
     /// parses no SQL that does not begin with `CR`.
     #[test]
-    fn a_table_is_known_by_its_sql() {
-        for sql in [
-            "CREATE TABLE t (x)",
-            "create table t (x)",
-            "CREATE /* a */ TEMP\n TABLE t (x)",
-            "CREATE TEMPORARY TABLE t (x)",
+    fn an_object_is_known_by_its_sql() {
+        for (sql, object) in [
+            ("CREATE TABLE t (x)", Some(Object::Table)),
+            ("create table t (x)", Some(Object::Table)),
+            ("CREATE /* a */ TEMP\n TABLE t (x)", Some(Object::Table)),
+            ("CREATE TEMPORARY TABLE t (x)", Some(Object::Table)),
+            ("CREATE -- a\nTABLE t (x)", Some(Object::Table)),
+            ("CREATE VIEW t AS SELECT 1", Some(Object::View)),
+            ("Create Temp View t AS SELECT 1", Some(Object::View)),
+            (
+                "CREATE VIRTUAL TABLE t USING fts5(x)",
+                Some(Object::Virtual),
+            ),
+            (
+                "CREATE  VIRTUAL\tTABLE t USING fts5(x)",
+                Some(Object::Virtual),
+            ),
+            (
+                "CREATE/**/VIRTUAL/**/TABLE t USING fts5(x)",
+                Some(Object::Virtual),
+            ),
+            ("CREATE INDEX t ON u (x)", None),
+            ("CREATE UNIQUE INDEX t ON u (x)", None),
+            (
+                "CREATE TRIGGER t AFTER UPDATE ON u BEGIN SELECT 1; END",
+                None,
+            ),
+            ("CREATE TEMP VIRTUAL TABLE t USING fts5(x)", None),
+            ("CREATE \"TABLE\" t (x)", None),
+            (" CREATE TABLE t (x)", None),
+            ("/* */CREATE TABLE t (x)", None),
+            ("CREATE", None),
+            ("", None),
         ] {
-            assert!(creates_table(sql), "{sql}");
-        }
-        for sql in [
-            "CREATE VIEW t AS SELECT 1",
-            "CREATE VIRTUAL TABLE t USING fts5(x)",
-            "CREATE  VIRTUAL TABLE t USING fts5(x)",
-            "CREATE INDEX t ON u (x)",
-            "CREATE TRIGGER t AFTER UPDATE ON u BEGIN SELECT 1; END",
-            " CREATE TABLE t (x)",
-            "/* */CREATE TABLE t (x)",
-            "CREATE",
-            "",
-        ] {
-            assert!(!creates_table(sql), "{sql}");
+            assert_eq!(object_of(sql), object, "{sql}");
         }
     }
 
