@@ -183,16 +183,23 @@ const READ_TABLES: [&str; 7] = [
     "sent_files",
 ];
 
-/// The columns of every table in [`READ_TABLES`], in that order: one prepared statement that
-/// asks `pragma_table_xinfo` of each name in turn, the same answer as one query per table
-/// (SQLite parses each statement it prepares, and a file's open read the schema this way seven
-/// times, twice over when it is opened read-only and then for writing).
-fn columns(conn: &Connection) -> rusqlite::Result<[Columns; READ_TABLES.len()]> {
+/// The columns of every table in [`READ_TABLES`] that is among `tables` (the stored tables of
+/// the file), in that order: one prepared statement that asks `pragma_table_xinfo` of each name
+/// in turn, the same answer as one query per table (SQLite parses each statement it prepares,
+/// and a file's open read the schema this way seven times, twice over when it is opened
+/// read-only and then for writing). A view or a virtual table under one of those names has no
+/// columns here: SQLite would prepare the view's query to find them (in a time a chain of views
+/// makes exponential), or run the virtual table's module.
+fn columns(conn: &Connection, tables: &[String]) -> rusqlite::Result<[Columns; READ_TABLES.len()]> {
     let names: Vec<String> = READ_TABLES
         .iter()
         .enumerate()
+        .filter(|(_, t)| named(tables, t))
         .map(|(i, t)| format!("({i}, '{t}')"))
         .collect();
+    if names.is_empty() {
+        return Ok(Default::default());
+    }
     let mut stmt = conn.prepare_cached(&format!(
         "WITH t(i, name) AS (VALUES {}) SELECT t.i, c.name, c.hidden, c.dflt_value \
          FROM t, pragma_table_xinfo(t.name) AS c ORDER BY t.i, c.cid",
@@ -687,7 +694,7 @@ impl Shape {
             }
         }
         shape.tables.sort();
-        let [sessions, peers, version, usernames, rest @ ..] = columns(conn)?;
+        let [sessions, peers, version, usernames, rest @ ..] = columns(conn, &shape.tables)?;
         let mut read = |table: &'static str, columns: Columns| -> rusqlite::Result<Vec<String>> {
             let Columns {
                 stored,
@@ -756,15 +763,21 @@ impl Shape {
         self.has_table(table) || self.computed.iter().any(|(t, _)| *t == table)
     }
 
+    /// Whether `version` has the column `column`, or is a view or a virtual table (whose
+    /// columns are not asked, see [`columns`]).
+    fn version_has(&self, column: &str) -> bool {
+        named(&self.version_columns, column) || self.computed.iter().any(|(t, _)| *t == "version")
+    }
+
     /// Telethon's schema: `version(version)` and `entities` (see [`Shape::present`]).
     pub(crate) fn is_telethon(&self) -> bool {
-        named(&self.version_columns, "version") && self.present("entities")
+        self.version_has("version") && self.present("entities")
     }
 
     /// Whether this is a Pyrogram-family schema at all: `version.number`, and `sessions` and
     /// `peers` (see [`Shape::present`]).
     pub(crate) fn is_pyrogram_family(&self) -> bool {
-        named(&self.version_columns, "number") && self.present("sessions") && self.present("peers")
+        self.version_has("number") && self.present("sessions") && self.present("peers")
     }
 
     /// The family of a Pyrogram-family schema (spec/dialects.md §2), before the version is
