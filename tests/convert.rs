@@ -545,6 +545,26 @@ fn telethon_tables_that_run_code_are_refused() {
              DROP TABLE version; ALTER TABLE v2 RENAME TO version",
             "version.note defaults to an expression, which runs code the file holds on every write",
         ),
+        // SQLite reads what an object is from its SQL, whatever its row's type says (here in
+        // capitals, which SQLite takes as the same type).
+        (
+            "CREATE TABLE e2 AS SELECT * FROM entities; DROP TABLE entities;
+             CREATE VIEW entities AS SELECT * FROM e2;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'VIEW' WHERE name = 'entities';",
+            "entities is a view, not a table",
+        ),
+        (
+            "CREATE TABLE s2 (dc_id integer primary key, server_address text, port integer,
+                 auth_key blob CHECK (json_extract('{}', hex(auth_key)) IS NULL), takeout_id integer,
+                 tmp_auth_key blob);
+             PRAGMA ignore_check_constraints = ON;
+             INSERT INTO s2 SELECT * FROM sessions;
+             DROP TABLE sessions; ALTER TABLE s2 RENAME TO sessions;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'sessions';",
+            "sessions has a CHECK constraint, which runs code the file holds on every write",
+        ),
     ] {
         let p = dir.join("t.session");
         std::fs::copy(fixture("telethon-1.45.0.session"), &p).unwrap();

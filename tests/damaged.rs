@@ -320,6 +320,80 @@ fn make_schema_code(id: &str, dir: &Path) -> PathBuf {
             let columns: Vec<String> = (0..10_000).map(|i| format!("c{i}")).collect();
             edited(dir, &elsewhere(&columns.join(", ")))
         }
+        other => make_retyped(other, dir),
+    }
+}
+
+/// The rows of files whose `sqlite_master` rows have a `type` other than what SQLite makes of
+/// their SQL (spec/storage.md §4 step 7), written with `writable_schema` as a file's maker may.
+fn make_retyped(id: &str, dir: &Path) -> PathBuf {
+    match id {
+        "view-typed-in-capitals" => edited(
+            dir,
+            "DROP TABLE version; CREATE VIEW version AS SELECT 3 AS number;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'VIEW' WHERE name = 'version';",
+        ),
+        "table-typed-in-capitals" => edited(
+            dir,
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'sessions';",
+        ),
+        "virtual-table-with-root-page" => edited(
+            dir,
+            "DROP TABLE version; CREATE VIRTUAL TABLE version USING fts5(number);
+             INSERT INTO version VALUES (3);
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET rootpage = 2, sql = 'CREATE  VIRTUAL TABLE version USING fts5(number)'
+             WHERE name = 'version';",
+        ),
+        "sessions-virtual-table" => edited(
+            dir,
+            "CREATE TABLE s2 AS SELECT * FROM sessions; DROP TABLE sessions;
+             CREATE VIRTUAL TABLE sessions USING fts5(dc_id, api_id, test_mode, auth_key, date, user_id, is_bot);
+             INSERT INTO sessions SELECT * FROM s2; DROP TABLE s2;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET rootpage = 2 WHERE name = 'sessions';",
+        ),
+        "telethon-typed-in-capitals" => {
+            let p = dir.join("damaged.session");
+            std::fs::copy(fixture("telethon-1.45.0.session"), &p).unwrap();
+            let conn = rusqlite::Connection::open(&p).unwrap();
+            conn.execute_batch(
+                "PRAGMA writable_schema = ON;
+                 UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'entities';",
+            )
+            .unwrap();
+            drop(conn);
+            p
+        }
+        "table-typed-view" => edited(
+            dir,
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'view' WHERE name = 'peers';",
+        ),
+        "view-typed-index" => edited(
+            dir,
+            "DROP TABLE version; CREATE VIEW version AS SELECT 3 AS number;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'index' WHERE name = 'version';",
+        ),
+        "peers-leaf-index-typed-table" | "peers-leaf-table-typed-index" => {
+            let p = make("peers-leaf", dir);
+            let set = if id == "peers-leaf-index-typed-table" {
+                "type = 'table'"
+            } else {
+                "sql = 'CREATE TABLE idx_peers_id (id INTEGER)'"
+            };
+            let conn = rusqlite::Connection::open(&p).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA writable_schema = ON;
+                 UPDATE sqlite_master SET {set} WHERE name = 'idx_peers_id';"
+            ))
+            .unwrap();
+            drop(conn);
+            p
+        }
         other => panic!("no maker for table row {other}"),
     }
 }
@@ -682,4 +756,131 @@ fn every_salvage_gets_what_the_table_says() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A copy of the fixture `name` with `sql` run on it under `writable_schema`.
+fn retyped(dir: &Path, name: &str, sql: &str) -> PathBuf {
+    let p = dir.join("damaged.session");
+    std::fs::copy(fixture(name), &p).unwrap();
+    let conn = rusqlite::Connection::open(&p).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA writable_schema = ON; {sql}; PRAGMA writable_schema = OFF;"
+    ))
+    .unwrap();
+    drop(conn);
+    p
+}
+
+/// pyrofork's `usernames` whose row is typed `TABLE`, a table to SQLite: its usernames are the
+/// peer's, and a lookup finds the peer by one of them (spec/storage.md §4 step 7).
+#[test]
+fn a_fork_s_usernames_typed_in_capitals_are_read() {
+    use pyrosession::storage::ManualClock;
+    let dir = TempDir::new("usernames-capitals");
+    let path = retyped(
+        &dir.0,
+        "pyrofork-2.3.69.session",
+        "UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'usernames'",
+    );
+    let before = std::fs::read(&path).unwrap();
+    let mut s = Storage::open_file_read_only(&path).expect("opens");
+    let peers = s.peers().unwrap();
+    let channel = peers
+        .iter()
+        .find(|p| p.peer.id == -1_001_234_567_890)
+        .expect("the channel");
+    assert_eq!(channel.usernames, ["news_channel", "news_alt"]);
+    s.set_clock(std::sync::Arc::new(ManualClock::new(1_795_512_043)));
+    assert!(
+        matches!(
+            s.get_peer_by_username("news_alt"),
+            Ok(pyrosession::peer::InputPeer::Channel {
+                channel_id: 1_234_567_890,
+                ..
+            })
+        ),
+        "{:?}",
+        s.get_peer_by_username("news_alt")
+    );
+    s.close().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+/// Salvage reads with a writable schema, where SQLite builds `usernames` from its SQL whatever
+/// its row's type: pyrofork's `usernames` typed `index` is salvaged with the peers.
+#[test]
+fn salvage_reads_a_fork_s_usernames_typed_otherwise() {
+    let dir = TempDir::new("usernames-index");
+    let path = retyped(
+        &dir.0,
+        "pyrofork-2.3.69.session",
+        "UPDATE sqlite_master SET type = 'index' WHERE name = 'usernames'",
+    );
+    let before = snapshot(&dir.0);
+    let salvaged = Storage::salvage(&path).expect("salvaged");
+    let usernames = salvaged.report().usernames.as_ref().map(|u| u.saved);
+    assert_eq!(usernames, Some(2));
+    assert_eq!(snapshot(&dir.0), before);
+}
+
+/// Views of no library, each of which reads the one before twice: preparing the last takes
+/// SQLite time exponential in their number (asking SQLite for its list of objects with
+/// `pragma_table_list` prepares every view: 12 s for this file). The open reads what each object
+/// is from its SQL, and compiles none of them: both opens answer within a bound they met 100
+/// times over.
+#[test]
+fn no_view_of_another_table_is_compiled_to_recognise_the_file() {
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("view-chain");
+    let views: Vec<String> = (1..24)
+        .map(|i| {
+            format!(
+                "CREATE VIEW notes_{i} AS SELECT a.x FROM notes_{p} a UNION ALL SELECT b.x FROM notes_{p} b;",
+                p = i - 1
+            )
+        })
+        .collect();
+    let sql = format!(
+        "CREATE TABLE notes (x); CREATE VIEW notes_0 AS SELECT x FROM notes; {}",
+        views.concat()
+    );
+    let path = edited(&dir.0, &sql);
+    // The same views, the last of them under the name `usernames`, a table the crate reads: a
+    // view there is refused before SQLite is asked its columns.
+    let named = dir.join("named");
+    std::fs::create_dir(&named).unwrap();
+    let usernames = edited(
+        &named,
+        &format!("{sql} CREATE VIEW usernames AS SELECT x AS id, x AS username FROM notes_23;"),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let read_only = Storage::open_file_read_only(&path).map(|s| s.session().unwrap().dc_id);
+        let writable = Storage::open_file(&path).map(|s| s.session().unwrap().dc_id);
+        let salvaged = Storage::salvage(&path).map(|s| s.report().dc_id);
+        let refused = [
+            Storage::open_file_read_only(&usernames).map(|_| ()),
+            Storage::open_file(&usernames).map(|_| ()),
+            Storage::salvage(&usernames).map(|_| ()),
+        ]
+        .map(|r| r.map_err(|e| e.to_string()));
+        let _ = tx.send((
+            read_only.is_ok() && writable.is_ok() && salvaged.is_ok(),
+            refused,
+            started.elapsed(),
+        ));
+    });
+    let (ok, refused, took) = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the opens and salvages answer within 5 s");
+    assert!(ok, "the file opens, and is salvaged");
+    for r in refused {
+        let err = r.expect_err("usernames as a view is refused");
+        assert!(
+            err.ends_with("inconsistent schema: usernames is a view, not a table"),
+            "{err}"
+        );
+    }
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 }

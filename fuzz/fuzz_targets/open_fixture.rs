@@ -1,8 +1,8 @@
 //! Valid session files written by the real libraries (spec/fixtures), damaged the ways real
 //! files get damaged, then opened and used (spec/damaged-inputs.md): values of the wrong type or
-//! range in any column, missing and extra rows, dropped tables, odd schema text, journal modes,
-//! truncated files and flipped bytes. Typed errors only, no panic, no hang, and a failed open
-//! leaves the file as it was.
+//! range in any column, missing and extra rows, dropped tables, odd schema text, schema rows
+//! whose type is not what their SQL says, journal modes, truncated files and flipped bytes.
+//! Typed errors only, no panic, no hang, and a failed open leaves the file as it was.
 #![no_main]
 
 #[path = "common/mod.rs"]
@@ -98,9 +98,21 @@ enum Mutation {
         len: u8,
         with: String,
     },
+    /// Sets one object's `sqlite_master.type` (and perhaps its root page) to what its SQL may
+    /// not say: SQLite builds the object from its SQL, and the crate must read it as SQLite does.
+    Retype {
+        object: u8,
+        kind: u8,
+        root_page: Option<u8>,
+    },
     Journal(bool),
     Vacuum,
 }
+
+/// The types [`Mutation::Retype`] gives: SQLite's own in other cases, and each of the others.
+const TYPES: &[&str] = &[
+    "table", "TABLE", "Table", "view", "VIEW", "index", "trigger", "tbl",
+];
 
 #[derive(Arbitrary, Debug)]
 enum Damage {
@@ -163,6 +175,11 @@ fn apply(conn: &Connection, m: &Mutation) {
             len,
             with,
         } => edit_schema(conn, *object, *at, *len, with),
+        Mutation::Retype {
+            object,
+            kind,
+            root_page,
+        } => retype(conn, *object, *kind, *root_page),
         Mutation::Journal(wal) => conn.query_row(
             if *wal {
                 "PRAGMA journal_mode=WAL"
@@ -204,6 +221,36 @@ fn edit_schema(
         "UPDATE sqlite_master SET sql = ?1 WHERE rowid = ?2",
         rusqlite::params![edited, rowid],
     );
+    conn.execute_batch("PRAGMA writable_schema = OFF")?;
+    n
+}
+
+fn retype(
+    conn: &Connection,
+    object: u8,
+    kind: u8,
+    root_page: Option<u8>,
+) -> rusqlite::Result<usize> {
+    let rows: Vec<i64> = conn
+        .prepare("SELECT rowid FROM sqlite_master ORDER BY rowid")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let rowid = rows[usize::from(object) % rows.len()];
+    let kind = TYPES[usize::from(kind) % TYPES.len()];
+    conn.execute_batch("PRAGMA writable_schema = ON")?;
+    let n = match root_page {
+        Some(page) => conn.execute(
+            "UPDATE sqlite_master SET type = ?1, rootpage = ?2 WHERE rowid = ?3",
+            rusqlite::params![kind, i64::from(page), rowid],
+        ),
+        None => conn.execute(
+            "UPDATE sqlite_master SET type = ?1 WHERE rowid = ?2",
+            rusqlite::params![kind, rowid],
+        ),
+    };
     conn.execute_batch("PRAGMA writable_schema = OFF")?;
     n
 }

@@ -8,7 +8,7 @@ use crate::storage::{Named as _, StorageErrorKind};
 use rusqlite::types::ValueRef;
 
 use super::fields::describe;
-use super::schema::Dialect;
+use super::schema::{self, Dialect};
 use super::{NotFound, Storage, StorageError, USERNAME_TTL};
 use crate::peer::{id, InputPeer, Peer, PeerType};
 
@@ -579,16 +579,11 @@ impl Storage {
         Ok(())
     }
 
-    /// Whether the file has the table `name` now: pyrofork creates its `usernames` lazily, and
-    /// the forks' `update_state` is optional in some of their versions.
+    /// Whether the file has the table `name` now, as SQLite reads its schema
+    /// ([`schema::has_table`]): pyrofork creates its `usernames` lazily, and the forks'
+    /// `update_state` is optional in some of their versions.
     pub(crate) fn has_table(&self, name: &str, doing: &'static str) -> Result<bool, StorageError> {
-        self.conn
-            .prepare_cached(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-            )
-            .and_then(|mut s| s.query_row([name], |r| r.get::<_, i64>(0)))
-            .map(|n| n > 0)
-            .map_err(|e| self.sqlite(doing, e))
+        schema::has_table(&self.conn, name).map_err(|e| self.sqlite(doing, e))
     }
 
     /// pyrofork's second place for usernames: `usernames(id = username, peer_id)`, with its own

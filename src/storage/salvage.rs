@@ -19,7 +19,7 @@ use super::open::{
     broken_link, build_new_file, names_a_file, new_file_place, publish_built, recognise, sniff,
 };
 use super::peers::{int, stored_peer, text};
-use super::schema::Dialect;
+use super::schema::{self, Dialect};
 use super::{Storage, StorageError, StoredPeer};
 use crate::peer::PeerType;
 
@@ -732,15 +732,9 @@ impl Reader<'_> {
         scan: &mut Scan<StoredPeer>,
     ) -> Result<IndexReport, StorageError> {
         let mut report = IndexReport::default();
-        let present: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1 AND tbl_name = 'peers' COLLATE NOCASE",
-                [ID_INDEX],
-                |r| r.get(0),
-            )
+        let present = schema::has_index(self.conn, "peers", ID_INDEX)
             .map_err(self.sqlite("reading the schema"))?;
-        if present == 0 {
+        if !present {
             return Ok(report);
         }
         report.present = true;
@@ -798,16 +792,10 @@ impl Reader<'_> {
         Ok(report)
     }
 
-    /// Whether the file has the table `name`.
+    /// Whether the file has the table `name`, as SQLite reads its schema (with a writable
+    /// schema, whatever the row's type says: [`schema::has_table`]).
     fn has_table(&self, name: &str) -> Result<bool, StorageError> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-                [name],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n > 0)
-            .map_err(self.sqlite("reading the schema"))
+        schema::has_table(self.conn, name).map_err(self.sqlite("reading the schema"))
     }
 
     /// A fork's `usernames`, read past damage like `peers`, attached to the peers saved as

@@ -183,16 +183,23 @@ const READ_TABLES: [&str; 7] = [
     "sent_files",
 ];
 
-/// The columns of every table in [`READ_TABLES`], in that order: one prepared statement that
-/// asks `pragma_table_xinfo` of each name in turn, the same answer as one query per table
-/// (SQLite parses each statement it prepares, and a file's open read the schema this way seven
-/// times, twice over when it is opened read-only and then for writing).
-fn columns(conn: &Connection) -> rusqlite::Result<[Columns; READ_TABLES.len()]> {
+/// The columns of every table in [`READ_TABLES`] that is among `tables` (the stored tables of
+/// the file), in that order: one prepared statement that asks `pragma_table_xinfo` of each name
+/// in turn, the same answer as one query per table (SQLite parses each statement it prepares,
+/// and a file's open read the schema this way seven times, twice over when it is opened
+/// read-only and then for writing). A view or a virtual table under one of those names has no
+/// columns here: SQLite would prepare the view's query to find them (in a time a chain of views
+/// makes exponential), or run the virtual table's module.
+fn columns(conn: &Connection, tables: &[String]) -> rusqlite::Result<[Columns; READ_TABLES.len()]> {
     let names: Vec<String> = READ_TABLES
         .iter()
         .enumerate()
+        .filter(|(_, t)| named(tables, t))
         .map(|(i, t)| format!("({i}, '{t}')"))
         .collect();
+    if names.is_empty() {
+        return Ok(Default::default());
+    }
     let mut stmt = conn.prepare_cached(&format!(
         "WITH t(i, name) AS (VALUES {}) SELECT t.i, c.name, c.hidden, c.dflt_value \
          FROM t, pragma_table_xinfo(t.name) AS c ORDER BY t.i, c.cid",
@@ -340,19 +347,168 @@ fn bare_words(sql: &str) -> Vec<&str> {
     words
 }
 
+/// What SQLite makes of a `sqlite_master` row that holds rows or gives them (spec/storage.md §4
+/// step 7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Object {
+    /// A table that stores its rows in the file (a virtual table's shadow tables among them).
+    Table,
+    /// A view: its rows are a query's, computed on every read.
+    View,
+    /// A virtual table: its rows are whatever its module's code gives.
+    Virtual,
+}
+
+/// The first `n` words of `sql` (letters, digits and `_`), past whitespace and comments, up to
+/// the first byte that is none of these: the keywords a statement begins with.
+fn leading_words(sql: &str, n: usize) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let mut words = Vec::with_capacity(n);
+    let mut i = 0;
+    while words.len() < n && i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_whitespace() {
+            i += 1;
+        } else if sql[i..].starts_with("--") {
+            i = sql[i..].find('\n').map_or(bytes.len(), |k| i + k + 1);
+        } else if sql[i..].starts_with("/*") {
+            i = sql[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |k| i + 2 + k + 2);
+        } else if b.is_ascii_alphanumeric() || b == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            words.push(&sql[start..i]);
+        } else {
+            break;
+        }
+    }
+    words
+}
+
+/// What SQLite makes of a `sqlite_master` row whose SQL is `sql`, as it builds its schema
+/// (spec/storage.md §4 step 7): it parses the SQL of a row whose SQL begins with `CR` (in any
+/// case, nothing before it), and the statement's keywords, never the row's `type`, say what it
+/// creates: `CREATE [TEMP] TABLE` a table, `CREATE [TEMP] VIEW` a view, `CREATE VIRTUAL TABLE`
+/// a virtual table, whatever the row's root page. `None` for an index, a trigger, or a row
+/// SQLite does not parse.
+pub(crate) fn object_of(sql: &str) -> Option<Object> {
+    if !sql.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("cr")) {
+        return None;
+    }
+    let words = leading_words(sql, 4);
+    let is = |i: usize, k: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(k));
+    if !is(0, "CREATE") {
+        return None;
+    }
+    let at = if is(1, "TEMP") || is(1, "TEMPORARY") {
+        2
+    } else {
+        1
+    };
+    if is(at, "TABLE") {
+        Some(Object::Table)
+    } else if is(at, "VIEW") {
+        Some(Object::View)
+    } else if at == 1 && is(1, "VIRTUAL") && is(2, "TABLE") {
+        Some(Object::Virtual)
+    } else {
+        None
+    }
+}
+
+/// The tables, views and virtual tables of `conn`'s main schema, each with its `sqlite_master`
+/// SQL, by what SQLite makes of that SQL ([`object_of`]), in rowid order.
+///
+/// SQLite builds each object from its row's SQL: the row's `type` is never read. A file made
+/// or edited with `PRAGMA writable_schema` may give a view the type `table`, `VIEW` or, read
+/// with a writable schema as salvage reads, `index`; a table the type `TABLE` or `view`; a
+/// virtual table a root page. So what an object is is never asked of that column. Nor of
+/// SQLite's `pragma_table_list`, which prepares every view of the file to count its columns,
+/// in a time a chain of views makes exponential. Of two rows of one name (possible with a
+/// writable schema), SQLite builds the first; so is it here.
+fn object_rows(conn: &Connection) -> rusqlite::Result<Vec<(String, Object, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT name, sql FROM sqlite_master ORDER BY rowid")?;
+    let mut rows = stmt.query([])?;
+    let mut out: Vec<(String, Object, String)> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let (Some(name), Some(sql)) = (
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, Option<String>>(1)?,
+        ) else {
+            continue;
+        };
+        let Some(object) = object_of(&sql) else {
+            continue;
+        };
+        if !out.iter().any(|(n, _, _)| n.eq_ignore_ascii_case(&name)) {
+            out.push((name, object, sql));
+        }
+    }
+    Ok(out)
+}
+
+/// The tables, views and virtual tables of `conn`'s main schema (see [`object_rows`]).
+pub(crate) fn objects(conn: &Connection) -> rusqlite::Result<Vec<(String, Object)>> {
+    Ok(object_rows(conn)?
+        .into_iter()
+        .map(|(name, object, _)| (name, object))
+        .collect())
+}
+
+/// The object named `name` (in any case) in `conn`'s main schema, with its SQL, if it has one
+/// (see [`object_rows`]).
+fn object_named(conn: &Connection, name: &str) -> rusqlite::Result<Option<(Object, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT sql FROM sqlite_master WHERE name = ?1 COLLATE NOCASE ORDER BY rowid",
+    )?;
+    let mut rows = stmt.query([name])?;
+    while let Some(r) = rows.next()? {
+        if let Some(sql) = r.get::<_, Option<String>>(0)? {
+            if let Some(object) = object_of(&sql) {
+                return Ok(Some((object, sql)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Whether `conn`'s main schema has a table named `name` (in any case) that stores its rows
+/// (see [`object_rows`]): not a view nor a virtual table, whatever its `sqlite_master.type`
+/// says.
+pub(crate) fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    Ok(matches!(
+        object_named(conn, name)?,
+        Some((Object::Table, _))
+    ))
+}
+
+/// Whether `conn`'s main schema has an index named `index` (in any case) on the table `table`,
+/// as SQLite built it from the index's SQL (`pragma_index_list`, which prepares nothing),
+/// whatever its row's `type` and `tbl_name` say.
+pub(crate) fn has_index(conn: &Connection, table: &str, index: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT count(*) FROM pragma_index_list(?1) WHERE name = ?2 COLLATE NOCASE",
+    )?;
+    stmt.query_row([table, index], |r| r.get::<_, i64>(0))
+        .map(|n| n > 0)
+}
+
+/// The SQL of the stored table `table` (see [`has_table`]), as `sqlite_master` holds it.
+fn table_sql(conn: &Connection, table: &str) -> rusqlite::Result<Option<String>> {
+    Ok(match object_named(conn, table)? {
+        Some((Object::Table, sql)) => Some(sql),
+        _ => None,
+    })
+}
+
 /// What in `table`'s own SQL and indexes runs code on the crate's writes, or changes what they
 /// do (see [`Shape::computed`]), described.
 fn code_in(conn: &Connection, table: &'static str) -> rusqlite::Result<Vec<String>> {
     let mut found = Vec::new();
-    let sql: Option<String> = conn
-        .prepare_cached(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-        )?
-        .query_row([table], |r| r.get(0))
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
+    let sql = table_sql(conn, table)?;
     let words = sql.as_deref().map(bare_words).unwrap_or_default();
     if words.iter().any(|w| w.eq_ignore_ascii_case("CHECK")) {
         found.push(format!(
@@ -514,21 +670,12 @@ impl Shape {
     /// The shape of `conn`'s schema, asked of SQLite: `sqlite_master`, then the columns and
     /// indexes of each table the crate reads.
     fn read_from_sqlite(conn: &Connection) -> rusqlite::Result<Shape> {
-        let mut stmt = conn.prepare(
-            "SELECT type, name, rootpage = 0 OR sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
-        )?;
-        let mut rows = stmt.query([])?;
         let mut shape = Shape::default();
-        while let Some(r) = rows.next()? {
-            let kind: String = r.get(0)?;
-            let name: String = r.get(1)?;
-            let is_virtual: Option<bool> = r.get(2)?;
-            let computed = if kind == "view" {
-                Some("a view")
-            } else if is_virtual == Some(true) {
-                Some("a virtual table")
-            } else {
-                None
+        for (name, object) in objects(conn)? {
+            let computed = match object {
+                Object::Table => None,
+                Object::View => Some("a view"),
+                Object::Virtual => Some("a virtual table"),
             };
             // SQL names tables in any case: `version` reads a view named `Version`.
             let known = PYROGRAM_TABLES
@@ -546,7 +693,8 @@ impl Shape {
                 (Some(_), None) => {}
             }
         }
-        let [sessions, peers, version, usernames, rest @ ..] = columns(conn)?;
+        shape.tables.sort();
+        let [sessions, peers, version, usernames, rest @ ..] = columns(conn, &shape.tables)?;
         let mut read = |table: &'static str, columns: Columns| -> rusqlite::Result<Vec<String>> {
             let Columns {
                 stored,
@@ -609,16 +757,27 @@ impl Shape {
         named(&self.peer_columns, c)
     }
 
-    /// Telethon's schema: `version(version)` and `entities`.
-    pub(crate) fn is_telethon(&self) -> bool {
-        named(&self.version_columns, "version") && self.has_table("entities")
+    /// Whether the file has `table`: as a table, or as a view or a virtual table (which
+    /// [`Shape::computed`] then names, and the reader refuses for that).
+    fn present(&self, table: &str) -> bool {
+        self.has_table(table) || self.computed.iter().any(|(t, _)| *t == table)
     }
 
-    /// Whether this is a Pyrogram-family schema at all.
+    /// Whether `version` has the column `column`, or is a view or a virtual table (whose
+    /// columns are not asked, see [`columns`]).
+    fn version_has(&self, column: &str) -> bool {
+        named(&self.version_columns, column) || self.computed.iter().any(|(t, _)| *t == "version")
+    }
+
+    /// Telethon's schema: `version(version)` and `entities` (see [`Shape::present`]).
+    pub(crate) fn is_telethon(&self) -> bool {
+        self.version_has("version") && self.present("entities")
+    }
+
+    /// Whether this is a Pyrogram-family schema at all: `version.number`, and `sessions` and
+    /// `peers` (see [`Shape::present`]).
     pub(crate) fn is_pyrogram_family(&self) -> bool {
-        named(&self.version_columns, "number")
-            && self.has_table("sessions")
-            && self.has_table("peers")
+        self.version_has("number") && self.present("sessions") && self.present("peers")
     }
 
     /// The family of a Pyrogram-family schema (spec/dialects.md §2), before the version is
@@ -733,7 +892,10 @@ pub fn render(conn: &Connection) -> rusqlite::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bare_words, constant_default, Shape, PYROGRAM_DEFAULT, SCHEMA_V3, SHAPES_FOUND};
+    use super::{
+        bare_words, constant_default, object_of, Object, Shape, PYROGRAM_DEFAULT, SCHEMA_V3,
+        SHAPES_FOUND,
+    };
     use rusqlite::Connection;
 
     /// A database with the schema `sql`, in a read transaction (where shapes are kept).
@@ -863,5 +1025,78 @@ mod tests {
         assert_eq!(checks, ["cHeCk"]);
         assert_eq!(bare_words("a \"unterminated"), ["a"]);
         assert_eq!(bare_words("a /* unterminated"), ["a"]);
+    }
+
+    /// An object is what its SQL's keywords create, comments between them, in any case; SQLite
+    /// parses no SQL that does not begin with `CR`.
+    #[test]
+    fn an_object_is_known_by_its_sql() {
+        for (sql, object) in [
+            ("CREATE TABLE t (x)", Some(Object::Table)),
+            ("create table t (x)", Some(Object::Table)),
+            ("CREATE /* a */ TEMP\n TABLE t (x)", Some(Object::Table)),
+            ("CREATE TEMPORARY TABLE t (x)", Some(Object::Table)),
+            ("CREATE -- a\nTABLE t (x)", Some(Object::Table)),
+            ("CREATE VIEW t AS SELECT 1", Some(Object::View)),
+            ("Create Temp View t AS SELECT 1", Some(Object::View)),
+            (
+                "CREATE VIRTUAL TABLE t USING fts5(x)",
+                Some(Object::Virtual),
+            ),
+            (
+                "CREATE  VIRTUAL\tTABLE t USING fts5(x)",
+                Some(Object::Virtual),
+            ),
+            (
+                "CREATE/**/VIRTUAL/**/TABLE t USING fts5(x)",
+                Some(Object::Virtual),
+            ),
+            ("CREATE INDEX t ON u (x)", None),
+            ("CREATE UNIQUE INDEX t ON u (x)", None),
+            (
+                "CREATE TRIGGER t AFTER UPDATE ON u BEGIN SELECT 1; END",
+                None,
+            ),
+            ("CREATE TEMP VIRTUAL TABLE t USING fts5(x)", None),
+            ("CREATE \"TABLE\" t (x)", None),
+            (" CREATE TABLE t (x)", None),
+            ("/* */CREATE TABLE t (x)", None),
+            ("CREATE", None),
+            ("", None),
+        ] {
+            assert_eq!(object_of(sql), object, "{sql}");
+        }
+    }
+
+    /// A table whose row is typed otherwise (`TABLE`) is a table, and the CHECK in its SQL is
+    /// found; a view typed `VIEW` is a view (spec/storage.md §4 step 7).
+    #[test]
+    fn objects_are_what_sqlite_reads_not_what_their_type_says() {
+        let conn = Connection::open_in_memory().expect("memory database");
+        conn.execute_batch(&SCHEMA_V3.replacen(
+            "dc_id     INTEGER PRIMARY KEY",
+            "dc_id INTEGER PRIMARY KEY CHECK (dc_id > 0)",
+            1,
+        ))
+        .expect("schema");
+        conn.execute_batch(
+            "DROP TABLE version; CREATE VIEW version AS SELECT 3 AS number;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET type = 'TABLE' WHERE name = 'sessions';
+             UPDATE sqlite_master SET type = 'VIEW' WHERE name = 'version';
+             PRAGMA writable_schema = OFF;",
+        )
+        .expect("retyped");
+        let shape = Shape::read_from_sqlite(&conn).expect("read");
+        assert!(shape.has_table("sessions"), "{:?}", shape.tables);
+        assert!(!shape.has_table("version"), "{:?}", shape.tables);
+        assert_eq!(
+            shape.computed_in(&["sessions"]),
+            Some("sessions has a CHECK constraint, which runs code the file holds on every write")
+        );
+        assert_eq!(
+            shape.computed_in(&["version"]),
+            Some("version is a view, not a table")
+        );
     }
 }
