@@ -145,7 +145,7 @@ pub(super) fn take(
     let pg = |e: postgres::Error| pg_error(place, doing, &e);
     let start = Instant::now();
     let deadline = start + options.wait;
-    let mut pause = Duration::from_millis(20);
+    let mut pause = FIRST_PAUSE;
     loop {
         let nonce = nonce(place)?;
         let sent = Instant::now();
@@ -195,13 +195,30 @@ pub(super) fn take(
                 waited: options.wait,
             }));
         }
-        // Sleep until the lease may have ended, or a growing pause, within the wait.
-        let nap = pause
-            .min(remaining.max(Duration::from_millis(5)))
-            .min(deadline - now);
-        std::thread::sleep(nap);
-        pause = (pause * 2).min(Duration::from_millis(500));
+        std::thread::sleep(nap(pause, remaining, deadline - now));
+        pause = next_pause(pause);
     }
+}
+
+/// The first pause of an open that found the lease held. Short, because a fleet's worker
+/// usually holds an account for moments (a take, a few writes, a release): a first pause of
+/// 20 ms made every such meeting of two workers on one account cost 20 ms or more, where the
+/// other's release came within a millisecond or two.
+const FIRST_PAUSE: Duration = Duration::from_millis(1);
+
+/// The longest pause between two tries of a waiting open.
+const LAST_PAUSE: Duration = Duration::from_millis(500);
+
+/// How long an open that found the lease held sleeps before it tries again: until the lease
+/// may have ended (at least [`FIRST_PAUSE`]), or the pause, whichever is sooner, and never past
+/// what is `left` of its wait (spec/postgres.md §5.1).
+fn nap(pause: Duration, remaining: Duration, left: Duration) -> Duration {
+    pause.min(remaining.max(FIRST_PAUSE)).min(left)
+}
+
+/// The pause after `pause`: twice as long, up to [`LAST_PAUSE`].
+fn next_pause(pause: Duration) -> Duration {
+    (pause * 2).min(LAST_PAUSE)
 }
 
 /// A session's lease as the server has it now.
@@ -348,6 +365,31 @@ impl Renewer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A waiting open tries again 1 ms after finding the lease held, then after pauses that
+    /// double up to 500 ms; never later than the lease may end, nor past its wait.
+    #[test]
+    fn a_waiting_open_tries_again_soon_then_less_often() {
+        let ms = Duration::from_millis;
+        let long = Duration::from_secs(30);
+        let mut pause = FIRST_PAUSE;
+        let mut naps = Vec::new();
+        for _ in 0..12 {
+            naps.push(nap(pause, long, long));
+            pause = next_pause(pause);
+        }
+        let expected: Vec<Duration> = [1, 2, 4, 8, 16, 32, 64, 128, 256, 500, 500, 500]
+            .into_iter()
+            .map(ms)
+            .collect();
+        assert_eq!(naps, expected);
+        // The lease ends sooner than the pause: sleep until then.
+        assert_eq!(nap(ms(500), ms(30), long), ms(30));
+        // Ended or released: try again after the shortest pause, not at once in a loop.
+        assert_eq!(nap(ms(64), Duration::ZERO, long), ms(1));
+        // The wait ends first.
+        assert_eq!(nap(ms(500), long, ms(7)), ms(7));
+    }
 
     /// The release turns `synchronous_commit` off for its own transaction only: the
     /// connection's next commits (the writes of the next storage on a pooled connection) wait
