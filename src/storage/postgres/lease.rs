@@ -391,33 +391,44 @@ mod tests {
         assert_eq!(nap(ms(500), long, ms(7)), ms(7));
     }
 
-    /// The release turns `synchronous_commit` off for its own transaction only: the
-    /// connection's next commits (the writes of the next storage on a pooled connection) wait
-    /// for the disk again.
-    #[test]
-    fn release_waits_for_no_flush_and_leaves_the_connection_durable() {
+    /// A connection to the test server, its schema in place, and its place; `None` after
+    /// saying the test is skipped, where `PYROSESSION_PG_URL` is unset.
+    fn connected() -> Option<(Place, Client)> {
         let Ok(url) = std::env::var("PYROSESSION_PG_URL") else {
             eprintln!("skipped: PYROSESSION_PG_URL is unset");
-            return;
+            return None;
         };
         let server = Server::parse(&url).unwrap();
         let place = server.place();
         let mut client = server.connect(&place).unwrap();
         super::super::schema::migrate(&mut client, &place).unwrap();
+        Some((place, client))
+    }
+
+    /// The connection's `synchronous_commit` now.
+    fn synchronous_commit(c: &mut Client) -> String {
+        c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0)
+    }
+
+    /// The release turns `synchronous_commit` off for its own transaction only: the
+    /// connection's next commits (the writes of the next storage on a pooled connection) wait
+    /// for the disk again.
+    #[test]
+    fn release_waits_for_no_flush_and_leaves_the_connection_durable() {
+        let Some((place, mut client)) = connected() else {
+            return;
+        };
         let name = format!("release-sync-{}", std::process::id());
         let options = LeaseOptions::default();
         let state = take(&mut client, &place, &name, &options).unwrap();
-        let show = |c: &mut Client| -> String {
-            c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0)
-        };
         client.batch_execute("BEGIN").unwrap();
         let lease = (state.token, state.nonce);
         release(&mut client, &place, &name, lease).unwrap();
-        assert_eq!(show(&mut client), "off");
+        assert_eq!(synchronous_commit(&mut client), "off");
         client.batch_execute("COMMIT").unwrap();
-        assert_eq!(show(&mut client), "on");
+        assert_eq!(synchronous_commit(&mut client), "on");
         release(&mut client, &place, &name, lease).unwrap();
-        assert_eq!(show(&mut client), "on");
+        assert_eq!(synchronous_commit(&mut client), "on");
         let now = current(&mut client, &place, &name).unwrap().unwrap();
         assert_eq!((now.holder.as_str(), now.remaining), ("", Duration::ZERO));
         client
@@ -429,26 +440,18 @@ mod tests {
     /// §5.1), and stores the nonce it returns.
     #[test]
     fn a_take_waits_for_no_flush_and_leaves_the_connection_durable() {
-        let Ok(url) = std::env::var("PYROSESSION_PG_URL") else {
-            eprintln!("skipped: PYROSESSION_PG_URL is unset");
+        let Some((place, mut client)) = connected() else {
             return;
         };
-        let server = Server::parse(&url).unwrap();
-        let place = server.place();
-        let mut client = server.connect(&place).unwrap();
-        super::super::schema::migrate(&mut client, &place).unwrap();
         let name = format!("take-sync-{}", std::process::id());
-        let show = |c: &mut Client| -> String {
-            c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0)
-        };
         client.batch_execute("BEGIN").unwrap();
         let first = take(&mut client, &place, &name, &LeaseOptions::default()).unwrap();
-        assert_eq!(show(&mut client), "off");
+        assert_eq!(synchronous_commit(&mut client), "off");
         client.batch_execute("COMMIT").unwrap();
-        assert_eq!(show(&mut client), "on");
+        assert_eq!(synchronous_commit(&mut client), "on");
         release(&mut client, &place, &name, (first.token, first.nonce)).unwrap();
         let second = take(&mut client, &place, &name, &LeaseOptions::default()).unwrap();
-        assert_eq!(show(&mut client), "on");
+        assert_eq!(synchronous_commit(&mut client), "on");
         assert_ne!(first.nonce, second.nonce);
         let now = current(&mut client, &place, &name).unwrap().unwrap();
         assert_eq!((now.token, now.nonce), (second.token, second.nonce));
