@@ -412,6 +412,68 @@ fn the_background_renewal_keeps_the_lease() {
     s.delete().unwrap();
 }
 
+/// The leases a process holds on one server are renewed together, on one connection of their
+/// own (spec/postgres.md §5.2): ten sessions open past several renewal rounds of a 1 s lease
+/// have eleven connections, not twenty, and all ten stay held; a lease taken from under one
+/// of them is found lost by the next round, and the other nine keep theirs.
+#[test]
+fn one_connection_renews_every_lease_a_process_holds() {
+    let Some(url) = url() else { return };
+    let label = unique("renewals");
+    // The connections of this test carry a name of their own: other tests run at once.
+    let app = label.replace('-', "_");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let named = format!("{url}{sep}application_name={app}");
+    let short = LeaseOptions {
+        holder: "r:1".into(),
+        ttl: Duration::from_secs(1),
+        wait: Duration::ZERO,
+    };
+    let mut stores: Vec<PgStorage> = (0..10)
+        .map(|i| PgStorage::open(&named, &format!("{label}-{i}"), &short).unwrap())
+        .collect();
+    let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    // One holder loses its lease behind its back: its row gets another nonce.
+    side.execute(
+        "UPDATE pyrosession_sessions SET lease_nonce = lease_nonce + 1 WHERE name = $1",
+        &[&format!("{label}-3")],
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let backends: i64 = side
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(backends, 11, "ten storages and one renewal connection");
+    for (i, s) in stores.iter_mut().enumerate() {
+        if i == 3 {
+            assert_eq!(s.lease().expires_in, Duration::ZERO, "the lost lease");
+            assert!(matches!(
+                s.set_dc_id(1).unwrap_err().kind(),
+                StorageErrorKind::LeaseLost { .. }
+            ));
+        } else {
+            assert!(s.lease().expires_in > Duration::from_millis(300), "{i}");
+            s.set_dc_id(1).unwrap();
+        }
+    }
+    for (i, s) in stores.into_iter().enumerate() {
+        if i == 3 {
+            s.close().unwrap();
+        } else {
+            s.delete().unwrap();
+        }
+    }
+    side.execute(
+        "DELETE FROM pyrosession_sessions WHERE name = $1",
+        &[&format!("{label}-3")],
+    )
+    .unwrap();
+}
+
 /// `delete` removes this account and its peers, and nothing of another.
 #[test]
 fn delete_deletes_one_account_only() {

@@ -1,13 +1,10 @@
 //! Leases: one holder of a session at a time, across machines (spec/postgres.md §5).
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use postgres::Client;
 
-use super::{locked, pg_error, Place, Server};
+use super::{pg_error, Place};
 use crate::storage::{StorageError, StorageErrorKind};
 
 /// How a [`super::PgStorage`] takes its lease.
@@ -115,7 +112,7 @@ fn seconds(d: Duration) -> f64 {
 }
 
 /// A server's count of seconds left as a duration (zero when past).
-fn left(secs: Option<f64>) -> Duration {
+pub(super) fn left(secs: Option<f64>) -> Duration {
     secs.filter(|s| s.is_finite() && *s > 0.0)
         .map_or(Duration::ZERO, |s| Duration::from_secs_f64(s.min(1e12)))
 }
@@ -307,64 +304,10 @@ pub(super) fn release(
         .map_err(|e| pg_error(place, "releasing the lease", &e))
 }
 
-/// The background renewal of a storage's lease: every ttl / 3, on its own connection
-/// (spec/postgres.md §5.2).
-#[derive(Debug)]
-pub(super) struct Renewer {
-    stop: mpsc::Sender<()>,
-    thread: JoinHandle<()>,
-}
-
-impl Renewer {
-    pub(super) fn spawn(
-        server: Server,
-        place: Place,
-        name: String,
-        ttl: Duration,
-        state: Arc<Mutex<LeaseState>>,
-    ) -> Renewer {
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let mut client: Option<Client> = None;
-            let every = ttl / 3;
-            loop {
-                match stopped.recv_timeout(every) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                }
-                if client.as_ref().is_none_or(Client::is_closed) {
-                    client = server.connect(&place).ok();
-                }
-                let Some(c) = client.as_mut() else { continue };
-                let lease = {
-                    let s = locked(&state);
-                    (s.token, s.nonce)
-                };
-                let sent = Instant::now();
-                match renew(c, &place, &name, lease, ttl) {
-                    Ok(Some(left)) => locked(&state).expires_at = sent + left,
-                    Ok(None) => {
-                        locked(&state).lost = true;
-                        return;
-                    }
-                    // The next round connects again.
-                    Err(_) => client = None,
-                }
-            }
-        });
-        Renewer { stop, thread }
-    }
-
-    /// Stops the thread and waits for it (at most one renewal's round trip).
-    pub(super) fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::postgres::Server;
 
     /// A waiting open tries again 1 ms after finding the lease held, then after pauses that
     /// double up to 500 ms; never later than the lease may end, nor past its wait.

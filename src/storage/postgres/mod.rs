@@ -18,6 +18,7 @@
 
 mod fleet;
 mod lease;
+mod renewal;
 mod schema;
 
 use std::collections::HashMap;
@@ -41,7 +42,8 @@ pub use fleet::{AccountSummary, PgFleet};
 pub use lease::{LeaseInfo, LeaseOptions};
 pub use schema::{MIGRATE_V1_TO_V2, MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION};
 
-use lease::{LeaseState, Renewer};
+use lease::LeaseState;
+use renewal::Renewal;
 
 /// The longest session name, in bytes (spec/postgres.md §2).
 pub const MAX_NAME_BYTES: usize = 255;
@@ -84,6 +86,8 @@ pub(crate) fn pg_error(place: &Place, doing: &'static str, e: &postgres::Error) 
 #[derive(Clone)]
 pub(crate) struct Server {
     config: Config,
+    /// The address as given, which tells servers apart (the renewals of one are shared).
+    key: String,
     /// The address without its password.
     shown: String,
 }
@@ -112,7 +116,16 @@ impl Server {
             config.application_name("pyrosession");
         }
         let shown = shown_address(&config);
-        Ok(Server { config, shown })
+        Ok(Server {
+            config,
+            key: url.to_owned(),
+            shown,
+        })
+    }
+
+    /// The address as given (it may hold a password: never shown).
+    pub(crate) fn key(&self) -> &str {
+        &self.key
     }
 
     pub(crate) fn place(&self) -> Place {
@@ -451,7 +464,7 @@ pub struct PgStorage {
     clock: Arc<dyn Clock>,
     options: LeaseOptions,
     state: Arc<Mutex<LeaseState>>,
-    renewer: Option<Renewer>,
+    renewal: Option<Renewal>,
     /// Whether the lease was let go (closed or deleted): `Drop` then does nothing.
     done: bool,
 }
@@ -474,8 +487,9 @@ impl PgStorage {
     /// Connects, migrates the schema if needed (spec/postgres.md §3), creates the session if
     /// absent (empty, as the file engine's new file: `dc_id` 2, `date` 0, the rest NULL), and
     /// takes its lease, waiting up to `options.wait` for another holder's to end
-    /// (spec/postgres.md §5). A background thread then renews the lease every `ttl / 3`, on a
-    /// connection of its own, until the storage is closed.
+    /// (spec/postgres.md §5). The lease is then renewed every `ttl / 3` until the storage is
+    /// closed, by a thread this process keeps for the server, which renews all the leases the
+    /// process holds there in one statement a round, on a connection of its own (§5.2).
     ///
     /// # Errors
     /// `LeaseHeld` when another holder keeps the lease past the wait; `InvalidAccountName`;
@@ -509,14 +523,15 @@ impl PgStorage {
                 return Err(e);
             }
         };
+        let lease = (state.token, state.nonce);
         let state = Arc::new(Mutex::new(state));
-        let renewer = Renewer::spawn(
-            server.clone(),
-            place.clone(),
-            name.to_owned(),
-            options.ttl,
-            Arc::clone(&state),
-        );
+        let renewal = match Renewal::start(&server, &place, name, options.ttl, Arc::clone(&state)) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = lease::release(&mut client, &place, name, lease);
+                return Err(e);
+            }
+        };
         Ok(PgStorage {
             name: name.to_owned(),
             server,
@@ -527,7 +542,7 @@ impl PgStorage {
             clock: Arc::new(SystemClock),
             options: options.clone(),
             state,
-            renewer: Some(renewer),
+            renewal: Some(renewal),
             done: false,
         })
     }
@@ -572,7 +587,7 @@ impl PgStorage {
     /// [`PgStorage::renew`] is called. For callers that renew on their own schedule, and for
     /// tests of expiry.
     pub fn stop_renewal(&mut self) {
-        if let Some(r) = self.renewer.take() {
+        if let Some(r) = self.renewal.take() {
             r.stop();
         }
     }
