@@ -246,3 +246,49 @@ def test_a_write_after_the_lease_passed_is_refused(name: str) -> None:
             child.send_signal(signal.SIGCONT)
             child.kill()
             child.wait()
+
+
+def test_a_forked_child_renews_its_own_leases(name: str) -> None:
+    """The renewals of a process's leases are one thread per server (spec/postgres.md §5.2); a
+    child made by ``fork`` has its parent's memory but not that thread, so its own leases must
+    start one: a 1 s lease the child takes is still its own after 2.5 s."""
+    import sys
+
+    async def hold() -> pyrosession.PostgresStorage:
+        parent = pyrosession.PostgresStorage(name, url(), holder="parent", ttl=30.0)
+        await parent.open()
+        return parent
+
+    parent = asyncio.run(hold())
+    other = f"pytest-{uuid.uuid4().hex[:12]}"
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+
+            async def child() -> None:
+                s = pyrosession.PostgresStorage(other, url(), holder="child", ttl=1.0)
+                await s.open()
+                await asyncio.sleep(2.5)
+                await s.dc_id(5)
+                assert s.lease().expires_in > 0.3
+                await s.delete()
+
+            asyncio.run(child())
+            code = 0
+        except BaseException as e:  # the child reports and exits, never returns into pytest
+            print(f"child: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+
+    async def close() -> None:
+        await parent.close()
+        leftover = pyrosession.PostgresStorage(other, url(), wait=5.0)
+        try:
+            await leftover.delete()
+        except pyrosession.PyrosessionError:
+            pass
+
+    asyncio.run(close())
+    assert os.waitstatus_to_exitcode(status) == 0, "the child's lease was not renewed"
