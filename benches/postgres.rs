@@ -1,8 +1,11 @@
 //! The PostgreSQL engine's benchmark (issue 21, "Performance"; results in BENCHMARKS.md), in one
 //! run on one server:
 //!
-//! - `lease`: take-and-release latency (`PgStorage::open` then `close`), 8 threads over 1,000
-//!   accounts, each picking accounts at random: median, 99th percentile, and takes per second;
+//! - `lease`: take-and-release latency (`PgStorage::open` then `close`, and
+//!   `PgFleet::open_session` then `close`), 8 threads over 1,000 accounts, each picking
+//!   accounts at random (a pick may wait for another thread's lease on the same account), and
+//!   with each thread picking from its own eighth of them (no pick waits): median, 99th
+//!   percentile, and takes per second, beside the floor of one durable commit;
 //! - the workload of `benches/postgres_addon.py` (read its header: N accounts of P peers,
 //!   upserts of 100 peers interleaved across accounts, new then replaced; L lookups by id and by
 //!   username; W session-field writes; one call at a time), through the engine (`postgres`), the
@@ -349,6 +352,10 @@ enum Take {
     Open,
     /// `PgFleet::open_session` then `close`, each thread with a fleet kept for the run.
     Fleet,
+    /// As `Fleet`, each thread picking only from its own share of the accounts (thread `t` of
+    /// `n` the accounts `a` with `a % n == t`), as workers that split a fleet between them: no
+    /// take waits for another thread's lease.
+    FleetShares,
     /// The engine's former take and release statements (an insert, a durable take, a durable
     /// release) on one connection per thread kept for the run.
     Statements,
@@ -362,6 +369,7 @@ impl Take {
         match self {
             Take::Open => "postgres",
             Take::Fleet => "postgres-fleet",
+            Take::FleetShares => "postgres-fleet-shares",
             Take::Statements => "statements",
             Take::Commit => "durable-commit",
         }
@@ -387,7 +395,7 @@ fn leases(url: &str, s: Sizes, how: Take, threads: usize) -> Value {
                     wait: Duration::from_secs(5),
                 };
                 let mut times = Vec::with_capacity(s.lease_ops);
-                let fleet = (how == Take::Fleet).then(|| PgFleet::connect(&url).expect("connecting"));
+                let fleet = matches!(how, Take::Fleet | Take::FleetShares).then(|| PgFleet::connect(&url).expect("connecting"));
                 let mut client = held.then(|| {
                     let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connecting");
                     c.batch_execute("SET synchronous_commit TO on").expect("set");
@@ -397,7 +405,12 @@ fn leases(url: &str, s: Sizes, how: Take, threads: usize) -> Value {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    let name = format!("lease{tag}-{:04}", x % 1_000);
+                    let account = if how == Take::FleetShares {
+                        (x % (1_000 / threads as u64)) * threads as u64 + t as u64
+                    } else {
+                        x % 1_000
+                    };
+                    let name = format!("lease{tag}-{account:04}");
                     let t0 = Instant::now();
                     if let (Some(c), Take::Commit) = (client.as_mut(), how) {
                         c.execute(
@@ -558,6 +571,7 @@ fn main() {
             leases(&url, s, Take::Open, n),
             leases(&url, s, Take::Fleet, n),
             leases(&url, s, Take::Fleet, 1),
+            leases(&url, s, Take::FleetShares, n),
             leases(&url, s, Take::Statements, n),
             leases(&url, s, Take::Commit, n),
             leases(&url, s, Take::Commit, 1),
@@ -661,6 +675,7 @@ fn table(results: &[Value]) {
             match l["implementation"].as_str() {
                 Some("postgres") => "PgStorage::open and close",
                 Some("postgres-fleet") => "PgFleet::open_session and close",
+                Some("postgres-fleet-shares") => "PgFleet::open_session and close, each thread its own share of the accounts",
                 Some("statements") => "the former statements, durable, on a held connection",
                 _ => "floor: one durable commit on a held connection",
             },
