@@ -474,6 +474,52 @@ fn one_connection_renews_every_lease_a_process_holds() {
     .unwrap();
 }
 
+/// A round's statement that the server refuses on a connection that stays open (a deadlock
+/// between two processes' rounds would be one) is done again one lease at a time, in the same
+/// round (spec/postgres.md §5.2): a trigger refuses any statement updating more than one of this
+/// test's sessions, and three 1 s leases, renewed together, are still held after 2.5 s.
+#[test]
+fn a_refused_round_renews_its_leases_one_at_a_time() {
+    let Some(url) = url() else { return };
+    let label = unique("oneatatime");
+    let app = label.replace('-', "_");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let named = format!("{url}{sep}application_name={app}");
+    let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    drop(PgFleet::connect(&url).unwrap());
+    let function = format!("refuse_{app}");
+    side.batch_execute(&format!(
+        "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF (SELECT count(*) FROM renewed WHERE name LIKE '{label}-%') > 1 THEN \
+             RAISE EXCEPTION 'one of this test''s sessions at a time'; \
+           END IF; RETURN NULL; END $$; \
+         CREATE TRIGGER {function} AFTER UPDATE ON pyrosession_sessions \
+           REFERENCING NEW TABLE AS renewed FOR EACH STATEMENT EXECUTE FUNCTION {function}();"
+    ))
+    .unwrap();
+    let short = LeaseOptions {
+        holder: "r:1".into(),
+        ttl: Duration::from_secs(1),
+        wait: Duration::ZERO,
+    };
+    let opened: Vec<_> = (0..3)
+        .map(|i| PgStorage::open(&named, &format!("{label}-{i}"), &short))
+        .collect();
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut held = Vec::new();
+    for s in opened {
+        let mut s = s.unwrap();
+        held.push(s.lease().expires_in > Duration::ZERO && s.set_dc_id(1).is_ok());
+        s.close().unwrap();
+    }
+    side.batch_execute(&format!(
+        "DROP TRIGGER {function} ON pyrosession_sessions; DROP FUNCTION {function}(); \
+         DELETE FROM pyrosession_sessions WHERE name LIKE '{label}-%';"
+    ))
+    .unwrap();
+    assert_eq!(held, [true, true, true], "leases lost to a refused round");
+}
+
 /// `delete` removes this account and its peers, and nothing of another.
 #[test]
 fn delete_deletes_one_account_only() {
