@@ -486,11 +486,20 @@ fn leases(url: &str, s: Sizes, how: Take, threads: usize) -> Value {
     println!("{v}");
     // Leave no lease rows behind.
     let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connecting");
-    c.execute(
+    let pattern = format!("lease{tag}-%");
+    // The sessions' rows, then their peers, in one transaction (spec/postgres.md §4.4).
+    let mut tx = c.transaction().expect("cleaning up");
+    tx.execute(
         "DELETE FROM pyrosession_sessions WHERE name LIKE $1",
-        &[&format!("lease{tag}-%")],
+        &[&pattern],
     )
     .expect("cleaning up");
+    tx.execute(
+        "DELETE FROM pyrosession_peers WHERE session LIKE $1",
+        &[&pattern],
+    )
+    .expect("cleaning up");
+    tx.commit().expect("cleaning up");
     v
 }
 

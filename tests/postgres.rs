@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyrosession::peer::{InputPeer, Peer, PeerType};
-use pyrosession::storage::postgres::{LeaseOptions, PgFleet, PgStorage};
+use pyrosession::storage::postgres::{LeaseOptions, PgFleet, PgStorage, DELETE_PEERS};
 use pyrosession::storage::{
     ManualClock, NotFound, SessionFields, SessionStore, StorageError, StorageErrorKind,
 };
@@ -520,6 +520,49 @@ fn a_refused_round_renews_its_leases_one_at_a_time() {
     assert_eq!(held, [true, true, true], "leases lost to a refused round");
 }
 
+/// A session's row deleted by a plain statement, as an older crate's `delete` did when the
+/// foreign key's cascade removed the peers (or as an administrator would), still takes its peers
+/// along, and nothing of another session (spec/postgres.md §3.1, version 3's trigger): no
+/// session of the same name created later finds them as its own cache.
+#[test]
+fn a_session_row_deleted_by_any_statement_takes_its_peers_along() {
+    let Some(url) = url() else { return };
+    let (gone, kept) = (unique("gone"), unique("kept"));
+    for name in [&gone, &kept] {
+        let mut s = PgStorage::open(&url, name, &options("w:1")).unwrap();
+        s.update_peers(&[
+            peer(1, Some(1), PeerType::User, Some("u1"), Some("1555")),
+            peer(2, Some(2), PeerType::Bot, None, None),
+        ])
+        .unwrap();
+        s.close().unwrap();
+    }
+    let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let peers = |side: &mut postgres::Client, name: &str| -> i64 {
+        side.query_one(
+            "SELECT count(*) FROM pyrosession_peers WHERE session = $1",
+            &[&name],
+        )
+        .unwrap()
+        .get(0)
+    };
+    side.execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&gone])
+        .unwrap();
+    assert_eq!(
+        peers(&mut side, &gone),
+        0,
+        "peers left without their session"
+    );
+    assert_eq!(peers(&mut side, &kept), 2);
+    let again = PgStorage::open(&url, &gone, &options("w:2")).unwrap();
+    assert!(again.get_peer_by_id(1).is_err());
+    again.delete().unwrap();
+    PgStorage::open(&url, &kept, &options("w:1"))
+        .unwrap()
+        .delete()
+        .unwrap();
+}
+
 /// `delete` removes this account and its peers, and nothing of another.
 #[test]
 fn delete_deletes_one_account_only() {
@@ -535,6 +578,18 @@ fn delete_deletes_one_account_only() {
     sa.delete().unwrap();
     assert_eq!(sb.session().unwrap().user_id, Some(9));
     sb.get_peer_by_id(42).unwrap();
+    // The rows themselves: none of the deleted session's peers is left (the schema has no
+    // foreign key to cascade since version 3), and the other session keeps its own.
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let count = |c: &mut postgres::Client, name: &str| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pyrosession_peers WHERE session = $1",
+            &[&name],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!((count(&mut c, &a), count(&mut c, &b)), (0, 1));
     let mut fleet = PgFleet::connect(&url).unwrap();
     let names: Vec<String> = fleet
         .accounts()
@@ -770,7 +825,7 @@ fn concurrent_first_migrations_create_the_schema_once() {
         .query("SELECT number FROM pyrosession_version", &[])
         .unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].get::<_, i32>(0), 2);
+    assert_eq!(rows[0].get::<_, i32>(0), 3);
     assert_eq!(
         PgFleet::connect(&db.url).unwrap().accounts().unwrap().len(),
         4
@@ -785,13 +840,13 @@ fn a_newer_or_broken_schema_version_is_refused() {
     let db = FreshDatabase::new(&url, "version");
     PgFleet::connect(&db.url).unwrap();
     let mut c = db.client();
-    c.batch_execute("UPDATE pyrosession_version SET number = 3")
+    c.batch_execute("UPDATE pyrosession_version SET number = 4")
         .unwrap();
     let e = PgFleet::connect(&db.url).unwrap_err();
     assert!(
         matches!(
             e.kind(),
-            StorageErrorKind::NewerServerSchema { found: 3, known: 2 }
+            StorageErrorKind::NewerServerSchema { found: 4, known: 3 }
         ),
         "{e:?}"
     );
@@ -800,7 +855,7 @@ fn a_newer_or_broken_schema_version_is_refused() {
         matches!(e.kind(), StorageErrorKind::NewerServerSchema { .. }),
         "{e}"
     );
-    assert!(e.to_string().contains("schema is version 3"), "{e}");
+    assert!(e.to_string().contains("schema is version 4"), "{e}");
     c.batch_execute(
         "UPDATE pyrosession_version SET number = 2; INSERT INTO pyrosession_version VALUES (2)",
     )
@@ -1080,8 +1135,11 @@ fn a_write_with_the_right_token_and_another_nonce_is_fenced() {
         .unwrap()
         .get(0);
     assert_eq!(n, 1);
-    side.execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
+    let mut tx = side.transaction().unwrap();
+    tx.execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
         .unwrap();
+    tx.execute(DELETE_PEERS, &[&name]).unwrap();
+    tx.commit().unwrap();
 }
 
 /// The columns of the sessions table as `name type nullable default` lines, in order.
@@ -1098,12 +1156,63 @@ fn session_columns(c: &mut postgres::Client) -> Vec<String> {
     .collect()
 }
 
-/// A version 1 database with live rows is migrated in place to version 2 by the first
+/// The peers table's constraints and indexes as `name definition` lines, by name.
+fn peers_shape(c: &mut postgres::Client) -> Vec<String> {
+    c.query(
+        "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint \
+         WHERE conrelid = 'pyrosession_peers'::regclass \
+         UNION ALL SELECT indexname || ' ' || indexdef FROM pg_catalog.pg_indexes \
+         WHERE tablename = 'pyrosession_peers' AND schemaname = current_schema() ORDER BY 1",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// Checks the peers table of version 3 (spec/postgres.md §3.1): no foreign key, the phone
+/// index partial, the username index whole, the same shape as a new database's, and the
+/// trigger that deletes a session's peers with its row.
+fn assert_peers_shape_v3(c: &mut postgres::Client, fresh: &mut postgres::Client) {
+    let shape = peers_shape(c);
+    assert!(
+        !shape.iter().any(|l| l.contains("FOREIGN KEY")),
+        "{shape:#?}"
+    );
+    let phone = shape
+        .iter()
+        .find(|l| l.starts_with("pyrosession_peers_phone_number "))
+        .unwrap();
+    assert!(
+        phone.ends_with("(session, phone_number, id) WHERE (phone_number IS NOT NULL)"),
+        "{phone}"
+    );
+    assert_eq!(shape, peers_shape(fresh));
+    let delete_trigger: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_catalog.pg_trigger \
+             WHERE tgrelid = 'pyrosession_sessions'::regclass \
+             AND tgname = 'pyrosession_sessions_delete_peers' AND tgenabled = 'O'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(delete_trigger, 1, "no trigger deleting a session's peers");
+    let version: i32 = c
+        .query_one("SELECT number FROM pyrosession_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 3);
+}
+
+/// A version 1 database with live rows is migrated in place to version 3 by the first
 /// connection (spec/postgres.md §3.2): the sessions, peers and leases are kept (a lease held
-/// under version 1 stays held, with nonce 0), the tables are those of a new database, and the
-/// sessions then open, write and pass on as any other.
+/// under version 1 stays held, with nonce 0), the tables are those of a new database (no
+/// foreign key, the phone index partial), and the sessions then open, write and pass on as any
+/// other.
 #[test]
-fn a_version_1_database_with_live_rows_is_migrated_to_version_2() {
+fn a_version_1_database_with_live_rows_is_migrated_to_version_3() {
     let Some(url) = url() else { return };
     let db = FreshDatabase::new(&url, "v1");
     let mut c = db.client();
@@ -1119,13 +1228,9 @@ fn a_version_1_database_with_live_rows_is_migrated_to_version_2() {
     )
     .unwrap();
     let mut fleet = PgFleet::connect(&db.url).unwrap();
-    let version: i32 = c
-        .query_one("SELECT number FROM pyrosession_version", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(version, 2);
-    let fresh = FreshDatabase::new(&url, "v2");
+    let fresh = FreshDatabase::new(&url, "v3");
     PgFleet::connect(&fresh.url).unwrap();
+    assert_peers_shape_v3(&mut c, &mut fresh.client());
     assert_eq!(
         session_columns(&mut c),
         session_columns(&mut fresh.client())
@@ -1192,4 +1297,255 @@ fn a_version_1_database_with_live_rows_is_migrated_to_version_2() {
     let fields = held.session().unwrap();
     assert_eq!((fields.dc_id, fields.user_id), (3, Some(100)));
     held.close().unwrap();
+}
+
+/// Every row of the two tables, as text, in order.
+fn all_rows(c: &mut postgres::Client) -> Vec<String> {
+    c.query(
+        "SELECT s::text FROM pyrosession_sessions s UNION ALL \
+         (SELECT p::text FROM pyrosession_peers p ORDER BY session, id)",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// A version 2 database with live rows is migrated in place to version 3 (spec/postgres.md
+/// §3.1): its foreign key is dropped whatever its name (renamed here from the default), the
+/// phone index becomes partial, every row is kept as it was, a lease held under version 2
+/// stays held, the lookups answer from the rows, and deleting a session then removes its
+/// peers and no other session's.
+#[test]
+fn a_version_2_database_with_live_rows_is_migrated_to_version_3() {
+    use pyrosession::storage::postgres::{MIGRATE_V1_TO_V2, SCHEMA_V1};
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "v2");
+    let mut c = db.client();
+    c.batch_execute(SCHEMA_V1).unwrap();
+    c.batch_execute(MIGRATE_V1_TO_V2).unwrap();
+    c.batch_execute(
+        "ALTER TABLE pyrosession_peers RENAME CONSTRAINT pyrosession_peers_session_fkey TO peers_of_a_session;
+         SELECT setval('pyrosession_lease_tokens', 40);
+         INSERT INTO pyrosession_sessions (name, dc_id, date, user_id, lease_token, lease_holder, lease_expires, lease_nonce)
+             VALUES ('held', 4, 17, 99, 40, 'v2:1', clock_timestamp() + interval '1 hour', 7);
+         INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token) VALUES ('free', 5, 18, 39);
+         INSERT INTO pyrosession_peers VALUES ('free', 1, 11, 'user', 'alice', '100', 1000);
+         INSERT INTO pyrosession_peers VALUES ('free', 2, 22, 'bot', 'bob', NULL, 1000);
+         INSERT INTO pyrosession_peers VALUES ('free', -3, NULL, 'group', NULL, NULL, 1000);
+         INSERT INTO pyrosession_peers VALUES ('held', 1, 33, 'user', 'alice', '100', 1000);",
+    )
+    .unwrap();
+    let before = all_rows(&mut c);
+    assert_eq!(before.len(), 6);
+    PgFleet::connect(&db.url).unwrap();
+    let fresh = FreshDatabase::new(&url, "v3");
+    PgFleet::connect(&fresh.url).unwrap();
+    assert_peers_shape_v3(&mut c, &mut fresh.client());
+    assert_eq!(
+        session_columns(&mut c),
+        session_columns(&mut fresh.client())
+    );
+    assert_eq!(all_rows(&mut c), before);
+    let e = PgStorage::open(&db.url, "held", &options("v3:2")).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseHeld { holder, .. } if holder == "v2:1"),
+        "{e:?}"
+    );
+    let mut free = PgStorage::open(&db.url, "free", &options("v3:2")).unwrap();
+    free.set_clock(Arc::new(ManualClock::new(1001)));
+    let alice = InputPeer::User {
+        user_id: 1,
+        access_hash: 11,
+    };
+    assert_eq!(free.get_peer_by_phone_number("100").unwrap(), alice);
+    assert_eq!(free.get_peer_by_username("alice").unwrap(), alice);
+    assert_eq!(
+        free.get_peer_by_username("bob").unwrap(),
+        InputPeer::User {
+            user_id: 2,
+            access_hash: 22
+        }
+    );
+    assert_eq!(
+        free.get_peer_by_id(-3).unwrap(),
+        InputPeer::Chat { chat_id: 3 }
+    );
+    assert!(matches!(
+        free.get_peer_by_phone_number("200").unwrap_err().kind(),
+        StorageErrorKind::NotFound(NotFound::PhoneNumber(_))
+    ));
+    free.update_peers(&[peer(4, Some(44), PeerType::User, None, Some("400"))])
+        .unwrap();
+    assert_eq!(
+        free.get_peer_by_phone_number("400").unwrap(),
+        InputPeer::User {
+            user_id: 4,
+            access_hash: 44
+        }
+    );
+    free.delete().unwrap();
+    let left: Vec<String> = c
+        .query(
+            "SELECT session || ' ' || id FROM pyrosession_peers ORDER BY session, id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(left, ["held 1"]);
+}
+
+/// The lookups by phone number and by username use their indexes, the phone index being
+/// partial (`WHERE phone_number IS NOT NULL`, which `phone_number = $2` implies), in the
+/// generic plan of a prepared statement (the engine prepares its lookups once), on a table of
+/// 40,000 peers in two sessions, one in ten with a phone number.
+#[test]
+fn the_lookups_by_phone_and_username_use_their_indexes() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "plans");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute(
+        "INSERT INTO pyrosession_sessions (name, dc_id, date) VALUES ('a', 2, 0), ('b', 2, 0);
+         INSERT INTO pyrosession_peers
+             SELECT s, i, i, 'user', CASE WHEN i % 5 > 0 THEN 'u' || i END,
+                    CASE WHEN i % 10 = 0 THEN '1555' || i END, 1000
+             FROM unnest(ARRAY['a', 'b']) AS s, generate_series(1, 20000) AS i;
+         ANALYZE pyrosession_peers;
+         SET plan_cache_mode TO force_generic_plan;",
+    )
+    .unwrap();
+    let plan = |c: &mut postgres::Client, sql: &str, key: &str| -> String {
+        c.batch_execute(&format!("DEALLOCATE ALL; PREPARE q(text, text) AS {sql}"))
+            .unwrap();
+        let lines: Vec<String> = c
+            .query(&format!("EXPLAIN EXECUTE q('a', '{key}')"), &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        lines.join("\n")
+    };
+    let phone = plan(
+        &mut c,
+        "SELECT id, access_hash, type FROM pyrosession_peers WHERE session = $1 AND phone_number = $2 ORDER BY id LIMIT 1",
+        "15551230",
+    );
+    assert!(
+        phone.contains("using pyrosession_peers_phone_number"),
+        "{phone}"
+    );
+    let username = plan(
+        &mut c,
+        "SELECT id, access_hash, type, last_update_on FROM pyrosession_peers WHERE session = $1 AND username = $2 ORDER BY last_update_on DESC, id LIMIT 1",
+        "u1234",
+    );
+    assert!(
+        username.contains("using pyrosession_peers_username"),
+        "{username}"
+    );
+    // And the engine answers from them.
+    let mut s = PgStorage::open(&db.url, "a", &options("t")).unwrap();
+    s.set_clock(Arc::new(ManualClock::new(1000)));
+    let user = |id| InputPeer::User {
+        user_id: id,
+        access_hash: id,
+    };
+    for _ in 0..8 {
+        assert_eq!(s.get_peer_by_phone_number("15551230").unwrap(), user(1230));
+        assert_eq!(s.get_peer_by_username("u1234").unwrap(), user(1234));
+    }
+    s.close().unwrap();
+}
+
+/// A fenced upsert and a deletion of its session at once leave no peer without its session
+/// (spec/postgres.md §4.4): the upsert locks the session's row (`FOR SHARE`) and is stalled
+/// inside its INSERT by a trigger; the deletion, in the order the engine's `delete` uses
+/// (the session's row, then its peers, in one transaction), waits for the upsert to commit
+/// and then removes its rows. The control, the other order with version 3's delete trigger
+/// disabled, leaves the upsert's row behind: the two do overlap. With the trigger, which
+/// deletes a session's peers after its row, the other order leaves none either.
+#[test]
+fn a_fenced_upsert_and_a_deletion_at_once_leave_no_orphan_peers() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "orphans");
+    let mut side = db.client();
+    let orphans = |c: &mut postgres::Client, name: &str| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pyrosession_peers p WHERE p.session = $1 AND NOT EXISTS \
+             (SELECT 1 FROM pyrosession_sessions s WHERE s.name = p.session)",
+            &[&name],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let mut race = |name: &str, session_first: bool, trigger: bool| -> i64 {
+        let mut s = PgStorage::open(&db.url, name, &options("t")).unwrap();
+        side.batch_execute(&format!(
+            "ALTER TABLE pyrosession_sessions {} TRIGGER pyrosession_sessions_delete_peers",
+            if trigger { "ENABLE" } else { "DISABLE" }
+        ))
+        .unwrap();
+        s.update_peers(&[peer(1, Some(1), PeerType::User, Some("one"), None)])
+            .unwrap();
+        side.batch_execute(
+            "CREATE OR REPLACE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_sleep(1.5); RETURN NEW; END $$;
+             CREATE TRIGGER stall BEFORE INSERT ON pyrosession_peers
+                 FOR EACH ROW EXECUTE FUNCTION stall();",
+        )
+        .unwrap();
+        let upsert = std::thread::spawn(move || {
+            let r = s.update_peers(&[peer(2, Some(2), PeerType::User, Some("two"), None)]);
+            (s, r)
+        });
+        // The upsert is past its fence and asleep in the trigger.
+        let start = Instant::now();
+        loop {
+            let asleep: i64 = side
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND wait_event = 'PgSleep'",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if asleep == 1 {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no stalled upsert"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let mut tx = side.transaction().unwrap();
+        let sessions = "DELETE FROM pyrosession_sessions WHERE name = $1";
+        let order = if session_first {
+            [sessions, DELETE_PEERS]
+        } else {
+            [DELETE_PEERS, sessions]
+        };
+        for sql in order {
+            tx.execute(sql, &[&name]).unwrap();
+        }
+        tx.commit().unwrap();
+        let (s, upserted) = upsert.join().unwrap();
+        upserted.unwrap();
+        drop(s);
+        side.batch_execute("DROP TRIGGER stall ON pyrosession_peers")
+            .unwrap();
+        orphans(&mut side, name)
+    };
+    assert_eq!(race("session-first", true, false), 0);
+    assert_eq!(
+        race("peers-first", false, false),
+        1,
+        "the control did not overlap"
+    );
+    assert_eq!(race("peers-first-trigger", false, true), 0);
+    assert_eq!(race("session-first-trigger", true, true), 0);
 }

@@ -374,9 +374,11 @@ mod tests {
         assert_eq!(synchronous_commit(&mut client), "on");
         let now = current(&mut client, &place, &name).unwrap().unwrap();
         assert_eq!((now.holder.as_str(), now.remaining), ("", Duration::ZERO));
-        client
-            .execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
+        let mut tx = client.transaction().unwrap();
+        tx.execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
             .unwrap();
+        tx.execute(super::super::DELETE_PEERS, &[&name]).unwrap();
+        tx.commit().unwrap();
     }
 
     /// The take turns `synchronous_commit` off for its own transaction only (spec/postgres.md
@@ -398,8 +400,10 @@ mod tests {
         assert_ne!(first.nonce, second.nonce);
         let now = current(&mut client, &place, &name).unwrap().unwrap();
         assert_eq!((now.token, now.nonce), (second.token, second.nonce));
-        client
-            .execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
+        let mut tx = client.transaction().unwrap();
+        tx.execute("DELETE FROM pyrosession_sessions WHERE name = $1", &[&name])
             .unwrap();
+        tx.execute(super::super::DELETE_PEERS, &[&name]).unwrap();
+        tx.commit().unwrap();
     }
 }

@@ -40,7 +40,7 @@ use crate::{AuthKey, Session};
 use fleet::Pool;
 pub use fleet::{AccountSummary, PgFleet};
 pub use lease::{LeaseInfo, LeaseOptions};
-pub use schema::{MIGRATE_V1_TO_V2, MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION};
+pub use schema::{MIGRATE_V1_TO_V2, MIGRATE_V2_TO_V3, MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION};
 
 use lease::LeaseState;
 use renewal::Renewal;
@@ -370,6 +370,14 @@ impl<'a> Columns<'a> {
         c
     }
 }
+
+/// The deletion of a session's peers, `$1` its name (spec/postgres.md §4.4): the schema has no
+/// foreign key since version 3, so every deletion of a session runs this after deleting the
+/// session's row, in the same transaction (under `READ COMMITTED`), never before it: the
+/// session's DELETE waits for the row lock of a fenced upsert under way, and this statement's
+/// snapshot, taken after, then sees that upsert's rows. Run first, it could miss the rows of
+/// an upsert that commits between the two statements and leave them without their session.
+pub const DELETE_PEERS: &str = "DELETE FROM pyrosession_peers WHERE session = $1";
 
 /// The upsert of a batch (spec/postgres.md §4.2), its rows from `$3`…`$8`.
 const UPSERT_PEERS: &str = "INSERT INTO pyrosession_peers (session, id, access_hash, type, username, phone_number, last_update_on) \
@@ -971,12 +979,23 @@ impl SessionStore for PgStorage {
         self.stop_renewal();
         let (token, nonce) = self.token();
         let n = self.with_client(|client, place| {
-            client
+            let pg = |e: postgres::Error| pg_error(place, "deleting the session", &e);
+            let mut tx = client.transaction().map_err(pg)?;
+            // The session's row first: the fenced DELETE waits for the row lock (`FOR SHARE`)
+            // of an upsert under way, so that the peers' DELETE, a new statement with a new
+            // snapshot, sees the rows of every upsert that committed before (spec/postgres.md
+            // §4.4).
+            let n = tx
                 .execute(
                     &format!("DELETE FROM pyrosession_sessions WHERE {}", fence(3)),
                     &[&self.name, &token, &nonce],
                 )
-                .map_err(|e| pg_error(place, "deleting the session", &e))
+                .map_err(pg)?;
+            if n == 1 {
+                tx.execute(DELETE_PEERS, &[&self.name]).map_err(pg)?;
+            }
+            tx.commit().map_err(pg)?;
+            Ok(n)
         })?;
         if n == 1 {
             self.done = true;

@@ -6,7 +6,7 @@ use super::{pg_error, Place};
 use crate::storage::{StorageError, StorageErrorKind};
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The key of the advisory lock every migration runs under (`pg_advisory_xact_lock`): the
 /// bytes of `pyrosess` as a big-endian integer, so that it is recognisable in `pg_locks`.
@@ -56,8 +56,42 @@ ALTER TABLE pyrosession_sessions ADD COLUMN lease_nonce bigint NOT NULL DEFAULT 
 UPDATE pyrosession_version SET number = 2;
 ";
 
+/// Version 2 to 3 (spec/postgres.md §3.1): the peers table loses its foreign key to the
+/// sessions table, found by the catalog (`contype` `f` from `pyrosession_peers` to
+/// `pyrosession_sessions`) whatever its name, and the phone index becomes partial, over the
+/// rows that have a phone number. The rows are kept. Every path of the crate that deletes a
+/// session then deletes its peers itself, after the session's row, in the same transaction
+/// (§4.4); a trigger does the same for any other deletion of a session's row (an older
+/// crate's `delete`, which relied on the cascade, or an administrator's).
+pub const MIGRATE_V2_TO_V3: &str = "\
+DO $$
+DECLARE
+    fk name;
+BEGIN
+    FOR fk IN
+        SELECT conname FROM pg_catalog.pg_constraint
+        WHERE conrelid = 'pyrosession_peers'::regclass
+          AND confrelid = 'pyrosession_sessions'::regclass
+          AND contype = 'f'
+    LOOP
+        EXECUTE format('ALTER TABLE pyrosession_peers DROP CONSTRAINT %I', fk);
+    END LOOP;
+END $$;
+DROP INDEX IF EXISTS pyrosession_peers_phone_number;
+CREATE INDEX pyrosession_peers_phone_number ON pyrosession_peers (session, phone_number, id) WHERE phone_number IS NOT NULL;
+CREATE OR REPLACE FUNCTION pyrosession_delete_peers() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $f$
+BEGIN
+    DELETE FROM pyrosession_peers WHERE session = OLD.name;
+    RETURN NULL;
+END $f$;
+DROP TRIGGER IF EXISTS pyrosession_sessions_delete_peers ON pyrosession_sessions;
+CREATE TRIGGER pyrosession_sessions_delete_peers AFTER DELETE ON pyrosession_sessions
+    FOR EACH ROW EXECUTE FUNCTION pyrosession_delete_peers();
+UPDATE pyrosession_version SET number = 3;
+";
+
 /// The migration steps: `MIGRATIONS[i]` brings version `i + 1` to `i + 2`.
-const MIGRATIONS: [&str; (SCHEMA_VERSION - 1) as usize] = [MIGRATE_V1_TO_V2];
+const MIGRATIONS: [&str; (SCHEMA_VERSION - 1) as usize] = [MIGRATE_V1_TO_V2, MIGRATE_V2_TO_V3];
 
 /// The version the database holds: `None` where it has no `pyrosession_version` table.
 fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>, StorageError> {
