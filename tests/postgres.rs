@@ -563,6 +563,91 @@ fn a_session_row_deleted_by_any_statement_takes_its_peers_along() {
         .unwrap();
 }
 
+/// A lookup uses its index whatever the table's statistics say (spec/postgres.md §2). The
+/// table is analyzed while it holds 20 sessions of 2,000 peers each, which are then deleted, and
+/// 20 new sessions get peers of the same usernames: the statistics list the old sessions' names
+/// and not the new ones', so that a plan made for a new session's name expects no row from it
+/// and may scan the primary key over its 2,000 peers and sort them, where the username index
+/// finds the row at once. The server's count of the username index's scans must grow by one a
+/// lookup.
+#[test]
+fn lookups_use_their_index_whatever_the_statistics_say() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "plans");
+    let mut side = db.client();
+    let peers = |a: i64| -> Vec<Peer> {
+        (0..2000)
+            .map(|i| {
+                peer(
+                    10_000_000 + i,
+                    Some(a * 1_000_003 + i),
+                    PeerType::User,
+                    Some(&format!("a{a}_p{i}")),
+                    None,
+                )
+            })
+            .collect()
+    };
+    for a in 0..20 {
+        let mut s = PgStorage::open(&db.url, &format!("old-{a:04}"), &options("w:1")).unwrap();
+        s.update_peers(&peers(a)).unwrap();
+        s.close().unwrap();
+    }
+    side.batch_execute("ANALYZE pyrosession_peers").unwrap();
+    for a in 0..20 {
+        PgStorage::open(&db.url, &format!("old-{a:04}"), &options("w:1"))
+            .unwrap()
+            .delete()
+            .unwrap();
+    }
+    let mut stores: Vec<PgStorage> = (0..20)
+        .map(|a| {
+            let mut s = PgStorage::open(&db.url, &format!("new-{a:04}"), &options("w:1")).unwrap();
+            s.update_peers(&peers(a)).unwrap();
+            s
+        })
+        .collect();
+    let scans = |side: &mut postgres::Client| -> i64 {
+        side.batch_execute("SELECT pg_stat_clear_snapshot()")
+            .unwrap();
+        side.query_one(
+            "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'pyrosession_peers_username'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let before = scans(&mut side);
+    let mut lookups = 0;
+    for (a, s) in (0_i64..).zip(&stores) {
+        for i in (0..2000).step_by(200) {
+            assert_eq!(
+                s.get_peer_by_username(&format!("a{a}_p{i}")).unwrap(),
+                InputPeer::User {
+                    user_id: 10_000_000 + i,
+                    access_hash: a * 1_000_003 + i
+                }
+            );
+            lookups += 1;
+        }
+    }
+    // A backend's counters reach the server's at its exit.
+    for s in stores.drain(..) {
+        s.close().unwrap();
+    }
+    let start = Instant::now();
+    let mut after = scans(&mut side);
+    while after < before + lookups && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+        after = scans(&mut side);
+    }
+    assert_eq!(
+        after - before,
+        lookups,
+        "lookups that did not use the username index"
+    );
+}
+
 /// `delete` removes this account and its peers, and nothing of another.
 #[test]
 fn delete_deletes_one_account_only() {

@@ -179,7 +179,9 @@ fn shown_address(config: &Config) -> String {
 /// A connection of a [`PgStorage`] (spec/postgres.md §5.3): the server ends a transaction of
 /// it that stays idle for the lease's ttl (`idle_in_transaction_session_timeout`), so that a
 /// holder paused or cut off between the fence and the commit of a write, whose transaction
-/// holds the session's row lock, cannot keep the next holder waiting past its lease.
+/// holds the session's row lock, cannot keep the next holder waiting past its lease. Its
+/// statements are planned generically (`plan_cache_mode`, spec/postgres.md §4.3): a lookup
+/// then uses its index whatever the table's statistics say of the session's name.
 pub(crate) fn storage_connection(
     server: &Server,
     place: &Place,
@@ -188,7 +190,9 @@ pub(crate) fn storage_connection(
     let mut client = server.connect(place)?;
     let ms = ttl.as_millis().clamp(1, i32::MAX as u128);
     client
-        .batch_execute(&format!("SET idle_in_transaction_session_timeout TO {ms}"))
+        .batch_execute(&format!(
+            "SET idle_in_transaction_session_timeout TO {ms}; SET plan_cache_mode TO force_generic_plan"
+        ))
         .map_err(|e| pg_error(place, "connecting to the server", &e))?;
     Ok(client)
 }
