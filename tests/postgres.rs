@@ -41,6 +41,13 @@ fn unique(label: &str) -> String {
     )
 }
 
+/// The server's address with `application_name` set to `app`, so that a test can count its own
+/// connections among those of the tests running at the same time.
+fn named_url(url: &str, app: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}application_name={app}")
+}
+
 fn options(holder: &str) -> LeaseOptions {
     LeaseOptions {
         holder: holder.to_owned(),
@@ -422,8 +429,7 @@ fn one_connection_renews_every_lease_a_process_holds() {
     let label = unique("renewals");
     // The connections of this test carry a name of their own: other tests run at once.
     let app = label.replace('-', "_");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let named = format!("{url}{sep}application_name={app}");
+    let named = named_url(&url, &app);
     let short = LeaseOptions {
         holder: "r:1".into(),
         ttl: Duration::from_secs(1),
@@ -483,8 +489,7 @@ fn a_refused_round_renews_its_leases_one_at_a_time() {
     let Some(url) = url() else { return };
     let label = unique("oneatatime");
     let app = label.replace('-', "_");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let named = format!("{url}{sep}application_name={app}");
+    let named = named_url(&url, &app);
     let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     drop(PgFleet::connect(&url).unwrap());
     let function = format!("refuse_{app}");
@@ -1047,8 +1052,7 @@ fn fleet_sessions_reuse_the_pool_and_are_fenced() {
     // The fleet's connections carry a name of their own: the other tests, running at the same
     // time on the same database, open and close connections named `pyrosession`.
     let app = label.replace('-', "_");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let fleet = PgFleet::connect(&format!("{url}{sep}application_name={app}")).unwrap();
+    let fleet = PgFleet::connect(&named_url(&url, &app)).unwrap();
     let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let backends = |side: &mut postgres::Client| -> i64 {
         side.query_one(
