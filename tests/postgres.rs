@@ -653,6 +653,25 @@ fn lookups_use_their_index_whatever_the_statistics_say() {
     );
 }
 
+/// `TRUNCATE` of the sessions table, which fires no row trigger and which version 2's foreign
+/// key refused, leaves no peer row either (spec/postgres.md §3.1): on a database of its own.
+#[test]
+fn truncating_the_sessions_truncates_their_peers() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "truncate");
+    let mut s = PgStorage::open(&db.url, "t", &options("w:1")).unwrap();
+    s.update_peers(&[peer(1, Some(1), PeerType::User, Some("u"), None)])
+        .unwrap();
+    s.close().unwrap();
+    let mut side = db.client();
+    side.batch_execute("TRUNCATE pyrosession_sessions").unwrap();
+    let left: i64 = side
+        .query_one("SELECT count(*) FROM pyrosession_peers", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "peers left by a TRUNCATE of their sessions");
+}
+
 /// `delete` removes this account and its peers, and nothing of another.
 #[test]
 fn delete_deletes_one_account_only() {
@@ -1288,6 +1307,19 @@ fn assert_peers_shape_v3(c: &mut postgres::Client, fresh: &mut postgres::Client)
         .unwrap()
         .get(0);
     assert_eq!(delete_trigger, 1, "no trigger deleting a session's peers");
+    let truncate_trigger: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_catalog.pg_trigger \
+             WHERE tgrelid = 'pyrosession_sessions'::regclass \
+             AND tgname = 'pyrosession_sessions_truncate_peers' AND tgenabled = 'O'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        truncate_trigger, 1,
+        "no trigger emptying the peers on TRUNCATE"
+    );
     let version: i32 = c
         .query_one("SELECT number FROM pyrosession_version", &[])
         .unwrap()

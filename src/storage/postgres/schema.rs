@@ -87,6 +87,14 @@ END $f$;
 DROP TRIGGER IF EXISTS pyrosession_sessions_delete_peers ON pyrosession_sessions;
 CREATE TRIGGER pyrosession_sessions_delete_peers AFTER DELETE ON pyrosession_sessions
     FOR EACH ROW EXECUTE FUNCTION pyrosession_delete_peers();
+CREATE OR REPLACE FUNCTION pyrosession_truncate_peers() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $f$
+BEGIN
+    DELETE FROM pyrosession_peers;
+    RETURN NULL;
+END $f$;
+DROP TRIGGER IF EXISTS pyrosession_sessions_truncate_peers ON pyrosession_sessions;
+CREATE TRIGGER pyrosession_sessions_truncate_peers AFTER TRUNCATE ON pyrosession_sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION pyrosession_truncate_peers();
 UPDATE pyrosession_version SET number = 3;
 ";
 
