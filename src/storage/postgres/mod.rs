@@ -40,7 +40,9 @@ use crate::{AuthKey, Session};
 use fleet::Pool;
 pub use fleet::{AccountSummary, PgFleet};
 pub use lease::{LeaseInfo, LeaseOptions};
-pub use schema::{MIGRATE_V1_TO_V2, MIGRATE_V2_TO_V3, MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION};
+pub use schema::{
+    MIGRATE_V1_TO_V2, MIGRATE_V2_TO_V3, MIGRATE_V3_TO_V4, MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION,
+};
 
 use lease::LeaseState;
 use renewal::Renewal;

@@ -6,7 +6,7 @@ use super::{pg_error, Place};
 use crate::storage::{StorageError, StorageErrorKind};
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The key of the advisory lock every migration runs under (`pg_advisory_xact_lock`): the
 /// bytes of `pyrosess` as a big-endian integer, so that it is recognisable in `pg_locks`.
@@ -98,8 +98,23 @@ CREATE TRIGGER pyrosession_sessions_truncate_peers AFTER TRUNCATE ON pyrosession
 UPDATE pyrosession_version SET number = 3;
 ";
 
+/// Version 3 to 4 (spec/postgres.md §3.1): a peer replaced with the same username and phone
+/// number is updated in place (a heap-only tuple, no index entry written). The username index
+/// loses `last_update_on` and `id`, which every replacement changed or needed, so that no
+/// index of the table holds a column an upsert changes unless the username or phone number
+/// itself changes; and the table's pages are filled to half (`fillfactor`), so that a batch
+/// replacing every peer of a page finds room for their new versions on that page. Pages
+/// already written keep their rows; new ones are filled to half.
+pub const MIGRATE_V3_TO_V4: &str = "\
+DROP INDEX IF EXISTS pyrosession_peers_username;
+CREATE INDEX pyrosession_peers_username ON pyrosession_peers (session, username);
+ALTER TABLE pyrosession_peers SET (fillfactor = 50);
+UPDATE pyrosession_version SET number = 4;
+";
+
 /// The migration steps: `MIGRATIONS[i]` brings version `i + 1` to `i + 2`.
-const MIGRATIONS: [&str; (SCHEMA_VERSION - 1) as usize] = [MIGRATE_V1_TO_V2, MIGRATE_V2_TO_V3];
+const MIGRATIONS: [&str; (SCHEMA_VERSION - 1) as usize] =
+    [MIGRATE_V1_TO_V2, MIGRATE_V2_TO_V3, MIGRATE_V3_TO_V4];
 
 /// The version the database holds: `None` where it has no `pyrosession_version` table.
 fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>, StorageError> {
