@@ -28,6 +28,13 @@
 //! smoke) runs tiny sizes once. Without `PYROSESSION_PG_URL` it says it skipped.
 //! `PYROSESSION_PG_BENCH_NO_LEASES` skips the lease phases, `PYROSESSION_PG_BENCH_ONLY_LEASES`
 //! runs them alone, and `PYROSESSION_PG_BENCH_LEASE_OPS` sets their takes per thread (250).
+//!
+//! Every run works in a database of its own, `pyrosession_bench_<pid>`, created on the server
+//! the address names and dropped at the end, so that no run reads tables, statistics or dead
+//! rows an earlier run or test left (a reused database once made the username lookups' plans
+//! differ between runs, BENCHMARKS.md). Where the address is not a `postgresql://` URL or the
+//! server refuses `CREATE DATABASE`, the run says so and uses the address's database, as it
+//! does with `PYROSESSION_PG_BENCH_REUSE_DB` set.
 
 // Accounts, peers and lookups are counted in i64, as the add-on's script and the ids are, and
 // are never negative where they index.
@@ -570,6 +577,8 @@ fn main() {
                 .unwrap_or(250),
         }
     };
+    let own = OwnDatabase::make(&url);
+    let url = own.as_ref().map_or(url, |d| d.url.clone());
     // The schema, before the threads race to create it.
     drop(pyrosession::storage::postgres::PgFleet::connect(&url).expect("connecting"));
     let mut results = if std::env::var_os("PYROSESSION_PG_BENCH_NO_LEASES").is_some() {
@@ -626,6 +635,71 @@ fn main() {
         results.extend(addon(&python, &url, s, WORKERS));
     }
     table(&results);
+}
+
+/// The run's own database on the server of the address: created empty by `make`, dropped
+/// when the run ends (its connections closed by then, or forced).
+struct OwnDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl OwnDatabase {
+    /// `None`, having said why, where the run keeps the address's database.
+    fn make(url: &str) -> Option<OwnDatabase> {
+        if std::env::var_os("PYROSESSION_PG_BENCH_REUSE_DB").is_some() {
+            eprintln!("postgres bench: PYROSESSION_PG_BENCH_REUSE_DB is set: the address's database is used as it is");
+            return None;
+        }
+        let Some(rest) = ["postgresql://", "postgres://"]
+            .iter()
+            .find_map(|p| url.strip_prefix(p).map(|r| (*p, r)))
+        else {
+            eprintln!("postgres bench: the address is no postgresql:// URL: its database is used as it is");
+            return None;
+        };
+        let (scheme, rest) = rest;
+        let (before_query, query) = rest
+            .split_once('?')
+            .map_or((rest, None), |(a, q)| (a, Some(q)));
+        let server = before_query
+            .split_once('/')
+            .map_or(before_query, |(h, _)| h);
+        let name = format!("pyrosession_bench_{}", std::process::id());
+        let mut c = match postgres::Client::connect(url, postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) => panic!("connecting to the server: {e}"),
+        };
+        if let Err(e) = c.batch_execute(&format!("CREATE DATABASE {name}")) {
+            eprintln!("postgres bench: CREATE DATABASE refused ({e}): the address's database is used as it is");
+            return None;
+        }
+        let own_url = format!(
+            "{scheme}{server}/{name}{}",
+            query.map_or_else(String::new, |q| format!("?{q}"))
+        );
+        eprintln!("postgres bench: working in a new database, {name}, dropped at the end");
+        Some(OwnDatabase {
+            admin: url.to_owned(),
+            name,
+            url: own_url,
+        })
+    }
+}
+
+impl Drop for OwnDatabase {
+    fn drop(&mut self) {
+        match postgres::Client::connect(&self.admin, postgres::NoTls).and_then(|mut c| {
+            c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+        }) {
+            Ok(()) => {}
+            Err(e) => eprintln!("postgres bench: could not drop {}: {e}", self.name),
+        }
+    }
 }
 
 /// The Markdown table of BENCHMARKS.md.
