@@ -653,6 +653,62 @@ fn lookups_use_their_index_whatever_the_statistics_say() {
     );
 }
 
+/// A server that accepts the connection and never answers its startup (a stopped server
+/// process, whose kernel still accepts connections, or a proxy in front of a dead server) is
+/// an error within the connect timeout, never a wait without end (spec/postgres.md §2): for
+/// `PgStorage::open` and `PgFleet::connect`. Needs no server: the test is its own listener.
+#[test]
+fn a_server_that_never_answers_is_an_error_within_the_connect_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts every connection and holds it, answering nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming() {
+            held.push(c);
+        }
+    });
+    let url = format!("postgresql://nobody:secret@127.0.0.1:{port}/db?connect_timeout=1");
+    for fleet in [false, true] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let u = url.clone();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let e = if fleet {
+                PgFleet::connect(&u).map(drop)
+            } else {
+                PgStorage::open(&u, "x", &options("t")).map(drop)
+            };
+            let _ = tx.send((e, t.elapsed()));
+        });
+        let (result, took) = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("still connecting after 10 s");
+        let e = result.unwrap_err();
+        assert!(
+            matches!(
+                e.kind(),
+                StorageErrorKind::Postgres {
+                    doing: "connecting to the server",
+                    sqlstate: None,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let shown = e.to_string();
+        assert!(
+            shown.contains("did not complete the connection within 1000 ms"),
+            "{shown}"
+        );
+        assert!(!shown.contains("secret") && !format!("{e:?}").contains("secret"));
+        assert!(
+            took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
+    }
+}
+
 /// `TRUNCATE` of the sessions table, which fires no row trigger and which version 2's foreign
 /// key refused, leaves no peer row either (spec/postgres.md §3.1): on a database of its own.
 #[test]

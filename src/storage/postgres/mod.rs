@@ -135,16 +135,55 @@ impl Server {
     }
 
     /// A new connection, every commit of which is durable when it returns
-    /// (`synchronous_commit` on, whatever the server's default).
+    /// (`synchronous_commit` on, whatever the server's default), within the connect timeout
+    /// for each host (spec/postgres.md §2).
+    ///
+    /// The client crate's `connect_timeout` bounds the socket's connection only: a server
+    /// that accepts it and then never answers the startup (a stopped or frozen server process,
+    /// whose kernel still accepts connections into its backlog, or a proxy in front of a dead
+    /// one) would keep the caller waiting forever. So the connection is made on a thread of
+    /// its own, and the caller waits for it no longer than the timeout; a connection that
+    /// finishes later is closed by that thread, which ends with it.
     pub(crate) fn connect(&self, place: &Place) -> Result<Client, StorageError> {
-        let mut client = self
+        let config = self.config.clone();
+        let (sent, answer) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("pyrosession-pg-connect".to_owned())
+            .spawn(move || {
+                let connected = config.connect(NoTls).and_then(|mut client| {
+                    client
+                        .batch_execute("SET synchronous_commit TO on")
+                        .map(|()| client)
+                });
+                // The caller may have stopped waiting: the client is then dropped, and closed.
+                let _ = sent.send(connected);
+            });
+        let failed = |message: String| {
+            place.error(StorageErrorKind::Postgres {
+                doing: "connecting to the server",
+                sqlstate: None,
+                message,
+            })
+        };
+        if let Err(e) = spawned {
+            return Err(failed(format!("no thread to connect on: {e}")));
+        }
+        let hosts = u32::try_from(self.config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
+        let timeout = self
             .config
-            .connect(NoTls)
-            .map_err(|e| pg_error(place, "connecting to the server", &e))?;
-        client
-            .batch_execute("SET synchronous_commit TO on")
-            .map_err(|e| pg_error(place, "connecting to the server", &e))?;
-        Ok(client)
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(CONNECT_TIMEOUT)
+            .saturating_mul(hosts);
+        match answer.recv_timeout(timeout) {
+            Ok(connected) => connected.map_err(|e| pg_error(place, "connecting to the server", &e)),
+            Err(_) => Err(failed(format!(
+                "the server did not complete the connection within {} ms (connect_timeout): it \
+                 accepted it and then did not answer; a stopped or overloaded server, or a proxy \
+                 in front of one",
+                timeout.as_millis()
+            ))),
+        }
     }
 }
 
