@@ -709,6 +709,106 @@ fn a_server_that_never_answers_is_an_error_within_the_connect_timeout() {
     }
 }
 
+/// A TCP relay to the test server, which can stop relaying the connections it accepts from
+/// then on: it holds them and answers nothing, as a stopped server process does. `None` where
+/// the test server's address is no `postgresql://user@host:port/database` URL.
+struct Relay {
+    url: String,
+    hole: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn new(url: &str, app: &str) -> Option<Relay> {
+        use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
+        let rest = url.split_once("://")?.1;
+        let (authority, path) = rest.split_once('/')?;
+        let (user, hostport) = authority.rsplit_once('@')?;
+        let target = hostport.to_socket_addrs().ok()?.next()?;
+        let listener = TcpListener::bind("127.0.0.1:0").ok()?;
+        let port = listener.local_addr().ok()?.port();
+        let hole = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let holing = Arc::clone(&hole);
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for down in listener.incoming().flatten() {
+                if holing.load(std::sync::atomic::Ordering::SeqCst) {
+                    held.push(down);
+                    continue;
+                }
+                let Ok(up) = TcpStream::connect(target) else {
+                    continue;
+                };
+                let (Ok(mut from_down), Ok(mut from_up)) = (down.try_clone(), up.try_clone())
+                else {
+                    continue;
+                };
+                let (mut to_up, mut to_down) = (up, down);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_down, &mut to_up);
+                    let _ = to_up.shutdown(Shutdown::Both);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_up, &mut to_down);
+                    let _ = to_down.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        let database = path.split('?').next()?;
+        Some(Relay {
+            url: format!(
+                "postgresql://{user}@127.0.0.1:{port}/{database}?connect_timeout=6&application_name={app}"
+            ),
+            hole,
+        })
+    }
+}
+
+/// `close` does not wait for the renewal thread's connection under way (spec/postgres.md
+/// §5.2): the renewal's connection is cut and the server stops answering new ones (a relay
+/// that holds them), so the next round's connect waits for its timeout (6 s here); a `close`
+/// meanwhile returns at once, where it waited for that connect when the round marked its
+/// leases in flight before connecting.
+#[test]
+fn closing_waits_for_no_renewal_connection_under_way() {
+    let Some(url) = url() else { return };
+    let app = unique("relay").replace('-', "_");
+    let Some(relay) = Relay::new(&url, &app) else {
+        eprintln!("skipped: the test server's address is no postgresql://user@host:port/db URL");
+        return;
+    };
+    let opts = LeaseOptions {
+        ttl: Duration::from_secs(3),
+        ..options("relay:1")
+    };
+    let s = PgStorage::open(&relay.url, &unique("relay"), &opts).unwrap();
+    let mut side = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    // The renewal's connection, once its first round (after ttl / 3) has renewed.
+    let start = Instant::now();
+    let pid: i32 = loop {
+        let rows = side
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%unnest%'",
+                &[&app],
+            )
+            .unwrap();
+        if let Some(r) = rows.first() {
+            break r.get(0);
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no renewal seen");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    relay.hole.store(true, std::sync::atomic::Ordering::SeqCst);
+    side.execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
+    // The next round finds the connection closed; the one after connects again, through the
+    // relay, which answers no more.
+    std::thread::sleep(Duration::from_millis(2500));
+    let t = Instant::now();
+    s.close().unwrap();
+    let took = t.elapsed();
+    assert!(took < Duration::from_millis(1500), "close took {took:?}");
+}
+
 /// `TRUNCATE` of the sessions table, which fires no row trigger and which version 2's foreign
 /// key refused, leaves no peer row either (spec/postgres.md §3.1): on a database of its own.
 #[test]

@@ -212,6 +212,15 @@ impl Service {
                 continue;
             }
             leases.wakes_at = None;
+            if client.as_ref().is_none_or(Client::is_closed) {
+                // Connected before the round is marked in flight, without the lock: a `close`
+                // meanwhile waits for no connection (up to the connect timeout on a server
+                // that does not answer), and its lease is then not in the round.
+                drop(leases);
+                client = self.server.connect(&place).ok();
+                leases = locked(&self.leases);
+            }
+            let now = Instant::now();
             let due: Vec<Due> = leases
                 .entries
                 .iter()
@@ -231,7 +240,7 @@ impl Service {
 
             for chunk in due.chunks(BATCH) {
                 let sent = Instant::now();
-                let answer = self.renew_round(&mut client, &place, chunk);
+                let answer = Self::renew_round(&mut client, &place, chunk);
                 let mut leases = locked(&self.leases);
                 for (d, left) in chunk.iter().zip(&answer) {
                     let Some(e) = leases.entries.get_mut(&d.id) else {
@@ -271,11 +280,11 @@ impl Service {
     /// Renews `due` in one statement, and says what it found of each. A statement the server
     /// refuses (a deadlock with another process's round over a lease that changed hands) is
     /// done again one lease at a time.
-    fn renew_round(&self, client: &mut Option<Client>, place: &Place, due: &[Due]) -> Vec<Renewed> {
-        if client.as_ref().is_none_or(Client::is_closed) {
-            *client = self.server.connect(place).ok();
-        }
-        let Some(c) = client.as_mut() else {
+    ///
+    /// Without a connection (the round's connect failed, or an earlier chunk's statement found
+    /// it closed), every lease is `Unknown`, and the next round connects again.
+    fn renew_round(client: &mut Option<Client>, place: &Place, due: &[Due]) -> Vec<Renewed> {
+        let Some(c) = client.as_mut().filter(|c| !c.is_closed()) else {
             return vec![Renewed::Unknown; due.len()];
         };
         let found = |left: Option<Duration>| left.map_or(Renewed::Lost, Renewed::Until);
