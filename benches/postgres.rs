@@ -652,14 +652,13 @@ impl OwnDatabase {
             eprintln!("postgres bench: PYROSESSION_PG_BENCH_REUSE_DB is set: the address's database is used as it is");
             return None;
         }
-        let Some(rest) = ["postgresql://", "postgres://"]
+        let Some((scheme, rest)) = ["postgresql://", "postgres://"]
             .iter()
             .find_map(|p| url.strip_prefix(p).map(|r| (*p, r)))
         else {
             eprintln!("postgres bench: the address is no postgresql:// URL: its database is used as it is");
             return None;
         };
-        let (scheme, rest) = rest;
         let (before_query, query) = rest
             .split_once('?')
             .map_or((rest, None), |(a, q)| (a, Some(q)));
@@ -667,10 +666,8 @@ impl OwnDatabase {
             .split_once('/')
             .map_or(before_query, |(h, _)| h);
         let name = format!("pyrosession_bench_{}", std::process::id());
-        let mut c = match postgres::Client::connect(url, postgres::NoTls) {
-            Ok(c) => c,
-            Err(e) => panic!("connecting to the server: {e}"),
-        };
+        let mut c = postgres::Client::connect(url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connecting to the server: {e}"));
         if let Err(e) = c.batch_execute(&format!("CREATE DATABASE {name}")) {
             eprintln!("postgres bench: CREATE DATABASE refused ({e}): the address's database is used as it is");
             return None;

@@ -568,6 +568,27 @@ fn a_session_row_deleted_by_any_statement_takes_its_peers_along() {
         .unwrap();
 }
 
+/// The server's counters that `sql` reads (one row of bigints), as a backend reports them
+/// (at its exit, or when idle): read again, a fresh snapshot each time, until `enough` says so
+/// or 15 s have passed; the last reading.
+fn server_counters(
+    side: &mut postgres::Client,
+    sql: &str,
+    enough: impl Fn(&[i64]) -> bool,
+) -> Vec<i64> {
+    let start = Instant::now();
+    loop {
+        side.batch_execute("SELECT pg_stat_clear_snapshot()")
+            .unwrap();
+        let row = side.query_one(sql, &[]).unwrap();
+        let counts: Vec<i64> = (0..row.len()).map(|i| row.get(i)).collect();
+        if enough(&counts) || start.elapsed() >= Duration::from_secs(15) {
+            return counts;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A lookup uses its index whatever the table's statistics say (spec/postgres.md §2). The
 /// table is analyzed while it holds 20 sessions of 2,000 peers each, which are then deleted, and
 /// 20 new sessions get peers of the same usernames: the statistics list the old sessions' names
@@ -612,17 +633,8 @@ fn lookups_use_their_index_whatever_the_statistics_say() {
             s
         })
         .collect();
-    let scans = |side: &mut postgres::Client| -> i64 {
-        side.batch_execute("SELECT pg_stat_clear_snapshot()")
-            .unwrap();
-        side.query_one(
-            "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'pyrosession_peers_username'",
-            &[],
-        )
-        .unwrap()
-        .get(0)
-    };
-    let before = scans(&mut side);
+    let scans = "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'pyrosession_peers_username'";
+    let before = server_counters(&mut side, scans, |_| true)[0];
     let mut lookups = 0;
     for (a, s) in (0_i64..).zip(&stores) {
         for i in (0..2000).step_by(200) {
@@ -640,12 +652,7 @@ fn lookups_use_their_index_whatever_the_statistics_say() {
     for s in stores.drain(..) {
         s.close().unwrap();
     }
-    let start = Instant::now();
-    let mut after = scans(&mut side);
-    while after < before + lookups && start.elapsed() < Duration::from_secs(15) {
-        std::thread::sleep(Duration::from_millis(50));
-        after = scans(&mut side);
-    }
+    let after = server_counters(&mut side, scans, |c| c[0] >= before + lookups)[0];
     assert_eq!(
         after - before,
         lookups,
@@ -1794,24 +1801,12 @@ fn replacing_peers_with_the_same_keys_writes_no_index_entry() {
     );
     // The storage's backend reports its counts when its connection ends.
     s.close().unwrap();
-    let mut side = db.client();
-    let mut counts = (0, 0);
-    for _ in 0..150 {
-        side.batch_execute("SELECT pg_stat_clear_snapshot()")
-            .unwrap();
-        let row = side
-            .query_one(
-                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'pyrosession_peers'",
-                &[],
-            )
-            .unwrap();
-        counts = (row.get::<_, i64>(0), row.get::<_, i64>(1));
-        if counts.0 >= 300 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(counts, (300, 300), "(updates, heap-only updates)");
+    let counts = server_counters(
+        &mut db.client(),
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'pyrosession_peers'",
+        |c| c[0] >= 300,
+    );
+    assert_eq!(counts, [300, 300], "(updates, heap-only updates)");
 }
 
 /// The lookups by phone number and by username use their indexes, the phone index being
