@@ -16,7 +16,9 @@
 //!   engine's threads beside the add-on's script run with `--workers 8`;
 //! - the floor: the same lookups as bare prepared `SELECT`s through the same client crate on the
 //!   same server and rows, on one connection (`floor`) and on one connection per account as the
-//!   engine has them (`floor-per-account`).
+//!   engine has them (`floor-per-account`); and the same upsert batches as a bare `INSERT` (new
+//!   peers) and a bare `UPDATE` (the same peers replaced) into the engine's table, one durable
+//!   commit a call, on one connection per account (`floor-per-account`).
 //!
 //! ```text
 //! PYROSESSION_PG_URL=postgresql://… [PYROSESSION_ADDON_PYTHON=venv/bin/python] \
@@ -352,6 +354,82 @@ fn floor(url: &str, names: &[String], s: Sizes, per_account: bool) -> Vec<Value>
     out
 }
 
+/// The floor of the upsert phases: the same batches written as bare prepared statements
+/// through the same client crate, into the engine's own table (its indexes and fill factor), on
+/// one connection per account as the engine has them, each call its own durable commit: a plain
+/// `INSERT` of the new peers (no conflict clause, no fence), then a plain `UPDATE … FROM unnest`
+/// of the same peers replaced. No store that keeps these rows with these indexes, durable when
+/// the call returns, writes a batch with less work; the engine's upsert adds the fence and the
+/// conflict clause to it. The floor's rows, under names of their own, are deleted after.
+fn upsert_floor(url: &str, tag: u32, s: Sizes) -> Vec<Value> {
+    const INSERT: &str = "INSERT INTO pyrosession_peers (session, id, access_hash, type, username, phone_number, last_update_on) \
+         SELECT $1, u.* FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u";
+    const UPDATE: &str = "UPDATE pyrosession_peers AS p SET access_hash = u.h, type = u.t, username = u.u, phone_number = u.ph, last_update_on = u.d \
+         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u(id, h, t, u, ph, d) \
+         WHERE p.session = $1 AND p.id = u.id";
+    let names: Vec<String> = (0..s.accounts)
+        .map(|a| format!("floor{tag}-{a:04}"))
+        .collect();
+    let mut clients: Vec<postgres::Client> = (0..s.accounts)
+        .map(|_| {
+            let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connecting");
+            c.batch_execute("SET synchronous_commit TO on")
+                .expect("synchronous_commit");
+            c
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (g, phase, sql) in [(0, "upsert_insert", INSERT), (1, "upsert_update", UPDATE)] {
+        let statements: Vec<postgres::Statement> = clients
+            .iter_mut()
+            .map(|c| c.prepare(sql).expect("prepare"))
+            .collect();
+        let batches: Vec<Vec<Vec<Peer>>> = (0..s.peers / 100)
+            .map(|b| {
+                (0..s.accounts)
+                    .map(|a| (b * 100..(b + 1) * 100).map(|i| peer(a, i, g)).collect())
+                    .collect()
+            })
+            .collect();
+        let t = Instant::now();
+        for per_account in &batches {
+            for (a, batch) in per_account.iter().enumerate() {
+                let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
+                let hashes: Vec<Option<i64>> = batch.iter().map(|p| p.access_hash).collect();
+                let types: Vec<&str> = batch.iter().map(|p| p.peer_type.as_str()).collect();
+                let usernames: Vec<Option<&str>> =
+                    batch.iter().map(|p| p.username.as_deref()).collect();
+                let phones: Vec<Option<&str>> =
+                    batch.iter().map(|p| p.phone_number.as_deref()).collect();
+                let dates: Vec<i64> = vec![1_700_000_000 + g; batch.len()];
+                let n = clients[a]
+                    .execute(
+                        &statements[a],
+                        &[
+                            &names[a], &ids, &hashes, &types, &usernames, &phones, &dates,
+                        ],
+                    )
+                    .expect("the floor's statement");
+                assert_eq!(n, batch.len() as u64, "every row of the batch written");
+            }
+        }
+        out.push(line(
+            "floor-per-account",
+            phase,
+            s.accounts * s.peers,
+            t.elapsed().as_secs_f64(),
+            s,
+        ));
+    }
+    clients[0]
+        .execute(
+            "DELETE FROM pyrosession_peers WHERE session = ANY($1)",
+            &[&names],
+        )
+        .expect("deleting the floor's rows");
+    out
+}
+
 /// How [`leases`] takes and releases.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Take {
@@ -618,6 +696,7 @@ fn main() {
         results.extend(floor(&url, &names, s, true));
     }
     results.extend(concurrent_upserts("postgres", &mut stores, s, WORKERS));
+    results.extend(upsert_floor(&url, tag, s));
     for st in stores {
         st.delete().expect("delete");
     }
@@ -714,8 +793,8 @@ fn table(results: &[Value]) {
         _ => String::new(),
     };
     println!();
-    println!("| phase (ops/s) | postgres | floor | floor, per account | addon | file | postgres / floor | postgres / floor per account | postgres / addon | file / postgres |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| phase (ops/s) | postgres | floor | floor, per account | addon | file | postgres / floor | postgres / floor per account | postgres / addon | floor per account / addon | file / postgres |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for phase in [
         "upsert_insert",
         "upsert_update",
@@ -733,7 +812,7 @@ fn table(results: &[Value]) {
             get("file", phase),
         );
         println!(
-            "| `{phase}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{phase}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             fmt(p),
             fmt(fl),
             fmt(fa),
@@ -742,6 +821,7 @@ fn table(results: &[Value]) {
             ratio(p, fl),
             ratio(p, fa),
             ratio(p, ad),
+            ratio(fa, ad),
             ratio(fi, p)
         );
     }
