@@ -464,7 +464,7 @@ impl ImportReport {
                 out,
                 "  {}  {}  {}, {} peers",
                 one_line(&f.name),
-                shown_path(&f.file),
+                shown_on_one_line(&f.file),
                 f.format,
                 f.peers
             );
@@ -484,7 +484,7 @@ impl ImportReport {
         }
         let _ = writeln!(out, "in the database already  {}", self.exists.len());
         for (file, name) in &self.exists {
-            let _ = writeln!(out, "  {}  {}", one_line(name), shown_path(file));
+            let _ = writeln!(out, "  {}  {}", one_line(name), shown_on_one_line(file));
         }
         let _ = writeln!(out, "duplicate keys  {}", self.duplicate_keys.len());
         for d in &self.duplicate_keys {
@@ -497,7 +497,7 @@ impl ImportReport {
         if !self.skipped.is_empty() {
             let _ = writeln!(out, "skipped   {}", self.skipped.len());
             for (file, why) in &self.skipped {
-                let _ = writeln!(out, "  {}: {why}", shown_path(file));
+                let _ = writeln!(out, "  {}: {why}", shown_on_one_line(file));
             }
         }
         out
@@ -534,6 +534,13 @@ impl ImportReport {
             })).collect::<Vec<_>>(),
         }))
     }
+}
+
+/// A file's path as the text reports show it: bytes that are not UTF-8 as `\xNN`, and a control
+/// character (a line break, an escape) escaped, so that a file's name never makes a line of the
+/// report of its own (spec/json-output.md §3.9).
+fn shown_on_one_line(path: &Path) -> String {
+    one_line(&shown_path(path)).into_owned()
 }
 
 fn names(names: &[String]) -> String {
@@ -659,7 +666,7 @@ impl ExportReport {
                 out,
                 "  {}  {}  {peers} peers",
                 one_line(name),
-                shown_path(file)
+                shown_on_one_line(file)
             );
         }
         let _ = writeln!(out, "exists    {}", self.exists.len());
@@ -668,7 +675,7 @@ impl ExportReport {
                 out,
                 "  {}  {} (not overwritten)",
                 one_line(name),
-                shown_path(file)
+                shown_on_one_line(file)
             );
         }
         let _ = writeln!(out, "refused   {}", self.refused.len());

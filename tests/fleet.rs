@@ -298,6 +298,53 @@ fn export_writes_the_file_engines_bytes_and_never_overwrites() {
     assert!(text.contains("not overwritten"), "{text}");
 }
 
+/// A file's name is shown on one line in the text reports, whatever it holds: a line break in
+/// the name of a hidden file (skipped) or in a file's extension (imported under its stem) is
+/// written `\u000a`, and never makes a line of its own that reads as the report's.
+#[test]
+fn line_breaks_in_file_names_make_no_lines_of_the_report() {
+    let dir = TempDir::new("fleet-memory-breaks");
+    let string = format!("{}\n", encode(&session(5), Format::V2).unwrap());
+    std::fs::write(dir.join(".hidden\nrefused   0"), &string).unwrap();
+    std::fs::write(dir.join("alice.se\nimported  9"), &string).unwrap();
+    let mut db = MemoryDb::default();
+    let report = fleet::import_folder(&mut db, &dir.0, &Options::default(), |_| {}).unwrap();
+    assert_eq!(report.imported.len(), 1);
+    assert_eq!(report.skipped.len(), 1);
+    let text = report.to_text();
+    let shown = dir.0.display();
+    assert_eq!(
+        text,
+        format!(
+            "imported  1\n  alice  {shown}/alice.se\\u000aimported  9  a Pyrogram session string (v2), 0 peers\n\
+             refused   0\nin the database already  0\nduplicate keys  0\nskipped   1\n  \
+             {shown}/.hidden\\u000arefused   0: a hidden file\n"
+        )
+    );
+    // Back out again, into a folder whose name holds a line break, written and found there.
+    let out = TempDir::new("fleet-memory-breaks-out");
+    let sub = out.0.join("new\nwritten   7");
+    std::fs::create_dir(&sub).unwrap();
+    let names = ["alice".to_owned()];
+    let written = fleet::export_folder(&mut db, &names, &sub, |_| {}).unwrap();
+    let again = fleet::export_folder(&mut db, &names, &sub, |_| {}).unwrap();
+    let shown = out.0.display();
+    assert_eq!(
+        written.to_text(),
+        format!(
+            "written   1\n  alice  {shown}/new\\u000awritten   7/alice.session  0 peers\n\
+             exists    0\nrefused   0\n"
+        )
+    );
+    assert_eq!(
+        again.to_text(),
+        format!(
+            "written   0\nexists    1\n  alice  {shown}/new\\u000awritten   7/alice.session \
+             (not overwritten)\nrefused   0\n"
+        )
+    );
+}
+
 /// The commands against a real server: each test in a database of its own on the server
 /// `PYROSESSION_PG_URL` names (dropped at the end), or skipped with a message.
 #[cfg(feature = "postgres")]
