@@ -320,6 +320,9 @@ pub fn import_folder(
 ) -> Result<ImportReport, StorageError> {
     let mut paths = list(dir)?;
     paths.sort();
+    // Where the folder is, links followed: what its links lead to is compared with it.
+    let folder = std::fs::canonicalize(dir)
+        .map_err(|e| StorageError::io(dir, "finding the folder's own path", e))?;
     let before = db.key_ids()?;
     let mut report = ImportReport::default();
     // The folder's names, and the keys the folder's sessions hold.
@@ -351,6 +354,13 @@ pub fn import_folder(
                         file: path.clone(),
                         name: Some(name),
                         why: Why::code(ErrorCode::AlreadyExists, message),
+                    });
+                    "refused"
+                } else if let Some(why) = not_the_folders_file(&path, &folder) {
+                    report.refused.push(RefusedFile {
+                        file: path.clone(),
+                        name: Some(name),
+                        why,
                     });
                     "refused"
                 } else {
@@ -432,6 +442,28 @@ fn import_one(
             "refused"
         }
     }
+}
+
+/// Why the entry `path` of the folder `folder` (its path, links followed) is not read, if it
+/// is not: a symbolic link that leads out of the folder (a folder another user made could
+/// otherwise import any file this user can read); a symbolic link to nothing, a FIFO, a device
+/// or a socket, as the storage names them, never opened (spec/json-output.md §3.9).
+fn not_the_folders_file(path: &Path, folder: &Path) -> Option<Why> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        // A link that cannot be followed (to nothing, a loop) is the storage's to name.
+        if let Ok(target) = std::fs::canonicalize(path) {
+            if !target.starts_with(folder) {
+                let message = format!(
+                    "{}: a symbolic link to {}, out of the folder: only the folder's own files are imported",
+                    shown_path(path),
+                    shown_path(&target)
+                );
+                return Some(Why::code(ErrorCode::UnsafeFile, message));
+            }
+        }
+    }
+    StorageError::not_a_file(path).map(|e| Why::of_storage(&e))
 }
 
 /// The entries of `dir`, each with whether it is a folder (a link is followed).

@@ -345,6 +345,89 @@ fn line_breaks_in_file_names_make_no_lines_of_the_report() {
     );
 }
 
+/// What a folder's entry leads to is looked at before it is read: a symbolic link that leads
+/// out of the folder is refused (`unsafe_file`: a folder another user made could otherwise
+/// import any file this user can read; a device, such as `/dev/zero`, is out of it too), one
+/// that leads nowhere is `no_such_file`, and a FIFO is `not_a_file`, named as the single-file
+/// commands name them and never opened. A link to a file of the folder is read.
+#[test]
+fn links_out_of_the_folder_fifos_and_devices_are_refused_by_what_they_are() {
+    let dir = TempDir::new("fleet-memory-links");
+    let elsewhere = TempDir::new("fleet-memory-elsewhere");
+    let private = elsewhere.join("private.session");
+    Storage::create_file_from_session(&private, &session(6)).unwrap();
+    Storage::create_file_from_session(dir.join("own.session"), &session(7)).unwrap();
+    std::os::unix::fs::symlink(&private, dir.join("outside.session")).unwrap();
+    std::os::unix::fs::symlink("own.session", dir.join("inside.session")).unwrap();
+    std::os::unix::fs::symlink("nowhere.session", dir.join("dangling.session")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.session")).unwrap();
+    let fifo = dir.join("fifo.txt");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let mut db = MemoryDb::default();
+    let report = fleet::import_folder(&mut db, &dir.0, &Options::default(), |_| {}).unwrap();
+    assert_eq!(
+        db.0.keys().collect::<Vec<_>>(),
+        ["inside", "own"],
+        "only the folder's own files"
+    );
+    let refused: Vec<(String, &str, &str)> = report
+        .refused
+        .iter()
+        .map(|r| {
+            (
+                r.file.file_name().unwrap().to_string_lossy().into_owned(),
+                r.why.failure.code().as_str(),
+                r.why.message.as_str(),
+            )
+        })
+        .collect();
+    let at = |name: &str| dir.join(name).display().to_string();
+    let shown_private = std::fs::canonicalize(&private).unwrap();
+    assert_eq!(
+        refused,
+        [
+            (
+                "dangling.session".to_owned(),
+                "no_such_file",
+                format!(
+                    "{}: a symbolic link to nowhere.session, which does not exist",
+                    at("dangling.session")
+                )
+                .as_str()
+            ),
+            (
+                "fifo.txt".to_owned(),
+                "not_a_file",
+                format!(
+                    "{}: not a regular file (a FIFO, a device or a socket), not a session file",
+                    at("fifo.txt")
+                )
+                .as_str()
+            ),
+            (
+                "outside.session".to_owned(),
+                "unsafe_file",
+                format!(
+                    "{}: a symbolic link to {}, out of the folder: only the folder's own files are imported",
+                    at("outside.session"),
+                    shown_private.display()
+                )
+                .as_str()
+            ),
+            (
+                "zero.session".to_owned(),
+                "unsafe_file",
+                format!(
+                    "{}: a symbolic link to /dev/zero, out of the folder: only the folder's own files are imported",
+                    at("zero.session")
+                )
+                .as_str()
+            ),
+        ]
+    );
+}
+
 /// The commands against a real server: each test in a database of its own on the server
 /// `PYROSESSION_PG_URL` names (dropped at the end), or skipped with a message.
 #[cfg(feature = "postgres")]
