@@ -599,19 +599,16 @@ pub struct ExportReport {
 /// never overwritten (reported in [`ExportReport::exists`]). `names` are the accounts to write.
 ///
 /// # Errors
-/// `dir` is not a folder. An account that cannot be written is in the report, not an error.
+/// `dir` is not a folder: nothing is there (`NoSuchDirectory`), a link to nothing
+/// (`DanglingSymlink`), or a file, FIFO, device or socket (`Io`, naming it). An account that
+/// cannot be written is in the report, not an error.
 pub fn export_folder(
     db: &mut impl FleetDb,
     names: &[String],
     dir: &Path,
     mut progress: impl FnMut(Progress<'_>),
 ) -> Result<ExportReport, StorageError> {
-    if !dir.is_dir() {
-        return Err(StorageError::new(
-            dir.to_path_buf(),
-            StorageErrorKind::NoSuchDirectory,
-        ));
-    }
+    check_folder(dir)?;
     let mut report = ExportReport::default();
     for (i, name) in names.iter().enumerate() {
         let file = dir.join(format!("{name}{}", crate::storage::FILE_EXTENSION));
@@ -650,6 +647,30 @@ pub fn export_folder(
         });
     }
     Ok(report)
+}
+
+/// Whether `dir` is a folder (a link to one followed), and if not, what is there: nothing
+/// (`NoSuchDirectory`), a link to nothing (`DanglingSymlink`), or a file, a FIFO, a device or a
+/// socket, named.
+fn check_folder(dir: &Path) -> Result<(), StorageError> {
+    let not_a_folder = |what: &str| {
+        let error = std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{what}, not a folder"),
+        );
+        StorageError::io(dir, "writing into the folder", error)
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) => Err(not_a_folder(
+            crate::fs::not_regular(&m).unwrap_or("a regular file"),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::not_a_file(dir)
+            .unwrap_or_else(|| {
+                StorageError::new(dir.to_path_buf(), StorageErrorKind::NoSuchDirectory)
+            })),
+        Err(e) => Err(StorageError::io(dir, "examining the folder", e)),
+    }
 }
 
 /// A name read from the database that cannot be a file's stem in a folder: a path separator,

@@ -428,6 +428,42 @@ fn links_out_of_the_folder_fifos_and_devices_are_refused_by_what_they_are() {
     );
 }
 
+/// `fleet export` into something that is not a folder says what is there: a FIFO or a file is
+/// no "no such directory", a link to nothing names where it points; nothing is written.
+#[test]
+fn export_into_what_is_no_folder_says_what_is_there() {
+    let dir = TempDir::new("fleet-memory-no-folder");
+    let mut db = MemoryDb::default();
+    db.import("alice", &Storage::memory().unwrap().session().unwrap(), &[])
+        .unwrap();
+    let names = ["alice".to_owned()];
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let file = dir.join("file");
+    std::fs::write(&file, b"mine").unwrap();
+    let dangling = dir.join("dangling");
+    std::os::unix::fs::symlink("nowhere", &dangling).unwrap();
+    let missing = dir.join("missing");
+    for (path, expected) in [
+        (&fifo, "writing into the folder: a FIFO, not a folder"),
+        (
+            &file,
+            "writing into the folder: a regular file, not a folder",
+        ),
+        (
+            &dangling,
+            "a symbolic link to nowhere, which does not exist",
+        ),
+        (&missing, "no such directory"),
+    ] {
+        let e = fleet::export_folder(&mut db, &names, path, |_| {}).unwrap_err();
+        util::assert_message(&e, &format!("{}: {expected}", path.display()));
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), b"mine");
+    assert!(!missing.exists());
+}
+
 /// The commands against a real server: each test in a database of its own on the server
 /// `PYROSESSION_PG_URL` names (dropped at the end), or skipped with a message.
 #[cfg(feature = "postgres")]
