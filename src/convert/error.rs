@@ -616,7 +616,7 @@ mod tests {
             },
             S::NotAFilePath,
             S::IsADirectory,
-            S::NotAFile,
+            S::NotAFile { found: "a FIFO" },
             S::EmptyFile,
             S::LegacyJsonSession,
             S::NotSqlite,

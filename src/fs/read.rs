@@ -108,16 +108,21 @@ const O_NONBLOCK: Option<i32> = if cfg!(all(
 #[cfg(unix)]
 fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let not_a_file = || {
+    // What it is, said: `not a regular file (a FIFO)`.
+    let not_a_file = |meta: &std::fs::Metadata| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "not a regular file (a FIFO, a device or a socket)",
+            format!(
+                "not a regular file ({})",
+                not_regular(meta).unwrap_or("not a regular file")
+            ),
         )
     };
     // Looked at before it is opened: a device is never opened (its open may do something),
     // and a socket, which no open takes (`ENXIO`), is said to be what it is.
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(not_a_file());
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(not_a_file(&meta));
     }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
@@ -129,13 +134,14 @@ fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     let file = options
         .open(path)
         .map_err(|e| match std::fs::metadata(path) {
-            Ok(m) if !m.is_file() => not_a_file(),
+            Ok(m) if !m.is_file() => not_a_file(&m),
             _ => e,
         })?;
-    if file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if meta.is_file() {
         Ok(file)
     } else {
-        Err(not_a_file())
+        Err(not_a_file(&meta))
     }
 }
 

@@ -139,7 +139,7 @@ impl ErrorCode {
             E::NoSuchDirectory | E::NoSuchFile | E::DanglingSymlink { .. } | E::NoSuchAccount => {
                 ErrorCode::NoSuchFile
             }
-            E::NotAFilePath | E::IsADirectory | E::NotAFile => ErrorCode::NotAFile,
+            E::NotAFilePath | E::IsADirectory | E::NotAFile { .. } => ErrorCode::NotAFile,
             E::EmptyFile | E::NotSqlite | E::NotASession { .. } => ErrorCode::NotASession,
             E::LegacyJsonSession | E::TelethonSession { .. } => ErrorCode::OtherFormat,
             E::NewerVersion { .. } | E::NewerServerSchema { .. } => ErrorCode::UnsupportedVersion,

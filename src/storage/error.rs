@@ -172,7 +172,10 @@ pub enum StorageErrorKind {
     /// The path is a directory, not a session file.
     IsADirectory,
     /// The path is a FIFO, a device or a socket, not a session file.
-    NotAFile,
+    NotAFile {
+        /// What it is, in words: `a FIFO`, `a character device`, `a block device`, `a socket`.
+        found: &'static str,
+    },
     /// The file is empty (0 bytes): a session file that was never written.
     EmptyFile,
     /// The file is a JSON session of Pyrogram 0.14 or earlier.
@@ -433,7 +436,7 @@ impl StorageErrorKind {
             StorageErrorKind::DanglingSymlink { .. } => "dangling_symlink",
             StorageErrorKind::NotAFilePath => "not_a_file_path",
             StorageErrorKind::IsADirectory => "is_a_directory",
-            StorageErrorKind::NotAFile => "not_a_file",
+            StorageErrorKind::NotAFile { .. } => "not_a_file",
             StorageErrorKind::EmptyFile => "empty_file",
             StorageErrorKind::LegacyJsonSession => "legacy_json_session",
             StorageErrorKind::NotSqlite => "not_sqlite",
@@ -503,7 +506,9 @@ impl StorageError {
         let kind = match std::fs::metadata(path) {
             Ok(m) if m.is_file() => return None,
             Ok(m) if m.is_dir() => StorageErrorKind::IsADirectory,
-            Ok(_) => StorageErrorKind::NotAFile,
+            Ok(m) => StorageErrorKind::NotAFile {
+                found: crate::fs::not_regular(&m).unwrap_or("not a regular file"),
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let link = std::fs::symlink_metadata(path).ok()?;
                 if !link.file_type().is_symlink() {
@@ -897,10 +902,9 @@ impl fmt::Display for StorageErrorKind {
             StorageErrorKind::IsADirectory  => {
                 write!(f, "is a directory, not a session file")
             }
-            StorageErrorKind::NotAFile  => write!(
-                f,
-                "not a regular file (a FIFO, a device or a socket), not a session file",
-            ),
+            StorageErrorKind::NotAFile { found } => {
+                write!(f, "not a regular file ({found}), not a session file")
+            }
             StorageErrorKind::EmptyFile  => write!(f, "the file is empty"),
             StorageErrorKind::LegacyJsonSession  => write!(
                 f,

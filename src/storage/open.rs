@@ -282,10 +282,10 @@ pub(super) fn sniff(path: &Path) -> Result<bool, StorageError> {
             StorageErrorKind::IsADirectory,
         ));
     }
-    if !meta.is_file() {
+    if let Some(found) = crate::fs::not_regular(&meta) {
         return Err(StorageError::new(
             path.to_path_buf(),
-            StorageErrorKind::NotAFile,
+            StorageErrorKind::NotAFile { found },
         ));
     }
     // The size is not asked: a file of /proc or /sys says 0 and holds bytes, or cannot be read
