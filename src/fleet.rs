@@ -9,6 +9,12 @@
 //! without a value the file lacks (a Telethon or GramJS string, say) is refused with the
 //! conversion's message. The account's name is the file's stem. Nothing here prints or returns
 //! a key: a key shows only as its `auth_key_id`.
+//!
+//! The folder and what it holds are outside input (another user or program may have made
+//! them): a symbolic link that leads out of the folder is refused and never read, a FIFO, a
+//! device or a socket is refused and never opened, a text file is read up to 16 MiB, and a
+//! file's name reaches the text reports escaped (spec/json-output.md §3.9, spec/conversions.md
+//! §11.2).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
