@@ -452,14 +452,14 @@ fn import_one(
 
 /// Why the entry `path` of the folder `folder` (its path, links followed) is not read, if it
 /// is not: a symbolic link that leads out of the folder (a folder another user made could
-/// otherwise import any file this user can read); a symbolic link to nothing, a FIFO, a device
-/// or a socket, as the storage names them, never opened (spec/json-output.md §3.9).
+/// otherwise import any file this user can read); one that cannot be followed (a loop), as the
+/// storage says it; a symbolic link to nothing, a FIFO, a device or a socket, as the storage
+/// names them, never opened (spec/json-output.md §3.9).
 fn not_the_folders_file(path: &Path, folder: &Path) -> Option<Why> {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     if is_link {
-        // A link that cannot be followed (to nothing, a loop) is the storage's to name.
-        if let Ok(target) = std::fs::canonicalize(path) {
-            if !target.starts_with(folder) {
+        match std::fs::canonicalize(path) {
+            Ok(target) if !target.starts_with(folder) => {
                 let message = format!(
                     "{}: a symbolic link to {}, out of the folder: only the folder's own files are imported",
                     shown_path(path),
@@ -467,6 +467,12 @@ fn not_the_folders_file(path: &Path, folder: &Path) -> Option<Why> {
                 );
                 return Some(Why::code(ErrorCode::UnsafeFile, message));
             }
+            // A link to nothing is the storage's to name, below.
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                let e = StorageError::io(path, "following the symbolic link", e);
+                return Some(Why::of_storage(&e));
+            }
+            _ => {}
         }
     }
     StorageError::not_a_file(path).map(|e| Why::of_storage(&e))

@@ -361,6 +361,7 @@ fn links_out_of_the_folder_fifos_and_devices_are_refused_by_what_they_are() {
     std::os::unix::fs::symlink("own.session", dir.join("inside.session")).unwrap();
     std::os::unix::fs::symlink("nowhere.session", dir.join("dangling.session")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.join("zero.session")).unwrap();
+    std::os::unix::fs::symlink("loop.session", dir.join("loop.session")).unwrap();
     let fifo = dir.join("fifo.txt");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo");
@@ -402,6 +403,15 @@ fn links_out_of_the_folder_fifos_and_devices_are_refused_by_what_they_are() {
                 format!(
                     "{}: not a regular file (a FIFO), not a session file",
                     at("fifo.txt")
+                )
+                .as_str()
+            ),
+            (
+                "loop.session".to_owned(),
+                "io",
+                format!(
+                    "{}: following the symbolic link: Too many levels of symbolic links (os error 40)",
+                    at("loop.session")
                 )
                 .as_str()
             ),
