@@ -348,7 +348,8 @@ class Storage:
 
     async def get_peer_by_id(self, peer_id: Union[int, str]) -> Any:
         """The input peer for an id; a text is read as SQLite compares it with the id column,
-        as Pyrogram's ``resolve_peer`` relies on. Raises ``NotFoundError`` (a ``KeyError``)."""
+        as Pyrogram's ``resolve_peer`` relies on. Raises ``NotFoundError`` (a ``KeyError``), also
+        for an id beyond a signed 64-bit integer, which no peer has."""
         if isinstance(peer_id, str):
             found = await self._call(_native.Store.get_peer_by_id_text, peer_id)
             if found is None:
@@ -359,6 +360,9 @@ class Storage:
             return store.get_peer_by_id(peer_id, False)
         except _native.Busy:
             pass
+        except OverflowError:
+            # An int beyond a signed 64-bit integer: no peer has it (as no text does).
+            raise NotFoundError("not_found", f"peer id not found: {peer_id}") from None
         return await self._off_loop(store.get_peer_by_id, peer_id, True)
 
     async def get_peer_by_username(self, username: str) -> Any:

@@ -355,3 +355,31 @@ def test_a_bad_tuple_late_in_a_large_batch_stores_none_of_it(
     run(scenario(pyrosession.FileStorage("chunks", workdir)))
     with sqlite3.connect(workdir / "chunks.session") as conn:
         assert conn.execute("SELECT count(*) FROM peers").fetchone() == (1_000,)
+
+
+def _three_storages(workdir: Path) -> List[Any]:
+    """A file storage, an empty memory storage and one from a session string (unopened)."""
+    return [
+        pyrosession.FileStorage("hostile", workdir),
+        pyrosession.MemoryStorage("m"),
+        pyrosession.MemoryStorage("s", example("v2.txt")),
+    ]
+
+
+@pytest.mark.parametrize("peer_id", [2**63, -(2**63) - 1, 2**64, 2**70, -(2**100)])
+def test_an_id_beyond_64_bits_is_not_found(workdir: Path, peer_id: int) -> None:
+    """No peer has an id beyond a signed 64-bit integer: the lookup raises ``NotFoundError``
+    (a ``KeyError``, which ``resolve_peer`` catches), as the same id given as text does, never
+    ``OverflowError``."""
+
+    async def scenario(storage: Any) -> None:
+        await storage.open()
+        await storage.update_peers([(2**63 - 1, 1, "user", None, None)])
+        for asked in (peer_id, str(peer_id)):
+            with pytest.raises(pyrosession.NotFoundError):
+                await storage.get_peer_by_id(asked)
+        assert (await storage.get_peer_by_id(2**63 - 1)).user_id == 2**63 - 1
+        await storage.close()
+
+    for storage in _three_storages(workdir):
+        run(scenario(storage))
