@@ -222,8 +222,15 @@ class Storage:
     def set_clock_offset(self, seconds: int) -> None:
         """Shifts this open storage's now by ``seconds`` from the system clock: what ``save()``
         writes into ``date``, what username expiry compares with, and the stamp of peers cached
-        afterwards. For tests and the conformance driver (spec/conformance.md §3.2)."""
-        self._opened().set_clock_offset(seconds)
+        afterwards. For tests and the conformance driver (spec/conformance.md §3.2). An offset
+        beyond a signed 64-bit integer raises ``ValueError``."""
+        store = self._opened()
+        try:
+            store.set_clock_offset(seconds)
+        except OverflowError:
+            raise ValueError(
+                f"the clock offset must fit a signed 64-bit integer of seconds, not {seconds}"
+            ) from None
 
     async def save(self) -> None:
         """Sets ``date`` to now and commits (spec/storage.md §7.3)."""
@@ -387,7 +394,13 @@ class Storage:
     async def _accessor(self, name: str, value: Any) -> Any:
         if value is object:
             return await self._call(_native.Store.field, name)
-        await self._call(_native.Store.set_field, name, value)
+        try:
+            await self._call(_native.Store.set_field, name, value)
+        except OverflowError:
+            # Raised as the value is read, before the storage is touched.
+            raise ValueError(
+                f"{name} must fit a signed 64-bit integer, not {value}"
+            ) from None
         return None
 
     async def dc_id(self, value: Any = object) -> Any:

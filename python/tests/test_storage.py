@@ -383,3 +383,48 @@ def test_an_id_beyond_64_bits_is_not_found(workdir: Path, peer_id: int) -> None:
 
     for storage in _three_storages(workdir):
         run(scenario(storage))
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("dc_id", 2**64),
+        ("dc_id", -(2**63) - 1),
+        ("api_id", 2**64),
+        ("user_id", 2**64),
+        ("user_id", -(2**70)),
+        ("date", 2**63),
+    ],
+)
+def test_a_field_value_beyond_64_bits_is_a_value_error_and_changes_nothing(
+    workdir: Path, field: str, value: int
+) -> None:
+    """A session field set to an int no signed 64-bit integer holds raises ``ValueError``
+    naming the field (never ``OverflowError``), and the field keeps its value."""
+
+    async def scenario(storage: Any) -> None:
+        await storage.open()
+        await getattr(storage, field)(7)
+        with pytest.raises(ValueError, match=field) as info:
+            await getattr(storage, field)(value)
+        assert not isinstance(info.value, OverflowError)
+        assert await getattr(storage, field)() == 7
+        await storage.close()
+
+    for storage in _three_storages(workdir):
+        run(scenario(storage))
+
+
+@pytest.mark.parametrize("seconds", [2**63, -(2**63) - 1, 2**70])
+def test_a_clock_offset_beyond_64_bits_is_a_value_error(seconds: int) -> None:
+    async def scenario() -> None:
+        storage = pyrosession.MemoryStorage("m")
+        await storage.open()
+        with pytest.raises(ValueError, match="seconds") as info:
+            storage.set_clock_offset(seconds)
+        assert not isinstance(info.value, OverflowError)
+        await storage.save()
+        assert abs(await storage.date() - time.time()) < 5
+        await storage.close()
+
+    run(scenario())
