@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
 from . import _native
+from ._errors import UserIdOutOfRangeError
 
 __all__ = ["Decoded", "Session", "StringWarning", "decode", "encode"]
 
@@ -29,9 +30,19 @@ class Session:
         return _native.auth_key_id(self.auth_key)
 
     def __repr__(self) -> str:
+        key = self.auth_key
+        if isinstance(key, bytes) and len(key) == 256:
+            shown = f"auth_key_id={self.auth_key_id!r}"
+        elif key is None:
+            shown = "auth_key=None"
+        elif isinstance(key, (bytes, bytearray)):
+            # Never its bytes: a repr does not raise, and names no key.
+            shown = f"auth_key=<{len(key)} bytes, not an auth key>"
+        else:
+            shown = f"auth_key=<{type(key).__name__}, not an auth key>"
         return (
             f"Session(dc_id={self.dc_id}, api_id={self.api_id}, test_mode={self.test_mode}, "
-            f"auth_key_id={self.auth_key_id!r}, user_id={self.user_id}, is_bot={self.is_bot})"
+            f"{shown}, user_id={self.user_id}, is_bot={self.is_bot})"
         )
 
 
@@ -75,9 +86,34 @@ def decode(session_string: str, *, strict: bool = False) -> Decoded:
     )
 
 
+#: The highest user id each layout holds (``Format::max_user_id``).
+_MAX_USER_ID = {"v2": 2**63 - 1, "legacy64": 2**63 - 1, "legacy32": 2**32 - 1}
+
+
+def _check_range(name: str, value: object, highest: int) -> None:
+    """``ValueError`` for an ``int`` outside ``0..=highest``; other types are left to the
+    compiled module's ``TypeError``."""
+    if isinstance(value, int) and not 0 <= value <= highest:
+        raise ValueError(f"{name} must be 0 to {highest}, not {value}")
+
+
 def encode(session: Session, format: str = "v2") -> str:
     """The canonical string of ``session`` in ``format`` (``v2``, ``legacy64``,
-    ``legacy32``). A session the layout cannot hold raises an ``EncodeError`` subclass."""
+    ``legacy32``). A session the layout cannot hold raises an ``EncodeError`` subclass (a user
+    id out of its range ``UserIdOutOfRangeError``), a field out of its type's range
+    ``ValueError``, anything but a ``Session`` ``TypeError``."""
+    if not isinstance(session, Session):
+        raise TypeError(f"encode takes a Session, not {type(session).__name__}")
+    _check_range("dc_id", session.dc_id, 255)
+    if session.api_id is not None:
+        _check_range("api_id", session.api_id, 2**32 - 1)
+    user_id = session.user_id
+    highest = _MAX_USER_ID.get(format)
+    if highest is not None and isinstance(user_id, int) and not 0 <= user_id < 2**64:
+        raise UserIdOutOfRangeError(
+            "user_id_out_of_range",
+            f"user id {user_id} does not fit the {format} format (at most {highest})",
+        )
     return _native.encode(
         session.dc_id,
         session.api_id,

@@ -64,3 +64,61 @@ def test_a_session_s_repr_names_the_key_by_its_id_only() -> None:
     assert session.auth_key_id in text and len(session.auth_key_id) == 16
     assert session.auth_key.hex() not in text
     assert repr(session.auth_key) not in text
+
+
+def _with(**changes: object) -> pyrosession.Session:
+    session = pyrosession.decode(example("v2.txt")).session
+    fields = {f: getattr(session, f) for f in ("dc_id", "api_id", "test_mode", "auth_key", "user_id", "is_bot")}
+    fields.update(changes)
+    return pyrosession.Session(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("given", [None, "a session string", 5, object()])
+def test_encode_of_no_session_is_a_type_error(given: object) -> None:
+    with pytest.raises(TypeError, match="Session"):
+        pyrosession.encode(given)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "changes, error, words",
+    [
+        ({"dc_id": 256}, ValueError, "dc_id"),
+        ({"dc_id": -1}, ValueError, "dc_id"),
+        ({"api_id": 2**32}, ValueError, "api_id"),
+        ({"api_id": -1}, ValueError, "api_id"),
+        ({"user_id": -1}, pyrosession.UserIdOutOfRangeError, "user id -1"),
+        ({"user_id": 2**64}, pyrosession.UserIdOutOfRangeError, "user id 18446744073709551616"),
+        ({"user_id": 2**70}, pyrosession.UserIdOutOfRangeError, "does not fit the v2 format"),
+    ],
+)
+def test_encode_of_a_field_out_of_its_range_is_a_value_error(
+    changes: dict, error: type, words: str
+) -> None:
+    """Each field out of what the layout holds raises ``ValueError`` naming it (a user id the
+    ``UserIdOutOfRangeError`` the crate raises for one beyond the layout's maximum), never
+    ``OverflowError``."""
+    with pytest.raises(error, match=words) as info:
+        pyrosession.encode(_with(**changes), "v2")
+    assert isinstance(info.value, ValueError)
+    assert not isinstance(info.value, OverflowError)
+
+
+def test_the_user_id_limits_are_the_crate_s() -> None:
+    """The package's own check (for user ids the compiled module cannot take) says what the
+    crate says of the first id beyond each layout's maximum."""
+    for fmt, highest in (("v2", 2**63 - 1), ("legacy64", 2**63 - 1), ("legacy32", 2**32 - 1)):
+        pyrosession.encode(_with(user_id=highest), fmt)
+        with pytest.raises(pyrosession.UserIdOutOfRangeError, match=f"at most {highest}"):
+            pyrosession.encode(_with(user_id=highest + 1), fmt)
+        with pytest.raises(pyrosession.UserIdOutOfRangeError, match=f"at most {highest}"):
+            pyrosession.encode(_with(user_id=2**64), fmt)
+
+
+@pytest.mark.parametrize("key", [b"", b"short", bytes(255), bytes(257), "not bytes", None])
+def test_the_repr_of_a_session_with_a_wrong_key_neither_raises_nor_shows_it(key: object) -> None:
+    session = _with(auth_key=key)
+    text = repr(session)
+    assert text.startswith("Session(dc_id=2,")
+    assert "auth_key_id" not in text
+    if isinstance(key, bytes) and key:
+        assert key.hex() not in text and repr(key) not in text
