@@ -49,6 +49,24 @@ def _path_or_none(path: Optional["os.PathLike[str]"]) -> Optional[str]:
     return None if path is None else os.fspath(path)
 
 
+#: The highest value of each integer option (the field it fills): what the compiled module takes.
+_HIGHEST = {
+    "account": 2**32 - 1,
+    "api_id": 2**32 - 1,
+    "user_id": 2**64 - 1,
+    "port": 2**16 - 1,
+    "telethon_version": 2**8 - 1,
+}
+
+
+def _check_ranges(**given: Any) -> None:
+    """``ValueError`` naming an integer option outside ``0..=`` its highest value (the compiled
+    module would raise ``OverflowError``); a value of another type is left to its ``TypeError``."""
+    for name, value in given.items():
+        if isinstance(value, int) and not 0 <= value <= _HIGHEST[name]:
+            raise ValueError(f"{name} must be 0 to {_HIGHEST[name]}, not {value}")
+
+
 def _source(source: Source) -> Tuple[Optional[str], Optional[str]]:
     if isinstance(source, str):
         return source, None
@@ -80,6 +98,7 @@ def inspect(
     ``ConvertError`` subclasses; a folder's ``TdataError`` subclasses, such as
     ``TdataPasscodeNeededError`` and ``TdataWrongPasscodeError``)."""
     text, path = _source(source)
+    _check_ranges(account=account)
     return _native.inspect(
         text,
         path,
@@ -106,6 +125,7 @@ def inspect_json(
     """The report ``pyrosession inspect --json`` prints, parsed: the object of
     spec/json-output.md §3.1-§3.3 (with its ``"schema": 1``). Raises as ``inspect``."""
     text, path = _source(source)
+    _check_ranges(account=account)
     made = _native.inspect(
         text,
         path,
@@ -172,7 +192,8 @@ def convert(
     not hold and the target needs (the command's ``--api-id``, ``--user-id``, ``--is-bot``,
     ``--test-mode``, ``--server``, ``--port``, ``--ipv6``, ``--telethon-version``); a value the
     source holds and an option contradicts raises ``ConflictError``, a missing one
-    ``MissingValuesError`` naming it.
+    ``MissingValuesError`` naming it, an integer out of its field's range (``port`` above
+    65535, a negative ``api_id``, ...) ``ValueError``.
 
     A Telegram Desktop folder is read with ``account`` and its passcode (see the module); what
     the command says of it as a warning is issued as a ``TdataWarning``. ``tdata`` writes a new
@@ -186,6 +207,13 @@ def convert(
     else ``TdataKeyNameNotTelegramsError``; ``data`` by default). These three options raise
     ``ValueError`` for any other target."""
     text, path = _source(source)
+    _check_ranges(
+        account=account,
+        api_id=api_id,
+        user_id=user_id,
+        port=port,
+        telethon_version=telethon_version,
+    )
     options = (api_id, user_id, is_bot, test_mode, server, port, ipv6, telethon_version)
     target_file = _path_or_none(file)
     report, folder_warnings = _native.convert(

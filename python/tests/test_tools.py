@@ -259,3 +259,33 @@ def test_every_error_kind_of_the_crate_has_its_class() -> None:
     }
     for kind in tdata:
         assert isinstance(_errors.make("convert", kind, "m", None, None), pyrosession.TdataError)
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("api_id", -1),
+        ("api_id", 2**32),
+        ("user_id", -1),
+        ("user_id", 2**64),
+        ("port", 70_000),
+        ("port", -1),
+        ("telethon_version", 256),
+        ("account", -1),
+        ("account", 2**40),
+    ],
+)
+def test_convert_of_an_option_out_of_its_range_is_a_value_error(option: str, value: int) -> None:
+    """An option out of what its field holds raises ``ValueError`` naming it, never
+    ``OverflowError``; nothing is read or written."""
+    with pytest.raises(ValueError, match=option) as info:
+        pyrosession.convert(example("v2.txt"), "telethon", **{option: value})
+    assert not isinstance(info.value, OverflowError)
+
+
+@pytest.mark.parametrize("value", [-1, 2**32, 2**40])
+def test_inspect_of_an_account_out_of_range_is_a_value_error(value: int) -> None:
+    for call in (pyrosession.inspect, pyrosession.inspect_json):
+        with pytest.raises(ValueError, match="account") as info:
+            call(example("v2.txt"), account=value)
+        assert not isinstance(info.value, OverflowError)
