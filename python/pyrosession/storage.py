@@ -219,6 +219,14 @@ class Storage:
     async def open(self) -> None:
         raise NotImplementedError
 
+    async def _close_before_open(self) -> None:
+        """What each ``open()`` does first: an open storage is closed, so that opening it again
+        (Pyrogram's ``start()`` called again after one that failed once the storage was open)
+        opens it anew, as Pyrogram's storages make a new connection, instead of waiting on the
+        storage's own hold of its file or leaving a store open behind the new one."""
+        if self._store is not None:
+            await self.close()
+
     def set_clock_offset(self, seconds: int) -> None:
         """Shifts this open storage's now by ``seconds`` from the system clock: what ``save()``
         writes into ``date``, what username expiry compares with, and the stamp of peers cached
@@ -464,7 +472,8 @@ class FileStorage(Storage):
     async def open(self) -> None:
         """Opens the file, or creates it (mode 0600) with Pyrogram 2.0.106's schema; a file of
         schema version 1 or 2 is migrated. Runs in the executor: it may wait for another
-        process."""
+        process. An open storage is closed first."""
+        await self._close_before_open()
         self._store = self._typed(
             await self._off_loop(
                 _native.Store.open_file, os.fspath(self.database), self.wait, self.check_integrity
@@ -497,7 +506,9 @@ class MemoryStorage(Storage):
 
     async def open(self) -> None:
         """A new memory database; with a session string, holding its session (``date`` 0).
-        A string Pyrogram would refuse raises a ``DecodeError`` subclass."""
+        A string Pyrogram would refuse raises a ``DecodeError`` subclass. An open storage is
+        closed first: opened again, it is a new database, as Pyrogram's is."""
+        await self._close_before_open()
         if self.session_string:
             self._store = self._typed(_native.Store.from_session_string(self.session_string))
         else:
@@ -552,7 +563,8 @@ class PostgresStorage(Storage):
 
     async def open(self) -> None:
         """Connects, creates the session if absent, and takes its lease. Runs in the executor:
-        it may wait for another holder."""
+        it may wait for another holder. An open storage is closed first (its lease let go)."""
+        await self._close_before_open()
         self._store = self._typed(
             await self._off_loop(
                 _native.Store.open_postgres, self._url, self.name, self.holder, self.ttl, self.wait

@@ -428,3 +428,51 @@ def test_a_clock_offset_beyond_64_bits_is_a_value_error(seconds: int) -> None:
         await storage.close()
 
     run(scenario())
+
+
+def test_open_of_an_open_storage_closes_it_and_opens_again(workdir: Path) -> None:
+    """``open()`` twice, as Pyrogram's ``start()`` does when it is called again after a start
+    that failed once the storage was open: the storage is closed and opened again, as
+    Pyrogram's storages make a new connection. A file is not waited on as if another client
+    held it (``InUseError`` after ``wait`` seconds before the fix), and no store is left open
+    behind the new one."""
+
+    async def scenario(storage: Any, keeps_peers: bool) -> None:
+        await storage.open()
+        await storage.update_peers([(5, 1, "user", "five", None)])
+        first = storage._store
+        start = time.perf_counter()
+        await storage.open()
+        assert time.perf_counter() - start < 1.0
+        assert first.closed and storage._store is not first
+        if keeps_peers:
+            assert (await storage.get_peer_by_id(5)).user_id == 5
+        else:
+            with pytest.raises(pyrosession.NotFoundError):
+                await storage.get_peer_by_id(5)
+        await storage.close()
+
+    run(scenario(pyrosession.FileStorage("twice", workdir, wait=3.0), True))
+    run(scenario(pyrosession.MemoryStorage("m"), False))
+    run(scenario(pyrosession.MemoryStorage("s", example("v2.txt")), False))
+
+    async def pyrogram_memory() -> None:
+        # Pyrogram's own memory storage opened twice: a new, empty database.
+        storage = pyrogram_storage.MemoryStorage("m")
+        await storage.open()
+        await storage.update_peers([(5, 1, "user", "five", None)])
+        await storage.open()
+        with pytest.raises(KeyError):
+            await storage.get_peer_by_id(5)
+
+    run(pyrogram_memory())
+
+    async def string_session() -> None:
+        storage = pyrosession.MemoryStorage("s", example("v2.txt"))
+        await storage.open()
+        await storage.user_id(None)
+        await storage.open()
+        assert await storage.user_id() == pyrosession.decode(example("v2.txt")).session.user_id
+        await storage.close()
+
+    run(string_session())
