@@ -168,3 +168,16 @@ pub(crate) fn closed(py: Python<'_>) -> PyErr {
         None,
     )
 }
+
+/// What a call back into a storage from Python code run while this thread's own call holds it
+/// raises (a value's `__index__` read by `update_peers`), where waiting would never end.
+pub(crate) fn reentrant(py: Python<'_>) -> PyErr {
+    make(
+        py,
+        "storage",
+        "reentrant",
+        "the storage is held by a call under way on this thread: a value it is reading called back into it".to_owned(),
+        None,
+        None,
+    )
+}

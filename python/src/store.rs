@@ -1,8 +1,10 @@
 //! `Store`: one storage engine (a session file or memory) behind a lock, for the Python layer's
 //! `FileStorage` and `MemoryStorage` (spec/storage.md).
 
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
@@ -286,6 +288,46 @@ enum Gate {
     Busy,
     /// It is closed.
     Closed,
+    /// This thread's own call holds it: Python code run while it is held (a value's
+    /// `__index__`, read by `update_peers`) called back into the storage.
+    Reentrant,
+}
+
+thread_local! {
+    /// The stores whose lock this thread holds (by address): a call back into one of them
+    /// would wait for itself, forever.
+    static HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A store's lock, held by this thread and marked so in [`HELD`] until it is let go.
+struct Held<'a> {
+    guard: MutexGuard<'a, Option<Engine>>,
+    key: usize,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        HELD.with(|held| {
+            let mut held = held.borrow_mut();
+            if let Some(i) = held.iter().rposition(|k| *k == self.key) {
+                held.swap_remove(i);
+            }
+        });
+    }
+}
+
+impl Deref for Held<'_> {
+    type Target = Option<Engine>;
+
+    fn deref(&self) -> &Option<Engine> {
+        &self.guard
+    }
+}
+
+impl DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut Option<Engine> {
+        &mut self.guard
+    }
 }
 
 impl Store {
@@ -300,6 +342,26 @@ impl Store {
         }
     }
 
+    /// Takes the storage's lock: waiting for it with `block`, else `Busy` if another thread's
+    /// call holds it; `Reentrant`, never a wait, if this thread's own call holds it.
+    fn lock(&self, block: bool) -> Result<Held<'_>, Gate> {
+        let key = std::ptr::from_ref(self) as usize;
+        if HELD.with(|held| held.borrow().contains(&key)) {
+            return Err(Gate::Reentrant);
+        }
+        let guard = if block {
+            self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        } else {
+            match self.inner.try_lock() {
+                Ok(guard) => guard,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => return Err(Gate::Busy),
+            }
+        };
+        HELD.with(|held| held.borrow_mut().push(key));
+        Ok(Held { guard, key })
+    }
+
     /// Runs `f` on the storage with the interpreter released; without `block`, only if no other
     /// thread's call holds the storage (`Busy` otherwise).
     fn with<T: Send>(
@@ -308,24 +370,15 @@ impl Store {
         block: bool,
         f: impl FnOnce(&mut Engine) -> Result<T, StorageError> + Send,
     ) -> PyResult<T> {
-        let result = py.detach(|| {
-            let mut guard = if block {
-                self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-            } else {
-                match self.inner.try_lock() {
-                    Ok(guard) => guard,
-                    Err(TryLockError::Poisoned(p)) => p.into_inner(),
-                    Err(TryLockError::WouldBlock) => return Err(Gate::Busy),
-                }
-            };
+        let result: Result<Result<T, StorageError>, Gate> = py.detach(|| {
+            let mut guard = self.lock(block)?;
             let storage = guard.as_mut().ok_or(Gate::Closed)?;
             Ok(f(storage))
         });
         match result {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(errors::storage(py, e)),
-            Err(Gate::Busy) => Err(Busy::new_err(())),
-            Err(Gate::Closed) => Err(errors::closed(py)),
+            Err(gate) => Err(gate.raise(py)),
         }
     }
 
@@ -343,11 +396,7 @@ impl Store {
         if block {
             return self.with(py, block, f);
         }
-        let mut guard = match self.inner.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => return Err(Busy::new_err(())),
-        };
+        let mut guard = self.lock(false).map_err(|gate| gate.raise(py))?;
         let storage = guard.as_mut().ok_or_else(|| errors::closed(py))?;
         f(storage).map_err(|e| errors::storage(py, e))
     }
@@ -361,13 +410,19 @@ impl Store {
     }
 
     /// Takes the storage out, waiting for any call under way, to close or delete it.
-    fn take(&self, py: Python<'_>) -> Option<Engine> {
-        py.detach(|| {
-            self.inner
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take()
-        })
+    fn take(&self, py: Python<'_>) -> PyResult<Option<Engine>> {
+        py.detach(|| self.lock(true).map(|mut guard| guard.take()))
+            .map_err(|gate| gate.raise(py))
+    }
+}
+
+impl Gate {
+    fn raise(self, py: Python<'_>) -> PyErr {
+        match self {
+            Gate::Busy => Busy::new_err(()),
+            Gate::Closed => errors::closed(py),
+            Gate::Reentrant => errors::reentrant(py),
+        }
     }
 }
 
@@ -727,7 +782,7 @@ impl Store {
 
     /// Closes the storage; a closed storage closes again without error.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        match self.take(py) {
+        match self.take(py)? {
             Some(s) => py.detach(|| s.close()).map_err(|e| errors::storage(py, e)),
             None => Ok(()),
         }
@@ -736,7 +791,7 @@ impl Store {
     /// Deletes the session: a file and its side files go, memory is only closed
     /// (spec/storage.md §7.4).
     fn delete(&self, py: Python<'_>) -> PyResult<()> {
-        match self.take(py) {
+        match self.take(py)? {
             Some(s) => py.detach(|| s.delete()).map_err(|e| errors::storage(py, e)),
             None => Err(errors::closed(py)),
         }
@@ -744,12 +799,8 @@ impl Store {
 
     /// Whether the storage is closed.
     #[getter]
-    fn closed(&self, py: Python<'_>) -> bool {
-        py.detach(|| {
-            self.inner
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_none()
-        })
+    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
+        py.detach(|| self.lock(true).map(|guard| guard.is_none()))
+            .map_err(|gate| gate.raise(py))
     }
 }

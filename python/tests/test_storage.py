@@ -476,3 +476,45 @@ def test_open_of_an_open_storage_closes_it_and_opens_again(workdir: Path) -> Non
         await storage.close()
 
     run(string_session())
+
+
+def test_a_call_back_into_the_storage_from_a_peer_s_value_raises_instead_of_waiting() -> None:
+    """A value whose ``__index__`` calls back into the storage while ``update_peers`` reads the
+    batch (after its first chunk, with the storage held): the call raises a ``StorageError``
+    instead of waiting for its own thread, which hung forever before the fix; the batch fails
+    as a whole (the tuple unreadable: ``TypeError``) and the storage is usable afterwards."""
+    outcome: List[Any] = []
+
+    class CallsBack:
+        def __init__(self, storage: Any, value: int) -> None:
+            self.storage, self.value = storage, value
+
+        def __index__(self) -> int:
+            try:
+                self.storage.set_clock_offset(0)
+            except pyrosession.StorageError as e:
+                outcome.append(e)
+                raise
+            return self.value
+
+    async def scenario() -> None:
+        storage = pyrosession.MemoryStorage("m")
+        await storage.open()
+        peers: List[Any] = [(i, 1, "user", None, None) for i in range(1, 400)]
+        peers.append((CallsBack(storage, 999), 1, "user", None, None))
+        with pytest.raises(TypeError):
+            await storage.update_peers(peers)
+        with pytest.raises(pyrosession.NotFoundError):
+            await storage.get_peer_by_id(1)
+        await storage.update_peers(peers[:5])
+        assert (await storage.get_peer_by_id(5)).user_id == 5
+        await storage.close()
+        outcome.append("done")
+
+    import threading
+
+    thread = threading.Thread(target=lambda: run(scenario()), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "update_peers waited for itself"
+    assert outcome and isinstance(outcome[0], pyrosession.StorageError) and outcome[-1] == "done"
