@@ -258,12 +258,16 @@ class Storage:
         Each peer is ``(id, access_hash, type, username, phone_number)``, as Pyrogram passes
         them."""
         batch = list(peers)
-        if batch and len(batch[0]) == 4:
-            self._kurigram_batch = {p[0]: p for p in batch}
+        kurigram = bool(batch) and len(batch[0]) == 4
+        if kurigram:
+            # The usernames that follow a batch belong to it: none, if it fails.
+            self._kurigram_batch = {}
         if len(batch) <= INLINE_PEERS:
             await self._call(_native.Store.update_peers, batch)
         else:
             await self._off_loop(_native.Store.update_peers, self._opened(), batch, True)
+        if kurigram:
+            self._kurigram_batch = {p[0]: p for p in batch}
 
     async def update_usernames(self, usernames: Iterable[Tuple[int, Any]]) -> None:
         """The usernames a fork's client passes after ``update_peers``. kurigram's

@@ -518,3 +518,24 @@ def test_a_call_back_into_the_storage_from_a_peer_s_value_raises_instead_of_wait
     thread.join(10)
     assert not thread.is_alive(), "update_peers waited for itself"
     assert outcome and isinstance(outcome[0], pyrosession.StorageError) and outcome[-1] == "done"
+
+
+def test_usernames_after_a_failed_kurigram_batch_store_none_of_it(workdir: Path) -> None:
+    """kurigram passes its usernames after its 4-tuple batch: a batch that failed stored
+    nothing, and its usernames store nothing of it either (they stored its good peers before
+    the fix)."""
+
+    async def scenario(storage: Any) -> None:
+        await storage.open()
+        await storage.update_peers([(1, 10, "user", None)])
+        with pytest.raises(ValueError):
+            await storage.update_peers([(2, 20, "user", None), (3, 30, "no such type", None)])
+        await storage.update_usernames([(1, ["one"]), (2, ["two"])])
+        with pytest.raises(pyrosession.NotFoundError):
+            await storage.get_peer_by_id(2)
+        with pytest.raises(pyrosession.NotFoundError):
+            await storage.get_peer_by_username("two")
+        await storage.close()
+
+    for storage in _three_storages(workdir):
+        run(scenario(storage))
