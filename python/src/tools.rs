@@ -22,7 +22,8 @@ enum Failed {
     Convert(ConvertError),
     Storage(pyrosession::storage::StorageError),
     Decode(pyrosession::string::DecodeError, Option<PathBuf>),
-    /// A text file that could not be read as text: Python's `OSError` of the kind.
+    /// A text file that could not be read as text, where reading it again as `convert` does
+    /// succeeded: Python's `OSError` of the kind.
     Io(std::io::Error),
 }
 
@@ -64,7 +65,15 @@ impl Failed {
 fn inspect_file(path: &Path, strict: bool) -> Result<report::Inspection, Failed> {
     let file = FileArgument::read(path);
     if !file.is_session_file() {
-        let text = Zeroizing::new(file.text().map_err(Failed::Io)?);
+        let text = Zeroizing::new(file.text().map_err(|e| {
+            // What the command's convert says of the same file (the package's `IoError` or
+            // `UnrecognisedError`, naming the path), read as convert reads it; the bare
+            // `OSError` only if that read now succeeds (the file changed in between).
+            match FileArgument::read(path).into_input() {
+                Err(convert) => Failed::Convert(convert),
+                Ok(_) => Failed::Io(e),
+            }
+        })?);
         return report::inspect_text(&text, strict).map_err(|e| match e {
             report::InspectError::Decode(e) => Failed::Decode(e, Some(path.to_path_buf())),
             e => e.into(),

@@ -289,3 +289,21 @@ def test_inspect_of_an_account_out_of_range_is_a_value_error(value: int) -> None
         with pytest.raises(ValueError, match="account") as info:
             call(example("v2.txt"), account=value)
         assert not isinstance(info.value, OverflowError)
+
+
+def test_inspect_of_a_path_it_cannot_read_raises_what_convert_raises(tmp_path: Path) -> None:
+    """A path ``inspect`` cannot read as a session or its text (a directory that is no
+    ``tdata`` folder, a device, a name with NUL, a file that is neither SQLite nor UTF-8) raises
+    the package's class naming the path, the one ``convert`` raises for the same source; it
+    raised a bare ``OSError`` without the path."""
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\x00abc")
+    for path in (tmp_path, Path("/dev/null"), tmp_path / "a\0b", binary):
+        with pytest.raises(pyrosession.PyrosessionError) as converting:
+            pyrosession.convert(path, "pyrogram")
+        for call in (pyrosession.inspect, pyrosession.inspect_json):
+            with pytest.raises(pyrosession.PyrosessionError) as inspecting:
+                call(path)
+            assert type(inspecting.value) is type(converting.value), path
+            assert inspecting.value.path == converting.value.path, path
+            assert str(inspecting.value) == str(converting.value)
