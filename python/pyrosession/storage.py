@@ -126,6 +126,29 @@ class UpdateState(NamedTuple):
     seq: Optional[int]
 
 
+def _state(value: Any) -> StateTuple:
+    """``value`` as an update state, ``(id, pts, qts, date, seq)``: an int id and the others
+    ints or ``None``, else ``TypeError`` or ``ValueError`` (a state stored malformed would make
+    every later read of the states raise)."""
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"an update state is (id, pts, qts, date, seq), not {type(value).__name__}")
+    try:
+        fields = tuple(value)
+    except TypeError:
+        raise TypeError(
+            f"an update state is (id, pts, qts, date, seq), not {type(value).__name__}"
+        ) from None
+    if len(fields) != 5:
+        raise ValueError(
+            f"an update state has 5 fields (id, pts, qts, date, seq), not {len(fields)}"
+        )
+    for i, (name, v) in enumerate(zip(("id", "pts", "qts", "date", "seq"), fields)):
+        if not isinstance(v, int) and (i == 0 or v is not None):
+            wanted = "an int" if i == 0 else "an int or None"
+            raise TypeError(f"an update state's {name} is {wanted}, not {type(v).__name__}")
+    return fields
+
+
 def _default_raw() -> Any:
     """``pyrogram.raw`` (Pyrogram and the forks that keep its name), else ``hydrogram.raw``."""
     for name in ("pyrogram.raw", "hydrogram.raw"):
@@ -299,7 +322,7 @@ class Storage:
         if isinstance(value, int):
             self._states.pop(value, None)
         else:
-            state = tuple(value)
+            state = _state(value)
             self._states[state[0]] = state
         return None
 
@@ -325,12 +348,21 @@ class Storage:
         """kurigram 2.2.26: stores one ``UpdateState`` or several; a field given as ``None``
         keeps the stored one, as kurigram's ``COALESCE`` does."""
         states = [update_state] if hasattr(update_state, "pts") else list(update_state)
+        given = []
+        # Every state read and checked before any is stored.
         for st in states:
-            new = (st.id, st.pts, st.qts, st.date, st.seq)
-            old = self._states.get(st.id)
+            try:
+                fields = (st.id, st.pts, st.qts, st.date, st.seq)
+            except AttributeError:
+                raise TypeError(
+                    f"an update state has id, pts, qts, date and seq, not {type(st).__name__}"
+                ) from None
+            given.append(_state(fields))
+        for new in given:
+            old = self._states.get(new[0])
             if old is not None:
                 new = tuple(n if n is not None else o for n, o in zip(new, old))  # type: ignore[assignment]
-            self._states[st.id] = new
+            self._states[new[0]] = new
 
     async def delete_update_state(self, state_id: Union[int, Iterable[int]]) -> None:
         """kurigram 2.2.26: removes one chat's update state or several."""

@@ -539,3 +539,45 @@ def test_usernames_after_a_failed_kurigram_batch_store_none_of_it(workdir: Path)
 
     for storage in _three_storages(workdir):
         run(scenario(storage))
+
+
+@pytest.mark.parametrize(
+    "state, error",
+    [
+        ((1,), ValueError),
+        ((1, 2, 3, 4, 5, 6), ValueError),
+        ("abc", ValueError),
+        ((1, 2, 3, "date", 5), TypeError),
+        (("id", 2, 3, 4, 5), TypeError),
+        ((None, 2, 3, 4, 5), TypeError),
+        ((1, 2.5, 3, 4, 5), TypeError),
+        (None, TypeError),
+        (1.5, TypeError),
+    ],
+)
+def test_a_malformed_update_state_is_refused_and_stores_nothing(state: Any, error: Any) -> None:
+    """pyrofork's ``update_state(value)`` and kurigram's ``set_update_state``: a state that is
+    not ``(id, pts, qts, date, seq)`` of ints (``None`` for a field unset) raises as it is
+    given, and the states stay readable. It was stored, and every later read raised
+    ``IndexError`` or ``TypeError``."""
+
+    class Given:
+        def __init__(self, fields: Any) -> None:
+            self.id, self.pts, self.qts, self.date, self.seq = (list(fields) + [0] * 5)[:5]
+
+    async def scenario() -> None:
+        storage = pyrosession.MemoryStorage("m")
+        await storage.open()
+        await storage.update_state((7, 1, 1, 100, 1))
+        with pytest.raises(error):
+            await storage.update_state(state)
+        if isinstance(state, tuple) and len(state) == 5:
+            with pytest.raises(error):
+                await storage.set_update_state([Given((8, 1, 1, 1, 1)), Given(state)])
+        with pytest.raises(TypeError):
+            await storage.set_update_state([Given((8, 1, 1, 1, 1)), object()])
+        assert await storage.update_state() == [(7, 1, 1, 100, 1)]
+        assert [s.id for s in await storage.get_update_states()] == [7]
+        await storage.close()
+
+    run(scenario())
