@@ -8,6 +8,7 @@ from typing import Optional, Tuple
 
 from . import _native
 from ._errors import UserIdOutOfRangeError
+from ._text import fit
 
 __all__ = ["Decoded", "Session", "StringWarning", "decode", "encode"]
 
@@ -77,7 +78,7 @@ def decode(session_string: str, *, strict: bool = False) -> Decoded:
     strings. A rejected string raises a ``DecodeError`` subclass, whose ``pyrogram_error`` is
     what Pyrogram raises for it."""
     fmt, dc_id, api_id, test_mode, auth_key, user_id, is_bot, warnings = _native.decode(
-        session_string, strict
+        fit(session_string) if isinstance(session_string, str) else session_string, strict
     )
     return Decoded(
         format=fmt,

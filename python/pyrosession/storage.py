@@ -35,6 +35,7 @@ from typing import (
 
 from . import _native
 from ._errors import ClosedError, NotFoundError
+from ._text import fit
 
 __all__ = [
     "DEFAULT_WAIT",
@@ -546,7 +547,10 @@ class MemoryStorage(Storage):
         closed first: opened again, it is a new database, as Pyrogram's is."""
         await self._close_before_open()
         if self.session_string:
-            self._store = self._typed(_native.Store.from_session_string(self.session_string))
+            string = self.session_string
+            self._store = self._typed(
+                _native.Store.from_session_string(fit(string) if isinstance(string, str) else string)
+            )
         else:
             self._store = self._typed(_native.Store.memory())
 
@@ -637,11 +641,16 @@ def storage_named(
     uses, by the crate's naming rule (spec/storage.md §2.1): ``:memory:`` is a memory storage, a
     name of 351 characters or more a session string, anything else the file
     ``<workdir>/<name>.session``."""
-    kind, string, path = _native.locate(name, os.fspath(workdir))
+    # A lone surrogate (a file name of bytes that are no UTF-8, or a damaged session string)
+    # is looked at as U+FFFD: the same length, and never ":memory:".
+    fitted = fit(name) if isinstance(name, str) else name
+    kind, string, path = _native.locate(fitted, os.fspath(workdir))
     if kind == "memory":
         return MemoryStorage(name, raw=raw)
     if kind == "string":
         return MemoryStorage("string", string, raw=raw)
+    if fitted is not name:
+        return FileStorage(name, workdir, wait=wait, raw=raw)
     assert path is not None
     return FileStorage(path.name[: -len(FileStorage.FILE_EXTENSION)], path.parent, wait=wait, raw=raw)
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
 from . import _native
+from ._text import fit
 
 __all__ = ["Converted", "TARGETS", "TdataWarning", "convert", "inspect", "inspect_json"]
 
@@ -69,7 +70,7 @@ def _check_ranges(**given: Any) -> None:
 
 def _source(source: Source) -> Tuple[Optional[str], Optional[str]]:
     if isinstance(source, str):
-        return source, None
+        return fit(source), None
     if isinstance(source, os.PathLike):
         return None, os.fspath(source)
     raise TypeError(

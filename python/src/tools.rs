@@ -164,7 +164,13 @@ fn passcode_of(given: &Bound<'_, PyAny>) -> PyResult<Passcode> {
         return Ok(Passcode::new(b.to_vec()));
     }
     if let Ok(s) = given.cast::<PyString>() {
-        return Ok(copy(s.to_cow()?.as_bytes()));
+        // Not the `UnicodeEncodeError`, whose repr and `object` would hold the passcode.
+        let text = s.to_cow().map_err(|_| {
+            PyValueError::new_err(
+                "a str passcode must have UTF-8: it holds a lone surrogate (give its bytes instead)",
+            )
+        })?;
+        return Ok(copy(text.as_bytes()));
     }
     Err(PyTypeError::new_err(format!(
         "a passcode is bytes, bytearray or str, not {}",

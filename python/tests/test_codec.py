@@ -122,3 +122,41 @@ def test_the_repr_of_a_session_with_a_wrong_key_neither_raises_nor_shows_it(key:
     assert "auth_key_id" not in text
     if isinstance(key, bytes) and key:
         assert key.hex() not in text and repr(key) not in text
+
+
+def _chain_text(e: BaseException) -> str:
+    """Everything an exception shows or carries: its str, repr, args, attributes, and the
+    same of its cause and context."""
+    shown = []
+    seen: BaseException | None = e
+    while seen is not None:
+        shown += [str(seen), repr(seen), repr(seen.args), repr(vars(seen))]
+        shown.append(repr(getattr(seen, "object", "")))
+        seen = seen.__cause__ or seen.__context__
+    return "\n".join(shown)
+
+
+def test_a_session_string_with_a_lone_surrogate_raises_without_the_string() -> None:
+    """A lone surrogate (no UTF-8 holds it) in a session string: the string is refused as any
+    string with a character outside ASCII is (``NonAsciiError``, Pyrogram's ``ValueError``),
+    and the exception carries no part of the string, whose bytes are the auth key. It raised
+    ``UnicodeEncodeError``, whose repr and ``object`` held the whole string."""
+    import asyncio
+
+    s = example("v2.txt")
+    for bad in (s[:-1] + "\ud800", s[:100] + "\udfff" + s[101:]):
+        key_text = bad[10:60]
+        calls = [
+            lambda: pyrosession.decode(bad),
+            lambda: pyrosession.decode(bad, strict=True),
+            lambda: asyncio.run(pyrosession.MemoryStorage("m", bad).open()),
+            lambda: asyncio.run(pyrosession.storage_named(bad).open()),
+            lambda: pyrosession.inspect(bad),
+            lambda: pyrosession.inspect_json(bad),
+            lambda: pyrosession.convert(bad, "telethon"),
+        ]
+        for call in calls:
+            with pytest.raises(pyrosession.DecodeError) as info:
+                call()
+            assert not isinstance(info.value, UnicodeError)
+            assert key_text not in _chain_text(info.value)

@@ -581,3 +581,15 @@ def test_a_malformed_update_state_is_refused_and_stores_nothing(state: Any, erro
         await storage.close()
 
     run(scenario())
+
+
+def test_storage_named_takes_a_file_name_that_is_no_utf_8(tmp_path: Path) -> None:
+    """A name decoded from bytes that are no UTF-8 (``os.fsdecode``: lone surrogates) names its
+    file as ``FileStorage`` takes it; it raised ``UnicodeEncodeError``."""
+    name = os.fsdecode(b"acc\xff")
+    storage = pyrosession.storage_named(name, tmp_path)
+    assert isinstance(storage, pyrosession.FileStorage)
+    assert storage.database == tmp_path / (name + ".session")
+    run(storage.open())
+    run(storage.close())
+    assert os.listdir(os.fsencode(tmp_path)) == [b"acc\xff.session"]

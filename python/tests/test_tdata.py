@@ -13,7 +13,7 @@ import struct
 import subprocess
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 
@@ -447,3 +447,26 @@ def test_opentele_reads_the_folders_the_package_writes(tmp_path: Path) -> None:
             "main_dc": want["dc_id"],
             "main_key_id": want["auth_key_id"],
         }], name
+
+
+def test_a_passcode_with_a_lone_surrogate_raises_without_the_passcode(tmp_path: Path) -> None:
+    """A ``str`` passcode holding a lone surrogate has no UTF-8: ``ValueError``, carrying no part
+    of the passcode (a ``UnicodeEncodeError`` held it whole in its repr and ``object``)."""
+    secret = "correct horse battery\ud800"
+    v2 = example("v2.txt")
+    calls = [
+        lambda: pyrosession.inspect(tmp_path, passcode=secret),
+        lambda: pyrosession.inspect_json(tmp_path, passcode=secret),
+        lambda: pyrosession.convert(tmp_path, "pyrogram", passcode=secret),
+        lambda: pyrosession.convert(v2, "tdata", tmp_path / "new", new_passcode=secret),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="passcode") as info:
+            call()
+        assert not isinstance(info.value, UnicodeError)
+        e: Optional[BaseException] = info.value
+        while e is not None:
+            for shown in (str(e), repr(e), repr(e.args), repr(vars(e)), repr(getattr(e, "object", ""))):
+                assert "horse" not in shown
+            e = e.__cause__ or e.__context__
+    assert not (tmp_path / "new").exists()
