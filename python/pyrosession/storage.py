@@ -592,7 +592,9 @@ class PostgresStorage(Storage):
         raw: Any = None,
     ) -> None:
         super().__init__(name, raw=raw)
-        self._url = url
+        # A lone surrogate as U+FFFD: handed over as it is, its UnicodeEncodeError would hold
+        # the whole address, password and all, in its repr.
+        self._url = fit(url) if isinstance(url, str) else url
         self.holder = holder
         self.ttl = ttl
         self.wait = wait

@@ -593,3 +593,24 @@ def test_storage_named_takes_a_file_name_that_is_no_utf_8(tmp_path: Path) -> Non
     run(storage.open())
     run(storage.close())
     assert os.listdir(os.fsencode(tmp_path)) == [b"acc\xff.session"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://user:hunter2\ud800@127.0.0.1:1/db",
+        "host=127.0.0.1 port=1 user=user password=hunter2\udfff dbname=db",
+    ],
+)
+def test_a_postgres_address_with_a_lone_surrogate_raises_without_the_password(url: str) -> None:
+    """An address holding a lone surrogate (no UTF-8): the open fails as for any address that
+    cannot be used (``PostgresError``), carrying no part of the password; it raised
+    ``UnicodeEncodeError``, whose repr and ``object`` held the whole address."""
+    for call in (lambda s: s.open(), lambda s: s.delete()):
+        with pytest.raises(pyrosession.PostgresError) as info:
+            run(call(pyrosession.PostgresStorage("n", url)))
+        e: Any = info.value
+        while e is not None:
+            for shown in (str(e), repr(e), repr(e.args), repr(vars(e)), repr(getattr(e, "object", ""))):
+                assert "hunter2" not in shown
+            e = e.__cause__ or e.__context__
