@@ -132,7 +132,9 @@ def _state(value: Any) -> StateTuple:
     ints or ``None``, else ``TypeError`` or ``ValueError`` (a state stored malformed would make
     every later read of the states raise)."""
     if isinstance(value, (str, bytes)):
-        raise ValueError(f"an update state is (id, pts, qts, date, seq), not {type(value).__name__}")
+        raise ValueError(
+            f"an update state is (id, pts, qts, date, seq), not {type(value).__name__}"
+        )
     try:
         fields = tuple(value)
     except TypeError:
@@ -548,9 +550,9 @@ class MemoryStorage(Storage):
         await self._close_before_open()
         if self.session_string:
             string = self.session_string
-            self._store = self._typed(
-                _native.Store.from_session_string(fit(string) if isinstance(string, str) else string)
-            )
+            if isinstance(string, str):
+                string = fit(string)
+            self._store = self._typed(_native.Store.from_session_string(string))
         else:
             self._store = self._typed(_native.Store.memory())
 

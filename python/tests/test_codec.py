@@ -68,7 +68,8 @@ def test_a_session_s_repr_names_the_key_by_its_id_only() -> None:
 
 def _with(**changes: object) -> pyrosession.Session:
     session = pyrosession.decode(example("v2.txt")).session
-    fields = {f: getattr(session, f) for f in ("dc_id", "api_id", "test_mode", "auth_key", "user_id", "is_bot")}
+    names = ("dc_id", "api_id", "test_mode", "auth_key", "user_id", "is_bot")
+    fields = {f: getattr(session, f) for f in names}
     fields.update(changes)
     return pyrosession.Session(**fields)  # type: ignore[arg-type]
 
