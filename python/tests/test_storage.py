@@ -614,3 +614,26 @@ def test_a_postgres_address_with_a_lone_surrogate_raises_without_the_password(ur
             shown = (str(e), repr(e), repr(e.args), repr(vars(e)), repr(getattr(e, "object", "")))
             assert not any("hunter2" in s for s in shown)
             e = e.__cause__ or e.__context__
+
+
+def test_an_iterable_that_raises_midway_stores_none_of_its_peers(workdir: Path) -> None:
+    """``update_peers`` of a generator that raises after some peers: the generator's own
+    exception, and none of its peers stored (all or nothing), on each storage."""
+
+    def peers(count: int) -> Any:
+        for i in range(1, count + 1):
+            yield (i, i, "user", f"u{i}", None)
+        raise RuntimeError("the source failed")
+
+    async def scenario(storage: Any) -> None:
+        await storage.open()
+        for count in (3, 300):
+            with pytest.raises(RuntimeError, match="the source failed"):
+                await storage.update_peers(peers(count))
+            for i in (1, count):
+                with pytest.raises(pyrosession.NotFoundError):
+                    await storage.get_peer_by_id(i)
+        await storage.close()
+
+    for storage in _three_storages(workdir):
+        run(scenario(storage))
