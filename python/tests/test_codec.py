@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import List
+
 import pytest
 
 import pyrosession
@@ -161,3 +163,39 @@ def test_a_session_string_with_a_lone_surrogate_raises_without_the_string() -> N
                 call()
             assert not isinstance(info.value, UnicodeError)
             assert key_text not in _chain_text(info.value)
+
+
+def test_no_object_or_exception_the_package_returns_shows_the_key() -> None:
+    """repr and str of what the package returns for a session (decoded, converted, a storage
+    holding it, the warnings) and of the exceptions raised for damaged copies of its string:
+    no key bytes, no key hex, no run of the string."""
+    import asyncio
+    import base64
+
+    s = example("v2.txt")
+    key = pyrosession.decode(s).session.auth_key
+    secrets = [key.hex(), key.hex().upper(), repr(key)[2:40], s[20:60]]
+    secrets += [base64.urlsafe_b64encode(key).decode()[8:48], base64.b64encode(key).decode()[8:48]]
+    storage = pyrosession.MemoryStorage("m", s)
+    asyncio.run(storage.open())
+    shown: List[object] = [
+        pyrosession.decode(s),
+        pyrosession.decode(s + "=="),
+        pyrosession.decode(s + "==").warnings[0],
+        pyrosession.decode(s).session,
+        pyrosession.convert(s, "telethon"),
+        pyrosession.convert(s, "gramjs"),
+        storage,
+        storage._store,
+    ]
+    for damaged in (s[:-1], s[:-3], s + "A", s[:50] + "!" + s[51:], s[:50] + "é" + s[51:], s[:300]):
+        for strict in (False, True):
+            try:
+                pyrosession.decode(damaged, strict=strict)
+            except pyrosession.DecodeError as e:
+                shown.append(e)
+    assert len(shown) > 14
+    for thing in shown:
+        for text in (repr(thing), str(thing)):
+            assert not any(secret in text for secret in secrets), text
+    asyncio.run(storage.close())
