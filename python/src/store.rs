@@ -1,9 +1,8 @@
 //! `Store`: one storage engine (a session file or memory) behind a lock, for the Python layer's
 //! `FileStorage` and `MemoryStorage` (spec/storage.md).
 
-use std::cell::RefCell;
-use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
@@ -107,8 +106,11 @@ fn read_chunk(list: &Bound<'_, PyList>, start: usize) -> PyResult<Vec<Peer>> {
 
 /// The peers of an `update_peers` list, read a chunk at a time, each with the interpreter
 /// taken back for the read alone (the engine writes without it).
-struct Chunks {
+struct Chunks<'a> {
     list: Py<PyList>,
+    /// The store's [`Store::reader`]: marked with this thread while it runs Python code (the
+    /// values' `__index__`) holding the store's lock.
+    reader: &'a AtomicUsize,
     /// The index of the first tuple not read yet.
     next: usize,
     /// The peers read and not yet handed on.
@@ -117,7 +119,7 @@ struct Chunks {
     ended: bool,
 }
 
-impl Iterator for Chunks {
+impl Iterator for Chunks<'_> {
     type Item = Result<Peer, Stop>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -127,7 +129,10 @@ impl Iterator for Chunks {
         if self.ended {
             return None;
         }
-        match Python::attach(|py| read_chunk(self.list.bind(py), self.next)) {
+        self.reader.store(thread_marker(), Ordering::Relaxed);
+        let read = Python::attach(|py| read_chunk(self.list.bind(py), self.next));
+        self.reader.store(0, Ordering::Relaxed);
+        match read {
             Ok(chunk) => {
                 self.next += chunk.len();
                 self.ended = chunk.is_empty();
@@ -181,6 +186,10 @@ impl Engine {
 #[pyclass(frozen, module = "pyrosession._native")]
 pub(crate) struct Store {
     inner: Mutex<Option<Engine>>,
+    /// The thread (its [`thread_marker`]) that holds `inner` while it runs Python code (an
+    /// `update_peers` reading its batch past the first chunk), else 0: a call back into the store
+    /// from that code raises instead of waiting for its own thread.
+    reader: AtomicUsize,
     /// What lookups return their input peers as (`set_input_types`).
     types: PyOnceLock<InputTypes>,
 }
@@ -293,41 +302,13 @@ enum Gate {
     Reentrant,
 }
 
-thread_local! {
-    /// The stores whose lock this thread holds (by address): a call back into one of them
-    /// would wait for itself, forever.
-    static HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A store's lock, held by this thread and marked so in [`HELD`] until it is let go.
-struct Held<'a> {
-    guard: MutexGuard<'a, Option<Engine>>,
-    key: usize,
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        HELD.with(|held| {
-            let mut held = held.borrow_mut();
-            if let Some(i) = held.iter().rposition(|k| *k == self.key) {
-                held.swap_remove(i);
-            }
-        });
+/// This thread, as a number no other living thread has (the address of a thread-local): what
+/// [`Store::reader`] holds.
+fn thread_marker() -> usize {
+    thread_local! {
+        static MARKER: u8 = const { 0 };
     }
-}
-
-impl Deref for Held<'_> {
-    type Target = Option<Engine>;
-
-    fn deref(&self) -> &Option<Engine> {
-        &self.guard
-    }
-}
-
-impl DerefMut for Held<'_> {
-    fn deref_mut(&mut self) -> &mut Option<Engine> {
-        &mut self.guard
-    }
+    MARKER.with(|m| std::ptr::from_ref(m) as usize)
 }
 
 impl Store {
@@ -338,18 +319,20 @@ impl Store {
     fn of(engine: Engine) -> Store {
         Store {
             inner: Mutex::new(Some(engine)),
+            reader: AtomicUsize::new(0),
             types: PyOnceLock::new(),
         }
     }
 
     /// Takes the storage's lock: waiting for it with `block`, else `Busy` if another thread's
-    /// call holds it; `Reentrant`, never a wait, if this thread's own call holds it.
-    fn lock(&self, block: bool) -> Result<Held<'_>, Gate> {
-        let key = std::ptr::from_ref(self) as usize;
-        if HELD.with(|held| held.borrow().contains(&key)) {
+    /// call holds it; `Reentrant`, never a wait, if this thread's own call holds it and runs the
+    /// Python code that calls (one atomic load when no `update_peers` is reading its batch).
+    fn lock(&self, block: bool) -> Result<MutexGuard<'_, Option<Engine>>, Gate> {
+        let reader = self.reader.load(Ordering::Relaxed);
+        if reader != 0 && reader == thread_marker() {
             return Err(Gate::Reentrant);
         }
-        let guard = if block {
+        Ok(if block {
             self.inner.lock().unwrap_or_else(PoisonError::into_inner)
         } else {
             match self.inner.try_lock() {
@@ -357,9 +340,7 @@ impl Store {
                 Err(TryLockError::Poisoned(p)) => p.into_inner(),
                 Err(TryLockError::WouldBlock) => return Err(Gate::Busy),
             }
-        };
-        HELD.with(|held| held.borrow_mut().push(key));
-        Ok(Held { guard, key })
+        })
     }
 
     /// Runs `f` on the storage with the interpreter released; without `block`, only if no other
@@ -646,6 +627,7 @@ impl Store {
         let first = read_chunk(peers, 0)?;
         let chunks = Chunks {
             list: peers.clone().unbind(),
+            reader: &self.reader,
             next: first.len(),
             chunk: first.into_iter(),
             ended: false,
