@@ -674,17 +674,30 @@ def storage_for(
     seconds by default. With ``postgres`` (a database's address), the client's session is the
     account of its ``name`` in that database: a ``PostgresStorage``, whose ``open()`` waits
     ``wait`` seconds for another holder's lease (none by default)."""
+    try:
+        name = client.name
+        if postgres is None:
+            session_string, in_memory, workdir = (
+                client.session_string,
+                client.in_memory,
+                client.workdir,
+            )
+    except AttributeError as e:
+        raise TypeError(
+            f"storage_for takes a Pyrogram Client (or a fork's), not {type(client).__name__}: "
+            f"it has no {getattr(e, 'name', None) or 'attribute it needs'}"
+        ) from None
     if raw is None:
         package = sys.modules.get(type(client).__module__.split(".")[0])
         raw = getattr(package, "raw", None)
     if postgres is not None:
-        return PostgresStorage(client.name, postgres, wait=wait or 0.0, raw=raw)
+        return PostgresStorage(name, postgres, wait=wait or 0.0, raw=raw)
     if wait is None:
         wait = DEFAULT_WAIT
-    if client.session_string:
-        return MemoryStorage(client.name, client.session_string, raw=raw)
-    if client.in_memory:
-        return MemoryStorage(client.name, raw=raw)
-    return storage_named(client.name, client.workdir, wait=wait, raw=raw)
+    if session_string:
+        return MemoryStorage(name, session_string, raw=raw)
+    if in_memory:
+        return MemoryStorage(name, raw=raw)
+    return storage_named(name, workdir, wait=wait, raw=raw)
 
 

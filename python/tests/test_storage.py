@@ -637,3 +637,18 @@ def test_an_iterable_that_raises_midway_stores_none_of_its_peers(workdir: Path) 
 
     for storage in _three_storages(workdir):
         run(scenario(storage))
+
+
+@pytest.mark.parametrize("postgres", [None, "postgresql://user@127.0.0.1:1/db"])
+def test_storage_for_of_no_client_is_a_type_error(postgres: Any) -> None:
+    """``storage_for`` of something that is no client (``None``, an object without the
+    client's ``name``, ``session_string``, ``in_memory`` or ``workdir``) raises ``TypeError``
+    naming what is missing; it raised ``AttributeError``."""
+    from types import SimpleNamespace
+
+    for given in (None, object(), SimpleNamespace(session_string=None, in_memory=False)):
+        with pytest.raises(TypeError, match="Client") as info:
+            pyrosession.storage_for(given, postgres=postgres)
+        assert not isinstance(info.value, AttributeError)
+    client = SimpleNamespace(name="acc", session_string=None, in_memory=True, workdir=".")
+    assert isinstance(pyrosession.storage_for(client), pyrosession.MemoryStorage)
