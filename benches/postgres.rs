@@ -390,13 +390,13 @@ fn upsert_floor(url: &str, tag: u32, s: Sizes) -> (Vec<Value>, Vec<String>) {
         // Each connection runs its statement once, on no rows, before the clock starts: a new
         // backend's first statement on a table loads the table's and its indexes' descriptions,
         // which the engine's connections have done by the time its phases run.
-        let none: (Vec<i64>, Vec<Option<i64>>, Vec<&str>, Vec<Option<&str>>) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (no_ids, no_hashes) = (Vec::<i64>::new(), Vec::<Option<i64>>::new());
+        let (no_types, no_texts) = (Vec::<&str>::new(), Vec::<Option<&str>>::new());
         for (a, c) in clients.iter_mut().enumerate() {
             c.execute(
                 &statements[a],
                 &[
-                    &names[a], &none.0, &none.1, &none.2, &none.3, &none.3, &none.0,
+                    &names[a], &no_ids, &no_hashes, &no_types, &no_texts, &no_texts, &no_ids,
                 ],
             )
             .expect("the floor's statement, on no rows");
