@@ -134,17 +134,27 @@ fn line(implementation: &str, phase: &str, ops: i64, seconds: f64, s: Sizes) -> 
     v
 }
 
+/// The upsert phases' batches of generation `g`: for each run of 100 peers, from peer `first`
+/// on, each account's batch of them.
+fn batches(s: Sizes, g: i64, first: i64) -> Vec<Vec<Vec<Peer>>> {
+    (0..s.peers / 100)
+        .map(|b| {
+            (0..s.accounts)
+                .map(|a| {
+                    (first + b * 100..first + (b + 1) * 100)
+                        .map(|i| peer(a, i, g))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// The workload through any `SessionStore`, one per account (spec: the add-on's header).
 fn workload<S: SessionStore>(name: &str, stores: &mut [S], s: Sizes) -> Vec<Value> {
     let mut out = Vec::new();
     for (g, phase) in [(0, "upsert_insert"), (1, "upsert_update")] {
-        let batches: Vec<Vec<Vec<Peer>>> = (0..s.peers / 100)
-            .map(|b| {
-                (0..s.accounts)
-                    .map(|a| (b * 100..(b + 1) * 100).map(|i| peer(a, i, g)).collect())
-                    .collect()
-            })
-            .collect();
+        let batches = batches(s, g, 0);
         let t = Instant::now();
         for per_account in &batches {
             for (a, batch) in per_account.iter().enumerate() {
@@ -208,17 +218,7 @@ fn concurrent_upserts<S: SessionStore + Send>(
 ) -> Vec<Value> {
     let mut out = Vec::new();
     for (g, phase) in [(0, "upsert_insert"), (1, "upsert_update")] {
-        let batches: Vec<Vec<Vec<Peer>>> = (0..s.peers / 100)
-            .map(|b| {
-                (0..s.accounts)
-                    .map(|a| {
-                        (s.peers + b * 100..s.peers + (b + 1) * 100)
-                            .map(|i| peer(a, i, g))
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
+        let batches = batches(s, g, s.peers);
         let mut groups: Vec<Vec<(usize, &mut S)>> = (0..workers).map(|_| Vec::new()).collect();
         for (a, st) in stores.iter_mut().enumerate() {
             groups[a % workers].push((a, st));
@@ -401,13 +401,7 @@ fn upsert_floor(url: &str, tag: u32, s: Sizes) -> (Vec<Value>, Vec<String>) {
             )
             .expect("the floor's statement, on no rows");
         }
-        let batches: Vec<Vec<Vec<Peer>>> = (0..s.peers / 100)
-            .map(|b| {
-                (0..s.accounts)
-                    .map(|a| (b * 100..(b + 1) * 100).map(|i| peer(a, i, g)).collect())
-                    .collect()
-            })
-            .collect();
+        let batches = batches(s, g, 0);
         let t = Instant::now();
         for per_account in &batches {
             for (a, batch) in per_account.iter().enumerate() {
