@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pyrosession::conform::{self, ExternalDriver, Outcome};
+use pyrosession::conform::{self, Driver as _, ExternalDriver, Outcome};
 use serde_json::Value;
 use util::TempDir;
 
@@ -38,6 +38,15 @@ for line in sys.stdin:
     op, out = r["op"], {"ok": None}
     if op == "hello":
         out = {"ok": {"implementation": "hostile (" + mode + ")", "protocol": 1}}
+        if mode == "flood":
+            # Its answer, then 10 MB of lines nobody asked for; says when all are written.
+            print(json.dumps(dict(out, id=r["id"])), flush=True)
+            lines = b'{"id": 0, "ok": null}\n' * 10000
+            for _ in range(50):
+                sys.stdout.buffer.write(lines)
+                sys.stdout.buffer.flush()
+            open(os.path.join(pids, "flooded"), "w").write("all written")
+            continue
     elif mode == "exit-with-child":
         # A child that keeps the driver's standard output open, then the driver is gone.
         child = subprocess.Popen(["sleep", "100"], stdin=subprocess.DEVNULL)
@@ -319,4 +328,43 @@ fn a_check_of_the_files_ends_within_the_time_limit() {
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(Path::new(&stage.dir.0).is_dir());
+}
+
+/// A driver that answers `hello` and then writes 10 MB of short lines nobody asked for: the
+/// runner reads no further ahead than one line, so the driver waits on its full pipe instead of
+/// the runner holding every line in memory (it read them all, 435 MB for a run of 2 s of such
+/// lines; spec/conformance.md §3.1).
+#[test]
+fn lines_nobody_asked_for_are_not_read_ahead() {
+    let stage = Stage::new("hostile-flood");
+    let mut driver = ExternalDriver::start(
+        Stage::python(),
+        [
+            stage.dir.join("driver.py"),
+            PathBuf::from("flood"),
+            stage.dir.join("pids"),
+        ],
+    )
+    .unwrap()
+    .with_timeout(Duration::from_secs(10));
+    assert_eq!(
+        conform::implementation(&mut driver).unwrap(),
+        "hostile (flood)"
+    );
+    let flooded = stage.dir.join("pids/flooded");
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        assert!(
+            !flooded.exists(),
+            "the runner read all 10 MB in {:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The next answer is the first of those lines, as before.
+    let error = driver.call("close", r#"{"handle": 1}"#).unwrap_err();
+    util::assert_message(
+        &error,
+        "driver broke the protocol: answer to close has id 0, expected 2",
+    );
 }

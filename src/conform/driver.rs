@@ -146,10 +146,16 @@ enum Line {
     Failed(std::io::Error),
 }
 
+/// How many lines the reader thread holds for the runner beyond the one it is reading: the
+/// channel is bounded, so a driver that writes lines nobody asked for waits on its full pipe
+/// instead of the runner holding them all in memory (spec/conformance.md §3.1).
+const LINES_AHEAD: usize = 1;
+
 /// Reads lines of at most [`MAX_LINE`] bytes (without the line break) from the driver until
 /// its output ends. A longer line is said at once, not at its end, which may never come; the
-/// rest of it is then read and dropped.
-fn read_lines(stdout: impl Read, lines: &mpsc::Sender<Line>) {
+/// rest of it is then read and dropped. Sending waits while [`LINES_AHEAD`] lines wait to be
+/// taken.
+fn read_lines(stdout: impl Read, lines: &mpsc::SyncSender<Line>) {
     let mut reader = BufReader::new(stdout);
     loop {
         let mut line = Vec::new();
@@ -274,7 +280,7 @@ impl ExternalDriver {
             .stdout
             .take()
             .ok_or_else(|| DriverError::Protocol("no stdout".into()))?;
-        let (send, lines) = mpsc::channel();
+        let (send, lines) = mpsc::sync_channel(LINES_AHEAD);
         std::thread::Builder::new()
             .name("conform-driver-output".into())
             .spawn(move || read_lines(stdout, &send))
@@ -562,7 +568,7 @@ mod tests {
     use super::{read_lines, Line, MAX_LINE};
 
     fn lines(output: Vec<u8>) -> Vec<String> {
-        let (send, receive) = std::sync::mpsc::channel();
+        let (send, receive) = std::sync::mpsc::sync_channel(16);
         read_lines(std::io::Cursor::new(output), &send);
         drop(send);
         receive
