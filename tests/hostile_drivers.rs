@@ -368,3 +368,48 @@ fn lines_nobody_asked_for_are_not_read_ahead() {
         "driver broke the protocol: answer to close has id 0, expected 2",
     );
 }
+
+/// A driver that never reads its standard input, sent a request larger than the pipe holds
+/// (1 MiB): writing the request is bounded by the time limit of one answer too, and the driver
+/// is then stopped; the runner waited in the write without end (spec/conformance.md §2.1).
+#[test]
+fn a_request_the_driver_does_not_read_ends_at_the_time_limit() {
+    let stage = Stage::new("hostile-unread");
+    let pid_file = stage.dir.join("pids/child");
+    let mut driver = ExternalDriver::start(
+        Stage::python(),
+        [
+            "-c".into(),
+            "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+                .into(),
+            pid_file.clone().into_os_string(),
+        ],
+    )
+    .unwrap()
+    .with_timeout(Duration::from_secs(2));
+    let started = Instant::now();
+    while !pid_file.exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let args = serde_json::json!({ "string": "A".repeat(1 << 20) }).to_string();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let result = driver.call("open_string", &args).map(drop);
+        let _ = send.send((result, started.elapsed()));
+    });
+    let Ok((result, took)) = receive.recv_timeout(Duration::from_secs(20)) else {
+        stage.kill_children();
+        panic!("the request is still being written after 20 s");
+    };
+    let driver_ran = runs(stage.child());
+    if driver_ran {
+        stage.kill_children();
+    }
+    util::assert_message(
+        &result.unwrap_err(),
+        "the driver did not answer open_string within 2 s and was stopped",
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(!driver_ran, "the driver still runs");
+}

@@ -215,7 +215,11 @@ fn shown(text: &str, n: usize) -> String {
 pub struct ExternalDriver {
     command: String,
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// Request lines for the writer thread, which owns the driver's standard input; `None`
+    /// once it is to be closed.
+    requests: Option<mpsc::Sender<Vec<u8>>>,
+    /// The writer thread's result for each request line.
+    written: Receiver<std::io::Result<()>>,
     lines: Receiver<Line>,
     next_id: u64,
     timeout: Duration,
@@ -285,10 +289,17 @@ impl ExternalDriver {
             .name("conform-driver-output".into())
             .spawn(move || read_lines(stdout, &send))
             .map_err(DriverError::Io)?;
+        let (requests, to_write) = mpsc::channel();
+        let (report, written) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("conform-driver-input".into())
+            .spawn(move || write_requests(stdin, &to_write, &report))
+            .map_err(DriverError::Io)?;
         Ok(ExternalDriver {
             command: command_line,
             child,
-            stdin: Some(stdin),
+            requests: Some(requests),
+            written,
             lines,
             next_id: 1,
             timeout: DEFAULT_TIMEOUT,
@@ -373,7 +384,7 @@ impl Drop for ExternalDriver {
     /// it to end, and then stops its process group: the driver if it has not ended, and every
     /// process it started that is still running (spec/conformance.md §2.1).
     fn drop(&mut self) {
-        drop(self.stdin.take());
+        drop(self.requests.take());
         self.wait_until(Instant::now() + Duration::from_secs(1));
         self.stop();
     }
@@ -382,8 +393,7 @@ impl Drop for ExternalDriver {
 impl ExternalDriver {
     /// The driver's next line, or `End` as soon as the driver has exited (even while a process
     /// it started keeps its standard output open), or `Err` once the time limit has passed.
-    fn answer(&mut self) -> Result<Line, ()> {
-        let deadline = Instant::now() + self.timeout;
+    fn answer(&mut self, deadline: Instant) -> Result<Line, ()> {
         loop {
             let step = POLL.min(deadline.saturating_duration_since(Instant::now()));
             match self.lines.recv_timeout(step) {
@@ -404,6 +414,66 @@ impl ExternalDriver {
 
 /// How often the runner looks whether the driver has exited while it waits for an answer.
 const POLL: Duration = Duration::from_millis(20);
+
+/// How the writing of a request ended.
+enum Written {
+    /// The writer thread wrote it, or failed to.
+    Done(std::io::Result<()>),
+    /// The driver exited while the request was still being written.
+    Exited,
+    /// The time limit passed while the request was still being written.
+    TimedOut,
+}
+
+/// Writes each request line to the driver's standard input, and says how it went, until the
+/// runner closes the channel (the driver's standard input is then closed) or a write fails.
+fn write_requests(
+    mut stdin: ChildStdin,
+    requests: &Receiver<Vec<u8>>,
+    written: &mpsc::Sender<std::io::Result<()>>,
+) {
+    for line in requests {
+        let result = stdin.write_all(&line).and_then(|()| stdin.flush());
+        let failed = result.is_err();
+        if written.send(result).is_err() || failed {
+            return;
+        }
+    }
+}
+
+impl ExternalDriver {
+    /// Waits for the writer thread to write the request, until `deadline`, looking every
+    /// [`POLL`] whether the driver has exited.
+    fn wait_written(&mut self, deadline: Instant) -> Written {
+        loop {
+            let step = POLL.min(deadline.saturating_duration_since(Instant::now()));
+            match self.written.recv_timeout(step) {
+                Ok(result) => return Written::Done(result),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Written::Done(Err(std::io::ErrorKind::BrokenPipe.into()))
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if self.exited() {
+                return Written::Exited;
+            }
+            if Instant::now() >= deadline {
+                return Written::TimedOut;
+            }
+        }
+    }
+
+    /// Stops the driver, which has not answered `op` within the time limit, for good.
+    fn timed_out(&mut self, op: &str) -> DriverError {
+        self.stop();
+        let error = DriverError::Timeout {
+            op: op.to_owned(),
+            waited: self.timeout,
+        };
+        self.gone = Some(error.to_string());
+        error
+    }
+}
 
 impl Driver for ExternalDriver {
     fn time_limit(&self) -> Option<Duration> {
@@ -441,20 +511,32 @@ impl ExternalDriver {
         }
         request.insert("id".into(), json!(id));
         request.insert("op".into(), json!(op));
-        let Some(stdin) = self.stdin.as_mut() else {
+        let Some(requests) = self.requests.as_ref() else {
             return Err(DriverError::Protocol(format!(
                 "{op} not sent: stdin closed"
             )));
         };
-        let written = writeln!(stdin, "{}", Value::Object(request)).and_then(|()| stdin.flush());
-        if let Err(e) = written {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
+        // One time limit for writing the request and reading its answer: a driver that does
+        // not read its input can hold up the write as long as the answer (§2.1).
+        let deadline = Instant::now() + self.timeout;
+        let mut line = Value::Object(request).to_string().into_bytes();
+        line.push(b'\n');
+        let written = if requests.send(line).is_ok() {
+            self.wait_written(deadline)
+        } else {
+            // The writer thread ended at an earlier failure to write.
+            Written::Done(Err(std::io::ErrorKind::BrokenPipe.into()))
+        };
+        match written {
+            Written::Done(Ok(())) | Written::Exited => {}
+            Written::Done(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 let status = self.exit_status();
                 return Err(self.gone(format!("the driver has exited{status}, before {op}")));
             }
-            return Err(DriverError::Io(e));
+            Written::Done(Err(e)) => return Err(DriverError::Io(e)),
+            Written::TimedOut => return Err(self.timed_out(op)),
         }
-        let line = match self.answer() {
+        let line = match self.answer(deadline) {
             Ok(Line::Text(bytes)) => bytes,
             Ok(Line::TooLong) => {
                 return Err(DriverError::Protocol(format!(
@@ -475,15 +557,7 @@ impl ExternalDriver {
                 return Err(self.gone(format!("the driver exited during {op}{status}")));
             }
             Ok(Line::Failed(e)) => return Err(DriverError::Io(e)),
-            Err(()) => {
-                self.stop();
-                let error = DriverError::Timeout {
-                    op: op.to_owned(),
-                    waited: self.timeout,
-                };
-                self.gone = Some(error.to_string());
-                return Err(error);
-            }
+            Err(()) => return Err(self.timed_out(op)),
         };
         let line = String::from_utf8(line).map_err(|e| {
             DriverError::Protocol(format!(
