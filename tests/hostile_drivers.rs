@@ -38,6 +38,14 @@ for line in sys.stdin:
     op, out = r["op"], {"ok": None}
     if op == "hello":
         out = {"ok": {"implementation": "hostile (" + mode + ")", "protocol": 1}}
+        if mode == "last-words":
+            sys.stderr.write(("x" * 99 + "\n") * 5000 + "Traceback: last words\n")
+            sys.stderr.flush()
+            os._exit(3)
+        if mode == "stderr":
+            # A screen-clearing log line, then 8 MB of log.
+            sys.stderr.write("\x1b[2Jhello from the driver\n" + ("x" * 999 + "\n") * 8000)
+            sys.stderr.flush()
         if mode == "flood":
             # Its answer, then 10 MB of lines nobody asked for; says when all are written.
             print(json.dumps(dict(out, id=r["id"])), flush=True)
@@ -412,4 +420,72 @@ fn a_request_the_driver_does_not_read_ends_at_the_time_limit() {
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(!driver_ran, "the driver still runs");
+}
+
+/// A driver that writes a terminal escape sequence and 8 MB to its standard error: the runner
+/// shows it escaped, each line marked as the driver's, and at most `MAX_STDERR` bytes of it,
+/// while it reads all of it (spec/conformance.md §2.1). The driver's standard error reached the
+/// runner's as it was: 8 MB, and the sequence that clears the screen.
+#[test]
+fn the_drivers_standard_error_is_shown_escaped_and_bounded() {
+    let stage = Stage::new("hostile-stderr");
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args([
+            "conform",
+            "--timeout",
+            "10",
+            "--driver",
+            &stage.driver("stderr"),
+        ])
+        .env("TMPDIR", stage.dir.join("tmp"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let shown = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.stderr.contains(&0x1b),
+        "a raw escape sequence was shown"
+    );
+    assert!(
+        shown.starts_with("driver: \\u001b[2Jhello from the driver\n"),
+        "{}",
+        &shown[..shown.len().min(200)]
+    );
+    assert!(
+        shown.ends_with("driver: (the rest of its standard error is not shown)\n"),
+        "{}",
+        &shown[shown.len().saturating_sub(200)..]
+    );
+    assert!(
+        out.stderr.len() < conform::MAX_STDERR + 100,
+        "{} bytes shown",
+        out.stderr.len()
+    );
+}
+
+/// A driver that writes 500 kB to its standard error and exits: all it wrote is shown before
+/// the runner's error, not cut short when the runner ends (spec/conformance.md §2.1).
+#[test]
+fn a_drivers_last_words_are_shown_before_the_error() {
+    let stage = Stage::new("hostile-last-words");
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(["conform", "--driver", &stage.driver("last-words")])
+        .env("TMPDIR", stage.dir.join("tmp"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{}driver: Traceback: last words\npyrosession: driver broke the protocol: the driver \
+             exited during hello (exit status: 3)\n",
+            format!("driver: {}\n", "x".repeat(99)).repeat(5000)
+        )
+    );
 }

@@ -133,6 +133,62 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest answer line the runner reads (spec/conformance.md §3.1).
 pub const MAX_LINE: usize = 1 << 20;
 
+/// The most of a driver's standard error the runner shows, in bytes shown (escaped, each line
+/// marked as the driver's; spec/conformance.md §2.1): the rest is read and dropped.
+pub const MAX_STDERR: usize = 1 << 20;
+
+/// The longest line of a driver's standard error shown, in bytes; the rest of a longer one is
+/// dropped.
+const MAX_STDERR_LINE: usize = 4096;
+
+/// Shows a driver's standard error on `to` until it ends: each line on a line of its own,
+/// `driver: ` and the line escaped as any text from outside ([`crate::escape::one_line`], a
+/// byte that is not UTF-8 as U+FFFD), at most [`MAX_STDERR_LINE`] bytes of a line, while
+/// what is shown stays within [`MAX_STDERR`] bytes; then one line saying the rest is not shown,
+/// and the rest read and dropped, so that the driver never waits on a full pipe
+/// (spec/conformance.md §2.1).
+fn show_stderr(stderr: impl Read, to: &mut impl Write) {
+    let mut reader = BufReader::new(stderr);
+    let mut shown = Some(0);
+    loop {
+        let mut line = Vec::new();
+        let limit = u64::try_from(MAX_STDERR_LINE).unwrap_or(u64::MAX) + 1;
+        let n = match (&mut reader).take(limit).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let ended = line.last() == Some(&b'\n');
+        let cut = !ended && n > MAX_STDERR_LINE;
+        if let Some(so_far) = shown {
+            if ended {
+                line.pop();
+            }
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            line.truncate(MAX_STDERR_LINE);
+            let mut text = format!(
+                "driver: {}",
+                crate::escape::one_line(&String::from_utf8_lossy(&line))
+            );
+            if cut {
+                text.push_str(" …");
+            }
+            text.push('\n');
+            shown = Some(so_far + text.len()).filter(|&all| all <= MAX_STDERR);
+            let text = match shown {
+                Some(_) => text.as_str(),
+                None => "driver: (the rest of its standard error is not shown)\n",
+            };
+            // A failure to show it is no reason to stop reading it.
+            let _ = to.write_all(text.as_bytes());
+        }
+        if cut && !skip_line(&mut reader) {
+            return;
+        }
+    }
+}
+
 /// What the reader thread saw on the driver's standard output.
 #[derive(Debug)]
 enum Line {
@@ -220,6 +276,8 @@ pub struct ExternalDriver {
     requests: Option<mpsc::Sender<Vec<u8>>>,
     /// The writer thread's result for each request line.
     written: Receiver<std::io::Result<()>>,
+    /// Disconnected once the driver's standard error has ended and been shown.
+    stderr_shown: Receiver<()>,
     lines: Receiver<Line>,
     next_id: u64,
     timeout: Duration,
@@ -267,7 +325,7 @@ impl ExternalDriver {
             .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         // A process group of its own, whose id is the driver's process id: stopping the
         // driver stops every process it started too (spec/conformance.md §2.1).
         #[cfg(unix)]
@@ -284,6 +342,18 @@ impl ExternalDriver {
             .stdout
             .take()
             .ok_or_else(|| DriverError::Protocol("no stdout".into()))?;
+        let stderr = child
+            .stderr
+            .take()
+            .ok_or_else(|| DriverError::Protocol("no stderr".into()))?;
+        let (shown, stderr_shown) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("conform-driver-stderr".into())
+            .spawn(move || {
+                show_stderr(stderr, &mut std::io::stderr());
+                drop(shown);
+            })
+            .map_err(DriverError::Io)?;
         let (send, lines) = mpsc::sync_channel(LINES_AHEAD);
         std::thread::Builder::new()
             .name("conform-driver-output".into())
@@ -300,6 +370,7 @@ impl ExternalDriver {
             child,
             requests: Some(requests),
             written,
+            stderr_shown,
             lines,
             next_id: 1,
             timeout: DEFAULT_TIMEOUT,
@@ -382,11 +453,13 @@ impl ExternalDriver {
 impl Drop for ExternalDriver {
     /// Closes the driver's standard input, so that it can end on its own, waits a second for
     /// it to end, and then stops its process group: the driver if it has not ended, and every
-    /// process it started that is still running (spec/conformance.md §2.1).
+    /// process it started that is still running; then waits up to a second more for the
+    /// last of its standard error to be shown (spec/conformance.md §2.1).
     fn drop(&mut self) {
         drop(self.requests.take());
         self.wait_until(Instant::now() + Duration::from_secs(1));
         self.stop();
+        let _ = self.stderr_shown.recv_timeout(Duration::from_secs(1));
     }
 }
 
@@ -639,7 +712,26 @@ impl<D: Driver + ?Sized> CallJson for D {
 
 #[cfg(test)]
 mod tests {
-    use super::{read_lines, Line, MAX_LINE};
+    use super::{read_lines, show_stderr, Line, MAX_LINE, MAX_STDERR_LINE};
+
+    /// Each line of a driver's standard error is shown marked and escaped, a line break at its
+    /// end or a carriage return before it aside, and a long one cut at `MAX_STDERR_LINE` bytes
+    /// (spec/conformance.md §2.1).
+    #[test]
+    fn standard_error_is_shown_line_by_line_escaped() {
+        let mut input = b"plain\r\n\x1b[2Jbad \xff\n".to_vec();
+        input.extend(vec![b'y'; MAX_STDERR_LINE + 10]);
+        input.extend(b"\nlast");
+        let mut shown = Vec::new();
+        show_stderr(std::io::Cursor::new(input), &mut shown);
+        assert_eq!(
+            String::from_utf8(shown).unwrap(),
+            format!(
+                "driver: plain\ndriver: \\u001b[2Jbad \u{fffd}\ndriver: {} …\ndriver: last\n",
+                "y".repeat(MAX_STDERR_LINE)
+            )
+        );
+    }
 
     fn lines(output: Vec<u8>) -> Vec<String> {
         let (send, receive) = std::sync::mpsc::sync_channel(16);

@@ -26,7 +26,9 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 pub use corpus::{CorpusReport, Disagreement, KindTally};
-pub use driver::{Driver, DriverError, ExternalDriver, Failure, DEFAULT_TIMEOUT, KINDS, MAX_LINE};
+pub use driver::{
+    Driver, DriverError, ExternalDriver, Failure, DEFAULT_TIMEOUT, KINDS, MAX_LINE, MAX_STDERR,
+};
 pub use local::LocalDriver;
 pub use profiles::Profile;
 pub use scenarios::{Scenario, ALL};
