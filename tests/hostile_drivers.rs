@@ -55,6 +55,8 @@ for line in sys.stdin:
                 sys.stdout.buffer.flush()
             open(os.path.join(pids, "flooded"), "w").write("all written")
             continue
+    elif mode == "big-answers" and op.startswith("open_"):
+        out = {"ok": "A" * 1000000}
     elif mode == "exit-with-child":
         # A child that keeps the driver's standard output open, then the driver is gone.
         child = subprocess.Popen(["sleep", "100"], stdin=subprocess.DEVNULL)
@@ -125,6 +127,13 @@ impl Stage {
             .process_group(0)
             .spawn()
             .unwrap();
+        // Read as it comes: a report larger than the pipe would otherwise hold the run up.
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut stdout, &mut out).unwrap();
+            out
+        });
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break status;
@@ -138,8 +147,7 @@ impl Stage {
             std::thread::sleep(Duration::from_millis(50));
         };
         let took = started.elapsed();
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        let out = reader.join().unwrap();
         let report = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{mode}: {e}: {out}"));
         (report, status.code().unwrap_or(-1), took)
     }
@@ -487,5 +495,40 @@ fn a_drivers_last_words_are_shown_before_the_error() {
              exited during hello (exit status: 3)\n",
             format!("driver: {}\n", "x".repeat(99)).repeat(5000)
         )
+    );
+}
+
+/// A driver that answers every request with a string of a million characters: each detail of
+/// the report quotes at most `MAX_DETAIL` characters, its beginning and its end, and says how
+/// many it left out; a report of such a run was 41 MB, a line of a megabyte a scenario
+/// (spec/conformance.md §5.3).
+#[test]
+fn a_huge_answer_is_quoted_cut_in_the_report() {
+    let stage = Stage::new("hostile-big");
+    let (report, status, _) = stage.conform("big-answers", &[], Duration::from_secs(300));
+    assert_eq!(status, 1);
+    for scenario in report["scenarios"].as_array().unwrap() {
+        let detail = scenario["detail"].as_str().unwrap();
+        assert!(
+            detail.chars().count() <= conform::MAX_DETAIL,
+            "{}: {} characters",
+            scenario["id"],
+            detail.chars().count()
+        );
+    }
+    // 1,000,057 characters: 970 of its beginning, 970 of its end.
+    let prefix = "driver broke the protocol: open_string gave no handle: \"";
+    assert_eq!(
+        detail(&report, "string.import_export_v2"),
+        format!(
+            "{prefix}{} … (998117 characters left out) … {}\"",
+            "A".repeat(970 - prefix.len()),
+            "A".repeat(969)
+        )
+    );
+    assert!(
+        detail(&report, "string.rejects_garbage").ends_with("expected a failure"),
+        "{}",
+        detail(&report, "string.rejects_garbage")
     );
 }

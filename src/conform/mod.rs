@@ -78,6 +78,25 @@ fn parse_divergences() -> Vec<Divergence> {
         .collect()
 }
 
+/// The most characters of a scenario's detail a report gives (spec/conformance.md §5.3): a
+/// longer one, which quotes a large answer of the driver, keeps its beginning and its end.
+pub const MAX_DETAIL: usize = 2000;
+
+/// `detail` cut to [`MAX_DETAIL`] characters: its first and last characters, and between them
+/// how many were left out.
+fn cut_detail(detail: String) -> String {
+    let count = detail.chars().count();
+    if count <= MAX_DETAIL {
+        return detail;
+    }
+    // Room for the note, whose number has at most 20 digits.
+    let keep = (MAX_DETAIL - 60) / 2;
+    let left_out = count - 2 * keep;
+    let head: String = detail.chars().take(keep).collect();
+    let tail: String = detail.chars().skip(count - keep).collect();
+    format!("{head} … ({left_out} characters left out) … {tail}")
+}
+
 /// How one scenario went.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -127,6 +146,18 @@ impl Outcome {
             Outcome::UnexpectedPass(_) => "unexpected_pass",
             Outcome::DriverError(_) => "driver_error",
             Outcome::NotApplicable(_) => "not_applicable",
+        }
+    }
+
+    /// The same outcome, its detail cut to [`MAX_DETAIL`] characters.
+    fn cut(self) -> Outcome {
+        match self {
+            Outcome::Pass => Outcome::Pass,
+            Outcome::Fail(d) => Outcome::Fail(cut_detail(d)),
+            Outcome::KnownDivergence(d) => Outcome::KnownDivergence(cut_detail(d)),
+            Outcome::UnexpectedPass(d) => Outcome::UnexpectedPass(cut_detail(d)),
+            Outcome::DriverError(d) => Outcome::DriverError(cut_detail(d)),
+            Outcome::NotApplicable(d) => Outcome::NotApplicable(cut_detail(d)),
         }
     }
 
@@ -439,7 +470,7 @@ fn run_in_folder(
             ),
         }),
     };
-    (outcome, corpus)
+    (outcome.cut(), corpus)
 }
 
 /// The outcome of a scenario that ran, judged against the divergences listed for the
