@@ -38,6 +38,8 @@ for line in sys.stdin:
     op, out = r["op"], {"ok": None}
     if op == "hello":
         out = {"ok": {"implementation": "hostile (" + mode + ")", "protocol": 1}}
+        if mode == "huge-hello":
+            out = {"ok": {"name": "A" * 1000000}}
         if mode == "last-words":
             sys.stderr.write(("x" * 99 + "\n") * 5000 + "Traceback: last words\n")
             sys.stderr.flush()
@@ -530,5 +532,30 @@ fn a_huge_answer_is_quoted_cut_in_the_report() {
         detail(&report, "string.rejects_garbage").ends_with("expected a failure"),
         "{}",
         detail(&report, "string.rejects_garbage")
+    );
+}
+
+/// A driver whose `hello` names no implementation and carries a million characters: the
+/// runner's error quotes 200 characters of it, not a line of a megabyte (spec/conformance.md
+/// §3.1).
+#[test]
+fn a_huge_hello_is_quoted_cut_in_the_error() {
+    let stage = Stage::new("hostile-huge-hello");
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args(["conform", "--driver", &stage.driver("huge-hello")])
+        .env("TMPDIR", stage.dir.join("tmp"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "pyrosession: driver broke the protocol: hello without an implementation: {{\"name\":\"{}… \
+             (1000011 characters)\n",
+            "A".repeat(191)
+        )
     );
 }

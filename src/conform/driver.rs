@@ -257,7 +257,7 @@ fn skip_line(reader: &mut impl BufRead) -> bool {
 }
 
 /// At most `n` characters of a driver's text, for a report.
-fn shown(text: &str, n: usize) -> String {
+pub(crate) fn shown(text: &str, n: usize) -> String {
     if text.chars().count() <= n {
         text.to_owned()
     } else {
@@ -644,11 +644,16 @@ impl ExternalDriver {
         if response["id"] != json!(id) {
             return Err(DriverError::Protocol(format!(
                 "answer to {op} has id {}, expected {id}",
-                response["id"]
+                quoted(&response["id"])
             )));
         }
         parse_response(op, &response)
     }
+}
+
+/// At most 200 characters of a JSON value from the driver, for a protocol error.
+pub(crate) fn quoted(value: &Value) -> String {
+    shown(&value.to_string(), 200)
 }
 
 /// The error kinds of the protocol (spec/conformance.md §3.3).
@@ -673,12 +678,13 @@ pub(crate) fn parse_response(
     }
     let error = response.get("error").ok_or_else(|| {
         DriverError::Protocol(format!(
-            "answer to {op} has neither ok nor error: {response}"
+            "answer to {op} has neither ok nor error: {}",
+            quoted(response)
         ))
     })?;
     let kind = error["kind"]
         .as_str()
-        .ok_or_else(|| DriverError::Protocol(format!("error without a kind: {error}")))?;
+        .ok_or_else(|| DriverError::Protocol(format!("error without a kind: {}", quoted(error))))?;
     if !KINDS.contains(&kind) {
         return Err(DriverError::Protocol(format!(
             "answer to {op} has the error kind \"{}\", which is none of {}",

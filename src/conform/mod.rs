@@ -342,14 +342,20 @@ impl Hello {
 /// Sends `hello` and reads the implementation's name and profiles. A `profiles` member that is
 /// not an array of known profile names is a protocol error.
 pub fn hello(driver: &mut dyn Driver) -> Result<Hello, DriverError> {
-    let hello = driver
-        .call_json("hello", json!({}))?
-        .map_err(|f| DriverError::Protocol(format!("hello failed: {f}")))?;
+    let hello = driver.call_json("hello", json!({}))?.map_err(|f| {
+        DriverError::Protocol(format!(
+            "hello failed: {}",
+            driver::shown(&f.to_string(), 200)
+        ))
+    })?;
     let implementation = hello["implementation"]
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| {
-            DriverError::Protocol(format!("hello without an implementation: {hello}"))
+            DriverError::Protocol(format!(
+                "hello without an implementation: {}",
+                driver::quoted(&hello)
+            ))
         })?;
     let profiles = match hello.get("profiles") {
         None => vec![Profile::Storage],
@@ -358,7 +364,8 @@ pub fn hello(driver: &mut dyn Driver) -> Result<Hello, DriverError> {
             for name in names {
                 let profile = name.as_str().and_then(Profile::from_name).ok_or_else(|| {
                     DriverError::Protocol(format!(
-                        "hello names an unknown profile {name} (known: storage, string_codec, file_read, file_write)"
+                        "hello names an unknown profile {} (known: storage, string_codec, file_read, file_write)",
+                        driver::quoted(name)
                     ))
                 })?;
                 if !profiles.contains(&profile) {
@@ -369,7 +376,8 @@ pub fn hello(driver: &mut dyn Driver) -> Result<Hello, DriverError> {
         }
         Some(other) => {
             return Err(DriverError::Protocol(format!(
-                "hello's profiles is not an array: {other}"
+                "hello's profiles is not an array: {}",
+                driver::quoted(other)
             )))
         }
     };
@@ -378,7 +386,8 @@ pub fn hello(driver: &mut dyn Driver) -> Result<Hello, DriverError> {
         Some(Value::Bool(true)) => true,
         Some(other) => {
             return Err(DriverError::Protocol(format!(
-                "hello's server is not true or false: {other}"
+                "hello's server is not true or false: {}",
+                driver::quoted(other)
             )))
         }
     };
