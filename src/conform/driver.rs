@@ -668,12 +668,19 @@ pub const KINDS: [&str; 8] = [
     "other",
 ];
 
-/// Reads `{"ok": value}` or `{"error": {"kind", "message"}}`.
+/// Reads `{"ok": value}` or `{"error": {"kind", "message"}}`: not both, and a message, if
+/// given, a string (spec/conformance.md §3.1).
 pub(crate) fn parse_response(
     op: &str,
     response: &Value,
 ) -> Result<Result<Value, Failure>, DriverError> {
     if let Some(ok) = response.get("ok") {
+        if response.get("error").is_some() {
+            return Err(DriverError::Protocol(format!(
+                "answer to {op} has both ok and error: {}",
+                quoted(response)
+            )));
+        }
         return Ok(Ok(ok.clone()));
     }
     let error = response.get("error").ok_or_else(|| {
@@ -692,9 +699,19 @@ pub(crate) fn parse_response(
             KINDS.join(", ")
         )));
     }
+    let message = match error.get("message") {
+        None => "",
+        Some(Value::String(message)) => message,
+        Some(other) => {
+            return Err(DriverError::Protocol(format!(
+                "answer to {op} has an error message that is not a string: {}",
+                quoted(other)
+            )))
+        }
+    };
     Ok(Err(Failure {
         kind: kind.to_owned(),
-        message: error["message"].as_str().unwrap_or("").to_owned(),
+        message: message.to_owned(),
     }))
 }
 
@@ -752,6 +769,32 @@ mod tests {
                 Line::Failed(e) => format!("failed {e}"),
             })
             .collect()
+    }
+
+    /// A response with both `ok` and `error`, or whose error's message is not a string, is a
+    /// protocol error; a message left out is read as empty (spec/conformance.md §3.1).
+    #[test]
+    fn a_response_is_ok_or_error_with_string_members() {
+        use super::parse_response;
+        use serde_json::json;
+        let error = |response| parse_response("get", &response).unwrap_err().to_string();
+        assert_eq!(
+            error(json!({"id": 1, "ok": 2, "error": {"kind": "other", "message": "m"}})),
+            "driver broke the protocol: answer to get has both ok and error: \
+             {\"error\":{\"kind\":\"other\",\"message\":\"m\"},\"id\":1,\"ok\":2}"
+        );
+        assert_eq!(
+            error(json!({"id": 1, "error": {"kind": "other", "message": 5}})),
+            "driver broke the protocol: answer to get has an error message that is not a string: 5"
+        );
+        let failure = parse_response("get", &json!({"id": 1, "error": {"kind": "other"}}));
+        assert_eq!(failure.unwrap().unwrap_err().message, "");
+        assert_eq!(
+            parse_response("get", &json!({"id": 1, "ok": 2}))
+                .unwrap()
+                .unwrap(),
+            json!(2)
+        );
     }
 
     /// A line of exactly `MAX_LINE` bytes is taken, its line break aside; one byte more is too
