@@ -559,3 +559,36 @@ fn a_huge_hello_is_quoted_cut_in_the_error() {
         )
     );
 }
+
+/// The longest time limit there is (`--timeout 18446744073709551615`, `Duration::MAX`) is a
+/// wait without end, not a panic: the runner added it to the clock, which overflowed
+/// (spec/conformance.md §2.1).
+#[test]
+fn the_longest_time_limit_is_no_panic() {
+    let stage = Stage::new("hostile-long-limit");
+    let mut driver = ExternalDriver::start(
+        Stage::python(),
+        [
+            stage.dir.join("driver.py"),
+            PathBuf::from("fifo-on-open"),
+            stage.dir.join("pids"),
+        ],
+    )
+    .unwrap()
+    .with_timeout(Duration::MAX);
+    assert_eq!(
+        conform::implementation(&mut driver).unwrap(),
+        "hostile (fifo-on-open)"
+    );
+    assert_eq!(
+        driver.call("close", r#"{"handle": 1}"#).unwrap().unwrap(),
+        "null"
+    );
+    // The runner's own checks of the files run under the same limit.
+    let scenario = conform::ALL
+        .iter()
+        .find(|s| s.id == "file.new_schema")
+        .unwrap();
+    let outcome = conform::run_one(&mut driver, "hostile", scenario);
+    assert!(!outcome.is_ok(), "{outcome:?}");
+}

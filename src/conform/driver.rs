@@ -488,6 +488,15 @@ impl ExternalDriver {
 /// How often the runner looks whether the driver has exited while it waits for an answer.
 const POLL: Duration = Duration::from_millis(20);
 
+/// The instant `wait` from now; for a wait beyond what the clock can count (`Duration::MAX`,
+/// `--timeout 18446744073709551615`), a hundred years from now, which is as good as never.
+fn deadline_after(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 /// How the writing of a request ended.
 enum Written {
     /// The writer thread wrote it, or failed to.
@@ -591,7 +600,7 @@ impl ExternalDriver {
         };
         // One time limit for writing the request and reading its answer: a driver that does
         // not read its input can hold up the write as long as the answer (§2.1).
-        let deadline = Instant::now() + self.timeout;
+        let deadline = deadline_after(self.timeout);
         let mut line = Value::Object(request).to_string().into_bytes();
         line.push(b'\n');
         let written = if requests.send(line).is_ok() {
