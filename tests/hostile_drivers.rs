@@ -38,6 +38,8 @@ for line in sys.stdin:
     op, out = r["op"], {"ok": None}
     if op == "hello":
         out = {"ok": {"implementation": "hostile (" + mode + ")", "protocol": 1}}
+        if mode == "huge-name":
+            out = {"ok": {"implementation": "A" * 1000000, "protocol": 1}}
         if mode == "huge-hello":
             out = {"ok": {"name": "A" * 1000000}}
         if mode == "last-words":
@@ -591,4 +593,30 @@ fn the_longest_time_limit_is_no_panic() {
         .unwrap();
     let outcome = conform::run_one(&mut driver, "hostile", scenario);
     assert!(!outcome.is_ok(), "{outcome:?}");
+}
+
+/// A driver that names its implementation with a million characters: the text report's first
+/// line quotes 200 of them (spec/conformance.md §5.3).
+#[test]
+fn a_huge_implementation_name_is_cut_in_the_text_report() {
+    let stage = Stage::new("hostile-huge-name");
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
+        .args([
+            "conform",
+            "--timeout",
+            "10",
+            "--driver",
+            &stage.driver("huge-name"),
+        ])
+        .env("TMPDIR", stage.dir.join("tmp"))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().next().unwrap(),
+        format!("implementation: {}… (1000000 characters)", "A".repeat(200))
+    );
 }

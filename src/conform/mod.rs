@@ -196,10 +196,10 @@ impl Report {
     /// The table for people: scenario, section, result and what was seen.
     #[must_use]
     pub fn to_text(&self) -> String {
-        // One line, whatever the driver called itself.
+        // One line of at most 200 of its characters, whatever the driver called itself.
         let mut out = format!(
             "implementation: {}\n",
-            crate::escape::one_line(&self.implementation)
+            crate::escape::one_line(&driver::shown(&self.implementation, 200))
         );
         let _ = writeln!(out, "{:<30} {:<40} result", "scenario", "section");
         for (s, o) in &self.results {
