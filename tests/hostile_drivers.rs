@@ -38,6 +38,10 @@ for line in sys.stdin:
     op, out = r["op"], {"ok": None}
     if op == "hello":
         out = {"ok": {"implementation": "hostile (" + mode + ")", "protocol": 1}}
+        if mode == "close-stdin":
+            print(json.dumps(dict(out, id=r["id"])), flush=True)
+            os.close(0)
+            subprocess.run(["sleep", "100"])
         if mode == "huge-name":
             out = {"ok": {"implementation": "A" * 1000000, "protocol": 1}}
         if mode == "huge-hello":
@@ -618,5 +622,41 @@ fn a_huge_implementation_name_is_cut_in_the_text_report() {
     assert_eq!(
         text.lines().next().unwrap(),
         format!("implementation: {}… (1000000 characters)", "A".repeat(200))
+    );
+}
+
+/// A driver that closes its standard input after `hello` and runs on: the next request cannot
+/// be written, which the runner said as "the driver has exited" although it had not; it is
+/// named as what it is, and the driver stopped (spec/conformance.md §2.1).
+#[test]
+fn a_driver_that_closes_its_input_is_named_so() {
+    let stage = Stage::new("hostile-close-stdin");
+    let mut driver = ExternalDriver::start(
+        Stage::python(),
+        [
+            stage.dir.join("driver.py"),
+            PathBuf::from("close-stdin"),
+            stage.dir.join("pids"),
+        ],
+    )
+    .unwrap()
+    .with_timeout(Duration::from_secs(5));
+    assert_eq!(
+        conform::implementation(&mut driver).unwrap(),
+        "hostile (close-stdin)"
+    );
+    // Time for it to close its input.
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    util::assert_message(
+        &driver.call("close", r#"{"handle": 1}"#).unwrap_err(),
+        "driver broke the protocol: the driver closed its standard input before close and was \
+         stopped",
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    util::assert_message(
+        &driver.call("close", r#"{"handle": 1}"#).unwrap_err(),
+        "driver broke the protocol: close not sent: the driver closed its standard input before \
+         close and was stopped",
     );
 }

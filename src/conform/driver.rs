@@ -612,6 +612,16 @@ impl ExternalDriver {
         match written {
             Written::Done(Ok(())) | Written::Exited => {}
             Written::Done(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                // Its input is closed: it has exited, or does within a second, or it closed
+                // its input and runs on.
+                if self
+                    .wait_until(Instant::now() + Duration::from_secs(1))
+                    .is_none()
+                {
+                    return Err(self.gone(format!(
+                        "the driver closed its standard input before {op} and was stopped"
+                    )));
+                }
                 let status = self.exit_status();
                 return Err(self.gone(format!("the driver has exited{status}, before {op}")));
             }
