@@ -1,8 +1,10 @@
-//! Drivers that attack the conformance runner itself (spec/conformance.md §2.1, §2.4): one that
-//! swaps the scenario's files for FIFOs, one that exits while a process it started keeps its
-//! output open, one that leaves a process behind, one that keeps its file locked. Each run ends
-//! within a bound, says what happened, removes its folders and leaves no process of the driver
-//! running.
+//! Drivers that attack the conformance runner itself (spec/conformance.md §2.1, §2.4, §3.1,
+//! §5.3): one that swaps the scenario's files for FIFOs, one that exits while a process it
+//! started keeps its output open, one that leaves a process behind, one that keeps its file
+//! locked, one that floods its output or its standard error, one that does not read or closes
+//! its input, one that answers with a megabyte. Each run ends within a bound, says what
+//! happened, keeps the runner's memory and report bounded, removes its folders and leaves no
+//! process of the driver running.
 //!
 //! The drivers are one small Python script, written by each test into its own folder, whose
 //! argument names the attack.
