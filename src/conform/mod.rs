@@ -187,10 +187,19 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether everything not listed as a divergence passed, and nothing listed passed.
+    /// Whether everything not listed as a divergence passed, nothing listed passed, and at
+    /// least one scenario ran: a driver whose profiles leave every scenario not applicable
+    /// (an empty `profiles`) was judged on nothing, which is no pass (spec/conformance.md §5.3).
     #[must_use]
     pub fn ok(&self) -> bool {
-        self.results.iter().all(|(_, o)| o.is_ok())
+        self.results.iter().all(|(_, o)| o.is_ok()) && !self.judged_nothing()
+    }
+
+    /// Whether every scenario was not applicable.
+    fn judged_nothing(&self) -> bool {
+        self.results
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::NotApplicable(_)))
     }
 
     /// The table for people: scenario, section, result and what was seen.
@@ -238,6 +247,13 @@ impl Report {
                     f["input"]
                 );
             }
+        }
+        if self.judged_nothing() {
+            let _ = writeln!(
+                out,
+                "no scenario applies to the profiles the driver declares: nothing was judged, and \
+                 the run is not ok"
+            );
         }
         let count = |f: fn(&Outcome) -> bool| self.results.iter().filter(|(_, o)| f(o)).count();
         let _ = writeln!(
