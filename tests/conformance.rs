@@ -165,6 +165,27 @@ fn checks_of_server_drivers() -> Vec<Trial> {
     )]
 }
 
+/// `"profiles": []` is allowed, and leaves every scenario not applicable: the run judged
+/// nothing, which must not read as a pass.
+fn a_driver_declaring_no_profile_is_judged_on_nothing() -> Result<(), Failed> {
+    let mut d = Profiled {
+        profiles: serde_json::json!([]),
+        skip_legacy32: false,
+    };
+    let report = conform::run(&mut d).map_err(|e| e.to_string())?;
+    let json: serde_json::Value =
+        serde_json::from_str(&report.to_json()).map_err(|e| e.to_string())?;
+    let text = report.to_text();
+    if report.ok()
+        || json["ok"] != false
+        || json["counts"]["not_applicable"] != ALL.len()
+        || !text.contains("no scenario applies to the profiles the driver declares")
+    {
+        return Err(format!("{}\n{text}", json["counts"]).into());
+    }
+    Ok(())
+}
+
 /// The profiles (spec/conformance.md §8): what a driver declares decides what runs, and the
 /// corpus counts each disagreement.
 fn checks_of_profiles() -> Vec<Trial> {
@@ -207,25 +228,7 @@ fn checks_of_profiles() -> Vec<Trial> {
         ),
         Trial::test(
             "profiles::a_driver_declaring_no_profile_is_judged_on_nothing_and_not_ok",
-            || {
-                // `"profiles": []` is allowed, and leaves every scenario not applicable: the run
-                // judged nothing, which must not read as a pass.
-                let mut d = Profiled {
-                    profiles: serde_json::json!([]),
-                    skip_legacy32: false,
-                };
-                let report = conform::run(&mut d).map_err(|e| e.to_string())?;
-                let json: serde_json::Value = serde_json::from_str(&report.to_json())?;
-                let text = report.to_text();
-                if report.ok()
-                    || json["ok"] != false
-                    || json["counts"]["not_applicable"] != ALL.len()
-                    || !text.contains("no scenario applies to the profiles the driver declares")
-                {
-                    return Err(format!("{}\n{text}", json["counts"]).into());
-                }
-                Ok(())
-            },
+            a_driver_declaring_no_profile_is_judged_on_nothing,
         ),
         Trial::test("profiles::an_unknown_profile_is_a_protocol_error", || {
             let mut d = Profiled {
