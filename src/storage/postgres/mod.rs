@@ -38,7 +38,7 @@ use crate::peer::{InputPeer, Peer, PeerType};
 use crate::{AuthKey, Session};
 
 use fleet::Pool;
-pub use fleet::{AccountSummary, PgFleet};
+pub use fleet::{AccountSummary, PgFleet, POOL_IDLE_MAX};
 pub use lease::{LeaseInfo, LeaseOptions};
 pub use schema::{
     MIGRATE_V1_TO_V2, MIGRATE_V2_TO_V3, MIGRATE_V3_TO_V4, MIGRATION_LOCK, SCHEMA_V1, SCHEMA_VERSION,
