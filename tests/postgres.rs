@@ -303,6 +303,13 @@ fn an_expired_lease_passes_on_and_the_old_holder_is_fenced() {
     };
     let mut old = PgStorage::open(&url, &name, &short).unwrap();
     old.stop_renewal();
+    // A watch of the lease, read beside the storage (as the Python package's `lease()` does).
+    let watch = old.lease_watch();
+    assert_eq!(
+        (watch.info().token, watch.info().holder),
+        (old.lease().token, old.lease().holder)
+    );
+    assert!(watch.info().expires_in > Duration::ZERO);
     old.set_dc_id(3).unwrap();
     let new_opts = LeaseOptions {
         holder: "new:2".into(),
@@ -316,6 +323,9 @@ fn an_expired_lease_passes_on_and_the_old_holder_is_fenced() {
         matches!(e.kind(), StorageErrorKind::LeaseLost { holder: Some(h), token } if h == "new:2" && *token == old.lease().token),
         "{e:?}"
     );
+    // The watch reads the loss the write found.
+    assert_eq!(watch.info(), old.lease());
+    assert_eq!(watch.info().expires_in, Duration::ZERO);
     let e = old
         .update_peers(&[peer(1, Some(1), PeerType::User, None, None)])
         .unwrap_err();

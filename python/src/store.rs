@@ -13,7 +13,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{IntoPyDict as _, PyBytes, PyList, PyString};
 use pyo3::IntoPyObjectExt as _;
 use pyrosession::peer::{InputPeer, Peer, PeerType};
-use pyrosession::storage::postgres::{LeaseOptions, PgStorage};
+use pyrosession::storage::postgres::{LeaseOptions, LeaseWatch, PgStorage};
 use pyrosession::storage::Query;
 use pyrosession::storage::{
     Clock, Dialect, Location, OpenOptions, SessionFields, SessionStore, Storage, StorageError,
@@ -192,6 +192,9 @@ pub(crate) struct Store {
     reader: AtomicUsize,
     /// What lookups return their input peers as (`set_input_types`).
     types: PyOnceLock<InputTypes>,
+    /// A PostgreSQL store's lease, read by `lease` without `inner`, which a long write on
+    /// another thread may hold (`Some(None)` once closed); `None` for a file or memory store.
+    lease: Option<Mutex<Option<LeaseWatch>>>,
 }
 
 /// The classes lookups make their input peers from (`raw.types.InputPeerUser`,
@@ -317,10 +320,15 @@ impl Store {
     }
 
     fn of(engine: Engine) -> Store {
+        let lease = match &engine {
+            Engine::Postgres(p) => Some(Mutex::new(Some(p.lease_watch()))),
+            Engine::Sqlite(_) => None,
+        };
         Store {
             inner: Mutex::new(Some(engine)),
             reader: AtomicUsize::new(0),
             types: PyOnceLock::new(),
+            lease,
         }
     }
 
@@ -392,8 +400,13 @@ impl Store {
 
     /// Takes the storage out, waiting for any call under way, to close or delete it.
     fn take(&self, py: Python<'_>) -> PyResult<Option<Engine>> {
-        py.detach(|| self.lock(true).map(|mut guard| guard.take()))
-            .map_err(|gate| gate.raise(py))
+        let taken = py
+            .detach(|| self.lock(true).map(|mut guard| guard.take()))
+            .map_err(|gate| gate.raise(py))?;
+        if let Some(lease) = &self.lease {
+            lease.lock().unwrap_or_else(PoisonError::into_inner).take();
+        }
+        Ok(taken)
     }
 }
 
@@ -545,17 +558,15 @@ impl Store {
     }
 
     /// The lease of a PostgreSQL storage: `(token, holder, seconds left)`; `None` for a file or
-    /// memory storage.
+    /// memory storage. Never waits for a call under way (a long `update_peers` in the executor):
+    /// the lease is read beside the storage, so asking for it does not block the event loop.
     fn lease(&self, py: Python<'_>) -> PyResult<Option<(i64, String, f64)>> {
-        self.with(py, true, |s| {
-            Ok(match s {
-                Engine::Postgres(p) => {
-                    let l = p.lease();
-                    Some((l.token, l.holder, l.expires_in.as_secs_f64()))
-                }
-                Engine::Sqlite(_) => None,
-            })
-        })
+        let Some(lease) = &self.lease else {
+            return Ok(None);
+        };
+        let watch = lease.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let l = watch.ok_or_else(|| errors::closed(py))?.info();
+        Ok(Some((l.token, l.holder, l.expires_in.as_secs_f64())))
     }
 
     /// A new memory storage (spec/storage.md §2.3).

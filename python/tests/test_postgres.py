@@ -292,3 +292,37 @@ def test_a_forked_child_renews_its_own_leases(name: str) -> None:
 
     asyncio.run(close())
     assert os.waitstatus_to_exitcode(status) == 0, "the child's lease was not renewed"
+
+
+def test_the_lease_is_read_while_a_long_write_holds_the_storage(name: str) -> None:
+    """``lease()`` is a plain method called on the event loop: it must answer at once while a
+    large ``update_peers`` runs in the executor and holds the storage, not wait for its end."""
+
+    async def body() -> None:
+        s = pyrosession.PostgresStorage(name, url(), holder="worker-1", ttl=30.0)
+        await s.open()
+        try:
+            batch = [(10_000_000 + i, i, "user", f"u{i}", None) for i in range(300_000)]
+            write = asyncio.ensure_future(s.update_peers(batch))
+            store = s._store
+            assert store is not None
+            # Until the write holds the storage: a non-blocking call then raises Busy.
+            while not write.done():
+                try:
+                    store.field("dc_id", False)
+                except pyrosession._native.Busy:
+                    break
+                await asyncio.sleep(0.001)
+            assert not write.done(), "the write ended before it was seen holding the storage"
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            lease = s.lease()
+            took = loop.time() - started
+            still_writing = not write.done()
+            await write
+            assert lease.holder == "worker-1" and 0 < lease.expires_in <= 30.0
+            assert still_writing and took < 0.1, f"lease() took {took:.3f} s"
+        finally:
+            await s.close()
+
+    asyncio.run(body())

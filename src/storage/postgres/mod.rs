@@ -497,6 +497,26 @@ fn fenced_upsert() -> String {
     )
 }
 
+/// Where a [`PgStorage`]'s lease stands, readable while the storage is busy
+/// ([`PgStorage::lease_watch`]); after the storage is closed it reads as the lease was last
+/// known.
+#[derive(Clone)]
+pub struct LeaseWatch(Arc<Mutex<LeaseState>>);
+
+impl LeaseWatch {
+    /// What [`PgStorage::lease`] answers.
+    #[must_use]
+    pub fn info(&self) -> LeaseInfo {
+        locked(&self.0).info()
+    }
+}
+
+impl fmt::Debug for LeaseWatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LeaseWatch").field(&self.info()).finish()
+    }
+}
+
 /// One account's session in a PostgreSQL database, opened under a lease (spec/postgres.md):
 /// while it is open no other [`PgStorage`], on any machine, has the session, and every write
 /// is applied only while this storage's lease is still its own.
@@ -612,6 +632,14 @@ impl PgStorage {
     #[must_use]
     pub fn lease(&self) -> LeaseInfo {
         locked(&self.state).info()
+    }
+
+    /// A handle that reads this storage's lease as [`PgStorage::lease`] does, without the
+    /// storage itself: a caller that keeps the storage behind a lock (a binding that runs a
+    /// long write on another thread) can still say where the lease stands at once.
+    #[must_use]
+    pub fn lease_watch(&self) -> LeaseWatch {
+        LeaseWatch(Arc::clone(&self.state))
     }
 
     /// Renews the lease now: its expiry becomes the server's now plus the ttl. Renewing
