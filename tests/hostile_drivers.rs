@@ -124,6 +124,33 @@ impl Stage {
     /// `pyrosession conform --json` against the driver `mode`, with `TMPDIR` in the stage, in a
     /// process group of its own that is killed if the run has not ended after `bound` (the
     /// test then fails). The report, the exit status and how long it took.
+    /// The stage's driver in `mode`, started for the library's runner with `timeout`.
+    fn external(&self, mode: &str, timeout: Duration) -> ExternalDriver {
+        ExternalDriver::start(
+            Stage::python(),
+            [
+                self.dir.join("driver.py"),
+                PathBuf::from(mode),
+                self.dir.join("pids"),
+            ],
+        )
+        .unwrap()
+        .with_timeout(timeout)
+    }
+
+    /// `pyrosession conform [EXTRA] --driver DRIVER(mode)`, its temporary files in the stage,
+    /// its standard input closed: for the tests that read its text output.
+    fn command(&self, mode: &str, extra: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pyrosession"));
+        command
+            .arg("conform")
+            .args(extra)
+            .args(["--driver", &self.driver(mode)])
+            .env("TMPDIR", self.dir.join("tmp"))
+            .stdin(Stdio::null());
+        command
+    }
+
     fn conform(&self, mode: &str, extra: &[&str], bound: Duration) -> (Value, i32, Duration) {
         use std::os::unix::process::CommandExt as _;
         let started = Instant::now();
@@ -330,16 +357,7 @@ fn a_check_of_the_files_ends_within_the_time_limit() {
         .iter()
         .find(|s| s.id == "file.new_schema")
         .unwrap();
-    let mut driver = ExternalDriver::start(
-        Stage::python(),
-        [
-            stage.dir.join("driver.py"),
-            PathBuf::from("lock"),
-            stage.dir.join("pids"),
-        ],
-    )
-    .unwrap()
-    .with_timeout(Duration::from_secs(3));
+    let mut driver = stage.external("lock", Duration::from_secs(3));
     let name = conform::implementation(&mut driver).unwrap();
     let started = Instant::now();
     let outcome = conform::run_one(&mut driver, &name, scenario);
@@ -363,16 +381,7 @@ fn a_check_of_the_files_ends_within_the_time_limit() {
 #[test]
 fn lines_nobody_asked_for_are_not_read_ahead() {
     let stage = Stage::new("hostile-flood");
-    let mut driver = ExternalDriver::start(
-        Stage::python(),
-        [
-            stage.dir.join("driver.py"),
-            PathBuf::from("flood"),
-            stage.dir.join("pids"),
-        ],
-    )
-    .unwrap()
-    .with_timeout(Duration::from_secs(10));
+    let mut driver = stage.external("flood", Duration::from_secs(10));
     assert_eq!(
         conform::implementation(&mut driver).unwrap(),
         "hostile (flood)"
@@ -447,16 +456,8 @@ fn a_request_the_driver_does_not_read_ends_at_the_time_limit() {
 #[test]
 fn the_drivers_standard_error_is_shown_escaped_and_bounded() {
     let stage = Stage::new("hostile-stderr");
-    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
-        .args([
-            "conform",
-            "--timeout",
-            "10",
-            "--driver",
-            &stage.driver("stderr"),
-        ])
-        .env("TMPDIR", stage.dir.join("tmp"))
-        .stdin(Stdio::null())
+    let out = stage
+        .command("stderr", &["--timeout", "10"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -489,10 +490,8 @@ fn the_drivers_standard_error_is_shown_escaped_and_bounded() {
 #[test]
 fn a_drivers_last_words_are_shown_before_the_error() {
     let stage = Stage::new("hostile-last-words");
-    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
-        .args(["conform", "--driver", &stage.driver("last-words")])
-        .env("TMPDIR", stage.dir.join("tmp"))
-        .stdin(Stdio::null())
+    let out = stage
+        .command("last-words", &[])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -549,10 +548,8 @@ fn a_huge_answer_is_quoted_cut_in_the_report() {
 #[test]
 fn a_huge_hello_is_quoted_cut_in_the_error() {
     let stage = Stage::new("hostile-huge-hello");
-    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
-        .args(["conform", "--driver", &stage.driver("huge-hello")])
-        .env("TMPDIR", stage.dir.join("tmp"))
-        .stdin(Stdio::null())
+    let out = stage
+        .command("huge-hello", &[])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -574,16 +571,7 @@ fn a_huge_hello_is_quoted_cut_in_the_error() {
 #[test]
 fn the_longest_time_limit_is_no_panic() {
     let stage = Stage::new("hostile-long-limit");
-    let mut driver = ExternalDriver::start(
-        Stage::python(),
-        [
-            stage.dir.join("driver.py"),
-            PathBuf::from("fifo-on-open"),
-            stage.dir.join("pids"),
-        ],
-    )
-    .unwrap()
-    .with_timeout(Duration::MAX);
+    let mut driver = stage.external("fifo-on-open", Duration::MAX);
     assert_eq!(
         conform::implementation(&mut driver).unwrap(),
         "hostile (fifo-on-open)"
@@ -606,16 +594,8 @@ fn the_longest_time_limit_is_no_panic() {
 #[test]
 fn a_huge_implementation_name_is_cut_in_the_text_report() {
     let stage = Stage::new("hostile-huge-name");
-    let out = Command::new(env!("CARGO_BIN_EXE_pyrosession"))
-        .args([
-            "conform",
-            "--timeout",
-            "10",
-            "--driver",
-            &stage.driver("huge-name"),
-        ])
-        .env("TMPDIR", stage.dir.join("tmp"))
-        .stdin(Stdio::null())
+    let out = stage
+        .command("huge-name", &["--timeout", "10"])
         .stderr(Stdio::null())
         .output()
         .unwrap();
@@ -633,16 +613,7 @@ fn a_huge_implementation_name_is_cut_in_the_text_report() {
 #[test]
 fn a_driver_that_closes_its_input_is_named_so() {
     let stage = Stage::new("hostile-close-stdin");
-    let mut driver = ExternalDriver::start(
-        Stage::python(),
-        [
-            stage.dir.join("driver.py"),
-            PathBuf::from("close-stdin"),
-            stage.dir.join("pids"),
-        ],
-    )
-    .unwrap()
-    .with_timeout(Duration::from_secs(5));
+    let mut driver = stage.external("close-stdin", Duration::from_secs(5));
     assert_eq!(
         conform::implementation(&mut driver).unwrap(),
         "hostile (close-stdin)"
