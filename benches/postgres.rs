@@ -486,6 +486,7 @@ fn leases(url: &str, s: Sizes, how: Take, threads: usize) -> Value {
                     holder: format!("bench-{t}"),
                     ttl: Duration::from_secs(30),
                     wait: Duration::from_secs(5),
+                    statement_timeout: None,
                 };
                 let mut times = Vec::with_capacity(s.lease_ops);
                 let fleet = matches!(how, Take::Fleet | Take::FleetShares).then(|| PgFleet::connect(&url).expect("connecting"));

@@ -1,8 +1,10 @@
 //! Faults and load of the PostgreSQL engine, proven by running them against a real server
 //! (spec/postgres.md §5.4, §9): worker processes killed with SIGKILL in the middle of writes,
 //! the server restarted in the middle of a run, connections cut with `pg_terminate_backend`, a
-//! lease holder paused (SIGSTOP) past its lease while another takes it and then resumed, and
-//! 8 workers over 1,000 accounts.
+//! lease holder paused (SIGSTOP) past its lease while another takes it and then resumed, the
+//! server process of a storage's or the renewal's connection, or the whole server, stopped
+//! (SIGSTOP) under the engine's calls, which must fail within their bounds rather than wait,
+//! and 8 workers over 1,000 accounts.
 //!
 //! The workers are this test binary itself, started again with `PYROSESSION_PGW_ROLE` set:
 //! `main` then plays the worker instead of running the tests. A worker takes leases on
@@ -29,7 +31,7 @@
 //!   inside that lease's time (after its take, before the next).
 //!
 //! The tests need `PYROSESSION_PG_URL` (a superuser: the test creates and drops a database per
-//! scenario) and, for the restart, `PYROSESSION_PG_DATA`, `PYROSESSION_PG_CTL` and
+//! scenario) and, for the restart and the whole server's stop, `PYROSESSION_PG_DATA`, `PYROSESSION_PG_CTL` and
 //! `PYROSESSION_PG_RUNAS`: `.ci/pg-cluster start DIR` prints them. Without them every test is
 //! reported ignored, and the binary says why. `PYROSESSION_PG_LOAD_SECONDS` sets the load
 //! test's duration (default 20).
@@ -102,6 +104,21 @@ fn main() {
             "a_paused_holder_in_a_transaction_does_not_keep_the_lease",
             scenarios::pause_in_transaction,
             off,
+        ),
+        trial(
+            "a_stopped_server_process_fails_the_call_within_its_bound",
+            scenarios::stopped_backend,
+            off,
+        ),
+        trial(
+            "a_stopped_renewal_connection_does_not_keep_the_lease_from_renewing",
+            scenarios::stopped_renewal,
+            off,
+        ),
+        trial(
+            "a_stopped_server_fails_every_call_within_its_bound",
+            scenarios::stopped_server,
+            restart_why_not.is_some(),
         ),
         trial("load_8_workers_1000_accounts", scenarios::load, off),
     ];
@@ -245,6 +262,7 @@ mod worker {
             holder: holder.clone(),
             ttl,
             wait,
+            statement_timeout: None,
         };
         let ttl_us = i64::try_from(ttl.as_micros()).expect("a short ttl");
         let mut side = None;
@@ -1119,6 +1137,7 @@ CREATE TRIGGER proof_peers AFTER INSERT OR UPDATE ON pyrosession_peers
                 holder: format!("new:{i}"),
                 ttl: Duration::from_secs(120),
                 wait: Duration::ZERO,
+                statement_timeout: None,
             };
             let mut taker = PgStorage::open(&db.url, &name(i), &options)?;
             if taker.lease().token == lost_tokens[i] {
@@ -1167,6 +1186,7 @@ CREATE TRIGGER proof_peers AFTER INSERT OR UPDATE ON pyrosession_peers
             holder: holder.to_owned(),
             ttl: Duration::from_secs(120),
             wait: Duration::ZERO,
+            statement_timeout: None,
         };
         for i in 0..n / 2 {
             PgStorage::open(&db.url, &name(i), &long("before"))?.close()?;
@@ -1410,6 +1430,7 @@ CREATE TRIGGER proof_peers AFTER INSERT OR UPDATE ON pyrosession_peers
                     holder: "taker".to_owned(),
                     ttl: Duration::from_secs(5),
                     wait: Duration::from_secs(4),
+                    statement_timeout: None,
                 },
             )
             .and_then(|mut s| {
@@ -1490,6 +1511,298 @@ CREATE TRIGGER proof_peers AFTER INSERT OR UPDATE ON pyrosession_peers
                 format!("calls failed under load with no fault injected: {tally:?}").into(),
             );
         }
+        Ok(())
+    }
+
+    /// The address of the scenario's database with `application_name` set to `app` (to find
+    /// the engine's connections among the server's) and a connect timeout of 1 s.
+    fn stopped_url(db: &Database, app: &str) -> String {
+        format!("{}&application_name={app}&connect_timeout=1", db.url)
+    }
+
+    /// Server processes stopped with SIGSTOP, resumed (SIGCONT) when dropped, whatever the
+    /// scenario's outcome.
+    struct Stopped(Vec<i32>);
+
+    impl Stopped {
+        fn stop(&mut self, pid: i32) -> Result<(), Failed> {
+            signal_pid(pid, "-STOP")?;
+            self.0.push(pid);
+            Ok(())
+        }
+    }
+
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            for &pid in self.0.iter().rev() {
+                let _ = signal_pid(pid, "-CONT");
+            }
+        }
+    }
+
+    /// Runs `f` on a thread of its own and waits for it at most `limit`: a call that hangs
+    /// fails the scenario instead of hanging the run (its thread ends once the server is
+    /// resumed). Returns what `f` returned and how long it took.
+    fn bounded<T: Send + 'static>(
+        what: &str,
+        limit: Duration,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<(T, Duration), Failed> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let begun = Instant::now();
+            let out = f();
+            let _ = tx.send((out, begun.elapsed()));
+        });
+        rx.recv_timeout(limit)
+            .map_err(|_| format!("{what} did not return within {limit:?}: it hangs").into())
+    }
+
+    /// The one connection of `app` whose last statement starts with `query`, as a server
+    /// process id, waited for up to `limit` (the renewal's connection shows once its first
+    /// round ran); `not` is left out.
+    fn backend(
+        admin: &mut postgres::Client,
+        app: &str,
+        query: &str,
+        not: Option<i32>,
+        limit: Duration,
+    ) -> Result<Option<i32>, Failed> {
+        let end = Instant::now() + limit;
+        loop {
+            let pids: Vec<i32> = admin
+                .query(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = $1 \
+                     AND starts_with(query, $2) AND state = 'idle' AND pid <> $3",
+                    &[&app, &query, &not.unwrap_or(0)],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            match pids.as_slice() {
+                [pid] => return Ok(Some(*pid)),
+                [] if Instant::now() < end => std::thread::sleep(Duration::from_millis(20)),
+                [] => return Ok(None),
+                _ => {
+                    return Err(
+                        format!("several connections of {app} ran {query}: {pids:?}").into(),
+                    )
+                }
+            }
+        }
+    }
+
+    /// Checks that `result` is the engine's error for a statement the server did not answer
+    /// within `bound`, and that it came within the bound and a margin.
+    fn timed_out<T>(
+        what: &str,
+        result: Result<T, pyrosession::storage::StorageError>,
+        took: Duration,
+        bound: Duration,
+    ) -> Result<(), Failed> {
+        let Err(e) = result else {
+            return Err(format!("{what} succeeded on a stopped server").into());
+        };
+        let text = e.to_string();
+        let expected = format!(
+            "the server did not answer within {} ms (the statement timeout)",
+            bound.as_millis()
+        );
+        if !matches!(e.kind(), StorageErrorKind::Postgres { sqlstate: None, .. })
+            || !text.contains(&expected)
+        {
+            return Err(format!("{what}: expected `{expected}`, got: {text}").into());
+        }
+        if took < bound || took > bound + Duration::from_millis(1_500) {
+            return Err(
+                format!("{what} failed after {took:?}, not within its bound of {bound:?}").into(),
+            );
+        }
+        eprintln!("pg_faults stopped: {what} failed after {took:?}: {text}");
+        Ok(())
+    }
+
+    /// The server process of a storage's connection stopped (SIGSTOP) after its take: its next
+    /// call fails within the statement bound (the ttl, 2 s) with the error that says so, and
+    /// the call after it connects again and succeeds, the lease kept meanwhile by the renewal
+    /// on a connection of its own; the storage then closes (spec/postgres.md §2, *Bounds*).
+    /// Before the bound, the call waited until the process was resumed.
+    pub fn stopped_backend() -> Result<(), Failed> {
+        let db = Database::new("stopped_backend");
+        let app = format!("pgstop_backend_{}", std::process::id());
+        let url = stopped_url(&db, &app);
+        let ttl = Duration::from_secs(2);
+        let options = LeaseOptions {
+            holder: "stopped".to_owned(),
+            ttl,
+            wait: Duration::ZERO,
+            statement_timeout: None,
+        };
+        let mut storage = PgStorage::open(&url, "acct0000", &options)?;
+        let mut admin = db.client();
+        let pid = backend(
+            &mut admin,
+            &app,
+            "INSERT INTO pyrosession_sessions",
+            None,
+            Duration::ZERO,
+        )?
+        .ok_or("no connection of the storage found after its take")?;
+        let mut stopped = Stopped(Vec::new());
+        stopped.stop(pid)?;
+        let limit = ttl + Duration::from_secs(5);
+        let ((mut storage, first), took) =
+            bounded("a write on a stopped server process", limit, move || {
+                let r = storage.set_api_id(Some(7));
+                (storage, r)
+            })?;
+        timed_out("the write", first, took, ttl)?;
+        let ((storage, second), _) = bounded("the write after it", limit, move || {
+            let r = storage.set_api_id(Some(8));
+            (storage, r)
+        })?;
+        second.map_err(|e| format!("the next call did not connect again: {e}"))?;
+        let api_id: Option<i64> = admin
+            .query_one(
+                "SELECT api_id FROM pyrosession_sessions WHERE name = 'acct0000'",
+                &[],
+            )?
+            .get(0);
+        if api_id != Some(8) {
+            return Err(format!("the write after the reconnection left api_id {api_id:?}").into());
+        }
+        let (closed, _) = bounded("close", limit, move || storage.close())?;
+        closed?;
+        drop(stopped);
+        Ok(())
+    }
+
+    /// The server process of the renewal's connection stopped (SIGSTOP) after a round: the next
+    /// round fails within a third of the ttl (1 s of 3 s), and a round after it connects
+    /// again and renews, before the lease expires: the storage keeps its lease and writes,
+    /// and closes at once (spec/postgres.md §5.2, §5.4). Before the bound, the round waited
+    /// until the process was resumed, the lease expired under its holder, and `close` waited
+    /// for the round.
+    pub fn stopped_renewal() -> Result<(), Failed> {
+        let db = Database::new("stopped_renewal");
+        let app = format!("pgstop_renewal_{}", std::process::id());
+        let url = stopped_url(&db, &app);
+        let ttl = Duration::from_secs(3);
+        let options = LeaseOptions {
+            holder: "renewing".to_owned(),
+            ttl,
+            wait: Duration::ZERO,
+            statement_timeout: None,
+        };
+        let storage = PgStorage::open(&url, "acct0000", &options)?;
+        let mut admin = db.client();
+        let renewal = "UPDATE pyrosession_sessions AS s";
+        let pid = backend(&mut admin, &app, renewal, None, ttl * 2)?
+            .ok_or("the renewal's connection never showed a round")?;
+        let mut stopped = Stopped(Vec::new());
+        stopped.stop(pid)?;
+        let stopped_at = Instant::now();
+        let again = backend(&mut admin, &app, renewal, Some(pid), ttl * 3)?;
+        if again.is_none() {
+            return Err(format!("no round renewed the lease on a new connection within {:?} of its connection's server process stopping", ttl * 3).into());
+        }
+        eprintln!(
+            "pg_faults stopped: the renewal renewed again {:?} after its server process stopped",
+            stopped_at.elapsed()
+        );
+        // Past the ttl since the stop, the lease must still be the storage's.
+        std::thread::sleep(ttl.saturating_sub(stopped_at.elapsed()));
+        let limit = ttl + Duration::from_secs(5);
+        let ((storage, wrote), _) = bounded("a write", limit, move || {
+            let mut storage = storage;
+            let r = storage.set_api_id(Some(9));
+            (storage, r)
+        })?;
+        wrote.map_err(|e| format!("the lease was not kept by the renewal: {e}"))?;
+        let (closed, took) = bounded("close", limit, move || storage.close())?;
+        closed?;
+        if took > Duration::from_secs(1) {
+            return Err(format!("close took {took:?}").into());
+        }
+        drop(stopped);
+        Ok(())
+    }
+
+    /// The whole server stopped (SIGSTOP to the postmaster, then to each of its processes):
+    /// a storage's write fails within its bound (the ttl, 2 s), a fleet's listing within the
+    /// bound it was given (1 s), an open within its connect timeout (1 s), and a close within
+    /// its bounds (the connect timeout, the release being on a new connection); once the server
+    /// is resumed (SIGCONT), an open takes the lease again (spec/postgres.md §2, *Bounds*).
+    pub fn stopped_server() -> Result<(), Failed> {
+        let db = Database::new("stopped_server");
+        let app = format!("pgstop_server_{}", std::process::id());
+        let url = stopped_url(&db, &app);
+        let ttl = Duration::from_secs(2);
+        let options = LeaseOptions {
+            holder: "stopped".to_owned(),
+            ttl,
+            wait: Duration::ZERO,
+            statement_timeout: None,
+        };
+        let storage = PgStorage::open(&url, "acct0000", &options)?;
+        let mut fleet = PgFleet::connect(&url)?;
+        let fleet_bound = Duration::from_secs(1);
+        fleet.set_statement_timeout(fleet_bound);
+        let data = std::env::var("PYROSESSION_PG_DATA")?;
+        let postmaster: i32 = std::fs::read_to_string(Path::new(&data).join("postmaster.pid"))?
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .ok_or("no pid in postmaster.pid")?;
+        let mut stopped = Stopped(Vec::new());
+        // The postmaster first: it then starts no process while the others are stopped.
+        stopped.stop(postmaster)?;
+        for entry in std::fs::read_dir("/proc")? {
+            let Ok(pid) = entry?.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            if status.lines().any(|l| {
+                l.split_whitespace()
+                    .eq(["PPid:", postmaster.to_string().as_str()])
+            }) {
+                stopped.stop(pid)?;
+            }
+        }
+        let limit = ttl + Duration::from_secs(5);
+        let ((storage, wrote), took) = bounded("a write on a stopped server", limit, move || {
+            let mut storage = storage;
+            let r = storage.set_api_id(Some(7));
+            (storage, r)
+        })?;
+        timed_out("the write", wrote, took, ttl)?;
+        let ((_fleet, listed), took) =
+            bounded("a fleet's listing on a stopped server", limit, move || {
+                let r = fleet.accounts();
+                (fleet, r)
+            })?;
+        timed_out("the listing", listed, took, fleet_bound)?;
+        let open_url = url.clone();
+        let open_options = options.clone();
+        let (opened, took) = bounded("an open on a stopped server", limit, move || {
+            PgStorage::open(&open_url, "acct0001", &open_options).map(drop)
+        })?;
+        if opened.is_ok() || took > Duration::from_secs(3) {
+            return Err(format!("an open on a stopped server: {opened:?} after {took:?}").into());
+        }
+        let (closed, took) = bounded("close on a stopped server", limit, move || storage.close())?;
+        if closed.is_ok() || took > Duration::from_secs(3) {
+            return Err(format!("close on a stopped server: {closed:?} after {took:?}").into());
+        }
+        drop(stopped);
+        let waiting = LeaseOptions {
+            wait: ttl * 2,
+            ..options
+        };
+        let (reopened, _) = bounded("an open after the server resumed", limit * 2, move || {
+            PgStorage::open(&url, "acct0000", &waiting).and_then(SessionStore::close)
+        })?;
+        reopened.map_err(|e| format!("no open after the server resumed: {e}"))?;
         Ok(())
     }
 }

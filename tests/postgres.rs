@@ -262,6 +262,7 @@ fn a_second_opener_is_told_the_holder_and_time_left() {
         holder: "host-b:2".into(),
         ttl: Duration::from_secs(30),
         wait: Duration::from_millis(300),
+        statement_timeout: None,
     };
     let e = PgStorage::open(&url, &name, &waited).unwrap_err();
     let took = start.elapsed();
@@ -300,6 +301,7 @@ fn an_expired_lease_passes_on_and_the_old_holder_is_fenced() {
         holder: "old:1".into(),
         ttl: Duration::from_secs(1),
         wait: Duration::ZERO,
+        statement_timeout: None,
     };
     let mut old = PgStorage::open(&url, &name, &short).unwrap();
     old.stop_renewal();
@@ -315,6 +317,7 @@ fn an_expired_lease_passes_on_and_the_old_holder_is_fenced() {
         holder: "new:2".into(),
         ttl: Duration::from_secs(30),
         wait: Duration::from_secs(5),
+        statement_timeout: None,
     };
     let mut new = PgStorage::open(&url, &name, &new_opts).unwrap();
     assert!(new.lease().token > old.lease().token);
@@ -359,6 +362,7 @@ fn a_take_runs_its_ttl_from_the_moment_it_is_granted() {
         holder: "old:1".into(),
         ttl: Duration::from_secs(1),
         wait: Duration::ZERO,
+        statement_timeout: None,
     };
     let mut old = PgStorage::open(&db.url, "acct", &old_opts).unwrap();
     old.stop_renewal();
@@ -387,6 +391,7 @@ fn a_take_runs_its_ttl_from_the_moment_it_is_granted() {
         holder: "new:2".into(),
         ttl: Duration::from_secs(30),
         wait: Duration::ZERO,
+        statement_timeout: None,
     };
     let new = PgStorage::open(&db.url, "acct", &new_opts).unwrap();
     assert!(new.lease().token > old.lease().token);
@@ -416,6 +421,7 @@ fn the_background_renewal_keeps_the_lease() {
         holder: "r:1".into(),
         ttl: Duration::from_secs(1),
         wait: Duration::ZERO,
+        statement_timeout: None,
     };
     let mut s = PgStorage::open(&url, &name, &short).unwrap();
     std::thread::sleep(Duration::from_millis(2500));
@@ -444,6 +450,7 @@ fn one_connection_renews_every_lease_a_process_holds() {
         holder: "r:1".into(),
         ttl: Duration::from_secs(1),
         wait: Duration::ZERO,
+        statement_timeout: None,
     };
     let mut stores: Vec<PgStorage> = (0..10)
         .map(|i| PgStorage::open(&named, &format!("{label}-{i}"), &short).unwrap())
@@ -516,6 +523,7 @@ fn a_refused_round_renews_its_leases_one_at_a_time() {
         holder: "r:1".into(),
         ttl: Duration::from_secs(1),
         wait: Duration::ZERO,
+        statement_timeout: None,
     };
     let opened: Vec<_> = (0..3)
         .map(|i| PgStorage::open(&named, &format!("{label}-{i}"), &short))
@@ -1289,6 +1297,7 @@ fn fleet_sessions_reuse_the_pool_and_are_fenced() {
         holder: "old:1".into(),
         ttl: Duration::from_secs(1),
         wait: Duration::ZERO,
+        statement_timeout: None,
     };
     let mut old = fleet.open_session(&name, &short).unwrap();
     old.stop_renewal();
@@ -1306,6 +1315,7 @@ fn fleet_sessions_reuse_the_pool_and_are_fenced() {
         holder: "new:2".into(),
         ttl: Duration::from_secs(30),
         wait: Duration::from_secs(5),
+        statement_timeout: None,
     };
     let mut new = fleet.open_session(&name, &waiting).unwrap();
     assert!(new.lease().token > old.lease().token);

@@ -5,12 +5,12 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use postgres::Client;
+use super::conn::{Conn, Fail, Queries};
 
 use super::lease::{check_options, LeaseInfo, LeaseOptions};
 use super::{
     at, check_batch, check_name, get, locked, pg_error, read_peers, read_session, session_fields,
-    storage_connection, upsert_peers, PgStorage, Place, Server,
+    storage_connection, upsert_peers, PgStorage, Place, Server, FLEET_STATEMENT_TIMEOUT,
 };
 use crate::peer::Peer;
 use crate::storage::{Dialect, SessionFields, StorageError, StorageErrorKind, StoredPeer};
@@ -48,18 +48,26 @@ pub const POOL_IDLE_MAX: usize = 16;
 /// The idle connections of a [`PgFleet`], shared with the storages it opened, which hand theirs
 /// back when closed: each with the ttl its `idle_in_transaction_session_timeout` was set to.
 #[derive(Clone, Default)]
-pub(crate) struct Pool(Arc<Mutex<Vec<(Client, Duration)>>>);
+pub(crate) struct Pool(Arc<Mutex<Vec<(Conn, Duration)>>>);
 
 impl Pool {
-    /// An idle connection, its timeout set to `ttl`, or a new one.
-    fn get(&self, server: &Server, place: &Place, ttl: Duration) -> Result<Client, StorageError> {
+    /// An idle connection, its timeout set to the options' ttl and its statements' bound to
+    /// theirs, or a new one.
+    fn get(
+        &self,
+        server: &Server,
+        place: &Place,
+        options: &LeaseOptions,
+    ) -> Result<Conn, StorageError> {
+        let ttl = options.ttl;
         loop {
             let Some((mut client, set)) = locked(&self.0).pop() else {
-                return storage_connection(server, place, ttl);
+                return storage_connection(server, place, options);
             };
             if client.is_closed() {
                 continue;
             }
+            client.set_bound(options.statement_bound());
             if set != ttl {
                 let ms = ttl.as_millis().clamp(1, i32::MAX as u128);
                 if client
@@ -74,7 +82,7 @@ impl Pool {
     }
 
     /// Takes back a connection, open and out of any transaction, unless the pool is full.
-    pub(crate) fn put(&self, client: Client, ttl: Duration) {
+    pub(crate) fn put(&self, client: Conn, ttl: Duration) {
         if client.is_closed() {
             return;
         }
@@ -97,8 +105,10 @@ impl Pool {
 pub struct PgFleet {
     server: Server,
     place: Place,
-    client: Client,
+    client: Conn,
     pool: Pool,
+    /// The bound of each statement of `client`.
+    bound: Duration,
 }
 
 impl fmt::Debug for PgFleet {
@@ -117,14 +127,25 @@ impl PgFleet {
     pub fn connect(url: &str) -> Result<PgFleet, StorageError> {
         let server = Server::parse(url)?;
         let place = server.place();
-        let mut client = server.connect(&place)?;
+        let mut client = server.connect(&place, FLEET_STATEMENT_TIMEOUT, "")?;
         super::schema::migrate(&mut client, &place)?;
         Ok(PgFleet {
             server,
             place,
             client,
             pool: Pool::default(),
+            bound: FLEET_STATEMENT_TIMEOUT,
         })
+    }
+
+    /// Sets how long each later statement of the fleet's own connection ([`PgFleet::accounts`],
+    /// [`PgFleet::import`], [`PgFleet::read`]) may take before it fails (`Postgres`, the server
+    /// did not answer) and the connection is closed: [`FLEET_STATEMENT_TIMEOUT`] until set
+    /// (spec/postgres.md §2, *Bounds*). The storages of [`PgFleet::open_session`] take theirs
+    /// from their [`LeaseOptions`]. A zero bound is taken as 1 ms.
+    pub fn set_statement_timeout(&mut self, bound: Duration) {
+        self.bound = bound.max(Duration::from_millis(1));
+        self.client.set_bound(self.bound);
     }
 
     /// [`PgStorage::open`] without a new connection or a migration: the session's lease is
@@ -143,7 +164,7 @@ impl PgFleet {
         check_name(name)?;
         let place = Place::account(&self.server.shown, name);
         check_options(options).map_err(|kind| place.error(kind))?;
-        let client = self.pool.get(&self.server, &place, options.ttl)?;
+        let client = self.pool.get(&self.server, &place, options)?;
         PgStorage::take(
             self.server.clone(),
             place,
@@ -161,9 +182,9 @@ impl PgFleet {
     }
 
     /// The connection, connected again if it was closed.
-    fn client(&mut self) -> Result<&mut Client, StorageError> {
+    fn client(&mut self) -> Result<&mut Conn, StorageError> {
         if self.client.is_closed() {
-            self.client = self.server.connect(&self.place)?;
+            self.client = self.server.connect(&self.place, self.bound, "")?;
         }
         Ok(&mut self.client)
     }
@@ -269,7 +290,7 @@ impl PgFleet {
         }
         check_batch(peers).map_err(|e| at(e, &place))?;
         let key: Option<&[u8]> = fields.auth_key.as_ref().map(|k| k.as_bytes().as_slice());
-        let pg = |e: postgres::Error| pg_error(&place, "importing the session", &e);
+        let pg = |e: Fail| pg_error(&place, "importing the session", &e);
         let client = self.client()?;
         let mut tx = client.transaction().map_err(pg)?;
         let inserted = tx
@@ -314,14 +335,9 @@ impl PgFleet {
         name: &str,
     ) -> Result<(SessionFields, Vec<StoredPeer>), StorageError> {
         let place = Place::account(&self.server.shown, name);
-        let pg = |e: postgres::Error| pg_error(&place, "reading the session", &e);
+        let pg = |e: Fail| pg_error(&place, "reading the session", &e);
         let client = self.client()?;
-        let mut tx = client
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(pg)?;
+        let mut tx = client.snapshot().map_err(pg)?;
         let fields = read_session(&mut tx, &place, name)?;
         let peers = read_peers(&mut tx, &place, name)?;
         tx.commit().map_err(pg)?;

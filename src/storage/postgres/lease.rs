@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use postgres::Client;
+use super::conn::{Conn, Fail, Queries};
 
 use super::{pg_error, Place};
 use crate::storage::{StorageError, StorageErrorKind};
@@ -20,6 +20,11 @@ pub struct LeaseOptions {
     /// How long an open waits for another holder's lease to end before `LeaseHeld`; zero (the
     /// default) fails at once.
     pub wait: Duration,
+    /// How long each statement of the storage may take before it fails (`Postgres`, the server
+    /// did not answer) and its connection is closed (spec/postgres.md §2, *Bounds*): `None`
+    /// (the default) for the ttl, past which the statement's outcome no longer matters to a
+    /// lease the holder cannot have renewed meanwhile. At least 1 ms.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for LeaseOptions {
@@ -28,7 +33,17 @@ impl Default for LeaseOptions {
             holder: default_holder(),
             ttl: Duration::from_secs(30),
             wait: Duration::ZERO,
+            statement_timeout: None,
         }
+    }
+}
+
+impl LeaseOptions {
+    /// The bound of each statement of a storage opened with these options: the
+    /// `statement_timeout`, else the ttl (spec/postgres.md §2, *Bounds*).
+    #[must_use]
+    pub fn statement_bound(&self) -> Duration {
+        self.statement_timeout.unwrap_or(self.ttl)
     }
 }
 
@@ -54,6 +69,14 @@ pub(crate) fn check_options(options: &LeaseOptions) -> Result<(), StorageErrorKi
     if options.ttl < MIN_TTL || options.ttl > Duration::from_secs(86_400 * 365) {
         return Err(StorageErrorKind::InvalidLeaseOptions {
             reason: "the ttl must be between 1 s and a year",
+        });
+    }
+    if options
+        .statement_timeout
+        .is_some_and(|t| t < Duration::from_millis(1))
+    {
+        return Err(StorageErrorKind::InvalidLeaseOptions {
+            reason: "the statement timeout must be at least 1 ms",
         });
     }
     if options.holder.is_empty() || options.holder.contains('\0') {
@@ -133,13 +156,13 @@ fn nonce(place: &Place) -> Result<i64, StorageError> {
 /// not wait for the server's disk: the nonce keeps a take lost in a crash from being mistaken
 /// for the next one.
 pub(super) fn take(
-    client: &mut Client,
+    client: &mut Conn,
     place: &Place,
     name: &str,
     options: &LeaseOptions,
 ) -> Result<LeaseState, StorageError> {
     let doing = "taking the lease";
-    let pg = |e: postgres::Error| pg_error(place, doing, &e);
+    let pg = |e: Fail| pg_error(place, doing, &e);
     let start = Instant::now();
     let deadline = start + options.wait;
     let mut pause = FIRST_PAUSE;
@@ -166,9 +189,9 @@ pub(super) fn take(
             )
             .map_err(pg)?;
         if let Some(row) = took {
-            let token: i64 = row.try_get(0).map_err(pg)?;
-            let nonce: i64 = row.try_get(1).map_err(pg)?;
-            let secs: Option<f64> = row.try_get(2).map_err(pg)?;
+            let token: i64 = row.try_get(0).map_err(|e| pg(e.into()))?;
+            let nonce: i64 = row.try_get(1).map_err(|e| pg(e.into()))?;
+            let secs: Option<f64> = row.try_get(2).map_err(|e| pg(e.into()))?;
             return Ok(LeaseState {
                 token,
                 nonce,
@@ -231,11 +254,11 @@ pub(super) struct Current {
 
 /// The session's lease as the server has it now, or `None` where the session does not exist.
 pub(super) fn current(
-    client: &mut Client,
+    client: &mut Conn,
     place: &Place,
     name: &str,
 ) -> Result<Option<Current>, StorageError> {
-    let pg = |e: postgres::Error| pg_error(place, "reading the lease", &e);
+    let pg = |e: Fail| pg_error(place, "reading the lease", &e);
     let row = client
         .query_opt(
             "SELECT lease_token, lease_nonce, lease_holder, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8 \
@@ -244,10 +267,10 @@ pub(super) fn current(
         )
         .map_err(pg)?;
     let Some(row) = row else { return Ok(None) };
-    let token: i64 = row.try_get(0).map_err(pg)?;
-    let nonce: i64 = row.try_get(1).map_err(pg)?;
-    let holder: Option<String> = row.try_get(2).map_err(pg)?;
-    let secs: Option<f64> = row.try_get(3).map_err(pg)?;
+    let token: i64 = row.try_get(0).map_err(|e| pg(e.into()))?;
+    let nonce: i64 = row.try_get(1).map_err(|e| pg(e.into()))?;
+    let holder: Option<String> = row.try_get(2).map_err(|e| pg(e.into()))?;
+    let secs: Option<f64> = row.try_get(3).map_err(|e| pg(e.into()))?;
     let (holder, remaining) = match holder {
         Some(h) => (h, left(secs)),
         None => (String::new(), Duration::ZERO),
@@ -264,13 +287,13 @@ pub(super) fn current(
 /// (another holder took it, or the take was lost in a server crash), the lease was released,
 /// or the session is gone.
 pub(super) fn renew(
-    client: &mut Client,
+    client: &mut Conn,
     place: &Place,
     name: &str,
     (token, nonce): (i64, i64),
     ttl: Duration,
 ) -> Result<Option<Duration>, StorageError> {
-    let pg = |e: postgres::Error| pg_error(place, "renewing the lease", &e);
+    let pg = |e: Fail| pg_error(place, "renewing the lease", &e);
     let row = client
         .query_opt(
             "UPDATE pyrosession_sessions SET lease_expires = clock_timestamp() + make_interval(secs => $3) \
@@ -281,7 +304,7 @@ pub(super) fn renew(
         .map_err(pg)?;
     match row {
         None => Ok(None),
-        Some(row) => Ok(Some(left(row.try_get(0).map_err(pg)?))),
+        Some(row) => Ok(Some(left(row.try_get(0).map_err(|e| pg(e.into()))?))),
     }
 }
 
@@ -289,7 +312,7 @@ pub(super) fn renew(
 /// (`synchronous_commit` off for this statement's transaction only, spec/postgres.md §5.1): a
 /// release lost in a server crash leaves the lease held until its expiry, never held by two.
 pub(super) fn release(
-    client: &mut Client,
+    client: &mut Conn,
     place: &Place,
     name: &str,
     (token, nonce): (i64, i64),
@@ -336,20 +359,20 @@ mod tests {
 
     /// A connection to the test server, its schema in place, and its place; `None` after
     /// saying the test is skipped, where `PYROSESSION_PG_URL` is unset.
-    fn connected() -> Option<(Place, Client)> {
+    fn connected() -> Option<(Place, Conn)> {
         let Ok(url) = std::env::var("PYROSESSION_PG_URL") else {
             eprintln!("skipped: PYROSESSION_PG_URL is unset");
             return None;
         };
         let server = Server::parse(&url).unwrap();
         let place = server.place();
-        let mut client = server.connect(&place).unwrap();
+        let mut client = server.connect(&place, Duration::from_secs(30), "").unwrap();
         super::super::schema::migrate(&mut client, &place).unwrap();
         Some((place, client))
     }
 
     /// The connection's `synchronous_commit` now.
-    fn synchronous_commit(c: &mut Client) -> String {
+    fn synchronous_commit(c: &mut Conn) -> String {
         c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0)
     }
 

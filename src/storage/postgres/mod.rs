@@ -16,6 +16,7 @@
 //! # Ok::<(), pyrosession::storage::StorageError>(())
 //! ```
 
+mod conn;
 mod fleet;
 mod lease;
 mod renewal;
@@ -27,8 +28,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use postgres::types::ToSql;
-use postgres::{Client, Config, GenericClient, NoTls, Row, Statement};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Config, Row, Statement};
 
 use super::{
     Clock, Dialect, NotFound, SessionFields, SessionStore, StorageError, StorageErrorKind,
@@ -37,6 +38,7 @@ use super::{
 use crate::peer::{InputPeer, Peer, PeerType};
 use crate::{AuthKey, Session};
 
+use conn::{Conn, Fail, Queries, Tx};
 use fleet::Pool;
 pub use fleet::{AccountSummary, PgFleet, POOL_IDLE_MAX};
 pub use lease::{LeaseInfo, LeaseOptions};
@@ -52,6 +54,28 @@ pub const MAX_NAME_BYTES: usize = 255;
 
 /// How long a connection attempt may take where the address sets no `connect_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// TCP keepalive and `tcp_user_timeout` where the address sets none (spec/postgres.md §2,
+/// *Bounds*): a peer gone from the network (a machine off, a route dropped) is found by the
+/// operating system within about 30 s of silence on an idle connection, or 30 s of data unacknowledged, rather
+/// than the system's two hours of idleness before the first probe (or its 15-odd minutes of
+/// retransmissions), so that a pooled or renewal connection to it is closed and made again.
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(15);
+const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(5);
+const KEEPALIVES_RETRIES: u32 = 3;
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// tokio-postgres's `keepalives_idle` when the address sets none (libpq's default, two hours).
+const CLIENT_KEEPALIVES_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The bound of each statement of a [`PgFleet`]'s own connection where
+/// [`PgFleet::set_statement_timeout`] sets none (spec/postgres.md §2, *Bounds*).
+pub const FLEET_STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The bound of a migration's transaction (spec/postgres.md §3.2), which may wait for the
+/// tables' locks and rebuild an index of every session's peers: never less than this, whatever
+/// the connection's own bound.
+const MIGRATION_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How errors name what they concern: the server's address without its password, and the
 /// session's name where there is one (`postgresql://user@host:5432/db#name`).
@@ -70,12 +94,26 @@ impl Place {
 
 /// A PostgreSQL error as a [`StorageErrorKind::Postgres`]: the server's SQLSTATE and primary
 /// message (never its `DETAIL`, which can quote a row, key included), or the client's own
-/// message for an error of the connection.
-pub(crate) fn pg_error(place: &Place, doing: &'static str, e: &postgres::Error) -> StorageError {
-    let (sqlstate, message) = match e.as_db_error() {
-        Some(db) => (Some(db.code().code().to_owned()), db.message().to_owned()),
-        None if e.is_closed() => (None, "the connection to the server is closed".to_owned()),
-        None => (None, e.to_string()),
+/// message for an error of the connection, or for a call the server did not answer within its
+/// bound (spec/postgres.md §2, *Bounds*).
+pub(crate) fn pg_error(place: &Place, doing: &'static str, e: &Fail) -> StorageError {
+    let (sqlstate, message) = match e {
+        Fail::Pg(e) => match e.as_db_error() {
+            Some(db) => (Some(db.code().code().to_owned()), db.message().to_owned()),
+            None if e.is_closed() => (None, "the connection to the server is closed".to_owned()),
+            None => (None, e.to_string()),
+        },
+        Fail::Timeout(bound) => (
+            None,
+            format!(
+                "the server did not answer within {} ms (the statement timeout): it stopped \
+                 answering (a stopped or frozen server, or a network that drops its packets); \
+                 the connection is closed, whether the statement was applied is unknown, and \
+                 the next call connects again",
+                bound.as_millis()
+            ),
+        ),
+        Fail::Io(e) => (None, format!("no runtime for the connection: {e}")),
     };
     place.error(StorageErrorKind::Postgres {
         doing,
@@ -117,6 +155,18 @@ impl Server {
         if config.get_application_name().is_none() {
             config.application_name("pyrosession");
         }
+        if config.get_keepalives_idle() == CLIENT_KEEPALIVES_IDLE {
+            config.keepalives_idle(KEEPALIVES_IDLE);
+        }
+        if config.get_keepalives_interval().is_none() {
+            config.keepalives_interval(KEEPALIVES_INTERVAL);
+        }
+        if config.get_keepalives_retries().is_none() {
+            config.keepalives_retries(KEEPALIVES_RETRIES);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
         let shown = shown_address(&config);
         Ok(Server {
             config,
@@ -135,28 +185,38 @@ impl Server {
     }
 
     /// A new connection, every commit of which is durable when it returns
-    /// (`synchronous_commit` on, whatever the server's default), within the connect timeout
-    /// for each host (spec/postgres.md §2).
+    /// (`synchronous_commit` on, whatever the server's default), after `setup` (more `SET`s),
+    /// all within the connect timeout for each host (spec/postgres.md §2); each of its later
+    /// statements is bounded by `bound`.
     ///
     /// The client crate's `connect_timeout` bounds the socket's connection only: a server
     /// that accepts it and then never answers the startup (a stopped or frozen server process,
     /// whose kernel still accepts connections into its backlog, or a proxy in front of a dead
-    /// one) would keep the caller waiting forever. So the connection is made on a thread of
-    /// its own, and the caller waits for it no longer than the timeout; a connection that
-    /// finishes later is closed by that thread, which ends with it.
-    pub(crate) fn connect(&self, place: &Place) -> Result<Client, StorageError> {
+    /// one) would keep the caller waiting forever. So the connection is made within the
+    /// timeout on a thread of its own, and the caller waits for it no longer than the timeout
+    /// (a name that takes the system's resolver longer keeps only that thread, which ends with
+    /// the resolver).
+    pub(crate) fn connect(
+        &self,
+        place: &Place,
+        bound: Duration,
+        setup: &str,
+    ) -> Result<Conn, StorageError> {
         let config = self.config.clone();
+        let hosts = u32::try_from(self.config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
+        let timeout = self
+            .config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(CONNECT_TIMEOUT)
+            .saturating_mul(hosts);
+        let setup = format!("SET synchronous_commit TO on; {setup}");
         let (sent, answer) = std::sync::mpsc::sync_channel(1);
         let spawned = std::thread::Builder::new()
             .name("pyrosession-pg-connect".to_owned())
             .spawn(move || {
-                let connected = config.connect(NoTls).and_then(|mut client| {
-                    client
-                        .batch_execute("SET synchronous_commit TO on")
-                        .map(|()| client)
-                });
-                // The caller may have stopped waiting: the client is then dropped, and closed.
-                let _ = sent.send(connected);
+                // The caller may have stopped waiting: the connection is then dropped, and closed.
+                let _ = sent.send(Conn::connect(&config, timeout, &setup));
             });
         let failed = |message: String| {
             place.error(StorageErrorKind::Postgres {
@@ -168,28 +228,28 @@ impl Server {
         if let Err(e) = spawned {
             return Err(failed(format!("no thread to connect on: {e}")));
         }
-        let hosts = u32::try_from(self.config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
-        let timeout = self
-            .config
-            .get_connect_timeout()
-            .copied()
-            .unwrap_or(CONNECT_TIMEOUT)
-            .saturating_mul(hosts);
-        match answer.recv_timeout(timeout) {
-            Ok(connected) => connected.map_err(|e| pg_error(place, "connecting to the server", &e)),
-            Err(_) => Err(failed(format!(
+        let timed_out = || {
+            failed(format!(
                 "the server did not complete the connection within {} ms (connect_timeout): it \
                  accepted it and then did not answer; a stopped or overloaded server, or a proxy \
                  in front of one",
                 timeout.as_millis()
-            ))),
+            ))
+        };
+        match answer.recv_timeout(timeout) {
+            Ok(Ok(mut conn)) => {
+                conn.set_bound(bound);
+                Ok(conn)
+            }
+            Ok(Err(Fail::Timeout(_))) | Err(_) => Err(timed_out()),
+            Ok(Err(e)) => Err(pg_error(place, "connecting to the server", &e)),
         }
     }
 }
 
 /// The address as errors show it: user, hosts, ports and database, never the password.
 fn shown_address(config: &Config) -> String {
-    use postgres::config::Host;
+    use tokio_postgres::config::Host;
     let mut out = String::from("postgresql://");
     if let Some(user) = config.get_user() {
         out.push_str(user);
@@ -222,20 +282,22 @@ fn shown_address(config: &Config) -> String {
 /// holder paused or cut off between the fence and the commit of a write, whose transaction
 /// holds the session's row lock, cannot keep the next holder waiting past its lease. Its
 /// statements are planned generically (`plan_cache_mode`, spec/postgres.md §4.3): a lookup
-/// then uses its index whatever the table's statistics say of the session's name.
+/// then uses its index whatever the table's statistics say of the session's name. Each of its
+/// statements is bounded by the options' [`LeaseOptions::statement_bound`] (spec/postgres.md
+/// §2, *Bounds*).
 pub(crate) fn storage_connection(
     server: &Server,
     place: &Place,
-    ttl: Duration,
-) -> Result<Client, StorageError> {
-    let mut client = server.connect(place)?;
-    let ms = ttl.as_millis().clamp(1, i32::MAX as u128);
-    client
-        .batch_execute(&format!(
+    options: &LeaseOptions,
+) -> Result<Conn, StorageError> {
+    let ms = options.ttl.as_millis().clamp(1, i32::MAX as u128);
+    server.connect(
+        place,
+        options.statement_bound(),
+        &format!(
             "SET idle_in_transaction_session_timeout TO {ms}; SET plan_cache_mode TO force_generic_plan"
-        ))
-        .map_err(|e| pg_error(place, "connecting to the server", &e))?;
-    Ok(client)
+        ),
+    )
 }
 
 /// Checks a session name (spec/postgres.md §2): 1 to 255 bytes, no control character.
@@ -266,7 +328,7 @@ fn no_nul(text: Option<&str>, column: &'static str) -> Result<(), StorageError> 
 
 /// A column of a row read from the database, as a typed error where it holds what this
 /// engine never writes (another program's row, or a column whose type was changed).
-fn get<'a, T: postgres::types::FromSql<'a>>(
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a Row,
     index: usize,
     column: &'static str,
@@ -435,11 +497,11 @@ const UPSERT_CONFLICT: &str = "ON CONFLICT (session, id) DO UPDATE SET access_ha
 /// Caches peers in the transaction `tx`, unfenced (the fleet's import of a new session):
 /// `$2` is unused.
 fn upsert_peers(
-    tx: &mut postgres::Transaction<'_>,
+    tx: &mut Tx<'_>,
     name: &str,
     peers: &[Peer],
     date: impl Fn(usize) -> i64,
-) -> Result<(), postgres::Error> {
+) -> Result<(), Fail> {
     if peers.is_empty() {
         return Ok(());
     }
@@ -527,7 +589,7 @@ pub struct PgStorage {
     server: Server,
     place: Place,
     /// The connection (`None` once handed back to the pool it came from).
-    client: Mutex<Option<Client>>,
+    client: Mutex<Option<Conn>>,
     /// The pool of the [`PgFleet`] the storage was opened from, which gets its connection back
     /// when it is closed.
     home: Option<Pool>,
@@ -572,7 +634,7 @@ impl PgStorage {
         check_name(name)?;
         let place = Place::account(&server.shown, name);
         lease::check_options(options).map_err(|kind| place.error(kind))?;
-        let mut client = storage_connection(&server, &place, options.ttl)?;
+        let mut client = storage_connection(&server, &place, options)?;
         schema::migrate(&mut client, &place)?;
         PgStorage::take(server, place, client, None, name, options)
     }
@@ -582,7 +644,7 @@ impl PgStorage {
     pub(crate) fn take(
         server: Server,
         place: Place,
-        mut client: Client,
+        mut client: Conn,
         home: Option<Pool>,
         name: &str,
         options: &LeaseOptions,
@@ -693,7 +755,7 @@ impl PgStorage {
     /// not retried, the next call connects anew.
     fn with_client<T>(
         &self,
-        f: impl FnOnce(&mut Client, &Place) -> Result<T, StorageError>,
+        f: impl FnOnce(&mut Conn, &Place) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut guard = locked(&self.client);
         let client = match &mut *guard {
@@ -703,7 +765,7 @@ impl PgStorage {
                 slot.insert(storage_connection(
                     &self.server,
                     &self.place,
-                    self.options.ttl,
+                    &self.options,
                 )?)
             }
         };
@@ -748,7 +810,7 @@ impl PgStorage {
             fence(4)
         );
         let n = self.with_client(|client, place| {
-            let pg = |e: postgres::Error| pg_error(place, "writing the session", &e);
+            let pg = |e: Fail| pg_error(place, "writing the session", &e);
             let statement = self.statement(client, &sql).map_err(pg)?;
             client
                 .execute(&statement, &[&self.name, &token, value, &nonce])
@@ -768,7 +830,7 @@ impl PgStorage {
         key: &(dyn ToSql + Sync),
     ) -> Result<Option<Row>, StorageError> {
         self.with_client(|client, place| {
-            let pg = |e: postgres::Error| pg_error(place, "looking up a peer", &e);
+            let pg = |e: Fail| pg_error(place, "looking up a peer", &e);
             let statement = self.statement(client, sql).map_err(pg)?;
             client.query_opt(&statement, &[&self.name, key]).map_err(pg)
         })
@@ -777,7 +839,7 @@ impl PgStorage {
     /// `sql` prepared on the current connection, once (the cache is emptied when the
     /// connection is replaced): each later call is then one round trip, not a parse and an
     /// execution.
-    fn statement(&self, client: &mut Client, sql: &str) -> Result<Statement, postgres::Error> {
+    fn statement(&self, client: &mut Conn, sql: &str) -> Result<Statement, Fail> {
         if let Some(s) = locked(&self.prepared).get(sql) {
             return Ok(s.clone());
         }
@@ -816,7 +878,7 @@ impl Drop for PgStorage {
 
 /// Every peer of a session, by id.
 fn read_peers(
-    client: &mut impl GenericClient,
+    client: &mut impl Queries,
     place: &Place,
     name: &str,
 ) -> Result<Vec<StoredPeer>, StorageError> {
@@ -838,7 +900,7 @@ fn at(e: StorageError, place: &Place) -> StorageError {
 
 /// The session row of `name`, or `NoSuchAccount`.
 fn read_session(
-    client: &mut impl GenericClient,
+    client: &mut impl Queries,
     place: &Place,
     name: &str,
 ) -> Result<SessionFields, StorageError> {
@@ -947,7 +1009,7 @@ impl SessionStore for PgStorage {
         let c = Columns::new(peers, |_| now);
         let sql = fenced_upsert();
         let fenced = self.with_client(|client, place| {
-            let pg = |e: postgres::Error| pg_error(place, "caching peers", &e);
+            let pg = |e: Fail| pg_error(place, "caching peers", &e);
             let statement = self.statement(client, &sql).map_err(pg)?;
             let row = client
                 .query_one(
@@ -965,7 +1027,7 @@ impl SessionStore for PgStorage {
                     ],
                 )
                 .map_err(pg)?;
-            let n: i64 = row.try_get(0).map_err(pg)?;
+            let n: i64 = row.try_get(0).map_err(|e| pg(e.into()))?;
             Ok(n == 1)
         })?;
         if fenced {
@@ -1052,7 +1114,7 @@ impl SessionStore for PgStorage {
         self.stop_renewal();
         let (token, nonce) = self.token();
         let n = self.with_client(|client, place| {
-            let pg = |e: postgres::Error| pg_error(place, "deleting the session", &e);
+            let pg = |e: Fail| pg_error(place, "deleting the session", &e);
             let mut tx = client.transaction().map_err(pg)?;
             // The session's row first: the fenced DELETE waits for the row lock (`FOR SHARE`)
             // of an upsert under way, so that the peers' DELETE, a new statement with a new

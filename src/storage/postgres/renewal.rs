@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use postgres::Client;
+use super::conn::{Conn, Fail, Queries};
 
 use super::lease::{self, LeaseState};
 use super::{locked, pg_error, Place, Server};
@@ -189,7 +189,7 @@ impl Service {
     /// of its ttl with it, and ends after `LINGER` with none.
     fn run(&self) {
         let place = self.server.place();
-        let mut client: Option<Client> = None;
+        let mut client: Option<Conn> = None;
         let mut idle_since: Option<Instant> = None;
         loop {
             let mut leases = locked(&self.leases);
@@ -212,13 +212,25 @@ impl Service {
                 continue;
             }
             leases.wakes_at = None;
-            if client.as_ref().is_none_or(Client::is_closed) {
+            // Each statement of a round is bounded by a third of the shortest ttl it renews
+            // (spec/postgres.md §5.4): a round the server does not answer ends in time for the
+            // next one, on a new connection, to renew the leases before they expire.
+            let bound = leases
+                .entries
+                .values()
+                .map(|e| e.ttl / 3)
+                .min()
+                .unwrap_or(IDLE_NAP);
+            if client.as_ref().is_none_or(Conn::is_closed) {
                 // Connected before the round is marked in flight, without the lock: a `close`
                 // meanwhile waits for no connection (up to the connect timeout on a server
                 // that does not answer), and its lease is then not in the round.
                 drop(leases);
-                client = self.server.connect(&place).ok();
+                client = self.server.connect(&place, bound, "").ok();
                 leases = locked(&self.leases);
+            }
+            if let Some(c) = client.as_mut() {
+                c.set_bound(bound);
             }
             let now = Instant::now();
             let due: Vec<Due> = leases
@@ -283,7 +295,7 @@ impl Service {
     ///
     /// Without a connection (the round's connect failed, or an earlier chunk's statement found
     /// it closed), every lease is `Unknown`, and the next round connects again.
-    fn renew_round(client: &mut Option<Client>, place: &Place, due: &[Due]) -> Vec<Renewed> {
+    fn renew_round(client: &mut Option<Conn>, place: &Place, due: &[Due]) -> Vec<Renewed> {
         let Some(c) = client.as_mut().filter(|c| !c.is_closed()) else {
             return vec![Renewed::Unknown; due.len()];
         };
@@ -307,11 +319,11 @@ impl Service {
 /// One statement renewing every lease of `due` whose token and nonce are still its session's
 /// (spec/postgres.md §5.2): each lease's time left, or `None` where it is lost.
 fn renew_many(
-    client: &mut Client,
+    client: &mut Conn,
     place: &Place,
     due: &[Due],
 ) -> Result<Vec<Option<Duration>>, StorageError> {
-    let pg = |e: postgres::Error| pg_error(place, "renewing the leases", &e);
+    let pg = |e: Fail| pg_error(place, "renewing the leases", &e);
     let names: Vec<&str> = due.iter().map(|d| d.name.as_str()).collect();
     let tokens: Vec<i64> = due.iter().map(|d| d.lease.0).collect();
     let nonces: Vec<i64> = due.iter().map(|d| d.lease.1).collect();
@@ -330,8 +342,8 @@ fn renew_many(
         .map_err(pg)?;
     let mut left = vec![None; due.len()];
     for row in rows {
-        let i: i64 = row.try_get(0).map_err(pg)?;
-        let secs: Option<f64> = row.try_get(1).map_err(pg)?;
+        let i: i64 = row.try_get(0).map_err(|e| pg(e.into()))?;
+        let secs: Option<f64> = row.try_get(1).map_err(|e| pg(e.into()))?;
         if let Some(slot) = usize::try_from(i - 1).ok().and_then(|i| left.get_mut(i)) {
             *slot = Some(lease::left(secs));
         }

@@ -1,8 +1,8 @@
 //! The PostgreSQL engine's schema and its migrations (spec/postgres.md §3).
 
-use postgres::{Client, GenericClient};
+use super::conn::{Conn, Fail, Queries};
 
-use super::{pg_error, Place};
+use super::{pg_error, Place, MIGRATION_TIMEOUT};
 use crate::storage::{StorageError, StorageErrorKind};
 
 /// The schema version this crate writes and reads.
@@ -117,7 +117,7 @@ const MIGRATIONS: [&str; (SCHEMA_VERSION - 1) as usize] =
     [MIGRATE_V1_TO_V2, MIGRATE_V2_TO_V3, MIGRATE_V3_TO_V4];
 
 /// The version the database holds: `None` where it has no `pyrosession_version` table.
-fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>, StorageError> {
+fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, StorageError> {
     let doing = "reading the schema version";
     let exists: bool = client
         // The catalog read as a table, by the statement's snapshot: `to_regclass` would look
@@ -128,7 +128,7 @@ fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>
              WHERE n.nspname = current_schema() AND c.relname = 'pyrosession_version')",
             &[],
         )
-        .and_then(|r| r.try_get(0))
+        .and_then(|r| r.try_get(0).map_err(Fail::from))
         .map_err(|e| pg_error(place, doing, &e))?;
     if !exists {
         return Ok(None);
@@ -142,13 +142,15 @@ fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>
     if rows.len() != 1 {
         let found: i64 = client
             .query_one("SELECT count(*) FROM pyrosession_version", &[])
-            .and_then(|r| r.try_get(0))
+            .and_then(|r| r.try_get(0).map_err(Fail::from))
             .map_err(|e| pg_error(place, doing, &e))?;
         return Err(place.error(StorageErrorKind::VersionRows {
             found: usize::try_from(found).unwrap_or(usize::MAX),
         }));
     }
-    let number: Option<i64> = rows[0].try_get(0).map_err(|e| pg_error(place, doing, &e))?;
+    let number: Option<i64> = rows[0]
+        .try_get(0)
+        .map_err(|e| pg_error(place, doing, &Fail::from(e)))?;
     match number {
         Some(n) if n >= 1 => Ok(Some(n)),
         other => Err(place.error(StorageErrorKind::InconsistentSchema {
@@ -163,7 +165,7 @@ fn version(client: &mut impl GenericClient, place: &Place) -> Result<Option<i64>
 /// Brings the database to [`SCHEMA_VERSION`] (spec/postgres.md §3.2): nothing when it is
 /// there; otherwise, under the advisory lock, in one transaction, creates the schema (version
 /// 1) and runs the migrations from the version found (or 1). A newer version is refused.
-pub(crate) fn migrate(client: &mut Client, place: &Place) -> Result<(), StorageError> {
+pub(crate) fn migrate(client: &mut Conn, place: &Place) -> Result<(), StorageError> {
     match version(client, place)? {
         Some(SCHEMA_VERSION) => return Ok(()),
         Some(found) if found > SCHEMA_VERSION => {
@@ -174,6 +176,17 @@ pub(crate) fn migrate(client: &mut Client, place: &Place) -> Result<(), StorageE
         }
         _ => {}
     }
+    // The migration may wait for the tables' locks and rebuild an index of every peer: its
+    // statements get a longer bound than the connection's own, which is set back after.
+    let bound = client.bound();
+    client.set_bound(bound.max(MIGRATION_TIMEOUT));
+    let migrated = migrate_locked(client, place);
+    client.set_bound(bound);
+    migrated
+}
+
+/// The migration's transaction, under its advisory lock (spec/postgres.md §3.2).
+fn migrate_locked(client: &mut Conn, place: &Place) -> Result<(), StorageError> {
     let doing = "migrating the schema";
     let mut tx = client
         .transaction()
