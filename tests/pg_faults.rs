@@ -116,6 +116,11 @@ fn main() {
             off,
         ),
         trial(
+            "a_pooled_connection_takes_the_bound_of_its_storage",
+            scenarios::stopped_pooled,
+            off,
+        ),
+        trial(
             "a_stopped_server_fails_every_call_within_its_bound",
             scenarios::stopped_server,
             restart_why_not.is_some(),
@@ -1803,6 +1808,57 @@ CREATE TRIGGER proof_peers AFTER INSERT OR UPDATE ON pyrosession_peers
             PgStorage::open(&url, "acct0000", &waiting).and_then(SessionStore::close)
         })?;
         reopened.map_err(|e| format!("no open after the server resumed: {e}"))?;
+        Ok(())
+    }
+
+    /// A storage opened by `PgFleet::open_session` on a pooled connection gets its own bound:
+    /// a connection made for a storage of a 500 ms `statement_timeout`, handed back to the pool
+    /// and taken by one of 700 ms, fails a call on its stopped server process after 700 ms,
+    /// not 500 (spec/postgres.md §2, *Bounds*).
+    pub fn stopped_pooled() -> Result<(), Failed> {
+        let db = Database::new("stopped_pooled");
+        let app = format!("pgstop_pooled_{}", std::process::id());
+        let url = stopped_url(&db, &app);
+        let fleet = PgFleet::connect(&url)?;
+        let with = |ms: u64| LeaseOptions {
+            holder: "pooled".to_owned(),
+            ttl: Duration::from_secs(30),
+            wait: Duration::ZERO,
+            statement_timeout: Some(Duration::from_millis(ms)),
+        };
+        fleet.open_session("acct0000", &with(500))?.close()?;
+        if fleet.idle_connections() != 1 {
+            return Err("the storage's connection was not handed back to the pool".into());
+        }
+        let storage = fleet.open_session("acct0000", &with(700))?;
+        if fleet.idle_connections() != 0 {
+            return Err("the second storage did not take the pooled connection".into());
+        }
+        let mut admin = db.client();
+        let pid = backend(
+            &mut admin,
+            &app,
+            "INSERT INTO pyrosession_sessions",
+            None,
+            Duration::ZERO,
+        )?
+        .ok_or("no connection of the storage found after its take")?;
+        let mut stopped = Stopped(Vec::new());
+        stopped.stop(pid)?;
+        let bound = Duration::from_millis(700);
+        let ((storage, wrote), took) = bounded(
+            "a write on a pooled connection",
+            Duration::from_secs(6),
+            move || {
+                let mut storage = storage;
+                let r = storage.set_api_id(Some(7));
+                (storage, r)
+            },
+        )?;
+        timed_out("the write on a pooled connection", wrote, took, bound)?;
+        drop(stopped);
+        let (closed, _) = bounded("close", Duration::from_secs(6), move || storage.close())?;
+        closed?;
         Ok(())
     }
 }

@@ -357,6 +357,28 @@ mod tests {
         assert_eq!(nap(ms(500), long, ms(7)), ms(7));
     }
 
+    /// A statement timeout under 1 ms is refused before the server is asked; unset, each
+    /// statement is bounded by the ttl (spec/postgres.md §2, *Bounds*).
+    #[test]
+    fn the_statement_bound_is_the_timeout_or_the_ttl() {
+        let mut options = LeaseOptions {
+            ttl: Duration::from_secs(7),
+            ..LeaseOptions::default()
+        };
+        assert_eq!(options.statement_bound(), Duration::from_secs(7));
+        assert!(check_options(&options).is_ok());
+        options.statement_timeout = Some(Duration::from_millis(1));
+        assert_eq!(options.statement_bound(), Duration::from_millis(1));
+        assert!(check_options(&options).is_ok());
+        options.statement_timeout = Some(Duration::from_micros(999));
+        assert!(matches!(
+            check_options(&options),
+            Err(StorageErrorKind::InvalidLeaseOptions {
+                reason: "the statement timeout must be at least 1 ms",
+            })
+        ));
+    }
+
     /// A connection to the test server, its schema in place, and its place; `None` after
     /// saying the test is skipped, where `PYROSESSION_PG_URL` is unset.
     fn connected() -> Option<(Place, Conn)> {
