@@ -17,7 +17,12 @@ class Store:
     def open_file(path: str, wait: float, check_integrity: bool) -> Store: ...
     @staticmethod
     def open_postgres(
-        url: str, name: str, holder: Optional[str], ttl: float, wait: float
+        url: str,
+        name: str,
+        holder: Optional[str],
+        ttl: float,
+        wait: float,
+        statement_timeout: Optional[float] = None,
     ) -> Store: ...
     def lease(self) -> Optional[Tuple[int, str, float]]: ...
     @staticmethod

@@ -580,7 +580,10 @@ class PostgresStorage(Storage):
     ``holder`` (``HOSTNAME:PID`` by default) for ``ttl`` seconds, renewed in the background while
     the storage is open. Another holder's lease makes ``open()`` wait up to ``wait`` seconds (0:
     none), then raise ``LeaseHeldError`` with its ``holder`` and ``expires_in``. A write after
-    the lease passed to another holder raises ``LeaseLostError`` and is not applied.
+    the lease passed to another holder raises ``LeaseLostError`` and is not applied. Each
+    statement on the server is bounded by ``statement_timeout`` seconds (``None``: the ttl):
+    past it the call raises ``PostgresError`` (the server did not answer), the connection is
+    closed, and the next call connects again (spec/postgres.md §2).
     """
 
     def __init__(
@@ -591,6 +594,7 @@ class PostgresStorage(Storage):
         holder: Optional[str] = None,
         ttl: float = 30.0,
         wait: float = 0.0,
+        statement_timeout: Optional[float] = None,
         raw: Any = None,
     ) -> None:
         super().__init__(name, raw=raw)
@@ -600,6 +604,7 @@ class PostgresStorage(Storage):
         self.holder = holder
         self.ttl = ttl
         self.wait = wait
+        self.statement_timeout = statement_timeout
 
     def __repr__(self) -> str:
         # Never the address, which may hold a password.
@@ -611,7 +616,13 @@ class PostgresStorage(Storage):
         await self._close_before_open()
         self._store = self._typed(
             await self._off_loop(
-                _native.Store.open_postgres, self._url, self.name, self.holder, self.ttl, self.wait
+                _native.Store.open_postgres,
+                self._url,
+                self.name,
+                self.holder,
+                self.ttl,
+                self.wait,
+                self.statement_timeout,
             )
         )
 
@@ -629,7 +640,13 @@ class PostgresStorage(Storage):
         store, self._store = self._store, None
         if store is None:
             store = await self._off_loop(
-                _native.Store.open_postgres, self._url, self.name, self.holder, self.ttl, self.wait
+                _native.Store.open_postgres,
+                self._url,
+                self.name,
+                self.holder,
+                self.ttl,
+                self.wait,
+                self.statement_timeout,
             )
         await self._off_loop(store.delete)
 

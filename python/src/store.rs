@@ -535,9 +535,11 @@ impl Store {
     /// Opens the session `name` of the PostgreSQL database at `url` (creating it, empty, if
     /// absent) and takes its lease as `holder` (default `HOSTNAME:PID`) for `ttl` seconds,
     /// renewed in the background, waiting up to `wait` seconds for another holder's lease to
-    /// end (spec/postgres.md §5). Blocks: the Python layer calls it off the event loop.
+    /// end (spec/postgres.md §5); each statement bounded by `statement_timeout` seconds (by
+    /// default the ttl, spec/postgres.md §2). Blocks: the Python layer calls it off the event
+    /// loop.
     #[staticmethod]
-    #[pyo3(signature = (url, name, holder, ttl, wait))]
+    #[pyo3(signature = (url, name, holder, ttl, wait, statement_timeout=None))]
     fn open_postgres(
         py: Python<'_>,
         url: &str,
@@ -545,6 +547,7 @@ impl Store {
         holder: Option<String>,
         ttl: f64,
         wait: f64,
+        statement_timeout: Option<f64>,
     ) -> PyResult<Store> {
         let mut options = LeaseOptions::default();
         if let Some(holder) = holder {
@@ -552,6 +555,9 @@ impl Store {
         }
         options.ttl = seconds("ttl", ttl)?;
         options.wait = seconds("wait", wait)?;
+        options.statement_timeout = statement_timeout
+            .map(|t| seconds("statement_timeout", t))
+            .transpose()?;
         py.detach(|| PgStorage::open(url, name, &options))
             .map(|s| Store::of(Engine::Postgres(Box::new(s))))
             .map_err(|e| errors::storage(py, e))

@@ -326,3 +326,39 @@ def test_the_lease_is_read_while_a_long_write_holds_the_storage(name: str) -> No
             await s.close()
 
     asyncio.run(body())
+
+
+def test_a_statement_past_its_timeout_raises_and_the_next_call_connects_again(name: str) -> None:
+    """``statement_timeout`` reaches the crate: an upsert of 300,000 peers, which takes the
+    server seconds, raises ``PostgresError`` (the server did not answer within 200 ms) and closes
+    the connection; the next call connects again and answers (spec/postgres.md §2). A timeout
+    under 1 ms is refused before the server is asked."""
+
+    async def body() -> None:
+        refused = pyrosession.PostgresStorage(name, url(), statement_timeout=0.0001)
+        with pytest.raises(pyrosession.InvalidLeaseOptionsError, match="at least 1 ms"):
+            await refused.open()
+        s = pyrosession.PostgresStorage(name, url(), statement_timeout=0.2)
+        await s.open()
+        try:
+            batch = [(10_000_000 + i, i, "user", f"u{i}", None) for i in range(300_000)]
+            with pytest.raises(pyrosession.PostgresError) as raised:
+                await s.update_peers(batch)
+            assert "the server did not answer within 200 ms (the statement timeout)" in str(
+                raised.value
+            )
+            assert await s.dc_id() == 2
+            # The server runs the abandoned upsert to its end, holding the session's row: a
+            # write waits for it (each try bounded, on a new connection), then succeeds.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60.0
+            while True:
+                try:
+                    await s.save()
+                    break
+                except pyrosession.PostgresError:
+                    assert loop.time() < deadline, "the session's row stayed locked for 60 s"
+        finally:
+            await s.close()
+
+    asyncio.run(body())
