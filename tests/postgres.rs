@@ -1980,3 +1980,40 @@ fn a_fenced_upsert_and_a_deletion_at_once_leave_no_orphan_peers() {
     assert_eq!(race("peers-first-trigger", false, true), 0);
     assert_eq!(race("session-first-trigger", true, true), 0);
 }
+
+/// A lease whose expiry another program set to `infinity` (or `-infinity`): PostgreSQL cannot
+/// subtract an infinite timestamp, and the time left was computed that way, so `fleet ls` failed
+/// whole (`22008`, `cannot subtract infinite timestamps`) and an opener got that error rather
+/// than `LeaseHeld` (spec/postgres.md §5.1, §6).
+#[test]
+fn a_lease_that_never_expires_is_held_and_listed() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "infinite");
+    PgFleet::connect(&db.url).unwrap();
+    db.client()
+        .batch_execute(
+            "INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token, lease_holder, lease_expires)
+                 VALUES ('forever', 2, 0, 3, 'dba:1', 'infinity'), ('never', 2, 0, 4, 'dba:2', '-infinity')",
+        )
+        .unwrap();
+    let mut fleet = PgFleet::connect(&db.url).unwrap();
+    let accounts = fleet.accounts().unwrap();
+    let forever = accounts.iter().find(|a| a.name == "forever").unwrap();
+    let lease = forever.lease.as_ref().expect("the lease is held");
+    assert_eq!(lease.holder, "dba:1");
+    assert!(
+        lease.expires_in > Duration::from_secs(86_400 * 365 * 1000),
+        "{lease:?}"
+    );
+    let never = accounts.iter().find(|a| a.name == "never").unwrap();
+    assert_eq!(never.lease, None);
+    let e = PgStorage::open(&db.url, "forever", &options("t")).unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::LeaseHeld { holder, expires_in, .. }
+            if holder == "dba:1" && *expires_in > Duration::from_secs(86_400 * 365 * 1000)),
+        "{e:?}"
+    );
+    let s = PgStorage::open(&db.url, "never", &options("t")).unwrap();
+    assert!(s.lease().token > 4);
+    s.close().unwrap();
+}

@@ -201,7 +201,8 @@ impl PgFleet {
             .query(
                 "SELECT s.dc_id, s.api_id, s.test_mode, s.auth_key, s.date, s.user_id, s.is_bot, s.name, \
                  (SELECT count(*) FROM pyrosession_peers p WHERE p.session = s.name), \
-                 s.lease_token, s.lease_holder, EXTRACT(EPOCH FROM s.lease_expires - clock_timestamp())::float8 \
+                 s.lease_token, s.lease_holder, \
+                 (EXTRACT(EPOCH FROM s.lease_expires) - EXTRACT(EPOCH FROM clock_timestamp()))::float8 \
                  FROM pyrosession_sessions s ORDER BY s.name",
                 &[],
             )
@@ -219,7 +220,7 @@ impl PgFleet {
                     .map_err(|e| at(e, &account))?;
             let secs: Option<f64> = get(row, 11, "lease_expires", "a timestamptz or NULL")?;
             let left = secs
-                .filter(|s| s.is_finite() && *s > 0.0)
+                .filter(|s| *s > 0.0)
                 .map(|s| Duration::from_secs_f64(s.min(1e12)));
             out.push(AccountSummary {
                 name,

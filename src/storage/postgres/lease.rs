@@ -134,9 +134,10 @@ fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-/// A server's count of seconds left as a duration (zero when past).
+/// A server's count of seconds left as a duration: zero when past (or NaN), at most 10^12 s
+/// (an expiry of `infinity`, which another program may have written, is `+Infinity` seconds).
 pub(super) fn left(secs: Option<f64>) -> Duration {
-    secs.filter(|s| s.is_finite() && *s > 0.0)
+    secs.filter(|s| *s > 0.0)
         .map_or(Duration::ZERO, |s| Duration::from_secs_f64(s.min(1e12)))
 }
 
@@ -261,7 +262,8 @@ pub(super) fn current(
     let pg = |e: Fail| pg_error(place, "reading the lease", &e);
     let row = client
         .query_opt(
-            "SELECT lease_token, lease_nonce, lease_holder, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8 \
+            "SELECT lease_token, lease_nonce, lease_holder, \
+             (EXTRACT(EPOCH FROM lease_expires) - EXTRACT(EPOCH FROM clock_timestamp()))::float8 \
              FROM pyrosession_sessions WHERE name = $1",
             &[&name],
         )
