@@ -2017,3 +2017,79 @@ fn a_lease_that_never_expires_is_held_and_listed() {
     assert!(s.lease().token > 4);
     s.close().unwrap();
 }
+
+/// Text that does not compress: letters from a fixed pseudo-random sequence.
+fn incompressible(len: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'a' + u8::try_from(x % 26).unwrap())
+        })
+        .collect()
+}
+
+/// A username or phone number longer than the engine stores (`MAX_TEXT_BYTES`) is
+/// `TextTooLong` naming the column, its length and the limit, before anything is written;
+/// before the limit, a 10 MB username reached the server and failed as `Postgres` (`54000`,
+/// the index row size), and whether a few kilobytes did depended on how they compressed.
+/// At the limit, with the longest session name, it is stored and found (spec/postgres.md §7).
+#[test]
+fn texts_longer_than_the_engine_stores_are_refused_by_length() {
+    use pyrosession::storage::postgres::MAX_TEXT_BYTES;
+    let Some(url) = url() else { return };
+    let name = format!("{}-{}", unique("long"), "n".repeat(255));
+    let name = &name[..255];
+    let mut s = PgStorage::open(&url, name, &options("t")).unwrap();
+    let huge = incompressible(10 << 20, 7);
+    for (p, column) in [
+        (
+            peer(1, Some(1), PeerType::User, Some(&huge), None),
+            "pyrosession_peers.username",
+        ),
+        (
+            peer(1, Some(1), PeerType::User, None, Some(&huge)),
+            "pyrosession_peers.phone_number",
+        ),
+    ] {
+        let e = s
+            .update_peers(&[peer(2, Some(2), PeerType::User, None, None), p])
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), StorageErrorKind::TextTooLong { column: c, bytes, max }
+                if *c == column && *bytes == 10 << 20 && *max == MAX_TEXT_BYTES),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.kind().to_string(),
+            format!("not written: {column} would hold 10485760 bytes, more than the 2048 this engine stores")
+        );
+    }
+    assert!(s.get_peer_by_id(2).is_err(), "a refused batch wrote a peer");
+    let longest = incompressible(MAX_TEXT_BYTES, 11);
+    s.update_peers(&[peer(
+        3,
+        Some(3),
+        PeerType::User,
+        Some(&longest),
+        Some(&longest),
+    )])
+    .unwrap();
+    assert!(s.get_peer_by_username(&longest).is_ok());
+    assert!(s.get_peer_by_phone_number(&longest).is_ok());
+    s.delete().unwrap();
+    let mut fleet = PgFleet::connect(&url).unwrap();
+    let e = fleet
+        .import(
+            &unique("long-import"),
+            &empty_fields(),
+            &[peer(1, Some(1), PeerType::User, Some(&huge), None)],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::TextTooLong { .. }),
+        "{e:?}"
+    );
+}

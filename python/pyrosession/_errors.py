@@ -141,6 +141,7 @@ __all__ = [
     "NoSuchAccountError",
     "InvalidLeaseOptionsError",
     "NulCharacterError",
+    "TextTooLongError",
 ]
 
 
@@ -986,6 +987,13 @@ class NulCharacterError(StorageError):
     """Storage: a text holding NUL, which PostgreSQL cannot store; nothing was written."""
 
     KIND = "nul_character"
+
+
+class TextTooLongError(StorageError):
+    """Storage: a username or phone number longer than the PostgreSQL engine stores; nothing
+    was written."""
+
+    KIND = "text_too_long"
 
 
 _BASES: Dict[str, Type[PyrosessionError]] = {

@@ -699,6 +699,11 @@ mod tests {
             S::NoSuchAccount,
             S::InvalidLeaseOptions { reason: "x" },
             S::NulCharacter { column: "x" },
+            S::TextTooLong {
+                column: "x",
+                bytes: 2,
+                max: 1,
+            },
         ];
         let kind = Kind::TelethonString;
         let convert = vec![
@@ -842,7 +847,7 @@ mod tests {
             .chain(convert.iter().map(ConvertErrorKind::code))
             .chain(string.iter().map(D::code))
             .collect();
-        assert_eq!(codes.len(), 55 + 19 + 10);
+        assert_eq!(codes.len(), 56 + 19 + 10);
         let mut seen = std::collections::HashSet::new();
         for code in &codes {
             assert!(seen.insert(*code), "{code} is given to two kinds");

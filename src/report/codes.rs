@@ -169,9 +169,10 @@ impl ErrorCode {
                 ErrorCode::PermissionDenied
             }
             E::AlreadyExists => ErrorCode::AlreadyExists,
-            E::UnsupportedWrite { .. } | E::TooLargeToCopy { .. } | E::NulCharacter { .. } => {
-                ErrorCode::Unsupported
-            }
+            E::UnsupportedWrite { .. }
+            | E::TooLargeToCopy { .. }
+            | E::NulCharacter { .. }
+            | E::TextTooLong { .. } => ErrorCode::Unsupported,
             E::NothingSaved { .. } => ErrorCode::NothingSaved,
             E::Sqlite { .. }
             | E::Io { .. }

@@ -389,6 +389,17 @@ pub enum StorageErrorKind {
         /// `table.column` it was to be written to.
         column: &'static str,
     },
+    /// A text longer than the PostgreSQL engine stores in an indexed column (spec/postgres.md
+    /// §7): a username or phone number over [`crate::storage::postgres::MAX_TEXT_BYTES`];
+    /// nothing was written.
+    TextTooLong {
+        /// `table.column` it was to be written to.
+        column: &'static str,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The most the engine stores.
+        max: usize,
+    },
 }
 
 /// Why a file cannot be written, as far as the open could tell ([`StorageErrorKind::ReadOnly`],
@@ -472,6 +483,7 @@ impl StorageErrorKind {
             StorageErrorKind::NoSuchAccount => "no_such_account",
             StorageErrorKind::InvalidLeaseOptions { .. } => "invalid_lease_options",
             StorageErrorKind::NulCharacter { .. } => "nul_character",
+            StorageErrorKind::TextTooLong { .. } => "text_too_long",
         }
     }
 }
@@ -1085,6 +1097,10 @@ impl fmt::Display for StorageErrorKind {
             StorageErrorKind::NulCharacter { column } => write!(
                 f,
                 "not written: {column} would hold a NUL character, which PostgreSQL's text cannot store"
+            ),
+            StorageErrorKind::TextTooLong { column, bytes, max } => write!(
+                f,
+                "not written: {column} would hold {bytes} bytes, more than the {max} this engine stores"
             ),
             // The cause is about the same file: named once, before this message.
             StorageErrorKind::NothingSaved { cause } => write!(

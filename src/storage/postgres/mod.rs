@@ -52,6 +52,12 @@ use renewal::Renewal;
 /// The longest session name, in bytes (spec/postgres.md §2).
 pub const MAX_NAME_BYTES: usize = 255;
 
+/// The longest username or phone number the engine stores, in bytes (spec/postgres.md §7):
+/// both are keys of a B-tree index, whose entries PostgreSQL limits to about 2,700 bytes
+/// (compressed, so whether a longer text fits depends on its content); with the longest
+/// session name, an entry of this many bytes fits whatever the text.
+pub const MAX_TEXT_BYTES: usize = 2048;
+
 /// How long a connection attempt may take where the address sets no `connect_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -316,11 +322,20 @@ pub(crate) fn check_name(name: &str) -> Result<(), StorageError> {
     }))
 }
 
-/// Refuses a text with a NUL character, which PostgreSQL's `text` cannot hold.
-fn no_nul(text: Option<&str>, column: &'static str) -> Result<(), StorageError> {
-    if text.is_some_and(|t| t.contains('\0')) {
+/// Refuses a text with a NUL character, which PostgreSQL's `text` cannot hold, or longer than
+/// [`MAX_TEXT_BYTES`], which its index cannot.
+fn storable(text: Option<&str>, column: &'static str) -> Result<(), StorageError> {
+    let Some(text) = text else { return Ok(()) };
+    if text.contains('\0') {
         return Err(StorageError::from(StorageErrorKind::NulCharacter {
             column,
+        }));
+    }
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(StorageError::from(StorageErrorKind::TextTooLong {
+            column,
+            bytes: text.len(),
+            max: MAX_TEXT_BYTES,
         }));
     }
     Ok(())
@@ -532,8 +547,8 @@ fn check_batch(peers: &[Peer]) -> Result<(), StorageError> {
         }));
     }
     for p in peers {
-        no_nul(p.username.as_deref(), "pyrosession_peers.username")?;
-        no_nul(p.phone_number.as_deref(), "pyrosession_peers.phone_number")?;
+        storable(p.username.as_deref(), "pyrosession_peers.username")?;
+        storable(p.phone_number.as_deref(), "pyrosession_peers.phone_number")?;
     }
     Ok(())
 }
