@@ -1553,8 +1553,10 @@ fn fleet_cmd(command: FleetCommand) -> ExitCode {
             }
         }
         FleetCommand::Export { dir, .. } => {
-            let names = match db.accounts() {
-                Ok(accounts) => accounts.into_iter().map(|a| a.name).collect::<Vec<_>>(),
+            // The names alone: an account whose row cannot be read is refused in the report,
+            // and the others are written.
+            let names = match db.names() {
+                Ok(names) => names,
                 Err(e) => return failed(&e),
             };
             match fleet::export_folder(&mut db, &names, &dir, progress("exporting")) {

@@ -745,6 +745,53 @@ mod server {
         assert_eq!(inside, ["fine.session"]);
     }
 
+    /// Rows another program wrote that the engine cannot read (a 2-byte key, a peer type it
+    /// does not know, a name too long for a file) are refused one by one in the export's
+    /// report, and every other account is written: before, the export listed the accounts with
+    /// `PgFleet::accounts()`, which fails on the first such row, so the command wrote nothing
+    /// and printed no report (spec/postgres.md §6).
+    #[test]
+    fn export_writes_every_account_a_hostile_row_does_not_spoil() {
+        let Some(db) = Database::new("hostile_export") else {
+            return;
+        };
+        let mut fleet = PgFleet::connect(&db.url).unwrap();
+        let fields = Storage::memory().unwrap().session().unwrap();
+        fleet.import("fine", &fields, &[]).unwrap();
+        let long = "x".repeat(300);
+        let mut c = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        c.batch_execute(&format!(
+            "INSERT INTO pyrosession_sessions (name, dc_id, date, auth_key) VALUES ('short-key', 2, 0, '\\x0102');
+             INSERT INTO pyrosession_sessions (name, dc_id, date) VALUES ('odd-peer', 2, 0), ('{long}', 2, 0);
+             INSERT INTO pyrosession_peers VALUES ('odd-peer', 1, 5, 'USER', NULL, NULL, 0);"
+        ))
+        .unwrap();
+        let parent = TempDir::new("fleet-pg-hostile");
+        let out = run(&["fleet", "export", "--json", &db.url, dir_str(&parent)]);
+        no_key(&out);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let (stdout, _) = text(&out);
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        let mut refused: Vec<&str> = report["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        refused.sort_unstable();
+        assert_eq!(
+            refused,
+            ["odd-peer", "short-key", long.as_str()],
+            "{report}"
+        );
+        assert_eq!(report["written"][0]["name"], "fine", "{report}");
+        let inside: Vec<String> = std::fs::read_dir(&parent.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(inside, ["fine.session"]);
+    }
+
     /// On a terminal, progress is one counter line rewritten in place and cleared at the end,
     /// not a line a file (`script` gives the command a terminal; skipped without it).
     #[test]

@@ -189,6 +189,23 @@ impl PgFleet {
         Ok(&mut self.client)
     }
 
+    /// The name of every account, in order: the names alone, so that a row holding what this
+    /// engine never writes (which [`PgFleet::accounts`] refuses) spoils no other account's
+    /// export (spec/postgres.md §6).
+    ///
+    /// # Errors
+    /// The server fails.
+    pub fn names(&mut self) -> Result<Vec<String>, StorageError> {
+        let place = self.place.clone();
+        let rows = self
+            .client()?
+            .query("SELECT name FROM pyrosession_sessions ORDER BY name", &[])
+            .map_err(|e| pg_error(&place, "listing the sessions", &e))?;
+        rows.iter()
+            .map(|row| get(row, 0, "pyrosession_sessions.name", "text").map_err(|e| at(e, &place)))
+            .collect()
+    }
+
     /// Every account, by name.
     ///
     /// # Errors
