@@ -2093,3 +2093,62 @@ fn texts_longer_than_the_engine_stores_are_refused_by_length() {
         "{e:?}"
     );
 }
+
+/// A `search_path` whose first schema is not the one holding the engine's tables: the engine
+/// read and created its tables in `current_schema()` alone, so with `shared, public` (the tables
+/// in `public`, `shared` a schema another user can create in) it created a second, empty set of
+/// tables in `shared`, and used whatever tables someone had put there: PostgreSQL's classic
+/// `search_path` shadowing, keys written to another user's tables. Tables found in more than one
+/// schema of the path, or in another schema than the first, are now `InconsistentSchema`, and
+/// nothing is created (spec/postgres.md §3.2).
+#[test]
+fn tables_in_another_schema_of_the_search_path_are_refused() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "shadow");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute(&format!(
+        "CREATE SCHEMA shared; ALTER DATABASE {} SET search_path = shared, public",
+        db.name
+    ))
+    .unwrap();
+    let in_shared = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'shared'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let expected = "inconsistent schema: the search_path finds pyrosession's tables in schema \
+                    \"public\", not in its first schema \"shared\", where they would be read and \
+                    created; set the search_path to the schema that holds them";
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert_eq!(e.kind().to_string(), expected, "{e:?}");
+    let e = PgStorage::open(&db.url, "s", &options("t")).unwrap_err();
+    assert_eq!(e.kind().to_string(), expected, "{e:?}");
+    assert_eq!(
+        in_shared(&mut c),
+        0,
+        "tables were created in the first schema"
+    );
+    // Someone put a table of the engine's names there: it would shadow public's.
+    c.batch_execute("CREATE TABLE shared.pyrosession_version (number integer); INSERT INTO shared.pyrosession_version VALUES (4)")
+        .unwrap();
+    let e = PgStorage::open(&db.url, "s", &options("t")).unwrap_err();
+    assert_eq!(
+        e.kind().to_string(),
+        "inconsistent schema: the search_path finds pyrosession's tables in more than one schema \
+         (\"shared\", \"public\"): the first one's would shadow the others'; set the search_path \
+         to the schema that holds them",
+        "{e:?}"
+    );
+    // The path to public alone works as before.
+    c.batch_execute(&format!(
+        "ALTER DATABASE {} SET search_path = public",
+        db.name
+    ))
+    .unwrap();
+    let s = PgStorage::open(&db.url, "s", &options("t")).unwrap();
+    s.close().unwrap();
+}

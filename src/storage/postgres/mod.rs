@@ -102,30 +102,48 @@ impl Place {
 /// message (never its `DETAIL`, which can quote a row, key included), or the client's own
 /// message for an error of the connection, or for a call the server did not answer within its
 /// bound (spec/postgres.md §2, *Bounds*).
-pub(crate) fn pg_error(place: &Place, doing: &'static str, e: &Fail) -> StorageError {
-    let (sqlstate, message) = match e {
-        Fail::Pg(e) => match e.as_db_error() {
-            Some(db) => (Some(db.code().code().to_owned()), db.message().to_owned()),
-            None if e.is_closed() => (None, "the connection to the server is closed".to_owned()),
-            None => (None, e.to_string()),
-        },
-        Fail::Timeout(bound) => (
-            None,
-            format!(
-                "the server did not answer within {} ms (the statement timeout): it stopped \
-                 answering (a stopped or frozen server, or a network that drops its packets); \
-                 the connection is closed, whether the statement was applied is unknown, and \
-                 the next call connects again",
-                bound.as_millis()
-            ),
-        ),
-        Fail::Io(e) => (None, format!("no runtime for the connection: {e}")),
-    };
+pub(crate) fn pg_error(place: &Place, doing: &'static str, e: &impl PgFault) -> StorageError {
+    let (sqlstate, message) = e.facts();
     place.error(StorageErrorKind::Postgres {
         doing,
         sqlstate,
         message,
     })
+}
+
+/// What [`pg_error`] reports of a failed call: the SQLSTATE, if the server gave one, and the
+/// message.
+pub(crate) trait PgFault {
+    fn facts(&self) -> (Option<String>, String);
+}
+
+impl PgFault for tokio_postgres::Error {
+    fn facts(&self) -> (Option<String>, String) {
+        match self.as_db_error() {
+            Some(db) => (Some(db.code().code().to_owned()), db.message().to_owned()),
+            None if self.is_closed() => (None, "the connection to the server is closed".to_owned()),
+            None => (None, self.to_string()),
+        }
+    }
+}
+
+impl PgFault for Fail {
+    fn facts(&self) -> (Option<String>, String) {
+        match self {
+            Fail::Pg(e) => e.facts(),
+            Fail::Timeout(bound) => (
+                None,
+                format!(
+                    "the server did not answer within {} ms (the statement timeout): it stopped \
+                     answering (a stopped or frozen server, or a network that drops its packets); \
+                     the connection is closed, whether the statement was applied is unknown, and \
+                     the next call connects again",
+                    bound.as_millis()
+                ),
+            ),
+            Fail::Io(e) => (None, format!("no runtime for the connection: {e}")),
+        }
+    }
 }
 
 /// A server's address, parsed, and how errors show it.

@@ -119,17 +119,30 @@ const MIGRATIONS: [&str; (SCHEMA_VERSION - 1) as usize] =
 /// The version the database holds: `None` where it has no `pyrosession_version` table.
 fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, StorageError> {
     let doing = "reading the schema version";
-    let exists: bool = client
-        // The catalog read as a table, by the statement's snapshot: `to_regclass` would look
-        // through this backend's catalog cache, which still says "no such table" after another
-        // connection created it, until the next transaction begins (spec/postgres.md §3.2).
+    // The catalog read as a table, by the statement's snapshot: `to_regclass` would look
+    // through this backend's catalog cache, which still says "no such table" after another
+    // connection created it, until the next transaction begins (spec/postgres.md §3.2). With
+    // it, the schemas of the search_path that hold an object of the engine's names, in the
+    // path's order: they must be the first schema alone (or none).
+    let row = client
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = current_schema() AND c.relname = 'pyrosession_version')",
+            "SELECT current_schema()::text, \
+                 EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname = current_schema() AND c.relname = 'pyrosession_version'), \
+                 ARRAY(SELECT p.s::text FROM unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS p(s, i) \
+                     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                         WHERE n.nspname = p.s AND c.relname IN ('pyrosession_version', 'pyrosession_sessions', \
+                             'pyrosession_peers', 'pyrosession_lease_tokens')) \
+                     ORDER BY p.i)",
             &[],
         )
-        .and_then(|r| r.try_get(0).map_err(Fail::from))
         .map_err(|e| pg_error(place, doing, &e))?;
+    let first: Option<String> = row.try_get(0).map_err(|e| pg_error(place, doing, &e))?;
+    let exists: bool = row.try_get(1).map_err(|e| pg_error(place, doing, &e))?;
+    let holding: Vec<String> = row.try_get(2).map_err(|e| pg_error(place, doing, &e))?;
+    if let Some(detail) = shadowed(first.as_deref(), &holding) {
+        return Err(place.error(StorageErrorKind::InconsistentSchema { detail }));
+    }
     if !exists {
         return Ok(None);
     }
@@ -159,6 +172,30 @@ fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, Stor
                 other.map_or_else(|| "NULL".to_owned(), |n| n.to_string())
             ),
         })),
+    }
+}
+
+/// Why the schemas of the `search_path` that hold objects of the engine's names (`holding`, in
+/// the path's order) are not the first schema alone (`first`, `current_schema()`), where the
+/// engine reads and creates its tables (spec/postgres.md §3.2): another schema's tables would
+/// be left aside for a new set in the first, or be shadowed by the first one's, which whoever
+/// may create in that schema could have put there.
+fn shadowed(first: Option<&str>, holding: &[String]) -> Option<String> {
+    let quoted = |s: &str| format!("\"{}\"", crate::escape::one_line(s));
+    match holding {
+        [] => None,
+        [one] if Some(one.as_str()) == first => None,
+        [one] => Some(format!(
+            "the search_path finds pyrosession's tables in schema {}, not in its first schema {}, \
+             where they would be read and created; set the search_path to the schema that holds them",
+            quoted(one),
+            first.map_or_else(|| "(none)".to_owned(), quoted)
+        )),
+        several => Some(format!(
+            "the search_path finds pyrosession's tables in more than one schema ({}): the first \
+             one's would shadow the others'; set the search_path to the schema that holds them",
+            several.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ")
+        )),
     }
 }
 
