@@ -2152,3 +2152,30 @@ fn tables_in_another_schema_of_the_search_path_are_refused() {
     let s = PgStorage::open(&db.url, "s", &options("t")).unwrap();
     s.close().unwrap();
 }
+
+/// Tables of the engine without their version table (dropped by hand, or made by another
+/// program): the engine took the database for a new one and its creation failed as `Postgres`
+/// (`42P07`, `relation "pyrosession_sessions" already exists`); it is now `InconsistentSchema`
+/// saying what is missing, and nothing is created (spec/postgres.md §3.2).
+#[test]
+fn tables_without_their_version_table_are_refused() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "noversion");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute("DROP TABLE pyrosession_version").unwrap();
+    let expected = "inconsistent schema: schema \"public\" holds pyrosession's tables but no \
+                    pyrosession_version table; restore it with the version the tables are at";
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert_eq!(e.kind().to_string(), expected, "{e:?}");
+    let e = PgStorage::open(&db.url, "s", &options("t")).unwrap_err();
+    assert_eq!(e.kind().to_string(), expected, "{e:?}");
+    let tables: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname = 'pyrosession_version'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0);
+}

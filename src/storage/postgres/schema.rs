@@ -144,6 +144,17 @@ fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, Stor
         return Err(place.error(StorageErrorKind::InconsistentSchema { detail }));
     }
     if !exists {
+        if let Some(first) = first.filter(|f| holding.contains(f)) {
+            // Created with the version table in one transaction: one gone without the others
+            // was dropped, or another program made them.
+            return Err(place.error(StorageErrorKind::InconsistentSchema {
+                detail: format!(
+                    "schema \"{}\" holds pyrosession's tables but no pyrosession_version table; \
+                     restore it with the version the tables are at",
+                    crate::escape::one_line(&first)
+                ),
+            }));
+        }
         return Ok(None);
     }
     let rows = client
