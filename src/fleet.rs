@@ -882,6 +882,9 @@ mod pg {
         }))
     }
 
+    /// The most characters of a lease's holder `fleet ls` shows.
+    const HOLDER_SHOWN: usize = 128;
+
     /// The accounts as `fleet ls` prints them: a header and one line each.
     #[must_use]
     pub fn accounts_to_text(accounts: &[AccountSummary]) -> String {
@@ -892,9 +895,17 @@ mod pg {
             let lease = a.lease.as_ref().map_or_else(
                 || "-".to_owned(),
                 |l| {
+                    // Another program may have written a holder of any length: cut as
+                    // `LeaseHeld` cuts it (spec/postgres.md §6).
+                    let cut: String = l.holder.chars().take(HOLDER_SHOWN).collect();
+                    let more = if cut.len() < l.holder.len() {
+                        "…"
+                    } else {
+                        ""
+                    };
                     format!(
-                        "{} ({:.1} s left)",
-                        one_line(&l.holder),
+                        "{}{more} ({:.1} s left)",
+                        one_line(&cut),
                         l.expires_in.as_secs_f64()
                     )
                 },

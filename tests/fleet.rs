@@ -792,6 +792,44 @@ mod server {
         assert_eq!(inside, ["fine.session"]);
     }
 
+    /// A holder another program wrote, a megabyte long with control characters, is shown by
+    /// `fleet ls` escaped and cut after 128 characters, as `LeaseHeld` cuts it (before, the
+    /// whole megabyte was one line of the listing); `--json` keeps it whole (spec/postgres.md §6).
+    #[test]
+    fn a_forged_holder_is_cut_in_the_listing() {
+        let Some(db) = Database::new("holder") else {
+            return;
+        };
+        PgFleet::connect(&db.url).unwrap();
+        let mut c = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        c.batch_execute(
+            "INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token, lease_holder, lease_expires)
+                 VALUES ('held', 2, 0, 7, E'evil\\n\\u001b[2J' || repeat('x', 1000000), now() + interval '1 hour')",
+        )
+        .unwrap();
+        let out = run(&["fleet", "ls", &db.url]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let (stdout, _) = text(&out);
+        let line = stdout.lines().nth(1).unwrap();
+        let expected = format!(
+            "held\t2\t-\t-\t0\tevil\\u000a\\u001b[2J{}… (",
+            "x".repeat(119)
+        );
+        assert!(
+            line.starts_with(&expected),
+            "{}",
+            &line[..line.len().min(300)]
+        );
+        assert!(line.len() < 200, "{} bytes", line.len());
+        let out = run(&["fleet", "ls", "--json", &db.url]);
+        let (stdout, _) = text(&out);
+        let account: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(
+            account["lease"]["holder"].as_str().unwrap().len(),
+            1_000_000 + 9
+        );
+    }
+
     /// On a terminal, progress is one counter line rewritten in place and cleared at the end,
     /// not a line a file (`script` gives the command a terminal; skipped without it).
     #[test]
