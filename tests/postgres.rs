@@ -2179,3 +2179,30 @@ fn tables_without_their_version_table_are_refused() {
         .get(0);
     assert_eq!(tables, 0);
 }
+
+/// A lease whose token or nonce another program set to NULL (the column's `NOT NULL` dropped):
+/// the opener's error was `Postgres` (`reading the lease`, `error deserializing column 1`),
+/// naming neither the column nor what it held; it is now `InvalidValue` naming both
+/// (spec/postgres.md §5.1).
+#[test]
+fn a_lease_column_holding_null_is_named() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "nullnonce");
+    PgFleet::connect(&db.url).unwrap();
+    db.client()
+        .batch_execute(
+            "ALTER TABLE pyrosession_sessions ALTER COLUMN lease_nonce DROP NOT NULL;
+             INSERT INTO pyrosession_sessions (name, dc_id, date, lease_token, lease_nonce, lease_holder, lease_expires)
+                 VALUES ('n', 2, 0, 3, NULL, 'dba:1', now() + interval '1 hour')",
+        )
+        .unwrap();
+    let e = PgStorage::open(&db.url, "n", &options("t")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}#n: pyrosession_sessions.lease_nonce holds NULL, expected a bigint",
+            db.url
+        ),
+        "{e:?}"
+    );
+}

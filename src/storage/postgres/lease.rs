@@ -3,8 +3,9 @@
 use std::time::{Duration, Instant};
 
 use super::conn::{Conn, Fail, Queries};
+use tokio_postgres::Row;
 
-use super::{pg_error, Place};
+use super::{at, get, pg_error, Place};
 use crate::storage::{StorageError, StorageErrorKind};
 
 /// How a [`super::PgStorage`] takes its lease.
@@ -190,8 +191,7 @@ pub(super) fn take(
             )
             .map_err(pg)?;
         if let Some(row) = took {
-            let token: i64 = row.try_get(0).map_err(|e| pg(e.into()))?;
-            let nonce: i64 = row.try_get(1).map_err(|e| pg(e.into()))?;
+            let (token, nonce) = token_and_nonce(&row, place)?;
             let secs: Option<f64> = row.try_get(2).map_err(|e| pg(e.into()))?;
             return Ok(LeaseState {
                 token,
@@ -269,9 +269,9 @@ pub(super) fn current(
         )
         .map_err(pg)?;
     let Some(row) = row else { return Ok(None) };
-    let token: i64 = row.try_get(0).map_err(|e| pg(e.into()))?;
-    let nonce: i64 = row.try_get(1).map_err(|e| pg(e.into()))?;
-    let holder: Option<String> = row.try_get(2).map_err(|e| pg(e.into()))?;
+    let (token, nonce) = token_and_nonce(&row, place)?;
+    let holder: Option<String> = get(&row, 2, "pyrosession_sessions.lease_holder", "text or NULL")
+        .map_err(|e| at(e, place))?;
     let secs: Option<f64> = row.try_get(3).map_err(|e| pg(e.into()))?;
     let (holder, remaining) = match holder {
         Some(h) => (h, left(secs)),
@@ -283,6 +283,16 @@ pub(super) fn current(
         holder,
         remaining,
     }))
+}
+
+/// The lease's token and nonce, columns 0 and 1 of `row`: an `InvalidValue` naming the column
+/// where another program made one NULL or changed its type.
+fn token_and_nonce(row: &Row, place: &Place) -> Result<(i64, i64), StorageError> {
+    let token = get(row, 0, "pyrosession_sessions.lease_token", "a bigint");
+    let nonce = get(row, 1, "pyrosession_sessions.lease_nonce", "a bigint");
+    token
+        .and_then(|t| nonce.map(|n| (t, n)))
+        .map_err(|e| at(e, place))
 }
 
 /// Renews the lease `token` and `nonce` hold; `None` when they are no longer the session's
