@@ -2206,3 +2206,28 @@ fn a_lease_column_holding_null_is_named() {
         "{e:?}"
     );
 }
+
+/// Two rows of one name, the primary key dropped by another program: reading the session was
+/// `Postgres` (`query returned an unexpected number of rows`); it is `SessionRows` with the
+/// count, naming the session (spec/postgres.md §4.1).
+#[test]
+fn two_rows_of_one_session_are_counted() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "tworows");
+    PgFleet::connect(&db.url).unwrap();
+    db.client()
+        .batch_execute(
+            "ALTER TABLE pyrosession_sessions DROP CONSTRAINT pyrosession_sessions_pkey;
+             INSERT INTO pyrosession_sessions (name, dc_id, date) VALUES ('a', 2, 0), ('a', 3, 0)",
+        )
+        .unwrap();
+    let e = PgFleet::connect(&db.url).unwrap().read("a").unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::SessionRows { found: 2 }),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!("{}#a: the sessions table holds 2 rows, not 1", db.url)
+    );
+}

@@ -937,14 +937,20 @@ fn read_session(
     place: &Place,
     name: &str,
 ) -> Result<SessionFields, StorageError> {
-    let row = client
-        .query_opt(
+    let rows = client
+        .query(
             "SELECT dc_id, api_id, test_mode, auth_key, date, user_id, is_bot FROM pyrosession_sessions WHERE name = $1",
             &[&name],
         )
-        .map_err(|e| pg_error(place, "reading the session", &e))?
-        .ok_or_else(|| place.error(StorageErrorKind::NoSuchAccount))?;
-    session_fields(&row, 0).map_err(|e| at(e, place))
+        .map_err(|e| pg_error(place, "reading the session", &e))?;
+    match rows.as_slice() {
+        [] => Err(place.error(StorageErrorKind::NoSuchAccount)),
+        [row] => session_fields(row, 0).map_err(|e| at(e, place)),
+        // The primary key dropped by another program: which row is the session is unknown.
+        several => Err(place.error(StorageErrorKind::SessionRows {
+            found: several.len(),
+        })),
+    }
 }
 
 /// A row found by a lookup, read and checked in spec/storage.md §6.5's order; `updated` where
