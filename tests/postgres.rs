@@ -2231,3 +2231,47 @@ fn two_rows_of_one_session_are_counted() {
         format!("{}#a: the sessions table holds 2 rows, not 1", db.url)
     );
 }
+
+/// A search path listing a schema before `pg_catalog` (`public, pg_catalog`): functions and
+/// operators the engine calls by their bare names (`clock_timestamp`, `nextval`, `=`) would be
+/// looked up in that schema first, so whoever may create in it would run code in the engine's
+/// statements. The engine connected and ran them; it is now `InconsistentSchema` (spec/postgres.md
+/// §3.2), and the function planted there (which PostgreSQL calls in place of its own on that
+/// path) is never called.
+#[test]
+fn a_schema_before_the_catalog_in_the_search_path_is_refused() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "catalog");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute(&format!(
+        "CREATE TABLE planted (called text);
+         CREATE FUNCTION public.clock_timestamp() RETURNS timestamptz LANGUAGE sql
+             AS $$ INSERT INTO planted VALUES ('called') RETURNING now() $$;
+         ALTER DATABASE {} SET search_path = public, pg_catalog",
+        db.name
+    ))
+    .unwrap();
+    let expected = "inconsistent schema: the search_path lists schema \"public\" before \
+                    pg_catalog, so its functions and operators would be called in place of \
+                    PostgreSQL's own; list pg_catalog first, or leave it out";
+    let e = PgFleet::connect(&db.url).unwrap_err();
+    assert_eq!(e.kind().to_string(), expected, "{e:?}");
+    let e = PgStorage::open(&db.url, "s", &options("t")).unwrap_err();
+    assert_eq!(e.kind().to_string(), expected, "{e:?}");
+    let called: i64 = c
+        .query_one("SELECT count(*) FROM planted", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(called, 0, "the planted function ran");
+    // pg_catalog left out, so searched first: opens.
+    c.batch_execute(&format!(
+        "ALTER DATABASE {} SET search_path = \"$user\", public",
+        db.name
+    ))
+    .unwrap();
+    PgStorage::open(&db.url, "s", &options("t"))
+        .unwrap()
+        .close()
+        .unwrap();
+}

@@ -133,14 +133,17 @@ fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, Stor
                      WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                          WHERE n.nspname = p.s AND c.relname IN ('pyrosession_version', 'pyrosession_sessions', \
                              'pyrosession_peers', 'pyrosession_lease_tokens')) \
-                     ORDER BY p.i)",
+                     ORDER BY p.i), \
+                 pg_catalog.current_schemas(true)::text[]",
             &[],
         )
         .map_err(|e| pg_error(place, doing, &e))?;
     let first: Option<String> = row.try_get(0).map_err(|e| pg_error(place, doing, &e))?;
     let exists: bool = row.try_get(1).map_err(|e| pg_error(place, doing, &e))?;
     let holding: Vec<String> = row.try_get(2).map_err(|e| pg_error(place, doing, &e))?;
-    if let Some(detail) = shadowed(first.as_deref(), &holding) {
+    let path: Vec<String> = row.try_get(3).map_err(|e| pg_error(place, doing, &e))?;
+    if let Some(detail) = before_the_catalog(&path).or_else(|| shadowed(first.as_deref(), &holding))
+    {
         return Err(place.error(StorageErrorKind::InconsistentSchema { detail }));
     }
     if !exists {
@@ -184,6 +187,24 @@ fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, Stor
             ),
         })),
     }
+}
+
+/// Why a search path (`current_schemas(true)`, the implicit schemas included) that lists a
+/// schema before `pg_catalog` is refused (spec/postgres.md §3.2): the engine's statements call
+/// functions and operators by their bare names (`clock_timestamp`, `nextval`, `=`), which
+/// PostgreSQL then looks up in that schema first, so whoever may create in it could run code
+/// as the engine's role in every statement, its auth keys in reach. The session's temporary
+/// schema, searched first for tables only, is left aside.
+fn before_the_catalog(path: &[String]) -> Option<String> {
+    let first = path.iter().find(|s| !s.starts_with("pg_temp_"))?;
+    (first != "pg_catalog").then(|| {
+        format!(
+            "the search_path lists schema \"{}\" before pg_catalog, so its functions and \
+             operators would be called in place of PostgreSQL's own; list pg_catalog first, or \
+             leave it out",
+            crate::escape::one_line(first)
+        )
+    })
 }
 
 /// Why the schemas of the `search_path` that hold objects of the engine's names (`holding`, in
