@@ -2236,8 +2236,9 @@ fn two_rows_of_one_session_are_counted() {
 /// operators the engine calls by their bare names (`clock_timestamp`, `nextval`, `=`) would be
 /// looked up in that schema first, so whoever may create in it would run code in the engine's
 /// statements. The engine connected and ran them; it is now `InconsistentSchema` (spec/postgres.md
-/// §3.2), and the function planted there (which PostgreSQL calls in place of its own on that
-/// path) is never called.
+/// §3.2), and the functions planted there (which PostgreSQL calls in place of its own on that
+/// path) are never called, not even by the check, which reads the path in a statement of its
+/// own (its first form called the planted `current_schema()`).
 #[test]
 fn a_schema_before_the_catalog_in_the_search_path_is_refused() {
     let Some(url) = url() else { return };
@@ -2248,6 +2249,8 @@ fn a_schema_before_the_catalog_in_the_search_path_is_refused() {
         "CREATE TABLE planted (called text);
          CREATE FUNCTION public.clock_timestamp() RETURNS timestamptz LANGUAGE sql
              AS $$ INSERT INTO planted VALUES ('called') RETURNING now() $$;
+         CREATE FUNCTION public.current_schema() RETURNS name LANGUAGE sql
+             AS $$ INSERT INTO planted VALUES ('called') RETURNING 'public'::name $$;
          ALTER DATABASE {} SET search_path = public, pg_catalog",
         db.name
     ))

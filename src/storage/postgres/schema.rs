@@ -119,6 +119,16 @@ const MIGRATIONS: [&str; (SCHEMA_VERSION - 1) as usize] =
 /// The version the database holds: `None` where it has no `pyrosession_version` table.
 fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, StorageError> {
     let doing = "reading the schema version";
+    // The path first, in a statement of its own that calls nothing but the qualified
+    // `current_schemas`: a function or operator planted in a schema before `pg_catalog` would
+    // run in any statement that names one bare, this check's next one included.
+    let path: Vec<String> = client
+        .query_one("SELECT pg_catalog.current_schemas(true)::text[]", &[])
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| pg_error(place, doing, &e))?;
+    if let Some(detail) = before_the_catalog(&path) {
+        return Err(place.error(StorageErrorKind::InconsistentSchema { detail }));
+    }
     // The catalog read as a table, by the statement's snapshot: `to_regclass` would look
     // through this backend's catalog cache, which still says "no such table" after another
     // connection created it, until the next transaction begins (spec/postgres.md §3.2). With
@@ -126,24 +136,21 @@ fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, Stor
     // path's order: they must be the first schema alone (or none).
     let row = client
         .query_one(
-            "SELECT current_schema()::text, \
+            "SELECT pg_catalog.current_schema()::text, \
                  EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                     WHERE n.nspname = current_schema() AND c.relname = 'pyrosession_version'), \
-                 ARRAY(SELECT p.s::text FROM unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS p(s, i) \
+                     WHERE n.nspname = pg_catalog.current_schema() AND c.relname = 'pyrosession_version'), \
+                 ARRAY(SELECT p.s::text FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS p(s, i) \
                      WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                          WHERE n.nspname = p.s AND c.relname IN ('pyrosession_version', 'pyrosession_sessions', \
                              'pyrosession_peers', 'pyrosession_lease_tokens')) \
-                     ORDER BY p.i), \
-                 pg_catalog.current_schemas(true)::text[]",
+                     ORDER BY p.i)",
             &[],
         )
         .map_err(|e| pg_error(place, doing, &e))?;
     let first: Option<String> = row.try_get(0).map_err(|e| pg_error(place, doing, &e))?;
     let exists: bool = row.try_get(1).map_err(|e| pg_error(place, doing, &e))?;
     let holding: Vec<String> = row.try_get(2).map_err(|e| pg_error(place, doing, &e))?;
-    let path: Vec<String> = row.try_get(3).map_err(|e| pg_error(place, doing, &e))?;
-    if let Some(detail) = before_the_catalog(&path).or_else(|| shadowed(first.as_deref(), &holding))
-    {
+    if let Some(detail) = shadowed(first.as_deref(), &holding) {
         return Err(place.error(StorageErrorKind::InconsistentSchema { detail }));
     }
     if !exists {
