@@ -2278,3 +2278,68 @@ fn a_schema_before_the_catalog_in_the_search_path_is_refused() {
         .close()
         .unwrap();
 }
+
+/// Server settings an administrator may set for the database: those about how values are
+/// written as text (`DateStyle`, `IntervalStyle`, `TimeZone`, `extra_float_digits`,
+/// `standard_conforming_strings`, `bytea_output`), the isolation level and the replication role
+/// change nothing the engine does (it reads and writes binary values and computes times as
+/// epochs); `default_transaction_read_only` is a `Postgres` error with its SQLSTATE, not a panic
+/// (spec/postgres.md §2).
+#[test]
+fn server_settings_change_nothing_or_are_typed_errors() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "settings");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    let set = |c: &mut postgres::Client, setting: &str| {
+        c.batch_execute(&format!(
+            "ALTER DATABASE {} RESET ALL; ALTER DATABASE {} SET {setting}",
+            db.name, db.name
+        ))
+        .unwrap();
+    };
+    for (i, setting) in [
+        "DateStyle = 'SQL, DMY'",
+        "IntervalStyle = 'iso_8601'",
+        "TimeZone = 'Pacific/Chatham'",
+        "extra_float_digits = -15",
+        "standard_conforming_strings = off",
+        "bytea_output = 'escape'",
+        "default_transaction_isolation = 'serializable'",
+        "session_replication_role = replica",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        set(&mut c, setting);
+        let name = format!("s{i}");
+        let mut s = PgStorage::open(&db.url, &name, &options("t")).unwrap();
+        let lease = s.lease();
+        assert!(
+            lease.expires_in > Duration::from_secs(25)
+                && lease.expires_in <= Duration::from_secs(30),
+            "{setting}: {lease:?}"
+        );
+        s.set_auth_key(Some(&AuthKey::from_slice(&[7; 256]).unwrap()))
+            .unwrap();
+        s.update_peers(&[peer(5, Some(-1), PeerType::User, Some("ü"), Some("+1"))])
+            .unwrap();
+        assert!(s.get_peer_by_username("ü").is_ok(), "{setting}");
+        let held = PgStorage::open(&db.url, &name, &options("u")).unwrap_err();
+        assert!(
+            matches!(held.kind(), StorageErrorKind::LeaseHeld { expires_in, .. } if *expires_in > Duration::from_secs(25)),
+            "{setting}: {held:?}"
+        );
+        s.close().unwrap();
+        let (fields, peers) = PgFleet::connect(&db.url).unwrap().read(&name).unwrap();
+        assert_eq!(fields.auth_key.unwrap().as_bytes(), &[7; 256], "{setting}");
+        assert_eq!(peers.len(), 1, "{setting}");
+    }
+    set(&mut c, "default_transaction_read_only = on");
+    let e = PgStorage::open(&db.url, "s0", &options("t")).unwrap_err();
+    assert_eq!(
+        e.kind().to_string(),
+        "postgresql error while taking the lease: cannot execute INSERT in a read-only \
+         transaction (SQLSTATE 25006)"
+    );
+}
