@@ -2343,3 +2343,51 @@ fn server_settings_change_nothing_or_are_typed_errors() {
          transaction (SQLSTATE 25006)"
     );
 }
+
+/// A database in `SQL_ASCII`, whose text columns hold any bytes: a username another program
+/// wrote that is not UTF-8 makes the statements that read it `Postgres` (`22021`, the server
+/// refusing to send it as UTF-8), and nothing else; the account's neighbours read as usual
+/// (spec/postgres.md §7).
+#[test]
+fn text_that_is_not_utf8_in_an_sql_ascii_database_is_a_typed_error() {
+    let Some(url) = url() else { return };
+    let name = unique("ascii").replace('-', "_");
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {name} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        ))
+        .unwrap();
+    let db = FreshDatabase {
+        admin: url.clone(),
+        url: format!(
+            "{}/{name}",
+            url.split('?').next().unwrap().rsplit_once('/').unwrap().0
+        ),
+        name,
+    };
+    let mut fleet = PgFleet::connect(&db.url).unwrap();
+    fleet
+        .import(
+            "good",
+            &empty_fields(),
+            &[peer(1, Some(1), PeerType::User, Some("ü"), None)],
+        )
+        .unwrap();
+    fleet.import("bad", &empty_fields(), &[]).unwrap();
+    db.client()
+        .batch_execute(
+            "INSERT INTO pyrosession_peers VALUES ('bad', 2, 2, 'user', convert_from('\\x61ff62'::bytea, 'SQL_ASCII'), NULL, 0)",
+        )
+        .unwrap();
+    let e = fleet.read("bad").unwrap_err();
+    assert!(
+        matches!(e.kind(), StorageErrorKind::Postgres { sqlstate: Some(code), .. } if code == "22021"),
+        "{e:?}"
+    );
+    assert_eq!(fleet.read("good").unwrap().1.len(), 1);
+    assert_eq!(fleet.accounts().unwrap().len(), 2);
+    let s = PgStorage::open(&db.url, "good", &options("t")).unwrap();
+    assert!(s.get_peer_by_username("ü").is_ok());
+    s.close().unwrap();
+}
