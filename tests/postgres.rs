@@ -2391,3 +2391,40 @@ fn text_that_is_not_utf8_in_an_sql_ascii_database_is_a_typed_error() {
     assert!(s.get_peer_by_username("ü").is_ok());
     s.close().unwrap();
 }
+
+/// A function another user may create in the engine's schema with argument types that fit a
+/// call better than `pg_catalog`'s: `public.nextval(text)` is what PostgreSQL picks for a bare
+/// `nextval('pyrosession_lease_tokens')` (an unknown literal prefers text), whatever the path's
+/// order, so a planted one ran in every take and chose the lease's token (CVE-2018-1058's
+/// pattern). The engine's calls with arguments are qualified with `pg_catalog`; a planted
+/// `public.unnest(bigint[])` is not called by the upsert's several-array `unnest`, which is
+/// PostgreSQL's own syntax (spec/postgres.md §3.2).
+#[test]
+fn a_function_planted_beside_the_tables_is_never_called() {
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "planted");
+    PgFleet::connect(&db.url).unwrap();
+    let mut c = db.client();
+    c.batch_execute(
+        "CREATE TABLE planted (called text);
+         CREATE FUNCTION public.nextval(text) RETURNS bigint LANGUAGE sql
+             AS $$ INSERT INTO planted VALUES ('nextval') RETURNING -42::bigint $$;
+         CREATE FUNCTION public.unnest(bigint[]) RETURNS SETOF bigint LANGUAGE sql
+             AS $$ INSERT INTO planted VALUES ('unnest'); SELECT x FROM pg_catalog.unnest($1) AS x $$;",
+    )
+    .unwrap();
+    let mut s = PgStorage::open(&db.url, "s", &options("t")).unwrap();
+    assert!(s.lease().token > 0, "{:?}", s.lease());
+    s.update_peers(&[peer(5, Some(6), PeerType::User, Some("u"), None)])
+        .unwrap();
+    s.renew().unwrap();
+    assert!(s.get_peer_by_username("u").is_ok());
+    s.close().unwrap();
+    let called: Vec<String> = c
+        .query("SELECT called FROM planted", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(called.is_empty(), "the planted functions ran: {called:?}");
+}

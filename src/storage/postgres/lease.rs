@@ -130,7 +130,7 @@ impl LeaseState {
     }
 }
 
-/// Seconds as the server's `make_interval(secs => …)` takes them.
+/// Seconds as the server's `pg_catalog.make_interval(secs => …)` takes them.
 fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -180,11 +180,11 @@ pub(super) fn take(
         let took = client
             .query_opt(
                 "INSERT INTO pyrosession_sessions AS s (name, dc_id, date, lease_token, lease_nonce, lease_holder, lease_expires) \
-                 SELECT $1, 2, 0, nextval('pyrosession_lease_tokens'), $4, $2, clock_timestamp() + make_interval(secs => $3) \
-                 WHERE set_config('synchronous_commit', 'off', true) = 'off' \
+                 SELECT $1, 2, 0, pg_catalog.nextval('pyrosession_lease_tokens'::regclass), $4, $2, clock_timestamp() + pg_catalog.make_interval(secs => $3) \
+                 WHERE pg_catalog.set_config('synchronous_commit', 'off', true) = 'off' \
                  ON CONFLICT (name) DO UPDATE \
                  SET lease_token = GREATEST(EXCLUDED.lease_token, s.lease_token + 1), lease_nonce = EXCLUDED.lease_nonce, \
-                     lease_holder = EXCLUDED.lease_holder, lease_expires = clock_timestamp() + make_interval(secs => $3) \
+                     lease_holder = EXCLUDED.lease_holder, lease_expires = clock_timestamp() + pg_catalog.make_interval(secs => $3) \
                  WHERE s.lease_holder IS NULL OR s.lease_expires IS NULL OR s.lease_expires <= clock_timestamp() \
                  RETURNING lease_token, lease_nonce, EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
                 &[&name, &options.holder, &seconds(options.ttl), &nonce],
@@ -308,7 +308,7 @@ pub(super) fn renew(
     let pg = |e: Fail| pg_error(place, "renewing the lease", &e);
     let row = client
         .query_opt(
-            "UPDATE pyrosession_sessions SET lease_expires = clock_timestamp() + make_interval(secs => $3) \
+            "UPDATE pyrosession_sessions SET lease_expires = clock_timestamp() + pg_catalog.make_interval(secs => $3) \
              WHERE name = $1 AND lease_token = $2 AND lease_nonce = $4 AND lease_holder IS NOT NULL \
              RETURNING EXTRACT(EPOCH FROM lease_expires - clock_timestamp())::float8",
             &[&name, &token, &seconds(ttl), &nonce],
@@ -332,7 +332,7 @@ pub(super) fn release(
     client
         .execute(
             "UPDATE pyrosession_sessions SET lease_holder = NULL, lease_expires = NULL \
-             WHERE name = $1 AND lease_token = $2 AND lease_nonce = $3 AND set_config('synchronous_commit', 'off', true) = 'off'",
+             WHERE name = $1 AND lease_token = $2 AND lease_nonce = $3 AND pg_catalog.set_config('synchronous_commit', 'off', true) = 'off'",
             &[&name, &token, &nonce],
         )
         .map(drop)

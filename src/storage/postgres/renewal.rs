@@ -331,7 +331,7 @@ fn renew_many(
     let rows = client
         .query(
             "UPDATE pyrosession_sessions AS s \
-             SET lease_expires = clock_timestamp() + make_interval(secs => v.ttl) \
+             SET lease_expires = clock_timestamp() + pg_catalog.make_interval(secs => v.ttl) \
              FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::float8[]) WITH ORDINALITY \
                   AS v(name, token, nonce, ttl, i) \
              WHERE s.name = v.name AND s.lease_token = v.token AND s.lease_nonce = v.nonce \

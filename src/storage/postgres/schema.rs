@@ -267,8 +267,11 @@ fn migrate_locked(client: &mut Conn, place: &Place) -> Result<(), StorageError> 
     let mut tx = client
         .transaction()
         .map_err(|e| pg_error(place, doing, &e))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .map_err(|e| pg_error(place, doing, &e))?;
+    tx.execute(
+        "SELECT pg_catalog.pg_advisory_xact_lock($1)",
+        &[&MIGRATION_LOCK],
+    )
+    .map_err(|e| pg_error(place, doing, &e))?;
     // Another connection may have migrated while this one waited for the lock: look again,
     // under it. A new database is created at version 1 and then migrated as an old one is.
     let from = match version(&mut tx, place)? {
