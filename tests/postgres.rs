@@ -2428,3 +2428,37 @@ fn a_function_planted_beside_the_tables_is_never_called() {
         .collect();
     assert!(called.is_empty(), "the planted functions ran: {called:?}");
 }
+
+/// The migration from version 2 names its foreign key with `format`, which a `public.format(text,
+/// name)` planted beside the tables fits better than `pg_catalog.format(text, VARIADIC "any")`:
+/// it ran in the migration, as its role, and returned the statement to run. The step calls
+/// `pg_catalog.format` (spec/postgres.md §3.1).
+#[test]
+fn a_function_planted_before_a_migration_is_never_called() {
+    use pyrosession::storage::postgres::{MIGRATE_V1_TO_V2, SCHEMA_V1};
+    let Some(url) = url() else { return };
+    let db = FreshDatabase::new(&url, "plantedmig");
+    let mut c = db.client();
+    c.batch_execute(SCHEMA_V1).unwrap();
+    c.batch_execute(MIGRATE_V1_TO_V2).unwrap();
+    c.batch_execute(
+        "CREATE TABLE planted (called text);
+         CREATE FUNCTION public.format(text, name) RETURNS text LANGUAGE sql
+             AS $$ INSERT INTO planted VALUES ('format'); SELECT 'SELECT 1'::text $$;",
+    )
+    .unwrap();
+    PgFleet::connect(&db.url).unwrap();
+    let called: i64 = c
+        .query_one("SELECT count(*) FROM planted", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(called, 0, "the planted format ran");
+    let keys: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'pyrosession_peers'::regclass AND contype = 'f'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(keys, 0, "the foreign key was kept");
+}

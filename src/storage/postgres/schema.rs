@@ -74,7 +74,7 @@ BEGIN
           AND confrelid = 'pyrosession_sessions'::regclass
           AND contype = 'f'
     LOOP
-        EXECUTE format('ALTER TABLE pyrosession_peers DROP CONSTRAINT %I', fk);
+        EXECUTE pg_catalog.format('ALTER TABLE pyrosession_peers DROP CONSTRAINT %I', fk);
     END LOOP;
 END $$;
 DROP INDEX IF EXISTS pyrosession_peers_phone_number;
