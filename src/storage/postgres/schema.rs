@@ -124,7 +124,7 @@ fn version(client: &mut impl Queries, place: &Place) -> Result<Option<i64>, Stor
     // run in any statement that names one bare, this check's next one included.
     let path: Vec<String> = client
         .query_one("SELECT pg_catalog.current_schemas(true)::text[]", &[])
-        .and_then(|r| r.try_get(0))
+        .and_then(|r| r.try_get(0).map_err(Fail::from))
         .map_err(|e| pg_error(place, doing, &e))?;
     if let Some(detail) = before_the_catalog(&path) {
         return Err(place.error(StorageErrorKind::InconsistentSchema { detail }));
