@@ -169,6 +169,22 @@ pub(crate) fn closed(py: Python<'_>) -> PyErr {
     )
 }
 
+/// What a call on a storage raises in a child made by `fork` of the process that opened it
+/// (`parent`): the child must never use the parent's connection.
+pub(crate) fn forked(py: Python<'_>, parent: u32) -> PyErr {
+    make(
+        py,
+        "storage",
+        "closed",
+        format!(
+            "the storage was opened by process {parent}, and this process ({}) is a child made by fork, which must not use its connection (the parent's file would be damaged): open the session again in the child",
+            std::process::id()
+        ),
+        None,
+        None,
+    )
+}
+
 /// What a call back into a storage from Python code run while this thread's own call holds it
 /// raises (a value's `__index__` read by `update_peers`), where waiting would never end.
 pub(crate) fn reentrant(py: Python<'_>) -> PyErr {

@@ -195,6 +195,32 @@ pub(crate) struct Store {
     /// A PostgreSQL store's lease, read by `lease` without `inner`, which a long write on
     /// another thread may hold (`Some(None)` once closed); `None` for a file or memory store.
     lease: Option<Mutex<Option<LeaseWatch>>>,
+    /// The process that opened the storage. A child made by `fork` inherits the store but not
+    /// the file's locks (POSIX locks belong to a process) nor the threads: it must never use
+    /// the connection (SQLite's rule, "how to corrupt an SQLite database file" §2.6). An
+    /// audit's child wrote peers through it, unlocked, under the parent's claim, and the
+    /// parent's next commit left the file malformed.
+    pid: u32,
+}
+
+impl Drop for Store {
+    /// In a child made by `fork`, the engine is let go without being closed: closing it would
+    /// act on the parent's connection (a WAL file checkpointed and its `-wal` removed, a
+    /// PostgreSQL connection's `Terminate` sent on the parent's socket, a join of a lease
+    /// thread that the child does not have).
+    fn drop(&mut self) {
+        if std::process::id() != self.pid {
+            let engine = self
+                .inner
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            std::mem::forget(engine);
+            if let Some(lease) = self.lease.take() {
+                std::mem::forget(lease);
+            }
+        }
+    }
 }
 
 /// The classes lookups make their input peers from (`raw.types.InputPeerUser`,
@@ -303,6 +329,8 @@ enum Gate {
     /// This thread's own call holds it: Python code run while it is held (a value's
     /// `__index__`, read by `update_peers`) called back into the storage.
     Reentrant,
+    /// This process is a child made by `fork` of the process that opened the storage (its id).
+    Forked(u32),
 }
 
 /// This thread, as a number no other living thread has (the address of a thread-local): what
@@ -329,6 +357,7 @@ impl Store {
             reader: AtomicUsize::new(0),
             types: PyOnceLock::new(),
             lease,
+            pid: std::process::id(),
         }
     }
 
@@ -336,6 +365,9 @@ impl Store {
     /// call holds it; `Reentrant`, never a wait, if this thread's own call holds it and runs the
     /// Python code that calls (one atomic load when no `update_peers` is reading its batch).
     fn lock(&self, block: bool) -> Result<MutexGuard<'_, Option<Engine>>, Gate> {
+        // Before the lock, which a thread of the parent may have held when it forked (the
+        // child would wait for it for ever).
+        self.same_process()?;
         let reader = self.reader.load(Ordering::Relaxed);
         if reader != 0 && reader == thread_marker() {
             return Err(Gate::Reentrant);
@@ -349,6 +381,15 @@ impl Store {
                 Err(TryLockError::WouldBlock) => return Err(Gate::Busy),
             }
         })
+    }
+
+    /// `Forked` in a child made by `fork` of the process that opened the storage.
+    fn same_process(&self) -> Result<(), Gate> {
+        if std::process::id() == self.pid {
+            Ok(())
+        } else {
+            Err(Gate::Forked(self.pid))
+        }
     }
 
     /// Runs `f` on the storage with the interpreter released; without `block`, only if no other
@@ -416,6 +457,7 @@ impl Gate {
             Gate::Busy => Busy::new_err(()),
             Gate::Closed => errors::closed(py),
             Gate::Reentrant => errors::reentrant(py),
+            Gate::Forked(parent) => errors::forked(py, parent),
         }
     }
 }
@@ -570,6 +612,7 @@ impl Store {
         let Some(lease) = &self.lease else {
             return Ok(None);
         };
+        self.same_process().map_err(|gate| gate.raise(py))?;
         let watch = lease.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let l = watch.ok_or_else(|| errors::closed(py))?.info();
         Ok(Some((l.token, l.holder, l.expires_in.as_secs_f64())))
@@ -779,8 +822,12 @@ impl Store {
         Ok(PyString::new(py, &string).unbind())
     }
 
-    /// Closes the storage; a closed storage closes again without error.
+    /// Closes the storage; a closed storage closes again without error. In a child made by
+    /// `fork`, lets go of the parent's storage without touching it (see [`Store::pid`]).
     fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if self.same_process().is_err() {
+            return Ok(());
+        }
         match self.take(py)? {
             Some(s) => py.detach(|| s.close()).map_err(|e| errors::storage(py, e)),
             None => Ok(()),

@@ -1,0 +1,89 @@
+"""The storages over time and life cycle: a process forked with a storage open, a call
+cancelled while its work runs in the executor, calls racing close()."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, List, Tuple
+
+import pytest
+
+import pyrosession
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def peers(start: int, count: int) -> List[Tuple[Any, ...]]:
+    return [(i, i * 7, "user", f"u{i}", f"{i}") for i in range(start, start + count)]
+
+
+def in_child(body: Any) -> int:
+    """Runs ``body()`` in a child made by ``os.fork``, which exits with what it returns (99 if
+    it raised), and gives that status."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 99
+        try:
+            code = body()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_a_forked_child_cannot_use_the_parent_s_storage_nor_damage_its_file(
+    workdir: Path,
+) -> None:
+    """A child made by fork inherits the storage but not the file's lock: every call it makes
+    raises ClosedError saying so, its close() lets go without touching the connection, and
+    the parent's file stays whole. Before, the child's update_peers wrote to the file unlocked
+    under the parent's claim and returned; the parent's next commit left the file failing its
+    integrity check (rows missing from the indexes, or "database disk image is malformed")."""
+    storage = pyrosession.FileStorage("acc", workdir)
+
+    async def first() -> None:
+        await storage.open()
+        await storage.update_peers(peers(1, 1000))
+
+    run(first())
+
+    def child() -> int:
+        async def use() -> int:
+            try:
+                await storage.update_peers(peers(100_000, 3000))
+                return 1
+            except pyrosession.ClosedError as e:
+                if f"opened by process {os.getppid()}" not in str(e) or "fork" not in str(e):
+                    return 2
+            try:
+                await storage.get_peer_by_id(1)
+                return 3
+            except pyrosession.ClosedError:
+                pass
+            await storage.close()
+            return 0
+
+        code = run(use())
+        gc.collect()
+        return code
+
+    status = in_child(child)
+
+    async def second() -> Any:
+        await storage.update_peers(peers(5000, 5))
+        found = await storage.get_peer_by_id(5004)
+        await storage.close()
+        return found
+
+    assert run(second()).user_id == 5004
+    with sqlite3.connect(workdir / "acc.session") as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert db.execute("SELECT count(*) FROM peers").fetchone() == (1005,)
+    assert status == 0, "the child's calls did not raise ClosedError naming the fork"
