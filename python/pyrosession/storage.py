@@ -18,6 +18,7 @@ import asyncio
 import importlib
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import (
     Any,
@@ -188,6 +189,42 @@ def _register(cls: type, raw: Any) -> None:
             register(cls)
 
 
+def _close_all(stores: List[_native.Store]) -> None:
+    """Closes each store, the later ones even if an earlier one's close raises."""
+    try:
+        if stores:
+            stores[0].close()
+    finally:
+        if len(stores) > 1:
+            _close_all(stores[1:])
+
+
+class _Opening:
+    """An open under way in the executor. What it opens goes to the storage, unless the open
+    was abandoned meanwhile (the storage closed, or the open cancelled): then it is closed at
+    once, in the executor's thread, and does not keep the file."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settled = False
+        self._store: Optional[_native.Store] = None
+
+    def arrive(self, store: _native.Store) -> None:
+        """The executor's thread: the store just opened."""
+        with self._lock:
+            if not self._settled:
+                self._store = store
+                return
+        store.close()
+
+    def settle(self) -> Optional[_native.Store]:
+        """The loop: the store if it has arrived; from now on, one arriving is closed."""
+        with self._lock:
+            self._settled = True
+            store, self._store = self._store, None
+        return store
+
+
 class Storage:
     """What the two storages share: Pyrogram's ``Storage`` interface on the crate's engines.
 
@@ -205,6 +242,8 @@ class Storage:
     def __init__(self, name: str, *, raw: Any = None) -> None:
         self.name = name
         self._store: Optional[_native.Store] = None
+        # An open() waiting in the executor, which close() abandons.
+        self._opening: Optional[_Opening] = None
         self._raw = _default_raw() if raw is None else raw
         _register(type(self), self._raw)
         # Update states (pyrofork, kurigram, pyrotgfork): held for this process only
@@ -249,9 +288,37 @@ class Storage:
         """What each ``open()`` does first: an open storage is closed, so that opening it again
         (Pyrogram's ``start()`` called again after one that failed once the storage was open)
         opens it anew, as Pyrogram's storages make a new connection, instead of waiting on the
-        storage's own hold of its file or leaving a store open behind the new one."""
-        if self._store is not None:
+        storage's own hold of its file or leaving a store open behind the new one. An open
+        still under way is abandoned, as ``close()`` abandons it."""
+        if self._store is not None or self._opening is not None:
             await self.close()
+
+    async def _open_off_loop(self, opener: Callable[..., _native.Store], *args: Any) -> None:
+        """Opens the storage with ``opener(*args)`` in the executor. A ``close()`` made
+        meanwhile makes it raise ``ClosedError``; a ``close()`` or a cancellation made meanwhile
+        closes what it opens as soon as it has opened it (the wait for another holder goes on
+        in the executor until it ends, up to ``wait`` seconds)."""
+        await self._close_before_open()
+        opening = self._opening = _Opening()
+        try:
+            await self._off_loop(lambda: opening.arrive(opener(*args)))
+        except BaseException:
+            store = opening.settle()
+            if store is not None:
+                # Arrived as the open was cancelled: closed in the executor, not waited for
+                # (here, where the executor is already shut down).
+                try:
+                    asyncio.get_running_loop().run_in_executor(None, store.close)
+                except RuntimeError:
+                    store.close()
+            raise
+        finally:
+            if self._opening is opening:
+                self._opening = None
+        store = opening.settle()
+        if store is None:
+            raise ClosedError("closed", "the storage was closed while it was opening")
+        self._store = self._typed(store)
 
     def set_clock_offset(self, seconds: int) -> None:
         """Shifts this open storage's now by ``seconds`` from the system clock: what ``save()``
@@ -271,10 +338,15 @@ class Storage:
         await self._call(_native.Store.save)
 
     async def close(self) -> None:
-        """Closes the storage; closing a closed storage does nothing."""
+        """Closes the storage; closing a closed storage does nothing. An ``open()`` under way
+        is abandoned: it raises ``ClosedError``, and what it opens is closed at once."""
+        opening, self._opening = self._opening, None
+        early = opening.settle() if opening is not None else None
         store, self._store = self._store, None
-        if store is not None:
-            await self._off_loop(store.close)
+        stores = [s for s in (early, store) if s is not None]
+        if stores:
+            # One job: a close cancelled meanwhile still closes both.
+            await self._off_loop(_close_all, stores)
 
     async def delete(self) -> None:
         raise NotImplementedError
@@ -512,11 +584,8 @@ class FileStorage(Storage):
         """Opens the file, or creates it (mode 0600) with Pyrogram 2.0.106's schema; a file of
         schema version 1 or 2 is migrated. Runs in the executor: it may wait for another
         process. An open storage is closed first."""
-        await self._close_before_open()
-        self._store = self._typed(
-            await self._off_loop(
-                _native.Store.open_file, os.fspath(self.database), self.wait, self.check_integrity
-            )
+        await self._open_off_loop(
+            _native.Store.open_file, os.fspath(self.database), self.wait, self.check_integrity
         )
 
     async def delete(self) -> None:
@@ -613,17 +682,14 @@ class PostgresStorage(Storage):
     async def open(self) -> None:
         """Connects, creates the session if absent, and takes its lease. Runs in the executor:
         it may wait for another holder. An open storage is closed first (its lease let go)."""
-        await self._close_before_open()
-        self._store = self._typed(
-            await self._off_loop(
-                _native.Store.open_postgres,
-                self._url,
-                self.name,
-                self.holder,
-                self.ttl,
-                self.wait,
-                self.statement_timeout,
-            )
+        await self._open_off_loop(
+            _native.Store.open_postgres,
+            self._url,
+            self.name,
+            self.holder,
+            self.ttl,
+            self.wait,
+            self.statement_timeout,
         )
 
     def lease(self) -> Lease:

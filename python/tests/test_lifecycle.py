@@ -87,3 +87,31 @@ def test_a_forked_child_cannot_use_the_parent_s_storage_nor_damage_its_file(
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert db.execute("SELECT count(*) FROM peers").fetchone() == (1005,)
     assert status == 0, "the child's calls did not raise ClosedError naming the fork"
+
+
+def test_close_while_an_open_waits_leaves_the_storage_closed_and_the_file_free(
+    workdir: Path,
+) -> None:
+    """``close()`` called while this storage's ``open()`` waits in the executor for another
+    holder: the open raises ClosedError, and what it opens once the holder lets go is closed at
+    once. Before, close() returned, then the open finished and the storage was open again,
+    holding the file (another storage's open then raised InUseError)."""
+
+    async def scenario() -> None:
+        holder = pyrosession.FileStorage("acc", workdir)
+        await holder.open()
+        storage = pyrosession.FileStorage("acc", workdir, wait=10.0)
+        opening = asyncio.ensure_future(storage.open())
+        await asyncio.sleep(0)  # the open is under way: it waits for the holder
+        assert not opening.done()
+        await storage.close()
+        await holder.close()  # the waiting open now gets the file
+        with pytest.raises(pyrosession.ClosedError, match="closed while it was opening"):
+            await opening
+        with pytest.raises(pyrosession.ClosedError):
+            await storage.dc_id()
+        other = pyrosession.FileStorage("acc", workdir, wait=0.0)
+        await other.open()
+        await other.close()
+
+    run(scenario())
