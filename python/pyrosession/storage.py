@@ -9,7 +9,8 @@ mode 0600; an open that fails leaves the file as it was.
 No call blocks the event loop for longer than one SQLite statement: opening (which may wait for
 another process), closing, deleting and large ``update_peers`` batches run in the loop's default
 executor; every other call runs on the loop unless another thread's call holds the storage, and
-then it too moves to the executor instead of waiting on the loop.
+then it too moves to the executor instead of waiting on the loop. A ``PostgresStorage`` runs
+every call in the executor: each is a round trip to the server.
 """
 
 from __future__ import annotations
@@ -239,6 +240,10 @@ class Storage:
     SESSION_STRING_SIZE_64 = 356
     SESSION_STRING_FORMAT = ">BI?256sQ?"
 
+    #: Whether a call is first tried on the event loop (a free SQLite storage answers within one
+    #: statement); ``False`` where every call is a network round trip, always in the executor.
+    _ON_LOOP = True
+
     def __init__(self, name: str, *, raw: Any = None) -> None:
         self.name = name
         self._store: Optional[_native.Store] = None
@@ -270,10 +275,11 @@ class Storage:
         """Runs ``method(store, *args, block)``: on the loop if the storage is free, else in the
         executor, where waiting for it blocks no other task."""
         store = self._opened()
-        try:
-            return method(store, *args, False)
-        except _native.Busy:
-            pass
+        if self._ON_LOOP:
+            try:
+                return method(store, *args, False)
+            except _native.Busy:
+                pass
         return await self._off_loop(method, store, *args, True)
 
     @staticmethod
@@ -360,7 +366,7 @@ class Storage:
         if kurigram:
             # The usernames that follow a batch belong to it: none, if it fails.
             self._kurigram_batch = {}
-        if len(batch) <= INLINE_PEERS:
+        if len(batch) <= INLINE_PEERS and self._ON_LOOP:
             await self._call(_native.Store.update_peers, batch)
         else:
             await self._off_loop(_native.Store.update_peers, self._opened(), batch, True)
@@ -483,31 +489,35 @@ class Storage:
             return found
         store = self._store or self._opened()
         try:
-            return store.get_peer_by_id(peer_id, False)
-        except _native.Busy:
-            pass
+            if self._ON_LOOP:
+                try:
+                    return store.get_peer_by_id(peer_id, False)
+                except _native.Busy:
+                    pass
+            return await self._off_loop(store.get_peer_by_id, peer_id, True)
         except OverflowError:
             # An int beyond a signed 64-bit integer: no peer has it (as no text does).
             raise NotFoundError("not_found", f"peer id not found: {peer_id}") from None
-        return await self._off_loop(store.get_peer_by_id, peer_id, True)
 
     async def get_peer_by_username(self, username: str) -> Any:
         """The input peer for a username cached within the last 8 hours. Raises
         ``NotFoundError`` or ``UsernameExpiredError`` (both ``KeyError``)."""
         store = self._store or self._opened()
-        try:
-            return store.get_peer_by_username(username, False)
-        except _native.Busy:
-            pass
+        if self._ON_LOOP:
+            try:
+                return store.get_peer_by_username(username, False)
+            except _native.Busy:
+                pass
         return await self._off_loop(store.get_peer_by_username, username, True)
 
     async def get_peer_by_phone_number(self, phone_number: str) -> Any:
         """The input peer for a phone number. Raises ``NotFoundError`` (a ``KeyError``)."""
         store = self._store or self._opened()
-        try:
-            return store.get_peer_by_phone_number(phone_number, False)
-        except _native.Busy:
-            pass
+        if self._ON_LOOP:
+            try:
+                return store.get_peer_by_phone_number(phone_number, False)
+            except _native.Busy:
+                pass
         return await self._off_loop(store.get_peer_by_phone_number, phone_number, True)
 
     async def _accessor(self, name: str, value: Any) -> Any:
@@ -653,7 +663,12 @@ class PostgresStorage(Storage):
     statement on the server is bounded by ``statement_timeout`` seconds (``None``: the ttl):
     past it the call raises ``PostgresError`` (the server did not answer), the connection is
     closed, and the next call connects again (spec/postgres.md §2).
+
+    Every call is a round trip to the server, which may be slow or wait for a lock: each runs
+    in the executor, never on the event loop.
     """
+
+    _ON_LOOP = False
 
     def __init__(
         self,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import subprocess
 import uuid
 from typing import Any, Iterator
 
@@ -359,6 +361,55 @@ def test_a_statement_past_its_timeout_raises_and_the_next_call_connects_again(na
                 except pyrosession.PostgresError:
                     assert loop.time() < deadline, "the session's row stayed locked for 60 s"
         finally:
+            await s.close()
+
+    asyncio.run(body())
+
+
+LOCK_PEERS = """BEGIN;
+LOCK TABLE pyrosession_peers IN ACCESS EXCLUSIVE MODE;
+\\echo locked
+SELECT pg_sleep(1.5);
+COMMIT;
+"""
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="no psql to lock the peers table with")
+def test_a_lookup_waiting_on_the_server_does_not_stall_the_loop(name: str) -> None:
+    """Every call of a PostgreSQL storage is a round trip to the server, which may wait (here
+    for another connection's lock on the peers table, held 1.5 s): it runs in the executor,
+    and the event loop keeps running meanwhile. Before, a lookup ran on the loop with the
+    interpreter held, and the loop stalled for the whole wait (1.52 s)."""
+
+    async def body() -> None:
+        s = pyrosession.PostgresStorage(name, url())
+        await s.open()
+        locker = subprocess.Popen(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            await s.update_peers([(777, 5, "user", "alice", None)])
+            assert locker.stdin is not None and locker.stdout is not None
+            locker.stdin.write(LOCK_PEERS)
+            locker.stdin.close()
+            assert locker.stdout.readline() == "locked\n"
+            loop = asyncio.get_running_loop()
+            lookup = asyncio.ensure_future(s.get_peer_by_username("alice"))
+            started = last = loop.time()
+            stall = 0.0
+            while not lookup.done():
+                await asyncio.sleep(0.01)
+                now = loop.time()
+                stall, last = max(stall, now - last), now
+            took = loop.time() - started
+            assert (await lookup).user_id == 777
+            assert took > 0.5, f"the lookup took {took:.3f} s: it did not wait for the lock"
+            assert stall < took / 2, f"the loop stalled {stall:.3f} s during a {took:.3f} s lookup"
+        finally:
+            locker.wait(timeout=30)
             await s.close()
 
     asyncio.run(body())
