@@ -115,3 +115,40 @@ def test_close_while_an_open_waits_leaves_the_storage_closed_and_the_file_free(
         await other.close()
 
     run(scenario())
+
+
+def test_a_cancelled_large_update_is_stored_whole_and_the_storage_stays_usable(
+    workdir: Path,
+) -> None:
+    """``update_peers`` cancelled (``asyncio.wait_for`` timing out) once its batch is being
+    written in the executor: the write runs to its commit, as one transaction, the storage
+    answers the next call (which waits for that write off the loop), and close() lets go of
+    the file."""
+    batch = peers(1_000_000, 100_000)
+
+    async def scenario() -> None:
+        storage = pyrosession.FileStorage("acc", workdir)
+        await storage.open()
+        await storage.update_peers(peers(1, 1))
+        store = storage._store
+        assert store is not None
+        write = asyncio.ensure_future(storage.update_peers(batch))
+        while True:  # until the write holds the storage: a call on the loop then raises Busy
+            try:
+                store.field("dc_id", False)
+            except pyrosession._native.Busy:
+                break
+            assert not write.done(), "the write ended before it was seen holding the storage"
+            await asyncio.sleep(0.001)
+        write.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        assert (await storage.get_peer_by_id(1_099_999)).user_id == 1_099_999
+        await storage.close()
+        other = pyrosession.FileStorage("acc", workdir, wait=0.0)
+        await other.open()
+        await other.close()
+
+    run(scenario())
+    with sqlite3.connect(workdir / "acc.session") as db:
+        assert db.execute("SELECT count(*) FROM peers").fetchone() == (100_001,)
