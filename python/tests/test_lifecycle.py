@@ -89,6 +89,39 @@ def test_a_forked_child_cannot_use_the_parent_s_storage_nor_damage_its_file(
     assert status == 0, "the child's calls did not raise ClosedError naming the fork"
 
 
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_a_forked_child_s_close_leaves_the_parent_s_journal(workdir: Path) -> None:
+    """The storage's connection keeps its journal beside the file between transactions
+    (exclusive locking mode). A child made by fork that closes the storage it inherited must
+    leave it there: before, the child's close() closed the parent's connection in the child,
+    and SQLite deleted the journal, so that a crash of the parent during its next write would
+    have left no journal to roll the file back with."""
+    storage = pyrosession.FileStorage("acc", workdir)
+    journal = workdir / "acc.session-journal"
+
+    async def first() -> None:
+        await storage.open()
+        await storage.update_peers(peers(1, 10))
+
+    run(first())
+    assert journal.exists()
+
+    def child() -> int:
+        run(storage.close())
+        return 0
+
+    assert in_child(child) == 0
+    assert journal.exists(), "the child's close() removed the parent's journal"
+
+    async def second() -> None:
+        await storage.update_peers(peers(100, 10))
+        await storage.close()
+
+    run(second())
+    with sqlite3.connect(workdir / "acc.session") as db:
+        assert db.execute("SELECT count(*) FROM peers").fetchone() == (20,)
+
 def test_close_while_an_open_waits_leaves_the_storage_closed_and_the_file_free(
     workdir: Path,
 ) -> None:
