@@ -81,6 +81,11 @@ KURIGRAM_PROD = {
     203: "91.105.192.100",
 }
 
+# A child made by fork must never use a storage its parent opened (SQLite's rule): the compiled
+# module counts forks, and each store refuses every call in a child.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_native.after_fork_in_child)
+
 #: Seconds an open waits for another process to let go of the session file, by default.
 DEFAULT_WAIT: float = _native.DEFAULT_WAIT
 

@@ -26,6 +26,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::Store>()?;
     m.add("Busy", m.py().get_type::<Busy>())?;
     m.add_function(wrap_pyfunction!(store::locate, m)?)?;
+    m.add_function(wrap_pyfunction!(store::after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(codec::decode, m)?)?;
     m.add_function(wrap_pyfunction!(codec::encode, m)?)?;
     m.add_function(wrap_pyfunction!(codec::auth_key_id, m)?)?;

@@ -2,7 +2,7 @@
 //! `FileStorage` and `MemoryStorage` (spec/storage.md).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
@@ -201,6 +201,20 @@ pub(crate) struct Store {
     /// audit's child wrote peers through it, unlocked, under the parent's claim, and the
     /// parent's next commit left the file malformed.
     pid: u32,
+    /// [`FORKS`] when the storage was opened: a call compares it (one atomic load, where the
+    /// process id is a system call on every lookup); `Drop` compares [`Store::pid`].
+    forks: u64,
+}
+
+/// How many times this process is a child made by `fork` (`os.fork`, and `multiprocessing`,
+/// which calls it), counted by [`after_fork_in_child`].
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+/// Called in the child after each `os.fork` (the package registers it with
+/// `os.register_at_fork`): every store opened before is then refused in this process.
+#[pyfunction]
+pub(crate) fn after_fork_in_child() {
+    FORKS.fetch_add(1, Ordering::SeqCst);
 }
 
 impl Drop for Store {
@@ -358,6 +372,7 @@ impl Store {
             types: PyOnceLock::new(),
             lease,
             pid: std::process::id(),
+            forks: FORKS.load(Ordering::SeqCst),
         }
     }
 
@@ -385,7 +400,7 @@ impl Store {
 
     /// `Forked` in a child made by `fork` of the process that opened the storage.
     fn same_process(&self) -> Result<(), Gate> {
-        if std::process::id() == self.pid {
+        if FORKS.load(Ordering::Relaxed) == self.forks {
             Ok(())
         } else {
             Err(Gate::Forked(self.pid))
