@@ -207,8 +207,8 @@ def _close_all(stores: List[_native.Store]) -> None:
 
 class _Opening:
     """An open under way in the executor. What it opens goes to the storage, unless the open
-    was abandoned meanwhile (the storage closed, or the open cancelled): then it is closed at
-    once, in the executor's thread, and does not keep the file."""
+    was abandoned meanwhile (the storage closed or deleted, or the open cancelled): then it is
+    closed at once, in the executor's thread, and does not keep the file."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -222,6 +222,12 @@ class _Opening:
                 self._store = store
                 return
         store.close()
+
+    def settle_was_made(self) -> bool:
+        """Whether ``settle()`` was called (the open abandoned); settles it either way."""
+        with self._lock:
+            made, self._settled = self._settled, True
+        return made
 
     def settle(self) -> Optional[_native.Store]:
         """The loop: the store if it has arrived; from now on, one arriving is closed."""
@@ -305,23 +311,29 @@ class Storage:
             await self.close()
 
     async def _open_off_loop(self, opener: Callable[..., _native.Store], *args: Any) -> None:
-        """Opens the storage with ``opener(*args)`` in the executor. A ``close()`` made
-        meanwhile makes it raise ``ClosedError``; a ``close()`` or a cancellation made meanwhile
+        """Opens the storage with ``opener(*args)`` in the executor. A ``close()`` or
+        ``delete()`` made meanwhile makes it raise ``ClosedError``; either, or a cancellation,
         closes what it opens as soon as it has opened it (the wait for another holder goes on
         in the executor until it ends, up to ``wait`` seconds)."""
         await self._close_before_open()
         opening = self._opening = _Opening()
         try:
             await self._off_loop(lambda: opening.arrive(opener(*args)))
-        except BaseException:
+        except asyncio.CancelledError:
             store = opening.settle()
             if store is not None:
                 # Arrived as the open was cancelled: closed in the executor, not waited for
-                # (here, where the executor is already shut down).
+                # (or here, where the executor is already shut down).
                 try:
                     asyncio.get_running_loop().run_in_executor(None, store.close)
                 except RuntimeError:
                     store.close()
+            raise
+        except BaseException:
+            if opening.settle_was_made():
+                # Abandoned by close() or delete() while it waited: what failed afterwards (the
+                # file deleted under a later attempt) is not this open's caller's concern.
+                raise ClosedError("closed", "the storage was closed while it was opening") from None
             raise
         finally:
             if self._opening is opening:
@@ -348,13 +360,18 @@ class Storage:
         """Sets ``date`` to now and commits (spec/storage.md §7.3)."""
         await self._call(_native.Store.save)
 
-    async def close(self) -> None:
-        """Closes the storage; closing a closed storage does nothing. An ``open()`` under way
-        is abandoned: it raises ``ClosedError``, and what it opens is closed at once."""
+    def _take_stores(self) -> List[_native.Store]:
+        """Takes the open store out of the storage, and abandons an ``open()`` under way (it
+        will raise ``ClosedError``): with the store that open has just made, if any."""
         opening, self._opening = self._opening, None
         early = opening.settle() if opening is not None else None
         store, self._store = self._store, None
-        stores = [s for s in (early, store) if s is not None]
+        return [s for s in (store, early) if s is not None]
+
+    async def close(self) -> None:
+        """Closes the storage; closing a closed storage does nothing. An ``open()`` under way
+        is abandoned: it raises ``ClosedError``, and what it opens is closed at once."""
+        stores = self._take_stores()
         if stores:
             # One job: a close cancelled meanwhile still closes both.
             await self._off_loop(_close_all, stores)
@@ -607,8 +624,12 @@ class FileStorage(Storage):
         """Closes and removes the file and its side files (spec/storage.md §7.4). Pyrogram
         calls it after ``close()``: the file is then opened again first, so that a file another
         process holds is not removed under it."""
-        store, self._store = self._store, None
-        if store is None:
+        stores = self._take_stores()
+        if stores:
+            # Both open (an open that arrived as this one was taken): the spare one closed.
+            store = stores[0]
+            await self._off_loop(_close_all, stores[1:])
+        else:
             if not self.database.exists():
                 raise FileNotFoundError(2, "No such file or directory", os.fspath(self.database))
             store = await self._off_loop(
@@ -723,8 +744,11 @@ class PostgresStorage(Storage):
         (spec/storage.md §7.4). Pyrogram calls it after ``close()``: the session is then opened
         again first, taking the lease, so that a session another holder has is not deleted under
         it."""
-        store, self._store = self._store, None
-        if store is None:
+        stores = self._take_stores()
+        if stores:
+            store = stores[0]
+            await self._off_loop(_close_all, stores[1:])
+        else:
             store = await self._off_loop(
                 _native.Store.open_postgres,
                 self._url,

@@ -185,3 +185,31 @@ def test_a_cancelled_large_update_is_stored_whole_and_the_storage_stays_usable(
     run(scenario())
     with sqlite3.connect(workdir / "acc.session") as db:
         assert db.execute("SELECT count(*) FROM peers").fetchone() == (100_001,)
+
+
+def test_delete_while_an_open_waits_deletes_the_file_and_leaves_the_storage_closed(
+    workdir: Path,
+) -> None:
+    """``delete()`` called while this storage's ``open()`` waits in the executor for another
+    holder abandons that open, as ``close()`` does: the open raises ClosedError, the file is
+    deleted once the holder lets go, and the storage is left closed. Before, the waiting open
+    and the delete's own open raced for the file, and the storage could end open on a file
+    deleted under it, or the delete raise InUseError."""
+
+    async def scenario() -> None:
+        holder = pyrosession.FileStorage("acc", workdir)
+        await holder.open()
+        storage = pyrosession.FileStorage("acc", workdir, wait=10.0)
+        opening = asyncio.ensure_future(storage.open())
+        await asyncio.sleep(0)  # the open is under way: it waits for the holder
+        assert not opening.done()
+        deleting = asyncio.ensure_future(storage.delete())
+        await asyncio.sleep(0)
+        await holder.close()
+        with pytest.raises(pyrosession.ClosedError, match="closed while it was opening"):
+            await opening
+        await deleting
+        assert storage._store is None
+        assert not (workdir / "acc.session").exists()
+
+    run(scenario())
