@@ -723,14 +723,12 @@ class PostgresStorage(Storage):
     async def open(self) -> None:
         """Connects, creates the session if absent, and takes its lease. Runs in the executor:
         it may wait for another holder. An open storage is closed first (its lease let go)."""
-        await self._open_off_loop(
-            _native.Store.open_postgres,
-            self._url,
-            self.name,
-            self.holder,
-            self.ttl,
-            self.wait,
-            self.statement_timeout,
+        await self._open_off_loop(self._connect)
+
+    def _connect(self) -> _native.Store:
+        """A new store of this account: connected, its lease taken (blocks; off the loop)."""
+        return _native.Store.open_postgres(
+            self._url, self.name, self.holder, self.ttl, self.wait, self.statement_timeout
         )
 
     def lease(self) -> Lease:
@@ -749,15 +747,7 @@ class PostgresStorage(Storage):
             store = stores[0]
             await self._off_loop(_close_all, stores[1:])
         else:
-            store = await self._off_loop(
-                _native.Store.open_postgres,
-                self._url,
-                self.name,
-                self.holder,
-                self.ttl,
-                self.wait,
-                self.statement_timeout,
-            )
+            store = await self._off_loop(self._connect)
         await self._off_loop(store.delete)
 
 
